@@ -1,0 +1,145 @@
+/* Instrument roles as tables of operations.
+ *
+ * A backend (sim, and later iio, gpiod, serial) publishes one const descriptor
+ * with its name and an operations table per role it can play.  backends.c holds
+ * the one explicit list of every backend; the bench file chooses among them by
+ * name.  The engine only ever calls the wrappers below, so a new backend slots in
+ * without touching it.  Operations a backend leaves NULL answer -ENOTSUP.
+ *
+ * All operations return 0 or a negative errno-style code and never print. */
+#ifndef RIG_DRIVER_H
+#define RIG_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../rig/rtime.h"
+#include "../rig/config.h"
+
+struct rig_clock;
+struct sim_model;
+
+/* What a sample measures; the unit is part of the quantity. */
+enum quantity {
+	QUANT_MASS_G,
+	QUANT_FLOW_ML_PER_H,
+	QUANT_PRESSURE_KPA,
+	QUANT_CURRENT_UA,
+	QUANT_VOLTAGE_V,
+	QUANT_ALARM_LEVEL,     /* 0 or 1 */
+	QUANT__COUNT
+};
+const char *quantity_name(enum quantity q);   /* "mass" */
+const char *quantity_unit(enum quantity q);   /* "g" */
+
+/* Sample flags (as libsigrok flags an unsettled balance reading). */
+enum {
+	SAMPLE_UNSTABLE     = 1u << 0,  /* balance not settled */
+	SAMPLE_CLIPPED      = 1u << 1,  /* at the instrument's full scale */
+	SAMPLE_STALE        = 1u << 2,  /* repeated value, no fresh conversion */
+	SAMPLE_OUT_OF_RANGE = 1u << 3,  /* outside the instrument's declared range */
+};
+
+struct reading {
+	rig_ns t_ns;
+	enum quantity quantity;
+	double value;
+	uint32_t flags;
+};
+#define READINGS_MAX 4   /* the most one sensor read returns (power: current + voltage) */
+
+/* Pump alarm bits, in pump_status.alarms. */
+enum {
+	PUMP_ALARM_OCCLUSION = 1u << 0,
+	PUMP_ALARM_LOW_BATTERY = 1u << 1,  /* elective replacement indicator */
+	PUMP_ALARM_RESERVOIR = 1u << 2,
+};
+
+struct pump_status {
+	bool running;            /* basal delivery programmed */
+	bool bolus_active;       /* a prime/bolus still delivering */
+	double rate_ml_per_h;    /* programmed basal rate */
+	uint32_t alarms;         /* PUMP_ALARM_* */
+	double delivered_ml;     /* pump's own delivered total (telemetry) */
+	double battery_v;
+};
+
+struct edge {
+	rig_ns t_ns;             /* when it happened (kernel/event timestamp), not when seen */
+	bool rising;
+};
+
+/* What a backend gets when it opens an instrument. */
+struct driver_env {
+	struct rig_clock *clock;
+	const struct bench *bench;
+	struct sim_model *sim;   /* the shared physics model, when a role uses "sim" */
+};
+
+struct instrument_pdata;     /* defined by each backend */
+
+struct instrument {
+	enum rig_role role;
+	const struct backend *backend;
+	const struct instrument_cfg *cfg;
+	struct driver_env *env;
+	struct instrument_pdata *pdata;
+};
+
+struct pump_ops {
+	int (*set_rate)(struct instrument *inst, double rate_ml_per_h);
+	int (*bolus)(struct instrument *inst, double volume_ml, double rate_ml_per_h);
+	int (*stop)(struct instrument *inst);
+	int (*status)(struct instrument *inst, struct pump_status *ret);
+};
+
+/* scale, flow, pressure, power */
+struct sensor_ops {
+	int (*read)(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n);
+	int (*tare)(struct instrument *inst);   /* scale only */
+};
+
+struct valve_ops {
+	int (*set_closed)(struct instrument *inst, bool closed);
+};
+
+struct input_ops {
+	int (*level)(struct instrument *inst, bool *ret_active);
+	/* Returns 1 with the oldest pending edge, 0 when none is pending. */
+	int (*next_edge)(struct instrument *inst, struct edge *ret);
+};
+
+struct backend {
+	const char *name;
+	uint32_t roles;          /* bit (1u << role) for each role it can play */
+	int (*open)(struct instrument *inst);
+	void (*close)(struct instrument *inst);   /* leaves the hardware safe */
+	const struct pump_ops *pump;
+	const struct sensor_ops *sensor;
+	const struct valve_ops *valve;
+	const struct input_ops *input;
+};
+
+/* backends.c: the explicit list of every backend. */
+const struct backend *backend_find(const char *name);
+/* "sim" (comma-separated), for error messages. */
+const char *backend_names(void);
+
+/* Opens the instrument for `role` described by bench->instrument[role] with
+ * the named backend; returns 0, -ENOENT (no such backend), -ENOTSUP (backend
+ * cannot play the role), or the backend's error. */
+int instrument_open(struct instrument **ret, enum rig_role role, struct driver_env *env);
+void instrument_close(struct instrument *inst);   /* accepts NULL */
+
+int pump_set_rate(struct instrument *inst, double rate_ml_per_h);
+int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h);
+int pump_stop(struct instrument *inst);
+int pump_status(struct instrument *inst, struct pump_status *ret);
+/* Applies the role's calibration (gain*raw + offset) to every reading. */
+int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n);
+int sensor_tare(struct instrument *inst);
+int valve_set_closed(struct instrument *inst, bool closed);
+int input_level(struct instrument *inst, bool *ret_active);
+int input_next_edge(struct instrument *inst, struct edge *ret);
+
+#endif

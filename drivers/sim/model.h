@@ -1,0 +1,75 @@
+/* The simulated bench: a physics model, not an answer key.
+ *
+ * One model per run, shared by every instrument whose backend is "sim".  Time
+ * only moves forward: every call first advances the physics to `t_ns` (the
+ * driving clock's now), so the model runs at whatever speed the clock runs.
+ *
+ *  reservoir -> pump (strokes) -> line (compliance C, pressure P) -> valve -> vessel on balance
+ *
+ * Pump: pulsatile; strokes of stroke_volume at actual rate set*(1+rate_error);
+ *   the first stroke after a start comes startup_delay later; a stroke
+ *   against a line pressure above stall_pressure delivers nothing; the pump's
+ *   occlusion alarm rises alarm_latency after P - P0 reaches the alarm pressure
+ *   and falls when the pressure is relieved.  Prime and bolus deliver volume at
+ *   their rate on top of the basal rate.
+ * Line: stored volume C*(P - P0); valve open: the excess decays with the time
+ *   constant into the vessel (exact exponential between strokes); valve closed:
+ *   nothing leaves, so pressure builds by stroke_volume/C per stroke.
+ * Vessel and balance: liquid mass = outflow*density - evaporation (never below
+ *   0); reading = vessel + liquid + drift*t - tare + gaussian noise, quantised to
+ *   resolution; unstable for settle_time after a tare.
+ * Flow sensor: mean outflow over the interval since its last read + offset + noise.
+ * Pressure sensor: P + noise.
+ * Battery: charge used = quiescent*t + stroke_charge per stroke; voltage falls
+ *   linearly from full to empty over the capacity; the power monitor reads the
+ *   mean current since its last read + noise, and the voltage.
+ * Faults from the bench file act on the sensor and pump reads (see config.h).
+ * Noise is reproducible: a seeded generator per role. */
+#ifndef RIG_SIM_MODEL_H
+#define RIG_SIM_MODEL_H
+
+#include <stdbool.h>
+#include "../../rig/config.h"
+#include "../driver.h"
+
+struct sim_model;
+
+struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_ml);
+void sim_model_free(struct sim_model *model);
+
+/* Advances the physics to t_ns (ignored when t_ns is in the past). */
+void sim_model_advance(struct sim_model *model, rig_ns t_ns);
+
+/* Actuators; each advances to t_ns first.  Pump commands return -ETIMEDOUT
+ * during a no_answer fault and -ENODEV after a disconnect of the pump. */
+int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h);
+int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h);
+int sim_pump_stop(struct sim_model *model, rig_ns t_ns);
+int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret);
+int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed);
+int sim_scale_tare(struct sim_model *model, rig_ns t_ns);
+
+/* Sensors, as the instrument reports them (noise, resolution, faults).
+ * Return 0, -EIO during a dropout, -ENODEV after a disconnect. */
+int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
+	     struct reading *ret, size_t max, size_t *ret_n);
+/* The alarm line: level now, and edges in time order with their exact time. */
+int sim_alarm_level(struct sim_model *model, rig_ns t_ns, bool *ret_active);
+int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret);
+
+/* The model's true state, for tests of the model itself (mass balance).
+ * Analysis never sees this: it works from recorded samples only. */
+struct sim_truth {
+	double pumped_ml;         /* delivered out of the pump into the line */
+	double in_line_ml;        /* stored in the line's compliance */
+	double outflow_ml;        /* passed the valve into the vessel */
+	double in_vessel_ml;      /* liquid in the vessel now */
+	double evaporated_ml;     /* lost from the vessel */
+	double line_pressure_kpa;
+	double battery_used_mah;
+	bool alarm_active;
+	unsigned long strokes;
+};
+void sim_model_truth(const struct sim_model *model, struct sim_truth *ret);
+
+#endif

@@ -1,0 +1,25 @@
+/* Two clocks behind one interface.
+ *
+ * The real clock reads CLOCK_MONOTONIC relative to its creation and sleeps with
+ * clock_nanosleep(TIMER_ABSTIME), so periodic deadlines never drift.  The
+ * virtual clock jumps straight to the next deadline: a 72-hour sequence on the
+ * simulated bench runs in seconds.  Both report run time from 0. */
+#ifndef RIG_CLOCK_H
+#define RIG_CLOCK_H
+
+#include <stdbool.h>
+#include "rtime.h"
+
+struct rig_clock;
+
+struct rig_clock *rig_clock_new_real(void);
+struct rig_clock *rig_clock_new_virtual(void);
+void rig_clock_free(struct rig_clock *clock);
+
+rig_ns rig_clock_now(struct rig_clock *clock);
+/* Returns 0 once now >= deadline_ns; -EINTR if a signal interrupted a real
+ * sleep (the caller checks its stop flag and calls again). */
+int rig_clock_sleep_until(struct rig_clock *clock, rig_ns deadline_ns);
+bool rig_clock_is_virtual(const struct rig_clock *clock);
+
+#endif

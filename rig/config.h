@@ -1,0 +1,261 @@
+/* The three input file kinds, after loading and validation.
+ *
+ *   sequence  what to do and what to judge      sequences/*.cfg
+ *   bench     which backend plays each role,     fixtures/bench/*.cfg
+ *             calibration, safety limits, and the simulator's physics
+ *   device    what the pump under test promises  fixtures/dut/*.cfg
+ *
+ * All three are libconfig files; docs/file-formats.md documents every key.
+ * Every physical value is a string with a unit ("30 min"); the comment after
+ * each field gives its key in the file.  A loaded struct holds only validated
+ * values in canonical units: code downstream never re-checks them. */
+#ifndef RIG_CONFIG_H
+#define RIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rtime.h"
+#include "diag.h"
+
+#define RIG_ID_MAX 64
+#define RIG_TEXT_MAX 256
+#define RIG_PATH_MAX 4096
+
+/* ---------------------------------------------------------------- roles -- */
+
+enum rig_role {
+	ROLE_PUMP,      /* the pump under test (command/telemetry link) */
+	ROLE_SCALE,     /* balance / load cell under the collection vessel */
+	ROLE_FLOW,      /* liquid flow sensor at the outlet */
+	ROLE_PRESSURE,  /* line pressure sensor between pump and valve */
+	ROLE_POWER,     /* power monitor on the pump's battery supply */
+	ROLE_VALVE,     /* occlusion valve */
+	ROLE_ALARM,     /* digital input: the pump's alarm line */
+	ROLE__COUNT
+};
+
+/* "pump", "scale", ... as written in bench files; NULL for out-of-range. */
+const char *rig_role_name(enum rig_role role);
+/* Returns the role or -1. */
+int rig_role_from_name(const char *name);
+
+/* ------------------------------------------------------------- sequence -- */
+
+enum step_kind {
+	STEP_PRIME,     /* fill the line: volume, optional rate; waits until delivered */
+	STEP_TARE,      /* tare the balance; waits for a stable zero reading */
+	STEP_SET_RATE,  /* program a basal rate: rate */
+	STEP_BOLUS,     /* deliver volume on top of basal, optional rate; waits until done */
+	STEP_HOLD,      /* keep sampling for duration */
+	STEP_STOP,      /* stop delivery */
+	STEP_OCCLUDE,   /* close the occlusion valve; waits for the pump's alarm
+	                   (until = "alarm", default) or for duration (until = "duration") */
+	STEP_RELEASE,   /* open the valve; then holds for duration (default 0) */
+	STEP_MARK,      /* begin or end a named analysis window */
+	STEP_CHECK,     /* judge something after the run: check, window, requirement */
+	STEP__COUNT
+};
+
+enum timeout_action {
+	TIMEOUT_ABORT,  /* a timed-out step aborts the run (exit 3) */
+	TIMEOUT_FAIL    /* a timed-out step records a failed check and the run goes on */
+};
+
+enum mark_edge { MARK_BEGIN, MARK_END };
+enum occlude_until { OCCLUDE_UNTIL_ALARM, OCCLUDE_UNTIL_DURATION };
+
+enum check_kind {
+	CHECK_DOSE_ACCURACY,  /* delivered volume in a window vs programmed volume */
+	CHECK__COUNT
+};
+
+struct step {
+	enum step_kind kind;          /* step = "hold" */
+	int line;                     /* line of the step's group in the file */
+	char label[RIG_ID_MAX];       /* label = "..." (optional, for logs) */
+	rig_ns timeout_ns;            /* timeout = "10 min" (optional; 0 = none) */
+	enum timeout_action on_timeout; /* on_timeout = "abort" | "fail" (default: sequence's) */
+
+	double rate_ml_per_h;         /* set_rate: rate (required, > 0);
+	                                 prime, bolus: rate (optional; 0 = device's bolus rate) */
+	double volume_ml;             /* prime, bolus: volume (required, > 0) */
+	rig_ns duration_ns;           /* hold: duration (required, > 0);
+	                                 occlude with until = "duration": duration (required);
+	                                 release: duration (optional, default 0) */
+	enum occlude_until until;     /* occlude: until = "alarm" | "duration" */
+	char window[RIG_ID_MAX];      /* mark, check: window = "steady" */
+	enum mark_edge edge;          /* mark: edge = "begin" | "end" */
+	enum check_kind check;        /* check: check = "dose_accuracy" */
+	char requirement[RIG_ID_MAX]; /* check: requirement = "..." (optional; default device's) */
+	double tolerance_pct;         /* check: tolerance = "5 %" (optional; 0 = device's) */
+};
+
+struct sequence {
+	char path[RIG_PATH_MAX];
+	char id[RIG_ID_MAX];          /* sequence.id (required) */
+	char version[RIG_ID_MAX];     /* sequence.version (required) */
+	char title[RIG_TEXT_MAX];     /* sequence.title (required) */
+	enum timeout_action on_timeout; /* sequence.on_timeout (default "abort") */
+	struct step *steps;           /* sequence.steps = ( {...}, ... ) (at least one) */
+	size_t n_steps;
+};
+
+/* ---------------------------------------------------------------- bench -- */
+
+struct calibration {
+	double gain;                  /* calibration.gain (number, default 1): value = gain*raw + offset */
+	double offset;                /* calibration.offset (quantity in the role's unit, default 0) */
+	char date[16];                /* calibration.date = "2026-01-31" (optional, YYYY-MM-DD) */
+	char due[16];                 /* calibration.due  = "2027-01-31" (optional, YYYY-MM-DD) */
+};
+
+struct instrument_cfg {
+	bool present;                 /* the role appears in bench.instruments */
+	int line;
+	char backend[32];             /* backend = "sim" (required; must name a known backend) */
+	char model[RIG_ID_MAX];       /* model = "..." (optional) */
+	char serial[RIG_ID_MAX];      /* serial = "..." (optional) */
+	rig_ns period_ns;             /* period = "1 s" (sensors and alarm: required, > 0) */
+	struct calibration cal;       /* calibration = { ... } (optional) */
+	bool safe_closed;             /* valve: safe_state = "open" (default) | "closed" */
+	/* Backend address for hardware backends (later): uri, device, channel. */
+	char uri[RIG_TEXT_MAX];
+	char device[RIG_ID_MAX];
+	char channel[RIG_ID_MAX];
+};
+
+enum sim_fault_kind {
+	SIM_FAULT_DROPOUT,      /* sensor returns no data (-EIO) */
+	SIM_FAULT_STUCK,        /* sensor repeats its last value */
+	SIM_FAULT_NO_ANSWER,    /* pump does not answer commands (-ETIMEDOUT) */
+	SIM_FAULT_DISCONNECT,   /* instrument gone for good (-ENODEV) from `at` on */
+	SIM_FAULT__COUNT
+};
+
+struct sim_fault {
+	enum rig_role role;           /* role = "scale" */
+	enum sim_fault_kind kind;     /* kind = "dropout" | "stuck" | "no_answer" | "disconnect" */
+	rig_ns at_ns;                 /* at = "2 h" (run time) */
+	rig_ns duration_ns;           /* duration = "10 min" (0 = until the end) */
+	int line;
+};
+
+#define SIM_FAULTS_MAX 16
+
+/* bench.simulator: the physics model of DESIGN.md; every key optional with the
+ * default given. */
+struct sim_cfg {
+	uint64_t seed;                      /* seed = 1 (integer) */
+	/* pump = { ... } */
+	double rate_error_pct;              /* rate_error = "0 %" (actual = set * (1 + e/100)) */
+	double stroke_volume_ml;            /* stroke_volume = "0.25 uL" */
+	rig_ns startup_delay_ns;            /* startup_delay = "0 s" (first stroke after start) */
+	double alarm_pressure_kpa;          /* occlusion_alarm_pressure = "100 kPa" (above baseline) */
+	rig_ns alarm_latency_ns;            /* occlusion_alarm_latency = "0 s" */
+	bool alarm_enabled;                 /* occlusion_alarm = true (false: a pump that never alarms) */
+	double stall_pressure_kpa;          /* stall_pressure = "300 kPa": strokes above it deliver nothing */
+	/* line = { ... } */
+	double compliance_ml_per_kpa;       /* compliance = "0.2 uL/kPa" */
+	rig_ns time_constant_ns;            /* time_constant = "5 s" (outflow decay with valve open) */
+	double baseline_pressure_kpa;       /* baseline_pressure = "0 kPa" */
+	/* scale = { ... } */
+	double vessel_mass_g;               /* vessel_mass = "20 g" (on the pan before tare) */
+	double scale_noise_g;               /* noise = "0.02 mg" (1 sigma) */
+	double scale_resolution_g;          /* resolution = "0.01 mg" */
+	double scale_drift_g_per_h;         /* drift = "0 mg/h" */
+	double evaporation_g_per_h;         /* evaporation = "0 mg/h" (true loss from the vessel) */
+	rig_ns scale_settle_ns;             /* settle_time = "2 s" (unstable after tare) */
+	/* flow = { ... } */
+	double flow_noise_ml_per_h;         /* noise = "0 mL/h" */
+	double flow_offset_ml_per_h;        /* offset = "0 mL/h" */
+	/* pressure = { ... } */
+	double pressure_noise_kpa;          /* noise = "0 kPa" */
+	/* battery = { ... } */
+	double battery_capacity_mah;        /* capacity = "1000 mAh" */
+	double quiescent_current_ua;        /* quiescent_current = "8 uA" */
+	double stroke_charge_mah;           /* stroke_charge = "10 uC" */
+	double battery_full_v;              /* full_voltage = "3.2 V" */
+	double battery_empty_v;             /* empty_voltage = "2.6 V" */
+	double current_noise_ua;            /* current_noise = "0 uA" */
+	/* faults = ( { role; kind; at; duration; }, ... ) */
+	struct sim_fault faults[SIM_FAULTS_MAX];
+	size_t n_faults;
+};
+
+struct bench {
+	char path[RIG_PATH_MAX];
+	char id[RIG_ID_MAX];                /* bench.id (required) */
+	char description[RIG_TEXT_MAX];     /* bench.description (optional) */
+	/* bench.fluid = { ... } */
+	char fluid_name[RIG_ID_MAX];        /* name = "water" (optional) */
+	double density_g_per_ml;            /* density = "0.9982 g/mL" (required, 0.5..2) */
+	double fluid_temperature_c;         /* temperature = "20 degC" (optional, default 20) */
+	double evaporation_g_per_h;         /* evaporation_correction = "0 mg/h": loss the
+	                                       analysis adds back (measured on this bench) */
+	rig_ns flush_interval_ns;           /* bench.flush_interval = "1 s" (default) */
+	/* bench.limits = { ... } (hard safety limits; all required) */
+	double limit_pressure_kpa;          /* pressure_max */
+	double limit_volume_ml;             /* delivered_max */
+	rig_ns limit_duration_ns;           /* duration_max */
+	/* bench.instruments = { pump = {...}; scale = {...}; ... } */
+	struct instrument_cfg instrument[ROLE__COUNT];
+	/* bench.simulator = { ... }: required when any instrument uses backend "sim" */
+	bool has_sim;
+	struct sim_cfg sim;
+};
+
+/* --------------------------------------------------------------- device -- */
+
+struct device {
+	char path[RIG_PATH_MAX];
+	/* device = { ... } */
+	char model[RIG_ID_MAX];             /* model (required) */
+	char manufacturer[RIG_ID_MAX];      /* manufacturer (optional) */
+	char serial[RIG_ID_MAX];            /* serial (required) */
+	char firmware[RIG_ID_MAX];          /* firmware (optional) */
+	double reservoir_ml;                /* reservoir = "40 mL" (required) */
+	/* rate = { min; max; } (required, 0 < min < max) */
+	double rate_min_ml_per_h;
+	double rate_max_ml_per_h;
+	/* bolus = { max; rate; } */
+	double bolus_max_ml;                /* max (required) */
+	double bolus_rate_ml_per_h;         /* rate (required): prime and bolus default */
+	/* accuracy = { tolerance; requirement; } */
+	double accuracy_tolerance_pct;      /* tolerance = "10 %" (required, > 0) */
+	char accuracy_requirement[RIG_ID_MAX]; /* requirement (required) */
+	/* occlusion = { alarm_pressure_max; alarm_time_max; bolus_max; requirement; } (all required) */
+	double occlusion_pressure_max_kpa;
+	rig_ns occlusion_time_max_ns;
+	double occlusion_bolus_max_ml;
+	char occlusion_requirement[RIG_ID_MAX];
+	/* battery = { capacity; longevity_min; longevity_max; requirement; } (all required) */
+	double battery_capacity_mah;
+	rig_ns longevity_min_ns;            /* "5 year" */
+	rig_ns longevity_max_ns;            /* "7 year" */
+	char battery_requirement[RIG_ID_MAX];
+};
+
+/* -------------------------------------------------------------- loading -- */
+
+/* Each loader parses and validates a whole file, appends every problem to
+ * diags, and returns 0 with a new object, or -EINVAL (diags say why) /
+ * -ENOMEM.  Nothing is opened but the file. */
+int seq_load(const char *path, struct sequence **ret_seq, struct diag_list *diags);
+int bench_load(const char *path, struct bench **ret_bench, struct diag_list *diags);
+int device_load(const char *path, struct device **ret_dev, struct diag_list *diags);
+void seq_free(struct sequence *seq);
+void bench_free(struct bench *bench);
+void device_free(struct device *dev);
+
+/* Cross-file checks, reported at the sequence's lines: a rate outside the
+ * device's range, a bolus above its maximum, a step that needs a role the
+ * bench lacks, a mark/check window never begun or ended (or ended before it
+ * begins), a check of a window not marked.  Returns 0 or -EINVAL. */
+int plan_validate(const struct sequence *seq, const struct bench *bench,
+		  const struct device *dev, struct diag_list *diags);
+
+const char *step_kind_name(enum step_kind kind);
+const char *check_kind_name(enum check_kind kind);
+
+#endif

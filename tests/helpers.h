@@ -1,0 +1,16 @@
+/* Shared helpers for the Criterion suites. */
+#ifndef RIG_TEST_HELPERS_H
+#define RIG_TEST_HELPERS_H
+
+#include <stddef.h>
+
+/* A fresh empty directory under $TMPDIR (or /tmp); caller owns the string. */
+char *th_tmpdir(void);
+/* Writes text to dir/name and returns the malloc'd path. */
+char *th_write_file(const char *dir, const char *name, const char *text);
+/* Reads a whole file into a malloc'd NUL-terminated string, or NULL. */
+char *th_read_file(const char *path);
+/* Path under the source tree ("fixtures/bench/sim.cfg"); malloc'd. */
+char *th_src(const char *relative);
+
+#endif
