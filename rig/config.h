@@ -1,9 +1,9 @@
 /* The three input file kinds, after loading and validation.
  *
- *   sequence  what to do and what to judge      sequences/*.cfg
- *   bench     which backend plays each role,     fixtures/bench/*.cfg
+ *   sequence  what to do and what to judge      sequences/NAME.cfg
+ *   bench     which backend plays each role,     fixtures/bench/NAME.cfg
  *             calibration, safety limits, and the simulator's physics
- *   device    what the pump under test promises  fixtures/dut/*.cfg
+ *   device    what the pump under test promises  fixtures/dut/NAME.cfg
  *
  * All three are libconfig files; docs/file-formats.md documents every key.
  * Every physical value is a string with a unit ("30 min"); the comment after
