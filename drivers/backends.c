@@ -1,0 +1,24 @@
+/* The one explicit list of every backend a bench file can name.  Adding a
+ * backend means adding its descriptor here, nothing else. */
+#include "driver.h"
+
+#include <string.h>
+
+extern const struct backend sim_backend;
+
+static const struct backend *const backends[] = {
+	&sim_backend,
+};
+
+const struct backend *backend_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+const char *backend_names(void)
+{
+	return "sim";
+}

@@ -1,0 +1,127 @@
+/* Role-checked wrappers over the backends' operation tables.  The engine calls
+ * only these; an operation a backend does not provide answers -ENOTSUP. */
+#include "driver.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static const struct {
+	const char *name;
+	const char *unit;
+} quantities[QUANT__COUNT] = {
+	[QUANT_MASS_G] = { "mass", "g" },
+	[QUANT_FLOW_ML_PER_H] = { "flow", "mL/h" },
+	[QUANT_PRESSURE_KPA] = { "pressure", "kPa" },
+	[QUANT_CURRENT_UA] = { "current", "uA" },
+	[QUANT_VOLTAGE_V] = { "voltage", "V" },
+	[QUANT_ALARM_LEVEL] = { "alarm", "1" },
+};
+
+const char *quantity_name(enum quantity q)
+{
+	return (unsigned)q < QUANT__COUNT ? quantities[q].name : "?";
+}
+
+const char *quantity_unit(enum quantity q)
+{
+	return (unsigned)q < QUANT__COUNT ? quantities[q].unit : "?";
+}
+
+int instrument_open(struct instrument **ret, enum rig_role role, struct driver_env *env)
+{
+	const struct instrument_cfg *cfg = &env->bench->instrument[role];
+	const struct backend *be;
+	struct instrument *inst;
+	int r;
+
+	*ret = NULL;
+	be = backend_find(cfg->backend);
+	if (!be)
+		return -ENOENT;
+	if (!(be->roles & (1u << role)))
+		return -ENOTSUP;
+	inst = calloc(1, sizeof(*inst));
+	if (!inst)
+		return -ENOMEM;
+	inst->role = role;
+	inst->backend = be;
+	inst->cfg = cfg;
+	inst->env = env;
+	if (be->open) {
+		r = be->open(inst);
+		if (r < 0) {
+			free(inst);
+			return r;
+		}
+	}
+	*ret = inst;
+	return 0;
+}
+
+void instrument_close(struct instrument *inst)
+{
+	if (!inst)
+		return;
+	if (inst->backend->close)
+		inst->backend->close(inst);
+	free(inst);
+}
+
+#define OP(inst, table, op) ((inst) && (inst)->backend->table && (inst)->backend->table->op)
+
+int pump_set_rate(struct instrument *inst, double rate_ml_per_h)
+{
+	return OP(inst, pump, set_rate) ? inst->backend->pump->set_rate(inst, rate_ml_per_h) : -ENOTSUP;
+}
+
+int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
+{
+	return OP(inst, pump, bolus) ? inst->backend->pump->bolus(inst, volume_ml, rate_ml_per_h) : -ENOTSUP;
+}
+
+int pump_stop(struct instrument *inst)
+{
+	return OP(inst, pump, stop) ? inst->backend->pump->stop(inst) : -ENOTSUP;
+}
+
+int pump_status(struct instrument *inst, struct pump_status *ret)
+{
+	return OP(inst, pump, status) ? inst->backend->pump->status(inst, ret) : -ENOTSUP;
+}
+
+int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n)
+{
+	int r;
+
+	*ret_n = 0;
+	if (!OP(inst, sensor, read))
+		return -ENOTSUP;
+	r = inst->backend->sensor->read(inst, ret, max, ret_n);
+	if (r < 0)
+		return r;
+	/* The bench file's calibration maps the instrument's primary quantity
+	 * onto the reference: value = gain * raw + offset. */
+	if (*ret_n > 0)
+		ret[0].value = inst->cfg->cal.gain * ret[0].value + inst->cfg->cal.offset;
+	return 0;
+}
+
+int sensor_tare(struct instrument *inst)
+{
+	return OP(inst, sensor, tare) ? inst->backend->sensor->tare(inst) : -ENOTSUP;
+}
+
+int valve_set_closed(struct instrument *inst, bool closed)
+{
+	return OP(inst, valve, set_closed) ? inst->backend->valve->set_closed(inst, closed) : -ENOTSUP;
+}
+
+int input_level(struct instrument *inst, bool *ret_active)
+{
+	return OP(inst, input, level) ? inst->backend->input->level(inst, ret_active) : -ENOTSUP;
+}
+
+int input_next_edge(struct instrument *inst, struct edge *ret)
+{
+	return OP(inst, input, next_edge) ? inst->backend->input->next_edge(inst, ret) : -ENOTSUP;
+}

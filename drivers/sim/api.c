@@ -1,0 +1,147 @@
+/* The "sim" backend: glue between the driver interface and the physics model.
+ *
+ * Every instrument on the simulated bench shares the one model in
+ * inst->env->sim; each operation hands it the driving clock's now, so the
+ * physics runs at whatever speed that clock runs (real or virtual). */
+#include "model.h"
+
+#include <errno.h>
+#include "../../rig/clock.h"
+
+static struct sim_model *model_of(struct instrument *inst)
+{
+	return inst->env->sim;
+}
+
+static rig_ns now(struct instrument *inst)
+{
+	return rig_clock_now(inst->env->clock);
+}
+
+static int sim_open(struct instrument *inst)
+{
+	if (!inst->env || !inst->env->sim || !inst->env->clock)
+		return -EINVAL;
+	if ((unsigned)inst->role >= ROLE__COUNT)
+		return -EINVAL;
+	inst->pdata = NULL;   /* all state lives in the shared model */
+	return 0;
+}
+
+/* Leave the bench safe: the valve open (no trapped pressure), the pump stopped.
+ * Errors are ignored: a disconnected instrument cannot be made safer. */
+static void sim_close(struct instrument *inst)
+{
+	if (!inst->env || !inst->env->sim)
+		return;
+	if (inst->role == ROLE_VALVE)
+		(void)sim_valve_set_closed(model_of(inst), now(inst), false);
+	else if (inst->role == ROLE_PUMP)
+		(void)sim_pump_stop(model_of(inst), now(inst));
+}
+
+/* ----------------------------------------------------------------- pump -- */
+
+static int pump_op_set_rate(struct instrument *inst, double rate_ml_per_h)
+{
+	if (inst->role != ROLE_PUMP)
+		return -ENOTSUP;
+	return sim_pump_set_rate(model_of(inst), now(inst), rate_ml_per_h);
+}
+
+static int pump_op_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
+{
+	if (inst->role != ROLE_PUMP)
+		return -ENOTSUP;
+	return sim_pump_bolus(model_of(inst), now(inst), volume_ml, rate_ml_per_h);
+}
+
+static int pump_op_stop(struct instrument *inst)
+{
+	if (inst->role != ROLE_PUMP)
+		return -ENOTSUP;
+	return sim_pump_stop(model_of(inst), now(inst));
+}
+
+static int pump_op_status(struct instrument *inst, struct pump_status *ret)
+{
+	if (inst->role != ROLE_PUMP)
+		return -ENOTSUP;
+	return sim_pump_status(model_of(inst), now(inst), ret);
+}
+
+static const struct pump_ops sim_pump_ops = {
+	.set_rate = pump_op_set_rate,
+	.bolus = pump_op_bolus,
+	.stop = pump_op_stop,
+	.status = pump_op_status,
+};
+
+/* -------------------------------------------------------------- sensors -- */
+
+/* One table for the four sensor roles; the model tells them apart by role
+ * (and answers -EINVAL for a role that is no sensor). */
+
+static int sensor_op_read(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n)
+{
+	return sim_read(model_of(inst), now(inst), inst->role, ret, max, ret_n);
+}
+
+static int sensor_op_tare(struct instrument *inst)
+{
+	if (inst->role != ROLE_SCALE)
+		return -ENOTSUP;
+	return sim_scale_tare(model_of(inst), now(inst));
+}
+
+static const struct sensor_ops sim_sensor_ops = {
+	.read = sensor_op_read,
+	.tare = sensor_op_tare,
+};
+
+/* ---------------------------------------------------------------- valve -- */
+
+static int valve_op_set_closed(struct instrument *inst, bool closed)
+{
+	if (inst->role != ROLE_VALVE)
+		return -ENOTSUP;
+	return sim_valve_set_closed(model_of(inst), now(inst), closed);
+}
+
+static const struct valve_ops sim_valve_ops = {
+	.set_closed = valve_op_set_closed,
+};
+
+/* ---------------------------------------------------------------- input -- */
+
+static int input_op_level(struct instrument *inst, bool *ret_active)
+{
+	if (inst->role != ROLE_ALARM)
+		return -ENOTSUP;
+	return sim_alarm_level(model_of(inst), now(inst), ret_active);
+}
+
+static int input_op_next_edge(struct instrument *inst, struct edge *ret)
+{
+	if (inst->role != ROLE_ALARM)
+		return -ENOTSUP;
+	return sim_alarm_next_edge(model_of(inst), now(inst), ret);
+}
+
+static const struct input_ops sim_input_ops = {
+	.level = input_op_level,
+	.next_edge = input_op_next_edge,
+};
+
+const struct backend sim_backend = {
+	.name = "sim",
+	.roles = (1u << ROLE_PUMP) | (1u << ROLE_SCALE) | (1u << ROLE_FLOW) |
+		 (1u << ROLE_PRESSURE) | (1u << ROLE_POWER) | (1u << ROLE_VALVE) |
+		 (1u << ROLE_ALARM),
+	.open = sim_open,
+	.close = sim_close,
+	.pump = &sim_pump_ops,
+	.sensor = &sim_sensor_ops,
+	.valve = &sim_valve_ops,
+	.input = &sim_input_ops,
+};

@@ -1,0 +1,829 @@
+/* The simulated bench's physics (see model.h for the picture).
+ *
+ * Time advance is exact and event-driven.  Between two events the state has a
+ * closed form, so the model jumps from event to event (pump strokes, the alarm
+ * latency expiring, the line pressure decaying through the alarm's release
+ * threshold) and then to the requested time; there is no integration step.
+ * A jump of hours costs O(strokes in it), and the result does not depend on
+ * how often the model is sampled (up to floating-point rounding).
+ *
+ * Internally time is a double in nanoseconds: stroke times are fractional
+ * (interval = stroke_volume / rate rarely divides a nanosecond), and a double
+ * holds run times up to 104 days to well below a nanosecond.  Edges and
+ * readings carry integer nanoseconds (rounded).
+ *
+ * Units: volumes mL, pressures kPa, rates mL/h, charge mAh, current uA. */
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_PER_H 3.6e12
+
+/* ---------------------------------------------------------------- noise -- */
+
+/* xoshiro256** (Blackman & Vigna), seeded through splitmix64 as its authors
+ * recommend.  One generator per role, each seeded from (seed, role), so that
+ * reading one sensor more or less often never changes another's noise. */
+struct rng {
+	uint64_t s[4];
+	double spare;
+	bool has_spare;
+};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static void rng_seed(struct rng *g, uint64_t seed, unsigned stream)
+{
+	uint64_t x = seed ^ (UINT64_C(0xD1B54A32D192ED03) * (stream + 1));
+
+	for (int i = 0; i < 4; i++)
+		g->s[i] = splitmix64(&x);
+	g->has_spare = false;
+}
+
+static uint64_t rng_next(struct rng *g)
+{
+	uint64_t *s = g->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+/* Uniform in (0, 1]: the top 53 bits, shifted off zero so log() is finite. */
+static double rng_uniform(struct rng *g)
+{
+	return ((double)(rng_next(g) >> 11) + 1.0) * 0x1.0p-53;
+}
+
+/* Standard normal by Box-Muller; the second value of each pair is kept for
+ * the next call. */
+static double rng_gauss(struct rng *g)
+{
+	double r, phi;
+
+	if (g->has_spare) {
+		g->has_spare = false;
+		return g->spare;
+	}
+	r = sqrt(-2.0 * log(rng_uniform(g)));
+	phi = 2.0 * M_PI * rng_uniform(g);
+	g->spare = r * sin(phi);
+	g->has_spare = true;
+	return r * cos(phi);
+}
+
+/* ----------------------------------------------------------------- state -- */
+
+/* A compensated (Kahan-Babuska-Neumaier) sum.  The volumes passed per event
+ * can be 1e-12 of the running totals when the model is sampled every few
+ * microseconds; plain accumulation would then round them away and make the
+ * physics depend on how often it is sampled. */
+struct ksum {
+	double s, c;
+};
+
+static void ksum_add(struct ksum *k, double x)
+{
+	double t = k->s + x;
+
+	if (fabs(k->s) >= fabs(x))
+		k->c += (k->s - t) + x;
+	else
+		k->c += (x - t) + k->s;
+	k->s = t;
+}
+
+static double ksum_value(const struct ksum *k)
+{
+	return k->s + k->c;
+}
+
+/* A stream of pump strokes at a constant rate.  The pump's firmware owes
+ * volume at the programmed rate and fires a stroke whenever a whole stroke is
+ * owed, so a rate change keeps the fraction already owed: the volume delivered
+ * follows the integral of the rate to within one stroke.  Stroke k (k = 1, 2,
+ * ...) after the reference time fires at t_ref + (k - owed_ref) / rate, with
+ * owed_ref (in strokes, 0..1) the amount owed at t_ref.  Times are computed
+ * from the reference, not by adding intervals, so they never drift. */
+struct stream {
+	bool active;
+	double rate_per_ns;      /* actual strokes per ns */
+	double t_ref;
+	double owed_ref;
+	uint64_t n_since_ref;
+	uint64_t remaining;      /* strokes still to come (bolus); UINT64_MAX for basal */
+};
+
+struct edge_queue {
+	struct edge *v;
+	size_t head, len, cap;
+};
+
+struct sim_model {
+	struct sim_cfg cfg;
+	double density_g_per_ml;
+	double t;                /* physics time, ns */
+
+	/* pump */
+	struct stream basal, bolus;
+	double basal_set_ml_per_h;
+	uint64_t strokes;        /* all strokes, stalled ones included */
+	uint64_t strokes_stalled;
+
+	/* line: excess volume V = C (P - P0) stored in the compliance */
+	double line_ml;
+	bool valve_closed;
+	struct ksum outflow_ml;
+
+	/* vessel */
+	struct ksum vessel_ml;   /* liquid in the vessel */
+	struct ksum evaporated_ml;
+	double evap_ml_per_ns;
+
+	/* occlusion alarm: `condition` is the pressure latch with hysteresis,
+	 * `asserted` the pump's alarm output, which follows the latch's rise
+	 * alarm_latency later and its fall at once. */
+	bool condition;
+	bool asserted;
+	double assert_at;
+	struct edge_queue edges;
+
+	/* scale */
+	double tare_g;
+	double tare_t;
+	bool tared;
+
+	/* averaging sensors: state at their previous read */
+	double flow_last_t, flow_last_outflow_ml;
+	double power_last_t;
+	uint64_t power_last_strokes;
+
+	/* per role: noise, and the last readings returned (for a stuck fault) */
+	struct rng rng[ROLE__COUNT];
+	struct reading last[ROLE__COUNT][READINGS_MAX];
+	size_t n_last[ROLE__COUNT];
+	bool last_level;         /* alarm line's last reported level */
+};
+
+struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_ml)
+{
+	struct sim_model *m;
+
+	if (!cfg || !(density_g_per_ml > 0) || !(cfg->stroke_volume_ml > 0) ||
+	    !(cfg->compliance_ml_per_kpa > 0) || !isfinite(cfg->rate_error_pct) ||
+	    cfg->rate_error_pct <= -100 || cfg->n_faults > SIM_FAULTS_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->cfg = *cfg;
+	m->density_g_per_ml = density_g_per_ml;
+	m->evap_ml_per_ns = cfg->evaporation_g_per_h > 0
+				    ? cfg->evaporation_g_per_h / density_g_per_ml / NS_PER_H : 0;
+	for (unsigned r = 0; r < ROLE__COUNT; r++)
+		rng_seed(&m->rng[r], cfg->seed, r);
+	return m;
+}
+
+void sim_model_free(struct sim_model *model)
+{
+	if (!model)
+		return;
+	free(model->edges.v);
+	free(model);
+}
+
+/* -------------------------------------------------------------- physics -- */
+
+static double line_pressure_kpa(const struct sim_model *m)
+{
+	return m->cfg.baseline_pressure_kpa + m->line_ml / m->cfg.compliance_ml_per_kpa;
+}
+
+static double alarm_volume_ml(const struct sim_model *m)
+{
+	return m->cfg.compliance_ml_per_kpa * m->cfg.alarm_pressure_kpa;
+}
+
+/* The alarm falls when P - P0 drops below half the alarm pressure: the
+ * hysteresis keeps it from chattering while the pressure hovers. */
+static double release_volume_ml(const struct sim_model *m)
+{
+	return 0.5 * alarm_volume_ml(m);
+}
+
+/* Evolves the continuous state from m->t to t with no event in between.
+ *
+ * Line, valve open: the catheter drains through the open valve like an RC
+ * circuit, outflow = V / tau, so V(t) = V0 exp(-dt / tau).  Valve closed:
+ * nothing leaves and V stays.
+ *
+ * Vessel: the liquid gains the outflow and loses evaporation at the constant
+ * rate e while any liquid is there.  Without the floor at zero,
+ * X(u) = L0 + V0 (1 - exp(-u / tau)) - e u, which is concave in u; the
+ * liquid is X reflected at zero, and for a concave X with X(0) = L0 >= 0 the
+ * reflection is simply L(u) = max(X(u), 0): once the level hits zero the
+ * inflow is already below e and stays below it until the next stroke. */
+static void evolve(struct sim_model *m, double t)
+{
+	double dt = t - m->t, in_ml = 0, x;
+
+	if (!(dt > 0))
+		return;
+	if (!m->valve_closed && m->line_ml != 0) {
+		double tau = (double)m->cfg.time_constant_ns;
+		double left = tau > 0 ? m->line_ml * exp(-dt / tau) : 0;
+
+		in_ml = m->line_ml - left;
+		m->line_ml = left;
+		ksum_add(&m->outflow_ml, in_ml);
+	}
+	ksum_add(&m->vessel_ml, in_ml);
+	x = ksum_value(&m->vessel_ml) - m->evap_ml_per_ns * dt;
+	if (x > 0) {
+		ksum_add(&m->vessel_ml, -m->evap_ml_per_ns * dt);
+		ksum_add(&m->evaporated_ml, m->evap_ml_per_ns * dt);
+	} else {
+		/* dry: all that was there (and came in) evaporated */
+		ksum_add(&m->evaporated_ml, ksum_value(&m->vessel_ml));
+		m->vessel_ml = (struct ksum){ 0, 0 };
+	}
+	m->t = t;
+}
+
+static double stream_next(const struct stream *s)
+{
+	return s->t_ref + ((double)s->n_since_ref + 1.0 - s->owed_ref) / s->rate_per_ns;
+}
+
+/* Strokes per ns for a programmed rate: the rate error is in the pump's
+ * timing, so every stroke is the nominal volume and they come (1 + e) faster. */
+static double stroke_rate_per_ns(const struct sim_model *m, double rate_ml_per_h)
+{
+	return rate_ml_per_h * (1.0 + m->cfg.rate_error_pct / 100.0) / m->cfg.stroke_volume_ml /
+	       NS_PER_H;
+}
+
+/* A rate the model can schedule: finite, positive, and strokes at least a
+ * microsecond apart (0.25 uL strokes: up to 900 L/h, far beyond any pump). */
+static bool rate_ok(const struct sim_model *m, double rate_ml_per_h)
+{
+	return rate_ml_per_h > 0 && isfinite(rate_ml_per_h) &&
+	       stroke_rate_per_ns(m, rate_ml_per_h) <= 1e-3;
+}
+
+static void edge_push(struct sim_model *m, double t, bool rising)
+{
+	struct edge_queue *q = &m->edges;
+
+	if (q->head + q->len == q->cap) {
+		if (q->head > 0) {
+			memmove(q->v, q->v + q->head, q->len * sizeof(*q->v));
+			q->head = 0;
+		} else {
+			size_t cap = q->cap ? 2 * q->cap : 16;
+			struct edge *v = realloc(q->v, cap * sizeof(*v));
+
+			if (!v)
+				return;   /* an edge lost under memory exhaustion; the level stays right */
+			q->v = v;
+			q->cap = cap;
+		}
+	}
+	q->v[q->head + q->len++] = (struct edge){ .t_ns = (rig_ns)llround(t), .rising = rising };
+}
+
+/* One stroke pushes stroke_volume into the line unless the line pressure has
+ * reached the stall pressure, where the mechanism can no longer open the
+ * outlet and the stroke delivers nothing (it still costs its charge).
+ *
+ * The pump keeps stroking while its occlusion alarm is up: an implanted pump
+ * has no one to acknowledge the alarm, and the stall pressure is what limits
+ * the line pressure. */
+static void stroke(struct sim_model *m, struct stream *s)
+{
+	m->strokes++;
+	s->n_since_ref++;
+	if (s->remaining != UINT64_MAX && --s->remaining == 0)
+		s->active = false;
+	if (m->line_ml / m->cfg.compliance_ml_per_kpa >= m->cfg.stall_pressure_kpa) {
+		m->strokes_stalled++;
+		return;
+	}
+	m->line_ml += m->cfg.stroke_volume_ml;
+	if (m->cfg.alarm_enabled && !m->condition && m->line_ml >= alarm_volume_ml(m)) {
+		m->condition = true;
+		m->assert_at = m->t + (double)m->cfg.alarm_latency_ns;
+	}
+}
+
+enum event { EV_NONE, EV_ASSERT, EV_RELEASE, EV_BASAL, EV_BOLUS };
+
+static void advance_to(struct sim_model *m, double target)
+{
+	for (;;) {
+		enum event ev = EV_NONE;
+		double te = target;
+
+		if (m->condition && !m->asserted && m->assert_at <= te) {
+			te = m->assert_at;
+			ev = EV_ASSERT;
+		}
+		/* With the valve open the pressure decays through the release
+		 * threshold at t + tau ln(V / V_release). */
+		if (m->condition && !m->valve_closed) {
+			double vr = release_volume_ml(m), tau = (double)m->cfg.time_constant_ns;
+			double tr = m->line_ml <= vr || tau <= 0
+					    ? m->t : m->t + tau * log(m->line_ml / vr);
+
+			if (tr < te || (tr == te && ev == EV_NONE)) {
+				te = tr;
+				ev = EV_RELEASE;
+			}
+		}
+		if (m->basal.active) {
+			double tb = stream_next(&m->basal);
+
+			if (tb < te || (tb == te && ev == EV_NONE)) {
+				te = tb;
+				ev = EV_BASAL;
+			}
+		}
+		if (m->bolus.active) {
+			double tb = stream_next(&m->bolus);
+
+			if (tb < te || (tb == te && ev == EV_NONE)) {
+				te = tb;
+				ev = EV_BOLUS;
+			}
+		}
+		if (ev == EV_NONE)
+			break;
+		if (te < m->t)
+			te = m->t;
+		evolve(m, te);
+		switch (ev) {
+		case EV_ASSERT:
+			m->asserted = true;
+			edge_push(m, te, true);
+			break;
+		case EV_RELEASE:
+			m->condition = false;
+			if (m->asserted) {
+				m->asserted = false;
+				edge_push(m, te, false);
+			}
+			break;
+		case EV_BASAL:
+			stroke(m, &m->basal);
+			break;
+		case EV_BOLUS:
+			stroke(m, &m->bolus);
+			break;
+		case EV_NONE:
+			break;
+		}
+	}
+	evolve(m, target);
+}
+
+/* Events due exactly now (a stroke at the instant the pump started) are
+ * processed too, so a call at the current time is not a no-op. */
+void sim_model_advance(struct sim_model *model, rig_ns t_ns)
+{
+	double t = (double)t_ns;
+
+	advance_to(model, t > model->t ? t : model->t);
+}
+
+/* --------------------------------------------------------------- faults -- */
+
+static bool fault_active(const struct sim_fault *f, rig_ns t_ns)
+{
+	if (t_ns < f->at_ns)
+		return false;
+	return f->kind == SIM_FAULT_DISCONNECT || f->duration_ns == 0 ||
+	       t_ns - f->at_ns < f->duration_ns;
+}
+
+/* The error an operation on `role` meets at t_ns: a disconnect (-ENODEV)
+ * beats a dropout (-EIO) beats a pump not answering (-ETIMEDOUT).  A stuck
+ * fault is no error: *ret_stuck says the sensor repeats itself. */
+static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns, bool *ret_stuck)
+{
+	bool gone = false, dropout = false, silent = false, stuck = false;
+
+	for (size_t i = 0; i < m->cfg.n_faults; i++) {
+		const struct sim_fault *f = &m->cfg.faults[i];
+
+		if (f->role != role || !fault_active(f, t_ns))
+			continue;
+		switch (f->kind) {
+		case SIM_FAULT_DISCONNECT: gone = true; break;
+		case SIM_FAULT_DROPOUT: dropout = true; break;
+		case SIM_FAULT_NO_ANSWER: silent = true; break;
+		case SIM_FAULT_STUCK: stuck = true; break;
+		case SIM_FAULT__COUNT: break;
+		}
+	}
+	if (ret_stuck)
+		*ret_stuck = stuck;
+	if (gone)
+		return -ENODEV;
+	if (dropout)
+		return -EIO;
+	if (silent)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* ------------------------------------------------------------ actuators -- */
+
+static bool pump_idle(const struct sim_model *m)
+{
+	return !m->basal.active && !m->bolus.active;
+}
+
+/* Starts a stroke stream at time t.  From an idle pump the first stroke comes
+ * startup_delay later (the motor and mechanism take up their slack); a stream
+ * started while the other one runs strokes at once.  Either way the first
+ * stroke is at the start time, then one every interval: owed_ref = 1. */
+static void stream_start(struct sim_model *m, struct stream *s, double rate_ml_per_h,
+			 uint64_t strokes)
+{
+	double t0 = m->t;
+
+	if (pump_idle(m))
+		t0 += (double)m->cfg.startup_delay_ns;
+	*s = (struct stream){ .active = true, .rate_per_ns = stroke_rate_per_ns(m, rate_ml_per_h),
+			      .t_ref = t0, .owed_ref = 1.0, .remaining = strokes };
+}
+
+/* A new rate for a running stream keeps the fraction of a stroke already owed. */
+static void stream_set_rate(struct sim_model *m, struct stream *s, double rate_ml_per_h)
+{
+	double owed;
+
+	if (m->t > s->t_ref) {
+		owed = s->owed_ref + s->rate_per_ns * (m->t - s->t_ref) - (double)s->n_since_ref;
+		owed = owed < 0 ? 0 : owed > 1 ? 1 : owed;
+		s->t_ref = m->t;
+		s->owed_ref = owed;
+		s->n_since_ref = 0;
+	}
+	s->rate_per_ns = stroke_rate_per_ns(m, rate_ml_per_h);
+}
+
+int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h)
+{
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	if (r < 0)
+		return r;
+	if (!rate_ok(model, rate_ml_per_h))
+		return -EINVAL;
+	if (model->basal.active)
+		stream_set_rate(model, &model->basal, rate_ml_per_h);
+	else
+		stream_start(model, &model->basal, rate_ml_per_h, UINT64_MAX);
+	model->basal_set_ml_per_h = rate_ml_per_h;
+	return 0;
+}
+
+/* A bolus (or prime) is a count of strokes, the volume rounded to whole
+ * strokes, delivered at its own rate on top of the basal strokes.  A second
+ * bolus while one runs is refused (-EBUSY), as pumps do. */
+int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h)
+{
+	double n;
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	if (r < 0)
+		return r;
+	if (!(volume_ml > 0) || !isfinite(volume_ml) || !rate_ok(model, rate_ml_per_h))
+		return -EINVAL;
+	if (model->bolus.active)
+		return -EBUSY;
+	n = round(volume_ml / model->cfg.stroke_volume_ml);
+	if (n < 1)
+		n = 1;
+	if (n >= 1e15)
+		return -EINVAL;
+	stream_start(model, &model->bolus, rate_ml_per_h, (uint64_t)n);
+	return 0;
+}
+
+int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
+{
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	if (r < 0)
+		return r;
+	model->basal.active = false;
+	model->bolus.active = false;
+	model->basal_set_ml_per_h = 0;
+	return 0;
+}
+
+static double battery_used_mah(const struct sim_model *m)
+{
+	return m->cfg.quiescent_current_ua * (m->t / NS_PER_H) / 1000.0 +
+	       (double)m->strokes * m->cfg.stroke_charge_mah;
+}
+
+/* Linear discharge curve from full to empty over the capacity. */
+static double battery_voltage_v(const struct sim_model *m)
+{
+	double full = m->cfg.battery_full_v, empty = m->cfg.battery_empty_v;
+	double frac = m->cfg.battery_capacity_mah > 0
+			      ? battery_used_mah(m) / m->cfg.battery_capacity_mah : 1.0;
+
+	frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+	return full - (full - empty) * frac;
+}
+
+/* The pump's telemetry.  delivered_ml is the pump's own count of strokes
+ * times the nominal stroke volume: the pump cannot tell a stalled stroke, so
+ * under occlusion it over-reports, as a real one would.  The elective
+ * replacement indicator (low battery) rises when the voltage falls below
+ * empty + 10 % of (full - empty), i.e. with the linear curve after 90 % of the
+ * capacity is used. */
+int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret)
+{
+	double full = model->cfg.battery_full_v, empty = model->cfg.battery_empty_v;
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	if (r < 0)
+		return r;
+	*ret = (struct pump_status){
+		.running = model->basal.active,
+		.bolus_active = model->bolus.active,
+		.rate_ml_per_h = model->basal.active ? model->basal_set_ml_per_h : 0,
+		.delivered_ml = (double)model->strokes * model->cfg.stroke_volume_ml,
+		.battery_v = battery_voltage_v(model),
+	};
+	if (model->asserted)
+		ret->alarms |= PUMP_ALARM_OCCLUSION;
+	if (ret->battery_v < empty + 0.1 * (full - empty))
+		ret->alarms |= PUMP_ALARM_LOW_BATTERY;
+	return 0;
+}
+
+int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed)
+{
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_VALVE, t_ns, NULL);
+	if (r < 0)
+		return r;
+	model->valve_closed = closed;
+	return 0;
+}
+
+/* What the pan carries, without noise: vessel, liquid, and the balance's
+ * drift, which grows linearly with run time. */
+static double scale_gross_g(const struct sim_model *m)
+{
+	return m->cfg.vessel_mass_g + ksum_value(&m->vessel_ml) * m->density_g_per_ml +
+	       m->cfg.scale_drift_g_per_h * (m->t / NS_PER_H);
+}
+
+int sim_scale_tare(struct sim_model *model, rig_ns t_ns)
+{
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_SCALE, t_ns, NULL);
+	if (r < 0)
+		return r;
+	model->tare_g = scale_gross_g(model);
+	model->tare_t = model->t;
+	model->tared = true;
+	return 0;
+}
+
+/* -------------------------------------------------------------- sensors -- */
+
+static double quantise(double v, double resolution)
+{
+	return resolution > 0 ? resolution * round(v / resolution) : v;
+}
+
+static size_t read_scale(struct sim_model *m, rig_ns t_ns, struct reading *rd)
+{
+	double v = scale_gross_g(m) - m->tare_g + m->cfg.scale_noise_g * rng_gauss(&m->rng[ROLE_SCALE]);
+	bool settling = m->tared && m->t < m->tare_t + (double)m->cfg.scale_settle_ns;
+
+	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_MASS_G,
+				  .value = quantise(v, m->cfg.scale_resolution_g),
+				  .flags = settling ? SAMPLE_UNSTABLE : 0 };
+	return 1;
+}
+
+/* The flow sensor integrates: each reading is the mean outflow over the
+ * interval since the previous reading (from t = 0 for the first).  A reading
+ * at the same instant as the previous one gives the instantaneous flow V/tau. */
+static size_t read_flow(struct sim_model *m, rig_ns t_ns, struct reading *rd)
+{
+	double dt = m->t - m->flow_last_t, q;
+
+	if (dt > 0) {
+		q = (ksum_value(&m->outflow_ml) - m->flow_last_outflow_ml) / (dt / NS_PER_H);
+	} else {
+		double tau_h = (double)m->cfg.time_constant_ns / NS_PER_H;
+
+		q = !m->valve_closed && tau_h > 0 ? m->line_ml / tau_h : 0;
+	}
+	m->flow_last_t = m->t;
+	m->flow_last_outflow_ml = ksum_value(&m->outflow_ml);
+	q += m->cfg.flow_offset_ml_per_h + m->cfg.flow_noise_ml_per_h * rng_gauss(&m->rng[ROLE_FLOW]);
+	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_FLOW_ML_PER_H, .value = q };
+	return 1;
+}
+
+static size_t read_pressure(struct sim_model *m, rig_ns t_ns, struct reading *rd)
+{
+	double p = line_pressure_kpa(m) +
+		   m->cfg.pressure_noise_kpa * rng_gauss(&m->rng[ROLE_PRESSURE]);
+
+	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_PRESSURE_KPA, .value = p };
+	return 1;
+}
+
+/* The power monitor averages the current since its previous read: the
+ * quiescent draw plus each stroke's charge spread over the interval,
+ * I = I_q + n Q_stroke / dt (mAh -> uAh: x1000). */
+static size_t read_power(struct sim_model *m, rig_ns t_ns, struct reading *rd, size_t max)
+{
+	double dt_h = (m->t - m->power_last_t) / NS_PER_H;
+	double i_ua = m->cfg.quiescent_current_ua;
+	size_t n = 1;
+
+	if (dt_h > 0)
+		i_ua += (double)(m->strokes - m->power_last_strokes) * m->cfg.stroke_charge_mah *
+			1000.0 / dt_h;
+	m->power_last_t = m->t;
+	m->power_last_strokes = m->strokes;
+	i_ua += m->cfg.current_noise_ua * rng_gauss(&m->rng[ROLE_POWER]);
+	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_CURRENT_UA, .value = i_ua };
+	if (max >= 2) {
+		rd[1] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_VOLTAGE_V,
+					  .value = battery_voltage_v(m) };
+		n = 2;
+	}
+	return n;
+}
+
+/* A stuck sensor repeats the last readings it returned before the fault,
+ * flagged stale; one never read before has nothing to repeat and gives -EIO.
+ * Stale repeats are not conversions: the averaging sensors' intervals run on
+ * across the fault, and no noise is drawn. */
+int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
+	     struct reading *ret, size_t max, size_t *ret_n)
+{
+	struct reading rd[READINGS_MAX];
+	bool stuck;
+	size_t n;
+	int r;
+
+	if (ret_n)
+		*ret_n = 0;
+	if (role != ROLE_SCALE && role != ROLE_FLOW && role != ROLE_PRESSURE && role != ROLE_POWER)
+		return -EINVAL;
+	if (!ret || max == 0)
+		return -EINVAL;
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, role, t_ns, &stuck);
+	if (r < 0)
+		return r;
+	if (max > READINGS_MAX)
+		max = READINGS_MAX;
+	if (stuck) {
+		if (model->n_last[role] == 0)
+			return -EIO;
+		n = model->n_last[role] < max ? model->n_last[role] : max;
+		for (size_t i = 0; i < n; i++) {
+			ret[i] = model->last[role][i];
+			ret[i].t_ns = t_ns;
+			ret[i].flags |= SAMPLE_STALE;
+		}
+		if (ret_n)
+			*ret_n = n;
+		return 0;
+	}
+	switch (role) {
+	case ROLE_SCALE: n = read_scale(model, t_ns, rd); break;
+	case ROLE_FLOW: n = read_flow(model, t_ns, rd); break;
+	case ROLE_PRESSURE: n = read_pressure(model, t_ns, rd); break;
+	default: n = read_power(model, t_ns, rd, READINGS_MAX); break;
+	}
+	memcpy(model->last[role], rd, n * sizeof(rd[0]));
+	model->n_last[role] = n;
+	n = n < max ? n : max;
+	memcpy(ret, rd, n * sizeof(rd[0]));
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------ alarm line -- */
+
+/* The alarm line shows the pump's occlusion alarm output.  Faults on the
+ * alarm role: disconnect -ENODEV, dropout -EIO; stuck freezes the level at
+ * its last reported value and withholds the edges, which are lost (the line
+ * did not move as far as the rig can tell). */
+int sim_alarm_level(struct sim_model *model, rig_ns t_ns, bool *ret_active)
+{
+	bool stuck;
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_ALARM, t_ns, &stuck);
+	if (r < 0)
+		return r;
+	if (!stuck)
+		model->last_level = model->asserted;
+	*ret_active = model->last_level;
+	return 0;
+}
+
+/* Returns 1 with the oldest pending edge, 0 when none is pending.  While the
+ * line is stuck nothing new is seen; edges that happened during a stuck or
+ * dropout spell are skipped afterwards. */
+int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
+{
+	struct edge_queue *q = &model->edges;
+	bool stuck;
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = fault_check(model, ROLE_ALARM, t_ns, &stuck);
+	if (r < 0)
+		return r;
+	if (stuck)
+		return 0;
+	while (q->len > 0) {
+		struct edge e = q->v[q->head];
+
+		q->head = q->len == 1 ? 0 : q->head + 1;
+		q->len--;
+		if (fault_check(model, ROLE_ALARM, e.t_ns, &stuck) < 0 || stuck)
+			continue;
+		*ret = e;
+		model->last_level = e.rising;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- truth -- */
+
+void sim_model_truth(const struct sim_model *model, struct sim_truth *ret)
+{
+	*ret = (struct sim_truth){
+		.pumped_ml = (double)(model->strokes - model->strokes_stalled) *
+			     model->cfg.stroke_volume_ml,
+		.in_line_ml = model->line_ml,
+		.outflow_ml = ksum_value(&model->outflow_ml),
+		.in_vessel_ml = ksum_value(&model->vessel_ml),
+		.evaporated_ml = ksum_value(&model->evaporated_ml),
+		.line_pressure_kpa = line_pressure_kpa(model),
+		.battery_used_mah = battery_used_mah(model),
+		.alarm_active = model->asserted,
+		.strokes = (unsigned long)model->strokes,
+	};
+}
