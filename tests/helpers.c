@@ -1,9 +1,11 @@
 #include "helpers.h"
 
+#include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef RIG_SOURCE_DIR
@@ -70,4 +72,55 @@ char *th_src(const char *relative)
 	if (asprintf(&path, "%s/%s", RIG_SOURCE_DIR, relative) < 0)
 		abort();
 	return path;
+}
+
+char *th_slurp(const char *dir, const char *name)
+{
+	char *path, *text;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	text = th_read_file(path);
+	free(path);
+	return text;
+}
+
+pid_t th_rig_spawn(const char *dir, const char *const *args)
+{
+	const char *argv[32] = { RIG_BINARY };
+	char *out, *err;
+	int n = 1;
+	pid_t pid;
+
+	while (*args && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if (asprintf(&out, "%s/stdout", dir) < 0 || asprintf(&err, "%s/stderr", dir) < 0)
+		abort();
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
+			_exit(99);
+		execv(argv[0], (char *const *)argv);
+		_exit(98);
+	}
+	free(out);
+	free(err);
+	return pid;
+}
+
+int th_rig_wait(pid_t pid)
+{
+	int status;
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "rig did not exit normally (signal %d)",
+		  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return WEXITSTATUS(status);
+}
+
+int th_rig(const char *dir, const char *const *args)
+{
+	return th_rig_wait(th_rig_spawn(dir, args));
 }

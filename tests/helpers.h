@@ -13,4 +13,16 @@ char *th_read_file(const char *path);
 /* Path under the source tree ("fixtures/bench/sim.cfg"); malloc'd. */
 char *th_src(const char *relative);
 
+/* Reads dir/name whole (see th_read_file). */
+char *th_slurp(const char *dir, const char *name);
+
+#include <sys/types.h>
+/* Starts the rig binary with args (NULL-terminated, without the program
+ * name), stdout and stderr going to dir/stdout and dir/stderr. */
+pid_t th_rig_spawn(const char *dir, const char *const *args);
+/* Waits for it; asserts a normal exit and returns the exit status. */
+int th_rig_wait(pid_t pid);
+/* Both: runs rig to the end and returns its exit status. */
+int th_rig(const char *dir, const char *const *args);
+
 #endif

@@ -1,0 +1,80 @@
+#include "clock.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct rig_clock {
+	bool is_virtual;
+	rig_ns now_ns;            /* virtual: the current time */
+	struct timespec origin;   /* real: CLOCK_MONOTONIC at creation */
+};
+
+static rig_ns timespec_to_ns(const struct timespec *ts)
+{
+	return (rig_ns)ts->tv_sec * RIG_NS_PER_S + ts->tv_nsec;
+}
+
+struct rig_clock *rig_clock_new_real(void)
+{
+	struct rig_clock *clock = calloc(1, sizeof(*clock));
+
+	if (!clock)
+		return NULL;
+	if (clock_gettime(CLOCK_MONOTONIC, &clock->origin) != 0) {
+		free(clock);
+		return NULL;
+	}
+	return clock;
+}
+
+struct rig_clock *rig_clock_new_virtual(void)
+{
+	struct rig_clock *clock = calloc(1, sizeof(*clock));
+
+	if (clock)
+		clock->is_virtual = true;
+	return clock;
+}
+
+void rig_clock_free(struct rig_clock *clock)
+{
+	free(clock);
+}
+
+bool rig_clock_is_virtual(const struct rig_clock *clock)
+{
+	return clock->is_virtual;
+}
+
+rig_ns rig_clock_now(struct rig_clock *clock)
+{
+	struct timespec ts;
+
+	if (clock->is_virtual)
+		return clock->now_ns;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return timespec_to_ns(&ts) - timespec_to_ns(&clock->origin);
+}
+
+int rig_clock_sleep_until(struct rig_clock *clock, rig_ns deadline_ns)
+{
+	rig_ns abs_ns;
+	struct timespec ts;
+	int r;
+
+	if (clock->is_virtual) {
+		/* Virtual time never goes backwards: a deadline already passed is
+		 * simply due now. */
+		if (deadline_ns > clock->now_ns)
+			clock->now_ns = deadline_ns;
+		return 0;
+	}
+	/* An absolute deadline on the monotonic clock: a late wake-up delays
+	 * one sample, never the ones after it. */
+	abs_ns = timespec_to_ns(&clock->origin) + deadline_ns;
+	ts.tv_sec = abs_ns / RIG_NS_PER_S;
+	ts.tv_nsec = abs_ns % RIG_NS_PER_S;
+	r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	return r == 0 ? 0 : -r;
+}

@@ -1,0 +1,29 @@
+/* The engine: executes a validated sequence on a bench, sampling every
+ * instrument at its period against absolute deadlines, recording every sample
+ * as it is taken, watching the bench's hard limits, and leaving the bench safe
+ * however the run ends. */
+#ifndef RIG_ENGINE_H
+#define RIG_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "config.h"
+
+struct engine_opts {
+	const struct sequence *seq;
+	const struct bench *bench;
+	const struct device *dev;
+	const char *run_dir;                  /* exists, empty but for inputs/ and run.json */
+	bool virtual_time;                    /* jump between deadlines (simulated bench only) */
+	FILE *progress;                       /* NULL: quiet */
+	bool progress_live;                   /* one rewritten line (a terminal) vs a line per step */
+	volatile sig_atomic_t *stop_signal;   /* set to a signal number to stop the run */
+};
+
+/* Returns 0 when every step ran, -ECANCELED when the run was aborted (the
+ * reason is in events.jsonl), or another negative errno when the run could
+ * not be recorded at all (err says why).  The bench is safe on every return. */
+int engine_run(const struct engine_opts *opts, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,299 @@
+/* rig: the pumprig command line.
+ *
+ * Exit status: 0 every check passed; 1 a check failed or could not be judged;
+ * 2 bad input or usage; 3 the run was aborted (fault, limit, signal). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+#include "results.h"
+#include "rundir.h"
+#include "version.h"
+#include "../reports/reports.h"
+
+enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_ABORTED = 3 };
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	/* Only a flag: the engine notices it, puts the bench in its safe state
+	 * and records why.  A second signal sets it again and changes nothing,
+	 * so it cannot skip the safe-state sequence. */
+	stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static const char usage_main[] =
+	"Usage: rig COMMAND [OPTIONS]\n"
+	"\n"
+	"Hardware-in-the-loop test rig for implantable drug pumps.\n"
+	"\n"
+	"Commands:\n"
+	"  run SEQUENCE --bench FILE --dut FILE [--output DIR]   run a sequence and judge it\n"
+	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
+	"  report RUN_DIR                                        judge a recorded run again\n"
+	"  help [COMMAND]                                        this text, or a command's\n"
+	"\n"
+	"  --version   print the version\n"
+	"\n"
+	"Exit status: 0 all checks passed, 1 a check failed or was inconclusive,\n"
+	"2 bad input or usage, 3 run aborted (fault, limit, signal).\n";
+
+static const char usage_run[] =
+	"Usage: rig run SEQUENCE --bench FILE --dut FILE [--output DIR] [--real-time] [--quiet]\n"
+	"\n"
+	"Validates the three files, then runs SEQUENCE on the bench against the device\n"
+	"under test, recording every sample, and judges the checks.\n"
+	"\n"
+	"  -b, --bench FILE    bench file (fixtures/bench/*.cfg)\n"
+	"  -d, --dut FILE      device-under-test file (fixtures/dut/*.cfg)\n"
+	"  -o, --output DIR    run directory to create (must not exist);\n"
+	"                      default runs/<UTC time>-<sequence id>\n"
+	"      --real-time     on a simulated bench, run in real time instead of virtual time\n"
+	"  -q, --quiet         no progress output\n"
+	"\n"
+	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
+	"events.jsonl, results.json and summary.txt.\n";
+
+static const char usage_validate[] =
+	"Usage: rig validate SEQUENCE --bench FILE --dut FILE\n"
+	"\n"
+	"Loads and cross-checks the three files and reports every problem as\n"
+	"file:line: what is wrong; what is allowed.  Opens no instrument.\n"
+	"Exit status 0 when valid, 2 otherwise.\n";
+
+static const char usage_report[] =
+	"Usage: rig report RUN_DIR\n"
+	"\n"
+	"Judges a recorded run again from its raw data alone (inputs/, events.jsonl,\n"
+	"samples.csv) and rewrites results.json and summary.txt; works for aborted\n"
+	"and interrupted runs too.  Exit status as for run.\n";
+
+struct files {
+	const char *seq_path, *bench_path, *dut_path, *out_dir;
+	bool real_time, quiet;
+};
+
+static int parse_files(int argc, char **argv, struct files *f, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "bench", required_argument, NULL, 'b' },
+		{ "dut", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "real-time", no_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:d:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': f->bench_path = optarg; break;
+		case 'd': f->dut_path = optarg; break;
+		case 'o': f->out_dir = optarg; break;
+		case 'R': f->real_time = true; break;
+		case 'q': f->quiet = true; break;
+		case 'h': fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (optind + 1 != argc || !f->bench_path || !f->dut_path) {
+		fprintf(stderr, "rig: %s\n\n%s",
+			optind >= argc ? "no sequence file given" :
+			optind + 1 < argc ? "more than one sequence file given" :
+			!f->bench_path ? "--bench is required" : "--dut is required", usage);
+		return -1;
+	}
+	f->seq_path = argv[optind];
+	return 0;
+}
+
+static int load_all(const struct files *f, struct sequence **seq, struct bench **bench,
+		    struct device **dev)
+{
+	struct diag_list diags = { 0 };
+
+	/* Every file is loaded even when an earlier one failed: all problems in
+	 * one pass. */
+	int rs = seq_load(f->seq_path, seq, &diags);
+	int rb = bench_load(f->bench_path, bench, &diags);
+	int rd = device_load(f->dut_path, dev, &diags);
+
+	if (rs == 0 && rb == 0 && rd == 0)
+		plan_validate(*seq, *bench, *dev, &diags);
+	if (diags.n > 0) {
+		diag_print(&diags, stderr);
+		fprintf(stderr, "rig: %zu problem%s found; nothing was run\n", diags.n,
+			diags.n == 1 ? "" : "s");
+		diag_clear(&diags);
+		return -EINVAL;
+	}
+	return rs < 0 ? rs : rb < 0 ? rb : rd;
+}
+
+static bool all_simulated(const struct bench *bench)
+{
+	for (int role = 0; role < ROLE__COUNT; role++)
+		if (bench->instrument[role].present && strcmp(bench->instrument[role].backend, "sim") != 0)
+			return false;
+	return true;
+}
+
+static int judge(const char *run_dir, bool print)
+{
+	struct run_results *res;
+	char err[1024] = "";
+	int r, status;
+
+	r = results_analyse(run_dir, &res, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "rig: cannot judge %s: %s\n", run_dir, err);
+		return EXIT_ABORTED;
+	}
+	r = report_write_all(res, run_dir);
+	if (r < 0)
+		fprintf(stderr, "rig: cannot write the results into %s: %s\n", run_dir, strerror(-r));
+	if (print)
+		report_write_summary(res, stdout);
+	status = results_exit_status(res);
+	results_free(res);
+	return r < 0 ? EXIT_ABORTED : status;
+}
+
+static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
+{
+	struct files f = { 0 };
+	struct sequence *seq = NULL;
+	struct bench *bench = NULL;
+	struct device *dev = NULL;
+	char dir[RIG_PATH_MAX], err[1024] = "";
+	struct engine_opts o;
+	int r, status;
+
+	r = parse_files(argc, argv, &f, usage_run);
+	if (r != 0)
+		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (load_all(&f, &seq, &bench, &dev) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	if (!f.real_time && !all_simulated(bench))
+		f.real_time = true;   /* virtual time only drives a simulated bench */
+	if (f.out_dir)
+		snprintf(dir, sizeof(dir), "%s", f.out_dir);
+	else
+		rundir_default_path(seq, dir, sizeof(dir));
+	if (rundir_create(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, err,
+			  sizeof(err)) < 0) {
+		fprintf(stderr, "rig: %s\n", err);
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	if (!f.quiet)
+		fprintf(stderr, "rig: %s on bench %s (%s time), device %s %s\nrig: recording to %s\n",
+			seq->id, bench->id, f.real_time ? "real" : "virtual", dev->model, dev->serial,
+			dir);
+	install_signals();
+	o = (struct engine_opts){
+		.seq = seq, .bench = bench, .dev = dev, .run_dir = dir,
+		.virtual_time = !f.real_time,
+		.progress = f.quiet ? NULL : stderr,
+		.progress_live = isatty(STDERR_FILENO),
+		.stop_signal = &stop_signal,
+	};
+	r = engine_run(&o, err, sizeof(err));
+	if (r < 0 && r != -ECANCELED)
+		fprintf(stderr, "rig: %s\n", err);
+	else if (r == -ECANCELED)
+		fprintf(stderr, "rig: run aborted: %s\n", err);
+	status = judge(dir, true);
+	if (r < 0)
+		status = EXIT_ABORTED;
+	fprintf(stderr, "rig: results in %s/results.json\n", dir);
+out:
+	seq_free(seq);
+	bench_free(bench);
+	device_free(dev);
+	return status;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	struct files f = { 0 };
+	struct sequence *seq = NULL;
+	struct bench *bench = NULL;
+	struct device *dev = NULL;
+	int r = parse_files(argc, argv, &f, usage_validate);
+
+	if (r != 0)
+		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	r = load_all(&f, &seq, &bench, &dev);
+	if (r == 0)
+		printf("%s: %zu steps, valid for bench %s and device %s\n", f.seq_path, seq->n_steps,
+		       bench->id, dev->model);
+	seq_free(seq);
+	bench_free(bench);
+	device_free(dev);
+	return r == 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_report, stdout);
+		return EXIT_PASS;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "rig: report takes one run directory\n\n%s", usage_report);
+		return EXIT_BAD_INPUT;
+	}
+	return judge(argv[1], true);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const char *topic = argc > 1 ? argv[1] : "";
+
+	fputs(!strcmp(topic, "run") ? usage_run : !strcmp(topic, "validate") ? usage_validate :
+	      !strcmp(topic, "report") ? usage_report : usage_main, stdout);
+	return EXIT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("pumprig %s\n", RIG_VERSION);
+		return EXIT_PASS;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
+		return cmd_help(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1, argc, argv);
+	if (!strcmp(cmd, "validate"))
+		return cmd_validate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
+	fprintf(stderr, "rig: %s\n\n%s", *cmd ? "unknown command" : "no command given", usage_main);
+	return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,199 @@
+#include "recorder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct recorder {
+	FILE *samples;
+	FILE *events;
+	rig_ns flush_interval_ns;
+	rig_ns last_sync_wall_ns;
+	int first_error;          /* kept: later failures are consequences */
+};
+
+static rig_ns wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (rig_ns)ts.tv_sec * RIG_NS_PER_S + ts.tv_nsec;
+}
+
+static FILE *open_new(const char *dir, const char *name)
+{
+	char path[RIG_PATH_MAX];
+	int fd;
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
+	return f;
+}
+
+int recorder_open(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns)
+{
+	struct recorder *rec;
+	int r;
+
+	*ret = NULL;
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	rec->flush_interval_ns = flush_interval_ns > 0 ? flush_interval_ns : RIG_NS_PER_S;
+	rec->samples = open_new(run_dir, "samples.csv");
+	if (!rec->samples)
+		goto fail_free;
+	rec->events = open_new(run_dir, "events.jsonl");
+	if (!rec->events)
+		goto fail_samples;
+	fputs("t_ns,role,quantity,value,unit,flags\n", rec->samples);
+	rec->last_sync_wall_ns = wall_now();
+	*ret = rec;
+	return 0;
+
+fail_samples:
+	r = -errno;
+	fclose(rec->samples);
+	free(rec);
+	return r;
+fail_free:
+	r = -errno;
+	free(rec);
+	return r;
+}
+
+static void note_error(struct recorder *rec, int r)
+{
+	if (r < 0 && rec->first_error == 0)
+		rec->first_error = r;
+}
+
+static int sync_file(FILE *f)
+{
+	if (fflush(f) != 0)
+		return -errno;
+	if (fsync(fileno(f)) != 0)
+		return -errno;
+	return 0;
+}
+
+int recorder_sync(struct recorder *rec)
+{
+	note_error(rec, sync_file(rec->samples));
+	note_error(rec, sync_file(rec->events));
+	rec->last_sync_wall_ns = wall_now();
+	return rec->first_error;
+}
+
+static int maybe_sync(struct recorder *rec)
+{
+	if (wall_now() - rec->last_sync_wall_ns >= rec->flush_interval_ns)
+		return recorder_sync(rec);
+	return rec->first_error;
+}
+
+void sample_flags_format(uint32_t flags, char buf[8])
+{
+	char *p = buf;
+
+	if (flags & SAMPLE_UNSTABLE)
+		*p++ = 'U';
+	if (flags & SAMPLE_CLIPPED)
+		*p++ = 'C';
+	if (flags & SAMPLE_STALE)
+		*p++ = 'S';
+	if (flags & SAMPLE_OUT_OF_RANGE)
+		*p++ = 'R';
+	*p = '\0';
+}
+
+uint32_t sample_flags_parse(const char *text)
+{
+	uint32_t flags = 0;
+
+	for (; *text && *text != '\n' && *text != '\r'; text++) {
+		switch (*text) {
+		case 'U': flags |= SAMPLE_UNSTABLE; break;
+		case 'C': flags |= SAMPLE_CLIPPED; break;
+		case 'S': flags |= SAMPLE_STALE; break;
+		case 'R': flags |= SAMPLE_OUT_OF_RANGE; break;
+		default: break;
+		}
+	}
+	return flags;
+}
+
+int recorder_sample(struct recorder *rec, enum rig_role role, const struct reading *rd)
+{
+	char flags[8];
+
+	sample_flags_format(rd->flags, flags);
+	/* %.10g keeps 0.01 mg on a 100 g reading; the value is what the
+	 * instrument reported after calibration, nothing derived. */
+	if (fprintf(rec->samples, "%lld,%s,%s,%.10g,%s,%s\n", (long long)rd->t_ns,
+		    rig_role_name(role), quantity_name(rd->quantity), rd->value,
+		    quantity_unit(rd->quantity), flags) < 0)
+		note_error(rec, -errno);
+	return maybe_sync(rec);
+}
+
+int recorder_event(struct recorder *rec, rig_ns t_ns, const char *name, json_t *fields)
+{
+	json_t *obj = json_object();
+	char *text;
+
+	if (!obj) {
+		json_decref(fields);
+		note_error(rec, -ENOMEM);
+		return -ENOMEM;
+	}
+	json_object_set_new(obj, "t_ns", json_integer(t_ns));
+	json_object_set_new(obj, "event", json_string(name));
+	if (fields)
+		json_object_update(obj, fields);
+	json_decref(fields);
+	text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	if (!text) {
+		note_error(rec, -ENOMEM);
+		return -ENOMEM;
+	}
+	if (fprintf(rec->events, "%s\n", text) < 0)
+		note_error(rec, -errno);
+	free(text);
+	/* Events are rare and carry the run's story (steps, faults, the safe
+	 * state): they go to disk at once. */
+	return recorder_sync(rec);
+}
+
+int recorder_close(struct recorder *rec)
+{
+	int r;
+
+	if (!rec)
+		return 0;
+	recorder_sync(rec);
+	if (fclose(rec->samples) != 0)
+		note_error(rec, -errno);
+	if (fclose(rec->events) != 0)
+		note_error(rec, -errno);
+	r = rec->first_error;
+	free(rec);
+	return r;
+}

@@ -1,0 +1,36 @@
+/* The recorder: every sample and event goes to the run directory as it is taken.
+ *
+ *   samples.csv   t_ns,role,quantity,value,unit,flags   (one row per reading)
+ *   events.jsonl  one JSON object per line: {"t_ns":..,"event":"..",...}
+ *
+ * Both are appended through stdio buffers that are flushed and fsync'ed at
+ * the bench's flush interval of *wall* time (a virtual-time run would
+ * otherwise fsync thousands of times a second), and at close.  A crash loses
+ * at most one interval; every line that reached the file is complete or is
+ * the one torn last line, which readers skip. */
+#ifndef RIG_RECORDER_H
+#define RIG_RECORDER_H
+
+#include <jansson.h>
+#include "rtime.h"
+#include "../drivers/driver.h"
+
+struct recorder;
+
+/* Opens (creates, never truncates an existing file) both files in run_dir. */
+int recorder_open(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns);
+/* Flushes, fsyncs and closes; returns the first write error seen, if any. */
+int recorder_close(struct recorder *rec);
+
+int recorder_sample(struct recorder *rec, enum rig_role role, const struct reading *r);
+/* Appends {"t_ns": t_ns, "event": name, ...fields}; steals the reference to
+ * `fields` (may be NULL). */
+int recorder_event(struct recorder *rec, rig_ns t_ns, const char *name, json_t *fields);
+/* Flushes and fsyncs now. */
+int recorder_sync(struct recorder *rec);
+
+/* Flag letters used in samples.csv: U unstable, C clipped, S stale, R out of range. */
+void sample_flags_format(uint32_t flags, char buf[8]);
+uint32_t sample_flags_parse(const char *text);
+
+#endif
