@@ -1,0 +1,160 @@
+/* Judging a run directory from its record alone, on a hand-made record whose
+ * expected values are worked out in the comments. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+#include "rig/results.h"
+#include "reports/reports.h"
+
+static void copy_input(const char *run, const char *src_rel, const char *name)
+{
+	char *src = th_src(src_rel), *text = th_read_file(src), *dir;
+
+	cr_assert_not_null(text, "%s", src);
+	if (asprintf(&dir, "%s/inputs", run) < 0)
+		abort();
+	mkdir(dir, 0755);
+	free(th_write_file(dir, name, text));
+	free(dir);
+	free(text);
+	free(src);
+}
+
+static char *make_run(const char *events, const char *samples)
+{
+	char *run = th_tmpdir();
+
+	copy_input(run, "sequences/dose-accuracy.cfg", "sequence.cfg");
+	copy_input(run, "fixtures/bench/sim.cfg", "bench.cfg");
+	copy_input(run, "fixtures/dut/itp-40.cfg", "device.cfg");
+	free(th_write_file(run, "events.jsonl", events));
+	free(th_write_file(run, "samples.csv", samples));
+	return run;
+}
+
+/* 0.25 mL/h from t = 0; window "steady" from 3600 s to 7200 s.
+ * Balance: 0.200 g at 3570 s and 0.210 g at 3630 s -> 0.205 g at 3600 s;
+ * 0.455 g at 7170 s and 0.465 g at 7230 s -> 0.460 g at 7200 s.
+ * A reading flagged U (unstable) at 3600 s says 5 g and must be ignored.
+ * Collected 0.255 g; the shipped bench adds back 0.05 mg/h * 1 h = 0.05 mg;
+ * at 0.9982 g/mL: 0.25505 / 0.9982 = 0.2555099 mL against 0.25 mL
+ * programmed: +2.2039671 %. */
+static const char events_ok[] =
+	"{\"t_ns\":0,\"event\":\"run_start\"}\n"
+	"{\"t_ns\":0,\"event\":\"rate\",\"rate_ml_per_h\":0.25}\n"
+	"{\"t_ns\":3600000000000,\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"begin\"}\n"
+	"{\"t_ns\":7200000000000,\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"end\"}\n";
+static const char samples_ok[] =
+	"t_ns,role,quantity,value,unit,flags\n"
+	"3570000000000,scale,mass,0.2,g,\n"
+	"3600000000000,scale,mass,5,g,U\n"
+	"3600000000000,pressure,pressure,1.5,kPa,\n"
+	"3630000000000,scale,mass,0.21,g,\n"
+	"7170000000000,scale,mass,0.455,g,\n"
+	"7230000000000,scale,mass,0.465,g,\n";
+
+Test(results, dose_accuracy_from_a_hand_made_record)
+{
+	char *events, *run;
+	struct run_results *res;
+	char err[512];
+
+	if (asprintf(&events, "%s%s", events_ok,
+		     "{\"t_ns\":7300000000000,\"event\":\"run_end\",\"status\":\"completed\",\"reason\":\"every step ran\"}\n") < 0)
+		abort();
+	run = make_run(events, samples_ok);
+	cr_assert_eq(results_analyse(run, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res->status, RUN_COMPLETED);
+	cr_assert_eq(res->n_checks, 1);
+	cr_assert_str_eq(res->checks[0].check, "dose_accuracy");
+	cr_assert(res->checks[0].has_measured);
+	cr_assert_float_eq(res->checks[0].mass_begin_g, 0.205, 1e-12);
+	cr_assert_float_eq(res->checks[0].mass_end_g, 0.460, 1e-12);
+	cr_assert_float_eq(res->checks[0].programmed_ml, 0.25, 1e-12);
+	cr_assert_float_eq(res->checks[0].measured, 2.2039671, 1e-6);
+	cr_assert_eq(res->checks[0].verdict, VERDICT_PASS);
+	cr_assert_eq(res->overall, VERDICT_PASS);
+	cr_assert_eq(results_exit_status(res), 0);
+	cr_assert_eq(res->n_samples_total, 6);
+	results_free(res);
+	free(events);
+	free(run);
+}
+
+Test(results, an_interrupted_record_is_judged_and_marked_so)
+{
+	char *samples, *run;
+	struct run_results *res;
+	char err[512];
+
+	/* no run_end event, and a last sample row torn by the crash */
+	if (asprintf(&samples, "%s%s", samples_ok, "7260000000000,scale,ma") < 0)
+		abort();
+	run = make_run(events_ok, samples);
+	cr_assert_eq(results_analyse(run, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res->status, RUN_INTERRUPTED);
+	cr_assert_eq(res->n_torn_lines, 1);
+	cr_assert_float_eq(res->checks[0].measured, 2.2039671, 1e-6);
+	cr_assert_eq(res->overall, VERDICT_INCONCLUSIVE);
+	cr_assert_eq(results_exit_status(res), 3);
+	cr_assert_not_null(strstr(res->end_reason, "interrupted"));
+	cr_assert_eq(report_write_all(res, run), 0);
+	results_free(res);
+	free(samples);
+	free(run);
+}
+
+Test(results, a_window_never_ended_is_inconclusive_not_passed)
+{
+	static const char events[] =
+		"{\"t_ns\":0,\"event\":\"rate\",\"rate_ml_per_h\":0.25}\n"
+		"{\"t_ns\":3600000000000,\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"begin\"}\n"
+		"{\"t_ns\":4000000000000,\"event\":\"run_end\",\"status\":\"aborted\",\"reason\":\"scale read failed\"}\n";
+	char *run = make_run(events, samples_ok);
+	struct run_results *res;
+	char err[512];
+
+	cr_assert_eq(results_analyse(run, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res->status, RUN_ABORTED);
+	cr_assert_str_eq(res->end_reason, "scale read failed");
+	cr_assert_eq(res->checks[0].verdict, VERDICT_INCONCLUSIVE);
+	cr_assert_not(res->checks[0].has_measured);
+	cr_assert_eq(results_exit_status(res), 3);
+	results_free(res);
+	free(run);
+}
+
+Test(results, a_pump_outside_tolerance_fails)
+{
+	/* Same record, but 0.3 mL/h programmed: 0.2555099 mL against 0.3 mL is
+	 * -14.83 %, outside the device's 10 %. */
+	static const char events[] =
+		"{\"t_ns\":0,\"event\":\"rate\",\"rate_ml_per_h\":0.3}\n"
+		"{\"t_ns\":3600000000000,\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"begin\"}\n"
+		"{\"t_ns\":7200000000000,\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"end\"}\n"
+		"{\"t_ns\":7300000000000,\"event\":\"run_end\",\"status\":\"completed\",\"reason\":\"\"}\n";
+	char *run = make_run(events, samples_ok);
+	struct run_results *res;
+	char err[512];
+
+	cr_assert_eq(results_analyse(run, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_float_eq(res->checks[0].measured, -14.8300274, 1e-6);
+	cr_assert_eq(res->checks[0].verdict, VERDICT_FAIL);
+	cr_assert_eq(results_exit_status(res), 1);
+	results_free(res);
+	free(run);
+}
+
+Test(results, a_missing_run_directory_is_an_error_with_a_message)
+{
+	struct run_results *res;
+	char err[512] = "";
+
+	cr_assert_lt(results_analyse("/nonexistent/pumprig-run", &res, err, sizeof(err)), 0);
+	cr_assert_null(res);
+	cr_assert_neq(err[0], '\0');
+}
