@@ -43,21 +43,95 @@ void cfg_error(struct cfg_ctx *ctx, const config_setting_t *at, const char *fmt,
 	ctx->errors++;
 }
 
+/* Input files are small; anything larger is a mistake (a data file given
+ * as a sequence), not something to parse. */
+#define CFG_FILE_MAX (1 << 20)
+
+/* Reads the whole file into a NUL-terminated buffer, or reports why not. */
+static char *read_text(struct cfg_ctx *ctx)
+{
+	FILE *f = fopen(ctx->path, "rb");
+	char *text;
+	size_t n;
+
+	if (!f) {
+		diag_add(ctx->diags, ctx->path, 0, "cannot read the file (%s); give a readable "
+			 "libconfig file", strerror(errno));
+		return NULL;
+	}
+	text = malloc(CFG_FILE_MAX + 1);
+	if (!text) {
+		fclose(f);
+		diag_add(ctx->diags, ctx->path, 0, "out of memory reading the file");
+		return NULL;
+	}
+	n = fread(text, 1, CFG_FILE_MAX + 1, f);
+	if (ferror(f) || n > CFG_FILE_MAX) {
+		diag_add(ctx->diags, ctx->path, 0, ferror(f) ? "cannot read the file (I/O error)" :
+			 "the file is larger than 1 MiB; input files are small text files");
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[n] = '\0';
+	if (memchr(text, '\0', n)) {
+		diag_add(ctx->diags, ctx->path, 0, "the file contains a NUL byte; input files are "
+			 "plain text");
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* libconfig's @include would pull in files that the run directory's copy of
+ * the inputs does not hold (and libconfig 1.5 exits the process on some bad
+ * include paths), so every input file must stand alone. */
+static int refuse_includes(struct cfg_ctx *ctx, const char *text)
+{
+	int line = 1, found = 0;
+
+	for (const char *p = text; *p; line++) {
+		const char *eol = strchr(p, '\n');
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "@include", 8) == 0) {
+			diag_add(ctx->diags, ctx->path, line, "@include is not allowed; each "
+				 "sequence, bench and device file must stand alone so the run "
+				 "directory's copy of it is the whole input");
+			found++;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return found;
+}
+
 int cfg_read(struct cfg_ctx *ctx, config_t *cfg)
 {
-	config_init(cfg);
-	if (config_read_file(cfg, ctx->path) == CONFIG_TRUE)
-		return 0;
-	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
-		diag_add(ctx->diags, ctx->path, 0, "cannot read the file (%s); give a readable "
-			 "libconfig file", strerror(errno ? errno : EIO));
-	} else {
-		const char *file = config_error_file(cfg);
+	char *text;
 
-		diag_add(ctx->diags, file ? file : ctx->path, config_error_line(cfg),
-			 "%s; the file must be libconfig syntax: key = value; groups { ... }; "
-			 "lists ( ... ), every setting ended by ';'", config_error_text(cfg));
+	config_init(cfg);
+	text = read_text(ctx);
+	if (!text) {
+		ctx->errors++;
+		return -EINVAL;
 	}
+	if (refuse_includes(ctx, text)) {
+		free(text);
+		ctx->errors++;
+		return -EINVAL;
+	}
+	if (config_read_string(cfg, text) == CONFIG_TRUE) {
+		free(text);
+		return 0;
+	}
+	free(text);
+	diag_add(ctx->diags, ctx->path, config_error_line(cfg),
+		 "%s; the file must be libconfig syntax: key = value; groups { ... }; "
+		 "lists ( ... ), every setting ended by ';'", config_error_text(cfg));
 	ctx->errors++;
 	return -EINVAL;
 }

@@ -202,8 +202,19 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		snprintf(dir, sizeof(dir), "%s", f.out_dir);
 	else
 		rundir_default_path(seq, dir, sizeof(dir));
-	if (rundir_create(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, err,
-			  sizeof(err)) < 0) {
+	r = rundir_create(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, err,
+			  sizeof(err));
+	/* A default name taken by a run started in the same second gets a
+	 * suffix; a name the user chose is never silently changed. */
+	for (int n = 2; r == -EEXIST && !f.out_dir && n < 100; n++) {
+		char base[sizeof(dir)];
+
+		rundir_default_path(seq, base, sizeof(base));
+		snprintf(dir, sizeof(dir), "%.*s-%d", (int)sizeof(base) - 8, base, n);
+		r = rundir_create(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, err,
+				  sizeof(err));
+	}
+	if (r < 0) {
 		fprintf(stderr, "rig: %s\n", err);
 		status = EXIT_BAD_INPUT;
 		goto out;
