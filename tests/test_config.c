@@ -1,0 +1,377 @@
+/* The loaders and the unit parser: one test per class of input error, each
+ * asserting the file and line the user is pointed to, plus the shipped files
+ * loading to the values written in them.  Input files are data under
+ * tests/data/config/; expected lines are read off those files by eye. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "rig/config.h"
+#include "rig/units.h"
+
+static struct diag_list diags;
+
+static void reset(void)
+{
+	diag_clear(&diags);
+}
+
+TestSuite(config, .fini = reset);
+TestSuite(units);
+
+static char *data(const char *name)
+{
+	char *rel, *path;
+
+	if (asprintf(&rel, "tests/data/config/%s", name) < 0)
+		abort();
+	path = th_src(rel);
+	free(rel);
+	return path;
+}
+
+/* A sequence from tests/data/config that must be refused. */
+static void refuse_seq(const char *name)
+{
+	char *path = data(name);
+	struct sequence *seq = (struct sequence *)1;
+
+	cr_assert_eq(seq_load(path, &seq, &diags), -EINVAL, "%s loaded", name);
+	cr_assert_null(seq);
+	free(path);
+}
+
+/* Asserts a diagnostic naming file `name` at `line` whose text holds `what`. */
+static void expect(const char *name, int line, const char *what)
+{
+	char all[4096] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < diags.n; i++) {
+		const struct diag *d = &diags.items[i];
+		const char *base = strrchr(d->file, '/');
+
+		base = base ? base + 1 : d->file;
+		if (strcmp(base, name) == 0 && d->line == line && strstr(d->msg, what))
+			return;
+		n += (size_t)snprintf(all + n, n < sizeof(all) ? sizeof(all) - n : 0, "  %s:%d: %s\n",
+				      d->file, d->line, d->msg);
+		if (n >= sizeof(all))
+			n = sizeof(all) - 1;
+	}
+	cr_assert_fail("no diagnostic %s:%d containing \"%s\"; got:\n%s", name, line, what, all);
+}
+
+Test(config, libconfig_syntax_error_points_at_its_line)
+{
+	refuse_seq("syntax.cfg");
+	cr_assert_eq(diags.n, 1);
+	expect("syntax.cfg", 5, "syntax error");
+}
+
+Test(config, unknown_key_is_named_with_the_allowed_ones)
+{
+	refuse_seq("unknown-key.cfg");
+	expect("unknown-key.cfg", 5, "unknown key 'colour'");
+	expect("unknown-key.cfg", 5, "allowed: step, label, timeout, on_timeout, duration");
+}
+
+Test(config, unknown_step_lists_the_steps)
+{
+	refuse_seq("unknown-step.cfg");
+	expect("unknown-step.cfg", 5, "unknown step 'dance'; allowed: prime, tare, set_rate");
+}
+
+Test(config, missing_field_points_at_the_step_lacking_it)
+{
+	refuse_seq("missing-field.cfg");
+	expect("missing-field.cfg", 5, "missing 'duration'");
+}
+
+Test(config, wrong_type_says_what_is_wanted)
+{
+	refuse_seq("wrong-type.cfg");
+	expect("wrong-type.cfg", 4, "'duration' must be a string with a unit");
+}
+
+Test(config, number_without_unit_is_an_error)
+{
+	refuse_seq("no-unit.cfg");
+	expect("no-unit.cfg", 4, "has no unit");
+	expect("no-unit.cfg", 4, "mL/h");
+}
+
+Test(config, unknown_or_wrong_kind_unit_is_an_error)
+{
+	refuse_seq("unknown-unit.cfg");
+	expect("unknown-unit.cfg", 4, "unknown unit");
+	expect("unknown-unit.cfg", 5, "unknown unit");
+}
+
+Test(config, text_that_is_not_a_number_is_an_error)
+{
+	refuse_seq("not-a-number.cfg");
+	expect("not-a-number.cfg", 4, "not a number");
+}
+
+Test(config, out_of_range_value_gives_the_range)
+{
+	refuse_seq("out-of-range.cfg");
+	expect("out-of-range.cfg", 4, "out of range; allowed 0.001 s to");
+}
+
+Test(config, bad_choice_lists_the_choices)
+{
+	refuse_seq("bad-choice.cfg");
+	expect("bad-choice.cfg", 3, "must be one of: abort, fail");
+}
+
+Test(config, every_error_in_a_file_is_reported_in_one_pass)
+{
+	refuse_seq("three-errors.cfg");
+	cr_assert_eq(diags.n, 3);
+	expect("three-errors.cfg", 4, "has no unit");
+	expect("three-errors.cfg", 5, "unknown unit");
+	expect("three-errors.cfg", 6, "must be one of: begin, end");
+}
+
+Test(config, include_directives_are_refused)
+{
+	refuse_seq("include.cfg");
+	expect("include.cfg", 2, "@include is not allowed");
+}
+
+Test(config, unreadable_file_has_no_line)
+{
+	struct sequence *seq;
+
+	cr_assert_lt(seq_load("/nonexistent/pumprig.cfg", &seq, &diags), 0);
+	cr_assert_null(seq);
+	cr_assert_eq(diags.n, 1);
+	cr_assert_eq(diags.items[0].line, 0);
+	cr_assert_not_null(strstr(diags.items[0].msg, "cannot read"));
+}
+
+Test(config, bench_errors_unknown_backend_role_and_choices)
+{
+	char *path = data("bench-errors.cfg");
+	struct bench *bench;
+
+	cr_assert_eq(bench_load(path, &bench, &diags), -EINVAL);
+	cr_assert_null(bench);
+	expect("bench-errors.cfg", 3, "'density' = \"5 g/mL\" is out of range; allowed 0.5 g/mL to 2 g/mL");
+	expect("bench-errors.cfg", 6, "unknown backend 'warp'; allowed: sim");
+	expect("bench-errors.cfg", 7, "unknown instrument role 'laser'");
+	expect("bench-errors.cfg", 9, "must be one of: open, closed");
+	expect("bench-errors.cfg", 12, "must be one of: dropout, stuck, no_answer, disconnect");
+	cr_assert_eq(diags.n, 5);
+	free(path);
+}
+
+Test(config, device_errors_missing_field_inverted_range_and_no_unit)
+{
+	char *path = data("device-errors.cfg");
+	struct device *dev;
+
+	cr_assert_eq(device_load(path, &dev, &diags), -EINVAL);
+	cr_assert_null(dev);
+	expect("device-errors.cfg", 1, "missing 'serial'");
+	expect("device-errors.cfg", 4, "out of range; it must be above 'min'");
+	expect("device-errors.cfg", 6, "has no unit");
+	cr_assert_eq(diags.n, 3);
+	free(path);
+}
+
+/* The shipped bench without its valve. */
+static struct bench *bench_without_valve(void)
+{
+	char *src = th_src("fixtures/bench/sim.cfg"), *text = th_read_file(src), *dir = th_tmpdir();
+	char *line = strstr(text, "valve = {"), *eol, *path;
+	struct bench *bench;
+
+	cr_assert_not_null(line);
+	eol = strchr(line, '\n');
+	memmove(line, eol + 1, strlen(eol + 1) + 1);
+	path = th_write_file(dir, "no-valve.cfg", text);
+	cr_assert_eq(bench_load(path, &bench, &diags), 0);
+	cr_assert_eq(bench->instrument[ROLE_VALVE].present, false);
+	free(src);
+	free(text);
+	free(dir);
+	free(path);
+	return bench;
+}
+
+Test(config, plan_checks_rates_bolus_roles_and_windows_at_the_sequence_lines)
+{
+	char *seq_path = data("plan.cfg"), *dut = th_src("fixtures/dut/itp-40.cfg");
+	struct sequence *seq;
+	struct device *dev;
+	struct bench *bench = bench_without_valve();
+
+	cr_assert_eq(seq_load(seq_path, &seq, &diags), 0);
+	cr_assert_eq(device_load(dut, &dev, &diags), 0);
+	cr_assert_eq(plan_validate(seq, bench, dev, &diags), -EINVAL);
+	expect("plan.cfg", 4, "rate 5 mL/h is outside the device's rate range");
+	expect("plan.cfg", 5, "above the device's maximum bolus");
+	expect("plan.cfg", 6, "bench has no 'valve' instrument");
+	expect("plan.cfg", 7, "window 'late' ends here but never begins");
+	expect("plan.cfg", 8, "window 'never' is not marked");
+	cr_assert_eq(diags.n, 5);
+	seq_free(seq);
+	bench_free(bench);
+	device_free(dev);
+	free(seq_path);
+	free(dut);
+}
+
+Test(config, shipped_files_load_to_the_values_written_in_them)
+{
+	char *sp = th_src("sequences/dose-accuracy.cfg"), *bp = th_src("fixtures/bench/sim.cfg");
+	char *dp = th_src("fixtures/dut/itp-40.cfg");
+	struct sequence *seq;
+	struct bench *b;
+	struct device *d;
+
+	cr_assert_eq(seq_load(sp, &seq, &diags), 0);
+	cr_assert_eq(bench_load(bp, &b, &diags), 0);
+	cr_assert_eq(device_load(dp, &d, &diags), 0);
+	cr_assert_eq(diags.n, 0);
+
+	cr_assert_str_eq(seq->id, "SEQ-DOSE-NOM");
+	cr_assert_eq(seq->n_steps, 9);
+	cr_assert_eq(seq->steps[0].kind, STEP_PRIME);
+	cr_assert_float_eq(seq->steps[0].volume_ml, 0.05, 1e-12);
+	cr_assert_eq(seq->steps[0].timeout_ns, 30 * RIG_NS_PER_MIN);
+	cr_assert_eq(seq->steps[2].kind, STEP_SET_RATE);
+	cr_assert_float_eq(seq->steps[2].rate_ml_per_h, 0.25, 1e-12);
+	cr_assert_eq(seq->steps[5].duration_ns, 6 * RIG_NS_PER_H);
+	cr_assert_eq(seq->steps[4].line, 18);
+	cr_assert_eq(seq->steps[6].edge, MARK_END);
+	cr_assert_eq(seq->steps[8].check, CHECK_DOSE_ACCURACY);
+	cr_assert_str_eq(seq->steps[8].window, "steady");
+	for (size_t i = 0; i < seq->n_steps; i++)
+		cr_assert_eq(seq->steps[i].on_timeout, TIMEOUT_ABORT);
+
+	cr_assert_float_eq(b->density_g_per_ml, 0.9982, 1e-12);
+	cr_assert_float_eq(b->evaporation_g_per_h, 0.05e-3, 1e-15);
+	cr_assert_eq(b->instrument[ROLE_SCALE].period_ns, 30 * RIG_NS_PER_S);
+	cr_assert_float_eq(b->instrument[ROLE_SCALE].cal.gain, 1.0, 0);
+	cr_assert_str_eq(b->instrument[ROLE_SCALE].cal.due, "2027-01-15");
+	cr_assert_float_eq(b->instrument[ROLE_FLOW].cal.gain, 1.0, 0);   /* default */
+	cr_assert_eq(b->instrument[ROLE_VALVE].safe_closed, false);
+	cr_assert_float_eq(b->limit_pressure_kpa, 250, 1e-12);
+	cr_assert_eq(b->limit_duration_ns, 100 * RIG_NS_PER_H);
+	cr_assert(b->has_sim);
+	cr_assert_float_eq(b->sim.stroke_volume_ml, 0.25e-3, 1e-15);
+	cr_assert_float_eq(b->sim.compliance_ml_per_kpa, 0.2e-3, 1e-15);
+	cr_assert_float_eq(b->sim.stroke_charge_mah, 10e-6 / 3.6, 1e-18);
+	cr_assert_eq(b->sim.startup_delay_ns, 3 * RIG_NS_PER_MIN);
+
+	cr_assert_float_eq(d->rate_min_ml_per_h, 0.048 / 24, 1e-15);
+	cr_assert_float_eq(d->rate_max_ml_per_h, 1.0, 1e-15);
+	cr_assert_float_eq(d->accuracy_tolerance_pct, 10, 1e-12);
+	cr_assert_str_eq(d->accuracy_requirement, "ITP-40-SRS-ACC-001");
+	cr_assert_eq(d->longevity_min_ns, (rig_ns)(5 * 365.25 * 86400) * RIG_NS_PER_S);
+	cr_assert_eq(plan_validate(seq, b, d, &diags), 0);
+	seq_free(seq);
+	bench_free(b);
+	device_free(d);
+	free(sp);
+	free(bp);
+	free(dp);
+}
+
+Test(config, step_on_timeout_defaults_to_the_sequence_and_can_be_overridden)
+{
+	char *dir = th_tmpdir();
+	char *path = th_write_file(dir, "t.cfg",
+		"sequence = {\n"
+		"  id = \"T\"; version = \"1\"; title = \"t\";\n"
+		"  steps = (\n"
+		"    { step = \"tare\"; timeout = \"1 min\"; },\n"
+		"    { step = \"tare\"; timeout = \"1 min\"; on_timeout = \"abort\"; }\n"
+		"  );\n"
+		"  on_timeout = \"fail\";\n"
+		"};\n");
+	struct sequence *seq;
+
+	cr_assert_eq(seq_load(path, &seq, &diags), 0);
+	cr_assert_eq(seq->steps[0].on_timeout, TIMEOUT_FAIL);
+	cr_assert_eq(seq->steps[1].on_timeout, TIMEOUT_ABORT);
+	seq_free(seq);
+	free(path);
+	free(dir);
+}
+
+/* ------------------------------------------------------------------ units */
+
+static double parse_ok(const char *text, enum qty_kind kind)
+{
+	double v = NAN;
+	int r = qty_parse(text, kind, &v);
+
+	cr_assert_eq(r, 0, "\"%s\" as %s: %d", text, qty_kind_name(kind), r);
+	return v;
+}
+
+#define close_to(a, b) cr_assert(fabs((a) - (b)) <= 1e-12 * fabs(b) + 1e-300, \
+				 "%.17g != %.17g", (double)(a), (double)(b))
+
+Test(units, each_kind_converts_to_its_canonical_unit)
+{
+	close_to(parse_ok("30 min", QTY_DURATION), 1800.0);
+	close_to(parse_ok("30s", QTY_DURATION), 30.0);
+	close_to(parse_ok("5 year", QTY_DURATION), 5 * 365.25 * 86400);
+	close_to(parse_ok("250 ms", QTY_DURATION), 0.25);
+	close_to(parse_ok("0.25 uL", QTY_VOLUME), 0.25e-3);
+	close_to(parse_ok("0.25 \xc2\xb5L", QTY_VOLUME), 0.25e-3);   /* micro sign */
+	close_to(parse_ok("1e-3 mL", QTY_VOLUME), 1e-3);
+	close_to(parse_ok("0.5 mL/day", QTY_RATE), 0.5 / 24);
+	close_to(parse_ok("10 uL/min", QTY_RATE), 0.6);
+	close_to(parse_ok("1 bar", QTY_PRESSURE), 100.0);
+	close_to(parse_ok("760 mmHg", QTY_PRESSURE), 760 * 0.133322387415);   /* conventional mmHg, NIST */
+	close_to(parse_ok("1 psi", QTY_PRESSURE), 6.894757293168);
+	close_to(parse_ok("0.02 mg", QTY_MASS), 0.02e-3);
+	close_to(parse_ok("0.05 mg/h", QTY_MASS_RATE), 0.05e-3);
+	close_to(parse_ok("2 mA", QTY_CURRENT), 2000.0);
+	close_to(parse_ok("10 uC", QTY_CHARGE), 10e-6 / 3.6);
+	close_to(parse_ok("3.6 C", QTY_CHARGE), 1.0);
+	close_to(parse_ok("2600 mV", QTY_VOLTAGE), 2.6);
+	close_to(parse_ok("293.15 K", QTY_TEMPERATURE), 20.0);
+	close_to(parse_ok("998.2 kg/m3", QTY_DENSITY), 0.9982);
+	close_to(parse_ok("-2 %", QTY_PERCENT), -2.0);
+	close_to(parse_ok("500 ppm", QTY_PERCENT), 0.05);
+	close_to(parse_ok("0.2 uL/kPa", QTY_COMPLIANCE), 0.2e-3);
+}
+
+Test(units, malformed_quantities_are_refused_with_their_reason)
+{
+	double v = 42;
+
+	cr_assert_eq(qty_parse("30", QTY_DURATION, &v), -ENODATA);
+	cr_assert_eq(qty_parse("30   ", QTY_DURATION, &v), -ENODATA);
+	cr_assert_eq(qty_parse("abc s", QTY_DURATION, &v), -EINVAL);
+	cr_assert_eq(qty_parse("", QTY_DURATION, &v), -EINVAL);
+	cr_assert_eq(qty_parse("nan s", QTY_DURATION, &v), -EINVAL);
+	cr_assert_eq(qty_parse("inf s", QTY_DURATION, &v), -EINVAL);
+	cr_assert_eq(qty_parse("0x10 s", QTY_DURATION, &v), -EINVAL);
+	cr_assert_eq(qty_parse("3 parsec", QTY_DURATION, &v), -ENOENT);
+	cr_assert_eq(qty_parse("3 kPa", QTY_DURATION, &v), -ENOENT);
+	cr_assert_eq(qty_parse("3 s x", QTY_DURATION, &v), -ENOENT);
+	cr_assert_eq(qty_parse("3 ML", QTY_VOLUME, &v), -ENOENT);   /* units are case-sensitive */
+	cr_assert_eq(qty_parse("1e999 s", QTY_DURATION, &v), -ERANGE);
+	cr_assert_eq(qty_parse("1e308 year", QTY_DURATION, &v), -ERANGE);
+	cr_assert_eq(v, 42, "a refused value must not be written");
+}
+
+Test(units, kinds_name_their_units_for_messages)
+{
+	cr_assert_str_eq(qty_kind_name(QTY_RATE), "flow rate");
+	cr_assert_str_eq(qty_kind_canonical(QTY_RATE), "mL/h");
+	cr_assert_not_null(strstr(qty_kind_units(QTY_DURATION), "min"));
+	cr_assert_str_eq(qty_kind_name(QTY__COUNT), "?");
+}
