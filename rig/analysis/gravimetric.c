@@ -1,0 +1,116 @@
+/* The gravimetric chain: see gravimetric.h. */
+#include "gravimetric.h"
+
+#include <errno.h>
+#include <math.h>
+
+double water_density_kg_per_m3(double t_c)
+{
+	/* Tanaka et al. 2001, eq. 1, air-free water at 101.325 kPa */
+	const double a1 = -3.983035, a2 = 301.797, a3 = 522528.9, a4 = 69.34881, a5 = 999.974950;
+
+	return a5 * (1 - (t_c + a1) * (t_c + a1) * (t_c + a2) / (a3 * (t_c + a4)));
+}
+
+double buoyancy_ml_per_g(double rho_fluid_kg_per_m3, double rho_air_kg_per_m3,
+			 double rho_weights_kg_per_m3)
+{
+	/* 1 / (kg/m3) = 1000 mL/g */
+	return 1000 / (rho_fluid_kg_per_m3 - rho_air_kg_per_m3) *
+	       (1 - rho_air_kg_per_m3 / rho_weights_kg_per_m3);
+}
+
+void linfit_init(struct linfit *fit)
+{
+	*fit = (struct linfit){ 0 };
+}
+
+void linfit_add(struct linfit *fit, rig_ns t_ns, double value)
+{
+	double t;
+
+	if (fit->n == 0)
+		fit->t0_ns = t_ns;
+	t = rig_ns_to_h(t_ns - fit->t0_ns);
+	fit->n++;
+	fit->st += t;
+	fit->sv += value;
+	fit->stt += t * t;
+	fit->stv += t * value;
+	fit->svv += value * value;
+}
+
+int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_u_slope_per_h)
+{
+	double n = (double)fit->n, sxx, sxy, syy, slope, rss;
+
+	if (fit->n < 3)
+		return -ENODATA;
+	sxx = fit->stt - fit->st * fit->st / n;
+	sxy = fit->stv - fit->st * fit->sv / n;
+	syy = fit->svv - fit->sv * fit->sv / n;
+	if (!(sxx > 0))
+		return -ENODATA;
+	slope = sxy / sxx;
+	/* residual sum of squares; the sums are shifted to the first point, but
+	 * cancellation can still leave a tiny negative */
+	rss = fmax(syy - slope * sxy, 0);
+	*ret_slope_per_h = slope;
+	*ret_u_slope_per_h = sqrt(rss / (n - 2) / sxx);
+	return 0;
+}
+
+void mass_step_init(struct mass_step_detector *d, double threshold_g)
+{
+	*d = (struct mass_step_detector){ .threshold_g = threshold_g };
+}
+
+void mass_step_reset(struct mass_step_detector *d)
+{
+	d->n = 0;
+	d->n_recent = 0;
+}
+
+static double median_of(const double *v, size_t n)
+{
+	double s[5];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+
+		while (j > 0 && s[j - 1] > v[i]) {
+			s[j] = s[j - 1];
+			j--;
+		}
+		s[j] = v[i];
+	}
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+int mass_step_add(struct mass_step_detector *d, rig_ns t_ns, double mass_g, struct mass_step *ret)
+{
+	int found = 0;
+
+	if (d->n > 0 && t_ns > d->prev_t_ns) {
+		double dt_s = rig_ns_to_s(t_ns - d->prev_t_ns);
+		double rate = (mass_g - d->prev_g) / dt_s;
+		size_t cap = sizeof(d->recent_g_per_s) / sizeof(d->recent_g_per_s[0]);
+
+		if (d->n_recent >= 3) {
+			double expected = median_of(d->recent_g_per_s,
+						    d->n_recent < cap ? d->n_recent : cap) * dt_s;
+
+			if (mass_g - d->prev_g - expected < -d->threshold_g) {
+				*ret = (struct mass_step){ d->prev_t_ns, t_ns, d->prev_g, mass_g, expected };
+				found = 1;
+			}
+		}
+		/* a step is not the trend: keep it out of the median */
+		if (!found)
+			d->recent_g_per_s[d->n_recent++ % cap] = rate;
+	}
+	d->n++;
+	d->prev_t_ns = t_ns;
+	d->prev_g = mass_g;
+	return found;
+}

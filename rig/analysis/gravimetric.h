@@ -1,0 +1,80 @@
+/* The gravimetric chain: from what a balance reads to the volume delivered.
+ * Pure functions (no I/O, no clock).
+ *
+ * A balance calibrated with steel reference weights reads "conventional mass":
+ * the mass of 8000 kg/m3 weights that would balance the load in air.  Liquid
+ * (about 1000 kg/m3) displaces more air than the weights, so the true mass is
+ * higher, and the volume is
+ *
+ *     V = m_read * (1 / (rho_W - rho_A)) * (1 - rho_A / rho_B)      (ISO 8655-6)
+ *
+ * with rho_W the liquid's density, rho_A the air's and rho_B = 8000 kg/m3.
+ * At 20 degC and rho_A = 1.2 kg/m3 the factor is 1.0028518 mL/g. */
+#ifndef RIG_ANALYSIS_GRAVIMETRIC_H
+#define RIG_ANALYSIS_GRAVIMETRIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "../rtime.h"
+
+#define RHO_REFERENCE_WEIGHTS_KG_PER_M3 8000.0
+#define RHO_AIR_STANDARD_KG_PER_M3 1.2
+
+/* Density of air-free water, Tanaka et al. (2001), Metrologia 38, 301, valid
+ * 0..40 degC (standard uncertainty about 1e-3 kg/m3 there).  Check values:
+ * 20 degC 998.2067, 25 degC 997.0470, 37 degC 993.33 kg/m3. */
+double water_density_kg_per_m3(double t_c);
+
+/* Volume per unit of balance reading, mL/g (the formula above). */
+double buoyancy_ml_per_g(double rho_fluid_kg_per_m3, double rho_air_kg_per_m3,
+			 double rho_weights_kg_per_m3);
+
+/* Streaming least-squares straight line through (t, value) points: the
+ * evaporation rate from a period with the pump stopped, or drift.  Constant
+ * memory; numerically shifted to the first point's time. */
+struct linfit {
+	size_t n;
+	rig_ns t0_ns;
+	double st, sv, stt, stv, svv;   /* sums over points, t in hours from t0 */
+};
+
+void linfit_init(struct linfit *fit);
+void linfit_add(struct linfit *fit, rig_ns t_ns, double value);
+/* Slope per hour and its standard uncertainty (from the residual scatter).
+ * -ENODATA with fewer than 3 points or all points at one time. */
+int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_u_slope_per_h);
+
+/* A negative step in the balance: between two successive settled readings
+ * the mass changed by more than `threshold` below the recent trend of such
+ * changes (the median rate of change over the last five intervals, which a
+ * single spike such as a released bolus does not move, while a sustained
+ * change such as a pump starting is adopted within three intervals), as
+ * when the vessel is touched or
+ * liquid is taken out.  Such a step is an instrument event to report, never
+ * averaged away.  A commanded change of flow (rate, stop, valve, tare, a
+ * bolus starting or ending) changes the trend legitimately: the caller
+ * resets the detector then; judging resumes once three full intervals after
+ * the reset have set a new trend. */
+struct mass_step_detector {
+	double threshold_g;            /* a fall this far below the trend is an event */
+	size_t n;                      /* readings since the reset */
+	rig_ns prev_t_ns;
+	double prev_g;
+	double recent_g_per_s[5];      /* the last intervals' rates of change */
+	size_t n_recent;
+};
+
+struct mass_step {
+	rig_ns t_before_ns, t_after_ns;
+	double before_g, after_g;
+	double expected_change_g;      /* what the trend predicted over the interval */
+};
+
+void mass_step_init(struct mass_step_detector *d, double threshold_g);
+/* After a commanded change of flow: forget the trend. */
+void mass_step_reset(struct mass_step_detector *d);
+/* Feeds one settled reading; returns 1 and fills ret when it ends a negative
+ * step, else 0. */
+int mass_step_add(struct mass_step_detector *d, rig_ns t_ns, double mass_g, struct mass_step *ret);
+
+#endif

@@ -1,0 +1,231 @@
+/* The gravimetric chain and the flow analysis against values computed
+ * independently: DESIGN.md's published check values, and reference data sets
+ * (tests/data/analysis/, made and solved by make_reference.py beside them
+ * straight from the definitions: see its opening comment). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "rig/analysis/flow.h"
+#include "rig/analysis/gravimetric.h"
+
+Test(gravimetric, tanaka_density_check_values)
+{
+	cr_assert(fabs(water_density_kg_per_m3(20) - 998.2067) < 5e-5);
+	cr_assert(fabs(water_density_kg_per_m3(25) - 997.0470) < 5e-5);
+	cr_assert(fabs(water_density_kg_per_m3(37) - 993.33) < 5e-3);
+}
+
+Test(gravimetric, buoyancy_factor_check_value)
+{
+	double f = buoyancy_ml_per_g(water_density_kg_per_m3(20), 1.2, 8000);
+
+	cr_assert(fabs(f - 1.0028518) < 5e-8, "%.9f", f);
+	/* in vacuum it is just 1/density */
+	cr_assert_float_eq(buoyancy_ml_per_g(1000, 0, 8000), 1.0, 1e-15);
+}
+
+Test(gravimetric, least_squares_slope_and_its_uncertainty)
+{
+	struct linfit fit;
+	double slope, u;
+
+	linfit_init(&fit);
+	cr_assert_eq(linfit_slope(&fit, &slope, &u), -ENODATA);
+	for (int i = 0; i < 10; i++)
+		linfit_add(&fit, i * RIG_NS_PER_MIN * 30, 5.0 - 0.25 * i * 0.5);   /* -0.25 g/h */
+	cr_assert_eq(linfit_slope(&fit, &slope, &u), 0);
+	cr_assert_float_eq(slope, -0.25, 1e-12);
+	cr_assert(u < 1e-9);
+	/* alternating +-1 mg about the line: the slope is unbiased, and its
+	 * uncertainty reflects the scatter */
+	linfit_init(&fit);
+	for (int i = 0; i < 240; i++)
+		linfit_add(&fit, i * 30 * RIG_NS_PER_S, 1.0 - 0.05e-3 * i * 30 / 3600 +
+						    (i % 2 ? 1e-3 : -1e-3));
+	cr_assert_eq(linfit_slope(&fit, &slope, &u), 0);
+	cr_assert(fabs(slope - -0.05e-3) < 3 * u, "%g +- %g", slope, u);
+	/* residual sigma 1 mg over 240 points spread evenly across 2 h:
+	 * Sxx = 240 * (2 h)^2 / 12 = 80 h^2, u = 1 mg / sqrt(80 h^2) */
+	cr_assert(fabs(u / (1e-3 / sqrt(80)) - 1) < 0.05, "u = %g", u);
+}
+
+Test(gravimetric, a_negative_step_is_reported_once_and_noise_never)
+{
+	struct mass_step_detector d;
+	struct mass_step step;
+	int found = 0;
+
+	/* 10 mg per reading with +-0.3 mg of noise; 5 mg taken out at reading
+	 * 50: the mass still rises, but 5 mg less than the trend says */
+	mass_step_init(&d, 1e-3);
+	for (int i = 0; i < 100; i++) {
+		double m = 0.01 * i + (i % 3 ? 0.3e-3 : -0.3e-3) - (i >= 50 ? 5e-3 : 0);
+
+		if (mass_step_add(&d, i * 30 * RIG_NS_PER_S, m, &step) == 1) {
+			found++;
+			cr_assert_eq(step.t_before_ns, 49 * 30 * RIG_NS_PER_S);
+			cr_assert_eq(step.t_after_ns, 50 * 30 * RIG_NS_PER_S);
+			cr_assert(fabs(step.expected_change_g - 0.01) < 1e-3);
+		}
+	}
+	cr_assert_eq(found, 1);
+
+	/* a stop (flow falls to nothing) after a reset is no step; one
+	 * single positive spike (a released bolus) does not make the next
+	 * normal interval look like a fall */
+	mass_step_init(&d, 1e-3);
+	found = 0;
+	for (int i = 0; i < 100; i++) {
+		double m = i < 40 ? 0.01 * i : 0.4 + (i >= 60 ? 0.02 : 0);
+
+		if (i == 40)
+			mass_step_reset(&d);
+		found += mass_step_add(&d, i * 30 * RIG_NS_PER_S, m, &step);
+	}
+	cr_assert_eq(found, 0);
+}
+
+/* IEC 60601-2-24 window counts for T = 60 min, S = 0.5 min (DESIGN.md):
+ * 119, 117, 111, 99, 83, 59 for P = 1, 2, 5, 11, 19, 31 min. */
+Test(flow, window_counts_check_values)
+{
+	static const int minutes[] = { 1, 2, 5, 11, 19, 31 }, counts[] = { 119, 117, 111, 99, 83, 59 };
+	struct flow_cfg cfg = {
+		.t_begin_ns = 0, .t_end_ns = 60 * RIG_NS_PER_MIN, .sample_interval_ns = 30 * RIG_NS_PER_S,
+		.n_windows = 6, .rate_ml_per_h = 1, .ml_per_g = 1, .max_gap_ns = 90 * RIG_NS_PER_S,
+	};
+	struct flow_state *st;
+	struct flow_result r;
+
+	for (int i = 0; i < 6; i++)
+		cfg.window_ns[i] = minutes[i] * RIG_NS_PER_MIN;
+	cr_assert_eq(flow_new(&cfg, &st), 0);
+	for (int s = 0; s <= 3600; s += 30)
+		flow_add(st, s * RIG_NS_PER_S, s / 3600.0);   /* exactly 1 mL/h */
+	cr_assert_eq(flow_finish(st, &r), 0);
+	cr_assert_eq(r.n_intervals, 120);
+	for (int i = 0; i < 6; i++) {
+		cr_assert_eq(r.windows[i].n_windows, (size_t)counts[i], "P = %d min", minutes[i]);
+		cr_assert(fabs(r.windows[i].ep_max_pct) < 1e-9 && fabs(r.windows[i].ep_min_pct) < 1e-9);
+	}
+	cr_assert(fabs(r.mean_error_pct) < 1e-9);
+	flow_free(st);
+}
+
+Test(flow, refuses_windows_that_are_not_whole_intervals)
+{
+	struct flow_cfg cfg = {
+		.t_begin_ns = 0, .t_end_ns = RIG_NS_PER_H, .sample_interval_ns = 30 * RIG_NS_PER_S,
+		.n_windows = 1, .window_ns = { 45 * RIG_NS_PER_S }, .rate_ml_per_h = 1, .ml_per_g = 1,
+	};
+	struct flow_state *st;
+
+	cr_assert_eq(flow_new(&cfg, &st), -EINVAL);
+	cfg.window_ns[0] = 2 * RIG_NS_PER_H;
+	cr_assert_eq(flow_new(&cfg, &st), -EINVAL);
+}
+
+/* key -> value from CASE.expected */
+static double expected(const char *text, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	p = strstr(text, pat);
+	if (!p && strncmp(text, pat + 1, strlen(pat + 1)) == 0)
+		p = text - 1;
+	cr_assert_not_null(p, "no %s in the expected values", key);
+	return strtod(p + strlen(pat), NULL);
+}
+
+static void close_rel(double got, double want, const char *what)
+{
+	cr_assert(fabs(got - want) <= 1e-9 * fmax(1, fabs(want)), "%s: %.17g, expected %.17g", what,
+		  got, want);
+}
+
+static void reference_case(const char *name)
+{
+	static const int minutes[] = { 1, 2, 5, 11, 19, 31 };
+	char rel[128], *path, *exp_text, *csv, *line, *save;
+	struct flow_cfg cfg = {
+		.sample_interval_ns = 30 * RIG_NS_PER_S, .n_windows = 6, .rate_ml_per_h = 0.9,
+		.ml_per_g = 1.0028517905751855, .evaporation_g_per_h = 0.05e-3,
+		.max_gap_ns = 90 * RIG_NS_PER_S,
+	};
+	struct flow_state *st;
+	struct flow_result r;
+	struct mass_step_detector det;
+	struct mass_step step;
+	int steps = 0;
+	rig_ns step_at = 0;
+
+	mass_step_init(&det, 0.5e-3);
+	snprintf(rel, sizeof(rel), "tests/data/analysis/%s.expected", name);
+	path = th_src(rel);
+	exp_text = th_read_file(path);
+	free(path);
+	snprintf(rel, sizeof(rel), "tests/data/analysis/%s.csv", name);
+	path = th_src(rel);
+	csv = th_read_file(path);
+	free(path);
+	cr_assert_not_null(exp_text);
+	cr_assert_not_null(csv);
+	cfg.t_begin_ns = (rig_ns)expected(exp_text, "t_begin_ns");
+	cfg.t_end_ns = (rig_ns)expected(exp_text, "t_end_ns");
+	for (int i = 0; i < 6; i++)
+		cfg.window_ns[i] = minutes[i] * RIG_NS_PER_MIN;
+	cr_assert_eq(flow_new(&cfg, &st), 0);
+	for (line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *end;
+		long long t = strtoll(line, &end, 10);
+
+		cr_assert_eq(*end, ',');
+		flow_add(st, t, strtod(end + 1, NULL));
+		if (mass_step_add(&det, t, strtod(end + 1, NULL), &step) == 1) {
+			steps++;
+			step_at = step.t_after_ns;
+		}
+	}
+	/* only the disturbed vessel (5 mg taken at 4000 s) shows a negative step */
+	if (strcmp(name, "disturbed") == 0) {
+		cr_assert_eq(steps, 1);
+		cr_assert_eq(step_at, 4020 * RIG_NS_PER_S);
+	} else {
+		cr_assert_eq(steps, 0, "%s: %d negative steps", name, steps);
+	}
+	cr_assert_eq(flow_finish(st, &r), 0);
+	cr_assert_eq(r.n_intervals, (size_t)expected(exp_text, "n_intervals"));
+	cr_assert_eq(r.n_missing, (size_t)expected(exp_text, "n_missing"));
+	close_rel(r.mean_rate_ml_per_h, expected(exp_text, "mean_rate_ml_per_h"), "mean rate");
+	close_rel(r.mean_error_pct, expected(exp_text, "A_pct"), "A");
+	for (int i = 0; i < 6; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "windows_%dmin", minutes[i]);
+		cr_assert_eq(r.windows[i].n_windows, (size_t)expected(exp_text, key), "%s", key);
+		snprintf(key, sizeof(key), "skipped_%dmin", minutes[i]);
+		cr_assert_eq(r.windows[i].n_skipped, (size_t)expected(exp_text, key), "%s", key);
+		if (r.windows[i].n_windows == 0)
+			continue;
+		snprintf(key, sizeof(key), "ep_max_%dmin", minutes[i]);
+		close_rel(r.windows[i].ep_max_pct, expected(exp_text, key), key);
+		snprintf(key, sizeof(key), "ep_min_%dmin", minutes[i]);
+		close_rel(r.windows[i].ep_min_pct, expected(exp_text, key), key);
+	}
+	flow_free(st);
+	free(exp_text);
+	free(csv);
+}
+
+Test(flow, reference_clean_pulsatile_delivery) { reference_case("clean"); }
+Test(flow, reference_with_balance_noise) { reference_case("noisy"); }
+Test(flow, reference_disturbed_vessel) { reference_case("disturbed"); }
+Test(flow, reference_ten_minutes_of_missing_readings) { reference_case("missing"); }
+Test(flow, reference_run_cut_short) { reference_case("cut_short"); }
