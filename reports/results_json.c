@@ -3,33 +3,69 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A number, or null when it is not finite (JSON has no infinity or NaN). */
+static json_t *num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *measurement_json(const struct measurement *m)
+{
+	json_t *o = json_pack("{s:s, s:o, s:o, s:s}", "name", m->name, "value", num(m->value),
+			      "U", num(m->u_expanded), "unit", m->unit);
+
+	if (m->has_limit) {
+		json_object_set_new(o, "limit", json_pack("{s:o, s:o}", "low", num(m->limit_low),
+							  "high", num(m->limit_high)));
+		json_object_set_new(o, "verdict", json_string(verdict_name(m->verdict)));
+	}
+	json_object_set_new(o, "source", json_string(m->source));
+	return o;
+}
 
 static json_t *check_json(const struct check_result *c)
 {
 	json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "check", c->check, "requirement",
 			      c->requirement, "sequence_line", c->seq_line, "verdict",
 			      verdict_name(c->verdict));
+	json_t *ms;
 
 	if (!o)
 		return NULL;
 	if (c->window[0])
 		json_object_set_new(o, "window", json_string(c->window));
-	json_object_set_new(o, "measured", c->has_measured ? json_real(c->measured) : json_null());
+	json_object_set_new(o, "measured", c->has_measured ? num(c->measured) : json_null());
+	json_object_set_new(o, "U", c->has_measured ? num(c->u_expanded) : json_null());
 	json_object_set_new(o, "unit", json_string(c->unit));
-	if (strcmp(c->check, "dose_accuracy") == 0) {
-		json_object_set_new(o, "limit", json_pack("{s:f, s:f}", "low", c->limit_low,
-							  "high", c->limit_high));
-		if (c->has_measured)
-			json_object_set_new(o, "inputs", json_pack(
-				"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
-				"window_begin_s", rig_ns_to_s(c->t_begin_ns),
-				"window_end_s", rig_ns_to_s(c->t_end_ns),
-				"mass_begin_g", c->mass_begin_g, "mass_end_g", c->mass_end_g,
-				"collected_g", c->collected_g, "evaporation_g", c->evaporation_g,
-				"delivered_ml", c->delivered_ml, "programmed_ml", c->programmed_ml,
-				"balance_samples", (json_int_t)c->n_samples));
+	if (strcmp(c->check, "step_timeout") != 0)
+		json_object_set_new(o, "limit", json_pack("{s:o, s:o}", "low", num(c->limit_low),
+							  "high", num(c->limit_high)));
+	if (strcmp(c->check, "dose_accuracy") == 0 && c->has_measured)
+		json_object_set_new(o, "inputs", json_pack(
+			"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
+			"window_begin_s", rig_ns_to_s(c->t_begin_ns),
+			"window_end_s", rig_ns_to_s(c->t_end_ns),
+			"mass_begin_g", c->mass_begin_g, "mass_end_g", c->mass_end_g,
+			"collected_g", c->collected_g, "evaporation_g", c->evaporation_g,
+			"delivered_ml", c->delivered_ml, "programmed_ml", c->programmed_ml,
+			"balance_samples", (json_int_t)c->n_samples));
+	ms = json_array();
+	for (size_t i = 0; i < c->n_m; i++)
+		json_array_append_new(ms, measurement_json(&c->m[i]));
+	json_object_set_new(o, "measurements", ms);
+	if (c->n_curve > 0) {
+		json_t *curve = json_array();
+
+		for (size_t i = 0; i < c->n_curve; i++)
+			json_array_append_new(curve, json_pack("[f, f]", c->curve_t_s[i],
+							       c->curve_q_ml_per_h[i]));
+		json_object_set_new(o, "startup_curve", curve);
+		json_object_set_new(o, "startup_curve_columns", json_pack("[s, s]", "t_s",
+									  "flow_ml_per_h"));
 	}
 	json_object_set_new(o, "criterion", json_string(c->criterion));
 	json_object_set_new(o, "explanation", json_string(c->explanation));
@@ -43,11 +79,25 @@ int report_write_json(const struct run_results *res, const char *path)
 	char tmp[RIG_PATH_MAX + 8];
 	int r = 0;
 
+	json_t *events, *chain;
+
 	checks = json_array();
 	for (size_t i = 0; i < res->n_checks; i++)
 		json_array_append_new(checks, check_json(&res->checks[i]));
-	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:{s:s, s:s}, s:s, s:s, s:f, s:I, s:s, s:o}",
-			 "schema", "pumprig.results/1",
+	events = json_array();
+	for (size_t i = 0; i < res->n_events; i++)
+		json_array_append_new(events, json_pack("{s:f, s:s, s:s, s:s}", "t_s",
+			rig_ns_to_s(res->events[i].t_ns), "role", res->events[i].role, "kind",
+			res->events[i].kind, "description", res->events[i].description));
+	chain = json_pack("{s:o, s:s, s:o, s:o, s:o, s:s}",
+			  "density_g_per_ml", num(res->density_g_per_ml),
+			  "density_source", res->density_source,
+			  "volume_per_balance_gram_ml_per_g", num(res->ml_per_g),
+			  "evaporation_mg_per_h", num(res->evaporation_g_per_h * 1e3),
+			  "evaporation_u_mg_per_h", num(res->u_evaporation_g_per_h * 1e3),
+			  "evaporation_source", res->evaporation_source);
+	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:{s:s, s:s}, s:s, s:s, s:f, s:I, s:s, s:o, s:o, s:o, s:I}",
+			 "schema", "pumprig.results/2",
 			 "sequence", "id", res->sequence_id, "title", res->sequence_title,
 			 "bench", res->bench_id,
 			 "device", "model", res->device_model, "serial", res->device_serial,
@@ -56,7 +106,10 @@ int report_write_json(const struct run_results *res, const char *path)
 			 "end_s", rig_ns_to_s(res->end_t_ns),
 			 "samples", (json_int_t)res->n_samples_total,
 			 "overall_verdict", verdict_name(res->overall),
-			 "checks", checks);
+			 "checks", checks,
+			 "gravimetric", chain,
+			 "instrument_events", events,
+			 "instrument_events_dropped", (json_int_t)res->n_events_dropped);
 	if (!root)
 		return -ENOMEM;
 	/* Written beside and renamed over, so a reader never sees half a file. */
@@ -87,13 +140,21 @@ void report_write_summary(const struct run_results *res, FILE *out)
 			fprintf(out, " [%s]", c->window);
 		if (c->requirement[0])
 			fprintf(out, " (%s)", c->requirement);
-		if (c->has_measured)
-			fprintf(out, ": %+.3f %s, limit %+.3g .. %+.3g %s", c->measured, c->unit,
-				c->limit_low, c->limit_high, c->unit);
+		if (c->has_measured) {
+			fprintf(out, ": %+.4g", c->measured);
+			if (isfinite(c->u_expanded))
+				fprintf(out, " +- %.2g", c->u_expanded);
+			fprintf(out, " %s, limit %+.4g .. %+.4g %s", c->unit, c->limit_low,
+				c->limit_high, c->unit);
+		}
 		fprintf(out, "\n             %s\n", c->explanation);
 	}
 	if (res->n_checks == 0)
 		fprintf(out, "(the sequence has no checks)\n");
+	for (size_t i = 0; i < res->n_events; i++)
+		fprintf(out, "%sinstrument event at t = %.1f s (%s, %s): %s\n", i ? "" : "\n",
+			rig_ns_to_s(res->events[i].t_ns), res->events[i].role, res->events[i].kind,
+			res->events[i].description);
 	fprintf(out, "\nOverall: %s\n", verdict_name(res->overall));
 }
 

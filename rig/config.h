@@ -54,6 +54,8 @@ enum step_kind {
 	STEP_RELEASE,   /* open the valve; then holds for duration (default 0) */
 	STEP_MARK,      /* begin or end a named analysis window */
 	STEP_CHECK,     /* judge something after the run: check, window, requirement */
+	STEP_MEASURE_EVAPORATION, /* pump stopped: hold for duration and measure the
+	                             vessel's evaporation rate from the balance */
 	STEP__COUNT
 };
 
@@ -67,6 +69,9 @@ enum occlude_until { OCCLUDE_UNTIL_ALARM, OCCLUDE_UNTIL_DURATION };
 
 enum check_kind {
 	CHECK_DOSE_ACCURACY,  /* delivered volume in a window vs programmed volume */
+	CHECK_FLOW_ACCURACY,  /* IEC 60601-2-24 style: mean error A and trumpet curve */
+	CHECK_OCCLUSION,      /* time and pressure to alarm, bolus after release */
+	CHECK_BATTERY,        /* charge drawn, current per mode, projected longevity */
 	CHECK__COUNT
 };
 
@@ -89,6 +94,16 @@ struct step {
 	enum check_kind check;        /* check: check = "dose_accuracy" */
 	char requirement[RIG_ID_MAX]; /* check: requirement = "..." (optional; default device's) */
 	double tolerance_pct;         /* check: tolerance = "5 %" (optional; 0 = device's) */
+	/* flow_accuracy */
+	rig_ns sample_interval_ns;    /* sample_interval = "30 s" (default 30 s) */
+	rig_ns obs_window_ns[8];      /* observation_windows = ("2 min", ...) (default
+	                                 2, 5, 11, 19, 31 min; multiples of the interval) */
+	size_t n_obs_windows;
+	char startup_window[RIG_ID_MAX]; /* startup_window = "startup" (optional marked
+	                                    window whose flow curve is reported) */
+	/* occlusion */
+	rig_ns bolus_window_ns;       /* bolus_window = "30 min" after the release
+	                                 over which the released bolus is weighed */
 };
 
 struct sequence {
@@ -107,6 +122,9 @@ struct calibration {
 	double gain;                  /* calibration.gain (number, default 1): value = gain*raw + offset */
 	double offset;                /* calibration.offset (quantity in the role's unit, default 0) */
 	char date[16];                /* calibration.date = "2026-01-31" (optional, YYYY-MM-DD) */
+	double uncertainty;           /* calibration.uncertainty = "0.02 mg": standard
+	                                 uncertainty (k = 1) of one reading, in the
+	                                 role's unit (optional, 0 = not stated) */
 	char due[16];                 /* calibration.due  = "2027-01-31" (optional, YYYY-MM-DD) */
 };
 
@@ -155,6 +173,11 @@ struct sim_cfg {
 	rig_ns alarm_latency_ns;            /* occlusion_alarm_latency = "0 s" */
 	bool alarm_enabled;                 /* occlusion_alarm = true (false: a pump that never alarms) */
 	double stall_pressure_kpa;          /* stall_pressure = "300 kPa": strokes above it deliver nothing */
+	/* fluid = { ... }: the true physics, which the analysis must recover from
+	 * the bench's own (independent) description of the fluid */
+	double fluid_density_g_per_ml;      /* density = "0.998207 g/mL" */
+	double air_density_g_per_ml;        /* air_density = "1.2 kg/m3": the balance
+	                                       reads conventional mass (buoyancy) */
 	/* line = { ... } */
 	double compliance_ml_per_kpa;       /* compliance = "0.2 uL/kPa" */
 	rig_ns time_constant_ns;            /* time_constant = "5 s" (outflow decay with valve open) */
@@ -189,8 +212,14 @@ struct bench {
 	char description[RIG_TEXT_MAX];     /* bench.description (optional) */
 	/* bench.fluid = { ... } */
 	char fluid_name[RIG_ID_MAX];        /* name = "water" (optional) */
-	double density_g_per_ml;            /* density = "0.9982 g/mL" (required, 0.5..2) */
+	double density_g_per_ml;            /* density = "1.05 g/mL" (0.5..2); required unless
+	                                       the fluid is water (name absent or "water"),
+	                                       whose density is computed from temperature
+	                                       (Tanaka et al. 2001) */
+	bool density_given;                 /* density came from the file */
 	double fluid_temperature_c;         /* temperature = "20 degC" (optional, default 20) */
+	double air_density_g_per_ml;        /* air_density = "1.2 kg/m3" (default) for the
+	                                       balance's buoyancy correction */
 	double evaporation_g_per_h;         /* evaporation_correction = "0 mg/h": loss the
 	                                       analysis adds back (measured on this bench) */
 	rig_ns flush_interval_ns;           /* bench.flush_interval = "1 s" (default) */
@@ -221,6 +250,9 @@ struct device {
 	/* bolus = { max; rate; } */
 	double bolus_max_ml;                /* max (required) */
 	double bolus_rate_ml_per_h;         /* rate (required): prime and bolus default */
+	double stroke_volume_ml;            /* stroke_volume = "0.25 uL" (optional): one
+	                                       delivery cycle; flow-accuracy intervals and
+	                                       windows must hold whole cycles */
 	/* accuracy = { tolerance; requirement; } */
 	double accuracy_tolerance_pct;      /* tolerance = "10 %" (required, > 0) */
 	char accuracy_requirement[RIG_ID_MAX]; /* requirement (required) */
@@ -229,8 +261,14 @@ struct device {
 	rig_ns occlusion_time_max_ns;
 	double occlusion_bolus_max_ml;
 	char occlusion_requirement[RIG_ID_MAX];
-	/* battery = { capacity; longevity_min; longevity_max; requirement; } (all required) */
+	/* battery = { capacity; longevity_min; longevity_max; requirement;
+	 *             reference_rate; replacement_reserve; } */
 	double battery_capacity_mah;
+	double reference_rate_ml_per_h;     /* reference_rate = "0.5 mL/day": the regimen
+	                                       longevity is projected for (required) */
+	rig_ns replacement_reserve_ns;      /* replacement_reserve = "90 day": how long the
+	                                       pump runs after its replacement indicator
+	                                       (default 90 day) */
 	rig_ns longevity_min_ns;            /* "5 year" */
 	rig_ns longevity_max_ns;            /* "7 year" */
 	char battery_requirement[RIG_ID_MAX];

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "analysis/gravimetric.h"
 #include "drivers/driver.h"
 
 #define DURATION_MAX_S (10 * 365.25 * 86400)
@@ -27,7 +28,7 @@ static enum qty_kind sensor_kind(enum rig_role r)
 static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum rig_role role,
 			     struct calibration *cal)
 {
-	static const char *const keys[] = { "gain", "offset", "date", "due", NULL };
+	static const char *const keys[] = { "gain", "offset", "date", "due", "uncertainty", NULL };
 	config_setting_t *g = cfg_group(ctx, inst, "calibration", false);
 
 	cal->gain = 1;
@@ -40,6 +41,7 @@ static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum r
 			  "'gain' = 0 would read every value as the offset; allowed: any non-zero "
 			  "number");
 	cfg_qty(ctx, g, "offset", sensor_kind(role), false, -1e9, 1e9, &cal->offset);
+	cfg_qty(ctx, g, "uncertainty", sensor_kind(role), false, 0, 1e9, &cal->uncertainty);
 	cfg_date(ctx, g, "date", cal->date, sizeof(cal->date));
 	cfg_date(ctx, g, "due", cal->due, sizeof(cal->due));
 	if (cal->date[0] && cal->due[0] && strcmp(cal->due, cal->date) < 0)
@@ -113,6 +115,8 @@ static void sim_defaults(struct sim_cfg *s)
 		.stroke_charge_mah = 10e-6 / 3.6,
 		.battery_full_v = 3.2,
 		.battery_empty_v = 2.6,
+		.fluid_density_g_per_ml = 0.998207,
+		.air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000,
 	};
 }
 
@@ -170,7 +174,8 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_cfg *s)
 {
 	static const char *const keys[] = { "seed", "pump", "line", "scale", "flow", "pressure",
-					    "battery", "faults", NULL };
+					    "battery", "faults", "fluid", NULL };
+	static const char *const fluid_keys[] = { "density", "air_density", NULL };
 	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "startup_delay",
 		"occlusion_alarm_pressure", "occlusion_alarm_latency", "occlusion_alarm",
 		"stall_pressure", NULL };
@@ -200,6 +205,12 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 		cfg_bool(ctx, sub, "occlusion_alarm", &s->alarm_enabled);
 		cfg_qty(ctx, sub, "stall_pressure", QTY_PRESSURE, false, 0.001, 10000,
 			&s->stall_pressure_kpa);
+	}
+	if ((sub = cfg_group(ctx, g, "fluid", false))) {
+		cfg_check_keys(ctx, sub, "simulator.fluid", fluid_keys);
+		cfg_qty(ctx, sub, "density", QTY_DENSITY, false, 0.5, 2, &s->fluid_density_g_per_ml);
+		cfg_qty(ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
+			&s->air_density_g_per_ml);
 	}
 	if ((sub = cfg_group(ctx, g, "line", false))) {
 		cfg_check_keys(ctx, sub, "simulator.line", line_keys);
@@ -254,7 +265,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
 					    "limits", "instruments", "simulator", NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
-						  "evaporation_correction", NULL };
+						  "evaporation_correction", "air_density", NULL };
 	static const char *const limit_keys[] = { "pressure_max", "delivered_max", "duration_max",
 						  NULL };
 	struct cfg_ctx ctx = { .path = path, .diags = diags };
@@ -269,6 +280,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 		return -ENOMEM;
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	b->fluid_temperature_c = 20;
+	b->air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000;
 	b->flush_interval_ns = RIG_NS_PER_S;
 	if (cfg_read(&ctx, &cfg) < 0)
 		goto fail;
@@ -282,10 +294,19 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 
 	if ((sub = cfg_group(&ctx, g, "fluid", true))) {
 		cfg_check_keys(&ctx, sub, "fluid", fluid_keys);
+		bool water;
+
 		cfg_string(&ctx, sub, "name", false, b->fluid_name, sizeof(b->fluid_name));
-		cfg_qty(&ctx, sub, "density", QTY_DENSITY, true, 0.5, 2, &b->density_g_per_ml);
-		cfg_qty(&ctx, sub, "temperature", QTY_TEMPERATURE, false, 0, 100,
+		water = !b->fluid_name[0] || strcmp(b->fluid_name, "water") == 0;
+		b->density_given = cfg_qty(&ctx, sub, "density", QTY_DENSITY, !water, 0.5, 2,
+					   &b->density_g_per_ml) == 1;
+		/* Tanaka's formula holds from 0 to 40 degC */
+		cfg_qty(&ctx, sub, "temperature", QTY_TEMPERATURE, false, 0, water ? 40 : 100,
 			&b->fluid_temperature_c);
+		if (water && !b->density_given)
+			b->density_g_per_ml = water_density_kg_per_m3(b->fluid_temperature_c) / 1000;
+		cfg_qty(&ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
+			&b->air_density_g_per_ml);
 		cfg_qty(&ctx, sub, "evaporation_correction", QTY_MASS_RATE, false, 0, 1,
 			&b->evaporation_g_per_h);
 	}

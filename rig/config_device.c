@@ -14,14 +14,16 @@ void device_free(struct device *dev)
 int device_load(const char *path, struct device **ret_dev, struct diag_list *diags)
 {
 	static const char *const keys[] = { "model", "manufacturer", "serial", "firmware",
-		"reservoir", "rate", "bolus", "accuracy", "occlusion", "battery", NULL };
+		"reservoir", "rate", "bolus", "accuracy", "occlusion", "battery", "stroke_volume",
+		NULL };
 	static const char *const rate_keys[] = { "min", "max", NULL };
 	static const char *const bolus_keys[] = { "max", "rate", NULL };
 	static const char *const acc_keys[] = { "tolerance", "requirement", NULL };
 	static const char *const occ_keys[] = { "alarm_pressure_max", "alarm_time_max",
 						"bolus_max", "requirement", NULL };
 	static const char *const bat_keys[] = { "capacity", "longevity_min", "longevity_max",
-						"requirement", NULL };
+						"requirement", "reference_rate",
+						"replacement_reserve", NULL };
 	struct cfg_ctx ctx = { .path = path, .diags = diags };
 	struct device *d;
 	config_t cfg;
@@ -43,6 +45,7 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 	cfg_string(&ctx, g, "serial", true, d->serial, sizeof(d->serial));
 	cfg_string(&ctx, g, "firmware", false, d->firmware, sizeof(d->firmware));
 	cfg_qty(&ctx, g, "reservoir", QTY_VOLUME, true, 1e-3, 1000, &d->reservoir_ml);
+	cfg_qty(&ctx, g, "stroke_volume", QTY_VOLUME, false, 1e-9, 1, &d->stroke_volume_ml);
 
 	if ((sub = cfg_group(&ctx, g, "rate", true))) {
 		cfg_check_keys(&ctx, sub, "rate", rate_keys);
@@ -91,6 +94,11 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 				  "'longevity_min'");
 		cfg_string(&ctx, sub, "requirement", true, d->battery_requirement,
 			   sizeof(d->battery_requirement));
+		cfg_qty(&ctx, sub, "reference_rate", QTY_RATE, true, 1e-6, 1000,
+			&d->reference_rate_ml_per_h);
+		d->replacement_reserve_ns = 90 * RIG_NS_PER_DAY;
+		cfg_duration(&ctx, sub, "replacement_reserve", false, 0, 5 * 365.25 * 86400,
+			     &d->replacement_reserve_ns);
 	}
 	if (ctx.errors)
 		goto fail;

@@ -4,6 +4,7 @@
 #include "config_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +31,18 @@ static unsigned step_roles(const struct step *st)
 	case STEP_SET_RATE:
 	case STEP_BOLUS:
 	case STEP_STOP: return 1u << ROLE_PUMP;
-	case STEP_TARE: return 1u << ROLE_SCALE;
+	case STEP_TARE:
+	case STEP_MEASURE_EVAPORATION: return 1u << ROLE_SCALE;
 	case STEP_OCCLUDE:
 	case STEP_RELEASE: return 1u << ROLE_VALVE;
-	case STEP_CHECK: return st->check == CHECK_DOSE_ACCURACY ? 1u << ROLE_SCALE : 0;
+	case STEP_CHECK:
+		switch (st->check) {
+		case CHECK_DOSE_ACCURACY:
+		case CHECK_FLOW_ACCURACY: return 1u << ROLE_SCALE;
+		case CHECK_OCCLUSION: return 1u << ROLE_SCALE | 1u << ROLE_PRESSURE | 1u << ROLE_VALVE;
+		case CHECK_BATTERY: return 1u << ROLE_POWER;
+		default: return 0;
+		}
 	default: return 0;
 	}
 }
@@ -41,7 +50,66 @@ static unsigned step_roles(const struct step *st)
 struct window_state {
 	const char *name;
 	const struct step *begin, *end;
+	size_t begin_i, end_i;
+	double rate_at_begin_ml_per_h;   /* basal rate programmed when it begins */
 };
+
+/* The basal rate programmed before step i (0 when stopped or never set). */
+static double rate_before(const struct sequence *seq, size_t i)
+{
+	double rate = 0;
+
+	for (size_t k = 0; k < i; k++) {
+		if (seq->steps[k].kind == STEP_SET_RATE)
+			rate = seq->steps[k].rate_ml_per_h;
+		else if (seq->steps[k].kind == STEP_STOP)
+			rate = 0;
+	}
+	return rate;
+}
+
+/* A flow analysis needs one steady rate through its window, and intervals and
+ * windows that hold whole pump strokes, or pulsatile delivery shows up as
+ * artefacts in the curves. */
+static void check_flow_window(struct diag_list *diags, const struct sequence *seq,
+			      const struct device *dev, const struct step *st,
+			      const struct window_state *w, int *errors)
+{
+	double rate = w->rate_at_begin_ml_per_h, cycle_s;
+
+	if (!(rate > 0)) {
+		plan_error(diags, seq, st, errors, "window '%s' begins with no basal rate set; "
+			   "flow_accuracy needs a set_rate before the window", w->name);
+		return;
+	}
+	for (size_t k = w->begin_i + 1; k < w->end_i; k++) {
+		enum step_kind kind = seq->steps[k].kind;
+
+		if (kind == STEP_SET_RATE || kind == STEP_STOP || kind == STEP_BOLUS ||
+		    kind == STEP_PRIME || kind == STEP_OCCLUDE) {
+			plan_error(diags, seq, st, errors, "window '%s' holds a %s step (line %d); "
+				   "flow_accuracy needs one steady rate through its window",
+				   w->name, step_kind_name(kind), seq->steps[k].line);
+			return;
+		}
+	}
+	if (!(dev->stroke_volume_ml > 0))
+		return;
+	cycle_s = dev->stroke_volume_ml / rate * 3600;
+	for (size_t k = 0; k <= st->n_obs_windows; k++) {
+		rig_ns len = k == 0 ? st->sample_interval_ns : st->obs_window_ns[k - 1];
+		double cycles = rig_ns_to_s(len) / cycle_s;
+
+		if (fabs(cycles - round(cycles)) > 1e-6 * cycles || round(cycles) < 1) {
+			plan_error(diags, seq, st, errors, "%s %.6g s is not a whole number of pump "
+				   "strokes (one every %.6g s at %.6g mL/h with the device's %.6g uL "
+				   "stroke); allowed: multiples of %.6g s", k == 0 ? "sample_interval" :
+				   "observation window", rig_ns_to_s(len), cycle_s, rate,
+				   dev->stroke_volume_ml * 1e3, cycle_s);
+			return;
+		}
+	}
+}
 
 int plan_validate(const struct sequence *seq, const struct bench *bench,
 		  const struct device *dev, struct diag_list *diags)
@@ -105,7 +173,8 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 						   "begin then end", st->window, w->begin ? w->begin->line : 0);
 					break;
 				}
-				win[n_win++] = (struct window_state){ .name = st->window, .begin = st };
+				win[n_win++] = (struct window_state){ .name = st->window, .begin = st,
+					.begin_i = i, .rate_at_begin_ml_per_h = rate_before(seq, i) };
 			} else if (!w || !w->begin) {
 				plan_error(diags, seq, st, &errors, "window '%s' ends here but never "
 					   "begins; mark it with edge = \"begin\" first", st->window);
@@ -114,9 +183,16 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 					   "(first at line %d)", st->window, w->end->line);
 			} else {
 				w->end = st;
+				w->end_i = i;
 			}
 			break;
 		}
+		case STEP_MEASURE_EVAPORATION:
+			if (rate_before(seq, i) > 0)
+				plan_error(diags, seq, st, &errors, "measure_evaporation needs the pump "
+					   "stopped; add a stop step before it (a basal rate of %g mL/h is "
+					   "set)", rate_before(seq, i));
+			break;
 		default:
 			break;
 		}
@@ -134,7 +210,42 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 		for (size_t k = 0; k < n_win; k++)
 			if (strcmp(win[k].name, st->window) == 0 && win[k].end)
 				found = true;
-		if (!found) {
+		if (found) {
+			const struct window_state *w = NULL;
+
+			for (size_t k = 0; k < n_win; k++)
+				if (strcmp(win[k].name, st->window) == 0)
+					w = &win[k];
+			if (st->check == CHECK_FLOW_ACCURACY)
+				check_flow_window(diags, seq, dev, st, w, &errors);
+			if (st->check == CHECK_OCCLUSION) {
+				bool occlude = false, release = false;
+
+				for (size_t k = w->begin_i + 1; k < w->end_i; k++) {
+					if (seq->steps[k].kind == STEP_OCCLUDE && !occlude)
+						occlude = true;
+					else if (seq->steps[k].kind == STEP_RELEASE && occlude)
+						release = true;
+				}
+				if (!occlude || !release)
+					plan_error(diags, seq, st, &errors, "window '%s' must hold an "
+						   "occlude step followed by a release step for the "
+						   "occlusion check", st->window);
+			}
+			if (st->check == CHECK_FLOW_ACCURACY && st->startup_window[0]) {
+				bool marked = false;
+
+				for (size_t k = 0; k < n_win; k++)
+					if (strcmp(win[k].name, st->startup_window) == 0 && win[k].end)
+						marked = true;
+				if (!marked)
+					plan_error(diags, seq, st, &errors, "startup_window '%s' is not "
+						   "marked (begin and end) in this sequence",
+						   st->startup_window);
+			}
+			continue;
+		}
+		{
 			char names[256] = "";
 			size_t len = 0;
 

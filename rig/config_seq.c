@@ -15,11 +15,13 @@ static const char *const step_names[] = {
 	[STEP_PRIME] = "prime", [STEP_TARE] = "tare", [STEP_SET_RATE] = "set_rate",
 	[STEP_BOLUS] = "bolus", [STEP_HOLD] = "hold", [STEP_STOP] = "stop",
 	[STEP_OCCLUDE] = "occlude", [STEP_RELEASE] = "release", [STEP_MARK] = "mark",
-	[STEP_CHECK] = "check", [STEP__COUNT] = NULL,
+	[STEP_CHECK] = "check", [STEP_MEASURE_EVAPORATION] = "measure_evaporation",
+	[STEP__COUNT] = NULL,
 };
 
 static const char *const check_names[] = {
-	[CHECK_DOSE_ACCURACY] = "dose_accuracy", [CHECK__COUNT] = NULL,
+	[CHECK_DOSE_ACCURACY] = "dose_accuracy", [CHECK_FLOW_ACCURACY] = "flow_accuracy",
+	[CHECK_OCCLUSION] = "occlusion", [CHECK_BATTERY] = "battery", [CHECK__COUNT] = NULL,
 };
 
 static const char *const timeout_names[] = { "abort", "fail", NULL };
@@ -70,14 +72,17 @@ static const char *const *step_keys(enum step_kind kind)
 	static const char *const mark[] = { "step", "label", "timeout", "on_timeout", "window",
 					    "edge", NULL };
 	static const char *const check[] = { "step", "label", "timeout", "on_timeout", "check",
-					     "window", "requirement", "tolerance", NULL };
+					     "window", "requirement", "tolerance", "sample_interval",
+					     "observation_windows", "startup_window", "bolus_window",
+					     NULL };
 
 	switch (kind) {
 	case STEP_PRIME:
 	case STEP_BOLUS: return prime;
 	case STEP_SET_RATE: return set_rate;
 	case STEP_HOLD:
-	case STEP_RELEASE: return timed;
+	case STEP_RELEASE:
+	case STEP_MEASURE_EVAPORATION: return timed;
 	case STEP_OCCLUDE: return occlude;
 	case STEP_MARK: return mark;
 	case STEP_CHECK: return check;
@@ -85,6 +90,77 @@ static const char *const *step_keys(enum step_kind kind)
 	case STEP_STOP:
 	default: return plain;
 	}
+}
+
+/* Keys that belong to one kind of check only. */
+static void only_for(struct cfg_ctx *ctx, config_setting_t *g, const struct step *st,
+		     const char *key, enum check_kind kind)
+{
+	config_setting_t *s = config_setting_get_member(g, key);
+
+	if (s && st->check != kind)
+		cfg_error(ctx, s, "'%s' applies only to check = \"%s\"; this is a %s check", key,
+			  check_names[kind], check_names[st->check]);
+}
+
+static void load_check_options(struct cfg_ctx *ctx, config_setting_t *g, struct step *st)
+{
+	static const double default_windows_min[] = { 2, 5, 11, 19, 31 };
+	config_setting_t *w;
+
+	only_for(ctx, g, st, "sample_interval", CHECK_FLOW_ACCURACY);
+	only_for(ctx, g, st, "observation_windows", CHECK_FLOW_ACCURACY);
+	only_for(ctx, g, st, "startup_window", CHECK_FLOW_ACCURACY);
+	only_for(ctx, g, st, "bolus_window", CHECK_OCCLUSION);
+	if (config_setting_get_member(g, "tolerance") && st->check != CHECK_DOSE_ACCURACY &&
+	    st->check != CHECK_FLOW_ACCURACY)
+		cfg_error(ctx, config_setting_get_member(g, "tolerance"), "'tolerance' applies only "
+			  "to dose_accuracy and flow_accuracy checks; the other limits come from the "
+			  "device file");
+
+	st->sample_interval_ns = 30 * RIG_NS_PER_S;
+	st->bolus_window_ns = 30 * RIG_NS_PER_MIN;
+	if (st->check == CHECK_FLOW_ACCURACY) {
+		cfg_duration(ctx, g, "sample_interval", false, 1, 86400, &st->sample_interval_ns);
+		cfg_ident(ctx, g, "startup_window", false, st->startup_window,
+			  sizeof(st->startup_window));
+		w = config_setting_get_member(g, "observation_windows");
+		if (!w) {
+			for (size_t i = 0; i < 5; i++)
+				st->obs_window_ns[i] = (rig_ns)default_windows_min[i] * RIG_NS_PER_MIN;
+			st->n_obs_windows = 5;
+		} else if (config_setting_type(w) != CONFIG_TYPE_ARRAY &&
+			   config_setting_type(w) != CONFIG_TYPE_LIST) {
+			cfg_error(ctx, w, "'observation_windows' must be a list of durations like "
+				  "[\"2 min\", \"5 min\"]");
+		} else if (config_setting_length(w) < 1 || config_setting_length(w) > 8) {
+			cfg_error(ctx, w, "'observation_windows' has %d entries; allowed 1 to 8",
+				  config_setting_length(w));
+		} else {
+			for (int i = 0; i < config_setting_length(w); i++) {
+				config_setting_t *e = config_setting_get_elem(w, (unsigned)i);
+				const char *text = config_setting_get_string(e);
+				double sec;
+				int r = text ? qty_parse(text, QTY_DURATION, &sec) : -EINVAL;
+
+				if (r < 0 || sec <= 0) {
+					cfg_error(ctx, e, "observation window %d (\"%s\") is not a "
+						  "positive duration with a unit; allowed units: %s", i + 1,
+						  text ? text : "not a string", qty_kind_units(QTY_DURATION));
+					continue;
+				}
+				st->obs_window_ns[st->n_obs_windows++] = rig_s_to_ns(sec);
+			}
+		}
+		for (size_t i = 0; i < st->n_obs_windows; i++)
+			if (st->sample_interval_ns > 0 && st->obs_window_ns[i] % st->sample_interval_ns)
+				cfg_error(ctx, w ? w : g, "observation window %.6g s is not a whole number of "
+					  "sample intervals (%.6g s); allowed: multiples of the interval",
+					  rig_ns_to_s(st->obs_window_ns[i]),
+					  rig_ns_to_s(st->sample_interval_ns));
+	}
+	if (st->check == CHECK_OCCLUSION)
+		cfg_duration(ctx, g, "bolus_window", false, 1, 86400, &st->bolus_window_ns);
 }
 
 static void load_step(struct cfg_ctx *ctx, config_setting_t *g, struct step *st,
@@ -149,6 +225,10 @@ static void load_step(struct cfg_ctx *ctx, config_setting_t *g, struct step *st,
 	case STEP_HOLD:
 		cfg_duration(ctx, g, "duration", true, 1e-3, DURATION_MAX_S, &st->duration_ns);
 		break;
+	case STEP_MEASURE_EVAPORATION:
+		/* at least a few balance readings: the rate is a fitted slope */
+		cfg_duration(ctx, g, "duration", true, 60, DURATION_MAX_S, &st->duration_ns);
+		break;
 	case STEP_RELEASE:
 		cfg_duration(ctx, g, "duration", false, 0, DURATION_MAX_S, &st->duration_ns);
 		break;
@@ -174,6 +254,7 @@ static void load_step(struct cfg_ctx *ctx, config_setting_t *g, struct step *st,
 		cfg_ident(ctx, g, "window", true, st->window, sizeof(st->window));
 		cfg_string(ctx, g, "requirement", false, st->requirement, sizeof(st->requirement));
 		cfg_qty(ctx, g, "tolerance", QTY_PERCENT, false, 1e-6, 100, &st->tolerance_pct);
+		load_check_options(ctx, g, st);
 		break;
 	case STEP_TARE:
 	case STEP_STOP:

@@ -397,6 +397,13 @@ static void do_step(struct engine *e, const struct step *s)
 	case STEP_HOLD:
 		run_until(e, now(e) + s->duration_ns, WAIT_NOTHING);
 		break;
+	case STEP_MEASURE_EVAPORATION:
+		/* The pump is stopped (plan_validate): whatever the balance loses
+		 * now is evaporation; the analysis fits its slope. */
+		event(e, "evaporation", json_pack("{s:s}", "edge", "begin"));
+		run_until(e, now(e) + s->duration_ns, WAIT_NOTHING);
+		event(e, "evaporation", json_pack("{s:s}", "edge", "end"));
+		break;
 	case STEP_OCCLUDE:
 		if (valve_set_closed(e->inst[ROLE_VALVE], true) < 0) {
 			abort_run(e, "occlusion valve did not close");
@@ -455,7 +462,7 @@ static int open_bench(struct engine *e)
 	e->env.clock = e->clock;
 	e->env.bench = b;
 	if (b->has_sim) {
-		e->env.sim = sim_model_new(&b->sim, b->density_g_per_ml);
+		e->env.sim = sim_model_new(&b->sim, b->sim.fluid_density_g_per_ml);
 		if (!e->env.sim) {
 			abort_run(e, "cannot create the simulated bench: out of memory");
 			return -ENOMEM;

@@ -1,18 +1,19 @@
 /* Reads a run directory and judges it.  Streaming: events are few (one per
- * command, mark or fault), samples are read once, line by line, and each
- * check keeps a constant amount of state, so memory does not grow with the
- * length of the run. */
+ * command, mark, edge or fault), samples are read once, line by line, and
+ * each check keeps a bounded amount of state, so memory does not grow with
+ * the length of the run.  The checks themselves live in check_*.c. */
 #include "results.h"
 
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/dose.h"
 #include "recorder.h"
+#include "results_internal.h"
 
 const char *verdict_name(enum verdict v)
 {
@@ -31,33 +32,6 @@ const char *run_status_name(enum run_status s)
 	default: return "interrupted";
 	}
 }
-
-struct window {
-	char name[RIG_ID_MAX];
-	bool begun, ended;
-	rig_ns begin_ns, end_ns;
-};
-
-struct timeline {
-	struct rate_change *rates;
-	size_t n_rates, cap_rates;
-	struct bolus_cmd *boluses;
-	size_t n_boluses, cap_boluses;
-	struct window *windows;
-	size_t n_windows;            /* at most the number of mark steps */
-	struct check_result *timeouts;
-	size_t n_timeouts;
-	bool ended;
-	bool aborted;
-	char end_reason[512];
-	rig_ns last_t_ns;
-	size_t torn;
-};
-
-struct check_state {
-	struct interp_at begin, end;
-	size_t n_inside;
-};
 
 static int grow(void **items, size_t *cap, size_t n, size_t size)
 {
@@ -112,6 +86,14 @@ static void truncate_boluses(struct timeline *tl, rig_ns stop_ns)
 	}
 }
 
+#define FLAG_APPEND(arr, n, cap, value)                                              \
+	do {                                                                        \
+		r = grow((void **)&(arr), &(cap), (n), sizeof(*(arr)));            \
+		if (r < 0)                                                          \
+			goto out;                                                   \
+		(arr)[(n)++] = (value);                                             \
+	} while (0)
+
 static int read_events(const char *run_dir, struct timeline *tl, size_t max_windows,
 		       char *err, size_t err_len)
 {
@@ -149,18 +131,39 @@ static int read_events(const char *run_dir, struct timeline *tl, size_t max_wind
 		if (t_ns > tl->last_t_ns)
 			tl->last_t_ns = t_ns;
 		if (strcmp(name, "rate") == 0) {
-			r = grow((void **)&tl->rates, &tl->cap_rates, tl->n_rates, sizeof(*tl->rates));
-			if (r < 0)
-				goto out;
-			tl->rates[tl->n_rates++] = (struct rate_change){ t_ns, jnum(ev, "rate_ml_per_h") };
+			FLAG_APPEND(tl->rates, tl->n_rates, tl->cap_rates,
+				    ((struct rate_change){ t_ns, jnum(ev, "rate_ml_per_h") }));
 			if (json_is_true(json_object_get(ev, "stop")))
 				truncate_boluses(tl, t_ns);
 		} else if (strcmp(name, "bolus") == 0) {
-			r = grow((void **)&tl->boluses, &tl->cap_boluses, tl->n_boluses, sizeof(*tl->boluses));
-			if (r < 0)
-				goto out;
-			tl->boluses[tl->n_boluses++] = (struct bolus_cmd){
-				t_ns, jnum(ev, "volume_ml"), jnum(ev, "rate_ml_per_h") };
+			FLAG_APPEND(tl->boluses, tl->n_boluses, tl->cap_boluses,
+				    ((struct bolus_cmd){ t_ns, jnum(ev, "volume_ml"),
+							 jnum(ev, "rate_ml_per_h") }));
+		} else if (strcmp(name, "tare") == 0) {
+			FLAG_APPEND(tl->tares, tl->n_tares, tl->cap_tares, t_ns);
+		} else if (strcmp(name, "evaporation") == 0) {
+			if (strcmp(jstr(ev, "edge"), "begin") == 0)
+				FLAG_APPEND(tl->evaporation, tl->n_evaporation, tl->cap_evaporation,
+					    ((struct period){ t_ns, -1 }));
+			else if (tl->n_evaporation > 0)
+				tl->evaporation[tl->n_evaporation - 1].end_ns = t_ns;
+		} else if (strcmp(name, "valve") == 0) {
+			FLAG_APPEND(tl->valve, tl->n_valve, tl->cap_valve,
+				    ((struct t_flag){ t_ns, strcmp(jstr(ev, "state"), "closed") == 0,
+						      strcmp(jstr(ev, "by"), "safety supervisor") == 0 }));
+		} else if (strcmp(name, "alarm") == 0) {
+			FLAG_APPEND(tl->alarm_line, tl->n_alarm_line, tl->cap_alarm_line,
+				    ((struct t_flag){ t_ns, strcmp(jstr(ev, "edge"), "rising") == 0,
+						      false }));
+		} else if (strcmp(name, "pump_alarms") == 0) {
+			FLAG_APPEND(tl->pump_occlusion, tl->n_pump_occlusion, tl->cap_pump_occlusion,
+				    ((struct t_flag){ t_ns, json_is_true(json_object_get(ev, "occlusion")),
+						      false }));
+			FLAG_APPEND(tl->pump_low_battery, tl->n_pump_low_battery,
+				    tl->cap_pump_low_battery,
+				    ((struct t_flag){ t_ns,
+						      json_is_true(json_object_get(ev, "low_battery")),
+						      false }));
 		} else if (strcmp(name, "mark") == 0) {
 			struct window *w = window_get(tl, jstr(ev, "window"), max_windows);
 
@@ -189,6 +192,7 @@ static int read_events(const char *run_dir, struct timeline *tl, size_t max_wind
 			snprintf(c->check, sizeof(c->check), "step_timeout");
 			c->seq_line = (int)json_integer_value(json_object_get(ev, "line"));
 			c->verdict = VERDICT_FAIL;
+			c->u_expanded = NAN;
 			snprintf(c->criterion, sizeof(c->criterion), "step completes within its timeout");
 			snprintf(c->explanation, sizeof(c->explanation),
 				 "step %lld (%s) did not complete within %.0f s; the sequence says a timed-out step fails and the run continues",
@@ -202,13 +206,139 @@ static int read_events(const char *run_dir, struct timeline *tl, size_t max_wind
 			snprintf(tl->end_reason, sizeof(tl->end_reason), "%s", jstr(ev, "reason"));
 		}
 		json_decref(ev);
-	}
+		continue;
 out:
+		json_decref(ev);
+		break;
+	}
 	free(line);
 	fclose(f);
 	if (r < 0)
 		snprintf(err, err_len, "%s: %s", path, strerror(-r));
 	return r;
+}
+
+static void timeline_free(struct timeline *tl)
+{
+	free(tl->rates);
+	free(tl->boluses);
+	free(tl->windows);
+	free(tl->timeouts);
+	free(tl->tares);
+	free(tl->evaporation);
+	free(tl->valve);
+	free(tl->alarm_line);
+	free(tl->pump_occlusion);
+	free(tl->pump_low_battery);
+}
+
+double timeline_rate_at(const struct timeline *tl, rig_ns t_ns)
+{
+	double rate = 0;
+
+	for (size_t i = 0; i < tl->n_rates && tl->rates[i].t_ns <= t_ns; i++)
+		rate = tl->rates[i].rate_ml_per_h;
+	return rate;
+}
+
+bool timeline_bolus_at(const struct timeline *tl, rig_ns t_ns)
+{
+	for (size_t i = 0; i < tl->n_boluses; i++) {
+		const struct bolus_cmd *b = &tl->boluses[i];
+
+		if (b->rate_ml_per_h > 0 && t_ns >= b->t_ns &&
+		    t_ns < b->t_ns + rig_s_to_ns(b->volume_ml / b->rate_ml_per_h * 3600))
+			return true;
+	}
+	return false;
+}
+
+struct measurement *check_measure(struct check_result *c, const char *name, double value,
+				  double u_expanded, const char *unit)
+{
+	struct measurement *m;
+
+	if (c->n_m >= CHECK_MEASUREMENTS_MAX)
+		return NULL;
+	m = &c->m[c->n_m++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->value = value;
+	m->u_expanded = u_expanded;
+	snprintf(m->unit, sizeof(m->unit), "%s", unit);
+	m->verdict = VERDICT_INCONCLUSIVE;
+	return m;
+}
+
+void measure_limit(struct measurement *m, double low, double high)
+{
+	if (!m)
+		return;
+	m->has_limit = true;
+	m->limit_low = low;
+	m->limit_high = high;
+	m->verdict = isfinite(m->value) && m->value >= low && m->value <= high ? VERDICT_PASS
+									   : VERDICT_FAIL;
+}
+
+void results_event(struct run_results *res, rig_ns t_ns, const char *role, const char *kind,
+		   const char *fmt, ...)
+{
+	struct instrument_event *ev;
+	va_list ap;
+
+	if (res->n_events >= INSTRUMENT_EVENTS_MAX) {
+		res->n_events_dropped++;
+		return;
+	}
+	ev = &res->events[res->n_events++];
+	ev->t_ns = t_ns;
+	snprintf(ev->role, sizeof(ev->role), "%s", role);
+	snprintf(ev->kind, sizeof(ev->kind), "%s", kind);
+	va_start(ap, fmt);
+	vsnprintf(ev->description, sizeof(ev->description), fmt, ap);
+	va_end(ap);
+}
+
+void accuracy_limits(const struct analysis_ctx *ax, struct check_result *c,
+		     const struct step *s, const char *quantity)
+{
+	double tol = s->tolerance_pct > 0 ? s->tolerance_pct : ax->dev->accuracy_tolerance_pct;
+
+	snprintf(c->requirement, sizeof(c->requirement), "%s",
+		 s->requirement[0] ? s->requirement : ax->dev->accuracy_requirement);
+	c->limit_low = -tol;
+	c->limit_high = tol;
+	snprintf(c->unit, sizeof(c->unit), "%%");
+	snprintf(c->criterion, sizeof(c->criterion), "%s <= %.3g %% (%s)", quantity, tol,
+		 s->tolerance_pct > 0 ? "sequence" : "device accuracy.tolerance");
+}
+
+bool window_incomplete(struct check_result *c)
+{
+	if (c->t_end_ns > c->t_begin_ns)
+		return false;
+	snprintf(c->explanation, sizeof(c->explanation),
+		 "window \"%s\" was not completed before the run ended", c->window);
+	return true;
+}
+
+void noise_add(struct noise_est *ne, double w)
+{
+	if (ne->n >= 2) {
+		double d = w - 2 * ne->w1 + ne->w2;
+
+		ne->sum_d2 += d * d;
+		ne->n_d++;
+	}
+	ne->w2 = ne->w1;
+	ne->w1 = w;
+	ne->n++;
+}
+
+double noise_sigma(const struct noise_est *ne)
+{
+	return ne->n_d ? sqrt(ne->sum_d2 / (double)ne->n_d / 6) : 0;
 }
 
 /* One line of samples.csv: t_ns,role,quantity,value,unit,flags.  Returns
@@ -242,8 +372,81 @@ static bool parse_sample(char *line, rig_ns *t_ns, char **role, char **qty, doub
 	return true;
 }
 
-static int stream_samples(const char *run_dir, struct run_results *res,
-			  struct check_state *states, struct timeline *tl, char *err, size_t err_len)
+/* Streams every sample to the checks, the evaporation fits and the
+ * negative-step detector. */
+struct stream_state {
+	struct linfit *evap_fits;            /* one per measure_evaporation period */
+	struct mass_step_detector steps;
+	rig_ns *resets;                      /* commanded changes of flow, in order */
+	size_t n_resets, next_reset;
+	double step_threshold_g;
+};
+
+static int cmp_ns(const void *a, const void *b)
+{
+	rig_ns x = *(const rig_ns *)a, y = *(const rig_ns *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every instant the flow into the vessel changes by command: rate changes,
+ * boluses starting and ending, the valve, tares. */
+static int collect_resets(const struct timeline *tl, struct stream_state *ss)
+{
+	size_t n = tl->n_rates + 2 * tl->n_boluses + tl->n_valve + tl->n_tares, k = 0;
+
+	ss->resets = calloc(n + 1, sizeof(*ss->resets));
+	if (!ss->resets)
+		return -ENOMEM;
+	for (size_t i = 0; i < tl->n_rates; i++)
+		ss->resets[k++] = tl->rates[i].t_ns;
+	for (size_t i = 0; i < tl->n_boluses; i++) {
+		const struct bolus_cmd *b = &tl->boluses[i];
+
+		ss->resets[k++] = b->t_ns;
+		ss->resets[k++] = b->rate_ml_per_h > 0 ?
+			b->t_ns + rig_s_to_ns(b->volume_ml / b->rate_ml_per_h * 3600) : b->t_ns;
+	}
+	for (size_t i = 0; i < tl->n_valve; i++)
+		ss->resets[k++] = tl->valve[i].t_ns;
+	for (size_t i = 0; i < tl->n_tares; i++)
+		ss->resets[k++] = tl->tares[i];
+	qsort(ss->resets, k, sizeof(*ss->resets), cmp_ns);
+	ss->n_resets = k;
+	return 0;
+}
+
+static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
+			    const struct sample *s)
+{
+	const struct timeline *tl = ax->tl;
+	struct mass_step step;
+
+	/* A commanded change of flow changes the trend: start afresh after it. */
+	while (ss->next_reset < ss->n_resets && ss->resets[ss->next_reset] < s->t_ns) {
+		mass_step_reset(&ss->steps);
+		ss->next_reset++;
+	}
+	if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1) {
+		results_event(ax->res, step.t_after_ns, "scale", "negative_mass_step",
+			      "between t = %.1f s and t = %.1f s the balance changed by %+.4f mg "
+			      "where its trend predicted %+.4f mg (more than %.3f mg less): the "
+			      "vessel was disturbed or liquid was lost; gravimetric results spanning "
+			      "it are not used", rig_ns_to_s(step.t_before_ns),
+			      rig_ns_to_s(step.t_after_ns), (step.after_g - step.before_g) * 1e3,
+			      step.expected_change_g * 1e3, ss->step_threshold_g * 1e3);
+	}
+	for (size_t k = 0; k < tl->n_evaporation; k++) {
+		const struct period *p = &tl->evaporation[k];
+
+		if (s->t_ns >= p->begin_ns && p->end_ns > 0 && s->t_ns <= p->end_ns)
+			linfit_add(&ss->evap_fits[k], s->t_ns, s->value);
+	}
+}
+
+static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct stream_state *ss,
+			  struct check_state *states, struct timeline *tl, char *err,
+			  size_t err_len)
 {
 	char path[RIG_PATH_MAX];
 	char *line = NULL;
@@ -260,34 +463,50 @@ static int stream_samples(const char *run_dir, struct run_results *res,
 		return r;
 	}
 	while ((len = getline(&line, &cap, f)) > 0) {
-		rig_ns t_ns;
+		struct sample s;
 		char *role, *qty;
-		double value;
-		uint32_t flags;
+		bool settled_mass;
+		size_t before;
 
 		if (line[len - 1] != '\n') {
 			tl->torn++;
 			break;
 		}
 		line[len - 1] = '\0';
-		if (!parse_sample(line, &t_ns, &role, &qty, &value, &flags))
+		if (!parse_sample(line, &s.t_ns, &role, &qty, &s.value, &s.flags))
 			continue;
-		res->n_samples_total++;
-		if (t_ns > tl->last_t_ns)
-			tl->last_t_ns = t_ns;
+		s.role = rig_role_from_name(role);
+		s.quantity = qty;
+		ax->res->n_samples_total++;
+		if (s.t_ns > tl->last_t_ns)
+			tl->last_t_ns = s.t_ns;
+		if (!isfinite(s.value))
+			continue;
 		/* A balance reading that has not settled is not used (it is kept
 		 * in the record, flagged). */
-		if (strcmp(role, "scale") != 0 || strcmp(qty, "mass") != 0 || (flags & SAMPLE_UNSTABLE))
+		settled_mass = s.role == ROLE_SCALE && strcmp(qty, "mass") == 0 &&
+			       !(s.flags & SAMPLE_UNSTABLE);
+		before = ax->res->n_events;
+		if (settled_mass)
+			on_settled_mass(ax, ss, &s);
+		if (ax->res->n_events > before &&
+		    strcmp(ax->res->events[ax->res->n_events - 1].kind, "negative_mass_step") == 0)
+			for (size_t i = 0; i < ax->res->n_checks; i++)
+				if (s.t_ns > ax->res->checks[i].t_begin_ns &&
+				    s.t_ns <= ax->res->checks[i].t_end_ns)
+					states[i].n_mass_steps++;
+		if (s.role == ROLE_SCALE && !settled_mass)
 			continue;
-		for (size_t i = 0; i < res->n_checks; i++) {
-			struct check_result *c = &res->checks[i];
+		for (size_t i = 0; i < ax->res->n_checks; i++) {
+			struct check_result *c = &ax->res->checks[i];
 
-			if (strcmp(c->check, "dose_accuracy") != 0)
-				continue;
-			interp_at_add(&states[i].begin, t_ns, value);
-			interp_at_add(&states[i].end, t_ns, value);
-			if (t_ns >= c->t_begin_ns && t_ns <= c->t_end_ns)
-				states[i].n_inside++;
+			switch (states[i].step->check) {
+			case CHECK_DOSE_ACCURACY: check_dose_sample(ax, c, &states[i], &s); break;
+			case CHECK_FLOW_ACCURACY: check_flow_sample(ax, c, &states[i], &s); break;
+			case CHECK_OCCLUSION: check_occlusion_sample(ax, c, &states[i], &s); break;
+			case CHECK_BATTERY: check_battery_sample(ax, c, &states[i], &s); break;
+			default: break;
+			}
 		}
 	}
 	free(line);
@@ -295,63 +514,44 @@ static int stream_samples(const char *run_dir, struct run_results *res,
 	return 0;
 }
 
-static void judge_dose(struct check_result *c, const struct check_state *st,
-		       const struct timeline *tl, const struct bench *bench)
+/* The evaporation added back: measured with the pump stopped when the
+ * sequence did so (inverse-variance mean of the fitted slopes), else the
+ * bench's stated rate, taken as uncertain by half its value (rectangular). */
+static void settle_evaporation(struct analysis_ctx *ax, const struct stream_state *ss)
 {
-	struct dose_inputs in;
-	struct dose_result out;
+	const struct timeline *tl = ax->tl;
+	struct run_results *res = ax->res;
+	double sw = 0, swe = 0;
+	size_t used = 0;
 
-	if (c->t_end_ns <= c->t_begin_ns) {
-		c->verdict = VERDICT_INCONCLUSIVE;
-		snprintf(c->explanation, sizeof(c->explanation),
-			 "window \"%s\" was not completed before the run ended", c->window);
-		return;
+	for (size_t k = 0; k < tl->n_evaporation; k++) {
+		double slope, u;
+
+		if (linfit_slope(&ss->evap_fits[k], &slope, &u) < 0)
+			continue;
+		if (!(u > 0))
+			u = 1e-9;
+		sw += 1 / (u * u);
+		swe += -slope / (u * u);
+		used++;
 	}
-	if (interp_at_value(&st->begin, &c->mass_begin_g) < 0 ||
-	    interp_at_value(&st->end, &c->mass_end_g) < 0) {
-		c->verdict = VERDICT_INCONCLUSIVE;
-		snprintf(c->explanation, sizeof(c->explanation),
-			 "no settled balance readings on both sides of the ends of window \"%s\"",
-			 c->window);
-		return;
+	if (used > 0) {
+		ax->e_g_per_h = swe / sw;
+		ax->u_e_g_per_h = sqrt(1 / sw);
+		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
+			 "measured: least-squares slope of the settled balance readings over %zu "
+			 "measure_evaporation period(s) with the pump stopped (samples.csv, "
+			 "events.jsonl)", used);
+	} else {
+		ax->e_g_per_h = ax->bench->evaporation_g_per_h;
+		ax->u_e_g_per_h = 0.5 * ax->e_g_per_h / sqrt(3);
+		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
+			 "inputs/bench.cfg fluid.evaporation_correction (taken as uncertain by "
+			 "+-50 %%, rectangular)%s", tl->n_evaporation ?
+			 "; the measure_evaporation period(s) had too few settled readings" : "");
 	}
-	in = (struct dose_inputs){
-		.t_begin_ns = c->t_begin_ns,
-		.t_end_ns = c->t_end_ns,
-		.mass_begin_g = c->mass_begin_g,
-		.mass_end_g = c->mass_end_g,
-		.density_g_per_ml = bench->density_g_per_ml,
-		.evaporation_g_per_h = bench->evaporation_g_per_h,
-		.programmed_ml = programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses,
-						      tl->n_boluses, c->t_begin_ns, c->t_end_ns),
-	};
-	if (dose_accuracy(&in, &out) < 0) {
-		c->verdict = VERDICT_INCONCLUSIVE;
-		snprintf(c->explanation, sizeof(c->explanation),
-			 "nothing was programmed to be delivered in window \"%s\"", c->window);
-		return;
-	}
-	c->collected_g = out.collected_g;
-	c->evaporation_g = out.evaporation_g;
-	c->delivered_ml = out.delivered_ml;
-	c->programmed_ml = out.programmed_ml;
-	c->measured = out.error_pct;
-	c->has_measured = true;
-	c->n_samples = st->n_inside;
-	c->verdict = c->measured >= c->limit_low && c->measured <= c->limit_high ? VERDICT_PASS
-										 : VERDICT_FAIL;
-	snprintf(c->explanation, sizeof(c->explanation),
-		 "delivered %.6f mL against %.6f mL programmed over %.4f h: error %+.3f %% %s the limit of %.3f %%",
-		 out.delivered_ml, out.programmed_ml, rig_ns_to_h(c->t_end_ns - c->t_begin_ns),
-		 out.error_pct, c->verdict == VERDICT_PASS ? "within" : "outside", c->limit_high);
-	snprintf(c->source, sizeof(c->source),
-		 "samples.csv: scale mass (settled readings only), %zu in the window, "
-		 "interpolated at t = %.3f s (%.6f g) and t = %.3f s (%.6f g); "
-		 "events.jsonl: window marks and the rate/bolus commands for the programmed volume; "
-		 "inputs/bench.cfg: fluid.density %.6g g/mL, fluid.evaporation_correction %.6g mg/h (%.6f mg added back)",
-		 st->n_inside, rig_ns_to_s(c->t_begin_ns), c->mass_begin_g, rig_ns_to_s(c->t_end_ns),
-		 c->mass_end_g, bench->density_g_per_ml, bench->evaporation_g_per_h * 1e3,
-		 out.evaporation_g * 1e3);
+	res->evaporation_g_per_h = ax->e_g_per_h;
+	res->u_evaporation_g_per_h = ax->u_e_g_per_h;
 }
 
 static int load_inputs(const char *run_dir, struct sequence **seq, struct bench **bench,
@@ -382,32 +582,29 @@ static int load_inputs(const char *run_dir, struct sequence **seq, struct bench 
 	return r;
 }
 
-static void init_checks(struct run_results *res, const struct sequence *seq,
-			const struct device *dev, const struct timeline *tl,
-			struct check_state *states)
+static int init_checks(struct analysis_ctx *ax, struct check_state *states)
 {
+	const struct sequence *seq = ax->seq;
+	const struct timeline *tl = ax->tl;
+	struct run_results *res = ax->res;
+
 	for (size_t i = 0; i < seq->n_steps; i++) {
 		const struct step *s = &seq->steps[i];
 		struct check_result *c;
-		double tol;
+		struct check_state *st;
+		int r = 0;
 
 		if (s->kind != STEP_CHECK)
 			continue;
 		c = &res->checks[res->n_checks];
+		st = &states[res->n_checks];
 		memset(c, 0, sizeof(*c));
+		st->step = s;
 		snprintf(c->check, sizeof(c->check), "%s", check_kind_name(s->check));
 		snprintf(c->window, sizeof(c->window), "%s", s->window);
-		snprintf(c->requirement, sizeof(c->requirement), "%s",
-			 s->requirement[0] ? s->requirement : dev->accuracy_requirement);
 		c->seq_line = s->line;
-		tol = s->tolerance_pct > 0 ? s->tolerance_pct : dev->accuracy_tolerance_pct;
-		c->limit_low = -tol;
-		c->limit_high = tol;
-		snprintf(c->unit, sizeof(c->unit), "%%");
-		snprintf(c->criterion, sizeof(c->criterion),
-			 "|delivered - programmed| / programmed <= %.3g %% (%s)", tol,
-			 s->tolerance_pct > 0 ? "sequence" : "device accuracy.tolerance");
 		c->verdict = VERDICT_INCONCLUSIVE;
+		c->u_expanded = NAN;
 		for (size_t w = 0; w < tl->n_windows; w++) {
 			if (strcmp(tl->windows[w].name, s->window) != 0)
 				continue;
@@ -416,10 +613,25 @@ static void init_checks(struct run_results *res, const struct sequence *seq,
 			if (tl->windows[w].ended)
 				c->t_end_ns = tl->windows[w].end_ns;
 		}
-		interp_at_init(&states[res->n_checks].begin, c->t_begin_ns);
-		interp_at_init(&states[res->n_checks].end, c->t_end_ns);
 		res->n_checks++;
+		switch (s->check) {
+		case CHECK_DOSE_ACCURACY: r = check_dose_init(ax, c, st); break;
+		case CHECK_FLOW_ACCURACY: r = check_flow_init(ax, c, st); break;
+		case CHECK_OCCLUSION: r = check_occlusion_init(ax, c, st); break;
+		case CHECK_BATTERY: r = check_battery_init(ax, c, st); break;
+		default: break;
+		}
+		if (r == -ENOMEM)
+			return r;
 	}
+	return 0;
+}
+
+void check_state_free(struct check_state *st)
+{
+	flow_free(st->flow);
+	flow_free(st->startup);
+	free(st->modes);
 }
 
 int results_analyse(const char *run_dir, struct run_results **ret, char *err, size_t err_len)
@@ -430,7 +642,9 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	struct timeline tl = { 0 };
 	struct check_state *states = NULL;
 	struct run_results *res = NULL;
-	size_t max_checks;
+	struct stream_state ss = { 0 };
+	struct analysis_ctx ax;
+	size_t max_checks = 0;
 	int r;
 
 	*ret = NULL;
@@ -448,20 +662,64 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	max_checks = seq->n_steps + tl.n_timeouts;
 	res->checks = calloc(max_checks, sizeof(*res->checks));
 	states = calloc(max_checks, sizeof(*states));
+	ss.evap_fits = calloc(tl.n_evaporation + 1, sizeof(*ss.evap_fits));
 	r = -ENOMEM;
-	if (!res->checks || !states)
+	if (!res->checks || !states || !ss.evap_fits)
 		goto out;
+	for (size_t k = 0; k < tl.n_evaporation; k++)
+		linfit_init(&ss.evap_fits[k]);
 	snprintf(res->sequence_id, sizeof(res->sequence_id), "%s", seq->id);
 	snprintf(res->sequence_title, sizeof(res->sequence_title), "%s", seq->title);
 	snprintf(res->bench_id, sizeof(res->bench_id), "%s", bench->id);
 	snprintf(res->device_model, sizeof(res->device_model), "%s", dev->model);
 	snprintf(res->device_serial, sizeof(res->device_serial), "%s", dev->serial);
-	init_checks(res, seq, dev, &tl, states);
-	r = stream_samples(run_dir, res, states, &tl, err, err_len);
+
+	/* The gravimetric chain, the same for every check. */
+	res->density_g_per_ml = bench->density_g_per_ml;
+	if (bench->density_given)
+		snprintf(res->density_source, sizeof(res->density_source),
+			 "inputs/bench.cfg fluid.density");
+	else
+		snprintf(res->density_source, sizeof(res->density_source),
+			 "water at %.2f degC (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001",
+			 bench->fluid_temperature_c);
+	res->ml_per_g = buoyancy_ml_per_g(bench->density_g_per_ml * 1000,
+					  bench->air_density_g_per_ml * 1000,
+					  RHO_REFERENCE_WEIGHTS_KG_PER_M3);
+	ax = (struct analysis_ctx){
+		.seq = seq, .bench = bench, .dev = dev, .tl = &tl, .res = res,
+		.ml_per_g = res->ml_per_g,
+		.u_read_cal_g = bench->instrument[ROLE_SCALE].cal.uncertainty,
+	};
+	/* A fall this far below the trend between two settled readings is no
+	 * noise and no pulsatile delivery: 0.2 mg, 8 times the stated reading
+	 * uncertainty, or two pump strokes, whichever is largest. */
+	ss.step_threshold_g = fmax(fmax(0.2e-3, 8 * ax.u_read_cal_g),
+				   2 * dev->stroke_volume_ml / ax.ml_per_g);
+	if (collect_resets(&tl, &ss) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	mass_step_init(&ss.steps, ss.step_threshold_g);
+
+	r = init_checks(&ax, states);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < res->n_checks; i++)
-		judge_dose(&res->checks[i], &states[i], &tl, bench);
+	r = stream_samples(run_dir, &ax, &ss, states, &tl, err, err_len);
+	if (r < 0)
+		goto out;
+	settle_evaporation(&ax, &ss);
+	for (size_t i = 0; i < res->n_checks; i++) {
+		struct check_result *c = &res->checks[i];
+
+		switch (states[i].step->check) {
+		case CHECK_DOSE_ACCURACY: check_dose_judge(&ax, c, &states[i]); break;
+		case CHECK_FLOW_ACCURACY: check_flow_judge(&ax, c, &states[i]); break;
+		case CHECK_OCCLUSION: check_occlusion_judge(&ax, c, &states[i]); break;
+		case CHECK_BATTERY: check_battery_judge(&ax, c, &states[i]); break;
+		default: break;
+		}
+	}
 	for (size_t i = 0; i < tl.n_timeouts; i++)
 		res->checks[res->n_checks++] = tl.timeouts[i];
 
@@ -489,12 +747,13 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 out:
 	if (r == -ENOMEM)
 		snprintf(err, err_len, "out of memory");
+	for (size_t i = 0; states && i < max_checks; i++)
+		check_state_free(&states[i]);
 	results_free(res);
 	free(states);
-	free(tl.rates);
-	free(tl.boluses);
-	free(tl.windows);
-	free(tl.timeouts);
+	free(ss.evap_fits);
+	free(ss.resets);
+	timeline_free(&tl);
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);

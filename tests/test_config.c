@@ -256,7 +256,8 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	for (size_t i = 0; i < seq->n_steps; i++)
 		cr_assert_eq(seq->steps[i].on_timeout, TIMEOUT_ABORT);
 
-	cr_assert_float_eq(b->density_g_per_ml, 0.9982, 1e-12);
+	cr_assert_float_eq(b->density_g_per_ml, 0.9982067, 1e-7);   /* Tanaka at 20 degC */
+	cr_assert_not(b->density_given);
 	cr_assert_float_eq(b->evaporation_g_per_h, 0.05e-3, 1e-15);
 	cr_assert_eq(b->instrument[ROLE_SCALE].period_ns, 30 * RIG_NS_PER_S);
 	cr_assert_float_eq(b->instrument[ROLE_SCALE].cal.gain, 1.0, 0);

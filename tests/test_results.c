@@ -40,9 +40,11 @@ static char *make_run(const char *events, const char *samples)
  * Balance: 0.200 g at 3570 s and 0.210 g at 3630 s -> 0.205 g at 3600 s;
  * 0.455 g at 7170 s and 0.465 g at 7230 s -> 0.460 g at 7200 s.
  * A reading flagged U (unstable) at 3600 s says 5 g and must be ignored.
- * Collected 0.255 g; the shipped bench adds back 0.05 mg/h * 1 h = 0.05 mg;
- * at 0.9982 g/mL: 0.25505 / 0.9982 = 0.2555099 mL against 0.25 mL
- * programmed: +2.2039671 %. */
+ * Collected 0.255 g; the shipped bench adds back 0.05 mg/h * 1 h = 0.05 mg.
+ * Water at 20 degC (Tanaka 2001: 998.20675 kg/m3) weighed in 1.2 kg/m3 air
+ * against 8000 kg/m3 weights: 1/(998.20675 - 1.2) * (1 - 1.2/8000) =
+ * 1.00285179 mL/g, so 0.25505 g is 0.2557773 mL against 0.25 mL programmed:
+ * +2.3109397 %. */
 static const char events_ok[] =
 	"{\"t_ns\":0,\"event\":\"run_start\"}\n"
 	"{\"t_ns\":0,\"event\":\"rate\",\"rate_ml_per_h\":0.25}\n"
@@ -75,7 +77,7 @@ Test(results, dose_accuracy_from_a_hand_made_record)
 	cr_assert_float_eq(res->checks[0].mass_begin_g, 0.205, 1e-12);
 	cr_assert_float_eq(res->checks[0].mass_end_g, 0.460, 1e-12);
 	cr_assert_float_eq(res->checks[0].programmed_ml, 0.25, 1e-12);
-	cr_assert_float_eq(res->checks[0].measured, 2.2039671, 1e-6);
+	cr_assert_float_eq(res->checks[0].measured, 2.3109397, 1e-6);
 	cr_assert_eq(res->checks[0].verdict, VERDICT_PASS);
 	cr_assert_eq(res->overall, VERDICT_PASS);
 	cr_assert_eq(results_exit_status(res), 0);
@@ -98,7 +100,7 @@ Test(results, an_interrupted_record_is_judged_and_marked_so)
 	cr_assert_eq(results_analyse(run, &res, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(res->status, RUN_INTERRUPTED);
 	cr_assert_eq(res->n_torn_lines, 1);
-	cr_assert_float_eq(res->checks[0].measured, 2.2039671, 1e-6);
+	cr_assert_float_eq(res->checks[0].measured, 2.3109397, 1e-6);
 	cr_assert_eq(res->overall, VERDICT_INCONCLUSIVE);
 	cr_assert_eq(results_exit_status(res), 3);
 	cr_assert_not_null(strstr(res->end_reason, "interrupted"));
@@ -130,8 +132,8 @@ Test(results, a_window_never_ended_is_inconclusive_not_passed)
 
 Test(results, a_pump_outside_tolerance_fails)
 {
-	/* Same record, but 0.3 mL/h programmed: 0.2555099 mL against 0.3 mL is
-	 * -14.83 %, outside the device's 10 %. */
+	/* Same record, but 0.3 mL/h programmed: 0.2557773 mL against 0.3 mL is
+	 * -14.74 %, outside the device's 10 %. */
 	static const char events[] =
 		"{\"t_ns\":0,\"event\":\"rate\",\"rate_ml_per_h\":0.3}\n"
 		"{\"t_ns\":3600000000000,\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"begin\"}\n"
@@ -142,7 +144,7 @@ Test(results, a_pump_outside_tolerance_fails)
 	char err[512];
 
 	cr_assert_eq(results_analyse(run, &res, err, sizeof(err)), 0, "%s", err);
-	cr_assert_float_eq(res->checks[0].measured, -14.8300274, 1e-6);
+	cr_assert_float_eq(res->checks[0].measured, -14.7408836, 1e-6);
 	cr_assert_eq(res->checks[0].verdict, VERDICT_FAIL);
 	cr_assert_eq(results_exit_status(res), 1);
 	results_free(res);
@@ -157,4 +159,36 @@ Test(results, a_missing_run_directory_is_an_error_with_a_message)
 	cr_assert_lt(results_analyse("/nonexistent/pumprig-run", &res, err, sizeof(err)), 0);
 	cr_assert_null(res);
 	cr_assert_neq(err[0], '\0');
+}
+
+Test(results, a_disturbed_vessel_is_an_instrument_event_and_the_window_inconclusive)
+{
+	/* 0.25 mL/h is about 2.08 mg per 30 s reading; at 5400 s 3 mg were taken
+	 * out, so that interval shows -0.9 mg where +2.08 mg were due. */
+	char *samples = NULL, *run, *events;
+	struct run_results *res;
+	char err[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&samples, &len);
+
+	fprintf(f, "t_ns,role,quantity,value,unit,flags\n");
+	for (int s = 3000; s <= 7500; s += 30)
+		fprintf(f, "%d000000000,scale,mass,%.6f,g,\n", s,
+			(s - 3000) * 0.25 / 3600 + (s >= 5400 ? -3e-3 : 0));
+	fclose(f);
+	if (asprintf(&events, "%s%s", events_ok,
+		     "{\"t_ns\":7600000000000,\"event\":\"run_end\",\"status\":\"completed\",\"reason\":\"\"}\n") < 0)
+		abort();
+	run = make_run(events, samples);
+	cr_assert_eq(results_analyse(run, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res->n_events, 1);
+	cr_assert_str_eq(res->events[0].kind, "negative_mass_step");
+	cr_assert_eq(res->events[0].t_ns, 5400 * RIG_NS_PER_S);
+	cr_assert_eq(res->checks[0].verdict, VERDICT_INCONCLUSIVE);
+	cr_assert_not_null(strstr(res->checks[0].explanation, "fell abruptly"));
+	cr_assert_eq(results_exit_status(res), 1);
+	results_free(res);
+	free(samples);
+	free(events);
+	free(run);
 }

@@ -614,11 +614,20 @@ int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed)
 	return 0;
 }
 
-/* What the pan carries, without noise: vessel, liquid, and the balance's
- * drift, which grows linearly with run time. */
+/* What the balance shows for the pan, without noise: vessel, liquid, and the
+ * balance's drift, which grows linearly with run time.  The balance is
+ * adjusted with 8000 kg/m3 steel weights, so it reads "conventional mass":
+ * liquid that displaces more air than steel reads light by the factor
+ * (1 - rho_air/rho_liquid) / (1 - rho_air/rho_steel).  (The vessel is tared
+ * away, so only the liquid's buoyancy matters.) */
 static double scale_gross_g(const struct sim_model *m)
 {
-	return m->cfg.vessel_mass_g + ksum_value(&m->vessel_ml) * m->density_g_per_ml +
+	const double rho_steel_g_per_ml = 8.0;
+	double rho_air = m->cfg.air_density_g_per_ml;
+	double conventional = (1 - rho_air / m->density_g_per_ml) / (1 - rho_air / rho_steel_g_per_ml);
+
+	return m->cfg.vessel_mass_g +
+	       ksum_value(&m->vessel_ml) * m->density_g_per_ml * conventional +
 	       m->cfg.scale_drift_g_per_h * (m->t / NS_PER_H);
 }
 

@@ -16,8 +16,10 @@
  *   constant into the vessel (exact exponential between strokes); valve closed:
  *   nothing leaves, so pressure builds by stroke_volume/C per stroke.
  * Vessel and balance: liquid mass = outflow*density - evaporation (never below
- *   0); reading = vessel + liquid + drift*t - tare + gaussian noise, quantised to
- *   resolution; unstable for settle_time after a tare.
+ *   0); reading = vessel + liquid*(1 - rho_air/density)/(1 - rho_air/8 g/mL)
+ *   (a balance adjusted with steel weights reads conventional mass) + drift*t
+ *   - tare + gaussian noise, quantised to resolution; unstable for settle_time
+ *   after a tare.
  * Flow sensor: mean outflow over the interval since its last read + offset + noise.
  * Pressure sensor: P + noise.
  * Battery: charge used = quiescent*t + stroke_charge per stroke; voltage falls
