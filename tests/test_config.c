@@ -376,3 +376,41 @@ Test(units, kinds_name_their_units_for_messages)
 	cr_assert_not_null(strstr(qty_kind_units(QTY_DURATION), "min"));
 	cr_assert_str_eq(qty_kind_name(QTY__COUNT), "?");
 }
+
+Test(config, plan_refuses_flow_windows_that_split_pump_strokes_and_evaporation_while_pumping)
+{
+	char *dir = th_tmpdir(), *bp = th_src("fixtures/bench/sim.cfg");
+	char *dp = th_src("fixtures/dut/itp-40.cfg");
+	char *path = th_write_file(dir, "flow.cfg",
+		"sequence = {\n"
+		"  id = \"F\"; version = \"1\"; title = \"t\";\n"
+		"  steps = (\n"
+		"    { step = \"set_rate\"; rate = \"0.25 mL/h\"; },\n"
+		"    { step = \"measure_evaporation\"; duration = \"1 h\"; },\n"
+		"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; },\n"
+		"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+		"    { step = \"check\"; check = \"flow_accuracy\"; window = \"w\"; }\n"
+		"  );\n"
+		"};\n");
+	struct sequence *seq;
+	struct bench *b;
+	struct device *d;
+
+	cr_assert_eq(seq_load(path, &seq, &diags), 0);
+	cr_assert_eq(bench_load(bp, &b, &diags), 0);
+	cr_assert_eq(device_load(dp, &d, &diags), 0);
+	cr_assert_eq(plan_validate(seq, b, d, &diags), -EINVAL);
+	/* 0.25 uL strokes at 0.25 mL/h come every 3.6 s: 30 s is 8.33 strokes */
+	expect("flow.cfg", 5, "measure_evaporation needs the pump stopped");
+	expect("flow.cfg", 9, "sample_interval 30 s is not a whole number of pump strokes");
+	expect("flow.cfg", 9, "multiples of 3.6 s");
+	cr_assert_eq(diags.n, 2);
+	seq_free(seq);
+	bench_free(b);
+	device_free(d);
+	free(path);
+	free(dir);
+	free(bp);
+	free(dp);
+}

@@ -286,3 +286,23 @@ Test(measurement, the_shipped_qualification_suite_passes_on_a_nominal_pump)
 	cr_assert_eq(r.status, 0);
 	json_decref(r.results);
 }
+
+Test(measurement, the_replacement_indicator_is_observed_when_the_battery_runs_down)
+{
+	/* A 0.5 mAh battery at about 20 uA: the pump raises its low-battery
+	 * (replacement) indicator when 90 % is used, about 22.5 h into the
+	 * 27 h battery sequence, at 2.6 + 0.1 * 0.6 = 2.66 V. */
+	struct run r = run_seq("sequences/battery.cfg", (const char *[]){
+		"capacity = \"1000 mAh\"", "capacity = \"0.5 mAh\"", NULL });
+	json_t *c = check_named(r.results, "battery");
+	double t = mval(c, "replacement_indicator_at");
+	const char *src = json_string_value(json_object_get(measurement(c, "replacement_indicator_at"),
+							    "source"));
+	double v;
+
+	cr_assert(t > 20 * 3600 && t < 25 * 3600, "indicator at %.0f s", t);
+	cr_assert_not_null(strstr(src, "battery at "));
+	v = strtod(strstr(src, "battery at ") + strlen("battery at "), NULL);
+	cr_assert(fabs(v - 2.66) < 0.01, "%.3f V", v);
+	json_decref(r.results);
+}
