@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const struct backend sim_backend;
+extern const struct backend iio_backend;
 
 static const struct backend *const backends[] = {
 	&sim_backend,
+	&iio_backend,
 };
 
 const struct backend *backend_find(const char *name)
@@ -20,5 +22,5 @@ const struct backend *backend_find(const char *name)
 
 const char *backend_names(void)
 {
-	return "sim";
+	return "sim, iio";
 }

@@ -84,6 +84,10 @@ struct instrument {
 	const struct instrument_cfg *cfg;
 	struct driver_env *env;
 	struct instrument_pdata *pdata;
+	/* software tare for a scale whose backend cannot tare (a load cell ADC):
+	 * the calibrated reading at the tare, subtracted afterwards */
+	bool soft_tared;
+	double soft_tare;
 };
 
 struct pump_ops {
@@ -119,6 +123,13 @@ struct backend {
 	const struct valve_ops *valve;
 	const struct input_ops *input;
 };
+
+/* A wire-level simulator (`rig sim serve`) in lockstep: rig, running in
+ * virtual time, tells it the time (drivers/iio/api.c). */
+struct sim_clock_link;
+int sim_clock_link_open(const char *uri, struct sim_clock_link **ret);
+int sim_clock_link_set(struct sim_clock_link *link, rig_ns t_ns);
+void sim_clock_link_close(struct sim_clock_link *link);
 
 /* backends.c: the explicit list of every backend. */
 const struct backend *backend_find(const char *name);

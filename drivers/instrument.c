@@ -101,14 +101,34 @@ int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t
 		return r;
 	/* The bench file's calibration maps the instrument's primary quantity
 	 * onto the reference: value = gain * raw + offset. */
-	if (*ret_n > 0)
+	if (*ret_n > 0) {
 		ret[0].value = inst->cfg->cal.gain * ret[0].value + inst->cfg->cal.offset;
+		if (inst->soft_tared)
+			ret[0].value -= inst->soft_tare;
+	}
 	return 0;
 }
 
 int sensor_tare(struct instrument *inst)
 {
-	return OP(inst, sensor, tare) ? inst->backend->sensor->tare(inst) : -ENOTSUP;
+	struct reading rd[READINGS_MAX];
+	size_t n = 0;
+	int r;
+
+	if (OP(inst, sensor, tare))
+		return inst->backend->sensor->tare(inst);
+	if (inst->role != ROLE_SCALE)
+		return -ENOTSUP;
+	/* A load cell ADC has no tare: take the present reading as zero. */
+	inst->soft_tared = false;
+	r = sensor_read(inst, rd, READINGS_MAX, &n);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return -ENODATA;
+	inst->soft_tare = rd[0].value;
+	inst->soft_tared = true;
+	return 0;
 }
 
 int valve_set_closed(struct instrument *inst, bool closed)

@@ -141,6 +141,7 @@ struct instrument_cfg {
 	char uri[RIG_TEXT_MAX];
 	char device[RIG_ID_MAX];
 	char channel[RIG_ID_MAX];
+	char channel2[RIG_ID_MAX];    /* power on iio: voltage_channel = "voltage1" */
 };
 
 enum sim_fault_kind {
@@ -223,6 +224,10 @@ struct bench {
 	double evaporation_g_per_h;         /* evaporation_correction = "0 mg/h": loss the
 	                                       analysis adds back (measured on this bench) */
 	rig_ns flush_interval_ns;           /* bench.flush_interval = "1 s" (default) */
+	char sim_clock_uri[RIG_TEXT_MAX];   /* bench.sim_clock = "ip:127.0.0.1:PORT": the
+	                                       instruments are a wire-level simulator (rig sim
+	                                       serve) kept in lockstep: rig runs in virtual
+	                                       time and tells it the time */
 	/* bench.limits = { ... } (hard safety limits; all required) */
 	double limit_pressure_kpa;          /* pressure_max */
 	double limit_volume_ml;             /* delivered_max */

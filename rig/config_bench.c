@@ -56,7 +56,8 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 	static const char *const pump_keys[] = { "backend", "model", "serial", "uri", "device",
 						 "channel", NULL };
 	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
-						   "channel", "period", "calibration", NULL };
+						   "channel", "period", "calibration",
+						   "voltage_channel", NULL };
 	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
 						  "channel", "safe_state", NULL };
 	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",
@@ -87,6 +88,13 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 	cfg_string(ctx, g, "uri", false, ic->uri, sizeof(ic->uri));
 	cfg_string(ctx, g, "device", false, ic->device, sizeof(ic->device));
 	cfg_string(ctx, g, "channel", false, ic->channel, sizeof(ic->channel));
+	cfg_string(ctx, g, "voltage_channel", false, ic->channel2, sizeof(ic->channel2));
+	if (strcmp(ic->backend, "iio") == 0) {
+		/* where the instrument is: the context, the device, the channel */
+		cfg_string(ctx, g, "uri", true, ic->uri, sizeof(ic->uri));
+		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));
+		cfg_string(ctx, g, "channel", true, ic->channel, sizeof(ic->channel));
+	}
 	ic->cal.gain = 1;
 	if (is_sensor(role) || role == ROLE_ALARM)
 		cfg_duration(ctx, g, "period", true, 1e-3, 3600, &ic->period_ns);
@@ -263,7 +271,7 @@ void bench_free(struct bench *bench)
 int bench_load(const char *path, struct bench **ret_bench, struct diag_list *diags)
 {
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
-					    "limits", "instruments", "simulator", NULL };
+					    "limits", "instruments", "simulator", "sim_clock", NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
 						  "evaporation_correction", "air_density", NULL };
 	static const char *const limit_keys[] = { "pressure_max", "delivered_max", "duration_max",
@@ -291,6 +299,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	cfg_ident(&ctx, g, "id", true, b->id, sizeof(b->id));
 	cfg_string(&ctx, g, "description", false, b->description, sizeof(b->description));
 	cfg_duration(&ctx, g, "flush_interval", false, 1e-3, 60, &b->flush_interval_ns);
+	cfg_string(&ctx, g, "sim_clock", false, b->sim_clock_uri, sizeof(b->sim_clock_uri));
 
 	if ((sub = cfg_group(&ctx, g, "fluid", true))) {
 		cfg_check_keys(&ctx, sub, "fluid", fluid_keys);

@@ -54,6 +54,7 @@ struct engine {
 	size_t step_index;
 
 	struct timespec last_progress;
+	struct sim_clock_link *clock_link;   /* a wire simulator kept in lockstep */
 };
 
 static void fmt_duration(rig_ns t_ns, char *buf, size_t len)
@@ -66,6 +67,29 @@ static void fmt_duration(rig_ns t_ns, char *buf, size_t len)
 static rig_ns now(struct engine *e)
 {
 	return rig_clock_now(e->clock);
+}
+
+static void abort_run(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sleeps (or, on the virtual clock, jumps) to the deadline; a wire-level
+ * simulator in lockstep is told the new time before anything is read. */
+static int clock_sleep(struct engine *e, rig_ns deadline_ns)
+{
+	int r = rig_clock_sleep_until(e->clock, deadline_ns);
+
+	if (r == 0 && e->clock_link) {
+		r = sim_clock_link_set(e->clock_link, now(e));
+		if (r < 0) {
+			struct sim_clock_link *l = e->clock_link;
+
+			e->clock_link = NULL;   /* do not try again while going safe */
+			sim_clock_link_close(l);
+			abort_run(e, "lost the wire simulator's clock (%s): %s",
+				  e->o->bench->sim_clock_uri, strerror(-r));
+			return 0;
+		}
+	}
+	return r;
 }
 
 static void event(struct engine *e, const char *name, json_t *fields)
@@ -106,7 +130,7 @@ static void safe_state(struct engine *e, const char *why)
 		 * is retried, a bounded number of times, before giving up. */
 		do {
 			if (attempts > 0)
-				rig_clock_sleep_until(e->clock, now(e) + SAFE_STOP_RETRY_NS);
+				clock_sleep(e, now(e) + SAFE_STOP_RETRY_NS);
 			r = pump_stop(e->inst[ROLE_PUMP]);
 			attempts++;
 		} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
@@ -291,7 +315,7 @@ static enum wait_result run_until(struct engine *e, rig_ns end_ns, enum wait_for
 				next = e->slots[i].next_ns;
 		if (b->limit_duration_ns < next)
 			next = b->limit_duration_ns + 1;
-		if (rig_clock_sleep_until(e->clock, next) < 0)
+		if (clock_sleep(e, next) < 0)
 			continue;   /* a signal: the loop head looks at it */
 		t = now(e);
 		for (size_t i = 0; i < e->n_slots; i++) {
@@ -461,6 +485,15 @@ static int open_bench(struct engine *e)
 
 	e->env.clock = e->clock;
 	e->env.bench = b;
+	if (b->sim_clock_uri[0]) {
+		int r = sim_clock_link_open(b->sim_clock_uri, &e->clock_link);
+
+		if (r < 0) {
+			abort_run(e, "cannot reach the wire simulator's clock at %s: %s",
+				  b->sim_clock_uri, strerror(-r));
+			return r;
+		}
+	}
 	if (b->has_sim) {
 		e->env.sim = sim_model_new(&b->sim, b->sim.fluid_density_g_per_ml);
 		if (!e->env.sim) {
@@ -504,6 +537,8 @@ static void close_bench(struct engine *e)
 	}
 	sim_model_free(e->env.sim);
 	e->env.sim = NULL;
+	sim_clock_link_close(e->clock_link);
+	e->clock_link = NULL;
 }
 
 int engine_run(const struct engine_opts *o, char *err, size_t err_len)

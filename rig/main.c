@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "results.h"
 #include "rundir.h"
+#include "drivers/sim/wire.h"
 #include "version.h"
 #include "../reports/reports.h"
 
@@ -49,6 +50,8 @@ static const char usage_main[] =
 	"  run SEQUENCE --bench FILE --dut FILE [--output DIR]   run a sequence and judge it\n"
 	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
 	"  report RUN_DIR                                        judge a recorded run again\n"
+	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
+	"                                                        the wire (libiio network protocol)\n"
 	"  help [COMMAND]                                        this text, or a command's\n"
 	"\n"
 	"  --version   print the version\n"
@@ -85,6 +88,84 @@ static const char usage_report[] =
 	"Judges a recorded run again from its raw data alone (inputs/, events.jsonl,\n"
 	"samples.csv) and rewrites results.json and summary.txt; works for aborted\n"
 	"and interrupted runs too.  Exit status as for run.\n";
+
+static const char usage_sim[] =
+	"Usage: rig sim serve --bench FILE [--port N] [--listen ADDR] [--real-time]\n"
+	"\n"
+	"Serves the physics of the bench file's simulator group the way hardware does:\n"
+	"the sensors and the valve DAC over libiio's network protocol (iiod) on TCP,\n"
+	"shaped like the kernel's hx711, ina226 and ads1015 drivers (docs/wire-simulator.md).\n"
+	"Prints one endpoint per line (\"iio ip:HOST:PORT\"), then \"ready\", and serves\n"
+	"until SIGINT or SIGTERM.\n"
+	"\n"
+	"  -b, --bench FILE     bench file with a simulator group\n"
+	"  -p, --port N         TCP port (default 0: any free port, printed)\n"
+	"  -l, --listen ADDR    address to bind (default 127.0.0.1: loopback only)\n"
+	"      --real-time      simulated time follows the wall clock; by default it moves\n"
+	"                       only when rig writes pumprig-clock/time_ns (lockstep)\n";
+
+static int cmd_sim(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bench", required_argument, NULL, 'b' }, { "port", required_argument, NULL, 'p' },
+		{ "listen", required_argument, NULL, 'l' }, { "real-time", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	struct wire_opts wo = { .addr = "127.0.0.1", .announce = stdout, .stop = &stop_signal };
+	const char *bench_path = NULL;
+	struct diag_list diags = { 0 };
+	struct bench *bench = NULL;
+	char *end;
+	int c, r;
+
+	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			fputs(usage_sim, stdout);
+			return EXIT_PASS;
+		}
+		fprintf(stderr, "rig sim: expected \"serve\"\n\n%s", usage_sim);
+		return EXIT_BAD_INPUT;
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:p:l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': bench_path = optarg; break;
+		case 'l': wo.addr = optarg; break;
+		case 'r': wo.real_time = true; break;
+		case 'p':
+			wo.port = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || wo.port > 65535) {
+				fprintf(stderr, "rig sim serve: --port must be 0..65535\n");
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'h': fputs(usage_sim, stdout); return EXIT_PASS;
+		default: fputs(usage_sim, stderr); return EXIT_BAD_INPUT;
+		}
+	}
+	if (!bench_path || optind != argc) {
+		fprintf(stderr, "rig sim serve: --bench is required\n\n%s", usage_sim);
+		return EXIT_BAD_INPUT;
+	}
+	if (bench_load(bench_path, &bench, &diags) < 0 || !bench->has_sim) {
+		diag_print(&diags, stderr);
+		if (bench)
+			fprintf(stderr, "%s: no simulator group to serve\n", bench_path);
+		diag_clear(&diags);
+		bench_free(bench);
+		return EXIT_BAD_INPUT;
+	}
+	install_signals();
+	wo.bench = bench;
+	r = sim_wire_serve(&wo);
+	if (r < 0)
+		fprintf(stderr, "rig sim serve: cannot serve on %s:%u: %s\n", wo.addr, wo.port,
+			strerror(-r));
+	bench_free(bench);
+	return r < 0 ? EXIT_BAD_INPUT : EXIT_PASS;
+}
 
 struct files {
 	const char *seq_path, *bench_path, *dut_path, *out_dir;
@@ -152,6 +233,8 @@ static int load_all(const struct files *f, struct sequence **seq, struct bench *
 
 static bool all_simulated(const struct bench *bench)
 {
+	if (bench->sim_clock_uri[0])
+		return true;   /* a wire-level simulator in lockstep with rig */
 	for (int role = 0; role < ROLE__COUNT; role++)
 		if (bench->instrument[role].present && strcmp(bench->instrument[role].backend, "sim") != 0)
 			return false;
@@ -285,7 +368,8 @@ static int cmd_help(int argc, char **argv)
 	const char *topic = argc > 1 ? argv[1] : "";
 
 	fputs(!strcmp(topic, "run") ? usage_run : !strcmp(topic, "validate") ? usage_validate :
-	      !strcmp(topic, "report") ? usage_report : usage_main, stdout);
+	      !strcmp(topic, "report") ? usage_report : !strcmp(topic, "sim") ? usage_sim :
+	      usage_main, stdout);
 	return EXIT_PASS;
 }
 
@@ -305,6 +389,8 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sim"))
+		return cmd_sim(argc - 1, argv + 1);
 	fprintf(stderr, "rig: %s\n\n%s", *cmd ? "unknown command" : "no command given", usage_main);
 	return EXIT_BAD_INPUT;
 }

@@ -1,0 +1,541 @@
+/* libiio network protocol server: see iiod_server.h. */
+#define _GNU_SOURCE  /* asprintf */
+#include "iiod_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CLIENTS_MAX 16
+#define LINE_MAX_BYTES 1024
+#define BUF_BYTES_MAX (16u << 20)
+
+struct client {
+	int fd;
+	char line[LINE_MAX_BYTES];
+	size_t n;
+	/* a WRITE waiting for its value's bytes */
+	bool in_write;
+	size_t write_dev, write_len, write_got;
+	int write_chn;
+	char write_attr[64];
+	char *write_value;
+	/* an opened buffer */
+	bool open;
+	size_t open_dev;
+	uint32_t mask;
+};
+
+struct iiod_server {
+	const struct iiod_device *devices;
+	size_t n_devices;
+	const struct iiod_ops *ops;
+	void *ctx;
+	int listen_fd;
+	unsigned port;
+	struct client clients[CLIENTS_MAX];
+	char *xml;
+};
+
+/* ------------------------------------------------------------- XML -- */
+
+/* The DTD that libiio validates a context against: a context holds devices
+ * and context attributes; a device holds channels and attributes; a channel
+ * an optional scan element and attributes. */
+static const char dtd[] =
+	"<!DOCTYPE context ["
+	"<!ELEMENT context (device | context-attribute)*>"
+	"<!ELEMENT context-attribute EMPTY>"
+	"<!ELEMENT device (channel | attribute | debug-attribute | buffer-attribute)*>"
+	"<!ELEMENT channel (scan-element?, attribute*)>"
+	"<!ELEMENT attribute EMPTY>"
+	"<!ELEMENT scan-element EMPTY>"
+	"<!ELEMENT debug-attribute EMPTY>"
+	"<!ELEMENT buffer-attribute EMPTY>"
+	"<!ATTLIST context name CDATA #REQUIRED version-major CDATA #REQUIRED "
+	"version-minor CDATA #REQUIRED version-git CDATA #REQUIRED description CDATA #IMPLIED>"
+	"<!ATTLIST context-attribute name CDATA #REQUIRED value CDATA #REQUIRED>"
+	"<!ATTLIST device id CDATA #REQUIRED name CDATA #IMPLIED label CDATA #IMPLIED>"
+	"<!ATTLIST channel id CDATA #REQUIRED type (input|output) #REQUIRED name CDATA #IMPLIED>"
+	"<!ATTLIST scan-element index CDATA #REQUIRED format CDATA #REQUIRED scale CDATA #IMPLIED>"
+	"<!ATTLIST attribute name CDATA #REQUIRED filename CDATA #IMPLIED>"
+	"<!ATTLIST debug-attribute name CDATA #REQUIRED>"
+	"<!ATTLIST buffer-attribute name CDATA #REQUIRED>"
+	"]>";
+
+/* '>' in a scan format ("le:u24/32>>0") must be escaped in XML. */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '>': fputs("&gt;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f); break;
+		}
+	}
+}
+
+static char *build_xml(const struct iiod_device *devs, size_t n)
+{
+	char *xml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&xml, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"utf-8\"?>%s<context name=\"network\" "
+		   "version-major=\"0\" version-minor=\"24\" version-git=\"pumprig\" "
+		   "description=\"pumprig wire-level bench simulator\" >", dtd);
+	fprintf(f, "<context-attribute name=\"pumprig,simulator\" value=\"1\" />");
+	for (size_t d = 0; d < n; d++) {
+		const struct iiod_device *dev = &devs[d];
+
+		fprintf(f, "<device id=\"%s\" name=\"%s\" >", dev->id, dev->name);
+		for (size_t c = 0; c < dev->n_channels; c++) {
+			const struct iiod_channel *ch = &dev->channels[c];
+
+			fprintf(f, "<channel id=\"%s\" type=\"%s\" >", ch->id,
+				ch->output ? "output" : "input");
+			if (ch->scan_index >= 0) {
+				fprintf(f, "<scan-element index=\"%d\" format=\"", ch->scan_index);
+				put_escaped(f, ch->format);
+				fprintf(f, "\" ");
+				if (ch->scale)
+					fprintf(f, "scale=\"%s\" ", ch->scale);
+				fprintf(f, "/>");
+			}
+			for (size_t a = 0; a < ch->n_attrs; a++)
+				fprintf(f, "<attribute name=\"%s\" filename=\"%s\" />", ch->attrs[a].name,
+					ch->attrs[a].filename);
+			fprintf(f, "</channel>");
+		}
+		for (size_t a = 0; a < dev->n_attrs; a++)
+			fprintf(f, "<attribute name=\"%s\" />", dev->attrs[a]);
+		fprintf(f, "</device>");
+	}
+	fprintf(f, "</context>");
+	if (fclose(f) != 0) {
+		free(xml);
+		return NULL;
+	}
+	return xml;
+}
+
+char *iiod_server_xml(const struct iiod_server *srv)
+{
+	return strdup(srv->xml);
+}
+
+/* --------------------------------------------------------- replies -- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int reply_int(struct client *c, long value)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", value);
+
+	return write_all(c->fd, buf, (size_t)n);
+}
+
+/* ---------------------------------------------------------- lookup -- */
+
+static int find_device(const struct iiod_server *srv, const char *word)
+{
+	for (size_t d = 0; d < srv->n_devices; d++)
+		if (strcmp(srv->devices[d].id, word) == 0 || strcmp(srv->devices[d].name, word) == 0)
+			return (int)d;
+	return -1;
+}
+
+static int find_channel(const struct iiod_device *dev, const char *id, bool output)
+{
+	for (size_t c = 0; c < dev->n_channels; c++)
+		if (strcmp(dev->channels[c].id, id) == 0 && dev->channels[c].output == output)
+			return (int)c;
+	return -1;
+}
+
+static bool has_attr(const struct iiod_device *dev, int chn, const char *attr)
+{
+	if (chn < 0) {
+		for (size_t a = 0; a < dev->n_attrs; a++)
+			if (strcmp(dev->attrs[a], attr) == 0)
+				return true;
+		return false;
+	}
+	for (size_t a = 0; a < dev->channels[chn].n_attrs; a++)
+		if (strcmp(dev->channels[chn].attrs[a].name, attr) == 0)
+			return true;
+	return false;
+}
+
+/* "dev attr", "dev DEBUG attr", "dev BUFFER attr", "dev INPUT|OUTPUT chn attr":
+ * resolves words[0..] and returns how many words it used, or -errno. */
+static int resolve_attr(const struct iiod_server *srv, char **w, int n, int *ret_dev,
+			int *ret_chn, const char **ret_attr)
+{
+	int d = n >= 1 ? find_device(srv, w[0]) : -1;
+
+	if (d < 0)
+		return -ENODEV;
+	*ret_dev = d;
+	*ret_chn = -1;
+	if (n >= 4 && (strcasecmp(w[1], "INPUT") == 0 || strcasecmp(w[1], "OUTPUT") == 0)) {
+		int c = find_channel(&srv->devices[d], w[2], strcasecmp(w[1], "OUTPUT") == 0);
+
+		if (c < 0)
+			return -ENOENT;
+		*ret_chn = c;
+		*ret_attr = w[3];
+		return 4;
+	}
+	if (n >= 3 && (strcasecmp(w[1], "DEBUG") == 0 || strcasecmp(w[1], "BUFFER") == 0)) {
+		*ret_attr = w[2];
+		return -ENOENT;   /* no debug or buffer attributes here */
+	}
+	if (n >= 2) {
+		*ret_attr = w[1];
+		return 2;
+	}
+	return -EINVAL;
+}
+
+/* -------------------------------------------------------- commands -- */
+
+static void cmd_read(struct iiod_server *srv, struct client *c, char **w, int n)
+{
+	int d, ch, used;
+	const char *attr = NULL;
+	char value[4096];
+	int len;
+
+	used = resolve_attr(srv, w, n, &d, &ch, &attr);
+	if (used < 0) {
+		reply_int(c, used);
+		return;
+	}
+	if (!has_attr(&srv->devices[d], ch, attr)) {
+		reply_int(c, -ENOENT);
+		return;
+	}
+	len = srv->ops->read_attr(srv->ctx, (size_t)d, ch, attr, value, sizeof(value) - 1);
+	if (len < 0) {
+		reply_int(c, len);
+		return;
+	}
+	reply_int(c, len);
+	value[len] = '\n';
+	write_all(c->fd, value, (size_t)len + 1);
+}
+
+static void cmd_write(struct iiod_server *srv, struct client *c, char **w, int n)
+{
+	int d, ch, used;
+	const char *attr = NULL;
+	char *end;
+	unsigned long len;
+
+	used = resolve_attr(srv, w, n - 1, &d, &ch, &attr);
+	if (n < 3 || used < 0) {
+		reply_int(c, used < 0 ? used : -EINVAL);
+		return;
+	}
+	len = strtoul(w[n - 1], &end, 10);
+	if (*end || len > 4096) {
+		reply_int(c, -EINVAL);
+		return;
+	}
+	c->write_value = calloc(len + 1, 1);
+	if (!c->write_value) {
+		reply_int(c, -ENOMEM);
+		return;
+	}
+	c->in_write = true;
+	c->write_dev = (size_t)d;
+	c->write_chn = has_attr(&srv->devices[d], ch, attr) ? ch : -2;
+	snprintf(c->write_attr, sizeof(c->write_attr), "%s", attr);
+	c->write_len = len;
+	c->write_got = 0;
+}
+
+static void finish_write(struct iiod_server *srv, struct client *c)
+{
+	int r;
+
+	if (c->write_chn == -2)
+		r = -ENOENT;
+	else
+		r = srv->ops->write_attr(srv->ctx, c->write_dev, c->write_chn, c->write_attr,
+					 c->write_value);
+	reply_int(c, r < 0 ? r : (long)c->write_len);
+	free(c->write_value);
+	c->write_value = NULL;
+	c->in_write = false;
+}
+
+static uint32_t parse_mask(const char *hex)
+{
+	/* the client sends the mask words most significant first, 8 hex
+	 * digits each; only the lowest word matters for our few channels */
+	size_t len = strlen(hex);
+	const char *low = len > 8 ? hex + len - 8 : hex;
+
+	return (uint32_t)strtoul(low, NULL, 16);
+}
+
+static void cmd_readbuf(struct iiod_server *srv, struct client *c, char **w, int n)
+{
+	uint8_t sample[256];
+	unsigned long want;
+	char *end, head[64];
+	uint8_t *data;
+	size_t got = 0;
+	int d, size;
+
+	d = n >= 2 ? find_device(srv, w[0]) : -1;
+	if (d < 0 || !c->open || c->open_dev != (size_t)d) {
+		reply_int(c, d < 0 ? -ENODEV : -EBADF);
+		return;
+	}
+	want = strtoul(w[1], &end, 10);
+	if (*end || want == 0 || want > BUF_BYTES_MAX) {
+		reply_int(c, -EINVAL);
+		return;
+	}
+	size = srv->ops->sample(srv->ctx, (size_t)d, c->mask, sample, sizeof(sample));
+	if (size <= 0) {
+		reply_int(c, size < 0 ? size : -EINVAL);
+		return;
+	}
+	data = malloc(want);
+	if (!data) {
+		reply_int(c, -ENOMEM);
+		return;
+	}
+	memcpy(data, sample, (size_t)size < want ? (size_t)size : want);
+	got = (size_t)size < want ? (size_t)size : want;
+	while (got + (size_t)size <= want) {
+		int s = srv->ops->sample(srv->ctx, (size_t)d, c->mask, data + got, want - got);
+
+		if (s <= 0)
+			break;
+		got += (size_t)s;
+	}
+	/* whole samples only */
+	got -= got % (size_t)size;
+	snprintf(head, sizeof(head), "%zu\n%08x\n", got, c->mask);
+	if (write_all(c->fd, head, strlen(head)) == 0)
+		write_all(c->fd, data, got);
+	free(data);
+}
+
+static void drop_client(struct client *c)
+{
+	close(c->fd);
+	free(c->write_value);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static void execute(struct iiod_server *srv, struct client *c, char *line)
+{
+	char *w[16], *save = NULL;
+	int n = 0;
+
+	for (char *t = strtok_r(line, " \t", &save); t && n < 16; t = strtok_r(NULL, " \t", &save))
+		w[n++] = t;
+	if (n == 0)
+		return;
+	if (strcmp(w[0], "VERSION") == 0) {
+		write_all(c->fd, "0.24.pumprig\n", 13);
+	} else if (strcmp(w[0], "PRINT") == 0) {
+		reply_int(c, (long)strlen(srv->xml));
+		write_all(c->fd, srv->xml, strlen(srv->xml));
+		write_all(c->fd, "\n", 1);
+	} else if (strcmp(w[0], "TIMEOUT") == 0) {
+		reply_int(c, 0);
+	} else if (strcmp(w[0], "EXIT") == 0) {
+		drop_client(c);
+	} else if (strcmp(w[0], "READ") == 0) {
+		cmd_read(srv, c, w + 1, n - 1);
+	} else if (strcmp(w[0], "WRITE") == 0) {
+		cmd_write(srv, c, w + 1, n - 1);
+	} else if (strcmp(w[0], "OPEN") == 0 && n >= 4) {
+		int d = find_device(srv, w[1]);
+
+		if (d < 0) {
+			reply_int(c, -ENODEV);
+			return;
+		}
+		c->open = true;
+		c->open_dev = (size_t)d;
+		c->mask = parse_mask(w[3]);
+		reply_int(c, 0);
+	} else if (strcmp(w[0], "CLOSE") == 0) {
+		c->open = false;
+		reply_int(c, 0);
+	} else if (strcmp(w[0], "READBUF") == 0) {
+		cmd_readbuf(srv, c, w + 1, n - 1);
+	} else if (strcmp(w[0], "GETTRIG") == 0) {
+		reply_int(c, -ENOENT);
+	} else if (strcmp(w[0], "SET") == 0) {
+		reply_int(c, 0);
+	} else {
+		reply_int(c, -EINVAL);
+	}
+}
+
+void iiod_server_handle(struct iiod_server *srv, int fd)
+{
+	struct client *c = NULL;
+	char buf[4096];
+	ssize_t got;
+
+	if (fd == srv->listen_fd) {
+		int cfd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC), one = 1;
+
+		if (cfd < 0)
+			return;
+		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		for (size_t i = 0; i < CLIENTS_MAX; i++)
+			if (srv->clients[i].fd < 0) {
+				srv->clients[i].fd = cfd;
+				return;
+			}
+		close(cfd);
+		return;
+	}
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (srv->clients[i].fd == fd)
+			c = &srv->clients[i];
+	if (!c)
+		return;
+	got = recv(fd, buf, sizeof(buf), 0);
+	if (got <= 0) {
+		drop_client(c);
+		return;
+	}
+	for (ssize_t i = 0; i < got && c->fd >= 0; i++) {
+		if (c->in_write) {
+			c->write_value[c->write_got++] = buf[i];
+			if (c->write_got == c->write_len)
+				finish_write(srv, c);
+			continue;
+		}
+		if (buf[i] == '\n') {
+			if (c->n > 0 && c->line[c->n - 1] == '\r')
+				c->n--;
+			c->line[c->n] = '\0';
+			c->n = 0;
+			execute(srv, c, c->line);
+			if (c->fd >= 0 && c->in_write && c->write_len == 0)
+				finish_write(srv, c);
+		} else if (c->n + 1 < sizeof(c->line)) {
+			c->line[c->n++] = buf[i];
+		} else {
+			drop_client(c);   /* a line no client sends */
+		}
+	}
+}
+
+size_t iiod_server_fds(const struct iiod_server *srv, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	if (n < max)
+		fds[n++] = srv->listen_fd;
+	for (size_t i = 0; i < CLIENTS_MAX && n < max; i++)
+		if (srv->clients[i].fd >= 0)
+			fds[n++] = srv->clients[i].fd;
+	return n;
+}
+
+unsigned iiod_server_port(const struct iiod_server *srv)
+{
+	return srv->port;
+}
+
+int iiod_server_new(const struct iiod_device *devices, size_t n_devices,
+		    const struct iiod_ops *ops, void *ctx, const char *addr, unsigned port,
+		    struct iiod_server **ret)
+{
+	struct iiod_server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	socklen_t sl = sizeof(sa);
+	int one = 1, r;
+
+	*ret = NULL;
+	if (!srv)
+		return -ENOMEM;
+	srv->devices = devices;
+	srv->n_devices = n_devices;
+	srv->ops = ops;
+	srv->ctx = ctx;
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		srv->clients[i].fd = -1;
+	srv->xml = build_xml(devices, n_devices);
+	if (!srv->xml) {
+		free(srv);
+		return -ENOMEM;
+	}
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		free(srv->xml);
+		free(srv);
+		return -EINVAL;
+	}
+	srv->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (srv->listen_fd < 0)
+		goto fail;
+	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(srv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(srv->listen_fd, 8) != 0 ||
+	    getsockname(srv->listen_fd, (struct sockaddr *)&sa, &sl) != 0)
+		goto fail;
+	srv->port = ntohs(sa.sin_port);
+	*ret = srv;
+	return 0;
+fail:
+	r = -errno;
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	free(srv->xml);
+	free(srv);
+	return r;
+}
+
+void iiod_server_free(struct iiod_server *srv)
+{
+	if (!srv)
+		return;
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (srv->clients[i].fd >= 0)
+			drop_client(&srv->clients[i]);
+	close(srv->listen_fd);
+	free(srv->xml);
+	free(srv);
+}

@@ -1,0 +1,198 @@
+/* The wire-level simulator (`rig sim serve`) against independent clients:
+ * libiio's own command-line tools (Debian's libiio-utils), and the real iio
+ * backend through the driver interface.  The simulator is started as rig
+ * would be started by an operator, and waited for by its "ready" line. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "drivers/driver.h"
+#include "helpers.h"
+#include "rig/clock.h"
+
+struct server {
+	pid_t pid;
+	unsigned port;
+	char uri[64];
+};
+
+static struct server start_server(void)
+{
+	char *bench = th_src("fixtures/bench/sim.cfg"), line[256];
+	struct server s = { 0 };
+	int fd[2];
+	FILE *out;
+
+	cr_assert_eq(pipe(fd), 0);
+	s.pid = fork();
+	cr_assert_neq(s.pid, -1);
+	if (s.pid == 0) {
+		/* the simulator goes when the test does, whatever happens to it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(fd[1], STDOUT_FILENO);
+		close(fd[0]);
+		execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, (char *)NULL);
+		_exit(98);
+	}
+	close(fd[1]);
+	out = fdopen(fd[0], "r");
+	while (fgets(line, sizeof(line), out)) {
+		if (sscanf(line, "iio ip:127.0.0.1:%u", &s.port) == 1)
+			continue;
+		if (strcmp(line, "ready\n") == 0)
+			break;
+	}
+	fclose(out);
+	cr_assert_neq(s.port, 0, "the simulator announced no port");
+	snprintf(s.uri, sizeof(s.uri), "ip:127.0.0.1:%u", s.port);
+	free(bench);
+	return s;
+}
+
+static void stop_server(struct server *s)
+{
+	int status;
+
+	kill(s->pid, SIGTERM);
+	cr_assert_eq(waitpid(s->pid, &status, 0), s->pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the simulator did not stop cleanly");
+}
+
+/* Runs a shell command, returns its stdout. */
+static char *sh(const char *fmt, ...)
+{
+	char *cmd, *out = NULL, buf[4096];
+	size_t len = 0;
+	va_list ap;
+	FILE *p, *m = open_memstream(&out, &len);
+	size_t n;
+
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		fwrite(buf, 1, n, m);
+	pclose(p);
+	fclose(m);
+	free(cmd);
+	return out;
+}
+
+Test(wire, iio_info_lists_the_devices_as_the_kernel_drivers_name_them)
+{
+	struct server s = start_server();
+	char *out = sh("timeout 20 iio_info -u %s 2>&1", s.uri);
+
+	cr_assert_not_null(strstr(out, "IIO context has 5 devices"), "%s", out);
+	cr_assert_not_null(strstr(out, "iio:device0: hx711 (buffer capable)"), "%s", out);
+	cr_assert_not_null(strstr(out, "iio:device1: ina226"), "%s", out);
+	cr_assert_not_null(strstr(out, "iio:device2: ads1015"), "%s", out);
+	cr_assert_not_null(strstr(out, "mcp4725"), "%s", out);
+	cr_assert_not_null(strstr(out, "voltage0-voltage1"), "%s", out);
+	cr_assert_not_null(strstr(out, "format: le:u24/32>>0"), "%s", out);
+	free(out);
+	stop_server(&s);
+}
+
+Test(wire, iio_attr_reads_and_writes_and_iio_readdev_streams)
+{
+	struct server s = start_server();
+	char *out;
+	long raw;
+
+	/* the pressure transducer at rest: 500 mV / 0.1875 mV = 2667 counts */
+	out = sh("timeout 10 iio_attr -u %s -c ads1015 voltage0 raw", s.uri);
+	raw = strtol(out, NULL, 10);
+	cr_assert(raw > 2640 && raw < 2700, "raw %ld", raw);
+	free(out);
+	/* time moves when the clock is written, and only forward */
+	free(sh("timeout 10 iio_attr -u %s -d pumprig-clock time_ns 7200000000000", s.uri));
+	free(sh("timeout 10 iio_attr -u %s -d pumprig-clock time_ns 60", s.uri));
+	out = sh("timeout 10 iio_attr -u %s -d pumprig-clock time_ns", s.uri);
+	cr_assert_str_eq(out, "7200000000000\n");
+	free(out);
+	/* 1000 samples of a 24-bit channel stored in 32 bits */
+	out = sh("timeout 20 iio_readdev -u %s -s 1000 hx711 voltage0 | wc -c", s.uri);
+	cr_assert_eq(strtol(out, NULL, 10), 4000);
+	free(out);
+	stop_server(&s);
+}
+
+/* An instrument on the iio backend, opened through the driver interface. */
+static struct instrument *open_iio(struct driver_env *env, struct bench *b, const char *uri,
+				   enum rig_role role, const char *device, const char *channel,
+				   double gain, double offset)
+{
+	struct instrument *inst;
+	struct instrument_cfg *ic = &b->instrument[role];
+
+	*ic = (struct instrument_cfg){ .present = true, .period_ns = RIG_NS_PER_S,
+				       .cal = { .gain = gain, .offset = offset } };
+	snprintf(ic->backend, sizeof(ic->backend), "iio");
+	snprintf(ic->uri, sizeof(ic->uri), "%s", uri);
+	snprintf(ic->device, sizeof(ic->device), "%s", device);
+	snprintf(ic->channel, sizeof(ic->channel), "%s", channel);
+	env->bench = b;
+	cr_assert_eq(instrument_open(&inst, role, env), 0, "%s %s", device, channel);
+	return inst;
+}
+
+Test(wire, the_iio_backend_reads_the_simulated_bench_in_physical_units)
+{
+	struct server s = start_server();
+	struct bench *b = calloc(1, sizeof(*b));
+	struct driver_env env = { .clock = rig_clock_new_virtual() };
+	struct reading rd[READINGS_MAX];
+	struct instrument *scale, *pressure, *power, *valve;
+	size_t n;
+
+	/* libiio writes to its socket without MSG_NOSIGNAL (DESIGN.md); rig
+	 * ignores SIGPIPE, and so must this test */
+	signal(SIGPIPE, SIG_IGN);
+
+	scale = open_iio(&env, b, s.uri, ROLE_SCALE, "hx711", "voltage0", 10, -195.28679424);
+	pressure = open_iio(&env, b, s.uri, ROLE_PRESSURE, "ads1015", "voltage0", 0.1, -50);
+	power = open_iio(&env, b, s.uri, ROLE_POWER, "ina226", "current3", 1, 0);
+	valve = open_iio(&env, b, s.uri, ROLE_VALVE, "mcp4725", "voltage0", 1, 0);
+
+	/* the 20 g vessel on the pan, to the load cell's 23 ug count */
+	cr_assert_eq(sensor_read(scale, rd, READINGS_MAX, &n), 0);
+	cr_assert(fabs(rd[0].value - 20) < 1e-3, "%.6f g", rd[0].value);
+	cr_assert_eq(sensor_tare(scale), 0);
+	cr_assert_eq(sensor_read(scale, rd, READINGS_MAX, &n), 0);
+	cr_assert(fabs(rd[0].value) < 0.2e-3, "after tare %.6f g", rd[0].value);
+	cr_assert_eq(sensor_read(pressure, rd, READINGS_MAX, &n), 0);
+	cr_assert(fabs(rd[0].value) < 2, "%.3f kPa at rest", rd[0].value);
+	/* quiescent 20 uA on a battery at 3.2 V */
+	cr_assert_eq(sensor_read(power, rd, READINGS_MAX, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert(fabs(rd[0].value - 20) < 1, "%.2f uA", rd[0].value);
+	cr_assert(fabs(rd[1].value - 3.2) < 0.01, "%.3f V", rd[1].value);
+	cr_assert_eq(valve_set_closed(valve, true), 0);
+	free(sh("true"));
+	instrument_close(valve);
+	/* closing left the valve at its safe state (open: DAC at 0) */
+	{
+		char *out = sh("timeout 10 iio_attr -u %s -o -c mcp4725 voltage0 raw", s.uri);
+
+		cr_assert_str_eq(out, "0\n");
+		free(out);
+	}
+	/* a simulator that goes away is an error, not a stale value */
+	stop_server(&s);
+	cr_assert_lt(sensor_read(pressure, rd, READINGS_MAX, &n), 0);
+	instrument_close(scale);
+	instrument_close(pressure);
+	instrument_close(power);
+	rig_clock_free(env.clock);
+	free(b);
+}
