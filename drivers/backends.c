@@ -6,10 +6,14 @@
 
 extern const struct backend sim_backend;
 extern const struct backend iio_backend;
+extern const struct backend pumplink_backend;
+extern const struct backend mtsics_backend;
 
 static const struct backend *const backends[] = {
 	&sim_backend,
 	&iio_backend,
+	&pumplink_backend,
+	&mtsics_backend,
 };
 
 const struct backend *backend_find(const char *name)
@@ -22,5 +26,5 @@ const struct backend *backend_find(const char *name)
 
 const char *backend_names(void)
 {
-	return "sim, iio";
+	return "sim, iio, pumplink, mtsics";
 }

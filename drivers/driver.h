@@ -74,6 +74,7 @@ struct driver_env {
 	struct rig_clock *clock;
 	const struct bench *bench;
 	struct sim_model *sim;   /* the shared physics model, when a role uses "sim" */
+	const char *run_dir;     /* where wire logs go (NULL: none) */
 };
 
 struct instrument_pdata;     /* defined by each backend */

@@ -142,6 +142,7 @@ struct instrument_cfg {
 	char device[RIG_ID_MAX];
 	char channel[RIG_ID_MAX];
 	char channel2[RIG_ID_MAX];    /* power on iio: voltage_channel = "voltage1" */
+	unsigned baud;                /* serial backends: baud = 115200 (0 = backend default) */
 };
 
 enum sim_fault_kind {

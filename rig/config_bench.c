@@ -54,10 +54,10 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 			    struct instrument_cfg *ic)
 {
 	static const char *const pump_keys[] = { "backend", "model", "serial", "uri", "device",
-						 "channel", NULL };
+						 "channel", "baud", NULL };
 	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
 						   "channel", "period", "calibration",
-						   "voltage_channel", NULL };
+						   "voltage_channel", "baud", NULL };
 	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
 						  "channel", "safe_state", NULL };
 	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",
@@ -89,6 +89,14 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 	cfg_string(ctx, g, "device", false, ic->device, sizeof(ic->device));
 	cfg_string(ctx, g, "channel", false, ic->channel, sizeof(ic->channel));
 	cfg_string(ctx, g, "voltage_channel", false, ic->channel2, sizeof(ic->channel2));
+	{
+		double baud = 0;
+
+		if (cfg_number(ctx, g, "baud", 1200, 921600, &baud) == 1)
+			ic->baud = (unsigned)baud;
+	}
+	if (strcmp(ic->backend, "pumplink") == 0 || strcmp(ic->backend, "mtsics") == 0)
+		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));
 	if (strcmp(ic->backend, "iio") == 0) {
 		/* where the instrument is: the context, the device, the channel */
 		cfg_string(ctx, g, "uri", true, ic->uri, sizeof(ic->uri));

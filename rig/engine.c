@@ -485,6 +485,7 @@ static int open_bench(struct engine *e)
 
 	e->env.clock = e->clock;
 	e->env.bench = b;
+	e->env.run_dir = e->o->run_dir;
 	if (b->sim_clock_uri[0]) {
 		int r = sim_clock_link_open(b->sim_clock_uri, &e->clock_link);
 

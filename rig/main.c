@@ -90,17 +90,19 @@ static const char usage_report[] =
 	"and interrupted runs too.  Exit status as for run.\n";
 
 static const char usage_sim[] =
-	"Usage: rig sim serve --bench FILE [--port N] [--listen ADDR] [--real-time]\n"
+	"Usage: rig sim serve --bench FILE [--port N] [--listen ADDR] [--links DIR] [--real-time]\n"
 	"\n"
 	"Serves the physics of the bench file's simulator group the way hardware does:\n"
 	"the sensors and the valve DAC over libiio's network protocol (iiod) on TCP,\n"
-	"shaped like the kernel's hx711, ina226 and ads1015 drivers (docs/wire-simulator.md).\n"
-	"Prints one endpoint per line (\"iio ip:HOST:PORT\"), then \"ready\", and serves\n"
-	"until SIGINT or SIGTERM.\n"
+	"shaped like the kernel's hx711, ina226 and ads1015 drivers, the pump's command\n"
+	"link and an MT-SICS balance on pseudo-terminals (docs/wire-simulator.md).\n"
+	"Prints one endpoint per line (\"iio ip:HOST:PORT\", \"pump PATH\", \"balance PATH\"),\n"
+	"then \"ready\", and serves until SIGINT or SIGTERM.\n"
 	"\n"
 	"  -b, --bench FILE     bench file with a simulator group\n"
 	"  -p, --port N         TCP port (default 0: any free port, printed)\n"
 	"  -l, --listen ADDR    address to bind (default 127.0.0.1: loopback only)\n"
+	"      --links DIR      also make DIR/pump and DIR/balance links to the terminals\n"
 	"      --real-time      simulated time follows the wall clock; by default it moves\n"
 	"                       only when rig writes pumprig-clock/time_ns (lockstep)\n";
 
@@ -109,6 +111,7 @@ static int cmd_sim(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "bench", required_argument, NULL, 'b' }, { "port", required_argument, NULL, 'p' },
 		{ "listen", required_argument, NULL, 'l' }, { "real-time", no_argument, NULL, 'r' },
+		{ "links", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	struct wire_opts wo = { .addr = "127.0.0.1", .announce = stdout, .stop = &stop_signal };
@@ -134,6 +137,7 @@ static int cmd_sim(int argc, char **argv)
 		case 'b': bench_path = optarg; break;
 		case 'l': wo.addr = optarg; break;
 		case 'r': wo.real_time = true; break;
+		case 'k': wo.links_dir = optarg; break;
 		case 'p':
 			wo.port = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || wo.port > 65535) {

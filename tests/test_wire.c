@@ -3,6 +3,8 @@
  * backend through the driver interface.  The simulator is started as rig
  * would be started by an operator, and waited for by its "ready" line. */
 #include <criterion/criterion.h>
+#include <jansson.h>
+#include <time.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -21,11 +23,12 @@ struct server {
 	pid_t pid;
 	unsigned port;
 	char uri[64];
+	char pump[64], balance[64];
 };
 
-static struct server start_server(void)
+static struct server start_server_with(const char *bench_rel)
 {
-	char *bench = th_src("fixtures/bench/sim.cfg"), line[256];
+	char *bench = th_src(bench_rel), line[256];
 	struct server s = { 0 };
 	int fd[2];
 	FILE *out;
@@ -46,6 +49,8 @@ static struct server start_server(void)
 	while (fgets(line, sizeof(line), out)) {
 		if (sscanf(line, "iio ip:127.0.0.1:%u", &s.port) == 1)
 			continue;
+		if (sscanf(line, "pump %63s", s.pump) == 1 || sscanf(line, "balance %63s", s.balance) == 1)
+			continue;
 		if (strcmp(line, "ready\n") == 0)
 			break;
 	}
@@ -54,6 +59,11 @@ static struct server start_server(void)
 	snprintf(s.uri, sizeof(s.uri), "ip:127.0.0.1:%u", s.port);
 	free(bench);
 	return s;
+}
+
+static struct server start_server(void)
+{
+	return start_server_with("fixtures/bench/sim.cfg");
 }
 
 static void stop_server(struct server *s)
@@ -195,4 +205,144 @@ Test(wire, the_iio_backend_reads_the_simulated_bench_in_physical_units)
 	instrument_close(power);
 	rig_clock_free(env.clock);
 	free(b);
+}
+
+/* ---------------------------------------------------- runs over the wire -- */
+
+/* The shipped wire bench, pointed at this simulator's port and terminals. */
+static char *wire_bench(const char *dir, const struct server *s)
+{
+	char *src = th_src("fixtures/bench/wire.cfg"), *text = th_read_file(src), *path;
+	const char *from[] = { "ip:127.0.0.1:30431", "/tmp/pumprig-sim/pump",
+			       "/tmp/pumprig-sim/balance" };
+	const char *to[] = { s->uri, s->pump, s->balance };
+
+	cr_assert_not_null(text);
+	for (int k = 0; k < 3; k++) {
+		char *at;
+
+		while ((at = strstr(text, from[k]))) {
+			char *out;
+
+			cr_assert_geq(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to[k],
+					       at + strlen(from[k])), 0);
+			free(text);
+			text = out;
+		}
+	}
+	path = th_write_file(dir, "wire.cfg", text);
+	free(text);
+	free(src);
+	return path;
+}
+
+static json_t *load_results(const char *run)
+{
+	char *path;
+	json_t *root;
+
+	cr_assert_geq(asprintf(&path, "%s/results.json", run), 0);
+	root = json_load_file(path, 0, NULL);
+	cr_assert_not_null(root, "%s", path);
+	free(path);
+	return root;
+}
+
+Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simulation,
+     .timeout = 600)
+{
+	struct server s = start_server_with("fixtures/bench/wire.cfg");
+	char *dir = th_tmpdir(), *bench = wire_bench(dir, &s), *seq = th_src("sequences/qualification.cfg");
+	char *dut = th_src("fixtures/dut/itp-40.cfg"), *sim = th_src("fixtures/bench/sim.cfg");
+	char *run_wire, *run_sim;
+	json_t *a, *b;
+	size_t i;
+
+	cr_assert_geq(asprintf(&run_wire, "%s/wire", dir), 0);
+	cr_assert_geq(asprintf(&run_sim, "%s/sim", dir), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run_wire, "-q", NULL }), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", sim, "--dut", dut,
+						   "--output", run_sim, "-q", NULL }), 0);
+	a = load_results(run_wire);
+	b = load_results(run_sim);
+	cr_assert_eq(json_array_size(json_object_get(a, "checks")), 6);
+	for (i = 0; i < 6; i++) {
+		json_t *ca = json_array_get(json_object_get(a, "checks"), i);
+		json_t *cb = json_array_get(json_object_get(b, "checks"), i);
+		double ma = json_number_value(json_object_get(ca, "measured"));
+		double mb = json_number_value(json_object_get(cb, "measured"));
+		double ua = json_number_value(json_object_get(ca, "U"));
+		double ub = json_number_value(json_object_get(cb, "U"));
+		const char *what = json_string_value(json_object_get(ca, "check"));
+
+		cr_assert_str_eq(json_string_value(json_object_get(ca, "verdict")),
+				 json_string_value(json_object_get(cb, "verdict")), "%s", what);
+		/* the same physics through other instruments: the same value
+		 * within the two measurements' uncertainties (and, for the
+		 * occlusion time, the pump's 1 s status polling) */
+		cr_assert(fabs(ma - mb) <= ua + ub + (strcmp(what, "occlusion") == 0 ? 1.0 : 0),
+			  "%s: wire %.6g +- %.3g, in-process %.6g +- %.3g", what, ma, ua, mb, ub);
+	}
+	json_decref(a);
+	json_decref(b);
+	stop_server(&s);
+	free(dir);
+	free(bench);
+	free(seq);
+	free(dut);
+	free(sim);
+	free(run_wire);
+	free(run_sim);
+}
+
+Test(wire, killing_the_simulator_mid_run_aborts_safely_and_keeps_the_samples, .timeout = 120)
+{
+	struct server s = start_server_with("fixtures/bench/wire.cfg");
+	char *dir = th_tmpdir(), *bench = wire_bench(dir, &s), *seq = th_src("sequences/dose-accuracy.cfg");
+	char *dut = th_src("fixtures/dut/itp-40.cfg"), *run, *samples, *events;
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	pid_t rig;
+	int status;
+	size_t rows_at_kill = 0;
+
+	cr_assert_geq(asprintf(&run, "%s/run", dir), 0);
+	rig = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						  "--output", run, "-q", NULL });
+	/* wait until the run is well under way (samples on disk), then kill
+	 * the simulator as a power cut would */
+	for (;;) {
+		char *text = th_slurp(run, "samples.csv");
+		size_t rows = 0;
+
+		for (char *p = text; p && *p; p++)
+			rows += *p == '\n';
+		free(text);
+		if (rows > 2000) {
+			rows_at_kill = rows;
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	kill(s.pid, SIGKILL);
+	waitpid(s.pid, &status, 0);
+	cr_assert_eq(th_rig_wait(rig), 3);
+	samples = th_slurp(run, "samples.csv");
+	events = th_slurp(run, "events.jsonl");
+	{
+		size_t rows = 0;
+
+		for (char *p = samples; *p; p++)
+			rows += *p == '\n';
+		cr_assert_geq(rows, rows_at_kill, "samples taken before the fault were lost");
+	}
+	cr_assert_not_null(strstr(events, "\"event\":\"safe_state\""), "%s", events);
+	cr_assert_not_null(strstr(events, "\"status\":\"aborted\""));
+	free(samples);
+	free(events);
+	free(dir);
+	free(bench);
+	free(seq);
+	free(dut);
+	free(run);
 }

@@ -13,6 +13,8 @@
  *              0..4095, closed at and above half scale
  *   pumprig-clock  time_ns: in lockstep mode the simulator's time moves only
  *              when rig writes it (rig runs in virtual time and says when)
+ * and on two pseudo-terminals: the pump's command link (pumplink protocol)
+ * and a laboratory balance speaking MT-SICS.
  * A reading is computed once per device per instant (the power monitor
  * averages since its last reading, as the model does) and cached, so the
  * channels of one device agree. */
@@ -26,6 +28,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../mtsics/protocol.h"
+#include "../pumplink/protocol.h"
 #include "iiod_server.h"
 #include "model.h"
 
@@ -60,6 +69,12 @@ struct wire {
 	struct cached cache[ROLE__COUNT];
 	int dac_raw;
 	struct iiod_device devices[DEV__COUNT];
+	/* pseudo-terminals: master (ours) and a slave kept open so the master
+	 * never sees a hang-up between clients */
+	int pump_fd, pump_keep, bal_fd, bal_keep;
+	struct pumplink_assembler pump_in;
+	char bal_line[MTSICS_LINE_MAX];
+	size_t bal_n;
 };
 
 static rig_ns wire_now(struct wire *w)
@@ -336,10 +351,164 @@ static void build_devices(struct wire *w)
 	};
 }
 
+/* A pseudo-terminal in raw mode; returns the master and the slave's path. */
+static int open_pty(int *ret_master, int *ret_keep, char *path, size_t size)
+{
+	struct termios tio;
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), k;
+
+	if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, path, size) != 0)
+		goto fail;
+	k = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (k < 0 || tcgetattr(k, &tio) != 0)
+		goto fail;
+	cfmakeraw(&tio);
+	tcsetattr(k, TCSANOW, &tio);
+	*ret_master = m;
+	*ret_keep = k;
+	return 0;
+fail:
+	if (m >= 0)
+		close(m);
+	return -errno;
+}
+
+static void pty_write(int fd, const char *buf, int len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, (size_t)len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += w;
+		len -= (int)w;
+	}
+}
+
+/* One command line from the pump link.  A pump that does not answer (an
+ * injected no_answer fault) sends nothing back. */
+static void pump_line(struct wire *w, const char *line)
+{
+	struct pumplink_cmd cmd;
+	struct pumplink_reply rep = { 0 };
+	struct pump_status st;
+	rig_ns t = wire_now(w);
+	char out[PUMPLINK_LINE_MAX];
+	int r, n;
+
+	r = pumplink_parse_cmd(line, strlen(line), &cmd);
+	if (r == -EBADMSG || r == -EINVAL || r == -ENOMSG) {
+		/* a line this pump cannot read: no sequence number to answer to */
+		return;
+	}
+	rep.seq = cmd.seq;
+	switch (cmd.kind) {
+	case PL_RATE: r = cmd.rate_ml_per_h > 0 ? sim_pump_set_rate(w->model, t, cmd.rate_ml_per_h)
+						 : sim_pump_stop(w->model, t); break;
+	case PL_BOLUS: r = sim_pump_bolus(w->model, t, cmd.volume_ml, cmd.rate_ml_per_h); break;
+	case PL_STOP: r = sim_pump_stop(w->model, t); break;
+	default:
+		r = sim_pump_status(w->model, t, &st);
+		if (r == 0)
+			rep = (struct pumplink_reply){
+				.seq = cmd.seq, .kind = PL_STATUS_REPLY, .running = st.running,
+				.bolus_active = st.bolus_active, .rate_ml_per_h = st.rate_ml_per_h,
+				.alarms = st.alarms, .delivered_ml = st.delivered_ml,
+				.battery_v = st.battery_v, .reservoir_ml = 40 - st.delivered_ml,
+			};
+		break;
+	}
+	if (r == -ETIMEDOUT || r == -ENODEV)
+		return;   /* not answering, or gone */
+	if (r < 0) {
+		rep.kind = PL_ERR;
+		rep.err = -r;
+	} else if (cmd.kind != PL_STATUS) {
+		rep.kind = PL_OK;
+	}
+	n = pumplink_format_reply(&rep, out, sizeof(out));
+	if (n > 0)
+		pty_write(w->pump_fd, out, n);
+}
+
+static void balance_line(struct wire *w, const char *line)
+{
+	struct mtsics_response rep = { 0 };
+	enum mtsics_cmd cmd;
+	char out[MTSICS_LINE_MAX];
+	struct cached *c = &w->cache[ROLE_SCALE];
+	double mass;
+	int r, n;
+
+	if (mtsics_parse_cmd(line, &cmd) < 0) {
+		n = snprintf(out, sizeof(out), "ES\r\n");
+		pty_write(w->bal_fd, out, n);
+		return;
+	}
+	rep.cmd = cmd;
+	if (cmd == MT_T || cmd == MT_Z) {
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &mass);
+		if (r == -EIO || r == -ENODEV)
+			return;
+		r = sim_scale_tare(w->model, wire_now(w));
+		c->valid = false;   /* the next reading is after the tare */
+		rep.status = r < 0 ? MT_ERR_LOGICAL : cmd == MT_T ? MT_STABLE : MT_DONE;
+		rep.has_value = cmd == MT_T && r == 0;
+		rep.value_g = mass;
+	} else {
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &mass);
+		if (r == -EIO || r == -ENODEV)
+			return;   /* a balance that does not answer */
+		if (r < 0) {
+			rep.status = MT_ERR_LOGICAL;
+		} else {
+			bool unstable = c->n > 0 && (c->rd[0].flags & SAMPLE_UNSTABLE);
+
+			if (unstable && cmd == MT_S) {
+				rep.status = MT_BUSY;   /* S waits for stability; we say busy */
+			} else {
+				rep.status = unstable ? MT_DYNAMIC : MT_STABLE;
+				rep.has_value = true;
+				rep.value_g = mass;
+			}
+		}
+	}
+	n = mtsics_format_response(&rep, out, sizeof(out));
+	if (n > 0)
+		pty_write(w->bal_fd, out, n);
+}
+
+static void pty_readable(struct wire *w, int fd)
+{
+	char buf[512];
+	ssize_t got = read(fd, buf, sizeof(buf));
+
+	for (ssize_t i = 0; i < got; i++) {
+		if (fd == w->pump_fd) {
+			const char *line;
+
+			if (pumplink_assembler_push(&w->pump_in, buf[i], &line) == 1)
+				pump_line(w, line);
+		} else if (buf[i] == '\n') {
+			if (w->bal_n > 0 && w->bal_line[w->bal_n - 1] == '\r')
+				w->bal_n--;
+			w->bal_line[w->bal_n] = '\0';
+			w->bal_n = 0;
+			balance_line(w, w->bal_line);
+		} else if (w->bal_n + 1 < sizeof(w->bal_line)) {
+			w->bal_line[w->bal_n++] = buf[i];
+		}
+	}
+}
+
 int sim_wire_serve(const struct wire_opts *opts)
 {
-	struct wire w = { .opts = opts };
+	struct wire w = { .opts = opts, .pump_fd = -1, .pump_keep = -1, .bal_fd = -1, .bal_keep = -1 };
 	struct iiod_server *srv = NULL;
+	char pump_path[64], bal_path[64];
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &w.origin);
@@ -352,23 +521,56 @@ int sim_wire_serve(const struct wire_opts *opts)
 		sim_model_free(w.model);
 		return r;
 	}
+	if (open_pty(&w.pump_fd, &w.pump_keep, pump_path, sizeof(pump_path)) < 0 ||
+	    open_pty(&w.bal_fd, &w.bal_keep, bal_path, sizeof(bal_path)) < 0) {
+		r = -errno;
+		iiod_server_free(srv);
+		sim_model_free(w.model);
+		return r;
+	}
+	if (opts->links_dir) {
+		char link[512];
+
+		mkdir(opts->links_dir, 0755);
+		snprintf(link, sizeof(link), "%s/pump", opts->links_dir);
+		unlink(link);
+		if (symlink(pump_path, link) != 0)
+			fprintf(stderr, "rig sim serve: %s: %s\n", link, strerror(errno));
+		snprintf(link, sizeof(link), "%s/balance", opts->links_dir);
+		unlink(link);
+		if (symlink(bal_path, link) != 0)
+			fprintf(stderr, "rig sim serve: %s: %s\n", link, strerror(errno));
+	}
 	fprintf(opts->announce, "iio ip:%s:%u\n", opts->addr, iiod_server_port(srv));
+	fprintf(opts->announce, "pump %s\n", pump_path);
+	fprintf(opts->announce, "balance %s\n", bal_path);
 	fprintf(opts->announce, "ready\n");
 	fflush(opts->announce);
 	while (!*opts->stop) {
-		struct pollfd pfd[32];
-		int fds[32];
+		struct pollfd pfd[34];
+		int fds[34];
 		size_t n = iiod_server_fds(srv, fds, 32);
 
+		fds[n++] = w.pump_fd;
+		fds[n++] = w.bal_fd;
 		for (size_t i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 		r = poll(pfd, n, 200);
 		if (r < 0 && errno != EINTR)
 			break;
-		for (size_t i = 0; r > 0 && i < n; i++)
-			if (pfd[i].revents)
+		for (size_t i = 0; r > 0 && i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (pfd[i].fd == w.pump_fd || pfd[i].fd == w.bal_fd)
+				pty_readable(&w, pfd[i].fd);
+			else
 				iiod_server_handle(srv, pfd[i].fd);
+		}
 	}
+	close(w.pump_fd);
+	close(w.pump_keep);
+	close(w.bal_fd);
+	close(w.bal_keep);
 	iiod_server_free(srv);
 	sim_model_free(w.model);
 	return 0;

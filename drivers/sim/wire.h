@@ -17,6 +17,7 @@ struct wire_opts {
 	unsigned port;                  /* 0: any free port */
 	bool real_time;                 /* false: time moves only when rig syncs it */
 	FILE *announce;                 /* where the endpoints and "ready" are printed */
+	const char *links_dir;          /* if set: DIR/pump and DIR/balance link to the ptys */
 	volatile sig_atomic_t *stop;    /* set by a signal handler */
 };
 
