@@ -8,12 +8,14 @@ extern const struct backend sim_backend;
 extern const struct backend iio_backend;
 extern const struct backend pumplink_backend;
 extern const struct backend mtsics_backend;
+extern const struct backend gpiod_backend;
 
 static const struct backend *const backends[] = {
 	&sim_backend,
 	&iio_backend,
 	&pumplink_backend,
 	&mtsics_backend,
+	&gpiod_backend,
 };
 
 const struct backend *backend_find(const char *name)
@@ -26,5 +28,5 @@ const struct backend *backend_find(const char *name)
 
 const char *backend_names(void)
 {
-	return "sim, iio, pumplink, mtsics";
+	return "sim, iio, pumplink, mtsics, gpiod";
 }

@@ -78,3 +78,10 @@ int rig_clock_sleep_until(struct rig_clock *clock, rig_ns deadline_ns)
 	r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	return r == 0 ? 0 : -r;
 }
+
+rig_ns rig_clock_from_monotonic(struct rig_clock *clock, rig_ns monotonic_ns)
+{
+	if (clock->is_virtual)
+		return clock->now_ns;
+	return monotonic_ns - timespec_to_ns(&clock->origin);
+}

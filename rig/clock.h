@@ -21,5 +21,8 @@ rig_ns rig_clock_now(struct rig_clock *clock);
  * sleep (the caller checks its stop flag and calls again). */
 int rig_clock_sleep_until(struct rig_clock *clock, rig_ns deadline_ns);
 bool rig_clock_is_virtual(const struct rig_clock *clock);
+/* Run time of an instant given on CLOCK_MONOTONIC (a kernel event timestamp);
+ * on the virtual clock, now. */
+rig_ns rig_clock_from_monotonic(struct rig_clock *clock, rig_ns monotonic_ns);
 
 #endif

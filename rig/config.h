@@ -32,6 +32,7 @@ enum rig_role {
 	ROLE_POWER,     /* power monitor on the pump's battery supply */
 	ROLE_VALVE,     /* occlusion valve */
 	ROLE_ALARM,     /* digital input: the pump's alarm line */
+	ROLE_ESTOP,     /* digital input: the bench's emergency stop */
 	ROLE__COUNT
 };
 
@@ -137,6 +138,7 @@ struct instrument_cfg {
 	rig_ns period_ns;             /* period = "1 s" (sensors and alarm: required, > 0) */
 	struct calibration cal;       /* calibration = { ... } (optional) */
 	bool safe_closed;             /* valve: safe_state = "open" (default) | "closed" */
+	bool active_low;              /* gpiod lines: active_low = true (default false) */
 	/* Backend address for hardware backends (later): uri, device, channel. */
 	char uri[RIG_TEXT_MAX];
 	char device[RIG_ID_MAX];

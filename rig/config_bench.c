@@ -59,9 +59,9 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 						   "channel", "period", "calibration",
 						   "voltage_channel", "baud", NULL };
 	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
-						  "channel", "safe_state", NULL };
+						  "channel", "safe_state", "active_low", NULL };
 	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",
-						  "channel", "period", NULL };
+						  "channel", "period", "active_low", NULL };
 	static const char *const safe_names[] = { "open", "closed", NULL };
 	const struct backend *be;
 	char what[48];
@@ -104,7 +104,13 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 		cfg_string(ctx, g, "channel", true, ic->channel, sizeof(ic->channel));
 	}
 	ic->cal.gain = 1;
-	if (is_sensor(role) || role == ROLE_ALARM)
+	cfg_bool(ctx, g, "active_low", &ic->active_low);
+	if (strcmp(ic->backend, "gpiod") == 0) {
+		/* the chip (name, path or number) and the line (name or offset) */
+		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));
+		cfg_string(ctx, g, "channel", true, ic->channel, sizeof(ic->channel));
+	}
+	if (is_sensor(role) || role == ROLE_ALARM || role == ROLE_ESTOP)
 		cfg_duration(ctx, g, "period", true, 1e-3, 3600, &ic->period_ns);
 	if (is_sensor(role))
 		load_calibration(ctx, g, role, &ic->cal);

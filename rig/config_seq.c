@@ -8,7 +8,7 @@
 static const char *const role_names[] = {
 	[ROLE_PUMP] = "pump", [ROLE_SCALE] = "scale", [ROLE_FLOW] = "flow",
 	[ROLE_PRESSURE] = "pressure", [ROLE_POWER] = "power", [ROLE_VALVE] = "valve",
-	[ROLE_ALARM] = "alarm", [ROLE__COUNT] = NULL,
+	[ROLE_ALARM] = "alarm", [ROLE_ESTOP] = "estop", [ROLE__COUNT] = NULL,
 };
 
 static const char *const step_names[] = {

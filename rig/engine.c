@@ -225,6 +225,25 @@ static void read_alarm(struct engine *e)
 		abort_run(e, "alarm input failed: %s", strerror(-r));
 }
 
+/* The emergency stop: pressed (or found pressed) is an abort, at once; the
+ * safe-state sequence runs as for any abort. */
+static void read_estop(struct engine *e)
+{
+	struct edge ed;
+	bool active = false;
+	int r;
+
+	while ((r = input_next_edge(e->inst[ROLE_ESTOP], &ed)) > 0)
+		if (ed.rising && !e->aborted)
+			abort_run(e, "emergency stop pressed at t = %.3f s", rig_ns_to_s(ed.t_ns));
+	if (r == 0)
+		r = input_level(e->inst[ROLE_ESTOP], &active);
+	if (r < 0)
+		abort_run(e, "emergency stop input failed: %s", strerror(-r));
+	else if (active && !e->aborted)
+		abort_run(e, "emergency stop is pressed");
+}
+
 static void read_pump(struct engine *e)
 {
 	struct pump_status st;
@@ -247,6 +266,7 @@ static void read_slot(struct engine *e, enum rig_role role)
 	switch (role) {
 	case ROLE_PUMP: read_pump(e); break;
 	case ROLE_ALARM: read_alarm(e); break;
+	case ROLE_ESTOP: read_estop(e); break;
 	default: read_sensor(e, role); break;
 	}
 }

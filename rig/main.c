@@ -13,6 +13,7 @@
 #include "config.h"
 #include "engine.h"
 #include "results.h"
+#include "probe.h"
 #include "rundir.h"
 #include "drivers/sim/wire.h"
 #include "version.h"
@@ -50,6 +51,7 @@ static const char usage_main[] =
 	"  run SEQUENCE --bench FILE --dut FILE [--output DIR]   run a sequence and judge it\n"
 	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
 	"  report RUN_DIR                                        judge a recorded run again\n"
+	"  probe --bench FILE                                    open every instrument, read one value\n"
 	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
 	"                                                        the wire (libiio network protocol)\n"
 	"  help [COMMAND]                                        this text, or a command's\n"
@@ -88,6 +90,43 @@ static const char usage_report[] =
 	"Judges a recorded run again from its raw data alone (inputs/, events.jsonl,\n"
 	"samples.csv) and rewrites results.json and summary.txt; works for aborted\n"
 	"and interrupted runs too.  Exit status as for run.\n";
+
+static const char usage_probe[] =
+	"Usage: rig probe --bench FILE\n"
+	"\n"
+	"Opens every instrument the bench file names, reads one value from each and\n"
+	"prints a table: role, backend, device or line, the reading with its unit, the\n"
+	"calibration due date, and OK or the error.  Exit status 0 when every instrument\n"
+	"answered, 1 when one did not, 2 for a bad bench file.\n";
+
+static int cmd_probe(int argc, char **argv)
+{
+	struct diag_list diags = { 0 };
+	struct bench *bench = NULL;
+	int r;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_probe, stdout);
+		return EXIT_PASS;
+	}
+	if (argc != 3 || (strcmp(argv[1], "--bench") && strcmp(argv[1], "-b"))) {
+		fprintf(stderr, "rig probe: --bench FILE is required\n\n%s", usage_probe);
+		return EXIT_BAD_INPUT;
+	}
+	if (bench_load(argv[2], &bench, &diags) < 0) {
+		diag_print(&diags, stderr);
+		diag_clear(&diags);
+		return EXIT_BAD_INPUT;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	r = rig_probe(bench, stdout);
+	bench_free(bench);
+	if (r < 0) {
+		fprintf(stderr, "rig probe: %s\n", strerror(-r));
+		return EXIT_ABORTED;
+	}
+	return r > 0 ? EXIT_CHECK_FAILED : EXIT_PASS;
+}
 
 static const char usage_sim[] =
 	"Usage: rig sim serve --bench FILE [--port N] [--listen ADDR] [--links DIR] [--real-time]\n"
@@ -373,6 +412,7 @@ static int cmd_help(int argc, char **argv)
 
 	fputs(!strcmp(topic, "run") ? usage_run : !strcmp(topic, "validate") ? usage_validate :
 	      !strcmp(topic, "report") ? usage_report : !strcmp(topic, "sim") ? usage_sim :
+	      !strcmp(topic, "probe") ? usage_probe :
 	      usage_main, stdout);
 	return EXIT_PASS;
 }
@@ -395,6 +435,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))
 		return cmd_sim(argc - 1, argv + 1);
+	if (!strcmp(cmd, "probe"))
+		return cmd_probe(argc - 1, argv + 1);
 	fprintf(stderr, "rig: %s\n\n%s", *cmd ? "unknown command" : "no command given", usage_main);
 	return EXIT_BAD_INPUT;
 }

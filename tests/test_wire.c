@@ -346,3 +346,20 @@ Test(wire, killing_the_simulator_mid_run_aborts_safely_and_keeps_the_samples, .t
 	free(dut);
 	free(run);
 }
+
+Test(wire, probe_reads_every_instrument_of_the_wire_bench)
+{
+	struct server s = start_server_with("fixtures/bench/wire.cfg");
+	char *dir = th_tmpdir(), *bench = wire_bench(dir, &s), *out;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "probe", "--bench", bench, NULL }), 0);
+	out = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(out, "pumplink"), "%s", out);
+	cr_assert_not_null(strstr(out, "mtsics"), "%s", out);
+	cr_assert_not_null(strstr(out, "ads1015/voltage0"), "%s", out);
+	cr_assert_null(strstr(out, "ERROR"), "%s", out);
+	free(out);
+	stop_server(&s);
+	free(bench);
+	free(dir);
+}
