@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "engine.h"
 #include "results.h"
+#include "calibrate.h"
 #include "probe.h"
+#include "units.h"
 #include "rundir.h"
 #include "drivers/sim/wire.h"
 #include "version.h"
@@ -52,6 +55,7 @@ static const char usage_main[] =
 	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
 	"  report RUN_DIR                                        judge a recorded run again\n"
 	"  probe --bench FILE                                    open every instrument, read one value\n"
+	"  calibrate scale --bench FILE --reference MASS          two-point calibration of the scale\n"
 	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
 	"                                                        the wire (libiio network protocol)\n"
 	"  help [COMMAND]                                        this text, or a command's\n"
@@ -126,6 +130,72 @@ static int cmd_probe(int argc, char **argv)
 		return EXIT_ABORTED;
 	}
 	return r > 0 ? EXIT_CHECK_FAILED : EXIT_PASS;
+}
+
+static const char usage_calibrate[] =
+	"Usage: rig calibrate scale --bench FILE --reference MASS [--record FILE]\n"
+	"\n"
+	"Two-point calibration of the bench's scale with a reference mass (\"20 g\"):\n"
+	"asks for the empty pan, then for the reference on it (press Enter at each),\n"
+	"averages 10 readings at each point through the scale's own backend with the\n"
+	"bench file's calibration set aside, and prints the calibration group to put\n"
+	"in the bench file, dated today and due in a year.  The raw points and the\n"
+	"result are written to --record (default calibration-scale-<date>.cfg; never\n"
+	"overwritten).\n";
+
+static int cmd_calibrate(int argc, char **argv)
+{
+	const char *bench_path = NULL, *ref_text = NULL, *record = NULL;
+	struct diag_list diags = { 0 };
+	struct bench *bench = NULL;
+	char default_record[64];
+	double ref_g;
+	int r;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_calibrate, stdout);
+		return EXIT_PASS;
+	}
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--bench"))
+			bench_path = argv[i + 1];
+		else if (!strcmp(argv[i], "--reference"))
+			ref_text = argv[i + 1];
+		else if (!strcmp(argv[i], "--record"))
+			record = argv[i + 1];
+	}
+	if (argc < 2 || strcmp(argv[1], "scale") != 0 || !bench_path || !ref_text || argc % 2) {
+		fprintf(stderr, "rig calibrate: usage\n\n%s", usage_calibrate);
+		return EXIT_BAD_INPUT;
+	}
+	if (qty_parse(ref_text, QTY_MASS, &ref_g) < 0 || !(ref_g > 0)) {
+		fprintf(stderr, "rig calibrate: --reference \"%s\" is not a mass with a unit; "
+			"write it like \"20 g\" (units: %s)\n", ref_text, qty_kind_units(QTY_MASS));
+		return EXIT_BAD_INPUT;
+	}
+	if (bench_load(bench_path, &bench, &diags) < 0) {
+		diag_print(&diags, stderr);
+		diag_clear(&diags);
+		return EXIT_BAD_INPUT;
+	}
+	if (!record) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(default_record, sizeof(default_record), "calibration-scale-%Y-%m-%d.cfg", &tm);
+		record = default_record;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	r = rig_calibrate_scale(bench, ref_g, record, stdin, stdout);
+	bench_free(bench);
+	if (r < 0) {
+		fprintf(stderr, "rig calibrate scale: %s\n", r == -ERANGE ?
+			"the reference mass changed nothing: is it on the pan?" : strerror(-r));
+		return r == -EEXIST ? EXIT_BAD_INPUT : EXIT_ABORTED;
+	}
+	printf("record written to %s\n", record);
+	return EXIT_PASS;
 }
 
 static const char usage_sim[] =
@@ -412,7 +482,7 @@ static int cmd_help(int argc, char **argv)
 
 	fputs(!strcmp(topic, "run") ? usage_run : !strcmp(topic, "validate") ? usage_validate :
 	      !strcmp(topic, "report") ? usage_report : !strcmp(topic, "sim") ? usage_sim :
-	      !strcmp(topic, "probe") ? usage_probe :
+	      !strcmp(topic, "probe") ? usage_probe : !strcmp(topic, "calibrate") ? usage_calibrate :
 	      usage_main, stdout);
 	return EXIT_PASS;
 }
@@ -437,6 +507,8 @@ int main(int argc, char **argv)
 		return cmd_sim(argc - 1, argv + 1);
 	if (!strcmp(cmd, "probe"))
 		return cmd_probe(argc - 1, argv + 1);
+	if (!strcmp(cmd, "calibrate"))
+		return cmd_calibrate(argc - 1, argv + 1);
 	fprintf(stderr, "rig: %s\n\n%s", *cmd ? "unknown command" : "no command given", usage_main);
 	return EXIT_BAD_INPUT;
 }

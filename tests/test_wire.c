@@ -210,15 +210,16 @@ Test(wire, the_iio_backend_reads_the_simulated_bench_in_physical_units)
 /* ---------------------------------------------------- runs over the wire -- */
 
 /* The shipped wire bench, pointed at this simulator's port and terminals. */
-static char *wire_bench(const char *dir, const struct server *s)
+static char *wire_bench_with(const char *dir, const struct server *s, const char *from0,
+			     const char *to0)
 {
 	char *src = th_src("fixtures/bench/wire.cfg"), *text = th_read_file(src), *path;
-	const char *from[] = { "ip:127.0.0.1:30431", "/tmp/pumprig-sim/pump",
+	const char *from[] = { from0 ? from0 : "\x01", "ip:127.0.0.1:30431", "/tmp/pumprig-sim/pump",
 			       "/tmp/pumprig-sim/balance" };
-	const char *to[] = { s->uri, s->pump, s->balance };
+	const char *to[] = { to0, s->uri, s->pump, s->balance };
 
 	cr_assert_not_null(text);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		char *at;
 
 		while ((at = strstr(text, from[k]))) {
@@ -234,6 +235,11 @@ static char *wire_bench(const char *dir, const struct server *s)
 	free(text);
 	free(src);
 	return path;
+}
+
+static char *wire_bench(const char *dir, const struct server *s)
+{
+	return wire_bench_with(dir, s, NULL, NULL);
 }
 
 static json_t *load_results(const char *run)
@@ -360,6 +366,68 @@ Test(wire, probe_reads_every_instrument_of_the_wire_bench)
 	cr_assert_null(strstr(out, "ERROR"), "%s", out);
 	free(out);
 	stop_server(&s);
+	free(bench);
+	free(dir);
+}
+
+Test(wire, a_two_point_calibration_of_the_load_cell_recovers_its_sensitivity)
+{
+	struct server s = start_server_with("fixtures/bench/wire.cfg");
+	char *dir = th_tmpdir(), *record, line[256], *text;
+	char *bench = wire_bench_with(dir, &s,
+		"backend = \"mtsics\"; device = \"/tmp/pumprig-sim/balance\"; baud = 9600;",
+		"backend = \"iio\"; uri = \"ip:127.0.0.1:30431\"; device = \"hx711\"; "
+		"channel = \"voltage0\";");
+	int in[2], out[2], status;
+	double gain = 0, offset = 0;
+	FILE *from, *to;
+	pid_t pid;
+
+	cr_assert_geq(asprintf(&record, "%s/calibration.cfg", dir), 0);
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		close(in[1]);
+		close(out[0]);
+		execl(RIG_BINARY, RIG_BINARY, "calibrate", "scale", "--bench", bench, "--reference",
+		      "50 g", "--record", record, (char *)NULL);
+		_exit(98);
+	}
+	close(in[0]);
+	close(out[1]);
+	from = fdopen(out[0], "r");
+	to = fdopen(in[1], "w");
+	/* the operator: empties the pan (the vessel stays: it is the zero) ... */
+	cr_assert_not_null(fgets(line, sizeof(line), from));
+	cr_assert_not_null(strstr(line, "Empty the scale's pan"), "%s", line);
+	fputs("\n", to);
+	fflush(to);
+	/* ... then puts a 50 g reference weight on it */
+	cr_assert_not_null(fgets(line, sizeof(line), from));
+	cr_assert_not_null(strstr(line, "50 g reference"), "%s", line);
+	free(sh("timeout 10 iio_attr -u %s -d pumprig-clock pan_weight_g 50", s.uri));
+	fputs("\n", to);
+	fflush(to);
+	cr_assert_not_null(fgets(line, sizeof(line), from));
+	cr_assert_eq(sscanf(line, "calibration = { gain = %lf; offset = \"%lf g\"", &gain, &offset), 2,
+		     "%s", line);
+	fclose(to);
+	fclose(from);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the simulated load cell gives 0.1 mV/g: 10 g/mV, and the 20 g vessel
+	 * plus the ADC's offset binary (195.28679 g) below zero */
+	cr_assert(fabs(gain / 10 - 1) < 1e-3, "gain %.6f g/mV", gain);
+	cr_assert(fabs(offset - -(195.28679 + 20)) < 0.05, "offset %.4f g", offset);
+	text = th_read_file(record);
+	cr_assert_not_null(strstr(text, "date = \""), "%s", text);
+	cr_assert_not_null(strstr(text, "reference 50 g"), "%s", text);
+	free(text);
+	stop_server(&s);
+	free(record);
 	free(bench);
 	free(dir);
 }

@@ -146,6 +146,7 @@ struct sim_model {
 	struct sim_cfg cfg;
 	double density_g_per_ml;
 	double t;                /* physics time, ns */
+	double pan_weight_g;     /* a reference weight placed beside the vessel */
 
 	/* pump */
 	struct stream basal, bolus;
@@ -628,7 +629,7 @@ static double scale_gross_g(const struct sim_model *m)
 
 	return m->cfg.vessel_mass_g +
 	       ksum_value(&m->vessel_ml) * m->density_g_per_ml * conventional +
-	       m->cfg.scale_drift_g_per_h * (m->t / NS_PER_H);
+	       m->cfg.scale_drift_g_per_h * (m->t / NS_PER_H) + m->pan_weight_g;
 }
 
 int sim_scale_tare(struct sim_model *model, rig_ns t_ns)
@@ -835,4 +836,11 @@ void sim_model_truth(const struct sim_model *model, struct sim_truth *ret)
 		.alarm_active = model->asserted,
 		.strokes = (unsigned long)model->strokes,
 	};
+}
+
+void sim_scale_place_weight(struct sim_model *model, rig_ns t_ns, double grams)
+{
+	sim_model_advance(model, t_ns);
+	/* a steel reference weight reads its conventional mass: no buoyancy */
+	model->pan_weight_g = grams;
 }

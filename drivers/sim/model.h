@@ -50,6 +50,8 @@ int sim_pump_stop(struct sim_model *model, rig_ns t_ns);
 int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret);
 int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed);
 int sim_scale_tare(struct sim_model *model, rig_ns t_ns);
+/* Puts a reference weight on the pan (0 takes it off), as for a calibration. */
+void sim_scale_place_weight(struct sim_model *model, rig_ns t_ns, double grams);
 
 /* Sensors, as the instrument reports them (noise, resolution, faults).
  * Return 0, -EIO during a dropout, -ENODEV after a disconnect. */

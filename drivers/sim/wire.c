@@ -204,6 +204,8 @@ static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf
 
 	if (dev == DEV_CLOCK && strcmp(attr, "time_ns") == 0)
 		return snprintf(buf, size, "%lld", (long long)wire_now(w));
+	if (dev == DEV_CLOCK && strcmp(attr, "pan_weight_g") == 0)
+		return snprintf(buf, size, "0");
 	if (chn < 0) {
 		if (strcmp(attr, "sampling_frequency") == 0)
 			return snprintf(buf, size, "%s", dev == DEV_HX711 ? "10" : "860");
@@ -237,6 +239,15 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 		if (t > w->now_ns)
 			w->now_ns = t;
 		sim_model_advance(w->model, w->now_ns);
+		return 0;
+	}
+	if (dev == DEV_CLOCK && chn < 0 && strcmp(attr, "pan_weight_g") == 0) {
+		double g = strtod(value, &end);
+
+		if (end == value || (*end && *end != '\n') || !(g >= 0 && g <= 1000))
+			return -EINVAL;
+		sim_scale_place_weight(w->model, wire_now(w), g);
+		w->cache[ROLE_SCALE].valid = false;
 		return 0;
 	}
 	if (dev == DEV_DAC && chn == 0 && strcmp(attr, "raw") == 0) {
@@ -347,7 +358,8 @@ static void build_devices(struct wire *w)
 		},
 	};
 	d[DEV_CLOCK] = (struct iiod_device){
-		.id = "iio:device4", .name = "pumprig-clock", .attrs = { "time_ns" }, .n_attrs = 1,
+		.id = "iio:device4", .name = "pumprig-clock", .attrs = { "time_ns", "pan_weight_g" },
+		.n_attrs = 2,
 	};
 }
 
