@@ -139,6 +139,9 @@ struct instrument_cfg {
 	struct calibration cal;       /* calibration = { ... } (optional) */
 	bool safe_closed;             /* valve: safe_state = "open" (default) | "closed" */
 	bool active_low;              /* gpiod lines: active_low = true (default false) */
+	rig_ns reconnect_ns;          /* sensors: reconnect = "5 min": a failing sensor is
+	                                 reopened until it answers again within this
+	                                 long, the gap recorded (default 0: abort at once) */
 	/* Backend address for hardware backends (later): uri, device, channel. */
 	char uri[RIG_TEXT_MAX];
 	char device[RIG_ID_MAX];

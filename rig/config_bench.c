@@ -57,7 +57,7 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 						 "channel", "baud", NULL };
 	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
 						   "channel", "period", "calibration",
-						   "voltage_channel", "baud", NULL };
+						   "voltage_channel", "baud", "reconnect", NULL };
 	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
 						  "channel", "safe_state", "active_low", NULL };
 	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",
@@ -112,8 +112,10 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 	}
 	if (is_sensor(role) || role == ROLE_ALARM || role == ROLE_ESTOP)
 		cfg_duration(ctx, g, "period", true, 1e-3, 3600, &ic->period_ns);
-	if (is_sensor(role))
+	if (is_sensor(role)) {
 		load_calibration(ctx, g, role, &ic->cal);
+		cfg_duration(ctx, g, "reconnect", false, 0, 86400, &ic->reconnect_ns);
+	}
 	if (role == ROLE_VALVE && cfg_choice(ctx, g, "safe_state", false, safe_names, &choice) == 1)
 		ic->safe_closed = choice == 1;
 }

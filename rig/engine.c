@@ -27,6 +27,16 @@ struct slot {
 	rig_ns next_ns;
 };
 
+/* A sensor that failed and may come back (bench key reconnect). */
+struct outage {
+	bool down;
+	rig_ns since_ns;
+	int first_error;
+	unsigned attempts;
+	bool soft_tared;
+	double soft_tare;
+};
+
 struct engine {
 	const struct engine_opts *o;
 	struct rig_clock *clock;
@@ -55,6 +65,7 @@ struct engine {
 
 	struct timespec last_progress;
 	struct sim_clock_link *clock_link;   /* a wire simulator kept in lockstep */
+	struct outage outage[ROLE__COUNT];
 };
 
 static void fmt_duration(rig_ns t_ns, char *buf, size_t len)
@@ -185,16 +196,67 @@ static void check_reading(struct engine *e, enum rig_role role, const struct rea
 
 /* ------------------------------------------------------------- sampler -- */
 
+/* A sensor read failed.  Where the bench file allows it, the sensor is
+ * reopened at each of its sampling deadlines until it answers again within
+ * its reconnect bound: the gap is recorded (fault and recovery events) and
+ * the samples on either side stand; past the bound, or without one, the run
+ * aborts.  The first error stays the root cause. */
+static bool sensor_failed(struct engine *e, enum rig_role role, int err)
+{
+	const struct instrument_cfg *ic = &e->o->bench->instrument[role];
+	struct outage *o = &e->outage[role];
+	rig_ns t = now(e);
+
+	if (ic->reconnect_ns <= 0) {
+		abort_run(e, "%s read failed: %s", rig_role_name(role), strerror(-err));
+		return false;
+	}
+	if (!o->down) {
+		*o = (struct outage){ .down = true, .since_ns = t, .first_error = err };
+		event(e, "instrument_fault", json_pack("{s:s, s:s, s:f}", "role", rig_role_name(role),
+						       "error", strerror(-err), "reconnect_within_s",
+						       rig_ns_to_s(ic->reconnect_ns)));
+	}
+	if (t - o->since_ns > ic->reconnect_ns) {
+		abort_run(e, "%s did not come back within %.0f s (first error: %s)",
+			  rig_role_name(role), rig_ns_to_s(ic->reconnect_ns),
+			  strerror(-o->first_error));
+		return false;
+	}
+	/* try a fresh connection for the next deadline, keeping a software tare */
+	if (e->inst[role]) {
+		o->soft_tared = e->inst[role]->soft_tared;
+		o->soft_tare = e->inst[role]->soft_tare;
+	}
+	instrument_close(e->inst[role]);
+	e->inst[role] = NULL;
+	o->attempts++;
+	if (instrument_open(&e->inst[role], role, &e->env) < 0) {
+		e->inst[role] = NULL;
+	} else {
+		e->inst[role]->soft_tared = o->soft_tared;
+		e->inst[role]->soft_tare = o->soft_tare;
+	}
+	return true;
+}
+
 static void read_sensor(struct engine *e, enum rig_role role)
 {
 	struct reading rd[READINGS_MAX];
+	struct outage *o = &e->outage[role];
 	size_t n = 0;
 	int r;
 
-	r = sensor_read(e->inst[role], rd, READINGS_MAX, &n);
+	r = e->inst[role] ? sensor_read(e->inst[role], rd, READINGS_MAX, &n) : -ENODEV;
 	if (r < 0) {
-		abort_run(e, "%s read failed: %s", rig_role_name(role), strerror(-r));
+		sensor_failed(e, role, r);
 		return;
+	}
+	if (o->down) {
+		event(e, "instrument_recovered", json_pack("{s:s, s:f, s:f, s:i}", "role",
+			rig_role_name(role), "gap_begin_s", rig_ns_to_s(o->since_ns), "gap_s",
+			rig_ns_to_s(now(e) - o->since_ns), "attempts", (int)o->attempts));
+		o->down = false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		r = recorder_sample(e->rec, role, &rd[i]);

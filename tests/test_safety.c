@@ -130,6 +130,41 @@ Test(safety, a_sensor_dropout_aborts_safely_and_keeps_the_samples)
 	outcome_free(&o);
 }
 
+Test(safety, a_sensor_allowed_to_reconnect_comes_back_and_the_gap_is_recorded)
+{
+	/* the bench lets the balance be away for 15 min: a 10 min dropout is a
+	 * recorded gap, not an abort, and the dose is still judged */
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"scale\"; kind = \"dropout\"; at = \"2 h\"; duration = \"10 min\"; } );",
+		"period = \"30 s\";", "period = \"30 s\"; reconnect = \"15 min\";");
+	const char *rec = strstr(o.events, "\"event\":\"instrument_recovered\"");
+	double gap;
+
+	cr_assert_eq(o.status, 0, "%s", o.events);
+	cr_assert_not_null(strstr(o.events, "\"event\":\"instrument_fault\""));
+	cr_assert_not_null(rec, "%s", o.events);
+	gap = strtod(strstr(rec, "\"gap_s\":") + 8, NULL);
+	/* down from the read at 7200 s to the first after 7800 s: 600 s, to
+	 * within one 30 s period */
+	cr_assert(gap >= 600 && gap <= 630, "gap %.0f s", gap);
+	/* no reading inside the gap, readings on both sides */
+	cr_assert_null(strstr(o.samples, "\n7500000000000,scale,mass,"));
+	cr_assert_not_null(strstr(o.samples, "\n7170000000000,scale,mass,"));
+	cr_assert_not_null(strstr(o.samples, "\n7830000000000,scale,mass,"));
+	outcome_free(&o);
+}
+
+Test(safety, a_sensor_away_longer_than_its_reconnect_bound_aborts_safely)
+{
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"scale\"; kind = \"dropout\"; at = \"2 h\"; duration = \"10 min\"; } );",
+		"period = \"30 s\";", "period = \"30 s\"; reconnect = \"5 min\";");
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "scale did not come back within 300 s");
+	outcome_free(&o);
+}
+
 Test(safety, a_pump_that_stops_answering_aborts_safely)
 {
 	struct outcome o = run_case(delivery_seq,
