@@ -50,6 +50,8 @@ struct timeline {
 	size_t n_pump_occlusion, cap_pump_occlusion;
 	struct t_flag *pump_low_battery;
 	size_t n_pump_low_battery, cap_pump_low_battery;
+	struct instrument_event *gaps;       /* sensors away and back (bench reconnect) */
+	size_t n_gaps, cap_gaps;
 	bool ended;
 	bool aborted;
 	char end_reason[512];

@@ -164,6 +164,17 @@ static int read_events(const char *run_dir, struct timeline *tl, size_t max_wind
 				    ((struct t_flag){ t_ns,
 						      json_is_true(json_object_get(ev, "low_battery")),
 						      false }));
+		} else if (strcmp(name, "instrument_recovered") == 0) {
+			struct instrument_event g = { .t_ns = t_ns };
+
+			snprintf(g.role, sizeof(g.role), "%s", jstr(ev, "role"));
+			snprintf(g.kind, sizeof(g.kind), "instrument_gap");
+			snprintf(g.description, sizeof(g.description),
+				 "the %s did not answer from t = %.1f s for %.1f s and was reconnected "
+				 "after %lld attempt(s) (bench reconnect); no readings in the gap",
+				 jstr(ev, "role"), jnum(ev, "gap_begin_s"), jnum(ev, "gap_s"),
+				 (long long)json_integer_value(json_object_get(ev, "attempts")));
+			FLAG_APPEND(tl->gaps, tl->n_gaps, tl->cap_gaps, g);
 		} else if (strcmp(name, "mark") == 0) {
 			struct window *w = window_get(tl, jstr(ev, "window"), max_windows);
 
@@ -230,6 +241,7 @@ static void timeline_free(struct timeline *tl)
 	free(tl->alarm_line);
 	free(tl->pump_occlusion);
 	free(tl->pump_low_battery);
+	free(tl->gaps);
 }
 
 double timeline_rate_at(const struct timeline *tl, rig_ns t_ns)
@@ -722,6 +734,9 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	}
 	for (size_t i = 0; i < tl.n_timeouts; i++)
 		res->checks[res->n_checks++] = tl.timeouts[i];
+	for (size_t i = 0; i < tl.n_gaps; i++)
+		results_event(res, tl.gaps[i].t_ns, tl.gaps[i].role, tl.gaps[i].kind, "%s",
+			      tl.gaps[i].description);
 
 	res->status = !tl.ended ? RUN_INTERRUPTED : tl.aborted ? RUN_ABORTED : RUN_COMPLETED;
 	if (tl.ended)
