@@ -103,6 +103,18 @@ static int clock_sleep(struct engine *e, rig_ns deadline_ns)
 	return r;
 }
 
+/* Wall-clock time now, ISO 8601 in UTC: run time (virtual or monotonic)
+ * says nothing about when the run happened, which a report must state. */
+static const char *utc_now(char buf[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 32, "unknown");
+	return buf;
+}
+
 static void event(struct engine *e, const char *name, json_t *fields)
 {
 	recorder_event(e->rec, now(e), name, fields);
@@ -627,6 +639,7 @@ static void close_bench(struct engine *e)
 int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 {
 	struct engine e = { .o = o };
+	char utc[32];
 	int r;
 
 	e.clock = o->virtual_time ? rig_clock_new_virtual() : rig_clock_new_real();
@@ -639,8 +652,9 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "%s: cannot create the record: %s", o->run_dir, strerror(-r));
 		goto free_clock;
 	}
-	event(&e, "run_start", json_pack("{s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
-					 o->bench->id, "clock", o->virtual_time ? "virtual" : "real"));
+	event(&e, "run_start", json_pack("{s:s, s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
+					 o->bench->id, "clock", o->virtual_time ? "virtual" : "real",
+					 "utc", utc_now(utc)));
 	if (open_bench(&e) == 0) {
 		/* Outputs to their declared safe levels before the first step. */
 		if (e.inst[ROLE_VALVE])
@@ -660,8 +674,9 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	if (o->progress && o->progress_live)
 		fputc('\n', o->progress);
 	safe_state(&e, e.aborted ? e.abort_reason : "sequence completed");
-	event(&e, "run_end", json_pack("{s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
-				       "reason", e.aborted ? e.abort_reason : "every step ran"));
+	event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
+				       "reason", e.aborted ? e.abort_reason : "every step ran",
+				       "utc", utc_now(utc)));
 	close_bench(&e);
 	r = recorder_close(e.rec);
 	if (r < 0)
