@@ -9,7 +9,10 @@
 int report_write_json(const struct run_results *res, const char *path);
 /* Plain-text summary (also printed at the end of `rig run`). */
 void report_write_summary(const struct run_results *res, FILE *out);
-/* Both into run_dir: results.json and summary.txt. */
+/* The test report for people: report.pdf and report.html in run_dir, from
+ * res and the run directory's own files (docs/report.md). */
+int report_write_documents(const struct run_results *res, const char *run_dir);
+/* Everything into run_dir: results.json, summary.txt, report.pdf, report.html. */
 int report_write_all(const struct run_results *res, const char *run_dir);
 
 #endif

@@ -175,5 +175,5 @@ int report_write_all(const struct run_results *res, const char *run_dir)
 	report_write_summary(res, f);
 	if (fclose(f) != 0)
 		return -errno;
-	return 0;
+	return report_write_documents(res, run_dir);
 }

@@ -68,6 +68,13 @@ struct sample {
 	uint32_t flags;
 };
 
+/* One line of samples.csv (t_ns,role,quantity,value,unit,flags; the
+ * newline already removed), split in place.  Returns false for a line that
+ * is not a complete sample (the header, a torn line).  Shared with the
+ * report's plot reader so both read the record the same way. */
+bool sample_line_parse(char *line, rig_ns *t_ns, char **role, char **qty, double *value,
+		       uint32_t *flags);
+
 struct analysis_ctx {
 	const struct sequence *seq;
 	const struct bench *bench;

@@ -353,10 +353,8 @@ double noise_sigma(const struct noise_est *ne)
 	return ne->n_d ? sqrt(ne->sum_d2 / (double)ne->n_d / 6) : 0;
 }
 
-/* One line of samples.csv: t_ns,role,quantity,value,unit,flags.  Returns
- * false for a line that is not a complete sample (header, torn line). */
-static bool parse_sample(char *line, rig_ns *t_ns, char **role, char **qty, double *value,
-			 uint32_t *flags)
+bool sample_line_parse(char *line, rig_ns *t_ns, char **role, char **qty, double *value,
+		       uint32_t *flags)
 {
 	char *p = line, *end, *fields[6];
 	size_t n = 0;
@@ -485,7 +483,7 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 			break;
 		}
 		line[len - 1] = '\0';
-		if (!parse_sample(line, &s.t_ns, &role, &qty, &s.value, &s.flags))
+		if (!sample_line_parse(line, &s.t_ns, &role, &qty, &s.value, &s.flags))
 			continue;
 		s.role = rig_role_from_name(role);
 		s.quantity = qty;

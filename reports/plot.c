@@ -1,0 +1,624 @@
+/* Decimated series and their plots (cairo and pango only).  See plot.h. */
+#include "plot.h"
+
+#include <cairo-svg.h>
+#include <errno.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -------------------------------------------------------------- series -- */
+
+void series_init(struct series *s, rig_ns t0_ns, rig_ns bin_ns)
+{
+	memset(s, 0, sizeof(*s));
+	s->t0_ns = t0_ns;
+	s->bin_ns = bin_ns > 0 ? bin_ns : 1;
+}
+
+static void bin_merge(struct series_bin *into, const struct series_bin *a,
+		      const struct series_bin *b)
+{
+	if (!a->count) {
+		*into = *b;
+		return;
+	}
+	if (!b->count) {
+		*into = *a;
+		return;
+	}
+	into->t_first_ns = a->t_first_ns;
+	into->t_last_ns = b->t_last_ns;
+	into->min = fmin(a->min, b->min);
+	into->max = fmax(a->max, b->max);
+	into->sum = a->sum + b->sum;
+	into->count = a->count + b->count;
+}
+
+/* Halves the resolution: bins 2i and 2i+1 become bin i. */
+static void series_halve(struct series *s)
+{
+	size_t n = (s->n_bins + 1) / 2;
+
+	for (size_t i = 0; i < n; i++) {
+		struct series_bin a = s->bins[2 * i];
+		struct series_bin b = 2 * i + 1 < s->n_bins ? s->bins[2 * i + 1] :
+							     (struct series_bin){ 0 };
+
+		bin_merge(&s->bins[i], &a, &b);
+	}
+	memset(&s->bins[n], 0, (SERIES_BINS - n) * sizeof(s->bins[0]));
+	s->n_bins = n;
+	s->bin_ns *= 2;
+	s->merges++;
+}
+
+void series_add(struct series *s, rig_ns t_ns, double value)
+{
+	struct series_bin *b;
+	rig_ns idx;
+
+	if (!isfinite(value))
+		return;
+	idx = t_ns > s->t0_ns ? (t_ns - s->t0_ns) / s->bin_ns : 0;
+	while (idx >= SERIES_BINS) {
+		series_halve(s);
+		idx = (t_ns - s->t0_ns) / s->bin_ns;
+	}
+	b = &s->bins[idx];
+	if (!b->count) {
+		b->t_first_ns = b->t_last_ns = t_ns;
+		b->min = b->max = value;
+	} else {
+		if (t_ns < b->t_first_ns)
+			b->t_first_ns = t_ns;
+		if (t_ns > b->t_last_ns)
+			b->t_last_ns = t_ns;
+		b->min = fmin(b->min, value);
+		b->max = fmax(b->max, value);
+	}
+	b->sum += value;
+	b->count++;
+	if ((size_t)idx + 1 > s->n_bins)
+		s->n_bins = (size_t)idx + 1;
+	s->n_samples++;
+}
+
+bool series_range(const struct series *s, double *ret_min, double *ret_max)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->n_bins; i++) {
+		const struct series_bin *b = &s->bins[i];
+
+		if (!b->count)
+			continue;
+		*ret_min = any ? fmin(*ret_min, b->min) : b->min;
+		*ret_max = any ? fmax(*ret_max, b->max) : b->max;
+		any = true;
+	}
+	return any;
+}
+
+/* --------------------------------------------------------------- plots -- */
+
+static struct plot_line *plot_line_new(struct plot *p, const char *label, const double rgb[3])
+{
+	struct plot_line *l;
+
+	if (p->n_lines >= PLOT_LINES_MAX)
+		return NULL;
+	l = &p->lines[p->n_lines++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->label, sizeof(l->label), "%s", label);
+	memcpy(l->rgb, rgb, sizeof(l->rgb));
+	return l;
+}
+
+struct plot_line *plot_add_series(struct plot *p, const struct series *s, double value_scale,
+				  const char *label, const double rgb[3])
+{
+	struct plot_line *l = plot_line_new(p, label, rgb);
+
+	if (l) {
+		l->series = s;
+		l->value_scale = value_scale;
+		l->style = PLOT_LINE;
+	}
+	return l;
+}
+
+struct plot_line *plot_add_xy(struct plot *p, enum plot_style style, const char *label,
+			      const double rgb[3])
+{
+	struct plot_line *l = plot_line_new(p, label, rgb);
+
+	if (l)
+		l->style = style;
+	return l;
+}
+
+void plot_add_mark(struct plot *p, double x, const char *label, const double rgb[3])
+{
+	struct plot_mark *m;
+
+	if (p->n_marks >= PLOT_MARKS_MAX || !isfinite(x))
+		return;
+	m = &p->marks[p->n_marks++];
+	m->x = x;
+	snprintf(m->label, sizeof(m->label), "%s", label);
+	memcpy(m->rgb, rgb, sizeof(m->rgb));
+}
+
+static double line_scale(const struct plot_line *l)
+{
+	return l->value_scale != 0 ? l->value_scale : 1;
+}
+
+static bool line_has_data(const struct plot_line *l)
+{
+	return l->series ? l->series->n_samples > 0 : l->n_xy > 0;
+}
+
+bool plot_has_data(const struct plot *p)
+{
+	for (size_t i = 0; i < p->n_lines; i++)
+		if (line_has_data(&p->lines[i]))
+			return true;
+	return false;
+}
+
+double plot_tick_step(double span, int n)
+{
+	double raw, mag, f;
+
+	if (!(span > 0) || !isfinite(span) || n < 1)
+		return 1;
+	raw = span / n;
+	mag = pow(10, floor(log10(raw)));
+	f = raw / mag;
+	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+struct range {
+	double lo, hi;
+	bool any;
+};
+
+static void range_add(struct range *r, double v)
+{
+	if (!isfinite(v))
+		return;
+	r->lo = r->any ? fmin(r->lo, v) : v;
+	r->hi = r->any ? fmax(r->hi, v) : v;
+	r->any = true;
+}
+
+static void data_ranges(const struct plot *p, struct range *rx, struct range *ry)
+{
+	for (size_t i = 0; i < p->n_lines; i++) {
+		const struct plot_line *l = &p->lines[i];
+		double k = line_scale(l);
+
+		if (l->series) {
+			for (size_t b = 0; b < l->series->n_bins; b++) {
+				const struct series_bin *sb = &l->series->bins[b];
+
+				if (!sb->count)
+					continue;
+				range_add(rx, (double)(sb->t_first_ns - p->x_origin_ns) / p->x_unit_ns);
+				range_add(rx, (double)(sb->t_last_ns - p->x_origin_ns) / p->x_unit_ns);
+				range_add(ry, sb->min * k);
+				range_add(ry, sb->max * k);
+			}
+		}
+		for (size_t j = 0; j < l->n_xy; j++) {
+			range_add(rx, l->xs[j]);
+			range_add(ry, l->ys[j]);
+		}
+	}
+	if (p->have_x_range) {
+		*rx = (struct range){ p->x_min, p->x_max, true };
+	} else {
+		for (size_t i = 0; i < p->n_marks; i++)
+			range_add(rx, p->marks[i].x);
+	}
+	if (p->y_include_zero)
+		range_add(ry, 0);
+	if (!rx->any)
+		*rx = (struct range){ 0, 1, true };
+	if (!ry->any)
+		*ry = (struct range){ 0, 1, true };
+	if (rx->hi - rx->lo <= 0) {
+		rx->lo -= 1;
+		rx->hi += 1;
+	}
+	if (ry->hi - ry->lo <= fabs(ry->hi) * 1e-9 || ry->hi - ry->lo <= 0) {
+		double d = fabs(ry->hi) > 0 ? fabs(ry->hi) * 0.05 : 1;
+
+		ry->lo -= d;
+		ry->hi += d;
+	} else {
+		double pad = (ry->hi - ry->lo) * 0.05;
+
+		/* a range that starts at zero keeps zero on the axis */
+		if (!(p->y_include_zero && ry->lo == 0))
+			ry->lo -= pad;
+		ry->hi += pad;
+	}
+}
+
+static PangoLayout *text_layout(cairo_t *cr, const char *text, double size_pt, bool bold)
+{
+	PangoLayout *lay = pango_cairo_create_layout(cr);
+	PangoFontDescription *fd = pango_font_description_from_string("DejaVu Sans");
+
+	pango_font_description_set_size(fd, (int)(size_pt * PANGO_SCALE));
+	if (bold)
+		pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
+	pango_layout_set_font_description(lay, fd);
+	pango_font_description_free(fd);
+	pango_layout_set_text(lay, text, -1);
+	return lay;
+}
+
+/* Draws text with its anchor at (x, y): ax, ay = 0 left/top, 0.5 centre,
+ * 1 right/bottom.  Returns the text's width. */
+static double text_at(cairo_t *cr, const char *text, double size_pt, bool bold, double x,
+		      double y, double ax, double ay)
+{
+	PangoLayout *lay = text_layout(cr, text, size_pt, bold);
+	int w, h;
+
+	pango_layout_get_size(lay, &w, &h);
+	cairo_move_to(cr, x - ax * w / PANGO_SCALE, y - ay * h / PANGO_SCALE);
+	pango_cairo_show_layout(cr, lay);
+	g_object_unref(lay);
+	return (double)w / PANGO_SCALE;
+}
+
+static double text_width(cairo_t *cr, const char *text, double size_pt)
+{
+	PangoLayout *lay = text_layout(cr, text, size_pt, false);
+	int w, h;
+
+	pango_layout_get_size(lay, &w, &h);
+	g_object_unref(lay);
+	return (double)w / PANGO_SCALE;
+}
+
+/* Tick labels with as many decimals as the step needs, so that 0.25, 0.50,
+ * 0.75 do not all print as "0.5". */
+static void tick_label(double v, double step, char *buf, size_t len)
+{
+	int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+	double a = fabs(v);
+
+	if (fabs(v) < step * 1e-6)
+		v = 0;
+	if ((a >= 1e6 || (a > 0 && a < 1e-4)) && step < a)
+		snprintf(buf, len, "%.3g", v);
+	else
+		snprintf(buf, len, "%.*f", dec > 6 ? 6 : dec, v);
+}
+
+static void set_rgb(cairo_t *cr, const double rgb[3], double alpha)
+{
+	cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], alpha);
+}
+
+#define FONT_TITLE 8.5
+#define FONT_AXIS 7.5
+#define FONT_TICK 7.0
+
+/* The legend under the title, wrapped to the width; returns its height. */
+static double draw_legend(const struct plot *p, cairo_t *cr, double x, double y, double w,
+			  bool draw)
+{
+	double cx = x, cy = y, row_h = 11;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < p->n_lines; i++) {
+		const struct plot_line *l = &p->lines[i];
+		double tw, item;
+
+		if (!l->label[0])
+			continue;
+		tw = text_width(cr, l->label, FONT_AXIS);
+		item = 18 + tw + 12;
+		if (cx > x && cx + item > x + w) {
+			cx = x;
+			cy += row_h;
+		}
+		if (draw) {
+			set_rgb(cr, l->rgb, 1);
+			cairo_set_line_width(cr, 1.6);
+			if (l->style == PLOT_DASHED) {
+				double dash[] = { 3, 2 };
+
+				cairo_set_dash(cr, dash, 2, 0);
+			}
+			cairo_move_to(cr, cx, cy + 6);
+			cairo_line_to(cr, cx + 14, cy + 6);
+			cairo_stroke(cr);
+			cairo_set_dash(cr, NULL, 0, 0);
+			if (l->style == PLOT_POINTS) {
+				cairo_arc(cr, cx + 7, cy + 6, 2, 0, 2 * M_PI);
+				cairo_fill(cr);
+			}
+			cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+			text_at(cr, l->label, FONT_AXIS, false, cx + 18, cy, 0, 0);
+		}
+		cx += item;
+		shown++;
+	}
+	return shown ? cy - y + row_h + 2 : 0;
+}
+
+static void draw_series(const struct plot *p, const struct plot_line *l, cairo_t *cr,
+			double (*sx)(const void *, double), double (*sy)(const void *, double),
+			const void *frame)
+{
+	const struct series *s = l->series;
+	double k = line_scale(l);
+	bool pen_down = false;
+
+	/* min/max band: what each bin held, so spikes stay visible */
+	set_rgb(cr, l->rgb, 0.25);
+	for (size_t b = 0; b < s->n_bins; b++) {
+		const struct series_bin *sb = &s->bins[b];
+		double x0, x1, y0, y1;
+
+		if (!sb->count)
+			continue;
+		x0 = sx(frame, (double)(sb->t_first_ns - p->x_origin_ns) / p->x_unit_ns);
+		x1 = sx(frame, (double)(sb->t_last_ns - p->x_origin_ns) / p->x_unit_ns);
+		y0 = sy(frame, sb->max * k);
+		y1 = sy(frame, sb->min * k);
+		if (x1 - x0 < 0.8)
+			x1 = x0 + 0.8;
+		if (y1 - y0 < 0.8) {
+			y0 -= 0.4;
+			y1 = y0 + 0.8;
+		}
+		cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
+	}
+	cairo_fill(cr);
+	/* the mean per bin, broken where a bin is empty (a gap in the record) */
+	set_rgb(cr, l->rgb, 1);
+	cairo_set_line_width(cr, 1.1);
+	for (size_t b = 0; b < s->n_bins; b++) {
+		const struct series_bin *sb = &s->bins[b];
+		double x, y;
+
+		if (!sb->count) {
+			pen_down = false;
+			continue;
+		}
+		x = sx(frame, (double)(sb->t_first_ns / 2 + sb->t_last_ns / 2 - p->x_origin_ns) / p->x_unit_ns);
+		y = sy(frame, sb->sum / sb->count * k);
+		if (pen_down)
+			cairo_line_to(cr, x, y);
+		else
+			cairo_move_to(cr, x, y);
+		pen_down = true;
+	}
+	cairo_stroke(cr);
+}
+
+struct frame {
+	double x0, y0, w, h;        /* plot area on the surface */
+	double xlo, xhi, ylo, yhi;  /* data range */
+};
+
+static double frame_x(const void *fp, double v)
+{
+	const struct frame *f = fp;
+
+	return f->x0 + (v - f->xlo) / (f->xhi - f->xlo) * f->w;
+}
+
+static double frame_y(const void *fp, double v)
+{
+	const struct frame *f = fp;
+
+	return f->y0 + f->h - (v - f->ylo) / (f->yhi - f->ylo) * f->h;
+}
+
+void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, double h)
+{
+	struct range rx = { 0 }, ry = { 0 };
+	struct frame f;
+	double top, legend_h, note_h = p->note[0] ? 11 : 0, step, max_label = 0;
+	char buf[48];
+
+	cairo_save(cr);
+	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+	text_at(cr, p->title, FONT_TITLE, true, x + w / 2, y, 0.5, 0);
+	top = y + 14;
+	if (!plot_has_data(p)) {
+		cairo_set_source_rgb(cr, 0.96, 0.96, 0.96);
+		cairo_rectangle(cr, x, top, w, h - (top - y));
+		cairo_fill(cr);
+		cairo_set_source_rgb(cr, 0.35, 0.1, 0.1);
+		text_at(cr, p->absent[0] ? p->absent : "no data recorded for this plot", FONT_AXIS,
+			false, x + w / 2, top + (h - (top - y)) / 2, 0.5, 0.5);
+		cairo_restore(cr);
+		return;
+	}
+	legend_h = draw_legend(p, cr, x + 8, top, w - 16, false);
+	data_ranges(p, &rx, &ry);
+	/* room for the y tick labels: the widest of them */
+	step = plot_tick_step(ry.hi - ry.lo, 5);
+	for (double v = ceil(ry.lo / step) * step; v <= ry.hi + step * 1e-9; v += step) {
+		tick_label(v, step, buf, sizeof(buf));
+		max_label = fmax(max_label, text_width(cr, buf, FONT_TICK));
+	}
+	f = (struct frame){
+		.x0 = x + 16 + max_label + 6, .y0 = top + legend_h + 4,
+		.xlo = rx.lo, .xhi = rx.hi, .ylo = ry.lo, .yhi = ry.hi,
+	};
+	f.w = x + w - 8 - f.x0;
+	f.h = y + h - 28 - note_h - f.y0;
+	if (f.h < 20)
+		f.h = 20;
+	draw_legend(p, cr, x + 8, top, w - 16, true);
+
+	/* grid and y ticks */
+	cairo_set_line_width(cr, 0.4);
+	for (double v = ceil(ry.lo / step) * step; v <= ry.hi + step * 1e-9; v += step) {
+		double py = frame_y(&f, v);
+
+		cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+		cairo_move_to(cr, f.x0, py);
+		cairo_line_to(cr, f.x0 + f.w, py);
+		cairo_stroke(cr);
+		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+		tick_label(v, step, buf, sizeof(buf));
+		text_at(cr, buf, FONT_TICK, false, f.x0 - 3, py, 1, 0.5);
+	}
+	step = plot_tick_step(rx.hi - rx.lo, (int)fmax(3, f.w / 60));
+	for (double v = ceil(rx.lo / step) * step; v <= rx.hi + step * 1e-9; v += step) {
+		double px = frame_x(&f, v);
+
+		cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+		cairo_move_to(cr, px, f.y0);
+		cairo_line_to(cr, px, f.y0 + f.h);
+		cairo_stroke(cr);
+		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+		tick_label(v, step, buf, sizeof(buf));
+		text_at(cr, buf, FONT_TICK, false, px, f.y0 + f.h + 2, 0.5, 0);
+	}
+	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+	cairo_set_line_width(cr, 0.8);
+	cairo_rectangle(cr, f.x0, f.y0, f.w, f.h);
+	cairo_stroke(cr);
+
+	/* axis titles */
+	text_at(cr, p->x_title, FONT_AXIS, false, f.x0 + f.w / 2, f.y0 + f.h + 13, 0.5, 0);
+	cairo_save(cr);
+	cairo_translate(cr, x + 1, f.y0 + f.h / 2);
+	cairo_rotate(cr, -M_PI / 2);
+	text_at(cr, p->y_title, FONT_AXIS, false, 0, 0, 0.5, 0);
+	cairo_restore(cr);
+	if (p->note[0]) {
+		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+		text_at(cr, p->note, FONT_TICK, false, x + 8, f.y0 + f.h + 25, 0, 0);
+	}
+
+	/* data, clipped to the frame */
+	cairo_save(cr);
+	cairo_rectangle(cr, f.x0, f.y0, f.w, f.h);
+	cairo_clip(cr);
+	for (size_t i = 0; i < p->n_lines; i++) {
+		const struct plot_line *l = &p->lines[i];
+
+		if (l->series) {
+			draw_series(p, l, cr, frame_x, frame_y, &f);
+			continue;
+		}
+		set_rgb(cr, l->rgb, 1);
+		cairo_set_line_width(cr, 1.3);
+		if (l->style == PLOT_DASHED) {
+			double dash[] = { 4, 3 };
+
+			cairo_set_dash(cr, dash, 2, 0);
+		}
+		for (size_t j = 0; j < l->n_xy; j++) {
+			double px = frame_x(&f, l->xs[j]), py = frame_y(&f, l->ys[j]);
+
+			if (j == 0)
+				cairo_move_to(cr, px, py);
+			else
+				cairo_line_to(cr, px, py);
+		}
+		cairo_stroke(cr);
+		cairo_set_dash(cr, NULL, 0, 0);
+		if (l->style == PLOT_POINTS)
+			for (size_t j = 0; j < l->n_xy; j++) {
+				cairo_arc(cr, frame_x(&f, l->xs[j]), frame_y(&f, l->ys[j]), 2.2, 0,
+					  2 * M_PI);
+				cairo_fill(cr);
+			}
+	}
+	for (size_t i = 0; i < p->n_marks; i++) {
+		const struct plot_mark *m = &p->marks[i];
+		double px = frame_x(&f, m->x), dash[] = { 2, 2 };
+
+		set_rgb(cr, m->rgb, 1);
+		cairo_set_line_width(cr, 1);
+		cairo_set_dash(cr, dash, 2, 0);
+		cairo_move_to(cr, px, f.y0);
+		cairo_line_to(cr, px, f.y0 + f.h);
+		cairo_stroke(cr);
+		cairo_set_dash(cr, NULL, 0, 0);
+		/* labels alternate right/left of the line and step down, so that
+		 * two close marks do not print over each other */
+		text_at(cr, m->label, FONT_TICK, false, px + (i % 2 ? -3 : 3),
+			f.y0 + 3 + 10 * (double)(i % 4), i % 2 ? 1 : 0, 0);
+	}
+	cairo_restore(cr);
+	cairo_restore(cr);
+}
+
+/* ------------------------------------------------------------------ SVG -- */
+
+struct membuf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+};
+
+static cairo_status_t membuf_write(void *closure, const unsigned char *data, unsigned int length)
+{
+	struct membuf *m = closure;
+
+	if (m->len + length + 1 > m->cap) {
+		size_t cap = m->cap ? m->cap : 16384;
+		char *p;
+
+		while (cap < m->len + length + 1)
+			cap *= 2;
+		p = realloc(m->data, cap);
+		if (!p) {
+			m->failed = true;
+			return CAIRO_STATUS_WRITE_ERROR;
+		}
+		m->data = p;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, data, length);
+	m->len += length;
+	m->data[m->len] = '\0';
+	return CAIRO_STATUS_SUCCESS;
+}
+
+int plot_svg(const struct plot *p, double w, double h, char **ret_svg, size_t *ret_len)
+{
+	struct membuf m = { 0 };
+	cairo_surface_t *surf;
+	cairo_t *cr;
+	cairo_status_t st;
+
+	*ret_svg = NULL;
+	surf = cairo_svg_surface_create_for_stream(membuf_write, &m, w, h);
+	cr = cairo_create(surf);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	plot_draw(p, cr, 0, 0, w, h);
+	st = cairo_status(cr);
+	cairo_destroy(cr);
+	cairo_surface_finish(surf);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(surf);
+	cairo_surface_destroy(surf);
+	if (st != CAIRO_STATUS_SUCCESS || m.failed || !m.data) {
+		free(m.data);
+		return m.failed ? -ENOMEM : -EIO;
+	}
+	*ret_svg = m.data;
+	*ret_len = m.len;
+	return 0;
+}

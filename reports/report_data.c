@@ -1,0 +1,475 @@
+/* Gathers the report's identification, equipment, deviations and plot series
+ * from a run directory.  See report_data.h. */
+#include "report_data.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../rig/diag.h"
+#include "../rig/recorder.h"
+#include "../rig/results_internal.h"
+
+static const char *jstr(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "";
+}
+
+static double jnum(json_t *obj, const char *key)
+{
+	return json_number_value(json_object_get(obj, key));
+}
+
+static void deviation_add(struct report_data *d, bool has_t, rig_ns t_ns, const char *kind,
+			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void deviation_add(struct report_data *d, bool has_t, rig_ns t_ns, const char *kind,
+			  const char *fmt, ...)
+{
+	struct report_deviation *v;
+	va_list ap;
+
+	if (d->n_deviations >= REPORT_DEVIATIONS_MAX) {
+		d->n_deviations_dropped++;
+		return;
+	}
+	v = &d->deviations[d->n_deviations++];
+	v->has_t = has_t;
+	v->t_ns = t_ns;
+	snprintf(v->kind, sizeof(v->kind), "%s", kind);
+	va_start(ap, fmt);
+	vsnprintf(v->text, sizeof(v->text), fmt, ap);
+	va_end(ap);
+}
+
+/* run.json: every field the integrity stream adds is optional. */
+static void read_run_json(struct report_data *d, const char *run_dir)
+{
+	char path[RIG_PATH_MAX + 16];
+	json_t *root, *v, *digests;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/run.json", run_dir);
+	root = json_load_file(path, 0, NULL);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return;
+	}
+	d->have_run_json = true;
+	snprintf(d->software, sizeof(d->software), "%s", jstr(root, "software"));
+	snprintf(d->started_utc, sizeof(d->started_utc), "%s", jstr(root, "started_utc"));
+	snprintf(d->host, sizeof(d->host), "%s", jstr(root, "host"));
+	snprintf(d->clock, sizeof(d->clock), "%s", jstr(root, "clock"));
+	snprintf(d->operator_name, sizeof(d->operator_name), "%s", jstr(root, "operator"));
+	d->allow_expired_calibration = json_is_true(json_object_get(root, "allow_expired_calibration"));
+	json_array_foreach(json_object_get(root, "expired_calibrations"), i, v) {
+		size_t len = strlen(d->expired_listed);
+
+		snprintf(d->expired_listed + len, sizeof(d->expired_listed) - len, "%s%s %s (due %s)",
+			 i ? "; " : "", jstr(v, "role"), jstr(v, "serial"), jstr(v, "due"));
+	}
+	digests = json_object_get(root, "inputs_sha256");
+	if (json_is_object(digests)) {
+		const char *seq = json_string_value(json_object_get(digests, "sequence.cfg"));
+		const char *bench = json_string_value(json_object_get(digests, "bench.cfg"));
+		const char *dev = json_string_value(json_object_get(digests, "device.cfg"));
+
+		d->inputs_sha_mismatch = (seq && strcmp(seq, d->sha_sequence) != 0) ||
+					 (bench && strcmp(bench, d->sha_bench) != 0) ||
+					 (dev && strcmp(dev, d->sha_device) != 0);
+	}
+	json_decref(root);
+}
+
+static void read_notes(struct report_data *d, const char *run_dir)
+{
+	char path[RIG_PATH_MAX + 16], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/notes.jsonl", run_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;   /* optional: a run without notes */
+	while ((len = getline(&line, &cap, f)) > 0) {
+		json_t *n = json_loads(line, 0, NULL);
+		struct report_note *note;
+
+		if (json_is_object(n)) {
+			if (d->n_notes >= REPORT_NOTES_MAX) {
+				d->n_notes_dropped++;
+			} else {
+				note = &d->notes[d->n_notes++];
+				snprintf(note->utc, sizeof(note->utc), "%s", jstr(n, "utc"));
+				snprintf(note->operator_name, sizeof(note->operator_name), "%s",
+					 jstr(n, "operator"));
+				snprintf(note->text, sizeof(note->text), "%s", jstr(n, "text"));
+			}
+		}
+		json_decref(n);
+	}
+	free(line);
+	fclose(f);
+}
+
+static void read_events(struct report_data *d, const char *run_dir)
+{
+	char path[RIG_PATH_MAX + 16], *line = NULL;
+	size_t cap = 0, overruns = 0;
+	ssize_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;   /* results_analyse already refused a run without events */
+	while ((len = getline(&line, &cap, f)) > 0) {
+		json_t *ev;
+		const char *name;
+		rig_ns t;
+
+		if (line[len - 1] != '\n')
+			break;   /* torn last line */
+		ev = json_loads(line, 0, NULL);
+		if (!json_is_object(ev)) {
+			json_decref(ev);
+			continue;
+		}
+		name = jstr(ev, "event");
+		t = json_integer_value(json_object_get(ev, "t_ns"));
+		if (strcmp(name, "run_start") == 0) {
+			snprintf(d->start_utc, sizeof(d->start_utc), "%s", jstr(ev, "utc"));
+		} else if (strcmp(name, "run_end") == 0) {
+			snprintf(d->end_utc, sizeof(d->end_utc), "%s", jstr(ev, "utc"));
+			if (strcmp(jstr(ev, "status"), "completed") != 0)
+				deviation_add(d, true, t, "run_aborted", "the run was aborted: %s",
+					      jstr(ev, "reason"));
+		} else if (strcmp(name, "fault") == 0) {
+			bool root = json_is_true(json_object_get(ev, "root_cause"));
+
+			deviation_add(d, true, t, "fault", "%s%s", jstr(ev, "reason"),
+				      root ? " (root cause)" : " (follow-on; the first fault stays the root cause)");
+		} else if (strcmp(name, "instrument_fault") == 0) {
+			deviation_add(d, true, t, "instrument_fault",
+				      "the %s failed (%s); the bench allows it to be reconnected within %.0f s",
+				      jstr(ev, "role"), jstr(ev, "error"), jnum(ev, "reconnect_within_s"));
+		} else if (strcmp(name, "instrument_recovered") == 0) {
+			deviation_add(d, true, t, "instrument_recovered",
+				      "the %s answered again after a gap of %.1f s from t = %.1f s (%lld attempt(s)); no readings in the gap",
+				      jstr(ev, "role"), jnum(ev, "gap_s"), jnum(ev, "gap_begin_s"),
+				      (long long)json_integer_value(json_object_get(ev, "attempts")));
+		} else if (strcmp(name, "step_timeout") == 0) {
+			deviation_add(d, true, t, "step_timeout",
+				      "step %lld (%s, sequence line %lld) did not complete within %.0f s; the sequence says: %s",
+				      (long long)json_integer_value(json_object_get(ev, "step")),
+				      jstr(ev, "kind"),
+				      (long long)json_integer_value(json_object_get(ev, "line")),
+				      jnum(ev, "timeout_s"), jstr(ev, "action"));
+		} else if (strcmp(name, "overrun") == 0) {
+			if (overruns++ < 4)
+				deviation_add(d, true, t, "overrun",
+					      "the %s was read late: %lld sampling period(s) skipped",
+					      jstr(ev, "role"),
+					      (long long)json_integer_value(json_object_get(ev, "missed_periods")));
+		} else if (strcmp(name, "safe_state") == 0) {
+			json_t *att = json_object_get(ev, "pump_stop_attempts");
+
+			snprintf(d->safe_state, sizeof(d->safe_state),
+				 "at t = %.1f s: pump %s%s%lld%s, valve %s (reason: %s)",
+				 rig_ns_to_s(t), json_object_get(ev, "pump") ? jstr(ev, "pump") : "(none on the bench)",
+				 att ? " after " : "", att ? (long long)json_integer_value(att) : 0LL,
+				 att ? " stop command(s)" : "",
+				 json_object_get(ev, "valve") ? jstr(ev, "valve") : "(none on the bench)",
+				 jstr(ev, "reason"));
+		} else if (strcmp(name, "valve") == 0) {
+			bool closed = strcmp(jstr(ev, "state"), "closed") == 0;
+
+			if (closed && !d->have_occlusion) {
+				d->have_occlusion = true;
+				d->t_close_ns = t;
+			} else if (!closed && d->have_occlusion && !d->have_release) {
+				d->have_release = true;
+				d->t_release_ns = t;
+			}
+		} else if (strcmp(name, "alarm") == 0 || strcmp(name, "pump_alarms") == 0) {
+			bool on = strcmp(name, "alarm") == 0 ? strcmp(jstr(ev, "edge"), "rising") == 0 :
+				  json_is_true(json_object_get(ev, "occlusion"));
+
+			/* the first alarm after the closure; the line's edge carries the
+			 * exact time, the pump's status is polled: take the earlier */
+			if (on && d->have_occlusion && t >= d->t_close_ns &&
+			    (!d->have_alarm || t < d->t_alarm_ns)) {
+				if (!d->have_alarm || !d->have_release || t <= d->t_release_ns) {
+					d->have_alarm = true;
+					d->t_alarm_ns = t;
+				}
+			}
+		}
+		json_decref(ev);
+	}
+	if (overruns > 4)
+		deviation_add(d, false, 0, "overrun", "%zu more sampling overruns (events.jsonl)",
+			      overruns - 4);
+	free(line);
+	fclose(f);
+}
+
+static int load_inputs(struct report_data *d, const char *run_dir, char *err, size_t err_len)
+{
+	struct diag_list diags = { 0 };
+	char path[RIG_PATH_MAX + 32];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/inputs/sequence.cfg", run_dir);
+	r = seq_load(path, &d->seq, &diags);
+	if (r == 0)
+		r = digest_file_sha256(path, d->sha_sequence);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/inputs/bench.cfg", run_dir);
+		r = bench_load(path, &d->bench, &diags);
+	}
+	if (r == 0)
+		r = digest_file_sha256(path, d->sha_bench);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/inputs/device.cfg", run_dir);
+		r = device_load(path, &d->dev, &diags);
+	}
+	if (r == 0)
+		r = digest_file_sha256(path, d->sha_device);
+	if (r < 0)
+		snprintf(err, err_len, "%s: %s", path,
+			 diags.n ? diags.items[0].msg : strerror(-r));
+	diag_clear(&diags);
+	return r;
+}
+
+/* Volume delivered since the first settled reading, through the same
+ * gravimetric chain as the results: V = f·(m + tare offset − m0 + e·(t − t0)).
+ * A tare zeroes the balance; the jump across it is bridged by carrying the
+ * last settled reading before it into an offset, so the curve shows what
+ * was delivered through the whole run. */
+struct rig_ns_list {
+	const rig_ns *t;
+	size_t n;
+};
+
+struct volume_state {
+	bool have_first, have_last;
+	rig_ns t0_ns;
+	double m0_g, offset_g, last_g;
+	size_t next_tare;
+	bool bridge_pending;
+};
+
+static void volume_add(struct report_data *d, const struct run_results *res,
+		       const struct rig_ns_list *tares,
+		       struct volume_state *vs, rig_ns t_ns, double mass_g)
+{
+	while (vs->next_tare < tares->n && tares->t[vs->next_tare] <= t_ns) {
+		vs->bridge_pending = vs->have_last;
+		vs->next_tare++;
+	}
+	if (vs->bridge_pending) {
+		vs->offset_g += vs->last_g - mass_g;
+		vs->bridge_pending = false;
+		d->n_tares_bridged++;
+	}
+	if (!vs->have_first) {
+		vs->have_first = true;
+		vs->t0_ns = t_ns;
+		vs->m0_g = mass_g;
+	}
+	vs->last_g = mass_g;
+	vs->have_last = true;
+	series_add(&d->volume_ml, t_ns,
+		   res->ml_per_g * (mass_g + vs->offset_g - vs->m0_g +
+				    res->evaporation_g_per_h * rig_ns_to_h(t_ns - vs->t0_ns)));
+}
+
+static int read_tares(const char *run_dir, rig_ns **ret, size_t *ret_n)
+{
+	char path[RIG_PATH_MAX + 16], *line = NULL;
+	size_t cap = 0, n = 0, cap_t = 0;
+	rig_ns *t = NULL;
+	ssize_t len;
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
+	f = fopen(path, "r");
+	if (!f)
+		goto out;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		/* cheap filter: only tare events are parsed */
+		if (!strstr(line, "\"event\":\"tare\""))
+			continue;
+		json_t *ev = json_loads(line, 0, NULL);
+
+		if (json_is_object(ev)) {
+			if (n == cap_t) {
+				rig_ns *p = realloc(t, (cap_t ? cap_t * 2 : 8) * sizeof(*t));
+
+				if (!p) {
+					json_decref(ev);
+					r = -ENOMEM;
+					break;
+				}
+				t = p;
+				cap_t = cap_t ? cap_t * 2 : 8;
+			}
+			t[n++] = json_integer_value(json_object_get(ev, "t_ns"));
+		}
+		json_decref(ev);
+	}
+	fclose(f);
+out:
+	free(line);
+	*ret = t;
+	*ret_n = n;
+	return r;
+}
+
+static int read_samples(struct report_data *d, const struct run_results *res,
+			const char *run_dir)
+{
+	char path[RIG_PATH_MAX + 16], *line = NULL;
+	struct volume_state vs = { 0 };
+	struct rig_ns_list tares;
+	rig_ns *tare_t = NULL;
+	size_t cap = 0, n_tares = 0;
+	ssize_t len;
+	FILE *f;
+	int r;
+
+	r = read_tares(run_dir, &tare_t, &n_tares);
+	if (r < 0)
+		return r;
+	tares = (struct rig_ns_list){ tare_t, n_tares };
+	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
+	f = fopen(path, "r");
+	if (!f) {
+		free(tare_t);
+		return 0;   /* the plots say their data is absent */
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		char *role, *qty;
+		double value;
+		uint32_t flags;
+		rig_ns t;
+
+		if (line[len - 1] != '\n')
+			break;
+		line[len - 1] = '\0';
+		if (!sample_line_parse(line, &t, &role, &qty, &value, &flags))
+			continue;
+		d->n_samples_read++;
+		if (strcmp(role, "scale") == 0 && strcmp(qty, "mass") == 0) {
+			/* unsettled readings are not used, as in the analysis */
+			if (!(flags & SAMPLE_UNSTABLE) && isfinite(value))
+				volume_add(d, res, &tares, &vs, t, value);
+		} else if (strcmp(role, "flow") == 0 && strcmp(qty, "flow") == 0) {
+			series_add(&d->flow_ml_per_h, t, value);
+		} else if (strcmp(role, "pressure") == 0 && strcmp(qty, "pressure") == 0) {
+			if (t >= d->pressure_kpa.t0_ns && t <= d->pressure_to_ns)
+				series_add(&d->pressure_kpa, t, value);
+		} else if (strcmp(role, "power") == 0 && strcmp(qty, "current") == 0) {
+			series_add(&d->current_ua, t, value);
+		} else if (strcmp(role, "power") == 0 && strcmp(qty, "voltage") == 0) {
+			series_add(&d->voltage_v, t, value);
+		}
+	}
+	free(line);
+	free(tare_t);
+	fclose(f);
+	return 0;
+}
+
+int report_data_gather(const struct run_results *res, const char *run_dir,
+		       struct report_data **ret, char *err, size_t err_len)
+{
+	struct report_data *d;
+	const char *base;
+	rig_ns bin_ns, p_from = 0, p_to;
+	int r;
+
+	*ret = NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
+	base = strrchr(run_dir, '/');
+	base = base && base[1] ? base + 1 : run_dir;
+	snprintf(d->run_dir_name, sizeof(d->run_dir_name), "%s", base);
+	/* Stable: the same run directory always gets the same id, and two runs
+	 * of one sequence differ by their directory's name. */
+	snprintf(d->report_id, sizeof(d->report_id), "RPT-%s-%s", res->sequence_id,
+		 d->run_dir_name);
+	r = load_inputs(d, run_dir, err, err_len);
+	if (r < 0)
+		goto fail;
+	read_run_json(d, run_dir);
+	read_events(d, run_dir);
+	read_notes(d, run_dir);
+
+	/* A calibration is expired when its due date is before the day the run
+	 * started (ISO dates compare as strings). */
+	{
+		const char *start = d->started_utc[0] ? d->started_utc : d->start_utc;
+
+		for (int role = 0; role < ROLE__COUNT && strlen(start) >= 10; role++) {
+			const struct instrument_cfg *ic = &d->bench->instrument[role];
+
+			if (ic->present && ic->cal.due[0] && strncmp(ic->cal.due, start, 10) < 0) {
+				d->expired[role] = true;
+				d->n_expired++;
+			}
+		}
+	}
+
+	bin_ns = res->end_t_ns / SERIES_BINS + 1;
+	series_init(&d->volume_ml, 0, bin_ns);
+	series_init(&d->flow_ml_per_h, 0, bin_ns);
+	series_init(&d->current_ua, 0, bin_ns);
+	series_init(&d->voltage_v, 0, bin_ns);
+	/* Line pressure around the occlusion: a closure of minutes in a run of
+	 * days would be one pixel wide on the whole run's time axis. */
+	p_to = res->end_t_ns;
+	if (d->have_occlusion) {
+		rig_ns held = (d->have_release ? d->t_release_ns : res->end_t_ns) - d->t_close_ns;
+		rig_ns pre = held / 2 > 60 * RIG_NS_PER_S ? held / 2 : 60 * RIG_NS_PER_S;
+		rig_ns post = held > 120 * RIG_NS_PER_S ? held : 120 * RIG_NS_PER_S;
+
+		p_from = d->t_close_ns > pre ? d->t_close_ns - pre : 0;
+		if (d->have_release && d->t_release_ns + post < p_to)
+			p_to = d->t_release_ns + post;
+	}
+	series_init(&d->pressure_kpa, p_from, (p_to - p_from) / SERIES_BINS + 1);
+	d->pressure_to_ns = p_to;
+	r = read_samples(d, res, run_dir);
+	if (r < 0) {
+		snprintf(err, err_len, "%s/samples.csv: %s", run_dir, strerror(-r));
+		goto fail;
+	}
+	*ret = d;
+	return 0;
+fail:
+	report_data_free(d);
+	return r;
+}
+
+void report_data_free(struct report_data *d)
+{
+	if (!d)
+		return;
+	seq_free(d->seq);
+	bench_free(d->bench);
+	device_free(d->dev);
+	free(d);
+}

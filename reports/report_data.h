@@ -1,0 +1,87 @@
+/* What the PDF and HTML test reports show beyond results.json, gathered from
+ * the run directory: identification (run.json, the copied inputs, the
+ * run_start/run_end events), the equipment list, deviations (faults, gaps,
+ * timeouts, the safe state, operator notes) and decimated series for the
+ * plots.  samples.csv is read once, line by line, into fixed-size series:
+ * memory does not depend on the length of the run. */
+#ifndef RIG_REPORTS_REPORT_DATA_H
+#define RIG_REPORTS_REPORT_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../rig/config.h"
+#include "../rig/digest.h"
+#include "../rig/results.h"
+#include "plot.h"
+
+#define REPORT_DEVIATIONS_MAX 64
+#define REPORT_NOTES_MAX 64
+#define REPORT_EXPIRED_MAX ROLE__COUNT
+
+struct report_deviation {
+	bool has_t;
+	rig_ns t_ns;
+	char kind[32];                  /* "fault", "instrument_fault", "step_timeout", ... */
+	char text[512];
+};
+
+struct report_note {
+	char utc[40];
+	char operator_name[RIG_ID_MAX];
+	char text[1024];
+};
+
+struct report_data {
+	char run_dir_name[256];         /* last component of the run directory */
+	char report_id[RIG_ID_MAX + 256 + 8];
+	/* run.json (each field optional: older run directories lack some) */
+	bool have_run_json;
+	char software[96];
+	char started_utc[40];
+	char host[96];
+	char clock[64];
+	char operator_name[RIG_TEXT_MAX];
+	bool allow_expired_calibration;
+	char expired_listed[RIG_TEXT_MAX];  /* run.json expired_calibrations, as text */
+	/* events.jsonl */
+	char start_utc[40];             /* run_start utc */
+	char end_utc[40];               /* run_end utc; "" when the run has none */
+	char safe_state[384];           /* the safe_state event, in words */
+	/* the copied inputs, loaded as at the run */
+	struct sequence *seq;
+	struct bench *bench;
+	struct device *dev;
+	char sha_sequence[DIGEST_HEX_LEN + 1];
+	char sha_bench[DIGEST_HEX_LEN + 1];
+	char sha_device[DIGEST_HEX_LEN + 1];
+	bool inputs_sha_mismatch;       /* a digest in run.json differs from the file now */
+	bool expired[ROLE__COUNT];      /* calibration due before the run's start date */
+	size_t n_expired;
+	/* deviations, in the order they happened */
+	struct report_deviation deviations[REPORT_DEVIATIONS_MAX];
+	size_t n_deviations, n_deviations_dropped;
+	struct report_note notes[REPORT_NOTES_MAX];
+	size_t n_notes, n_notes_dropped;
+	/* the occlusion (first valve closure by the sequence) */
+	bool have_occlusion, have_release, have_alarm;
+	rig_ns t_close_ns, t_release_ns, t_alarm_ns;
+	/* series for the plots */
+	struct series volume_ml;        /* balance through the gravimetric chain */
+	struct series flow_ml_per_h;    /* the flow sensor */
+	struct series pressure_kpa;     /* around the occlusion when there is one */
+	rig_ns pressure_to_ns;          /* its end (its start is pressure_kpa.t0_ns) */
+	struct series current_ua;
+	struct series voltage_v;
+	size_t n_tares_bridged;
+	size_t n_samples_read;
+};
+
+/* Gathers everything from run_dir for the judged results res.  Returns 0
+ * (missing optional files are not errors) or a negative errno with a
+ * message in err. */
+int report_data_gather(const struct run_results *res, const char *run_dir,
+		       struct report_data **ret, char *err, size_t err_len);
+void report_data_free(struct report_data *d);
+
+#endif

@@ -1,0 +1,76 @@
+/* The test report as a document model: headings, paragraphs, tables and
+ * plots, built once from the judged results and the run directory
+ * (report_content.c), then rendered to PDF (report_pdf.c, cairo + pango) and
+ * to self-contained HTML (report_html.c).  One content builder means the
+ * two formats cannot say different things. */
+#ifndef RIG_REPORTS_REPORT_DOC_H
+#define RIG_REPORTS_REPORT_DOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../rig/results.h"
+#include "plot.h"
+#include "report_data.h"
+
+enum doc_style {
+	DS_NORMAL,
+	DS_HEAD,          /* table header */
+	DS_KEY,           /* first column of a key/value table */
+	DS_PASS,
+	DS_FAIL,
+	DS_INCONCLUSIVE,
+	DS_WARN,          /* an expired calibration, a deviation */
+	DS_MONO,          /* digests, ids */
+	DS_SMALL,
+};
+
+struct doc_cell {
+	char *text;
+	enum doc_style style;
+};
+
+enum doc_block_kind {
+	DB_H1,
+	DB_H2,
+	DB_PARA,
+	DB_TABLE,
+	DB_PLOT,
+	DB_VERDICT,       /* the overall verdict, set apart */
+	DB_SIGNATURES,    /* prepared / reviewed / approved */
+};
+
+#define DOC_COLS_MAX 8
+
+struct doc_block {
+	enum doc_block_kind kind;
+	char *text;
+	enum doc_style style;
+	size_t n_cols;
+	double widths[DOC_COLS_MAX];    /* fractions of the text width */
+	bool header_row;                /* row 0 is a header, repeated on a new page */
+	struct doc_cell *cells;         /* row-major */
+	size_t n_cells, cap_cells;
+	struct plot *plot;
+};
+
+struct report_doc {
+	char report_id[RIG_ID_MAX + 256 + 8];
+	char title[RIG_TEXT_MAX + 32];
+	char software[96];
+	char incomplete[640];           /* "INCOMPLETE — reason" on every page, or "" */
+	struct doc_block *blocks;
+	size_t n_blocks, cap_blocks;
+	bool failed;                    /* out of memory while building */
+};
+
+/* Builds the report's content.  Returns 0 or -ENOMEM. */
+int report_doc_build(const struct run_results *res, const struct report_data *d,
+		     struct report_doc **ret);
+void report_doc_free(struct report_doc *doc);
+
+/* Renderers: each writes path (beside, then renamed over).  0 or -errno. */
+int report_pdf_write(const struct report_doc *doc, const char *path);
+int report_html_write(const struct report_doc *doc, const char *path);
+
+#endif
