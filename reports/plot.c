@@ -364,6 +364,7 @@ static void draw_series(const struct plot *p, const struct plot_line *l, cairo_t
 	const struct series *s = l->series;
 	double k = line_scale(l);
 	bool pen_down = false;
+	rig_ns spacing_ns = 0, prev_t_ns = 0;
 
 	/* min/max band: what each bin held, so spikes stay visible */
 	set_rgb(cr, l->rgb, 0.25);
@@ -386,17 +387,36 @@ static void draw_series(const struct plot *p, const struct plot_line *l, cairo_t
 		cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
 	}
 	cairo_fill(cr);
-	/* the mean per bin, broken where a bin is empty (a gap in the record) */
+	/* The mean per bin, broken where the record has a gap: more than five
+	 * bins or five mean sample spacings without a sample (bins narrower
+	 * than the sampling period are empty in turn without any gap). */
+	if (s->n_samples > 1) {
+		rig_ns t_first = 0, t_last = 0;
+		bool seen = false;
+
+		for (size_t b = 0; b < s->n_bins; b++) {
+			if (!s->bins[b].count)
+				continue;
+			if (!seen)
+				t_first = s->bins[b].t_first_ns;
+			t_last = s->bins[b].t_last_ns;
+			seen = true;
+		}
+		spacing_ns = (t_last - t_first) / (rig_ns)(s->n_samples - 1);
+	}
+	if (spacing_ns < s->bin_ns)
+		spacing_ns = s->bin_ns;
 	set_rgb(cr, l->rgb, 1);
 	cairo_set_line_width(cr, 1.1);
 	for (size_t b = 0; b < s->n_bins; b++) {
 		const struct series_bin *sb = &s->bins[b];
 		double x, y;
 
-		if (!sb->count) {
-			pen_down = false;
+		if (!sb->count)
 			continue;
-		}
+		if (pen_down && sb->t_first_ns - prev_t_ns > 5 * spacing_ns)
+			pen_down = false;
+		prev_t_ns = sb->t_last_ns;
 		x = sx(frame, (double)(sb->t_first_ns / 2 + sb->t_last_ns / 2 - p->x_origin_ns) / p->x_unit_ns);
 		y = sy(frame, sb->sum / sb->count * k);
 		if (pen_down)

@@ -292,7 +292,7 @@ static void section_equipment(struct report_doc *doc, const struct report_data *
 	struct doc_block *t;
 
 	text_block(doc, DB_H1, DS_NORMAL, "2  Equipment");
-	t = table_new(doc, true, 8, 0.09, 0.09, 0.20, 0.14, 0.11, 0.11, 0.13, 0.13);
+	t = table_new(doc, true, 8, 0.10, 0.09, 0.17, 0.13, 0.12, 0.12, 0.12, 0.15);
 	cell(doc, t, DS_HEAD, "role");
 	cell(doc, t, DS_HEAD, "backend");
 	cell(doc, t, DS_HEAD, "model");

@@ -271,7 +271,10 @@ static void volume_add(struct report_data *d, const struct run_results *res,
 		       const struct rig_ns_list *tares,
 		       struct volume_state *vs, rig_ns t_ns, double mass_g)
 {
-	while (vs->next_tare < tares->n && tares->t[vs->next_tare] <= t_ns) {
+	/* Strictly after: a settled reading stamped at the tare's own instant
+	 * was taken before it (one taken after is flagged unstable while the
+	 * balance settles). */
+	while (vs->next_tare < tares->n && tares->t[vs->next_tare] < t_ns) {
 		vs->bridge_pending = vs->have_last;
 		vs->next_tare++;
 	}
