@@ -255,7 +255,8 @@ static PangoLayout *text_layout(cairo_t *cr, const char *text, double size_pt, b
 	PangoLayout *lay = pango_cairo_create_layout(cr);
 	PangoFontDescription *fd = pango_font_description_from_string("DejaVu Sans");
 
-	pango_font_description_set_size(fd, (int)(size_pt * PANGO_SCALE));
+	/* absolute: points of the surface, whatever pango's resolution */
+	pango_font_description_set_absolute_size(fd, size_pt * PANGO_SCALE);
 	if (bold)
 		pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
 	pango_layout_set_font_description(lay, fd);
@@ -309,9 +310,9 @@ static void set_rgb(cairo_t *cr, const double rgb[3], double alpha)
 	cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], alpha);
 }
 
-#define FONT_TITLE 8.5
-#define FONT_AXIS 7.5
-#define FONT_TICK 7.0
+#define FONT_TITLE 10.0
+#define FONT_AXIS 8.5
+#define FONT_TICK 8.0
 
 /* The legend under the title, wrapped to the width; returns its height. */
 static double draw_legend(const struct plot *p, cairo_t *cr, double x, double y, double w,

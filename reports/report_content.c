@@ -292,7 +292,7 @@ static void section_equipment(struct report_doc *doc, const struct report_data *
 	struct doc_block *t;
 
 	text_block(doc, DB_H1, DS_NORMAL, "2  Equipment");
-	t = table_new(doc, true, 8, 0.10, 0.09, 0.17, 0.13, 0.12, 0.12, 0.12, 0.15);
+	t = table_new(doc, true, 8, 0.10, 0.09, 0.16, 0.13, 0.12, 0.13, 0.12, 0.15);
 	cell(doc, t, DS_HEAD, "role");
 	cell(doc, t, DS_HEAD, "backend");
 	cell(doc, t, DS_HEAD, "model");
@@ -327,8 +327,8 @@ static void section_equipment(struct report_doc *doc, const struct report_data *
 			cell(doc, t, DS_NORMAL, "no due date");
 	}
 	text_block(doc, DB_PARA, DS_SMALL,
-		   "From inputs/bench.cfg (instruments and their calibration blocks). A calibration is "
-		   "EXPIRED when its due date is before the day the run started (%s).",
+		   "From inputs/bench.cfg (instruments and their calibration blocks). A calibration "
+		   "whose due date is before the day the run started (%s) is flagged as expired.",
 		   d->started_utc[0] ? d->started_utc : d->start_utc[0] ? d->start_utc : "unknown");
 	if (d->allow_expired_calibration)
 		text_block(doc, DB_PARA, DS_WARN,
@@ -369,7 +369,7 @@ static void section_results(struct report_doc *doc, const struct run_results *re
 		cell(doc, t, DS_NORMAL, "%s (line %d)", c->criterion, c->seq_line);
 	}
 	text_block(doc, DB_H2, DS_NORMAL, "Results per check");
-	t = table_new(doc, true, 6, 0.05, 0.20, 0.18, 0.22, 0.19, 0.16);
+	t = table_new(doc, true, 6, 0.05, 0.17, 0.22, 0.22, 0.19, 0.15);
 	cell(doc, t, DS_HEAD, "#");
 	cell(doc, t, DS_HEAD, "check");
 	cell(doc, t, DS_HEAD, "requirement");
@@ -404,7 +404,7 @@ static void section_results(struct report_doc *doc, const struct run_results *re
 	}
 
 	text_block(doc, DB_H2, DS_NORMAL, "Measurements");
-	t = table_new(doc, true, 7, 0.05, 0.24, 0.22, 0.09, 0.17, 0.13, 0.10);
+	t = table_new(doc, true, 7, 0.04, 0.23, 0.19, 0.08, 0.15, 0.20, 0.11);
 	cell(doc, t, DS_HEAD, "#");
 	cell(doc, t, DS_HEAD, "quantity");
 	cell(doc, t, DS_HEAD, "value ± U (k = 2)");

@@ -35,7 +35,8 @@ static PangoLayout *layout_new(cairo_t *cr, const char *text, enum doc_style sty
 	fd = pango_font_description_from_string(style == DS_MONO ? "DejaVu Sans Mono" : "DejaVu Sans");
 	if (style == DS_SMALL || style == DS_MONO)
 		size_pt -= 1;
-	pango_font_description_set_size(fd, (int)(size_pt * PANGO_SCALE));
+	/* absolute: points on the page (pango's default resolution is 96 dpi) */
+	pango_font_description_set_absolute_size(fd, size_pt * PANGO_SCALE);
 	if (bold || style == DS_HEAD || style == DS_KEY || style == DS_PASS || style == DS_FAIL ||
 	    style == DS_INCONCLUSIVE || style == DS_WARN)
 		pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
@@ -84,12 +85,12 @@ static void page_furniture(struct pdf *p)
 	double y = 24;
 
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-	lay = layout_new(cr, doc->report_id, DS_NORMAL, 7.5, true, TEXT_W * 0.62);
+	lay = layout_new(cr, doc->report_id, DS_NORMAL, 9, true, TEXT_W * 0.62);
 	cairo_move_to(cr, MARGIN, y);
 	pango_cairo_show_layout(cr, lay);
 	y += layout_h(lay);
 	g_object_unref(lay);
-	lay = layout_new(cr, doc->title, DS_NORMAL, 7, false, TEXT_W * 0.36);
+	lay = layout_new(cr, doc->title, DS_NORMAL, 8, false, TEXT_W * 0.36);
 	pango_layout_set_alignment(lay, PANGO_ALIGN_RIGHT);
 	cairo_move_to(cr, MARGIN + TEXT_W * 0.64, 24);
 	pango_cairo_show_layout(cr, lay);
@@ -105,7 +106,7 @@ static void page_furniture(struct pdf *p)
 	if (doc->incomplete[0]) {
 		double h;
 
-		lay = layout_new(cr, doc->incomplete, DS_NORMAL, 9, true, TEXT_W - 12);
+		lay = layout_new(cr, doc->incomplete, DS_NORMAL, 11, true, TEXT_W - 12);
 		h = layout_h(lay) + 8;
 		cairo_set_source_rgb(cr, 0.75, 0.08, 0.08);
 		cairo_rectangle(cr, MARGIN, y, TEXT_W, h);
@@ -123,12 +124,12 @@ static void page_furniture(struct pdf *p)
 	cairo_move_to(cr, MARGIN, PAGE_H - 36);
 	cairo_line_to(cr, PAGE_W - MARGIN, PAGE_H - 36);
 	cairo_stroke(cr);
-	lay = layout_new(cr, doc->software, DS_NORMAL, 7, false, 0);
+	lay = layout_new(cr, doc->software, DS_NORMAL, 8, false, 0);
 	cairo_move_to(cr, MARGIN, PAGE_H - 32);
 	pango_cairo_show_layout(cr, lay);
 	g_object_unref(lay);
 	snprintf(buf, sizeof(buf), "page %d of %d", p->page, p->total > 0 ? p->total : p->page);
-	lay = layout_new(cr, buf, DS_NORMAL, 7.5, false, TEXT_W);
+	lay = layout_new(cr, buf, DS_NORMAL, 9, false, TEXT_W);
 	pango_layout_set_alignment(lay, PANGO_ALIGN_RIGHT);
 	cairo_move_to(cr, MARGIN, PAGE_H - 32);
 	pango_cairo_show_layout(cr, lay);
@@ -171,7 +172,7 @@ static void draw_text_block(struct pdf *p, const struct doc_block *b, double siz
 
 static void draw_verdict(struct pdf *p, const struct doc_block *b)
 {
-	PangoLayout *lay = layout_new(p->cr, b->text, DS_NORMAL, 14, true, TEXT_W - 20);
+	PangoLayout *lay = layout_new(p->cr, b->text, DS_NORMAL, 17, true, TEXT_W - 20);
 	double h = layout_h(lay) + 14, bg[3], fg[3];
 	bool has_bg;
 
@@ -195,7 +196,7 @@ static double row_height(struct pdf *p, const struct doc_block *b, size_t row)
 
 	for (size_t c = 0; c < b->n_cols; c++) {
 		const struct doc_cell *cl = &b->cells[row * b->n_cols + c];
-		PangoLayout *lay = layout_new(p->cr, cl->text, cl->style, 7.5, false,
+		PangoLayout *lay = layout_new(p->cr, cl->text, cl->style, 8.5, false,
 					      b->widths[c] * TEXT_W - 2 * CELL_PAD);
 		double ch = layout_h(lay);
 
@@ -226,7 +227,7 @@ static void draw_row(struct pdf *p, const struct doc_block *b, size_t row, doubl
 		cairo_set_line_width(p->cr, 0.4);
 		cairo_rectangle(p->cr, x, p->y, w, h);
 		cairo_stroke(p->cr);
-		lay = layout_new(p->cr, cl->text, cl->style, 7.5, false, w - 2 * CELL_PAD);
+		lay = layout_new(p->cr, cl->text, cl->style, 8.5, false, w - 2 * CELL_PAD);
 		cairo_set_source_rgb(p->cr, fg[0], fg[1], fg[2]);
 		cairo_move_to(p->cr, x + CELL_PAD, p->y + CELL_PAD);
 		pango_cairo_show_layout(p->cr, lay);
@@ -272,7 +273,7 @@ static void draw_signatures(struct pdf *p)
 
 		for (int k = 0; k <= c; k++)
 			x += widths[k] * TEXT_W;
-		lay = layout_new(p->cr, cols[c], DS_HEAD, 7.5, true, 0);
+		lay = layout_new(p->cr, cols[c], DS_HEAD, 9, true, 0);
 		cairo_move_to(p->cr, x + 4, p->y);
 		pango_cairo_show_layout(p->cr, lay);
 		g_object_unref(lay);
@@ -280,7 +281,7 @@ static void draw_signatures(struct pdf *p)
 	p->y += 12;
 	for (int r = 0; r < 3; r++) {
 		double x = MARGIN;
-		PangoLayout *lay = layout_new(p->cr, roles[r], DS_KEY, 8.5, true, 0);
+		PangoLayout *lay = layout_new(p->cr, roles[r], DS_KEY, 10, true, 0);
 
 		cairo_move_to(p->cr, x, p->y + row_h - 14);
 		pango_cairo_show_layout(p->cr, lay);
@@ -306,7 +307,7 @@ static void render(struct pdf *p)
 	p->page = 0;
 	page_new(p);
 	/* title */
-	lay = layout_new(p->cr, doc->title, DS_NORMAL, 15, true, TEXT_W);
+	lay = layout_new(p->cr, doc->title, DS_NORMAL, 18, true, TEXT_W);
 	cairo_set_source_rgb(p->cr, 0.05, 0.05, 0.05);
 	cairo_move_to(p->cr, MARGIN, p->y);
 	pango_cairo_show_layout(p->cr, lay);
@@ -316,9 +317,9 @@ static void render(struct pdf *p)
 		const struct doc_block *b = &doc->blocks[i];
 
 		switch (b->kind) {
-		case DB_H1: draw_text_block(p, b, 12, true, 10, 4, 60); break;
-		case DB_H2: draw_text_block(p, b, 9.5, true, 6, 2, 40); break;
-		case DB_PARA: draw_text_block(p, b, 8, false, 2, 5, 0); break;
+		case DB_H1: draw_text_block(p, b, 14, true, 10, 4, 60); break;
+		case DB_H2: draw_text_block(p, b, 11, true, 6, 2, 40); break;
+		case DB_PARA: draw_text_block(p, b, 9, false, 2, 5, 0); break;
 		case DB_VERDICT: draw_verdict(p, b); break;
 		case DB_TABLE: draw_table(p, b); break;
 		case DB_PLOT:

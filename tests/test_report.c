@@ -1,0 +1,504 @@
+/* The PDF and HTML test report, end to end: real sequences run on the
+ * simulated bench through the CLI, then the outputs are read back by
+ * independent readers (poppler's pdftotext and pdfinfo; the HTML as text)
+ * and compared with results.json.  Also the plots' decimator: bounded memory
+ * and extremes that survive every merge. */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "reports/plot.h"
+
+#define BENCH "fixtures/bench/sim.cfg"
+#define DUT "fixtures/dut/itp-40.cfg"
+
+/* ------------------------------------------------------------ helpers -- */
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd;
+	int r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cmd, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	r = system(cmd);
+	cr_assert_eq(r, 0, "command failed (%d): %s", r, cmd);
+	free(cmd);
+}
+
+/* A copy of text with every whitespace character removed: pdftotext breaks
+ * lines where the layout wrapped them. */
+static char *squeeze(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+
+	cr_assert_not_null(out);
+	for (; *text; text++)
+		if (!isspace((unsigned char)*text))
+			*o++ = *text;
+	*o = '\0';
+	return out;
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+	char *h = squeeze(hay), *n = squeeze(needle);
+	bool found = strstr(h, n) != NULL;
+
+	free(h);
+	free(n);
+	return found;
+}
+
+struct pdf_text {
+	int pages;               /* from pdfinfo */
+	char *all;               /* pdftotext of the whole document */
+	char **page;             /* one string per page (split at form feeds) */
+	size_t n_page;
+};
+
+static struct pdf_text pdf_read(const char *run_dir)
+{
+	struct pdf_text p = { 0 };
+	char *info, *txt, *line, *save;
+
+	sh("pdfinfo '%s/report.pdf' > '%s/pdfinfo.txt'", run_dir, run_dir);
+	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run_dir, run_dir);
+	info = th_slurp(run_dir, "pdfinfo.txt");
+	cr_assert_not_null(info);
+	line = strstr(info, "Pages:");
+	cr_assert_not_null(line, "pdfinfo gives no page count:\n%s", info);
+	p.pages = (int)strtol(line + 6, NULL, 10);
+	free(info);
+	p.all = th_slurp(run_dir, "report.txt");
+	cr_assert_not_null(p.all);
+	txt = strdup(p.all);
+	p.page = calloc((size_t)p.pages + 2, sizeof(*p.page));
+	for (char *pg = strtok_r(txt, "\f", &save); pg; pg = strtok_r(NULL, "\f", &save)) {
+		if (!*pg || (pg[0] == '\n' && !pg[1]))
+			continue;
+		cr_assert_lt(p.n_page, (size_t)p.pages + 1, "more text pages than pdfinfo pages");
+		p.page[p.n_page++] = strdup(pg);
+	}
+	free(txt);
+	return p;
+}
+
+static void pdf_free(struct pdf_text *p)
+{
+	for (size_t i = 0; i < p->n_page; i++)
+		free(p->page[i]);
+	free(p->page);
+	free(p->all);
+}
+
+static json_t *load_json(const char *dir, const char *name)
+{
+	char *path;
+	json_error_t jerr;
+	json_t *root;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	root = json_load_file(path, 0, &jerr);
+	cr_assert_not_null(root, "%s: %s", path, jerr.text);
+	free(path);
+	return root;
+}
+
+static const char *upper_verdict(const char *v)
+{
+	return strcmp(v, "pass") == 0 ? "PASS" : strcmp(v, "fail") == 0 ? "FAIL" : "INCONCLUSIVE";
+}
+
+/* Runs a sequence (a shipped path or written text) on a bench into
+ * dir/run and returns rig's exit status. */
+static int run_rig(const char *dir, const char *seq, const char *bench, const char *extra)
+{
+	char *run, *dut = th_src(DUT);
+	int status;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+					       "--output", run, "-q", extra, NULL });
+	free(run);
+	free(dut);
+	return status;
+}
+
+/* The shipped bench with one literal replaced. */
+static char *bench_replace(const char *dir, const char *from, const char *to)
+{
+	char *src = th_src(BENCH), *text = th_read_file(src), *out, *path;
+	const char *k;
+
+	cr_assert_not_null(text);
+	k = strstr(text, from);
+	cr_assert_not_null(k, "the shipped bench has no '%s'", from);
+	if (asprintf(&out, "%.*s%s%s", (int)(k - text), text, to, k + strlen(from)) < 0)
+		abort();
+	path = th_write_file(dir, "bench.cfg", out);
+	free(out);
+	free(text);
+	free(src);
+	return path;
+}
+
+/* Every page carries the report id and "page N of M"; pdfinfo agrees. */
+static void assert_every_page(const struct pdf_text *p, const char *report_id,
+			      const char *also)
+{
+	char buf[64];
+
+	cr_assert_gt(p->pages, 1);
+	cr_assert_eq(p->n_page, (size_t)p->pages, "pdftotext found %zu pages, pdfinfo %d",
+		     p->n_page, p->pages);
+	for (size_t i = 0; i < p->n_page; i++) {
+		snprintf(buf, sizeof(buf), "page %zu of %d", i + 1, p->pages);
+		cr_assert(contains(p->page[i], buf), "page %zu lacks '%s'", i + 1, buf);
+		cr_assert(contains(p->page[i], report_id), "page %zu lacks the report id %s", i + 1,
+			  report_id);
+		if (also)
+			cr_assert(contains(p->page[i], also), "page %zu lacks '%s':\n%s", i + 1, also,
+				  p->page[i]);
+	}
+}
+
+/* --------------------------------------------------- the full report -- */
+
+Test(report, the_qualification_report_identifies_the_run_and_every_check)
+{
+	char *dir = th_tmpdir(), *seq = th_src("sequences/qualification.cfg");
+	char *bench = th_src(BENCH), *run;
+	struct pdf_text p;
+	json_t *res, *c;
+	size_t i, n_checks = 0;
+	int status = run_rig(dir, seq, bench, NULL);
+
+	cr_assert_eq(status, 0);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	p = pdf_read(run);
+	res = load_json(run, "results.json");
+	assert_every_page(&p, "RPT-SEQ-QUAL-run", NULL);
+	/* identification, from the inputs and run.json */
+	cr_assert(contains(p.all, "SEQ-QUAL, version 1"));
+	cr_assert(contains(p.all, "ITP-40, serial SN-0001, firmware"));
+	cr_assert(contains(p.all, "SIM-1"));
+	cr_assert(contains(p.all, "virtual (simulated bench)"));
+	cr_assert(contains(p.all, "fluid water at 20.00 °C"));
+	cr_assert(contains(p.all, "Started (UTC)"));
+	cr_assert(contains(p.all, "Ended (UTC)"));
+	cr_assert_not(contains(p.all, "EXPIRED"), "nothing on the shipped bench is expired");
+	/* every check: its requirement id and its verdict, as results.json says */
+	json_array_foreach(json_object_get(res, "checks"), i, c) {
+		cr_assert(contains(p.all, json_string_value(json_object_get(c, "requirement"))));
+		cr_assert(contains(p.all, json_string_value(json_object_get(c, "check"))));
+		cr_assert(contains(p.all, upper_verdict(json_string_value(json_object_get(c, "verdict")))));
+		n_checks++;
+	}
+	cr_assert_eq(n_checks, 6);
+	cr_assert(contains(p.all, "Overall verdict: PASS"));
+	/* plots: axes titled with units, the occlusion's alarm marked */
+	cr_assert(contains(p.all, "volume (mL)"));
+	cr_assert(contains(p.all, "flow (mL/h)"));
+	cr_assert(contains(p.all, "observation window P (min)"));
+	cr_assert(contains(p.all, "flow error (%)"));
+	cr_assert(contains(p.all, "pressure (kPa)"));
+	cr_assert(contains(p.all, "current (µA)"));
+	cr_assert(contains(p.all, "voltage (V)"));
+	cr_assert(contains(p.all, "alarm"));
+	cr_assert(contains(p.all, "Ep(max)"));
+	/* the gravimetric chain and the signature block */
+	cr_assert(contains(p.all, "Tanaka et al. 2001"));
+	cr_assert(contains(p.all, "Prepared by"));
+	cr_assert(contains(p.all, "Approved by"));
+	json_decref(res);
+	pdf_free(&p);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
+Test(report, the_html_report_is_self_contained_and_agrees_with_results_json)
+{
+	char *dir = th_tmpdir(), *seq = th_src("sequences/qualification.cfg");
+	char *bench = th_src(BENCH), *run, *html, *p, num[64];
+	json_t *res, *c;
+	size_t i, n_svg = 0;
+
+	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	html = th_slurp(run, "report.html");
+	cr_assert_not_null(html);
+	res = load_json(run, "results.json");
+	for (p = html; (p = strstr(p, "<svg")); p++)
+		n_svg++;
+	cr_assert_geq(n_svg, 6, "only %zu inline plots", n_svg);
+	cr_assert_null(strstr(html, "src=\"http"));
+	cr_assert_null(strstr(html, "href=\"http"));
+	cr_assert_null(strstr(html, "<script"));
+	cr_assert_null(strstr(html, "<link"));
+	cr_assert_null(strstr(html, "<img"));
+	/* cairo names every SVG's glyphs alike: inline, each plot's ids must
+	 * be its own */
+	cr_assert_null(strstr(html, "id=\"glyph"), "an SVG id without its plot's prefix");
+	cr_assert_not_null(strstr(html, "id=\"p1-glyph"));
+	json_array_foreach(json_object_get(res, "checks"), i, c) {
+		cr_assert(contains(html, json_string_value(json_object_get(c, "requirement"))));
+		cr_assert(contains(html, upper_verdict(json_string_value(json_object_get(c, "verdict")))));
+	}
+	snprintf(num, sizeof(num), "%.7f g/mL",
+		 json_number_value(json_object_get(json_object_get(res, "gravimetric"),
+						   "density_g_per_ml")));
+	cr_assert(contains(html, num), "the density %s of results.json is not in the report", num);
+	snprintf(num, sizeof(num), "Overall verdict: %s",
+		 upper_verdict(json_string_value(json_object_get(res, "overall_verdict"))));
+	cr_assert(contains(html, num));
+	/* text is escaped: the criteria hold "<=" */
+	cr_assert(contains(html, "&lt;= 10 %"));
+	cr_assert_null(strstr(html, "<= 10 %"));
+	json_decref(res);
+	free(html);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
+/* --------------------------------------------------- incomplete runs -- */
+
+static const char delivery_seq[] =
+	"sequence = {\n"
+	"  id = \"T-REPORT\"; version = \"3\"; title = \"delivery for the report\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"4 h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\";"
+	"      requirement = \"REQ-T-042\"; }\n"
+	"  );\n"
+	"};\n";
+
+Test(report, an_aborted_run_is_incomplete_on_every_page_with_its_root_cause)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run;
+	char *bench = bench_replace(dir, "    seed = 1;",
+		"    seed = 1;\n    faults = ( { role = \"scale\"; kind = \"dropout\"; at = \"2 h\"; duration = \"10 min\"; } );");
+	struct pdf_text p;
+	char *html;
+
+	cr_assert_eq(run_rig(dir, seq, bench, NULL), 3);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	p = pdf_read(run);
+	assert_every_page(&p, "RPT-T-REPORT-run", "INCOMPLETE — scale read failed");
+	cr_assert(contains(p.all, "REQ-T-042"));
+	cr_assert(contains(p.all, "INCONCLUSIVE"));
+	/* the deviation and the safe state */
+	cr_assert(contains(p.all, "(root cause)"));
+	cr_assert(contains(p.all, "pump stopped"));
+	html = th_slurp(run, "report.html");
+	cr_assert(contains(html, "INCOMPLETE — scale read failed"));
+	free(html);
+	pdf_free(&p);
+
+	/* rig report regenerates it from the run directory alone */
+	sh("rm '%s/report.pdf' '%s/report.html'", run, run);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+	p = pdf_read(run);
+	assert_every_page(&p, "RPT-T-REPORT-run", "INCOMPLETE — scale read failed");
+	pdf_free(&p);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
+Test(report, an_interrupted_run_is_reported_incomplete)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run;
+	char *bench = th_src(BENCH);
+	struct pdf_text p;
+
+	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	/* as if the power failed before the end: no safe_state, no run_end */
+	sh("cd '%s' && grep -v -e '\"event\":\"run_end\"' -e '\"event\":\"safe_state\"' events.jsonl"
+	   " > ev && cat ev > events.jsonl && rm ev report.pdf", run);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+	p = pdf_read(run);
+	assert_every_page(&p, "RPT-T-REPORT-run", "INCOMPLETE — the record ends at");
+	cr_assert(contains(p.all, "no run_end event: the run was interrupted"));
+	cr_assert(contains(p.all, "NOT RECORDED (no safe_state event"));
+	pdf_free(&p);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
+/* ------------------------------------------------ expired calibration -- */
+
+Test(report, an_expired_calibration_is_flagged)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run;
+	/* the first calibration block of the shipped bench is the balance's */
+	char *bench = bench_replace(dir, "date = \"2026-01-15\"; due = \"2027-01-15\"",
+				    "date = \"2019-01-15\"; due = \"2020-01-15\"");
+	struct pdf_text p;
+	json_t *meta;
+	int status = run_rig(dir, seq, bench, NULL);
+
+	/* A rig that refuses an expired calibration needs the operator's
+	 * explicit consent (the integrity stream's --allow-expired-calibration). */
+	if (status == 2) {
+		sh("rm -rf '%s/run'", dir);
+		status = run_rig(dir, seq, bench, "--allow-expired-calibration");
+	}
+	cr_assert_eq(status, 0);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	p = pdf_read(run);
+	cr_assert(contains(p.all, "EXPIRED"));
+	cr_assert(contains(p.all, "2020-01-15"));
+	cr_assert(contains(p.all, "SIM-SCALE"));
+	meta = load_json(run, "run.json");
+	if (json_is_true(json_object_get(meta, "allow_expired_calibration")))
+		cr_assert(contains(p.all, "started with --allow-expired-calibration"));
+	json_decref(meta);
+	pdf_free(&p);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
+/* ---------------------------------------- notes and operator (contract) -- */
+
+Test(report, operator_and_notes_written_by_the_integrity_stream_are_shown)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run;
+	char *bench = th_src(BENCH), *path, *html;
+	struct pdf_text p;
+	json_t *meta;
+
+	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&path, "%s/run.json", run) < 0)
+		abort();
+	/* what the integrity stream writes (contracts in docs/report.md) */
+	meta = load_json(run, "run.json");
+	json_object_set_new(meta, "operator", json_string("A. Tester"));
+	cr_assert_eq(json_dump_file(meta, path, JSON_INDENT(2)), 0);
+	json_decref(meta);
+	free(th_write_file(run, "notes.jsonl",
+		"{\"utc\": \"2026-11-25T10:00:00Z\", \"operator\": \"A. Tester\", \"text\": \"vessel lid <re-seated> & checked\"}\n"));
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 0);
+	p = pdf_read(run);
+	cr_assert(contains(p.all, "A. Tester"));
+	cr_assert(contains(p.all, "vessel lid <re-seated> & checked"));
+	cr_assert(contains(p.all, "2026-11-25T10:00:00Z"));
+	html = th_slurp(run, "report.html");
+	cr_assert(contains(html, "vessel lid &lt;re-seated&gt; &amp; checked"));
+	/* a sequence without a flow check says so instead of an empty plot */
+	cr_assert(contains(p.all, "no trumpet curve: the sequence has no flow_accuracy check"));
+	free(html);
+	pdf_free(&p);
+	free(path);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
+/* ---------------------------------------------------------- decimator -- */
+
+/* A deterministic record: a slow ramp with noise, and rare spikes. */
+static double record_value(size_t i)
+{
+	double v = (double)i * 1e-6 + sin((double)i * 0.37) * 0.5;
+
+	if (i % 99991 == 12345)
+		v += 1000 + (double)(i % 7);
+	if (i % 199999 == 777)
+		v -= 2000;
+	return v;
+}
+
+Test(report, the_decimator_keeps_fixed_memory_and_every_extreme)
+{
+	static struct series s;
+	/* expected extremes per final bin, computed independently afterwards */
+	static double lo[SERIES_BINS], hi[SERIES_BINS];
+	static size_t count[SERIES_BINS];
+	const size_t n = 3000000;
+	const rig_ns period = 10 * RIG_NS_PER_MS;
+	double gmin = INFINITY, gmax = -INFINITY, rmin, rmax;
+	size_t total = 0;
+
+	series_init(&s, 0, RIG_NS_PER_S);   /* far too fine a first guess */
+	for (size_t i = 0; i < n; i++) {
+		series_add(&s, (rig_ns)i * period, record_value(i));
+		cr_assert_leq(s.n_bins, SERIES_BINS);
+	}
+	cr_assert_eq(s.n_samples, n);
+	cr_assert_gt(s.merges, 0, "the record should not have fitted the first bins");
+	/* the bins span the record: the last is in the upper half */
+	cr_assert_gt(s.n_bins, SERIES_BINS / 2);
+	for (size_t i = 0; i < SERIES_BINS; i++) {
+		lo[i] = INFINITY;
+		hi[i] = -INFINITY;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rig_ns t = (rig_ns)i * period;
+		size_t b = (size_t)((t - s.t0_ns) / s.bin_ns);
+		double v = record_value(i);
+
+		cr_assert_lt(b, SERIES_BINS);
+		lo[b] = fmin(lo[b], v);
+		hi[b] = fmax(hi[b], v);
+		count[b]++;
+		gmin = fmin(gmin, v);
+		gmax = fmax(gmax, v);
+	}
+	for (size_t b = 0; b < s.n_bins; b++) {
+		cr_assert_eq(s.bins[b].count, count[b], "bin %zu", b);
+		if (!count[b])
+			continue;
+		cr_assert_eq(s.bins[b].min, lo[b], "bin %zu min", b);
+		cr_assert_eq(s.bins[b].max, hi[b], "bin %zu max", b);
+		total += s.bins[b].count;
+	}
+	cr_assert_eq(total, n);
+	cr_assert(series_range(&s, &rmin, &rmax));
+	cr_assert_eq(rmin, gmin);
+	cr_assert_eq(rmax, gmax);
+	cr_assert_gt(rmax, 1000, "a spike was lost");
+	cr_assert_lt(rmin, -1000, "a dip was lost");
+}
+
+Test(report, tick_steps_are_one_two_or_five_times_a_power_of_ten)
+{
+	cr_assert_float_eq(plot_tick_step(10, 5), 2, 1e-12);
+	cr_assert_float_eq(plot_tick_step(73, 6), 10, 1e-12);
+	cr_assert_float_eq(plot_tick_step(0.3, 5), 0.05, 1e-12);
+	cr_assert_float_eq(plot_tick_step(1.0e-3, 4), 2e-4, 1e-15);
+}
