@@ -277,7 +277,7 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	kv(doc, t, "Clock", "%s", d->clock[0] ? d->clock : "not recorded");
 	kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (inputs/bench.cfg fluid)",
 	   bench->fluid_name[0] ? bench->fluid_name : "water", bench->fluid_temperature_c,
-	   bench->air_density_g_per_ml * 1e6);
+	   bench->air_density_g_per_ml * 1e3);
 	kv(doc, t, "Host", "%s", d->host[0] ? d->host : "not recorded");
 	kv(doc, t, "Run directory", "%s", d->run_dir_name);
 	if (d->inputs_sha_mismatch)
