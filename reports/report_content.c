@@ -404,6 +404,17 @@ static void section_results(struct report_doc *doc, const struct run_results *re
 	}
 
 	text_block(doc, DB_H2, DS_NORMAL, "Measurements");
+	{
+		size_t n_m = 0;
+
+		for (size_t i = 0; i < res->n_checks; i++)
+			n_m += res->checks[i].n_m;
+		if (n_m == 0) {
+			text_block(doc, DB_PARA, DS_NORMAL,
+				   "No check could compute a measurement from the record.");
+			return;
+		}
+	}
 	t = table_new(doc, true, 7, 0.04, 0.23, 0.19, 0.08, 0.15, 0.20, 0.11);
 	cell(doc, t, DS_HEAD, "#");
 	cell(doc, t, DS_HEAD, "quantity");

@@ -18,6 +18,7 @@
 #define TEXT_W (PAGE_W - 2 * MARGIN)
 #define CELL_PAD 3.0
 #define PLOT_H 215.0
+#define PLOT_ABSENT_H 60.0
 
 struct pdf {
 	cairo_t *cr;
@@ -299,6 +300,22 @@ static void draw_signatures(struct pdf *p)
 	p->y += 8;
 }
 
+/* Room a heading needs below it so that it does not end a page alone:
+ * its first paragraph and, in the plots section, the first plot. */
+static double keep_with(const struct report_doc *doc, size_t i)
+{
+	double h = 0;
+
+	for (size_t k = i + 1; k < doc->n_blocks && k <= i + 2; k++) {
+		if (doc->blocks[k].kind == DB_PLOT)
+			return h + PLOT_H;
+		if (doc->blocks[k].kind != DB_PARA)
+			break;
+		h += 30;
+	}
+	return h + 60;
+}
+
 static void render(struct pdf *p)
 {
 	const struct report_doc *doc = p->doc;
@@ -317,16 +334,20 @@ static void render(struct pdf *p)
 		const struct doc_block *b = &doc->blocks[i];
 
 		switch (b->kind) {
-		case DB_H1: draw_text_block(p, b, 14, true, 10, 4, 60); break;
+		case DB_H1: draw_text_block(p, b, 14, true, 10, 4, keep_with(doc, i)); break;
 		case DB_H2: draw_text_block(p, b, 11, true, 6, 2, 40); break;
 		case DB_PARA: draw_text_block(p, b, 9, false, 2, 5, 0); break;
 		case DB_VERDICT: draw_verdict(p, b); break;
 		case DB_TABLE: draw_table(p, b); break;
-		case DB_PLOT:
-			ensure(p, PLOT_H + 6);
-			plot_draw(b->plot, p->cr, MARGIN, p->y, TEXT_W, PLOT_H);
-			p->y += PLOT_H + 10;
+		case DB_PLOT: {
+			/* a plot without data is a short box saying so */
+			double h = plot_has_data(b->plot) ? PLOT_H : PLOT_ABSENT_H;
+
+			ensure(p, h + 6);
+			plot_draw(b->plot, p->cr, MARGIN, p->y, TEXT_W, h);
+			p->y += h + 10;
 			break;
+		}
 		case DB_SIGNATURES: draw_signatures(p); break;
 		}
 	}
