@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pango/pangocairo.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -839,5 +840,9 @@ int report_write_documents(const struct run_results *res, const char *run_dir)
 	}
 	report_doc_free(doc);
 	report_data_free(d);
+	/* Pango keeps a font map (and through it fontconfig's matches) for the
+	 * life of the thread; rig writes one report per process, so release
+	 * it rather than leave it to exit. */
+	pango_cairo_font_map_set_default(NULL);
 	return r;
 }
