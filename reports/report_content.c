@@ -658,6 +658,12 @@ static void section_plots(struct report_doc *doc, const struct run_results *res,
 				a->n_xy = 2;
 			}
 		}
+		if (p_max >= p_min) {
+			/* from P = 0, so the shortest window is not on the frame */
+			p->have_x_range = true;
+			p->x_min = 0;
+			p->x_max = p_max * 1.05;
+		}
 		snprintf(p->note, sizeof(p->note), "results: check %zu measurements Ep_max_*, Ep_min_*, A",
 			 i + 1);
 		snprintf(p->absent, sizeof(p->absent),
@@ -679,6 +685,11 @@ static void section_plots(struct report_doc *doc, const struct run_results *res,
 			l->xs[k] = c->curve_t_s[k] / 60;
 			l->ys[k] = c->curve_q_ml_per_h[k];
 			l->n_xy++;
+		}
+		if (l && l->n_xy > 0 && l->xs[l->n_xy - 1] > 0) {
+			p->have_x_range = true;
+			p->x_min = 0;
+			p->x_max = l->xs[l->n_xy - 1];
 		}
 		snprintf(p->note, sizeof(p->note), "results: check %zu startup_curve", i + 1);
 		snprintf(p->absent, sizeof(p->absent),

@@ -412,8 +412,18 @@ int report_data_gather(const struct run_results *res, const char *run_dir,
 	snprintf(d->run_dir_name, sizeof(d->run_dir_name), "%s", base);
 	/* Stable: the same run directory always gets the same id, and two runs
 	 * of one sequence differ by their directory's name. */
-	snprintf(d->report_id, sizeof(d->report_id), "RPT-%s-%s", res->sequence_id,
-		 d->run_dir_name);
+	{
+		/* a default run directory is named <UTC stamp>-<sequence id>: the
+		 * id is not repeated */
+		size_t n = strlen(d->run_dir_name), k = strlen(res->sequence_id);
+		int keep = (int)n;
+
+		if (n > k + 1 && d->run_dir_name[n - k - 1] == '-' &&
+		    strcmp(d->run_dir_name + n - k, res->sequence_id) == 0)
+			keep = (int)(n - k - 1);
+		snprintf(d->report_id, sizeof(d->report_id), "RPT-%s-%.*s", res->sequence_id,
+			 keep, d->run_dir_name);
+	}
 	r = load_inputs(d, run_dir, err, err_len);
 	if (r < 0)
 		goto fail;
