@@ -472,7 +472,7 @@ static void section_deviations(struct report_doc *doc, const struct run_results 
 	size_t n = 0;
 
 	text_block(doc, DB_H1, DS_NORMAL, "5  Deviations");
-	t = table_new(doc, true, 3, 0.13, 0.20, 0.67);
+	t = table_new(doc, true, 3, 0.11, 0.26, 0.63);
 	cell(doc, t, DS_HEAD, "run time (s)");
 	cell(doc, t, DS_HEAD, "kind");
 	cell(doc, t, DS_HEAD, "what happened (events.jsonl, results)");

@@ -201,14 +201,13 @@ static void read_events(struct report_data *d, const char *run_dir)
 			bool on = strcmp(name, "alarm") == 0 ? strcmp(jstr(ev, "edge"), "rising") == 0 :
 				  json_is_true(json_object_get(ev, "occlusion"));
 
-			/* the first alarm after the closure; the line's edge carries the
-			 * exact time, the pump's status is polled: take the earlier */
+			/* The first alarm after the closure.  The line's edge is logged
+			 * with its own (exact) time, possibly after the polled pump
+			 * status that noticed it later: keep the earliest. */
 			if (on && d->have_occlusion && t >= d->t_close_ns &&
 			    (!d->have_alarm || t < d->t_alarm_ns)) {
-				if (!d->have_alarm || !d->have_release || t <= d->t_release_ns) {
-					d->have_alarm = true;
-					d->t_alarm_ns = t;
-				}
+				d->have_alarm = true;
+				d->t_alarm_ns = t;
 			}
 		}
 		json_decref(ev);

@@ -156,7 +156,10 @@ int report_html_write(const struct report_doc *doc, const char *path)
 			fputs("</h3>\n", f);
 			break;
 		case DB_PARA:
-			fprintf(f, "<p class=\"%s\">", style_class(b->style));
+			if (style_class(b->style)[0])
+				fprintf(f, "<p class=\"%s\">", style_class(b->style));
+			else
+				fputs("<p>", f);
 			esc(f, b->text);
 			fputs("</p>\n", f);
 			break;

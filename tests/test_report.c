@@ -356,6 +356,41 @@ Test(report, an_interrupted_run_is_reported_incomplete)
 	free(bench);
 }
 
+Test(report, a_reconnected_sensor_is_a_deviation_with_its_gap)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run, *text;
+	char *bench = bench_replace(dir, "    seed = 1;",
+		"    seed = 1;\n    faults = ( { role = \"scale\"; kind = \"dropout\"; at = \"2 h\"; duration = \"10 min\"; } );");
+	char *b2, *path;
+	struct pdf_text p;
+
+	/* the balance may be away for 15 min: the run completes */
+	text = th_read_file(bench);
+	b2 = strstr(text, "period = \"30 s\";");
+	cr_assert_not_null(b2);
+	if (asprintf(&path, "%.*speriod = \"30 s\"; reconnect = \"15 min\";%s", (int)(b2 - text), text,
+		     b2 + strlen("period = \"30 s\";")) < 0)
+		abort();
+	free(th_write_file(dir, "bench.cfg", path));
+	free(path);
+	free(text);
+	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	p = pdf_read(run);
+	assert_every_page(&p, "RPT-T-REPORT-run", NULL);
+	cr_assert_not(contains(p.all, "INCOMPLETE"));
+	cr_assert(contains(p.all, "instrument_fault"));
+	cr_assert(contains(p.all, "instrument_recovered"));
+	cr_assert(contains(p.all, "the scale answered again after a gap of"));
+	cr_assert(contains(p.all, "instrument_gap (scale)"));
+	pdf_free(&p);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
 /* ------------------------------------------------ expired calibration -- */
 
 Test(report, an_expired_calibration_is_flagged)
