@@ -547,18 +547,26 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 
 			cairo_set_dash(cr, dash, 2, 0);
 		}
-		for (size_t j = 0; j < l->n_xy; j++) {
+		/* a non-finite y is a gap: the line lifts there */
+		for (size_t j = 0, down = 0; j < l->n_xy; j++) {
 			double px = frame_x(&f, l->xs[j]), py = frame_y(&f, l->ys[j]);
 
-			if (j == 0)
+			if (!isfinite(l->ys[j])) {
+				down = 0;
+				continue;
+			}
+			if (!down)
 				cairo_move_to(cr, px, py);
 			else
 				cairo_line_to(cr, px, py);
+			down = 1;
 		}
 		cairo_stroke(cr);
 		cairo_set_dash(cr, NULL, 0, 0);
 		if (l->style == PLOT_POINTS)
 			for (size_t j = 0; j < l->n_xy; j++) {
+				if (!isfinite(l->ys[j]))
+					continue;
 				cairo_arc(cr, frame_x(&f, l->xs[j]), frame_y(&f, l->ys[j]), 2.2, 0,
 					  2 * M_PI);
 				cairo_fill(cr);

@@ -525,15 +525,29 @@ static void section_deviations(struct report_doc *doc, const struct run_results 
 
 /* Flow from the balance: the change of the plotted volume between
  * neighbouring bins over the time between them (pairs of bins when there
- * are more bins than plot points). */
+ * are more bins than plot points).  A bin may be empty where the bins are
+ * narrower than the balance's period; only a longer silence (five bins or
+ * five mean reading spacings) is a gap, where the line lifts. */
 static void balance_flow(const struct series *v, struct plot_line *l, double x_unit_ns)
 {
 	size_t stride = v->n_bins / PLOT_XY_MAX + 1;
 	bool have_prev = false;
-	double prev_t = 0, prev_v = 0;
+	double prev_t = 0, prev_v = 0, t_first = 0, t_last = 0, gap_ns;
+	bool seen = false;
 
-	for (size_t i = 0; i < v->n_bins && l->n_xy < PLOT_XY_MAX; i += stride) {
-		double sum = 0, n = 0, t_sum = 0;
+	for (size_t i = 0; i < v->n_bins; i++) {
+		if (!v->bins[i].count)
+			continue;
+		if (!seen)
+			t_first = (double)v->bins[i].t_first_ns;
+		t_last = (double)v->bins[i].t_last_ns;
+		seen = true;
+	}
+	gap_ns = 5 * fmax((double)v->bin_ns * (double)stride,
+			  v->n_samples > 1 ? (t_last - t_first) / (double)(v->n_samples - 1) : 0);
+	/* room for a point and a gap marker per step */
+	for (size_t i = 0; i < v->n_bins && l->n_xy + 1 < PLOT_XY_MAX; i += stride) {
+		double sum = 0, n = 0, t_sum = 0, t;
 
 		for (size_t k = i; k < i + stride && k < v->n_bins; k++) {
 			const struct series_bin *b = &v->bins[k];
@@ -544,19 +558,18 @@ static void balance_flow(const struct series *v, struct plot_line *l, double x_u
 			t_sum += ((double)b->t_first_ns + (double)b->t_last_ns) / 2 * b->count;
 			n += b->count;
 		}
-		if (n == 0) {
-			have_prev = false;
+		if (n == 0)
 			continue;
-		}
-		if (have_prev && t_sum / n > prev_t) {
-			double dt_h = (t_sum / n - prev_t) / 3.6e12;
-
-			l->xs[l->n_xy] = (t_sum / n + prev_t) / 2 / x_unit_ns;
-			l->ys[l->n_xy] = (sum / n - prev_v) / dt_h;
-			l->n_xy++;
+		t = t_sum / n;
+		if (have_prev && t - prev_t > gap_ns) {
+			l->xs[l->n_xy] = prev_t / x_unit_ns;
+			l->ys[l->n_xy++] = NAN;
+		} else if (have_prev && t > prev_t) {
+			l->xs[l->n_xy] = (t + prev_t) / 2 / x_unit_ns;
+			l->ys[l->n_xy++] = (sum / n - prev_v) / ((t - prev_t) / 3.6e12);
 		}
 		have_prev = true;
-		prev_t = t_sum / n;
+		prev_t = t;
 		prev_v = sum / n;
 	}
 }
