@@ -612,6 +612,22 @@ static void section_plots(struct report_doc *doc, const struct run_results *res,
 		l = plot_add_xy(p, PLOT_LINE, "balance (volume change per plotted bin)", C_BLUE);
 		if (l)
 			balance_flow(&d->volume_ml, l, ta.unit_ns);
+		/* the basal rate as commanded, a staircase (boluses not drawn) */
+		l = d->n_rates && !d->rates_truncated ?
+			plot_add_xy(p, PLOT_DASHED, "programmed basal rate", C_GREY) : NULL;
+		for (size_t k = 0; l && k < d->n_rates; k++) {
+			double x = (double)d->rate_t_ns[k] / ta.unit_ns;
+
+			l->xs[l->n_xy] = x;
+			l->ys[l->n_xy++] = k ? d->rate_ml_per_h[k - 1] : 0;
+			l->xs[l->n_xy] = x;
+			l->ys[l->n_xy++] = d->rate_ml_per_h[k];
+		}
+		if (l) {
+			l->xs[l->n_xy] = (double)res->end_t_ns / ta.unit_ns;
+			l->ys[l->n_xy] = l->ys[l->n_xy - 1];
+			l->n_xy++;
+		}
 		snprintf(p->absent, sizeof(p->absent), "no flow sensor or balance readings in samples.csv");
 	}
 

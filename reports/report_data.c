@@ -187,6 +187,13 @@ static void read_events(struct report_data *d, const char *run_dir)
 				 att ? " stop command(s)" : "",
 				 json_object_get(ev, "valve") ? jstr(ev, "valve") : "(none on the bench)",
 				 jstr(ev, "reason"));
+		} else if (strcmp(name, "rate") == 0) {
+			if (d->n_rates < REPORT_RATES_MAX) {
+				d->rate_t_ns[d->n_rates] = t;
+				d->rate_ml_per_h[d->n_rates++] = jnum(ev, "rate_ml_per_h");
+			} else {
+				d->rates_truncated = true;
+			}
 		} else if (strcmp(name, "valve") == 0) {
 			bool closed = strcmp(jstr(ev, "state"), "closed") == 0;
 

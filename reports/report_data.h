@@ -17,7 +17,7 @@
 
 #define REPORT_DEVIATIONS_MAX 64
 #define REPORT_NOTES_MAX 64
-#define REPORT_EXPIRED_MAX ROLE__COUNT
+#define REPORT_RATES_MAX 100
 
 struct report_deviation {
 	bool has_t;
@@ -66,6 +66,11 @@ struct report_data {
 	/* the occlusion (first valve closure by the sequence) */
 	bool have_occlusion, have_release, have_alarm;
 	rig_ns t_close_ns, t_release_ns, t_alarm_ns;
+	/* basal rate commands (events.jsonl "rate"), for the flow plot */
+	rig_ns rate_t_ns[REPORT_RATES_MAX];
+	double rate_ml_per_h[REPORT_RATES_MAX];
+	size_t n_rates;
+	bool rates_truncated;
 	/* series for the plots */
 	struct series volume_ml;        /* balance through the gravimetric chain */
 	struct series flow_ml_per_h;    /* the flow sensor */
