@@ -1,9 +1,9 @@
-#define _GNU_SOURCE   /* vasprintf */
 /* The report's content, in the order a reviewer reads it: identification,
  * equipment, acceptance criteria and results, the gravimetric chain,
  * deviations, plots, traceability, signatures.  Every number printed here is
  * taken from the judged results (results.json says the same) or from a named
  * file of the run directory; docs/report.md lists where each comes from. */
+#define _GNU_SOURCE   /* vasprintf */
 #include "report_doc.h"
 
 #include <errno.h>
