@@ -96,6 +96,7 @@ int integrity_check(const char *run_dir, bool (*skip)(const char *path),
 	}
 	if (r < 0)
 		return r;
+	ret->n_listed = listed.n;
 	snprintf(ret->sealed_utc, sizeof(ret->sealed_utc), "%s", listed.sealed_utc);
 	snprintf(ret->sealed_by, sizeof(ret->sealed_by), "%s", listed.sealed_by);
 	snprintf(ret->after_the_fact, sizeof(ret->after_the_fact), "%s", listed.after_the_fact);
@@ -191,7 +192,7 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, bool *ret_uns
 	int r;
 
 	*ret_unsigned_stale = false;
-	had_old = manifest_load(run_dir, &old, NULL, NULL, &bad_line) == 0;
+	had_old = !o->first && manifest_load(run_dir, &old, NULL, NULL, &bad_line) == 0;
 	r = manifest_scan(run_dir, &now);
 	if (r < 0)
 		goto free_old;

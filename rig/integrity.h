@@ -13,6 +13,7 @@ struct integrity_result {
 	bool manifest_found;
 	bool manifest_malformed;          /* unreadable as a manifest: nothing else was checked */
 	size_t manifest_bad_line;
+	size_t n_listed;                  /* files the manifest lists */
 	size_t n_added, n_changed, n_missing;
 	size_t n_not_regular;             /* found entries that are no regular file */
 	bool sig_found;
@@ -46,6 +47,9 @@ struct seal_opts {
 	const char *sealed_by;                  /* "rig run", "rig report", "rig note" */
 	const struct sig_secret_key *key;       /* NULL: unsigned */
 	const char *after_the_fact;             /* why this run is sealed only now; NULL: it is not */
+	bool first;                             /* rig run sealing its own record: an earlier
+	                                           manifest (a report taken while it ran) is
+	                                           replaced, its header not carried over */
 };
 
 /* Writes run_dir/SHA256SUMS over every file now in the directory, and the
