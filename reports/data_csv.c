@@ -292,7 +292,11 @@ int report_write_data_csv(const char *run_dir)
 	for (size_t i = 0; i < ts->n; i++) {
 		struct role_table *t = &ts->t[i];
 
-		snprintf(t->tmp_path, sizeof(t->tmp_path), "%s/%s.csv.tmp", data_dir, t->role);
+		char role[NAME_MAX_LEN + 1];
+
+		/* a copy: GCC's -Wrestrict cannot tell two members of *t apart */
+		memcpy(role, t->role, sizeof(role));
+		snprintf(t->tmp_path, sizeof(t->tmp_path), "%s/%s.csv.tmp", data_dir, role);
 		t->f = fopen(t->tmp_path, "w");
 		if (!t->f) {
 			r = -errno;
