@@ -178,8 +178,17 @@ static int write_replace(const char *dir, const char *name, const char *text, si
 		r = -errno;
 	if (r == 0 && rename(tmp, path) != 0)
 		r = -errno;
-	if (r < 0)
+	if (r < 0) {
 		unlink(tmp);
+		return r;
+	}
+	/* the rename itself reaches the disk only with the directory */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		r = -errno;
+	close(fd);
 	return r;
 }
 

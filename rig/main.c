@@ -807,8 +807,8 @@ static int cmd_note(int argc, char **argv)
 		fprintf(stderr, "rig note: %s/%s: %s\n", d.run_dir, NOTES_NAME,
 			r == -EINVAL ? "the text must hold 1 to 4096 bytes" :
 			r == -EILSEQ ? "the text is not UTF-8" : strerror(-r));
-		status = r == -ENOENT ? EXIT_BAD_INPUT : r == -EINVAL || r == -EILSEQ ?
-			 EXIT_BAD_INPUT : EXIT_ABORTED;
+		/* no such run directory, or a text that cannot be a note: bad input */
+		status = r == -ENOENT || r == -EINVAL || r == -EILSEQ ? EXIT_BAD_INPUT : EXIT_ABORTED;
 		goto out;
 	}
 	if (sealed)
