@@ -383,7 +383,7 @@ Test(integrity, report_on_a_sealed_run_regenerates_an_edited_derived_file_and_re
 
 Test(integrity, a_crashed_run_is_sealed_after_the_fact_by_report)
 {
-	char *tmp = th_tmpdir(), *run, *events, *text, *end, *sums, *out;
+	char *tmp = th_tmpdir(), *run, *events, *text, *end, *sums, *out, *readme;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
 	/* What a crash leaves: the record without its end, no reports, no seal. */
@@ -396,7 +396,13 @@ Test(integrity, a_crashed_run_is_sealed_after_the_fact_by_report)
 	*end = '\0';
 	replace_file(events, text);
 	cr_assert_eq(sh("cd '%s' && rm -r SHA256SUMS results.json summary.txt junit.xml data", run), 0);
+	/* ... and a sample row torn in the middle of its write */
+	cr_assert_eq(sh("printf '99999999999,scale,ma' >> '%s/samples.csv'", run), 0);
 	cr_assert_eq(rig2(tmp, "report", run, NULL, NULL), 3, "an interrupted run reports 3");
+	readme = th_slurp(run, "data/README.txt");
+	cr_assert_not_null(readme);
+	cr_expect_not_null(strstr(readme, "1 torn last line(s) skipped"), "%s", readme);
+	free(readme);
 	sums = th_slurp(run, "SHA256SUMS");
 	cr_assert_not_null(sums);
 	cr_expect_not_null(strstr(sums, "# sealed-after-the-fact: "), "%s", sums);
