@@ -12,7 +12,18 @@ void report_write_summary(const struct run_results *res, FILE *out);
 /* The test report for people: report.pdf and report.html in run_dir, from
  * res and the run directory's own files (docs/report.md). */
 int report_write_documents(const struct run_results *res, const char *run_dir);
-/* Everything into run_dir: results.json, summary.txt, report.pdf, report.html. */
+/* junit.xml for CI (docs/integrity.md); run_dir for run.json's start time. */
+int report_write_junit(const struct run_results *res, const char *run_dir, const char *path);
+/* data/<role>.csv and data/README.txt, streamed from run_dir/samples.csv. */
+int report_write_data_csv(const char *run_dir);
+/* Every output into run_dir: results.json, summary.txt, junit.xml, data/,
+ * report.pdf, report.html. */
 int report_write_all(const struct run_results *res, const char *run_dir);
+
+/* True for a path (relative to the run directory) that report_write_all
+ * writes again each time: `rig report` may replace such a file in a sealed
+ * run; every other file must still match the manifest (docs/integrity.md).
+ * A writer added to report_write_all adds its outputs here. */
+bool report_output_is_derived(const char *path);
 
 #endif

@@ -175,5 +175,24 @@ int report_write_all(const struct run_results *res, const char *run_dir)
 	report_write_summary(res, f);
 	if (fclose(f) != 0)
 		return -errno;
+	snprintf(path, sizeof(path), "%s/junit.xml", run_dir);
+	r = report_write_junit(res, run_dir, path);
+	if (r < 0)
+		return r;
+	r = report_write_data_csv(run_dir);
+	if (r < 0)
+		return r;
 	return report_write_documents(res, run_dir);
+}
+
+bool report_output_is_derived(const char *path)
+{
+	static const char *const files[] = { "results.json", "summary.txt", "junit.xml",
+					       "report.pdf", "report.html" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!strcmp(path, files[i]))
+			return true;
+	/* data/: the per-instrument tables and their README, all from samples.csv */
+	return !strncmp(path, "data/", 5);
 }

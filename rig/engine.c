@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "calgate.h"
 #include "clock.h"
 #include "recorder.h"
 #include "../drivers/driver.h"
@@ -611,6 +612,11 @@ static int open_bench(struct engine *e)
 		event(e, "instrument", json_pack("{s:s, s:s, s:s, s:s}", "role", rig_role_name(role),
 						 "backend", ic->backend, "model", ic->model, "serial",
 						 ic->serial));
+		if (e->o->calibration_today && calgate_instrument_expired(ic, e->o->calibration_today))
+			event(e, "calibration_expired", json_pack("{s:s, s:s, s:s, s:s, s:s}", "role",
+				rig_role_name(role), "serial", ic->serial, "due", ic->cal.due,
+				"today_utc", e->o->calibration_today,
+				"allowed_by", "--allow-expired-calibration"));
 		if (role == ROLE_VALVE || role == ROLE_PUMP)
 			continue;
 		e->slots[e->n_slots++] = (struct slot){ role, ic->period_ns, ic->period_ns };

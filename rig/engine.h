@@ -19,6 +19,10 @@ struct engine_opts {
 	FILE *progress;                       /* NULL: quiet */
 	bool progress_live;                   /* one rewritten line (a terminal) vs a line per step */
 	volatile sig_atomic_t *stop_signal;   /* set to a signal number to stop the run */
+	const char *calibration_today;        /* "YYYY-MM-DD": an instrument whose calibration
+	                                         was due before it (the operator allowed it)
+	                                         is recorded as a calibration_expired event;
+	                                         NULL: not checked */
 };
 
 /* Returns 0 when every step ran, -ECANCELED when the run was aborted (the

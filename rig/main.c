@@ -4,7 +4,9 @@
  * 2 bad input or usage; 3 the run was aborted (fault, limit, signal). */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,15 @@
 #include "probe.h"
 #include "units.h"
 #include "rundir.h"
+#include "calgate.h"
+#include "integrity.h"
+#include "notes.h"
 #include "drivers/sim/wire.h"
 #include "version.h"
 #include "../reports/reports.h"
 
-enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_ABORTED = 3 };
+enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_ABORTED = 3,
+       EXIT_INTEGRITY = 4 };
 
 static volatile sig_atomic_t stop_signal;
 
@@ -53,7 +59,11 @@ static const char usage_main[] =
 	"Commands:\n"
 	"  run SEQUENCE --bench FILE --dut FILE [--output DIR]   run a sequence and judge it\n"
 	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
-	"  report RUN_DIR                                        judge a recorded run again\n"
+	"  report RUN_DIR [--sign-key FILE]                      judge a recorded run again\n"
+	"  note RUN_DIR TEXT [--operator NAME]                   add an operator note to a run\n"
+	"  verify RUN_DIR [--public-key FILE]                    check a run against its manifest\n"
+	"                                                        and signature\n"
+	"  keygen --out FILE                                     make the station's signing key\n"
 	"  probe --bench FILE                                    open every instrument, read one value\n"
 	"  calibrate scale --bench FILE --reference MASS          two-point calibration of the scale\n"
 	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
@@ -63,10 +73,13 @@ static const char usage_main[] =
 	"  --version   print the version\n"
 	"\n"
 	"Exit status: 0 all checks passed, 1 a check failed or was inconclusive,\n"
-	"2 bad input or usage, 3 run aborted (fault, limit, signal).\n";
+	"2 bad input or usage, 3 run aborted (fault, limit, signal), 4 the run directory\n"
+	"could not be sealed or was altered after it was sealed (rig verify: 1).\n";
 
 static const char usage_run[] =
 	"Usage: rig run SEQUENCE --bench FILE --dut FILE [--output DIR] [--real-time] [--quiet]\n"
+	"               [--operator NAME] [--note TEXT]... [--sign-key FILE]\n"
+	"               [--allow-expired-calibration]\n"
 	"\n"
 	"Validates the three files, then runs SEQUENCE on the bench against the device\n"
 	"under test, recording every sample, and judges the checks.\n"
@@ -77,9 +90,19 @@ static const char usage_run[] =
 	"                      default runs/<UTC time>-<sequence id>\n"
 	"      --real-time     on a simulated bench, run in real time instead of virtual time\n"
 	"  -q, --quiet         no progress output\n"
+	"      --operator NAME who runs it, into run.json and the notes (default\n"
+	"                      $PUMPRIG_OPERATOR, else the login name)\n"
+	"      --note TEXT     an operator note for notes.jsonl at the start (repeatable)\n"
+	"      --sign-key FILE sign the run's manifest with this key (rig keygen);\n"
+	"                      default $PUMPRIG_SIGN_KEY, else unsigned\n"
+	"      --allow-expired-calibration\n"
+	"                      run although an instrument's calibration is overdue\n"
+	"                      (recorded in run.json and events.jsonl); without it such\n"
+	"                      a run is refused with exit status 2 before anything starts\n"
 	"\n"
 	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
-	"events.jsonl, results.json and summary.txt.\n";
+	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, data/ (one\n"
+	"CSV per instrument) and SHA256SUMS (the manifest; SHA256SUMS.sig when signed).\n";
 
 static const char usage_validate[] =
 	"Usage: rig validate SEQUENCE --bench FILE --dut FILE\n"
@@ -89,11 +112,45 @@ static const char usage_validate[] =
 	"Exit status 0 when valid, 2 otherwise.\n";
 
 static const char usage_report[] =
-	"Usage: rig report RUN_DIR\n"
+	"Usage: rig report RUN_DIR [--sign-key FILE]\n"
 	"\n"
 	"Judges a recorded run again from its raw data alone (inputs/, events.jsonl,\n"
-	"samples.csv) and rewrites results.json and summary.txt; works for aborted\n"
-	"and interrupted runs too.  Exit status as for run.\n";
+	"samples.csv) and rewrites results.json, summary.txt, junit.xml and data/;\n"
+	"works for aborted and interrupted runs too.  Then seals the run again\n"
+	"(SHA256SUMS, signed with --sign-key or $PUMPRIG_SIGN_KEY).\n"
+	"\n"
+	"A sealed run is first checked against its manifest: when any file but those\n"
+	"the report writes has changed, appeared or gone, or the signature does not\n"
+	"match, nothing is written, the old manifest stays, and the exit status is 4.\n"
+	"A run without a manifest (it crashed before rig run sealed it) is sealed,\n"
+	"marked in SHA256SUMS as sealed after the fact.\n"
+	"Exit status as for run, and 4 as above.\n";
+
+static const char usage_note[] =
+	"Usage: rig note RUN_DIR TEXT [--operator NAME] [--sign-key FILE]\n"
+	"\n"
+	"Appends {\"utc\", \"operator\", \"text\"} to RUN_DIR/notes.jsonl.  A sealed run is\n"
+	"checked against its manifest first (every file: exit status 4 when anything\n"
+	"differs, and nothing is written) and sealed again afterwards.\n"
+	"  --operator NAME   default $PUMPRIG_OPERATOR, else the login name\n"
+	"  --sign-key FILE   default $PUMPRIG_SIGN_KEY, else the new seal is unsigned\n";
+
+static const char usage_verify[] =
+	"Usage: rig verify RUN_DIR [--public-key FILE]\n"
+	"\n"
+	"Recomputes the SHA-256 of every file in RUN_DIR and compares with SHA256SUMS:\n"
+	"prints every ADDED, CHANGED and MISSING file, and checks SHA256SUMS.sig.\n"
+	"With --public-key (a .pub file from rig keygen) the run must be signed by\n"
+	"that key.  Exit status 0 when everything matches, 1 when anything does not\n"
+	"(or there is no manifest), 2 for usage.\n";
+
+static const char usage_keygen[] =
+	"Usage: rig keygen --out FILE\n"
+	"\n"
+	"Makes an Ed25519 key pair for signing run manifests: FILE holds the secret\n"
+	"key (mode 0600; keep it on the station), FILE.pub the public key to give to\n"
+	"whoever checks the records (rig verify --public-key FILE.pub).  Neither file\n"
+	"may exist already.\n";
 
 static const char usage_probe[] =
 	"Usage: rig probe --bench FILE\n"
@@ -280,9 +337,15 @@ static int cmd_sim(int argc, char **argv)
 	return r < 0 ? EXIT_BAD_INPUT : EXIT_PASS;
 }
 
+#define RUN_NOTES_MAX 16
+
 struct files {
 	const char *seq_path, *bench_path, *dut_path, *out_dir;
 	bool real_time, quiet;
+	const char *operator_name, *sign_key;
+	const char *notes[RUN_NOTES_MAX];
+	size_t n_notes;
+	bool allow_expired_calibration;
 };
 
 static int parse_files(int argc, char **argv, struct files *f, const char *usage)
@@ -293,6 +356,10 @@ static int parse_files(int argc, char **argv, struct files *f, const char *usage
 		{ "output", required_argument, NULL, 'o' },
 		{ "real-time", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "operator", required_argument, NULL, 'O' },
+		{ "note", required_argument, NULL, 'N' },
+		{ "sign-key", required_argument, NULL, 'K' },
+		{ "allow-expired-calibration", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -301,6 +368,17 @@ static int parse_files(int argc, char **argv, struct files *f, const char *usage
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "b:d:o:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'O': f->operator_name = optarg; break;
+		case 'K': f->sign_key = optarg; break;
+		case 'X': f->allow_expired_calibration = true; break;
+		case 'N':
+			if (f->n_notes == RUN_NOTES_MAX) {
+				fprintf(stderr, "rig: more than %d --note options; put the rest in one "
+					"note or add them later with rig note\n", RUN_NOTES_MAX);
+				return -1;
+			}
+			f->notes[f->n_notes++] = optarg;
+			break;
 		case 'b': f->bench_path = optarg; break;
 		case 'd': f->dut_path = optarg; break;
 		case 'o': f->out_dir = optarg; break;
@@ -354,7 +432,120 @@ static bool all_simulated(const struct bench *bench)
 	return true;
 }
 
-static int judge(const char *run_dir, bool print)
+/* The operator: --operator, else $PUMPRIG_OPERATOR, else the login name. */
+static const char *operator_resolve(const char *given)
+{
+	const char *env = getenv("PUMPRIG_OPERATOR");
+	const struct passwd *pw;
+
+	if (given)
+		return given;
+	if (env && *env)
+		return env;
+	pw = getpwuid(geteuid());
+	return pw && pw->pw_name ? pw->pw_name : "unknown";
+}
+
+static bool operator_valid(const char *name)
+{
+	if (!*name || strlen(name) >= RIG_TEXT_MAX)
+		return false;
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			return false;
+	return true;
+}
+
+/* The signing key: --sign-key, else $PUMPRIG_SIGN_KEY, else none (0).
+ * Loaded before anything happens, so a bad key never costs a run. */
+static int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *key,
+			    bool *ret_have)
+{
+	const char *path = given ? given : getenv("PUMPRIG_SIGN_KEY");
+	int r;
+
+	*ret_have = false;
+	if (!path || !*path)
+		return 0;
+	r = sig_secret_key_load(path, key);
+	if (r < 0) {
+		fprintf(stderr, "rig %s: %s: %s\n", cmd, path,
+			r == -EACCES ? "group or others may read this secret key; chmod 600 it "
+				       "(or make a new one with rig keygen)" :
+			r == -EBADMSG ? "not a pumprig secret key (rig keygen --out FILE makes one)" :
+			strerror(-r));
+		return r;
+	}
+	*ret_have = true;
+	return 0;
+}
+
+static void print_change(void *ctx, enum manifest_change c, const char *path)
+{
+	fprintf((FILE *)ctx, "%-8s %s\n", manifest_change_name(c), path);
+}
+
+/* A sealed run must still match its manifest before rig report or rig note
+ * write into it (docs/integrity.md): raw_only lets the files that report
+ * writes anyway differ.  Returns 0 with *ret_sealed, or an exit status. */
+static int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool *ret_sealed)
+{
+	struct integrity_result ir;
+	int r;
+
+	*ret_sealed = false;
+	fflush(stdout);
+	r = integrity_check(run_dir, raw_only ? report_output_is_derived : NULL, NULL,
+			    print_change, stderr, &ir);
+	if (r < 0) {
+		fprintf(stderr, "rig %s: cannot read %s: %s\n", cmd, run_dir, strerror(-r));
+		return EXIT_BAD_INPUT;
+	}
+	if (!ir.manifest_found)
+		return 0;
+	*ret_sealed = true;
+	if (ir.manifest_malformed) {
+		fprintf(stderr, "rig %s: %s/%s:%zu: not a manifest line; the seal itself was "
+			"altered: nothing written (rig verify says the same)\n", cmd, run_dir,
+			MANIFEST_NAME, ir.manifest_bad_line);
+		return EXIT_INTEGRITY;
+	}
+	if (ir.sig_found && (ir.sig_malformed || !ir.sig_valid)) {
+		fprintf(stderr, "rig %s: %s/%s does not match the manifest: the seal was altered; "
+			"nothing written\n", cmd, run_dir, MANIFEST_SIG_NAME);
+		return EXIT_INTEGRITY;
+	}
+	if (ir.n_added + ir.n_changed + ir.n_missing > 0) {
+		fprintf(stderr, "rig %s: %s WAS ALTERED after it was sealed (%zu added, %zu changed, "
+			"%zu missing%s, listed above); nothing was written and the old "
+			"manifest stays, so rig verify keeps failing\n", cmd, run_dir, ir.n_added,
+			ir.n_changed, ir.n_missing, raw_only ? ", not counting the report's own outputs" : "");
+		return EXIT_INTEGRITY;
+	}
+	return 0;
+}
+
+static int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
+{
+	bool stale = false;
+	int r = integrity_seal(run_dir, so, &stale);
+
+	if (r < 0) {
+		fprintf(stderr, "rig %s: cannot seal %s: %s\n", cmd, run_dir,
+			r == -EINVAL ? "it holds something that is not a regular file or directory "
+				       "(a symlink?), or a name with a newline or backslash" :
+			strerror(-r));
+		return EXIT_INTEGRITY;
+	}
+	if (stale)
+		fprintf(stderr, "rig %s: %s was signed; it is now sealed again unsigned (give "
+			"--sign-key or $PUMPRIG_SIGN_KEY to sign it)\n", cmd, run_dir);
+	return 0;
+}
+
+/* Judges the run, writes every report, then seals the directory (so the
+ * manifest covers every report file) when so is not NULL. */
+static int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so)
 {
 	struct run_results *res;
 	char err[1024] = "";
@@ -372,6 +563,12 @@ static int judge(const char *run_dir, bool print)
 		report_write_summary(res, stdout);
 	status = results_exit_status(res);
 	results_free(res);
+	if (so) {
+		int rs = seal(run_dir, cmd, so);
+
+		if (rs != 0 && r == 0)
+			return rs;
+	}
 	return r < 0 ? EXIT_ABORTED : status;
 }
 
@@ -381,25 +578,63 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 	struct sequence *seq = NULL;
 	struct bench *bench = NULL;
 	struct device *dev = NULL;
-	char dir[RIG_PATH_MAX], err[1024] = "";
+	char dir[RIG_PATH_MAX], err[1024] = "", today[UTC_DATE_LEN + 1];
+	struct cal_expired expired[ROLE__COUNT];
+	struct sig_secret_key key;
+	struct run_meta meta;
 	struct engine_opts o;
+	size_t n_expired;
+	bool have_key;
 	int r, status;
 
 	r = parse_files(argc, argv, &f, usage_run);
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	f.operator_name = operator_resolve(f.operator_name);
+	if (!operator_valid(f.operator_name)) {
+		fprintf(stderr, "rig run: --operator must be a non-empty name without control "
+			"characters, shorter than %d bytes\n", RIG_TEXT_MAX);
+		return EXIT_BAD_INPUT;
+	}
+	for (size_t i = 0; i < f.n_notes; i++)
+		if (!f.notes[i][0] || strlen(f.notes[i]) > NOTE_TEXT_MAX) {
+			fprintf(stderr, "rig run: --note must hold 1 to %d bytes of text\n", NOTE_TEXT_MAX);
+			return EXIT_BAD_INPUT;
+		}
+	if (sign_key_resolve(f.sign_key, "run", &key, &have_key) < 0)
+		return EXIT_BAD_INPUT;
 	if (load_all(&f, &seq, &bench, &dev) < 0) {
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
+	/* The calibration gate: an overdue instrument stops the run here, before
+	 * any file or instrument is touched, unless the operator takes it on. */
+	calgate_today_utc(today);
+	n_expired = calgate_expired(bench, today, expired);
+	for (size_t i = 0; i < n_expired; i++)
+		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
+			"(%s UTC); %s\n", bench->path, expired[i].line, rig_role_name(expired[i].role),
+			expired[i].serial[0] ? expired[i].serial : "not stated", expired[i].due, today,
+			f.allow_expired_calibration ? "running anyway (--allow-expired-calibration; "
+			"recorded in run.json and events.jsonl)" : "recalibrate it and update the "
+			"bench file, or run with --allow-expired-calibration (recorded in the run)");
+	if (n_expired > 0 && !f.allow_expired_calibration) {
+		fprintf(stderr, "rig: %zu instrument%s overdue for calibration; nothing was run\n",
+			n_expired, n_expired == 1 ? "" : "s");
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	meta = (struct run_meta){ .operator_name = f.operator_name,
+				  .allow_expired_calibration = f.allow_expired_calibration,
+				  .expired = expired, .n_expired = n_expired };
 	if (!f.real_time && !all_simulated(bench))
 		f.real_time = true;   /* virtual time only drives a simulated bench */
 	if (f.out_dir)
 		snprintf(dir, sizeof(dir), "%s", f.out_dir);
 	else
 		rundir_default_path(seq, dir, sizeof(dir));
-	r = rundir_create(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, err,
-			  sizeof(err));
+	r = rundir_create_meta(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, &meta,
+			       err, sizeof(err));
 	/* A default name taken by a run started in the same second gets a
 	 * suffix; a name the user chose is never silently changed. */
 	for (int n = 2; r == -EEXIST && !f.out_dir && n < 100; n++) {
@@ -407,13 +642,22 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 
 		rundir_default_path(seq, base, sizeof(base));
 		snprintf(dir, sizeof(dir), "%.*s-%d", (int)sizeof(base) - 8, base, n);
-		r = rundir_create(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, err,
-				  sizeof(err));
+		r = rundir_create_meta(dir, seq, bench, dev, full_argc, full_argv, !f.real_time,
+				       &meta, err, sizeof(err));
 	}
 	if (r < 0) {
 		fprintf(stderr, "rig: %s\n", err);
 		status = EXIT_BAD_INPUT;
 		goto out;
+	}
+	for (size_t i = 0; i < f.n_notes; i++) {
+		r = notes_append(dir, f.operator_name, f.notes[i]);
+		if (r < 0) {
+			fprintf(stderr, "rig: %s/%s: cannot write the note: %s; nothing was run\n", dir,
+				NOTES_NAME, r == -EILSEQ ? "it is not UTF-8 text" : strerror(-r));
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
 	}
 	if (!f.quiet)
 		fprintf(stderr, "rig: %s on bench %s (%s time), device %s %s\nrig: recording to %s\n",
@@ -426,17 +670,20 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		.progress = f.quiet ? NULL : stderr,
 		.progress_live = isatty(STDERR_FILENO),
 		.stop_signal = &stop_signal,
+		.calibration_today = n_expired > 0 ? today : NULL,
 	};
 	r = engine_run(&o, err, sizeof(err));
 	if (r < 0 && r != -ECANCELED)
 		fprintf(stderr, "rig: %s\n", err);
 	else if (r == -ECANCELED)
 		fprintf(stderr, "rig: run aborted: %s\n", err);
-	status = judge(dir, true);
-	if (r < 0)
+	status = judge(dir, true, "run", &(struct seal_opts){ .sealed_by = "rig run",
+		.key = have_key ? &key : NULL, .first = true });
+	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;
 	fprintf(stderr, "rig: results in %s/results.json\n", dir);
 out:
+	sodium_memzero(&key, sizeof(key));
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);
@@ -463,17 +710,199 @@ static int cmd_validate(int argc, char **argv)
 	return r == 0 ? EXIT_PASS : EXIT_BAD_INPUT;
 }
 
+/* Options shared by report, note and verify: RUN_DIR and up to one more
+ * positional argument, --operator, --sign-key, --public-key. */
+struct dir_opts {
+	const char *run_dir, *text, *operator_name, *sign_key, *public_key;
+};
+
+static int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
+			  const char *allowed, struct dir_opts *d)
+{
+	static const struct option opts[] = {
+		{ "operator", required_argument, NULL, 'O' },
+		{ "sign-key", required_argument, NULL, 'K' },
+		{ "public-key", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'h' && c != '?' && !strchr(allowed, c)) {
+			fprintf(stderr, "rig: %s does not apply here\n\n%s", argv[optind - 1], usage);
+			return -1;
+		}
+		switch (c) {
+		case 'O': d->operator_name = optarg; break;
+		case 'K': d->sign_key = optarg; break;
+		case 'P': d->public_key = optarg; break;
+		case 'h': fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if ((size_t)(argc - optind) != n_pos) {
+		fprintf(stderr, "rig: expected %s\n\n%s", n_pos == 1 ? "one run directory" :
+			"a run directory and a text", usage);
+		return -1;
+	}
+	d->run_dir = argv[optind];
+	d->text = n_pos > 1 ? argv[optind + 1] : NULL;
+	return 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage_report, stdout);
-		return EXIT_PASS;
-	}
-	if (argc != 2) {
-		fprintf(stderr, "rig: report takes one run directory\n\n%s", usage_report);
+	struct dir_opts d = { 0 };
+	struct sig_secret_key key;
+	bool have_key, sealed;
+	int r = parse_dir_opts(argc, argv, usage_report, 1, "K", &d), status;
+
+	if (r != 0)
+		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (sign_key_resolve(d.sign_key, "report", &key, &have_key) < 0)
+		return EXIT_BAD_INPUT;
+	status = sealed_precheck(d.run_dir, "report", true, &sealed);
+	if (status != 0)
+		goto out;
+	if (!sealed)
+		fprintf(stderr, "rig report: %s has no manifest: sealing it now, marked as sealed "
+			"after the fact\n", d.run_dir);
+	status = judge(d.run_dir, true, "report", &(struct seal_opts){
+		.sealed_by = "rig report", .key = have_key ? &key : NULL,
+		.after_the_fact = sealed ? NULL : "rig report found no manifest (the run was "
+			"interrupted before rig run could seal it, or its sealing failed); the files "
+			"were sealed as found" });
+out:
+	sodium_memzero(&key, sizeof(key));
+	return status;
+}
+
+static int cmd_note(int argc, char **argv)
+{
+	struct dir_opts d = { 0 };
+	struct sig_secret_key key;
+	bool have_key, sealed;
+	const char *who;
+	int r = parse_dir_opts(argc, argv, usage_note, 2, "OK", &d), status;
+
+	if (r != 0)
+		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	who = operator_resolve(d.operator_name);
+	if (!operator_valid(who)) {
+		fprintf(stderr, "rig note: --operator must be a non-empty name without control "
+			"characters\n");
 		return EXIT_BAD_INPUT;
 	}
-	return judge(argv[1], true);
+	if (sign_key_resolve(d.sign_key, "note", &key, &have_key) < 0)
+		return EXIT_BAD_INPUT;
+	/* Every file must match: a note does not regenerate the reports, so a
+	 * new seal would otherwise bless an edited one. */
+	status = sealed_precheck(d.run_dir, "note", false, &sealed);
+	if (status != 0)
+		goto out;
+	r = notes_append(d.run_dir, who, d.text);
+	if (r < 0) {
+		fprintf(stderr, "rig note: %s/%s: %s\n", d.run_dir, NOTES_NAME,
+			r == -EINVAL ? "the text must hold 1 to 4096 bytes" :
+			r == -EILSEQ ? "the text is not UTF-8" : strerror(-r));
+		/* no such run directory, or a text that cannot be a note: bad input */
+		status = r == -ENOENT || r == -EINVAL || r == -EILSEQ ? EXIT_BAD_INPUT : EXIT_ABORTED;
+		goto out;
+	}
+	if (sealed)
+		status = seal(d.run_dir, "note", &(struct seal_opts){ .sealed_by = "rig note",
+			.key = have_key ? &key : NULL });
+out:
+	sodium_memzero(&key, sizeof(key));
+	return status;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	struct dir_opts d = { 0 };
+	unsigned char pk[SIG_PUBLIC_KEY_BYTES];
+	char fp[SIG_FINGERPRINT_LEN + 1] = "";
+	struct integrity_result ir;
+	int r = parse_dir_opts(argc, argv, usage_verify, 1, "P", &d);
+
+	if (r != 0)
+		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (d.public_key) {
+		r = sig_public_key_load(d.public_key, pk);
+		if (r < 0) {
+			fprintf(stderr, "rig verify: %s: %s\n", d.public_key, r == -EBADMSG ?
+				"not a pumprig public key (the .pub file rig keygen writes)" :
+				strerror(-r));
+			return EXIT_BAD_INPUT;
+		}
+		sig_fingerprint(pk, fp);
+	}
+	r = integrity_check(d.run_dir, NULL, d.public_key ? pk : NULL, print_change, stdout, &ir);
+	if (r < 0) {
+		fprintf(stderr, "rig verify: cannot read %s: %s\n", d.run_dir, strerror(-r));
+		return r == -ENOENT || r == -ENOTDIR ? EXIT_BAD_INPUT : EXIT_CHECK_FAILED;
+	}
+	if (!ir.manifest_found) {
+		printf("MISSING  %s: the run was never sealed (rig report seals it)\n", MANIFEST_NAME);
+	} else if (ir.manifest_malformed) {
+		printf("BAD      %s:%zu: not a manifest line\n", MANIFEST_NAME, ir.manifest_bad_line);
+	} else {
+		if (ir.sealed_utc[0])
+			printf("sealed   %s by %s\n", ir.sealed_utc, ir.sealed_by);
+		if (ir.after_the_fact[0])
+			printf("note     sealed after the fact: %s\n", ir.after_the_fact);
+		if (!ir.sig_found && ir.sig_expected_missing)
+			printf("MISSING  %s: the run is not signed, and a public key (%s) was given\n",
+			       MANIFEST_SIG_NAME, fp);
+		else if (!ir.sig_found)
+			printf("unsigned (no %s)\n", MANIFEST_SIG_NAME);
+		else if (ir.sig_malformed)
+			printf("BAD      %s%s%zu: not a pumprig signature file\n", MANIFEST_SIG_NAME,
+			       ir.sig_bad_line ? ":" : "", ir.sig_bad_line);
+		else if (!ir.sig_valid)
+			printf("BAD      %s: the signature does not match %s (key %s)\n",
+			       MANIFEST_SIG_NAME, MANIFEST_NAME, ir.sig_fingerprint);
+		else if (ir.sig_other_key)
+			printf("BAD      %s: signed by key %s, not by the expected key %s\n",
+			       MANIFEST_SIG_NAME, ir.sig_fingerprint, fp);
+		else
+			printf("signed   by key %s: valid\n", ir.sig_fingerprint);
+	}
+	if (integrity_ok(&ir)) {
+		printf("OK: %zu files match %s%s\n", ir.n_listed, MANIFEST_NAME,
+		       ir.sig_found ? ", signature valid" : "");
+		return EXIT_PASS;
+	}
+	printf("FAILED: %zu added, %zu changed, %zu missing%s\n", ir.n_added, ir.n_changed,
+	       ir.n_missing, ir.manifest_found && !ir.manifest_malformed && (ir.sig_malformed ||
+	       (ir.sig_found && !ir.sig_valid) || ir.sig_other_key || ir.sig_expected_missing) ?
+	       "; signature not accepted" : "");
+	return EXIT_CHECK_FAILED;
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+	int r;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_keygen, stdout);
+		return EXIT_PASS;
+	}
+	if (argc != 3 || strcmp(argv[1], "--out") != 0) {
+		fprintf(stderr, "rig keygen: --out FILE is required\n\n%s", usage_keygen);
+		return EXIT_BAD_INPUT;
+	}
+	r = sig_keygen(argv[2]);
+	if (r < 0) {
+		fprintf(stderr, "rig keygen: %s: %s\n", argv[2], r == -EEXIST ?
+			"it or its .pub already exists; a key is never overwritten, name a new file" :
+			strerror(-r));
+		return EXIT_BAD_INPUT;
+	}
+	printf("secret key %s (mode 0600), public key %s.pub\n", argv[2], argv[2]);
+	return EXIT_PASS;
 }
 
 static int cmd_help(int argc, char **argv)
@@ -483,6 +912,8 @@ static int cmd_help(int argc, char **argv)
 	fputs(!strcmp(topic, "run") ? usage_run : !strcmp(topic, "validate") ? usage_validate :
 	      !strcmp(topic, "report") ? usage_report : !strcmp(topic, "sim") ? usage_sim :
 	      !strcmp(topic, "probe") ? usage_probe : !strcmp(topic, "calibrate") ? usage_calibrate :
+	      !strcmp(topic, "note") ? usage_note : !strcmp(topic, "verify") ? usage_verify :
+	      !strcmp(topic, "keygen") ? usage_keygen :
 	      usage_main, stdout);
 	return EXIT_PASS;
 }
@@ -509,6 +940,12 @@ int main(int argc, char **argv)
 		return cmd_probe(argc - 1, argv + 1);
 	if (!strcmp(cmd, "calibrate"))
 		return cmd_calibrate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "note"))
+		return cmd_note(argc - 1, argv + 1);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(cmd, "keygen"))
+		return cmd_keygen(argc - 1, argv + 1);
 	fprintf(stderr, "rig: %s\n\n%s", *cmd ? "unknown command" : "no command given", usage_main);
 	return EXIT_BAD_INPUT;
 }

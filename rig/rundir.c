@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "version.h"
 
 void rundir_default_path(const struct sequence *seq, char *buf, size_t len)
@@ -76,10 +77,17 @@ int rundir_create(const char *dir, const struct sequence *seq, const struct benc
 		  const struct device *dev, int argc, char **argv, bool virtual_time,
 		  char *err, size_t err_len)
 {
+	return rundir_create_meta(dir, seq, bench, dev, argc, argv, virtual_time, NULL, err, err_len);
+}
+
+int rundir_create_meta(const char *dir, const struct sequence *seq, const struct bench *bench,
+		       const struct device *dev, int argc, char **argv, bool virtual_time,
+		       const struct run_meta *rm, char *err, size_t err_len)
+{
 	static const char *const names[] = { "sequence.cfg", "bench.cfg", "device.cfg" };
 	const char *sources[] = { seq->path, bench->path, dev->path };
 	char path[RIG_PATH_MAX + 32], host[256] = "", stamp[32];
-	json_t *meta, *cmd, *inputs;
+	json_t *meta, *cmd, *inputs, *digests;
 	time_t t = time(NULL);
 	struct tm tm;
 	int r;
@@ -103,15 +111,23 @@ int rundir_create(const char *dir, const struct sequence *seq, const struct benc
 		return r;
 	}
 	inputs = json_object();
+	digests = json_object();
 	for (size_t i = 0; i < 3; i++) {
+		char hex[DIGEST_HEX_LEN + 1];
+
 		snprintf(path, sizeof(path), "%s/inputs/%s", dir, names[i]);
 		r = copy_file(sources[i], path);
+		/* the digest of the copy: what the run used, as it lies in the record */
+		if (r == 0)
+			r = digest_file_sha256(path, hex);
 		if (r < 0) {
 			snprintf(err, err_len, "%s: cannot copy to %s: %s", sources[i], path, strerror(-r));
 			json_decref(inputs);
+			json_decref(digests);
 			return r;
 		}
 		json_object_set_new(inputs, names[i], json_string(sources[i]));
+		json_object_set_new(digests, names[i], json_string(hex));
 	}
 	cmd = json_array();
 	for (int i = 0; i < argc; i++)
@@ -129,6 +145,24 @@ int rundir_create(const char *dir, const struct sequence *seq, const struct benc
 			 "sequence_id", seq->id,
 			 "bench_id", bench->id,
 			 "inputs", inputs);
+	if (meta) {
+		json_object_set_new(meta, "inputs_sha256", digests);
+		digests = NULL;
+	}
+	if (meta && rm && rm->operator_name)
+		json_object_set_new(meta, "operator", json_string(rm->operator_name));
+	if (meta && rm) {
+		json_t *expired = json_array();
+
+		for (size_t i = 0; i < rm->n_expired; i++)
+			json_array_append_new(expired, json_pack("{s:s, s:s, s:s}",
+				"role", rig_role_name(rm->expired[i].role),
+				"serial", rm->expired[i].serial, "due", rm->expired[i].due));
+		json_object_set_new(meta, "allow_expired_calibration",
+				    json_boolean(rm->allow_expired_calibration));
+		json_object_set_new(meta, "expired_calibrations", expired);
+	}
+	json_decref(digests);
 	snprintf(path, sizeof(path), "%s/run.json", dir);
 	r = meta && json_dump_file(meta, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -EIO;
 	json_decref(meta);
