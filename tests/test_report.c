@@ -71,17 +71,25 @@ struct pdf_text {
 static struct pdf_text pdf_read(const char *run_dir)
 {
 	struct pdf_text p = { 0 };
-	char *info, *txt, *line, *save;
+	char *info, *txt, *line, *save, *path;
 
-	sh("pdfinfo '%s/report.pdf' > '%s/pdfinfo.txt'", run_dir, run_dir);
-	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run_dir, run_dir);
-	info = th_slurp(run_dir, "pdfinfo.txt");
+	/* beside the run directory, not in it: a file added to a sealed run is
+	 * tampering to rig report */
+	sh("pdfinfo '%s/report.pdf' > '%s.pdfinfo.txt'", run_dir, run_dir);
+	sh("pdftotext -layout '%s/report.pdf' '%s.report.txt'", run_dir, run_dir);
+	if (asprintf(&path, "%s.pdfinfo.txt", run_dir) < 0)
+		abort();
+	info = th_read_file(path);
+	free(path);
 	cr_assert_not_null(info);
 	line = strstr(info, "Pages:");
 	cr_assert_not_null(line, "pdfinfo gives no page count:\n%s", info);
 	p.pages = (int)strtol(line + 6, NULL, 10);
 	free(info);
-	p.all = th_slurp(run_dir, "report.txt");
+	if (asprintf(&path, "%s.report.txt", run_dir) < 0)
+		abort();
+	p.all = th_read_file(path);
+	free(path);
 	cr_assert_not_null(p.all);
 	txt = strdup(p.all);
 	p.page = calloc((size_t)p.pages + 2, sizeof(*p.page));
@@ -341,9 +349,10 @@ Test(report, an_interrupted_run_is_reported_incomplete)
 	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
 	if (asprintf(&run, "%s/run", dir) < 0)
 		abort();
-	/* as if the power failed before the end: no safe_state, no run_end */
+	/* as if the power failed before the end: no safe_state, no run_end, and
+	 * so no manifest either (rig run seals only at its end) */
 	sh("cd '%s' && grep -v -e '\"event\":\"run_end\"' -e '\"event\":\"safe_state\"' events.jsonl"
-	   " > ev && cat ev > events.jsonl && rm ev report.pdf", run);
+	   " > ev && cat ev > events.jsonl && rm ev report.pdf SHA256SUMS", run);
 	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
 	p = pdf_read(run);
 	assert_every_page(&p, "RPT-T-REPORT-run", "INCOMPLETE — the record ends at");
@@ -429,28 +438,32 @@ Test(report, an_expired_calibration_is_flagged)
 
 /* ---------------------------------------- notes and operator (contract) -- */
 
-Test(report, operator_and_notes_written_by_the_integrity_stream_are_shown)
+Test(report, operator_and_notes_are_shown)
 {
 	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run;
-	char *bench = th_src(BENCH), *path, *html;
+	char *bench = th_src(BENCH), *dut = th_src(DUT), *notes, *path = NULL, *html;
 	struct pdf_text p;
-	json_t *meta;
+	json_t *note;
 
-	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
-	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&path, "%s/run.json", run) < 0)
+	if (asprintf(&run, "%s/run", dir) < 0)
 		abort();
-	/* what the integrity stream writes (contracts in docs/report.md) */
-	meta = load_json(run, "run.json");
-	json_object_set_new(meta, "operator", json_string("A. Tester"));
-	cr_assert_eq(json_dump_file(meta, path, JSON_INDENT(2)), 0);
-	json_decref(meta);
-	free(th_write_file(run, "notes.jsonl",
-		"{\"utc\": \"2026-11-25T10:00:00Z\", \"operator\": \"A. Tester\", \"text\": \"vessel lid <re-seated> & checked\"}\n"));
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", "--operator", "A. Tester",
+						   NULL }), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "note", run,
+						   "vessel lid <re-seated> & checked", NULL }), 0);
 	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 0);
+	notes = th_slurp(run, "notes.jsonl");
+	note = json_loads(notes, JSON_DISABLE_EOF_CHECK, NULL);
+	cr_assert_not_null(note);
 	p = pdf_read(run);
 	cr_assert(contains(p.all, "A. Tester"));
 	cr_assert(contains(p.all, "vessel lid <re-seated> & checked"));
-	cr_assert(contains(p.all, "2026-11-25T10:00:00Z"));
+	/* the note's own time, as rig note recorded it */
+	cr_assert(contains(p.all, json_string_value(json_object_get(note, "utc"))));
+	json_decref(note);
+	free(notes);
+	free(dut);
 	html = th_slurp(run, "report.html");
 	cr_assert(contains(html, "vessel lid &lt;re-seated&gt; &amp; checked"));
 	/* a sequence without a flow check says so instead of an empty plot */
