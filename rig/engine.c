@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,14 @@ struct outage {
 	double soft_tare;
 };
 
+/* The supervisor's view of one sensor's freshness and plausibility. */
+struct guard {
+	unsigned stale_periods;    /* reads in a row with no fresh reading */
+	unsigned same_count;       /* successive identical primary readings */
+	double last_value;
+	bool have_last;
+};
+
 struct engine {
 	const struct engine_opts *o;
 	struct rig_clock *clock;
@@ -66,6 +75,7 @@ struct engine {
 	struct timespec last_progress;
 	struct sim_clock_link *clock_link;   /* a wire simulator kept in lockstep */
 	struct outage outage[ROLE__COUNT];
+	struct guard guard[ROLE__COUNT];
 };
 
 static void fmt_duration(rig_ns t_ns, char *buf, size_t len)
@@ -124,37 +134,92 @@ static void abort_run(struct engine *e, const char *fmt, ...)
 	snprintf(e->abort_reason, sizeof(e->abort_reason), "%s", reason);
 }
 
+/* A broken promise inside the rig itself (a driver answering outside its
+ * contract, a state the code cannot be in).  Nothing the engine holds can be
+ * trusted further, so the run aborts through the ordinary path: the safe
+ * state needs only the instruments, not the engine's bookkeeping. */
+static void internal_error(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void internal_error(struct engine *e, const char *fmt, ...)
+{
+	va_list ap;
+	char what[400];
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	event(e, "internal_error", json_pack("{s:s}", "what", what));
+	abort_run(e, "internal error: %s", what);
+}
+
 /* -------------------------------------------------------------- safety -- */
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" :
+	       "other";
+}
+
+/* Waits until run time t_ns whatever signals arrive: the safe-state sequence
+ * must not be hurried by an impatient operator. */
+static void sleep_through_signals(struct engine *e, rig_ns t_ns)
+{
+	while (clock_sleep(e, t_ns) == -EINTR)
+		;
+}
 
 /* Pump stopped, occlusion released, outputs at their declared safe levels.
  * Every action is attempted whatever the others did, and each outcome is
  * recorded: a failure here is the one thing an operator must know. */
+static void safe_pump(struct engine *e, json_t *actions)
+{
+	int attempts = 0, r;
+
+	/* A pump that did not answer may answer a moment later: the stop is
+	 * retried, a bounded number of times, before giving up. */
+	do {
+		if (attempts > 0)
+			sleep_through_signals(e, now(e) + SAFE_STOP_RETRY_NS);
+		r = pump_stop(e->inst[ROLE_PUMP]);
+		attempts++;
+		if (r < 0)
+			event(e, "pump_stop_failed", json_pack("{s:i, s:s}", "attempt", attempts,
+							       "error", strerror(-r)));
+	} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
+	json_object_set_new(actions, "pump", json_string(r < 0 ? strerror(-r) : "stopped"));
+	json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
+}
+
+static void safe_valve(struct engine *e, json_t *actions)
+{
+	bool closed = e->o->bench->instrument[ROLE_VALVE].safe_closed;
+	int r = valve_set_closed(e->inst[ROLE_VALVE], closed);
+
+	json_object_set_new(actions, "valve", json_string(r < 0 ? strerror(-r) :
+							  closed ? "closed" : "open"));
+}
+
+/* Pump stopped, occlusion released, outputs at their declared safe levels.
+ * Every action is attempted whatever the others did, and each outcome is
+ * recorded: a failure here is the one thing an operator must know.  A valve
+ * whose safe state is open goes first: an open line cannot build pressure
+ * while a pump that does not answer is asked again to stop.  One whose safe
+ * state is closed goes last, after the pump, for the same reason.  A signal
+ * arriving meanwhile changes nothing (it is noted, not obeyed). */
 static void safe_state(struct engine *e, const char *why)
 {
 	json_t *actions = json_object();
-	int r;
+	bool valve_first = e->inst[ROLE_VALVE] && !e->o->bench->instrument[ROLE_VALVE].safe_closed;
 
-	if (e->inst[ROLE_PUMP]) {
-		int attempts = 0;
-
-		/* A pump that did not answer may answer a moment later: the stop
-		 * is retried, a bounded number of times, before giving up. */
-		do {
-			if (attempts > 0)
-				clock_sleep(e, now(e) + SAFE_STOP_RETRY_NS);
-			r = pump_stop(e->inst[ROLE_PUMP]);
-			attempts++;
-		} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
-		json_object_set_new(actions, "pump", json_string(r < 0 ? strerror(-r) : "stopped"));
-		json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
-	}
-	if (e->inst[ROLE_VALVE]) {
-		bool closed = e->o->bench->instrument[ROLE_VALVE].safe_closed;
-
-		r = valve_set_closed(e->inst[ROLE_VALVE], closed);
-		json_object_set_new(actions, "valve",
-				    json_string(r < 0 ? strerror(-r) : closed ? "closed" : "open"));
-	}
+	event(e, "safe_state_begin", json_pack("{s:s}", "reason", why));
+	if (valve_first)
+		safe_valve(e, actions);
+	if (e->inst[ROLE_PUMP])
+		safe_pump(e, actions);
+	if (e->inst[ROLE_VALVE] && !valve_first)
+		safe_valve(e, actions);
+	if (*e->o->stop_signal)
+		json_object_set_new(actions, "signal_while_going_safe",
+				    json_string(signal_name(*e->o->stop_signal)));
 	json_object_set_new(actions, "reason", json_string(why));
 	event(e, "safe_state", actions);
 }
@@ -240,6 +305,76 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	return true;
 }
 
+static bool quantity_fits(enum rig_role role, enum quantity q)
+{
+	switch (role) {
+	case ROLE_SCALE: return q == QUANT_MASS_G;
+	case ROLE_FLOW: return q == QUANT_FLOW_ML_PER_H;
+	case ROLE_PRESSURE: return q == QUANT_PRESSURE_KPA;
+	case ROLE_POWER: return q == QUANT_CURRENT_UA || q == QUANT_VOLTAGE_V;
+	default: return false;
+	}
+}
+
+/* Freshness: a sensor that answers with nothing new (no reading, or only
+ * repeats it flags stale) for stale_after periods running is as good as
+ * gone, and the supervisor cannot watch the bench through it. */
+static void guard_freshness(struct engine *e, enum rig_role role, const struct reading *rd,
+			    size_t n)
+{
+	const struct instrument_cfg *ic = &e->o->bench->instrument[role];
+	struct guard *g = &e->guard[role];
+	bool fresh = false;
+
+	for (size_t i = 0; i < n; i++)
+		fresh |= !(rd[i].flags & SAMPLE_STALE);
+	if (fresh) {
+		g->stale_periods = 0;
+		return;
+	}
+	if (++g->stale_periods >= (ic->stale_after ? ic->stale_after : 3))
+		abort_run(e, "%s gave no fresh reading for %u periods (%.0f s; bench stale_after = %u)",
+			  rig_role_name(role), g->stale_periods,
+			  rig_ns_to_s(ic->period_ns) * g->stale_periods, ic->stale_after);
+}
+
+/* Plausibility of the primary reading: finite, inside the bench's valid
+ * range, and, for an instrument the bench says has noise (stuck_after), not
+ * the same value over and over. Returns false for a reading the supervisor
+ * must not act on. */
+static bool guard_value(struct engine *e, enum rig_role role, struct reading *rd)
+{
+	const struct instrument_cfg *ic = &e->o->bench->instrument[role];
+	struct guard *g = &e->guard[role];
+
+	if (!isfinite(rd->value)) {
+		abort_run(e, "%s reading is not a number (%g %s)", rig_role_name(role), rd->value,
+			  quantity_unit(rd->quantity));
+		return false;
+	}
+	if (ic->valid_min < ic->valid_max &&   /* a bench built in code may give none */
+	    (rd->value < ic->valid_min || rd->value > ic->valid_max)) {
+		rd->flags |= SAMPLE_OUT_OF_RANGE;
+		abort_run(e, "%s reading %g %s outside its valid range %g..%g %s (bench valid_range)",
+			  rig_role_name(role), rd->value, quantity_unit(rd->quantity), ic->valid_min,
+			  ic->valid_max, quantity_unit(rd->quantity));
+		return false;
+	}
+	if (ic->stuck_after == 0 || (rd->flags & SAMPLE_STALE))
+		return true;
+	if (g->have_last && rd->value == g->last_value) {
+		if (++g->same_count >= ic->stuck_after)
+			abort_run(e, "%s stuck: %u identical readings of %.10g %s (bench stuck_after = %u)",
+				  rig_role_name(role), g->same_count, rd->value,
+				  quantity_unit(rd->quantity), ic->stuck_after);
+	} else {
+		g->same_count = 1;
+	}
+	g->last_value = rd->value;
+	g->have_last = true;
+	return true;
+}
+
 static void read_sensor(struct engine *e, enum rig_role role)
 {
 	struct reading rd[READINGS_MAX];
@@ -258,13 +393,31 @@ static void read_sensor(struct engine *e, enum rig_role role)
 			rig_ns_to_s(now(e) - o->since_ns), "attempts", (int)o->attempts));
 		o->down = false;
 	}
+	if (n > READINGS_MAX) {
+		internal_error(e, "%s driver returned %zu readings, more than %d", rig_role_name(role),
+			       n, READINGS_MAX);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!quantity_fits(role, rd[i].quantity)) {
+			internal_error(e, "%s driver returned a reading of quantity %d, which that "
+				       "role cannot measure", rig_role_name(role), (int)rd[i].quantity);
+			return;
+		}
+	guard_freshness(e, role, rd, n);
 	for (size_t i = 0; i < n; i++) {
+		/* The primary reading is judged before it is recorded so that its
+		 * out-of-range flag goes to disk with it; it is recorded whatever
+		 * the verdict: raw samples as taken. */
+		bool usable = i > 0 || guard_value(e, role, &rd[i]);
+
 		r = recorder_sample(e->rec, role, &rd[i]);
 		if (r < 0) {
 			abort_run(e, "cannot record samples: %s", strerror(-r));
 			return;
 		}
-		check_reading(e, role, &rd[i]);
+		if (usable && isfinite(rd[i].value))
+			check_reading(e, role, &rd[i]);
 	}
 }
 
@@ -376,9 +529,9 @@ static enum wait_result run_until(struct engine *e, rig_ns end_ns, enum wait_for
 		int sig = *e->o->stop_signal;
 
 		if (sig) {
-			abort_run(e, "stopped by signal %s", sig == SIGINT ? "SIGINT" :
-							     sig == SIGTERM ? "SIGTERM" :
-							     sig == SIGHUP ? "SIGHUP" : "other");
+			abort_run(e, "stopped by signal %s", signal_name(sig));
+			/* obeyed: one arriving from now on is noted by the safe state */
+			*e->o->stop_signal = 0;
 			return WAIT_ABORTED;
 		}
 		if (e->aborted)

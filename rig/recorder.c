@@ -13,6 +13,7 @@ struct recorder {
 	FILE *events;
 	rig_ns flush_interval_ns;
 	rig_ns last_sync_wall_ns;
+	rig_ns last_flush_run_ns;     /* run time of the last hand-over to the kernel */
 	int first_error;          /* kept: later failures are consequences */
 };
 
@@ -142,6 +143,7 @@ uint32_t sample_flags_parse(const char *text)
 int recorder_sample(struct recorder *rec, enum rig_role role, const struct reading *rd)
 {
 	char flags[8];
+	int r;
 
 	sample_flags_format(rd->flags, flags);
 	/* %.10g keeps 0.01 mg on a 100 g reading; the value is what the
@@ -150,7 +152,17 @@ int recorder_sample(struct recorder *rec, enum rig_role role, const struct readi
 		    rig_role_name(role), quantity_name(rd->quantity), rd->value,
 		    quantity_unit(rd->quantity), flags) < 0)
 		note_error(rec, -errno);
-	return maybe_sync(rec);
+	/* Handed to the kernel every flush interval of run time: what the
+	 * kernel holds survives the process being killed, so a kill -9 loses
+	 * at most one interval of run time, in virtual time too.  The fsync
+	 * (which survives power loss) stays on wall time: see recorder.h. */
+	if (rd->t_ns - rec->last_flush_run_ns >= rec->flush_interval_ns) {
+		rec->last_flush_run_ns = rd->t_ns;
+		if (fflush(rec->samples) != 0)
+			note_error(rec, -errno);
+	}
+	r = maybe_sync(rec);
+	return r;
 }
 
 int recorder_event(struct recorder *rec, rig_ns t_ns, const char *name, json_t *fields)
