@@ -25,4 +25,9 @@ int th_rig_wait(pid_t pid);
 /* Both: runs rig to the end and returns its exit status. */
 int th_rig(const char *dir, const char *const *args);
 
+/* Waits, without polling on a timer, until dir/name exists and contains
+ * text (inotify on dir: every write wakes it).  Returns the file's text
+ * (malloc'd) or NULL after timeout_ms. */
+char *th_wait_for_text(const char *dir, const char *name, const char *text, int timeout_ms);
+
 #endif

@@ -200,13 +200,19 @@ Test(safety, line_pressure_above_the_bench_limit_releases_the_occlusion_at_once)
 	cr_assert_eq(o.status, 3);
 	cr_assert_not_null(release, "the supervisor did not release the valve:\n%s", o.events);
 	cr_assert_not_null(strstr(o.events, "above the bench limit 250.0 kPa"));
-	/* released before the run wound down: the release precedes the safe state */
+	/* released at once: before the abort is even recorded, so before every
+	 * other action of the safe state */
+	cr_assert_lt(release, strstr(o.events, "\"root_cause\":true"));
+	cr_assert_lt(release, strstr(o.events, "\"event\":\"safe_state_begin\""));
 	cr_assert_lt(release, strstr(o.events, "\"event\":\"safe_state\""));
 	assert_safe_end(&o, "line pressure");
 	outcome_free(&o);
 }
 
-Test(safety, sigterm_mid_run_stops_the_pump_and_records_why)
+/* A real signal sent to the rig process mid-run: in real time, once the hold
+ * step is in the event log (inotify, no sleeping), so the signal lands while
+ * the pump delivers. */
+static void signal_mid_run(int sig, const char *name)
 {
 	static const char seq[] =
 		"sequence = {\n"
@@ -217,33 +223,91 @@ Test(safety, sigterm_mid_run_stops_the_pump_and_records_why)
 		"  );\n"
 		"};\n";
 	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
-	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events = NULL;
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events, *summary, *reason;
 	pid_t pid;
-	int status;
+
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&reason, "stopped by signal %s", name) < 0)
+		abort();
+	pid = th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench, "--dut", dut,
+					       "--output", run, "--real-time", "-q", NULL });
+	events = th_wait_for_text(run, "events.jsonl", "\"kind\":\"hold\"", 20000);
+	cr_assert_not_null(events, "the run never reached its hold");
+	free(events);
+	kill(pid, sig);
+	cr_assert_eq(th_rig_wait(pid), 3);
+	events = th_slurp(run, "events.jsonl");
+	summary = th_slurp(run, "summary.txt");
+	cr_assert_not_null(strstr(events, reason), "%s", events);
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"pump\":\"stopped\""));
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"valve\":\"open\""));
+	cr_assert_not_null(strstr(events, "\"status\":\"aborted\""));
+	cr_assert_not_null(summary);
+	cr_assert_not_null(strstr(summary, reason), "%s", summary);
+	free(events);
+	free(summary);
+	free(reason);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seqp);
+	free(run);
+}
+
+Test(safety, sigint_mid_run_stops_the_pump_and_records_why)
+{
+	signal_mid_run(SIGINT, "SIGINT");
+}
+
+Test(safety, sigterm_mid_run_stops_the_pump_and_records_why)
+{
+	signal_mid_run(SIGTERM, "SIGTERM");
+}
+
+Test(safety, sighup_mid_run_stops_the_pump_and_records_why)
+{
+	signal_mid_run(SIGHUP, "SIGHUP");
+}
+
+Test(safety, a_second_sigint_during_the_safe_state_does_not_cut_it_short)
+{
+	/* The pump stops answering at 1 s for 2.5 s (real time): its status poll
+	 * fails, the run aborts, and the safe state must ask it to stop once a
+	 * second until it answers, at the 4th attempt (4 s).  Two SIGINTs land
+	 * as soon as the first stop attempt has failed.  Were the retry wait
+	 * cut short by them, all five attempts would fall inside the fault and
+	 * the pump would be left running. */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-SIG2\"; version = \"1\"; title = \"long hold\";\n"
+		"  steps = (\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; }\n"
+		"  );\n"
+		"};\n";
+	char *dir = th_tmpdir(), *dut = th_src(DUT), *run, *events, *safe;
+	char *bench = bench_variant(dir,
+		"faults = ( { role = \"pump\"; kind = \"no_answer\"; at = \"1 s\"; duration = \"2500 ms\"; } );",
+		NULL, NULL);
+	char *seqp = th_write_file(dir, "seq.cfg", seq);
+	pid_t pid;
 
 	if (asprintf(&run, "%s/run", dir) < 0)
 		abort();
 	pid = th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench, "--dut", dut,
 					       "--output", run, "--real-time", "-q", NULL });
-	/* Ready when the hold step has been recorded as started (bounded wait). */
-	for (int i = 0; i < 1000; i++) {
-		free(events);
-		events = th_slurp(run, "events.jsonl");
-		if (events && strstr(events, "\"kind\":\"hold\""))
-			break;
-		nanosleep(&pause, NULL);
-	}
-	cr_assert(events && strstr(events, "\"kind\":\"hold\""), "the run never reached its hold");
-	kill(pid, SIGTERM);
-	kill(pid, SIGTERM);   /* a second signal must not skip the safe state */
-	status = th_rig_wait(pid);
-	cr_assert_eq(status, 3);
+	events = th_wait_for_text(run, "events.jsonl", "\"event\":\"pump_stop_failed\"", 20000);
+	cr_assert_not_null(events, "the safe state never had to retry");
 	free(events);
+	kill(pid, SIGINT);
+	kill(pid, SIGINT);
+	cr_assert_eq(th_rig_wait(pid), 3);
 	events = th_slurp(run, "events.jsonl");
-	cr_assert_not_null(strstr(events, "stopped by signal SIGTERM"));
-	cr_assert_not_null(strstr(events, "\"pump\":\"stopped\""));
-	cr_assert_not_null(strstr(events, "\"valve\":\"open\""));
+	safe = strstr(events, "\"event\":\"safe_state\"");
+	cr_assert_not_null(safe, "%s", events);
+	cr_assert_not_null(strstr(safe, "\"pump\":\"stopped\""), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"pump_stop_attempts\":4"), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"signal_while_going_safe\":\"SIGINT\""), "%s", safe);
+	cr_assert_not_null(strstr(events, "pump status failed"));
 	free(events);
 	free(dir);
 	free(bench);
@@ -292,5 +356,189 @@ Test(safety, a_timed_out_step_fails_a_check_and_the_run_goes_on_when_told_so)
 	cr_assert_not_null(strstr(o.events, "\"status\":\"completed\""));
 	cr_assert_not_null(strstr(o.summary, "step_timeout"));
 	cr_assert_not_null(strstr(o.summary, "Overall: fail"));
+	outcome_free(&o);
+}
+
+/* ------------------------------------------- the supervisor's sensor guards -- */
+
+#define FAULT_AT_1H(role, kind) \
+	"faults = ( { role = \"" role "\"; kind = \"" kind "\"; at = \"1 h\"; duration = \"10 min\"; } );"
+
+/* The run time of the root-cause fault event, in seconds. */
+static double root_fault_s(const char *events)
+{
+	const char *f = strstr(events, "\"root_cause\":true");
+	const char *line;
+
+	cr_assert_not_null(f, "no root-cause fault:\n%s", events);
+	for (line = f; line > events && line[-1] != '\n'; line--)
+		;
+	return strtod(strstr(line, "\"t_ns\":") + 7, NULL) / 1e9;
+}
+
+Test(safety, a_sensor_with_no_fresh_sample_for_stale_after_periods_aborts_safely)
+{
+	/* the pressure sensor answers but has nothing new from 1 h on; the
+	 * bench's default stale_after is 3 periods of 1 s */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "stale"), NULL, NULL);
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure gave no fresh reading for 3 periods");
+	t = root_fault_s(o.events);
+	cr_assert(t >= 3600 + 2 && t <= 3600 + 3, "aborted at %.3f s", t);
+	/* the readings before the fault are on disk */
+	cr_assert_not_null(strstr(o.samples, "\n3599000000000,pressure,pressure,"));
+	outcome_free(&o);
+}
+
+Test(safety, stale_after_from_the_bench_file_sets_how_long_a_silent_sensor_is_tolerated)
+{
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "stale"),
+				    "serial = \"SIM-PRES\"; period = \"1 s\";",
+				    "serial = \"SIM-PRES\"; period = \"1 s\"; stale_after = 30;");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure gave no fresh reading for 30 periods");
+	t = root_fault_s(o.events);
+	cr_assert(t >= 3600 + 29 && t <= 3600 + 30, "aborted at %.3f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, a_sensor_repeating_readings_it_flags_stale_counts_as_silent)
+{
+	/* the simulator's "stuck" kind repeats the last reading flagged S */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("scale", "stuck"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "scale gave no fresh reading for 3 periods (90 s");
+	/* the stale repeats are on disk as taken, flagged */
+	cr_assert_not_null(strstr(o.samples, "\n3630000000000,scale,mass,"));
+	cr_assert_not_null(strstr(strstr(o.samples, "\n3630000000000,scale,mass,"), ",g,S\n"));
+	outcome_free(&o);
+}
+
+#define PRESSURE_STUCK_AFTER_10 "serial = \"SIM-PRES\"; period = \"1 s\";", \
+	"serial = \"SIM-PRES\"; period = \"1 s\"; stuck_after = 10;"
+
+Test(safety, a_noisy_sensor_repeating_itself_exactly_is_stuck_and_aborts_safely)
+{
+	/* "frozen": the converter stopped converting and the driver returns its
+	 * last value unflagged; only the missing noise gives it away */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "frozen"),
+				    PRESSURE_STUCK_AFTER_10);
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure stuck: 10 identical readings");
+	/* the last fresh reading at 3599 s plus 9 repeats: the 10th identical
+	 * value is the reading at 3608 s */
+	t = root_fault_s(o.events);
+	cr_assert(t >= 3608 && t <= 3609, "aborted at %.3f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, a_noisy_sensor_that_works_does_not_trip_the_stuck_check)
+{
+	/* the control: the same bench and 4 h of 1 s pressure readings with the
+	 * model's noise, no fault: no abort */
+	struct outcome o = run_case(delivery_seq, NULL, PRESSURE_STUCK_AFTER_10);
+
+	cr_assert_eq(o.status, 0, "%s", o.events);
+	cr_assert_null(strstr(o.events, "stuck"));
+	outcome_free(&o);
+}
+
+Test(safety, a_reading_that_is_not_a_number_aborts_safely_and_is_kept)
+{
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("flow", "nan"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "flow reading is not a number");
+	cr_assert_not_null(strstr(o.samples, "\n3600000000000,flow,flow,nan,mL/h,"), "%s",
+			   strstr(o.samples, "\n3590000000000"));
+	outcome_free(&o);
+}
+
+Test(safety, an_out_of_range_reading_aborts_safely_flagged_R_and_does_not_fire_other_limits)
+{
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "out_of_range"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure reading 1e+12 kPa outside its valid range -200..5000 kPa");
+	cr_assert_not_null(strstr(o.samples, "\n3600000000000,pressure,pressure,1e+12,kPa,R\n"));
+	/* an implausible reading is no line pressure: the pressure limit's
+	 * release is not triggered by it */
+	cr_assert_null(strstr(o.events, "\"by\":\"safety supervisor\""));
+	outcome_free(&o);
+}
+
+Test(safety, valid_range_from_the_bench_file_bounds_a_real_reading)
+{
+	/* a balance declared good from 19 to 20.5 g, untared under its 20 g
+	 * vessel: at 1 mL/h the gross reading passes 20.5 g after about half an
+	 * hour of delivery (plus the 3 min start-up delay).  No fault injected:
+	 * the physics gets there. */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-RANGE\"; version = \"1\"; title = \"untared delivery\";\n"
+		"  steps = (\n"
+		"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"4 h\"; }\n"
+		"  );\n"
+		"};\n";
+	struct outcome o = run_case(seq, NULL, "serial = \"SIM-SCALE\";",
+				    "serial = \"SIM-SCALE\"; valid_range = (\"19 g\", \"20.5 g\");");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "outside its valid range 19..20.5 g");
+	t = root_fault_s(o.events);
+	cr_assert(t > 30 * 60 && t < 36 * 60, "aborted at %.0f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, an_internal_error_aborts_through_the_safe_state)
+{
+	/* injectable only: the simulated scale answers a reading of a quantity
+	 * no scale measures, a driver-contract violation the engine treats as
+	 * its own internal error */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("scale", "internal_error"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "internal error: scale driver returned a reading of quantity");
+	cr_assert_not_null(strstr(o.events, "\"event\":\"internal_error\""));
+	outcome_free(&o);
+}
+
+/* ---------------------------------------------------------- hard limits -- */
+
+Test(safety, delivered_volume_above_the_hard_cap_aborts_safely)
+{
+	/* 0.5 mL cap at 1 mL/h: reached about 33 min in (3 min start-up delay),
+	 * seen at the next 30 s balance reading */
+	struct outcome o = run_case(delivery_seq, NULL, "delivered_max = \"20 mL\"",
+				    "delivered_max = \"0.5 mL\"");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "above the bench limit 0.5000 mL");
+	t = root_fault_s(o.events);
+	cr_assert(t > 30 * 60 && t < 36 * 60, "aborted at %.0f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, a_run_past_its_maximum_duration_aborts_safely)
+{
+	struct outcome o = run_case(delivery_seq, NULL, "duration_max = \"100 h\"",
+				    "duration_max = \"1 h\"");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "past the bench limit 3600 s");
+	t = root_fault_s(o.events);
+	cr_assert(t > 3600 && t <= 3601, "aborted at %.3f s", t);
+	cr_assert_null(strstr(o.samples, "\n3602000000000,"));
 	outcome_free(&o);
 }
