@@ -7,7 +7,9 @@
 #include <string.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,7 +91,7 @@ char *th_slurp(const char *dir, const char *name)
 	return text;
 }
 
-pid_t th_rig_spawn(const char *dir, const char *const *args)
+static pid_t spawn(const char *dir, const char *const *args, long fsize_bytes)
 {
 	const char *argv[32] = { RIG_BINARY };
 	char *out, *err;
@@ -106,12 +108,37 @@ pid_t th_rig_spawn(const char *dir, const char *const *args)
 	if (pid == 0) {
 		if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
 			_exit(99);
+		if (fsize_bytes > 0) {
+			struct rlimit rl = { (rlim_t)fsize_bytes, (rlim_t)fsize_bytes };
+
+			signal(SIGXFSZ, SIG_IGN);
+			if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+				_exit(97);
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(98);
 	}
 	free(out);
 	free(err);
 	return pid;
+}
+
+pid_t th_rig_spawn(const char *dir, const char *const *args)
+{
+	return spawn(dir, args, 0);
+}
+
+pid_t th_rig_spawn_limited(const char *dir, const char *const *args, long fsize_bytes)
+{
+	return spawn(dir, args, fsize_bytes);
+}
+
+int th_rig_wait_raw(pid_t pid)
+{
+	int status;
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return status;
 }
 
 int th_rig_wait(pid_t pid)

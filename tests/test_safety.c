@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -541,4 +542,124 @@ Test(safety, a_run_past_its_maximum_duration_aborts_safely)
 	cr_assert(t > 3600 && t <= 3601, "aborted at %.3f s", t);
 	cr_assert_null(strstr(o.samples, "\n3602000000000,"));
 	outcome_free(&o);
+}
+
+/* ---------------------------------------------------------- durability -- */
+
+Test(safety, a_full_disk_aborts_safely_and_the_samples_written_stay_readable)
+{
+	/* every file of the child limited to 256 KiB: samples.csv reaches it
+	 * after about an hour of readings and the next write fails (EFBIG, as
+	 * ENOSPC would on a full disk); events.jsonl stays small enough to
+	 * carry the story */
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run, *events, *samples, *results;
+	size_t rows = 0;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	cr_assert_eq(th_rig_wait(th_rig_spawn_limited(dir, (const char *[]){ "run", seq, "--bench",
+		bench, "--dut", dut, "--output", run, "-q", NULL }, 256 * 1024)), 3);
+	events = th_slurp(run, "events.jsonl");
+	samples = th_slurp(run, "samples.csv");
+	cr_assert_not_null(strstr(events, "cannot record samples: File too large"), "%s", events);
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"pump\":\"stopped\""));
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"valve\":\"open\""));
+	/* what was written is there, up to the limit */
+	cr_assert_eq(strlen(samples), 256 * 1024);
+	for (const char *p = samples; (p = strchr(p, '\n')); p++)
+		rows++;
+	cr_assert_gt(rows, 4000);
+	/* and a report can be made from it, again, later */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+	results = th_slurp(run, "results.json");
+	cr_assert_not_null(results);
+	cr_assert_not_null(strstr(results, "\"status\": \"aborted\""), "%s", results);
+	free(results);
+	free(samples);
+	free(events);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run);
+}
+
+/* Reproducible "random" moments: a fixed-seed linear congruential generator. */
+static uint64_t lcg_next(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *state >> 33;
+}
+
+Test(safety, kill_9_at_random_moments_loses_at_most_one_flush_interval)
+{
+	/* A 24 h delivery on the virtual clock; the simulator's "crash" fault
+	 * sends the process SIGKILL at the first pressure read at or after a
+	 * moment drawn from a seeded generator.  Whatever stdio held is lost;
+	 * what the recorder handed to the kernel (every flush interval of run
+	 * time, 1 s on this bench) must be on disk, contiguous. */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-KILL\"; version = \"1\"; title = \"a long delivery\";\n"
+		"  steps = (\n"
+		"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+		"    { step = \"hold\"; duration = \"24 h\"; },\n"
+		"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+		"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\"; }\n"
+		"  );\n"
+		"};\n";
+	uint64_t rng = 20261125;
+
+	for (int k = 0; k < 3; k++) {
+		long long at_ms = 60000 + (long long)(lcg_next(&rng) % (23ULL * 3600 * 1000));
+		char insert[160], *dir = th_tmpdir(), *bench, *seqp, *dut = th_src(DUT), *run;
+		char *samples, *results, *last_line = NULL;
+		long long last_p_s = -1, n_p = 0;
+		int st;
+
+		snprintf(insert, sizeof(insert), "faults = ( { role = \"pressure\"; kind = \"crash\"; "
+			 "at = \"%lld ms\"; } );", at_ms);
+		bench = bench_variant(dir, insert, NULL, NULL);
+		seqp = th_write_file(dir, "seq.cfg", seq);
+		if (asprintf(&run, "%s/run", dir) < 0)
+			abort();
+		st = th_rig_wait_raw(th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench,
+			"--dut", dut, "--output", run, "-q", NULL }));
+		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "moment %d: not killed", k);
+		samples = th_slurp(run, "samples.csv");
+		cr_assert_not_null(samples);
+		/* count the complete pressure rows: one a second from 0, no holes */
+		for (char *p = samples, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+			long long t_ns;
+
+			if (strstr(p, ",pressure,pressure,") && strstr(p, ",pressure,pressure,") < nl) {
+				t_ns = strtoll(p, NULL, 10);
+				cr_assert_eq(t_ns, n_p * 1000000000LL, "moment %d: a hole before %lld ns",
+					     k, t_ns);
+				n_p++;
+				last_p_s = t_ns / 1000000000LL;
+			}
+			last_line = p;
+		}
+		cr_assert_not_null(last_line);
+		/* killed at the pressure read at ceil(at); lost: at most the flush
+		 * interval (1 s) before it, plus the reads of that instant */
+		cr_assert(last_p_s >= (at_ms + 999) / 1000 - 2 && last_p_s < (at_ms + 999) / 1000,
+			  "moment %d: killed at %.3f s, last pressure sample on disk at %lld s", k,
+			  at_ms / 1e3, last_p_s);
+		/* the run directory is readable and says interrupted: exit 3 */
+		cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+		results = th_slurp(run, "results.json");
+		cr_assert_not_null(strstr(results, "\"status\": \"interrupted\""), "%s", results);
+		free(results);
+		free(samples);
+		free(dir);
+		free(bench);
+		free(seqp);
+		free(dut);
+		free(run);
+	}
 }
