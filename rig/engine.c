@@ -777,6 +777,26 @@ static void close_bench(struct engine *e)
 	e->clock_link = NULL;
 }
 
+/* A lock left by a run that died without letting go was taken over: say
+ * whose, so the crashed run can be found and resumed or reported. */
+static void note_lock(struct engine *e)
+{
+	const char *holder = e->o->lock_stale_holder;
+	json_t *prev;
+
+	if (!holder || !holder[0])
+		return;
+	prev = json_loads(holder, 0, NULL);
+	if (!json_is_object(prev)) {
+		json_decref(prev);
+		prev = json_string(holder);
+	}
+	event(e, "lock_taken_over", json_pack("{s:s, s:o, s:s}", "lock_file",
+					      e->o->lock_path ? e->o->lock_path : "",
+					      "previous_holder", prev, "why",
+					      "the holder's lock was free: it died without releasing it"));
+}
+
 int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 {
 	struct engine e = { .o = o };
@@ -794,6 +814,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	}
 	event(&e, "run_start", json_pack("{s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
 					 o->bench->id, "clock", o->virtual_time ? "virtual" : "real"));
+	note_lock(&e);
 	if (open_bench(&e) == 0) {
 		/* Outputs to their declared safe levels before the first step. */
 		if (e.inst[ROLE_VALVE])

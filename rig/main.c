@@ -18,11 +18,13 @@
 #include "probe.h"
 #include "units.h"
 #include "rundir.h"
+#include "lock.h"
 #include "drivers/sim/wire.h"
 #include "version.h"
 #include "../reports/reports.h"
 
-enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_ABORTED = 3 };
+enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_ABORTED = 3,
+       EXIT_BENCH_BUSY = 4 };
 
 static volatile sig_atomic_t stop_signal;
 
@@ -63,7 +65,8 @@ static const char usage_main[] =
 	"  --version   print the version\n"
 	"\n"
 	"Exit status: 0 all checks passed, 1 a check failed or was inconclusive,\n"
-	"2 bad input or usage, 3 run aborted (fault, limit, signal).\n";
+	"2 bad input or usage, 3 run aborted (fault, limit, signal), 4 bench busy\n"
+	"(another run holds its lock).\n";
 
 static const char usage_run[] =
 	"Usage: rig run SEQUENCE --bench FILE --dut FILE [--output DIR] [--real-time] [--quiet]\n"
@@ -375,8 +378,32 @@ static int judge(const char *run_dir, bool print)
 	return r < 0 ? EXIT_ABORTED : status;
 }
 
+/* One run per bench: takes the bench's lock or says who holds it.  Returns
+ * 0, or the exit status to give up with. */
+static int take_bench_lock(const struct bench *bench, const char *run_dir,
+			   struct bench_lock **lock, char *stale, size_t stale_len)
+{
+	char holder[1024], words[1200];
+	int r = bench_lock_acquire(bench->id, run_dir, lock, holder, sizeof(holder), stale,
+				   stale_len);
+
+	if (r == -EBUSY) {
+		bench_lock_describe(holder, words, sizeof(words));
+		fprintf(stderr, "rig: bench %s is busy: %s; one run per bench at a time "
+			"(nothing was started)\n", bench->id, words);
+		return EXIT_BENCH_BUSY;
+	}
+	if (r < 0) {
+		fprintf(stderr, "rig: cannot lock bench %s: %s\n", bench->id, holder);
+		return EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
+	struct bench_lock *lock = NULL;
+	char stale[1024] = "";
 	struct files f = { 0 };
 	struct sequence *seq = NULL;
 	struct bench *bench = NULL;
@@ -398,6 +425,9 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		snprintf(dir, sizeof(dir), "%s", f.out_dir);
 	else
 		rundir_default_path(seq, dir, sizeof(dir));
+	status = take_bench_lock(bench, dir, &lock, stale, sizeof(stale));
+	if (status != 0)
+		goto out;
 	r = rundir_create(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, err,
 			  sizeof(err));
 	/* A default name taken by a run started in the same second gets a
@@ -415,6 +445,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
+	bench_lock_set_run_dir(lock, dir);
 	if (!f.quiet)
 		fprintf(stderr, "rig: %s on bench %s (%s time), device %s %s\nrig: recording to %s\n",
 			seq->id, bench->id, f.real_time ? "real" : "virtual", dev->model, dev->serial,
@@ -426,6 +457,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		.progress = f.quiet ? NULL : stderr,
 		.progress_live = isatty(STDERR_FILENO),
 		.stop_signal = &stop_signal,
+		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
 	};
 	r = engine_run(&o, err, sizeof(err));
 	if (r < 0 && r != -ECANCELED)
@@ -437,6 +469,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		status = EXIT_ABORTED;
 	fprintf(stderr, "rig: results in %s/results.json\n", dir);
 out:
+	bench_lock_release(lock);
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);

@@ -108,6 +108,10 @@ static pid_t spawn(const char *dir, const char *const *args, long fsize_bytes)
 	if (pid == 0) {
 		if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
 			_exit(99);
+		/* each test its own bench locks: suites run in parallel on the
+		 * same bench ids */
+		if (!getenv("PUMPRIG_LOCK_DIR"))
+			setenv("PUMPRIG_LOCK_DIR", dir, 1);
 		if (fsize_bytes > 0) {
 			struct rlimit rl = { (rlim_t)fsize_bytes, (rlim_t)fsize_bytes };
 

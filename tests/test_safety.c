@@ -663,3 +663,91 @@ Test(safety, kill_9_at_random_moments_loses_at_most_one_flush_interval)
 		free(run);
 	}
 }
+
+/* ---------------------------------------------------- one run per bench -- */
+
+static const char short_seq[] =
+	"sequence = {\n"
+	"  id = \"T-SHORT\"; version = \"1\"; title = \"short\";\n"
+	"  steps = (\n"
+	"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+	"    { step = \"hold\"; duration = \"10 min\"; },\n"
+	"    { step = \"stop\"; }\n"
+	"  );\n"
+	"};\n";
+
+Test(safety, a_second_run_on_a_busy_bench_is_refused_naming_the_holder)
+{
+	/* a real first rig holds the bench (real time, in its hold); the
+	 * second is refused before it creates anything */
+	char *dir = th_tmpdir(), *locks = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run1, *run2, *events, *err, pidtext[32];
+	pid_t first;
+
+	setenv("PUMPRIG_LOCK_DIR", locks, 1);
+	if (asprintf(&run1, "%s/run1", dir) < 0 || asprintf(&run2, "%s/run2", dir) < 0)
+		abort();
+	first = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						 "--output", run1, "--real-time", "-q", NULL });
+	events = th_wait_for_text(run1, "events.jsonl", "\"kind\":\"hold\"", 20000);
+	cr_assert_not_null(events);
+	free(events);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						"--output", run2, "-q", NULL }), 4);
+	err = th_slurp(dir, "stderr");
+	snprintf(pidtext, sizeof(pidtext), "pid %d on host ", (int)first);
+	cr_assert_not_null(strstr(err, "bench SIM-1 is busy"), "%s", err);
+	cr_assert_not_null(strstr(err, pidtext), "%s", err);
+	cr_assert_not_null(strstr(err, run1), "%s", err);
+	cr_assert_not_null(strstr(err, " since 20"), "%s", err);
+	cr_assert_eq(access(run2, F_OK), -1, "the refused run created its directory");
+	kill(first, SIGTERM);
+	cr_assert_eq(th_rig_wait(first), 3);
+	/* let go at the end: the next run gets the bench, no takeover */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						"--output", run2, "-q", NULL }), 0);
+	events = th_slurp(run2, "events.jsonl");
+	cr_assert_null(strstr(events, "lock_taken_over"));
+	unsetenv("PUMPRIG_LOCK_DIR");
+	free(err);
+	free(events);
+	free(dir);
+	free(locks);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run1);
+	free(run2);
+}
+
+Test(safety, a_lock_left_by_a_crashed_run_is_taken_over_and_noted)
+{
+	/* the holder line of a run that was killed: the file is there, its
+	 * flock went with the process */
+	char *dir = th_tmpdir(), *locks = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run, *events, *lockfile, *after;
+
+	free(th_write_file(locks, "SIM-1.lock",
+		"{\"pid\":999999,\"host\":\"bench-pc\",\"run_dir\":\"/runs/crashed\","
+		"\"since\":\"2026-11-24T03:00:00Z\"}\n"));
+	setenv("PUMPRIG_LOCK_DIR", locks, 1);
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&lockfile, "%s/SIM-1.lock", locks) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						"--output", run, "-q", NULL }), 0);
+	unsetenv("PUMPRIG_LOCK_DIR");
+	events = th_slurp(run, "events.jsonl");
+	cr_assert_not_null(strstr(events, "\"event\":\"lock_taken_over\""), "%s", events);
+	cr_assert_not_null(strstr(events, "\"run_dir\":\"/runs/crashed\""), "%s", events);
+	after = th_read_file(lockfile);
+	cr_assert_str_empty(after, "the lock file still names a holder: %s", after);
+	free(after);
+	free(events);
+	free(lockfile);
+	free(dir);
+	free(locks);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run);
+}
