@@ -66,6 +66,8 @@ struct engine {
 	double tare_offset_g;      /* net readings removed by tares since */
 	double last_mass_g;
 	double delivered_ml;       /* estimate from the balance, for limit and progress */
+	double delivered_base_ml;  /* the estimate before a resume's gap */
+	rig_ns t_start_ns;         /* 0, or where a resumed run's time base continues */
 
 	/* The first reason to abort is the root cause; later ones are consequences. */
 	bool aborted;
@@ -249,8 +251,8 @@ static void check_reading(struct engine *e, enum rig_role role, const struct rea
 			e->first_mass_g = rd->value;
 		}
 		e->last_mass_g = rd->value;
-		e->delivered_ml = (rd->value + e->tare_offset_g - e->first_mass_g) /
-				  b->density_g_per_ml;
+		e->delivered_ml = e->delivered_base_ml +
+				  (rd->value + e->tare_offset_g - e->first_mass_g) / b->density_g_per_ml;
 		if (e->delivered_ml > b->limit_volume_ml)
 			abort_run(e, "delivered volume %.4f mL above the bench limit %.4f mL",
 				  e->delivered_ml, b->limit_volume_ml);
@@ -754,13 +756,14 @@ static int open_bench(struct engine *e)
 						 ic->serial));
 		if (role == ROLE_VALVE || role == ROLE_PUMP)
 			continue;
-		e->slots[e->n_slots++] = (struct slot){ role, ic->period_ns, ic->period_ns };
+		e->slots[e->n_slots++] = (struct slot){ role, ic->period_ns,
+							e->t_start_ns + ic->period_ns };
 	}
 	if (e->inst[ROLE_PUMP]) {
 		rig_ns period = b->instrument[ROLE_PUMP].period_ns;
 
 		period = period > 0 ? period : PUMP_POLL_DEFAULT_NS;
-		e->slots[e->n_slots++] = (struct slot){ ROLE_PUMP, period, period };
+		e->slots[e->n_slots++] = (struct slot){ ROLE_PUMP, period, e->t_start_ns + period };
 	}
 	return 0;
 }
@@ -775,6 +778,48 @@ static void close_bench(struct engine *e)
 	e->env.sim = NULL;
 	sim_clock_link_close(e->clock_link);
 	e->clock_link = NULL;
+}
+
+/* rig resume: the record says where the gap is and what is redone. */
+static void resume_event(struct engine *e)
+{
+	const struct engine_resume *rs = e->o->resume;
+	const struct sequence *seq = e->o->seq;
+	char utc[32];
+	time_t wall = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&wall, &tm);
+	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	event(e, "resume", json_pack("{s:s, s:f, s:f, s:I, s:s, s:b, s:f, s:s, s:s}",
+		"utc", utc, "gap_begin_s", rig_ns_to_s(rs->gap_begin_ns), "gap_s",
+		rig_ns_to_s(rs->gap_ns), "from_step", (json_int_t)rs->first_step + 1,
+		"from_kind", rs->first_step < seq->n_steps ? step_kind_name(seq->steps[rs->first_step].kind)
+							    : "(end)",
+		"skipped_interrupted_bolus", rs->skipped_bolus, "delivered_before_ml",
+		rs->delivered_ml, "clock", e->o->virtual_time ? "virtual" : "real",
+		"why", "the record ended without run_end (crash, kill or power loss)"));
+}
+
+/* The bench as the crash left it is unknown: safe first, then what the
+ * sequence had set before the step being redone (the rate, an occlusion). */
+static void resume_bench(struct engine *e)
+{
+	const struct engine_resume *rs = e->o->resume;
+
+	safe_state(e, "resume: the bench is made safe before the sequence continues");
+	event(e, "rate", json_pack("{s:f, s:b, s:s}", "rate_ml_per_h", 0.0, "stop", 1, "by",
+				   "resume"));
+	if (rs->rate_ml_per_h > 0 &&
+	    pump_cmd_result(e, "set_rate", pump_set_rate(e->inst[ROLE_PUMP], rs->rate_ml_per_h)) == 0)
+		event(e, "rate", json_pack("{s:f, s:s}", "rate_ml_per_h", rs->rate_ml_per_h, "by",
+					   "resume"));
+	if (rs->valve_closed && e->inst[ROLE_VALVE]) {
+		if (valve_set_closed(e->inst[ROLE_VALVE], true) < 0)
+			abort_run(e, "occlusion valve did not close again on resume");
+		else
+			event(e, "valve", json_pack("{s:s, s:s}", "state", "closed", "by", "resume"));
+	}
 }
 
 /* A lock left by a run that died without letting go was taken over: say
@@ -807,21 +852,37 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot create the clock");
 		return -ENOMEM;
 	}
-	r = recorder_open(&e.rec, o->run_dir, o->bench->flush_interval_ns);
+	if (o->resume) {
+		e.t_start_ns = o->resume->gap_begin_ns + o->resume->gap_ns;
+		e.delivered_base_ml = o->resume->delivered_ml;
+		e.delivered_ml = e.delivered_base_ml;
+		rig_clock_start_at(e.clock, e.t_start_ns);
+		r = recorder_open_append(&e.rec, o->run_dir, o->bench->flush_interval_ns);
+	} else {
+		r = recorder_open(&e.rec, o->run_dir, o->bench->flush_interval_ns);
+	}
 	if (r < 0) {
-		snprintf(err, err_len, "%s: cannot create the record: %s", o->run_dir, strerror(-r));
+		snprintf(err, err_len, "%s: cannot %s the record: %s", o->run_dir,
+			 o->resume ? "append to" : "create", strerror(-r));
 		goto free_clock;
 	}
-	event(&e, "run_start", json_pack("{s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
-					 o->bench->id, "clock", o->virtual_time ? "virtual" : "real"));
+	if (o->resume)
+		resume_event(&e);
+	else
+		event(&e, "run_start", json_pack("{s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
+						 o->bench->id, "clock",
+						 o->virtual_time ? "virtual" : "real"));
 	note_lock(&e);
 	if (open_bench(&e) == 0) {
 		/* Outputs to their declared safe levels before the first step. */
 		if (e.inst[ROLE_VALVE])
 			valve_set_closed(e.inst[ROLE_VALVE], o->bench->instrument[ROLE_VALVE].safe_closed);
+		if (o->resume)
+			resume_bench(&e);
 		for (size_t i = 0; i < e.n_slots; i++)
-			read_slot(&e, e.slots[i].role);   /* the state at t = 0 */
-		for (e.step_index = 0; e.step_index < o->seq->n_steps && !e.aborted; e.step_index++) {
+			read_slot(&e, e.slots[i].role);   /* the state at the start */
+		for (e.step_index = o->resume ? o->resume->first_step : 0;
+		     e.step_index < o->seq->n_steps && !e.aborted; e.step_index++) {
 			const struct step *s = &o->seq->steps[e.step_index];
 
 			announce_step(&e, s);

@@ -19,6 +19,7 @@
 #include "units.h"
 #include "rundir.h"
 #include "lock.h"
+#include "resume.h"
 #include "drivers/sim/wire.h"
 #include "version.h"
 #include "../reports/reports.h"
@@ -56,6 +57,7 @@ static const char usage_main[] =
 	"  run SEQUENCE --bench FILE --dut FILE [--output DIR]   run a sequence and judge it\n"
 	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
 	"  report RUN_DIR                                        judge a recorded run again\n"
+	"  resume RUN_DIR                                        continue an interrupted run\n"
 	"  probe --bench FILE                                    open every instrument, read one value\n"
 	"  calibrate scale --bench FILE --reference MASS          two-point calibration of the scale\n"
 	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
@@ -476,6 +478,94 @@ out:
 	return status;
 }
 
+static const char usage_resume[] =
+	"Usage: rig resume RUN_DIR [--quiet]\n"
+	"\n"
+	"Continues a run that was interrupted (crash, kill, power loss: no run_end in\n"
+	"its events.jsonl) with the inputs copied into RUN_DIR/inputs/: re-opens the\n"
+	"bench, makes it safe, sets again the rate and valve state the sequence had\n"
+	"set, and runs the sequence again from the step that was in progress (an\n"
+	"interrupted bolus is not given again), appending to samples.csv and\n"
+	"events.jsonl.  The gap is recorded (a resume event with gap_begin_s and\n"
+	"gap_s, wall time since the record was last written) and run time continues\n"
+	"across it; checks whose window spans it are inconclusive.  Exit status as\n"
+	"for run; 2 for a run that ended, 4 when the bench is busy.\n";
+
+static int cmd_resume(int argc, char **argv, int full_argc, char **full_argv)
+{
+	struct files f = { .quiet = argc == 3 && (!strcmp(argv[2], "-q") || !strcmp(argv[2], "--quiet")) };
+	char seq_path[RIG_PATH_MAX], bench_path[RIG_PATH_MAX], dut_path[RIG_PATH_MAX];
+	char err[1024] = "", stale[1024] = "";
+	struct sequence *seq = NULL;
+	struct bench *bench = NULL;
+	struct device *dev = NULL;
+	struct bench_lock *lock = NULL;
+	struct engine_resume rs;
+	struct engine_opts o;
+	bool virtual_time = false;
+	int r, status;
+
+	(void)full_argc;
+	(void)full_argv;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_resume, stdout);
+		return EXIT_PASS;
+	}
+	if (argc < 2 || argc > 3 || (argc == 3 && !f.quiet)) {
+		fprintf(stderr, "rig: resume takes one run directory\n\n%s", usage_resume);
+		return EXIT_BAD_INPUT;
+	}
+	snprintf(seq_path, sizeof(seq_path), "%s/inputs/sequence.cfg", argv[1]);
+	snprintf(bench_path, sizeof(bench_path), "%s/inputs/bench.cfg", argv[1]);
+	snprintf(dut_path, sizeof(dut_path), "%s/inputs/device.cfg", argv[1]);
+	f.seq_path = seq_path;
+	f.bench_path = bench_path;
+	f.dut_path = dut_path;
+	if (load_all(&f, &seq, &bench, &dev) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	status = take_bench_lock(bench, argv[1], &lock, stale, sizeof(stale));
+	if (status != 0)
+		goto out;
+	r = resume_plan(argv[1], seq, bench, &rs, &virtual_time, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "rig: cannot resume: %s\n", err);
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	if (!all_simulated(bench))
+		virtual_time = false;
+	if (!f.quiet)
+		fprintf(stderr, "rig: resuming %s at step %zu of %zu after a gap of %.0f s from t = %.3f s\n",
+			argv[1], rs.first_step + 1, seq->n_steps, rig_ns_to_s(rs.gap_ns),
+			rig_ns_to_s(rs.gap_begin_ns));
+	install_signals();
+	o = (struct engine_opts){
+		.seq = seq, .bench = bench, .dev = dev, .run_dir = argv[1],
+		.virtual_time = virtual_time,
+		.progress = f.quiet ? NULL : stderr,
+		.progress_live = isatty(STDERR_FILENO),
+		.stop_signal = &stop_signal,
+		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
+		.resume = &rs,
+	};
+	r = engine_run(&o, err, sizeof(err));
+	if (r < 0 && r != -ECANCELED)
+		fprintf(stderr, "rig: %s\n", err);
+	else if (r == -ECANCELED)
+		fprintf(stderr, "rig: run aborted: %s\n", err);
+	status = judge(argv[1], !f.quiet);
+	if (r < 0)
+		status = EXIT_ABORTED;
+out:
+	bench_lock_release(lock);
+	seq_free(seq);
+	bench_free(bench);
+	device_free(dev);
+	return status;
+}
+
 static int cmd_validate(int argc, char **argv)
 {
 	struct files f = { 0 };
@@ -515,7 +605,7 @@ static int cmd_help(int argc, char **argv)
 
 	fputs(!strcmp(topic, "run") ? usage_run : !strcmp(topic, "validate") ? usage_validate :
 	      !strcmp(topic, "report") ? usage_report : !strcmp(topic, "sim") ? usage_sim :
-	      !strcmp(topic, "probe") ? usage_probe : !strcmp(topic, "calibrate") ? usage_calibrate :
+	      !strcmp(topic, "resume") ? usage_resume : !strcmp(topic, "probe") ? usage_probe : !strcmp(topic, "calibrate") ? usage_calibrate :
 	      usage_main, stdout);
 	return EXIT_PASS;
 }
@@ -534,6 +624,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, argc, argv);
 	if (!strcmp(cmd, "validate"))
 		return cmd_validate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "resume"))
+		return cmd_resume(argc - 1, argv + 1, argc, argv);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))

@@ -23,6 +23,9 @@ struct recorder;
 
 /* Opens (creates, never truncates an existing file) both files in run_dir. */
 int recorder_open(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns);
+/* Opens both existing files of a crashed run to append to (rig resume); a
+ * torn last line is ended with a newline first. */
+int recorder_open_append(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns);
 /* Flushes, fsyncs and closes; returns the first write error seen, if any. */
 int recorder_close(struct recorder *rec);
 
