@@ -2,6 +2,9 @@
  * (pump stopped, occlusion released), the reason is recorded, the samples up
  * to the fault are on disk, and the exit status says aborted (3). */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -749,5 +752,189 @@ Test(safety, a_lock_left_by_a_crashed_run_is_taken_over_and_noted)
 	free(bench);
 	free(dut);
 	free(seq);
+	free(run);
+}
+
+/* ------------------------------------------------------------- resume -- */
+
+static const char resume_seq[] =
+	"sequence = {\n"
+	"  id = \"T-RESUME\"; version = \"1\"; title = \"resume across a crash\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"hold\"; duration = \"30 min\"; },\n"
+	"    { step = \"mark\"; window = \"a\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"a\"; edge = \"end\"; },\n"
+	"    { step = \"mark\"; window = \"b\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"b\"; edge = \"end\"; },\n"
+	"    { step = \"mark\"; window = \"c\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"c\"; edge = \"end\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"a\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"b\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"c\"; }\n"
+	"  );\n"
+	"};\n";
+
+/* The process is killed at 3 h 30 min, in window b's hold (step 8); the
+ * record's files are then aged by 10 min, as if the power came back then. */
+static char *crash_and_age(const char *dir, const char *from, const char *to)
+{
+	char *bench = bench_variant(dir, "faults = ( { role = \"pressure\"; kind = \"crash\"; "
+				    "at = \"210 min\"; duration = \"1 min\"; } );", from, to);
+	char *seq = th_write_file(dir, "seq.cfg", resume_seq), *dut = th_src(DUT), *run;
+	struct timespec aged[2];
+	int st;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	st = th_rig_wait_raw(th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench,
+		"--dut", dut, "--output", run, "-q", NULL }));
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	clock_gettime(CLOCK_REALTIME, &aged[0]);
+	aged[0].tv_sec -= 600;
+	aged[1] = aged[0];
+	for (int i = 0; i < 2; i++) {
+		char *path;
+
+		if (asprintf(&path, "%s/%s", run, i ? "samples.csv" : "events.jsonl") < 0)
+			abort();
+		cr_assert_eq(utimensat(AT_FDCWD, path, aged, 0), 0);
+		free(path);
+	}
+	free(bench);
+	free(seq);
+	free(dut);
+	return run;
+}
+
+/* The first event of that name (after *after when given), parsed. */
+static json_t *event_named(const char *events, const char *name, const char **after)
+{
+	char key[64], *copy;
+	const char *p, *line;
+	json_t *ev;
+
+	snprintf(key, sizeof(key), "\"event\":\"%s\"", name);
+	p = strstr(after && *after ? *after : events, key);
+	if (!p)
+		return NULL;
+	for (line = p; line > events && line[-1] != '\n'; line--)
+		;
+	copy = strndup(line, (size_t)(strchr(p, '\n') - line));
+	ev = json_loads(copy, 0, NULL);
+	free(copy);
+	if (after)
+		*after = strchr(p, '\n');
+	return ev;
+}
+
+static const char *check_field(json_t *checks, size_t i, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(checks, i), key));
+}
+
+Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
+{
+	char *dir = th_tmpdir(), *run = crash_and_age(dir, NULL, NULL), *events, *samples, *summary;
+	char *path, *err, *dumped;
+	const char *cursor = NULL, *p;
+	json_t *resume, *res, *checks;
+	double gap_begin_s, gap_s;
+	long long first_after = -1;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 1);
+	events = th_slurp(run, "events.jsonl");
+	samples = th_slurp(run, "samples.csv");
+	summary = th_slurp(run, "summary.txt");
+	resume = event_named(events, "resume", &cursor);
+	cr_assert_not_null(resume, "%s", events);
+	gap_begin_s = json_number_value(json_object_get(resume, "gap_begin_s"));
+	gap_s = json_number_value(json_object_get(resume, "gap_s"));
+	/* the last record before the kill at the 12600 s pressure read; the
+	 * 10 min the files were aged, and the seconds this test took */
+	cr_assert(gap_begin_s >= 12598 && gap_begin_s <= 12600, "gap begins at %.3f s", gap_begin_s);
+	cr_assert(gap_s >= 600 && gap_s <= 660, "gap %.3f s", gap_s);
+	cr_assert_eq(json_integer_value(json_object_get(resume, "from_step")), 8);
+	/* the bench made safe, then the rate set again, before the hold is redone */
+	p = strstr(cursor, "\"event\":\"safe_state\"");
+	cr_assert_not_null(p);
+	cr_assert_not_null(strstr(p, "\"pump\":\"stopped\""));
+	cr_assert_not_null(strstr(cursor, "\"event\":\"rate\",\"rate_ml_per_h\":1.0,\"by\":\"resume\""));
+	cr_assert_lt(p, strstr(cursor, "\"event\":\"rate\",\"rate_ml_per_h\":1.0,\"by\":\"resume\""));
+	cr_assert_lt(strstr(cursor, "\"rate_ml_per_h\":1.0,\"by\":\"resume\""),
+		     strstr(cursor, "\"kind\":\"hold\""));
+	/* one header, and the time base continues: nothing inside the gap, the
+	 * first reading after it at or after gap_begin + gap */
+	cr_assert_null(strstr(samples + 1, "\nt_ns,"));
+	for (p = samples; (p = strchr(p, '\n')) && p[1]; p++) {
+		long long t = strtoll(p + 1, NULL, 10);
+
+		if (t > (long long)(gap_begin_s * 1e9)) {
+			first_after = t;
+			break;
+		}
+	}
+	cr_assert_geq(first_after, (long long)((gap_begin_s + gap_s) * 1e9), "first after: %lld",
+		      first_after);
+	/* a (before) and c (after) judged, b (spanning the gap) inconclusive */
+	if (asprintf(&path, "%s/results.json", run) < 0)
+		abort();
+	res = json_load_file(path, 0, NULL);
+	cr_assert_not_null(res);
+	checks = json_object_get(res, "checks");
+	cr_assert_eq(json_array_size(checks), 3);
+	cr_assert_str_eq(check_field(checks, 0, "verdict"), "pass");
+	cr_assert_str_eq(check_field(checks, 1, "verdict"), "inconclusive");
+	cr_assert_not_null(strstr(check_field(checks, 1, "explanation"), "spans a gap in the record"));
+	cr_assert_str_eq(check_field(checks, 2, "verdict"), "pass");
+	cr_assert_str_eq(json_string_value(json_object_get(res, "status")), "completed");
+	/* the gap is a deviation in both reports */
+	cr_assert_not_null(strstr(summary, "resume_gap"), "%s", summary);
+	dumped = json_dumps(json_object_get(res, "instrument_events"), 0);
+	cr_assert_not_null(strstr(dumped, "resume_gap"));
+	/* a run that ended cannot be resumed */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 2);
+	err = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(err, "nothing to resume"), "%s", err);
+	free(err);
+	free(dumped);
+	free(path);
+	json_decref(res);
+	json_decref(resume);
+	free(events);
+	free(samples);
+	free(summary);
+	free(dir);
+	free(run);
+}
+
+Test(safety, the_delivered_volume_cap_counts_what_was_delivered_before_a_resume)
+{
+	/* 3.4 mL went in before the crash; the cap is 5 mL: the resumed run must
+	 * stop about 1.6 h later, not 5 h */
+	char *dir = th_tmpdir(), *run = crash_and_age(dir, "delivered_max = \"20 mL\"",
+						      "delivered_max = \"5 mL\"");
+	char *events;
+	json_t *resume;
+	double delivered, t;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 3);
+	events = th_slurp(run, "events.jsonl");
+	resume = event_named(events, "resume", NULL);
+	cr_assert_not_null(resume);
+	delivered = json_number_value(json_object_get(resume, "delivered_before_ml"));
+	cr_assert(delivered > 3.3 && delivered < 3.5, "delivered before: %.4f mL", delivered);
+	cr_assert_not_null(strstr(events, "above the bench limit 5.0000 mL"), "%s", events);
+	t = root_fault_s(events) - json_number_value(json_object_get(resume, "gap_begin_s")) -
+	    json_number_value(json_object_get(resume, "gap_s"));
+	cr_assert(t > 1.5 * 3600 && t < 1.8 * 3600, "cap reached %.0f s after the resume", t);
+	json_decref(resume);
+	free(events);
+	free(dir);
 	free(run);
 }
