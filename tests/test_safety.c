@@ -103,6 +103,9 @@ static void assert_safe_end(const struct outcome *o, const char *reason)
 			   o->events);
 	cr_assert_not_null(o->summary, "no summary for the aborted run");
 	cr_assert_not_null(strstr(o->summary, "aborted"));
+	/* the reason is the summary's end reason too (results.json's end_reason) */
+	cr_assert_not_null(strstr(o->summary, reason), "reason '%s' not in the summary:\n%s", reason,
+			   o->summary);
 }
 
 static const char delivery_seq[] =
@@ -578,6 +581,7 @@ Test(safety, a_full_disk_aborts_safely_and_the_samples_written_stay_readable)
 	results = th_slurp(run, "results.json");
 	cr_assert_not_null(results);
 	cr_assert_not_null(strstr(results, "\"status\": \"aborted\""), "%s", results);
+	cr_assert_not_null(strstr(results, "cannot record samples: File too large"), "%s", results);
 	free(results);
 	free(samples);
 	free(events);
