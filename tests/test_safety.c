@@ -785,16 +785,20 @@ static const char resume_seq[] =
 	"  );\n"
 	"};\n";
 
-/* The process is killed at 3 h 30 min, in window b's hold (step 8); the
- * record's files are then aged by 10 min, as if the power came back then. */
-static char *crash_and_age(const char *dir, const char *from, const char *to)
+/* The process is killed at `at` (resume_seq: 210 min, in window b's hold,
+ * step 8); the record's files are then aged by 10 min, as if the power came
+ * back then. */
+static char *crash_and_age_seq(const char *dir, const char *seq_text, const char *at,
+			       const char *from, const char *to)
 {
-	char *bench = bench_variant(dir, "faults = ( { role = \"pressure\"; kind = \"crash\"; "
-				    "at = \"210 min\"; duration = \"1 min\"; } );", from, to);
-	char *seq = th_write_file(dir, "seq.cfg", resume_seq), *dut = th_src(DUT), *run;
+	char insert[160], *bench, *seq, *dut = th_src(DUT), *run;
 	struct timespec aged[2];
 	int st;
 
+	snprintf(insert, sizeof(insert), "faults = ( { role = \"pressure\"; kind = \"crash\"; "
+		 "at = \"%s\"; duration = \"1 min\"; } );", at);
+	bench = bench_variant(dir, insert, from, to);
+	seq = th_write_file(dir, "seq.cfg", seq_text);
 	if (asprintf(&run, "%s/run", dir) < 0)
 		abort();
 	st = th_rig_wait_raw(th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench,
@@ -815,6 +819,11 @@ static char *crash_and_age(const char *dir, const char *from, const char *to)
 	free(seq);
 	free(dut);
 	return run;
+}
+
+static char *crash_and_age(const char *dir, const char *from, const char *to)
+{
+	return crash_and_age_seq(dir, resume_seq, "210 min", from, to);
 }
 
 /* The first event of that name (after *after when given), parsed. */
@@ -938,6 +947,45 @@ Test(safety, the_delivered_volume_cap_counts_what_was_delivered_before_a_resume)
 	t = root_fault_s(events) - json_number_value(json_object_get(resume, "gap_begin_s")) -
 	    json_number_value(json_object_get(resume, "gap_s"));
 	cr_assert(t > 1.5 * 3600 && t < 1.8 * 3600, "cap reached %.0f s after the resume", t);
+	json_decref(resume);
+	free(events);
+	free(dir);
+	free(run);
+}
+
+Test(safety, resume_does_not_give_an_interrupted_bolus_again)
+{
+	/* killed 15 min into a 30 min bolus (0.5 mL at 1 mL/h, step 4): part of
+	 * it went in, so the resumed run goes on with the hold after it */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-BOLUS\"; version = \"1\"; title = \"bolus across a crash\";\n"
+		"  steps = (\n"
+		"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; },\n"
+		"    { step = \"bolus\"; volume = \"0.5 mL\"; timeout = \"1 h\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; },\n"
+		"    { step = \"stop\"; }\n"
+		"  );\n"
+		"};\n";
+	char *dir = th_tmpdir(), *run = crash_and_age_seq(dir, seq, "75 min", NULL, NULL), *events;
+	const char *p;
+	json_t *resume;
+	int n_bolus = 0;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 0);
+	events = th_slurp(run, "events.jsonl");
+	resume = event_named(events, "resume", NULL);
+	cr_assert_not_null(resume, "%s", events);
+	cr_assert(json_is_true(json_object_get(resume, "skipped_interrupted_bolus")));
+	cr_assert_eq(json_integer_value(json_object_get(resume, "from_step")), 5);
+	for (p = events; (p = strstr(p, "\"event\":\"bolus\"")); p++)
+		n_bolus++;
+	cr_assert_eq(n_bolus, 1, "the bolus was given %d times", n_bolus);
+	/* the basal rate set again, the sequence completed */
+	cr_assert_not_null(strstr(events, "\"rate_ml_per_h\":0.5,\"by\":\"resume\""));
+	cr_assert_not_null(strstr(events, "\"status\":\"completed\""));
 	json_decref(resume);
 	free(events);
 	free(dir);
