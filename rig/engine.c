@@ -169,9 +169,6 @@ static void sleep_through_signals(struct engine *e, rig_ns t_ns)
 		;
 }
 
-/* Pump stopped, occlusion released, outputs at their declared safe levels.
- * Every action is attempted whatever the others did, and each outcome is
- * recorded: a failure here is the one thing an operator must know. */
 static void safe_pump(struct engine *e, json_t *actions)
 {
 	int attempts = 0, r;

@@ -491,7 +491,7 @@ static const char usage_resume[] =
 	"across it; checks whose window spans it are inconclusive.  Exit status as\n"
 	"for run; 2 for a run that ended, 4 when the bench is busy.\n";
 
-static int cmd_resume(int argc, char **argv, int full_argc, char **full_argv)
+static int cmd_resume(int argc, char **argv)
 {
 	struct files f = { .quiet = argc == 3 && (!strcmp(argv[2], "-q") || !strcmp(argv[2], "--quiet")) };
 	char seq_path[RIG_PATH_MAX], bench_path[RIG_PATH_MAX], dut_path[RIG_PATH_MAX];
@@ -505,8 +505,6 @@ static int cmd_resume(int argc, char **argv, int full_argc, char **full_argv)
 	bool virtual_time = false;
 	int r, status;
 
-	(void)full_argc;
-	(void)full_argv;
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_resume, stdout);
 		return EXIT_PASS;
@@ -625,7 +623,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "validate"))
 		return cmd_validate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "resume"))
-		return cmd_resume(argc - 1, argv + 1, argc, argv);
+		return cmd_resume(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))
