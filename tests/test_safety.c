@@ -991,3 +991,51 @@ Test(safety, resume_does_not_give_an_interrupted_bolus_again)
 	free(dir);
 	free(run);
 }
+
+Test(safety, an_external_kill_9_in_real_time_leaves_a_readable_interrupted_record)
+{
+	/* a real SIGKILL from outside, on a real-time run, once the samples of
+	 * its first 2 s have reached the file (the run-time flush put them
+	 * there: the test waits for them on inotify) */
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT), *run, *samples, *results;
+	char *seq = th_write_file(dir, "seq.cfg", short_seq);
+	long long n_p = 0;
+	pid_t pid;
+	int st;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	pid = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+					       "--output", run, "--real-time", "-q", NULL });
+	/* real-time rows carry the time they were read: 2.00x s is "\n200..." */
+	samples = th_wait_for_text(run, "samples.csv", "\n200", 20000);
+	cr_assert_not_null(samples, "no samples reached the file");
+	free(samples);
+	kill(pid, SIGKILL);
+	st = th_rig_wait_raw(pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	samples = th_slurp(run, "samples.csv");
+	for (char *p = samples, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		char *end;
+		long long t_ns = strtoll(p, &end, 10);
+
+		/* one a second, read at (a little after) each deadline */
+		if (end != p && strncmp(end, ",pressure,pressure,", 19) == 0) {
+			n_p++;
+			cr_assert(t_ns >= (n_p - 1) * 1000000000LL && t_ns < (n_p - 1) * 1000000000LL + 500000000LL,
+				  "pressure row %lld at %lld ns: a hole", n_p, t_ns);
+		}
+	}
+	cr_assert_geq(n_p, 3);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+	results = th_slurp(run, "results.json");
+	cr_assert_not_null(strstr(results, "\"status\": \"interrupted\""), "%s", results);
+	cr_assert_not_null(strstr(results, "without a run_end event"), "%s", results);
+	free(results);
+	free(samples);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run);
+}
