@@ -85,3 +85,22 @@ rig_ns rig_clock_from_monotonic(struct rig_clock *clock, rig_ns monotonic_ns)
 		return clock->now_ns;
 	return monotonic_ns - timespec_to_ns(&clock->origin);
 }
+
+void rig_clock_start_at(struct rig_clock *clock, rig_ns t_ns)
+{
+	if (clock->is_virtual) {
+		clock->now_ns = t_ns;
+		return;
+	}
+	/* now = monotonic - origin: move the origin back by t_ns */
+	{
+		rig_ns origin = timespec_to_ns(&clock->origin) - t_ns;
+
+		clock->origin.tv_sec = origin / RIG_NS_PER_S;
+		clock->origin.tv_nsec = origin % RIG_NS_PER_S;
+		if (clock->origin.tv_nsec < 0) {
+			clock->origin.tv_nsec += RIG_NS_PER_S;
+			clock->origin.tv_sec--;
+		}
+	}
+}

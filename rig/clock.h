@@ -20,6 +20,9 @@ rig_ns rig_clock_now(struct rig_clock *clock);
 /* Returns 0 once now >= deadline_ns; -EINTR if a signal interrupted a real
  * sleep (the caller checks its stop flag and calls again). */
 int rig_clock_sleep_until(struct rig_clock *clock, rig_ns deadline_ns);
+/* Makes now t_ns: a resumed run's time base continues the crashed one's.
+ * Call before any sleep. */
+void rig_clock_start_at(struct rig_clock *clock, rig_ns t_ns);
 bool rig_clock_is_virtual(const struct rig_clock *clock);
 /* Run time of an instant given on CLOCK_MONOTONIC (a kernel event timestamp);
  * on the virtual clock, now. */

@@ -142,6 +142,18 @@ struct instrument_cfg {
 	rig_ns reconnect_ns;          /* sensors: reconnect = "5 min": a failing sensor is
 	                                 reopened until it answers again within this
 	                                 long, the gap recorded (default 0: abort at once) */
+	unsigned stale_after;         /* sensors: stale_after = 3 (periods): a sensor that
+	                                 answers but gives no fresh reading (none, or only
+	                                 readings flagged stale) this many periods running
+	                                 aborts the run (default 3; 1..1000) */
+	unsigned stuck_after;         /* sensors: stuck_after = 20 (readings): this many
+	                                 successive identical primary readings from an
+	                                 instrument that has noise means it is stuck: abort
+	                                 (default 0: not checked; 2..100000) */
+	double valid_min, valid_max;  /* sensors: valid_range = ("-1 g", "500 g") in the
+	                                 role's unit: a primary reading outside it, or not
+	                                 finite, aborts the run (defaults per role:
+	                                 docs/file-formats.md) */
 	/* Backend address for hardware backends (later): uri, device, channel. */
 	char uri[RIG_TEXT_MAX];
 	char device[RIG_ID_MAX];
@@ -155,12 +167,23 @@ enum sim_fault_kind {
 	SIM_FAULT_STUCK,        /* sensor repeats its last value */
 	SIM_FAULT_NO_ANSWER,    /* pump does not answer commands (-ETIMEDOUT) */
 	SIM_FAULT_DISCONNECT,   /* instrument gone for good (-ENODEV) from `at` on */
+	SIM_FAULT_STALE,        /* sensor answers but has no new sample (0 readings) */
+	SIM_FAULT_FROZEN,       /* sensor repeats its last values exactly, unflagged
+	                           (a converter that stopped converting) */
+	SIM_FAULT_NAN,          /* sensor's primary reading is NaN */
+	SIM_FAULT_OUT_OF_RANGE, /* sensor's primary reading is far outside any range */
+	SIM_FAULT_INTERNAL_ERROR, /* a reading with an impossible quantity: drives the
+	                           engine into its internal-error path (tests only) */
+	SIM_FAULT_CRASH,        /* the rig process gets SIGKILL at `at` (kill -9 at a
+	                           reproducible moment; tests of durability only) */
 	SIM_FAULT__COUNT
 };
 
 struct sim_fault {
 	enum rig_role role;           /* role = "scale" */
-	enum sim_fault_kind kind;     /* kind = "dropout" | "stuck" | "no_answer" | "disconnect" */
+	enum sim_fault_kind kind;     /* kind = "dropout" | "stuck" | "no_answer" | "disconnect" |
+	                                 "stale" | "frozen" | "nan" | "out_of_range" |
+	                                 "internal_error" | "crash" */
 	rig_ns at_ns;                 /* at = "2 h" (run time) */
 	rig_ns duration_ns;           /* duration = "10 min" (0 = until the end) */
 	int line;

@@ -2,6 +2,7 @@
 #include "config_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/gravimetric.h"
@@ -50,6 +51,68 @@ static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum r
 			  "follow it", cal->due, cal->date);
 }
 
+/* The widest primary reading each role can give on any bench this software
+ * knows: past these the reading is a fault, not a measurement. */
+static void default_valid_range(enum rig_role role, double *lo, double *hi)
+{
+	switch (role) {
+	case ROLE_SCALE: *lo = -100; *hi = 10000; break;        /* g */
+	case ROLE_FLOW: *lo = -1000; *hi = 1000; break;         /* mL/h */
+	case ROLE_PRESSURE: *lo = -200; *hi = 5000; break;      /* kPa */
+	default: *lo = -1e6; *hi = 1e6; break;                  /* uA: +-1 A */
+	}
+}
+
+/* stale_after, stuck_after and valid_range: the supervisor's checks of a
+ * sensor's freshness and plausibility (engine.c). */
+static void load_sensor_guards(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
+			       struct instrument_cfg *ic)
+{
+	config_setting_t *range = config_setting_get_member(g, "valid_range");
+	double n;
+
+	ic->stale_after = 3;
+	ic->stuck_after = 0;
+	if (cfg_number(ctx, g, "stale_after", 1, 1000, &n) == 1) {
+		if (n != (unsigned)n)
+			cfg_error(ctx, config_setting_get_member(g, "stale_after"),
+				  "'stale_after' must be a whole number of periods, 1..1000");
+		ic->stale_after = (unsigned)n;
+	}
+	if (cfg_number(ctx, g, "stuck_after", 2, 100000, &n) == 1) {
+		if (n != (unsigned)n)
+			cfg_error(ctx, config_setting_get_member(g, "stuck_after"),
+				  "'stuck_after' must be a whole number of readings, 2..100000");
+		ic->stuck_after = (unsigned)n;
+	}
+	default_valid_range(role, &ic->valid_min, &ic->valid_max);
+	if (!range)
+		return;
+	if (config_setting_type(range) != CONFIG_TYPE_LIST || config_setting_length(range) != 2 ||
+	    config_setting_type(config_setting_get_elem(range, 0)) != CONFIG_TYPE_STRING ||
+	    config_setting_type(config_setting_get_elem(range, 1)) != CONFIG_TYPE_STRING) {
+		cfg_error(ctx, range, "'valid_range' must be a list of two quantities in %s units, "
+			  "like (\"%s\", \"%s\")", qty_kind_name(sensor_kind(role)),
+			  role == ROLE_SCALE ? "-1 g" : "-10 kPa", role == ROLE_SCALE ? "500 g" : "400 kPa");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *text = config_setting_get_string(config_setting_get_elem(range, (unsigned)i));
+		double v;
+
+		if (qty_parse(text, sensor_kind(role), &v) < 0 || !isfinite(v)) {
+			cfg_error(ctx, config_setting_get_elem(range, (unsigned)i),
+				  "'%s' is not a %s quantity; allowed units: %s", text,
+				  qty_kind_name(sensor_kind(role)), qty_kind_units(sensor_kind(role)));
+			return;
+		}
+		*(i == 0 ? &ic->valid_min : &ic->valid_max) = v;
+	}
+	if (!(ic->valid_min < ic->valid_max))
+		cfg_error(ctx, range, "'valid_range' must list the lower limit first and below the "
+			  "upper one");
+}
+
 static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
 			    struct instrument_cfg *ic)
 {
@@ -57,7 +120,8 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 						 "channel", "baud", NULL };
 	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
 						   "channel", "period", "calibration",
-						   "voltage_channel", "baud", "reconnect", NULL };
+						   "voltage_channel", "baud", "reconnect",
+						   "stale_after", "stuck_after", "valid_range", NULL };
 	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
 						  "channel", "safe_state", "active_low", NULL };
 	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",
@@ -115,6 +179,7 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 	if (is_sensor(role)) {
 		load_calibration(ctx, g, role, &ic->cal);
 		cfg_duration(ctx, g, "reconnect", false, 0, 86400, &ic->reconnect_ns);
+		load_sensor_guards(ctx, g, role, ic);
 	}
 	if (role == ROLE_VALVE && cfg_choice(ctx, g, "safe_state", false, safe_names, &choice) == 1)
 		ic->safe_closed = choice == 1;
@@ -148,7 +213,8 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 {
 	static const char *const keys[] = { "role", "kind", "at", "duration", NULL };
 	static const char *const kind_names[] = { "dropout", "stuck", "no_answer", "disconnect",
-						  NULL };
+						  "stale", "frozen", "nan", "out_of_range",
+						  "internal_error", "crash", NULL };
 	static const char *const role_list[] = { "pump", "scale", "flow", "pressure", "power",
 						 "valve", "alarm", NULL };
 	int n, choice;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,14 @@ struct outage {
 	double soft_tare;
 };
 
+/* The supervisor's view of one sensor's freshness and plausibility. */
+struct guard {
+	unsigned stale_periods;    /* reads in a row with no fresh reading */
+	unsigned same_count;       /* successive identical primary readings */
+	double last_value;
+	bool have_last;
+};
+
 struct engine {
 	const struct engine_opts *o;
 	struct rig_clock *clock;
@@ -58,6 +67,8 @@ struct engine {
 	double tare_offset_g;      /* net readings removed by tares since */
 	double last_mass_g;
 	double delivered_ml;       /* estimate from the balance, for limit and progress */
+	double delivered_base_ml;  /* the estimate before a resume's gap */
+	rig_ns t_start_ns;         /* 0, or where a resumed run's time base continues */
 
 	/* The first reason to abort is the root cause; later ones are consequences. */
 	bool aborted;
@@ -67,6 +78,7 @@ struct engine {
 	struct timespec last_progress;
 	struct sim_clock_link *clock_link;   /* a wire simulator kept in lockstep */
 	struct outage outage[ROLE__COUNT];
+	struct guard guard[ROLE__COUNT];
 };
 
 static void fmt_duration(rig_ns t_ns, char *buf, size_t len)
@@ -137,37 +149,89 @@ static void abort_run(struct engine *e, const char *fmt, ...)
 	snprintf(e->abort_reason, sizeof(e->abort_reason), "%s", reason);
 }
 
+/* A broken promise inside the rig itself (a driver answering outside its
+ * contract, a state the code cannot be in).  Nothing the engine holds can be
+ * trusted further, so the run aborts through the ordinary path: the safe
+ * state needs only the instruments, not the engine's bookkeeping. */
+static void internal_error(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void internal_error(struct engine *e, const char *fmt, ...)
+{
+	va_list ap;
+	char what[400];
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	event(e, "internal_error", json_pack("{s:s}", "what", what));
+	abort_run(e, "internal error: %s", what);
+}
+
 /* -------------------------------------------------------------- safety -- */
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" :
+	       "other";
+}
+
+/* Waits until run time t_ns whatever signals arrive: the safe-state sequence
+ * must not be hurried by an impatient operator. */
+static void sleep_through_signals(struct engine *e, rig_ns t_ns)
+{
+	while (clock_sleep(e, t_ns) == -EINTR)
+		;
+}
+
+static void safe_pump(struct engine *e, json_t *actions)
+{
+	int attempts = 0, r;
+
+	/* A pump that did not answer may answer a moment later: the stop is
+	 * retried, a bounded number of times, before giving up. */
+	do {
+		if (attempts > 0)
+			sleep_through_signals(e, now(e) + SAFE_STOP_RETRY_NS);
+		r = pump_stop(e->inst[ROLE_PUMP]);
+		attempts++;
+		if (r < 0)
+			event(e, "pump_stop_failed", json_pack("{s:i, s:s}", "attempt", attempts,
+							       "error", strerror(-r)));
+	} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
+	json_object_set_new(actions, "pump", json_string(r < 0 ? strerror(-r) : "stopped"));
+	json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
+}
+
+static void safe_valve(struct engine *e, json_t *actions)
+{
+	bool closed = e->o->bench->instrument[ROLE_VALVE].safe_closed;
+	int r = valve_set_closed(e->inst[ROLE_VALVE], closed);
+
+	json_object_set_new(actions, "valve", json_string(r < 0 ? strerror(-r) :
+							  closed ? "closed" : "open"));
+}
 
 /* Pump stopped, occlusion released, outputs at their declared safe levels.
  * Every action is attempted whatever the others did, and each outcome is
- * recorded: a failure here is the one thing an operator must know. */
+ * recorded: a failure here is the one thing an operator must know.  A valve
+ * whose safe state is open goes first: an open line cannot build pressure
+ * while a pump that does not answer is asked again to stop.  One whose safe
+ * state is closed goes last, after the pump, for the same reason.  A signal
+ * arriving meanwhile changes nothing (it is noted, not obeyed). */
 static void safe_state(struct engine *e, const char *why)
 {
 	json_t *actions = json_object();
-	int r;
+	bool valve_first = e->inst[ROLE_VALVE] && !e->o->bench->instrument[ROLE_VALVE].safe_closed;
 
-	if (e->inst[ROLE_PUMP]) {
-		int attempts = 0;
-
-		/* A pump that did not answer may answer a moment later: the stop
-		 * is retried, a bounded number of times, before giving up. */
-		do {
-			if (attempts > 0)
-				clock_sleep(e, now(e) + SAFE_STOP_RETRY_NS);
-			r = pump_stop(e->inst[ROLE_PUMP]);
-			attempts++;
-		} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
-		json_object_set_new(actions, "pump", json_string(r < 0 ? strerror(-r) : "stopped"));
-		json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
-	}
-	if (e->inst[ROLE_VALVE]) {
-		bool closed = e->o->bench->instrument[ROLE_VALVE].safe_closed;
-
-		r = valve_set_closed(e->inst[ROLE_VALVE], closed);
-		json_object_set_new(actions, "valve",
-				    json_string(r < 0 ? strerror(-r) : closed ? "closed" : "open"));
-	}
+	event(e, "safe_state_begin", json_pack("{s:s}", "reason", why));
+	if (valve_first)
+		safe_valve(e, actions);
+	if (e->inst[ROLE_PUMP])
+		safe_pump(e, actions);
+	if (e->inst[ROLE_VALVE] && !valve_first)
+		safe_valve(e, actions);
+	if (*e->o->stop_signal)
+		json_object_set_new(actions, "signal_while_going_safe",
+				    json_string(signal_name(*e->o->stop_signal)));
 	json_object_set_new(actions, "reason", json_string(why));
 	event(e, "safe_state", actions);
 }
@@ -197,8 +261,8 @@ static void check_reading(struct engine *e, enum rig_role role, const struct rea
 			e->first_mass_g = rd->value;
 		}
 		e->last_mass_g = rd->value;
-		e->delivered_ml = (rd->value + e->tare_offset_g - e->first_mass_g) /
-				  b->density_g_per_ml;
+		e->delivered_ml = e->delivered_base_ml +
+				  (rd->value + e->tare_offset_g - e->first_mass_g) / b->density_g_per_ml;
 		if (e->delivered_ml > b->limit_volume_ml)
 			abort_run(e, "delivered volume %.4f mL above the bench limit %.4f mL",
 				  e->delivered_ml, b->limit_volume_ml);
@@ -253,6 +317,76 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	return true;
 }
 
+static bool quantity_fits(enum rig_role role, enum quantity q)
+{
+	switch (role) {
+	case ROLE_SCALE: return q == QUANT_MASS_G;
+	case ROLE_FLOW: return q == QUANT_FLOW_ML_PER_H;
+	case ROLE_PRESSURE: return q == QUANT_PRESSURE_KPA;
+	case ROLE_POWER: return q == QUANT_CURRENT_UA || q == QUANT_VOLTAGE_V;
+	default: return false;
+	}
+}
+
+/* Freshness: a sensor that answers with nothing new (no reading, or only
+ * repeats it flags stale) for stale_after periods running is as good as
+ * gone, and the supervisor cannot watch the bench through it. */
+static void guard_freshness(struct engine *e, enum rig_role role, const struct reading *rd,
+			    size_t n)
+{
+	const struct instrument_cfg *ic = &e->o->bench->instrument[role];
+	struct guard *g = &e->guard[role];
+	bool fresh = false;
+
+	for (size_t i = 0; i < n; i++)
+		fresh |= !(rd[i].flags & SAMPLE_STALE);
+	if (fresh) {
+		g->stale_periods = 0;
+		return;
+	}
+	if (++g->stale_periods >= (ic->stale_after ? ic->stale_after : 3))
+		abort_run(e, "%s gave no fresh reading for %u periods (%.0f s; bench stale_after = %u)",
+			  rig_role_name(role), g->stale_periods,
+			  rig_ns_to_s(ic->period_ns) * g->stale_periods, ic->stale_after);
+}
+
+/* Plausibility of the primary reading: finite, inside the bench's valid
+ * range, and, for an instrument the bench says has noise (stuck_after), not
+ * the same value over and over. Returns false for a reading the supervisor
+ * must not act on. */
+static bool guard_value(struct engine *e, enum rig_role role, struct reading *rd)
+{
+	const struct instrument_cfg *ic = &e->o->bench->instrument[role];
+	struct guard *g = &e->guard[role];
+
+	if (!isfinite(rd->value)) {
+		abort_run(e, "%s reading is not a number (%g %s)", rig_role_name(role), rd->value,
+			  quantity_unit(rd->quantity));
+		return false;
+	}
+	if (ic->valid_min < ic->valid_max &&   /* a bench built in code may give none */
+	    (rd->value < ic->valid_min || rd->value > ic->valid_max)) {
+		rd->flags |= SAMPLE_OUT_OF_RANGE;
+		abort_run(e, "%s reading %g %s outside its valid range %g..%g %s (bench valid_range)",
+			  rig_role_name(role), rd->value, quantity_unit(rd->quantity), ic->valid_min,
+			  ic->valid_max, quantity_unit(rd->quantity));
+		return false;
+	}
+	if (ic->stuck_after == 0 || (rd->flags & SAMPLE_STALE))
+		return true;
+	if (g->have_last && rd->value == g->last_value) {
+		if (++g->same_count >= ic->stuck_after)
+			abort_run(e, "%s stuck: %u identical readings of %.10g %s (bench stuck_after = %u)",
+				  rig_role_name(role), g->same_count, rd->value,
+				  quantity_unit(rd->quantity), ic->stuck_after);
+	} else {
+		g->same_count = 1;
+	}
+	g->last_value = rd->value;
+	g->have_last = true;
+	return true;
+}
+
 static void read_sensor(struct engine *e, enum rig_role role)
 {
 	struct reading rd[READINGS_MAX];
@@ -271,13 +405,31 @@ static void read_sensor(struct engine *e, enum rig_role role)
 			rig_ns_to_s(now(e) - o->since_ns), "attempts", (int)o->attempts));
 		o->down = false;
 	}
+	if (n > READINGS_MAX) {
+		internal_error(e, "%s driver returned %zu readings, more than %d", rig_role_name(role),
+			       n, READINGS_MAX);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!quantity_fits(role, rd[i].quantity)) {
+			internal_error(e, "%s driver returned a reading of quantity %d, which that "
+				       "role cannot measure", rig_role_name(role), (int)rd[i].quantity);
+			return;
+		}
+	guard_freshness(e, role, rd, n);
 	for (size_t i = 0; i < n; i++) {
+		/* The primary reading is judged before it is recorded so that its
+		 * out-of-range flag goes to disk with it; it is recorded whatever
+		 * the verdict: raw samples as taken. */
+		bool usable = i > 0 || guard_value(e, role, &rd[i]);
+
 		r = recorder_sample(e->rec, role, &rd[i]);
 		if (r < 0) {
 			abort_run(e, "cannot record samples: %s", strerror(-r));
 			return;
 		}
-		check_reading(e, role, &rd[i]);
+		if (usable && isfinite(rd[i].value))
+			check_reading(e, role, &rd[i]);
 	}
 }
 
@@ -389,9 +541,9 @@ static enum wait_result run_until(struct engine *e, rig_ns end_ns, enum wait_for
 		int sig = *e->o->stop_signal;
 
 		if (sig) {
-			abort_run(e, "stopped by signal %s", sig == SIGINT ? "SIGINT" :
-							     sig == SIGTERM ? "SIGTERM" :
-							     sig == SIGHUP ? "SIGHUP" : "other");
+			abort_run(e, "stopped by signal %s", signal_name(sig));
+			/* obeyed: one arriving from now on is noted by the safe state */
+			*e->o->stop_signal = 0;
 			return WAIT_ABORTED;
 		}
 		if (e->aborted)
@@ -619,13 +771,14 @@ static int open_bench(struct engine *e)
 				"allowed_by", "--allow-expired-calibration"));
 		if (role == ROLE_VALVE || role == ROLE_PUMP)
 			continue;
-		e->slots[e->n_slots++] = (struct slot){ role, ic->period_ns, ic->period_ns };
+		e->slots[e->n_slots++] = (struct slot){ role, ic->period_ns,
+							e->t_start_ns + ic->period_ns };
 	}
 	if (e->inst[ROLE_PUMP]) {
 		rig_ns period = b->instrument[ROLE_PUMP].period_ns;
 
 		period = period > 0 ? period : PUMP_POLL_DEFAULT_NS;
-		e->slots[e->n_slots++] = (struct slot){ ROLE_PUMP, period, period };
+		e->slots[e->n_slots++] = (struct slot){ ROLE_PUMP, period, e->t_start_ns + period };
 	}
 	return 0;
 }
@@ -642,6 +795,68 @@ static void close_bench(struct engine *e)
 	e->clock_link = NULL;
 }
 
+/* rig resume: the record says where the gap is and what is redone. */
+static void resume_event(struct engine *e)
+{
+	const struct engine_resume *rs = e->o->resume;
+	const struct sequence *seq = e->o->seq;
+	char utc[32];
+	time_t wall = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&wall, &tm);
+	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	event(e, "resume", json_pack("{s:s, s:f, s:f, s:I, s:s, s:b, s:f, s:s, s:s}",
+		"utc", utc, "gap_begin_s", rig_ns_to_s(rs->gap_begin_ns), "gap_s",
+		rig_ns_to_s(rs->gap_ns), "from_step", (json_int_t)rs->first_step + 1,
+		"from_kind", rs->first_step < seq->n_steps ? step_kind_name(seq->steps[rs->first_step].kind)
+							    : "(end)",
+		"skipped_interrupted_bolus", rs->skipped_bolus, "delivered_before_ml",
+		rs->delivered_ml, "clock", e->o->virtual_time ? "virtual" : "real",
+		"why", "the record ended without run_end (crash, kill or power loss)"));
+}
+
+/* The bench as the crash left it is unknown: safe first, then what the
+ * sequence had set before the step being redone (the rate, an occlusion). */
+static void resume_bench(struct engine *e)
+{
+	const struct engine_resume *rs = e->o->resume;
+
+	safe_state(e, "resume: the bench is made safe before the sequence continues");
+	event(e, "rate", json_pack("{s:f, s:b, s:s}", "rate_ml_per_h", 0.0, "stop", 1, "by",
+				   "resume"));
+	if (rs->rate_ml_per_h > 0 &&
+	    pump_cmd_result(e, "set_rate", pump_set_rate(e->inst[ROLE_PUMP], rs->rate_ml_per_h)) == 0)
+		event(e, "rate", json_pack("{s:f, s:s}", "rate_ml_per_h", rs->rate_ml_per_h, "by",
+					   "resume"));
+	if (rs->valve_closed && e->inst[ROLE_VALVE]) {
+		if (valve_set_closed(e->inst[ROLE_VALVE], true) < 0)
+			abort_run(e, "occlusion valve did not close again on resume");
+		else
+			event(e, "valve", json_pack("{s:s, s:s}", "state", "closed", "by", "resume"));
+	}
+}
+
+/* A lock left by a run that died without letting go was taken over: say
+ * whose, so the crashed run can be found and resumed or reported. */
+static void note_lock(struct engine *e)
+{
+	const char *holder = e->o->lock_stale_holder;
+	json_t *prev;
+
+	if (!holder || !holder[0])
+		return;
+	prev = json_loads(holder, 0, NULL);
+	if (!json_is_object(prev)) {
+		json_decref(prev);
+		prev = json_string(holder);
+	}
+	event(e, "lock_taken_over", json_pack("{s:s, s:o, s:s}", "lock_file",
+					      e->o->lock_path ? e->o->lock_path : "",
+					      "previous_holder", prev, "why",
+					      "the holder's lock was free: it died without releasing it"));
+}
+
 int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 {
 	struct engine e = { .o = o };
@@ -653,21 +868,37 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot create the clock");
 		return -ENOMEM;
 	}
-	r = recorder_open(&e.rec, o->run_dir, o->bench->flush_interval_ns);
+	if (o->resume) {
+		e.t_start_ns = o->resume->gap_begin_ns + o->resume->gap_ns;
+		e.delivered_base_ml = o->resume->delivered_ml;
+		e.delivered_ml = e.delivered_base_ml;
+		rig_clock_start_at(e.clock, e.t_start_ns);
+		r = recorder_open_append(&e.rec, o->run_dir, o->bench->flush_interval_ns);
+	} else {
+		r = recorder_open(&e.rec, o->run_dir, o->bench->flush_interval_ns);
+	}
 	if (r < 0) {
-		snprintf(err, err_len, "%s: cannot create the record: %s", o->run_dir, strerror(-r));
+		snprintf(err, err_len, "%s: cannot %s the record: %s", o->run_dir,
+			 o->resume ? "append to" : "create", strerror(-r));
 		goto free_clock;
 	}
-	event(&e, "run_start", json_pack("{s:s, s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
-					 o->bench->id, "clock", o->virtual_time ? "virtual" : "real",
-					 "utc", utc_now(utc)));
+	if (o->resume)
+		resume_event(&e);
+	else
+		event(&e, "run_start", json_pack("{s:s, s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
+						 o->bench->id, "clock", o->virtual_time ? "virtual" : "real",
+						 "utc", utc_now(utc)));
+	note_lock(&e);
 	if (open_bench(&e) == 0) {
 		/* Outputs to their declared safe levels before the first step. */
 		if (e.inst[ROLE_VALVE])
 			valve_set_closed(e.inst[ROLE_VALVE], o->bench->instrument[ROLE_VALVE].safe_closed);
+		if (o->resume)
+			resume_bench(&e);
 		for (size_t i = 0; i < e.n_slots; i++)
-			read_slot(&e, e.slots[i].role);   /* the state at t = 0 */
-		for (e.step_index = 0; e.step_index < o->seq->n_steps && !e.aborted; e.step_index++) {
+			read_slot(&e, e.slots[i].role);   /* the state at the start */
+		for (e.step_index = o->resume ? o->resume->first_step : 0;
+		     e.step_index < o->seq->n_steps && !e.aborted; e.step_index++) {
 			const struct step *s = &o->seq->steps[e.step_index];
 
 			announce_step(&e, s);

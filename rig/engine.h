@@ -10,6 +10,17 @@
 #include <stdio.h>
 #include "config.h"
 
+/* Where a resumed run (rig resume) takes up the sequence; see rig/resume.h. */
+struct engine_resume {
+	size_t first_step;            /* index of the first step to run */
+	rig_ns gap_begin_ns;          /* run time of the last record before the gap */
+	rig_ns gap_ns;                /* how long nothing was recorded (wall time) */
+	double rate_ml_per_h;         /* basal rate last commanded (0: stopped) */
+	bool valve_closed;            /* valve state last commanded by the sequence */
+	double delivered_ml;          /* the supervisor's delivered estimate before it */
+	bool skipped_bolus;           /* the interrupted step was a bolus, not redone */
+};
+
 struct engine_opts {
 	const struct sequence *seq;
 	const struct bench *bench;
@@ -23,6 +34,10 @@ struct engine_opts {
 	                                         was due before it (the operator allowed it)
 	                                         is recorded as a calibration_expired event;
 	                                         NULL: not checked */
+	const char *lock_path;                /* the bench lock held (rig/lock.h), or NULL */
+	const char *lock_stale_holder;        /* holder line of a crashed run's lock taken
+	                                         over, recorded as an event; NULL or "" */
+	const struct engine_resume *resume;   /* NULL: a fresh run from step 1 */
 };
 
 /* Returns 0 when every step ran, -ECANCELED when the run was aborted (the

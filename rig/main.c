@@ -23,12 +23,14 @@
 #include "calgate.h"
 #include "integrity.h"
 #include "notes.h"
+#include "lock.h"
+#include "resume.h"
 #include "drivers/sim/wire.h"
 #include "version.h"
 #include "../reports/reports.h"
 
 enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_ABORTED = 3,
-       EXIT_INTEGRITY = 4 };
+       EXIT_INTEGRITY = 4, EXIT_BENCH_BUSY = 5 };
 
 static volatile sig_atomic_t stop_signal;
 
@@ -60,6 +62,7 @@ static const char usage_main[] =
 	"  run SEQUENCE --bench FILE --dut FILE [--output DIR]   run a sequence and judge it\n"
 	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
 	"  report RUN_DIR [--sign-key FILE]                      judge a recorded run again\n"
+	"  resume RUN_DIR                                        continue an interrupted run\n"
 	"  note RUN_DIR TEXT [--operator NAME]                   add an operator note to a run\n"
 	"  verify RUN_DIR [--public-key FILE]                    check a run against its manifest\n"
 	"                                                        and signature\n"
@@ -74,7 +77,8 @@ static const char usage_main[] =
 	"\n"
 	"Exit status: 0 all checks passed, 1 a check failed or was inconclusive,\n"
 	"2 bad input or usage, 3 run aborted (fault, limit, signal), 4 the run directory\n"
-	"could not be sealed or was altered after it was sealed (rig verify: 1).\n";
+	"could not be sealed or was altered after it was sealed (rig verify: 1),\n"
+	"5 bench busy (another run holds its lock).\n";
 
 static const char usage_run[] =
 	"Usage: rig run SEQUENCE --bench FILE --dut FILE [--output DIR] [--real-time] [--quiet]\n"
@@ -572,8 +576,32 @@ static int judge(const char *run_dir, bool print, const char *cmd, const struct 
 	return r < 0 ? EXIT_ABORTED : status;
 }
 
+/* One run per bench: takes the bench's lock or says who holds it.  Returns
+ * 0, or the exit status to give up with. */
+static int take_bench_lock(const struct bench *bench, const char *run_dir,
+			   struct bench_lock **lock, char *stale, size_t stale_len)
+{
+	char holder[1024], words[1200];
+	int r = bench_lock_acquire(bench->id, run_dir, lock, holder, sizeof(holder), stale,
+				   stale_len);
+
+	if (r == -EBUSY) {
+		bench_lock_describe(holder, words, sizeof(words));
+		fprintf(stderr, "rig: bench %s is busy: %s; one run per bench at a time "
+			"(nothing was started)\n", bench->id, words);
+		return EXIT_BENCH_BUSY;
+	}
+	if (r < 0) {
+		fprintf(stderr, "rig: cannot lock bench %s: %s\n", bench->id, holder);
+		return EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
+	struct bench_lock *lock = NULL;
+	char stale[1024] = "";
 	struct files f = { 0 };
 	struct sequence *seq = NULL;
 	struct bench *bench = NULL;
@@ -633,6 +661,9 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		snprintf(dir, sizeof(dir), "%s", f.out_dir);
 	else
 		rundir_default_path(seq, dir, sizeof(dir));
+	status = take_bench_lock(bench, dir, &lock, stale, sizeof(stale));
+	if (status != 0)
+		goto out;
 	r = rundir_create_meta(dir, seq, bench, dev, full_argc, full_argv, !f.real_time, &meta,
 			       err, sizeof(err));
 	/* A default name taken by a run started in the same second gets a
@@ -659,6 +690,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 			goto out;
 		}
 	}
+	bench_lock_set_run_dir(lock, dir);
 	if (!f.quiet)
 		fprintf(stderr, "rig: %s on bench %s (%s time), device %s %s\nrig: recording to %s\n",
 			seq->id, bench->id, f.real_time ? "real" : "virtual", dev->model, dev->serial,
@@ -671,6 +703,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 		.progress_live = isatty(STDERR_FILENO),
 		.stop_signal = &stop_signal,
 		.calibration_today = n_expired > 0 ? today : NULL,
+		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
 	};
 	r = engine_run(&o, err, sizeof(err));
 	if (r < 0 && r != -ECANCELED)
@@ -684,6 +717,106 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 	fprintf(stderr, "rig: results in %s/results.json\n", dir);
 out:
 	sodium_memzero(&key, sizeof(key));
+	bench_lock_release(lock);
+	seq_free(seq);
+	bench_free(bench);
+	device_free(dev);
+	return status;
+}
+
+static const char usage_resume[] =
+	"Usage: rig resume RUN_DIR [--quiet]\n"
+	"\n"
+	"Continues a run that was interrupted (crash, kill, power loss: no run_end in\n"
+	"its events.jsonl) with the inputs copied into RUN_DIR/inputs/: re-opens the\n"
+	"bench, makes it safe, sets again the rate and valve state the sequence had\n"
+	"set, and runs the sequence again from the step that was in progress (an\n"
+	"interrupted bolus is not given again), appending to samples.csv and\n"
+	"events.jsonl.  The gap is recorded (a resume event with gap_begin_s and\n"
+	"gap_s, wall time since the record was last written) and run time continues\n"
+	"across it; checks whose window spans it are inconclusive.  Exit status as\n"
+	"for run; 2 for a run that ended, 5 when the bench is busy.  A run sealed\n"
+	"after the fact (rig report) must still match its manifest; the resumed run\n"
+	"is sealed again at its end, signed with $PUMPRIG_SIGN_KEY when set.\n";
+
+static int cmd_resume(int argc, char **argv)
+{
+	struct files f = { .quiet = argc == 3 && (!strcmp(argv[2], "-q") || !strcmp(argv[2], "--quiet")) };
+	char seq_path[RIG_PATH_MAX], bench_path[RIG_PATH_MAX], dut_path[RIG_PATH_MAX];
+	char err[1024] = "", stale[1024] = "";
+	struct sequence *seq = NULL;
+	struct bench *bench = NULL;
+	struct device *dev = NULL;
+	struct bench_lock *lock = NULL;
+	struct engine_resume rs;
+	struct engine_opts o;
+	struct sig_secret_key key;
+	bool virtual_time = false, have_key = false, sealed = false;
+	int r, status;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_resume, stdout);
+		return EXIT_PASS;
+	}
+	if (argc < 2 || argc > 3 || (argc == 3 && !f.quiet)) {
+		fprintf(stderr, "rig: resume takes one run directory\n\n%s", usage_resume);
+		return EXIT_BAD_INPUT;
+	}
+	snprintf(seq_path, sizeof(seq_path), "%s/inputs/sequence.cfg", argv[1]);
+	snprintf(bench_path, sizeof(bench_path), "%s/inputs/bench.cfg", argv[1]);
+	snprintf(dut_path, sizeof(dut_path), "%s/inputs/device.cfg", argv[1]);
+	f.seq_path = seq_path;
+	f.bench_path = bench_path;
+	f.dut_path = dut_path;
+	if (load_all(&f, &seq, &bench, &dev) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	if (sign_key_resolve(NULL, "resume", &key, &have_key) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	status = sealed_precheck(argv[1], "resume", true, &sealed);
+	if (status != 0)
+		goto out;
+	status = take_bench_lock(bench, argv[1], &lock, stale, sizeof(stale));
+	if (status != 0)
+		goto out;
+	r = resume_plan(argv[1], seq, bench, &rs, &virtual_time, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "rig: cannot resume: %s\n", err);
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	if (!all_simulated(bench))
+		virtual_time = false;
+	if (!f.quiet)
+		fprintf(stderr, "rig: resuming %s at step %zu of %zu after a gap of %.0f s from t = %.3f s\n",
+			argv[1], rs.first_step + 1, seq->n_steps, rig_ns_to_s(rs.gap_ns),
+			rig_ns_to_s(rs.gap_begin_ns));
+	install_signals();
+	o = (struct engine_opts){
+		.seq = seq, .bench = bench, .dev = dev, .run_dir = argv[1],
+		.virtual_time = virtual_time,
+		.progress = f.quiet ? NULL : stderr,
+		.progress_live = isatty(STDERR_FILENO),
+		.stop_signal = &stop_signal,
+		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
+		.resume = &rs,
+	};
+	r = engine_run(&o, err, sizeof(err));
+	if (r < 0 && r != -ECANCELED)
+		fprintf(stderr, "rig: %s\n", err);
+	else if (r == -ECANCELED)
+		fprintf(stderr, "rig: run aborted: %s\n", err);
+	status = judge(argv[1], !f.quiet, "resume", &(struct seal_opts){
+		.sealed_by = "rig resume", .key = have_key ? &key : NULL, .first = !sealed });
+	if (r < 0 && status != EXIT_INTEGRITY)
+		status = EXIT_ABORTED;
+out:
+	if (have_key)
+		sodium_memzero(&key, sizeof(key));
+	bench_lock_release(lock);
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);
@@ -913,7 +1046,7 @@ static int cmd_help(int argc, char **argv)
 	      !strcmp(topic, "report") ? usage_report : !strcmp(topic, "sim") ? usage_sim :
 	      !strcmp(topic, "probe") ? usage_probe : !strcmp(topic, "calibrate") ? usage_calibrate :
 	      !strcmp(topic, "note") ? usage_note : !strcmp(topic, "verify") ? usage_verify :
-	      !strcmp(topic, "keygen") ? usage_keygen :
+	      !strcmp(topic, "keygen") ? usage_keygen : !strcmp(topic, "resume") ? usage_resume :
 	      usage_main, stdout);
 	return EXIT_PASS;
 }
@@ -932,6 +1065,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, argc, argv);
 	if (!strcmp(cmd, "validate"))
 		return cmd_validate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "resume"))
+		return cmd_resume(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))

@@ -13,6 +13,7 @@ struct recorder {
 	FILE *events;
 	rig_ns flush_interval_ns;
 	rig_ns last_sync_wall_ns;
+	rig_ns last_flush_run_ns;     /* run time of the last hand-over to the kernel */
 	int first_error;          /* kept: later failures are consequences */
 };
 
@@ -22,6 +23,38 @@ static rig_ns wall_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (rig_ns)ts.tv_sec * RIG_NS_PER_S + ts.tv_nsec;
+}
+
+/* A file that exists, for appending; a torn last line (a crash mid-write)
+ * is ended first so that it stays one unreadable line and the next one
+ * starts clean. */
+static FILE *open_existing(const char *dir, const char *name)
+{
+	char path[RIG_PATH_MAX], last = '\n';
+	int fd;
+	FILE *f;
+	off_t end;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	end = lseek(fd, 0, SEEK_END);
+	if (end > 0 && pread(fd, &last, 1, end - 1) == 1 && last != '\n' &&
+	    write(fd, "\n", 1) != 1) {
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
+	return f;
 }
 
 static FILE *open_new(const char *dir, const char *name)
@@ -46,7 +79,8 @@ static FILE *open_new(const char *dir, const char *name)
 	return f;
 }
 
-int recorder_open(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns)
+static int recorder_open_mode(struct recorder **ret, const char *run_dir,
+			      rig_ns flush_interval_ns, bool append)
 {
 	struct recorder *rec;
 	int r;
@@ -56,13 +90,14 @@ int recorder_open(struct recorder **ret, const char *run_dir, rig_ns flush_inter
 	if (!rec)
 		return -ENOMEM;
 	rec->flush_interval_ns = flush_interval_ns > 0 ? flush_interval_ns : RIG_NS_PER_S;
-	rec->samples = open_new(run_dir, "samples.csv");
+	rec->samples = append ? open_existing(run_dir, "samples.csv") : open_new(run_dir, "samples.csv");
 	if (!rec->samples)
 		goto fail_free;
-	rec->events = open_new(run_dir, "events.jsonl");
+	rec->events = append ? open_existing(run_dir, "events.jsonl") : open_new(run_dir, "events.jsonl");
 	if (!rec->events)
 		goto fail_samples;
-	fputs("t_ns,role,quantity,value,unit,flags\n", rec->samples);
+	if (!append)
+		fputs("t_ns,role,quantity,value,unit,flags\n", rec->samples);
 	rec->last_sync_wall_ns = wall_now();
 	*ret = rec;
 	return 0;
@@ -76,6 +111,16 @@ fail_free:
 	r = -errno;
 	free(rec);
 	return r;
+}
+
+int recorder_open(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns)
+{
+	return recorder_open_mode(ret, run_dir, flush_interval_ns, false);
+}
+
+int recorder_open_append(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns)
+{
+	return recorder_open_mode(ret, run_dir, flush_interval_ns, true);
 }
 
 static void note_error(struct recorder *rec, int r)
@@ -142,6 +187,7 @@ uint32_t sample_flags_parse(const char *text)
 int recorder_sample(struct recorder *rec, enum rig_role role, const struct reading *rd)
 {
 	char flags[8];
+	int r;
 
 	sample_flags_format(rd->flags, flags);
 	/* %.10g keeps 0.01 mg on a 100 g reading; the value is what the
@@ -150,7 +196,17 @@ int recorder_sample(struct recorder *rec, enum rig_role role, const struct readi
 		    rig_role_name(role), quantity_name(rd->quantity), rd->value,
 		    quantity_unit(rd->quantity), flags) < 0)
 		note_error(rec, -errno);
-	return maybe_sync(rec);
+	/* Handed to the kernel every flush interval of run time: what the
+	 * kernel holds survives the process being killed, so a kill -9 loses
+	 * at most one interval of run time, in virtual time too.  The fsync
+	 * (which survives power loss) stays on wall time: see recorder.h. */
+	if (rd->t_ns - rec->last_flush_run_ns >= rec->flush_interval_ns) {
+		rec->last_flush_run_ns = rd->t_ns;
+		if (fflush(rec->samples) != 0)
+			note_error(rec, -errno);
+	}
+	r = maybe_sync(rec);
+	return r;
 }
 
 int recorder_event(struct recorder *rec, rig_ns t_ns, const char *name, json_t *fields)

@@ -3,11 +3,15 @@
  *   samples.csv   t_ns,role,quantity,value,unit,flags   (one row per reading)
  *   events.jsonl  one JSON object per line: {"t_ns":..,"event":"..",...}
  *
- * Both are appended through stdio buffers that are flushed and fsync'ed at
- * the bench's flush interval of *wall* time (a virtual-time run would
- * otherwise fsync thousands of times a second), and at close.  A crash loses
- * at most one interval; every line that reached the file is complete or is
- * the one torn last line, which readers skip. */
+ * Both are appended through stdio buffers.  Samples are handed to the kernel
+ * (fflush) every bench flush interval of *run* time, so a killed process
+ * loses at most one interval of samples, in virtual time as in real time;
+ * they are fsync'ed every flush interval of *wall* time (a virtual-time run
+ * would otherwise fsync thousands of times a second), so a power loss loses
+ * at most one interval of wall time, which on a real-time bench is the
+ * same thing.  Events are written and fsync'ed one by one.  Every line that
+ * reached the file is complete or is the one torn last line, which readers
+ * skip. */
 #ifndef RIG_RECORDER_H
 #define RIG_RECORDER_H
 
@@ -19,6 +23,9 @@ struct recorder;
 
 /* Opens (creates, never truncates an existing file) both files in run_dir. */
 int recorder_open(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns);
+/* Opens both existing files of a crashed run to append to (rig resume); a
+ * torn last line is ended with a newline first. */
+int recorder_open_append(struct recorder **ret, const char *run_dir, rig_ns flush_interval_ns);
 /* Flushes, fsyncs and closes; returns the first write error seen, if any. */
 int recorder_close(struct recorder *rec);
 

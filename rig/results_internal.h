@@ -52,6 +52,8 @@ struct timeline {
 	size_t n_pump_low_battery, cap_pump_low_battery;
 	struct instrument_event *gaps;       /* sensors away and back (bench reconnect) */
 	size_t n_gaps, cap_gaps;
+	struct period *resume_gaps;          /* nothing recorded: a crash, then rig resume */
+	size_t n_resume_gaps, cap_resume_gaps;
 	bool ended;
 	bool aborted;
 	char end_reason[512];

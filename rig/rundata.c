@@ -175,6 +175,21 @@ static int read_events(const char *run_dir, struct timeline *tl, size_t max_wind
 				 jstr(ev, "role"), jnum(ev, "gap_begin_s"), jnum(ev, "gap_s"),
 				 (long long)json_integer_value(json_object_get(ev, "attempts")));
 			FLAG_APPEND(tl->gaps, tl->n_gaps, tl->cap_gaps, g);
+		} else if (strcmp(name, "resume") == 0) {
+			struct instrument_event g = { .t_ns = t_ns };
+			double begin_s = jnum(ev, "gap_begin_s"), gap_s = jnum(ev, "gap_s");
+			rig_ns begin_ns = rig_s_to_ns(begin_s);
+
+			snprintf(g.role, sizeof(g.role), "run");
+			snprintf(g.kind, sizeof(g.kind), "resume_gap");
+			snprintf(g.description, sizeof(g.description),
+				 "nothing was recorded from t = %.3f s for %.0f s (the run was interrupted "
+				 "and continued by rig resume from step %lld; the bench was unwatched "
+				 "meanwhile); checks whose window spans the gap are inconclusive",
+				 begin_s, gap_s, (long long)json_integer_value(json_object_get(ev, "from_step")));
+			FLAG_APPEND(tl->gaps, tl->n_gaps, tl->cap_gaps, g);
+			FLAG_APPEND(tl->resume_gaps, tl->n_resume_gaps, tl->cap_resume_gaps,
+				    ((struct period){ begin_ns, t_ns }));
 		} else if (strcmp(name, "mark") == 0) {
 			struct window *w = window_get(tl, jstr(ev, "window"), max_windows);
 
@@ -242,6 +257,34 @@ static void timeline_free(struct timeline *tl)
 	free(tl->pump_occlusion);
 	free(tl->pump_low_battery);
 	free(tl->gaps);
+	free(tl->resume_gaps);
+}
+
+/* A check whose window spans a resume's gap cannot be judged: nobody knows
+ * what the pump did while nothing was recorded (on a real bench it may
+ * have kept delivering, or stopped when the rig died).  Excluding the gap
+ * would judge a different window than the sequence asked for, so the check
+ * is inconclusive, with its numbers kept for the record. */
+static void judge_across_gaps(const struct timeline *tl, struct check_result *c)
+{
+	for (size_t k = 0; k < tl->n_resume_gaps; k++) {
+		const struct period *g = &tl->resume_gaps[k];
+
+		if (c->t_begin_ns <= 0 && c->t_end_ns <= 0)
+			continue;   /* no window */
+		if (c->t_begin_ns > g->begin_ns || (c->t_end_ns > 0 && c->t_end_ns < g->end_ns))
+			continue;
+		char before[sizeof(c->explanation)];
+
+		snprintf(before, sizeof(before), "%s", c->explanation);
+		c->verdict = VERDICT_INCONCLUSIVE;
+		snprintf(c->explanation, sizeof(c->explanation),
+			 "inconclusive: the window (t = %.1f .. %.1f s) spans a gap in the record "
+			 "from t = %.1f s to %.1f s (crash, then rig resume); computed as if "
+			 "continuous: %.250s", rig_ns_to_s(c->t_begin_ns), rig_ns_to_s(c->t_end_ns),
+			 rig_ns_to_s(g->begin_ns), rig_ns_to_s(g->end_ns), before);
+		return;
+	}
 }
 
 double timeline_rate_at(const struct timeline *tl, rig_ns t_ns)
@@ -730,6 +773,8 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		default: break;
 		}
 	}
+	for (size_t i = 0; i < res->n_checks; i++)
+		judge_across_gaps(&tl, &res->checks[i]);
 	for (size_t i = 0; i < tl.n_timeouts; i++)
 		res->checks[res->n_checks++] = tl.timeouts[i];
 	for (size_t i = 0; i < tl.n_gaps; i++)

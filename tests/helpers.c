@@ -5,7 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef RIG_SOURCE_DIR
@@ -85,7 +91,7 @@ char *th_slurp(const char *dir, const char *name)
 	return text;
 }
 
-pid_t th_rig_spawn(const char *dir, const char *const *args)
+static pid_t spawn(const char *dir, const char *const *args, long fsize_bytes)
 {
 	const char *argv[32] = { RIG_BINARY };
 	char *out, *err;
@@ -102,12 +108,41 @@ pid_t th_rig_spawn(const char *dir, const char *const *args)
 	if (pid == 0) {
 		if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
 			_exit(99);
+		/* each test its own bench locks: suites run in parallel on the
+		 * same bench ids */
+		if (!getenv("PUMPRIG_LOCK_DIR"))
+			setenv("PUMPRIG_LOCK_DIR", dir, 1);
+		if (fsize_bytes > 0) {
+			struct rlimit rl = { (rlim_t)fsize_bytes, (rlim_t)fsize_bytes };
+
+			signal(SIGXFSZ, SIG_IGN);
+			if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+				_exit(97);
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(98);
 	}
 	free(out);
 	free(err);
 	return pid;
+}
+
+pid_t th_rig_spawn(const char *dir, const char *const *args)
+{
+	return spawn(dir, args, 0);
+}
+
+pid_t th_rig_spawn_limited(const char *dir, const char *const *args, long fsize_bytes)
+{
+	return spawn(dir, args, fsize_bytes);
+}
+
+int th_rig_wait_raw(pid_t pid)
+{
+	int status;
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return status;
 }
 
 int th_rig_wait(pid_t pid)
@@ -123,4 +158,46 @@ int th_rig_wait(pid_t pid)
 int th_rig(const char *dir, const char *const *args)
 {
 	return th_rig_wait(th_rig_spawn(dir, args));
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *th_wait_for_text(const char *dir, const char *name, const char *text, int timeout_ms)
+{
+	long long deadline = mono_ms() + timeout_ms;
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	char *found = NULL;
+
+	cr_assert_geq(fd, 0);
+	/* the directory may not exist yet: watch it as soon as it does; the
+	 * file is read after each wake-up (and once after arming the watch, so
+	 * nothing written before it is missed) */
+	for (bool watching = false;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char buf[4096];
+		long long left;
+
+		if (!watching)
+			watching = inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE) >= 0;
+		found = th_slurp(dir, name);
+		if (found && strstr(found, text))
+			break;
+		free(found);
+		found = NULL;
+		left = deadline - mono_ms();
+		if (left <= 0)
+			break;
+		/* unwatched (no directory yet): wake every 10 ms to look again */
+		if (poll(&pfd, 1, watching ? (int)left : 10) > 0)
+			while (read(fd, buf, sizeof(buf)) > 0)
+				;
+	}
+	close(fd);
+	return found;
 }

@@ -20,9 +20,21 @@ char *th_slurp(const char *dir, const char *name);
 /* Starts the rig binary with args (NULL-terminated, without the program
  * name), stdout and stderr going to dir/stdout and dir/stderr. */
 pid_t th_rig_spawn(const char *dir, const char *const *args);
+/* The same, the child's files limited to fsize_bytes (RLIMIT_FSIZE) with
+ * SIGXFSZ ignored: a write past the limit fails with EFBIG, as on a full
+ * disk. */
+pid_t th_rig_spawn_limited(const char *dir, const char *const *args, long fsize_bytes);
+/* Waits for it and returns the raw wait status (for a child that may be
+ * killed). */
+int th_rig_wait_raw(pid_t pid);
 /* Waits for it; asserts a normal exit and returns the exit status. */
 int th_rig_wait(pid_t pid);
 /* Both: runs rig to the end and returns its exit status. */
 int th_rig(const char *dir, const char *const *args);
+
+/* Waits, without polling on a timer, until dir/name exists and contains
+ * text (inotify on dir: every write wakes it).  Returns the file's text
+ * (malloc'd) or NULL after timeout_ms. */
+char *th_wait_for_text(const char *dir, const char *name, const char *text, int timeout_ms);
 
 #endif

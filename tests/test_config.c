@@ -414,3 +414,44 @@ Test(config, plan_refuses_flow_windows_that_split_pump_strokes_and_evaporation_w
 	free(bp);
 	free(dp);
 }
+
+Test(config, sensor_guard_keys_are_checked_with_their_line)
+{
+	char *path = data("bench-guards.cfg");
+	struct bench *bench;
+
+	cr_assert_eq(bench_load(path, &bench, &diags), -EINVAL);
+	cr_assert_null(bench);
+	expect("bench-guards.cfg", 7, "'stale_after' = 0 is out of range; allowed 1 to 1000");
+	expect("bench-guards.cfg", 8, "'stuck_after' must be a whole number of readings");
+	expect("bench-guards.cfg", 9, "'valid_range' must be a list of two quantities in pressure units");
+	expect("bench-guards.cfg", 10, "'2 g' is not a current quantity");
+	cr_assert_eq(diags.n, 4);
+	free(path);
+}
+
+Test(config, sensor_guards_load_in_canonical_units_with_defaults_per_role)
+{
+	char *path = data("bench-guards-reversed.cfg");
+	struct bench *bench;
+
+	/* the only error: a range given upside down */
+	cr_assert_eq(bench_load(path, &bench, &diags), -EINVAL);
+	expect("bench-guards-reversed.cfg", 9, "'valid_range' must list the lower limit first");
+	cr_assert_eq(diags.n, 1);
+	diag_clear(&diags);
+	free(path);
+	/* the shipped bench: the flow sensor's guards as written, the others
+	 * by default (3 periods, no stuck check, the role's widest range) */
+	path = th_src("fixtures/bench/sim.cfg");
+	cr_assert_eq(bench_load(path, &bench, &diags), 0);
+	cr_assert_eq(bench->instrument[ROLE_FLOW].stale_after, 3);
+	cr_assert_float_eq(bench->instrument[ROLE_FLOW].valid_min, -100, 1e-9);
+	cr_assert_float_eq(bench->instrument[ROLE_FLOW].valid_max, 100, 1e-9);
+	cr_assert_eq(bench->instrument[ROLE_PRESSURE].stale_after, 3);
+	cr_assert_eq(bench->instrument[ROLE_PRESSURE].stuck_after, 0);
+	cr_assert_float_eq(bench->instrument[ROLE_PRESSURE].valid_max, 5000, 1e-9);
+	cr_assert_float_eq(bench->instrument[ROLE_SCALE].valid_min, -100, 1e-9);
+	bench_free(bench);
+	free(path);
+}

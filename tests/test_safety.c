@@ -2,9 +2,13 @@
  * (pump stopped, occlusion released), the reason is recorded, the samples up
  * to the fault are on disk, and the exit status says aborted (3). */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -99,6 +103,9 @@ static void assert_safe_end(const struct outcome *o, const char *reason)
 			   o->events);
 	cr_assert_not_null(o->summary, "no summary for the aborted run");
 	cr_assert_not_null(strstr(o->summary, "aborted"));
+	/* the reason is the summary's end reason too (results.json's end_reason) */
+	cr_assert_not_null(strstr(o->summary, reason), "reason '%s' not in the summary:\n%s", reason,
+			   o->summary);
 }
 
 static const char delivery_seq[] =
@@ -200,13 +207,19 @@ Test(safety, line_pressure_above_the_bench_limit_releases_the_occlusion_at_once)
 	cr_assert_eq(o.status, 3);
 	cr_assert_not_null(release, "the supervisor did not release the valve:\n%s", o.events);
 	cr_assert_not_null(strstr(o.events, "above the bench limit 250.0 kPa"));
-	/* released before the run wound down: the release precedes the safe state */
+	/* released at once: before the abort is even recorded, so before every
+	 * other action of the safe state */
+	cr_assert_lt(release, strstr(o.events, "\"root_cause\":true"));
+	cr_assert_lt(release, strstr(o.events, "\"event\":\"safe_state_begin\""));
 	cr_assert_lt(release, strstr(o.events, "\"event\":\"safe_state\""));
 	assert_safe_end(&o, "line pressure");
 	outcome_free(&o);
 }
 
-Test(safety, sigterm_mid_run_stops_the_pump_and_records_why)
+/* A real signal sent to the rig process mid-run: in real time, once the hold
+ * step is in the event log (inotify, no sleeping), so the signal lands while
+ * the pump delivers. */
+static void signal_mid_run(int sig, const char *name)
 {
 	static const char seq[] =
 		"sequence = {\n"
@@ -217,33 +230,91 @@ Test(safety, sigterm_mid_run_stops_the_pump_and_records_why)
 		"  );\n"
 		"};\n";
 	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
-	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events = NULL;
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events, *summary, *reason;
 	pid_t pid;
-	int status;
+
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&reason, "stopped by signal %s", name) < 0)
+		abort();
+	pid = th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench, "--dut", dut,
+					       "--output", run, "--real-time", "-q", NULL });
+	events = th_wait_for_text(run, "events.jsonl", "\"kind\":\"hold\"", 20000);
+	cr_assert_not_null(events, "the run never reached its hold");
+	free(events);
+	kill(pid, sig);
+	cr_assert_eq(th_rig_wait(pid), 3);
+	events = th_slurp(run, "events.jsonl");
+	summary = th_slurp(run, "summary.txt");
+	cr_assert_not_null(strstr(events, reason), "%s", events);
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"pump\":\"stopped\""));
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"valve\":\"open\""));
+	cr_assert_not_null(strstr(events, "\"status\":\"aborted\""));
+	cr_assert_not_null(summary);
+	cr_assert_not_null(strstr(summary, reason), "%s", summary);
+	free(events);
+	free(summary);
+	free(reason);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seqp);
+	free(run);
+}
+
+Test(safety, sigint_mid_run_stops_the_pump_and_records_why)
+{
+	signal_mid_run(SIGINT, "SIGINT");
+}
+
+Test(safety, sigterm_mid_run_stops_the_pump_and_records_why)
+{
+	signal_mid_run(SIGTERM, "SIGTERM");
+}
+
+Test(safety, sighup_mid_run_stops_the_pump_and_records_why)
+{
+	signal_mid_run(SIGHUP, "SIGHUP");
+}
+
+Test(safety, a_second_sigint_during_the_safe_state_does_not_cut_it_short)
+{
+	/* The pump stops answering at 1 s for 2.5 s (real time): its status poll
+	 * fails, the run aborts, and the safe state must ask it to stop once a
+	 * second until it answers, at the 4th attempt (4 s).  Two SIGINTs land
+	 * as soon as the first stop attempt has failed.  Were the retry wait
+	 * cut short by them, all five attempts would fall inside the fault and
+	 * the pump would be left running. */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-SIG2\"; version = \"1\"; title = \"long hold\";\n"
+		"  steps = (\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; }\n"
+		"  );\n"
+		"};\n";
+	char *dir = th_tmpdir(), *dut = th_src(DUT), *run, *events, *safe;
+	char *bench = bench_variant(dir,
+		"faults = ( { role = \"pump\"; kind = \"no_answer\"; at = \"1 s\"; duration = \"2500 ms\"; } );",
+		NULL, NULL);
+	char *seqp = th_write_file(dir, "seq.cfg", seq);
+	pid_t pid;
 
 	if (asprintf(&run, "%s/run", dir) < 0)
 		abort();
 	pid = th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench, "--dut", dut,
 					       "--output", run, "--real-time", "-q", NULL });
-	/* Ready when the hold step has been recorded as started (bounded wait). */
-	for (int i = 0; i < 1000; i++) {
-		free(events);
-		events = th_slurp(run, "events.jsonl");
-		if (events && strstr(events, "\"kind\":\"hold\""))
-			break;
-		nanosleep(&pause, NULL);
-	}
-	cr_assert(events && strstr(events, "\"kind\":\"hold\""), "the run never reached its hold");
-	kill(pid, SIGTERM);
-	kill(pid, SIGTERM);   /* a second signal must not skip the safe state */
-	status = th_rig_wait(pid);
-	cr_assert_eq(status, 3);
+	events = th_wait_for_text(run, "events.jsonl", "\"event\":\"pump_stop_failed\"", 20000);
+	cr_assert_not_null(events, "the safe state never had to retry");
 	free(events);
+	kill(pid, SIGINT);
+	kill(pid, SIGINT);
+	cr_assert_eq(th_rig_wait(pid), 3);
 	events = th_slurp(run, "events.jsonl");
-	cr_assert_not_null(strstr(events, "stopped by signal SIGTERM"));
-	cr_assert_not_null(strstr(events, "\"pump\":\"stopped\""));
-	cr_assert_not_null(strstr(events, "\"valve\":\"open\""));
+	safe = strstr(events, "\"event\":\"safe_state\"");
+	cr_assert_not_null(safe, "%s", events);
+	cr_assert_not_null(strstr(safe, "\"pump\":\"stopped\""), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"pump_stop_attempts\":4"), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"signal_while_going_safe\":\"SIGINT\""), "%s", safe);
+	cr_assert_not_null(strstr(events, "pump status failed"));
 	free(events);
 	free(dir);
 	free(bench);
@@ -293,4 +364,680 @@ Test(safety, a_timed_out_step_fails_a_check_and_the_run_goes_on_when_told_so)
 	cr_assert_not_null(strstr(o.summary, "step_timeout"));
 	cr_assert_not_null(strstr(o.summary, "Overall: fail"));
 	outcome_free(&o);
+}
+
+/* ------------------------------------------- the supervisor's sensor guards -- */
+
+#define FAULT_AT_1H(role, kind) \
+	"faults = ( { role = \"" role "\"; kind = \"" kind "\"; at = \"1 h\"; duration = \"10 min\"; } );"
+
+/* The run time of the root-cause fault event, in seconds. */
+static double root_fault_s(const char *events)
+{
+	const char *f = strstr(events, "\"root_cause\":true");
+	const char *line;
+
+	cr_assert_not_null(f, "no root-cause fault:\n%s", events);
+	for (line = f; line > events && line[-1] != '\n'; line--)
+		;
+	return strtod(strstr(line, "\"t_ns\":") + 7, NULL) / 1e9;
+}
+
+Test(safety, a_sensor_with_no_fresh_sample_for_stale_after_periods_aborts_safely)
+{
+	/* the pressure sensor answers but has nothing new from 1 h on; the
+	 * bench's default stale_after is 3 periods of 1 s */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "stale"), NULL, NULL);
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure gave no fresh reading for 3 periods");
+	t = root_fault_s(o.events);
+	cr_assert(t >= 3600 + 2 && t <= 3600 + 3, "aborted at %.3f s", t);
+	/* the readings before the fault are on disk */
+	cr_assert_not_null(strstr(o.samples, "\n3599000000000,pressure,pressure,"));
+	outcome_free(&o);
+}
+
+Test(safety, stale_after_from_the_bench_file_sets_how_long_a_silent_sensor_is_tolerated)
+{
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "stale"),
+				    "serial = \"SIM-PRES\"; period = \"1 s\";",
+				    "serial = \"SIM-PRES\"; period = \"1 s\"; stale_after = 30;");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure gave no fresh reading for 30 periods");
+	t = root_fault_s(o.events);
+	cr_assert(t >= 3600 + 29 && t <= 3600 + 30, "aborted at %.3f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, a_sensor_repeating_readings_it_flags_stale_counts_as_silent)
+{
+	/* the simulator's "stuck" kind repeats the last reading flagged S */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("scale", "stuck"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "scale gave no fresh reading for 3 periods (90 s");
+	/* the stale repeats are on disk as taken, flagged */
+	cr_assert_not_null(strstr(o.samples, "\n3630000000000,scale,mass,"));
+	cr_assert_not_null(strstr(strstr(o.samples, "\n3630000000000,scale,mass,"), ",g,S\n"));
+	outcome_free(&o);
+}
+
+#define PRESSURE_STUCK_AFTER_10 "serial = \"SIM-PRES\"; period = \"1 s\";", \
+	"serial = \"SIM-PRES\"; period = \"1 s\"; stuck_after = 10;"
+
+Test(safety, a_noisy_sensor_repeating_itself_exactly_is_stuck_and_aborts_safely)
+{
+	/* "frozen": the converter stopped converting and the driver returns its
+	 * last value unflagged; only the missing noise gives it away */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "frozen"),
+				    PRESSURE_STUCK_AFTER_10);
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure stuck: 10 identical readings");
+	/* the last fresh reading at 3599 s plus 9 repeats: the 10th identical
+	 * value is the reading at 3608 s */
+	t = root_fault_s(o.events);
+	cr_assert(t >= 3608 && t <= 3609, "aborted at %.3f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, a_noisy_sensor_that_works_does_not_trip_the_stuck_check)
+{
+	/* the control: the same bench and 4 h of 1 s pressure readings with the
+	 * model's noise, no fault: no abort */
+	struct outcome o = run_case(delivery_seq, NULL, PRESSURE_STUCK_AFTER_10);
+
+	cr_assert_eq(o.status, 0, "%s", o.events);
+	cr_assert_null(strstr(o.events, "stuck"));
+	outcome_free(&o);
+}
+
+Test(safety, a_reading_that_is_not_a_number_aborts_safely_and_is_kept)
+{
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("flow", "nan"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "flow reading is not a number");
+	cr_assert_not_null(strstr(o.samples, "\n3600000000000,flow,flow,nan,mL/h,"), "%s",
+			   strstr(o.samples, "\n3590000000000"));
+	outcome_free(&o);
+}
+
+Test(safety, an_out_of_range_reading_aborts_safely_flagged_R_and_does_not_fire_other_limits)
+{
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "out_of_range"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "pressure reading 1e+12 kPa outside its valid range -200..5000 kPa");
+	cr_assert_not_null(strstr(o.samples, "\n3600000000000,pressure,pressure,1e+12,kPa,R\n"));
+	/* an implausible reading is no line pressure: the pressure limit's
+	 * release is not triggered by it */
+	cr_assert_null(strstr(o.events, "\"by\":\"safety supervisor\""));
+	outcome_free(&o);
+}
+
+Test(safety, valid_range_from_the_bench_file_bounds_a_real_reading)
+{
+	/* a balance declared good from 19 to 20.5 g, untared under its 20 g
+	 * vessel: at 1 mL/h the gross reading passes 20.5 g after about half an
+	 * hour of delivery (plus the 3 min start-up delay).  No fault injected:
+	 * the physics gets there. */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-RANGE\"; version = \"1\"; title = \"untared delivery\";\n"
+		"  steps = (\n"
+		"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"4 h\"; }\n"
+		"  );\n"
+		"};\n";
+	struct outcome o = run_case(seq, NULL, "serial = \"SIM-SCALE\";",
+				    "serial = \"SIM-SCALE\"; valid_range = (\"19 g\", \"20.5 g\");");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "outside its valid range 19..20.5 g");
+	t = root_fault_s(o.events);
+	cr_assert(t > 30 * 60 && t < 36 * 60, "aborted at %.0f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, an_internal_error_aborts_through_the_safe_state)
+{
+	/* injectable only: the simulated scale answers a reading of a quantity
+	 * no scale measures, a driver-contract violation the engine treats as
+	 * its own internal error */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("scale", "internal_error"), NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "internal error: scale driver returned a reading of quantity");
+	cr_assert_not_null(strstr(o.events, "\"event\":\"internal_error\""));
+	outcome_free(&o);
+}
+
+/* ---------------------------------------------------------- hard limits -- */
+
+Test(safety, delivered_volume_above_the_hard_cap_aborts_safely)
+{
+	/* 0.5 mL cap at 1 mL/h: reached about 33 min in (3 min start-up delay),
+	 * seen at the next 30 s balance reading */
+	struct outcome o = run_case(delivery_seq, NULL, "delivered_max = \"20 mL\"",
+				    "delivered_max = \"0.5 mL\"");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "above the bench limit 0.5000 mL");
+	t = root_fault_s(o.events);
+	cr_assert(t > 30 * 60 && t < 36 * 60, "aborted at %.0f s", t);
+	outcome_free(&o);
+}
+
+Test(safety, a_run_past_its_maximum_duration_aborts_safely)
+{
+	struct outcome o = run_case(delivery_seq, NULL, "duration_max = \"100 h\"",
+				    "duration_max = \"1 h\"");
+	double t;
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "past the bench limit 3600 s");
+	t = root_fault_s(o.events);
+	cr_assert(t > 3600 && t <= 3601, "aborted at %.3f s", t);
+	cr_assert_null(strstr(o.samples, "\n3602000000000,"));
+	outcome_free(&o);
+}
+
+/* ---------------------------------------------------------- durability -- */
+
+Test(safety, a_full_disk_aborts_safely_and_the_samples_written_stay_readable)
+{
+	/* every file of the child limited to 256 KiB: samples.csv reaches it
+	 * after about an hour of readings and the next write fails (EFBIG, as
+	 * ENOSPC would on a full disk); events.jsonl stays small enough to
+	 * carry the story */
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run, *events, *samples, *results;
+	size_t rows = 0;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	cr_assert_eq(th_rig_wait(th_rig_spawn_limited(dir, (const char *[]){ "run", seq, "--bench",
+		bench, "--dut", dut, "--output", run, "-q", NULL }, 256 * 1024)), 3);
+	events = th_slurp(run, "events.jsonl");
+	samples = th_slurp(run, "samples.csv");
+	cr_assert_not_null(strstr(events, "cannot record samples: File too large"), "%s", events);
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"pump\":\"stopped\""));
+	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"valve\":\"open\""));
+	/* what was written is there, up to the limit */
+	cr_assert_eq(strlen(samples), 256 * 1024);
+	for (const char *p = samples; (p = strchr(p, '\n')); p++)
+		rows++;
+	cr_assert_gt(rows, 4000);
+	/* and a report can be made from it, again, later */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+	results = th_slurp(run, "results.json");
+	cr_assert_not_null(results);
+	cr_assert_not_null(strstr(results, "\"status\": \"aborted\""), "%s", results);
+	cr_assert_not_null(strstr(results, "cannot record samples: File too large"), "%s", results);
+	free(results);
+	free(samples);
+	free(events);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run);
+}
+
+/* Reproducible "random" moments: a fixed-seed linear congruential generator. */
+static uint64_t lcg_next(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *state >> 33;
+}
+
+Test(safety, kill_9_at_random_moments_loses_at_most_one_flush_interval)
+{
+	/* A 24 h delivery on the virtual clock; the simulator's "crash" fault
+	 * sends the process SIGKILL at the first pressure read at or after a
+	 * moment drawn from a seeded generator.  Whatever stdio held is lost;
+	 * what the recorder handed to the kernel (every flush interval of run
+	 * time, 1 s on this bench) must be on disk, contiguous. */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-KILL\"; version = \"1\"; title = \"a long delivery\";\n"
+		"  steps = (\n"
+		"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+		"    { step = \"hold\"; duration = \"24 h\"; },\n"
+		"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+		"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\"; }\n"
+		"  );\n"
+		"};\n";
+	uint64_t rng = 20261125;
+
+	for (int k = 0; k < 3; k++) {
+		long long at_ms = 60000 + (long long)(lcg_next(&rng) % (23ULL * 3600 * 1000));
+		char insert[160], *dir = th_tmpdir(), *bench, *seqp, *dut = th_src(DUT), *run;
+		char *samples, *results, *last_line = NULL;
+		long long last_p_s = -1, n_p = 0;
+		int st;
+
+		snprintf(insert, sizeof(insert), "faults = ( { role = \"pressure\"; kind = \"crash\"; "
+			 "at = \"%lld ms\"; } );", at_ms);
+		bench = bench_variant(dir, insert, NULL, NULL);
+		seqp = th_write_file(dir, "seq.cfg", seq);
+		if (asprintf(&run, "%s/run", dir) < 0)
+			abort();
+		st = th_rig_wait_raw(th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench,
+			"--dut", dut, "--output", run, "-q", NULL }));
+		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "moment %d: not killed", k);
+		samples = th_slurp(run, "samples.csv");
+		cr_assert_not_null(samples);
+		/* count the complete pressure rows: one a second from 0, no holes */
+		for (char *p = samples, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+			char *end;
+			long long t_ns = strtoll(p, &end, 10);
+
+			/* line by line: no search over the rest of a 10 MB record */
+			if (end != p && strncmp(end, ",pressure,pressure,", 19) == 0) {
+				cr_assert_eq(t_ns, n_p * 1000000000LL, "moment %d: a hole before %lld ns",
+					     k, t_ns);
+				n_p++;
+				last_p_s = t_ns / 1000000000LL;
+			}
+			last_line = p;
+		}
+		cr_assert_not_null(last_line);
+		/* killed at the pressure read at ceil(at); lost: at most the flush
+		 * interval (1 s) before it, plus the reads of that instant */
+		cr_assert(last_p_s >= (at_ms + 999) / 1000 - 2 && last_p_s < (at_ms + 999) / 1000,
+			  "moment %d: killed at %.3f s, last pressure sample on disk at %lld s", k,
+			  at_ms / 1e3, last_p_s);
+		/* the run directory is readable and says interrupted: exit 3 */
+		cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+		results = th_slurp(run, "results.json");
+		cr_assert_not_null(strstr(results, "\"status\": \"interrupted\""), "%s", results);
+		free(results);
+		free(samples);
+		free(dir);
+		free(bench);
+		free(seqp);
+		free(dut);
+		free(run);
+	}
+}
+
+/* ---------------------------------------------------- one run per bench -- */
+
+static const char short_seq[] =
+	"sequence = {\n"
+	"  id = \"T-SHORT\"; version = \"1\"; title = \"short\";\n"
+	"  steps = (\n"
+	"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+	"    { step = \"hold\"; duration = \"10 min\"; },\n"
+	"    { step = \"stop\"; }\n"
+	"  );\n"
+	"};\n";
+
+Test(safety, a_second_run_on_a_busy_bench_is_refused_naming_the_holder)
+{
+	/* a real first rig holds the bench (real time, in its hold); the
+	 * second is refused before it creates anything */
+	char *dir = th_tmpdir(), *locks = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run1, *run2, *events, *err, pidtext[32];
+	pid_t first;
+
+	setenv("PUMPRIG_LOCK_DIR", locks, 1);
+	if (asprintf(&run1, "%s/run1", dir) < 0 || asprintf(&run2, "%s/run2", dir) < 0)
+		abort();
+	first = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						 "--output", run1, "--real-time", "-q", NULL });
+	events = th_wait_for_text(run1, "events.jsonl", "\"kind\":\"hold\"", 20000);
+	cr_assert_not_null(events);
+	free(events);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						"--output", run2, "-q", NULL }), 5);
+	err = th_slurp(dir, "stderr");
+	snprintf(pidtext, sizeof(pidtext), "pid %d on host ", (int)first);
+	cr_assert_not_null(strstr(err, "bench SIM-1 is busy"), "%s", err);
+	cr_assert_not_null(strstr(err, pidtext), "%s", err);
+	cr_assert_not_null(strstr(err, run1), "%s", err);
+	cr_assert_not_null(strstr(err, " since 20"), "%s", err);
+	cr_assert_eq(access(run2, F_OK), -1, "the refused run created its directory");
+	kill(first, SIGTERM);
+	cr_assert_eq(th_rig_wait(first), 3);
+	/* let go at the end: the next run gets the bench, no takeover */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						"--output", run2, "-q", NULL }), 0);
+	events = th_slurp(run2, "events.jsonl");
+	cr_assert_null(strstr(events, "lock_taken_over"));
+	unsetenv("PUMPRIG_LOCK_DIR");
+	free(err);
+	free(events);
+	free(dir);
+	free(locks);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run1);
+	free(run2);
+}
+
+Test(safety, a_lock_left_by_a_crashed_run_is_taken_over_and_noted)
+{
+	/* the holder line of a run that was killed: the file is there, its
+	 * flock went with the process */
+	char *dir = th_tmpdir(), *locks = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run, *events, *lockfile, *after;
+
+	free(th_write_file(locks, "SIM-1.lock",
+		"{\"pid\":999999,\"host\":\"bench-pc\",\"run_dir\":\"/runs/crashed\","
+		"\"since\":\"2026-11-24T03:00:00Z\"}\n"));
+	setenv("PUMPRIG_LOCK_DIR", locks, 1);
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&lockfile, "%s/SIM-1.lock", locks) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						"--output", run, "-q", NULL }), 0);
+	unsetenv("PUMPRIG_LOCK_DIR");
+	events = th_slurp(run, "events.jsonl");
+	cr_assert_not_null(strstr(events, "\"event\":\"lock_taken_over\""), "%s", events);
+	cr_assert_not_null(strstr(events, "\"run_dir\":\"/runs/crashed\""), "%s", events);
+	after = th_read_file(lockfile);
+	cr_assert_str_empty(after, "the lock file still names a holder: %s", after);
+	free(after);
+	free(events);
+	free(lockfile);
+	free(dir);
+	free(locks);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run);
+}
+
+/* ------------------------------------------------------------- resume -- */
+
+static const char resume_seq[] =
+	"sequence = {\n"
+	"  id = \"T-RESUME\"; version = \"1\"; title = \"resume across a crash\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"hold\"; duration = \"30 min\"; },\n"
+	"    { step = \"mark\"; window = \"a\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"a\"; edge = \"end\"; },\n"
+	"    { step = \"mark\"; window = \"b\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"b\"; edge = \"end\"; },\n"
+	"    { step = \"mark\"; window = \"c\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"c\"; edge = \"end\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"a\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"b\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"c\"; }\n"
+	"  );\n"
+	"};\n";
+
+/* The process is killed at `at` (resume_seq: 210 min, in window b's hold,
+ * step 8); the record's files are then aged by 10 min, as if the power came
+ * back then. */
+static char *crash_and_age_seq(const char *dir, const char *seq_text, const char *at,
+			       const char *from, const char *to)
+{
+	char insert[160], *bench, *seq, *dut = th_src(DUT), *run;
+	struct timespec aged[2];
+	int st;
+
+	snprintf(insert, sizeof(insert), "faults = ( { role = \"pressure\"; kind = \"crash\"; "
+		 "at = \"%s\"; duration = \"1 min\"; } );", at);
+	bench = bench_variant(dir, insert, from, to);
+	seq = th_write_file(dir, "seq.cfg", seq_text);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	st = th_rig_wait_raw(th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench,
+		"--dut", dut, "--output", run, "-q", NULL }));
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	clock_gettime(CLOCK_REALTIME, &aged[0]);
+	aged[0].tv_sec -= 600;
+	aged[1] = aged[0];
+	for (int i = 0; i < 2; i++) {
+		char *path;
+
+		if (asprintf(&path, "%s/%s", run, i ? "samples.csv" : "events.jsonl") < 0)
+			abort();
+		cr_assert_eq(utimensat(AT_FDCWD, path, aged, 0), 0);
+		free(path);
+	}
+	free(bench);
+	free(seq);
+	free(dut);
+	return run;
+}
+
+static char *crash_and_age(const char *dir, const char *from, const char *to)
+{
+	return crash_and_age_seq(dir, resume_seq, "210 min", from, to);
+}
+
+/* The first event of that name (after *after when given), parsed. */
+static json_t *event_named(const char *events, const char *name, const char **after)
+{
+	char key[64], *copy;
+	const char *p, *line;
+	json_t *ev;
+
+	snprintf(key, sizeof(key), "\"event\":\"%s\"", name);
+	p = strstr(after && *after ? *after : events, key);
+	if (!p)
+		return NULL;
+	for (line = p; line > events && line[-1] != '\n'; line--)
+		;
+	copy = strndup(line, (size_t)(strchr(p, '\n') - line));
+	ev = json_loads(copy, 0, NULL);
+	free(copy);
+	if (after)
+		*after = strchr(p, '\n');
+	return ev;
+}
+
+static const char *check_field(json_t *checks, size_t i, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(checks, i), key));
+}
+
+Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
+{
+	char *dir = th_tmpdir(), *run = crash_and_age(dir, NULL, NULL), *events, *samples, *summary;
+	char *path, *err, *dumped;
+	const char *cursor = NULL, *p;
+	json_t *resume, *res, *checks;
+	double gap_begin_s, gap_s;
+	long long first_after = -1;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 1);
+	/* the resumed record is sealed at its end, and the seal holds */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0);
+	events = th_slurp(run, "events.jsonl");
+	samples = th_slurp(run, "samples.csv");
+	summary = th_slurp(run, "summary.txt");
+	resume = event_named(events, "resume", &cursor);
+	cr_assert_not_null(resume, "%s", events);
+	gap_begin_s = json_number_value(json_object_get(resume, "gap_begin_s"));
+	gap_s = json_number_value(json_object_get(resume, "gap_s"));
+	/* the last record before the kill at the 12600 s pressure read; the
+	 * 10 min the files were aged, and the seconds this test took */
+	cr_assert(gap_begin_s >= 12598 && gap_begin_s <= 12600, "gap begins at %.3f s", gap_begin_s);
+	cr_assert(gap_s >= 600 && gap_s <= 660, "gap %.3f s", gap_s);
+	cr_assert_eq(json_integer_value(json_object_get(resume, "from_step")), 8);
+	/* the bench made safe, then the rate set again, before the hold is redone */
+	p = strstr(cursor, "\"event\":\"safe_state\"");
+	cr_assert_not_null(p);
+	cr_assert_not_null(strstr(p, "\"pump\":\"stopped\""));
+	cr_assert_not_null(strstr(cursor, "\"event\":\"rate\",\"rate_ml_per_h\":1.0,\"by\":\"resume\""));
+	cr_assert_lt(p, strstr(cursor, "\"event\":\"rate\",\"rate_ml_per_h\":1.0,\"by\":\"resume\""));
+	cr_assert_lt(strstr(cursor, "\"rate_ml_per_h\":1.0,\"by\":\"resume\""),
+		     strstr(cursor, "\"kind\":\"hold\""));
+	/* one header, and the time base continues: nothing inside the gap, the
+	 * first reading after it at or after gap_begin + gap */
+	cr_assert_null(strstr(samples + 1, "\nt_ns,"));
+	for (p = samples; (p = strchr(p, '\n')) && p[1]; p++) {
+		long long t = strtoll(p + 1, NULL, 10);
+
+		if (t > (long long)(gap_begin_s * 1e9)) {
+			first_after = t;
+			break;
+		}
+	}
+	cr_assert_geq(first_after, (long long)((gap_begin_s + gap_s) * 1e9), "first after: %lld",
+		      first_after);
+	/* a (before) and c (after) judged, b (spanning the gap) inconclusive */
+	if (asprintf(&path, "%s/results.json", run) < 0)
+		abort();
+	res = json_load_file(path, 0, NULL);
+	cr_assert_not_null(res);
+	checks = json_object_get(res, "checks");
+	cr_assert_eq(json_array_size(checks), 3);
+	cr_assert_str_eq(check_field(checks, 0, "verdict"), "pass");
+	cr_assert_str_eq(check_field(checks, 1, "verdict"), "inconclusive");
+	cr_assert_not_null(strstr(check_field(checks, 1, "explanation"), "spans a gap in the record"));
+	cr_assert_str_eq(check_field(checks, 2, "verdict"), "pass");
+	cr_assert_str_eq(json_string_value(json_object_get(res, "status")), "completed");
+	/* the gap is a deviation in both reports */
+	cr_assert_not_null(strstr(summary, "resume_gap"), "%s", summary);
+	dumped = json_dumps(json_object_get(res, "instrument_events"), 0);
+	cr_assert_not_null(strstr(dumped, "resume_gap"));
+	/* a run that ended cannot be resumed */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 2);
+	err = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(err, "nothing to resume"), "%s", err);
+	free(err);
+	free(dumped);
+	free(path);
+	json_decref(res);
+	json_decref(resume);
+	free(events);
+	free(samples);
+	free(summary);
+	free(dir);
+	free(run);
+}
+
+Test(safety, the_delivered_volume_cap_counts_what_was_delivered_before_a_resume)
+{
+	/* 3.4 mL went in before the crash; the cap is 5 mL: the resumed run must
+	 * stop about 1.6 h later, not 5 h */
+	char *dir = th_tmpdir(), *run = crash_and_age(dir, "delivered_max = \"20 mL\"",
+						      "delivered_max = \"5 mL\"");
+	char *events;
+	json_t *resume;
+	double delivered, t;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 3);
+	events = th_slurp(run, "events.jsonl");
+	resume = event_named(events, "resume", NULL);
+	cr_assert_not_null(resume);
+	delivered = json_number_value(json_object_get(resume, "delivered_before_ml"));
+	cr_assert(delivered > 3.3 && delivered < 3.5, "delivered before: %.4f mL", delivered);
+	cr_assert_not_null(strstr(events, "above the bench limit 5.0000 mL"), "%s", events);
+	t = root_fault_s(events) - json_number_value(json_object_get(resume, "gap_begin_s")) -
+	    json_number_value(json_object_get(resume, "gap_s"));
+	cr_assert(t > 1.5 * 3600 && t < 1.8 * 3600, "cap reached %.0f s after the resume", t);
+	json_decref(resume);
+	free(events);
+	free(dir);
+	free(run);
+}
+
+Test(safety, resume_does_not_give_an_interrupted_bolus_again)
+{
+	/* killed 15 min into a 30 min bolus (0.5 mL at 1 mL/h, step 4): part of
+	 * it went in, so the resumed run goes on with the hold after it */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-BOLUS\"; version = \"1\"; title = \"bolus across a crash\";\n"
+		"  steps = (\n"
+		"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; },\n"
+		"    { step = \"bolus\"; volume = \"0.5 mL\"; timeout = \"1 h\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; },\n"
+		"    { step = \"stop\"; }\n"
+		"  );\n"
+		"};\n";
+	char *dir = th_tmpdir(), *run = crash_and_age_seq(dir, seq, "75 min", NULL, NULL), *events;
+	const char *p;
+	json_t *resume;
+	int n_bolus = 0;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 0);
+	events = th_slurp(run, "events.jsonl");
+	resume = event_named(events, "resume", NULL);
+	cr_assert_not_null(resume, "%s", events);
+	cr_assert(json_is_true(json_object_get(resume, "skipped_interrupted_bolus")));
+	cr_assert_eq(json_integer_value(json_object_get(resume, "from_step")), 5);
+	for (p = events; (p = strstr(p, "\"event\":\"bolus\"")); p++)
+		n_bolus++;
+	cr_assert_eq(n_bolus, 1, "the bolus was given %d times", n_bolus);
+	/* the basal rate set again, the sequence completed */
+	cr_assert_not_null(strstr(events, "\"rate_ml_per_h\":0.5,\"by\":\"resume\""));
+	cr_assert_not_null(strstr(events, "\"status\":\"completed\""));
+	json_decref(resume);
+	free(events);
+	free(dir);
+	free(run);
+}
+
+Test(safety, an_external_kill_9_in_real_time_leaves_a_readable_interrupted_record)
+{
+	/* a real SIGKILL from outside, on a real-time run, once the samples of
+	 * its first 2 s have reached the file (the run-time flush put them
+	 * there: the test waits for them on inotify) */
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT), *run, *samples, *results;
+	char *seq = th_write_file(dir, "seq.cfg", short_seq);
+	long long n_p = 0;
+	pid_t pid;
+	int st;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	pid = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+					       "--output", run, "--real-time", "-q", NULL });
+	/* real-time rows carry the time they were read: 2.00x s is "\n200..." */
+	samples = th_wait_for_text(run, "samples.csv", "\n200", 20000);
+	cr_assert_not_null(samples, "no samples reached the file");
+	free(samples);
+	kill(pid, SIGKILL);
+	st = th_rig_wait_raw(pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	samples = th_slurp(run, "samples.csv");
+	for (char *p = samples, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		char *end;
+		long long t_ns = strtoll(p, &end, 10);
+
+		/* one a second, read at (a little after) each deadline */
+		if (end != p && strncmp(end, ",pressure,pressure,", 19) == 0) {
+			n_p++;
+			cr_assert(t_ns >= (n_p - 1) * 1000000000LL && t_ns < (n_p - 1) * 1000000000LL + 500000000LL,
+				  "pressure row %lld at %lld ns: a hole", n_p, t_ns);
+		}
+	}
+	cr_assert_geq(n_p, 3);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 3);
+	results = th_slurp(run, "results.json");
+	cr_assert_not_null(strstr(results, "\"status\": \"interrupted\""), "%s", results);
+	cr_assert_not_null(strstr(results, "without a run_end event"), "%s", results);
+	free(results);
+	free(samples);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(run);
 }

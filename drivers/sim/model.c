@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,12 +433,26 @@ static bool fault_active(const struct sim_fault *f, rig_ns t_ns)
 	       t_ns - f->at_ns < f->duration_ns;
 }
 
+/* What an active fault does to a read that still answers. */
+enum {
+	MOD_STUCK = 1u << 0,      /* repeat the last readings, flagged stale */
+	MOD_STALE = 1u << 1,      /* answer with no reading at all */
+	MOD_FROZEN = 1u << 2,     /* repeat the last readings exactly, unflagged */
+	MOD_NAN = 1u << 3,        /* primary reading NaN */
+	MOD_RANGE = 1u << 4,      /* primary reading absurd */
+	MOD_INTERNAL = 1u << 5,   /* a reading of an impossible quantity */
+};
+
 /* The error an operation on `role` meets at t_ns: a disconnect (-ENODEV)
- * beats a dropout (-EIO) beats a pump not answering (-ETIMEDOUT).  A stuck
- * fault is no error: *ret_stuck says the sensor repeats itself. */
-static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns, bool *ret_stuck)
+ * beats a dropout (-EIO) beats a pump not answering (-ETIMEDOUT).  The other
+ * kinds are no error: *ret_mods says how the answer is spoiled.  A crash
+ * fault kills the whole process, as kill -9 would, the first time any
+ * operation on its role meets it: whatever stdio had buffered is lost. */
+static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns,
+		       unsigned *ret_mods)
 {
-	bool gone = false, dropout = false, silent = false, stuck = false;
+	bool gone = false, dropout = false, silent = false;
+	unsigned mods = 0;
 
 	for (size_t i = 0; i < m->cfg.n_faults; i++) {
 		const struct sim_fault *f = &m->cfg.faults[i];
@@ -448,12 +463,18 @@ static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_n
 		case SIM_FAULT_DISCONNECT: gone = true; break;
 		case SIM_FAULT_DROPOUT: dropout = true; break;
 		case SIM_FAULT_NO_ANSWER: silent = true; break;
-		case SIM_FAULT_STUCK: stuck = true; break;
+		case SIM_FAULT_STUCK: mods |= MOD_STUCK; break;
+		case SIM_FAULT_STALE: mods |= MOD_STALE; break;
+		case SIM_FAULT_FROZEN: mods |= MOD_FROZEN; break;
+		case SIM_FAULT_NAN: mods |= MOD_NAN; break;
+		case SIM_FAULT_OUT_OF_RANGE: mods |= MOD_RANGE; break;
+		case SIM_FAULT_INTERNAL_ERROR: mods |= MOD_INTERNAL; break;
+		case SIM_FAULT_CRASH: raise(SIGKILL); break;
 		case SIM_FAULT__COUNT: break;
 		}
 	}
-	if (ret_stuck)
-		*ret_stuck = stuck;
+	if (ret_mods)
+		*ret_mods = mods;
 	if (gone)
 		return -ENODEV;
 	if (dropout)
@@ -726,7 +747,7 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
 	     struct reading *ret, size_t max, size_t *ret_n)
 {
 	struct reading rd[READINGS_MAX];
-	bool stuck;
+	unsigned mods;
 	size_t n;
 	int r;
 
@@ -737,19 +758,22 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
 	if (!ret || max == 0)
 		return -EINVAL;
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, role, t_ns, &stuck);
+	r = fault_check(model, role, t_ns, &mods);
 	if (r < 0)
 		return r;
 	if (max > READINGS_MAX)
 		max = READINGS_MAX;
-	if (stuck) {
+	if (mods & MOD_STALE)
+		return 0;   /* answered, but nothing new to give */
+	if (mods & (MOD_STUCK | MOD_FROZEN)) {
 		if (model->n_last[role] == 0)
 			return -EIO;
 		n = model->n_last[role] < max ? model->n_last[role] : max;
 		for (size_t i = 0; i < n; i++) {
 			ret[i] = model->last[role][i];
 			ret[i].t_ns = t_ns;
-			ret[i].flags |= SAMPLE_STALE;
+			if (mods & MOD_STUCK)
+				ret[i].flags |= SAMPLE_STALE;
 		}
 		if (ret_n)
 			*ret_n = n;
@@ -761,6 +785,14 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
 	case ROLE_PRESSURE: n = read_pressure(model, t_ns, rd); break;
 	default: n = read_power(model, t_ns, rd, READINGS_MAX); break;
 	}
+	/* Spoiled answers are what the instrument sends; the physics drew its
+	 * noise as usual.  1e12 is beyond any range a bench could declare. */
+	if (mods & MOD_NAN)
+		rd[0].value = NAN;
+	if (mods & MOD_RANGE)
+		rd[0].value = 1e12;
+	if (mods & MOD_INTERNAL)
+		rd[0].quantity = QUANT__COUNT;
 	memcpy(model->last[role], rd, n * sizeof(rd[0]));
 	model->n_last[role] = n;
 	n = n < max ? n : max;
@@ -778,11 +810,13 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
  * did not move as far as the rig can tell). */
 int sim_alarm_level(struct sim_model *model, rig_ns t_ns, bool *ret_active)
 {
+	unsigned mods;
 	bool stuck;
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_ALARM, t_ns, &stuck);
+	r = fault_check(model, ROLE_ALARM, t_ns, &mods);
+	stuck = mods & (MOD_STUCK | MOD_FROZEN);
 	if (r < 0)
 		return r;
 	if (!stuck)
@@ -797,11 +831,13 @@ int sim_alarm_level(struct sim_model *model, rig_ns t_ns, bool *ret_active)
 int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
 {
 	struct edge_queue *q = &model->edges;
+	unsigned mods;
 	bool stuck;
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_ALARM, t_ns, &stuck);
+	r = fault_check(model, ROLE_ALARM, t_ns, &mods);
+	stuck = mods & (MOD_STUCK | MOD_FROZEN);
 	if (r < 0)
 		return r;
 	if (stuck)
@@ -811,7 +847,7 @@ int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
 
 		q->head = q->len == 1 ? 0 : q->head + 1;
 		q->len--;
-		if (fault_check(model, ROLE_ALARM, e.t_ns, &stuck) < 0 || stuck)
+		if (fault_check(model, ROLE_ALARM, e.t_ns, &mods) < 0 || (mods & (MOD_STUCK | MOD_FROZEN)))
 			continue;
 		*ret = e;
 		model->last_level = e.rising;
