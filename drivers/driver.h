@@ -46,7 +46,10 @@ struct reading {
 	double value;
 	uint32_t flags;
 };
-#define READINGS_MAX 4   /* the most one sensor read returns (power: current + voltage) */
+#define READINGS_MAX 4   /* the most one sensor read returns for one instant (power: current + voltage) */
+/* A buffered sensor returns many instants per read, each with its own time;
+ * the engine reads with room for this many and reads again while full. */
+#define READINGS_BATCH 512
 
 /* Pump alarm bits, in pump_status.alarms. */
 enum {

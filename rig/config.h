@@ -129,6 +129,12 @@ struct calibration {
 	char due[16];                 /* calibration.due  = "2027-01-31" (optional, YYYY-MM-DD) */
 };
 
+/* Below this sampling period an iio sensor is captured through a buffer:
+ * one network round trip per attribute read (about 90 us over iiod) would
+ * otherwise set the pace, with the host's timing jitter on every sample. */
+#define CAPTURE_BUFFER_BELOW_NS (50 * RIG_NS_PER_MS)
+#define BATCH_MIN_NS (100 * RIG_NS_PER_MS)
+
 struct instrument_cfg {
 	bool present;                 /* the role appears in bench.instruments */
 	int line;
@@ -147,6 +153,12 @@ struct instrument_cfg {
 	char device[RIG_ID_MAX];
 	char channel[RIG_ID_MAX];
 	char channel2[RIG_ID_MAX];    /* power on iio: voltage_channel = "voltage1" */
+	bool buffered;                /* iio sensors: capture = "buffer" | "attribute"
+	                                 (default: a buffer when the period is under
+	                                 CAPTURE_BUFFER_BELOW_NS, attribute reads otherwise) */
+	rig_ns batch_ns;              /* buffered: batch = "1 s", how often rig collects
+	                                 the captured samples (default: the period, at
+	                                 least BATCH_MIN_NS; never shorter than the period) */
 	unsigned baud;                /* serial backends: baud = 115200 (0 = backend default) */
 };
 

@@ -240,17 +240,18 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	return true;
 }
 
-static void read_sensor(struct engine *e, enum rig_role role)
+/* Returns how many readings it took (a full READINGS_BATCH: there may be more). */
+static size_t read_sensor(struct engine *e, enum rig_role role)
 {
-	struct reading rd[READINGS_MAX];
+	struct reading rd[READINGS_BATCH];
 	struct outage *o = &e->outage[role];
 	size_t n = 0;
 	int r;
 
-	r = e->inst[role] ? sensor_read(e->inst[role], rd, READINGS_MAX, &n) : -ENODEV;
+	r = e->inst[role] ? sensor_read(e->inst[role], rd, READINGS_BATCH, &n) : -ENODEV;
 	if (r < 0) {
 		sensor_failed(e, role, r);
-		return;
+		return 0;
 	}
 	if (o->down) {
 		event(e, "instrument_recovered", json_pack("{s:s, s:f, s:f, s:i}", "role",
@@ -262,10 +263,18 @@ static void read_sensor(struct engine *e, enum rig_role role)
 		r = recorder_sample(e->rec, role, &rd[i]);
 		if (r < 0) {
 			abort_run(e, "cannot record samples: %s", strerror(-r));
-			return;
+			return 0;
 		}
 		check_reading(e, role, &rd[i]);
 	}
+	return n;
+}
+
+/* A buffered sensor hands over its batch in parts of READINGS_BATCH. */
+static void read_sensor_batch(struct engine *e, enum rig_role role)
+{
+	while (read_sensor(e, role) == READINGS_BATCH && !e->aborted)
+		;
 }
 
 static void read_alarm(struct engine *e)
@@ -329,7 +338,7 @@ static void read_slot(struct engine *e, enum rig_role role)
 	case ROLE_PUMP: read_pump(e); break;
 	case ROLE_ALARM: read_alarm(e); break;
 	case ROLE_ESTOP: read_estop(e); break;
-	default: read_sensor(e, role); break;
+	default: read_sensor_batch(e, role); break;
 	}
 }
 
@@ -601,7 +610,9 @@ static int open_bench(struct engine *e)
 						 ic->serial));
 		if (role == ROLE_VALVE || role == ROLE_PUMP)
 			continue;
-		e->slots[e->n_slots++] = (struct slot){ role, ic->period_ns, ic->period_ns };
+		/* a buffered sensor samples at its period and is collected per batch */
+		e->slots[e->n_slots++] = (struct slot){ role, ic->buffered ? ic->batch_ns : ic->period_ns,
+							ic->buffered ? ic->batch_ns : ic->period_ns };
 	}
 	if (e->inst[ROLE_PUMP]) {
 		rig_ns period = b->instrument[ROLE_PUMP].period_ns;

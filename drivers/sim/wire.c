@@ -68,6 +68,8 @@ struct wire {
 	struct timespec origin;
 	struct cached cache[ROLE__COUNT];
 	int dac_raw;
+	double freq_hz[DEV__COUNT];     /* each ADC's sampling frequency (buffers) */
+	struct iiod_server *srv;
 	struct iiod_device devices[DEV__COUNT];
 	/* pseudo-terminals: master (ours) and a slave kept open so the master
 	 * never sees a hang-up between clients */
@@ -87,10 +89,12 @@ static rig_ns wire_now(struct wire *w)
 	return (rig_ns)(ts.tv_sec - w->origin.tv_sec) * RIG_NS_PER_S + (ts.tv_nsec - w->origin.tv_nsec);
 }
 
-static int role_reading(struct wire *w, enum rig_role role, enum quantity q, double *ret)
+/* The reading of `role` at t (now, or a buffered sample's tick; never
+ * earlier than a time the model has already reached). */
+static int role_reading(struct wire *w, enum rig_role role, enum quantity q, rig_ns t,
+			double *ret)
 {
 	struct cached *c = &w->cache[role];
-	rig_ns t = wire_now(w);
 
 	if (!c->valid || c->t_ns != t) {
 		c->valid = true;
@@ -115,8 +119,8 @@ static long clamp_l(double v, long lo, long hi)
 	return v < lo ? lo : v > hi ? hi : lround(v);
 }
 
-/* The raw count a channel shows now. */
-static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
+/* The raw count a channel shows at t. */
+static int channel_raw(struct wire *w, size_t dev, const char *chn, rig_ns t, long *ret)
 {
 	double v, v2;
 	int r;
@@ -127,18 +131,18 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
 			*ret = 8388608;   /* channel B: nothing connected */
 			return 0;
 		}
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &v);
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, t, &v);
 		if (r == 0)
 			*ret = clamp_l(8388608 + v * LOADCELL_MV_PER_G / HX711_SCALE_MV, 0, 16777215);
 		return r;
 	case DEV_INA226:
 		if (strcmp(chn, "voltage1") == 0) {
-			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, &v);
+			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v);
 			if (r == 0)
 				*ret = clamp_l(v * 1000 / INA226_BUS_SCALE_MV, 0, 32767);
 			return r;
 		}
-		r = role_reading(w, ROLE_POWER, QUANT_CURRENT_UA, &v);
+		r = role_reading(w, ROLE_POWER, QUANT_CURRENT_UA, t, &v);
 		if (r < 0)
 			return r;
 		if (strcmp(chn, "voltage0") == 0)       /* shunt: I * R, in mV */
@@ -147,7 +151,7 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
 		else if (strcmp(chn, "current3") == 0)
 			*ret = clamp_l(v / 1000 / INA226_CURRENT_SCALE_MA, -32768, 32767);
 		else {                                   /* power2 */
-			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, &v2);
+			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v2);
 			if (r < 0)
 				return r;
 			*ret = clamp_l(v2 * v / 1000 / INA226_POWER_SCALE_MW, 0, 65535);
@@ -157,14 +161,14 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
 		long p = 0, f = 0;
 
 		if (strncmp(chn, "voltage0", 8) == 0) {
-			r = role_reading(w, ROLE_PRESSURE, QUANT_PRESSURE_KPA, &v);
+			r = role_reading(w, ROLE_PRESSURE, QUANT_PRESSURE_KPA, t, &v);
 			if (r < 0)
 				return r;
 			p = clamp_l((PRESSURE_MV_AT_0 + PRESSURE_MV_PER_KPA * v) / ADS_SCALE_MV,
 				    -32768, 32767);
 		}
 		if (strcmp(chn, "voltage1") == 0 || strcmp(chn, "voltage0-voltage1") == 0) {
-			r = role_reading(w, ROLE_FLOW, QUANT_FLOW_ML_PER_H, &v);
+			r = role_reading(w, ROLE_FLOW, QUANT_FLOW_ML_PER_H, t, &v);
 			if (r < 0)
 				return r;
 			f = clamp_l((FLOW_MV_AT_0 + FLOW_MV_PER_ML_PER_H * v) / ADS_SCALE_MV,
@@ -206,20 +210,18 @@ static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf
 		return snprintf(buf, size, "%lld", (long long)wire_now(w));
 	if (dev == DEV_CLOCK && strcmp(attr, "pan_weight_g") == 0)
 		return snprintf(buf, size, "0");
+	if (strcmp(attr, "sampling_frequency") == 0)
+		return snprintf(buf, size, "%g", w->freq_hz[dev]);
 	if (chn < 0) {
-		if (strcmp(attr, "sampling_frequency") == 0)
-			return snprintf(buf, size, "%s", dev == DEV_HX711 ? "10" : "860");
 		if (strcmp(attr, "shunt_resistor") == 0)
 			return snprintf(buf, size, "%.6f", INA226_SHUNT_OHM);
 		return -ENOENT;
 	}
 	if (strcmp(attr, "scale") == 0)
 		return snprintf(buf, size, "%s", channel_scale(dev, chn_id));
-	if (strcmp(attr, "sampling_frequency") == 0)
-		return snprintf(buf, size, "860");
 	if (strcmp(attr, "raw") != 0)
 		return -ENOENT;
-	r = channel_raw(w, dev, chn_id, &raw);
+	r = channel_raw(w, dev, chn_id, wire_now(w), &raw);
 	if (r < 0)
 		return r;
 	return snprintf(buf, size, "%ld", raw);
@@ -235,10 +237,22 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 
 		if (end == value || (*end && *end != '\n') || t < 0)
 			return -EINVAL;
-		/* time only moves forward */
-		if (t > w->now_ns)
+		/* time only moves forward; the buffered samples due on the way
+		 * are taken first, each at its own instant, before the model
+		 * moves past them */
+		if (t > w->now_ns) {
+			iiod_server_advance(w->srv, t);
 			w->now_ns = t;
+		}
 		sim_model_advance(w->model, w->now_ns);
+		return 0;
+	}
+	if (strcmp(attr, "sampling_frequency") == 0 && dev != DEV_DAC && dev != DEV_CLOCK) {
+		double hz = strtod(value, &end);
+
+		if (end == value || (*end && *end != '\n') || !(hz >= 0.001 && hz <= 100000))
+			return -EINVAL;
+		w->freq_hz[dev] = hz;   /* shared by the device's channels, as on the ADCs */
 		return 0;
 	}
 	if (dev == DEV_CLOCK && chn < 0 && strcmp(attr, "pan_weight_g") == 0) {
@@ -267,7 +281,7 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 
 /* Kernel buffer layout: each enabled channel at its storage size, aligned
  * to it, in scan order. */
-static int sample(void *ctx, size_t dev, uint32_t mask, uint8_t *buf, size_t size)
+static int sample(void *ctx, size_t dev, uint32_t mask, int64_t t_ns, uint8_t *buf, size_t size)
 {
 	struct wire *w = ctx;
 	const struct iiod_device *d = &w->devices[dev];
@@ -286,9 +300,14 @@ static int sample(void *ctx, size_t dev, uint32_t mask, uint8_t *buf, size_t siz
 		if (off + bytes > size)
 			return -ENOSPC;
 		if (strcmp(ch->id, "timestamp") == 0) {
-			v = wire_now(w);
+			/* lockstep: the simulated time, which is rig's run time;
+			 * real time: CLOCK_MONOTONIC, as a kernel whose
+			 * current_timestamp_clock is "monotonic" stamps */
+			v = t_ns;
+			if (w->opts->real_time)
+				v += (int64_t)w->origin.tv_sec * RIG_NS_PER_S + w->origin.tv_nsec;
 		} else {
-			int r = channel_raw(w, dev, ch->id, &raw);
+			int r = channel_raw(w, dev, ch->id, t_ns, &raw);
 
 			if (r < 0)
 				return r;
@@ -301,7 +320,19 @@ static int sample(void *ctx, size_t dev, uint32_t mask, uint8_t *buf, size_t siz
 	return (int)off;
 }
 
-static const struct iiod_ops ops = { read_attr, write_attr, sample };
+static int64_t period_ns(void *ctx, size_t dev)
+{
+	struct wire *w = ctx;
+
+	return (int64_t)llround(1e9 / w->freq_hz[dev]);
+}
+
+static int64_t now_ns(void *ctx)
+{
+	return wire_now(ctx);
+}
+
+static const struct iiod_ops ops = { read_attr, write_attr, sample, period_ns, now_ns };
 
 #define ATTR(n, f) { n, f }
 
@@ -338,13 +369,13 @@ static void build_devices(struct wire *w)
 	d[DEV_ADS1015] = (struct iiod_device){
 		.id = "iio:device2", .name = "ads1015", .n_channels = 4,
 		.channels = {
-			{ "voltage0", false, 0, "le:S16/16>>0", 16, "0.187500",
+			{ "voltage0", false, 0, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage0_scale"),
 			    ATTR("sampling_frequency", "in_voltage0_sampling_frequency") }, 3 },
-			{ "voltage1", false, 1, "le:S16/16>>0", 16, "0.187500",
+			{ "voltage1", false, 1, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage1_scale"),
 			    ATTR("sampling_frequency", "in_voltage1_sampling_frequency") }, 3 },
-			{ "voltage0-voltage1", false, 2, "le:S16/16>>0", 16, "0.187500",
+			{ "voltage0-voltage1", false, 2, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage0-voltage1_raw"),
 			    ATTR("scale", "in_voltage0-voltage1_scale") }, 2 },
 			{ "timestamp", false, 3, "le:s64/64>>0", 64, NULL, { { 0 } }, 0 },
@@ -462,7 +493,7 @@ static void balance_line(struct wire *w, const char *line)
 	}
 	rep.cmd = cmd;
 	if (cmd == MT_T || cmd == MT_Z) {
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &mass);
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), &mass);
 		if (r == -EIO || r == -ENODEV)
 			return;
 		r = sim_scale_tare(w->model, wire_now(w));
@@ -471,7 +502,7 @@ static void balance_line(struct wire *w, const char *line)
 		rep.has_value = cmd == MT_T && r == 0;
 		rep.value_g = mass;
 	} else {
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &mass);
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), &mass);
 		if (r == -EIO || r == -ENODEV)
 			return;   /* a balance that does not answer */
 		if (r < 0) {
@@ -528,11 +559,18 @@ int sim_wire_serve(const struct wire_opts *opts)
 	if (!w.model)
 		return -EINVAL;
 	build_devices(&w);
+	for (size_t d = 0; d < DEV__COUNT; d++)
+		w.freq_hz[d] = d == DEV_HX711 ? 10 : 860;   /* the hx711's RATE pin low */
 	r = iiod_server_new(w.devices, DEV__COUNT, &ops, &w, opts->addr, opts->port, &srv);
 	if (r < 0) {
 		sim_model_free(w.model);
 		return r;
 	}
+	w.srv = srv;
+	/* In real time a READBUF may wait for its samples, as iiod's does; in
+	 * lockstep it must not: time moves only when rig says so, and rig may
+	 * be the very client waiting for the answer. */
+	iiod_server_set_wait(srv, opts->real_time);
 	if (open_pty(&w.pump_fd, &w.pump_keep, pump_path, sizeof(pump_path)) < 0 ||
 	    open_pty(&w.bal_fd, &w.bal_keep, bal_path, sizeof(bal_path)) < 0) {
 		r = -errno;
@@ -567,7 +605,11 @@ int sim_wire_serve(const struct wire_opts *opts)
 		fds[n++] = w.bal_fd;
 		for (size_t i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-		r = poll(pfd, n, 200);
+		if (opts->real_time)
+			iiod_server_advance(srv, wire_now(&w));
+		/* a waiting READBUF is answered within a millisecond of its
+		 * sample's time */
+		r = poll(pfd, n, iiod_server_waiting(srv) ? 1 : 200);
 		if (r < 0 && errno != EINTR)
 			break;
 		for (size_t i = 0; r > 0 && i < n; i++) {
