@@ -99,6 +99,9 @@ struct pump_ops {
 	int (*bolus)(struct instrument *inst, double volume_ml, double rate_ml_per_h);
 	int (*stop)(struct instrument *inst);
 	int (*status)(struct instrument *inst, struct pump_status *ret);
+	/* Closes and reopens the link without commanding the pump (a link
+	 * that timed out or vanished); the pump keeps doing what it did. */
+	int (*reconnect)(struct instrument *inst);
 };
 
 /* scale, flow, pressure, power */
@@ -150,6 +153,7 @@ int pump_set_rate(struct instrument *inst, double rate_ml_per_h);
 int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h);
 int pump_stop(struct instrument *inst);
 int pump_status(struct instrument *inst, struct pump_status *ret);
+int pump_reconnect(struct instrument *inst);
 /* Applies the role's calibration (gain*raw + offset) to every reading. */
 int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n);
 int sensor_tare(struct instrument *inst);

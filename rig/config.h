@@ -145,9 +145,10 @@ struct instrument_cfg {
 	struct calibration cal;       /* calibration = { ... } (optional) */
 	bool safe_closed;             /* valve: safe_state = "open" (default) | "closed" */
 	bool active_low;              /* gpiod lines: active_low = true (default false) */
-	rig_ns reconnect_ns;          /* sensors: reconnect = "5 min": a failing sensor is
-	                                 reopened until it answers again within this
-	                                 long, the gap recorded (default 0: abort at once) */
+	rig_ns reconnect_ns;          /* sensors and pump: reconnect = "5 min": a failing
+	                                 sensor or pump link is reopened until it answers
+	                                 again within this long, the gap recorded
+	                                 (default 0: abort at once) */
 	/* Backend address for hardware backends (later): uri, device, channel. */
 	char uri[RIG_TEXT_MAX];
 	char device[RIG_ID_MAX];
@@ -167,12 +168,16 @@ enum sim_fault_kind {
 	SIM_FAULT_STUCK,        /* sensor repeats its last value */
 	SIM_FAULT_NO_ANSWER,    /* pump does not answer commands (-ETIMEDOUT) */
 	SIM_FAULT_DISCONNECT,   /* instrument gone for good (-ENODEV) from `at` on */
+	SIM_FAULT_LOST_REPLY,   /* pump carries out commands but its answers are lost */
+	SIM_FAULT_UNPLUG,       /* pump link gone for `duration`, then back (a cable,
+	                           a USB adapter): over the wire the tty itself goes */
 	SIM_FAULT__COUNT
 };
 
 struct sim_fault {
 	enum rig_role role;           /* role = "scale" */
-	enum sim_fault_kind kind;     /* kind = "dropout" | "stuck" | "no_answer" | "disconnect" */
+	enum sim_fault_kind kind;     /* kind = "dropout" | "stuck" | "no_answer" | "disconnect"
+	                                 | "lost_reply" | "unplug" */
 	rig_ns at_ns;                 /* at = "2 h" (run time) */
 	rig_ns duration_ns;           /* duration = "10 min" (0 = until the end) */
 	int line;

@@ -84,7 +84,7 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 			    struct instrument_cfg *ic)
 {
 	static const char *const pump_keys[] = { "backend", "model", "serial", "uri", "device",
-						 "channel", "baud", NULL };
+						 "channel", "baud", "reconnect", NULL };
 	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
 						   "channel", "period", "calibration",
 						   "voltage_channel", "baud", "reconnect", "capture",
@@ -148,6 +148,8 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 		cfg_duration(ctx, g, "reconnect", false, 0, 86400, &ic->reconnect_ns);
 		load_capture(ctx, g, ic);
 	}
+	if (role == ROLE_PUMP)
+		cfg_duration(ctx, g, "reconnect", false, 0, 3600, &ic->reconnect_ns);
 	if (role == ROLE_VALVE && cfg_choice(ctx, g, "safe_state", false, safe_names, &choice) == 1)
 		ic->safe_closed = choice == 1;
 }
@@ -180,7 +182,7 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 {
 	static const char *const keys[] = { "role", "kind", "at", "duration", NULL };
 	static const char *const kind_names[] = { "dropout", "stuck", "no_answer", "disconnect",
-						  NULL };
+						  "lost_reply", "unplug", NULL };
 	static const char *const role_list[] = { "pump", "scale", "flow", "pressure", "power",
 						 "valve", "alarm", NULL };
 	int n, choice;

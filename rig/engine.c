@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #define PUMP_POLL_DEFAULT_NS RIG_NS_PER_S
 #define SAFE_STOP_ATTEMPTS 5
 #define SAFE_STOP_RETRY_NS RIG_NS_PER_S
+#define PUMP_RECONNECT_RETRY_NS (5 * RIG_NS_PER_S)
 
 enum wait_for { WAIT_NOTHING, WAIT_BOLUS_DONE, WAIT_TARE_SETTLED, WAIT_ALARM };
 enum wait_result { WAIT_DONE, WAIT_TIMED_OUT, WAIT_ABORTED };
@@ -66,6 +68,7 @@ struct engine {
 	struct timespec last_progress;
 	struct sim_clock_link *clock_link;   /* a wire simulator kept in lockstep */
 	struct outage outage[ROLE__COUNT];
+	bool pump_down;                      /* the pump link is being reopened */
 };
 
 static void fmt_duration(rig_ns t_ns, char *buf, size_t len)
@@ -140,8 +143,12 @@ static void safe_state(struct engine *e, const char *why)
 		/* A pump that did not answer may answer a moment later: the stop
 		 * is retried, a bounded number of times, before giving up. */
 		do {
-			if (attempts > 0)
+			if (attempts > 0) {
 				clock_sleep(e, now(e) + SAFE_STOP_RETRY_NS);
+				/* a link that timed out or went may be back */
+				if (r != -ENOTSUP)
+					(void)pump_reconnect(e->inst[ROLE_PUMP]);
+			}
 			r = pump_stop(e->inst[ROLE_PUMP]);
 			attempts++;
 		} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
@@ -315,11 +322,15 @@ static void read_estop(struct engine *e)
 		abort_run(e, "emergency stop is pressed");
 }
 
+static int pump_link_lost(struct engine *e, int err, const char *during);
+
 static void read_pump(struct engine *e)
 {
 	struct pump_status st;
 	int r = pump_status(e->inst[ROLE_PUMP], &st);
 
+	if (r < 0 && pump_link_lost(e, r, "status") == 0)
+		return;   /* back, and its status read afresh */
 	if (r < 0) {
 		abort_run(e, "pump status failed: %s", strerror(-r));
 		return;
@@ -335,7 +346,10 @@ static void read_pump(struct engine *e)
 static void read_slot(struct engine *e, enum rig_role role)
 {
 	switch (role) {
-	case ROLE_PUMP: read_pump(e); break;
+	case ROLE_PUMP:
+		if (!e->pump_down)
+			read_pump(e);
+		break;
 	case ROLE_ALARM: read_alarm(e); break;
 	case ROLE_ESTOP: read_estop(e); break;
 	default: read_sensor_batch(e, role); break;
@@ -432,8 +446,131 @@ static enum wait_result run_until(struct engine *e, rig_ns end_ns, enum wait_for
 
 /* --------------------------------------------------------------- steps -- */
 
-static int pump_cmd_result(struct engine *e, const char *what, int r)
+/* ----------------------------------------------------- pump link outage -- */
+
+/* What a lost link looks like: no answer, or the device node gone. */
+static bool pump_link_error(int r)
 {
+	return r == -ETIMEDOUT || r == -EIO || r == -ENODEV || r == -EBADF || r == -ENXIO ||
+	       r == -EPIPE || r == -ENOENT;
+}
+
+/* The pump link failed with err.  Where the bench allows (pump reconnect),
+ * the link is reopened every PUMP_RECONNECT_RETRY_NS, the other instruments
+ * sampled meanwhile, until the pump answers a status request within the
+ * bound: the gap is recorded (instrument_fault, instrument_recovered) and
+ * e->pump holds the fresh status; returns 0.  Otherwise, or past the bound,
+ * returns a negative errno (the run aborted where the bound ran out; a
+ * caller without a reconnect aborts with its own reason). */
+static int pump_link_lost(struct engine *e, int err, const char *during)
+{
+	rig_ns bound = e->o->bench->instrument[ROLE_PUMP].reconnect_ns, since = now(e);
+	struct pump_status st;
+	unsigned attempts = 0;
+	int r = err;
+
+	if (bound <= 0 || !pump_link_error(err) || e->pump_down || e->aborted)
+		return err;
+	e->pump_down = true;
+	event(e, "instrument_fault", json_pack("{s:s, s:s, s:s, s:f}", "role", "pump", "error",
+					       strerror(-err), "during", during,
+					       "reconnect_within_s", rig_ns_to_s(bound)));
+	for (;;) {
+		rig_ns next = now(e) + PUMP_RECONNECT_RETRY_NS;
+
+		if (next > since + bound)
+			next = since + bound;
+		run_until(e, next, WAIT_NOTHING);   /* the other instruments go on */
+		if (e->aborted)
+			break;
+		attempts++;
+		r = pump_reconnect(e->inst[ROLE_PUMP]);
+		if (r == 0)
+			r = pump_status(e->inst[ROLE_PUMP], &st);
+		if (r == 0) {
+			event(e, "instrument_recovered", json_pack("{s:s, s:f, s:f, s:i}", "role", "pump",
+				"gap_begin_s", rig_ns_to_s(since), "gap_s", rig_ns_to_s(now(e) - since),
+				"attempts", (int)attempts));
+			e->pump = st;
+			e->have_pump_status = true;
+			e->pump_down = false;
+			return 0;
+		}
+		if (now(e) - since >= bound) {
+			abort_run(e, "pump link did not come back within %.0f s (first error: %s; "
+				  "last: %s)", rig_ns_to_s(bound), strerror(-err), strerror(-r));
+			break;
+		}
+	}
+	e->pump_down = false;
+	return r < 0 ? r : err;
+}
+
+enum pump_cmd { PUMP_CMD_RATE, PUMP_CMD_BOLUS, PUMP_CMD_STOP };
+
+static int pump_send(struct engine *e, enum pump_cmd c, double a, double b)
+{
+	struct instrument *pump = e->inst[ROLE_PUMP];
+
+	switch (c) {
+	case PUMP_CMD_RATE: return pump_set_rate(pump, a);
+	case PUMP_CMD_BOLUS: return pump_bolus(pump, a, b);
+	default: return pump_stop(pump);
+	}
+}
+
+/* After a lost answer, the pump's own status says whether the command was
+ * carried out, so that none is carried out twice: a bolus is running, or
+ * the pump's delivered total grew by more than half the bolus beyond what
+ * the basal rate delivered meanwhile (a short bolus may have finished
+ * during the gap); a rate is programmed; the pump is stopped. */
+static bool pump_cmd_applied(const struct engine *e, enum pump_cmd c, double a,
+			     const struct pump_status *before, bool had_before, rig_ns t0,
+			     char *why, size_t why_len)
+{
+	const struct pump_status *st = &e->pump;
+
+	switch (c) {
+	case PUMP_CMD_RATE:
+		snprintf(why, why_len, "programmed rate %.6g mL/h", st->rate_ml_per_h);
+		return st->running && fabs(st->rate_ml_per_h - a) <= 1e-9 + 1e-6 * a;
+	case PUMP_CMD_STOP:
+		snprintf(why, why_len, "running %d, bolus %d", st->running, st->bolus_active);
+		return !st->running && !st->bolus_active;
+	default: {
+		double basal = had_before && before->running ? before->rate_ml_per_h *
+				rig_ns_to_s(now((struct engine *)e) - t0) / 3600 : 0;
+		double grew = had_before ? st->delivered_ml - before->delivered_ml - basal : 0;
+
+		snprintf(why, why_len, "bolus active %d, delivered %.6f mL (%+.6f mL beyond basal)",
+			 st->bolus_active, st->delivered_ml, grew);
+		return st->bolus_active || grew >= 0.5 * a;
+	}
+	}
+}
+
+/* A pump command; a link lost on the way is reopened where the bench allows,
+ * and the command sent again only when the pump's status shows it was not
+ * carried out (pump_resync event). */
+static int pump_command(struct engine *e, const char *what, enum pump_cmd c, double a, double b)
+{
+	struct pump_status before = e->pump;
+	bool had_before = e->have_pump_status;
+	rig_ns t0 = now(e);
+	int r = pump_send(e, c, a, b);
+
+	for (int round = 0; r < 0 && round < 3; round++) {
+		char why[160];
+		bool applied;
+
+		if (pump_link_lost(e, r, what) < 0)
+			break;
+		applied = pump_cmd_applied(e, c, a, &before, had_before, t0, why, sizeof(why));
+		event(e, "pump_resync", json_pack("{s:s, s:b, s:s, s:s}", "command", what, "applied",
+						  applied, "evidence", why, "action",
+						  applied ? "not sent again" : "sent again"));
+		r = applied ? 0 : pump_send(e, c, a, b);
+	}
 	if (r < 0)
 		abort_run(e, "pump %s failed: %s", what, strerror(-r));
 	return r;
@@ -461,7 +598,7 @@ static void do_bolus(struct engine *e, const struct step *s)
 {
 	double rate = s->rate_ml_per_h > 0 ? s->rate_ml_per_h : e->o->dev->bolus_rate_ml_per_h;
 
-	if (pump_cmd_result(e, "bolus", pump_bolus(e->inst[ROLE_PUMP], s->volume_ml, rate)) < 0)
+	if (pump_command(e, "bolus", PUMP_CMD_BOLUS, s->volume_ml, rate) < 0)
 		return;
 	event(e, "bolus", json_pack("{s:f, s:f, s:s}", "volume_ml", s->volume_ml, "rate_ml_per_h",
 				    rate, "kind", step_kind_name(s->kind)));
@@ -491,8 +628,6 @@ static void do_tare(struct engine *e, const struct step *s)
 
 static void do_step(struct engine *e, const struct step *s)
 {
-	struct instrument *pump = e->inst[ROLE_PUMP];
-
 	switch (s->kind) {
 	case STEP_PRIME:
 	case STEP_BOLUS:
@@ -502,11 +637,11 @@ static void do_step(struct engine *e, const struct step *s)
 		do_tare(e, s);
 		break;
 	case STEP_SET_RATE:
-		if (pump_cmd_result(e, "set_rate", pump_set_rate(pump, s->rate_ml_per_h)) == 0)
+		if (pump_command(e, "set_rate", PUMP_CMD_RATE, s->rate_ml_per_h, 0) == 0)
 			event(e, "rate", json_pack("{s:f}", "rate_ml_per_h", s->rate_ml_per_h));
 		break;
 	case STEP_STOP:
-		if (pump_cmd_result(e, "stop", pump_stop(pump)) == 0)
+		if (pump_command(e, "stop", PUMP_CMD_STOP, 0, 0) == 0)
 			event(e, "rate", json_pack("{s:f, s:b}", "rate_ml_per_h", 0.0, "stop", 1));
 		break;
 	case STEP_HOLD:

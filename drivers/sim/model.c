@@ -437,7 +437,7 @@ static bool fault_active(const struct sim_fault *f, rig_ns t_ns)
  * fault is no error: *ret_stuck says the sensor repeats itself. */
 static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns, bool *ret_stuck)
 {
-	bool gone = false, dropout = false, silent = false, stuck = false;
+	bool gone = false, dropout = false, silent = false, stuck = false, unplugged = false;
 
 	for (size_t i = 0; i < m->cfg.n_faults; i++) {
 		const struct sim_fault *f = &m->cfg.faults[i];
@@ -449,18 +449,44 @@ static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_n
 		case SIM_FAULT_DROPOUT: dropout = true; break;
 		case SIM_FAULT_NO_ANSWER: silent = true; break;
 		case SIM_FAULT_STUCK: stuck = true; break;
+		case SIM_FAULT_UNPLUG: unplugged = true; break;
+		case SIM_FAULT_LOST_REPLY: break;   /* after the command: reply_lost() */
 		case SIM_FAULT__COUNT: break;
 		}
 	}
 	if (ret_stuck)
 		*ret_stuck = stuck;
-	if (gone)
+	if (gone || unplugged)
 		return -ENODEV;
 	if (dropout)
 		return -EIO;
 	if (silent)
 		return -ETIMEDOUT;
 	return 0;
+}
+
+/* A pump command carried out whose answer never reaches the host (a broken
+ * receive line): -ECOMM, which the host sees as a timeout. */
+static int reply_lost(const struct sim_model *m, rig_ns t_ns)
+{
+	for (size_t i = 0; i < m->cfg.n_faults; i++) {
+		const struct sim_fault *f = &m->cfg.faults[i];
+
+		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_LOST_REPLY && fault_active(f, t_ns))
+			return -ECOMM;
+	}
+	return 0;
+}
+
+bool sim_pump_link_unplugged(const struct sim_model *model, rig_ns t_ns)
+{
+	for (size_t i = 0; i < model->cfg.n_faults; i++) {
+		const struct sim_fault *f = &model->cfg.faults[i];
+
+		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_UNPLUG && fault_active(f, t_ns))
+			return true;
+	}
+	return false;
 }
 
 /* ------------------------------------------------------------ actuators -- */
@@ -515,7 +541,7 @@ int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h
 	else
 		stream_start(model, &model->basal, rate_ml_per_h, UINT64_MAX);
 	model->basal_set_ml_per_h = rate_ml_per_h;
-	return 0;
+	return reply_lost(model, t_ns);
 }
 
 /* A bolus (or prime) is a count of strokes, the volume rounded to whole
@@ -540,7 +566,7 @@ int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, doubl
 	if (n >= 1e15)
 		return -EINVAL;
 	stream_start(model, &model->bolus, rate_ml_per_h, (uint64_t)n);
-	return 0;
+	return reply_lost(model, t_ns);
 }
 
 int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
@@ -554,7 +580,7 @@ int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
 	model->basal.active = false;
 	model->bolus.active = false;
 	model->basal_set_ml_per_h = 0;
-	return 0;
+	return reply_lost(model, t_ns);
 }
 
 static double battery_used_mah(const struct sim_model *m)
@@ -587,6 +613,8 @@ int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *re
 
 	sim_model_advance(model, t_ns);
 	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	if (r == 0 && reply_lost(model, t_ns))
+		r = -ETIMEDOUT;   /* a status that never arrives */
 	if (r < 0)
 		return r;
 	*ret = (struct pump_status){

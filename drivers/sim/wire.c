@@ -75,9 +75,16 @@ struct wire {
 	 * never sees a hang-up between clients */
 	int pump_fd, pump_keep, bal_fd, bal_keep;
 	struct pumplink_assembler pump_in;
+	/* the last command carried out, so a retried one (same sequence
+	 * number) is answered again but not carried out twice */
+	bool pump_seen;
+	unsigned pump_last_seq;
+	struct pumplink_reply pump_last_reply;
 	char bal_line[MTSICS_LINE_MAX];
 	size_t bal_n;
 };
+
+static void pump_link_update(struct wire *w);
 
 static rig_ns wire_now(struct wire *w)
 {
@@ -245,6 +252,7 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 			w->now_ns = t;
 		}
 		sim_model_advance(w->model, w->now_ns);
+		pump_link_update(w);
 		return 0;
 	}
 	if (strcmp(attr, "sampling_frequency") == 0 && dev != DEV_DAC && dev != DEV_CLOCK) {
@@ -407,6 +415,8 @@ static int open_pty(int *ret_master, int *ret_keep, char *path, size_t size)
 		goto fail;
 	cfmakeraw(&tio);
 	tcsetattr(k, TCSANOW, &tio);
+	/* never block the one loop that serves every client */
+	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
 	*ret_master = m;
 	*ret_keep = k;
 	return 0;
@@ -447,6 +457,16 @@ static void pump_line(struct wire *w, const char *line)
 		/* a line this pump cannot read: no sequence number to answer to */
 		return;
 	}
+	if (cmd.kind != PL_STATUS && w->pump_seen && cmd.seq == w->pump_last_seq) {
+		/* the host's retry of a command already carried out: answered
+		 * again (if the pump answers at all now), not carried out twice */
+		if (sim_pump_status(w->model, t, &st) < 0)
+			return;
+		n = pumplink_format_reply(&w->pump_last_reply, out, sizeof(out));
+		if (n > 0)
+			pty_write(w->pump_fd, out, n);
+		return;
+	}
 	rep.seq = cmd.seq;
 	switch (cmd.kind) {
 	case PL_RATE: r = cmd.rate_ml_per_h > 0 ? sim_pump_set_rate(w->model, t, cmd.rate_ml_per_h)
@@ -465,13 +485,20 @@ static void pump_line(struct wire *w, const char *line)
 		break;
 	}
 	if (r == -ETIMEDOUT || r == -ENODEV)
-		return;   /* not answering, or gone */
-	if (r < 0) {
+		return;   /* not answering (nothing carried out), or gone */
+	if (r < 0 && r != -ECOMM) {
 		rep.kind = PL_ERR;
 		rep.err = -r;
 	} else if (cmd.kind != PL_STATUS) {
 		rep.kind = PL_OK;
 	}
+	if (cmd.kind != PL_STATUS) {
+		w->pump_seen = true;
+		w->pump_last_seq = cmd.seq;
+		w->pump_last_reply = rep;
+	}
+	if (r == -ECOMM)
+		return;   /* carried out; the answer is lost on the way */
 	n = pumplink_format_reply(&rep, out, sizeof(out));
 	if (n > 0)
 		pty_write(w->pump_fd, out, n);
@@ -547,6 +574,40 @@ static void pty_readable(struct wire *w, int fd)
 	}
 }
 
+/* Points DIR/name at path (--links), replacing what was there. */
+static void link_update(const struct wire *w, const char *name, const char *path)
+{
+	char link[512];
+
+	if (!w->opts->links_dir)
+		return;
+	snprintf(link, sizeof(link), "%s/%s", w->opts->links_dir, name);
+	unlink(link);
+	if (path && symlink(path, link) != 0)
+		fprintf(stderr, "rig sim serve: %s: %s\n", link, strerror(errno));
+}
+
+/* An unplug fault takes the pump's pseudo-terminal away, as unplugging a
+ * USB serial adapter takes its device node: the host's open descriptor
+ * reads EIO and the link name goes.  When the fault ends a new terminal
+ * appears (under a new /dev/pts name) and the link names it again. */
+static void pump_link_update(struct wire *w)
+{
+	bool unplugged = sim_pump_link_unplugged(w->model, wire_now(w));
+	char path[64];
+
+	if (unplugged && w->pump_fd >= 0) {
+		close(w->pump_fd);
+		close(w->pump_keep);
+		w->pump_fd = w->pump_keep = -1;
+		w->pump_in = (struct pumplink_assembler){ 0 };
+		link_update(w, "pump", NULL);
+	} else if (!unplugged && w->pump_fd < 0) {
+		if (open_pty(&w->pump_fd, &w->pump_keep, path, sizeof(path)) == 0)
+			link_update(w, "pump", path);
+	}
+}
+
 int sim_wire_serve(const struct wire_opts *opts)
 {
 	struct wire w = { .opts = opts, .pump_fd = -1, .pump_keep = -1, .bal_fd = -1, .bal_keep = -1 };
@@ -605,8 +666,10 @@ int sim_wire_serve(const struct wire_opts *opts)
 		fds[n++] = w.bal_fd;
 		for (size_t i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-		if (opts->real_time)
+		if (opts->real_time) {
 			iiod_server_advance(srv, wire_now(&w));
+			pump_link_update(&w);
+		}
 		/* a waiting READBUF is answered within a millisecond of its
 		 * sample's time */
 		r = poll(pfd, n, iiod_server_waiting(srv) ? 1 : 200);
@@ -621,8 +684,10 @@ int sim_wire_serve(const struct wire_opts *opts)
 				iiod_server_handle(srv, pfd[i].fd);
 		}
 	}
-	close(w.pump_fd);
-	close(w.pump_keep);
+	if (w.pump_fd >= 0) {
+		close(w.pump_fd);
+		close(w.pump_keep);
+	}
 	close(w.bal_fd);
 	close(w.bal_keep);
 	iiod_server_free(srv);
