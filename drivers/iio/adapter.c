@@ -30,11 +30,20 @@ int iioa_open(const char *uri, unsigned timeout_ms, struct iioa_ctx **ret)
 	struct iioa_ctx *c = calloc(1, sizeof(*c));
 	int r;
 
+	char *copy = strdup(uri);
+
 	*ret = NULL;
-	if (!c)
+	if (!c || !copy) {
+		free(c);
+		free(copy);
 		return -ENOMEM;
+	}
+	/* libiio 0.24 cuts "ip:HOST:PORT" at the port's colon in the string it
+	 * is given, const or not: a second open of the same text would then go
+	 * to the default port.  It gets a copy. */
 	errno = 0;
-	c->ctx = iio_create_context_from_uri(uri);
+	c->ctx = iio_create_context_from_uri(copy);
+	free(copy);
 	if (!c->ctx) {
 		r = errno ? -errno : -ENODEV;
 		free(c);
