@@ -26,9 +26,21 @@ struct server {
 	char pump[64], balance[64];
 };
 
+static struct server start_server_at(const char *bench, const char *links_dir);
+
 static struct server start_server_with(const char *bench_rel)
 {
-	char *bench = th_src(bench_rel), line[256];
+	char *bench = th_src(bench_rel);
+	struct server s = start_server_at(bench, NULL);
+
+	free(bench);
+	return s;
+}
+
+/* The simulator on a bench file given by path; links_dir: --links. */
+static struct server start_server_at(const char *bench, const char *links_dir)
+{
+	char line[256];
 	struct server s = { 0 };
 	int fd[2];
 	FILE *out;
@@ -41,7 +53,11 @@ static struct server start_server_with(const char *bench_rel)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
-		execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, (char *)NULL);
+		if (links_dir)
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--links",
+			      links_dir, (char *)NULL);
+		else
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, (char *)NULL);
 		_exit(98);
 	}
 	close(fd[1]);
@@ -57,7 +73,6 @@ static struct server start_server_with(const char *bench_rel)
 	fclose(out);
 	cr_assert_neq(s.port, 0, "the simulator announced no port");
 	snprintf(s.uri, sizeof(s.uri), "ip:127.0.0.1:%u", s.port);
-	free(bench);
 	return s;
 }
 
@@ -570,4 +585,218 @@ Test(wire, a_two_point_calibration_of_the_load_cell_recovers_its_sensitivity)
 	free(record);
 	free(bench);
 	free(dir);
+}
+
+/* ------------------------------------------------ the pump link's faults -- */
+
+/* The bolus goes at 3630.5 s (tare settled at 30 s, then 3600.5 s), off the
+ * 1 s grid of the pump's status polls, so a fault at that instant meets the
+ * bolus command itself. */
+static const char bolus_seq[] =
+	"sequence = {\n"
+	"  id = \"T-PUMPLINK\"; version = \"1\"; title = \"a bolus across a pump link fault\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"3600.5 s\"; },\n"
+	"    { step = \"bolus\"; volume = \"0.05 mL\"; rate = \"1 mL/h\"; timeout = \"1 h\"; },\n"
+	"    { step = \"hold\"; duration = \"1 h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+	"    { step = \"hold\"; duration = \"1 min\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\"; }\n"
+	"  );\n"
+	"};\n";
+
+/* Text with every `from` replaced by `to`; frees text. */
+static char *replace_all(char *text, const char *from, const char *to)
+{
+	char *at, *out;
+	size_t skip = 0;
+
+	while ((at = strstr(text + skip, from))) {
+		size_t pos = (size_t)(at - text);
+
+		cr_assert_geq(asprintf(&out, "%.*s%s%s", (int)pos, text, to, at + strlen(from)), 0);
+		free(text);
+		text = out;
+		skip = pos + strlen(to);
+	}
+	return text;
+}
+
+struct pump_fault_run {
+	int status;
+	char *events, *wire_log;
+	double delivered_ml;
+};
+
+static double delivered_ml_of(const char *run)
+{
+	json_t *res = load_results(run);
+	json_t *c = json_array_get(json_object_get(res, "checks"), 0);
+	double d = json_number_value(json_object_get(json_object_get(c, "inputs"), "delivered_ml"));
+
+	json_decref(res);
+	return d;
+}
+
+/* The wire bench with a pump fault and a pump reconnect bound, served by a
+ * simulator whose pump terminal is reached through --links DIR/pump (it may
+ * be replaced while the run goes on), and the bolus sequence run on it. */
+static struct pump_fault_run run_pump_fault(const char *fault)
+{
+	char *dir = th_tmpdir(), *src = th_src("fixtures/bench/wire.cfg"), *text = th_read_file(src);
+	char *bench, *links, *pump_link, *seq, *dut = th_src("fixtures/dut/itp-40.cfg"), *run;
+	struct pump_fault_run o = { 0 };
+	struct server s;
+
+	cr_assert_geq(asprintf(&links, "%s/links", dir), 0);
+	cr_assert_geq(asprintf(&pump_link, "%s/pump", links), 0);
+	text = replace_all(text, "simulator = {", fault);
+	text = replace_all(text, "serial = \"SIM-PUMP\";", "serial = \"SIM-PUMP\"; reconnect = \"1 min\";");
+	bench = th_write_file(dir, "wire.cfg", text);
+	s = start_server_at(bench, links);
+	free(bench);
+	text = replace_all(text, "ip:127.0.0.1:30431", s.uri);
+	text = replace_all(text, "/tmp/pumprig-sim/pump", pump_link);
+	text = replace_all(text, "/tmp/pumprig-sim/balance", s.balance);
+	bench = th_write_file(dir, "wire.cfg", text);
+	seq = th_write_file(dir, "seq.cfg", bolus_seq);
+	cr_assert_geq(asprintf(&run, "%s/run", dir), 0);
+	o.status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						 "--output", run, "-q", NULL });
+	o.events = th_slurp(run, "events.jsonl");
+	o.wire_log = th_slurp(run, "wire-pump.log");
+	cr_assert_not_null(o.events, "%s", th_slurp(dir, "stderr"));
+	cr_assert_not_null(o.wire_log);
+	o.delivered_ml = o.status == 0 ? delivered_ml_of(run) : NAN;
+	stop_server(&s);
+	free(text);
+	free(src);
+	free(bench);
+	free(links);
+	free(pump_link);
+	free(seq);
+	free(dut);
+	free(run);
+	free(dir);
+	return o;
+}
+
+/* The same sequence on the in-process simulated bench with the same seed,
+ * no fault: what one bolus puts into the vessel. */
+static double in_process_delivered_ml(void)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", bolus_seq), *run;
+	char *bench = th_src("fixtures/bench/sim.cfg"), *dut = th_src("fixtures/dut/itp-40.cfg");
+	double d;
+
+	cr_assert_geq(asprintf(&run, "%s/run", dir), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 0);
+	d = delivered_ml_of(run);
+	free(dir);
+	free(seq);
+	free(run);
+	free(bench);
+	free(dut);
+	return d;
+}
+
+/* How many distinct sequence numbers carried a BOLUS to the pump. */
+static int bolus_commands_sent(const char *log)
+{
+	long seen[16];
+	int n = 0;
+
+	for (const char *p = log; (p = strstr(p, " > ")); p++) {
+		char *end;
+		long seq = strtol(p + 3, &end, 10);
+		bool dup = false;
+
+		if (strncmp(end, " BOLUS", 6) != 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			dup |= seen[i] == seq;
+		if (!dup && n < 16)
+			seen[n++] = seq;
+	}
+	return n;
+}
+
+Test(wire, a_bolus_whose_answer_is_lost_on_the_wire_is_given_once, .timeout = 240)
+{
+	double ref = in_process_delivered_ml();
+	struct pump_fault_run o = run_pump_fault(
+		"simulator = {\n faults = ( { role = \"pump\"; kind = \"lost_reply\"; "
+		"at = \"3630.5 s\"; duration = \"20 s\"; } );");
+	const char *resync = strstr(o.events, "\"event\":\"pump_resync\"");
+
+	cr_assert_eq(o.status, 0, "%s", o.events);
+	cr_assert_not_null(strstr(o.events, "\"during\":\"bolus\""), "%s", o.events);
+	cr_assert_not_null(resync, "%s", o.events);
+	cr_assert_not_null(strstr(resync, "\"applied\":true"), "%s", resync);
+	cr_assert_not_null(strstr(o.events, "\"event\":\"instrument_recovered\",\"role\":\"pump\""));
+	/* the host retried the line (same sequence number: the simulated pump
+	 * answers a retry without carrying it out again), and sent no second
+	 * bolus after the gap */
+	cr_assert_eq(bolus_commands_sent(o.wire_log), 1, "%s", o.wire_log);
+	/* and the vessel got one bolus: 0.05 mL more would be a second */
+	cr_assert(fabs(o.delivered_ml - ref) < 0.01, "wire %.5f mL, in-process %.5f mL",
+		  o.delivered_ml, ref);
+	free(o.events);
+	free(o.wire_log);
+}
+
+Test(wire, an_unplugged_pump_link_comes_back_under_its_name_and_the_bolus_goes_once,
+     .timeout = 240)
+{
+	double ref = in_process_delivered_ml();
+	struct pump_fault_run o = run_pump_fault(
+		"simulator = {\n faults = ( { role = \"pump\"; kind = \"unplug\"; "
+		"at = \"3630.5 s\"; duration = \"20 s\"; } );");
+	const char *fault = strstr(o.events, "\"event\":\"instrument_fault\",\"role\":\"pump\"");
+	const char *resync = strstr(o.events, "\"event\":\"pump_resync\"");
+	const char *rec = strstr(o.events, "\"event\":\"instrument_recovered\",\"role\":\"pump\"");
+
+	cr_assert_eq(o.status, 0, "%s", o.events);
+	cr_assert_not_null(fault, "%s", o.events);
+	cr_assert_not_null(rec, "%s", o.events);
+	cr_assert_not_null(resync, "%s", o.events);
+	/* the pump never saw the bolus while its link was away: sent again */
+	cr_assert_not_null(strstr(resync, "\"applied\":false"), "%s", resync);
+	cr_assert_eq(bolus_commands_sent(o.wire_log), 2, "%s", o.wire_log);
+	/* back at the first 5 s retry after the 20 s unplug */
+	{
+		double gap = strtod(strstr(rec, "\"gap_s\":") + 8, NULL);
+
+		cr_assert(gap >= 20 && gap <= 25, "gap %.1f s", gap);
+	}
+	/* one bolus in the vessel, 25 s late, inside the window */
+	cr_assert(fabs(o.delivered_ml - ref) < 0.01, "wire %.5f mL, in-process %.5f mL",
+		  o.delivered_ml, ref);
+	free(o.events);
+	free(o.wire_log);
+}
+
+Test(wire, a_pump_link_silent_past_its_bound_aborts_safely_with_every_byte_logged,
+     .timeout = 240)
+{
+	struct pump_fault_run o = run_pump_fault(
+		"simulator = {\n faults = ( { role = \"pump\"; kind = \"no_answer\"; "
+		"at = \"3630.5 s\"; duration = \"5 min\"; } );");
+	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
+
+	cr_assert_eq(o.status, 3, "%s", o.events);
+	cr_assert_not_null(strstr(o.events, "pump link did not come back within 60 s"), "%s",
+			   o.events);
+	cr_assert_not_null(safe);
+	cr_assert_not_null(strstr(o.events, "\"status\":\"aborted\""));
+	/* the unanswered lines are in the wire log, retries and reopens alike */
+	cr_assert_geq(bolus_commands_sent(o.wire_log), 1);
+	cr_assert_not_null(strstr(o.wire_log, "STATUS"));
+	free(o.events);
+	free(o.wire_log);
 }
