@@ -284,6 +284,28 @@ static void read_sensor_batch(struct engine *e, enum rig_role role)
 		;
 }
 
+/* The scans a buffered sensor took since its last collection are collected
+ * once more when the run ends, however it ends, so the record reaches the
+ * end of the run (up to the fault) and not only the last batch.  A failure
+ * here ends the collection, nothing more: the run is over. */
+static void drain_buffers(struct engine *e)
+{
+	for (int role = 0; role < ROLE__COUNT; role++) {
+		struct reading rd[READINGS_BATCH];
+		size_t n = 0;
+
+		if (!e->inst[role] || !e->o->bench->instrument[role].buffered || e->outage[role].down)
+			continue;
+		do {
+			if (sensor_read(e->inst[role], rd, READINGS_BATCH, &n) < 0)
+				break;
+			for (size_t i = 0; i < n; i++)
+				if (recorder_sample(e->rec, (enum rig_role)role, &rd[i]) < 0)
+					return;
+		} while (n == READINGS_BATCH);
+	}
+}
+
 static void read_alarm(struct engine *e)
 {
 	struct edge ed;
@@ -805,6 +827,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	}
 	if (o->progress && o->progress_live)
 		fputc('\n', o->progress);
+	drain_buffers(&e);
 	safe_state(&e, e.aborted ? e.abort_reason : "sequence completed");
 	event(&e, "run_end", json_pack("{s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
 				       "reason", e.aborted ? e.abort_reason : "every step ran"));
