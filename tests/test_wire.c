@@ -603,7 +603,7 @@ static const char bolus_seq[] =
 	"    { step = \"bolus\"; volume = \"0.05 mL\"; rate = \"1 mL/h\"; timeout = \"1 h\"; },\n"
 	"    { step = \"hold\"; duration = \"1 h\"; },\n"
 	"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
-	"    { step = \"hold\"; duration = \"1 min\"; },\n"
+	"    { step = \"hold\"; duration = \"65 s\"; },\n"
 	"    { step = \"stop\"; },\n"
 	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\"; }\n"
 	"  );\n"
@@ -628,7 +628,7 @@ static char *replace_all(char *text, const char *from, const char *to)
 
 struct pump_fault_run {
 	int status;
-	char *events, *wire_log;
+	char *events, *wire_log, *samples;
 	double delivered_ml;
 };
 
@@ -669,6 +669,7 @@ static struct pump_fault_run run_pump_fault(const char *fault)
 						 "--output", run, "-q", NULL });
 	o.events = th_slurp(run, "events.jsonl");
 	o.wire_log = th_slurp(run, "wire-pump.log");
+	o.samples = th_slurp(run, "samples.csv");
 	cr_assert_not_null(o.events, "%s", th_slurp(dir, "stderr"));
 	cr_assert_not_null(o.wire_log);
 	o.delivered_ml = o.status == 0 ? delivered_ml_of(run) : NAN;
@@ -746,8 +747,29 @@ Test(wire, a_bolus_whose_answer_is_lost_on_the_wire_is_given_once, .timeout = 24
 	/* and the vessel got one bolus: 0.05 mL more would be a second */
 	cr_assert(fabs(o.delivered_ml - ref) < 0.01, "wire %.5f mL, in-process %.5f mL",
 		  o.delivered_ml, ref);
+	/* the power monitor is buffered and collected every 10 s: its scans
+	 * since the last collection are collected when the run ends, so the
+	 * record reaches the end (its 1 s period) and not only the last batch */
+	{
+		const char *end = strstr(o.events, "\"event\":\"run_end\""), *p, *last = NULL;
+		long long t_end, t_last;
+
+		cr_assert_not_null(end);
+		while (end > o.events && strncmp(end, "{\"t_ns\":", 8) != 0)
+			end--;
+		t_end = strtoll(end + 8, NULL, 10);
+		for (p = o.samples; (p = strstr(p, ",power,current,")); p++)
+			last = p;
+		cr_assert_not_null(last);
+		while (last > o.samples && last[-1] != '\n')
+			last--;
+		t_last = strtoll(last, NULL, 10);
+		cr_assert(t_last <= t_end && t_end - t_last < RIG_NS_PER_S,
+			  "last power scan at %lld ns, run end at %lld ns", t_last, t_end);
+	}
 	free(o.events);
 	free(o.wire_log);
+	free(o.samples);
 }
 
 Test(wire, an_unplugged_pump_link_comes_back_under_its_name_and_the_bolus_goes_once,
@@ -779,6 +801,7 @@ Test(wire, an_unplugged_pump_link_comes_back_under_its_name_and_the_bolus_goes_o
 		  o.delivered_ml, ref);
 	free(o.events);
 	free(o.wire_log);
+	free(o.samples);
 }
 
 Test(wire, a_pump_link_silent_past_its_bound_aborts_safely_with_every_byte_logged,
@@ -799,4 +822,5 @@ Test(wire, a_pump_link_silent_past_its_bound_aborts_safely_with_every_byte_logge
 	cr_assert_not_null(strstr(o.wire_log, "STATUS"));
 	free(o.events);
 	free(o.wire_log);
+	free(o.samples);
 }
