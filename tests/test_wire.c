@@ -645,7 +645,7 @@ static double delivered_ml_of(const char *run)
 /* The wire bench with a pump fault and a pump reconnect bound, served by a
  * simulator whose pump terminal is reached through --links DIR/pump (it may
  * be replaced while the run goes on), and the bolus sequence run on it. */
-static struct pump_fault_run run_pump_fault(const char *fault)
+static struct pump_fault_run run_pump_fault(const char *fault, const char *reconnect)
 {
 	char *dir = th_tmpdir(), *src = th_src("fixtures/bench/wire.cfg"), *text = th_read_file(src);
 	char *bench, *links, *pump_link, *seq, *dut = th_src("fixtures/dut/itp-40.cfg"), *run;
@@ -655,7 +655,14 @@ static struct pump_fault_run run_pump_fault(const char *fault)
 	cr_assert_geq(asprintf(&links, "%s/links", dir), 0);
 	cr_assert_geq(asprintf(&pump_link, "%s/pump", links), 0);
 	text = replace_all(text, "simulator = {", fault);
-	text = replace_all(text, "serial = \"SIM-PUMP\";", "serial = \"SIM-PUMP\"; reconnect = \"1 min\";");
+	{
+		char *with;
+
+		cr_assert_geq(asprintf(&with, "serial = \"SIM-PUMP\"; reconnect = \"%s\";", reconnect),
+			      0);
+		text = replace_all(text, "serial = \"SIM-PUMP\";", with);
+		free(with);
+	}
 	bench = th_write_file(dir, "wire.cfg", text);
 	s = start_server_at(bench, links);
 	free(bench);
@@ -732,7 +739,7 @@ Test(wire, a_bolus_whose_answer_is_lost_on_the_wire_is_given_once, .timeout = 24
 	double ref = in_process_delivered_ml();
 	struct pump_fault_run o = run_pump_fault(
 		"simulator = {\n faults = ( { role = \"pump\"; kind = \"lost_reply\"; "
-		"at = \"3630.5 s\"; duration = \"20 s\"; } );");
+		"at = \"3630.5 s\"; duration = \"20 s\"; } );", "1 min");
 	const char *resync = strstr(o.events, "\"event\":\"pump_resync\"");
 
 	cr_assert_eq(o.status, 0, "%s", o.events);
@@ -778,7 +785,7 @@ Test(wire, an_unplugged_pump_link_comes_back_under_its_name_and_the_bolus_goes_o
 	double ref = in_process_delivered_ml();
 	struct pump_fault_run o = run_pump_fault(
 		"simulator = {\n faults = ( { role = \"pump\"; kind = \"unplug\"; "
-		"at = \"3630.5 s\"; duration = \"20 s\"; } );");
+		"at = \"3630.5 s\"; duration = \"20 s\"; } );", "1 min");
 	const char *fault = strstr(o.events, "\"event\":\"instrument_fault\",\"role\":\"pump\"");
 	const char *resync = strstr(o.events, "\"event\":\"pump_resync\"");
 	const char *rec = strstr(o.events, "\"event\":\"instrument_recovered\",\"role\":\"pump\"");
@@ -809,11 +816,11 @@ Test(wire, a_pump_link_silent_past_its_bound_aborts_safely_with_every_byte_logge
 {
 	struct pump_fault_run o = run_pump_fault(
 		"simulator = {\n faults = ( { role = \"pump\"; kind = \"no_answer\"; "
-		"at = \"3630.5 s\"; duration = \"5 min\"; } );");
+		"at = \"3630.5 s\"; duration = \"5 min\"; } );", "15 s");
 	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
 
 	cr_assert_eq(o.status, 3, "%s", o.events);
-	cr_assert_not_null(strstr(o.events, "pump link did not come back within 60 s"), "%s",
+	cr_assert_not_null(strstr(o.events, "pump link did not come back within 15 s"), "%s",
 			   o.events);
 	cr_assert_not_null(safe);
 	cr_assert_not_null(strstr(o.events, "\"status\":\"aborted\""));
