@@ -151,7 +151,8 @@ static void safe_state(struct engine *e, const char *why)
 			}
 			r = pump_stop(e->inst[ROLE_PUMP]);
 			attempts++;
-		} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
+		} while (r < 0 && (r != -ENODEV || e->o->bench->instrument[ROLE_PUMP].reconnect_ns > 0) &&
+			 attempts < SAFE_STOP_ATTEMPTS);   /* a link allowed to come back may */
 		json_object_set_new(actions, "pump", json_string(r < 0 ? strerror(-r) : "stopped"));
 		json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
 	}
