@@ -27,12 +27,28 @@ struct server {
 };
 
 static struct server start_server_at(const char *bench, const char *links_dir);
+static struct server start_server_real_time(void);
 
 static struct server start_server_with(const char *bench_rel)
 {
 	char *bench = th_src(bench_rel);
 	struct server s = start_server_at(bench, NULL);
 
+	free(bench);
+	return s;
+}
+
+static bool g_real_time;
+
+/* The simulator following the wall clock (--real-time). */
+static struct server start_server_real_time(void)
+{
+	char *bench = th_src("fixtures/bench/sim.cfg");
+	struct server s;
+
+	g_real_time = true;
+	s = start_server_at(bench, NULL);
+	g_real_time = false;
 	free(bench);
 	return s;
 }
@@ -53,7 +69,10 @@ static struct server start_server_at(const char *bench, const char *links_dir)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
-		if (links_dir)
+		if (g_real_time)
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--real-time",
+			      (char *)NULL);
+		else if (links_dir)
 			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--links",
 			      links_dir, (char *)NULL);
 		else
@@ -227,6 +246,34 @@ Test(wire, iio_readdev_streams_buffers_sampled_on_simulated_time)
 	free(data);
 	stop_server(&s);
 	free(dir);
+}
+
+Test(wire, in_real_time_a_readbuf_waits_for_its_scans_as_iiod_does, .timeout = 60)
+{
+	struct server s = start_server_real_time();
+	char *out = sh("timeout 30 iio_readdev -u %s -s 20 hx711 voltage0 timestamp | od -A n -t d8 -v"
+		       " -w16", s.uri);
+	long long raw[20], ts[20];
+	int n = 0;
+
+	/* nobody moves time here: the wall clock does, and each READBUF is
+	 * answered as the 10 Hz scans come due (none is empty: iio_readdev
+	 * would loop, not end, on empty answers) */
+	for (char *p = out, *end; n < 20; n++, p = end) {
+		raw[n] = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		p = end;
+		ts[n] = strtoll(p, &end, 10);
+	}
+	cr_assert_eq(n, 20, "%s", out);
+	for (int k = 1; k < 20; k++) {
+		/* CLOCK_MONOTONIC stamps, one conversion period apart */
+		cr_assert_eq(ts[k] - ts[k - 1], 100 * RIG_NS_PER_MS, "scan %d", k);
+		cr_assert(llabs((raw[k] & 0xffffff) - 9247701) < 50, "raw %lld", raw[k]);
+	}
+	free(out);
+	stop_server(&s);
 }
 
 Test(wire, the_iio_backend_captures_a_fast_power_monitor_through_a_buffer)

@@ -403,7 +403,7 @@ static void cmd_readbuf(struct iiod_server *srv, struct client *c, char **w, int
 static void produce(struct iiod_server *srv, struct client *c)
 {
 	int64_t period = srv->ops->period_ns(srv->ctx, c->open_dev);
-	uint8_t scan[256];
+	uint8_t scan[256] = { 0 };   /* alignment padding goes out as zeros */
 	int r;
 
 	if (period < 1000)
