@@ -46,7 +46,10 @@ struct reading {
 	double value;
 	uint32_t flags;
 };
-#define READINGS_MAX 4   /* the most one sensor read returns (power: current + voltage) */
+#define READINGS_MAX 4   /* the most one sensor read returns for one instant (power: current + voltage) */
+/* A buffered sensor returns many instants per read, each with its own time;
+ * the engine reads with room for this many and reads again while full. */
+#define READINGS_BATCH 512
 
 /* Pump alarm bits, in pump_status.alarms. */
 enum {
@@ -96,6 +99,9 @@ struct pump_ops {
 	int (*bolus)(struct instrument *inst, double volume_ml, double rate_ml_per_h);
 	int (*stop)(struct instrument *inst);
 	int (*status)(struct instrument *inst, struct pump_status *ret);
+	/* Closes and reopens the link without commanding the pump (a link
+	 * that timed out or vanished); the pump keeps doing what it did. */
+	int (*reconnect)(struct instrument *inst);
 };
 
 /* scale, flow, pressure, power */
@@ -147,6 +153,7 @@ int pump_set_rate(struct instrument *inst, double rate_ml_per_h);
 int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h);
 int pump_stop(struct instrument *inst);
 int pump_status(struct instrument *inst, struct pump_status *ret);
+int pump_reconnect(struct instrument *inst);
 /* Applies the role's calibration (gain*raw + offset) to every reading. */
 int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n);
 int sensor_tare(struct instrument *inst);

@@ -74,6 +74,11 @@ int pump_set_rate(struct instrument *inst, double rate_ml_per_h)
 	return OP(inst, pump, set_rate) ? inst->backend->pump->set_rate(inst, rate_ml_per_h) : -ENOTSUP;
 }
 
+int pump_reconnect(struct instrument *inst)
+{
+	return OP(inst, pump, reconnect) ? inst->backend->pump->reconnect(inst) : -ENOTSUP;
+}
+
 int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
 {
 	return OP(inst, pump, bolus) ? inst->backend->pump->bolus(inst, volume_ml, rate_ml_per_h) : -ENOTSUP;

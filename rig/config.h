@@ -129,6 +129,12 @@ struct calibration {
 	char due[16];                 /* calibration.due  = "2027-01-31" (optional, YYYY-MM-DD) */
 };
 
+/* Below this sampling period an iio sensor is captured through a buffer:
+ * one network round trip per attribute read (about 90 us over iiod) would
+ * otherwise set the pace, with the host's timing jitter on every sample. */
+#define CAPTURE_BUFFER_BELOW_NS (50 * RIG_NS_PER_MS)
+#define BATCH_MIN_NS (100 * RIG_NS_PER_MS)
+
 struct instrument_cfg {
 	bool present;                 /* the role appears in bench.instruments */
 	int line;
@@ -139,9 +145,10 @@ struct instrument_cfg {
 	struct calibration cal;       /* calibration = { ... } (optional) */
 	bool safe_closed;             /* valve: safe_state = "open" (default) | "closed" */
 	bool active_low;              /* gpiod lines: active_low = true (default false) */
-	rig_ns reconnect_ns;          /* sensors: reconnect = "5 min": a failing sensor is
-	                                 reopened until it answers again within this
-	                                 long, the gap recorded (default 0: abort at once) */
+	rig_ns reconnect_ns;          /* sensors and pump: reconnect = "5 min": a failing
+	                                 sensor or pump link is reopened until it answers
+	                                 again within this long, the gap recorded
+	                                 (default 0: abort at once) */
 	unsigned stale_after;         /* sensors: stale_after = 3 (periods): a sensor that
 	                                 answers but gives no fresh reading (none, or only
 	                                 readings flagged stale) this many periods running
@@ -159,6 +166,12 @@ struct instrument_cfg {
 	char device[RIG_ID_MAX];
 	char channel[RIG_ID_MAX];
 	char channel2[RIG_ID_MAX];    /* power on iio: voltage_channel = "voltage1" */
+	bool buffered;                /* iio sensors: capture = "buffer" | "attribute"
+	                                 (default: a buffer when the period is under
+	                                 CAPTURE_BUFFER_BELOW_NS, attribute reads otherwise) */
+	rig_ns batch_ns;              /* buffered: batch = "1 s", how often rig collects
+	                                 the captured samples (default: the period, at
+	                                 least BATCH_MIN_NS; never shorter than the period) */
 	unsigned baud;                /* serial backends: baud = 115200 (0 = backend default) */
 };
 
@@ -176,6 +189,9 @@ enum sim_fault_kind {
 	                           engine into its internal-error path (tests only) */
 	SIM_FAULT_CRASH,        /* the rig process gets SIGKILL at `at` (kill -9 at a
 	                           reproducible moment; tests of durability only) */
+	SIM_FAULT_LOST_REPLY,   /* pump carries out commands but its answers are lost */
+	SIM_FAULT_UNPLUG,       /* pump link gone for `duration`, then back (a cable,
+	                           a USB adapter): over the wire the tty itself goes */
 	SIM_FAULT__COUNT
 };
 
@@ -183,7 +199,7 @@ struct sim_fault {
 	enum rig_role role;           /* role = "scale" */
 	enum sim_fault_kind kind;     /* kind = "dropout" | "stuck" | "no_answer" | "disconnect" |
 	                                 "stale" | "frozen" | "nan" | "out_of_range" |
-	                                 "internal_error" | "crash" */
+	                                 "internal_error" | "crash" | "lost_reply" | "unplug" */
 	rig_ns at_ns;                 /* at = "2 h" (run time) */
 	rig_ns duration_ns;           /* duration = "10 min" (0 = until the end) */
 	int line;

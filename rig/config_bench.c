@@ -113,15 +113,46 @@ static void load_sensor_guards(struct cfg_ctx *ctx, config_setting_t *g, enum ri
 			  "upper one");
 }
 
+/* Buffered capture or attribute reads for an iio sensor: chosen from the
+ * period unless the bench says; a buffer is collected every `batch`. */
+static void load_capture(struct cfg_ctx *ctx, config_setting_t *g, struct instrument_cfg *ic)
+{
+	static const char *const capture_names[] = { "buffer", "attribute", NULL };
+	bool iio = strcmp(ic->backend, "iio") == 0;
+	int choice = -1, have;
+
+	have = cfg_choice(ctx, g, "capture", false, capture_names, &choice);
+	if (have == 1 && !iio)
+		cfg_error(ctx, config_setting_get_member(g, "capture"),
+			  "'capture' applies to the iio backend only; this instrument uses '%s'",
+			  ic->backend);
+	if (!iio)
+		choice = 1;
+	ic->buffered = have == 1 ? choice == 0 : iio && ic->period_ns > 0 &&
+						  ic->period_ns < CAPTURE_BUFFER_BELOW_NS;
+	if (cfg_duration(ctx, g, "batch", false, 1e-3, 3600, &ic->batch_ns) == 1) {
+		if (!ic->buffered)
+			cfg_error(ctx, config_setting_get_member(g, "batch"),
+				  "'batch' applies to buffered capture only; set capture = \"buffer\" "
+				  "or remove it");
+		else if (ic->batch_ns < ic->period_ns)
+			cfg_error(ctx, config_setting_get_member(g, "batch"),
+				  "'batch' is shorter than the period; allowed: at least the period");
+	} else if (ic->buffered) {
+		ic->batch_ns = ic->period_ns > BATCH_MIN_NS ? ic->period_ns : BATCH_MIN_NS;
+	}
+}
+
 static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
 			    struct instrument_cfg *ic)
 {
 	static const char *const pump_keys[] = { "backend", "model", "serial", "uri", "device",
-						 "channel", "baud", NULL };
+						 "channel", "baud", "reconnect", NULL };
 	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
 						   "channel", "period", "calibration",
 						   "voltage_channel", "baud", "reconnect",
-						   "stale_after", "stuck_after", "valid_range", NULL };
+						   "stale_after", "stuck_after", "valid_range", "capture",
+						   "batch", NULL };
 	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
 						  "channel", "safe_state", "active_low", NULL };
 	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",
@@ -180,7 +211,10 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 		load_calibration(ctx, g, role, &ic->cal);
 		cfg_duration(ctx, g, "reconnect", false, 0, 86400, &ic->reconnect_ns);
 		load_sensor_guards(ctx, g, role, ic);
+		load_capture(ctx, g, ic);
 	}
+	if (role == ROLE_PUMP)
+		cfg_duration(ctx, g, "reconnect", false, 0, 3600, &ic->reconnect_ns);
 	if (role == ROLE_VALVE && cfg_choice(ctx, g, "safe_state", false, safe_names, &choice) == 1)
 		ic->safe_closed = choice == 1;
 }
@@ -214,7 +248,7 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 	static const char *const keys[] = { "role", "kind", "at", "duration", NULL };
 	static const char *const kind_names[] = { "dropout", "stuck", "no_answer", "disconnect",
 						  "stale", "frozen", "nan", "out_of_range",
-						  "internal_error", "crash", NULL };
+						  "internal_error", "crash", "lost_reply", "unplug", NULL };
 	static const char *const role_list[] = { "pump", "scale", "flow", "pressure", "power",
 						 "valve", "alarm", NULL };
 	int n, choice;

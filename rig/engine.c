@@ -18,6 +18,7 @@
 #define PUMP_POLL_DEFAULT_NS RIG_NS_PER_S
 #define SAFE_STOP_ATTEMPTS 5
 #define SAFE_STOP_RETRY_NS RIG_NS_PER_S
+#define PUMP_RECONNECT_RETRY_NS (5 * RIG_NS_PER_S)
 
 enum wait_for { WAIT_NOTHING, WAIT_BOLUS_DONE, WAIT_TARE_SETTLED, WAIT_ALARM };
 enum wait_result { WAIT_DONE, WAIT_TIMED_OUT, WAIT_ABORTED };
@@ -79,6 +80,7 @@ struct engine {
 	struct sim_clock_link *clock_link;   /* a wire simulator kept in lockstep */
 	struct outage outage[ROLE__COUNT];
 	struct guard guard[ROLE__COUNT];
+	bool pump_down;                      /* the pump link is being reopened */
 };
 
 static void fmt_duration(rig_ns t_ns, char *buf, size_t len)
@@ -189,14 +191,20 @@ static void safe_pump(struct engine *e, json_t *actions)
 	/* A pump that did not answer may answer a moment later: the stop is
 	 * retried, a bounded number of times, before giving up. */
 	do {
-		if (attempts > 0)
+		if (attempts > 0) {
 			sleep_through_signals(e, now(e) + SAFE_STOP_RETRY_NS);
+			/* a link that timed out or went may be back */
+			if (r != -ENOTSUP)
+				(void)pump_reconnect(e->inst[ROLE_PUMP]);
+		}
 		r = pump_stop(e->inst[ROLE_PUMP]);
 		attempts++;
 		if (r < 0)
 			event(e, "pump_stop_failed", json_pack("{s:i, s:s}", "attempt", attempts,
 							       "error", strerror(-r)));
-	} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
+		/* a link allowed to come back (bench reconnect) may, even after -ENODEV */
+	} while (r < 0 && (r != -ENODEV || e->o->bench->instrument[ROLE_PUMP].reconnect_ns > 0) &&
+		 attempts < SAFE_STOP_ATTEMPTS);
 	json_object_set_new(actions, "pump", json_string(r < 0 ? strerror(-r) : "stopped"));
 	json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
 }
@@ -317,6 +325,17 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	return true;
 }
 
+/* The quantity a role's valid_range and stuck_after speak of. */
+static enum quantity primary_quantity(enum rig_role role)
+{
+	switch (role) {
+	case ROLE_SCALE: return QUANT_MASS_G;
+	case ROLE_FLOW: return QUANT_FLOW_ML_PER_H;
+	case ROLE_PRESSURE: return QUANT_PRESSURE_KPA;
+	default: return QUANT_CURRENT_UA;
+	}
+}
+
 static bool quantity_fits(enum rig_role role, enum quantity q)
 {
 	switch (role) {
@@ -387,17 +406,18 @@ static bool guard_value(struct engine *e, enum rig_role role, struct reading *rd
 	return true;
 }
 
-static void read_sensor(struct engine *e, enum rig_role role)
+/* Returns how many readings it took (a full READINGS_BATCH: there may be more). */
+static size_t read_sensor(struct engine *e, enum rig_role role)
 {
-	struct reading rd[READINGS_MAX];
+	struct reading rd[READINGS_BATCH];
 	struct outage *o = &e->outage[role];
 	size_t n = 0;
 	int r;
 
-	r = e->inst[role] ? sensor_read(e->inst[role], rd, READINGS_MAX, &n) : -ENODEV;
+	r = e->inst[role] ? sensor_read(e->inst[role], rd, READINGS_BATCH, &n) : -ENODEV;
 	if (r < 0) {
 		sensor_failed(e, role, r);
-		return;
+		return 0;
 	}
 	if (o->down) {
 		event(e, "instrument_recovered", json_pack("{s:s, s:f, s:f, s:i}", "role",
@@ -405,31 +425,61 @@ static void read_sensor(struct engine *e, enum rig_role role)
 			rig_ns_to_s(now(e) - o->since_ns), "attempts", (int)o->attempts));
 		o->down = false;
 	}
-	if (n > READINGS_MAX) {
+	if (n > READINGS_BATCH) {
 		internal_error(e, "%s driver returned %zu readings, more than %d", rig_role_name(role),
-			       n, READINGS_MAX);
-		return;
+			       n, READINGS_BATCH);
+		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!quantity_fits(role, rd[i].quantity)) {
 			internal_error(e, "%s driver returned a reading of quantity %d, which that "
 				       "role cannot measure", rig_role_name(role), (int)rd[i].quantity);
-			return;
+			return 0;
 		}
 	guard_freshness(e, role, rd, n);
 	for (size_t i = 0; i < n; i++) {
-		/* The primary reading is judged before it is recorded so that its
-		 * out-of-range flag goes to disk with it; it is recorded whatever
-		 * the verdict: raw samples as taken. */
-		bool usable = i > 0 || guard_value(e, role, &rd[i]);
+		/* Each primary reading (every scan of a buffered batch) is judged
+		 * before it is recorded so that its out-of-range flag goes to disk
+		 * with it; it is recorded whatever the verdict: raw samples as taken. */
+		bool usable = rd[i].quantity != primary_quantity(role) || guard_value(e, role, &rd[i]);
 
 		r = recorder_sample(e->rec, role, &rd[i]);
 		if (r < 0) {
 			abort_run(e, "cannot record samples: %s", strerror(-r));
-			return;
+			return 0;
 		}
 		if (usable && isfinite(rd[i].value))
 			check_reading(e, role, &rd[i]);
+	}
+	return n;
+}
+
+/* A buffered sensor hands over its batch in parts of READINGS_BATCH. */
+static void read_sensor_batch(struct engine *e, enum rig_role role)
+{
+	while (read_sensor(e, role) == READINGS_BATCH && !e->aborted)
+		;
+}
+
+/* The scans a buffered sensor took since its last collection are collected
+ * once more when the run ends, however it ends, so the record reaches the
+ * end of the run (up to the fault) and not only the last batch.  A failure
+ * here ends the collection, nothing more: the run is over. */
+static void drain_buffers(struct engine *e)
+{
+	for (int role = 0; role < ROLE__COUNT; role++) {
+		struct reading rd[READINGS_BATCH];
+		size_t n = 0;
+
+		if (!e->inst[role] || !e->o->bench->instrument[role].buffered || e->outage[role].down)
+			continue;
+		do {
+			if (sensor_read(e->inst[role], rd, READINGS_BATCH, &n) < 0)
+				break;
+			for (size_t i = 0; i < n; i++)
+				if (recorder_sample(e->rec, (enum rig_role)role, &rd[i]) < 0)
+					return;
+		} while (n == READINGS_BATCH);
 	}
 }
 
@@ -471,11 +521,15 @@ static void read_estop(struct engine *e)
 		abort_run(e, "emergency stop is pressed");
 }
 
+static int pump_link_lost(struct engine *e, int err, const char *during);
+
 static void read_pump(struct engine *e)
 {
 	struct pump_status st;
 	int r = pump_status(e->inst[ROLE_PUMP], &st);
 
+	if (r < 0 && pump_link_lost(e, r, "status") == 0)
+		return;   /* back, and its status read afresh */
 	if (r < 0) {
 		abort_run(e, "pump status failed: %s", strerror(-r));
 		return;
@@ -491,10 +545,13 @@ static void read_pump(struct engine *e)
 static void read_slot(struct engine *e, enum rig_role role)
 {
 	switch (role) {
-	case ROLE_PUMP: read_pump(e); break;
+	case ROLE_PUMP:
+		if (!e->pump_down)
+			read_pump(e);
+		break;
 	case ROLE_ALARM: read_alarm(e); break;
 	case ROLE_ESTOP: read_estop(e); break;
-	default: read_sensor(e, role); break;
+	default: read_sensor_batch(e, role); break;
 	}
 }
 
@@ -588,8 +645,131 @@ static enum wait_result run_until(struct engine *e, rig_ns end_ns, enum wait_for
 
 /* --------------------------------------------------------------- steps -- */
 
-static int pump_cmd_result(struct engine *e, const char *what, int r)
+/* ----------------------------------------------------- pump link outage -- */
+
+/* What a lost link looks like: no answer, or the device node gone. */
+static bool pump_link_error(int r)
 {
+	return r == -ETIMEDOUT || r == -EIO || r == -ENODEV || r == -EBADF || r == -ENXIO ||
+	       r == -EPIPE || r == -ENOENT;
+}
+
+/* The pump link failed with err.  Where the bench allows (pump reconnect),
+ * the link is reopened every PUMP_RECONNECT_RETRY_NS, the other instruments
+ * sampled meanwhile, until the pump answers a status request within the
+ * bound: the gap is recorded (instrument_fault, instrument_recovered) and
+ * e->pump holds the fresh status; returns 0.  Otherwise, or past the bound,
+ * returns a negative errno (the run aborted where the bound ran out; a
+ * caller without a reconnect aborts with its own reason). */
+static int pump_link_lost(struct engine *e, int err, const char *during)
+{
+	rig_ns bound = e->o->bench->instrument[ROLE_PUMP].reconnect_ns, since = now(e);
+	struct pump_status st;
+	unsigned attempts = 0;
+	int r = err;
+
+	if (bound <= 0 || !pump_link_error(err) || e->pump_down || e->aborted)
+		return err;
+	e->pump_down = true;
+	event(e, "instrument_fault", json_pack("{s:s, s:s, s:s, s:f}", "role", "pump", "error",
+					       strerror(-err), "during", during,
+					       "reconnect_within_s", rig_ns_to_s(bound)));
+	for (;;) {
+		rig_ns next = now(e) + PUMP_RECONNECT_RETRY_NS;
+
+		if (next > since + bound)
+			next = since + bound;
+		run_until(e, next, WAIT_NOTHING);   /* the other instruments go on */
+		if (e->aborted)
+			break;
+		attempts++;
+		r = pump_reconnect(e->inst[ROLE_PUMP]);
+		if (r == 0)
+			r = pump_status(e->inst[ROLE_PUMP], &st);
+		if (r == 0) {
+			event(e, "instrument_recovered", json_pack("{s:s, s:f, s:f, s:i}", "role", "pump",
+				"gap_begin_s", rig_ns_to_s(since), "gap_s", rig_ns_to_s(now(e) - since),
+				"attempts", (int)attempts));
+			e->pump = st;
+			e->have_pump_status = true;
+			e->pump_down = false;
+			return 0;
+		}
+		if (now(e) - since >= bound) {
+			abort_run(e, "pump link did not come back within %.0f s (first error: %s; "
+				  "last: %s)", rig_ns_to_s(bound), strerror(-err), strerror(-r));
+			break;
+		}
+	}
+	e->pump_down = false;
+	return r < 0 ? r : err;
+}
+
+enum pump_cmd { PUMP_CMD_RATE, PUMP_CMD_BOLUS, PUMP_CMD_STOP };
+
+static int pump_send(struct engine *e, enum pump_cmd c, double a, double b)
+{
+	struct instrument *pump = e->inst[ROLE_PUMP];
+
+	switch (c) {
+	case PUMP_CMD_RATE: return pump_set_rate(pump, a);
+	case PUMP_CMD_BOLUS: return pump_bolus(pump, a, b);
+	default: return pump_stop(pump);
+	}
+}
+
+/* After a lost answer, the pump's own status says whether the command was
+ * carried out, so that none is carried out twice: a bolus is running, or
+ * the pump's delivered total grew by more than half the bolus beyond what
+ * the basal rate delivered meanwhile (a short bolus may have finished
+ * during the gap); a rate is programmed; the pump is stopped. */
+static bool pump_cmd_applied(const struct engine *e, enum pump_cmd c, double a,
+			     const struct pump_status *before, bool had_before, rig_ns t0,
+			     char *why, size_t why_len)
+{
+	const struct pump_status *st = &e->pump;
+
+	switch (c) {
+	case PUMP_CMD_RATE:
+		snprintf(why, why_len, "programmed rate %.6g mL/h", st->rate_ml_per_h);
+		return st->running && fabs(st->rate_ml_per_h - a) <= 1e-9 + 1e-6 * a;
+	case PUMP_CMD_STOP:
+		snprintf(why, why_len, "running %d, bolus %d", st->running, st->bolus_active);
+		return !st->running && !st->bolus_active;
+	default: {
+		double basal = had_before && before->running ? before->rate_ml_per_h *
+				rig_ns_to_s(now((struct engine *)e) - t0) / 3600 : 0;
+		double grew = had_before ? st->delivered_ml - before->delivered_ml - basal : 0;
+
+		snprintf(why, why_len, "bolus active %d, delivered %.6f mL (%+.6f mL beyond basal)",
+			 st->bolus_active, st->delivered_ml, grew);
+		return st->bolus_active || grew >= 0.5 * a;
+	}
+	}
+}
+
+/* A pump command; a link lost on the way is reopened where the bench allows,
+ * and the command sent again only when the pump's status shows it was not
+ * carried out (pump_resync event). */
+static int pump_command(struct engine *e, const char *what, enum pump_cmd c, double a, double b)
+{
+	struct pump_status before = e->pump;
+	bool had_before = e->have_pump_status;
+	rig_ns t0 = now(e);
+	int r = pump_send(e, c, a, b);
+
+	for (int round = 0; r < 0 && round < 3; round++) {
+		char why[160];
+		bool applied;
+
+		if (pump_link_lost(e, r, what) < 0)
+			break;
+		applied = pump_cmd_applied(e, c, a, &before, had_before, t0, why, sizeof(why));
+		event(e, "pump_resync", json_pack("{s:s, s:b, s:s, s:s}", "command", what, "applied",
+						  applied, "evidence", why, "action",
+						  applied ? "not sent again" : "sent again"));
+		r = applied ? 0 : pump_send(e, c, a, b);
+	}
 	if (r < 0)
 		abort_run(e, "pump %s failed: %s", what, strerror(-r));
 	return r;
@@ -617,7 +797,7 @@ static void do_bolus(struct engine *e, const struct step *s)
 {
 	double rate = s->rate_ml_per_h > 0 ? s->rate_ml_per_h : e->o->dev->bolus_rate_ml_per_h;
 
-	if (pump_cmd_result(e, "bolus", pump_bolus(e->inst[ROLE_PUMP], s->volume_ml, rate)) < 0)
+	if (pump_command(e, "bolus", PUMP_CMD_BOLUS, s->volume_ml, rate) < 0)
 		return;
 	event(e, "bolus", json_pack("{s:f, s:f, s:s}", "volume_ml", s->volume_ml, "rate_ml_per_h",
 				    rate, "kind", step_kind_name(s->kind)));
@@ -647,8 +827,6 @@ static void do_tare(struct engine *e, const struct step *s)
 
 static void do_step(struct engine *e, const struct step *s)
 {
-	struct instrument *pump = e->inst[ROLE_PUMP];
-
 	switch (s->kind) {
 	case STEP_PRIME:
 	case STEP_BOLUS:
@@ -658,11 +836,11 @@ static void do_step(struct engine *e, const struct step *s)
 		do_tare(e, s);
 		break;
 	case STEP_SET_RATE:
-		if (pump_cmd_result(e, "set_rate", pump_set_rate(pump, s->rate_ml_per_h)) == 0)
+		if (pump_command(e, "set_rate", PUMP_CMD_RATE, s->rate_ml_per_h, 0) == 0)
 			event(e, "rate", json_pack("{s:f}", "rate_ml_per_h", s->rate_ml_per_h));
 		break;
 	case STEP_STOP:
-		if (pump_cmd_result(e, "stop", pump_stop(pump)) == 0)
+		if (pump_command(e, "stop", PUMP_CMD_STOP, 0, 0) == 0)
 			event(e, "rate", json_pack("{s:f, s:b}", "rate_ml_per_h", 0.0, "stop", 1));
 		break;
 	case STEP_HOLD:
@@ -771,8 +949,10 @@ static int open_bench(struct engine *e)
 				"allowed_by", "--allow-expired-calibration"));
 		if (role == ROLE_VALVE || role == ROLE_PUMP)
 			continue;
-		e->slots[e->n_slots++] = (struct slot){ role, ic->period_ns,
-							e->t_start_ns + ic->period_ns };
+		/* a buffered sensor samples at its period and is collected per batch */
+		rig_ns every = ic->buffered ? ic->batch_ns : ic->period_ns;
+
+		e->slots[e->n_slots++] = (struct slot){ role, every, e->t_start_ns + every };
 	}
 	if (e->inst[ROLE_PUMP]) {
 		rig_ns period = b->instrument[ROLE_PUMP].period_ns;
@@ -826,7 +1006,7 @@ static void resume_bench(struct engine *e)
 	event(e, "rate", json_pack("{s:f, s:b, s:s}", "rate_ml_per_h", 0.0, "stop", 1, "by",
 				   "resume"));
 	if (rs->rate_ml_per_h > 0 &&
-	    pump_cmd_result(e, "set_rate", pump_set_rate(e->inst[ROLE_PUMP], rs->rate_ml_per_h)) == 0)
+	    pump_command(e, "set_rate", PUMP_CMD_RATE, rs->rate_ml_per_h, 0) == 0)
 		event(e, "rate", json_pack("{s:f, s:s}", "rate_ml_per_h", rs->rate_ml_per_h, "by",
 					   "resume"));
 	if (rs->valve_closed && e->inst[ROLE_VALVE]) {
@@ -910,6 +1090,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	}
 	if (o->progress && o->progress_live)
 		fputc('\n', o->progress);
+	drain_buffers(&e);
 	safe_state(&e, e.aborted ? e.abort_reason : "sequence completed");
 	event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
 				       "reason", e.aborted ? e.abort_reason : "every step ran",

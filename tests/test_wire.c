@@ -26,9 +26,37 @@ struct server {
 	char pump[64], balance[64];
 };
 
+static struct server start_server_at(const char *bench, const char *links_dir);
+static struct server start_server_real_time(void);
+
 static struct server start_server_with(const char *bench_rel)
 {
-	char *bench = th_src(bench_rel), line[256];
+	char *bench = th_src(bench_rel);
+	struct server s = start_server_at(bench, NULL);
+
+	free(bench);
+	return s;
+}
+
+static bool g_real_time;
+
+/* The simulator following the wall clock (--real-time). */
+static struct server start_server_real_time(void)
+{
+	char *bench = th_src("fixtures/bench/sim.cfg");
+	struct server s;
+
+	g_real_time = true;
+	s = start_server_at(bench, NULL);
+	g_real_time = false;
+	free(bench);
+	return s;
+}
+
+/* The simulator on a bench file given by path; links_dir: --links. */
+static struct server start_server_at(const char *bench, const char *links_dir)
+{
+	char line[256];
 	struct server s = { 0 };
 	int fd[2];
 	FILE *out;
@@ -41,7 +69,14 @@ static struct server start_server_with(const char *bench_rel)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
-		execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, (char *)NULL);
+		if (g_real_time)
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--real-time",
+			      (char *)NULL);
+		else if (links_dir)
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--links",
+			      links_dir, (char *)NULL);
+		else
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, (char *)NULL);
 		_exit(98);
 	}
 	close(fd[1]);
@@ -57,7 +92,6 @@ static struct server start_server_with(const char *bench_rel)
 	fclose(out);
 	cr_assert_neq(s.port, 0, "the simulator announced no port");
 	snprintf(s.uri, sizeof(s.uri), "ip:127.0.0.1:%u", s.port);
-	free(bench);
 	return s;
 }
 
@@ -130,11 +164,179 @@ Test(wire, iio_attr_reads_and_writes_and_iio_readdev_streams)
 	out = sh("timeout 10 iio_attr -u %s -d pumprig-clock time_ns", s.uri);
 	cr_assert_str_eq(out, "7200000000000\n");
 	free(out);
-	/* 1000 samples of a 24-bit channel stored in 32 bits */
-	out = sh("timeout 20 iio_readdev -u %s -s 1000 hx711 voltage0 | wc -c", s.uri);
-	cr_assert_eq(strtol(out, NULL, 10), 4000);
+	stop_server(&s);
+}
+
+/* Runs iio_readdev in the background into dir/name while this test moves
+ * the simulator's clock in steps of step_ns: buffers are sampled on
+ * simulated time, which moves only when a client writes it.  Returns the
+ * captured bytes. */
+static char *readdev_while_time_moves(const struct server *s, const char *dir, const char *args,
+				      rig_ns step_ns, size_t *ret_len)
+{
+	struct sim_clock_link *clk;
+	char *cmd, *path, *data;
+	rig_ns t = 7200 * RIG_NS_PER_S;
+	int status = 0;
+	pid_t pid;
+	FILE *f;
+
+	cr_assert_geq(asprintf(&path, "%s/readdev.bin", dir), 0);
+	cr_assert_geq(asprintf(&cmd, "exec timeout 60 iio_readdev -u %s %s > %s", s->uri, args, path),
+		      0);
+	{
+		int r = sim_clock_link_open(s->uri, &clk);
+
+		cr_assert_eq(r, 0, "%s: %s", s->uri, strerror(-r));
+	}
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(98);
+	}
+	/* bounded: 200 000 steps is far more simulated time than any capture
+	 * here needs */
+	for (int i = 0; i < 200000 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+		t += step_ns;
+		cr_assert_eq(sim_clock_link_set(clk, t), 0);
+	}
+	if (waitpid(pid, &status, WNOHANG) == 0)
+		waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "iio_readdev failed");
+	sim_clock_link_close(clk);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f);
+	data = malloc(1 << 20);
+	*ret_len = fread(data, 1, 1 << 20, f);
+	fclose(f);
+	free(cmd);
+	free(path);
+	return data;
+}
+
+Test(wire, iio_readdev_streams_buffers_sampled_on_simulated_time)
+{
+	struct server s = start_server();
+	char *dir = th_tmpdir(), *data;
+	size_t len;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* 1000 scans of a 24-bit channel stored in 32 bits */
+	data = readdev_while_time_moves(&s, dir, "-s 1000 hx711 voltage0", RIG_NS_PER_S, &len);
+	cr_assert_eq(len, 4000);
+	free(data);
+	/* with the timestamp: the load cell ADC converts at 10 Hz, so its
+	 * scans are 100 ms of simulated time apart, each stamped with its own
+	 * instant (16 bytes: the 32-bit value, padding, the 64-bit stamp) */
+	data = readdev_while_time_moves(&s, dir, "-s 200 hx711 voltage0 timestamp",
+					3 * RIG_NS_PER_S / 10, &len);
+	cr_assert_eq(len, 200 * 16);
+	for (size_t k = 1; k < 200; k++) {
+		int64_t a, b;
+		uint32_t raw;
+
+		memcpy(&a, data + (k - 1) * 16 + 8, 8);
+		memcpy(&b, data + k * 16 + 8, 8);
+		memcpy(&raw, data + k * 16, 4);
+		cr_assert_eq(b - a, 100 * RIG_NS_PER_MS, "scan %zu: %lld then %lld", k, (long long)a,
+			     (long long)b);
+		/* the 20 g vessel: 8388608 + 20 g * 0.1 mV/g / 0.000002328 mV */
+		cr_assert(llabs((long long)raw - 9247701) < 50, "raw %u", raw);
+	}
+	free(data);
+	stop_server(&s);
+	free(dir);
+}
+
+Test(wire, in_real_time_a_readbuf_waits_for_its_scans_as_iiod_does, .timeout = 60)
+{
+	struct server s = start_server_real_time();
+	char *out = sh("timeout 30 iio_readdev -u %s -s 20 hx711 voltage0 timestamp | od -A n -t d8 -v"
+		       " -w16", s.uri);
+	long long raw[20], ts[20];
+	int n = 0;
+
+	/* nobody moves time here: the wall clock does, and each READBUF is
+	 * answered as the 10 Hz scans come due (none is empty: iio_readdev
+	 * would loop, not end, on empty answers) */
+	for (char *p = out, *end; n < 20; n++, p = end) {
+		raw[n] = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		p = end;
+		ts[n] = strtoll(p, &end, 10);
+	}
+	cr_assert_eq(n, 20, "%s", out);
+	for (int k = 1; k < 20; k++) {
+		/* CLOCK_MONOTONIC stamps, one conversion period apart */
+		cr_assert_eq(ts[k] - ts[k - 1], 100 * RIG_NS_PER_MS, "scan %d", k);
+		cr_assert(llabs((raw[k] & 0xffffff) - 9247701) < 50, "raw %lld", raw[k]);
+	}
 	free(out);
 	stop_server(&s);
+}
+
+Test(wire, the_iio_backend_captures_a_fast_power_monitor_through_a_buffer)
+{
+	struct server s = start_server();
+	struct bench *b = calloc(1, sizeof(*b));
+	struct driver_env env = { .clock = rig_clock_new_virtual(), .bench = b };
+	struct instrument_cfg *ic = &b->instrument[ROLE_POWER];
+	struct reading rd[READINGS_BATCH];
+	struct sim_clock_link *clk;
+	struct instrument *power;
+	size_t n, total = 0;
+	rig_ns expect_t = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* in lockstep: the scans' stamps are the simulator's time, rig's run time */
+	snprintf(b->sim_clock_uri, sizeof(b->sim_clock_uri), "%s", s.uri);
+	*ic = (struct instrument_cfg){ .present = true, .period_ns = 10 * RIG_NS_PER_MS,
+				       .buffered = true, .batch_ns = RIG_NS_PER_S,
+				       .cal = { .gain = 1 } };
+	snprintf(ic->backend, sizeof(ic->backend), "iio");
+	snprintf(ic->uri, sizeof(ic->uri), "%s", s.uri);
+	snprintf(ic->device, sizeof(ic->device), "ina226");
+	snprintf(ic->channel, sizeof(ic->channel), "current3");
+	cr_assert_eq(sim_clock_link_open(s.uri, &clk), 0);
+	cr_assert_eq(instrument_open(&power, ROLE_POWER, &env), 0);
+	/* the device was told 100 Hz */
+	{
+		char *out = sh("timeout 10 iio_attr -u %s -d ina226 sampling_frequency", s.uri);
+
+		cr_assert(fabs(strtod(out, NULL) - 100) < 1e-6, "[%s]", out);
+		free(out);
+	}
+	/* two seconds of simulated time, collected once a second (one
+	 * READBUF each): every 10 ms scan arrives, with its own time, not the
+	 * collection's */
+	for (int sec = 1; sec <= 2; sec++) {
+		cr_assert_eq(sim_clock_link_set(clk, sec * RIG_NS_PER_S), 0);
+		cr_assert_eq(sensor_read(power, rd, READINGS_BATCH, &n), 0);
+		cr_assert_eq(n % 2, 0);
+		for (size_t i = 0; i < n; i += 2) {
+			cr_assert_eq(rd[i].t_ns, expect_t, "reading %zu", total + i);
+			cr_assert_eq(rd[i].quantity, QUANT_CURRENT_UA);
+			cr_assert_eq(rd[i + 1].quantity, QUANT_VOLTAGE_V);
+			cr_assert_eq(rd[i + 1].t_ns, rd[i].t_ns);
+			/* quiescent 20 uA (sim.cfg) within its noise and the
+			 * 0.1 uA count; 3.2 V on a full battery */
+			cr_assert(fabs(rd[i].value - 20) < 1.5, "%.2f uA", rd[i].value);
+			cr_assert(fabs(rd[i + 1].value - 3.2) < 0.01, "%.3f V", rd[i + 1].value);
+			expect_t += 10 * RIG_NS_PER_MS;
+		}
+		total += n;
+	}
+	/* scans at 0, 10 ms, ... 2 s */
+	cr_assert_eq(total, 2 * 201, "%zu readings", total);
+	/* nothing new until time moves: a collection answers at once, empty */
+	cr_assert_eq(sensor_read(power, rd, READINGS_BATCH, &n), 0);
+	cr_assert_eq(n, 0);
+	instrument_close(power);
+	sim_clock_link_close(clk);
+	stop_server(&s);
+	rig_clock_free(env.clock);
+	free(b);
 }
 
 /* An instrument on the iio backend, opened through the driver interface. */
@@ -430,4 +632,249 @@ Test(wire, a_two_point_calibration_of_the_load_cell_recovers_its_sensitivity)
 	free(record);
 	free(bench);
 	free(dir);
+}
+
+/* ------------------------------------------------ the pump link's faults -- */
+
+/* The bolus goes at 3630.5 s (tare settled at 30 s, then 3600.5 s), off the
+ * 1 s grid of the pump's status polls, so a fault at that instant meets the
+ * bolus command itself. */
+static const char bolus_seq[] =
+	"sequence = {\n"
+	"  id = \"T-PUMPLINK\"; version = \"1\"; title = \"a bolus across a pump link fault\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"3600.5 s\"; },\n"
+	"    { step = \"bolus\"; volume = \"0.05 mL\"; rate = \"1 mL/h\"; timeout = \"1 h\"; },\n"
+	"    { step = \"hold\"; duration = \"1 h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+	"    { step = \"hold\"; duration = \"65 s\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\"; }\n"
+	"  );\n"
+	"};\n";
+
+/* Text with every `from` replaced by `to`; frees text. */
+static char *replace_all(char *text, const char *from, const char *to)
+{
+	char *at, *out;
+	size_t skip = 0;
+
+	while ((at = strstr(text + skip, from))) {
+		size_t pos = (size_t)(at - text);
+
+		cr_assert_geq(asprintf(&out, "%.*s%s%s", (int)pos, text, to, at + strlen(from)), 0);
+		free(text);
+		text = out;
+		skip = pos + strlen(to);
+	}
+	return text;
+}
+
+struct pump_fault_run {
+	int status;
+	char *events, *wire_log, *samples;
+	double delivered_ml;
+};
+
+static double delivered_ml_of(const char *run)
+{
+	json_t *res = load_results(run);
+	json_t *c = json_array_get(json_object_get(res, "checks"), 0);
+	double d = json_number_value(json_object_get(json_object_get(c, "inputs"), "delivered_ml"));
+
+	json_decref(res);
+	return d;
+}
+
+/* The wire bench with a pump fault and a pump reconnect bound, served by a
+ * simulator whose pump terminal is reached through --links DIR/pump (it may
+ * be replaced while the run goes on), and the bolus sequence run on it. */
+static struct pump_fault_run run_pump_fault(const char *fault, const char *reconnect)
+{
+	char *dir = th_tmpdir(), *src = th_src("fixtures/bench/wire.cfg"), *text = th_read_file(src);
+	char *bench, *links, *pump_link, *seq, *dut = th_src("fixtures/dut/itp-40.cfg"), *run;
+	struct pump_fault_run o = { 0 };
+	struct server s;
+
+	cr_assert_geq(asprintf(&links, "%s/links", dir), 0);
+	cr_assert_geq(asprintf(&pump_link, "%s/pump", links), 0);
+	text = replace_all(text, "simulator = {", fault);
+	{
+		char *with;
+
+		cr_assert_geq(asprintf(&with, "serial = \"SIM-PUMP\"; reconnect = \"%s\";", reconnect),
+			      0);
+		text = replace_all(text, "serial = \"SIM-PUMP\";", with);
+		free(with);
+	}
+	bench = th_write_file(dir, "wire.cfg", text);
+	s = start_server_at(bench, links);
+	free(bench);
+	text = replace_all(text, "ip:127.0.0.1:30431", s.uri);
+	text = replace_all(text, "/tmp/pumprig-sim/pump", pump_link);
+	text = replace_all(text, "/tmp/pumprig-sim/balance", s.balance);
+	bench = th_write_file(dir, "wire.cfg", text);
+	seq = th_write_file(dir, "seq.cfg", bolus_seq);
+	cr_assert_geq(asprintf(&run, "%s/run", dir), 0);
+	o.status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						 "--output", run, "-q", NULL });
+	o.events = th_slurp(run, "events.jsonl");
+	o.wire_log = th_slurp(run, "wire-pump.log");
+	o.samples = th_slurp(run, "samples.csv");
+	cr_assert_not_null(o.events, "%s", th_slurp(dir, "stderr"));
+	cr_assert_not_null(o.wire_log);
+	o.delivered_ml = o.status == 0 ? delivered_ml_of(run) : NAN;
+	stop_server(&s);
+	free(text);
+	free(src);
+	free(bench);
+	free(links);
+	free(pump_link);
+	free(seq);
+	free(dut);
+	free(run);
+	free(dir);
+	return o;
+}
+
+/* The same sequence on the in-process simulated bench with the same seed,
+ * no fault: what one bolus puts into the vessel. */
+static double in_process_delivered_ml(void)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", bolus_seq), *run;
+	char *bench = th_src("fixtures/bench/sim.cfg"), *dut = th_src("fixtures/dut/itp-40.cfg");
+	double d;
+
+	cr_assert_geq(asprintf(&run, "%s/run", dir), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 0);
+	d = delivered_ml_of(run);
+	free(dir);
+	free(seq);
+	free(run);
+	free(bench);
+	free(dut);
+	return d;
+}
+
+/* How many distinct sequence numbers carried a BOLUS to the pump. */
+static int bolus_commands_sent(const char *log)
+{
+	long seen[16];
+	int n = 0;
+
+	for (const char *p = log; (p = strstr(p, " > ")); p++) {
+		char *end;
+		long seq = strtol(p + 3, &end, 10);
+		bool dup = false;
+
+		if (strncmp(end, " BOLUS", 6) != 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			dup |= seen[i] == seq;
+		if (!dup && n < 16)
+			seen[n++] = seq;
+	}
+	return n;
+}
+
+Test(wire, a_bolus_whose_answer_is_lost_on_the_wire_is_given_once, .timeout = 240)
+{
+	double ref = in_process_delivered_ml();
+	struct pump_fault_run o = run_pump_fault(
+		"simulator = {\n faults = ( { role = \"pump\"; kind = \"lost_reply\"; "
+		"at = \"3630.5 s\"; duration = \"20 s\"; } );", "1 min");
+	const char *resync = strstr(o.events, "\"event\":\"pump_resync\"");
+
+	cr_assert_eq(o.status, 0, "%s", o.events);
+	cr_assert_not_null(strstr(o.events, "\"during\":\"bolus\""), "%s", o.events);
+	cr_assert_not_null(resync, "%s", o.events);
+	cr_assert_not_null(strstr(resync, "\"applied\":true"), "%s", resync);
+	cr_assert_not_null(strstr(o.events, "\"event\":\"instrument_recovered\",\"role\":\"pump\""));
+	/* the host retried the line (same sequence number: the simulated pump
+	 * answers a retry without carrying it out again), and sent no second
+	 * bolus after the gap */
+	cr_assert_eq(bolus_commands_sent(o.wire_log), 1, "%s", o.wire_log);
+	/* and the vessel got one bolus: 0.05 mL more would be a second */
+	cr_assert(fabs(o.delivered_ml - ref) < 0.01, "wire %.5f mL, in-process %.5f mL",
+		  o.delivered_ml, ref);
+	/* the power monitor is buffered and collected every 10 s: its scans
+	 * since the last collection are collected when the run ends, so the
+	 * record reaches the end (its 1 s period) and not only the last batch */
+	{
+		const char *end = strstr(o.events, "\"event\":\"run_end\""), *p, *last = NULL;
+		long long t_end, t_last;
+
+		cr_assert_not_null(end);
+		while (end > o.events && strncmp(end, "{\"t_ns\":", 8) != 0)
+			end--;
+		t_end = strtoll(end + 8, NULL, 10);
+		for (p = o.samples; (p = strstr(p, ",power,current,")); p++)
+			last = p;
+		cr_assert_not_null(last);
+		while (last > o.samples && last[-1] != '\n')
+			last--;
+		t_last = strtoll(last, NULL, 10);
+		cr_assert(t_last <= t_end && t_end - t_last < RIG_NS_PER_S,
+			  "last power scan at %lld ns, run end at %lld ns", t_last, t_end);
+	}
+	free(o.events);
+	free(o.wire_log);
+	free(o.samples);
+}
+
+Test(wire, an_unplugged_pump_link_comes_back_under_its_name_and_the_bolus_goes_once,
+     .timeout = 240)
+{
+	double ref = in_process_delivered_ml();
+	struct pump_fault_run o = run_pump_fault(
+		"simulator = {\n faults = ( { role = \"pump\"; kind = \"unplug\"; "
+		"at = \"3630.5 s\"; duration = \"20 s\"; } );", "1 min");
+	const char *fault = strstr(o.events, "\"event\":\"instrument_fault\",\"role\":\"pump\"");
+	const char *resync = strstr(o.events, "\"event\":\"pump_resync\"");
+	const char *rec = strstr(o.events, "\"event\":\"instrument_recovered\",\"role\":\"pump\"");
+
+	cr_assert_eq(o.status, 0, "%s", o.events);
+	cr_assert_not_null(fault, "%s", o.events);
+	cr_assert_not_null(rec, "%s", o.events);
+	cr_assert_not_null(resync, "%s", o.events);
+	/* the pump never saw the bolus while its link was away: sent again */
+	cr_assert_not_null(strstr(resync, "\"applied\":false"), "%s", resync);
+	cr_assert_eq(bolus_commands_sent(o.wire_log), 2, "%s", o.wire_log);
+	/* back at the first 5 s retry after the 20 s unplug */
+	{
+		double gap = strtod(strstr(rec, "\"gap_s\":") + 8, NULL);
+
+		cr_assert(gap >= 20 && gap <= 25, "gap %.1f s", gap);
+	}
+	/* one bolus in the vessel, 25 s late, inside the window */
+	cr_assert(fabs(o.delivered_ml - ref) < 0.01, "wire %.5f mL, in-process %.5f mL",
+		  o.delivered_ml, ref);
+	free(o.events);
+	free(o.wire_log);
+	free(o.samples);
+}
+
+Test(wire, a_pump_link_silent_past_its_bound_aborts_safely_with_every_byte_logged,
+     .timeout = 240)
+{
+	struct pump_fault_run o = run_pump_fault(
+		"simulator = {\n faults = ( { role = \"pump\"; kind = \"no_answer\"; "
+		"at = \"3630.5 s\"; duration = \"5 min\"; } );", "15 s");
+	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
+
+	cr_assert_eq(o.status, 3, "%s", o.events);
+	cr_assert_not_null(strstr(o.events, "pump link did not come back within 15 s"), "%s",
+			   o.events);
+	cr_assert_not_null(safe);
+	cr_assert_not_null(strstr(o.events, "\"status\":\"aborted\""));
+	/* the unanswered lines are in the wire log, retries and reopens alike */
+	cr_assert_geq(bolus_commands_sent(o.wire_log), 1);
+	cr_assert_not_null(strstr(o.wire_log, "STATUS"));
+	free(o.events);
+	free(o.wire_log);
+	free(o.samples);
 }

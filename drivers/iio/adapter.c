@@ -14,16 +14,36 @@ struct iioa_chan {
 	struct iio_channel *ch;
 };
 
+#define BUF_FIELDS_MAX 4
+
+struct iioa_buf {
+	struct iio_device *dev;
+	struct iio_buffer *buf;
+	struct iio_channel *field[BUF_FIELDS_MAX];
+	struct scan_format format[BUF_FIELDS_MAX];
+	size_t n_fields;
+	bool has_timestamp;
+};
+
 int iioa_open(const char *uri, unsigned timeout_ms, struct iioa_ctx **ret)
 {
 	struct iioa_ctx *c = calloc(1, sizeof(*c));
 	int r;
 
+	char *copy = strdup(uri);
+
 	*ret = NULL;
-	if (!c)
+	if (!c || !copy) {
+		free(c);
+		free(copy);
 		return -ENOMEM;
+	}
+	/* libiio 0.24 cuts "ip:HOST:PORT" at the port's colon in the string it
+	 * is given, const or not: a second open of the same text would then go
+	 * to the default port.  It gets a copy. */
 	errno = 0;
-	c->ctx = iio_create_context_from_uri(uri);
+	c->ctx = iio_create_context_from_uri(copy);
+	free(copy);
 	if (!c->ctx) {
 		r = errno ? -errno : -ENODEV;
 		free(c);
@@ -114,4 +134,129 @@ int iioa_dev_read(struct iioa_ctx *ctx, const char *dev_name, const char *attr, 
 		return -ENODEV;
 	r = iio_device_attr_read(dev, attr, buf, size);
 	return r < 0 ? (int)r : 0;
+}
+
+bool iioa_dev_has_attr(struct iioa_ctx *ctx, const char *dev_name, const char *attr)
+{
+	struct iio_device *dev = device(ctx, dev_name);
+
+	return dev && iio_device_find_attr(dev, attr) != NULL;
+}
+
+int iioa_chan_write_double(struct iioa_chan *ch, const char *attr, double value)
+{
+	return iio_channel_attr_write_double(ch->ch, attr, value);
+}
+
+const char *iioa_dev_name(struct iioa_ctx *ctx, const char *dev_name)
+{
+	struct iio_device *dev = device(ctx, dev_name);
+	const char *name = dev ? iio_device_get_name(dev) : NULL;
+
+	return name ? name : "";
+}
+
+static int field_add(struct iioa_buf *b, struct iio_channel *ch)
+{
+	const struct iio_data_format *f = iio_channel_get_data_format(ch);
+
+	if (!iio_channel_is_scan_element(ch) || b->n_fields == BUF_FIELDS_MAX)
+		return -ENOTSUP;
+	if (f->repeat > 1 || (f->length != 8 && f->length != 16 && f->length != 32 &&
+			      f->length != 64) || f->bits == 0 || f->bits + f->shift > f->length)
+		return -ENOTSUP;
+	b->format[b->n_fields] = (struct scan_format){
+		.big_endian = f->is_be, .is_signed = f->is_signed, .real_bits = f->bits,
+		.storage_bits = f->length, .shift = f->shift,
+	};
+	b->field[b->n_fields++] = ch;
+	iio_channel_enable(ch);
+	return 0;
+}
+
+int iioa_buf_open(struct iioa_ctx *ctx, const char *dev_name, const char *const *channels,
+		  size_t n, size_t scans, struct iioa_buf **ret)
+{
+	struct iioa_buf *b;
+	struct iio_channel *ts;
+	int r = 0;
+
+	*ret = NULL;
+	if (n + 1 > BUF_FIELDS_MAX)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->dev = device(ctx, dev_name);
+	if (!b->dev) {
+		free(b);
+		return -ENODEV;
+	}
+	/* only the channels asked for travel */
+	for (unsigned i = 0; i < iio_device_get_channels_count(b->dev); i++)
+		iio_channel_disable(iio_device_get_channel(b->dev, i));
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct iio_channel *ch = iio_device_find_channel(b->dev, channels[i], false);
+
+		r = ch ? field_add(b, ch) : -ENOENT;
+	}
+	ts = iio_device_find_channel(b->dev, "timestamp", false);
+	if (r == 0 && ts) {
+		r = field_add(b, ts);
+		b->has_timestamp = r == 0;
+	}
+	if (r == 0) {
+		errno = 0;
+		b->buf = iio_device_create_buffer(b->dev, scans, false);
+		if (!b->buf)
+			r = errno ? -errno : -EIO;
+	}
+	if (r < 0) {
+		iioa_buf_close(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+void iioa_buf_close(struct iioa_buf *b)
+{
+	if (!b)
+		return;
+	if (b->buf)
+		iio_buffer_destroy(b->buf);
+	for (size_t i = 0; i < b->n_fields; i++)
+		iio_channel_disable(b->field[i]);
+	free(b);
+}
+
+bool iioa_buf_has_timestamp(const struct iioa_buf *b)
+{
+	return b->has_timestamp;
+}
+
+int iioa_buf_refill(struct iioa_buf *b, size_t *ret_scans)
+{
+	ssize_t r = iio_buffer_refill(b->buf);
+	ptrdiff_t step = iio_buffer_step(b->buf);
+
+	*ret_scans = 0;
+	if (r < 0)
+		return (int)r;
+	if (step <= 0)
+		return -EPROTO;
+	*ret_scans = (size_t)(((char *)iio_buffer_end(b->buf) - (char *)iio_buffer_start(b->buf)) /
+			      step);
+	return 0;
+}
+
+const uint8_t *iioa_buf_field(struct iioa_buf *b, size_t k, size_t i)
+{
+	return (const uint8_t *)iio_buffer_first(b->buf, b->field[i]) +
+	       (ptrdiff_t)k * iio_buffer_step(b->buf);
+}
+
+const struct scan_format *iioa_buf_format(const struct iioa_buf *b, size_t i)
+{
+	return &b->format[i];
 }

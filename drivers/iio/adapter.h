@@ -6,9 +6,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "scan.h"
 
 struct iioa_ctx;
 struct iioa_chan;
+struct iioa_buf;
 
 /* "local:", "ip:HOST[:PORT]".  timeout_ms bounds every operation. */
 int iioa_open(const char *uri, unsigned timeout_ms, struct iioa_ctx **ret);
@@ -24,5 +28,22 @@ bool iioa_chan_has_attr(struct iioa_chan *ch, const char *attr);
 int iioa_dev_write(struct iioa_ctx *ctx, const char *device, const char *attr, const char *value);
 int iioa_dev_read(struct iioa_ctx *ctx, const char *device, const char *attr, char *buf,
 		  size_t size);
+bool iioa_dev_has_attr(struct iioa_ctx *ctx, const char *device, const char *attr);
+int iioa_chan_write_double(struct iioa_chan *ch, const char *attr, double value);
+/* The IIO device's name ("ina226") for a device given by name or id. */
+const char *iioa_dev_name(struct iioa_ctx *ctx, const char *device);
+
+/* Buffered capture: enables the n named input channels of `device` and,
+ * where the device has one, its timestamp channel, and creates a buffer of
+ * `scans` scans.  Field i < n is channels[i]; field n is the timestamp. */
+int iioa_buf_open(struct iioa_ctx *ctx, const char *device, const char *const *channels,
+		  size_t n, size_t scans, struct iioa_buf **ret);
+void iioa_buf_close(struct iioa_buf *b);
+bool iioa_buf_has_timestamp(const struct iioa_buf *b);
+/* Fetches what the device has captured; *ret_scans whole scans. */
+int iioa_buf_refill(struct iioa_buf *b, size_t *ret_scans);
+/* Field i of scan k: its bytes and the scan format they are in. */
+const uint8_t *iioa_buf_field(struct iioa_buf *b, size_t k, size_t i);
+const struct scan_format *iioa_buf_format(const struct iioa_buf *b, size_t i);
 
 #endif

@@ -20,7 +20,7 @@
 
 struct instrument_pdata {
 	struct tty tty;
-	unsigned seq;
+	unsigned seq;   /* kept across a reconnect: a late answer never matches */
 };
 
 static rig_ns now(struct instrument *inst)
@@ -55,24 +55,47 @@ static int exchange(struct instrument *inst, struct pumplink_cmd *cmd, struct pu
 	return -ETIMEDOUT;
 }
 
+/* Opens the tty; the wire log is appended to, so a reopened link keeps
+ * every byte of the one before. */
+static int link_open(struct instrument *inst, struct tty *tty)
+{
+	char *log = NULL;
+	int r;
+
+	if (inst->env->run_dir && asprintf(&log, "%s/wire-pump.log", inst->env->run_dir) < 0)
+		log = NULL;
+	r = tty_open(tty, inst->cfg->device, inst->cfg->baud ? inst->cfg->baud : 115200, log);
+	free(log);
+	return r;
+}
+
 static int pl_open(struct instrument *inst)
 {
 	struct instrument_pdata *p = calloc(1, sizeof(*p));
-	char *log = NULL;
 	int r;
 
 	if (!p)
 		return -ENOMEM;
-	if (inst->env->run_dir && asprintf(&log, "%s/wire-pump.log", inst->env->run_dir) < 0)
-		log = NULL;
-	r = tty_open(&p->tty, inst->cfg->device, inst->cfg->baud ? inst->cfg->baud : 115200, log);
-	free(log);
+	r = link_open(inst, &p->tty);
 	if (r < 0) {
 		free(p);
 		return r;
 	}
 	inst->pdata = p;
 	return 0;
+}
+
+/* A device node that went (a USB adapter unplugged) may be back under the
+ * same path; until it is, commands fail with -EBADF and a later reconnect
+ * tries again. */
+static int pl_reconnect(struct instrument *inst)
+{
+	struct instrument_pdata *p = inst->pdata;
+
+	if (!p)
+		return -EBADF;
+	tty_close(&p->tty);
+	return link_open(inst, &p->tty);
 }
 
 static int pl_stop(struct instrument *inst)
@@ -130,6 +153,7 @@ static int pl_status(struct instrument *inst, struct pump_status *ret)
 
 static const struct pump_ops pl_pump = {
 	.set_rate = pl_set_rate, .bolus = pl_bolus, .stop = pl_stop, .status = pl_status,
+	.reconnect = pl_reconnect,
 };
 
 const struct backend pumplink_backend = {

@@ -42,25 +42,39 @@ static void sim_close(struct instrument *inst)
 
 /* ----------------------------------------------------------------- pump -- */
 
+/* A command carried out whose answer was lost looks to the host like no
+ * answer at all. */
+static int as_host_sees(int r)
+{
+	return r == -ECOMM ? -ETIMEDOUT : r;
+}
+
 static int pump_op_set_rate(struct instrument *inst, double rate_ml_per_h)
 {
 	if (inst->role != ROLE_PUMP)
 		return -ENOTSUP;
-	return sim_pump_set_rate(model_of(inst), now(inst), rate_ml_per_h);
+	return as_host_sees(sim_pump_set_rate(model_of(inst), now(inst), rate_ml_per_h));
 }
 
 static int pump_op_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
 {
 	if (inst->role != ROLE_PUMP)
 		return -ENOTSUP;
-	return sim_pump_bolus(model_of(inst), now(inst), volume_ml, rate_ml_per_h);
+	return as_host_sees(sim_pump_bolus(model_of(inst), now(inst), volume_ml, rate_ml_per_h));
 }
 
 static int pump_op_stop(struct instrument *inst)
 {
 	if (inst->role != ROLE_PUMP)
 		return -ENOTSUP;
-	return sim_pump_stop(model_of(inst), now(inst));
+	return as_host_sees(sim_pump_stop(model_of(inst), now(inst)));
+}
+
+/* In process there is no link to reopen; the model's faults decide
+ * whether the pump answers. */
+static int pump_op_reconnect(struct instrument *inst)
+{
+	return inst->role == ROLE_PUMP ? 0 : -ENOTSUP;
 }
 
 static int pump_op_status(struct instrument *inst, struct pump_status *ret)
@@ -75,6 +89,7 @@ static const struct pump_ops sim_pump_ops = {
 	.bolus = pump_op_bolus,
 	.stop = pump_op_stop,
 	.status = pump_op_status,
+	.reconnect = pump_op_reconnect,
 };
 
 /* -------------------------------------------------------------- sensors -- */

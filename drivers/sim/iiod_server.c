@@ -26,10 +26,17 @@ struct client {
 	int write_chn;
 	char write_attr[64];
 	char *write_value;
-	/* an opened buffer */
+	/* an opened buffer: its samples queued as the kernel queues them */
 	bool open;
 	size_t open_dev;
 	uint32_t mask;
+	size_t sample_bytes;
+	int64_t next_tick_ns;
+	uint8_t *q;
+	size_t q_head, q_len;
+	unsigned long long dropped;   /* samples lost to a full queue */
+	int error;                    /* a failed conversion, reported once */
+	size_t want;                  /* a READBUF waiting for samples (bytes) */
 };
 
 struct iiod_server {
@@ -41,6 +48,7 @@ struct iiod_server {
 	unsigned port;
 	struct client clients[CLIENTS_MAX];
 	char *xml;
+	bool wait;
 };
 
 /* ------------------------------------------------------------- XML -- */
@@ -308,14 +316,70 @@ static uint32_t parse_mask(const char *hex)
 	return (uint32_t)strtoul(low, NULL, 16);
 }
 
+/* Bytes of one scan of the channels in mask, laid out as the kernel does:
+ * each value at its storage size, aligned to it, in scan order. */
+static size_t scan_bytes(const struct iiod_device *dev, uint32_t mask)
+{
+	size_t off = 0;
+
+	for (size_t c = 0; c < dev->n_channels; c++) {
+		size_t bytes = dev->channels[c].storage_bits / 8;
+
+		if (dev->channels[c].scan_index < 0 || !(mask & (1u << c)) || bytes == 0)
+			continue;
+		if (off % bytes)
+			off += bytes - off % bytes;
+		off += bytes;
+	}
+	return off;
+}
+
+static void queue_reset(struct client *c)
+{
+	free(c->q);
+	c->q = NULL;
+	c->q_head = c->q_len = 0;
+	c->dropped = 0;
+	c->error = 0;
+	c->want = 0;
+}
+
+/* Sends up to `want` bytes of whole queued samples; a short answer ends
+ * with a 0 chunk, which libiio's client takes as "that is all for now". */
+static void send_queued(struct client *c, size_t want)
+{
+	size_t n = c->q_len - c->q_head;
+	char head[64];
+
+	if (n > want)
+		n = want;
+	n -= n % c->sample_bytes;
+	if (n == 0) {
+		int err = c->error;
+
+		c->error = 0;
+		reply_int(c, err < 0 ? err : 0);
+		return;
+	}
+	snprintf(head, sizeof(head), "%zu\n%08x\n", n, c->mask);
+	if (write_all(c->fd, head, strlen(head)) == 0 && write_all(c->fd, c->q + c->q_head, n) == 0 &&
+	    n < want)
+		write_all(c->fd, "0\n", 2);
+	c->q_head += n;
+	if (c->q_head == c->q_len)
+		c->q_head = c->q_len = 0;
+}
+
+static bool queued_sample(const struct client *c)
+{
+	return c->q_len - c->q_head >= c->sample_bytes;
+}
+
 static void cmd_readbuf(struct iiod_server *srv, struct client *c, char **w, int n)
 {
-	uint8_t sample[256];
 	unsigned long want;
-	char *end, head[64];
-	uint8_t *data;
-	size_t got = 0;
-	int d, size;
+	char *end;
+	int d;
 
 	d = n >= 2 ? find_device(srv, w[0]) : -1;
 	if (d < 0 || !c->open || c->open_dev != (size_t)d) {
@@ -327,37 +391,124 @@ static void cmd_readbuf(struct iiod_server *srv, struct client *c, char **w, int
 		reply_int(c, -EINVAL);
 		return;
 	}
-	size = srv->ops->sample(srv->ctx, (size_t)d, c->mask, sample, sizeof(sample));
-	if (size <= 0) {
-		reply_int(c, size < 0 ? size : -EINVAL);
+	if (srv->wait && !queued_sample(c) && !c->error) {
+		c->want = want;   /* answered by iiod_server_advance */
 		return;
 	}
-	data = malloc(want);
-	if (!data) {
-		reply_int(c, -ENOMEM);
-		return;
-	}
-	memcpy(data, sample, (size_t)size < want ? (size_t)size : want);
-	got = (size_t)size < want ? (size_t)size : want;
-	while (got + (size_t)size <= want) {
-		int s = srv->ops->sample(srv->ctx, (size_t)d, c->mask, data + got, want - got);
+	send_queued(c, want);
+}
 
-		if (s <= 0)
-			break;
-		got += (size_t)s;
+/* One scan for client c at its next tick, appended to its queue unless the
+ * queue is full (the kernel drops what does not fit, too). */
+static void produce(struct iiod_server *srv, struct client *c)
+{
+	int64_t period = srv->ops->period_ns(srv->ctx, c->open_dev);
+	uint8_t scan[256] = { 0 };   /* alignment padding goes out as zeros */
+	int r;
+
+	if (period < 1000)
+		period = 1000;
+	if (c->q_len + c->sample_bytes > BUF_BYTES_MAX) {
+		if (c->q_head > 0) {
+			memmove(c->q, c->q + c->q_head, c->q_len - c->q_head);
+			c->q_len -= c->q_head;
+			c->q_head = 0;
+		}
 	}
-	/* whole samples only */
-	got -= got % (size_t)size;
-	snprintf(head, sizeof(head), "%zu\n%08x\n", got, c->mask);
-	if (write_all(c->fd, head, strlen(head)) == 0)
-		write_all(c->fd, data, got);
-	free(data);
+	if (c->q_len + c->sample_bytes > BUF_BYTES_MAX) {
+		c->dropped++;
+	} else {
+		r = srv->ops->sample(srv->ctx, c->open_dev, c->mask, c->next_tick_ns, scan,
+				     sizeof(scan));
+		if (r == (int)c->sample_bytes) {
+			if (!c->q) {
+				c->q = malloc(BUF_BYTES_MAX);
+				if (!c->q) {
+					c->error = -ENOMEM;
+					c->next_tick_ns += period;
+					return;
+				}
+			}
+			memcpy(c->q + c->q_len, scan, c->sample_bytes);
+			c->q_len += c->sample_bytes;
+		} else if (!c->error) {
+			c->error = r < 0 ? r : -EIO;
+		}
+	}
+	c->next_tick_ns += period;
+}
+
+void iiod_server_advance(struct iiod_server *srv, int64_t t_ns)
+{
+	for (;;) {
+		struct client *first = NULL;
+
+		for (size_t i = 0; i < CLIENTS_MAX; i++) {
+			struct client *c = &srv->clients[i];
+
+			if (c->fd >= 0 && c->open && c->next_tick_ns <= t_ns &&
+			    (!first || c->next_tick_ns < first->next_tick_ns))
+				first = c;
+		}
+		if (!first)
+			break;
+		produce(srv, first);
+	}
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
+		struct client *c = &srv->clients[i];
+
+		if (c->fd >= 0 && c->want > 0 && (queued_sample(c) || c->error)) {
+			size_t want = c->want;
+
+			c->want = 0;
+			send_queued(c, want);
+		}
+	}
+}
+
+void iiod_server_set_wait(struct iiod_server *srv, bool wait)
+{
+	srv->wait = wait;
+}
+
+bool iiod_server_waiting(const struct iiod_server *srv)
+{
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (srv->clients[i].fd >= 0 && srv->clients[i].want > 0)
+			return true;
+	return false;
+}
+
+static void cmd_open(struct iiod_server *srv, struct client *c, char **w, int n)
+{
+	int d = n >= 4 ? find_device(srv, w[1]) : -1;
+	uint32_t mask;
+
+	if (d < 0) {
+		reply_int(c, n >= 4 ? -ENODEV : -EINVAL);
+		return;
+	}
+	mask = parse_mask(w[3]);
+	queue_reset(c);
+	c->sample_bytes = scan_bytes(&srv->devices[d], mask);
+	if (c->sample_bytes == 0) {
+		reply_int(c, -EINVAL);
+		return;
+	}
+	c->open = true;
+	c->open_dev = (size_t)d;
+	c->mask = mask;
+	/* the device converts from the moment its buffer is enabled */
+	c->next_tick_ns = srv->ops->now_ns(srv->ctx);
+	reply_int(c, 0);
+	iiod_server_advance(srv, c->next_tick_ns);
 }
 
 static void drop_client(struct client *c)
 {
 	close(c->fd);
 	free(c->write_value);
+	free(c->q);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }
@@ -385,19 +536,11 @@ static void execute(struct iiod_server *srv, struct client *c, char *line)
 		cmd_read(srv, c, w + 1, n - 1);
 	} else if (strcmp(w[0], "WRITE") == 0) {
 		cmd_write(srv, c, w + 1, n - 1);
-	} else if (strcmp(w[0], "OPEN") == 0 && n >= 4) {
-		int d = find_device(srv, w[1]);
-
-		if (d < 0) {
-			reply_int(c, -ENODEV);
-			return;
-		}
-		c->open = true;
-		c->open_dev = (size_t)d;
-		c->mask = parse_mask(w[3]);
-		reply_int(c, 0);
+	} else if (strcmp(w[0], "OPEN") == 0) {
+		cmd_open(srv, c, w, n);
 	} else if (strcmp(w[0], "CLOSE") == 0) {
 		c->open = false;
+		queue_reset(c);
 		reply_int(c, 0);
 	} else if (strcmp(w[0], "READBUF") == 0) {
 		cmd_readbuf(srv, c, w + 1, n - 1);

@@ -10,7 +10,17 @@
  * value and "\n"; a WRITE is followed by the value's bytes and answers the
  * length written), and for buffers OPEN dev samples mask, READBUF dev bytes
  * (length, the enabled-channel mask "%08x\n", then the samples), CLOSE, EXIT.
- * Anything else answers -EINVAL (so ZPRINT falls back to PRINT). */
+ * Anything else answers -EINVAL (so ZPRINT falls back to PRINT).
+ *
+ * Buffers: an opened buffer is sampled at the device's sampling period, the
+ * first sample at the instant of the OPEN, on the simulator's time; samples
+ * are produced when that time moves (iiod_server_advance) and queued per
+ * client as the kernel queues them.  A READBUF answers with the queued
+ * samples, as many whole samples as asked for or fewer, in one chunk ended
+ * by a "0" chunk when short (libiio's client reads chunks until it has its
+ * length or meets a 0).  Whether a READBUF with nothing queued waits is the
+ * owner's choice (iiod_server_set_wait): in lockstep it must not, since the
+ * one client that moves time may be the one waiting for the answer. */
 #ifndef RIG_SIM_IIOD_SERVER_H
 #define RIG_SIM_IIOD_SERVER_H
 
@@ -52,10 +62,14 @@ struct iiod_ops {
 	int (*read_attr)(void *ctx, size_t dev, int channel, const char *attr, char *buf,
 			 size_t size);
 	int (*write_attr)(void *ctx, size_t dev, int channel, const char *attr, const char *value);
-	/* One sample of every channel enabled in mask, packed as the kernel
-	 * does (each value at its storage size, aligned to it); returns bytes
-	 * written or -errno. */
-	int (*sample)(void *ctx, size_t dev, uint32_t mask, uint8_t *buf, size_t size);
+	/* One sample at time t_ns of every channel enabled in mask, packed as
+	 * the kernel does (each value at its storage size, aligned to it);
+	 * returns bytes written or -errno.  Called in time order. */
+	int (*sample)(void *ctx, size_t dev, uint32_t mask, int64_t t_ns, uint8_t *buf,
+		      size_t size);
+	/* The device's sampling period now, and the simulator's time now. */
+	int64_t (*period_ns)(void *ctx, size_t dev);
+	int64_t (*now_ns)(void *ctx);
 };
 
 struct iiod_server;
@@ -71,6 +85,15 @@ unsigned iiod_server_port(const struct iiod_server *srv);
  * and the handler when poll reports them readable. */
 size_t iiod_server_fds(const struct iiod_server *srv, int *fds, size_t max);
 void iiod_server_handle(struct iiod_server *srv, int fd);
+
+/* Produces every sample due on the open buffers up to t_ns (inclusive), in
+ * time order across devices, then answers READBUFs that were waiting. */
+void iiod_server_advance(struct iiod_server *srv, int64_t t_ns);
+/* wait: a READBUF with nothing queued waits for a sample (real time);
+ * otherwise it answers at once with none (lockstep; the default). */
+void iiod_server_set_wait(struct iiod_server *srv, bool wait);
+/* True while a READBUF waits for samples (poll with a short timeout). */
+bool iiod_server_waiting(const struct iiod_server *srv);
 
 /* The XML context, for tests; caller frees. */
 char *iiod_server_xml(const struct iiod_server *srv);

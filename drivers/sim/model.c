@@ -451,7 +451,7 @@ enum {
 static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns,
 		       unsigned *ret_mods)
 {
-	bool gone = false, dropout = false, silent = false;
+	bool gone = false, dropout = false, silent = false, unplugged = false;
 	unsigned mods = 0;
 
 	for (size_t i = 0; i < m->cfg.n_faults; i++) {
@@ -470,18 +470,44 @@ static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_n
 		case SIM_FAULT_OUT_OF_RANGE: mods |= MOD_RANGE; break;
 		case SIM_FAULT_INTERNAL_ERROR: mods |= MOD_INTERNAL; break;
 		case SIM_FAULT_CRASH: raise(SIGKILL); break;
+		case SIM_FAULT_UNPLUG: unplugged = true; break;
+		case SIM_FAULT_LOST_REPLY: break;   /* after the command: reply_lost() */
 		case SIM_FAULT__COUNT: break;
 		}
 	}
 	if (ret_mods)
 		*ret_mods = mods;
-	if (gone)
+	if (gone || unplugged)
 		return -ENODEV;
 	if (dropout)
 		return -EIO;
 	if (silent)
 		return -ETIMEDOUT;
 	return 0;
+}
+
+/* A pump command carried out whose answer never reaches the host (a broken
+ * receive line): -ECOMM, which the host sees as a timeout. */
+static int reply_lost(const struct sim_model *m, rig_ns t_ns)
+{
+	for (size_t i = 0; i < m->cfg.n_faults; i++) {
+		const struct sim_fault *f = &m->cfg.faults[i];
+
+		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_LOST_REPLY && fault_active(f, t_ns))
+			return -ECOMM;
+	}
+	return 0;
+}
+
+bool sim_pump_link_unplugged(const struct sim_model *model, rig_ns t_ns)
+{
+	for (size_t i = 0; i < model->cfg.n_faults; i++) {
+		const struct sim_fault *f = &model->cfg.faults[i];
+
+		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_UNPLUG && fault_active(f, t_ns))
+			return true;
+	}
+	return false;
 }
 
 /* ------------------------------------------------------------ actuators -- */
@@ -536,7 +562,7 @@ int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h
 	else
 		stream_start(model, &model->basal, rate_ml_per_h, UINT64_MAX);
 	model->basal_set_ml_per_h = rate_ml_per_h;
-	return 0;
+	return reply_lost(model, t_ns);
 }
 
 /* A bolus (or prime) is a count of strokes, the volume rounded to whole
@@ -561,7 +587,7 @@ int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, doubl
 	if (n >= 1e15)
 		return -EINVAL;
 	stream_start(model, &model->bolus, rate_ml_per_h, (uint64_t)n);
-	return 0;
+	return reply_lost(model, t_ns);
 }
 
 int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
@@ -575,7 +601,7 @@ int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
 	model->basal.active = false;
 	model->bolus.active = false;
 	model->basal_set_ml_per_h = 0;
-	return 0;
+	return reply_lost(model, t_ns);
 }
 
 static double battery_used_mah(const struct sim_model *m)
@@ -608,6 +634,8 @@ int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *re
 
 	sim_model_advance(model, t_ns);
 	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	if (r == 0 && reply_lost(model, t_ns))
+		r = -ETIMEDOUT;   /* a status that never arrives */
 	if (r < 0)
 		return r;
 	*ret = (struct pump_status){

@@ -43,11 +43,15 @@ void sim_model_free(struct sim_model *model);
 void sim_model_advance(struct sim_model *model, rig_ns t_ns);
 
 /* Actuators; each advances to t_ns first.  Pump commands return -ETIMEDOUT
- * during a no_answer fault and -ENODEV after a disconnect of the pump. */
+ * during a no_answer fault (not carried out), -ENODEV after a disconnect or
+ * during an unplug (not carried out), and -ECOMM during a lost_reply fault:
+ * carried out, but the answer is lost. */
 int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h);
 int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h);
 int sim_pump_stop(struct sim_model *model, rig_ns t_ns);
 int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret);
+/* True while an unplug fault has taken the pump's link away. */
+bool sim_pump_link_unplugged(const struct sim_model *model, rig_ns t_ns);
 int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed);
 int sim_scale_tare(struct sim_model *model, rig_ns t_ns);
 /* Puts a reference weight on the pan (0 takes it off), as for a calibration. */

@@ -68,14 +68,23 @@ struct wire {
 	struct timespec origin;
 	struct cached cache[ROLE__COUNT];
 	int dac_raw;
+	double freq_hz[DEV__COUNT];     /* each ADC's sampling frequency (buffers) */
+	struct iiod_server *srv;
 	struct iiod_device devices[DEV__COUNT];
 	/* pseudo-terminals: master (ours) and a slave kept open so the master
 	 * never sees a hang-up between clients */
 	int pump_fd, pump_keep, bal_fd, bal_keep;
 	struct pumplink_assembler pump_in;
+	/* the last command carried out, so a retried one (same sequence
+	 * number) is answered again but not carried out twice */
+	bool pump_seen;
+	unsigned pump_last_seq;
+	struct pumplink_reply pump_last_reply;
 	char bal_line[MTSICS_LINE_MAX];
 	size_t bal_n;
 };
+
+static void pump_link_update(struct wire *w);
 
 static rig_ns wire_now(struct wire *w)
 {
@@ -87,10 +96,12 @@ static rig_ns wire_now(struct wire *w)
 	return (rig_ns)(ts.tv_sec - w->origin.tv_sec) * RIG_NS_PER_S + (ts.tv_nsec - w->origin.tv_nsec);
 }
 
-static int role_reading(struct wire *w, enum rig_role role, enum quantity q, double *ret)
+/* The reading of `role` at t (now, or a buffered sample's tick; never
+ * earlier than a time the model has already reached). */
+static int role_reading(struct wire *w, enum rig_role role, enum quantity q, rig_ns t,
+			double *ret)
 {
 	struct cached *c = &w->cache[role];
-	rig_ns t = wire_now(w);
 
 	if (!c->valid || c->t_ns != t) {
 		c->valid = true;
@@ -115,8 +126,8 @@ static long clamp_l(double v, long lo, long hi)
 	return v < lo ? lo : v > hi ? hi : lround(v);
 }
 
-/* The raw count a channel shows now. */
-static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
+/* The raw count a channel shows at t. */
+static int channel_raw(struct wire *w, size_t dev, const char *chn, rig_ns t, long *ret)
 {
 	double v, v2;
 	int r;
@@ -127,18 +138,18 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
 			*ret = 8388608;   /* channel B: nothing connected */
 			return 0;
 		}
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &v);
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, t, &v);
 		if (r == 0)
 			*ret = clamp_l(8388608 + v * LOADCELL_MV_PER_G / HX711_SCALE_MV, 0, 16777215);
 		return r;
 	case DEV_INA226:
 		if (strcmp(chn, "voltage1") == 0) {
-			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, &v);
+			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v);
 			if (r == 0)
 				*ret = clamp_l(v * 1000 / INA226_BUS_SCALE_MV, 0, 32767);
 			return r;
 		}
-		r = role_reading(w, ROLE_POWER, QUANT_CURRENT_UA, &v);
+		r = role_reading(w, ROLE_POWER, QUANT_CURRENT_UA, t, &v);
 		if (r < 0)
 			return r;
 		if (strcmp(chn, "voltage0") == 0)       /* shunt: I * R, in mV */
@@ -147,7 +158,7 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
 		else if (strcmp(chn, "current3") == 0)
 			*ret = clamp_l(v / 1000 / INA226_CURRENT_SCALE_MA, -32768, 32767);
 		else {                                   /* power2 */
-			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, &v2);
+			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v2);
 			if (r < 0)
 				return r;
 			*ret = clamp_l(v2 * v / 1000 / INA226_POWER_SCALE_MW, 0, 65535);
@@ -157,14 +168,14 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, long *ret)
 		long p = 0, f = 0;
 
 		if (strncmp(chn, "voltage0", 8) == 0) {
-			r = role_reading(w, ROLE_PRESSURE, QUANT_PRESSURE_KPA, &v);
+			r = role_reading(w, ROLE_PRESSURE, QUANT_PRESSURE_KPA, t, &v);
 			if (r < 0)
 				return r;
 			p = clamp_l((PRESSURE_MV_AT_0 + PRESSURE_MV_PER_KPA * v) / ADS_SCALE_MV,
 				    -32768, 32767);
 		}
 		if (strcmp(chn, "voltage1") == 0 || strcmp(chn, "voltage0-voltage1") == 0) {
-			r = role_reading(w, ROLE_FLOW, QUANT_FLOW_ML_PER_H, &v);
+			r = role_reading(w, ROLE_FLOW, QUANT_FLOW_ML_PER_H, t, &v);
 			if (r < 0)
 				return r;
 			f = clamp_l((FLOW_MV_AT_0 + FLOW_MV_PER_ML_PER_H * v) / ADS_SCALE_MV,
@@ -206,20 +217,18 @@ static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf
 		return snprintf(buf, size, "%lld", (long long)wire_now(w));
 	if (dev == DEV_CLOCK && strcmp(attr, "pan_weight_g") == 0)
 		return snprintf(buf, size, "0");
+	if (strcmp(attr, "sampling_frequency") == 0)
+		return snprintf(buf, size, "%g", w->freq_hz[dev]);
 	if (chn < 0) {
-		if (strcmp(attr, "sampling_frequency") == 0)
-			return snprintf(buf, size, "%s", dev == DEV_HX711 ? "10" : "860");
 		if (strcmp(attr, "shunt_resistor") == 0)
 			return snprintf(buf, size, "%.6f", INA226_SHUNT_OHM);
 		return -ENOENT;
 	}
 	if (strcmp(attr, "scale") == 0)
 		return snprintf(buf, size, "%s", channel_scale(dev, chn_id));
-	if (strcmp(attr, "sampling_frequency") == 0)
-		return snprintf(buf, size, "860");
 	if (strcmp(attr, "raw") != 0)
 		return -ENOENT;
-	r = channel_raw(w, dev, chn_id, &raw);
+	r = channel_raw(w, dev, chn_id, wire_now(w), &raw);
 	if (r < 0)
 		return r;
 	return snprintf(buf, size, "%ld", raw);
@@ -235,10 +244,23 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 
 		if (end == value || (*end && *end != '\n') || t < 0)
 			return -EINVAL;
-		/* time only moves forward */
-		if (t > w->now_ns)
+		/* time only moves forward; the buffered samples due on the way
+		 * are taken first, each at its own instant, before the model
+		 * moves past them */
+		if (t > w->now_ns) {
+			iiod_server_advance(w->srv, t);
 			w->now_ns = t;
+		}
 		sim_model_advance(w->model, w->now_ns);
+		pump_link_update(w);
+		return 0;
+	}
+	if (strcmp(attr, "sampling_frequency") == 0 && dev != DEV_DAC && dev != DEV_CLOCK) {
+		double hz = strtod(value, &end);
+
+		if (end == value || (*end && *end != '\n') || !(hz >= 0.001 && hz <= 100000))
+			return -EINVAL;
+		w->freq_hz[dev] = hz;   /* shared by the device's channels, as on the ADCs */
 		return 0;
 	}
 	if (dev == DEV_CLOCK && chn < 0 && strcmp(attr, "pan_weight_g") == 0) {
@@ -267,7 +289,7 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 
 /* Kernel buffer layout: each enabled channel at its storage size, aligned
  * to it, in scan order. */
-static int sample(void *ctx, size_t dev, uint32_t mask, uint8_t *buf, size_t size)
+static int sample(void *ctx, size_t dev, uint32_t mask, int64_t t_ns, uint8_t *buf, size_t size)
 {
 	struct wire *w = ctx;
 	const struct iiod_device *d = &w->devices[dev];
@@ -286,9 +308,14 @@ static int sample(void *ctx, size_t dev, uint32_t mask, uint8_t *buf, size_t siz
 		if (off + bytes > size)
 			return -ENOSPC;
 		if (strcmp(ch->id, "timestamp") == 0) {
-			v = wire_now(w);
+			/* lockstep: the simulated time, which is rig's run time;
+			 * real time: CLOCK_MONOTONIC, as a kernel whose
+			 * current_timestamp_clock is "monotonic" stamps */
+			v = t_ns;
+			if (w->opts->real_time)
+				v += (int64_t)w->origin.tv_sec * RIG_NS_PER_S + w->origin.tv_nsec;
 		} else {
-			int r = channel_raw(w, dev, ch->id, &raw);
+			int r = channel_raw(w, dev, ch->id, t_ns, &raw);
 
 			if (r < 0)
 				return r;
@@ -301,7 +328,19 @@ static int sample(void *ctx, size_t dev, uint32_t mask, uint8_t *buf, size_t siz
 	return (int)off;
 }
 
-static const struct iiod_ops ops = { read_attr, write_attr, sample };
+static int64_t period_ns(void *ctx, size_t dev)
+{
+	struct wire *w = ctx;
+
+	return (int64_t)llround(1e9 / w->freq_hz[dev]);
+}
+
+static int64_t now_ns(void *ctx)
+{
+	return wire_now(ctx);
+}
+
+static const struct iiod_ops ops = { read_attr, write_attr, sample, period_ns, now_ns };
 
 #define ATTR(n, f) { n, f }
 
@@ -338,13 +377,13 @@ static void build_devices(struct wire *w)
 	d[DEV_ADS1015] = (struct iiod_device){
 		.id = "iio:device2", .name = "ads1015", .n_channels = 4,
 		.channels = {
-			{ "voltage0", false, 0, "le:S16/16>>0", 16, "0.187500",
+			{ "voltage0", false, 0, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage0_scale"),
 			    ATTR("sampling_frequency", "in_voltage0_sampling_frequency") }, 3 },
-			{ "voltage1", false, 1, "le:S16/16>>0", 16, "0.187500",
+			{ "voltage1", false, 1, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage1_scale"),
 			    ATTR("sampling_frequency", "in_voltage1_sampling_frequency") }, 3 },
-			{ "voltage0-voltage1", false, 2, "le:S16/16>>0", 16, "0.187500",
+			{ "voltage0-voltage1", false, 2, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage0-voltage1_raw"),
 			    ATTR("scale", "in_voltage0-voltage1_scale") }, 2 },
 			{ "timestamp", false, 3, "le:s64/64>>0", 64, NULL, { { 0 } }, 0 },
@@ -376,6 +415,8 @@ static int open_pty(int *ret_master, int *ret_keep, char *path, size_t size)
 		goto fail;
 	cfmakeraw(&tio);
 	tcsetattr(k, TCSANOW, &tio);
+	/* never block the one loop that serves every client */
+	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
 	*ret_master = m;
 	*ret_keep = k;
 	return 0;
@@ -416,6 +457,16 @@ static void pump_line(struct wire *w, const char *line)
 		/* a line this pump cannot read: no sequence number to answer to */
 		return;
 	}
+	if (cmd.kind != PL_STATUS && w->pump_seen && cmd.seq == w->pump_last_seq) {
+		/* the host's retry of a command already carried out: answered
+		 * again (if the pump answers at all now), not carried out twice */
+		if (sim_pump_status(w->model, t, &st) < 0)
+			return;
+		n = pumplink_format_reply(&w->pump_last_reply, out, sizeof(out));
+		if (n > 0)
+			pty_write(w->pump_fd, out, n);
+		return;
+	}
 	rep.seq = cmd.seq;
 	switch (cmd.kind) {
 	case PL_RATE: r = cmd.rate_ml_per_h > 0 ? sim_pump_set_rate(w->model, t, cmd.rate_ml_per_h)
@@ -434,13 +485,20 @@ static void pump_line(struct wire *w, const char *line)
 		break;
 	}
 	if (r == -ETIMEDOUT || r == -ENODEV)
-		return;   /* not answering, or gone */
-	if (r < 0) {
+		return;   /* not answering (nothing carried out), or gone */
+	if (r < 0 && r != -ECOMM) {
 		rep.kind = PL_ERR;
 		rep.err = -r;
 	} else if (cmd.kind != PL_STATUS) {
 		rep.kind = PL_OK;
 	}
+	if (cmd.kind != PL_STATUS) {
+		w->pump_seen = true;
+		w->pump_last_seq = cmd.seq;
+		w->pump_last_reply = rep;
+	}
+	if (r == -ECOMM)
+		return;   /* carried out; the answer is lost on the way */
 	n = pumplink_format_reply(&rep, out, sizeof(out));
 	if (n > 0)
 		pty_write(w->pump_fd, out, n);
@@ -462,7 +520,7 @@ static void balance_line(struct wire *w, const char *line)
 	}
 	rep.cmd = cmd;
 	if (cmd == MT_T || cmd == MT_Z) {
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &mass);
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), &mass);
 		if (r == -EIO || r == -ENODEV)
 			return;
 		r = sim_scale_tare(w->model, wire_now(w));
@@ -471,7 +529,7 @@ static void balance_line(struct wire *w, const char *line)
 		rep.has_value = cmd == MT_T && r == 0;
 		rep.value_g = mass;
 	} else {
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, &mass);
+		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), &mass);
 		if (r == -EIO || r == -ENODEV)
 			return;   /* a balance that does not answer */
 		if (r < 0) {
@@ -516,6 +574,40 @@ static void pty_readable(struct wire *w, int fd)
 	}
 }
 
+/* Points DIR/name at path (--links), replacing what was there. */
+static void link_update(const struct wire *w, const char *name, const char *path)
+{
+	char link[512];
+
+	if (!w->opts->links_dir)
+		return;
+	snprintf(link, sizeof(link), "%s/%s", w->opts->links_dir, name);
+	unlink(link);
+	if (path && symlink(path, link) != 0)
+		fprintf(stderr, "rig sim serve: %s: %s\n", link, strerror(errno));
+}
+
+/* An unplug fault takes the pump's pseudo-terminal away, as unplugging a
+ * USB serial adapter takes its device node: the host's open descriptor
+ * reads EIO and the link name goes.  When the fault ends a new terminal
+ * appears (under a new /dev/pts name) and the link names it again. */
+static void pump_link_update(struct wire *w)
+{
+	bool unplugged = sim_pump_link_unplugged(w->model, wire_now(w));
+	char path[64];
+
+	if (unplugged && w->pump_fd >= 0) {
+		close(w->pump_fd);
+		close(w->pump_keep);
+		w->pump_fd = w->pump_keep = -1;
+		w->pump_in = (struct pumplink_assembler){ 0 };
+		link_update(w, "pump", NULL);
+	} else if (!unplugged && w->pump_fd < 0) {
+		if (open_pty(&w->pump_fd, &w->pump_keep, path, sizeof(path)) == 0)
+			link_update(w, "pump", path);
+	}
+}
+
 int sim_wire_serve(const struct wire_opts *opts)
 {
 	struct wire w = { .opts = opts, .pump_fd = -1, .pump_keep = -1, .bal_fd = -1, .bal_keep = -1 };
@@ -528,11 +620,18 @@ int sim_wire_serve(const struct wire_opts *opts)
 	if (!w.model)
 		return -EINVAL;
 	build_devices(&w);
+	for (size_t d = 0; d < DEV__COUNT; d++)
+		w.freq_hz[d] = d == DEV_HX711 ? 10 : 860;   /* the hx711's RATE pin low */
 	r = iiod_server_new(w.devices, DEV__COUNT, &ops, &w, opts->addr, opts->port, &srv);
 	if (r < 0) {
 		sim_model_free(w.model);
 		return r;
 	}
+	w.srv = srv;
+	/* In real time a READBUF may wait for its samples, as iiod's does; in
+	 * lockstep it must not: time moves only when rig says so, and rig may
+	 * be the very client waiting for the answer. */
+	iiod_server_set_wait(srv, opts->real_time);
 	if (open_pty(&w.pump_fd, &w.pump_keep, pump_path, sizeof(pump_path)) < 0 ||
 	    open_pty(&w.bal_fd, &w.bal_keep, bal_path, sizeof(bal_path)) < 0) {
 		r = -errno;
@@ -567,7 +666,13 @@ int sim_wire_serve(const struct wire_opts *opts)
 		fds[n++] = w.bal_fd;
 		for (size_t i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-		r = poll(pfd, n, 200);
+		if (opts->real_time) {
+			iiod_server_advance(srv, wire_now(&w));
+			pump_link_update(&w);
+		}
+		/* a waiting READBUF is answered within a millisecond of its
+		 * sample's time */
+		r = poll(pfd, n, iiod_server_waiting(srv) ? 1 : 200);
 		if (r < 0 && errno != EINTR)
 			break;
 		for (size_t i = 0; r > 0 && i < n; i++) {
@@ -579,8 +684,10 @@ int sim_wire_serve(const struct wire_opts *opts)
 				iiod_server_handle(srv, pfd[i].fd);
 		}
 	}
-	close(w.pump_fd);
-	close(w.pump_keep);
+	if (w.pump_fd >= 0) {
+		close(w.pump_fd);
+		close(w.pump_keep);
+	}
 	close(w.bal_fd);
 	close(w.bal_keep);
 	iiod_server_free(srv);

@@ -1,0 +1,169 @@
+/* Buffered capture, the pure part: scan formats as the kernel publishes
+ * them and the values they hold (byte patterns worked out by hand from the
+ * chips' data sheets), and how a bench file chooses buffer or attribute. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/iio/scan.h"
+#include "helpers.h"
+#include "rig/config.h"
+#include "rig/diag.h"
+
+Test(scan, formats_parse_as_the_kernel_prints_them)
+{
+	struct scan_format f;
+
+	cr_assert_eq(scan_format_parse("le:u24/32>>0", &f), 0);
+	cr_assert(!f.big_endian && !f.is_signed && f.real_bits == 24 && f.storage_bits == 32 &&
+		  f.shift == 0);
+	cr_assert_eq(scan_format_parse("le:s12/16>>4", &f), 0);   /* an ADS1015 */
+	cr_assert(f.is_signed && f.real_bits == 12 && f.shift == 4);
+	cr_assert_eq(scan_format_parse("be:S16/16>>0", &f), 0);
+	cr_assert(f.big_endian && f.is_signed);
+	cr_assert_eq(scan_format_parse("le:s64/64>>0", &f), 0);
+	/* what no kernel prints */
+	cr_assert_eq(scan_format_parse("le:u24/24>>0", &f), -EINVAL);   /* storage 24 */
+	cr_assert_eq(scan_format_parse("le:u16/16>>4", &f), -EINVAL);   /* 20 bits in 16 */
+	cr_assert_eq(scan_format_parse("xe:u16/16>>0", &f), -EINVAL);
+	cr_assert_eq(scan_format_parse("le:q16/16>>0", &f), -EINVAL);
+	cr_assert_eq(scan_format_parse("le:u16/16>>0 ", &f), -EINVAL);
+	cr_assert_eq(scan_format_parse("le:u16/16X2>>0", &f), -EINVAL);
+}
+
+Test(scan, an_hx711_count_is_offset_binary_in_the_low_24_bits)
+{
+	struct scan_format f;
+	/* 0x800000 is 0 mV (the driver flips the sign bit of the chip's two's
+	 * complement); the top byte of the 32-bit word is not part of it */
+	const uint8_t zero[4] = { 0x00, 0x00, 0x80, 0xff };
+	const uint8_t plus[4] = { 0x10, 0x27, 0x80, 0x00 };   /* 0x802710 */
+
+	cr_assert_eq(scan_format_parse("le:u24/32>>0", &f), 0);
+	cr_assert_eq(scan_value_extract(&f, zero), 8388608);
+	cr_assert_eq(scan_value_extract(&f, plus), 8388608 + 10000);
+}
+
+Test(scan, an_ads1115_count_is_signed)
+{
+	struct scan_format f;
+	const uint8_t neg[2] = { 0xf6, 0xff };    /* -10 */
+	const uint8_t pos[2] = { 0x6b, 0x0a };    /* 2667: 500 mV at 0.1875 mV */
+	const uint8_t ads1015[2] = { 0xf0, 0xff };   /* le:s12/16>>4: -1 */
+
+	cr_assert_eq(scan_format_parse("le:s16/16>>0", &f), 0);
+	cr_assert_eq(scan_value_extract(&f, neg), -10);
+	cr_assert_eq(scan_value_extract(&f, pos), 2667);
+	cr_assert_eq(scan_format_parse("le:s12/16>>4", &f), 0);
+	cr_assert_eq(scan_value_extract(&f, ads1015), -1);
+}
+
+Test(scan, an_ina226_current_declared_unsigned_is_twos_complement)
+{
+	struct scan_format f;
+	const uint8_t minus[2] = { 0x38, 0xff };   /* 0xff38: -200 counts, -20 uA at 0.1 uA */
+
+	cr_assert_eq(scan_format_parse("le:u16/16>>0", &f), 0);
+	cr_assert_eq(scan_value_extract(&f, minus), 0xff38);
+	cr_assert_eq(scan_twos_complement((uint64_t)scan_value_extract(&f, minus), f.real_bits),
+		     -200);
+	cr_assert_eq(scan_twos_complement(200, 16), 200);
+}
+
+Test(scan, a_timestamp_is_a_signed_64_bit_count)
+{
+	struct scan_format f;
+	const uint8_t ts[8] = { 0x00, 0xe4, 0x0b, 0x54, 0x02, 0x00, 0x00, 0x00 };   /* 10 s */
+
+	cr_assert_eq(scan_format_parse("le:s64/64>>0", &f), 0);
+	cr_assert_eq(scan_value_extract(&f, ts), 10000000000LL);
+}
+
+/* ------------------------------------------ buffer or attribute reads -- */
+
+static struct bench *load_power(const char *power_group, struct diag_list *diags, int *ret)
+{
+	char *dir = th_tmpdir(), *text, *path;
+	struct bench *b = NULL;
+
+	cr_assert_geq(asprintf(&text,
+		"bench = { id = \"B\"; description = \"d\";\n"
+		"  fluid = { name = \"water\"; temperature = \"20 degC\"; air_density = \"1.2 kg/m3\";\n"
+		"            evaporation_correction = \"0 mg/h\"; };\n"
+		"  limits = { pressure_max = \"250 kPa\"; delivered_max = \"20 mL\"; duration_max = \"10 h\"; };\n"
+		"  instruments = {\n"
+		"    pump = { backend = \"pumplink\"; device = \"/dev/ttyUSB0\"; };\n"
+		"    power = %s;\n"
+		"  };\n"
+		"};\n", power_group), 0);
+	path = th_write_file(dir, "bench.cfg", text);
+	*ret = bench_load(path, &b, diags);
+	free(text);
+	free(path);
+	free(dir);
+	return b;
+}
+
+#define IIO_POWER "backend = \"iio\"; uri = \"ip:127.0.0.1\"; device = \"ina226\"; " \
+		  "channel = \"current3\"; "
+
+Test(capture, a_short_period_chooses_a_buffer_and_a_long_one_attribute_reads)
+{
+	struct diag_list diags = { 0 };
+	struct bench *b;
+	int r;
+
+	b = load_power("{ " IIO_POWER "period = \"10 ms\"; }", &diags, &r);
+	cr_assert_eq(r, 0);
+	cr_assert(b->instrument[ROLE_POWER].buffered);
+	/* collected every 100 ms at least, not every sample */
+	cr_assert_eq(b->instrument[ROLE_POWER].batch_ns, 100 * RIG_NS_PER_MS);
+	bench_free(b);
+	b = load_power("{ " IIO_POWER "period = \"1 s\"; }", &diags, &r);
+	cr_assert_eq(r, 0);
+	cr_assert(!b->instrument[ROLE_POWER].buffered);
+	bench_free(b);
+	/* the bench file overrides the choice either way */
+	b = load_power("{ " IIO_POWER "period = \"1 s\"; capture = \"buffer\"; batch = \"1 min\"; }",
+		       &diags, &r);
+	cr_assert_eq(r, 0);
+	cr_assert(b->instrument[ROLE_POWER].buffered);
+	cr_assert_eq(b->instrument[ROLE_POWER].batch_ns, 60 * RIG_NS_PER_S);
+	bench_free(b);
+	b = load_power("{ " IIO_POWER "period = \"10 ms\"; capture = \"attribute\"; }", &diags, &r);
+	cr_assert_eq(r, 0);
+	cr_assert(!b->instrument[ROLE_POWER].buffered);
+	bench_free(b);
+	diag_clear(&diags);
+}
+
+Test(capture, capture_settings_that_cannot_apply_are_refused)
+{
+	struct diag_list diags = { 0 };
+	struct bench *b;
+	int r;
+
+	b = load_power("{ backend = \"sim\"; period = \"1 s\"; capture = \"buffer\"; }", &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "iio backend only"), "%s", diags.items[0].msg);
+	bench_free(b);
+	diag_clear(&diags);
+	b = load_power("{ " IIO_POWER "period = \"1 s\"; capture = \"buffer\"; batch = \"10 ms\"; }",
+		       &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "shorter than the period"));
+	bench_free(b);
+	diag_clear(&diags);
+	b = load_power("{ " IIO_POWER "period = \"1 s\"; batch = \"10 s\"; }", &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "buffered capture only"));
+	bench_free(b);
+	diag_clear(&diags);
+	b = load_power("{ " IIO_POWER "period = \"1 s\"; capture = \"dma\"; }", &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "buffer, attribute"), "%s", diags.items[0].msg);
+	bench_free(b);
+	diag_clear(&diags);
+}
