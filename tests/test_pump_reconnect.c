@@ -46,7 +46,7 @@ struct outcome {
 static struct outcome run_with(const char *fault, const char *reconnect)
 {
 	char *dir = th_tmpdir(), *src = th_src("fixtures/bench/sim.cfg"), *text = th_read_file(src);
-	char *bench_text, *bench, *seq, *dut = th_src("fixtures/dut/itp-40.cfg"), *run;
+	char *bench_text, *bench, *seq, *dut = th_src("fixtures/dut/itp-40.cfg"), *run, *results;
 	const char *sim = strstr(text, "simulator"), *brace = strchr(sim, '{');
 	const char *pump = strstr(strstr(text, "instruments"), "pump = {");
 	struct outcome o = { 0 };
@@ -68,8 +68,9 @@ static struct outcome run_with(const char *fault, const char *reconnect)
 						 "--output", run, "-q", NULL });
 	o.events = th_slurp(run, "events.jsonl");
 	cr_assert_not_null(o.events, "%s", th_slurp(dir, "stderr"));
-	res = json_load_file(strcat(strcpy(malloc(strlen(run) + 16), run), "/results.json"), 0,
-			     NULL);
+	cr_assert_geq(asprintf(&results, "%s/results.json", run), 0);
+	res = json_load_file(results, 0, NULL);
+	free(results);
 	o.delivered_ml = NAN;
 	if (res) {
 		json_t *c = json_array_get(json_object_get(res, "checks"), 0);
