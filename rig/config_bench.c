@@ -248,9 +248,10 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 	static const char *const keys[] = { "role", "kind", "at", "duration", NULL };
 	static const char *const kind_names[] = { "dropout", "stuck", "no_answer", "disconnect",
 						  "stale", "frozen", "nan", "out_of_range",
-						  "internal_error", "crash", "lost_reply", "unplug", NULL };
+						  "internal_error", "crash", "lost_reply", "unplug",
+						  "pressed", NULL };
 	static const char *const role_list[] = { "pump", "scale", "flow", "pressure", "power",
-						 "valve", "alarm", NULL };
+						 "valve", "alarm", "estop", NULL };
 	int n, choice;
 
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
@@ -273,6 +274,7 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 		}
 		f->line = (int)config_setting_source_line(g);
 		cfg_check_keys(ctx, g, "a fault", keys);
+		bool role_ok = false;
 		{
 			char role[RIG_ID_MAX], list_text[128];
 
@@ -285,10 +287,22 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 						  cfg_join(role_list, list_text, sizeof(list_text)));
 				else
 					f->role = (enum rig_role)r;
+				role_ok = r >= 0;
 			}
 		}
-		if (cfg_choice(ctx, g, "kind", true, kind_names, &choice) == 1)
+		if (cfg_choice(ctx, g, "kind", true, kind_names, &choice) == 1 && role_ok) {
+			bool estop = f->role == ROLE_ESTOP;
+
 			f->kind = (enum sim_fault_kind)choice;
+			if (f->kind == SIM_FAULT_PRESSED && !estop)
+				cfg_error(ctx, config_setting_get_member(g, "kind"),
+					  "only the emergency stop is pressed; allowed: role = \"estop\"");
+			else if (estop && f->kind != SIM_FAULT_PRESSED && f->kind != SIM_FAULT_DROPOUT &&
+				 f->kind != SIM_FAULT_DISCONNECT)
+				cfg_error(ctx, config_setting_get_member(g, "kind"),
+					  "kind '%s' does not apply to the emergency stop; allowed: "
+					  "\"pressed\", \"dropout\", \"disconnect\"", kind_names[choice]);
+		}
 		cfg_duration(ctx, g, "at", true, 0, DURATION_MAX_S, &f->at_ns);
 		cfg_duration(ctx, g, "duration", false, 0, DURATION_MAX_S, &f->duration_ns);
 		s->n_faults++;

@@ -510,9 +510,12 @@ static void read_estop(struct engine *e)
 	bool active = false;
 	int r;
 
-	while ((r = input_next_edge(e->inst[ROLE_ESTOP], &ed)) > 0)
+	while ((r = input_next_edge(e->inst[ROLE_ESTOP], &ed)) > 0) {
+		recorder_event(e->rec, ed.t_ns, "estop", json_pack("{s:s, s:s}", "line", "estop",
+								  "edge", ed.rising ? "rising" : "falling"));
 		if (ed.rising && !e->aborted)
 			abort_run(e, "emergency stop pressed at t = %.3f s", rig_ns_to_s(ed.t_ns));
+	}
 	if (r == 0)
 		r = input_level(e->inst[ROLE_ESTOP], &active);
 	if (r < 0)

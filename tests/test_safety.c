@@ -519,6 +519,66 @@ Test(safety, an_internal_error_aborts_through_the_safe_state)
 	outcome_free(&o);
 }
 
+/* ------------------------------------------------------- emergency stop -- */
+
+/* The shipped bench with an emergency-stop button polled every 100 ms. */
+#define WITH_ESTOP "alarm = { backend = \"sim\"; period = \"1 s\"; };", \
+	"alarm = { backend = \"sim\"; period = \"1 s\"; };\n" \
+	"estop = { backend = \"sim\"; period = \"100 ms\"; };"
+
+Test(safety, the_emergency_stop_makes_the_bench_safe_at_once)
+{
+	/* pressed a quarter of a second after the hour, between two readings
+	 * of the 1 s sensors, and held for 10 s */
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"estop\"; kind = \"pressed\"; at = \"3600.25 s\"; "
+		"duration = \"10 s\"; } );", WITH_ESTOP);
+	const char *begin = strstr(o.events, "\"event\":\"safe_state_begin\"");
+	const char *line;
+	double t_fault, t_safe;
+
+	cr_assert_eq(o.status, 3, "%s", o.stderr_text);
+	/* the press is dated by its edge, not by when the loop saw it */
+	assert_safe_end(&o, "emergency stop pressed at t = 3600.250 s");
+	t_fault = root_fault_s(o.events);
+	cr_assert(t_fault >= 3600.25 && t_fault <= 3600.35 + 1e-9,
+		  "seen at %.3f s: not within one 100 ms poll of the press", t_fault);
+	cr_assert_not_null(begin, "%s", o.events);
+	for (line = begin; line > o.events && line[-1] != '\n'; line--)
+		;
+	t_safe = strtod(strstr(line, "\"t_ns\":") + 7, NULL) / 1e9;
+	cr_assert(t_safe - t_fault < 1e-6, "safe state began %.3f s after the press was seen",
+		  t_safe - t_fault);
+	/* nothing sampled after it: the 1 s pressure readings stop at 3600 s */
+	cr_assert_not_null(strstr(o.samples, "\n3600000000000,pressure,"));
+	cr_assert_null(strstr(o.samples, "\n3601000000000,pressure,"));
+	outcome_free(&o);
+}
+
+Test(safety, a_run_started_with_the_emergency_stop_pressed_delivers_nothing)
+{
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"estop\"; kind = \"pressed\"; at = \"0 s\"; } );", WITH_ESTOP);
+
+	cr_assert_eq(o.status, 3, "%s", o.stderr_text);
+	assert_safe_end(&o, "emergency stop pressed at t = 0.000 s");
+	cr_assert(root_fault_s(o.events) < 0.2, "seen at %.3f s", root_fault_s(o.events));
+	/* the pump was never given a rate */
+	cr_assert_null(strstr(o.events, "\"rate_ml_per_h\":1"), "%s", o.events);
+	outcome_free(&o);
+}
+
+Test(safety, a_failed_emergency_stop_input_aborts_safely)
+{
+	/* a broken e-stop wire cannot be told from a pressed button: stop */
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"estop\"; kind = \"disconnect\"; at = \"1 h\"; } );", WITH_ESTOP);
+
+	cr_assert_eq(o.status, 3, "%s", o.stderr_text);
+	assert_safe_end(&o, "emergency stop input failed");
+	outcome_free(&o);
+}
+
 /* ---------------------------------------------------------- hard limits -- */
 
 Test(safety, delivered_volume_above_the_hard_cap_aborts_safely)

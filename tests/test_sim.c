@@ -11,6 +11,7 @@
 #include "rig/clock.h"
 
 #define S RIG_NS_PER_S
+#define MS (RIG_NS_PER_S / 1000)
 #define MIN RIG_NS_PER_MIN
 #define H RIG_NS_PER_H
 
@@ -641,6 +642,37 @@ Test(sim, disconnect_is_enodev_from_then_on_for_every_role)
 
 /* ------------------------------------------------------ sampling-free -- */
 
+Test(sim, the_emergency_stop_has_edges_exactly_where_each_press_begins_and_ends)
+{
+	struct sim_cfg cfg = base_cfg();
+	struct sim_model *m;
+	struct edge ed;
+	bool pressed;
+
+	add_fault(&cfg, ROLE_ESTOP, SIM_FAULT_PRESSED, 1500 * MS, 2 * S);
+	add_fault(&cfg, ROLE_ESTOP, SIM_FAULT_PRESSED, 10 * S, 0);   /* held to the end */
+	m = model_new(&cfg);
+	cr_assert_eq(sim_estop_level(m, 1 * S, &pressed), 0);
+	cr_assert_not(pressed);
+	cr_assert_eq(sim_estop_next_edge(m, 1 * S, &ed), 0);
+	cr_assert_eq(sim_estop_level(m, 2 * S, &pressed), 0);
+	cr_assert(pressed);
+	/* looked at late, the edges still come in order with their own times */
+	cr_assert_eq(sim_estop_next_edge(m, 20 * S, &ed), 1);
+	cr_assert(ed.rising);
+	cr_assert_eq(ed.t_ns, 1500 * MS);
+	cr_assert_eq(sim_estop_next_edge(m, 20 * S, &ed), 1);
+	cr_assert_not(ed.rising);
+	cr_assert_eq(ed.t_ns, 3500 * MS);
+	cr_assert_eq(sim_estop_next_edge(m, 20 * S, &ed), 1);
+	cr_assert(ed.rising);
+	cr_assert_eq(ed.t_ns, 10 * S);
+	cr_assert_eq(sim_estop_next_edge(m, 20 * S, &ed), 0);
+	cr_assert_eq(sim_estop_level(m, 20 * S, &pressed), 0);
+	cr_assert(pressed);
+	sim_model_free(m);
+}
+
 static bool close_rel(double a, double b)
 {
 	return fabs(a - b) <= 1e-9 * fmax(fmax(fabs(a), fabs(b)), 1e-9);
@@ -719,8 +751,8 @@ Test(sim, backend_glue_uses_the_clock_and_closes_safe)
 	size_t n;
 
 	cr_assert_str_eq(sim_backend.name, "sim");
-	/* every role but the emergency stop, which only a real input line has */
-	cr_assert_eq(sim_backend.roles, ((1u << ROLE__COUNT) - 1) & ~(1u << ROLE_ESTOP));
+	/* every role, the emergency stop a button that a `pressed` fault presses */
+	cr_assert_eq(sim_backend.roles, (1u << ROLE__COUNT) - 1);
 	cr_assert_eq(sim_backend.open(&pump), -EINVAL);   /* no model */
 	env.sim = model_new(&cfg);
 	cr_assert_eq(sim_backend.open(&pump), 0);

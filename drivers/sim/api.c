@@ -131,6 +131,8 @@ static const struct valve_ops sim_valve_ops = {
 
 static int input_op_level(struct instrument *inst, bool *ret_active)
 {
+	if (inst->role == ROLE_ESTOP)
+		return sim_estop_level(model_of(inst), now(inst), ret_active);
 	if (inst->role != ROLE_ALARM)
 		return -ENOTSUP;
 	return sim_alarm_level(model_of(inst), now(inst), ret_active);
@@ -138,6 +140,8 @@ static int input_op_level(struct instrument *inst, bool *ret_active)
 
 static int input_op_next_edge(struct instrument *inst, struct edge *ret)
 {
+	if (inst->role == ROLE_ESTOP)
+		return sim_estop_next_edge(model_of(inst), now(inst), ret);
 	if (inst->role != ROLE_ALARM)
 		return -ENOTSUP;
 	return sim_alarm_next_edge(model_of(inst), now(inst), ret);
@@ -152,7 +156,7 @@ const struct backend sim_backend = {
 	.name = "sim",
 	.roles = (1u << ROLE_PUMP) | (1u << ROLE_SCALE) | (1u << ROLE_FLOW) |
 		 (1u << ROLE_PRESSURE) | (1u << ROLE_POWER) | (1u << ROLE_VALVE) |
-		 (1u << ROLE_ALARM),
+		 (1u << ROLE_ALARM) | (1u << ROLE_ESTOP),
 	.open = sim_open,
 	.close = sim_close,
 	.pump = &sim_pump_ops,

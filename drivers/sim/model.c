@@ -188,6 +188,7 @@ struct sim_model {
 	struct reading last[ROLE__COUNT][READINGS_MAX];
 	size_t n_last[ROLE__COUNT];
 	bool last_level;         /* alarm line's last reported level */
+	rig_ns estop_seen_ns;    /* the emergency stop's last edge reported */
 };
 
 struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_ml)
@@ -209,6 +210,7 @@ struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_
 				    ? cfg->evaporation_g_per_h / density_g_per_ml / NS_PER_H : 0;
 	for (unsigned r = 0; r < ROLE__COUNT; r++)
 		rng_seed(&m->rng[r], cfg->seed, r);
+	m->estop_seen_ns = -1;   /* a press at t = 0 is an edge too */
 	return m;
 }
 
@@ -472,6 +474,7 @@ static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_n
 		case SIM_FAULT_CRASH: raise(SIGKILL); break;
 		case SIM_FAULT_UNPLUG: unplugged = true; break;
 		case SIM_FAULT_LOST_REPLY: break;   /* after the command: reply_lost() */
+		case SIM_FAULT_PRESSED: break;      /* the button, not a failure: sim_estop_*() */
 		case SIM_FAULT__COUNT: break;
 		}
 	}
@@ -882,6 +885,56 @@ int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
 		return 1;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------- emergency stop -- */
+
+/* The bench's emergency-stop button is a mechanical contact: nothing in the
+ * physics presses it, a test does, with a `pressed` fault on the estop role
+ * (held for its duration; 0: until the end).  Its edges fall exactly where
+ * each press begins and ends, as a kernel timestamp would put them. */
+int sim_estop_level(struct sim_model *model, rig_ns t_ns, bool *ret_active)
+{
+	int r = fault_check(model, ROLE_ESTOP, t_ns, NULL);
+
+	if (r < 0)
+		return r;
+	*ret_active = false;
+	for (size_t i = 0; i < model->cfg.n_faults; i++) {
+		const struct sim_fault *f = &model->cfg.faults[i];
+
+		if (f->role == ROLE_ESTOP && f->kind == SIM_FAULT_PRESSED && fault_active(f, t_ns))
+			*ret_active = true;
+	}
+	return 0;
+}
+
+/* Returns 1 with the oldest edge after the last one reported and at or
+ * before t_ns, 0 when there is none. */
+int sim_estop_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
+{
+	bool found = false;
+	int r = fault_check(model, ROLE_ESTOP, t_ns, NULL);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < model->cfg.n_faults; i++) {
+		const struct sim_fault *f = &model->cfg.faults[i];
+		rig_ns at[2] = { f->at_ns, f->at_ns + f->duration_ns };
+
+		if (f->role != ROLE_ESTOP || f->kind != SIM_FAULT_PRESSED)
+			continue;
+		for (int k = 0; k < (f->duration_ns > 0 ? 2 : 1); k++)
+			if (at[k] > model->estop_seen_ns && at[k] <= t_ns &&
+			    (!found || at[k] < ret->t_ns)) {
+				ret->t_ns = at[k];
+				ret->rising = k == 0;
+				found = true;
+			}
+	}
+	if (found)
+		model->estop_seen_ns = ret->t_ns;
+	return found;
 }
 
 /* ---------------------------------------------------------------- truth -- */

@@ -64,6 +64,8 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
 /* The alarm line: level now, and edges in time order with their exact time. */
 int sim_alarm_level(struct sim_model *model, rig_ns t_ns, bool *ret_active);
 int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret);
+int sim_estop_level(struct sim_model *model, rig_ns t_ns, bool *ret_active);
+int sim_estop_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret);
 
 /* The model's true state, for tests of the model itself (mass balance).
  * Analysis never sees this: it works from recorded samples only. */
