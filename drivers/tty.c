@@ -9,19 +9,24 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The standard rates termios names; laboratory balances commonly ship at
+ * 2400 to 9600 baud, pump telemetry links faster. */
+const unsigned tty_bauds[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400,
+			       460800, 921600, 0 };
+static const speed_t speeds[] = { B1200, B2400, B4800, B9600, B19200, B38400, B57600, B115200,
+				  B230400, B460800, B921600 };
+
 static speed_t speed_of(unsigned baud)
 {
-	switch (baud) {
-	case 9600: return B9600;
-	case 19200: return B19200;
-	case 38400: return B38400;
-	case 57600: return B57600;
-	case 115200: return B115200;
-	case 230400: return B230400;
-	case 460800: return B460800;
-	case 921600: return B921600;
-	default: return 0;
-	}
+	for (size_t i = 0; tty_bauds[i]; i++)
+		if (tty_bauds[i] == baud)
+			return speeds[i];
+	return 0;
+}
+
+bool tty_baud_supported(unsigned baud)
+{
+	return speed_of(baud) != 0;
 }
 
 int tty_open(struct tty *t, const char *path, unsigned baud, const char *log_path)

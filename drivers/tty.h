@@ -4,6 +4,7 @@
 #ifndef RIG_TTY_H
 #define RIG_TTY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "../rig/rtime.h"
 
@@ -14,7 +15,11 @@ struct tty {
 	size_t n;
 };
 
-/* Opens path raw, 8N1, no flow control, at baud (9600 .. 921600). */
+/* The baud rates tty_open takes, ending in 0. */
+extern const unsigned tty_bauds[];
+bool tty_baud_supported(unsigned baud);
+
+/* Opens path raw, 8N1, no flow control, at one of tty_bauds (else -EINVAL). */
 int tty_open(struct tty *t, const char *path, unsigned baud, const char *log_path);
 void tty_close(struct tty *t);
 /* Writes the whole buffer; t_ns is only for the log. */

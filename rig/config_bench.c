@@ -7,6 +7,7 @@
 #include <string.h>
 #include "analysis/gravimetric.h"
 #include "drivers/driver.h"
+#include "drivers/tty.h"
 
 #define DURATION_MAX_S (10 * 365.25 * 86400)
 
@@ -187,8 +188,21 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 	{
 		double baud = 0;
 
-		if (cfg_number(ctx, g, "baud", 1200, 921600, &baud) == 1)
-			ic->baud = (unsigned)baud;
+		if (cfg_number(ctx, g, "baud", 1200, 921600, &baud) == 1) {
+			if (baud != floor(baud) || !tty_baud_supported((unsigned)baud)) {
+				char allowed[160] = "";
+				size_t n = 0;
+
+				for (size_t i = 0; tty_bauds[i] && n < sizeof(allowed); i++)
+					n += (size_t)snprintf(allowed + n, sizeof(allowed) - n, "%s%u",
+							      i ? ", " : "", tty_bauds[i]);
+				cfg_error(ctx, config_setting_get_member(g, "baud"),
+					  "'baud' = %g is not a serial rate this port can be set to; "
+					  "allowed: %s", baud, allowed);
+			} else {
+				ic->baud = (unsigned)baud;
+			}
+		}
 	}
 	if (strcmp(ic->backend, "pumplink") == 0 || strcmp(ic->backend, "mtsics") == 0)
 		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));

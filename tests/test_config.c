@@ -433,6 +433,20 @@ Test(config, sensor_guard_keys_are_checked_with_their_line)
 	free(path);
 }
 
+Test(config, a_baud_rate_the_port_cannot_take_is_refused_with_the_rates_it_can)
+{
+	char *path = data("bench-baud.cfg");
+	struct bench *bench;
+
+	/* 14400 is a modem rate termios has no name for; 2400, a balance's
+	 * factory setting, is fine */
+	cr_assert_eq(bench_load(path, &bench, &diags), -EINVAL);
+	expect("bench-baud.cfg", 6, "'baud' = 14400 is not a serial rate this port can be set to; "
+	       "allowed: 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600");
+	cr_assert_eq(diags.n, 1);
+	free(path);
+}
+
 Test(config, sensor_guards_load_in_canonical_units_with_defaults_per_role)
 {
 	char *path = data("bench-guards-reversed.cfg");
