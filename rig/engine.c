@@ -209,13 +209,27 @@ static void safe_pump(struct engine *e, json_t *actions)
 	json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
 }
 
-static void safe_valve(struct engine *e, json_t *actions)
+/* The valve to its declared safe state, tried up to max times in all (a
+ * valve driver may fail once and answer a moment later, as a pump may);
+ * *attempts counts across calls.  Returns 0 once it is there. */
+static int safe_valve(struct engine *e, json_t *actions, int *attempts, int max)
 {
 	bool closed = e->o->bench->instrument[ROLE_VALVE].safe_closed;
-	int r = valve_set_closed(e->inst[ROLE_VALVE], closed);
+	int r;
 
+	do {
+		if (*attempts > 0)
+			sleep_through_signals(e, now(e) + SAFE_STOP_RETRY_NS);
+		r = valve_set_closed(e->inst[ROLE_VALVE], closed);
+		(*attempts)++;
+		if (r < 0)
+			event(e, "valve_set_failed", json_pack("{s:i, s:s}", "attempt", *attempts,
+							       "error", strerror(-r)));
+	} while (r < 0 && r != -ENODEV && *attempts < max);
 	json_object_set_new(actions, "valve", json_string(r < 0 ? strerror(-r) :
 							  closed ? "closed" : "open"));
+	json_object_set_new(actions, "valve_attempts", json_integer(*attempts));
+	return r;
 }
 
 /* Pump stopped, occlusion released, outputs at their declared safe levels.
@@ -223,32 +237,56 @@ static void safe_valve(struct engine *e, json_t *actions)
  * recorded: a failure here is the one thing an operator must know.  A valve
  * whose safe state is open goes first: an open line cannot build pressure
  * while a pump that does not answer is asked again to stop.  One whose safe
- * state is closed goes last, after the pump, for the same reason.  A signal
- * arriving meanwhile changes nothing (it is noted, not obeyed). */
+ * state is closed goes last, after the pump, for the same reason.  A valve
+ * that fails is asked again after the pump, not before: the pump's stop must
+ * not wait on it.  A signal arriving meanwhile changes nothing (it is noted,
+ * not obeyed). */
 static void safe_state(struct engine *e, const char *why)
 {
 	json_t *actions = json_object();
 	bool valve_first = e->inst[ROLE_VALVE] && !e->o->bench->instrument[ROLE_VALVE].safe_closed;
+	int valve_attempts = 0, vr = -1;
 
 	event(e, "safe_state_begin", json_pack("{s:s}", "reason", why));
 	if (valve_first)
-		safe_valve(e, actions);
+		vr = safe_valve(e, actions, &valve_attempts, 1);
 	if (e->inst[ROLE_PUMP])
 		safe_pump(e, actions);
-	if (e->inst[ROLE_VALVE] && !valve_first)
-		safe_valve(e, actions);
+	if (e->inst[ROLE_VALVE] && vr < 0 && (!valve_first || vr != -ENODEV))
+		safe_valve(e, actions, &valve_attempts, SAFE_STOP_ATTEMPTS);
 	if (*e->o->stop_signal)
 		json_object_set_new(actions, "signal_while_going_safe",
 				    json_string(signal_name(*e->o->stop_signal)));
 	json_object_set_new(actions, "reason", json_string(why));
+	{
+		const char *pump = json_string_value(json_object_get(actions, "pump"));
+		const char *valve = json_string_value(json_object_get(actions, "valve"));
+		bool pump_ok = !pump || strcmp(pump, "stopped") == 0;
+		bool valve_ok = !valve || strcmp(valve, "open") == 0 || strcmp(valve, "closed") == 0;
+
+		json_object_set_new(actions, "bench_safe", json_boolean(pump_ok && valve_ok));
+		/* the one thing that must reach a person whatever -q says */
+		if (!pump_ok || !valve_ok)
+			fprintf(stderr, "rig: THE BENCH MAY NOT BE SAFE: pump %s, valve %s; "
+				"make it safe by hand\n", pump ? pump : "-", valve ? valve : "-");
+	}
 	event(e, "safe_state", actions);
 }
 
+/* The supervisor's own release: what the valve did is recorded as it is,
+ * and the safe state that follows tries again if it failed. */
 static void release_now(struct engine *e)
 {
-	if (e->inst[ROLE_VALVE])
-		valve_set_closed(e->inst[ROLE_VALVE], false);
-	event(e, "valve", json_pack("{s:s, s:s}", "state", "open", "by", "safety supervisor"));
+	int r;
+
+	if (!e->inst[ROLE_VALVE])
+		return;
+	r = valve_set_closed(e->inst[ROLE_VALVE], false);
+	if (r < 0)
+		event(e, "valve_set_failed", json_pack("{s:s, s:s}", "error", strerror(-r), "by",
+						       "safety supervisor"));
+	else
+		event(e, "valve", json_pack("{s:s, s:s}", "state", "open", "by", "safety supervisor"));
 }
 
 static void check_reading(struct engine *e, enum rig_role role, const struct reading *rd)
@@ -1073,9 +1111,13 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 						 "utc", utc_now(utc)));
 	note_lock(&e);
 	if (open_bench(&e) == 0) {
-		/* Outputs to their declared safe levels before the first step. */
-		if (e.inst[ROLE_VALVE])
-			valve_set_closed(e.inst[ROLE_VALVE], o->bench->instrument[ROLE_VALVE].safe_closed);
+		/* Outputs to their declared safe levels before the first step;
+		 * a valve that cannot be set there is no bench to run on. */
+		if (e.inst[ROLE_VALVE] &&
+		    (r = valve_set_closed(e.inst[ROLE_VALVE],
+					  o->bench->instrument[ROLE_VALVE].safe_closed)) < 0)
+			abort_run(&e, "valve could not be set to its safe state at the start: %s",
+				  strerror(-r));
 		if (o->resume)
 			resume_bench(&e);
 		for (size_t i = 0; i < e.n_slots; i++)

@@ -98,6 +98,7 @@ static void assert_safe_end(const struct outcome *o, const char *reason)
 	cr_assert_not_null(safe, "no safe_state event");
 	cr_assert_not_null(strstr(safe, "\"pump\":\"stopped\""), "pump not stopped: %s", safe);
 	cr_assert_not_null(strstr(safe, "\"valve\":\"open\""), "occlusion not released: %s", safe);
+	cr_assert_not_null(strstr(safe, "\"bench_safe\":true"), "%s", safe);
 	cr_assert_not_null(strstr(o->events, "\"status\":\"aborted\""));
 	cr_assert_not_null(strstr(o->events, reason), "reason '%s' not recorded:\n%s", reason,
 			   o->events);
@@ -516,6 +517,61 @@ Test(safety, an_internal_error_aborts_through_the_safe_state)
 	cr_assert_eq(o.status, 3);
 	assert_safe_end(&o, "internal error: scale driver returned a reading of quantity");
 	cr_assert_not_null(strstr(o.events, "\"event\":\"internal_error\""));
+	outcome_free(&o);
+}
+
+Test(safety, a_valve_that_fails_to_open_is_asked_again_after_the_pump_is_stopped)
+{
+	/* the valve driver fails from 3590 s to 3602 s; the run's duration
+	 * limit ends it at 3600..3601 s, inside that spell */
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"valve\"; kind = \"dropout\"; at = \"3590 s\"; duration = \"12 s\"; } );",
+		"duration_max = \"100 h\"", "duration_max = \"1 h\"");
+	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
+	const char *stop = strstr(o.events, "\"pump_stop_attempts\"");
+	const char *second = strstr(o.events, "\"event\":\"valve_set_failed\",\"attempt\":2");
+
+	cr_assert_eq(o.status, 3);
+	/* the first try failed, the pump was stopped, then one second apart
+	 * the valve was tried until it answered: open at the third */
+	assert_safe_end(&o, "past the bench limit 3600 s");
+	cr_assert_not_null(strstr(o.events, "\"event\":\"valve_set_failed\",\"attempt\":1"), "%s",
+			   o.events);
+	cr_assert_not_null(second, "%s", o.events);
+	cr_assert_null(strstr(o.events, "\"attempt\":3,\"error\":\"Input/output error\""));
+	cr_assert_not_null(strstr(safe, "\"valve_attempts\":3"), "%s", safe);
+	cr_assert_not_null(stop);
+	cr_assert(strstr(o.events, "\"attempt\":1") < second);
+	outcome_free(&o);
+}
+
+Test(safety, a_valve_that_never_answers_is_recorded_as_not_safe)
+{
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"valve\"; kind = \"dropout\"; at = \"3590 s\"; } );",
+		"duration_max = \"100 h\"", "duration_max = \"1 h\"");
+	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
+
+	cr_assert_eq(o.status, 3);
+	cr_assert_not_null(safe, "%s", o.events);
+	/* never "open": the record says what the valve answered, five times */
+	cr_assert_not_null(strstr(safe, "\"valve\":\"Input/output error\""), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"valve_attempts\":5"), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"pump\":\"stopped\""), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"bench_safe\":false"), "%s", safe);
+	cr_assert_not_null(strstr(o.stderr_text, "THE BENCH MAY NOT BE SAFE"), "%s", o.stderr_text);
+	outcome_free(&o);
+}
+
+Test(safety, a_valve_that_cannot_be_set_safe_at_the_start_means_no_run)
+{
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"valve\"; kind = \"dropout\"; at = \"0 s\"; duration = \"2.5 s\"; } );",
+		NULL, NULL);
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "valve could not be set to its safe state at the start");
+	cr_assert_null(strstr(o.events, "\"rate_ml_per_h\":1"), "%s", o.events);
 	outcome_free(&o);
 }
 
