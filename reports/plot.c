@@ -261,8 +261,21 @@ static PangoLayout *text_layout(cairo_t *cr, const char *text, double size_pt, b
 		pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
 	pango_layout_set_font_description(lay, fd);
 	pango_font_description_free(fd);
-	pango_layout_set_text(lay, text, -1);
+	plot_layout_set_text(lay, text);
 	return lay;
+}
+
+void plot_layout_set_text(PangoLayout *lay, const char *text)
+{
+	char *valid;
+
+	if (g_utf8_validate(text, -1, NULL)) {
+		pango_layout_set_text(lay, text, -1);
+		return;
+	}
+	valid = g_utf8_make_valid(text, -1);
+	pango_layout_set_text(lay, valid, -1);
+	g_free(valid);
 }
 
 /* Draws text with its anchor at (x, y): ax, ay = 0 left/top, 0.5 centre,

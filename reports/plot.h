@@ -13,6 +13,7 @@
 #define RIG_REPORTS_PLOT_H
 
 #include <cairo.h>
+#include <pango/pangocairo.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -113,5 +114,10 @@ int plot_svg(const struct plot *p, double w, double h, char **ret_svg, size_t *r
 /* A "nice" tick step (1, 2 or 5 times a power of ten) for about n ticks
  * over span. */
 double plot_tick_step(double span, int n);
+
+/* Sets a layout's text, bytes that are not UTF-8 shown as U+FFFD: a title
+ * from a Latin-1 sequence file, or any text cut short mid-character, must
+ * not cost the whole report (pango refuses invalid UTF-8). */
+void plot_layout_set_text(PangoLayout *lay, const char *text);
 
 #endif

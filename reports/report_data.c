@@ -26,6 +26,23 @@ static double jnum(json_t *obj, const char *key)
 	return json_number_value(json_object_get(obj, key));
 }
 
+/* Copies src into dst (n bytes), cut short, if it must be, at a character
+ * boundary: half a UTF-8 character is no text at all to pango. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src), end;
+
+	if (len < n) {
+		memcpy(dst, src, len + 1);
+		return;
+	}
+	end = n - 1;
+	while (end > 0 && ((unsigned char)src[end] & 0xC0) == 0x80)
+		end--;   /* src[end] is the first byte not copied: not a continuation */
+	memcpy(dst, src, end);
+	dst[end] = '\0';
+}
+
 static void deviation_add(struct report_data *d, bool has_t, rig_ns t_ns, const char *kind,
 			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void deviation_add(struct report_data *d, bool has_t, rig_ns t_ns, const char *kind,
@@ -41,9 +58,14 @@ static void deviation_add(struct report_data *d, bool has_t, rig_ns t_ns, const 
 	v = &d->deviations[d->n_deviations++];
 	v->has_t = has_t;
 	v->t_ns = t_ns;
-	snprintf(v->kind, sizeof(v->kind), "%s", kind);
+	copy_text(v->kind, sizeof(v->kind), kind);
 	va_start(ap, fmt);
-	vsnprintf(v->text, sizeof(v->text), fmt, ap);
+	{
+		char text[4 * sizeof(v->text)];
+
+		vsnprintf(text, sizeof(text), fmt, ap);
+		copy_text(v->text, sizeof(v->text), text);
+	}
 	va_end(ap);
 }
 
@@ -61,11 +83,11 @@ static void read_run_json(struct report_data *d, const char *run_dir)
 		return;
 	}
 	d->have_run_json = true;
-	snprintf(d->software, sizeof(d->software), "%s", jstr(root, "software"));
-	snprintf(d->started_utc, sizeof(d->started_utc), "%s", jstr(root, "started_utc"));
-	snprintf(d->host, sizeof(d->host), "%s", jstr(root, "host"));
-	snprintf(d->clock, sizeof(d->clock), "%s", jstr(root, "clock"));
-	snprintf(d->operator_name, sizeof(d->operator_name), "%s", jstr(root, "operator"));
+	copy_text(d->software, sizeof(d->software), jstr(root, "software"));
+	copy_text(d->started_utc, sizeof(d->started_utc), jstr(root, "started_utc"));
+	copy_text(d->host, sizeof(d->host), jstr(root, "host"));
+	copy_text(d->clock, sizeof(d->clock), jstr(root, "clock"));
+	copy_text(d->operator_name, sizeof(d->operator_name), jstr(root, "operator"));
 	d->allow_expired_calibration = json_is_true(json_object_get(root, "allow_expired_calibration"));
 	json_array_foreach(json_object_get(root, "expired_calibrations"), i, v) {
 		size_t len = strlen(d->expired_listed);
@@ -106,10 +128,10 @@ static void read_notes(struct report_data *d, const char *run_dir)
 				d->n_notes_dropped++;
 			} else {
 				note = &d->notes[d->n_notes++];
-				snprintf(note->utc, sizeof(note->utc), "%s", jstr(n, "utc"));
+				copy_text(note->utc, sizeof(note->utc), jstr(n, "utc"));
 				snprintf(note->operator_name, sizeof(note->operator_name), "%s",
 					 jstr(n, "operator"));
-				snprintf(note->text, sizeof(note->text), "%s", jstr(n, "text"));
+				copy_text(note->text, sizeof(note->text), jstr(n, "text"));
 			}
 		}
 		json_decref(n);
@@ -144,9 +166,9 @@ static void read_events(struct report_data *d, const char *run_dir)
 		name = jstr(ev, "event");
 		t = json_integer_value(json_object_get(ev, "t_ns"));
 		if (strcmp(name, "run_start") == 0) {
-			snprintf(d->start_utc, sizeof(d->start_utc), "%s", jstr(ev, "utc"));
+			copy_text(d->start_utc, sizeof(d->start_utc), jstr(ev, "utc"));
 		} else if (strcmp(name, "run_end") == 0) {
-			snprintf(d->end_utc, sizeof(d->end_utc), "%s", jstr(ev, "utc"));
+			copy_text(d->end_utc, sizeof(d->end_utc), jstr(ev, "utc"));
 			if (strcmp(jstr(ev, "status"), "completed") != 0)
 				deviation_add(d, true, t, "run_aborted", "the run was aborted: %s",
 					      jstr(ev, "reason"));
@@ -415,7 +437,7 @@ int report_data_gather(const struct run_results *res, const char *run_dir,
 	}
 	base = strrchr(run_dir, '/');
 	base = base && base[1] ? base + 1 : run_dir;
-	snprintf(d->run_dir_name, sizeof(d->run_dir_name), "%s", base);
+	copy_text(d->run_dir_name, sizeof(d->run_dir_name), base);
 	/* Stable: the same run directory always gets the same id, and two runs
 	 * of one sequence differ by their directory's name. */
 	{

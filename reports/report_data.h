@@ -12,6 +12,7 @@
 
 #include "../rig/config.h"
 #include "../rig/digest.h"
+#include "../rig/notes.h"
 #include "../rig/results.h"
 #include "plot.h"
 
@@ -29,7 +30,7 @@ struct report_deviation {
 struct report_note {
 	char utc[40];
 	char operator_name[RIG_ID_MAX];
-	char text[1024];
+	char text[NOTE_TEXT_MAX + 1];
 };
 
 struct report_data {

@@ -47,7 +47,7 @@ static PangoLayout *layout_new(cairo_t *cr, const char *text, enum doc_style sty
 		pango_layout_set_width(lay, (int)(width * PANGO_SCALE));
 		pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
 	}
-	pango_layout_set_text(lay, text, -1);
+	plot_layout_set_text(lay, text);
 	return lay;
 }
 

@@ -561,8 +561,19 @@ static int judge(const char *run_dir, bool print, const char *cmd, const struct 
 		return EXIT_ABORTED;
 	}
 	r = report_write_all(res, run_dir);
-	if (r < 0)
-		fprintf(stderr, "rig: cannot write the results into %s: %s\n", run_dir, strerror(-r));
+	if (r < 0) {
+		/* a report left from an earlier judgement would now say less than
+		 * the record: none is better than a stale one */
+		static const char *const documents[] = { "report.pdf", "report.html" };
+		char path[RIG_PATH_MAX + 16];
+
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "%s/%s", run_dir, documents[i]);
+			(void)unlink(path);
+		}
+		fprintf(stderr, "rig: cannot write the results into %s: %s (no report: the raw "
+			"data are intact; rig report %s tries again)\n", run_dir, strerror(-r), run_dir);
+	}
 	if (print)
 		report_write_summary(res, stdout);
 	status = results_exit_status(res);

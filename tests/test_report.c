@@ -477,6 +477,36 @@ Test(report, operator_and_notes_are_shown)
 	free(bench);
 }
 
+Test(report, a_long_note_in_a_script_of_many_bytes_per_letter_is_reported_whole)
+{
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run;
+	char *bench = th_src(BENCH), *dut = th_src(DUT), *html, text[3000], *w = text;
+	struct pdf_text p;
+
+	/* 1200 two-byte letters: 2400 bytes, well within a note's 4096, and
+	 * far past any short buffer that could cut a letter in half */
+	for (int i = 0; i < 1200; i++)
+		w += sprintf(w, i % 60 == 59 ? "\xc3\xa9 " : "\xc3\xa9");
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", "--note", text, NULL }), 0);
+	p = pdf_read(run);
+	html = th_slurp(run, "report.html");
+	cr_assert_not_null(html);
+	/* the last word of the note is there: none of it was cut */
+	cr_assert(contains(html, text), "the HTML report lost part of the note");
+	cr_assert(contains(p.all, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"));
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0);
+	pdf_free(&p);
+	free(html);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+	free(dut);
+}
+
 /* ---------------------------------------------------------- decimator -- */
 
 /* A deterministic record: a slow ramp with noise, and rare spikes. */
