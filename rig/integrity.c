@@ -100,6 +100,7 @@ int integrity_check(const char *run_dir, bool (*skip)(const char *path),
 	snprintf(ret->sealed_utc, sizeof(ret->sealed_utc), "%s", listed.sealed_utc);
 	snprintf(ret->sealed_by, sizeof(ret->sealed_by), "%s", listed.sealed_by);
 	snprintf(ret->after_the_fact, sizeof(ret->after_the_fact), "%s", listed.after_the_fact);
+	snprintf(ret->signed_by_key, sizeof(ret->signed_by_key), "%s", listed.signed_by_key);
 
 	r = manifest_scan(run_dir, &found);
 	if (r < 0)
@@ -112,7 +113,7 @@ int integrity_check(const char *run_dir, bool (*skip)(const char *path),
 	snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_SIG_NAME);
 	r = read_text(path, 4096, &sig_text, &sig_len);
 	if (r == -ENOENT) {
-		ret->sig_expected_missing = expected_pk != NULL;
+		ret->sig_expected_missing = expected_pk != NULL || listed.signed_by_key[0];
 		r = 0;
 		goto free_listed;
 	}
@@ -132,7 +133,8 @@ int integrity_check(const char *run_dir, bool (*skip)(const char *path),
 	snprintf(ret->sig_fingerprint, sizeof(ret->sig_fingerprint), "%s", sig.fingerprint);
 	/* The signature covers the manifest's exact bytes, comments included. */
 	ret->sig_valid = sig_check(&sig, text, len);
-	ret->sig_other_key = expected_pk && memcmp(expected_pk, sig.pk, SIG_PUBLIC_KEY_BYTES) != 0;
+	ret->sig_other_key = (expected_pk && memcmp(expected_pk, sig.pk, SIG_PUBLIC_KEY_BYTES) != 0) ||
+			     (listed.signed_by_key[0] && strcmp(listed.signed_by_key, sig.fingerprint) != 0);
 free_sig:
 	free(sig_text);
 free_listed:
@@ -226,6 +228,14 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, bool *ret_uns
 		snprintf(now.after_the_fact, sizeof(now.after_the_fact), "%s", old.after_the_fact);
 	else if (o->after_the_fact)
 		snprintf(now.after_the_fact, sizeof(now.after_the_fact), "%s", o->after_the_fact);
+	snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_SIG_NAME);
+	if (!o->key && !o->unsign &&
+	    ((had_old && old.signed_by_key[0]) || access(path, F_OK) == 0)) {
+		r = -EPERM;   /* it would quietly lose its signature */
+		goto free_now;
+	}
+	if (o->key)
+		sig_fingerprint(o->key->pk, now.signed_by_key);
 	r = manifest_format(&now, &text, &len);
 	if (r < 0)
 		goto free_now;

@@ -21,7 +21,9 @@ struct integrity_result {
 	size_t sig_bad_line;
 	bool sig_valid;                   /* a well-formed signature that verifies */
 	bool sig_other_key;               /* valid, but not by the expected key */
-	bool sig_expected_missing;        /* a public key was given and there is no signature */
+	bool sig_expected_missing;        /* no signature, and a public key was given or the
+	                                     manifest says it was signed */
+	char signed_by_key[80];           /* the manifest's word that it was signed, and by whom */
 	char sig_fingerprint[SIG_FINGERPRINT_LEN + 1];
 	char sealed_utc[32], sealed_by[64];
 	char after_the_fact[256];         /* the manifest's sealed-after-the-fact reason */
@@ -50,14 +52,17 @@ struct seal_opts {
 	bool first;                             /* rig run sealing its own record: an earlier
 	                                           manifest (a report taken while it ran) is
 	                                           replaced, its header not carried over */
+	bool unsign;                            /* a signed run sealed again without a key:
+	                                           asked for (--unsign), else refused */
 };
 
 /* Writes run_dir/SHA256SUMS over every file now in the directory, and the
  * signature when a key is given; the first sealing and any after-the-fact
- * reason of an existing manifest are carried over.  An existing signature is
- * removed when no key is given (it would no longer match): then
- * *ret_unsigned_stale is set.  -EINVAL when the directory holds something
- * that is not a regular file or directory. */
+ * reason of an existing manifest are carried over.  A signed run (a
+ * signature there, or a manifest that says it was signed) is not sealed
+ * again without a key, -EPERM, unless o->unsign: then the old signature is
+ * removed and *ret_unsigned_stale set.  -EINVAL when the directory holds
+ * something that is not a regular file or directory. */
 int integrity_seal(const char *run_dir, const struct seal_opts *o, bool *ret_unsigned_stale);
 
 #endif

@@ -116,7 +116,7 @@ static const char usage_validate[] =
 	"Exit status 0 when valid, 2 otherwise.\n";
 
 static const char usage_report[] =
-	"Usage: rig report RUN_DIR [--sign-key FILE]\n"
+	"Usage: rig report RUN_DIR [--sign-key FILE | --unsign]\n"
 	"\n"
 	"Judges a recorded run again from its raw data alone (inputs/, events.jsonl,\n"
 	"samples.csv) and rewrites results.json, summary.txt, junit.xml and data/;\n"
@@ -127,17 +127,20 @@ static const char usage_report[] =
 	"the report writes has changed, appeared or gone, or the signature does not\n"
 	"match, nothing is written, the old manifest stays, and the exit status is 4.\n"
 	"A run without a manifest (it crashed before rig run sealed it) is sealed,\n"
-	"marked in SHA256SUMS as sealed after the fact.\n"
+	"marked in SHA256SUMS as sealed after the fact.  A signed run is sealed again\n"
+	"only with a key, or unsigned on purpose with --unsign (else exit status 4).\n"
 	"Exit status as for run, and 4 as above.\n";
 
 static const char usage_note[] =
-	"Usage: rig note RUN_DIR TEXT [--operator NAME] [--sign-key FILE]\n"
+	"Usage: rig note RUN_DIR TEXT [--operator NAME] [--sign-key FILE | --unsign]\n"
 	"\n"
 	"Appends {\"utc\", \"operator\", \"text\"} to RUN_DIR/notes.jsonl.  A sealed run is\n"
 	"checked against its manifest first (every file: exit status 4 when anything\n"
 	"differs, and nothing is written) and sealed again afterwards.\n"
 	"  --operator NAME   default $PUMPRIG_OPERATOR, else the login name\n"
-	"  --sign-key FILE   default $PUMPRIG_SIGN_KEY, else the new seal is unsigned\n";
+	"  --sign-key FILE   default $PUMPRIG_SIGN_KEY, else the new seal is unsigned\n"
+	"  --unsign          seal a signed run again without its signature (else a\n"
+	"                    signed run without a key is refused: exit status 4)\n";
 
 static const char usage_verify[] =
 	"Usage: rig verify RUN_DIR [--public-key FILE]\n"
@@ -492,7 +495,8 @@ static void print_change(void *ctx, enum manifest_change c, const char *path)
 /* A sealed run must still match its manifest before rig report or rig note
  * write into it (docs/integrity.md): raw_only lets the files that report
  * writes anyway differ.  Returns 0 with *ret_sealed, or an exit status. */
-static int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool *ret_sealed)
+static int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool have_key,
+			   bool unsign, bool *ret_sealed)
 {
 	struct integrity_result ir;
 	int r;
@@ -526,6 +530,14 @@ static int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, 
 			ir.n_changed, ir.n_missing, raw_only ? ", not counting the report's own outputs" : "");
 		return EXIT_INTEGRITY;
 	}
+	if ((ir.sig_found || ir.signed_by_key[0]) && !have_key && !unsign) {
+		fprintf(stderr, "rig %s: %s is signed (key %s); sealing it again without the key "
+			"would leave it unsigned: give --sign-key FILE (or $PUMPRIG_SIGN_KEY)%s; "
+			"nothing written\n", cmd, run_dir,
+			ir.sig_fingerprint[0] ? ir.sig_fingerprint : ir.signed_by_key,
+			strcmp(cmd, "resume") ? ", or --unsign to seal it unsigned on purpose" : "");
+		return EXIT_INTEGRITY;
+	}
 	return 0;
 }
 
@@ -536,6 +548,7 @@ static int seal(const char *run_dir, const char *cmd, const struct seal_opts *so
 
 	if (r < 0) {
 		fprintf(stderr, "rig %s: cannot seal %s: %s\n", cmd, run_dir,
+			r == -EPERM ? "it is signed, and no key was given (--sign-key, or --unsign)" :
 			r == -EINVAL ? "it holds something that is not a regular file or directory "
 				       "(a symlink?), or a name with a newline or backslash" :
 			strerror(-r));
@@ -787,7 +800,7 @@ static int cmd_resume(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
-	status = sealed_precheck(argv[1], "resume", true, &sealed);
+	status = sealed_precheck(argv[1], "resume", true, have_key, false, &sealed);
 	if (status != 0)
 		goto out;
 	status = take_bench_lock(bench, argv[1], &lock, stale, sizeof(stale));
@@ -858,6 +871,7 @@ static int cmd_validate(int argc, char **argv)
  * positional argument, --operator, --sign-key, --public-key. */
 struct dir_opts {
 	const char *run_dir, *text, *operator_name, *sign_key, *public_key;
+	bool unsign;
 };
 
 static int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
@@ -867,6 +881,7 @@ static int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos
 		{ "operator", required_argument, NULL, 'O' },
 		{ "sign-key", required_argument, NULL, 'K' },
 		{ "public-key", required_argument, NULL, 'P' },
+		{ "unsign", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -882,6 +897,7 @@ static int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos
 		case 'O': d->operator_name = optarg; break;
 		case 'K': d->sign_key = optarg; break;
 		case 'P': d->public_key = optarg; break;
+		case 'U': d->unsign = true; break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: fputs(usage, stderr); return -1;
 		}
@@ -901,20 +917,20 @@ static int cmd_report(int argc, char **argv)
 	struct dir_opts d = { 0 };
 	struct sig_secret_key key;
 	bool have_key, sealed;
-	int r = parse_dir_opts(argc, argv, usage_report, 1, "K", &d), status;
+	int r = parse_dir_opts(argc, argv, usage_report, 1, "KU", &d), status;
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
 	if (sign_key_resolve(d.sign_key, "report", &key, &have_key) < 0)
 		return EXIT_BAD_INPUT;
-	status = sealed_precheck(d.run_dir, "report", true, &sealed);
+	status = sealed_precheck(d.run_dir, "report", true, have_key, d.unsign, &sealed);
 	if (status != 0)
 		goto out;
 	if (!sealed)
 		fprintf(stderr, "rig report: %s has no manifest: sealing it now, marked as sealed "
 			"after the fact\n", d.run_dir);
 	status = judge(d.run_dir, true, "report", &(struct seal_opts){
-		.sealed_by = "rig report", .key = have_key ? &key : NULL,
+		.sealed_by = "rig report", .key = have_key ? &key : NULL, .unsign = d.unsign,
 		.after_the_fact = sealed ? NULL : "rig report found no manifest (the run was "
 			"interrupted before rig run could seal it, or its sealing failed); the files "
 			"were sealed as found" });
@@ -929,7 +945,7 @@ static int cmd_note(int argc, char **argv)
 	struct sig_secret_key key;
 	bool have_key, sealed;
 	const char *who;
-	int r = parse_dir_opts(argc, argv, usage_note, 2, "OK", &d), status;
+	int r = parse_dir_opts(argc, argv, usage_note, 2, "OKU", &d), status;
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
@@ -943,7 +959,7 @@ static int cmd_note(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	/* Every file must match: a note does not regenerate the reports, so a
 	 * new seal would otherwise bless an edited one. */
-	status = sealed_precheck(d.run_dir, "note", false, &sealed);
+	status = sealed_precheck(d.run_dir, "note", false, have_key, d.unsign, &sealed);
 	if (status != 0)
 		goto out;
 	r = notes_append(d.run_dir, who, d.text);
@@ -957,7 +973,7 @@ static int cmd_note(int argc, char **argv)
 	}
 	if (sealed)
 		status = seal(d.run_dir, "note", &(struct seal_opts){ .sealed_by = "rig note",
-			.key = have_key ? &key : NULL });
+			.key = have_key ? &key : NULL, .unsign = d.unsign });
 out:
 	sodium_memzero(&key, sizeof(key));
 	return status;
@@ -997,7 +1013,10 @@ static int cmd_verify(int argc, char **argv)
 			printf("sealed   %s by %s\n", ir.sealed_utc, ir.sealed_by);
 		if (ir.after_the_fact[0])
 			printf("note     sealed after the fact: %s\n", ir.after_the_fact);
-		if (!ir.sig_found && ir.sig_expected_missing)
+		if (!ir.sig_found && ir.signed_by_key[0])
+			printf("MISSING  %s: %s says it was signed by key %s\n", MANIFEST_SIG_NAME,
+			       MANIFEST_NAME, ir.signed_by_key);
+		else if (!ir.sig_found && ir.sig_expected_missing)
 			printf("MISSING  %s: the run is not signed, and a public key (%s) was given\n",
 			       MANIFEST_SIG_NAME, fp);
 		else if (!ir.sig_found)

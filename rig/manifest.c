@@ -160,6 +160,7 @@ static void header_line(struct manifest *m, const char *line, size_t len)
 {
 	static const struct { const char *key; int field; } keys[] = {
 		{ "# sealed: ", 0 }, { "# first-sealed: ", 1 }, { "# sealed-after-the-fact: ", 2 },
+		{ "# signed-by-key: ", 3 },
 	};
 
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
@@ -171,6 +172,10 @@ static void header_line(struct manifest *m, const char *line, size_t len)
 			continue;
 		if (keys[k].field == 2) {
 			snprintf(m->after_the_fact, sizeof(m->after_the_fact), "%.*s", (int)vl, v);
+			return;
+		}
+		if (keys[k].field == 3) {
+			snprintf(m->signed_by_key, sizeof(m->signed_by_key), "%.*s", (int)vl, v);
 			return;
 		}
 		/* "UTC by WHO" */
@@ -332,6 +337,8 @@ int manifest_format(const struct manifest *m, char **ret_text, size_t *ret_len)
 		fprintf(f, "# first-sealed: %s by %s\n", m->first_sealed_utc, m->first_sealed_by);
 	if (m->after_the_fact[0])
 		fprintf(f, "# sealed-after-the-fact: %s\n", m->after_the_fact);
+	if (m->signed_by_key[0])
+		fprintf(f, "# signed-by-key: %s\n", m->signed_by_key);
 	for (size_t i = 0; i < m->n; i++)
 		if (!m->entries[i].not_regular)
 			fprintf(f, "%s  %s\n", m->entries[i].hex, m->entries[i].path);

@@ -30,6 +30,8 @@ struct manifest {
 	char first_sealed_utc[32];         /* "# first-sealed: ... by ..." (kept on reseal) */
 	char first_sealed_by[64];
 	char after_the_fact[256];          /* "# sealed-after-the-fact: REASON" */
+	char signed_by_key[80];            /* "# signed-by-key: sha256:HEX": this seal was
+	                                      signed, so a missing signature is a finding */
 };
 
 void manifest_free(struct manifest *m);

@@ -237,6 +237,65 @@ Test(integrity, a_good_signature_verifies_against_the_stations_public_key)
 	done(tmp);
 }
 
+Test(integrity, a_signed_run_whose_signature_is_deleted_fails_without_a_public_key)
+{
+	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *sig, *out;
+
+	sig = path_in(run, "SHA256SUMS.sig");
+	cr_assert_eq(unlink(sig), 0);
+	/* the manifest itself says it was signed: no key is needed to see
+	 * that the signature has gone */
+	cr_assert_eq(rig2(tmp, "verify", run, NULL, NULL), 1);
+	out = verify_out(tmp);
+	cr_expect_not_null(strstr(out, "MISSING  SHA256SUMS.sig: SHA256SUMS says it was signed by key sha256:"),
+			   "%s", out);
+	free(out);
+	free(sig);
+	free(key);
+	free(run);
+	done(tmp);
+}
+
+Test(integrity, a_signed_run_is_never_sealed_again_unsigned_by_accident)
+{
+	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *pub = path_in(tmp, "station.pub");
+	char *notes_before = th_slurp(run, "notes.jsonl"), *notes, *err, *out;
+
+	/* a note or a report without the key: refused before anything is written */
+	cr_assert_eq(rig2(tmp, "note", run, "lid re-seated", NULL), 4);
+	err = th_slurp(tmp, "stderr");
+	cr_expect_not_null(strstr(err, "is signed (key sha256:"), "%s", err);
+	free(err);
+	notes = th_slurp(run, "notes.jsonl");
+	cr_assert((notes_before == NULL) == (notes == NULL) &&
+		  (!notes || strcmp(notes, notes_before) == 0), "the refused note was written");
+	free(notes);
+	cr_assert_eq(rig2(tmp, "report", run, NULL, NULL), 4);
+	cr_assert_eq(rig2(tmp, "verify", run, "--public-key", pub), 0);
+	/* with the key it is signed again */
+	{
+		const char *args[] = { "note", run, "lid re-seated", "--sign-key", key, NULL };
+
+		cr_assert_eq(th_rig(tmp, args), 0);
+	}
+	cr_assert_eq(rig2(tmp, "verify", run, "--public-key", pub), 0);
+	/* unsigned only when asked for */
+	{
+		const char *args[] = { "report", run, "--unsign", NULL };
+
+		cr_assert_eq(th_rig(tmp, args), 0);
+	}
+	cr_assert_eq(rig2(tmp, "verify", run, NULL, NULL), 0);
+	out = verify_out(tmp);
+	cr_expect_not_null(strstr(out, "unsigned (no SHA256SUMS.sig)"), "%s", out);
+	free(out);
+	free(notes_before);
+	free(pub);
+	free(key);
+	free(run);
+	done(tmp);
+}
+
 Test(integrity, a_flipped_signature_byte_fails)
 {
 	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *sig, *text, *at, *out;
