@@ -27,6 +27,8 @@ enum quantity {
 	QUANT_CURRENT_UA,
 	QUANT_VOLTAGE_V,
 	QUANT_ALARM_LEVEL,     /* 0 or 1 */
+	QUANT_DELIVERED_ML,    /* the pump's own delivered total (telemetry) */
+	QUANT_RESERVOIR_ML,    /* the pump's own reservoir reading (telemetry) */
 	QUANT__COUNT
 };
 const char *quantity_name(enum quantity q);   /* "mass" */
@@ -65,6 +67,7 @@ struct pump_status {
 	uint32_t alarms;         /* PUMP_ALARM_* */
 	double delivered_ml;     /* pump's own delivered total (telemetry) */
 	double battery_v;
+	double reservoir_ml;     /* drug left in the reservoir; NaN when not reported */
 };
 
 struct edge {

@@ -15,6 +15,8 @@ static const struct {
 	[QUANT_CURRENT_UA] = { "current", "uA" },
 	[QUANT_VOLTAGE_V] = { "voltage", "V" },
 	[QUANT_ALARM_LEVEL] = { "alarm", "1" },
+	[QUANT_DELIVERED_ML] = { "delivered", "mL" },
+	[QUANT_RESERVOIR_ML] = { "reservoir", "mL" },
 };
 
 const char *quantity_name(enum quantity q)

@@ -216,6 +216,7 @@ struct sim_cfg {
 	/* pump = { ... } */
 	double rate_error_pct;              /* rate_error = "0 %" (actual = set * (1 + e/100)) */
 	double stroke_volume_ml;            /* stroke_volume = "0.25 uL" */
+	double reservoir_ml;                /* reservoir = "40 mL": filled at the start */
 	rig_ns startup_delay_ns;            /* startup_delay = "0 s" (first stroke after start) */
 	double alarm_pressure_kpa;          /* occlusion_alarm_pressure = "100 kPa" (above baseline) */
 	rig_ns alarm_latency_ns;            /* occlusion_alarm_latency = "0 s" */

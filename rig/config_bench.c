@@ -238,6 +238,7 @@ static void sim_defaults(struct sim_cfg *s)
 	*s = (struct sim_cfg){
 		.seed = 1,
 		.stroke_volume_ml = 0.25e-3,
+		.reservoir_ml = 40,
 		.alarm_pressure_kpa = 100,
 		.alarm_enabled = true,
 		.stall_pressure_kpa = 300,
@@ -328,9 +329,9 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 	static const char *const keys[] = { "seed", "pump", "line", "scale", "flow", "pressure",
 					    "battery", "faults", "fluid", NULL };
 	static const char *const fluid_keys[] = { "density", "air_density", NULL };
-	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "startup_delay",
-		"occlusion_alarm_pressure", "occlusion_alarm_latency", "occlusion_alarm",
-		"stall_pressure", NULL };
+	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
+		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
+		"occlusion_alarm", "stall_pressure", NULL };
 	static const char *const line_keys[] = { "compliance", "time_constant",
 						 "baseline_pressure", NULL };
 	static const char *const scale_keys[] = { "vessel_mass", "noise", "resolution", "drift",
@@ -349,6 +350,7 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 		cfg_check_keys(ctx, sub, "simulator.pump", pump_keys);
 		cfg_qty(ctx, sub, "rate_error", QTY_PERCENT, false, -90, 500, &s->rate_error_pct);
 		cfg_qty(ctx, sub, "stroke_volume", QTY_VOLUME, false, 1e-9, 1, &s->stroke_volume_ml);
+		cfg_qty(ctx, sub, "reservoir", QTY_VOLUME, false, 0.001, 1000, &s->reservoir_ml);
 		cfg_duration(ctx, sub, "startup_delay", false, 0, 86400, &s->startup_delay_ns);
 		cfg_qty(ctx, sub, "occlusion_alarm_pressure", QTY_PRESSURE, false, 0.001, 10000,
 			&s->alarm_pressure_kpa);

@@ -18,6 +18,7 @@
 #define PUMP_POLL_DEFAULT_NS RIG_NS_PER_S
 #define SAFE_STOP_ATTEMPTS 5
 #define SAFE_STOP_RETRY_NS RIG_NS_PER_S
+#define PUMP_TELEMETRY_N 3   /* delivered, reservoir, battery voltage */
 #define PUMP_RECONNECT_RETRY_NS (5 * RIG_NS_PER_S)
 
 enum wait_for { WAIT_NOTHING, WAIT_BOLUS_DONE, WAIT_TARE_SETTLED, WAIT_ALARM };
@@ -60,6 +61,8 @@ struct engine {
 	/* What the sampler has seen, for wait conditions, limits and progress. */
 	struct pump_status pump;
 	bool have_pump_status;
+	double telemetry[PUMP_TELEMETRY_N];   /* the pump's values last written */
+	bool telemetry_written[PUMP_TELEMETRY_N];
 	bool alarm_active;
 	rig_ns tare_t_ns;
 	bool tare_settled;
@@ -564,6 +567,31 @@ static void read_estop(struct engine *e)
 
 static int pump_link_lost(struct engine *e, int err, const char *during);
 
+/* The pump's own account (its delivered total, reservoir and battery
+ * voltage) goes into the record beside the bench's measurements, so a report
+ * can set the pump's word against the balance's.  It is polled every pump
+ * period but changes only with strokes: a value is written when it differs
+ * from the last one written, and always first. */
+static void record_pump_telemetry(struct engine *e, const struct pump_status *st)
+{
+	const struct { enum quantity q; double now; } v[PUMP_TELEMETRY_N] = {
+		{ QUANT_DELIVERED_ML, st->delivered_ml },
+		{ QUANT_RESERVOIR_ML, st->reservoir_ml },
+		{ QUANT_VOLTAGE_V, st->battery_v },
+	};
+
+	for (size_t i = 0; i < PUMP_TELEMETRY_N; i++) {
+		struct reading rd = { now(e), v[i].q, v[i].now, 0 };
+
+		if (!isfinite(v[i].now) || (e->telemetry_written[i] && v[i].now == e->telemetry[i]))
+			continue;
+		if (recorder_sample(e->rec, ROLE_PUMP, &rd) < 0)
+			return;
+		e->telemetry[i] = v[i].now;
+		e->telemetry_written[i] = true;
+	}
+}
+
 static void read_pump(struct engine *e)
 {
 	struct pump_status st;
@@ -579,6 +607,7 @@ static void read_pump(struct engine *e)
 		event(e, "pump_alarms", json_pack("{s:i, s:b, s:b}", "alarms", (int)st.alarms,
 						  "occlusion", !!(st.alarms & PUMP_ALARM_OCCLUSION),
 						  "low_battery", !!(st.alarms & PUMP_ALARM_LOW_BATTERY)));
+	record_pump_telemetry(e, &st);
 	e->pump = st;
 	e->have_pump_status = true;
 }

@@ -4,6 +4,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,7 +35,11 @@ static int probe_one(struct instrument *inst, char *reading, size_t size)
 	switch (inst->role) {
 	case ROLE_PUMP:
 		r = pump_status(inst, &st);
-		if (r == 0)
+		if (r == 0 && isfinite(st.reservoir_ml))
+			snprintf(reading, size, "%s, %.4f mL/h, alarms %#x, %.3f V, reservoir %.3f mL",
+				 st.running ? "running" : "stopped", st.rate_ml_per_h, st.alarms,
+				 st.battery_v, st.reservoir_ml);
+		else if (r == 0)
 			snprintf(reading, size, "%s, %.4f mL/h, alarms %#x, %.3f V",
 				 st.running ? "running" : "stopped", st.rate_ml_per_h, st.alarms,
 				 st.battery_v);

@@ -161,6 +161,61 @@ Test(e2e, a_pump_5_percent_slow_is_measured_so)
 	cr_assert_lt(fabs(e + 5.0), 0.5, "measured %+.3f %%", e);
 }
 
+/* The pump's own delivered total (role pump, quantity delivered) last
+ * written at or before t_ns, from samples.csv. */
+static double pump_delivered_at(const char *run_dir, long long t_ns)
+{
+	char *text = th_slurp(run_dir, "samples.csv"), *line, *save = NULL;
+	double v = NAN;
+
+	cr_assert_not_null(text);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		long long t = strtoll(line, NULL, 10);
+		const char *rest = strchr(line, ',');
+
+		if (rest && t <= t_ns && strncmp(rest, ",pump,delivered,", 16) == 0)
+			v = strtod(rest + 16, NULL);
+	}
+	free(text);
+	return v;
+}
+
+Test(e2e, the_pumps_own_account_is_recorded_and_agrees_with_the_balance)
+{
+	/* a pump 3 % fast: its telemetry (strokes counted by the pump) and the
+	 * balance are two instruments; over the dose window each must see about
+	 * 3 % more than the 1.5 mL programmed */
+	char *dir = th_tmpdir(), *bench = bench_with(dir, "rate_error", "3 %");
+	char *seq = th_src(SEQ), *dut = th_src(DUT), *run = run_dir_in(dir), *events;
+	const char *b, *e;
+	double pump_ml, err_pct;
+	const char *verdict;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "--quiet", NULL }), 0);
+	events = th_slurp(run, "events.jsonl");
+	b = strstr(events, "\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"begin\"");
+	e = strstr(events, "\"event\":\"mark\",\"window\":\"steady\",\"edge\":\"end\"");
+	cr_assert(b && e, "%s", events);
+	while (b > events && b[-1] != '\n')
+		b--;
+	while (e > events && e[-1] != '\n')
+		e--;
+	pump_ml = pump_delivered_at(run, strtoll(strstr(e, "\"t_ns\":") + 7, NULL, 10)) -
+		  pump_delivered_at(run, strtoll(strstr(b, "\"t_ns\":") + 7, NULL, 10));
+	err_pct = dose_error_pct(run, &verdict);
+	/* one stroke (0.25 uL) either side is the telemetry's resolution */
+	cr_assert(fabs(pump_ml - 1.5 * 1.03) < 2 * 0.25e-3 + 1e-9, "pump says %.6f mL", pump_ml);
+	cr_assert(fabs(100 * (pump_ml - 1.5) / 1.5 - err_pct) < 0.1,
+		  "pump %+.3f %% against the balance %+.3f %%", 100 * (pump_ml - 1.5) / 1.5, err_pct);
+	free(events);
+	free(dir);
+	free(bench);
+	free(seq);
+	free(dut);
+	free(run);
+}
+
 Test(e2e, the_run_directory_holds_the_record)
 {
 	char *dir = th_tmpdir(), *seq = th_src(SEQ), *bench = th_src(BENCH), *dut = th_src(DUT);

@@ -648,7 +648,7 @@ static size_t split(char *line, char **f, size_t max)
 
 Test(integrity, the_per_instrument_csv_files_hold_every_sample_exactly)
 {
-	static const char *const roles[] = { "scale", "flow", "pressure", "power" };
+	static const char *const roles[] = { "scale", "flow", "pressure", "power", "pump" };
 	char *tmp = th_tmpdir(), *run, *samples, *line = NULL;
 	size_t cap = 0, total_rows = 0, total_cells = 0;
 	FILE *sf;

@@ -474,6 +474,15 @@ Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simu
 						   "--output", run_sim, "-q", NULL }), 0);
 	a = load_results(run_wire);
 	b = load_results(run_sim);
+	/* the pump's telemetry came over its link into the record, the
+	 * reservoir among it */
+	{
+		char *samples = th_slurp(run_wire, "samples.csv");
+
+		cr_assert_not_null(strstr(samples, ",pump,reservoir,"), "no reservoir telemetry");
+		cr_assert_not_null(strstr(samples, ",pump,delivered,"), "no delivered telemetry");
+		free(samples);
+	}
 	cr_assert_eq(json_array_size(json_object_get(a, "checks")), 6);
 	for (i = 0; i < 6; i++) {
 		json_t *ca = json_array_get(json_object_get(a, "checks"), i);

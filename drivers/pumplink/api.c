@@ -147,6 +147,7 @@ static int pl_status(struct instrument *inst, struct pump_status *ret)
 		.running = rep.running, .bolus_active = rep.bolus_active,
 		.rate_ml_per_h = rep.rate_ml_per_h, .alarms = rep.alarms,
 		.delivered_ml = rep.delivered_ml, .battery_v = rep.battery_v,
+		.reservoir_ml = rep.reservoir_ml,
 	};
 	return 0;
 }

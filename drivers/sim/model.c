@@ -646,11 +646,14 @@ int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *re
 		.bolus_active = model->bolus.active,
 		.rate_ml_per_h = model->basal.active ? model->basal_set_ml_per_h : 0,
 		.delivered_ml = (double)model->strokes * model->cfg.stroke_volume_ml,
-		.battery_v = battery_voltage_v(model),
+		/* the pump's telemetry reports its battery to the millivolt */
+		.battery_v = round(battery_voltage_v(model) * 1000) / 1000,
+		.reservoir_ml = fmax(0, model->cfg.reservoir_ml -
+				     (double)model->strokes * model->cfg.stroke_volume_ml),
 	};
 	if (model->asserted)
 		ret->alarms |= PUMP_ALARM_OCCLUSION;
-	if (ret->battery_v < empty + 0.1 * (full - empty))
+	if (battery_voltage_v(model) < empty + 0.1 * (full - empty))
 		ret->alarms |= PUMP_ALARM_LOW_BATTERY;
 	return 0;
 }

@@ -480,7 +480,7 @@ static void pump_line(struct wire *w, const char *line)
 				.seq = cmd.seq, .kind = PL_STATUS_REPLY, .running = st.running,
 				.bolus_active = st.bolus_active, .rate_ml_per_h = st.rate_ml_per_h,
 				.alarms = st.alarms, .delivered_ml = st.delivered_ml,
-				.battery_v = st.battery_v, .reservoir_ml = 40 - st.delivered_ml,
+				.battery_v = st.battery_v, .reservoir_ml = st.reservoir_ml,
 			};
 		break;
 	}
