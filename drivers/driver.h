@@ -95,6 +95,9 @@ struct instrument {
 	 * the calibrated reading at the tare, subtracted afterwards */
 	bool soft_tared;
 	double soft_tare;
+	/* a bench output line (bench.outputs), not a role: role is ROLE_VALVE's
+	 * kin, a digital output driven through valve_ops.set_closed (closed = on) */
+	bool is_output;
 };
 
 struct pump_ops {
@@ -132,6 +135,7 @@ struct backend {
 	const struct sensor_ops *sensor;
 	const struct valve_ops *valve;
 	const struct input_ops *input;
+	bool outputs;            /* can open bench output lines (through valve_ops) */
 };
 
 /* A wire-level simulator (`rig sim serve`) in lockstep: rig, running in
@@ -160,7 +164,15 @@ int pump_reconnect(struct instrument *inst);
 /* Applies the role's calibration (gain*raw + offset) to every reading. */
 int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n);
 int sensor_tare(struct instrument *inst);
+/* The backend's settled reading, calibrated as sensor_read's; -ENOTSUP for a
+ * backend that cannot tell settled from unsettled itself. */
+int sensor_read_settled(struct instrument *inst, bool zero, struct reading *ret);
 int valve_set_closed(struct instrument *inst, bool closed);
+/* A bench output line: opened at its safe level (the backend drives
+ * cfg->line.safe_closed), set on or off, and left at its safe level by
+ * instrument_close. */
+int output_open(struct instrument **ret, const struct output_cfg *cfg, struct driver_env *env);
+int output_set(struct instrument *inst, bool on);
 int input_level(struct instrument *inst, bool *ret_active);
 int input_next_edge(struct instrument *inst, struct edge *ret);
 

@@ -60,6 +60,38 @@ int instrument_open(struct instrument **ret, enum rig_role role, struct driver_e
 	return 0;
 }
 
+int output_open(struct instrument **ret, const struct output_cfg *cfg, struct driver_env *env)
+{
+	const struct backend *be = backend_find(cfg->line.backend);
+	struct instrument *inst;
+	int r;
+
+	*ret = NULL;
+	if (!be)
+		return -ENOENT;
+	if (!be->outputs || !be->valve || !be->valve->set_closed)
+		return -ENOTSUP;
+	inst = calloc(1, sizeof(*inst));
+	if (!inst)
+		return -ENOMEM;
+	inst->role = ROLE_VALVE;   /* the nearest kind: a digital output */
+	inst->is_output = true;
+	inst->backend = be;
+	inst->cfg = &cfg->line;
+	inst->env = env;
+	if (be->open && (r = be->open(inst)) < 0) {
+		free(inst);
+		return r;
+	}
+	*ret = inst;
+	return 0;
+}
+
+int output_set(struct instrument *inst, bool on)
+{
+	return inst && inst->is_output ? inst->backend->valve->set_closed(inst, on) : -ENOTSUP;
+}
+
 void instrument_close(struct instrument *inst)
 {
 	if (!inst)

@@ -255,6 +255,19 @@ struct sim_cfg {
 	size_t n_faults;
 };
 
+/* A digital output line: its level is logical (on = active; active_low
+ * inverts the wire).  It is at `safe` whenever the bench is safe: when it is
+ * opened, in every safe-state sequence, when it is released. */
+#define OUTPUTS_MAX 8
+struct output_cfg {
+	char name[RIG_ID_MAX];        /* the group's name in bench.outputs */
+	struct instrument_cfg line;   /* backend, device (chip), channel (line), active_low,
+	                                 model, serial; line.safe_closed = the safe level */
+	bool safe_on;                 /* safe = "on" | "off" (required) */
+	bool run_on;                  /* run = "on" | "off": the level while the sequence
+	                                 runs (default: the safe level) */
+};
+
 struct bench {
 	char path[RIG_PATH_MAX];
 	char id[RIG_ID_MAX];                /* bench.id (required) */
@@ -282,6 +295,10 @@ struct bench {
 	rig_ns limit_duration_ns;           /* duration_max */
 	/* bench.instruments = { pump = {...}; scale = {...}; ... } */
 	struct instrument_cfg instrument[ROLE__COUNT];
+	/* bench.outputs = { pump_enable = {...}; ... }: digital outputs besides the
+	 * valve (relays, a pump's enable line), each with its safe level */
+	struct output_cfg outputs[OUTPUTS_MAX];
+	size_t n_outputs;
 	/* bench.simulator = { ... }: required when any instrument uses backend "sim" */
 	bool has_sim;
 	struct sim_cfg sim;

@@ -258,6 +258,65 @@ static void sim_defaults(struct sim_cfg *s)
 	};
 }
 
+/* bench.outputs: digital lines besides the valve, by name.  Only backends
+ * with output lines may drive one (gpiod; sim for tests). */
+static void load_outputs(struct cfg_ctx *ctx, config_setting_t *group, struct bench *b)
+{
+	static const char *const keys[] = { "backend", "model", "serial", "device", "channel",
+					    "active_low", "safe", "run", NULL };
+	static const char *const levels[] = { "off", "on", NULL };
+	int n = config_setting_length(group), choice;
+
+	if (n > OUTPUTS_MAX) {
+		cfg_error(ctx, group, "%d outputs given; at most %d are allowed", n, OUTPUTS_MAX);
+		n = OUTPUTS_MAX;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(group, (unsigned)i);
+		struct output_cfg *o = &b->outputs[b->n_outputs];
+		const char *name = config_setting_name(g);
+		char what[RIG_ID_MAX + 16];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			cfg_error(ctx, g, "output '%s' must be a group { backend = \"gpiod\"; device; "
+				  "channel; safe = \"off\"; }", name ? name : "?");
+			continue;
+		}
+		snprintf(o->name, sizeof(o->name), "%s", name ? name : "?");
+		snprintf(what, sizeof(what), "output '%s'", o->name);
+		o->line.present = true;
+		o->line.line = (int)config_setting_source_line(g);
+		o->line.cal.gain = 1;
+		cfg_check_keys(ctx, g, what, keys);
+		if (cfg_string(ctx, g, "backend", true, o->line.backend, sizeof(o->line.backend)) == 1) {
+			const struct backend *be = backend_find(o->line.backend);
+
+			if (!be)
+				cfg_error(ctx, config_setting_get_member(g, "backend"),
+					  "unknown backend '%s'; allowed: %s", o->line.backend,
+					  backend_names());
+			else if (!be->outputs)
+				cfg_error(ctx, config_setting_get_member(g, "backend"),
+					  "backend '%s' has no output lines; allowed: gpiod, sim",
+					  o->line.backend);
+		}
+		cfg_string(ctx, g, "model", false, o->line.model, sizeof(o->line.model));
+		cfg_string(ctx, g, "serial", false, o->line.serial, sizeof(o->line.serial));
+		cfg_bool(ctx, g, "active_low", &o->line.active_low);
+		if (strcmp(o->line.backend, "gpiod") == 0) {
+			cfg_string(ctx, g, "device", true, o->line.device, sizeof(o->line.device));
+			cfg_string(ctx, g, "channel", true, o->line.channel, sizeof(o->line.channel));
+		}
+		if (cfg_choice(ctx, g, "safe", true, levels, &choice) == 1)
+			o->safe_on = choice == 1;
+		o->run_on = o->safe_on;
+		if (cfg_choice(ctx, g, "run", false, levels, &choice) == 1)
+			o->run_on = choice == 1;
+		o->line.safe_closed = o->safe_on;   /* what a backend drives at open and close */
+		b->n_outputs++;
+	}
+}
+
 static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_cfg *s)
 {
 	static const char *const keys[] = { "role", "kind", "at", "duration", NULL };
@@ -417,7 +476,8 @@ void bench_free(struct bench *bench)
 int bench_load(const char *path, struct bench **ret_bench, struct diag_list *diags)
 {
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
-					    "limits", "instruments", "simulator", "sim_clock", NULL };
+					    "limits", "instruments", "outputs", "simulator", "sim_clock",
+					    NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
 						  "evaporation_correction", "air_density", NULL };
 	static const char *const limit_keys[] = { "pressure_max", "delivered_max", "duration_max",
@@ -503,6 +563,12 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 		if (!b->instrument[ROLE_PUMP].present)
 			cfg_error(&ctx, sub, "missing 'pump' in instruments; every bench drives a "
 				  "pump: pump = { backend = \"...\"; };");
+	}
+	if ((sub = cfg_group(&ctx, g, "outputs", false))) {
+		load_outputs(&ctx, sub, b);
+		for (size_t i = 0; i < b->n_outputs; i++)
+			if (strcmp(b->outputs[i].line.backend, "sim") == 0)
+				uses_sim = true;
 	}
 	sim_defaults(&b->sim);
 	sub = cfg_group(&ctx, g, "simulator", false);

@@ -54,6 +54,7 @@ struct engine {
 	struct rig_clock *clock;
 	struct driver_env env;
 	struct instrument *inst[ROLE__COUNT];
+	struct instrument *outputs[OUTPUTS_MAX];   /* bench.outputs, in the file's order */
 	struct recorder *rec;
 	struct slot slots[ROLE__COUNT];
 	size_t n_slots;
@@ -212,6 +213,39 @@ static void safe_pump(struct engine *e, json_t *actions)
 	json_object_set_new(actions, "pump_stop_attempts", json_integer(attempts));
 }
 
+/* Every bench output line to its safe level, after the pump and the valve
+ * (a pump's enable cut first would leave its stop command unanswered).  Each
+ * is tried until it answers, as the valve is.  Returns true when all are
+ * there; each outcome goes into actions.outputs. */
+static bool safe_outputs(struct engine *e, json_t *actions)
+{
+	const struct bench *b = e->o->bench;
+	json_t *levels;
+	bool ok = true;
+
+	if (b->n_outputs == 0)
+		return true;
+	levels = json_object();
+	for (size_t i = 0; i < b->n_outputs; i++) {
+		const struct output_cfg *oc = &b->outputs[i];
+		int attempts = 0, r = -ENODEV;
+
+		if (!e->outputs[i])
+			continue;   /* never opened: released at its safe level, or never taken */
+		do {
+			if (attempts > 0)
+				sleep_through_signals(e, now(e) + SAFE_STOP_RETRY_NS);
+			r = output_set(e->outputs[i], oc->safe_on);
+			attempts++;
+		} while (r < 0 && r != -ENODEV && attempts < SAFE_STOP_ATTEMPTS);
+		json_object_set_new(levels, oc->name, json_string(r < 0 ? strerror(-r) :
+								  oc->safe_on ? "on" : "off"));
+		ok = ok && r == 0;
+	}
+	json_object_set_new(actions, "outputs", levels);
+	return ok;
+}
+
 /* The valve to its declared safe state, tried up to max times in all (a
  * valve driver may fail once and answer a moment later, as a pump may);
  * *attempts counts across calls.  Returns 0 once it is there. */
@@ -249,6 +283,7 @@ static void safe_state(struct engine *e, const char *why)
 	json_t *actions = json_object();
 	bool valve_first = e->inst[ROLE_VALVE] && !e->o->bench->instrument[ROLE_VALVE].safe_closed;
 	int valve_attempts = 0, vr = -1;
+	bool outputs_ok;
 
 	event(e, "safe_state_begin", json_pack("{s:s}", "reason", why));
 	if (valve_first)
@@ -257,6 +292,7 @@ static void safe_state(struct engine *e, const char *why)
 		safe_pump(e, actions);
 	if (e->inst[ROLE_VALVE] && vr < 0 && (!valve_first || vr != -ENODEV))
 		safe_valve(e, actions, &valve_attempts, SAFE_STOP_ATTEMPTS);
+	outputs_ok = safe_outputs(e, actions);
 	if (*e->o->stop_signal)
 		json_object_set_new(actions, "signal_while_going_safe",
 				    json_string(signal_name(*e->o->stop_signal)));
@@ -267,11 +303,13 @@ static void safe_state(struct engine *e, const char *why)
 		bool pump_ok = !pump || strcmp(pump, "stopped") == 0;
 		bool valve_ok = !valve || strcmp(valve, "open") == 0 || strcmp(valve, "closed") == 0;
 
-		json_object_set_new(actions, "bench_safe", json_boolean(pump_ok && valve_ok));
+		json_object_set_new(actions, "bench_safe", json_boolean(pump_ok && valve_ok &&
+									outputs_ok));
 		/* the one thing that must reach a person whatever -q says */
-		if (!pump_ok || !valve_ok)
-			fprintf(stderr, "rig: THE BENCH MAY NOT BE SAFE: pump %s, valve %s; "
-				"make it safe by hand\n", pump ? pump : "-", valve ? valve : "-");
+		if (!pump_ok || !valve_ok || !outputs_ok)
+			fprintf(stderr, "rig: THE BENCH MAY NOT BE SAFE: pump %s, valve %s%s; "
+				"make it safe by hand\n", pump ? pump : "-", valve ? valve : "-",
+				outputs_ok ? "" : ", an output line not at its safe level");
 	}
 	event(e, "safe_state", actions);
 }
@@ -1030,11 +1068,53 @@ static int open_bench(struct engine *e)
 		period = period > 0 ? period : PUMP_POLL_DEFAULT_NS;
 		e->slots[e->n_slots++] = (struct slot){ ROLE_PUMP, period, e->t_start_ns + period };
 	}
+	/* Output lines last: each comes up at its safe level (the backend
+	 * drives it there as it takes the line). */
+	for (size_t i = 0; i < b->n_outputs; i++) {
+		const struct output_cfg *oc = &b->outputs[i];
+		int r = output_open(&e->outputs[i], oc, &e->env);
+
+		if (r < 0) {
+			abort_run(e, "cannot open output %s (backend %s): %s", oc->name, oc->line.backend,
+				  strerror(-r));
+			return r;
+		}
+		event(e, "output", json_pack("{s:s, s:s, s:s, s:s}", "name", oc->name, "level",
+					     oc->safe_on ? "on" : "off", "by", "open (its safe level)",
+					     "backend", oc->line.backend));
+	}
 	return 0;
+}
+
+/* Every output line to the level the sequence runs at; one that cannot be
+ * set there is no bench to run on. */
+static void outputs_to_run_levels(struct engine *e)
+{
+	const struct bench *b = e->o->bench;
+
+	for (size_t i = 0; i < b->n_outputs && !e->aborted; i++) {
+		const struct output_cfg *oc = &b->outputs[i];
+		int r;
+
+		if (oc->run_on == oc->safe_on)
+			continue;
+		r = output_set(e->outputs[i], oc->run_on);
+		if (r < 0) {
+			abort_run(e, "output %s could not be set %s for the run: %s", oc->name,
+				  oc->run_on ? "on" : "off", strerror(-r));
+			return;
+		}
+		event(e, "output", json_pack("{s:s, s:s, s:s}", "name", oc->name, "level",
+					     oc->run_on ? "on" : "off", "by", "start of the sequence"));
+	}
 }
 
 static void close_bench(struct engine *e)
 {
+	for (size_t i = OUTPUTS_MAX; i-- > 0;) {
+		instrument_close(e->outputs[i]);   /* leaves the line at its safe level */
+		e->outputs[i] = NULL;
+	}
 	for (int role = ROLE__COUNT - 1; role >= 0; role--) {
 		instrument_close(e->inst[role]);
 		e->inst[role] = NULL;
@@ -1147,6 +1227,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 					  o->bench->instrument[ROLE_VALVE].safe_closed)) < 0)
 			abort_run(&e, "valve could not be set to its safe state at the start: %s",
 				  strerror(-r));
+		outputs_to_run_levels(&e);
 		if (o->resume)
 			resume_bench(&e);
 		for (size_t i = 0; i < e.n_slots; i++)

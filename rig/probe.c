@@ -67,6 +67,28 @@ static int probe_one(struct instrument *inst, char *reading, size_t size)
 	}
 }
 
+/* One row of the table; returns 1 for a failure. */
+static int print_row(FILE *out, const char *name, const struct instrument_cfg *ic,
+		     const char *reading, int r)
+{
+	char place[RIG_TEXT_MAX + 2 * RIG_ID_MAX + 8], status[256];
+
+	where(ic, place, sizeof(place));
+	if (r == 0)
+		snprintf(status, sizeof(status), "OK");
+	else if (strcmp(ic->backend, "gpiod") == 0 && r == -ENODEV)
+		snprintf(status, sizeof(status), "ERROR: no GPIO chip \"%s\" on this machine "
+			 "(ls /dev/gpiochip*; gpiodetect)", ic->device);
+	else if (strcmp(ic->backend, "gpiod") == 0 && r == -ENOENT)
+		snprintf(status, sizeof(status), "ERROR: GPIO chip \"%s\" has no line \"%s\" "
+			 "(gpioinfo %s)", ic->device, ic->channel, ic->device);
+	else
+		snprintf(status, sizeof(status), "ERROR: %s", strerror(-r));
+	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", name, ic->backend, place, reading,
+		ic->cal.due[0] ? ic->cal.due : "-", status);
+	return r < 0;
+}
+
 int rig_probe(const struct bench *bench, FILE *out)
 {
 	struct driver_env env = { .bench = bench };
@@ -83,26 +105,27 @@ int rig_probe(const struct bench *bench, FILE *out)
 	for (int role = 0; role < ROLE__COUNT; role++) {
 		const struct instrument_cfg *ic = &bench->instrument[role];
 		struct instrument *inst = NULL;
-		char place[128], reading[96] = "", status[256];
+		char reading[96] = "";
 		int r;
 
 		if (!ic->present)
 			continue;
-		where(ic, place, sizeof(place));
 		r = instrument_open(&inst, (enum rig_role)role, &env);
 		if (r == 0)
 			r = probe_one(inst, reading, sizeof(reading));
-		if (r == 0)
-			snprintf(status, sizeof(status), "OK");
-		else if (strcmp(ic->backend, "gpiod") == 0 && (r == -ENOENT || r == -ENODEV))
-			snprintf(status, sizeof(status), "ERROR: no GPIO chip \"%s\" with a line \"%s\" "
-				 "on this machine (ls /dev/gpiochip*; gpioinfo)", ic->device, ic->channel);
-		else
-			snprintf(status, sizeof(status), "ERROR: %s", strerror(-r));
-		if (r < 0)
-			failures++;
-		fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", rig_role_name((enum rig_role)role),
-			ic->backend, place, reading, ic->cal.due[0] ? ic->cal.due : "-", status);
+		failures += print_row(out, rig_role_name((enum rig_role)role), ic, reading, r);
+		instrument_close(inst);
+	}
+	for (size_t i = 0; i < bench->n_outputs; i++) {
+		const struct output_cfg *oc = &bench->outputs[i];
+		struct instrument *inst = NULL;
+		char reading[96];
+		int r = output_open(&inst, oc, &env);
+
+		/* taking the line drives it to its safe level; nothing else is set */
+		snprintf(reading, sizeof(reading), r == 0 ? "(output; at its safe level, %s)" : "",
+			 oc->safe_on ? "on" : "off");
+		failures += print_row(out, oc->name, &oc->line, reading, r);
 		instrument_close(inst);
 	}
 	sim_model_free(env.sim);

@@ -447,6 +447,22 @@ Test(config, a_baud_rate_the_port_cannot_take_is_refused_with_the_rates_it_can)
 	free(path);
 }
 
+Test(config, output_lines_are_checked_with_their_line)
+{
+	char *path = data("bench-outputs.cfg");
+	struct bench *bench;
+
+	cr_assert_eq(bench_load(path, &bench, &diags), -EINVAL);
+	expect("bench-outputs.cfg", 9, "missing 'device'");
+	expect("bench-outputs.cfg", 9, "missing 'channel'");
+	expect("bench-outputs.cfg", 10, "backend 'iio' has no output lines; allowed: gpiod, sim");
+	expect("bench-outputs.cfg", 11, "'safe' = \"dim\" must be one of: off, on");
+	expect("bench-outputs.cfg", 11, "unknown key 'colour'");
+	expect("bench-outputs.cfg", 12, "missing 'safe'");
+	cr_assert_eq(diags.n, 6);
+	free(path);
+}
+
 Test(config, sensor_guards_load_in_canonical_units_with_defaults_per_role)
 {
 	char *path = data("bench-guards-reversed.cfg");

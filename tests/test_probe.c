@@ -22,6 +22,16 @@ static char *gpio_bench(const char *dir)
 			       "    estop = { backend = \"gpiod\"; device = \"gpiochip9\"; channel = \"7\"; "
 			       "active_low = true; period = \"100 ms\"; };",
 			       at + strlen(from)), 0);
+	/* and a pump-enable line among the bench's outputs */
+	at = strstr(out, "  simulator = {");
+	cr_assert_not_null(at);
+	free(text);
+	cr_assert_geq(asprintf(&text, "%.*s%s%s", (int)(at - out), out,
+			       "  outputs = { pump_enable = { backend = \"gpiod\"; device = \"gpiochip9\"; "
+			       "channel = \"PUMP_EN\"; safe = \"off\"; run = \"on\"; }; };\n", at), 0);
+	free(out);
+	out = text;
+	text = NULL;
 	path = th_write_file(dir, "gpio.cfg", out);
 	free(src);
 	free(text);
@@ -53,9 +63,9 @@ Test(probe, a_missing_gpio_chip_is_a_clear_error_and_a_run_never_starts)
 						   NULL }), 0);
 	cr_assert_eq(th_rig(dir, (const char *[]){ "probe", "--bench", bench, NULL }), 1);
 	out = th_slurp(dir, "stdout");
-	cr_assert_not_null(strstr(out, "no GPIO chip \"gpiochip9\" with a line \"occlusion-valve\""),
-			   "%s", out);
+	cr_assert_not_null(strstr(out, "no GPIO chip \"gpiochip9\" on this machine"), "%s", out);
 	cr_assert_not_null(strstr(out, "estop"), "%s", out);
+	cr_assert_not_null(strstr(out, "pump_enable gpiod"), "%s", out);
 	free(out);
 	cr_assert_geq(asprintf(&run, "%s/run", dir), 0);
 	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,

@@ -575,6 +575,47 @@ Test(safety, a_valve_that_cannot_be_set_safe_at_the_start_means_no_run)
 	outcome_free(&o);
 }
 
+/* --------------------------------------------------------- output lines -- */
+
+#define WITH_OUTPUTS "  # Physics of the simulated bench", \
+	"  outputs = {\n" \
+	"    pump_enable = { backend = \"sim\"; safe = \"off\"; run = \"on\"; };\n" \
+	"    heater_relay = { backend = \"sim\"; safe = \"off\"; };\n" \
+	"  };\n  # Physics of the simulated bench"
+
+Test(safety, output_lines_run_at_their_run_level_and_end_at_their_safe_level)
+{
+	struct outcome o = run_case(delivery_seq, NULL, WITH_OUTPUTS);
+	const char *opened = strstr(o.events, "\"event\":\"output\",\"name\":\"pump_enable\",\"level\":\"off\"");
+	const char *on = strstr(o.events, "\"event\":\"output\",\"name\":\"pump_enable\",\"level\":\"on\"");
+	const char *rate = strstr(o.events, "\"event\":\"rate\"");
+	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
+
+	cr_assert_eq(o.status, 0, "%s", o.stderr_text);
+	/* opened at the safe level, on before the pump is given a rate, off in
+	 * the safe state; the relay with no run level never leaves its safe one */
+	cr_assert(opened && on && rate && safe, "%s", o.events);
+	cr_assert(opened < on && on < rate && rate < safe, "%s", o.events);
+	cr_assert_null(strstr(o.events, "\"name\":\"heater_relay\",\"level\":\"on\""));
+	cr_assert_not_null(strstr(safe, "\"outputs\":{\"pump_enable\":\"off\",\"heater_relay\":\"off\"}"),
+			   "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"bench_safe\":true"), "%s", safe);
+	outcome_free(&o);
+}
+
+Test(safety, an_aborted_run_puts_the_output_lines_at_their_safe_level)
+{
+	struct outcome o = run_case(delivery_seq,
+		"faults = ( { role = \"scale\"; kind = \"dropout\"; at = \"2 h\"; } );", WITH_OUTPUTS);
+	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
+
+	cr_assert_eq(o.status, 3);
+	assert_safe_end(&o, "scale read failed");
+	cr_assert_not_null(strstr(safe, "\"outputs\":{\"pump_enable\":\"off\",\"heater_relay\":\"off\"}"),
+			   "%s", safe);
+	outcome_free(&o);
+}
+
 /* ------------------------------------------------------- emergency stop -- */
 
 /* The shipped bench with an emergency-stop button polled every 100 ms. */
@@ -971,11 +1012,12 @@ static const char *check_field(json_t *checks, size_t i, const char *key)
 Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
 {
 	char *dir = th_tmpdir(), *run = crash_and_age(dir, NULL, NULL), *events, *samples, *summary;
-	char *path, *err, *dumped;
-	const char *cursor = NULL, *p;
-	json_t *resume, *res, *checks;
+	char *path, *err, *dumped, *cmd, *pdf, *words, *word, *save, *row, t_s[32];
+	const char *cursor = NULL, *p, *from;
+	json_t *resume, *res, *checks, *ev, *gap_ev = NULL;
 	double gap_begin_s, gap_s;
 	long long first_after = -1;
+	size_t k;
 
 	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 1);
 	/* the resumed record is sealed at its end, and the seal holds */
@@ -1029,6 +1071,48 @@ Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
 	cr_assert_not_null(strstr(summary, "resume_gap"), "%s", summary);
 	dumped = json_dumps(json_object_get(res, "instrument_events"), 0);
 	cr_assert_not_null(strstr(dumped, "resume_gap"));
+	/* and in the PDF, read back by pdftotext (beside the sealed run, not in
+	 * it): the deviation's row with results.json's time, kind and words */
+	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, dir) < 0)
+		abort();
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	pdf = th_slurp(dir, "report.txt");
+	cr_assert_not_null(pdf);
+	json_array_foreach(json_object_get(res, "instrument_events"), k, ev)
+		if (strcmp(json_string_value(json_object_get(ev, "kind")), "resume_gap") == 0)
+			gap_ev = ev;
+	cr_assert_not_null(gap_ev);
+	cr_assert_str_eq(json_string_value(json_object_get(gap_ev, "role")), "run");
+	from = strstr(pdf, "resume_gap (run)");
+	cr_assert_not_null(from, "the PDF has no resume_gap deviation:\n%s", pdf);
+	for (p = from; p > pdf && p[-1] != '\n'; p--)
+		;
+	row = strndup(p, strcspn(p, "\n"));
+	snprintf(t_s, sizeof(t_s), "%.1f", json_number_value(json_object_get(gap_ev, "t_s")));
+	cr_assert(strstr(row, t_s) && strstr(row, t_s) < strstr(row, "resume_gap"),
+		  "the resume_gap row does not begin with its time %s: %s", t_s, row);
+	/* its description, word by word across the lines the cell wrapped into */
+	words = strdup(json_string_value(json_object_get(gap_ev, "description")));
+	for (word = strtok_r(words, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
+		from = strstr(from, word);
+		cr_assert_not_null(from, "the PDF's resume_gap row lacks '%s'", word);
+		from += strlen(word);
+	}
+	free(words);
+	/* window b, judged inconclusive for the gap, says so in the PDF too */
+	from = strstr(pdf, "explanation of the verdict");
+	cr_assert_not_null(from);
+	words = strdup(check_field(checks, 1, "explanation"));
+	for (word = strtok_r(words, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
+		from = strstr(from, word);
+		cr_assert_not_null(from, "the PDF's explanation of check 2 lacks '%s'", word);
+		from += strlen(word);
+	}
+	free(words);
+	cr_assert_not_null(strstr(pdf, "INCONCLUSIVE"));
+	free(row);
+	free(pdf);
+	free(cmd);
 	/* a run that ended cannot be resumed */
 	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 2);
 	err = th_slurp(dir, "stderr");

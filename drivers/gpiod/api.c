@@ -4,8 +4,8 @@
  * A line is found by the bench file's `device` (chip name, path or number:
  * "gpiochip0", "/dev/gpiochip0", "0") and `channel` (line name, or offset
  * when it is a number); `active_low` inverts it.  Outputs (the occlusion
- * valve) are driven to their declared safe level when requested and when
- * released.  Inputs (the pump's alarm line, the emergency stop) are requested
+ * valve, and the bench's output lines: relays, a pump's enable) are driven to
+ * their declared safe level when requested and when released.  Inputs (the pump's alarm line, the emergency stop) are requested
  * for both edges; an edge carries the kernel's timestamp (CLOCK_MONOTONIC
  * since Linux 5.7), converted to run time, so a time-to-alarm is measured
  * from when the line changed, not from when rig looked. */
@@ -64,7 +64,8 @@ static int gp_open(struct instrument *inst)
 	errno = 0;
 	p->chip = gpiod_chip_open_lookup(cfg->device);
 	if (!p->chip) {
-		r = errno ? -errno : -ENODEV;
+		/* no such chip: -ENODEV, told apart from a chip without the line */
+		r = errno && errno != ENOENT ? -errno : -ENODEV;
 		goto fail;
 	}
 	errno = 0;
@@ -75,7 +76,7 @@ static int gp_open(struct instrument *inst)
 		r = errno ? -errno : -ENOENT;
 		goto fail;
 	}
-	p->output = inst->role == ROLE_VALVE;
+	p->output = inst->role == ROLE_VALVE;   /* the valve, or a bench output line */
 	if (p->output)
 		r = gpiod_line_request_output_flags(p->line, CONSUMER, flags, cfg->safe_closed ? 1 : 0);
 	else
@@ -132,4 +133,5 @@ const struct backend gpiod_backend = {
 	.close = gp_close,
 	.valve = &gp_valve,
 	.input = &gp_input,
+	.outputs = true,
 };

@@ -6,6 +6,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include "../../rig/clock.h"
 
 static struct sim_model *model_of(struct instrument *inst)
@@ -18,6 +19,12 @@ static rig_ns now(struct instrument *inst)
 	return rig_clock_now(inst->env->clock);
 }
 
+/* A bench output line on the simulated bench drives nothing physical (a
+ * relay, a pump's enable): it keeps its level, for the record. */
+struct instrument_pdata {
+	bool on;
+};
+
 static int sim_open(struct instrument *inst)
 {
 	if (!inst->env || !inst->env->sim || !inst->env->clock)
@@ -25,6 +32,12 @@ static int sim_open(struct instrument *inst)
 	if ((unsigned)inst->role >= ROLE__COUNT)
 		return -EINVAL;
 	inst->pdata = NULL;   /* all state lives in the shared model */
+	if (inst->is_output) {
+		inst->pdata = calloc(1, sizeof(*inst->pdata));
+		if (!inst->pdata)
+			return -ENOMEM;
+		inst->pdata->on = inst->cfg->safe_closed;   /* opened at its safe level */
+	}
 	return 0;
 }
 
@@ -32,6 +45,11 @@ static int sim_open(struct instrument *inst)
  * Errors are ignored: a disconnected instrument cannot be made safer. */
 static void sim_close(struct instrument *inst)
 {
+	if (inst->is_output) {
+		free(inst->pdata);   /* at its safe level, as the hardware would be left */
+		inst->pdata = NULL;
+		return;
+	}
 	if (!inst->env || !inst->env->sim)
 		return;
 	if (inst->role == ROLE_VALVE)
@@ -118,6 +136,10 @@ static const struct sensor_ops sim_sensor_ops = {
 
 static int valve_op_set_closed(struct instrument *inst, bool closed)
 {
+	if (inst->is_output) {
+		inst->pdata->on = closed;
+		return 0;
+	}
 	if (inst->role != ROLE_VALVE)
 		return -ENOTSUP;
 	return sim_valve_set_closed(model_of(inst), now(inst), closed);
@@ -163,4 +185,5 @@ const struct backend sim_backend = {
 	.sensor = &sim_sensor_ops,
 	.valve = &sim_valve_ops,
 	.input = &sim_input_ops,
+	.outputs = true,
 };
