@@ -114,6 +114,12 @@ struct pump_ops {
 struct sensor_ops {
 	int (*read)(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n);
 	int (*tare)(struct instrument *inst);   /* scale only */
+	/* Scale only, optional: waits until the scale itself reports its load
+	 * settled and returns that reading (a balance's stable weight); with
+	 * zero, the settled load first becomes the scale's zero point.
+	 * -EAGAIN: not settled in time (zeroed, if asked): ask again without
+	 * zero; -EBUSY: the zero could not be done. */
+	int (*read_settled)(struct instrument *inst, bool zero, struct reading *ret);
 };
 
 struct valve_ops {

@@ -170,6 +170,21 @@ int sensor_tare(struct instrument *inst)
 	return 0;
 }
 
+int sensor_read_settled(struct instrument *inst, bool zero, struct reading *ret)
+{
+	int r;
+
+	if (!OP(inst, sensor, read_settled))
+		return -ENOTSUP;
+	r = inst->backend->sensor->read_settled(inst, zero, ret);
+	if (r < 0)
+		return r;
+	ret->value = inst->cfg->cal.gain * ret->value + inst->cfg->cal.offset;
+	if (inst->soft_tared)
+		ret->value -= inst->soft_tare;
+	return 0;
+}
+
 int valve_set_closed(struct instrument *inst, bool closed)
 {
 	return OP(inst, valve, set_closed) ? inst->backend->valve->set_closed(inst, closed) : -ENOTSUP;

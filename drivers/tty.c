@@ -179,3 +179,27 @@ int tty_read_line(struct tty *t, unsigned timeout_ms, rig_ns t_ns, const char **
 		t->n += (size_t)got;
 	}
 }
+
+int tty_discard_input(struct tty *t, rig_ns t_ns)
+{
+	size_t dropped = 0;
+
+	for (;;) {
+		ssize_t got;
+
+		if (t->n > 0) {
+			log_bytes(t, '<', t->line, t->n, t_ns);
+			dropped += t->n;
+			t->n = 0;
+		}
+		got = read(t->fd, t->line, sizeof(t->line));   /* the port is O_NONBLOCK */
+		if (got > 0) {
+			t->n = (size_t)got;
+			continue;
+		}
+		if (got == 0 || errno == EAGAIN)
+			return (int)dropped;
+		if (errno != EINTR)
+			return -errno;
+	}
+}

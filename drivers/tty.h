@@ -27,5 +27,10 @@ int tty_write(struct tty *t, const char *buf, size_t len, rig_ns t_ns);
 /* Reads one line (CR LF stripped) within timeout_ms: 1 and the line, 0 on
  * timeout, -errno.  Bytes after the line stay buffered for the next call. */
 int tty_read_line(struct tty *t, unsigned timeout_ms, rig_ns t_ns, const char **ret_line);
+/* Drops every byte received and not yet read, buffered here or waiting in
+ * the port, logging them as received: a late answer to a command that timed
+ * out must not be taken for the answer to the next one.  Returns the number
+ * of bytes dropped, or -errno. */
+int tty_discard_input(struct tty *t, rig_ns t_ns);
 
 #endif

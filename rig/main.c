@@ -201,7 +201,9 @@ static const char usage_calibrate[] =
 	"\n"
 	"Two-point calibration of the bench's scale with a reference mass (\"20 g\"):\n"
 	"asks for the empty pan, then for the reference on it (press Enter at each),\n"
-	"averages 10 readings at each point through the scale's own backend with the\n"
+	"averages 10 settled readings at each point through the scale's own backend\n"
+	"(a balance: zeroed on the empty pan, then its stable weight, S; a load cell:\n"
+	"readings flagged unstable left out) with the\n"
 	"bench file's calibration set aside, and prints the calibration group to put\n"
 	"in the bench file, dated today and due in a year.  The raw points and the\n"
 	"result are written to --record (default calibration-scale-<date>.cfg; never\n"
@@ -254,8 +256,10 @@ static int cmd_calibrate(int argc, char **argv)
 	r = rig_calibrate_scale(bench, ref_g, record, stdin, stdout);
 	bench_free(bench);
 	if (r < 0) {
-		fprintf(stderr, "rig calibrate scale: %s\n", r == -ERANGE ?
-			"the reference mass changed nothing: is it on the pan?" : strerror(-r));
+		fprintf(stderr, "rig calibrate scale: %s\n", r == -EDOM ?
+			"the reference mass changed nothing: is it on the pan?" : r == -ERANGE ?
+			"the scale reports an overload or underload: is the pan free, the mass "
+			"within its range?" : strerror(-r));
 		return r == -EEXIST ? EXIT_BAD_INPUT : EXIT_ABORTED;
 	}
 	printf("record written to %s\n", record);

@@ -2,8 +2,9 @@
  * speaking MT-SICS (protocol.h), because a load cell ADC cannot resolve the
  * micrograms the lowest implantable rates deliver per sample.  A reading is
  * "SI" (immediately): a dynamic answer is kept and flagged unstable, as the
- * analysis ignores unsettled readings.  Every byte goes to
- * RUN_DIR/wire-balance.log. */
+ * analysis ignores unsettled readings.  Where a settled value is wanted (the
+ * points of a calibration) it is "S", optionally after "Z" (zero); a tare is
+ * "T".  Every byte goes to RUN_DIR/wire-balance.log. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +15,22 @@
 #include "../tty.h"
 #include "protocol.h"
 
+/* SI is answered at once, settled or not: a second is a generous bound at
+ * any baud rate.  S, T and Z are answered only once the balance has settled
+ * (MT-SICS: the command waits for stability and answers "I" if the
+ * balance's own stability timeout passes first), which after a load is
+ * placed takes seconds on a microbalance and longer in a draught. */
 #define REPLY_TIMEOUT_MS 1000
+#define STABLE_TIMEOUT_MS 10000
 
 struct instrument_pdata {
 	struct tty tty;
 };
+
+static unsigned reply_timeout_ms(enum mtsics_cmd cmd)
+{
+	return cmd == MT_SI ? REPLY_TIMEOUT_MS : STABLE_TIMEOUT_MS;
+}
 
 static int ask(struct instrument *inst, enum mtsics_cmd cmd, struct mtsics_response *rep)
 {
@@ -30,10 +42,17 @@ static int ask(struct instrument *inst, enum mtsics_cmd cmd, struct mtsics_respo
 
 	if (n < 0)
 		return n;
+	/* A balance answers a command it has started on even after we gave up
+	 * waiting: that late answer, still in the input, would otherwise be
+	 * read as this command's (a stale weight, or a "T S" parsed as
+	 * malformed).  MT-SICS has no sequence numbers to tell them apart. */
+	r = tty_discard_input(&p->tty, t);
+	if (r < 0)
+		return r;
 	r = tty_write(&p->tty, line, (size_t)n, t);
 	if (r < 0)
 		return r;
-	r = tty_read_line(&p->tty, REPLY_TIMEOUT_MS, t, &in);
+	r = tty_read_line(&p->tty, reply_timeout_ms(cmd), t, &in);
 	if (r == 0)
 		return -ETIMEDOUT;
 	if (r < 0)
@@ -104,7 +123,33 @@ static int mt_tare(struct instrument *inst)
 	return ask(inst, MT_T, &rep);
 }
 
-static const struct sensor_ops mt_sensor = { .read = mt_read, .tare = mt_tare };
+/* Z and S both wait on the balance's own stability detection, which
+ * judges the weighing cell's signal and is better placed to than we are
+ * with a series of SI readings. */
+static int mt_read_settled(struct instrument *inst, bool zero, struct reading *ret)
+{
+	struct mtsics_response rep;
+	int r;
+
+	if (zero) {
+		r = ask(inst, MT_Z, &rep);
+		if (r < 0)
+			return r;
+	}
+	r = ask(inst, MT_S, &rep);
+	if (r == -EBUSY)
+		return -EAGAIN;   /* any zero is done: a second would restart the settling */
+	if (r < 0)
+		return r;
+	if (rep.status != MT_STABLE || !rep.has_value)
+		return -EPROTO;
+	*ret = (struct reading){ rig_clock_now(inst->env->clock), QUANT_MASS_G, rep.value_g, 0 };
+	return 0;
+}
+
+static const struct sensor_ops mt_sensor = {
+	.read = mt_read, .tare = mt_tare, .read_settled = mt_read_settled,
+};
 
 const struct backend mtsics_backend = {
 	.name = "mtsics",

@@ -7,7 +7,9 @@
  * (dynamic: not settled, to SI only), "S I" (busy, not executable now),
  * "S +" / "S -" (over- / underload); "T S <tare> <unit>", "T I", "T +",
  * "T -"; "Z A", "Z I", "Z +", "Z -"; "ES", "ET", "EL" (syntax, transmission,
- * logical error).  Values are right-aligned in a fixed-width field. */
+ * logical error).  Values are right-aligned in a fixed-width field.
+ * SI answers at once; S, T and Z first wait for the balance to settle (an
+ * "I" if it does not within the balance's own stability timeout). */
 #ifndef RIG_MTSICS_PROTOCOL_H
 #define RIG_MTSICS_PROTOCOL_H
 

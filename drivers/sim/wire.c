@@ -82,6 +82,9 @@ struct wire {
 	struct pumplink_reply pump_last_reply;
 	char bal_line[MTSICS_LINE_MAX];
 	size_t bal_n;
+	/* an S waiting for the balance to settle (real time only) and since when */
+	bool bal_s_pending;
+	rig_ns bal_s_since;
 };
 
 static void pump_link_update(struct wire *w);
@@ -504,51 +507,109 @@ static void pump_line(struct wire *w, const char *line)
 		pty_write(w->pump_fd, out, n);
 }
 
+/* How long the simulated balance waits for stability before it answers
+ * "S I", as a real one does after its own stability timeout. */
+#define BAL_STABLE_TIMEOUT_NS (5 * RIG_NS_PER_S)
+
+static void balance_send(struct wire *w, const struct mtsics_response *rep)
+{
+	char out[MTSICS_LINE_MAX];
+	int n = mtsics_format_response(rep, out, sizeof(out));
+
+	if (n > 0)
+		pty_write(w->bal_fd, out, n);
+}
+
+/* The balance's weight now: 0, 1 while it is settling, or -errno. */
+static int balance_weigh(struct wire *w, double *ret_g)
+{
+	struct cached *c = &w->cache[ROLE_SCALE];
+	int r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), ret_g);
+
+	if (r < 0)
+		return r;
+	return c->n > 0 && (c->rd[0].flags & SAMPLE_UNSTABLE) ? 1 : 0;
+}
+
+/* S answers only once the balance has settled.  In real time it waits (the
+ * loop calls balance_pending); in lockstep no simulated time passes while
+ * rig waits for the answer (as for a READBUF), so the balance's stability
+ * timeout passes at once: "S I", and rig asks again once it has moved time. */
+static void balance_stable(struct wire *w, bool waited)
+{
+	struct mtsics_response rep = { .cmd = MT_S };
+	double mass;
+	int r = balance_weigh(w, &mass);
+
+	if (r == -EIO || r == -ENODEV) {
+		w->bal_s_pending = false;
+		return;   /* a balance that does not answer */
+	}
+	if (r == 1 && w->opts->real_time &&
+	    (!waited || wire_now(w) - w->bal_s_since < BAL_STABLE_TIMEOUT_NS)) {
+		if (!waited) {
+			w->bal_s_pending = true;
+			w->bal_s_since = wire_now(w);
+		}
+		return;
+	}
+	w->bal_s_pending = false;
+	if (r < 0) {
+		rep.status = MT_ERR_LOGICAL;
+	} else if (r == 1) {
+		rep.status = MT_BUSY;
+	} else {
+		rep.status = MT_STABLE;
+		rep.has_value = true;
+		rep.value_g = mass;
+	}
+	balance_send(w, &rep);
+}
+
+static void balance_pending(struct wire *w)
+{
+	if (w->bal_s_pending)
+		balance_stable(w, true);
+}
+
 static void balance_line(struct wire *w, const char *line)
 {
 	struct mtsics_response rep = { 0 };
 	enum mtsics_cmd cmd;
-	char out[MTSICS_LINE_MAX];
-	struct cached *c = &w->cache[ROLE_SCALE];
-	double mass;
-	int r, n;
+	double mass = 0;
+	int r;
 
+	/* a host that sends another command has given up on a waiting S */
+	w->bal_s_pending = false;
 	if (mtsics_parse_cmd(line, &cmd) < 0) {
-		n = snprintf(out, sizeof(out), "ES\r\n");
-		pty_write(w->bal_fd, out, n);
+		pty_write(w->bal_fd, "ES\r\n", 4);
 		return;
 	}
 	rep.cmd = cmd;
+	if (cmd == MT_S) {
+		balance_stable(w, false);
+		return;
+	}
+	r = balance_weigh(w, &mass);
+	if (r == -EIO || r == -ENODEV)
+		return;   /* a balance that does not answer */
 	if (cmd == MT_T || cmd == MT_Z) {
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), &mass);
-		if (r == -EIO || r == -ENODEV)
-			return;
+		/* zero and tare alike set the displayed weight to 0 (a zero
+		 * also clears the tare memory, which the model does not keep
+		 * apart); the balance then settles anew */
 		r = sim_scale_tare(w->model, wire_now(w));
-		c->valid = false;   /* the next reading is after the tare */
+		w->cache[ROLE_SCALE].valid = false;   /* the next reading is after it */
 		rep.status = r < 0 ? MT_ERR_LOGICAL : cmd == MT_T ? MT_STABLE : MT_DONE;
 		rep.has_value = cmd == MT_T && r == 0;
 		rep.value_g = mass;
+	} else if (r < 0) {
+		rep.status = MT_ERR_LOGICAL;
 	} else {
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), &mass);
-		if (r == -EIO || r == -ENODEV)
-			return;   /* a balance that does not answer */
-		if (r < 0) {
-			rep.status = MT_ERR_LOGICAL;
-		} else {
-			bool unstable = c->n > 0 && (c->rd[0].flags & SAMPLE_UNSTABLE);
-
-			if (unstable && cmd == MT_S) {
-				rep.status = MT_BUSY;   /* S waits for stability; we say busy */
-			} else {
-				rep.status = unstable ? MT_DYNAMIC : MT_STABLE;
-				rep.has_value = true;
-				rep.value_g = mass;
-			}
-		}
+		rep.status = r == 1 ? MT_DYNAMIC : MT_STABLE;   /* SI: at once, settled or not */
+		rep.has_value = true;
+		rep.value_g = mass;
 	}
-	n = mtsics_format_response(&rep, out, sizeof(out));
-	if (n > 0)
-		pty_write(w->bal_fd, out, n);
+	balance_send(w, &rep);
 }
 
 static void pty_readable(struct wire *w, int fd)
@@ -669,10 +730,11 @@ int sim_wire_serve(const struct wire_opts *opts)
 		if (opts->real_time) {
 			iiod_server_advance(srv, wire_now(&w));
 			pump_link_update(&w);
+			balance_pending(&w);
 		}
 		/* a waiting READBUF is answered within a millisecond of its
-		 * sample's time */
-		r = poll(pfd, n, iiod_server_waiting(srv) ? 1 : 200);
+		 * sample's time, a waiting S within 10 ms of the balance settling */
+		r = poll(pfd, n, iiod_server_waiting(srv) ? 1 : w.bal_s_pending ? 10 : 200);
 		if (r < 0 && errno != EINTR)
 			break;
 		for (size_t i = 0; r > 0 && i < n; i++) {
