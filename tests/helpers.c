@@ -168,7 +168,22 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static size_t occurrences(const char *hay, const char *text)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, text)); p += strlen(text))
+		n++;
+	return n;
+}
+
 char *th_wait_for_text(const char *dir, const char *name, const char *text, int timeout_ms)
+{
+	return th_wait_for_text_n(dir, name, text, 1, timeout_ms);
+}
+
+char *th_wait_for_text_n(const char *dir, const char *name, const char *text, size_t count,
+			 int timeout_ms)
 {
 	long long deadline = mono_ms() + timeout_ms;
 	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -186,7 +201,7 @@ char *th_wait_for_text(const char *dir, const char *name, const char *text, int 
 		if (!watching)
 			watching = inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE) >= 0;
 		found = th_slurp(dir, name);
-		if (found && strstr(found, text))
+		if (found && occurrences(found, text) >= count)
 			break;
 		free(found);
 		found = NULL;

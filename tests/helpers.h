@@ -36,5 +36,8 @@ int th_rig(const char *dir, const char *const *args);
  * text (inotify on dir: every write wakes it).  Returns the file's text
  * (malloc'd) or NULL after timeout_ms. */
 char *th_wait_for_text(const char *dir, const char *name, const char *text, int timeout_ms);
+/* The same, until text is there count times. */
+char *th_wait_for_text_n(const char *dir, const char *name, const char *text, size_t count,
+			 int timeout_ms);
 
 #endif

@@ -324,6 +324,68 @@ Test(safety, a_second_sigint_during_the_safe_state_does_not_cut_it_short)
 	free(run);
 }
 
+Test(safety, a_second_sigint_while_the_first_is_being_obeyed_changes_nothing)
+{
+	/* The first SIGINT is the root cause.  The valve driver fails from 1 s
+	 * to 4 s (real time), so the safe state it starts must ask the valve
+	 * again once a second; the second SIGINT lands while it waits after the
+	 * second attempt has failed.  Were that wait cut short, the valve would
+	 * take one attempt more (and a storm of signals would exhaust them all
+	 * inside the fault, the line left closed). */
+	static const char seq[] =
+		"sequence = {\n"
+		"  id = \"T-SIG3\"; version = \"1\"; title = \"long hold\";\n"
+		"  steps = (\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"1 h\"; }\n"
+		"  );\n"
+		"};\n";
+	char *dir = th_tmpdir(), *dut = th_src(DUT), *run, *events, *safe;
+	char *bench = bench_variant(dir,
+		"faults = ( { role = \"valve\"; kind = \"dropout\"; at = \"1 s\"; duration = \"3 s\"; } );",
+		NULL, NULL);
+	char *seqp = th_write_file(dir, "seq.cfg", seq), *samples;
+	const char *root;
+	pid_t pid;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	pid = th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench, "--dut", dut,
+					       "--output", run, "--real-time", "-q", NULL });
+	/* the second pressure reading, at 1 s, is on disk: the fault is active */
+	samples = th_wait_for_text_n(run, "samples.csv", ",pressure,pressure,", 2, 20000);
+	cr_assert_not_null(samples, "the run never reached 1 s");
+	free(samples);
+	kill(pid, SIGINT);
+	/* the second attempt has failed: the safe state now waits for the third */
+	events = th_wait_for_text(run, "events.jsonl",
+				  "\"event\":\"valve_set_failed\",\"attempt\":2", 20000);
+	cr_assert_not_null(events, "the safe state never had to retry the valve");
+	free(events);
+	kill(pid, SIGINT);
+	cr_assert_eq(th_rig_wait(pid), 3);
+	events = th_slurp(run, "events.jsonl");
+	root = strstr(events, "\"root_cause\":true");
+	cr_assert_not_null(root, "%s", events);
+	safe = strstr(events, "\"event\":\"safe_state\"");
+	cr_assert_not_null(safe, "%s", events);
+	/* the root cause is the first signal, not anything after it */
+	cr_assert(strstr(events, "\"reason\":\"stopped by signal SIGINT\",\"root_cause\":true") != NULL,
+		  "%s", events);
+	cr_assert_not_null(strstr(safe, "\"valve\":\"open\""), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"pump\":\"stopped\""), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"signal_while_going_safe\":\"SIGINT\""), "%s", safe);
+	/* tried at 1, 2, 3 and 4 s (and after): open at the fourth, once the
+	 * fault was over; with a wait cut short by the signal it takes five */
+	cr_assert_not_null(strstr(safe, "\"valve_attempts\":4"), "%s", safe);
+	free(events);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seqp);
+	free(run);
+}
+
 Test(safety, a_timed_out_step_aborts_when_the_sequence_says_abort)
 {
 	static const char seq[] =
