@@ -192,6 +192,8 @@ enum sim_fault_kind {
 	SIM_FAULT_LOST_REPLY,   /* pump carries out commands but its answers are lost */
 	SIM_FAULT_UNPLUG,       /* pump link gone for `duration`, then back (a cable,
 	                           a USB adapter): over the wire the tty itself goes */
+	SIM_FAULT_SEGV,         /* the rig process raises SIGSEGV at `at`: a crash of
+	                           rig's own, for the crash handler's tests */
 	SIM_FAULT_PRESSED,      /* the emergency-stop button held down from `at` for
 	                           `duration` (0: until the end): estop role only */
 	SIM_FAULT__COUNT

@@ -323,7 +323,7 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 	static const char *const kind_names[] = { "dropout", "stuck", "no_answer", "disconnect",
 						  "stale", "frozen", "nan", "out_of_range",
 						  "internal_error", "crash", "lost_reply", "unplug",
-						  "pressed", NULL };
+						  "segv", "pressed", NULL };
 	static const char *const role_list[] = { "pump", "scale", "flow", "pressure", "power",
 						 "valve", "alarm", "estop", NULL };
 	int n, choice;

@@ -12,6 +12,7 @@
 #include "calgate.h"
 #include "clock.h"
 #include "recorder.h"
+#include "resume.h"
 #include "../drivers/driver.h"
 #include "../drivers/sim/model.h"
 
@@ -136,6 +137,10 @@ static const char *utc_now(char buf[32])
 
 static void event(struct engine *e, const char *name, json_t *fields)
 {
+	if (!e->rec) {   /* rig safe on a bench with no record to take up */
+		json_decref(fields);
+		return;
+	}
 	recorder_event(e->rec, now(e), name, fields);
 }
 
@@ -278,8 +283,9 @@ static int safe_valve(struct engine *e, json_t *actions, int *attempts, int max)
  * that fails is asked again after the pump, not before: the pump's stop must
  * not wait on it.  A signal arriving meanwhile changes nothing (it is noted,
  * not obeyed). */
-static void safe_state(struct engine *e, const char *why)
+static bool safe_state(struct engine *e, const char *why)
 {
+	bool bench_safe;
 	json_t *actions = json_object();
 	bool valve_first = e->inst[ROLE_VALVE] && !e->o->bench->instrument[ROLE_VALVE].safe_closed;
 	int valve_attempts = 0, vr = -1;
@@ -303,8 +309,8 @@ static void safe_state(struct engine *e, const char *why)
 		bool pump_ok = !pump || strcmp(pump, "stopped") == 0;
 		bool valve_ok = !valve || strcmp(valve, "open") == 0 || strcmp(valve, "closed") == 0;
 
-		json_object_set_new(actions, "bench_safe", json_boolean(pump_ok && valve_ok &&
-									outputs_ok));
+		bench_safe = pump_ok && valve_ok && outputs_ok;
+		json_object_set_new(actions, "bench_safe", json_boolean(bench_safe));
 		/* the one thing that must reach a person whatever -q says */
 		if (!pump_ok || !valve_ok || !outputs_ok)
 			fprintf(stderr, "rig: THE BENCH MAY NOT BE SAFE: pump %s, valve %s%s; "
@@ -312,6 +318,7 @@ static void safe_state(struct engine *e, const char *why)
 				outputs_ok ? "" : ", an output line not at its safe level");
 	}
 	event(e, "safe_state", actions);
+	return bench_safe;
 }
 
 /* The supervisor's own release: what the valve did is recorded as it is,
@@ -1185,6 +1192,135 @@ static void note_lock(struct engine *e)
 					      e->o->lock_path ? e->o->lock_path : "",
 					      "previous_holder", prev, "why",
 					      "the holder's lock was free: it died without releasing it"));
+}
+
+/* The latest time the record holds and whether it ended; 0 when there is
+ * no record to take up. */
+static int record_tail(const char *run_dir, rig_ns *ret_last, bool *ret_ended)
+{
+	char path[RIG_PATH_MAX + 16], *line = NULL;
+	struct resume_scan st = { 0 };
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (r == 0 && (len = getline(&line, &cap, f)) > 0)
+		r = resume_scan_event(&st, line, (size_t)len);
+	free(line);
+	fclose(f);
+	*ret_last = st.last_t_ns;
+	*ret_ended = st.ended || !st.started;
+	resume_scan_free(&st);
+	/* samples.csv usually reaches further: its last whole line */
+	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
+	f = fopen(path, "r");
+	if (f) {
+		char tail[4096];
+		long size;
+		size_t n;
+
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		fseek(f, size > (long)sizeof(tail) - 1 ? size - (long)sizeof(tail) + 1 : 0, SEEK_SET);
+		n = fread(tail, 1, sizeof(tail) - 1, f);
+		tail[n] = '\0';
+		fclose(f);
+		for (char *end = strrchr(tail, '\n'), *begin; end; end = begin) {
+			long long t;
+			char *stop;
+
+			*end = '\0';
+			begin = strrchr(tail, '\n');
+			t = strtoll(begin ? begin + 1 : tail, &stop, 10);
+			if (stop != (begin ? begin + 1 : tail) && *stop == ',') {
+				if (t > *ret_last)
+					*ret_last = t;
+				break;
+			}
+			if (!begin)
+				break;
+		}
+	}
+	return r;
+}
+
+int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_recorded,
+		     char *err, size_t err_len)
+{
+	struct engine e = { .o = o };
+	const struct bench *b = o->bench;
+	bool ended = true, safe;
+	rig_ns last = 0;
+	int r = 0;
+
+	*ret_recorded = false;
+	if (o->run_dir && record_tail(o->run_dir, &last, &ended) < 0)
+		ended = true;   /* no record to take up: the bench is made safe all the same */
+	e.clock = o->virtual_time ? rig_clock_new_virtual() : rig_clock_new_real();
+	if (!e.clock) {
+		snprintf(err, err_len, "cannot create the clock");
+		return -ENOMEM;
+	}
+	/* a second past the last thing recorded: after it, whatever the clock */
+	e.t_start_ns = last + RIG_NS_PER_S;
+	rig_clock_start_at(e.clock, e.t_start_ns);
+	if (o->run_dir && !ended && recorder_open_append(&e.rec, o->run_dir,
+							  b->flush_interval_ns) == 0)
+		*ret_recorded = true;
+	if (*ret_recorded)
+		event(&e, "fault", json_pack("{s:s, s:b}", "reason", why, "root_cause", 1));
+	e.env.clock = e.clock;
+	e.env.bench = b;
+	e.env.run_dir = *ret_recorded ? o->run_dir : NULL;
+	if (b->has_sim)
+		e.env.sim = sim_model_new(&b->sim, b->sim.fluid_density_g_per_ml);
+	for (int role = 0; role < ROLE__COUNT; role++) {
+		const struct instrument_cfg *ic = &b->instrument[role];
+		int ro;
+
+		if ((role != ROLE_PUMP && role != ROLE_VALVE) || !ic->present)
+			continue;
+		ro = instrument_open(&e.inst[role], (enum rig_role)role, &e.env);
+		if (ro < 0 && *ret_recorded)
+			event(&e, "instrument_fault", json_pack("{s:s, s:s, s:s}", "role",
+				rig_role_name((enum rig_role)role), "error", strerror(-ro), "during",
+				"rig safe: open"));
+		if (ro < 0)
+			fprintf(stderr, "rig safe: cannot open %s (backend %s): %s\n",
+				rig_role_name((enum rig_role)role), ic->backend, strerror(-ro));
+	}
+	for (size_t i = 0; i < b->n_outputs; i++)
+		if (output_open(&e.outputs[i], &b->outputs[i], &e.env) < 0)
+			fprintf(stderr, "rig safe: cannot open output %s\n", b->outputs[i].name);
+	/* the safe-state sequence itself, recorded or not */
+	safe = safe_state(&e, why);
+	for (int role = 0; role < ROLE__COUNT; role++)
+		if ((role == ROLE_PUMP || role == ROLE_VALVE) && b->instrument[role].present &&
+		    !e.inst[role])
+			safe = false;   /* could not even be opened */
+	for (size_t i = 0; i < b->n_outputs; i++)
+		safe = safe && e.outputs[i];
+	if (*ret_recorded) {
+		char utc[32];
+
+		event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", "aborted", "reason", why,
+					       "utc", utc_now(utc)));
+		r = recorder_close(e.rec);
+		e.rec = NULL;
+		if (r < 0)
+			snprintf(err, err_len, "%s: the record could not be completed: %s", o->run_dir,
+				 strerror(-r));
+	}
+	close_bench(&e);
+	rig_clock_free(e.clock);
+	if (r < 0)
+		return r;
+	return safe ? 0 : -EIO;
 }
 
 int engine_run(const struct engine_opts *o, char *err, size_t err_len)

@@ -45,4 +45,15 @@ struct engine_opts {
  * not be recorded at all (err says why).  The bench is safe on every return. */
 int engine_run(const struct engine_opts *opts, char *err, size_t err_len);
 
+/* rig safe: the bench made safe by a process of its own, after the one that
+ * ran it crashed, or by hand.  Only the pump, the valve and the output lines
+ * are opened (a broken sensor must not stand in the way).  With
+ * opts->run_dir, an interrupted record (no run_end) is taken up where it
+ * ends: a "fault" event with why as its root cause, the safe_state, and
+ * run_end "aborted"; *ret_recorded says whether it was.  Returns 0 when the
+ * bench is safe, -EIO when something did not answer (the safe_state event
+ * and stderr say what), another negative errno when it could not try. */
+int engine_make_safe(const struct engine_opts *opts, const char *why, bool *ret_recorded,
+		     char *err, size_t err_len);
+
 #endif

@@ -42,6 +42,59 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* A crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: rig's own fault) leaves
+ * this process untrustworthy, so nothing in it makes the bench safe: the
+ * handler, on its own stack, replaces the process by a fresh `rig safe` for
+ * the same bench and run directory (execv is async-signal-safe), which stops
+ * the pump, sets the valve and output lines safe, records why and reports.
+ * The arguments are built before the run; the handler only picks them. */
+enum { CRASH_SIGNALS = 5 };
+static const int crash_signals[CRASH_SIGNALS] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+static const char *const crash_names[CRASH_SIGNALS] = { "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL",
+							 "SIGABRT" };
+static char crash_bench[RIG_PATH_MAX], crash_run[RIG_PATH_MAX];
+static char *crash_argv[CRASH_SIGNALS][9];
+static char crash_stack[64 * 1024];
+
+static void on_crash(int sig)
+{
+	static const char msg[] = "rig: crashed; making the bench safe in a fresh process "
+				  "(rig safe)\n";
+
+	for (int i = 0; i < CRASH_SIGNALS; i++)
+		if (crash_signals[i] == sig) {
+			(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+			execv("/proc/self/exe", crash_argv[i]);
+		}
+	raise(sig);   /* SA_RESETHAND: the default action, a core if so configured */
+}
+
+static void install_crash_handler(const char *bench_path, const char *run_dir)
+{
+	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_RESETHAND };
+	stack_t ss = { .ss_sp = crash_stack, .ss_size = sizeof(crash_stack) };
+
+	snprintf(crash_bench, sizeof(crash_bench), "%s", bench_path);
+	snprintf(crash_run, sizeof(crash_run), "%s", run_dir);
+	for (int i = 0; i < CRASH_SIGNALS; i++) {
+		char **a = crash_argv[i];
+
+		a[0] = "rig";
+		a[1] = "safe";
+		a[2] = "--bench";
+		a[3] = crash_bench;
+		a[4] = "--run-dir";
+		a[5] = crash_run;
+		a[6] = "--crashed";
+		a[7] = (char *)crash_names[i];
+		a[8] = NULL;
+	}
+	sigaltstack(&ss, NULL);
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < CRASH_SIGNALS; i++)
+		sigaction(crash_signals[i], &sa, NULL);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -68,6 +121,8 @@ static const char usage_main[] =
 	"                                                        and signature\n"
 	"  keygen --out FILE                                     make the station's signing key\n"
 	"  probe --bench FILE                                    open every instrument, read one value\n"
+	"  safe --bench FILE [--run-dir RUN_DIR]                 make a bench safe (pump stopped,\n"
+	"                                                        valve and outputs at safe levels)\n"
 	"  calibrate scale --bench FILE --reference MASS          two-point calibration of the scale\n"
 	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
 	"                                                        the wire (libiio network protocol)\n"
@@ -724,6 +779,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 			seq->id, bench->id, f.real_time ? "real" : "virtual", dev->model, dev->serial,
 			dir);
 	install_signals();
+	install_crash_handler(f.bench_path, dir);
 	o = (struct engine_opts){
 		.seq = seq, .bench = bench, .dev = dev, .run_dir = dir,
 		.virtual_time = !f.real_time,
@@ -749,6 +805,84 @@ out:
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);
+	return status;
+}
+
+static const char usage_safe[] =
+	"Usage: rig safe --bench FILE [--run-dir RUN_DIR] [--reason TEXT]\n"
+	"\n"
+	"Makes the bench safe from a process of its own: opens only its pump, valve\n"
+	"and output lines (a broken sensor cannot stand in the way), stops the pump\n"
+	"(retried), sets the valve and the output lines to their safe levels, and\n"
+	"prints what each did.  With --run-dir, a run that was interrupted (no run_end\n"
+	"in its events.jsonl) gets the fault, the safe state and its end recorded,\n"
+	"then is judged and sealed as rig report would.  rig run starts this itself\n"
+	"when it crashes (--crashed SIGNAL).  Exit status 0 when the bench is safe, 3\n"
+	"when something did not answer (or after a crash), 2 for bad input.\n";
+
+static int cmd_safe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bench", required_argument, NULL, 'b' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "crashed", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *bench_path = NULL, *run_dir = NULL, *reason = NULL, *crashed = NULL;
+	struct diag_list diags = { 0 };
+	struct bench *bench = NULL;
+	char why[512], err[1024] = "";
+	bool recorded = false;
+	int c, r, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': bench_path = optarg; break;
+		case 'r': run_dir = optarg; break;
+		case 'R': reason = optarg; break;
+		case 'C': crashed = optarg; break;
+		case 'h': fputs(usage_safe, stdout); return EXIT_PASS;
+		default: fputs(usage_safe, stderr); return EXIT_BAD_INPUT;
+		}
+	}
+	if (!bench_path || optind != argc) {
+		fprintf(stderr, "rig safe: --bench FILE is required\n\n%s", usage_safe);
+		return EXIT_BAD_INPUT;
+	}
+	if (bench_load(bench_path, &bench, &diags) < 0) {
+		diag_print(&diags, stderr);
+		diag_clear(&diags);
+		return EXIT_BAD_INPUT;
+	}
+	if (crashed)
+		snprintf(why, sizeof(why), "internal error: rig crashed (%s); the bench was made "
+			 "safe by a fresh process (rig safe)", crashed);
+	else
+		snprintf(why, sizeof(why), "%s", reason ? reason : "made safe by hand (rig safe)");
+	install_signals();   /* a signal now is noted, never obeyed: see engine.c */
+	r = engine_make_safe(&(struct engine_opts){ .bench = bench, .run_dir = run_dir,
+		.virtual_time = all_simulated(bench), .stop_signal = &stop_signal }, why, &recorded,
+		err, sizeof(err));
+	if (r < 0 && r != -EIO)
+		fprintf(stderr, "rig safe: %s\n", err[0] ? err : strerror(-r));
+	status = r == 0 && !crashed ? EXIT_PASS : EXIT_ABORTED;
+	printf("rig safe: the bench %s%s\n", r == 0 ? "is safe" : "MAY NOT BE SAFE",
+	       recorded ? "; the run's record says so" : "");
+	if (recorded) {
+		struct sig_secret_key key;
+		bool have_key;
+
+		if (sign_key_resolve(NULL, "safe", &key, &have_key) == 0) {
+			(void)judge(run_dir, false, "safe", &(struct seal_opts){
+				.sealed_by = "rig safe", .key = have_key ? &key : NULL, .first = true });
+			if (have_key)
+				sodium_memzero(&key, sizeof(key));
+		}
+	}
+	bench_free(bench);
 	return status;
 }
 
@@ -823,6 +957,7 @@ static int cmd_resume(int argc, char **argv)
 			argv[1], rs.first_step + 1, seq->n_steps, rig_ns_to_s(rs.gap_ns),
 			rig_ns_to_s(rs.gap_begin_ns));
 	install_signals();
+	install_crash_handler(bench_path, argv[1]);
 	o = (struct engine_opts){
 		.seq = seq, .bench = bench, .dev = dev, .run_dir = argv[1],
 		.virtual_time = virtual_time,
@@ -1115,6 +1250,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(cmd, "keygen"))
 		return cmd_keygen(argc - 1, argv + 1);
+	if (!strcmp(cmd, "safe"))
+		return cmd_safe(argc - 1, argv + 1);
 	fprintf(stderr, "rig: %s\n\n%s", *cmd ? "unknown command" : "no command given", usage_main);
 	return EXIT_BAD_INPUT;
 }

@@ -166,7 +166,7 @@ Test(config, bench_errors_unknown_backend_role_and_choices)
 	expect("bench-errors.cfg", 6, "unknown backend 'warp'; allowed: sim");
 	expect("bench-errors.cfg", 7, "unknown instrument role 'laser'");
 	expect("bench-errors.cfg", 9, "must be one of: open, closed");
-	expect("bench-errors.cfg", 12, "must be one of: dropout, stuck, no_answer, disconnect, stale, frozen, nan, out_of_range, internal_error, crash, lost_reply, unplug, pressed");
+	expect("bench-errors.cfg", 12, "must be one of: dropout, stuck, no_answer, disconnect, stale, frozen, nan, out_of_range, internal_error, crash, lost_reply, unplug, segv, pressed");
 	expect("bench-errors.cfg", 13, "only the emergency stop is pressed; allowed: role = \"estop\"");
 	expect("bench-errors.cfg", 14, "kind 'nan' does not apply to the emergency stop; allowed: "
 	       "\"pressed\", \"dropout\", \"disconnect\"");

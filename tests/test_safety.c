@@ -738,6 +738,41 @@ Test(safety, a_failed_emergency_stop_input_aborts_safely)
 	outcome_free(&o);
 }
 
+/* -------------------------------------------------------- a crash of rig -- */
+
+Test(safety, a_crash_of_rig_itself_is_followed_by_a_fresh_process_that_makes_the_bench_safe)
+{
+	/* SIGSEGV raised inside rig at its first pressure read after 1 h: the
+	 * crashed process is replaced (execv from the handler) by rig safe */
+	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "segv"), NULL, NULL);
+	char *dir = th_tmpdir();
+
+	cr_assert_eq(o.status, 3, "%s", o.stderr_text);
+	cr_assert_not_null(strstr(o.stderr_text, "crashed; making the bench safe"), "%s",
+			   o.stderr_text);
+	assert_safe_end(&o, "internal error: rig crashed (SIGSEGV)");
+	/* the samples handed to the kernel before the crash are kept: to the
+	 * last flush (1 s of run time) before it */
+	cr_assert_not_null(strstr(o.samples, "\n3598000000000,pressure,"), "samples lost");
+	/* the safe state comes after everything the crashed process recorded */
+	cr_assert(root_fault_s(o.events) > 3599, "fault at %.0f s", root_fault_s(o.events));
+	outcome_free(&o);
+	free(dir);
+}
+
+Test(safety, rig_safe_by_hand_stops_the_pump_and_says_so)
+{
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *out;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "safe", "--bench", bench, NULL }), 0);
+	out = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(out, "rig safe: the bench is safe"), "%s", out);
+	free(out);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "safe", NULL }), 2);
+	free(bench);
+	free(dir);
+}
+
 /* ---------------------------------------------------------- hard limits -- */
 
 Test(safety, delivered_volume_above_the_hard_cap_aborts_safely)

@@ -472,6 +472,7 @@ static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_n
 		case SIM_FAULT_OUT_OF_RANGE: mods |= MOD_RANGE; break;
 		case SIM_FAULT_INTERNAL_ERROR: mods |= MOD_INTERNAL; break;
 		case SIM_FAULT_CRASH: raise(SIGKILL); break;
+		case SIM_FAULT_SEGV: raise(SIGSEGV); break;
 		case SIM_FAULT_UNPLUG: unplugged = true; break;
 		case SIM_FAULT_LOST_REPLY: break;   /* after the command: reply_lost() */
 		case SIM_FAULT_PRESSED: break;      /* the button, not a failure: sim_estop_*() */
