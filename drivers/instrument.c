@@ -140,10 +140,14 @@ int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t
 		return r;
 	/* The bench file's calibration maps the instrument's primary quantity
 	 * onto the reference: value = gain * raw + offset. */
-	if (*ret_n > 0) {
-		ret[0].value = inst->cfg->cal.gain * ret[0].value + inst->cfg->cal.offset;
+	/* A buffered batch holds many readings of it (the first reading's
+	 * quantity): every one is calibrated, not just the first. */
+	for (size_t i = 0; i < *ret_n; i++) {
+		if (ret[i].quantity != ret[0].quantity)
+			continue;
+		ret[i].value = inst->cfg->cal.gain * ret[i].value + inst->cfg->cal.offset;
 		if (inst->soft_tared)
-			ret[0].value -= inst->soft_tare;
+			ret[i].value -= inst->soft_tare;
 	}
 	return 0;
 }
