@@ -137,20 +137,22 @@ struct scale {
 	char *dir;
 };
 
-/* The mtsics backend on the fake's slave, its wire log in a fresh dir. */
-static struct scale scale_open(const struct fake *f)
+/* The mtsics backend on the fake's slave, its wire log in a fresh dir.
+ * Filled in place: the instrument keeps a pointer to s->env. */
+static void scale_open(struct scale *s, const struct fake *f)
 {
-	struct scale s = { .bench = calloc(1, sizeof(*s.bench)), .dir = th_tmpdir() };
-	struct instrument_cfg *ic = &s.bench->instrument[ROLE_SCALE];
+	struct instrument_cfg *ic;
+
+	*s = (struct scale){ .bench = calloc(1, sizeof(*s->bench)), .dir = th_tmpdir() };
+	ic = &s->bench->instrument[ROLE_SCALE];
 
 	*ic = (struct instrument_cfg){ .present = true, .period_ns = RIG_NS_PER_S, .baud = 9600,
 				       .cal = { .gain = 1 } };
 	snprintf(ic->backend, sizeof(ic->backend), "mtsics");
 	snprintf(ic->device, sizeof(ic->device), "%s", f->slave);
-	s.env = (struct driver_env){ .clock = rig_clock_new_real(), .bench = s.bench,
-				     .run_dir = s.dir };
-	cr_assert_eq(instrument_open(&s.inst, ROLE_SCALE, &s.env), 0);
-	return s;
+	s->env = (struct driver_env){ .clock = rig_clock_new_real(), .bench = s->bench,
+				      .run_dir = s->dir };
+	cr_assert_eq(instrument_open(&s->inst, ROLE_SCALE, &s->env), 0);
 }
 
 static char *scale_close(struct scale *s)
@@ -184,7 +186,7 @@ Test(mtsics, a_stale_answer_waiting_in_the_input_is_not_taken_for_the_next_one)
 	char *log;
 
 	fake_open(&f);
-	s = scale_open(&f);
+	scale_open(&s, &f);
 	/* the answer to a command the backend gave up on, arriving late */
 	fake_push_unasked(&f, "S S    1.0000000 g\r\n");
 	fake_start(&f, script, 1);
@@ -220,7 +222,7 @@ Test(mtsics, a_reply_that_comes_after_its_timeout_is_not_read_as_the_next_readin
 	size_t n = 0;
 
 	fake_open(&f);
-	s = scale_open(&f);
+	scale_open(&s, &f);
 	fake_start(&f, script, 2);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cr_assert_eq(sensor_read(s.inst, rd, READINGS_MAX, &n), -ETIMEDOUT);
@@ -256,7 +258,7 @@ Test(mtsics, a_settled_reading_zeroes_then_waits_for_the_stable_weight_longer_th
 	char *log;
 
 	fake_open(&f);
-	s = scale_open(&f);
+	scale_open(&s, &f);
 	fake_start(&f, script, 3);
 	cr_assert_eq(sensor_read_settled(s.inst, true, &rd), 0);
 	cr_assert_float_eq(rd.value, 12e-6, 1e-12, "%.7f g", rd.value);
