@@ -140,7 +140,8 @@ struct plot_line *plot_add_xy(struct plot *p, enum plot_style style, const char 
 	return l;
 }
 
-void plot_add_mark(struct plot *p, double x, const char *label, const double rgb[3])
+void plot_add_mark(struct plot *p, double x, enum plot_mark_style style, const char *label,
+		   const double rgb[3])
 {
 	struct plot_mark *m;
 
@@ -148,6 +149,7 @@ void plot_add_mark(struct plot *p, double x, const char *label, const double rgb
 		return;
 	m = &p->marks[p->n_marks++];
 	m->x = x;
+	m->style = style;
 	snprintf(m->label, sizeof(m->label), "%s", label);
 	memcpy(m->rgb, rgb, sizeof(m->rgb));
 }
@@ -461,6 +463,138 @@ static double frame_y(const void *fp, double v)
 	return f->y0 + f->h - (v - f->ylo) / (f->yhi - f->ylo) * f->h;
 }
 
+/* A mark's label: where it is drawn, so that the next avoids it. */
+struct label_box {
+	double x0, y0, x1, y1;
+};
+
+static bool boxes_overlap(const struct label_box *a, const struct label_box *b)
+{
+	return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* Whether a label there would hide some of the data: a series bin's band,
+ * or the bounding box of an x/y segment (a little more than the line). */
+static bool box_hides_data(const struct plot *p, const struct frame *f, const struct label_box *box)
+{
+	for (size_t i = 0; i < p->n_lines; i++) {
+		const struct plot_line *l = &p->lines[i];
+		double k = line_scale(l);
+
+		for (size_t b = 0; l->series && b < l->series->n_bins; b++) {
+			const struct series_bin *sb = &l->series->bins[b];
+			struct label_box band;
+
+			if (!sb->count)
+				continue;
+			band.x0 = frame_x(f, (double)(sb->t_first_ns - p->x_origin_ns) / p->x_unit_ns) - 1;
+			band.x1 = frame_x(f, (double)(sb->t_last_ns - p->x_origin_ns) / p->x_unit_ns) + 1;
+			band.y0 = frame_y(f, sb->max * k) - 1;
+			band.y1 = frame_y(f, sb->min * k) + 1;
+			if (boxes_overlap(box, &band))
+				return true;
+		}
+		for (size_t j = 0; j < l->n_xy; j++) {
+			size_t n = j + 1 < l->n_xy && isfinite(l->ys[j + 1]) ? j + 1 : j;
+			double xa = frame_x(f, l->xs[j]), xb = frame_x(f, l->xs[n]);
+			double ya = frame_y(f, l->ys[j]), yb = frame_y(f, l->ys[n]);
+			struct label_box seg = { fmin(xa, xb) - 2, fmin(ya, yb) - 2, fmax(xa, xb) + 2,
+						 fmax(ya, yb) + 2 };
+
+			if (isfinite(l->ys[j]) && boxes_overlap(box, &seg))
+				return true;
+		}
+	}
+	return false;
+}
+
+#define MARK_ROW_H 10.0
+
+/* Vertical markers.  Alert marks go under the dashed ones, broad and
+ * solid, with a flag on the frame's top edge: an alarm 0.4 s before the
+ * release it caused is one line width from it on a minutes axis, and both
+ * stay visible.  Each label goes on the first row, right of its line or
+ * else left of it, where it overlaps no label already placed and hides no
+ * data; failing that where it overlaps no label, on a light ground. */
+static void draw_marks(const struct plot *p, cairo_t *cr, const struct frame *f)
+{
+	struct label_box placed[PLOT_MARKS_MAX];
+	size_t n_placed = 0;
+
+	for (size_t i = 0; i < p->n_marks; i++) {
+		const struct plot_mark *m = &p->marks[i];
+		double px = frame_x(f, m->x);
+
+		if (m->style != PLOT_MARK_ALERT)
+			continue;
+		set_rgb(cr, m->rgb, 0.55);
+		cairo_set_line_width(cr, 3);
+		cairo_move_to(cr, px, f->y0);
+		cairo_line_to(cr, px, f->y0 + f->h);
+		cairo_stroke(cr);
+		set_rgb(cr, m->rgb, 1);
+		cairo_move_to(cr, px - 4.5, f->y0);
+		cairo_line_to(cr, px + 4.5, f->y0);
+		cairo_line_to(cr, px, f->y0 + 7);
+		cairo_close_path(cr);
+		cairo_fill(cr);
+	}
+	for (size_t i = 0; i < p->n_marks; i++) {
+		const struct plot_mark *m = &p->marks[i];
+		double px = frame_x(f, m->x), dash[] = { 2, 2 };
+
+		if (m->style == PLOT_MARK_ALERT)
+			continue;
+		set_rgb(cr, m->rgb, 1);
+		cairo_set_line_width(cr, 1);
+		cairo_set_dash(cr, dash, 2, 0);
+		cairo_move_to(cr, px, f->y0);
+		cairo_line_to(cr, px, f->y0 + f->h);
+		cairo_stroke(cr);
+		cairo_set_dash(cr, NULL, 0, 0);
+	}
+	for (size_t i = 0; i < p->n_marks; i++) {
+		const struct plot_mark *m = &p->marks[i];
+		bool bold = m->style == PLOT_MARK_ALERT;
+		PangoLayout *lay = text_layout(cr, m->label, FONT_TICK, bold);
+		double px = frame_x(f, m->x), gap = bold ? 6 : 3, tw, th;
+		struct label_box box = { 0 };
+		int found = 0, w, h;
+
+		pango_layout_get_size(lay, &w, &h);
+		tw = (double)w / PANGO_SCALE;
+		th = (double)h / PANGO_SCALE;
+		/* pass 1 wants clear data too, pass 2 only no other label */
+		for (int pass = 1; pass <= 2 && !found; pass++)
+			for (int row = 0; f->y0 + 3 + MARK_ROW_H * row + th <= f->y0 + f->h && !found;
+			     row++)
+				for (int side = 0; side < 2 && !found; side++) {
+					double x0 = side == 0 ? px + gap : px - gap - tw;
+					double y0 = f->y0 + 3 + MARK_ROW_H * row;
+					size_t k;
+
+					box = (struct label_box){ x0 - 1, y0, x0 + tw + 1, y0 + th };
+					if (box.x0 < f->x0 || box.x1 > f->x0 + f->w)
+						continue;
+					for (k = 0; k < n_placed && !boxes_overlap(&box, &placed[k]); k++)
+						;
+					if (k == n_placed && (pass == 2 || !box_hides_data(p, f, &box)))
+						found = pass;
+				}
+		if (!found)     /* no room anywhere: the first row, right of the line */
+			box = (struct label_box){ px + gap - 1, f->y0 + 3, px + gap + tw + 1,
+						  f->y0 + 3 + th };
+		placed[n_placed++] = box;
+		cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
+		cairo_rectangle(cr, box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
+		cairo_fill(cr);
+		set_rgb(cr, m->rgb, 1);
+		cairo_move_to(cr, box.x0 + 1, box.y0);
+		pango_cairo_show_layout(cr, lay);
+		g_object_unref(lay);
+	}
+}
+
 void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, double h)
 {
 	struct range rx = { 0 }, ry = { 0 };
@@ -585,22 +719,7 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 				cairo_fill(cr);
 			}
 	}
-	for (size_t i = 0; i < p->n_marks; i++) {
-		const struct plot_mark *m = &p->marks[i];
-		double px = frame_x(&f, m->x), dash[] = { 2, 2 };
-
-		set_rgb(cr, m->rgb, 1);
-		cairo_set_line_width(cr, 1);
-		cairo_set_dash(cr, dash, 2, 0);
-		cairo_move_to(cr, px, f.y0);
-		cairo_line_to(cr, px, f.y0 + f.h);
-		cairo_stroke(cr);
-		cairo_set_dash(cr, NULL, 0, 0);
-		/* labels alternate right/left of the line and step down, so that
-		 * two close marks do not print over each other */
-		text_at(cr, m->label, FONT_TICK, false, px + (i % 2 ? -3 : 3),
-			f.y0 + 3 + 10 * (double)(i % 4), i % 2 ? 1 : 0, 0);
-	}
+	draw_marks(p, cr, &f);
 	cairo_restore(cr);
 	cairo_restore(cr);
 }

@@ -70,9 +70,16 @@ struct plot_line {
 	double rgb[3];
 };
 
-/* A vertical marker at x (plot units): "alarm", "valve closed". */
+/* A vertical marker at x (plot units): "valve closed", "alarm 71.6 s". */
+enum plot_mark_style {
+	PLOT_MARK_DASHED,   /* a thin dashed line: a step of the sequence */
+	PLOT_MARK_ALERT,    /* a broad solid line under the dashed ones, a flag at the
+			     * top and a bold label: what the device did (an alarm) */
+};
+
 struct plot_mark {
 	double x;
+	enum plot_mark_style style;
 	char label[48];
 	double rgb[3];
 };
@@ -99,7 +106,8 @@ struct plot_line *plot_add_series(struct plot *p, const struct series *s, double
 				  const char *label, const double rgb[3]);
 struct plot_line *plot_add_xy(struct plot *p, enum plot_style style, const char *label,
 			      const double rgb[3]);
-void plot_add_mark(struct plot *p, double x, const char *label, const double rgb[3]);
+void plot_add_mark(struct plot *p, double x, enum plot_mark_style style, const char *label,
+		   const double rgb[3]);
 /* True when some line has data to draw. */
 bool plot_has_data(const struct plot *p);
 

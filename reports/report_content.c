@@ -744,13 +744,22 @@ static void section_plots(struct report_doc *doc, const struct run_results *res,
 			p->x_origin_ns = d->t_close_ns;
 			snprintf(p->x_title, sizeof(p->x_title), "time from the valve closing (%s)",
 				 pa.name);
-			plot_add_mark(p, 0, "valve closed", C_GREY);
-			if (d->have_alarm)
+			plot_add_mark(p, 0, PLOT_MARK_DASHED, "valve closed", C_GREY);
+			/* The alarm is the pump's doing, not the sequence's: its own
+			 * style, labelled with its time from the closing, from the
+			 * same event as its place (the occlusion check's
+			 * time_to_alarm takes that edge too). */
+			if (d->have_alarm) {
+				char label[48];
+
+				snprintf(label, sizeof(label), "alarm %.1f s",
+					 rig_ns_to_s(d->t_alarm_ns - d->t_close_ns));
 				plot_add_mark(p, (double)(d->t_alarm_ns - d->t_close_ns) / pa.unit_ns,
-					      "alarm", C_RED);
+					      PLOT_MARK_ALERT, label, C_RED);
+			}
 			if (d->have_release)
 				plot_add_mark(p, (double)(d->t_release_ns - d->t_close_ns) / pa.unit_ns,
-					      "released", C_GREEN);
+					      PLOT_MARK_DASHED, "released", C_GREEN);
 			snprintf(p->note, sizeof(p->note), "the valve closed at t = %.1f s of run time%s",
 				 rig_ns_to_s(d->t_close_ns),
 				 d->have_alarm ? "" : "; no alarm was recorded after it");

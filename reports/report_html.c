@@ -103,7 +103,9 @@ static const char css[] =
 	"position:sticky;top:0}"
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.4em}h3{font-size:1.05em}"
 	"table{border-collapse:collapse;width:100%;margin:.3em 0 .8em;table-layout:fixed}"
-	"td,th{border:1px solid #bbb;padding:2px 4px;vertical-align:top;overflow-wrap:anywhere}"
+	/* pre-line: a note's line breaks, as pango keeps them in the PDF */
+	"td,th{border:1px solid #bbb;padding:2px 4px;vertical-align:top;overflow-wrap:anywhere;"
+	"white-space:pre-line}"
 	"th{background:#ddd;text-align:left}.key{background:#f2f2f2;font-weight:bold}"
 	".pass{background:#d9f2db;color:#0a661f;font-weight:bold}"
 	".fail{background:#fad6d1;color:#a60d0d;font-weight:bold}"

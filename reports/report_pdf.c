@@ -8,6 +8,7 @@
 
 #include <cairo-pdf.h>
 #include <errno.h>
+#include <math.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,32 +192,105 @@ static void draw_verdict(struct pdf *p, const struct doc_block *b)
 	p->y += h + 8;
 }
 
-static double row_height(struct pdf *p, const struct doc_block *b, size_t row)
+/* A table row's cells laid out once, then drawn whole or, when the row is
+ * taller than a page, in slices of whole lines, one per page. */
+struct row {
+	PangoLayout *lay[DOC_COLS_MAX];
+	double text_h;                  /* the tallest cell's text */
+};
+
+static void row_open(struct pdf *p, const struct doc_block *b, size_t r, struct row *ret_row)
 {
-	double h = 0;
-
+	ret_row->text_h = 0;
 	for (size_t c = 0; c < b->n_cols; c++) {
-		const struct doc_cell *cl = &b->cells[row * b->n_cols + c];
-		PangoLayout *lay = layout_new(p->cr, cl->text, cl->style, 8.5, false,
-					      b->widths[c] * TEXT_W - 2 * CELL_PAD);
-		double ch = layout_h(lay);
+		const struct doc_cell *cl = &b->cells[r * b->n_cols + c];
 
-		g_object_unref(lay);
-		if (ch > h)
-			h = ch;
+		ret_row->lay[c] = layout_new(p->cr, cl->text, cl->style, 8.5, false,
+					     b->widths[c] * TEXT_W - 2 * CELL_PAD);
+		if (layout_h(ret_row->lay[c]) > ret_row->text_h)
+			ret_row->text_h = layout_h(ret_row->lay[c]);
 	}
-	return h + 2 * CELL_PAD;
 }
 
-static void draw_row(struct pdf *p, const struct doc_block *b, size_t row, double h)
+static void row_close(const struct doc_block *b, struct row *row)
+{
+	for (size_t c = 0; c < b->n_cols; c++)
+		g_object_unref(row->lay[c]);
+}
+
+static double row_height(struct pdf *p, const struct doc_block *b, size_t r)
+{
+	struct row row;
+
+	row_open(p, b, r, &row);
+	row_close(b, &row);
+	return row.text_h + 2 * CELL_PAD;
+}
+
+/* A line's top and bottom in its layout, in points. */
+static void line_span(PangoLayoutIter *it, double *ret_top, double *ret_bottom)
+{
+	PangoRectangle log;
+
+	pango_layout_iter_get_line_extents(it, NULL, &log);
+	*ret_top = (double)log.y / PANGO_SCALE;
+	*ret_bottom = (double)(log.y + log.height) / PANGO_SCALE;
+}
+
+/* Where the slice of a row's text that begins at from must end to fit in
+ * room points: at the top of the first line, in any cell, that would cross
+ * it, so that no line is cut in two.  The text's end when the rest fits; a
+ * single line taller than room goes whole.  ret_end: the bottom of the
+ * slice's lowest line. */
+static double row_cut(const struct doc_block *b, const struct row *row, double from, double room,
+		      double *ret_end)
+{
+	double cut = row->text_h;
+
+	for (size_t c = 0; c < b->n_cols; c++) {
+		PangoLayoutIter *it = pango_layout_get_iter(row->lay[c]);
+
+		do {
+			double top, bottom;
+
+			line_span(it, &top, &bottom);
+			if (top + 0.01 < from)
+				continue;
+			if (bottom > from + room + 0.01) {
+				cut = fmin(cut, top > from + 0.01 ? top : bottom);
+				break;
+			}
+		} while (pango_layout_iter_next_line(it));
+		pango_layout_iter_free(it);
+	}
+	*ret_end = from;
+	for (size_t c = 0; c < b->n_cols; c++) {
+		PangoLayoutIter *it = pango_layout_get_iter(row->lay[c]);
+
+		do {
+			double top, bottom;
+
+			line_span(it, &top, &bottom);
+			if (top + 0.01 >= from && top + 0.01 < cut)
+				*ret_end = fmax(*ret_end, bottom);
+		} while (pango_layout_iter_next_line(it));
+		pango_layout_iter_free(it);
+	}
+	return cut;
+}
+
+/* Draws the lines of a row whose tops lie in [from, to) of the text, in a
+ * row h high at p->y, and moves p->y past it. */
+static void draw_row_slice(struct pdf *p, const struct doc_block *b, size_t r,
+			   const struct row *row, double from, double to, double h)
 {
 	double x = MARGIN;
 
 	for (size_t c = 0; c < b->n_cols; c++) {
-		const struct doc_cell *cl = &b->cells[row * b->n_cols + c];
+		const struct doc_cell *cl = &b->cells[r * b->n_cols + c];
 		double w = b->widths[c] * TEXT_W, bg[3], fg[3];
+		PangoLayoutIter *it;
 		bool has_bg;
-		PangoLayout *lay;
 
 		style_colours(cl->style, bg, fg, &has_bg);
 		if (has_bg) {
@@ -228,14 +302,84 @@ static void draw_row(struct pdf *p, const struct doc_block *b, size_t row, doubl
 		cairo_set_line_width(p->cr, 0.4);
 		cairo_rectangle(p->cr, x, p->y, w, h);
 		cairo_stroke(p->cr);
-		lay = layout_new(p->cr, cl->text, cl->style, 8.5, false, w - 2 * CELL_PAD);
 		cairo_set_source_rgb(p->cr, fg[0], fg[1], fg[2]);
-		cairo_move_to(p->cr, x + CELL_PAD, p->y + CELL_PAD);
-		pango_cairo_show_layout(p->cr, lay);
-		g_object_unref(lay);
+		it = pango_layout_get_iter(row->lay[c]);
+		do {
+			PangoRectangle log;
+			double top;
+
+			pango_layout_iter_get_line_extents(it, NULL, &log);
+			top = (double)log.y / PANGO_SCALE;
+			if (top + 0.01 < from || top + 0.01 >= to)
+				continue;
+			/* a line is placed by its baseline; log.x is its alignment */
+			cairo_move_to(p->cr, x + CELL_PAD + (double)log.x / PANGO_SCALE,
+				      p->y + CELL_PAD - from +
+				      (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE);
+			pango_cairo_show_layout_line(p->cr, pango_layout_iter_get_line_readonly(it));
+		} while (pango_layout_iter_next_line(it));
+		pango_layout_iter_free(it);
 		x += w;
 	}
 	p->y += h;
+}
+
+static void draw_row(struct pdf *p, const struct doc_block *b, size_t r)
+{
+	struct row row;
+
+	row_open(p, b, r, &row);
+	draw_row_slice(p, b, r, &row, 0, INFINITY, row.text_h + 2 * CELL_PAD);
+	row_close(b, &row);
+}
+
+static void table_page_new(struct pdf *p, const struct doc_block *b)
+{
+	page_new(p);
+	if (b->header_row)
+		draw_row(p, b, 0);
+}
+
+/* A row that fits on a page moves whole to the next one when it does not
+ * fit where it is; a taller one (an operator's note of many lines) starts
+ * where it is if ROW_SPLIT_MIN is left there, and continues on the
+ * following pages under the repeated header, split between lines. */
+#define ROW_SPLIT_MIN 40.0
+
+/* What a page holds of a table's row: every page has the same header. */
+static double page_room(const struct pdf *p, const struct doc_block *b, double head_h)
+{
+	return p->bottom - p->top - (b->header_row ? head_h : 0);
+}
+
+/* The part of a row that must fit where it starts. */
+static double row_first_part(const struct pdf *p, const struct doc_block *b, double h,
+			     double head_h)
+{
+	return h <= page_room(p, b, head_h) ? h : ROW_SPLIT_MIN;
+}
+
+static void draw_body_row(struct pdf *p, const struct doc_block *b, size_t r, double head_h)
+{
+	struct row row;
+	double from = 0, h;
+
+	row_open(p, b, r, &row);
+	h = row.text_h + 2 * CELL_PAD;
+	if (p->y + row_first_part(p, b, h, head_h) > p->bottom && p->y > p->top)
+		table_page_new(p, b);
+	for (;;) {
+		double end, cut = row_cut(b, &row, from, p->bottom - p->y - 2 * CELL_PAD, &end);
+
+		if (cut >= row.text_h) {
+			draw_row_slice(p, b, r, &row, from, INFINITY, row.text_h - from + 2 * CELL_PAD);
+			break;
+		}
+		draw_row_slice(p, b, r, &row, from, cut, end - from + 2 * CELL_PAD);
+		from = cut;
+		table_page_new(p, b);
+	}
+	row_close(b, &row);
 }
 
 static void draw_table(struct pdf *p, const struct doc_block *b)
@@ -244,18 +388,16 @@ static void draw_table(struct pdf *p, const struct doc_block *b)
 	double head_h = b->header_row && rows ? row_height(p, b, 0) : 0;
 
 	p->y += 2;
-	for (size_t r = 0; r < rows; r++) {
-		double h = row_height(p, b, r);
-
+	if (b->header_row && rows) {
 		/* a header row never ends a page alone */
-		if (p->y + h + (b->header_row && r == 0 && rows > 1 ? row_height(p, b, 1) : 0) >
-		    p->bottom && p->y > p->top) {
+		double next = rows > 1 ? row_first_part(p, b, row_height(p, b, 1), head_h) : 0;
+
+		if (p->y + head_h + next > p->bottom && p->y > p->top)
 			page_new(p);
-			if (b->header_row && r > 0)
-				draw_row(p, b, 0, head_h);
-		}
-		draw_row(p, b, r, h);
+		draw_row(p, b, 0);
 	}
+	for (size_t r = b->header_row ? 1 : 0; r < rows; r++)
+		draw_body_row(p, b, r, head_h);
 	p->y += 8;
 }
 

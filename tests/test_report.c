@@ -184,6 +184,154 @@ static void assert_every_page(const struct pdf_text *p, const char *report_id,
 	}
 }
 
+/* The words of the PDF with their boxes, from pdftotext -bbox: points, y
+ * down from the page's top edge. */
+struct pdf_word {
+	double x0, y0, x1, y1;
+	char text[64];
+};
+
+struct pdf_page_words {
+	double w, h;
+	struct pdf_word *word;
+	size_t n;
+};
+
+/* The number in attribute name="..." of the tag at tag. */
+static double bbox_attr(const char *tag, const char *name)
+{
+	char key[32];
+	const char *v, *end = strchr(tag, '>');
+	char *num_end;
+	double x;
+
+	snprintf(key, sizeof(key), " %s=\"", name);
+	v = strstr(tag, key);
+	cr_assert(v && end && v < end, "no %s in %.80s", name, tag);
+	x = strtod(v + strlen(key), &num_end);
+	cr_assert_eq(*num_end, '"', "bad %s in %.80s", name, tag);
+	return x;
+}
+
+static size_t pdf_words_read(const char *run_dir, struct pdf_page_words **ret)
+{
+	struct pdf_page_words *pages = NULL;
+	size_t n = 0;
+	char *path, *html;
+	const char *t;
+
+	sh("pdftotext -bbox '%s/report.pdf' '%s.bbox.html'", run_dir, run_dir);
+	if (asprintf(&path, "%s.bbox.html", run_dir) < 0)
+		abort();
+	html = th_read_file(path);
+	free(path);
+	cr_assert_not_null(html);
+	for (t = html; (t = strstr(t, "<page ")); ) {
+		const char *next = strstr(t + 1, "<page "), *w;
+		struct pdf_page_words *pg;
+
+		pages = realloc(pages, (n + 1) * sizeof(*pages));
+		cr_assert_not_null(pages);
+		pg = &pages[n++];
+		*pg = (struct pdf_page_words){ bbox_attr(t, "width"), bbox_attr(t, "height"), NULL, 0 };
+		for (w = t; (w = strstr(w + 1, "<word ")) && (!next || w < next); ) {
+			const char *text = strchr(w, '>') + 1, *text_end = strstr(text, "</word>");
+			struct pdf_word *pw;
+
+			pg->word = realloc(pg->word, (pg->n + 1) * sizeof(*pg->word));
+			cr_assert_not_null(pg->word);
+			pw = &pg->word[pg->n++];
+			pw->x0 = bbox_attr(w, "xMin");
+			pw->y0 = bbox_attr(w, "yMin");
+			pw->x1 = bbox_attr(w, "xMax");
+			pw->y1 = bbox_attr(w, "yMax");
+			cr_assert_not_null(text_end);
+			snprintf(pw->text, sizeof(pw->text), "%.*s", (int)(text_end - text), text);
+		}
+		t = next ? next : t + strlen(t);
+	}
+	free(html);
+	*ret = pages;
+	return n;
+}
+
+static void pdf_words_free(struct pdf_page_words *pages, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(pages[i].word);
+	free(pages);
+}
+
+/* Boxes that share more than half a point each way: text drawn over text. */
+static bool words_overlap(const struct pdf_word *a, const struct pdf_word *b)
+{
+	return a->x0 < b->x1 - 0.5 && b->x0 < a->x1 - 0.5 && a->y0 < b->y1 - 0.5 &&
+	       b->y0 < a->y1 - 0.5;
+}
+
+/* pdfinfo's Creator: the footer's software string. */
+static char *pdf_creator(const char *run_dir)
+{
+	char *path, *info, *line, *out;
+
+	if (asprintf(&path, "%s.pdfinfo.txt", run_dir) < 0)
+		abort();
+	info = th_read_file(path);
+	free(path);
+	cr_assert_not_null(info);
+	line = strstr(info, "Creator:");
+	cr_assert_not_null(line, "pdfinfo gives no creator:\n%s", info);
+	for (line += 8; *line == ' '; line++)
+		;
+	out = strndup(line, strcspn(line, "\n"));
+	free(info);
+	return out;
+}
+
+/* report_pdf.c draws the footer's rule this far above the page's bottom
+ * edge, and the footer's text under it. */
+#define FOOTER_RULE_PT 36.0
+
+/* Every word lies on its page, none is drawn over another, and below the
+ * footer's rule there is the footer and nothing else: a body that ran past
+ * its end would cross the rule or add words under it. */
+static void assert_within_margins(const char *run_dir)
+{
+	struct pdf_page_words *pages;
+	size_t n = pdf_words_read(run_dir, &pages);
+	char *creator = pdf_creator(run_dir);
+
+	cr_assert_gt(n, 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct pdf_page_words *pg = &pages[i];
+		double rule = pg->h - FOOTER_RULE_PT;
+		char footer[256] = "", want[256];
+
+		for (size_t k = 0; k < pg->n; k++) {
+			const struct pdf_word *w = &pg->word[k];
+			size_t len = strlen(footer);
+
+			cr_assert(w->x0 >= 0 && w->x1 <= pg->w && w->y0 >= 0 && w->y1 <= pg->h,
+				  "page %zu: '%s' at (%.1f, %.1f)-(%.1f, %.1f) is off the page", i + 1,
+				  w->text, w->x0, w->y0, w->x1, w->y1);
+			cr_assert(w->y1 <= rule || w->y0 >= rule,
+				  "page %zu: '%s' (y %.1f to %.1f) crosses the footer's rule at %.1f",
+				  i + 1, w->text, w->y0, w->y1, rule);
+			if (w->y0 >= rule)
+				snprintf(footer + len, sizeof(footer) - len, "%s%s", len ? " " : "",
+					 w->text);
+			for (size_t j = k + 1; j < pg->n; j++)
+				cr_assert_not(words_overlap(w, &pg->word[j]),
+					      "page %zu: '%s' and '%s' are drawn over each other", i + 1,
+					      w->text, pg->word[j].text);
+		}
+		snprintf(want, sizeof(want), "%s page %zu of %zu", creator, i + 1, n);
+		cr_assert_str_eq(footer, want, "page %zu: under the footer's rule", i + 1);
+	}
+	free(creator);
+	pdf_words_free(pages, n);
+}
+
 /* --------------------------------------------------- the full report -- */
 
 Test(report, the_qualification_report_identifies_the_run_and_every_check)
@@ -227,12 +375,75 @@ Test(report, the_qualification_report_identifies_the_run_and_every_check)
 	cr_assert(contains(p.all, "pressure (kPa)"));
 	cr_assert(contains(p.all, "current (µA)"));
 	cr_assert(contains(p.all, "voltage (V)"));
-	cr_assert(contains(p.all, "alarm"));
+	cr_assert(contains(p.all, "valve closed"));
+	cr_assert(contains(p.all, "released"));
 	cr_assert(contains(p.all, "Ep(max)"));
 	/* the gravimetric chain and the signature block */
 	cr_assert(contains(p.all, "Tanaka et al. 2001"));
 	cr_assert(contains(p.all, "Prepared by"));
 	cr_assert(contains(p.all, "Approved by"));
+	json_decref(res);
+	pdf_free(&p);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
+}
+
+/* The alarm stands 0.4 s before the release it caused, one line width on
+ * the plot's minutes: its marker says what it is and when, from the
+ * occlusion check's time_to_alarm, and no other text is drawn over it. */
+Test(report, the_occlusion_alarm_is_labelled_with_its_time_beside_the_release)
+{
+	char *dir = th_tmpdir(), *seq = th_src("sequences/qualification.cfg");
+	char *bench = th_src(BENCH), *run, label[48];
+	struct pdf_page_words *pages;
+	struct pdf_text p;
+	json_t *res, *c, *occlusion = NULL;
+	size_t i, n, page = 0, at = 0;
+	bool found = false;
+
+	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	res = load_json(run, "results.json");
+	json_array_foreach(json_object_get(res, "checks"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "check")), "occlusion") == 0)
+			occlusion = c;
+	cr_assert_not_null(occlusion, "the qualification has an occlusion check");
+	cr_assert_str_eq(json_string_value(json_object_get(occlusion, "unit")), "s");
+	snprintf(label, sizeof(label), "alarm %.1f s",
+		 json_number_value(json_object_get(occlusion, "measured")));
+	p = pdf_read(run);
+	assert_every_page(&p, "RPT-SEQ-QUAL-run", NULL);
+	for (i = 0; i < p.n_page && !contains(p.page[i], "Line pressure through the occlusion"); i++)
+		;
+	cr_assert_lt(i, p.n_page, "no occlusion plot");
+	cr_assert(contains(p.page[i], label), "the occlusion plot lacks '%s':\n%s", label, p.page[i]);
+	cr_assert(contains(p.page[i], "released"));
+	cr_assert(contains(p.page[i], "valve closed"));
+	/* the label's three words, on one line, under no other word */
+	n = pdf_words_read(run, &pages);
+	cr_assert_eq(n, p.n_page);
+	page = i;
+	for (i = 0; i + 2 < pages[page].n && !found; i++) {
+		const struct pdf_word *w = &pages[page].word[i];
+		char three[200];
+
+		snprintf(three, sizeof(three), "%s %s %s", w[0].text, w[1].text, w[2].text);
+		if (strcmp(three, label) == 0 && fabs(w[1].y0 - w[0].y0) < 1 &&
+		    fabs(w[2].y0 - w[0].y0) < 1) {
+			found = true;
+			at = i;
+		}
+	}
+	cr_assert(found, "'%s' is not one line of text on page %zu", label, page + 1);
+	for (size_t k = at; k < at + 3; k++)
+		for (size_t j = 0; j < pages[page].n; j++)
+			cr_assert(j == k || !words_overlap(&pages[page].word[k], &pages[page].word[j]),
+				  "'%s' of the alarm's label lies under '%s'", pages[page].word[k].text,
+				  pages[page].word[j].text);
+	pdf_words_free(pages, n);
 	json_decref(res);
 	pdf_free(&p);
 	free(run);
@@ -505,6 +716,63 @@ Test(report, a_long_note_in_a_script_of_many_bytes_per_letter_is_reported_whole)
 	free(seq);
 	free(bench);
 	free(dut);
+}
+
+/* An operator's note of 120 lines is taller than a page: the row goes on
+ * over the following pages, between lines, under the repeated header, and
+ * no line runs over the footer or off the page. */
+Test(report, a_note_taller_than_a_page_continues_on_the_next_pages)
+{
+	char *dir = th_tmpdir(), *seq = th_src("sequences/dose-accuracy.cfg");
+	char *bench = th_src(BENCH), *run, note[2400], *w = note, *all, *html;
+	const char *at;
+	struct pdf_text p;
+	size_t pages_with_note = 0;
+
+	for (int i = 1; i <= 120; i++)
+		w += sprintf(w, "%snote line %03d", i > 1 ? "\n" : "", i);
+	cr_assert_eq(run_rig(dir, seq, bench, NULL), 0);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "note", run, note, NULL }), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 0);
+	p = pdf_read(run);
+	assert_every_page(&p, "RPT-SEQ-DOSE-NOM-run", NULL);
+	/* every line, once and in order */
+	all = squeeze(p.all);
+	at = all;
+	for (int i = 1; i <= 120; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "noteline%03d", i);
+		at = strstr(at, key);
+		cr_assert_not_null(at, "line %d of the note is missing or out of order", i);
+		at += strlen(key);
+		cr_assert_null(strstr(at, key), "line %d of the note is there twice", i);
+	}
+	free(all);
+	/* the note takes more than one page, each under the table's header */
+	for (size_t i = 0; i < p.n_page; i++) {
+		if (!contains(p.page[i], "note line"))
+			continue;
+		pages_with_note++;
+		cr_assert(contains(p.page[i], "note (notes.jsonl)"),
+			  "page %zu continues the note without the table's header", i + 1);
+	}
+	cr_assert_geq(pages_with_note, 2);
+	assert_within_margins(run);
+	/* the HTML shows the note's line breaks too, as the PDF does */
+	html = th_slurp(run, "report.html");
+	cr_assert_not_null(html);
+	cr_assert_not_null(strstr(html, "note line 001\nnote line 002\n"));
+	cr_assert_not_null(strstr(html, "note line 119\nnote line 120</td>"));
+	cr_assert_not_null(strstr(html, "white-space:pre-line"), "the HTML joins the note's lines");
+	free(html);
+	pdf_free(&p);
+	free(run);
+	free(dir);
+	free(seq);
+	free(bench);
 }
 
 /* ---------------------------------------------------------- decimator -- */
