@@ -172,6 +172,10 @@ struct instrument_cfg {
 	rig_ns batch_ns;              /* buffered: batch = "1 s", how often rig collects
 	                                 the captured samples (default: the period, at
 	                                 least BATCH_MIN_NS; never shorter than the period) */
+	char trigger[RIG_ID_MAX];     /* buffered iio: trigger = "rig-timer", the IIO
+	                                 trigger (an hrtimer or sysfs trigger, by name)
+	                                 that paces a driver whose buffer needs one
+	                                 (hx711, ads1015); "" = none */
 	unsigned baud;                /* serial backends: baud = 115200 (0 = backend default) */
 };
 

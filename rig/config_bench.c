@@ -142,6 +142,31 @@ static void load_capture(struct cfg_ctx *ctx, config_setting_t *g, struct instru
 	} else if (ic->buffered) {
 		ic->batch_ns = ic->period_ns > BATCH_MIN_NS ? ic->period_ns : BATCH_MIN_NS;
 	}
+	/* The kernel's hx711 and ti-ads1015 drivers set up triggered buffers:
+	 * a scan is taken only when the assigned trigger fires, and enabling
+	 * the buffer with none fails (EINVAL).  The INA2xx runs its own
+	 * capture thread and takes no trigger.  Checked here, where the file
+	 * and line are known, rather than as a bare EINVAL at open; a device
+	 * named by id ("iio:device2") cannot be checked until then. */
+	if (cfg_string(ctx, g, "trigger", false, ic->trigger, sizeof(ic->trigger)) == 1) {
+		if (!iio || !ic->buffered)
+			cfg_error(ctx, config_setting_get_member(g, "trigger"),
+				  "'trigger' applies to buffered capture on the iio backend only; "
+				  "set capture = \"buffer\" or remove it");
+		else if (!ic->trigger[0])
+			cfg_error(ctx, config_setting_get_member(g, "trigger"),
+				  "'trigger' is empty; allowed: the name of an IIO trigger device");
+	} else if (ic->buffered && (strcmp(ic->device, "hx711") == 0 ||
+				    strcmp(ic->device, "ads1015") == 0)) {
+		config_setting_t *at = config_setting_get_member(g, "capture");
+
+		if (!at)
+			at = config_setting_get_member(g, "period");
+		cfg_error(ctx, at ? at : g,
+			  "buffered capture on IIO device '%s' needs a trigger (its kernel driver "
+			  "converts only when one fires); set trigger = \"NAME\" (an hrtimer or "
+			  "sysfs trigger), or capture = \"attribute\"", ic->device);
+	}
 }
 
 static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
@@ -153,7 +178,7 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 						   "channel", "period", "calibration",
 						   "voltage_channel", "baud", "reconnect",
 						   "stale_after", "stuck_after", "valid_range", "capture",
-						   "batch", NULL };
+						   "batch", "trigger", NULL };
 	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
 						  "channel", "safe_state", "active_low", NULL };
 	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",

@@ -167,3 +167,112 @@ Test(capture, capture_settings_that_cannot_apply_are_refused)
 	bench_free(b);
 	diag_clear(&diags);
 }
+
+/* ------------------------------------------------------------ triggers -- */
+
+/* A bench whose instrument `role` is the group given. */
+static struct bench *load_role(const char *role, const char *group, struct diag_list *diags,
+			       int *ret)
+{
+	char *dir = th_tmpdir(), *text, *path;
+	struct bench *b = NULL;
+
+	cr_assert_geq(asprintf(&text,
+		"bench = { id = \"B\"; description = \"d\";\n"
+		"  fluid = { name = \"water\"; temperature = \"20 degC\"; air_density = \"1.2 kg/m3\";\n"
+		"            evaporation_correction = \"0 mg/h\"; };\n"
+		"  limits = { pressure_max = \"250 kPa\"; delivered_max = \"20 mL\"; duration_max = \"10 h\"; };\n"
+		"  instruments = {\n"
+		"    pump = { backend = \"pumplink\"; device = \"/dev/ttyUSB0\"; };\n"
+		"    %s = %s;\n"
+		"  };\n"
+		"};\n", role, group), 0);
+	path = th_write_file(dir, "bench.cfg", text);
+	*ret = bench_load(path, &b, diags);
+	free(text);
+	free(path);
+	free(dir);
+	return b;
+}
+
+#define IIO_PRESSURE "backend = \"iio\"; uri = \"ip:127.0.0.1\"; device = \"ads1015\"; " \
+		     "channel = \"voltage0\"; "
+
+Test(trigger, a_triggered_adc_captured_through_a_buffer_needs_its_trigger_named)
+{
+	struct diag_list diags = { 0 };
+	struct bench *b;
+	int r;
+
+	/* the ADS1115's kernel driver converts into its buffer only when its
+	 * trigger fires: refused at load, with the line, the device, the key */
+	b = load_role("pressure", "{ " IIO_PRESSURE "period = \"20 ms\"; }", &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_eq(diags.n, 1);
+	cr_assert_eq(diags.items[0].line, 7);
+	cr_assert_not_null(strstr(diags.items[0].msg, "IIO device 'ads1015' needs a trigger"), "%s",
+			   diags.items[0].msg);
+	cr_assert_not_null(strstr(diags.items[0].msg, "set trigger = \"NAME\""), "%s",
+			   diags.items[0].msg);
+	bench_free(b);
+	diag_clear(&diags);
+	/* so is the load cell's hx711, buffered on request */
+	b = load_role("scale", "{ backend = \"iio\"; uri = \"ip:127.0.0.1\"; device = \"hx711\"; "
+		      "channel = \"voltage0\"; period = \"1 s\"; capture = \"buffer\"; }", &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "'hx711' needs a trigger"), "%s",
+			   diags.items[0].msg);
+	bench_free(b);
+	diag_clear(&diags);
+	/* named, it loads and goes to the driver */
+	b = load_role("pressure", "{ " IIO_PRESSURE "period = \"20 ms\"; trigger = \"rig-timer\"; }",
+		      &diags, &r);
+	cr_assert_eq(r, 0);
+	cr_assert(b->instrument[ROLE_PRESSURE].buffered);
+	cr_assert_str_eq(b->instrument[ROLE_PRESSURE].trigger, "rig-timer");
+	bench_free(b);
+	/* attribute reads need none; nor does the ina226 (its driver runs its
+	 * own capture thread) */
+	b = load_role("pressure", "{ " IIO_PRESSURE "period = \"1 s\"; }", &diags, &r);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(b->instrument[ROLE_PRESSURE].trigger, "");
+	bench_free(b);
+	b = load_power("{ " IIO_POWER "period = \"10 ms\"; }", &diags, &r);
+	cr_assert_eq(r, 0);
+	bench_free(b);
+	/* a device named by id cannot be known here: its open says (EINVAL) */
+	b = load_role("pressure", "{ backend = \"iio\"; uri = \"ip:127.0.0.1\"; "
+		      "device = \"iio:device2\"; channel = \"voltage0\"; period = \"20 ms\"; }",
+		      &diags, &r);
+	cr_assert_eq(r, 0);
+	bench_free(b);
+	diag_clear(&diags);
+}
+
+Test(trigger, a_trigger_where_none_can_apply_is_refused)
+{
+	struct diag_list diags = { 0 };
+	struct bench *b;
+	int r;
+
+	b = load_role("pressure", "{ " IIO_PRESSURE "period = \"1 s\"; trigger = \"rig-timer\"; }",
+		      &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "'trigger' applies to buffered capture"), "%s",
+			   diags.items[0].msg);
+	bench_free(b);
+	diag_clear(&diags);
+	b = load_role("pressure", "{ backend = \"sim\"; period = \"20 ms\"; trigger = \"t\"; }",
+		      &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "iio backend only"), "%s", diags.items[0].msg);
+	bench_free(b);
+	diag_clear(&diags);
+	b = load_role("pressure", "{ " IIO_PRESSURE "period = \"20 ms\"; trigger = \"\"; }",
+		      &diags, &r);
+	cr_assert_eq(r, -EINVAL);
+	cr_assert_not_null(strstr(diags.items[0].msg, "'trigger' is empty"), "%s",
+			   diags.items[0].msg);
+	bench_free(b);
+	diag_clear(&diags);
+}

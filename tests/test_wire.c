@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +32,8 @@ struct server {
 
 static struct server start_server_at(const char *bench, const char *links_dir);
 static struct server start_server_real_time(void);
+static char *wire_bench_with(const char *dir, const struct server *s, const char *from0,
+			     const char *to0);
 
 static struct server start_server_with(const char *bench_rel)
 {
@@ -136,8 +142,21 @@ Test(wire, iio_info_lists_the_devices_as_the_kernel_drivers_name_them)
 	struct server s = start_server();
 	char *out = sh("timeout 20 iio_info -u %s 2>&1", s.uri);
 
-	cr_assert_not_null(strstr(out, "IIO context has 5 devices"), "%s", out);
+	cr_assert_not_null(strstr(out, "IIO context has 6 devices"), "%s", out);
 	cr_assert_not_null(strstr(out, "iio:device0: hx711 (buffer capable)"), "%s", out);
+	/* the hrtimer trigger, as configfs makes one, at its default 100 Hz;
+	 * iio_info asks every device for its trigger (GETTRIG): the hx711
+	 * takes one and has none yet, the ina226 has no trigger at all */
+	cr_assert_not_null(strstr(out, "trigger0: rig-timer\n\t\t0 channels found:"), "%s", out);
+	cr_assert_not_null(strstr(out, "sampling_frequency value: 100.000000"), "%s", out);
+	{
+		char *hx = strstr(out, "iio:device0: hx711"), *ina = strstr(out, "iio:device1: ina226");
+		char *ads = strstr(out, "iio:device2: ads1015");
+
+		cr_assert(hx && ina && ads);
+		cr_assert(strstr(hx, "No trigger assigned to device") < ina, "%s", out);
+		cr_assert(strstr(ina, "No trigger on this device") < ads, "%s", out);
+	}
 	cr_assert_not_null(strstr(out, "iio:device1: ina226"), "%s", out);
 	cr_assert_not_null(strstr(out, "iio:device2: ads1015"), "%s", out);
 	cr_assert_not_null(strstr(out, "mcp4725"), "%s", out);
@@ -221,14 +240,26 @@ Test(wire, iio_readdev_streams_buffers_sampled_on_simulated_time)
 	size_t len;
 
 	signal(SIGPIPE, SIG_IGN);
-	/* 1000 scans of a 24-bit channel stored in 32 bits */
-	data = readdev_while_time_moves(&s, dir, "-s 1000 hx711 voltage0", RIG_NS_PER_S, &len);
+	/* the hx711's buffer is a triggered one: without a trigger the
+	 * kernel will not enable it, and iio_readdev says so */
+	{
+		char *out = sh("timeout 10 iio_readdev -u %s -s 10 hx711 voltage0 2>&1 >/dev/null; "
+			       "echo exit $?", s.uri);
+
+		cr_assert_not_null(strstr(out, "Invalid argument"), "%s", out);
+		cr_assert_not_null(strstr(out, "exit 1"), "%s", out);
+		free(out);
+	}
+	/* 1000 scans of a 24-bit channel stored in 32 bits, paced by the
+	 * hrtimer trigger (iio_readdev -t sets it to 100 Hz, then SETTRIG) */
+	data = readdev_while_time_moves(&s, dir, "-t rig-timer -s 1000 hx711 voltage0",
+					RIG_NS_PER_S, &len);
 	cr_assert_eq(len, 4000);
 	free(data);
-	/* with the timestamp: the load cell ADC converts at 10 Hz, so its
-	 * scans are 100 ms of simulated time apart, each stamped with its own
-	 * instant (16 bytes: the 32-bit value, padding, the 64-bit stamp) */
-	data = readdev_while_time_moves(&s, dir, "-s 200 hx711 voltage0 timestamp",
+	/* with the timestamp: the trigger fires at 100 Hz, so the scans are
+	 * 10 ms of simulated time apart, each stamped with its own instant
+	 * (16 bytes: the 32-bit value, padding, the 64-bit stamp) */
+	data = readdev_while_time_moves(&s, dir, "-t rig-timer -s 200 hx711 voltage0 timestamp",
 					3 * RIG_NS_PER_S / 10, &len);
 	cr_assert_eq(len, 200 * 16);
 	for (size_t k = 1; k < 200; k++) {
@@ -238,7 +269,7 @@ Test(wire, iio_readdev_streams_buffers_sampled_on_simulated_time)
 		memcpy(&a, data + (k - 1) * 16 + 8, 8);
 		memcpy(&b, data + k * 16 + 8, 8);
 		memcpy(&raw, data + k * 16, 4);
-		cr_assert_eq(b - a, 100 * RIG_NS_PER_MS, "scan %zu: %lld then %lld", k, (long long)a,
+		cr_assert_eq(b - a, 10 * RIG_NS_PER_MS, "scan %zu: %lld then %lld", k, (long long)a,
 			     (long long)b);
 		/* the 20 g vessel: 8388608 + 20 g * 0.1 mV/g / 0.000002328 mV */
 		cr_assert(llabs((long long)raw - 9247701) < 50, "raw %u", raw);
@@ -251,14 +282,14 @@ Test(wire, iio_readdev_streams_buffers_sampled_on_simulated_time)
 Test(wire, in_real_time_a_readbuf_waits_for_its_scans_as_iiod_does, .timeout = 60)
 {
 	struct server s = start_server_real_time();
-	char *out = sh("timeout 30 iio_readdev -u %s -s 20 hx711 voltage0 timestamp | od -A n -t d8 -v"
-		       " -w16", s.uri);
+	char *out = sh("timeout 30 iio_readdev -u %s -t rig-timer -s 20 hx711 voltage0 timestamp"
+		       " | od -A n -t d8 -v -w16", s.uri);
 	long long raw[20], ts[20];
 	int n = 0;
 
 	/* nobody moves time here: the wall clock does, and each READBUF is
-	 * answered as the 10 Hz scans come due (none is empty: iio_readdev
-	 * would loop, not end, on empty answers) */
+	 * answered as the trigger's 100 Hz scans come due (none is empty:
+	 * iio_readdev would loop, not end, on empty answers) */
 	for (char *p = out, *end; n < 20; n++, p = end) {
 		raw[n] = strtoll(p, &end, 10);
 		if (end == p)
@@ -268,8 +299,8 @@ Test(wire, in_real_time_a_readbuf_waits_for_its_scans_as_iiod_does, .timeout = 6
 	}
 	cr_assert_eq(n, 20, "%s", out);
 	for (int k = 1; k < 20; k++) {
-		/* CLOCK_MONOTONIC stamps, one conversion period apart */
-		cr_assert_eq(ts[k] - ts[k - 1], 100 * RIG_NS_PER_MS, "scan %d", k);
+		/* CLOCK_MONOTONIC stamps, one trigger period apart */
+		cr_assert_eq(ts[k] - ts[k - 1], 10 * RIG_NS_PER_MS, "scan %d", k);
 		cr_assert(llabs((raw[k] & 0xffffff) - 9247701) < 50, "raw %lld", raw[k]);
 	}
 	free(out);
@@ -337,6 +368,214 @@ Test(wire, the_iio_backend_captures_a_fast_power_monitor_through_a_buffer)
 	stop_server(&s);
 	rig_clock_free(env.clock);
 	free(b);
+}
+
+/* One command line of libiio's network protocol on a fresh connection,
+ * as iiod-client sends it; returns the answer's first `lines` lines. */
+static char *iiod_command(const struct server *s, const char *cmd, int lines)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 5 };
+	char *line, buf[256];
+	size_t len = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_geq(asprintf(&line, "%s\r\n", cmd), 0);
+	cr_assert_eq(send(fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+	free(line);
+	while (lines > 0 && len + 1 < sizeof(buf)) {
+		ssize_t r = recv(fd, buf + len, 1, 0);
+
+		cr_assert_eq(r, 1, "%s: answer cut short after [%.*s]", cmd, (int)len, buf);
+		if (buf[len++] == '\n')
+			lines--;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return strdup(buf);
+}
+
+/* A sensor captured through a buffer, as a bench file gives it. */
+static void buffered_cfg(struct bench *b, enum rig_role role, const char *uri, const char *device,
+			 const char *channel, rig_ns period_ns, const char *trigger, double gain,
+			 double offset)
+{
+	struct instrument_cfg *ic = &b->instrument[role];
+
+	*ic = (struct instrument_cfg){ .present = true, .period_ns = period_ns, .buffered = true,
+				       .batch_ns = RIG_NS_PER_S,
+				       .cal = { .gain = gain, .offset = offset } };
+	snprintf(ic->backend, sizeof(ic->backend), "iio");
+	snprintf(ic->uri, sizeof(ic->uri), "%s", uri);
+	snprintf(ic->device, sizeof(ic->device), "%s", device);
+	snprintf(ic->channel, sizeof(ic->channel), "%s", channel);
+	snprintf(ic->trigger, sizeof(ic->trigger), "%s", trigger ? trigger : "");
+}
+
+Test(wire, the_pressure_adc_is_captured_through_a_buffer_paced_by_its_trigger)
+{
+	struct server s = start_server();
+	struct bench *b = calloc(1, sizeof(*b));
+	struct driver_env env = { .clock = rig_clock_new_virtual(), .bench = b };
+	struct reading rd[READINGS_BATCH];
+	struct instrument *pressure, *flow;
+	struct sim_clock_link *clk;
+	size_t n;
+	char *out;
+
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(b->sim_clock_uri, sizeof(b->sim_clock_uri), "%s", s.uri);
+	/* 20 ms: 50 Hz; the flow sensor on the same ADC, so on the same
+	 * trigger.  No calibration: the readings are the channels' mV, the
+	 * backend's own work (sensor_read calibrates only the first reading
+	 * of a batch) */
+	buffered_cfg(b, ROLE_PRESSURE, s.uri, "ads1015", "voltage0", 20 * RIG_NS_PER_MS, "rig-timer",
+		     1, 0);
+	buffered_cfg(b, ROLE_FLOW, s.uri, "ads1015", "voltage1", 20 * RIG_NS_PER_MS, "rig-timer",
+		     1, 0);
+	cr_assert_eq(sim_clock_link_open(s.uri, &clk), 0);
+	cr_assert_eq(instrument_open(&pressure, ROLE_PRESSURE, &env), 0);
+	/* the second buffer on the device finds the trigger assigned and
+	 * leaves it: setting it under a running buffer is refused */
+	cr_assert_eq(instrument_open(&flow, ROLE_FLOW, &env), 0);
+	out = iiod_command(&s, "SETTRIG iio:device2 trigger0", 1);
+	cr_assert_str_eq(out, "-16\n");   /* EBUSY, as current_trigger_store */
+	free(out);
+	out = iiod_command(&s, "GETTRIG iio:device2", 2);
+	cr_assert_str_eq(out, "9\nrig-timer\n");
+	free(out);
+	/* the trigger was set to the period, and libiio's tools see it */
+	out = sh("timeout 10 iio_attr -u %s -d trigger0 sampling_frequency", s.uri);
+	cr_assert_str_eq(out, "50.000000\n");
+	free(out);
+	out = sh("timeout 20 iio_info -u %s 2>&1", s.uri);
+	cr_assert_not_null(strstr(strstr(out, "iio:device2: ads1015"),
+				  "Current trigger: trigger0(rig-timer)"), "%s", out);
+	free(out);
+	/* one second: the hrtimer first fires one period after the buffer is
+	 * enabled, then every 20 ms, each scan with its tick's time */
+	cr_assert_eq(sim_clock_link_set(clk, RIG_NS_PER_S), 0);
+	cr_assert_eq(sensor_read(pressure, rd, READINGS_BATCH, &n), 0);
+	cr_assert_eq(n, 50);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(rd[i].t_ns, (rig_ns)(i + 1) * 20 * RIG_NS_PER_MS, "reading %zu", i);
+		cr_assert_eq(rd[i].quantity, QUANT_PRESSURE_KPA);
+		/* at rest: 0 kPa, so the transducer's 500 mV (10 mV/kPa), within
+		 * its 0.2 kPa noise and the ADC's 0.1875 mV count */
+		cr_assert(fabs(rd[i].value - 500) < 10, "%.3f mV", rd[i].value);
+	}
+	cr_assert_eq(sensor_read(flow, rd, READINGS_BATCH, &n), 0);
+	cr_assert_eq(n, 50);
+	cr_assert_eq(rd[49].t_ns, RIG_NS_PER_S);
+	cr_assert_eq(rd[0].quantity, QUANT_FLOW_ML_PER_H);
+	/* no flow: the sensor's 250 mV (2000 mV per mL/h) */
+	for (size_t i = 0; i < n; i++)
+		cr_assert(fabs(rd[i].value - 250) < 20, "%.3f mV", rd[i].value);
+	/* with the buffers closed the trigger may change again */
+	instrument_close(flow);
+	instrument_close(pressure);
+	out = iiod_command(&s, "SETTRIG iio:device2", 1);
+	cr_assert_str_eq(out, "0\n");
+	free(out);
+	out = iiod_command(&s, "GETTRIG iio:device2", 1);
+	cr_assert_str_eq(out, "0\n");
+	free(out);
+	sim_clock_link_close(clk);
+	stop_server(&s);
+	rig_clock_free(env.clock);
+	free(b);
+}
+
+Test(wire, triggers_are_set_and_refused_as_iiod_and_the_kernel_do)
+{
+	struct server s = start_server();
+	char *out;
+
+	/* the ina226 has no trigger: no trigger/current_trigger to read */
+	out = iiod_command(&s, "GETTRIG ina226", 1);
+	cr_assert_str_eq(out, "-2\n");
+	free(out);
+	out = iiod_command(&s, "SETTRIG ina226 trigger0", 1);
+	cr_assert_str_eq(out, "-2\n");
+	free(out);
+	/* a device that is not a trigger (libiio: EINVAL), no such one (iiod:
+	 * ENOENT), no such device */
+	out = iiod_command(&s, "SETTRIG hx711 ads1015", 1);
+	cr_assert_str_eq(out, "-22\n");
+	free(out);
+	out = iiod_command(&s, "SETTRIG hx711 sysfstrig7", 1);
+	cr_assert_str_eq(out, "-2\n");
+	free(out);
+	out = iiod_command(&s, "GETTRIG nosuch", 1);
+	cr_assert_str_eq(out, "-19\n");
+	free(out);
+	/* the trigger's frequency as the hrtimer takes it: millihertz, more
+	 * than 0 */
+	free(sh("timeout 10 iio_attr -u %s -d rig-timer sampling_frequency 12.3456", s.uri));
+	out = sh("timeout 10 iio_attr -u %s -d rig-timer sampling_frequency", s.uri);
+	cr_assert_str_eq(out, "12.345000\n");
+	free(out);
+	out = sh("timeout 10 iio_attr -u %s -d rig-timer sampling_frequency 0 2>&1", s.uri);
+	cr_assert_not_null(strstr(out, "Invalid argument"), "%s", out);
+	free(out);
+	/* by id or name; assigned, the hx711 buffer opens (SETTRIG answers 0) */
+	out = iiod_command(&s, "SETTRIG iio:device0 rig-timer", 1);
+	cr_assert_str_eq(out, "0\n");
+	free(out);
+	out = iiod_command(&s, "GETTRIG hx711", 2);
+	cr_assert_str_eq(out, "9\nrig-timer\n");
+	free(out);
+	stop_server(&s);
+}
+
+Test(wire, a_triggered_buffer_without_its_trigger_is_refused_clearly)
+{
+	struct server s = start_server_with("fixtures/bench/wire.cfg");
+	struct bench *b = calloc(1, sizeof(*b));
+	struct driver_env env = { .clock = rig_clock_new_virtual(), .bench = b };
+	struct instrument *inst = NULL;
+	char *dir = th_tmpdir(), *bench, *out;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* at open: the kernel's (the simulator's) EINVAL for a buffer with no
+	 * trigger, and a trigger that is not there */
+	buffered_cfg(b, ROLE_PRESSURE, s.uri, "iio:device2", "voltage0", 20 * RIG_NS_PER_MS, NULL,
+		     0.1, -50);
+	cr_assert_eq(instrument_open(&inst, ROLE_PRESSURE, &env), -EINVAL);
+	cr_assert_null(inst);
+	buffered_cfg(b, ROLE_PRESSURE, s.uri, "ads1015", "voltage0", 20 * RIG_NS_PER_MS,
+		     "sysfstrig7", 0.1, -50);
+	cr_assert_eq(instrument_open(&inst, ROLE_PRESSURE, &env), -ENXIO);
+	cr_assert_null(inst);
+	/* at load, where the device is known by name: the file, the line,
+	 * the device and the key to set, before anything is opened */
+	bench = wire_bench_with(dir, &s, "channel = \"voltage0\";\n      period = \"1 s\";",
+				"channel = \"voltage0\";\n      period = \"20 ms\";");
+	cr_assert_eq(th_rig(dir, (const char *[]){ "probe", "--bench", bench, NULL }), 2);
+	out = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(out, "wire.cfg:"), "%s", out);
+	cr_assert_not_null(strstr(out, "buffered capture on IIO device 'ads1015' needs a trigger"),
+			   "%s", out);
+	cr_assert_not_null(strstr(out, "set trigger = \"NAME\""), "%s", out);
+	free(out);
+	free(bench);
+	/* given one, the same bench probes clean */
+	bench = wire_bench_with(dir, &s, "channel = \"voltage0\";\n      period = \"1 s\";",
+				"channel = \"voltage0\";\n      period = \"20 ms\"; "
+				"trigger = \"rig-timer\";");
+	cr_assert_eq(th_rig(dir, (const char *[]){ "probe", "--bench", bench, NULL }), 0);
+	out = th_slurp(dir, "stdout");
+	cr_assert_null(strstr(out, "ERROR"), "%s", out);
+	free(out);
+	free(bench);
+	stop_server(&s);
+	rig_clock_free(env.clock);
+	free(b);
+	free(dir);
 }
 
 /* An instrument on the iio backend, opened through the driver interface. */

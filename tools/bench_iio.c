@@ -34,6 +34,11 @@
 
 #define DEVICE_HZ 100000
 #define BATCH_NS (100 * RIG_NS_PER_MS)
+/* iio_readdev -t writes its own fixed rate to the trigger's
+ * sampling_frequency (100 Hz in libiio 0.24): its clock steps are longer
+ * by DEVICE_HZ / READDEV_HZ, so that each step still yields the same
+ * number of scans as one of the backend's batches. */
+#define READDEV_HZ 100
 
 static double wall_s(void)
 {
@@ -53,6 +58,10 @@ static void pressure_cfg(struct bench *b, const char *uri, bool buffered)
 	snprintf(b->instrument[ROLE_PRESSURE].uri, sizeof(b->instrument[0].uri), "%s", uri);
 	snprintf(b->instrument[ROLE_PRESSURE].device, sizeof(b->instrument[0].device), "ads1015");
 	snprintf(b->instrument[ROLE_PRESSURE].channel, sizeof(b->instrument[0].channel), "voltage0");
+	/* the ads1015 fills its buffer only as its trigger fires */
+	if (buffered)
+		snprintf(b->instrument[ROLE_PRESSURE].trigger, sizeof(b->instrument[0].trigger),
+			 "rig-timer");
 	snprintf(b->sim_clock_uri, sizeof(b->sim_clock_uri), "%s", uri);
 }
 
@@ -141,8 +150,9 @@ int main(int argc, char **argv)
 	instrument_close(inst);
 
 	/* 3. iio_readdev on the same device at the same rate, time moved by
-	 * the same steps while it captures */
-	snprintf(cmd, sizeof(cmd), "exec iio_readdev -u %s -b %d -s %ld ads1015 voltage0 > /dev/null",
+	 * steps of as many scans while it captures, on the same trigger */
+	snprintf(cmd, sizeof(cmd),
+		 "exec iio_readdev -u %s -t rig-timer -b %d -s %ld ads1015 voltage0 > /dev/null",
 		 uri, (int)(BATCH_NS * DEVICE_HZ / RIG_NS_PER_S) + 1, n);
 	t0 = wall_s();
 	rd_pid = fork();
@@ -151,7 +161,7 @@ int main(int argc, char **argv)
 		_exit(98);
 	}
 	for (long i = 0; i < 10000000 && waitpid(rd_pid, &status, WNOHANG) == 0; i++) {
-		t_sim += BATCH_NS;
+		t_sim += BATCH_NS * (DEVICE_HZ / READDEV_HZ);
 		if (sim_clock_link_set(clk, t_sim) < 0)
 			return 1;
 	}

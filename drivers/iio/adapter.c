@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <iio.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +156,52 @@ const char *iioa_dev_name(struct iioa_ctx *ctx, const char *dev_name)
 	const char *name = dev ? iio_device_get_name(dev) : NULL;
 
 	return name ? name : "";
+}
+
+static struct iio_device *trigger_find(struct iioa_ctx *ctx, const char *trigger)
+{
+	for (unsigned i = 0; i < iio_context_get_devices_count(ctx->ctx); i++) {
+		struct iio_device *d = iio_context_get_device(ctx->ctx, i);
+		const char *name = iio_device_get_name(d);
+
+		if (iio_device_is_trigger(d) &&
+		    (strcmp(iio_device_get_id(d), trigger) == 0 || (name && strcmp(name, trigger) == 0)))
+			return d;
+	}
+	return NULL;
+}
+
+int iioa_dev_set_trigger(struct iioa_ctx *ctx, const char *dev_name, const char *trigger,
+			 double hz)
+{
+	struct iio_device *dev = device(ctx, dev_name), *trig = trigger_find(ctx, trigger);
+	const struct iio_device *cur = NULL;
+	ssize_t w;
+
+	if (!dev)
+		return -ENODEV;
+	if (!trig)
+		return -ENXIO;
+	/* The hrtimer trigger took whole hertz only (kstrtoul) until it
+	 * learned millihertz (iio_str_to_fixpoint, 3 decimals): a whole
+	 * frequency goes as an integer so that either kernel takes it; a
+	 * fractional one an older kernel refuses (EINVAL). */
+	if (iio_device_find_attr(trig, "sampling_frequency")) {
+		char text[32];
+
+		if (hz == floor(hz))
+			snprintf(text, sizeof(text), "%.0f", hz);
+		else
+			snprintf(text, sizeof(text), "%.3f", hz);
+		w = iio_device_attr_write(trig, "sampling_frequency", text);
+		if (w < 0)
+			return (int)w;
+	}
+	/* a second instrument on a device whose buffer already runs on this
+	 * trigger: setting it again would be refused (EBUSY) */
+	if (iio_device_get_trigger(dev, &cur) == 0 && cur == trig)
+		return 0;
+	return iio_device_set_trigger(dev, trig);
 }
 
 static int field_add(struct iioa_buf *b, struct iio_channel *ch)

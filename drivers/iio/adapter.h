@@ -33,6 +33,16 @@ int iioa_chan_write_double(struct iioa_chan *ch, const char *attr, double value)
 /* The IIO device's name ("ina226") for a device given by name or id. */
 const char *iioa_dev_name(struct iioa_ctx *ctx, const char *device);
 
+/* Paces `device`'s buffer with the IIO trigger named `trigger` (the name in
+ * /sys/bus/iio/devices/triggerN/name, such as an hrtimer trigger made in
+ * configfs, or its id "triggerN"), first setting the trigger's
+ * sampling_frequency to hz where it has one.  Call it before
+ * iioa_buf_open: the kernel refuses to change a device's trigger while its
+ * buffer is enabled (EBUSY), so a trigger already assigned is left as it
+ * is.  -ENXIO: no trigger of that name in the context. */
+int iioa_dev_set_trigger(struct iioa_ctx *ctx, const char *device, const char *trigger,
+			 double hz);
+
 /* Buffered capture: enables the n named input channels of `device` and,
  * where the device has one, its timestamp channel, and creates a buffer of
  * `scans` scans.  Field i < n is channels[i]; field n is the timestamp. */

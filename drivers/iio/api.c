@@ -15,7 +15,11 @@
  *
  * Buffered capture (bench: capture = "buffer", or a period under 50 ms): the
  * device's sampling_frequency is set to 1/period (device attribute, or the
- * channel's where the driver has it per channel, as the ADS1x15), its
+ * channel's where the driver has it per channel, as the ADS1x15); a driver
+ * whose buffer is triggered (hx711, ads1015: the kernel refuses to enable it
+ * without a trigger, EINVAL) is given the bench's `trigger`, whose own
+ * sampling_frequency (an hrtimer's) is set to 1/period too, since it is the
+ * trigger that paces the scans; the INA2xx paces itself and takes none.  Its
  * channels and timestamp are enabled, and every collection (`batch`) takes
  * whatever the device has converted since the last one.  Each reading carries
  * its scan's own timestamp, not the time the batch arrived: with a simulator
@@ -96,6 +100,14 @@ static int buffer_open(struct instrument *inst)
 	}
 	if (r < 0)
 		return r;
+	/* hx711 and ads1015 take a scan only when their trigger fires: the
+	 * trigger (bench: trigger = "NAME") ticks at the period, and is
+	 * assigned before the buffer is enabled, which fails without one */
+	if (cfg->trigger[0]) {
+		r = iioa_dev_set_trigger(p->ctx, cfg->device, cfg->trigger, hz);
+		if (r < 0)
+			return r;
+	}
 	p->ts_is_run_time = inst->env->bench && inst->env->bench->sim_clock_uri[0];
 	if (!p->ts_is_run_time && iioa_dev_has_attr(p->ctx, cfg->device, "current_timestamp_clock"))
 		(void)iioa_dev_write(p->ctx, cfg->device, "current_timestamp_clock", "monotonic");

@@ -16,6 +16,19 @@
 #define LINE_MAX_BYTES 1024
 #define BUF_BYTES_MAX (16u << 20)
 
+/* The IIO triggers served beside the devices: one periodic hrtimer trigger,
+ * as a bench's kernel has it after
+ *   mkdir /sys/kernel/config/iio/triggers/hrtimer/rig-timer
+ * (a trigger device "triggerN" with no channels, named by the directory,
+ * and one attribute, sampling_frequency, 100 Hz until written). */
+static const struct {
+	const char *id, *name;
+} triggers[] = {
+	{ "trigger0", "rig-timer" },
+};
+#define N_TRIGGERS (sizeof(triggers) / sizeof(triggers[0]))
+#define HRTIMER_DEFAULT_MHZ 100000ull
+
 struct client {
 	int fd;
 	char line[LINE_MAX_BYTES];
@@ -49,7 +62,21 @@ struct iiod_server {
 	struct client clients[CLIENTS_MAX];
 	char *xml;
 	bool wait;
+	/* each trigger's frequency in mHz (the hrtimer's resolution), and the
+	 * trigger assigned to each device (its current_trigger; -1: none) */
+	unsigned long long trig_mhz[N_TRIGGERS];
+	int *dev_trigger;
 };
+
+/* Kernel drivers whose buffer is a triggered buffer
+ * (iio_triggered_buffer_setup): a scan is taken each time the device's
+ * trigger fires, and the kernel will not enable the buffer without one.
+ * The ina2xx instead runs its own capture thread (a software kfifo buffer)
+ * and has no trigger at all. */
+static bool device_triggered(const struct iiod_device *dev)
+{
+	return strcmp(dev->name, "hx711") == 0 || strcmp(dev->name, "ads1015") == 0;
+}
 
 /* ------------------------------------------------------------- XML -- */
 
@@ -129,6 +156,11 @@ static char *build_xml(const struct iiod_device *devs, size_t n)
 			fprintf(f, "<attribute name=\"%s\" />", dev->attrs[a]);
 		fprintf(f, "</device>");
 	}
+	/* libiio takes a device whose id starts "trigger", with a name and no
+	 * channels, for a trigger (iio_device_is_trigger) */
+	for (size_t t = 0; t < N_TRIGGERS; t++)
+		fprintf(f, "<device id=\"%s\" name=\"%s\" ><attribute name=\"sampling_frequency\" />"
+			   "</device>", triggers[t].id, triggers[t].name);
 	fprintf(f, "</context>");
 	if (fclose(f) != 0) {
 		free(xml);
@@ -178,6 +210,19 @@ static int find_device(const struct iiod_server *srv, const char *word)
 		if (strcmp(srv->devices[d].id, word) == 0 || strcmp(srv->devices[d].name, word) == 0)
 			return (int)d;
 	return -1;
+}
+
+static int find_trigger(const char *word)
+{
+	for (size_t t = 0; t < N_TRIGGERS; t++)
+		if (strcmp(triggers[t].id, word) == 0 || strcmp(triggers[t].name, word) == 0)
+			return (int)t;
+	return -1;
+}
+
+static int64_t trigger_period_ns(const struct iiod_server *srv, int t)
+{
+	return (int64_t)(1000000000000ull / srv->trig_mhz[t]);
 }
 
 static int find_channel(const struct iiod_device *dev, const char *id, bool output)
@@ -242,6 +287,20 @@ static void cmd_read(struct iiod_server *srv, struct client *c, char **w, int n)
 	char value[4096];
 	int len;
 
+	if (n == 2 && (d = find_trigger(w[0])) >= 0) {
+		unsigned long long mhz = srv->trig_mhz[d];
+
+		/* shown as the hrtimer trigger shows it (IIO_VAL_INT_PLUS_MICRO) */
+		if (strcmp(w[1], "sampling_frequency") != 0) {
+			reply_int(c, -ENOENT);
+			return;
+		}
+		len = snprintf(value, sizeof(value), "%llu.%06llu", mhz / 1000, mhz % 1000 * 1000);
+		reply_int(c, len);
+		value[len] = '\n';
+		write_all(c->fd, value, (size_t)len + 1);
+		return;
+	}
 	used = resolve_attr(srv, w, n, &d, &ch, &attr);
 	if (used < 0) {
 		reply_int(c, used);
@@ -263,12 +322,12 @@ static void cmd_read(struct iiod_server *srv, struct client *c, char **w, int n)
 
 static void cmd_write(struct iiod_server *srv, struct client *c, char **w, int n)
 {
-	int d, ch, used;
+	int d, ch, used, t = n == 3 ? find_trigger(w[0]) : -1;
 	const char *attr = NULL;
 	char *end;
 	unsigned long len;
 
-	used = resolve_attr(srv, w, n - 1, &d, &ch, &attr);
+	used = t >= 0 ? 2 : resolve_attr(srv, w, n - 1, &d, &ch, &attr);
 	if (n < 3 || used < 0) {
 		reply_int(c, used < 0 ? used : -EINVAL);
 		return;
@@ -278,6 +337,12 @@ static void cmd_write(struct iiod_server *srv, struct client *c, char **w, int n
 		reply_int(c, -EINVAL);
 		return;
 	}
+	if (t >= 0) {
+		/* -3: the trigger's sampling_frequency, -2: no such attribute */
+		d = t;
+		ch = strcmp(w[1], "sampling_frequency") == 0 ? -3 : -2;
+		attr = w[1];
+	}
 	c->write_value = calloc(len + 1, 1);
 	if (!c->write_value) {
 		reply_int(c, -ENOMEM);
@@ -285,17 +350,47 @@ static void cmd_write(struct iiod_server *srv, struct client *c, char **w, int n
 	}
 	c->in_write = true;
 	c->write_dev = (size_t)d;
-	c->write_chn = has_attr(&srv->devices[d], ch, attr) ? ch : -2;
+	c->write_chn = t >= 0 ? ch : has_attr(&srv->devices[d], ch, attr) ? ch : -2;
 	snprintf(c->write_attr, sizeof(c->write_attr), "%s", attr);
 	c->write_len = len;
 	c->write_got = 0;
+}
+
+/* The hrtimer trigger's sampling_frequency as the kernel parses it
+ * (iio_str_to_fixpoint to millihertz: later digits are ignored): more than
+ * 0, at most UINT_MAX mHz. */
+static int trigger_write_frequency(struct iiod_server *srv, size_t t, const char *value)
+{
+	unsigned long long mhz = 0, scale = 100;
+	const char *p = value;
+	bool digits = false;
+
+	if (*p == '-')
+		return -ERANGE;
+	for (; *p >= '0' && *p <= '9'; p++, digits = true)
+		if ((mhz = mhz * 10 + (unsigned)(*p - '0')) > 0xffffffffull)
+			return -EINVAL;
+	mhz *= 1000;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true, scale /= 10)
+			mhz += scale * (unsigned)(*p - '0');
+	if (*p == '\n')
+		p++;
+	if (!digits || *p)
+		return -EINVAL;
+	if (mhz == 0 || mhz > 0xffffffffull)
+		return -EINVAL;
+	srv->trig_mhz[t] = mhz;
+	return 0;
 }
 
 static void finish_write(struct iiod_server *srv, struct client *c)
 {
 	int r;
 
-	if (c->write_chn == -2)
+	if (c->write_chn == -3)
+		r = trigger_write_frequency(srv, c->write_dev, c->write_value);
+	else if (c->write_chn == -2)
 		r = -ENOENT;
 	else
 		r = srv->ops->write_attr(srv->ctx, c->write_dev, c->write_chn, c->write_attr,
@@ -402,7 +497,9 @@ static void cmd_readbuf(struct iiod_server *srv, struct client *c, char **w, int
  * queue is full (the kernel drops what does not fit, too). */
 static void produce(struct iiod_server *srv, struct client *c)
 {
-	int64_t period = srv->ops->period_ns(srv->ctx, c->open_dev);
+	int64_t period = device_triggered(&srv->devices[c->open_dev])
+				 ? trigger_period_ns(srv, srv->dev_trigger[c->open_dev])
+				 : srv->ops->period_ns(srv->ctx, c->open_dev);
 	uint8_t scan[256] = { 0 };   /* alignment padding goes out as zeros */
 	int r;
 
@@ -479,13 +576,37 @@ bool iiod_server_waiting(const struct iiod_server *srv)
 	return false;
 }
 
+/* Another client's buffer paced by trigger t: its ticks are the trigger's. */
+static const struct client *trigger_peer(const struct iiod_server *srv, int t,
+					 const struct client *self)
+{
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
+		const struct client *o = &srv->clients[i];
+
+		if (o != self && o->fd >= 0 && o->open &&
+		    device_triggered(&srv->devices[o->open_dev]) && srv->dev_trigger[o->open_dev] == t)
+			return o;
+	}
+	return NULL;
+}
+
 static void cmd_open(struct iiod_server *srv, struct client *c, char **w, int n)
 {
 	int d = n >= 4 ? find_device(srv, w[1]) : -1;
+	int64_t now;
 	uint32_t mask;
+	int t;
 
 	if (d < 0) {
 		reply_int(c, n >= 4 ? -ENODEV : -EINVAL);
+		return;
+	}
+	/* the kernel will not enable a triggered buffer with no trigger
+	 * assigned ("Buffer not started: no trigger"), and iiod passes its
+	 * EINVAL back as the answer to the OPEN */
+	t = srv->dev_trigger[d];
+	if (device_triggered(&srv->devices[d]) && t < 0) {
+		reply_int(c, -EINVAL);
 		return;
 	}
 	mask = parse_mask(w[3]);
@@ -495,13 +616,88 @@ static void cmd_open(struct iiod_server *srv, struct client *c, char **w, int n)
 		reply_int(c, -EINVAL);
 		return;
 	}
+	now = srv->ops->now_ns(srv->ctx);
+	if (device_triggered(&srv->devices[d])) {
+		/* an hrtimer trigger first fires one period after it is
+		 * started (hrtimer_start, relative), and a buffer joining a
+		 * trigger that already runs takes its next tick */
+		const struct client *peer = trigger_peer(srv, t, c);
+		int64_t period = trigger_period_ns(srv, t);
+
+		c->next_tick_ns = peer ? peer->next_tick_ns : now + period;
+		while (c->next_tick_ns <= now)
+			c->next_tick_ns += period;
+	} else {
+		/* the device converts from the moment its buffer is enabled
+		 * (the ina2xx capture thread reads at once) */
+		c->next_tick_ns = now;
+	}
 	c->open = true;
 	c->open_dev = (size_t)d;
 	c->mask = mask;
-	/* the device converts from the moment its buffer is enabled */
-	c->next_tick_ns = srv->ops->now_ns(srv->ctx);
 	reply_int(c, 0);
-	iiod_server_advance(srv, c->next_tick_ns);
+	iiod_server_advance(srv, now);
+}
+
+/* GETTRIG dev: the name of the device's trigger ("%li\n" length, then the
+ * name and "\n"), 0 when none is assigned, -ENOENT for a device that takes
+ * no trigger (no trigger/current_trigger in its sysfs directory, which is
+ * what iiod's local backend reads). */
+static void cmd_gettrig(struct iiod_server *srv, struct client *c, char **w, int n)
+{
+	int d = n == 1 ? find_device(srv, w[0]) : -1;
+	const char *name;
+
+	if (d < 0) {
+		reply_int(c, n == 1 && find_trigger(w[0]) >= 0 ? -ENOENT : -ENODEV);
+		return;
+	}
+	if (!device_triggered(&srv->devices[d])) {
+		reply_int(c, -ENOENT);
+		return;
+	}
+	if (srv->dev_trigger[d] < 0) {
+		reply_int(c, 0);
+		return;
+	}
+	name = triggers[srv->dev_trigger[d]].name;
+	reply_int(c, (long)strlen(name));
+	write_all(c->fd, name, strlen(name));
+	write_all(c->fd, "\n", 1);
+}
+
+/* SETTRIG dev [trigger]: assigns (or, without one, removes) the device's
+ * trigger.  iiod finds the trigger among the context's devices (-ENOENT if
+ * none), libiio refuses a device that is not a trigger (-EINVAL), and the
+ * kernel refuses any change while the device's buffer is enabled (-EBUSY,
+ * even to the trigger already assigned). */
+static void cmd_settrig(struct iiod_server *srv, struct client *c, char **w, int n)
+{
+	int d = n == 1 || n == 2 ? find_device(srv, w[0]) : -1, t = -1;
+
+	if (d < 0) {
+		reply_int(c, (n == 1 || n == 2) && find_trigger(w[0]) >= 0 ? -ENOENT : -ENODEV);
+		return;
+	}
+	if (n == 2) {
+		t = find_trigger(w[1]);
+		if (t < 0) {
+			reply_int(c, find_device(srv, w[1]) >= 0 ? -EINVAL : -ENOENT);
+			return;
+		}
+	}
+	if (!device_triggered(&srv->devices[d])) {
+		reply_int(c, -ENOENT);
+		return;
+	}
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (srv->clients[i].fd >= 0 && srv->clients[i].open &&
+		    srv->clients[i].open_dev == (size_t)d) {
+			reply_int(c, -EBUSY);
+			return;
+		}
+	srv->dev_trigger[d] = t;
+	reply_int(c, 0);
 }
 
 static void drop_client(struct client *c)
@@ -545,7 +741,9 @@ static void execute(struct iiod_server *srv, struct client *c, char *line)
 	} else if (strcmp(w[0], "READBUF") == 0) {
 		cmd_readbuf(srv, c, w + 1, n - 1);
 	} else if (strcmp(w[0], "GETTRIG") == 0) {
-		reply_int(c, -ENOENT);
+		cmd_gettrig(srv, c, w + 1, n - 1);
+	} else if (strcmp(w[0], "SETTRIG") == 0) {
+		cmd_settrig(srv, c, w + 1, n - 1);
 	} else if (strcmp(w[0], "SET") == 0) {
 		reply_int(c, 0);
 	} else {
@@ -641,13 +839,21 @@ int iiod_server_new(const struct iiod_device *devices, size_t n_devices,
 	srv->ctx = ctx;
 	for (size_t i = 0; i < CLIENTS_MAX; i++)
 		srv->clients[i].fd = -1;
+	for (size_t t = 0; t < N_TRIGGERS; t++)
+		srv->trig_mhz[t] = HRTIMER_DEFAULT_MHZ;
+	srv->dev_trigger = malloc((n_devices ? n_devices : 1) * sizeof(*srv->dev_trigger));
 	srv->xml = build_xml(devices, n_devices);
-	if (!srv->xml) {
+	if (!srv->xml || !srv->dev_trigger) {
+		free(srv->xml);
+		free(srv->dev_trigger);
 		free(srv);
 		return -ENOMEM;
 	}
+	for (size_t d = 0; d < n_devices; d++)
+		srv->dev_trigger[d] = -1;
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		free(srv->xml);
+		free(srv->dev_trigger);
 		free(srv);
 		return -EINVAL;
 	}
@@ -667,6 +873,7 @@ fail:
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	free(srv->xml);
+	free(srv->dev_trigger);
 	free(srv);
 	return r;
 }
@@ -680,5 +887,6 @@ void iiod_server_free(struct iiod_server *srv)
 			drop_client(&srv->clients[i]);
 	close(srv->listen_fd);
 	free(srv->xml);
+	free(srv->dev_trigger);
 	free(srv);
 }

@@ -9,13 +9,26 @@
  * debug and buffer attributes (a READ answers the value's length, then the
  * value and "\n"; a WRITE is followed by the value's bytes and answers the
  * length written), and for buffers OPEN dev samples mask, READBUF dev bytes
- * (length, the enabled-channel mask "%08x\n", then the samples), CLOSE, EXIT.
- * Anything else answers -EINVAL (so ZPRINT falls back to PRINT).
+ * (length, the enabled-channel mask "%08x\n", then the samples), CLOSE, EXIT,
+ * and GETTRIG dev (the trigger's name length, then the name and "\n"; 0 for
+ * none), SETTRIG dev [trigger].  Anything else answers -EINVAL (so ZPRINT
+ * falls back to PRINT).
  *
- * Buffers: an opened buffer is sampled at the device's sampling period, the
- * first sample at the instant of the OPEN, on the simulator's time; samples
- * are produced when that time moves (iiod_server_advance) and queued per
- * client as the kernel queues them.  A READBUF answers with the queued
+ * Triggers: beside the owner's devices the server itself serves one hrtimer
+ * trigger, "trigger0" named "rig-timer" (attribute sampling_frequency, in
+ * mHz steps, 100 Hz until written).  A device whose kernel driver sets up a
+ * triggered buffer (hx711, ads1015: known here by name) takes a trigger,
+ * refuses to OPEN a buffer without one (-EINVAL, as the kernel refuses to
+ * enable it) and to change it while a buffer is open (-EBUSY); its scans
+ * are taken at the trigger's ticks, the first one trigger period after the
+ * OPEN.  Any other device answers GETTRIG and SETTRIG -ENOENT, as iiod does
+ * for a device with no trigger/current_trigger, and converts at its own
+ * period from the OPEN on.
+ *
+ * Buffers: an opened buffer is sampled at the device's sampling period (or
+ * its trigger's, above), on the simulator's time; samples are produced when
+ * that time moves (iiod_server_advance) and queued per client as the kernel
+ * queues them.  A READBUF answers with the queued
  * samples, as many whole samples as asked for or fewer, in one chunk ended
  * by a "0" chunk when short (libiio's client reads chunks until it has its
  * length or meets a 0).  Whether a READBUF with nothing queued waits is the
