@@ -264,7 +264,7 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	cr_assert_float_eq(b->evaporation_g_per_h, 0.05e-3, 1e-15);
 	cr_assert_eq(b->instrument[ROLE_SCALE].period_ns, 30 * RIG_NS_PER_S);
 	cr_assert_float_eq(b->instrument[ROLE_SCALE].cal.gain, 1.0, 0);
-	cr_assert_str_eq(b->instrument[ROLE_SCALE].cal.due, "2027-01-15");
+	cr_assert_str_eq(b->instrument[ROLE_SCALE].cal.due, "2028-11-16");
 	cr_assert_float_eq(b->instrument[ROLE_FLOW].cal.gain, 1.0, 0);   /* default */
 	cr_assert_eq(b->instrument[ROLE_VALVE].safe_closed, false);
 	cr_assert_float_eq(b->limit_pressure_kpa, 250, 1e-12);

@@ -554,7 +554,7 @@ static char *bench_overdue(const char *tmp)
 	char *src = th_src(BENCH), *text = th_read_file(src), *at, *out;
 
 	cr_assert_not_null(text);
-	at = strstr(text, "date = \"2026-01-15\"; due = \"2027-01-15\"");
+	at = strstr(text, "date = \"2026-11-16\"; due = \"2028-11-16\"");
 	cr_assert_not_null(at);
 	memcpy(at, "date = \"2020-01-15\"; due = \"2021-01-15\"", 39);
 	out = th_write_file(tmp, "overdue.cfg", text);

@@ -617,7 +617,7 @@ Test(report, an_expired_calibration_is_flagged)
 {
 	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", delivery_seq), *run;
 	/* the first calibration block of the shipped bench is the balance's */
-	char *bench = bench_replace(dir, "date = \"2026-01-15\"; due = \"2027-01-15\"",
+	char *bench = bench_replace(dir, "date = \"2026-11-16\"; due = \"2028-11-16\"",
 				    "date = \"2019-01-15\"; due = \"2020-01-15\"");
 	struct pdf_text p;
 	json_t *meta;
