@@ -329,13 +329,19 @@ static void section_equipment(struct report_doc *doc, const struct report_data *
 	}
 	text_block(doc, DB_PARA, DS_SMALL,
 		   "From inputs/bench.cfg (instruments and their calibration blocks). A calibration "
-		   "whose due date is before the day the run started (%s) is flagged as expired.",
+		   "whose due date is before the day the run started (%s), or that events.jsonl "
+		   "records as used past its date (calibration_expired, at the start or on a resume), "
+		   "is flagged as expired.",
 		   d->started_utc[0] ? d->started_utc : d->start_utc[0] ? d->start_utc : "unknown");
 	if (d->allow_expired_calibration)
 		text_block(doc, DB_PARA, DS_WARN,
 			   "The run was started with --allow-expired-calibration%s%s.",
 			   d->expired_listed[0] ? "; run.json lists as expired: " : "",
 			   d->expired_listed);
+	else if (d->allowed_by_event)
+		text_block(doc, DB_PARA, DS_WARN,
+			   "The run was resumed with --allow-expired-calibration after a calibration "
+			   "due date had passed (events.jsonl: calibration_expired).");
 	else if (d->n_expired > 0)
 		text_block(doc, DB_PARA, DS_WARN,
 			   "%zu instrument(s) were used past their calibration due date.", d->n_expired);

@@ -193,6 +193,14 @@ static void read_events(struct report_data *d, const char *run_dir)
 				      jstr(ev, "kind"),
 				      (long long)json_integer_value(json_object_get(ev, "line")),
 				      jnum(ev, "timeout_s"), jstr(ev, "action"));
+		} else if (strcmp(name, "calibration_expired") == 0) {
+			/* an instrument used past its due date with the operator's
+			 * leave: at the start, or on a resume after the date passed */
+			int role = rig_role_from_name(jstr(ev, "role"));
+
+			if (role >= 0 && role < ROLE__COUNT)
+				d->expired_event[role] = true;
+			d->allowed_by_event = true;
 		} else if (strcmp(name, "overrun") == 0) {
 			if (overruns++ < 4)
 				deviation_add(d, true, t, "overrun",
@@ -460,14 +468,16 @@ int report_data_gather(const struct run_results *res, const char *run_dir,
 	read_notes(d, run_dir);
 
 	/* A calibration is expired when its due date is before the day the run
-	 * started (ISO dates compare as strings). */
+	 * started (ISO dates compare as strings), or when events.jsonl says it
+	 * was used expired (a resume on a later day). */
 	{
 		const char *start = d->started_utc[0] ? d->started_utc : d->start_utc;
 
 		for (int role = 0; role < ROLE__COUNT && strlen(start) >= 10; role++) {
 			const struct instrument_cfg *ic = &d->bench->instrument[role];
 
-			if (ic->present && ic->cal.due[0] && strncmp(ic->cal.due, start, 10) < 0) {
+			if (ic->present && ((ic->cal.due[0] && strncmp(ic->cal.due, start, 10) < 0) ||
+					    d->expired_event[role])) {
 				d->expired[role] = true;
 				d->n_expired++;
 			}

@@ -57,7 +57,10 @@ struct report_data {
 	char sha_bench[DIGEST_HEX_LEN + 1];
 	char sha_device[DIGEST_HEX_LEN + 1];
 	bool inputs_sha_mismatch;       /* a digest in run.json differs from the file now */
-	bool expired[ROLE__COUNT];      /* calibration due before the run's start date */
+	bool expired[ROLE__COUNT];      /* calibration due before the run's start date,
+	                                   or a calibration_expired event for it */
+	bool expired_event[ROLE__COUNT];  /* events.jsonl: calibration_expired */
+	bool allowed_by_event;          /* some calibration_expired event (leave given) */
 	size_t n_expired;
 	/* deviations, in the order they happened */
 	struct report_deviation deviations[REPORT_DEVIATIONS_MAX];

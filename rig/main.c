@@ -887,7 +887,7 @@ static int cmd_safe(int argc, char **argv)
 }
 
 static const char usage_resume[] =
-	"Usage: rig resume RUN_DIR [--quiet]\n"
+	"Usage: rig resume RUN_DIR [--quiet] [--allow-expired-calibration]\n"
 	"\n"
 	"Continues a run that was interrupted (crash, kill, power loss: no run_end in\n"
 	"its events.jsonl) with the inputs copied into RUN_DIR/inputs/: re-opens the\n"
@@ -899,13 +899,19 @@ static const char usage_resume[] =
 	"across it; checks whose window spans it are inconclusive.  Exit status as\n"
 	"for run; 2 for a run that ended, 5 when the bench is busy.  A run sealed\n"
 	"after the fact (rig report) must still match its manifest; the resumed run\n"
-	"is sealed again at its end, signed with $PUMPRIG_SIGN_KEY when set.\n";
+	"is sealed again at its end, signed with $PUMPRIG_SIGN_KEY when set.\n"
+	"The calibration gate of rig run applies again on the day of the resume: an\n"
+	"instrument whose calibration fell due meanwhile stops it (exit 2) unless\n"
+	"--allow-expired-calibration is given, which events.jsonl and the report record.\n";
 
 static int cmd_resume(int argc, char **argv)
 {
-	struct files f = { .quiet = argc == 3 && (!strcmp(argv[2], "-q") || !strcmp(argv[2], "--quiet")) };
+	struct files f = { 0 };
 	char seq_path[RIG_PATH_MAX], bench_path[RIG_PATH_MAX], dut_path[RIG_PATH_MAX];
-	char err[1024] = "", stale[1024] = "";
+	char err[1024] = "", stale[1024] = "", today[UTC_DATE_LEN + 1];
+	struct cal_expired expired[ROLE__COUNT];
+	const char *run_dir = NULL;
+	size_t n_expired;
 	struct sequence *seq = NULL;
 	struct bench *bench = NULL;
 	struct device *dev = NULL;
@@ -916,17 +922,28 @@ static int cmd_resume(int argc, char **argv)
 	bool virtual_time = false, have_key = false, sealed = false;
 	int r, status;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage_resume, stdout);
-		return EXIT_PASS;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage_resume, stdout);
+			return EXIT_PASS;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			f.quiet = true;
+		} else if (!strcmp(argv[i], "--allow-expired-calibration")) {
+			f.allow_expired_calibration = true;
+		} else if (argv[i][0] == '-' || run_dir) {
+			fprintf(stderr, "rig: resume: unexpected '%s'\n\n%s", argv[i], usage_resume);
+			return EXIT_BAD_INPUT;
+		} else {
+			run_dir = argv[i];
+		}
 	}
-	if (argc < 2 || argc > 3 || (argc == 3 && !f.quiet)) {
+	if (!run_dir) {
 		fprintf(stderr, "rig: resume takes one run directory\n\n%s", usage_resume);
 		return EXIT_BAD_INPUT;
 	}
-	snprintf(seq_path, sizeof(seq_path), "%s/inputs/sequence.cfg", argv[1]);
-	snprintf(bench_path, sizeof(bench_path), "%s/inputs/bench.cfg", argv[1]);
-	snprintf(dut_path, sizeof(dut_path), "%s/inputs/device.cfg", argv[1]);
+	snprintf(seq_path, sizeof(seq_path), "%s/inputs/sequence.cfg", run_dir);
+	snprintf(bench_path, sizeof(bench_path), "%s/inputs/bench.cfg", run_dir);
+	snprintf(dut_path, sizeof(dut_path), "%s/inputs/device.cfg", run_dir);
 	f.seq_path = seq_path;
 	f.bench_path = bench_path;
 	f.dut_path = dut_path;
@@ -938,13 +955,30 @@ static int cmd_resume(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
-	status = sealed_precheck(argv[1], "resume", true, have_key, false, &sealed);
+	/* The calibration gate, as for rig run, on the day of the resume: a
+	 * run of days may outlive an instrument's due date. */
+	calgate_today_utc(today);
+	n_expired = calgate_expired(bench, today, expired);
+	for (size_t i = 0; i < n_expired; i++)
+		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
+			"(%s UTC); %s\n", bench->path, expired[i].line, rig_role_name(expired[i].role),
+			expired[i].serial[0] ? expired[i].serial : "not stated", expired[i].due, today,
+			f.allow_expired_calibration ? "resuming anyway (--allow-expired-calibration; "
+			"recorded in events.jsonl)" : "recalibrate it, or resume with "
+			"--allow-expired-calibration (recorded in the run)");
+	if (n_expired > 0 && !f.allow_expired_calibration) {
+		fprintf(stderr, "rig: %zu instrument%s overdue for calibration; nothing was resumed\n",
+			n_expired, n_expired == 1 ? "" : "s");
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	status = sealed_precheck(run_dir, "resume", true, have_key, false, &sealed);
 	if (status != 0)
 		goto out;
-	status = take_bench_lock(bench, argv[1], &lock, stale, sizeof(stale));
+	status = take_bench_lock(bench, run_dir, &lock, stale, sizeof(stale));
 	if (status != 0)
 		goto out;
-	r = resume_plan(argv[1], seq, bench, &rs, &virtual_time, err, sizeof(err));
+	r = resume_plan(run_dir, seq, bench, &rs, &virtual_time, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "rig: cannot resume: %s\n", err);
 		status = EXIT_BAD_INPUT;
@@ -954,17 +988,18 @@ static int cmd_resume(int argc, char **argv)
 		virtual_time = false;
 	if (!f.quiet)
 		fprintf(stderr, "rig: resuming %s at step %zu of %zu after a gap of %.0f s from t = %.3f s\n",
-			argv[1], rs.first_step + 1, seq->n_steps, rig_ns_to_s(rs.gap_ns),
+			run_dir, rs.first_step + 1, seq->n_steps, rig_ns_to_s(rs.gap_ns),
 			rig_ns_to_s(rs.gap_begin_ns));
 	install_signals();
-	install_crash_handler(bench_path, argv[1]);
+	install_crash_handler(bench_path, run_dir);
 	o = (struct engine_opts){
-		.seq = seq, .bench = bench, .dev = dev, .run_dir = argv[1],
+		.seq = seq, .bench = bench, .dev = dev, .run_dir = run_dir,
 		.virtual_time = virtual_time,
 		.progress = f.quiet ? NULL : stderr,
 		.progress_live = isatty(STDERR_FILENO),
 		.stop_signal = &stop_signal,
 		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
+		.calibration_today = n_expired > 0 ? today : NULL,
 		.resume = &rs,
 	};
 	r = engine_run(&o, err, sizeof(err));
@@ -972,7 +1007,7 @@ static int cmd_resume(int argc, char **argv)
 		fprintf(stderr, "rig: %s\n", err);
 	else if (r == -ECANCELED)
 		fprintf(stderr, "rig: run aborted: %s\n", err);
-	status = judge(argv[1], !f.quiet, "resume", &(struct seal_opts){
+	status = judge(run_dir, !f.quiet, "resume", &(struct seal_opts){
 		.sealed_by = "rig resume", .key = have_key ? &key : NULL, .first = !sealed });
 	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;

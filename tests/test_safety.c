@@ -1042,8 +1042,8 @@ static const char resume_seq[] =
 /* The process is killed at `at` (resume_seq: 210 min, in window b's hold,
  * step 8); the record's files are then aged by 10 min, as if the power came
  * back then. */
-static char *crash_and_age_seq(const char *dir, const char *seq_text, const char *at,
-			       const char *from, const char *to)
+static char *crash_and_age_seq_with(const char *dir, const char *seq_text, const char *at,
+				    const char *from, const char *to, const char *extra_arg)
 {
 	char insert[160], *bench, *seq, *dut = th_src(DUT), *run;
 	struct timespec aged[2];
@@ -1056,7 +1056,7 @@ static char *crash_and_age_seq(const char *dir, const char *seq_text, const char
 	if (asprintf(&run, "%s/run", dir) < 0)
 		abort();
 	st = th_rig_wait_raw(th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench,
-		"--dut", dut, "--output", run, "-q", NULL }));
+		"--dut", dut, "--output", run, "-q", extra_arg, NULL }));
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	clock_gettime(CLOCK_REALTIME, &aged[0]);
 	aged[0].tv_sec -= 600;
@@ -1073,6 +1073,12 @@ static char *crash_and_age_seq(const char *dir, const char *seq_text, const char
 	free(seq);
 	free(dut);
 	return run;
+}
+
+static char *crash_and_age_seq(const char *dir, const char *seq_text, const char *at,
+			       const char *from, const char *to)
+{
+	return crash_and_age_seq_with(dir, seq_text, at, from, to, NULL);
 }
 
 static char *crash_and_age(const char *dir, const char *from, const char *to)
@@ -1224,6 +1230,57 @@ Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
 	free(summary);
 	free(dir);
 	free(run);
+}
+
+/* The calibration gate holds on the day of a resume too: a run of days
+ * can outlive an instrument's due date.  The run here was started with the
+ * operator's leave for an overdue balance; that leave does not carry over
+ * to the resume, which must be given it again, and records it. */
+Test(safety, resume_refuses_an_overdue_calibration_unless_allowed_again)
+{
+	char *dir = th_tmpdir(), *run, *before, *after, *err, *pdf, *cmd;
+	const char *cursor = NULL;
+	json_t *ev;
+
+	run = crash_and_age_seq_with(dir, resume_seq, "210 min",
+				     "date = \"2026-11-16\"; due = \"2028-11-16\"",
+				     "date = \"2020-01-15\"; due = \"2021-01-15\"",
+				     "--allow-expired-calibration");
+	before = th_slurp(run, "events.jsonl");
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 2);
+	err = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(err, "bench.cfg:"), "%s", err);
+	cr_assert_not_null(strstr(err, "calibration was due 2021-01-15"), "%s", err);
+	cr_assert_not_null(strstr(err, "nothing was resumed"), "%s", err);
+	/* refused before anything was touched: the record is as the crash left it */
+	after = th_slurp(run, "events.jsonl");
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(err);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q",
+						   "--allow-expired-calibration", NULL }), 1);
+	after = th_slurp(run, "events.jsonl");
+	cr_assert_not_null(event_named(after, "resume", &cursor), "%s", after);
+	/* the leave is recorded after the resume, for the instrument concerned */
+	ev = event_named(after, "calibration_expired", &cursor);
+	cr_assert_not_null(ev, "no calibration_expired event after the resume:\n%s", after);
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "role")), "scale");
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "due")), "2021-01-15");
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "allowed_by")),
+			 "--allow-expired-calibration");
+	json_decref(ev);
+	/* and the report flags the balance */
+	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, dir) < 0)
+		abort();
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	pdf = th_slurp(dir, "report.txt");
+	cr_assert_not_null(strstr(pdf, "EXPIRED"), "%s", pdf);
+	free(pdf);
+	free(cmd);
+	free(after);
+	free(before);
+	free(run);
+	free(dir);
 }
 
 Test(safety, the_delivered_volume_cap_counts_what_was_delivered_before_a_resume)
