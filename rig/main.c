@@ -24,6 +24,7 @@
 #include "integrity.h"
 #include "notes.h"
 #include "lock.h"
+#include "recorder.h"
 #include "resume.h"
 #include "drivers/sim/wire.h"
 #include "version.h"
@@ -627,6 +628,8 @@ static int judge(const char *run_dir, bool print, const char *cmd, const struct 
 	char err[1024] = "";
 	int r, status;
 
+	/* the room a crashed recorder kept: not part of the record */
+	recorder_drop_reserve(run_dir);
 	r = results_analyse(run_dir, &res, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "rig: cannot judge %s: %s\n", run_dir, err);

@@ -35,6 +35,9 @@ int recorder_sample(struct recorder *rec, enum rig_role role, const struct readi
 int recorder_event(struct recorder *rec, rig_ns t_ns, const char *name, json_t *fields);
 /* Flushes and fsyncs now. */
 int recorder_sync(struct recorder *rec);
+/* Deletes the disk reserve a recorder keeps in run_dir (see recorder.c)
+ * if one is left there, as a crash leaves it: before a run is judged. */
+void recorder_drop_reserve(const char *run_dir);
 
 /* Flag letters used in samples.csv: U unstable, C clipped, S stale, R out of range. */
 void sample_flags_format(uint32_t flags, char buf[8]);

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <signal.h>
@@ -844,6 +845,59 @@ Test(safety, a_full_disk_aborts_safely_and_the_samples_written_stay_readable)
 	free(dut);
 	free(seq);
 	free(run);
+}
+
+/* A real full disk: a 6 MiB tmpfs holds the run directory, and samples.csv
+ * fills it.  Every file is then out of room, events.jsonl too; the
+ * recorder's 4 MiB reserve, given back at the first ENOSPC, is what lets
+ * the fault, the safe state and the run's end reach the record.  Mounting
+ * needs root (CI runs as root); elsewhere the test says it was skipped. */
+Test(safety, a_disk_that_fills_up_still_records_why_and_the_safe_state)
+{
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", delivery_seq), *mnt, *run, *events, *err;
+	const char *safe, *end;
+	struct stat st;
+
+	if (asprintf(&mnt, "%s/disk", dir) < 0 || asprintf(&run, "%s/run", mnt) < 0)
+		abort();
+	cr_assert_eq(mkdir(mnt, 0755), 0);
+	if (mount("pumprig-test", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=6m") != 0)
+		cr_skip_test("cannot mount a tmpfs here (%s): this test needs root", strerror(errno));
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 3);
+	events = th_slurp(run, "events.jsonl");
+	err = th_slurp(dir, "stderr");
+	cr_assert_not_null(events);
+	cr_assert_not_null(strstr(events, "cannot record samples: No space left on device"),
+			   "the reason is not in the record:\n%s\nstderr:\n%s", events, err);
+	safe = strstr(events, "\"event\":\"safe_state\"");
+	cr_assert_not_null(safe, "%s", events);
+	cr_assert_not_null(strstr(safe, "\"pump\":\"stopped\""));
+	cr_assert_not_null(strstr(safe, "\"valve\":\"open\""));
+	end = strstr(safe, "\"event\":\"run_end\",\"status\":\"aborted\"");
+	cr_assert_not_null(end, "%s", events);
+	/* whole lines only: every line of the record ends */
+	cr_assert_eq(events[strlen(events) - 1], '\n');
+	/* the reserve is gone: it is no part of the record */
+	cr_assert_neq(stat(run, &st), -1);
+	{
+		char *reserve;
+
+		if (asprintf(&reserve, "%s/.disk-reserve", run) < 0)
+			abort();
+		cr_assert_eq(stat(reserve, &st), -1, "the disk reserve was left in the run");
+		free(reserve);
+	}
+	cr_assert_eq(umount2(mnt, MNT_DETACH), 0);
+	free(err);
+	free(events);
+	free(mnt);
+	free(run);
+	free(dir);
+	free(bench);
+	free(dut);
+	free(seq);
 }
 
 /* Reproducible "random" moments: a fixed-seed linear congruential generator. */
