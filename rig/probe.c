@@ -123,8 +123,10 @@ int rig_probe(const struct bench *bench, FILE *out)
 		int r = output_open(&inst, oc, &env);
 
 		/* taking the line drives it to its safe level; nothing else is set */
-		snprintf(reading, sizeof(reading), r == 0 ? "(output; at its safe level, %s)" : "",
-			 oc->safe_on ? "on" : "off");
+		reading[0] = '\0';
+		if (r == 0)
+			snprintf(reading, sizeof(reading), "(output; at its safe level, %s)",
+				 oc->safe_on ? "on" : "off");
 		failures += print_row(out, oc->name, &oc->line, reading, r);
 		instrument_close(inst);
 	}
