@@ -474,15 +474,18 @@ Test(config, sensor_guards_load_in_canonical_units_with_defaults_per_role)
 	cr_assert_eq(diags.n, 1);
 	diag_clear(&diags);
 	free(path);
-	/* the shipped bench: the flow sensor's guards as written, the others
-	 * by default (3 periods, no stuck check, the role's widest range) */
+	/* the shipped bench: the flow sensor's guards and the pressure's stuck
+	 * check as written, the others by default (3 periods, no stuck check,
+	 * the role's widest range) */
 	path = th_src("fixtures/bench/sim.cfg");
 	cr_assert_eq(bench_load(path, &bench, &diags), 0);
 	cr_assert_eq(bench->instrument[ROLE_FLOW].stale_after, 3);
 	cr_assert_float_eq(bench->instrument[ROLE_FLOW].valid_min, -100, 1e-9);
 	cr_assert_float_eq(bench->instrument[ROLE_FLOW].valid_max, 100, 1e-9);
 	cr_assert_eq(bench->instrument[ROLE_PRESSURE].stale_after, 3);
-	cr_assert_eq(bench->instrument[ROLE_PRESSURE].stuck_after, 0);
+	cr_assert_eq(bench->instrument[ROLE_PRESSURE].stuck_after, 30);
+	cr_assert_eq(bench->instrument[ROLE_FLOW].stuck_after, 30);
+	cr_assert_eq(bench->instrument[ROLE_POWER].stuck_after, 0);
 	cr_assert_float_eq(bench->instrument[ROLE_PRESSURE].valid_max, 5000, 1e-9);
 	cr_assert_float_eq(bench->instrument[ROLE_SCALE].valid_min, -100, 1e-9);
 	bench_free(bench);
