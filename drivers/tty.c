@@ -100,6 +100,10 @@ int tty_write(struct tty *t, const char *buf, size_t len, rig_ns t_ns)
 {
 	size_t done = 0;
 
+	/* a port closed after an error (a reconnect that failed) says it is
+	 * not connected: not EBADF from fd -1, which reads as a bug in a record */
+	if (t->fd < 0)
+		return -ENOTCONN;
 	log_bytes(t, '>', buf, len, t_ns);
 	while (done < len) {
 		ssize_t w = write(t->fd, buf + done, len - done);
@@ -133,6 +137,9 @@ int tty_read_line(struct tty *t, unsigned timeout_ms, rig_ns t_ns, const char **
 	static char out[256];
 	struct timespec t0;
 
+	/* poll() skips fd -1: a closed port would wait out the timeout */
+	if (t->fd < 0 && !memchr(t->line, '\n', t->n))
+		return -ENOTCONN;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		char *nl = memchr(t->line, '\n', t->n);
@@ -183,6 +190,9 @@ int tty_read_line(struct tty *t, unsigned timeout_ms, rig_ns t_ns, const char **
 int tty_discard_input(struct tty *t, rig_ns t_ns)
 {
 	size_t dropped = 0;
+
+	if (t->fd < 0)
+		return -ENOTCONN;
 
 	for (;;) {
 		ssize_t got;

@@ -766,7 +766,7 @@ static enum wait_result run_until(struct engine *e, rig_ns end_ns, enum wait_for
 static bool pump_link_error(int r)
 {
 	return r == -ETIMEDOUT || r == -EIO || r == -ENODEV || r == -EBADF || r == -ENXIO ||
-	       r == -EPIPE || r == -ENOENT;
+	       r == -EPIPE || r == -ENOENT || r == -ENOTCONN;
 }
 
 /* The pump link failed with err.  Where the bench allows (pump reconnect),

@@ -869,8 +869,50 @@ Test(wire, killing_the_simulator_mid_run_aborts_safely_and_keeps_the_samples, .t
 			rows += *p == '\n';
 		cr_assert_geq(rows, rows_at_kill, "samples taken before the fault were lost");
 	}
-	cr_assert_not_null(strstr(events, "\"event\":\"safe_state\""), "%s", events);
-	cr_assert_not_null(strstr(events, "\"status\":\"aborted\""));
+	/* every pressure reading (1 s) from the start to the fault, without a
+	 * hole, the last within two periods of the fault's time */
+	{
+		const char *fault = strstr(events, "\"event\":\"fault\"");
+		const char *line;
+		long long fault_t, prev = -1, n = 0;
+
+		cr_assert_not_null(fault, "no fault recorded:\n%s", events);
+		for (line = fault; line > events && line[-1] != '\n'; line--)
+			;
+		cr_assert_eq(sscanf(line, "{\"t_ns\":%lld", &fault_t), 1, "%s", line);
+		for (const char *p = samples; (p = strchr(p, '\n')) && p[1]; p++) {
+			long long t;
+			char role[16];
+
+			if (sscanf(p + 1, "%lld,%15[^,]", &t, role) != 2 || strcmp(role, "pressure") != 0)
+				continue;
+			if (prev >= 0)
+				cr_assert_eq(t - prev, 1000000000LL, "a hole in the pressure readings at %lld",
+					     prev);
+			prev = t;
+			n++;
+		}
+		cr_assert_gt(n, 300);
+		cr_assert_geq(prev, fault_t - 2000000000LL, "readings before the fault at %lld ns were "
+			      "lost: the last is at %lld ns", fault_t, prev);
+	}
+	/* the safe-state sequence ran to its end though nothing answered: every
+	 * stop and valve attempt made, and the record says the bench may not be
+	 * safe (the simulator was the bench), as stderr does */
+	{
+		const char *safe = strstr(events, "\"event\":\"safe_state\"");
+		char *err = th_slurp(dir, "stderr");
+
+		cr_assert_not_null(safe, "%s", events);
+		cr_assert_not_null(strstr(safe, "\"pump_stop_attempts\":5"), "%s", safe);
+		cr_assert_not_null(strstr(safe, "\"valve_attempts\":5"), "%s", safe);
+		cr_assert_not_null(strstr(safe, "\"bench_safe\":false"), "%s", safe);
+		cr_assert_not_null(strstr(safe, "\"event\":\"run_end\",\"status\":\"aborted\""));
+		cr_assert_not_null(strstr(err, "THE BENCH MAY NOT BE SAFE"), "%s", err);
+		/* a link gone is named as gone, not as a bad descriptor */
+		cr_assert_null(strstr(events, "Bad file descriptor"), "%s", events);
+		free(err);
+	}
 	free(samples);
 	free(events);
 	free(dir);

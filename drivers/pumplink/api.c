@@ -86,8 +86,8 @@ static int pl_open(struct instrument *inst)
 }
 
 /* A device node that went (a USB adapter unplugged) may be back under the
- * same path; until it is, commands fail with -EBADF and a later reconnect
- * tries again. */
+ * same path; until it is, commands fail with -ENOTCONN (the port closed)
+ * and a later reconnect tries again. */
 static int pl_reconnect(struct instrument *inst)
 {
 	struct instrument_pdata *p = inst->pdata;
