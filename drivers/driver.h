@@ -161,6 +161,11 @@ const char *backend_names(void);
  * cannot play the role), or the backend's error. */
 int instrument_open(struct instrument **ret, enum rig_role role, struct driver_env *env);
 void instrument_close(struct instrument *inst);   /* accepts NULL */
+/* What an error from instrument_open means for this instrument, in words an
+ * operator can act on ("no IIO device \"ina226\" at ip:10.0.0.2 (iio_info -u
+ * ip:10.0.0.2 lists what is there)"), else strerror's text.  Returns buf. */
+const char *instrument_error_text(const struct instrument_cfg *ic, int err, char *buf,
+				  size_t size);
 
 int pump_set_rate(struct instrument *inst, double rate_ml_per_h);
 int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h);

@@ -3,7 +3,9 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const struct {
 	const char *name;
@@ -99,6 +101,45 @@ void instrument_close(struct instrument *inst)
 	if (inst->backend->close)
 		inst->backend->close(inst);
 	free(inst);
+}
+
+const char *instrument_error_text(const struct instrument_cfg *ic, int err, char *buf,
+				  size_t size)
+{
+	const char *b = ic->backend;
+	bool serial = strcmp(b, "pumplink") == 0 || strcmp(b, "mtsics") == 0;
+	bool local = strncmp(ic->uri, "local:", 6) == 0 || !ic->uri[0];
+
+	if (strcmp(b, "gpiod") == 0 && err == -ENODEV)
+		snprintf(buf, size, "no GPIO chip \"%s\" on this machine (ls /dev/gpiochip*; "
+			 "gpiodetect)", ic->device);
+	else if (strcmp(b, "gpiod") == 0 && err == -ENOENT)
+		snprintf(buf, size, "GPIO chip \"%s\" has no line \"%s\" (gpioinfo %s)", ic->device,
+			 ic->channel, ic->device);
+	else if (serial && (err == -ENOENT || err == -ENODEV))
+		snprintf(buf, size, "no serial port %s (is the adapter plugged in? ls /dev/serial/by-id)",
+			 ic->device);
+	else if (serial && err == -EACCES)
+		snprintf(buf, size, "may not open %s (%s; add the user to group dialout)", ic->device,
+			 strerror(-err));
+	/* libiio's local backend fails with ENOENT when the kernel has no IIO
+	 * bus at all: no driver loaded, or no IIO support */
+	else if (strcmp(b, "iio") == 0 && local && err == -ENOENT)
+		snprintf(buf, size, "no IIO devices on this machine (/sys/bus/iio is missing: is the "
+			 "driver for %s loaded, or its device-tree overlay applied?)", ic->device);
+	else if (strcmp(b, "iio") == 0 && err == -ENODEV)
+		snprintf(buf, size, "no IIO device \"%s\" in %s (iio_info -u %s lists what is there)",
+			 ic->device, local ? "local:" : ic->uri, local ? "local:" : ic->uri);
+	else if (strcmp(b, "iio") == 0 && err == -ENOENT)
+		snprintf(buf, size, "IIO device \"%s\" has no channel \"%s\" (iio_attr -u %s -c %s)",
+			 ic->device, ic->channel, local ? "local:" : ic->uri, ic->device);
+	else if (strcmp(b, "iio") == 0 && (err == -ECONNREFUSED || err == -EHOSTUNREACH ||
+					   err == -ETIMEDOUT))
+		snprintf(buf, size, "no iiod answers at %s (%s: is iiod running on that board?)",
+			 ic->uri, strerror(-err));
+	else
+		snprintf(buf, size, "%s", strerror(-err));
+	return buf;
 }
 
 #define OP(inst, table, op) ((inst) && (inst)->backend->table && (inst)->backend->table->op)

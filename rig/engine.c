@@ -1050,8 +1050,10 @@ static int open_bench(struct engine *e)
 			continue;
 		r = instrument_open(&e->inst[role], role, &e->env);
 		if (r < 0) {
+			char why[200];
+
 			abort_run(e, "cannot open %s (backend %s): %s", rig_role_name(role), ic->backend,
-				  strerror(-r));
+				  instrument_error_text(ic, r, why, sizeof(why)));
 			return r;
 		}
 		event(e, "instrument", json_pack("{s:s, s:s, s:s, s:s}", "role", rig_role_name(role),
@@ -1290,9 +1292,13 @@ int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_rec
 			event(&e, "instrument_fault", json_pack("{s:s, s:s, s:s}", "role",
 				rig_role_name((enum rig_role)role), "error", strerror(-ro), "during",
 				"rig safe: open"));
-		if (ro < 0)
+		if (ro < 0) {
+			char text[200];
+
 			fprintf(stderr, "rig safe: cannot open %s (backend %s): %s\n",
-				rig_role_name((enum rig_role)role), ic->backend, strerror(-ro));
+				rig_role_name((enum rig_role)role), ic->backend,
+				instrument_error_text(ic, ro, text, sizeof(text)));
+		}
 	}
 	for (size_t i = 0; i < b->n_outputs; i++)
 		if (output_open(&e.outputs[i], &b->outputs[i], &e.env) < 0)

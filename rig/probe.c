@@ -74,16 +74,13 @@ static int print_row(FILE *out, const char *name, const struct instrument_cfg *i
 	char place[RIG_TEXT_MAX + 2 * RIG_ID_MAX + 8], status[256];
 
 	where(ic, place, sizeof(place));
+	char why[200];
+
 	if (r == 0)
 		snprintf(status, sizeof(status), "OK");
-	else if (strcmp(ic->backend, "gpiod") == 0 && r == -ENODEV)
-		snprintf(status, sizeof(status), "ERROR: no GPIO chip \"%s\" on this machine "
-			 "(ls /dev/gpiochip*; gpiodetect)", ic->device);
-	else if (strcmp(ic->backend, "gpiod") == 0 && r == -ENOENT)
-		snprintf(status, sizeof(status), "ERROR: GPIO chip \"%s\" has no line \"%s\" "
-			 "(gpioinfo %s)", ic->device, ic->channel, ic->device);
 	else
-		snprintf(status, sizeof(status), "ERROR: %s", strerror(-r));
+		snprintf(status, sizeof(status), "ERROR: %s",
+			 instrument_error_text(ic, r, why, sizeof(why)));
 	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", name, ic->backend, place, reading,
 		ic->cal.due[0] ? ic->cal.due : "-", status);
 	return r < 0;

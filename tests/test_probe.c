@@ -2,6 +2,7 @@
  * chip: what is tested is that a missing chip or line is reported clearly and
  * that a run with one never starts). */
 #include <criterion/criterion.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,5 +81,32 @@ Test(probe, a_missing_gpio_chip_is_a_clear_error_and_a_run_never_starts)
 	free(seq);
 	free(dut);
 	free(bench);
+	free(dir);
+}
+
+/* On the SBC the sensors are read through libiio's local backend; on a
+ * machine with no IIO bus (this one, CI) that must say so plainly rather
+ * than "No such file or directory", and a run must not start. */
+Test(probe, a_local_iio_context_without_an_iio_bus_is_a_clear_error)
+{
+	char *dir = th_tmpdir(), *src = th_src("fixtures/bench/wire.cfg"), *text, *bench, *out;
+	char *at;
+
+	if (access("/sys/bus/iio", F_OK) == 0)
+		cr_skip_test("this machine has an IIO bus: the error path cannot be shown here");
+	text = th_read_file(src);
+	cr_assert_not_null(text);
+	while ((at = strstr(text, "ip:127.0.0.1:30431")))
+		memmove(at, "local:", 6), memmove(at + 6, at + 18, strlen(at + 18) + 1);
+	bench = th_write_file(dir, "local.cfg", text);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "probe", "--bench", bench, NULL }), 1);
+	out = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(out, "local: ina226/current3"), "%s", out);
+	cr_assert_not_null(strstr(out, "ERROR: no IIO devices on this machine (/sys/bus/iio is "
+				  "missing: is the driver for ina226 loaded"), "%s", out);
+	free(out);
+	free(bench);
+	free(text);
+	free(src);
 	free(dir);
 }

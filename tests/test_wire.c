@@ -939,6 +939,29 @@ Test(wire, probe_reads_every_instrument_of_the_wire_bench)
 	free(dir);
 }
 
+/* A bench file naming a device the board does not have says which, and
+ * how to see what it has, before any run. */
+Test(wire, probe_names_an_iio_device_the_board_does_not_have)
+{
+	struct server s = start_server_with("fixtures/bench/wire.cfg");
+	char *dir = th_tmpdir(), *out, *expect;
+	char *bench = wire_bench_with(dir, &s, "device = \"ina226\"", "device = \"ina219\"");
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "probe", "--bench", bench, NULL }), 1);
+	out = th_slurp(dir, "stdout");
+	cr_assert_geq(asprintf(&expect, "ERROR: no IIO device \"ina219\" in %s (iio_info -u %s "
+			       "lists what is there)", s.uri, s.uri), 0);
+	cr_assert_not_null(strstr(out, expect), "%s", out);
+	/* the others still answer */
+	cr_assert_not_null(strstr(out, "ads1015/voltage0"), "%s", out);
+	cr_assert_null(strstr(strstr(out, "ERROR") + 1, "ERROR"), "one error only:\n%s", out);
+	free(expect);
+	free(out);
+	stop_server(&s);
+	free(bench);
+	free(dir);
+}
+
 Test(wire, a_two_point_calibration_of_the_load_cell_recovers_its_sensitivity)
 {
 	struct server s = start_server_with("fixtures/bench/wire.cfg");
