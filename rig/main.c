@@ -890,7 +890,7 @@ static int cmd_safe(int argc, char **argv)
 }
 
 static const char usage_resume[] =
-	"Usage: rig resume RUN_DIR [--quiet] [--allow-expired-calibration]\n"
+	"Usage: rig resume RUN_DIR [--quiet] [--allow-expired-calibration] [--sign-key FILE]\n"
 	"\n"
 	"Continues a run that was interrupted (crash, kill, power loss: no run_end in\n"
 	"its events.jsonl) with the inputs copied into RUN_DIR/inputs/: re-opens the\n"
@@ -902,7 +902,7 @@ static const char usage_resume[] =
 	"across it; checks whose window spans it are inconclusive.  Exit status as\n"
 	"for run; 2 for a run that ended, 5 when the bench is busy.  A run sealed\n"
 	"after the fact (rig report) must still match its manifest; the resumed run\n"
-	"is sealed again at its end, signed with $PUMPRIG_SIGN_KEY when set.\n"
+	"is sealed again at its end, signed with --sign-key FILE or $PUMPRIG_SIGN_KEY.\n"
 	"The calibration gate of rig run applies again on the day of the resume: an\n"
 	"instrument whose calibration fell due meanwhile stops it (exit 2) unless\n"
 	"--allow-expired-calibration is given, which events.jsonl and the report record.\n";
@@ -933,6 +933,8 @@ static int cmd_resume(int argc, char **argv)
 			f.quiet = true;
 		} else if (!strcmp(argv[i], "--allow-expired-calibration")) {
 			f.allow_expired_calibration = true;
+		} else if (!strcmp(argv[i], "--sign-key") && i + 1 < argc) {
+			f.sign_key = argv[++i];
 		} else if (argv[i][0] == '-' || run_dir) {
 			fprintf(stderr, "rig: resume: unexpected '%s'\n\n%s", argv[i], usage_resume);
 			return EXIT_BAD_INPUT;
@@ -954,7 +956,7 @@ static int cmd_resume(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
-	if (sign_key_resolve(NULL, "resume", &key, &have_key) < 0) {
+	if (sign_key_resolve(f.sign_key, "resume", &key, &have_key) < 0) {
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}

@@ -1336,6 +1336,37 @@ Test(safety, resume_refuses_an_overdue_calibration_unless_allowed_again)
 	free(dir);
 }
 
+/* A crashed run reported and signed after the fact stays signed through
+ * its resume: without the key the resume refuses (it would have to reseal
+ * the run unsigned), with --sign-key it runs and seals it signed again. */
+Test(safety, a_signed_run_is_resumed_with_its_key_and_stays_signed)
+{
+	char *dir = th_tmpdir(), *run = crash_and_age(dir, NULL, NULL), *key, *pub, *err;
+
+	if (asprintf(&key, "%s/station.key", dir) < 0 || asprintf(&pub, "%s.pub", key) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "keygen", "--out", key, NULL }), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, "--sign-key", key, NULL }), 3);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, "--public-key", pub, NULL }), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 4);
+	err = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(err, "signed"), "%s", err);
+	free(err);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", "--sign-key", key, NULL }),
+		     1);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, "--public-key", pub, NULL }), 0);
+	{
+		char *events = th_slurp(run, "events.jsonl");
+
+		cr_assert_not_null(strstr(events, "\"event\":\"resume\""), "%s", events);
+		free(events);
+	}
+	free(pub);
+	free(key);
+	free(run);
+	free(dir);
+}
+
 Test(safety, the_delivered_volume_cap_counts_what_was_delivered_before_a_resume)
 {
 	/* 3.4 mL went in before the crash; the cap is 5 mL: the resumed run must
