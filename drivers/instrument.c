@@ -133,6 +133,10 @@ const char *instrument_error_text(const struct instrument_cfg *ic, int err, char
 	else if (strcmp(b, "iio") == 0 && err == -ENOENT)
 		snprintf(buf, size, "IIO device \"%s\" has no channel \"%s\" (iio_attr -u %s -c %s)",
 			 ic->device, ic->channel, local ? "local:" : ic->uri, ic->device);
+	else if (strcmp(b, "iio") == 0 && err == -ERANGE)
+		snprintf(buf, size, "%s/%s cannot convert as fast as its period asks (its "
+			 "sampling_frequency_available lists every rate it has): a longer period, "
+			 "or a faster converter", ic->device, ic->channel);
 	else if (strcmp(b, "iio") == 0 && (err == -ECONNREFUSED || err == -EHOSTUNREACH ||
 					   err == -ETIMEDOUT))
 		snprintf(buf, size, "no iiod answers at %s (%s: is iiod running on that board?)",

@@ -452,6 +452,11 @@ Test(wire, the_pressure_adc_is_captured_through_a_buffer_paced_by_its_trigger)
 	out = sh("timeout 10 iio_attr -u %s -d trigger0 sampling_frequency", s.uri);
 	cr_assert_str_eq(out, "50.000000\n");
 	free(out);
+	/* the converter to the slowest of its data rates that keeps up: 64 for
+	 * 50 (the driver refuses 50 itself, as the simulator does) */
+	out = sh("timeout 10 iio_attr -u %s -c ads1015 voltage0 sampling_frequency", s.uri);
+	cr_assert_str_eq(out, "64\n");
+	free(out);
 	out = sh("timeout 20 iio_info -u %s 2>&1", s.uri);
 	cr_assert_not_null(strstr(strstr(out, "iio:device2: ads1015"),
 				  "Current trigger: trigger0(rig-timer)"), "%s", out);
@@ -562,6 +567,49 @@ Test(wire, a_differential_adc_channel_reads_the_difference_of_its_inputs)
 	instrument_close(neg);
 	instrument_close(diff);
 	sim_clock_link_close(clk);
+	stop_server(&s);
+	rig_clock_free(env.clock);
+	free(b);
+}
+
+/* The ADS1115 converts only at its data rates (8 .. 860 per second, listed
+ * in sampling_frequency_available) and its driver refuses any other rate:
+ * a period no rate keeps up with is refused at open, clearly, and a rate
+ * off the list is refused by the simulator as by the kernel. */
+Test(wire, an_adc_period_faster_than_its_fastest_data_rate_is_refused)
+{
+	struct server s = start_server();
+	struct bench *b = calloc(1, sizeof(*b));
+	struct driver_env env = { .clock = rig_clock_new_virtual(), .bench = b };
+	struct instrument *pressure = NULL;
+	char why[200], *out;
+
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(b->sim_clock_uri, sizeof(b->sim_clock_uri), "%s", s.uri);
+	out = sh("timeout 10 iio_attr -u %s -c ads1015 voltage0 sampling_frequency_available", s.uri);
+	cr_assert_str_eq(out, "8 16 32 64 128 250 475 860\n");
+	free(out);
+	/* 1 ms: 1000 per second, beyond the 860 */
+	buffered_cfg(b, ROLE_PRESSURE, s.uri, "ads1015", "voltage0", RIG_NS_PER_MS, "rig-timer", 1,
+		     0);
+	cr_assert_eq(instrument_open(&pressure, ROLE_PRESSURE, &env), -ERANGE);
+	cr_assert_null(pressure);
+	cr_assert_not_null(strstr(instrument_error_text(&b->instrument[ROLE_PRESSURE], -ERANGE, why,
+							sizeof(why)),
+				  "cannot convert as fast as its period asks"), "%s", why);
+	/* 2 ms, 500 per second: 860 keeps up */
+	b->instrument[ROLE_PRESSURE].period_ns = 2 * RIG_NS_PER_MS;
+	cr_assert_eq(instrument_open(&pressure, ROLE_PRESSURE, &env), 0);
+	instrument_close(pressure);
+	out = sh("timeout 10 iio_attr -u %s -c ads1015 voltage0 sampling_frequency", s.uri);
+	cr_assert_str_eq(out, "860\n");
+	free(out);
+	/* a rate off the list, written by hand, is refused and changes nothing */
+	out = sh("timeout 10 iio_attr -u %s -c ads1015 voltage0 sampling_frequency 100 2>&1; "
+		 "timeout 10 iio_attr -u %s -c ads1015 voltage0 sampling_frequency", s.uri, s.uri);
+	cr_assert_not_null(strstr(out, "860\n"), "%s", out);
+	cr_assert_null(strstr(out, "100\n"), "%s", out);
+	free(out);
 	stop_server(&s);
 	rig_clock_free(env.clock);
 	free(b);

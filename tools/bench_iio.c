@@ -7,7 +7,7 @@
  * SAMPLES defaults to 1 000 000; the attribute reads stop at 20 000 (one
  * round trip each would otherwise take a minute).
  * Starts `build/rig sim serve` (lockstep: its time moves when written) and
- * reads the pressure channel (ads1015 voltage0):
+ * reads the load cell's ADC (hx711 voltage0, 24 bits in 32):
  *   1. SAMPLES attribute reads through the driver interface (one network
  *      round trip each);
  *   2. SAMPLES scans by buffered capture through the driver interface, the
@@ -16,8 +16,10 @@
  *      benchmark as rig's engine would;
  *   3. SAMPLES scans by iio_readdev, the clock moved the same way while it
  *      runs (its process start included).
- * 100 kHz is no ADS1115's rate (860 per second at most): it is chosen to
- * measure what the transport and the backend sustain, not the chip. */
+ * 100 kHz is no HX711's rate (80 per second at most): it is chosen to
+ * measure what the transport and the backend sustain, not the chip.  (The
+ * ADS1115 would refuse it: it converts only at its listed data rates, up
+ * to 860 per second, and the backend asks for one of those.) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -48,7 +50,7 @@ static double wall_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void pressure_cfg(struct bench *b, const char *uri, bool buffered)
+static void adc_cfg(struct bench *b, const char *uri, bool buffered)
 {
 	b->instrument[ROLE_PRESSURE] = (struct instrument_cfg){ .present = true,
 		.period_ns = buffered ? RIG_NS_PER_S / DEVICE_HZ : RIG_NS_PER_S,
@@ -56,9 +58,9 @@ static void pressure_cfg(struct bench *b, const char *uri, bool buffered)
 		.cal = { .gain = 0.1, .offset = -50 } };
 	snprintf(b->instrument[ROLE_PRESSURE].backend, 32, "iio");
 	snprintf(b->instrument[ROLE_PRESSURE].uri, sizeof(b->instrument[0].uri), "%s", uri);
-	snprintf(b->instrument[ROLE_PRESSURE].device, sizeof(b->instrument[0].device), "ads1015");
+	snprintf(b->instrument[ROLE_PRESSURE].device, sizeof(b->instrument[0].device), "hx711");
 	snprintf(b->instrument[ROLE_PRESSURE].channel, sizeof(b->instrument[0].channel), "voltage0");
-	/* the ads1015 fills its buffer only as its trigger fires */
+	/* the hx711 fills its buffer only as its trigger fires */
 	if (buffered)
 		snprintf(b->instrument[ROLE_PRESSURE].trigger, sizeof(b->instrument[0].trigger),
 			 "rig-timer");
@@ -114,7 +116,7 @@ int main(int argc, char **argv)
 		return 1;
 
 	/* 1. attribute reads */
-	pressure_cfg(b, uri, false);
+	adc_cfg(b, uri, false);
 	r = instrument_open(&inst, ROLE_PRESSURE, &env);
 	if (r < 0) {
 		fprintf(stderr, "bench_iio: %s\n", strerror(-r));
@@ -129,7 +131,7 @@ int main(int argc, char **argv)
 	instrument_close(inst);
 
 	/* 2. buffered capture, collected per batch as the engine does */
-	pressure_cfg(b, uri, true);
+	adc_cfg(b, uri, true);
 	r = instrument_open(&inst, ROLE_PRESSURE, &env);
 	if (r < 0) {
 		fprintf(stderr, "bench_iio: buffered: %s\n", strerror(-r));
@@ -152,7 +154,7 @@ int main(int argc, char **argv)
 	/* 3. iio_readdev on the same device at the same rate, time moved by
 	 * steps of as many scans while it captures, on the same trigger */
 	snprintf(cmd, sizeof(cmd),
-		 "exec iio_readdev -u %s -t rig-timer -b %d -s %ld ads1015 voltage0 > /dev/null",
+		 "exec iio_readdev -u %s -t rig-timer -b %d -s %ld hx711 voltage0 > /dev/null",
 		 uri, (int)(BATCH_NS * DEVICE_HZ / RIG_NS_PER_S) + 1, n);
 	t0 = wall_s();
 	rd_pid = fork();
@@ -171,7 +173,7 @@ int main(int argc, char **argv)
 	}
 	readdev_rate = n / (wall_s() - t0);
 
-	printf("samples                 %ld of ads1015 voltage0 over %s\n", n, uri);
+	printf("samples                 %ld of hx711 voltage0 over %s\n", n, uri);
 	printf("iio backend, attribute  %.0f samples/s (%ld reads, one round trip each)\n",
 	       attr_rate, n_attr);
 	printf("iio backend, buffered   %.0f samples/s (%ld scans; device at %d Hz simulated, "

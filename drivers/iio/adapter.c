@@ -105,6 +105,17 @@ int iioa_chan_read_double(struct iioa_chan *ch, const char *attr, double *ret)
 	return iio_channel_attr_read_double(ch->ch, attr, ret);
 }
 
+int iioa_chan_read_text(struct iioa_chan *ch, const char *attr, char *buf, size_t size)
+{
+	ssize_t n = iio_channel_attr_read(ch->ch, attr, buf, size);
+
+	if (n < 0)
+		return (int)n;
+	if (size > 0)
+		buf[(size_t)n < size ? (size_t)n : size - 1] = '\0';
+	return (int)n;
+}
+
 int iioa_chan_read_long(struct iioa_chan *ch, const char *attr, long long *ret)
 {
 	return iio_channel_attr_read_longlong(ch->ch, attr, ret);

@@ -24,6 +24,8 @@ int iioa_chan_read_double(struct iioa_chan *ch, const char *attr, double *ret);
 int iioa_chan_read_long(struct iioa_chan *ch, const char *attr, long long *ret);
 int iioa_chan_write_long(struct iioa_chan *ch, const char *attr, long long value);
 bool iioa_chan_has_attr(struct iioa_chan *ch, const char *attr);
+/* A channel attribute as text (NUL-terminated, cut to size): its length or -errno. */
+int iioa_chan_read_text(struct iioa_chan *ch, const char *attr, char *buf, size_t size);
 /* A device attribute, written as text. */
 int iioa_dev_write(struct iioa_ctx *ctx, const char *device, const char *attr, const char *value);
 int iioa_dev_read(struct iioa_ctx *ctx, const char *device, const char *attr, char *buf,

@@ -31,6 +31,7 @@
  * when the whole buffer is full, so the buffer holds one batch's worth of
  * scans and the wait is at most about one period. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,36 @@ static bool twos_complement_field(struct iioa_ctx *ctx, const char *device, cons
 	       (strcmp(channel, "voltage0") == 0 || strncmp(channel, "current", 7) == 0);
 }
 
+/* A converter that runs at a fixed set of rates (the ADS1x15's data rates,
+ * listed in its sampling_frequency_available) takes only one of them: the
+ * kernel driver refuses any other with EINVAL.  The slowest that is at least
+ * hz, so that each trigger tick finds a fresh conversion; -ERANGE when even
+ * the fastest is slower than the period asks.  A channel without the list
+ * takes hz itself. */
+static int choose_rate(struct iioa_chan *ch, double hz, double *ret)
+{
+	char list[256], *p, *end;
+	double best = INFINITY;
+
+	*ret = hz;
+	if (!iioa_chan_has_attr(ch, "sampling_frequency_available") ||
+	    iioa_chan_read_text(ch, "sampling_frequency_available", list, sizeof(list)) <= 0)
+		return 0;
+	for (p = list;; p = end) {
+		double v = strtod(p, &end);
+
+		if (end == p)
+			break;
+		/* a rate within a part per million of hz is hz */
+		if (v >= hz * (1 - 1e-6) && v < best)
+			best = v;
+	}
+	if (!isfinite(best))
+		return -ERANGE;
+	*ret = best;
+	return 0;
+}
+
 static int buffer_open(struct instrument *inst)
 {
 	const struct instrument_cfg *cfg = inst->cfg;
@@ -94,7 +125,11 @@ static int buffer_open(struct instrument *inst)
 		snprintf(text, sizeof(text), "%.6f", hz);
 		r = iioa_dev_write(p->ctx, cfg->device, "sampling_frequency", text);
 	} else if (iioa_chan_has_attr(p->ch, "sampling_frequency")) {
-		r = iioa_chan_write_double(p->ch, "sampling_frequency", hz);
+		double rate;
+
+		r = choose_rate(p->ch, hz, &rate);
+		if (r == 0)
+			r = iioa_chan_write_double(p->ch, "sampling_frequency", rate);
 	} else {
 		r = 0;
 	}

@@ -209,6 +209,19 @@ static const char *channel_scale(size_t dev, const char *chn)
 	}
 }
 
+/* The ADS1115's data rates in samples per second (datasheet, DR bits). */
+#define ADS1115_DATA_RATES "8 16 32 64 128 250 475 860"
+
+static bool ads1115_data_rate(double hz)
+{
+	static const int rates[] = { 8, 16, 32, 64, 128, 250, 475, 860 };
+
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
+		if (hz == rates[i])
+			return true;
+	return false;
+}
+
 static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf, size_t size)
 {
 	struct wire *w = ctx;
@@ -222,6 +235,8 @@ static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf
 		return snprintf(buf, size, "0");
 	if (strcmp(attr, "sampling_frequency") == 0)
 		return snprintf(buf, size, "%g", w->freq_hz[dev]);
+	if (dev == DEV_ADS1015 && strcmp(attr, "sampling_frequency_available") == 0)
+		return snprintf(buf, size, "%s", ADS1115_DATA_RATES);
 	if (chn < 0) {
 		if (strcmp(attr, "shunt_resistor") == 0)
 			return snprintf(buf, size, "%.6f", INA226_SHUNT_OHM);
@@ -262,6 +277,10 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 		double hz = strtod(value, &end);
 
 		if (end == value || (*end && *end != '\n') || !(hz >= 0.001 && hz <= 100000))
+			return -EINVAL;
+		/* the ADS1115 converts at one of its data rates, and its driver
+		 * refuses any other (ads1015_set_data_rate: EINVAL) */
+		if (dev == DEV_ADS1015 && !ads1115_data_rate(hz))
 			return -EINVAL;
 		w->freq_hz[dev] = hz;   /* shared by the device's channels, as on the ADCs */
 		return 0;
@@ -382,13 +401,20 @@ static void build_devices(struct wire *w)
 		.channels = {
 			{ "voltage0", false, 0, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage0_scale"),
-			    ATTR("sampling_frequency", "in_voltage0_sampling_frequency") }, 3 },
+			    ATTR("sampling_frequency", "in_voltage0_sampling_frequency"),
+			    ATTR("sampling_frequency_available",
+				 "in_voltage0_sampling_frequency_available") }, 4 },
 			{ "voltage1", false, 1, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage1_scale"),
-			    ATTR("sampling_frequency", "in_voltage1_sampling_frequency") }, 3 },
+			    ATTR("sampling_frequency", "in_voltage1_sampling_frequency"),
+			    ATTR("sampling_frequency_available",
+				 "in_voltage1_sampling_frequency_available") }, 4 },
 			{ "voltage0-voltage1", false, 2, "le:s16/16>>0", 16, "0.187500",
 			  { ATTR("raw", "in_voltage0-voltage1_raw"),
-			    ATTR("scale", "in_voltage0-voltage1_scale") }, 2 },
+			    ATTR("scale", "in_voltage0-voltage1_scale"),
+			    ATTR("sampling_frequency", "in_voltage0-voltage1_sampling_frequency"),
+			    ATTR("sampling_frequency_available",
+				 "in_voltage0-voltage1_sampling_frequency_available") }, 4 },
 			{ "timestamp", false, 3, "le:s64/64>>0", 64, NULL, { { 0 } }, 0 },
 		},
 	};
