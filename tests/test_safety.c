@@ -1313,7 +1313,9 @@ Test(safety, resume_refuses_an_overdue_calibration_unless_allowed_again)
 	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q",
 						   "--allow-expired-calibration", NULL }), 1);
 	after = th_slurp(run, "events.jsonl");
-	cr_assert_not_null(event_named(after, "resume", &cursor), "%s", after);
+	ev = event_named(after, "resume", &cursor);
+	cr_assert_not_null(ev, "%s", after);
+	json_decref(ev);
 	/* the leave is recorded after the resume, for the instrument concerned */
 	ev = event_named(after, "calibration_expired", &cursor);
 	cr_assert_not_null(ev, "no calibration_expired event after the resume:\n%s", after);
