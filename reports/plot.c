@@ -645,7 +645,10 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 		tick_label(v, step, buf, sizeof(buf));
-		text_at(cr, buf, FONT_TICK, false, f.x0 - 3, py, 1, 0.5);
+		/* a label on the frame's bottom or top edge stays within the
+		 * frame's height, clear of the x labels in the corner */
+		text_at(cr, buf, FONT_TICK, false, f.x0 - 3, py, 1,
+			py > f.y0 + f.h - 3 ? 1 : py < f.y0 + 3 ? 0 : 0.5);
 	}
 	step = plot_tick_step(rx.hi - rx.lo, (int)fmax(3, f.w / 60));
 	for (double v = ceil(rx.lo / step) * step; v <= rx.hi + step * 1e-9; v += step) {
@@ -657,7 +660,9 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 		tick_label(v, step, buf, sizeof(buf));
-		text_at(cr, buf, FONT_TICK, false, px, f.y0 + f.h + 2, 0.5, 0);
+		/* likewise at the left and right edges: within the frame's width */
+		text_at(cr, buf, FONT_TICK, false, px, f.y0 + f.h + 2,
+			px < f.x0 + 3 ? 0 : px > f.x0 + f.w - 3 ? 1 : 0.5, 0);
 	}
 	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
 	cairo_set_line_width(cr, 0.8);
