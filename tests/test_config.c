@@ -447,6 +447,20 @@ Test(config, a_baud_rate_the_port_cannot_take_is_refused_with_the_rates_it_can)
 	free(path);
 }
 
+/* One buffer per IIO device in the kernel: two buffered instruments on one
+ * device of a local: context are refused, both named, at one's line. */
+Test(config, two_buffers_on_one_local_iio_device_are_refused)
+{
+	char *path = data("bench-local-buffers.cfg");
+	struct bench *bench;
+
+	cr_assert_eq(bench_load(path, &bench, &diags), -EINVAL);
+	expect("bench-local-buffers.cfg", 7, "flow and pressure both capture IIO device 'ads1015' "
+	       "through a buffer on local:");
+	cr_assert_eq(diags.n, 1);
+	free(path);
+}
+
 Test(config, output_lines_are_checked_with_their_line)
 {
 	char *path = data("bench-outputs.cfg");
