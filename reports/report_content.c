@@ -172,6 +172,9 @@ static void fmt_value_u(double v, double u, char *buf, size_t len)
 			dec = 0;
 		if (dec > 9)
 			dec = 9;
+		/* a value that rounds to zero is 0, not -0 */
+		if (fabs(v) < 0.5 * pow(10, -dec))
+			v = 0;
 		snprintf(buf, len, "%.*f ± %.*f", dec, v, dec, u);
 	} else {
 		snprintf(buf, len, "%.6g", v);
@@ -242,6 +245,7 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	const struct bench *bench = d->bench;
 	struct doc_block *t;
 	char reqs[512] = "";
+	bool virtual_clock;
 
 	for (size_t i = 0; i < res->n_checks; i++) {
 		const char *r = res->checks[i].requirement;
@@ -256,6 +260,8 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	kv(doc, t, "Report id", "%s", d->report_id);
 	kv(doc, t, "Sequence", "%s, version %s — %s", d->seq->id, d->seq->version, d->seq->title);
 	kv(doc, t, "Sequence SHA-256", "%s (inputs/sequence.cfg)", d->sha_sequence);
+	kv(doc, t, "Bench, device SHA-256", "%s (inputs/bench.cfg); %s (inputs/device.cfg)",
+	   d->sha_bench, d->sha_device);
 	kv(doc, t, "Requirements checked", "%s", reqs[0] ? reqs : "none (the sequence has no checks)");
 	kv(doc, t, "Device under test", "%s, serial %s, firmware %s, manufacturer %s (inputs/device.cfg)",
 	   dev->model, dev->serial, dev->firmware[0] ? dev->firmware : "not stated",
@@ -266,17 +272,24 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	   "not recorded (run.json has no operator)");
 	kv(doc, t, "Software", "%s (this report: pumprig %s)",
 	   d->software[0] ? d->software : "not recorded", RIG_VERSION);
-	kv(doc, t, "Started (UTC)", "%s", d->started_utc[0] ? d->started_utc :
-	   d->start_utc[0] ? d->start_utc : "not recorded");
-	kv(doc, t, "Ended (UTC)", "%s", d->end_utc[0] ? d->end_utc :
+	/* wall-clock times: on a simulated bench in virtual time, seconds apart
+	 * for a run of days, which the run-time row gives */
+	virtual_clock = strncmp(d->clock, "virtual", 7) == 0;
+	kv(doc, t, "Started (UTC)", "%s%s", d->started_utc[0] ? d->started_utc :
+	   d->start_utc[0] ? d->start_utc : "not recorded",
+	   virtual_clock ? " (wall clock; the run itself ran in virtual time)" : "");
+	kv(doc, t, "Ended (UTC)", "%s%s", d->end_utc[0] ? d->end_utc :
 	   res->status == RUN_INTERRUPTED ? "no run_end event: the run was interrupted" :
-	   "not recorded (run_end event without utc)");
+	   "not recorded (run_end event without utc)",
+	   virtual_clock && d->end_utc[0] ? " (wall clock)" : "");
 	kv(doc, t, "Run time recorded", "%.1f s (%.3f h), %zu samples%s", rig_ns_to_s(res->end_t_ns),
 	   rig_ns_to_h(res->end_t_ns), res->n_samples_total,
 	   res->n_torn_lines ? ", a torn last line skipped" : "");
 	kv(doc, t, "Run status", "%s — %s", run_status_name(res->status), res->end_reason);
 	kv(doc, t, "Clock", "%s", d->clock[0] ? d->clock : "not recorded");
-	kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (inputs/bench.cfg fluid)",
+	kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (stated in "
+	   "inputs/bench.cfg fluid, not measured during the run; they set the density and the "
+	   "buoyancy correction of section 4)",
 	   bench->fluid_name[0] ? bench->fluid_name : "water", bench->fluid_temperature_c,
 	   bench->air_density_g_per_ml * 1e3);
 	kv(doc, t, "Host", "%s", d->host[0] ? d->host : "not recorded");
@@ -300,7 +313,7 @@ static void section_equipment(struct report_doc *doc, const struct report_data *
 	cell(doc, t, DS_HEAD, "serial");
 	cell(doc, t, DS_HEAD, "calibrated");
 	cell(doc, t, DS_HEAD, "due");
-	cell(doc, t, DS_HEAD, "uncertainty (k = 1)");
+	cell(doc, t, DS_HEAD, "u (k = 1)");
 	cell(doc, t, DS_HEAD, "calibration");
 	for (int role = 0; role < ROLE__COUNT; role++) {
 		const struct instrument_cfg *ic = &bench->instrument[role];
@@ -309,6 +322,18 @@ static void section_equipment(struct report_doc *doc, const struct report_data *
 			continue;
 		cell(doc, t, DS_NORMAL, "%s", rig_role_name(role));
 		cell(doc, t, DS_NORMAL, "%s", ic->backend);
+		/* the pump is the device under test, not bench equipment: its
+		 * row is the bench's link to it, and its serial the device's */
+		if (role == ROLE_PUMP) {
+			cell(doc, t, DS_NORMAL, "device under test (link: %s)",
+			     ic->model[0] ? ic->model : ic->backend);
+			cell(doc, t, DS_MONO, "%s", d->dev->serial);
+			cell(doc, t, DS_NORMAL, "—");
+			cell(doc, t, DS_NORMAL, "—");
+			cell(doc, t, DS_NORMAL, "—");
+			cell(doc, t, DS_NORMAL, "not calibrated: under test");
+			continue;
+		}
 		cell(doc, t, DS_NORMAL, "%s", ic->model[0] ? ic->model : "—");
 		cell(doc, t, DS_MONO, "%s", ic->serial[0] ? ic->serial : "—");
 		cell(doc, t, DS_NORMAL, "%s", ic->cal.date[0] ? ic->cal.date : "—");
@@ -710,7 +735,20 @@ static void section_plots(struct report_doc *doc, const struct run_results *res,
 		p = plot_block(doc);
 		if (!p)
 			break;
-		snprintf(p->title, sizeof(p->title), "Start-up curve (check %zu)", i + 1);
+		/* the start-up curve is the check's startup_window, not its
+		 * trumpet window: the title names it, from the sequence step */
+		{
+			const char *sw = "";
+
+			for (size_t k = 0; k < d->seq->n_steps; k++)
+				if (d->seq->steps[k].line == c->seq_line)
+					sw = d->seq->steps[k].startup_window;
+			if (sw[0])
+				snprintf(p->title, sizeof(p->title), "Start-up curve (check %zu, window %s)",
+					 i + 1, sw);
+			else
+				snprintf(p->title, sizeof(p->title), "Start-up curve (check %zu)", i + 1);
+		}
 		snprintf(p->x_title, sizeof(p->x_title), "time from the start-up window's begin (min)");
 		snprintf(p->y_title, sizeof(p->y_title), "flow (mL/h)");
 		p->x_unit_ns = 1;

@@ -166,7 +166,9 @@ void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, struct ch
 	snprintf(c->explanation, sizeof(c->explanation),
 		 "delivered %.6f mL against %.6f mL programmed over %.4f h: error %+.3f %% "
 		 "(U = %.3f %%, k = 2) %s the limit of %.3f %%",
-		 out.delivered_ml, out.programmed_ml, t_h, out.error_pct, c->u_expanded,
+		 out.delivered_ml, out.programmed_ml, t_h,
+		 fabs(out.error_pct) < 5e-4 ? 0.0 : out.error_pct,   /* never "-0.000" */
+		 c->u_expanded,
 		 c->verdict == VERDICT_PASS ? "within" : "outside", c->limit_high);
 	snprintf(c->source, sizeof(c->source),
 		 "samples.csv: scale mass (settled readings only), %zu in the window, "

@@ -357,6 +357,16 @@ Test(report, the_qualification_report_identifies_the_run_and_every_check)
 	cr_assert(contains(p.all, "fluid water at 20.00 °C"));
 	cr_assert(contains(p.all, "Started (UTC)"));
 	cr_assert(contains(p.all, "Ended (UTC)"));
+	/* a reviewer must not take seconds of wall clock for the run's length,
+	 * nor a stated temperature for a measured one */
+	cr_assert(contains(p.all, "(wall clock; the run itself ran in virtual time)"));
+	cr_assert(contains(p.all, "not measured during the run"));
+	/* the pump is the device under test: its serial in the equipment list
+	 * is the device's, and it is not bench equipment awaiting calibration */
+	cr_assert(contains(p.all, "device under test"));
+	cr_assert(contains(p.all, "not calibrated:"));
+	cr_assert_not(contains(p.all, "SIM-PUMP"), "the bench's pump link serial shown for the DUT");
+	cr_assert_not(contains(p.all, "-0.000"), "a value rounded to zero shown negative");
 	cr_assert_not(contains(p.all, "EXPIRED"), "nothing on the shipped bench is expired");
 	/* every check: its requirement id and its verdict, as results.json says */
 	json_array_foreach(json_object_get(res, "checks"), i, c) {
