@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ struct outcome {
 	char *samples;
 	char *summary;
 	char *stderr_text;
+	char *results;       /* results.json as written by the run */
+	char *report;        /* pdftotext of the run's report.pdf (NULL: none) */
 };
 
 static void outcome_free(struct outcome *o)
@@ -66,15 +69,69 @@ static void outcome_free(struct outcome *o)
 	free(o->samples);
 	free(o->summary);
 	free(o->stderr_text);
+	free(o->results);
+	free(o->report);
+}
+
+/* Every fault case runs with two output lines (a pump enable and a heater
+ * relay, on the simulated backend), so that each checks they end at their
+ * safe level too. */
+static const char fault_outputs[] =
+	"  outputs = {\n"
+	"    pump_enable = { backend = \"sim\"; safe = \"off\"; run = \"on\"; };\n"
+	"    heater_relay = { backend = \"sim\"; safe = \"off\"; run = \"on\"; };\n"
+	"  };\n";
+
+static void add_outputs(const char *bench_path)
+{
+	char *text = th_read_file(bench_path), *at, *out;
+	FILE *f;
+
+	cr_assert_not_null(text);
+	if (strstr(text, "outputs = {")) {   /* a case with lines of its own */
+		free(text);
+		return;
+	}
+	at = strstr(text, "  simulator = {");
+	cr_assert_not_null(at, "the shipped bench has no simulator group");
+	if (asprintf(&out, "%.*s%s%s", (int)(at - text), text, fault_outputs, at) < 0)
+		abort();
+	f = fopen(bench_path, "w");
+	cr_assert_not_null(f);
+	fputs(out, f);
+	fclose(f);
+	free(out);
+	free(text);
+}
+
+/* hay holds needle, whitespace aside (pdftotext wraps and pads lines). */
+static bool has_words(const char *hay, const char *needle)
+{
+	char *h = strdup(hay), *n = strdup(needle), *w;
+	const char *r;
+	bool found;
+
+	for (char *s = h; s; s = s == h ? n : NULL) {
+		w = s;
+		for (r = s; *r; r++)
+			if (*r != ' ' && *r != '\n' && *r != '\f' && *r != '\t')
+				*w++ = *r;
+		*w = '\0';
+	}
+	found = strstr(h, n) != NULL;
+	free(h);
+	free(n);
+	return found;
 }
 
 static struct outcome run_case(const char *sequence_text, const char *sim_insert,
 			       const char *from, const char *to)
 {
 	char *dir = th_tmpdir(), *bench = bench_variant(dir, sim_insert, from, to);
-	char *seq = th_write_file(dir, "seq.cfg", sequence_text), *dut = th_src(DUT), *run;
+	char *seq = th_write_file(dir, "seq.cfg", sequence_text), *dut = th_src(DUT), *run, *cmd;
 	struct outcome o;
 
+	add_outputs(bench);
 	if (asprintf(&run, "%s/run", dir) < 0)
 		abort();
 	o.status = th_rig_wait(th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut",
@@ -83,6 +140,13 @@ static struct outcome run_case(const char *sequence_text, const char *sim_insert
 	o.samples = th_slurp(run, "samples.csv");
 	o.summary = th_slurp(run, "summary.txt");
 	o.stderr_text = th_slurp(dir, "stderr");
+	o.results = th_slurp(run, "results.json");
+	/* the report beside the run, not in it (the run is sealed) */
+	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt' 2>/dev/null", run,
+		     dir) < 0)
+		abort();
+	o.report = system(cmd) == 0 ? th_slurp(dir, "report.txt") : NULL;
+	free(cmd);
 	cr_assert_not_null(o.events, "no events.jsonl; stderr: %s", o.stderr_text);
 	free(dir);
 	free(bench);
@@ -108,6 +172,25 @@ static void assert_safe_end(const struct outcome *o, const char *reason)
 	/* the reason is the summary's end reason too (results.json's end_reason) */
 	cr_assert_not_null(strstr(o->summary, reason), "reason '%s' not in the summary:\n%s", reason,
 			   o->summary);
+	/* every output line at its safe level */
+	cr_assert_not_null(strstr(safe, "\"outputs\":{\"pump_enable\":\"off\",\"heater_relay\":\"off\"}"),
+			   "output lines not at their safe level: %s", safe);
+	/* results.json: aborted, the root cause as its end_reason */
+	cr_assert_not_null(o->results, "no results.json");
+	{
+		json_t *res = json_loads(o->results, 0, NULL);
+		const char *end;
+
+		cr_assert_not_null(res);
+		cr_assert_str_eq(json_string_value(json_object_get(res, "status")), "aborted");
+		end = json_string_value(json_object_get(res, "end_reason"));
+		cr_assert(end && strstr(end, reason), "end_reason '%s' lacks '%s'", end, reason);
+		json_decref(res);
+	}
+	/* and the report: INCOMPLETE with the reason, on its pages */
+	cr_assert_not_null(o->report, "no report.pdf for the aborted run");
+	cr_assert(has_words(o->report, "INCOMPLETE"), "%s", o->report);
+	cr_assert(has_words(o->report, reason), "the report does not give the reason '%s'", reason);
 }
 
 static const char delivery_seq[] =
@@ -221,39 +304,57 @@ Test(safety, line_pressure_above_the_bench_limit_releases_the_occlusion_at_once)
 /* A real signal sent to the rig process mid-run: in real time, once the hold
  * step is in the event log (inotify, no sleeping), so the signal lands while
  * the pump delivers. */
+/* The signal arrives while the occlusion valve is closed (an occlude step
+ * waiting for an alarm that a second of real time never brings): the safe
+ * state must release it, stop the pump and drop the output lines. */
 static void signal_mid_run(int sig, const char *name)
 {
 	static const char seq[] =
 		"sequence = {\n"
-		"  id = \"T-SIG\"; version = \"1\"; title = \"long hold\";\n"
+		"  id = \"T-SIG\"; version = \"1\"; title = \"occluded, waiting\";\n"
 		"  steps = (\n"
 		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
-		"    { step = \"hold\"; duration = \"1 h\"; label = \"waiting for a signal\"; }\n"
+		"    { step = \"occlude\"; until = \"alarm\"; timeout = \"1 h\"; on_timeout = \"fail\"; }\n"
 		"  );\n"
 		"};\n";
-	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
-	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events, *summary, *reason;
+	char *dir = th_tmpdir(), *bench = bench_variant(dir, NULL, NULL, NULL), *dut = th_src(DUT);
+	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events, *reason, *cmd, *root;
+	const char *closed, *safe;
+	struct outcome o;
 	pid_t pid;
 
-	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&reason, "stopped by signal %s", name) < 0)
+	add_outputs(bench);
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&reason, "stopped by signal %s", name) < 0 ||
+	    asprintf(&root, "\"reason\":\"%s\",\"root_cause\":true", reason) < 0)
 		abort();
 	pid = th_rig_spawn(dir, (const char *[]){ "run", seqp, "--bench", bench, "--dut", dut,
 					       "--output", run, "--real-time", "-q", NULL });
-	events = th_wait_for_text(run, "events.jsonl", "\"kind\":\"hold\"", 20000);
-	cr_assert_not_null(events, "the run never reached its hold");
+	events = th_wait_for_text(run, "events.jsonl", "\"kind\":\"occlude\"", 20000);
+	cr_assert_not_null(events, "the run never reached its occlusion");
 	free(events);
 	kill(pid, sig);
-	cr_assert_eq(th_rig_wait(pid), 3);
-	events = th_slurp(run, "events.jsonl");
-	summary = th_slurp(run, "summary.txt");
-	cr_assert_not_null(strstr(events, reason), "%s", events);
-	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"pump\":\"stopped\""));
-	cr_assert_not_null(strstr(strstr(events, "\"event\":\"safe_state\""), "\"valve\":\"open\""));
-	cr_assert_not_null(strstr(events, "\"status\":\"aborted\""));
-	cr_assert_not_null(summary);
-	cr_assert_not_null(strstr(summary, reason), "%s", summary);
-	free(events);
-	free(summary);
+	o.status = th_rig_wait(pid);
+	cr_assert_eq(o.status, 3);
+	o.events = th_slurp(run, "events.jsonl");
+	o.samples = th_slurp(run, "samples.csv");
+	o.summary = th_slurp(run, "summary.txt");
+	o.stderr_text = th_slurp(dir, "stderr");
+	o.results = th_slurp(run, "results.json");
+	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, dir) < 0)
+		abort();
+	o.report = system(cmd) == 0 ? th_slurp(dir, "report.txt") : NULL;
+	free(cmd);
+	assert_safe_end(&o, reason);
+	/* the signal is the root cause, and the valve was closed when it came */
+	cr_assert_not_null(strstr(o.events, root), "%s", o.events);
+	closed = strstr(o.events, "\"event\":\"valve\",\"state\":\"closed\"");
+	safe = strstr(o.events, "\"event\":\"safe_state\"");
+	cr_assert_not_null(closed, "the valve never closed:\n%s", o.events);
+	cr_assert_lt(closed, safe);
+	cr_assert_null(strstr(closed, "\"event\":\"valve\",\"state\":\"open\""),
+		       "opened before the safe state: then the release was not the safe state's");
+	outcome_free(&o);
+	free(root);
 	free(reason);
 	free(dir);
 	free(bench);
@@ -316,7 +417,34 @@ Test(safety, a_second_sigint_during_the_safe_state_does_not_cut_it_short)
 	cr_assert_not_null(strstr(safe, "\"pump\":\"stopped\""), "%s", safe);
 	cr_assert_not_null(strstr(safe, "\"pump_stop_attempts\":4"), "%s", safe);
 	cr_assert_not_null(strstr(safe, "\"signal_while_going_safe\":\"SIGINT\""), "%s", safe);
-	cr_assert_not_null(strstr(events, "pump status failed"));
+	cr_assert_not_null(strstr(safe, "\"valve\":\"open\""), "%s", safe);
+	cr_assert_not_null(strstr(safe, "\"bench_safe\":true"), "%s", safe);
+	/* the pump's silence stays the root cause: the signals change no reason */
+	cr_assert_not_null(strstr(events, "\"reason\":\"pump status failed"), "%s", events);
+	cr_assert_not_null(strstr(strstr(events, "\"reason\":\"pump status failed"),
+				  "\"root_cause\":true"));
+	cr_assert_null(strstr(events, "stopped by signal"), "a signal became a reason:\n%s", events);
+	cr_assert_not_null(strstr(safe, "\"event\":\"run_end\",\"status\":\"aborted\""));
+	/* the stop attempts a second apart (SAFE_STOP_RETRY), not hurried by the
+	 * signals: 1 s between each failed attempt's record */
+	{
+		long long t[3];
+		const char *p = events;
+
+		for (int k = 0; k < 3; k++) {
+			const char *ev = strstr(p, "\"event\":\"pump_stop_failed\"");
+			const char *line;
+
+			cr_assert_not_null(ev, "fewer than 3 failed stop attempts:\n%s", events);
+			for (line = ev; line > events && line[-1] != '\n'; line--)
+				;
+			cr_assert_eq(sscanf(line, "{\"t_ns\":%lld", &t[k]), 1);
+			p = ev + 1;
+		}
+		for (int k = 1; k < 3; k++)
+			cr_assert(t[k] - t[k - 1] >= 900000000LL && t[k] - t[k - 1] <= 1500000000LL,
+				  "attempts %d and %d %lld ns apart", k, k + 1, t[k] - t[k - 1]);
+	}
 	free(events);
 	free(dir);
 	free(bench);
@@ -891,6 +1019,29 @@ Test(safety, a_disk_that_fills_up_still_records_why_and_the_safe_state)
 	cr_assert_eq(umount2(mnt, MNT_DETACH), 0);
 	free(err);
 	free(events);
+	/* A disk too small for the reserve: the recorder runs without one.
+	 * Whether an event still fits once the disk is full depends on the
+	 * room left in the page events.jsonl already holds; either it does, or
+	 * the event is copied to stderr: the reason and the safe state are in
+	 * one of the two, never lost. */
+	cr_assert_eq(mount("pumprig-test", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m"), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 3);
+	err = th_slurp(dir, "stderr");
+	events = th_slurp(run, "events.jsonl");
+	cr_assert_not_null(events);
+	{
+		const char *reason = "cannot record samples: No space left on device";
+		bool in_record = strstr(events, reason) &&
+				 strstr(events, "\"event\":\"safe_state\"");
+		bool on_stderr = strstr(err, "/events.jsonl: cannot record (") &&
+				 strstr(err, reason) && strstr(err, "\"event\":\"safe_state\"");
+
+		cr_assert(in_record || on_stderr, "the story is lost:\n%s\nstderr:\n%s", events, err);
+	}
+	free(events);
+	cr_assert_eq(umount2(mnt, MNT_DETACH), 0);
+	free(err);
 	free(mnt);
 	free(run);
 	free(dir);
