@@ -1520,6 +1520,50 @@ Test(safety, a_signed_run_is_resumed_with_its_key_and_stays_signed)
 	free(dir);
 }
 
+/* A resume drives the bench as a run does, so it takes the bench's lock:
+ * with another run holding the bench it is refused (exit 5) and touches
+ * nothing, and once the bench is free it goes ahead. */
+Test(safety, resume_waits_its_turn_for_a_busy_bench)
+{
+	char *dir = th_tmpdir(), *locks = th_tmpdir(), *run, *other, *seq, *bench = th_src(BENCH);
+	char *dut = th_src(DUT), *before, *after, *events, *err;
+	pid_t holder;
+
+	setenv("PUMPRIG_LOCK_DIR", locks, 1);
+	run = crash_and_age(dir, NULL, NULL);
+	before = th_slurp(run, "events.jsonl");
+	seq = th_write_file(dir, "other.cfg", short_seq);
+	if (asprintf(&other, "%s/other", dir) < 0)
+		abort();
+	holder = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						  "--output", other, "--real-time", "-q", NULL });
+	events = th_wait_for_text(other, "events.jsonl", "\"kind\":\"hold\"", 20000);
+	cr_assert_not_null(events);
+	free(events);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 5);
+	err = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(err, "bench SIM-1 is busy"), "%s", err);
+	after = th_slurp(run, "events.jsonl");
+	cr_assert_str_eq(after, before);
+	free(after);
+	kill(holder, SIGTERM);
+	cr_assert_eq(th_rig_wait(holder), 3);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 1);
+	after = th_slurp(run, "events.jsonl");
+	cr_assert_not_null(strstr(after, "\"event\":\"resume\""));
+	unsetenv("PUMPRIG_LOCK_DIR");
+	free(after);
+	free(err);
+	free(before);
+	free(other);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(run);
+	free(locks);
+	free(dir);
+}
+
 Test(safety, the_delivered_volume_cap_counts_what_was_delivered_before_a_resume)
 {
 	/* 3.4 mL went in before the crash; the cap is 5 mL: the resumed run must
