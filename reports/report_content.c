@@ -813,6 +813,22 @@ static void section_plots(struct report_doc *doc, const struct run_results *res,
 		snprintf(p->y_title, sizeof(p->y_title), "pressure (kPa)");
 		p->y_include_zero = true;
 		plot_add_series(p, &d->pressure_kpa, 1, "line pressure", C_PURPLE);
+		/* the device's limit on the pressure at the alarm, across the
+		 * plot, so that the margin to it is seen */
+		if (d->have_occlusion && d->dev->occlusion_pressure_max_kpa > 0 &&
+		    plot_has_data(p)) {
+			struct plot_line *lim = plot_add_xy(p, PLOT_DASHED, "", C_RED);
+
+			if (lim) {
+				snprintf(lim->label, sizeof(lim->label),
+					 "alarm pressure limit %.4g kPa (device.cfg)",
+					 d->dev->occlusion_pressure_max_kpa);
+				lim->xs[0] = (double)(d->pressure_kpa.t0_ns - d->t_close_ns) / pa.unit_ns;
+				lim->xs[1] = (double)(d->pressure_to_ns - d->t_close_ns) / pa.unit_ns;
+				lim->ys[0] = lim->ys[1] = d->dev->occlusion_pressure_max_kpa;
+				lim->n_xy = 2;
+			}
+		}
 		snprintf(p->absent, sizeof(p->absent), "no pressure readings in samples.csv");
 	}
 	p = plot_block(doc);

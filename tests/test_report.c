@@ -432,6 +432,9 @@ Test(report, the_occlusion_alarm_is_labelled_with_its_time_beside_the_release)
 	cr_assert(contains(p.page[i], label), "the occlusion plot lacks '%s':\n%s", label, p.page[i]);
 	cr_assert(contains(p.page[i], "released"));
 	cr_assert(contains(p.page[i], "valve closed"));
+	/* the device's limit on the pressure at the alarm is drawn, labelled
+	 * with its value from device.cfg (150 kPa for the ITP-40) */
+	cr_assert(contains(p.page[i], "alarm pressure limit 150 kPa (device.cfg)"), "%s", p.page[i]);
 	/* the label's three words, on one line, under no other word */
 	n = pdf_words_read(run, &pages);
 	cr_assert_eq(n, p.n_page);
