@@ -97,7 +97,7 @@ struct plot {
 	size_t n_lines;
 	struct plot_mark marks[PLOT_MARKS_MAX];
 	size_t n_marks;
-	char note[160];                 /* printed under the plot (where the data came from) */
+	char note[256];                 /* printed under the plot (where the data came from) */
 	char absent[160];               /* said instead of the plot when there is no data */
 };
 

@@ -628,8 +628,9 @@ static void section_plots(struct report_doc *doc, const struct run_results *res,
 		p->y_include_zero = true;
 		plot_add_series(p, &d->volume_ml, 1, "delivered volume", C_BLUE);
 		snprintf(p->note, sizeof(p->note),
-			 "settled readings × %.7f mL/g + evaporation; %zu tare(s) bridged",
-			 res->ml_per_g, d->n_tares_bridged);
+			 "settled readings × %.7f mL/g + evaporation; %zu tare(s) bridged%s%s%s",
+			 res->ml_per_g, d->n_tares_bridged, d->n_tares_bridged ? " (at " : "",
+			 d->tares_bridged_at, d->n_tares_bridged ? " h; events.jsonl tare)" : "");
 		snprintf(p->absent, sizeof(p->absent), "no settled balance readings in samples.csv");
 	}
 	p = plot_block(doc);

@@ -318,6 +318,15 @@ static void volume_add(struct report_data *d, const struct run_results *res,
 		vs->offset_g += vs->last_g - mass_g;
 		vs->bridge_pending = false;
 		d->n_tares_bridged++;
+		{
+			size_t len = strlen(d->tares_bridged_at);
+
+			/* the first few, enough to find them in events.jsonl */
+			if (len + 12 < sizeof(d->tares_bridged_at))
+				snprintf(d->tares_bridged_at + len, sizeof(d->tares_bridged_at) - len,
+					 "%s%.2f", len ? ", " : "",
+					 rig_ns_to_h(tares->t[vs->next_tare - 1]));
+		}
 	}
 	if (!vs->have_first) {
 		vs->have_first = true;

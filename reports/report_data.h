@@ -83,6 +83,7 @@ struct report_data {
 	struct series current_ua;
 	struct series voltage_v;
 	size_t n_tares_bridged;
+	char tares_bridged_at[96];      /* their run times in h, "0.0, 28.1, ..." */
 	size_t n_samples_read;
 };
 
