@@ -684,6 +684,39 @@ static int take_bench_lock(const struct bench *bench, const char *run_dir,
 	return 0;
 }
 
+/* The calibration gate of rig run (starting) and rig resume: each overdue
+ * instrument named with its bench file line; false when one is overdue and
+ * the operator did not take it on.  today and expired are filled for the
+ * record either way. */
+static bool calibration_gate(const struct bench *bench, bool allow, bool starting,
+			     char today[UTC_DATE_LEN + 1], struct cal_expired expired[ROLE__COUNT],
+			     size_t *ret_n)
+{
+	size_t n;
+
+	calgate_today_utc(today);
+	n = calgate_expired(bench, today, expired);
+	*ret_n = n;
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
+			"(%s UTC); %s\n", bench->path, expired[i].line, rig_role_name(expired[i].role),
+			expired[i].serial[0] ? expired[i].serial : "not stated", expired[i].due, today,
+			allow ? (starting ? "running anyway (--allow-expired-calibration; recorded in "
+					    "run.json and events.jsonl)" :
+					    "resuming anyway (--allow-expired-calibration; recorded in "
+					    "events.jsonl)") :
+			starting ? "recalibrate it and update the bench file, or run with "
+				   "--allow-expired-calibration (recorded in the run)" :
+				   "recalibrate it, or resume with --allow-expired-calibration "
+				   "(recorded in the run)");
+	if (n > 0 && !allow) {
+		fprintf(stderr, "rig: %zu instrument%s overdue for calibration; nothing was %s\n", n,
+			n == 1 ? "" : "s", starting ? "run" : "resumed");
+		return false;
+	}
+	return true;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
 	struct bench_lock *lock = NULL;
@@ -723,18 +756,8 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 	}
 	/* The calibration gate: an overdue instrument stops the run here, before
 	 * any file or instrument is touched, unless the operator takes it on. */
-	calgate_today_utc(today);
-	n_expired = calgate_expired(bench, today, expired);
-	for (size_t i = 0; i < n_expired; i++)
-		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
-			"(%s UTC); %s\n", bench->path, expired[i].line, rig_role_name(expired[i].role),
-			expired[i].serial[0] ? expired[i].serial : "not stated", expired[i].due, today,
-			f.allow_expired_calibration ? "running anyway (--allow-expired-calibration; "
-			"recorded in run.json and events.jsonl)" : "recalibrate it and update the "
-			"bench file, or run with --allow-expired-calibration (recorded in the run)");
-	if (n_expired > 0 && !f.allow_expired_calibration) {
-		fprintf(stderr, "rig: %zu instrument%s overdue for calibration; nothing was run\n",
-			n_expired, n_expired == 1 ? "" : "s");
+	if (!calibration_gate(bench, f.allow_expired_calibration, true, today, expired,
+			      &n_expired)) {
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
@@ -962,18 +985,8 @@ static int cmd_resume(int argc, char **argv)
 	}
 	/* The calibration gate, as for rig run, on the day of the resume: a
 	 * run of days may outlive an instrument's due date. */
-	calgate_today_utc(today);
-	n_expired = calgate_expired(bench, today, expired);
-	for (size_t i = 0; i < n_expired; i++)
-		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
-			"(%s UTC); %s\n", bench->path, expired[i].line, rig_role_name(expired[i].role),
-			expired[i].serial[0] ? expired[i].serial : "not stated", expired[i].due, today,
-			f.allow_expired_calibration ? "resuming anyway (--allow-expired-calibration; "
-			"recorded in events.jsonl)" : "recalibrate it, or resume with "
-			"--allow-expired-calibration (recorded in the run)");
-	if (n_expired > 0 && !f.allow_expired_calibration) {
-		fprintf(stderr, "rig: %zu instrument%s overdue for calibration; nothing was resumed\n",
-			n_expired, n_expired == 1 ? "" : "s");
+	if (!calibration_gate(bench, f.allow_expired_calibration, false, today, expired,
+			      &n_expired)) {
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
