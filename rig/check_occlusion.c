@@ -96,7 +96,8 @@ void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *c,
 	bool missing = false, failed = false;
 	char why[160] = "";
 	struct measurement *m;
-	char bolus_text[96] = "", alarm_text[64];
+	char bolus_text[96] = "", alarm_text[128];
+	double p_at_alarm = NAN;
 
 	if (st->t_close_ns < 0) {
 		snprintf(c->explanation, sizeof(c->explanation),
@@ -143,6 +144,7 @@ void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *c,
 		double p;
 
 		if (interp_at_value(&st->p_alarm, &p) == 0) {
+			p_at_alarm = p;
 			m = check_measure(c, "pressure_at_alarm", p, 2 * u_p, "kPa");
 			measure_limit(m, -INFINITY, dev->occlusion_pressure_max_kpa);
 			if (m) {
@@ -204,8 +206,24 @@ void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *c,
 		missing = true;
 		snprintf(why, sizeof(why), "the occlusion was never released in the window");
 	}
-	snprintf(alarm_text, sizeof(alarm_text), "alarm %.1f s after the occlusion",
-		 c->measured);
+	/* the whole criterion in a line: the time, the pressure it was reached
+	 * at, and the rate the pump was set to when the valve closed (the
+	 * pressure rises with it) */
+	{
+		double rate = 0;
+		int k;
+
+		for (size_t i = 0; i < tl->n_rates && tl->rates[i].t_ns <= st->t_close_ns; i++)
+			rate = tl->rates[i].rate_ml_per_h;
+		k = snprintf(alarm_text, sizeof(alarm_text), "alarm %.1f s after the occlusion",
+			     c->measured);
+		if (isfinite(p_at_alarm) && k > 0 && (size_t)k < sizeof(alarm_text))
+			k += snprintf(alarm_text + k, sizeof(alarm_text) - (size_t)k, " at %.1f kPa",
+				      p_at_alarm);
+		if (k > 0 && (size_t)k < sizeof(alarm_text))
+			snprintf(alarm_text + k, sizeof(alarm_text) - (size_t)k,
+				 " (pumping at %.4g mL/h)", rate);
+	}
 	c->verdict = failed ? VERDICT_FAIL : missing ? VERDICT_INCONCLUSIVE : VERDICT_PASS;
 	snprintf(c->explanation, sizeof(c->explanation), "%s%s; %s", alarm_text, bolus_text,
 		 failed ? "outside the device's occlusion limits" : missing ? why :

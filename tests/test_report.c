@@ -422,6 +422,23 @@ Test(report, the_occlusion_alarm_is_labelled_with_its_time_beside_the_release)
 			occlusion = c;
 	cr_assert_not_null(occlusion, "the qualification has an occlusion check");
 	cr_assert_str_eq(json_string_value(json_object_get(occlusion, "unit")), "s");
+	/* its explanation gives the whole criterion: the pressure reached (the
+	 * pressure_at_alarm measurement) and the rate the sequence set before
+	 * closing the valve (sequences/qualification.cfg: 1 mL/h) */
+	{
+		const char *ex = json_string_value(json_object_get(occlusion, "explanation"));
+		json_t *m;
+		size_t k;
+		char at_kpa[48] = "";
+
+		json_array_foreach(json_object_get(occlusion, "measurements"), k, m)
+			if (strcmp(json_string_value(json_object_get(m, "name")), "pressure_at_alarm") == 0)
+				snprintf(at_kpa, sizeof(at_kpa), " at %.1f kPa",
+					 json_number_value(json_object_get(m, "value")));
+		cr_assert(at_kpa[0], "no pressure_at_alarm measurement");
+		cr_assert_not_null(strstr(ex, at_kpa), "'%s' lacks '%s'", ex, at_kpa);
+		cr_assert_not_null(strstr(ex, "(pumping at 1 mL/h)"), "%s", ex);
+	}
 	snprintf(label, sizeof(label), "alarm %.1f s",
 		 json_number_value(json_object_get(occlusion, "measured")));
 	p = pdf_read(run);
