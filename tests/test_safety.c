@@ -61,6 +61,7 @@ struct outcome {
 	char *stderr_text;
 	char *results;       /* results.json as written by the run */
 	char *report;        /* pdftotext of the run's report.pdf (NULL: none) */
+	char *run;           /* the run directory */
 };
 
 static void outcome_free(struct outcome *o)
@@ -71,6 +72,7 @@ static void outcome_free(struct outcome *o)
 	free(o->stderr_text);
 	free(o->results);
 	free(o->report);
+	free(o->run);
 }
 
 /* Every fault case runs with two output lines (a pump enable and a heater
@@ -147,6 +149,7 @@ static struct outcome run_case(const char *sequence_text, const char *sim_insert
 		abort();
 	o.report = system(cmd) == 0 ? th_slurp(dir, "report.txt") : NULL;
 	free(cmd);
+	o.run = strdup(run);
 	cr_assert_not_null(o.events, "no events.jsonl; stderr: %s", o.stderr_text);
 	free(dir);
 	free(bench);
@@ -344,6 +347,7 @@ static void signal_mid_run(int sig, const char *name)
 		abort();
 	o.report = system(cmd) == 0 ? th_slurp(dir, "report.txt") : NULL;
 	free(cmd);
+	o.run = NULL;
 	assert_safe_end(&o, reason);
 	/* the signal is the root cause, and the valve was closed when it came */
 	cr_assert_not_null(strstr(o.events, root), "%s", o.events);
@@ -884,6 +888,8 @@ Test(safety, a_crash_of_rig_itself_is_followed_by_a_fresh_process_that_makes_the
 	cr_assert_not_null(strstr(o.samples, "\n3598000000000,pressure,"), "samples lost");
 	/* the safe state comes after everything the crashed process recorded */
 	cr_assert(root_fault_s(o.events) > 3599, "fault at %.0f s", root_fault_s(o.events));
+	/* the fresh process also judged and sealed the run: the seal holds */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", o.run, NULL }), 0);
 	outcome_free(&o);
 	free(dir);
 }
