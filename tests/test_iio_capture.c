@@ -83,7 +83,9 @@ Test(scan, a_timestamp_is_a_signed_64_bit_count)
 
 /* ------------------------------------------ buffer or attribute reads -- */
 
-static struct bench *load_power(const char *power_group, struct diag_list *diags, int *ret)
+/* A bench whose instrument `role` is the group given. */
+static struct bench *load_role(const char *role, const char *group, struct diag_list *diags,
+			       int *ret)
 {
 	char *dir = th_tmpdir(), *text, *path;
 	struct bench *b = NULL;
@@ -95,15 +97,20 @@ static struct bench *load_power(const char *power_group, struct diag_list *diags
 		"  limits = { pressure_max = \"250 kPa\"; delivered_max = \"20 mL\"; duration_max = \"10 h\"; };\n"
 		"  instruments = {\n"
 		"    pump = { backend = \"pumplink\"; device = \"/dev/ttyUSB0\"; };\n"
-		"    power = %s;\n"
+		"    %s = %s;\n"
 		"  };\n"
-		"};\n", power_group), 0);
+		"};\n", role, group), 0);
 	path = th_write_file(dir, "bench.cfg", text);
 	*ret = bench_load(path, &b, diags);
 	free(text);
 	free(path);
 	free(dir);
 	return b;
+}
+
+static struct bench *load_power(const char *power_group, struct diag_list *diags, int *ret)
+{
+	return load_role("power", power_group, diags, ret);
 }
 
 #define IIO_POWER "backend = \"iio\"; uri = \"ip:127.0.0.1\"; device = \"ina226\"; " \
@@ -169,31 +176,6 @@ Test(capture, capture_settings_that_cannot_apply_are_refused)
 }
 
 /* ------------------------------------------------------------ triggers -- */
-
-/* A bench whose instrument `role` is the group given. */
-static struct bench *load_role(const char *role, const char *group, struct diag_list *diags,
-			       int *ret)
-{
-	char *dir = th_tmpdir(), *text, *path;
-	struct bench *b = NULL;
-
-	cr_assert_geq(asprintf(&text,
-		"bench = { id = \"B\"; description = \"d\";\n"
-		"  fluid = { name = \"water\"; temperature = \"20 degC\"; air_density = \"1.2 kg/m3\";\n"
-		"            evaporation_correction = \"0 mg/h\"; };\n"
-		"  limits = { pressure_max = \"250 kPa\"; delivered_max = \"20 mL\"; duration_max = \"10 h\"; };\n"
-		"  instruments = {\n"
-		"    pump = { backend = \"pumplink\"; device = \"/dev/ttyUSB0\"; };\n"
-		"    %s = %s;\n"
-		"  };\n"
-		"};\n", role, group), 0);
-	path = th_write_file(dir, "bench.cfg", text);
-	*ret = bench_load(path, &b, diags);
-	free(text);
-	free(path);
-	free(dir);
-	return b;
-}
 
 #define IIO_PRESSURE "backend = \"iio\"; uri = \"ip:127.0.0.1\"; device = \"ads1015\"; " \
 		     "channel = \"voltage0\"; "

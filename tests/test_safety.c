@@ -126,11 +126,39 @@ static bool has_words(const char *hay, const char *needle)
 	return found;
 }
 
+/* The text of run/report.pdf (pdftotext -layout), written beside the run in
+ * dir since the run is sealed; NULL when there is no readable report. */
+static char *report_text(const char *run, const char *dir)
+{
+	char *cmd, *text = NULL;
+
+	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt' 2>/dev/null", run,
+		     dir) < 0)
+		abort();
+	if (system(cmd) == 0)
+		text = th_slurp(dir, "report.txt");
+	free(cmd);
+	return text;
+}
+
+/* What a finished rig left in run (and its stderr in dir). */
+static void outcome_collect(struct outcome *o, const char *dir, const char *run)
+{
+	o->events = th_slurp(run, "events.jsonl");
+	o->samples = th_slurp(run, "samples.csv");
+	o->summary = th_slurp(run, "summary.txt");
+	o->stderr_text = th_slurp(dir, "stderr");
+	o->results = th_slurp(run, "results.json");
+	o->report = report_text(run, dir);
+	o->run = strdup(run);
+	cr_assert_not_null(o->events, "no events.jsonl; stderr: %s", o->stderr_text);
+}
+
 static struct outcome run_case(const char *sequence_text, const char *sim_insert,
 			       const char *from, const char *to)
 {
 	char *dir = th_tmpdir(), *bench = bench_variant(dir, sim_insert, from, to);
-	char *seq = th_write_file(dir, "seq.cfg", sequence_text), *dut = th_src(DUT), *run, *cmd;
+	char *seq = th_write_file(dir, "seq.cfg", sequence_text), *dut = th_src(DUT), *run;
 	struct outcome o;
 
 	add_outputs(bench);
@@ -138,19 +166,7 @@ static struct outcome run_case(const char *sequence_text, const char *sim_insert
 		abort();
 	o.status = th_rig_wait(th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut",
 							     dut, "--output", run, "-q", NULL }));
-	o.events = th_slurp(run, "events.jsonl");
-	o.samples = th_slurp(run, "samples.csv");
-	o.summary = th_slurp(run, "summary.txt");
-	o.stderr_text = th_slurp(dir, "stderr");
-	o.results = th_slurp(run, "results.json");
-	/* the report beside the run, not in it (the run is sealed) */
-	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt' 2>/dev/null", run,
-		     dir) < 0)
-		abort();
-	o.report = system(cmd) == 0 ? th_slurp(dir, "report.txt") : NULL;
-	free(cmd);
-	o.run = strdup(run);
-	cr_assert_not_null(o.events, "no events.jsonl; stderr: %s", o.stderr_text);
+	outcome_collect(&o, dir, run);
 	free(dir);
 	free(bench);
 	free(seq);
@@ -321,7 +337,7 @@ static void signal_mid_run(int sig, const char *name)
 		"  );\n"
 		"};\n";
 	char *dir = th_tmpdir(), *bench = bench_variant(dir, NULL, NULL, NULL), *dut = th_src(DUT);
-	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events, *reason, *cmd, *root;
+	char *seqp = th_write_file(dir, "seq.cfg", seq), *run, *events, *reason, *root;
 	const char *closed, *safe;
 	struct outcome o;
 	pid_t pid;
@@ -338,16 +354,7 @@ static void signal_mid_run(int sig, const char *name)
 	kill(pid, sig);
 	o.status = th_rig_wait(pid);
 	cr_assert_eq(o.status, 3);
-	o.events = th_slurp(run, "events.jsonl");
-	o.samples = th_slurp(run, "samples.csv");
-	o.summary = th_slurp(run, "summary.txt");
-	o.stderr_text = th_slurp(dir, "stderr");
-	o.results = th_slurp(run, "results.json");
-	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, dir) < 0)
-		abort();
-	o.report = system(cmd) == 0 ? th_slurp(dir, "report.txt") : NULL;
-	free(cmd);
-	o.run = NULL;
+	outcome_collect(&o, dir, run);
 	assert_safe_end(&o, reason);
 	/* the signal is the root cause, and the valve was closed when it came */
 	cr_assert_not_null(strstr(o.events, root), "%s", o.events);
@@ -1325,7 +1332,7 @@ static const char *check_field(json_t *checks, size_t i, const char *key)
 Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
 {
 	char *dir = th_tmpdir(), *run = crash_and_age(dir, NULL, NULL), *events, *samples, *summary;
-	char *path, *err, *dumped, *cmd, *pdf, *words, *word, *save, *row, t_s[32];
+	char *path, *err, *dumped, *pdf, *words, *word, *save, *row, t_s[32];
 	const char *cursor = NULL, *p, *from;
 	json_t *resume, *res, *checks, *ev, *gap_ev = NULL;
 	double gap_begin_s, gap_s;
@@ -1386,11 +1393,8 @@ Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
 	cr_assert_not_null(strstr(dumped, "resume_gap"));
 	/* and in the PDF, read back by pdftotext (beside the sealed run, not in
 	 * it): the deviation's row with results.json's time, kind and words */
-	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, dir) < 0)
-		abort();
-	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	pdf = th_slurp(dir, "report.txt");
-	cr_assert_not_null(pdf);
+	pdf = report_text(run, dir);
+	cr_assert_not_null(pdf, "no readable report.pdf");
 	json_array_foreach(json_object_get(res, "instrument_events"), k, ev)
 		if (strcmp(json_string_value(json_object_get(ev, "kind")), "resume_gap") == 0)
 			gap_ev = ev;
@@ -1425,7 +1429,6 @@ Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
 	cr_assert_not_null(strstr(pdf, "INCONCLUSIVE"));
 	free(row);
 	free(pdf);
-	free(cmd);
 	/* a run that ended cannot be resumed */
 	cr_assert_eq(th_rig(dir, (const char *[]){ "resume", run, "-q", NULL }), 2);
 	err = th_slurp(dir, "stderr");
@@ -1448,7 +1451,7 @@ Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
  * to the resume, which must be given it again, and records it. */
 Test(safety, resume_refuses_an_overdue_calibration_unless_allowed_again)
 {
-	char *dir = th_tmpdir(), *run, *before, *after, *err, *pdf, *cmd;
+	char *dir = th_tmpdir(), *run, *before, *after, *err, *pdf;
 	const char *cursor = NULL;
 	json_t *ev;
 
@@ -1482,13 +1485,10 @@ Test(safety, resume_refuses_an_overdue_calibration_unless_allowed_again)
 			 "--allow-expired-calibration");
 	json_decref(ev);
 	/* and the report flags the balance */
-	if (asprintf(&cmd, "pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, dir) < 0)
-		abort();
-	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	pdf = th_slurp(dir, "report.txt");
+	pdf = report_text(run, dir);
+	cr_assert_not_null(pdf, "no readable report.pdf");
 	cr_assert_not_null(strstr(pdf, "EXPIRED"), "%s", pdf);
 	free(pdf);
-	free(cmd);
 	free(after);
 	free(before);
 	free(run);

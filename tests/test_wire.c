@@ -546,10 +546,11 @@ Test(wire, a_differential_adc_channel_reads_the_difference_of_its_inputs)
 	instrument_close(diff);
 
 	/* the same channel by attribute read, all three at one instant */
-	for (int k = 0; k < 3; k++) {
-		b->instrument[k == 0 ? ROLE_PRESSURE : k == 1 ? ROLE_FLOW : ROLE_SCALE].buffered = false;
-		b->instrument[k == 0 ? ROLE_PRESSURE : k == 1 ? ROLE_FLOW : ROLE_SCALE].period_ns =
-			RIG_NS_PER_S;
+	for (size_t k = 0; k < 3; k++) {
+		static const enum rig_role roles[] = { ROLE_PRESSURE, ROLE_FLOW, ROLE_SCALE };
+
+		b->instrument[roles[k]].buffered = false;
+		b->instrument[roles[k]].period_ns = RIG_NS_PER_S;
 	}
 	cr_assert_eq(instrument_open(&diff, ROLE_PRESSURE, &env), 0);
 	cr_assert_eq(instrument_open(&neg, ROLE_FLOW, &env), 0);
