@@ -109,6 +109,7 @@ const char *instrument_error_text(const struct instrument_cfg *ic, int err, char
 	const char *b = ic->backend;
 	bool serial = strcmp(b, "pumplink") == 0 || strcmp(b, "mtsics") == 0;
 	bool local = strncmp(ic->uri, "local:", 6) == 0 || !ic->uri[0];
+	const char *uri = local ? "local:" : ic->uri;
 
 	if (strcmp(b, "gpiod") == 0 && err == -ENODEV)
 		snprintf(buf, size, "no GPIO chip \"%s\" on this machine (ls /dev/gpiochip*; "
@@ -129,10 +130,10 @@ const char *instrument_error_text(const struct instrument_cfg *ic, int err, char
 			 "driver for %s loaded, or its device-tree overlay applied?)", ic->device);
 	else if (strcmp(b, "iio") == 0 && err == -ENODEV)
 		snprintf(buf, size, "no IIO device \"%s\" in %s (iio_info -u %s lists what is there)",
-			 ic->device, local ? "local:" : ic->uri, local ? "local:" : ic->uri);
+			 ic->device, uri, uri);
 	else if (strcmp(b, "iio") == 0 && err == -ENOENT)
 		snprintf(buf, size, "IIO device \"%s\" has no channel \"%s\" (iio_attr -u %s -c %s)",
-			 ic->device, ic->channel, local ? "local:" : ic->uri, ic->device);
+			 ic->device, ic->channel, uri, ic->device);
 	else if (strcmp(b, "iio") == 0 && err == -ERANGE)
 		snprintf(buf, size, "%s/%s cannot convert as fast as its period asks (its "
 			 "sampling_frequency_available lists every rate it has): a longer period, "

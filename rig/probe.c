@@ -71,11 +71,9 @@ static int probe_one(struct instrument *inst, char *reading, size_t size)
 static int print_row(FILE *out, const char *name, const struct instrument_cfg *ic,
 		     const char *reading, int r)
 {
-	char place[RIG_TEXT_MAX + 2 * RIG_ID_MAX + 8], status[256];
+	char place[RIG_TEXT_MAX + 2 * RIG_ID_MAX + 8], status[256], why[200];
 
 	where(ic, place, sizeof(place));
-	char why[200];
-
 	if (r == 0)
 		snprintf(status, sizeof(status), "OK");
 	else
