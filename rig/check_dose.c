@@ -167,7 +167,7 @@ void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, struct ch
 		 "delivered %.6f mL against %.6f mL programmed over %.4f h: error %+.3f %% "
 		 "(U = %.3f %%, k = 2) %s the limit of %.3f %%",
 		 out.delivered_ml, out.programmed_ml, t_h,
-		 fabs(out.error_pct) < 5e-4 ? 0.0 : out.error_pct,   /* never "-0.000" */
+		 shown_value(out.error_pct, 3),
 		 c->u_expanded,
 		 c->verdict == VERDICT_PASS ? "within" : "outside", c->limit_high);
 	snprintf(c->source, sizeof(c->source),

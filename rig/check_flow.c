@@ -174,7 +174,7 @@ void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, struct ch
 	snprintf(c->explanation, sizeof(c->explanation),
 		 "mean flow %.6f mL/h against %.6f mL/h set over %.4f h: A = %+.3f %% (U = %.3f "
 		 "%%, k = 2) %s the limit of %.3f %%", fr.mean_rate_ml_per_h +
-		 ax->ml_per_g * ax->e_g_per_h, r, t_h, c->measured, u_a,
+		 ax->ml_per_g * ax->e_g_per_h, r, t_h, shown_value(c->measured, 3), u_a,
 		 c->verdict == VERDICT_PASS ? "within" : "outside", c->limit_high);
 	snprintf(c->source, sizeof(c->source),
 		 "samples.csv: scale mass (settled readings only), %zu in the window, resampled "

@@ -4,6 +4,8 @@
 #ifndef RIG_RESULTS_INTERNAL_H
 #define RIG_RESULTS_INTERNAL_H
 
+#include <math.h>
+
 #include "analysis/battery.h"
 #include "analysis/dose.h"
 #include "analysis/flow.h"
@@ -182,5 +184,12 @@ void check_battery_judge(struct analysis_ctx *ax, struct check_result *c,
 			 struct check_state *st);
 
 void check_state_free(struct check_state *st);
+
+/* v as an explanation prints it with `decimals` places: a value that rounds
+ * to zero is 0, so that "%+.3f" says +0.000, never -0.000. */
+static inline double shown_value(double v, int decimals)
+{
+	return fabs(v) < 0.5 * pow(10, -decimals) ? 0.0 : v;
+}
 
 #endif
