@@ -210,11 +210,9 @@ void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *c,
 	 * at, and the rate the pump was set to when the valve closed (the
 	 * pressure rises with it) */
 	{
-		double rate = 0;
+		double rate = timeline_rate_at(tl, st->t_close_ns);
 		int k;
 
-		for (size_t i = 0; i < tl->n_rates && tl->rates[i].t_ns <= st->t_close_ns; i++)
-			rate = tl->rates[i].rate_ml_per_h;
 		k = snprintf(alarm_text, sizeof(alarm_text), "alarm %.1f s after the occlusion",
 			     c->measured);
 		if (isfinite(p_at_alarm) && k > 0 && (size_t)k < sizeof(alarm_text))
