@@ -13,45 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../rig/rtime.h"
-#include "../rig/config.h"
+#include "rig/base/bench.h"
 
-struct rig_clock;
 struct sim_model;
-
-/* What a sample measures; the unit is part of the quantity. */
-enum quantity {
-	QUANT_MASS_G,
-	QUANT_FLOW_ML_PER_H,
-	QUANT_PRESSURE_KPA,
-	QUANT_CURRENT_UA,
-	QUANT_VOLTAGE_V,
-	QUANT_ALARM_LEVEL,     /* 0 or 1 */
-	QUANT_DELIVERED_ML,    /* the pump's own delivered total (telemetry) */
-	QUANT_RESERVOIR_ML,    /* the pump's own reservoir reading (telemetry) */
-	QUANT__COUNT
-};
-const char *quantity_name(enum quantity q);   /* "mass" */
-const char *quantity_unit(enum quantity q);   /* "g" */
-
-/* Sample flags (as libsigrok flags an unsettled balance reading). */
-enum {
-	SAMPLE_UNSTABLE     = 1u << 0,  /* balance not settled */
-	SAMPLE_CLIPPED      = 1u << 1,  /* at the instrument's full scale */
-	SAMPLE_STALE        = 1u << 2,  /* repeated value, no fresh conversion */
-	SAMPLE_OUT_OF_RANGE = 1u << 3,  /* outside the instrument's declared range */
-};
-
-struct reading {
-	rig_ns t_ns;
-	enum quantity quantity;
-	double value;
-	uint32_t flags;
-};
-#define READINGS_MAX 4   /* the most one sensor read returns for one instant (power: current + voltage) */
-/* A buffered sensor returns many instants per read, each with its own time;
- * the engine reads with room for this many and reads again while full. */
-#define READINGS_BATCH 512
 
 /* Pump alarm bits, in pump_status.alarms. */
 enum {

@@ -7,30 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-	const char *name;
-	const char *unit;
-} quantities[QUANT__COUNT] = {
-	[QUANT_MASS_G] = { "mass", "g" },
-	[QUANT_FLOW_ML_PER_H] = { "flow", "mL/h" },
-	[QUANT_PRESSURE_KPA] = { "pressure", "kPa" },
-	[QUANT_CURRENT_UA] = { "current", "uA" },
-	[QUANT_VOLTAGE_V] = { "voltage", "V" },
-	[QUANT_ALARM_LEVEL] = { "alarm", "1" },
-	[QUANT_DELIVERED_ML] = { "delivered", "mL" },
-	[QUANT_RESERVOIR_ML] = { "reservoir", "mL" },
-};
-
-const char *quantity_name(enum quantity q)
-{
-	return (unsigned)q < QUANT__COUNT ? quantities[q].name : "?";
-}
-
-const char *quantity_unit(enum quantity q)
-{
-	return (unsigned)q < QUANT__COUNT ? quantities[q].unit : "?";
-}
-
 int instrument_open(struct instrument **ret, enum rig_role role, struct driver_env *env)
 {
 	const struct instrument_cfg *cfg = &env->bench->instrument[role];

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "../rig/rtime.h"
+#include "rig/base/bench.h"
 
 struct tty {
 	int fd;

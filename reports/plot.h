@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../rig/rtime.h"
+#include "rig/base/rtime.h"
 
 #define SERIES_BINS 512
 

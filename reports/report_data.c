@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../rig/diag.h"
-#include "../rig/recorder.h"
-#include "../rig/results_internal.h"
+#include "rig/base/diag.h"
+#include "rig/base/record.h"
 
 static const char *jstr(json_t *obj, const char *key)
 {

@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../rig/config.h"
-#include "../rig/digest.h"
-#include "../rig/notes.h"
-#include "../rig/results.h"
+#include "rig/config/config.h"
+#include "rig/seal/digest.h"
+#include "rig/seal/notes.h"
+#include "rig/judge/results.h"
 #include "plot.h"
 
 #define REPORT_DEVIATIONS_MAX 64

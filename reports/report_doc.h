@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../rig/results.h"
+#include "rig/judge/results.h"
 #include "plot.h"
 #include "report_data.h"
 

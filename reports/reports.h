@@ -3,7 +3,7 @@
 #define RIG_REPORTS_H
 
 #include <stdio.h>
-#include "../rig/results.h"
+#include "rig/judge/results.h"
 
 /* results.json: schema in docs/results-json.md. */
 int report_write_json(const struct run_results *res, const char *path);

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <time.h>
 
-#include "rig/clock.h"
+#include "rig/base/clock.h"
 
 Test(clock, virtual_starts_at_zero_and_jumps_to_deadlines)
 {

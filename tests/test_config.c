@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "rig/config.h"
-#include "rig/units.h"
+#include "rig/config/config.h"
+#include "rig/config/units.h"
 
 static struct diag_list diags;
 

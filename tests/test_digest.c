@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rig/digest.h"
+#include "rig/seal/digest.h"
 
 Test(digest, matches_the_fips_180_2_examples_in_memory_and_from_a_file)
 {

@@ -9,8 +9,8 @@
 
 #include "drivers/iio/scan.h"
 #include "helpers.h"
-#include "rig/config.h"
-#include "rig/diag.h"
+#include "rig/config/config.h"
+#include "rig/base/diag.h"
 
 Test(scan, formats_parse_as_the_kernel_prints_them)
 {

@@ -738,8 +738,8 @@ Test(integrity, the_per_instrument_csv_files_hold_every_sample_exactly)
 
 /* ------------------------------------------- the readers, directly -- */
 
-#include "rig/manifest.h"
-#include "rig/signature.h"
+#include "rig/seal/manifest.h"
+#include "rig/seal/signature.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

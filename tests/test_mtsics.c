@@ -22,9 +22,9 @@
 
 #include "drivers/driver.h"
 #include "helpers.h"
-#include "rig/calibrate.h"
-#include "rig/clock.h"
-#include "rig/diag.h"
+#include "rig/engine/calibrate.h"
+#include "rig/base/clock.h"
+#include "rig/base/diag.h"
 #include "drivers/sim/model.h"
 
 /* ------------------------------------------------- a balance on a pty -- */

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "rig/recorder.h"
+#include "rig/engine/recorder.h"
+#include "rig/base/record.h"
 
 Test(recorder, samples_and_events_reach_the_files_in_order)
 {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "helpers.h"
-#include "rig/results.h"
+#include "rig/judge/results.h"
 #include "reports/reports.h"
 
 static void copy_input(const char *run, const char *src_rel, const char *name)

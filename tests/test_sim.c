@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "drivers/sim/model.h"
-#include "rig/clock.h"
+#include "rig/base/clock.h"
 
 #define S RIG_NS_PER_S
 #define MS (RIG_NS_PER_S / 1000)

@@ -21,7 +21,7 @@
 
 #include "drivers/driver.h"
 #include "helpers.h"
-#include "rig/clock.h"
+#include "rig/base/clock.h"
 
 struct server {
 	pid_t pid;

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rig/results.h"
+#include "rig/judge/results.h"
 
 static double wall_s(void)
 {

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "drivers/driver.h"
-#include "rig/clock.h"
+#include "rig/base/clock.h"
 
 #define DEVICE_HZ 100000
 #define BATCH_NS (100 * RIG_NS_PER_MS)

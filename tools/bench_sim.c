@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "rig/config.h"
-#include "rig/engine.h"
-#include "rig/results.h"
-#include "rig/rundir.h"
+#include "rig/config/config.h"
+#include "rig/engine/engine.h"
+#include "rig/judge/results.h"
+#include "rig/engine/rundir.h"
 
 static double wall_s(void)
 {

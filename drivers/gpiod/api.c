@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../rig/clock.h"
-#include "../driver.h"
+#include "rig/base/bench.h"
+#include "drivers/driver.h"
 
 #define CONSUMER "pumprig"
 

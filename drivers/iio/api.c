@@ -32,11 +32,12 @@
  * scans and the wait is at most about one period. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../rig/clock.h"
-#include "../driver.h"
+#include "rig/base/bench.h"
+#include "drivers/driver.h"
 #include "adapter.h"
 #include "scan.h"
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../rig/clock.h"
-#include "../driver.h"
-#include "../tty.h"
+#include "rig/base/bench.h"
+#include "drivers/driver.h"
+#include "drivers/tty.h"
 #include "protocol.h"
 
 /* SI is answered at once, settled or not: a second is a generous bound at

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../rig/clock.h"
-#include "../driver.h"
-#include "../tty.h"
+#include "rig/base/bench.h"
+#include "drivers/driver.h"
+#include "drivers/tty.h"
 #include "protocol.h"
 
 #define REPLY_TIMEOUT_MS 500

@@ -7,7 +7,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include "../../rig/clock.h"
+#include "rig/base/bench.h"
 
 static struct sim_model *model_of(struct instrument *inst)
 {

@@ -31,8 +31,8 @@
 #define RIG_SIM_MODEL_H
 
 #include <stdbool.h>
-#include "../../rig/config.h"
-#include "../driver.h"
+#include "rig/base/bench.h"
+#include "drivers/driver.h"
 
 struct sim_model;
 

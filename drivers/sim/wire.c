@@ -33,8 +33,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../mtsics/protocol.h"
-#include "../pumplink/protocol.h"
+#include "drivers/mtsics/protocol.h"
+#include "drivers/pumplink/protocol.h"
 #include "iiod_server.h"
 #include "model.h"
 

@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include "../../rig/config.h"
+#include "rig/base/bench.h"
 
 struct wire_opts {
 	const struct bench *bench;      /* its simulator group is the physics */

@@ -19,7 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "../rtime.h"
+#include "rig/base/rtime.h"
 
 #define DAYS_PER_YEAR 365.25
 

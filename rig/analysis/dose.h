@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "../rtime.h"
+#include "rig/base/rtime.h"
 
 /* The value of a sampled signal at one instant, by linear interpolation
  * between the last sample at or before it and the first at or after it.

@@ -26,7 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "../rtime.h"
+#include "rig/base/rtime.h"
 
 #define FLOW_WINDOWS_MAX 8
 

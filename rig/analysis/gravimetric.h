@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "../rtime.h"
+#include "rig/base/rtime.h"
 
 #define RHO_REFERENCE_WEIGHTS_KG_PER_M3 8000.0
 #define RHO_AIR_STANDARD_KG_PER_M3 1.2

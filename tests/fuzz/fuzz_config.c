@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rig/config.h"
+#include "rig/config/config.h"
 
 static char path[64];
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rig/manifest.h"
-#include "rig/signature.h"
+#include "rig/seal/manifest.h"
+#include "rig/seal/signature.h"
 
 static void manifest_round_trip(const char *data, size_t size)
 {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rig/resume.h"
+#include "rig/engine/resume.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

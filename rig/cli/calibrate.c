@@ -1,0 +1,82 @@
+/* rig calibrate scale: a two-point calibration of the bench's scale. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "rig/config/units.h"
+#include "rig/engine/calibrate.h"
+
+static const char usage_calibrate[] =
+	"Usage: rig calibrate scale --bench FILE --reference MASS [--record FILE]\n"
+	"\n"
+	"Two-point calibration of the bench's scale with a reference mass (\"20 g\"):\n"
+	"asks for the empty pan, then for the reference on it (press Enter at each),\n"
+	"averages 10 settled readings at each point through the scale's own backend\n"
+	"(a balance: zeroed on the empty pan, then its stable weight, S; a load cell:\n"
+	"readings flagged unstable left out) with the\n"
+	"bench file's calibration set aside, and prints the calibration group to put\n"
+	"in the bench file, dated today and due in a year.  The raw points and the\n"
+	"result are written to --record (default calibration-scale-<date>.cfg; never\n"
+	"overwritten).\n";
+
+static int calibrate_main(int argc, char **argv)
+{
+	const char *bench_path = NULL, *ref_text = NULL, *record = NULL;
+	struct diag_list diags = { 0 };
+	struct bench *bench = NULL;
+	char default_record[64];
+	double ref_g;
+	int r;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_calibrate, stdout);
+		return EXIT_PASS;
+	}
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--bench"))
+			bench_path = argv[i + 1];
+		else if (!strcmp(argv[i], "--reference"))
+			ref_text = argv[i + 1];
+		else if (!strcmp(argv[i], "--record"))
+			record = argv[i + 1];
+	}
+	if (argc < 2 || strcmp(argv[1], "scale") != 0 || !bench_path || !ref_text || argc % 2) {
+		fprintf(stderr, "rig calibrate: usage\n\n%s", usage_calibrate);
+		return EXIT_BAD_INPUT;
+	}
+	if (qty_parse(ref_text, QTY_MASS, &ref_g) < 0 || !(ref_g > 0)) {
+		fprintf(stderr, "rig calibrate: --reference \"%s\" is not a mass with a unit; "
+			"write it like \"20 g\" (units: %s)\n", ref_text, qty_kind_units(QTY_MASS));
+		return EXIT_BAD_INPUT;
+	}
+	if (bench_load(bench_path, &bench, &diags) < 0) {
+		diag_print(&diags, stderr);
+		diag_clear(&diags);
+		return EXIT_BAD_INPUT;
+	}
+	if (!record) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(default_record, sizeof(default_record), "calibration-scale-%Y-%m-%d.cfg", &tm);
+		record = default_record;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	r = rig_calibrate_scale(bench, ref_g, record, stdin, stdout);
+	bench_free(bench);
+	if (r < 0) {
+		fprintf(stderr, "rig calibrate scale: %s\n", r == -EDOM ?
+			"the reference mass changed nothing: is it on the pan?" : r == -ERANGE ?
+			"the scale reports an overload or underload: is the pan free, the mass "
+			"within its range?" : strerror(-r));
+		return r == -EEXIST ? EXIT_BAD_INPUT : EXIT_ABORTED;
+	}
+	printf("record written to %s\n", record);
+	return EXIT_PASS;
+}
+
+const struct rig_command cmd_calibrate = { "calibrate", usage_calibrate, calibrate_main };

@@ -1,0 +1,101 @@
+/* The command line: one file per command (run.c, report.c, ...), each with its
+ * own options and usage text, dispatched by the one table in main.c (as git
+ * keeps builtin/<name>.c).  What several commands share, and the process-wide
+ * signal handling, is in common.c.
+ *
+ * The top layer: it may call every layer below (engine, judge, seal, config,
+ * reports, the simulator's wire server); nothing below calls it. */
+#ifndef RIG_CLI_H
+#define RIG_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rig/config/config.h"
+#include "rig/engine/calgate.h"
+#include "rig/seal/integrity.h"
+
+enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_ABORTED = 3,
+       EXIT_INTEGRITY = 4, EXIT_BENCH_BUSY = 5 };
+
+struct rig_command {
+	const char *name;             /* "run": rig run ... */
+	const char *usage;            /* rig help NAME, rig NAME --help */
+	/* argv[0] is the command's name; returns the exit status */
+	int (*main)(int argc, char **argv);
+};
+
+extern const struct rig_command cmd_run, cmd_validate, cmd_resume, cmd_report, cmd_note,
+	cmd_verify, cmd_keygen, cmd_probe, cmd_safe, cmd_calibrate, cmd_sim;
+
+/* ------------------------------------------------------------ common.c -- */
+
+/* The whole command line as rig was started (run.json records it). */
+extern int cli_full_argc;
+extern char **cli_full_argv;
+
+/* Set by SIGINT, SIGTERM and SIGHUP once install_signals() ran: the engine
+ * notices it and ends the run safely. */
+extern volatile sig_atomic_t stop_signal;
+void install_signals(void);
+/* A crash of rig's own (SIGSEGV, ...) replaces the process by a fresh
+ * `rig safe --bench bench_path --run-dir run_dir --crashed SIGNAL`. */
+void install_crash_handler(const char *bench_path, const char *run_dir);
+
+#define RUN_NOTES_MAX 16
+
+/* The options of rig run and rig validate (and resume's files). */
+struct files {
+	const char *seq_path, *bench_path, *dut_path, *out_dir;
+	bool real_time, quiet;
+	const char *operator_name, *sign_key;
+	const char *notes[RUN_NOTES_MAX];
+	size_t n_notes;
+	bool allow_expired_calibration;
+};
+/* Returns 0, 1 after --help, -1 after a usage error (printed). */
+int parse_files(int argc, char **argv, struct files *f, const char *usage);
+/* Loads the three files and cross-checks them, printing every problem. */
+int load_all(const struct files *f, struct sequence **seq, struct bench **bench,
+	     struct device **dev);
+/* Every instrument simulated (in-process, or a wire simulator in lockstep). */
+bool all_simulated(const struct bench *bench);
+
+/* The operator: --operator, else $PUMPRIG_OPERATOR, else the login name. */
+const char *operator_resolve(const char *given);
+bool operator_valid(const char *name);
+/* The signing key: --sign-key, else $PUMPRIG_SIGN_KEY, else none. */
+int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *key,
+		     bool *ret_have);
+
+void print_change(void *ctx, enum manifest_change c, const char *path);
+/* A sealed run must still match its manifest before a command writes into
+ * it.  Returns 0 with *ret_sealed, or an exit status. */
+int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool have_key,
+		    bool unsign, bool *ret_sealed);
+/* Seals run_dir; 0 or EXIT_INTEGRITY. */
+int seal(const char *run_dir, const char *cmd, const struct seal_opts *so);
+/* Judges the run, writes every report, then seals it when so is not NULL.
+ * Returns the exit status. */
+int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so);
+
+struct bench_lock;
+/* One run per bench: 0, or the exit status to give up with. */
+int take_bench_lock(const struct bench *bench, const char *run_dir, struct bench_lock **lock,
+		    char *stale, size_t stale_len);
+/* The calibration gate of rig run (starting) and rig resume. */
+bool calibration_gate(const struct bench *bench, bool allow, bool starting,
+		      char today[UTC_DATE_LEN + 1], struct cal_expired expired[ROLE__COUNT],
+		      size_t *ret_n);
+
+/* Options shared by report, note and verify: RUN_DIR and up to one more
+ * positional argument, --operator, --sign-key, --public-key, --unsign. */
+struct dir_opts {
+	const char *run_dir, *text, *operator_name, *sign_key, *public_key;
+	bool unsign;
+};
+int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,
+		   struct dir_opts *d);
+
+#endif

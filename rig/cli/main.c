@@ -1,0 +1,83 @@
+/* rig: the pumprig command line.  The one table of commands; each command is
+ * a file of this folder (cli.h).
+ *
+ * Exit status: 0 every check passed; 1 a check failed or could not be judged;
+ * 2 bad input or usage; 3 the run was aborted (fault, limit, signal); 4 the
+ * run directory could not be sealed or was altered after it was sealed; 5
+ * the bench is busy. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "version.h"
+
+static const char usage_main[] =
+	"Usage: rig COMMAND [OPTIONS]\n"
+	"\n"
+	"Hardware-in-the-loop test rig for implantable drug pumps.\n"
+	"\n"
+	"Commands:\n"
+	"  run SEQUENCE --bench FILE --dut FILE [--output DIR]   run a sequence and judge it\n"
+	"  validate SEQUENCE --bench FILE --dut FILE             check the files; touches no hardware\n"
+	"  report RUN_DIR [--sign-key FILE]                      judge a recorded run again\n"
+	"  resume RUN_DIR                                        continue an interrupted run\n"
+	"  note RUN_DIR TEXT [--operator NAME]                   add an operator note to a run\n"
+	"  verify RUN_DIR [--public-key FILE]                    check a run against its manifest\n"
+	"                                                        and signature\n"
+	"  keygen --out FILE                                     make the station's signing key\n"
+	"  probe --bench FILE                                    open every instrument, read one value\n"
+	"  safe --bench FILE [--run-dir RUN_DIR]                 make a bench safe (pump stopped,\n"
+	"                                                        valve and outputs at safe levels)\n"
+	"  calibrate scale --bench FILE --reference MASS          two-point calibration of the scale\n"
+	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
+	"                                                        the wire (libiio network protocol)\n"
+	"  help [COMMAND]                                        this text, or a command's\n"
+	"\n"
+	"  --version   print the version\n"
+	"\n"
+	"Exit status: 0 all checks passed, 1 a check failed or was inconclusive,\n"
+	"2 bad input or usage, 3 run aborted (fault, limit, signal), 4 the run directory\n"
+	"could not be sealed or was altered after it was sealed (rig verify: 1),\n"
+	"5 bench busy (another run holds its lock).\n";
+
+static const struct rig_command *const commands[] = {
+	&cmd_run, &cmd_validate, &cmd_report, &cmd_resume, &cmd_note, &cmd_verify, &cmd_keygen,
+	&cmd_probe, &cmd_safe, &cmd_calibrate, &cmd_sim,
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct rig_command *command_find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static int help_main(int argc, char **argv)
+{
+	const struct rig_command *c = argc > 1 ? command_find(argv[1]) : NULL;
+
+	fputs(c ? c->usage : usage_main, stdout);
+	return EXIT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : "";
+	const struct rig_command *c;
+
+	cli_full_argc = argc;
+	cli_full_argv = argv;
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("pumprig %s\n", RIG_VERSION);
+		return EXIT_PASS;
+	}
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help"))
+		return help_main(argc - 1, argv + 1);
+	c = command_find(name);
+	if (c)
+		return c->main(argc - 1, argv + 1);
+	fprintf(stderr, "rig: %s\n\n%s", *name ? "unknown command" : "no command given", usage_main);
+	return EXIT_BAD_INPUT;
+}

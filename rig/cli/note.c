@@ -1,0 +1,61 @@
+/* rig note: an operator note appended to a run, which is sealed again. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "rig/seal/notes.h"
+
+static const char usage_note[] =
+	"Usage: rig note RUN_DIR TEXT [--operator NAME] [--sign-key FILE | --unsign]\n"
+	"\n"
+	"Appends {\"utc\", \"operator\", \"text\"} to RUN_DIR/notes.jsonl.  A sealed run is\n"
+	"checked against its manifest first (every file: exit status 4 when anything\n"
+	"differs, and nothing is written) and sealed again afterwards.\n"
+	"  --operator NAME   default $PUMPRIG_OPERATOR, else the login name\n"
+	"  --sign-key FILE   default $PUMPRIG_SIGN_KEY, else the new seal is unsigned\n"
+	"  --unsign          seal a signed run again without its signature (else a\n"
+	"                    signed run without a key is refused: exit status 4)\n";
+
+static int note_main(int argc, char **argv)
+{
+	struct dir_opts d = { 0 };
+	struct sig_secret_key key;
+	bool have_key, sealed;
+	const char *who;
+	int r = parse_dir_opts(argc, argv, usage_note, 2, "OKU", &d), status;
+
+	if (r != 0)
+		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	who = operator_resolve(d.operator_name);
+	if (!operator_valid(who)) {
+		fprintf(stderr, "rig note: --operator must be a non-empty name without control "
+			"characters\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (sign_key_resolve(d.sign_key, "note", &key, &have_key) < 0)
+		return EXIT_BAD_INPUT;
+	/* Every file must match: a note does not regenerate the reports, so a
+	 * new seal would otherwise bless an edited one. */
+	status = sealed_precheck(d.run_dir, "note", false, have_key, d.unsign, &sealed);
+	if (status != 0)
+		goto out;
+	r = notes_append(d.run_dir, who, d.text);
+	if (r < 0) {
+		fprintf(stderr, "rig note: %s/%s: %s\n", d.run_dir, NOTES_NAME,
+			r == -EINVAL ? "the text must hold 1 to 4096 bytes" :
+			r == -EILSEQ ? "the text is not UTF-8" : strerror(-r));
+		/* no such run directory, or a text that cannot be a note: bad input */
+		status = r == -ENOENT || r == -EINVAL || r == -EILSEQ ? EXIT_BAD_INPUT : EXIT_ABORTED;
+		goto out;
+	}
+	if (sealed)
+		status = seal(d.run_dir, "note", &(struct seal_opts){ .sealed_by = "rig note",
+			.key = have_key ? &key : NULL, .unsign = d.unsign });
+out:
+	sodium_memzero(&key, sizeof(key));
+	return status;
+}
+
+const struct rig_command cmd_note = { "note", usage_note, note_main };

@@ -1,0 +1,46 @@
+/* rig probe: every instrument of a bench opened and read once. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "rig/engine/probe.h"
+
+static const char usage_probe[] =
+	"Usage: rig probe --bench FILE\n"
+	"\n"
+	"Opens every instrument the bench file names, reads one value from each and\n"
+	"prints a table: role, backend, device or line, the reading with its unit, the\n"
+	"calibration due date, and OK or the error.  Exit status 0 when every instrument\n"
+	"answered, 1 when one did not, 2 for a bad bench file.\n";
+
+static int probe_main(int argc, char **argv)
+{
+	struct diag_list diags = { 0 };
+	struct bench *bench = NULL;
+	int r;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_probe, stdout);
+		return EXIT_PASS;
+	}
+	if (argc != 3 || (strcmp(argv[1], "--bench") && strcmp(argv[1], "-b"))) {
+		fprintf(stderr, "rig probe: --bench FILE is required\n\n%s", usage_probe);
+		return EXIT_BAD_INPUT;
+	}
+	if (bench_load(argv[2], &bench, &diags) < 0) {
+		diag_print(&diags, stderr);
+		diag_clear(&diags);
+		return EXIT_BAD_INPUT;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	r = rig_probe(bench, stdout);
+	bench_free(bench);
+	if (r < 0) {
+		fprintf(stderr, "rig probe: %s\n", strerror(-r));
+		return EXIT_ABORTED;
+	}
+	return r > 0 ? EXIT_CHECK_FAILED : EXIT_PASS;
+}
+
+const struct rig_command cmd_probe = { "probe", usage_probe, probe_main };

@@ -1,0 +1,160 @@
+/* rig run: a sequence on a bench against a device under test, judged and sealed. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rig/engine/engine.h"
+#include "rig/engine/lock.h"
+#include "rig/engine/rundir.h"
+#include "rig/seal/notes.h"
+
+static const char usage_run[] =
+	"Usage: rig run SEQUENCE --bench FILE --dut FILE [--output DIR] [--real-time] [--quiet]\n"
+	"               [--operator NAME] [--note TEXT]... [--sign-key FILE]\n"
+	"               [--allow-expired-calibration]\n"
+	"\n"
+	"Validates the three files, then runs SEQUENCE on the bench against the device\n"
+	"under test, recording every sample, and judges the checks.\n"
+	"\n"
+	"  -b, --bench FILE    bench file (fixtures/bench/*.cfg)\n"
+	"  -d, --dut FILE      device-under-test file (fixtures/dut/*.cfg)\n"
+	"  -o, --output DIR    run directory to create (must not exist);\n"
+	"                      default runs/<UTC time>-<sequence id>\n"
+	"      --real-time     on a simulated bench, run in real time instead of virtual time\n"
+	"  -q, --quiet         no progress output\n"
+	"      --operator NAME who runs it, into run.json and the notes (default\n"
+	"                      $PUMPRIG_OPERATOR, else the login name)\n"
+	"      --note TEXT     an operator note for notes.jsonl at the start (repeatable)\n"
+	"      --sign-key FILE sign the run's manifest with this key (rig keygen);\n"
+	"                      default $PUMPRIG_SIGN_KEY, else unsigned\n"
+	"      --allow-expired-calibration\n"
+	"                      run although an instrument's calibration is overdue\n"
+	"                      (recorded in run.json and events.jsonl); without it such\n"
+	"                      a run is refused with exit status 2 before anything starts\n"
+	"\n"
+	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
+	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, data/ (one\n"
+	"CSV per instrument) and SHA256SUMS (the manifest; SHA256SUMS.sig when signed).\n";
+
+static int run_main(int argc, char **argv)
+{
+	struct bench_lock *lock = NULL;
+	char stale[1024] = "";
+	struct files f = { 0 };
+	struct sequence *seq = NULL;
+	struct bench *bench = NULL;
+	struct device *dev = NULL;
+	char dir[RIG_PATH_MAX], err[1024] = "", today[UTC_DATE_LEN + 1];
+	struct cal_expired expired[ROLE__COUNT];
+	struct sig_secret_key key;
+	struct run_meta meta;
+	struct engine_opts o;
+	size_t n_expired;
+	bool have_key;
+	int r, status;
+
+	r = parse_files(argc, argv, &f, usage_run);
+	if (r != 0)
+		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	f.operator_name = operator_resolve(f.operator_name);
+	if (!operator_valid(f.operator_name)) {
+		fprintf(stderr, "rig run: --operator must be a non-empty name without control "
+			"characters, shorter than %d bytes\n", RIG_TEXT_MAX);
+		return EXIT_BAD_INPUT;
+	}
+	for (size_t i = 0; i < f.n_notes; i++)
+		if (!f.notes[i][0] || strlen(f.notes[i]) > NOTE_TEXT_MAX) {
+			fprintf(stderr, "rig run: --note must hold 1 to %d bytes of text\n", NOTE_TEXT_MAX);
+			return EXIT_BAD_INPUT;
+		}
+	if (sign_key_resolve(f.sign_key, "run", &key, &have_key) < 0)
+		return EXIT_BAD_INPUT;
+	if (load_all(&f, &seq, &bench, &dev) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	/* The calibration gate: an overdue instrument stops the run here, before
+	 * any file or instrument is touched, unless the operator takes it on. */
+	if (!calibration_gate(bench, f.allow_expired_calibration, true, today, expired,
+			      &n_expired)) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	meta = (struct run_meta){ .operator_name = f.operator_name,
+				  .allow_expired_calibration = f.allow_expired_calibration,
+				  .expired = expired, .n_expired = n_expired };
+	if (!f.real_time && !all_simulated(bench))
+		f.real_time = true;   /* virtual time only drives a simulated bench */
+	if (f.out_dir)
+		snprintf(dir, sizeof(dir), "%s", f.out_dir);
+	else
+		rundir_default_path(seq, dir, sizeof(dir));
+	status = take_bench_lock(bench, dir, &lock, stale, sizeof(stale));
+	if (status != 0)
+		goto out;
+	r = rundir_create_meta(dir, seq, bench, dev, cli_full_argc, cli_full_argv, !f.real_time, &meta,
+			       err, sizeof(err));
+	/* A default name taken by a run started in the same second gets a
+	 * suffix; a name the user chose is never silently changed. */
+	for (int n = 2; r == -EEXIST && !f.out_dir && n < 100; n++) {
+		char base[sizeof(dir)];
+
+		rundir_default_path(seq, base, sizeof(base));
+		snprintf(dir, sizeof(dir), "%.*s-%d", (int)sizeof(base) - 8, base, n);
+		r = rundir_create_meta(dir, seq, bench, dev, cli_full_argc, cli_full_argv, !f.real_time,
+				       &meta, err, sizeof(err));
+	}
+	if (r < 0) {
+		fprintf(stderr, "rig: %s\n", err);
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	for (size_t i = 0; i < f.n_notes; i++) {
+		r = notes_append(dir, f.operator_name, f.notes[i]);
+		if (r < 0) {
+			fprintf(stderr, "rig: %s/%s: cannot write the note: %s; nothing was run\n", dir,
+				NOTES_NAME, r == -EILSEQ ? "it is not UTF-8 text" : strerror(-r));
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
+	bench_lock_set_run_dir(lock, dir);
+	if (!f.quiet)
+		fprintf(stderr, "rig: %s on bench %s (%s time), device %s %s\nrig: recording to %s\n",
+			seq->id, bench->id, f.real_time ? "real" : "virtual", dev->model, dev->serial,
+			dir);
+	install_signals();
+	install_crash_handler(f.bench_path, dir);
+	o = (struct engine_opts){
+		.seq = seq, .bench = bench, .dev = dev, .run_dir = dir,
+		.virtual_time = !f.real_time,
+		.progress = f.quiet ? NULL : stderr,
+		.progress_live = isatty(STDERR_FILENO),
+		.stop_signal = &stop_signal,
+		.calibration_today = n_expired > 0 ? today : NULL,
+		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
+	};
+	r = engine_run(&o, err, sizeof(err));
+	if (r < 0 && r != -ECANCELED)
+		fprintf(stderr, "rig: %s\n", err);
+	else if (r == -ECANCELED)
+		fprintf(stderr, "rig: run aborted: %s\n", err);
+	status = judge(dir, true, "run", &(struct seal_opts){ .sealed_by = "rig run",
+		.key = have_key ? &key : NULL, .first = true });
+	if (r < 0 && status != EXIT_INTEGRITY)
+		status = EXIT_ABORTED;
+	fprintf(stderr, "rig: results in %s/results.json\n", dir);
+out:
+	sodium_memzero(&key, sizeof(key));
+	bench_lock_release(lock);
+	seq_free(seq);
+	bench_free(bench);
+	device_free(dev);
+	return status;
+}
+
+const struct rig_command cmd_run = { "run", usage_run, run_main };

@@ -1,0 +1,638 @@
+/* Bench files: see config.h and docs/file-formats.md. */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rig/analysis/gravimetric.h"
+#include "drivers/driver.h"
+#include "drivers/tty.h"
+
+#define DURATION_MAX_S (10 * 365.25 * 86400)
+
+static bool is_sensor(enum rig_role r)
+{
+	return r == ROLE_SCALE || r == ROLE_FLOW || r == ROLE_PRESSURE || r == ROLE_POWER;
+}
+
+/* The unit kind of a sensor's primary reading (the one calibration applies to). */
+static enum qty_kind sensor_kind(enum rig_role r)
+{
+	switch (r) {
+	case ROLE_SCALE: return QTY_MASS;
+	case ROLE_FLOW: return QTY_RATE;
+	case ROLE_PRESSURE: return QTY_PRESSURE;
+	default: return QTY_CURRENT;
+	}
+}
+
+static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum rig_role role,
+			     struct calibration *cal)
+{
+	static const char *const keys[] = { "gain", "offset", "date", "due", "uncertainty", NULL };
+	config_setting_t *g = cfg_group(ctx, inst, "calibration", false);
+
+	cal->gain = 1;
+	cal->offset = 0;
+	if (!g)
+		return;
+	cfg_check_keys(ctx, g, "calibration", keys);
+	if (cfg_number(ctx, g, "gain", -1e6, 1e6, &cal->gain) == 1 && cal->gain == 0)
+		cfg_error(ctx, config_setting_get_member(g, "gain"),
+			  "'gain' = 0 would read every value as the offset; allowed: any non-zero "
+			  "number");
+	cfg_qty(ctx, g, "offset", sensor_kind(role), false, -1e9, 1e9, &cal->offset);
+	cfg_qty(ctx, g, "uncertainty", sensor_kind(role), false, 0, 1e9, &cal->uncertainty);
+	cfg_date(ctx, g, "date", cal->date, sizeof(cal->date));
+	cfg_date(ctx, g, "due", cal->due, sizeof(cal->due));
+	if (cal->date[0] && cal->due[0] && strcmp(cal->due, cal->date) < 0)
+		cfg_error(ctx, config_setting_get_member(g, "due"),
+			  "'due' = \"%s\" is before the calibration date \"%s\"; the due date must "
+			  "follow it", cal->due, cal->date);
+}
+
+/* The widest primary reading each role can give on any bench this software
+ * knows: past these the reading is a fault, not a measurement. */
+static void default_valid_range(enum rig_role role, double *lo, double *hi)
+{
+	switch (role) {
+	case ROLE_SCALE: *lo = -100; *hi = 10000; break;        /* g */
+	case ROLE_FLOW: *lo = -1000; *hi = 1000; break;         /* mL/h */
+	case ROLE_PRESSURE: *lo = -200; *hi = 5000; break;      /* kPa */
+	default: *lo = -1e6; *hi = 1e6; break;                  /* uA: +-1 A */
+	}
+}
+
+/* stale_after, stuck_after and valid_range: the supervisor's checks of a
+ * sensor's freshness and plausibility (engine.c). */
+static void load_sensor_guards(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
+			       struct instrument_cfg *ic)
+{
+	config_setting_t *range = config_setting_get_member(g, "valid_range");
+	double n;
+
+	ic->stale_after = 3;
+	ic->stuck_after = 0;
+	if (cfg_number(ctx, g, "stale_after", 1, 1000, &n) == 1) {
+		if (n != (unsigned)n)
+			cfg_error(ctx, config_setting_get_member(g, "stale_after"),
+				  "'stale_after' must be a whole number of periods, 1..1000");
+		ic->stale_after = (unsigned)n;
+	}
+	if (cfg_number(ctx, g, "stuck_after", 2, 100000, &n) == 1) {
+		if (n != (unsigned)n)
+			cfg_error(ctx, config_setting_get_member(g, "stuck_after"),
+				  "'stuck_after' must be a whole number of readings, 2..100000");
+		ic->stuck_after = (unsigned)n;
+	}
+	default_valid_range(role, &ic->valid_min, &ic->valid_max);
+	if (!range)
+		return;
+	if (config_setting_type(range) != CONFIG_TYPE_LIST || config_setting_length(range) != 2 ||
+	    config_setting_type(config_setting_get_elem(range, 0)) != CONFIG_TYPE_STRING ||
+	    config_setting_type(config_setting_get_elem(range, 1)) != CONFIG_TYPE_STRING) {
+		cfg_error(ctx, range, "'valid_range' must be a list of two quantities in %s units, "
+			  "like (\"%s\", \"%s\")", qty_kind_name(sensor_kind(role)),
+			  role == ROLE_SCALE ? "-1 g" : "-10 kPa", role == ROLE_SCALE ? "500 g" : "400 kPa");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *text = config_setting_get_string(config_setting_get_elem(range, (unsigned)i));
+		double v;
+
+		if (qty_parse(text, sensor_kind(role), &v) < 0 || !isfinite(v)) {
+			cfg_error(ctx, config_setting_get_elem(range, (unsigned)i),
+				  "'%s' is not a %s quantity; allowed units: %s", text,
+				  qty_kind_name(sensor_kind(role)), qty_kind_units(sensor_kind(role)));
+			return;
+		}
+		*(i == 0 ? &ic->valid_min : &ic->valid_max) = v;
+	}
+	if (!(ic->valid_min < ic->valid_max))
+		cfg_error(ctx, range, "'valid_range' must list the lower limit first and below the "
+			  "upper one");
+}
+
+/* Buffered capture or attribute reads for an iio sensor: chosen from the
+ * period unless the bench says; a buffer is collected every `batch`. */
+static void load_capture(struct cfg_ctx *ctx, config_setting_t *g, struct instrument_cfg *ic)
+{
+	static const char *const capture_names[] = { "buffer", "attribute", NULL };
+	bool iio = strcmp(ic->backend, "iio") == 0;
+	int choice = -1, have;
+
+	have = cfg_choice(ctx, g, "capture", false, capture_names, &choice);
+	if (have == 1 && !iio)
+		cfg_error(ctx, config_setting_get_member(g, "capture"),
+			  "'capture' applies to the iio backend only; this instrument uses '%s'",
+			  ic->backend);
+	if (!iio)
+		choice = 1;
+	ic->buffered = have == 1 ? choice == 0 : iio && ic->period_ns > 0 &&
+						  ic->period_ns < CAPTURE_BUFFER_BELOW_NS;
+	if (cfg_duration(ctx, g, "batch", false, 1e-3, 3600, &ic->batch_ns) == 1) {
+		if (!ic->buffered)
+			cfg_error(ctx, config_setting_get_member(g, "batch"),
+				  "'batch' applies to buffered capture only; set capture = \"buffer\" "
+				  "or remove it");
+		else if (ic->batch_ns < ic->period_ns)
+			cfg_error(ctx, config_setting_get_member(g, "batch"),
+				  "'batch' is shorter than the period; allowed: at least the period");
+	} else if (ic->buffered) {
+		ic->batch_ns = ic->period_ns > BATCH_MIN_NS ? ic->period_ns : BATCH_MIN_NS;
+	}
+	/* The kernel's hx711 and ti-ads1015 drivers set up triggered buffers:
+	 * a scan is taken only when the assigned trigger fires, and enabling
+	 * the buffer with none fails (EINVAL).  The INA2xx runs its own
+	 * capture thread and takes no trigger.  Checked here, where the file
+	 * and line are known, rather than as a bare EINVAL at open; a device
+	 * named by id ("iio:device2") cannot be checked until then. */
+	if (cfg_string(ctx, g, "trigger", false, ic->trigger, sizeof(ic->trigger)) == 1) {
+		if (!iio || !ic->buffered)
+			cfg_error(ctx, config_setting_get_member(g, "trigger"),
+				  "'trigger' applies to buffered capture on the iio backend only; "
+				  "set capture = \"buffer\" or remove it");
+		else if (!ic->trigger[0])
+			cfg_error(ctx, config_setting_get_member(g, "trigger"),
+				  "'trigger' is empty; allowed: the name of an IIO trigger device");
+	} else if (ic->buffered && (strcmp(ic->device, "hx711") == 0 ||
+				    strcmp(ic->device, "ads1015") == 0)) {
+		config_setting_t *at = config_setting_get_member(g, "capture");
+
+		if (!at)
+			at = config_setting_get_member(g, "period");
+		cfg_error(ctx, at ? at : g,
+			  "buffered capture on IIO device '%s' needs a trigger (its kernel driver "
+			  "converts only when one fires); set trigger = \"NAME\" (an hrtimer or "
+			  "sysfs trigger), or capture = \"attribute\"", ic->device);
+	}
+}
+
+static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
+			    struct instrument_cfg *ic)
+{
+	static const char *const pump_keys[] = { "backend", "model", "serial", "uri", "device",
+						 "channel", "baud", "reconnect", NULL };
+	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
+						   "channel", "period", "calibration",
+						   "voltage_channel", "baud", "reconnect",
+						   "stale_after", "stuck_after", "valid_range", "capture",
+						   "batch", "trigger", NULL };
+	static const char *const valve_keys[] = { "backend", "model", "serial", "uri", "device",
+						  "channel", "safe_state", "active_low", NULL };
+	static const char *const alarm_keys[] = { "backend", "model", "serial", "uri", "device",
+						  "channel", "period", "active_low", NULL };
+	static const char *const safe_names[] = { "open", "closed", NULL };
+	const struct backend *be;
+	char what[48];
+	int choice;
+
+	ic->present = true;
+	ic->line = (int)config_setting_source_line(g);
+	snprintf(what, sizeof(what), "instrument '%s'", rig_role_name(role));
+	cfg_check_keys(ctx, g, what, role == ROLE_PUMP ? pump_keys :
+				     is_sensor(role) ? sensor_keys :
+				     role == ROLE_VALVE ? valve_keys : alarm_keys);
+	if (cfg_string(ctx, g, "backend", true, ic->backend, sizeof(ic->backend)) == 1) {
+		be = backend_find(ic->backend);
+		if (!be)
+			cfg_error(ctx, config_setting_get_member(g, "backend"),
+				  "unknown backend '%s'; allowed: %s", ic->backend, backend_names());
+		else if (!(be->roles & (1u << role)))
+			cfg_error(ctx, config_setting_get_member(g, "backend"),
+				  "backend '%s' cannot play the %s role", ic->backend,
+				  rig_role_name(role));
+	}
+	cfg_string(ctx, g, "model", false, ic->model, sizeof(ic->model));
+	cfg_string(ctx, g, "serial", false, ic->serial, sizeof(ic->serial));
+	cfg_string(ctx, g, "uri", false, ic->uri, sizeof(ic->uri));
+	cfg_string(ctx, g, "device", false, ic->device, sizeof(ic->device));
+	cfg_string(ctx, g, "channel", false, ic->channel, sizeof(ic->channel));
+	cfg_string(ctx, g, "voltage_channel", false, ic->channel2, sizeof(ic->channel2));
+	{
+		double baud = 0;
+
+		if (cfg_number(ctx, g, "baud", 1200, 921600, &baud) == 1) {
+			if (baud != floor(baud) || !tty_baud_supported((unsigned)baud)) {
+				char allowed[160] = "";
+				size_t n = 0;
+
+				for (size_t i = 0; tty_bauds[i] && n < sizeof(allowed); i++)
+					n += (size_t)snprintf(allowed + n, sizeof(allowed) - n, "%s%u",
+							      i ? ", " : "", tty_bauds[i]);
+				cfg_error(ctx, config_setting_get_member(g, "baud"),
+					  "'baud' = %g is not a serial rate this port can be set to; "
+					  "allowed: %s", baud, allowed);
+			} else {
+				ic->baud = (unsigned)baud;
+			}
+		}
+	}
+	if (strcmp(ic->backend, "pumplink") == 0 || strcmp(ic->backend, "mtsics") == 0)
+		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));
+	if (strcmp(ic->backend, "iio") == 0) {
+		/* where the instrument is: the context, the device, the channel */
+		cfg_string(ctx, g, "uri", true, ic->uri, sizeof(ic->uri));
+		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));
+		cfg_string(ctx, g, "channel", true, ic->channel, sizeof(ic->channel));
+	}
+	ic->cal.gain = 1;
+	cfg_bool(ctx, g, "active_low", &ic->active_low);
+	if (strcmp(ic->backend, "gpiod") == 0) {
+		/* the chip (name, path or number) and the line (name or offset) */
+		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));
+		cfg_string(ctx, g, "channel", true, ic->channel, sizeof(ic->channel));
+	}
+	if (is_sensor(role) || role == ROLE_ALARM || role == ROLE_ESTOP)
+		cfg_duration(ctx, g, "period", true, 1e-3, 3600, &ic->period_ns);
+	if (is_sensor(role)) {
+		load_calibration(ctx, g, role, &ic->cal);
+		cfg_duration(ctx, g, "reconnect", false, 0, 86400, &ic->reconnect_ns);
+		load_sensor_guards(ctx, g, role, ic);
+		load_capture(ctx, g, ic);
+	}
+	if (role == ROLE_PUMP)
+		cfg_duration(ctx, g, "reconnect", false, 0, 3600, &ic->reconnect_ns);
+	if (role == ROLE_VALVE && cfg_choice(ctx, g, "safe_state", false, safe_names, &choice) == 1)
+		ic->safe_closed = choice == 1;
+}
+
+static void sim_defaults(struct sim_cfg *s)
+{
+	*s = (struct sim_cfg){
+		.seed = 1,
+		.stroke_volume_ml = 0.25e-3,
+		.reservoir_ml = 40,
+		.alarm_pressure_kpa = 100,
+		.alarm_enabled = true,
+		.stall_pressure_kpa = 300,
+		.compliance_ml_per_kpa = 0.2e-3,
+		.time_constant_ns = 5 * RIG_NS_PER_S,
+		.vessel_mass_g = 20,
+		.scale_noise_g = 0.02e-3,
+		.scale_resolution_g = 0.01e-3,
+		.scale_settle_ns = 2 * RIG_NS_PER_S,
+		.battery_capacity_mah = 1000,
+		.quiescent_current_ua = 8,
+		.stroke_charge_mah = 10e-6 / 3.6,
+		.battery_full_v = 3.2,
+		.battery_empty_v = 2.6,
+		.fluid_density_g_per_ml = 0.998207,
+		.air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000,
+	};
+}
+
+/* bench.outputs: digital lines besides the valve, by name.  Only backends
+ * with output lines may drive one (gpiod; sim for tests). */
+static void load_outputs(struct cfg_ctx *ctx, config_setting_t *group, struct bench *b)
+{
+	static const char *const keys[] = { "backend", "model", "serial", "device", "channel",
+					    "active_low", "safe", "run", NULL };
+	static const char *const levels[] = { "off", "on", NULL };
+	int n = config_setting_length(group), choice;
+
+	if (n > OUTPUTS_MAX) {
+		cfg_error(ctx, group, "%d outputs given; at most %d are allowed", n, OUTPUTS_MAX);
+		n = OUTPUTS_MAX;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(group, (unsigned)i);
+		struct output_cfg *o = &b->outputs[b->n_outputs];
+		const char *name = config_setting_name(g);
+		char what[RIG_ID_MAX + 16];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			cfg_error(ctx, g, "output '%s' must be a group { backend = \"gpiod\"; device; "
+				  "channel; safe = \"off\"; }", name ? name : "?");
+			continue;
+		}
+		snprintf(o->name, sizeof(o->name), "%s", name ? name : "?");
+		snprintf(what, sizeof(what), "output '%s'", o->name);
+		o->line.present = true;
+		o->line.line = (int)config_setting_source_line(g);
+		o->line.cal.gain = 1;
+		cfg_check_keys(ctx, g, what, keys);
+		if (cfg_string(ctx, g, "backend", true, o->line.backend, sizeof(o->line.backend)) == 1) {
+			const struct backend *be = backend_find(o->line.backend);
+
+			if (!be)
+				cfg_error(ctx, config_setting_get_member(g, "backend"),
+					  "unknown backend '%s'; allowed: %s", o->line.backend,
+					  backend_names());
+			else if (!be->outputs)
+				cfg_error(ctx, config_setting_get_member(g, "backend"),
+					  "backend '%s' has no output lines; allowed: gpiod, sim",
+					  o->line.backend);
+		}
+		cfg_string(ctx, g, "model", false, o->line.model, sizeof(o->line.model));
+		cfg_string(ctx, g, "serial", false, o->line.serial, sizeof(o->line.serial));
+		cfg_bool(ctx, g, "active_low", &o->line.active_low);
+		if (strcmp(o->line.backend, "gpiod") == 0) {
+			cfg_string(ctx, g, "device", true, o->line.device, sizeof(o->line.device));
+			cfg_string(ctx, g, "channel", true, o->line.channel, sizeof(o->line.channel));
+		}
+		if (cfg_choice(ctx, g, "safe", true, levels, &choice) == 1)
+			o->safe_on = choice == 1;
+		o->run_on = o->safe_on;
+		if (cfg_choice(ctx, g, "run", false, levels, &choice) == 1)
+			o->run_on = choice == 1;
+		o->line.safe_closed = o->safe_on;   /* what a backend drives at open and close */
+		b->n_outputs++;
+	}
+}
+
+static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_cfg *s)
+{
+	static const char *const keys[] = { "role", "kind", "at", "duration", NULL };
+	static const char *const kind_names[] = { "dropout", "stuck", "no_answer", "disconnect",
+						  "stale", "frozen", "nan", "out_of_range",
+						  "internal_error", "crash", "lost_reply", "unplug",
+						  "segv", "pressed", NULL };
+	static const char *const role_list[] = { "pump", "scale", "flow", "pressure", "power",
+						 "valve", "alarm", "estop", NULL };
+	int n, choice;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		cfg_error(ctx, list, "'faults' must be a list ( { role = \"scale\"; kind = "
+			  "\"dropout\"; at = \"2 h\"; }, ... )");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n > SIM_FAULTS_MAX) {
+		cfg_error(ctx, list, "%d faults given; at most %d are allowed", n, SIM_FAULTS_MAX);
+		n = SIM_FAULTS_MAX;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct sim_fault *f = &s->faults[s->n_faults];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			cfg_error(ctx, g, "each fault must be a group { role; kind; at; duration; }");
+			continue;
+		}
+		f->line = (int)config_setting_source_line(g);
+		cfg_check_keys(ctx, g, "a fault", keys);
+		bool role_ok = false;
+		{
+			char role[RIG_ID_MAX], list_text[128];
+
+			if (cfg_string(ctx, g, "role", true, role, sizeof(role)) == 1) {
+				int r = rig_role_from_name(role);
+
+				if (r < 0)
+					cfg_error(ctx, config_setting_get_member(g, "role"),
+						  "unknown instrument role '%s'; allowed: %s", role,
+						  cfg_join(role_list, list_text, sizeof(list_text)));
+				else
+					f->role = (enum rig_role)r;
+				role_ok = r >= 0;
+			}
+		}
+		if (cfg_choice(ctx, g, "kind", true, kind_names, &choice) == 1 && role_ok) {
+			bool estop = f->role == ROLE_ESTOP;
+
+			f->kind = (enum sim_fault_kind)choice;
+			if (f->kind == SIM_FAULT_PRESSED && !estop)
+				cfg_error(ctx, config_setting_get_member(g, "kind"),
+					  "only the emergency stop is pressed; allowed: role = \"estop\"");
+			else if (estop && f->kind != SIM_FAULT_PRESSED && f->kind != SIM_FAULT_DROPOUT &&
+				 f->kind != SIM_FAULT_DISCONNECT)
+				cfg_error(ctx, config_setting_get_member(g, "kind"),
+					  "kind '%s' does not apply to the emergency stop; allowed: "
+					  "\"pressed\", \"dropout\", \"disconnect\"", kind_names[choice]);
+		}
+		cfg_duration(ctx, g, "at", true, 0, DURATION_MAX_S, &f->at_ns);
+		cfg_duration(ctx, g, "duration", false, 0, DURATION_MAX_S, &f->duration_ns);
+		s->n_faults++;
+	}
+}
+
+static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_cfg *s)
+{
+	static const char *const keys[] = { "seed", "pump", "line", "scale", "flow", "pressure",
+					    "battery", "faults", "fluid", NULL };
+	static const char *const fluid_keys[] = { "density", "air_density", NULL };
+	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
+		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
+		"occlusion_alarm", "stall_pressure", NULL };
+	static const char *const line_keys[] = { "compliance", "time_constant",
+						 "baseline_pressure", NULL };
+	static const char *const scale_keys[] = { "vessel_mass", "noise", "resolution", "drift",
+						  "evaporation", "settle_time", NULL };
+	static const char *const flow_keys[] = { "noise", "offset", NULL };
+	static const char *const pressure_keys[] = { "noise", NULL };
+	static const char *const battery_keys[] = { "capacity", "quiescent_current",
+		"stroke_charge", "full_voltage", "empty_voltage", "current_noise", NULL };
+	config_setting_t *sub, *faults;
+
+	sim_defaults(s);
+	cfg_check_keys(ctx, g, "simulator", keys);
+	cfg_uint64(ctx, g, "seed", &s->seed);
+
+	if ((sub = cfg_group(ctx, g, "pump", false))) {
+		cfg_check_keys(ctx, sub, "simulator.pump", pump_keys);
+		cfg_qty(ctx, sub, "rate_error", QTY_PERCENT, false, -90, 500, &s->rate_error_pct);
+		cfg_qty(ctx, sub, "stroke_volume", QTY_VOLUME, false, 1e-9, 1, &s->stroke_volume_ml);
+		cfg_qty(ctx, sub, "reservoir", QTY_VOLUME, false, 0.001, 1000, &s->reservoir_ml);
+		cfg_duration(ctx, sub, "startup_delay", false, 0, 86400, &s->startup_delay_ns);
+		cfg_qty(ctx, sub, "occlusion_alarm_pressure", QTY_PRESSURE, false, 0.001, 10000,
+			&s->alarm_pressure_kpa);
+		cfg_duration(ctx, sub, "occlusion_alarm_latency", false, 0, 86400,
+			     &s->alarm_latency_ns);
+		cfg_bool(ctx, sub, "occlusion_alarm", &s->alarm_enabled);
+		cfg_qty(ctx, sub, "stall_pressure", QTY_PRESSURE, false, 0.001, 10000,
+			&s->stall_pressure_kpa);
+	}
+	if ((sub = cfg_group(ctx, g, "fluid", false))) {
+		cfg_check_keys(ctx, sub, "simulator.fluid", fluid_keys);
+		cfg_qty(ctx, sub, "density", QTY_DENSITY, false, 0.5, 2, &s->fluid_density_g_per_ml);
+		cfg_qty(ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
+			&s->air_density_g_per_ml);
+	}
+	if ((sub = cfg_group(ctx, g, "line", false))) {
+		cfg_check_keys(ctx, sub, "simulator.line", line_keys);
+		cfg_qty(ctx, sub, "compliance", QTY_COMPLIANCE, false, 1e-9, 1,
+			&s->compliance_ml_per_kpa);
+		cfg_duration(ctx, sub, "time_constant", false, 1e-3, 3600, &s->time_constant_ns);
+		cfg_qty(ctx, sub, "baseline_pressure", QTY_PRESSURE, false, -100, 1000,
+			&s->baseline_pressure_kpa);
+	}
+	if ((sub = cfg_group(ctx, g, "scale", false))) {
+		cfg_check_keys(ctx, sub, "simulator.scale", scale_keys);
+		cfg_qty(ctx, sub, "vessel_mass", QTY_MASS, false, 0, 10000, &s->vessel_mass_g);
+		cfg_qty(ctx, sub, "noise", QTY_MASS, false, 0, 1, &s->scale_noise_g);
+		cfg_qty(ctx, sub, "resolution", QTY_MASS, false, 0, 1, &s->scale_resolution_g);
+		cfg_qty(ctx, sub, "drift", QTY_MASS_RATE, false, -1, 1, &s->scale_drift_g_per_h);
+		cfg_qty(ctx, sub, "evaporation", QTY_MASS_RATE, false, 0, 1, &s->evaporation_g_per_h);
+		cfg_duration(ctx, sub, "settle_time", false, 0, 86400, &s->scale_settle_ns);
+	}
+	if ((sub = cfg_group(ctx, g, "flow", false))) {
+		cfg_check_keys(ctx, sub, "simulator.flow", flow_keys);
+		cfg_qty(ctx, sub, "noise", QTY_RATE, false, 0, 100, &s->flow_noise_ml_per_h);
+		cfg_qty(ctx, sub, "offset", QTY_RATE, false, -100, 100, &s->flow_offset_ml_per_h);
+	}
+	if ((sub = cfg_group(ctx, g, "pressure", false))) {
+		cfg_check_keys(ctx, sub, "simulator.pressure", pressure_keys);
+		cfg_qty(ctx, sub, "noise", QTY_PRESSURE, false, 0, 1000, &s->pressure_noise_kpa);
+	}
+	if ((sub = cfg_group(ctx, g, "battery", false))) {
+		cfg_check_keys(ctx, sub, "simulator.battery", battery_keys);
+		cfg_qty(ctx, sub, "capacity", QTY_CHARGE, false, 1e-3, 1e6, &s->battery_capacity_mah);
+		cfg_qty(ctx, sub, "quiescent_current", QTY_CURRENT, false, 0, 1e6,
+			&s->quiescent_current_ua);
+		cfg_qty(ctx, sub, "stroke_charge", QTY_CHARGE, false, 0, 1, &s->stroke_charge_mah);
+		cfg_qty(ctx, sub, "full_voltage", QTY_VOLTAGE, false, 0.1, 100, &s->battery_full_v);
+		cfg_qty(ctx, sub, "empty_voltage", QTY_VOLTAGE, false, 0, 100, &s->battery_empty_v);
+		cfg_qty(ctx, sub, "current_noise", QTY_CURRENT, false, 0, 1e6, &s->current_noise_ua);
+		if (s->battery_empty_v >= s->battery_full_v)
+			cfg_error(ctx, sub, "empty_voltage %g V is out of range; it must be below "
+				  "full_voltage %g V", s->battery_empty_v, s->battery_full_v);
+	}
+	if ((faults = config_setting_get_member(g, "faults")))
+		load_faults(ctx, faults, s);
+}
+
+void bench_free(struct bench *bench)
+{
+	free(bench);
+}
+
+int bench_load(const char *path, struct bench **ret_bench, struct diag_list *diags)
+{
+	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
+					    "limits", "instruments", "outputs", "simulator", "sim_clock",
+					    NULL };
+	static const char *const fluid_keys[] = { "name", "density", "temperature",
+						  "evaporation_correction", "air_density", NULL };
+	static const char *const limit_keys[] = { "pressure_max", "delivered_max", "duration_max",
+						  NULL };
+	struct cfg_ctx ctx = { .path = path, .diags = diags };
+	struct bench *b;
+	config_t cfg;
+	config_setting_t *g, *sub;
+	bool uses_sim = false;
+
+	*ret_bench = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	b->fluid_temperature_c = 20;
+	b->air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000;
+	b->flush_interval_ns = RIG_NS_PER_S;
+	if (cfg_read(&ctx, &cfg) < 0)
+		goto fail;
+	g = cfg_root_group(&ctx, &cfg, "bench");
+	if (!g)
+		goto fail;
+	cfg_check_keys(&ctx, g, "bench", keys);
+	cfg_ident(&ctx, g, "id", true, b->id, sizeof(b->id));
+	cfg_string(&ctx, g, "description", false, b->description, sizeof(b->description));
+	cfg_duration(&ctx, g, "flush_interval", false, 1e-3, 60, &b->flush_interval_ns);
+	cfg_string(&ctx, g, "sim_clock", false, b->sim_clock_uri, sizeof(b->sim_clock_uri));
+
+	if ((sub = cfg_group(&ctx, g, "fluid", true))) {
+		cfg_check_keys(&ctx, sub, "fluid", fluid_keys);
+		bool water;
+
+		cfg_string(&ctx, sub, "name", false, b->fluid_name, sizeof(b->fluid_name));
+		water = !b->fluid_name[0] || strcmp(b->fluid_name, "water") == 0;
+		b->density_given = cfg_qty(&ctx, sub, "density", QTY_DENSITY, !water, 0.5, 2,
+					   &b->density_g_per_ml) == 1;
+		/* Tanaka's formula holds from 0 to 40 degC */
+		cfg_qty(&ctx, sub, "temperature", QTY_TEMPERATURE, false, 0, water ? 40 : 100,
+			&b->fluid_temperature_c);
+		if (water && !b->density_given)
+			b->density_g_per_ml = water_density_kg_per_m3(b->fluid_temperature_c) / 1000;
+		cfg_qty(&ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
+			&b->air_density_g_per_ml);
+		cfg_qty(&ctx, sub, "evaporation_correction", QTY_MASS_RATE, false, 0, 1,
+			&b->evaporation_g_per_h);
+	}
+	if ((sub = cfg_group(&ctx, g, "limits", true))) {
+		cfg_check_keys(&ctx, sub, "limits", limit_keys);
+		cfg_qty(&ctx, sub, "pressure_max", QTY_PRESSURE, true, 0.001, 10000,
+			&b->limit_pressure_kpa);
+		cfg_qty(&ctx, sub, "delivered_max", QTY_VOLUME, true, 1e-6, 10000, &b->limit_volume_ml);
+		cfg_duration(&ctx, sub, "duration_max", true, 1, DURATION_MAX_S,
+			     &b->limit_duration_ns);
+	}
+	if ((sub = cfg_group(&ctx, g, "instruments", true))) {
+		int n = config_setting_length(sub);
+		const char *roles[ROLE__COUNT + 1];
+		char list[128];
+
+		for (int r = 0; r < ROLE__COUNT; r++)
+			roles[r] = rig_role_name((enum rig_role)r);
+		roles[ROLE__COUNT] = NULL;
+		for (int i = 0; i < n; i++) {
+			config_setting_t *ig = config_setting_get_elem(sub, (unsigned)i);
+			const char *name = config_setting_name(ig);
+			int role = rig_role_from_name(name);
+
+			if (role < 0) {
+				cfg_error(&ctx, ig, "unknown instrument role '%s'; allowed: %s",
+					  name ? name : "?", cfg_join(roles, list, sizeof(list)));
+				continue;
+			}
+			if (config_setting_type(ig) != CONFIG_TYPE_GROUP) {
+				cfg_error(&ctx, ig, "instrument '%s' must be a group { backend = "
+					  "\"sim\"; ... }", name);
+				continue;
+			}
+			load_instrument(&ctx, ig, (enum rig_role)role, &b->instrument[role]);
+			if (strcmp(b->instrument[role].backend, "sim") == 0)
+				uses_sim = true;
+		}
+		if (!b->instrument[ROLE_PUMP].present)
+			cfg_error(&ctx, sub, "missing 'pump' in instruments; every bench drives a "
+				  "pump: pump = { backend = \"...\"; };");
+		/* The kernel gives an IIO device one buffer, to one opener: two
+		 * buffered instruments on one device of a local: context would
+		 * find the second refused (EBUSY) at the start of the run.
+		 * iiod (ip:) shares a device's buffer among its clients. */
+		for (int r1 = 0; r1 < ROLE__COUNT; r1++)
+			for (int r2 = r1 + 1; r2 < ROLE__COUNT; r2++) {
+				const struct instrument_cfg *a = &b->instrument[r1], *c = &b->instrument[r2];
+
+				if (a->present && c->present && a->buffered && c->buffered &&
+				    strcmp(a->backend, "iio") == 0 && strcmp(c->backend, "iio") == 0 &&
+				    strncmp(a->uri, "local:", 6) == 0 && strcmp(a->uri, c->uri) == 0 &&
+				    strcmp(a->device, c->device) == 0) {
+					diag_add(diags, path, c->line, "%s and %s both capture IIO device "
+						 "'%s' through a buffer on %s, and the kernel gives a "
+						 "device's buffer to one opener only; read one of them by "
+						 "attribute (capture = \"attribute\"), or reach the device "
+						 "through iiod (uri = \"ip:localhost\"), which shares it",
+						 rig_role_name((enum rig_role)r1),
+						 rig_role_name((enum rig_role)r2), a->device, a->uri);
+					ctx.errors++;
+				}
+			}
+	}
+	if ((sub = cfg_group(&ctx, g, "outputs", false))) {
+		load_outputs(&ctx, sub, b);
+		for (size_t i = 0; i < b->n_outputs; i++)
+			if (strcmp(b->outputs[i].line.backend, "sim") == 0)
+				uses_sim = true;
+	}
+	sim_defaults(&b->sim);
+	sub = cfg_group(&ctx, g, "simulator", false);
+	if (sub) {
+		b->has_sim = true;
+		load_simulator(&ctx, sub, &b->sim);
+	} else if (uses_sim && !config_setting_get_member(g, "simulator")) {
+		cfg_error(&ctx, g, "missing 'simulator' in bench; an instrument uses backend "
+			  "\"sim\", which needs simulator = { ... }; (may be empty for defaults)");
+	}
+	if (ctx.errors)
+		goto fail;
+	config_destroy(&cfg);
+	*ret_bench = b;
+	return 0;
+fail:
+	config_destroy(&cfg);
+	bench_free(b);
+	return -EINVAL;
+}

@@ -1,0 +1,159 @@
+/* The three input file kinds, after loading and validation.
+ *
+ *   sequence  what to do and what to judge      sequences/NAME.cfg
+ *   bench     which backend plays each role,     fixtures/bench/NAME.cfg
+ *             calibration, safety limits, and the simulator's physics
+ *   device    what the pump under test promises  fixtures/dut/NAME.cfg
+ *
+ * All three are libconfig files; docs/file-formats.md documents every key.
+ * Every physical value is a string with a unit ("30 min"); the comment after
+ * each field gives its key in the file.  A loaded struct holds only validated
+ * values in canonical units: code downstream never re-checks them. */
+#ifndef RIG_CONFIG_H
+#define RIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rig/base/bench.h"
+#include "rig/base/diag.h"
+
+/* ------------------------------------------------------------- sequence -- */
+
+enum step_kind {
+	STEP_PRIME,     /* fill the line: volume, optional rate; waits until delivered */
+	STEP_TARE,      /* tare the balance; waits for a stable zero reading */
+	STEP_SET_RATE,  /* program a basal rate: rate */
+	STEP_BOLUS,     /* deliver volume on top of basal, optional rate; waits until done */
+	STEP_HOLD,      /* keep sampling for duration */
+	STEP_STOP,      /* stop delivery */
+	STEP_OCCLUDE,   /* close the occlusion valve; waits for the pump's alarm
+	                   (until = "alarm", default) or for duration (until = "duration") */
+	STEP_RELEASE,   /* open the valve; then holds for duration (default 0) */
+	STEP_MARK,      /* begin or end a named analysis window */
+	STEP_CHECK,     /* judge something after the run: check, window, requirement */
+	STEP_MEASURE_EVAPORATION, /* pump stopped: hold for duration and measure the
+	                             vessel's evaporation rate from the balance */
+	STEP__COUNT
+};
+
+enum timeout_action {
+	TIMEOUT_ABORT,  /* a timed-out step aborts the run (exit 3) */
+	TIMEOUT_FAIL    /* a timed-out step records a failed check and the run goes on */
+};
+
+enum mark_edge { MARK_BEGIN, MARK_END };
+enum occlude_until { OCCLUDE_UNTIL_ALARM, OCCLUDE_UNTIL_DURATION };
+
+enum check_kind {
+	CHECK_DOSE_ACCURACY,  /* delivered volume in a window vs programmed volume */
+	CHECK_FLOW_ACCURACY,  /* IEC 60601-2-24 style: mean error A and trumpet curve */
+	CHECK_OCCLUSION,      /* time and pressure to alarm, bolus after release */
+	CHECK_BATTERY,        /* charge drawn, current per mode, projected longevity */
+	CHECK__COUNT
+};
+
+struct step {
+	enum step_kind kind;          /* step = "hold" */
+	int line;                     /* line of the step's group in the file */
+	char label[RIG_ID_MAX];       /* label = "..." (optional, for logs) */
+	rig_ns timeout_ns;            /* timeout = "10 min" (optional; 0 = none) */
+	enum timeout_action on_timeout; /* on_timeout = "abort" | "fail" (default: sequence's) */
+
+	double rate_ml_per_h;         /* set_rate: rate (required, > 0);
+	                                 prime, bolus: rate (optional; 0 = device's bolus rate) */
+	double volume_ml;             /* prime, bolus: volume (required, > 0) */
+	rig_ns duration_ns;           /* hold: duration (required, > 0);
+	                                 occlude with until = "duration": duration (required);
+	                                 release: duration (optional, default 0) */
+	enum occlude_until until;     /* occlude: until = "alarm" | "duration" */
+	char window[RIG_ID_MAX];      /* mark, check: window = "steady" */
+	enum mark_edge edge;          /* mark: edge = "begin" | "end" */
+	enum check_kind check;        /* check: check = "dose_accuracy" */
+	char requirement[RIG_ID_MAX]; /* check: requirement = "..." (optional; default device's) */
+	double tolerance_pct;         /* check: tolerance = "5 %" (optional; 0 = device's) */
+	/* flow_accuracy */
+	rig_ns sample_interval_ns;    /* sample_interval = "30 s" (default 30 s) */
+	rig_ns obs_window_ns[8];      /* observation_windows = ("2 min", ...) (default
+	                                 2, 5, 11, 19, 31 min; multiples of the interval) */
+	size_t n_obs_windows;
+	char startup_window[RIG_ID_MAX]; /* startup_window = "startup" (optional marked
+	                                    window whose flow curve is reported) */
+	/* occlusion */
+	rig_ns bolus_window_ns;       /* bolus_window = "30 min" after the release
+	                                 over which the released bolus is weighed */
+};
+
+struct sequence {
+	char path[RIG_PATH_MAX];
+	char id[RIG_ID_MAX];          /* sequence.id (required) */
+	char version[RIG_ID_MAX];     /* sequence.version (required) */
+	char title[RIG_TEXT_MAX];     /* sequence.title (required) */
+	enum timeout_action on_timeout; /* sequence.on_timeout (default "abort") */
+	struct step *steps;           /* sequence.steps = ( {...}, ... ) (at least one) */
+	size_t n_steps;
+};
+
+/* --------------------------------------------------------------- device -- */
+
+struct device {
+	char path[RIG_PATH_MAX];
+	/* device = { ... } */
+	char model[RIG_ID_MAX];             /* model (required) */
+	char manufacturer[RIG_ID_MAX];      /* manufacturer (optional) */
+	char serial[RIG_ID_MAX];            /* serial (required) */
+	char firmware[RIG_ID_MAX];          /* firmware (optional) */
+	double reservoir_ml;                /* reservoir = "40 mL" (required) */
+	/* rate = { min; max; } (required, 0 < min < max) */
+	double rate_min_ml_per_h;
+	double rate_max_ml_per_h;
+	/* bolus = { max; rate; } */
+	double bolus_max_ml;                /* max (required) */
+	double bolus_rate_ml_per_h;         /* rate (required): prime and bolus default */
+	double stroke_volume_ml;            /* stroke_volume = "0.25 uL" (optional): one
+	                                       delivery cycle; flow-accuracy intervals and
+	                                       windows must hold whole cycles */
+	/* accuracy = { tolerance; requirement; } */
+	double accuracy_tolerance_pct;      /* tolerance = "10 %" (required, > 0) */
+	char accuracy_requirement[RIG_ID_MAX]; /* requirement (required) */
+	/* occlusion = { alarm_pressure_max; alarm_time_max; bolus_max; requirement; } (all required) */
+	double occlusion_pressure_max_kpa;
+	rig_ns occlusion_time_max_ns;
+	double occlusion_bolus_max_ml;
+	char occlusion_requirement[RIG_ID_MAX];
+	/* battery = { capacity; longevity_min; longevity_max; requirement;
+	 *             reference_rate; replacement_reserve; } */
+	double battery_capacity_mah;
+	double reference_rate_ml_per_h;     /* reference_rate = "0.5 mL/day": the regimen
+	                                       longevity is projected for (required) */
+	rig_ns replacement_reserve_ns;      /* replacement_reserve = "90 day": how long the
+	                                       pump runs after its replacement indicator
+	                                       (default 90 day) */
+	rig_ns longevity_min_ns;            /* "5 year" */
+	rig_ns longevity_max_ns;            /* "7 year" */
+	char battery_requirement[RIG_ID_MAX];
+};
+
+/* -------------------------------------------------------------- loading -- */
+
+/* Each loader parses and validates a whole file, appends every problem to
+ * diags, and returns 0 with a new object, or -EINVAL (diags say why) /
+ * -ENOMEM.  Nothing is opened but the file. */
+int seq_load(const char *path, struct sequence **ret_seq, struct diag_list *diags);
+int bench_load(const char *path, struct bench **ret_bench, struct diag_list *diags);
+int device_load(const char *path, struct device **ret_dev, struct diag_list *diags);
+void seq_free(struct sequence *seq);
+void bench_free(struct bench *bench);
+void device_free(struct device *dev);
+
+/* Cross-file checks, reported at the sequence's lines: a rate outside the
+ * device's range, a bolus above its maximum, a step that needs a role the
+ * bench lacks, a mark/check window never begun or ended (or ended before it
+ * begins), a check of a window not marked.  Returns 0 or -EINVAL. */
+int plan_validate(const struct sequence *seq, const struct bench *bench,
+		  const struct device *dev, struct diag_list *diags);
+
+const char *step_kind_name(enum step_kind kind);
+const char *check_kind_name(enum check_kind kind);
+
+#endif

@@ -1,0 +1,266 @@
+/* Cross-file validation of a sequence against a bench and a device: see
+ * plan_validate() in config.h.  Problems are reported at the sequence's lines
+ * because that is where a user changes the plan. */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void plan_error(struct diag_list *diags, const struct sequence *seq, const struct step *st,
+		       int *errors, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(diags, seq->path, st ? st->line : 0, "%s", msg);
+	(*errors)++;
+}
+
+/* The instrument roles a step cannot run without. */
+static unsigned step_roles(const struct step *st)
+{
+	switch (st->kind) {
+	case STEP_PRIME:
+	case STEP_SET_RATE:
+	case STEP_BOLUS:
+	case STEP_STOP: return 1u << ROLE_PUMP;
+	case STEP_TARE:
+	case STEP_MEASURE_EVAPORATION: return 1u << ROLE_SCALE;
+	case STEP_OCCLUDE:
+	case STEP_RELEASE: return 1u << ROLE_VALVE;
+	case STEP_CHECK:
+		switch (st->check) {
+		case CHECK_DOSE_ACCURACY:
+		case CHECK_FLOW_ACCURACY: return 1u << ROLE_SCALE;
+		case CHECK_OCCLUSION: return 1u << ROLE_SCALE | 1u << ROLE_PRESSURE | 1u << ROLE_VALVE;
+		case CHECK_BATTERY: return 1u << ROLE_POWER;
+		default: return 0;
+		}
+	default: return 0;
+	}
+}
+
+struct window_state {
+	const char *name;
+	const struct step *begin, *end;
+	size_t begin_i, end_i;
+	double rate_at_begin_ml_per_h;   /* basal rate programmed when it begins */
+};
+
+/* The basal rate programmed before step i (0 when stopped or never set). */
+static double rate_before(const struct sequence *seq, size_t i)
+{
+	double rate = 0;
+
+	for (size_t k = 0; k < i; k++) {
+		if (seq->steps[k].kind == STEP_SET_RATE)
+			rate = seq->steps[k].rate_ml_per_h;
+		else if (seq->steps[k].kind == STEP_STOP)
+			rate = 0;
+	}
+	return rate;
+}
+
+/* A flow analysis needs one steady rate through its window, and intervals and
+ * windows that hold whole pump strokes, or pulsatile delivery shows up as
+ * artefacts in the curves. */
+static void check_flow_window(struct diag_list *diags, const struct sequence *seq,
+			      const struct device *dev, const struct step *st,
+			      const struct window_state *w, int *errors)
+{
+	double rate = w->rate_at_begin_ml_per_h, cycle_s;
+
+	if (!(rate > 0)) {
+		plan_error(diags, seq, st, errors, "window '%s' begins with no basal rate set; "
+			   "flow_accuracy needs a set_rate before the window", w->name);
+		return;
+	}
+	for (size_t k = w->begin_i + 1; k < w->end_i; k++) {
+		enum step_kind kind = seq->steps[k].kind;
+
+		if (kind == STEP_SET_RATE || kind == STEP_STOP || kind == STEP_BOLUS ||
+		    kind == STEP_PRIME || kind == STEP_OCCLUDE) {
+			plan_error(diags, seq, st, errors, "window '%s' holds a %s step (line %d); "
+				   "flow_accuracy needs one steady rate through its window",
+				   w->name, step_kind_name(kind), seq->steps[k].line);
+			return;
+		}
+	}
+	if (!(dev->stroke_volume_ml > 0))
+		return;
+	cycle_s = dev->stroke_volume_ml / rate * 3600;
+	for (size_t k = 0; k <= st->n_obs_windows; k++) {
+		rig_ns len = k == 0 ? st->sample_interval_ns : st->obs_window_ns[k - 1];
+		double cycles = rig_ns_to_s(len) / cycle_s;
+
+		if (fabs(cycles - round(cycles)) > 1e-6 * cycles || round(cycles) < 1) {
+			plan_error(diags, seq, st, errors, "%s %.6g s is not a whole number of pump "
+				   "strokes (one every %.6g s at %.6g mL/h with the device's %.6g uL "
+				   "stroke); allowed: multiples of %.6g s", k == 0 ? "sample_interval" :
+				   "observation window", rig_ns_to_s(len), cycle_s, rate,
+				   dev->stroke_volume_ml * 1e3, cycle_s);
+			return;
+		}
+	}
+}
+
+int plan_validate(const struct sequence *seq, const struct bench *bench,
+		  const struct device *dev, struct diag_list *diags)
+{
+	struct window_state *win = calloc(seq->n_steps + 1, sizeof(*win));
+	size_t n_win = 0;
+	int errors = 0;
+
+	if (!win)
+		return -ENOMEM;
+	for (size_t i = 0; i < seq->n_steps; i++) {
+		const struct step *st = &seq->steps[i];
+		unsigned need = step_roles(st);
+		double rate_max = dev->rate_max_ml_per_h > dev->bolus_rate_ml_per_h ?
+				  dev->rate_max_ml_per_h : dev->bolus_rate_ml_per_h;
+
+		for (int r = 0; r < ROLE__COUNT; r++)
+			if ((need & (1u << r)) && !bench->instrument[r].present)
+				plan_error(diags, seq, st, &errors, "bench has no '%s' instrument; a "
+					   "%s step needs one (add it to bench.instruments in %s)",
+					   rig_role_name((enum rig_role)r), step_kind_name(st->kind),
+					   bench->path);
+		switch (st->kind) {
+		case STEP_SET_RATE:
+			if (st->rate_ml_per_h < dev->rate_min_ml_per_h * (1 - 1e-9) ||
+			    st->rate_ml_per_h > dev->rate_max_ml_per_h * (1 + 1e-9))
+				plan_error(diags, seq, st, &errors, "rate %g mL/h is outside the "
+					   "device's rate range; allowed %g to %g mL/h (%s)",
+					   st->rate_ml_per_h, dev->rate_min_ml_per_h,
+					   dev->rate_max_ml_per_h, dev->path);
+			break;
+		case STEP_PRIME:
+		case STEP_BOLUS:
+			if (st->rate_ml_per_h > rate_max * (1 + 1e-9))
+				plan_error(diags, seq, st, &errors, "rate %g mL/h is outside the "
+					   "device's rate range; allowed up to %g mL/h (%s)",
+					   st->rate_ml_per_h, rate_max, dev->path);
+			if (st->kind == STEP_BOLUS && st->volume_ml > dev->bolus_max_ml * (1 + 1e-9))
+				plan_error(diags, seq, st, &errors, "bolus %g mL is above the device's "
+					   "maximum bolus; allowed up to %g mL (%s)", st->volume_ml,
+					   dev->bolus_max_ml, dev->path);
+			if (st->kind == STEP_PRIME && st->volume_ml > dev->reservoir_ml)
+				plan_error(diags, seq, st, &errors, "prime volume %g mL is above the "
+					   "device's reservoir; allowed up to %g mL (%s)", st->volume_ml,
+					   dev->reservoir_ml, dev->path);
+			if (st->volume_ml > bench->limit_volume_ml)
+				plan_error(diags, seq, st, &errors, "volume %g mL is above the bench's "
+					   "delivered_max limit; allowed up to %g mL (%s)", st->volume_ml,
+					   bench->limit_volume_ml, bench->path);
+			break;
+		case STEP_MARK: {
+			struct window_state *w = NULL;
+
+			for (size_t k = 0; k < n_win; k++)
+				if (strcmp(win[k].name, st->window) == 0)
+					w = &win[k];
+			if (st->edge == MARK_BEGIN) {
+				if (w) {
+					plan_error(diags, seq, st, &errors, "window '%s' is begun a second "
+						   "time (first at line %d); each window is marked once, "
+						   "begin then end", st->window, w->begin ? w->begin->line : 0);
+					break;
+				}
+				win[n_win++] = (struct window_state){ .name = st->window, .begin = st,
+					.begin_i = i, .rate_at_begin_ml_per_h = rate_before(seq, i) };
+			} else if (!w || !w->begin) {
+				plan_error(diags, seq, st, &errors, "window '%s' ends here but never "
+					   "begins; mark it with edge = \"begin\" first", st->window);
+			} else if (w->end) {
+				plan_error(diags, seq, st, &errors, "window '%s' ends a second time "
+					   "(first at line %d)", st->window, w->end->line);
+			} else {
+				w->end = st;
+				w->end_i = i;
+			}
+			break;
+		}
+		case STEP_MEASURE_EVAPORATION:
+			if (rate_before(seq, i) > 0)
+				plan_error(diags, seq, st, &errors, "measure_evaporation needs the pump "
+					   "stopped; add a stop step before it (a basal rate of %g mL/h is "
+					   "set)", rate_before(seq, i));
+			break;
+		default:
+			break;
+		}
+	}
+	for (size_t k = 0; k < n_win; k++)
+		if (!win[k].end)
+			plan_error(diags, seq, win[k].begin, &errors, "window '%s' begins here but "
+				   "never ends; add a mark with edge = \"end\"", win[k].name);
+	for (size_t i = 0; i < seq->n_steps; i++) {
+		const struct step *st = &seq->steps[i];
+		bool found = false;
+
+		if (st->kind != STEP_CHECK)
+			continue;
+		for (size_t k = 0; k < n_win; k++)
+			if (strcmp(win[k].name, st->window) == 0 && win[k].end)
+				found = true;
+		if (found) {
+			const struct window_state *w = NULL;
+
+			for (size_t k = 0; k < n_win; k++)
+				if (strcmp(win[k].name, st->window) == 0)
+					w = &win[k];
+			if (st->check == CHECK_FLOW_ACCURACY)
+				check_flow_window(diags, seq, dev, st, w, &errors);
+			if (st->check == CHECK_OCCLUSION) {
+				bool occlude = false, release = false;
+
+				for (size_t k = w->begin_i + 1; k < w->end_i; k++) {
+					if (seq->steps[k].kind == STEP_OCCLUDE && !occlude)
+						occlude = true;
+					else if (seq->steps[k].kind == STEP_RELEASE && occlude)
+						release = true;
+				}
+				if (!occlude || !release)
+					plan_error(diags, seq, st, &errors, "window '%s' must hold an "
+						   "occlude step followed by a release step for the "
+						   "occlusion check", st->window);
+			}
+			if (st->check == CHECK_FLOW_ACCURACY && st->startup_window[0]) {
+				bool marked = false;
+
+				for (size_t k = 0; k < n_win; k++)
+					if (strcmp(win[k].name, st->startup_window) == 0 && win[k].end)
+						marked = true;
+				if (!marked)
+					plan_error(diags, seq, st, &errors, "startup_window '%s' is not "
+						   "marked (begin and end) in this sequence",
+						   st->startup_window);
+			}
+			continue;
+		}
+		{
+			char names[256] = "";
+			size_t len = 0;
+
+			for (size_t k = 0; k < n_win; k++) {
+				int w = snprintf(names + len, sizeof(names) - len, "%s%s", k ? ", " : "",
+						 win[k].name);
+				if (w < 0 || (size_t)w >= sizeof(names) - len)
+					break;
+				len += (size_t)w;
+			}
+			plan_error(diags, seq, st, &errors, "window '%s' is not marked (begin and end) "
+				   "in this sequence; marked windows: %s", st->window,
+				   n_win ? names : "none");
+		}
+	}
+	free(win);
+	return errors ? -EINVAL : 0;
+}

@@ -1,0 +1,131 @@
+/* rig probe: opens every instrument a bench file names, reads one value from
+ * each, and prints a table, so an operator sees before a run that every
+ * instrument answers and is in calibration. */
+#include "probe.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rig/base/clock.h"
+#include "drivers/driver.h"
+#include "drivers/sim/model.h"
+
+static void where(const struct instrument_cfg *ic, char *buf, size_t size)
+{
+	if (strcmp(ic->backend, "sim") == 0)
+		snprintf(buf, size, "in-process model");
+	else if (ic->uri[0])
+		snprintf(buf, size, "%s %s/%s", ic->uri, ic->device, ic->channel);
+	else if (ic->channel[0])
+		snprintf(buf, size, "%s line %s", ic->device, ic->channel);
+	else
+		snprintf(buf, size, "%s", ic->device);
+}
+
+static int probe_one(struct instrument *inst, char *reading, size_t size)
+{
+	struct reading rd[READINGS_MAX];
+	struct pump_status st;
+	size_t n = 0;
+	bool active;
+	int r;
+
+	switch (inst->role) {
+	case ROLE_PUMP:
+		r = pump_status(inst, &st);
+		if (r == 0 && isfinite(st.reservoir_ml))
+			snprintf(reading, size, "%s, %.4f mL/h, alarms %#x, %.3f V, reservoir %.3f mL",
+				 st.running ? "running" : "stopped", st.rate_ml_per_h, st.alarms,
+				 st.battery_v, st.reservoir_ml);
+		else if (r == 0)
+			snprintf(reading, size, "%s, %.4f mL/h, alarms %#x, %.3f V",
+				 st.running ? "running" : "stopped", st.rate_ml_per_h, st.alarms,
+				 st.battery_v);
+		return r;
+	case ROLE_VALVE:
+		snprintf(reading, size, "(output; at its safe state)");
+		return 0;
+	case ROLE_ALARM:
+	case ROLE_ESTOP:
+		r = input_level(inst, &active);
+		if (r == 0)
+			snprintf(reading, size, "%s", active ? "active" : "inactive");
+		return r;
+	default:
+		r = sensor_read(inst, rd, READINGS_MAX, &n);
+		if (r == 0 && n > 0) {
+			int k = snprintf(reading, size, "%.6g %s", rd[0].value,
+					 quantity_unit(rd[0].quantity));
+
+			if (n > 1 && k > 0 && (size_t)k < size)
+				snprintf(reading + k, size - (size_t)k, ", %.6g %s", rd[1].value,
+					 quantity_unit(rd[1].quantity));
+		}
+		return r;
+	}
+}
+
+/* One row of the table; returns 1 for a failure. */
+static int print_row(FILE *out, const char *name, const struct instrument_cfg *ic,
+		     const char *reading, int r)
+{
+	char place[RIG_TEXT_MAX + 2 * RIG_ID_MAX + 8], status[256], why[200];
+
+	where(ic, place, sizeof(place));
+	if (r == 0)
+		snprintf(status, sizeof(status), "OK");
+	else
+		snprintf(status, sizeof(status), "ERROR: %s",
+			 instrument_error_text(ic, r, why, sizeof(why)));
+	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", name, ic->backend, place, reading,
+		ic->cal.due[0] ? ic->cal.due : "-", status);
+	return r < 0;
+}
+
+int rig_probe(const struct bench *bench, FILE *out)
+{
+	struct driver_env env = { .bench = bench };
+	int failures = 0;
+
+	env.clock = bench->sim_clock_uri[0] || bench->has_sim ? rig_clock_new_virtual()
+							      : rig_clock_new_real();
+	if (!env.clock)
+		return -ENOMEM;
+	if (bench->has_sim)
+		env.sim = sim_model_new(&bench->sim, bench->sim.fluid_density_g_per_ml);
+	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", "role", "backend", "device / line",
+		"reading", "cal. due", "status");
+	for (int role = 0; role < ROLE__COUNT; role++) {
+		const struct instrument_cfg *ic = &bench->instrument[role];
+		struct instrument *inst = NULL;
+		char reading[96] = "";
+		int r;
+
+		if (!ic->present)
+			continue;
+		r = instrument_open(&inst, (enum rig_role)role, &env);
+		if (r == 0)
+			r = probe_one(inst, reading, sizeof(reading));
+		failures += print_row(out, rig_role_name((enum rig_role)role), ic, reading, r);
+		instrument_close(inst);
+	}
+	for (size_t i = 0; i < bench->n_outputs; i++) {
+		const struct output_cfg *oc = &bench->outputs[i];
+		struct instrument *inst = NULL;
+		char reading[96];
+		int r = output_open(&inst, oc, &env);
+
+		/* taking the line drives it to its safe level; nothing else is set */
+		reading[0] = '\0';
+		if (r == 0)
+			snprintf(reading, sizeof(reading), "(output; at its safe level, %s)",
+				 oc->safe_on ? "on" : "off");
+		failures += print_row(out, oc->name, &oc->line, reading, r);
+		instrument_close(inst);
+	}
+	sim_model_free(env.sim);
+	rig_clock_free(env.clock);
+	return failures;
+}

@@ -1,0 +1,172 @@
+#include "rundir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rig/seal/digest.h"
+#include "version.h"
+
+void rundir_default_path(const struct sequence *seq, char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(buf, len, "runs/%s-%s", stamp, seq->id);
+}
+
+static int mkdir_parents(const char *dir)
+{
+	char path[RIG_PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out, r = 0;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)n) != n) {
+			r = -EIO;
+			break;
+		}
+	}
+	if (n < 0)
+		r = -errno;
+	if (r == 0 && fsync(out) != 0)
+		r = -errno;
+	close(in);
+	close(out);
+	return r;
+}
+
+int rundir_create(const char *dir, const struct sequence *seq, const struct bench *bench,
+		  const struct device *dev, int argc, char **argv, bool virtual_time,
+		  char *err, size_t err_len)
+{
+	return rundir_create_meta(dir, seq, bench, dev, argc, argv, virtual_time, NULL, err, err_len);
+}
+
+int rundir_create_meta(const char *dir, const struct sequence *seq, const struct bench *bench,
+		       const struct device *dev, int argc, char **argv, bool virtual_time,
+		       const struct run_meta *rm, char *err, size_t err_len)
+{
+	static const char *const names[] = { "sequence.cfg", "bench.cfg", "device.cfg" };
+	const char *sources[] = { seq->path, bench->path, dev->path };
+	char path[RIG_PATH_MAX + 32], host[256] = "", stamp[32];
+	json_t *meta, *cmd, *inputs, *digests;
+	time_t t = time(NULL);
+	struct tm tm;
+	int r;
+
+	r = mkdir_parents(dir);
+	if (r == 0 && mkdir(dir, 0755) != 0)
+		r = -errno;
+	if (r == -EEXIST) {
+		snprintf(err, err_len, "%s: already exists; a run directory is never reused, name a new one",
+			 dir);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(err, err_len, "%s: cannot create: %s", dir, strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/inputs", dir);
+	if (mkdir(path, 0755) != 0) {
+		r = -errno;
+		snprintf(err, err_len, "%s: cannot create: %s", path, strerror(errno));
+		return r;
+	}
+	inputs = json_object();
+	digests = json_object();
+	for (size_t i = 0; i < 3; i++) {
+		char hex[DIGEST_HEX_LEN + 1];
+
+		snprintf(path, sizeof(path), "%s/inputs/%s", dir, names[i]);
+		r = copy_file(sources[i], path);
+		/* the digest of the copy: what the run used, as it lies in the record */
+		if (r == 0)
+			r = digest_file_sha256(path, hex);
+		if (r < 0) {
+			snprintf(err, err_len, "%s: cannot copy to %s: %s", sources[i], path, strerror(-r));
+			json_decref(inputs);
+			json_decref(digests);
+			return r;
+		}
+		json_object_set_new(inputs, names[i], json_string(sources[i]));
+		json_object_set_new(digests, names[i], json_string(hex));
+	}
+	cmd = json_array();
+	for (int i = 0; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	gethostname(host, sizeof(host) - 1);
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	meta = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o}",
+			 "schema", "pumprig.run/1",
+			 "software", "pumprig " RIG_VERSION,
+			 "started_utc", stamp,
+			 "host", host,
+			 "command", cmd,
+			 "clock", virtual_time ? "virtual (simulated bench)" : "real (CLOCK_MONOTONIC)",
+			 "sequence_id", seq->id,
+			 "bench_id", bench->id,
+			 "inputs", inputs);
+	if (meta) {
+		json_object_set_new(meta, "inputs_sha256", digests);
+		digests = NULL;
+	}
+	if (meta && rm && rm->operator_name)
+		json_object_set_new(meta, "operator", json_string(rm->operator_name));
+	if (meta && rm) {
+		json_t *expired = json_array();
+
+		for (size_t i = 0; i < rm->n_expired; i++)
+			json_array_append_new(expired, json_pack("{s:s, s:s, s:s}",
+				"role", rig_role_name(rm->expired[i].role),
+				"serial", rm->expired[i].serial, "due", rm->expired[i].due));
+		json_object_set_new(meta, "allow_expired_calibration",
+				    json_boolean(rm->allow_expired_calibration));
+		json_object_set_new(meta, "expired_calibrations", expired);
+	}
+	json_decref(digests);
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	r = meta && json_dump_file(meta, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -EIO;
+	json_decref(meta);
+	if (r < 0)
+		snprintf(err, err_len, "%s: cannot write", path);
+	return r;
+}

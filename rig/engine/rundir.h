@@ -1,0 +1,35 @@
+/* Run directories: created fresh for each run, never overwritten. */
+#ifndef RIG_RUNDIR_H
+#define RIG_RUNDIR_H
+
+#include <stddef.h>
+#include "rig/config/config.h"
+#include "calgate.h"
+
+/* Default location: runs/<UTC yyyymmddThhmmssZ>-<sequence id>. */
+void rundir_default_path(const struct sequence *seq, char *buf, size_t len);
+
+/* Creates dir (and missing parents); an existing dir is -EEXIST.  Then copies
+ * the three input files to dir/inputs/ and writes dir/run.json (software
+ * version, start time, host, command line, inputs). */
+int rundir_create(const char *dir, const struct sequence *seq, const struct bench *bench,
+		  const struct device *dev, int argc, char **argv, bool virtual_time,
+		  char *err, size_t err_len);
+
+/* What run.json records beyond the files: who ran it, and the expired
+ * calibrations the operator allowed (docs/integrity.md). */
+struct run_meta {
+	const char *operator_name;            /* NULL: not recorded */
+	bool allow_expired_calibration;       /* --allow-expired-calibration was given */
+	const struct cal_expired *expired;    /* overdue instruments at the start */
+	size_t n_expired;
+};
+
+/* rundir_create, with run.json also holding "operator",
+ * "allow_expired_calibration", "expired_calibrations" and "inputs_sha256"
+ * (the SHA-256 of each copied input).  meta may be NULL. */
+int rundir_create_meta(const char *dir, const struct sequence *seq, const struct bench *bench,
+		       const struct device *dev, int argc, char **argv, bool virtual_time,
+		       const struct run_meta *meta, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,112 @@
+/* What a check is: the one interface the checks know.
+ *
+ * A check judges one `check` step of a sequence from the run's record.  The
+ * reader (reader.c) streams every sample past every check once, so a check
+ * keeps a bounded amount of state, whatever the length of the run:
+ *
+ *   init    once, before the samples, with the timeline known; allocates
+ *           the check's own state (st->priv)
+ *   sample  for every usable sample (settled balance readings, every other
+ *           instrument's readings)
+ *   judge   once, after the samples and the evaporation are known
+ *   free    releases st->priv (accepts NULL)
+ *
+ * checks.c holds the one table of every check, as drivers/backends.c does for
+ * backends; a check knows this header, measure.c's helpers and the timeline,
+ * never the reader. */
+#ifndef RIG_JUDGE_CHECK_H
+#define RIG_JUDGE_CHECK_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rig/config/config.h"
+#include "results.h"
+#include "timeline.h"
+
+/* One parsed line of samples.csv. */
+struct sample {
+	rig_ns t_ns;
+	int role;                            /* enum rig_role, -1 if unknown */
+	const char *quantity;                /* "mass", "flow", "pressure", ... */
+	double value;
+	uint32_t flags;
+};
+
+struct analysis_ctx {
+	const struct sequence *seq;
+	const struct bench *bench;
+	const struct device *dev;
+	const struct timeline *tl;
+	struct run_results *res;
+	double ml_per_g;
+	double e_g_per_h, u_e_g_per_h;       /* evaporation added back, and its u */
+	double u_read_cal_g;                 /* balance calibration uncertainty (k = 1) */
+};
+
+struct check_priv;                           /* defined by each check */
+
+/* The state of one check while samples stream past. */
+struct check_state {
+	const struct step *step;
+	struct check_result *result;
+	/* negative mass steps the reader saw inside the check's window: the
+	 * balance is unusable there */
+	size_t n_mass_steps;
+	struct check_priv *priv;
+	const struct check_ops *ops;        /* set by the reader */
+};
+
+struct check_ops {
+	enum check_kind kind;
+	int (*init)(struct analysis_ctx *ax, struct check_result *c, struct check_state *st);
+	void (*sample)(struct analysis_ctx *ax, struct check_result *c, struct check_state *st,
+		       const struct sample *s);
+	void (*judge)(struct analysis_ctx *ax, struct check_result *c, struct check_state *st);
+	void (*free)(struct check_priv *priv);
+};
+
+extern const struct check_ops check_dose_ops, check_flow_ops, check_occlusion_ops,
+	check_battery_ops;
+
+/* checks.c: the check that judges `kind`, or NULL. */
+const struct check_ops *check_ops_find(enum check_kind kind);
+
+/* ------------------------------------------------- helpers (measure.c) -- */
+
+/* Second differences of successive settled readings estimate the reading
+ * noise whatever the (linear) trend: var(W[i+1] - 2 W[i] + W[i-1]) = 6 s^2. */
+struct noise_est {
+	size_t n;
+	double w1, w2;                       /* the previous two readings */
+	double sum_d2;
+	size_t n_d;
+};
+void noise_add(struct noise_est *ne, double w);
+double noise_sigma(const struct noise_est *ne);   /* 0 with fewer than 3 readings */
+
+/* Adds a measurement to c and returns it (NULL when full). */
+struct measurement *check_measure(struct check_result *c, const char *name, double value,
+				  double u_expanded, const char *unit);
+/* Sets a measurement's limits and judges it. */
+void measure_limit(struct measurement *m, double low, double high);
+/* Records an instrument event on the results. */
+void results_event(struct run_results *res, rig_ns t_ns, const char *role, const char *kind,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Requirement, +-tolerance limits and criterion of an accuracy check (dose
+ * or flow): the step's tolerance and requirement, else the device's. */
+void accuracy_limits(const struct analysis_ctx *ax, struct check_result *c,
+		     const struct step *s, const char *quantity);
+/* True, with the explanation set, when the check's window never completed. */
+bool window_incomplete(struct check_result *c);
+
+/* v as an explanation prints it with `decimals` places: a value that rounds
+ * to zero is 0, so that "%+.3f" says +0.000, never -0.000. */
+static inline double shown_value(double v, int decimals)
+{
+	return fabs(v) < 0.5 * pow(10, -decimals) ? 0.0 : v;
+}
+
+#endif

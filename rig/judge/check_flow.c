@@ -1,0 +1,216 @@
+/* flow_accuracy: mean error A and the trumpet curve over a marked window,
+ * and the start-up curve over another (analysis/flow.h).
+ *
+ * The flow analysis runs without evaporation while the samples stream past
+ * (a measured evaporation rate is known only at the end of the record); the
+ * evaporation adds e*f to every Q_i, so every percentage error shifts by the
+ * same 100*f*e/r, applied when judging. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rig/analysis/flow.h"
+#include "rig/analysis/gravimetric.h"
+
+struct check_priv {
+	struct flow_state *flow, *startup;
+	struct flow_cfg flow_cfg, startup_cfg;
+	size_t startup_stride, startup_seen;
+	size_t n_inside;
+	struct noise_est noise;
+};
+
+static void on_startup_interval(void *ctx, rig_ns t_ns, double q_ml_per_h)
+{
+	struct check_state *st = ctx;
+	struct check_result *c = st->result;
+
+	if (st->priv->startup_seen++ % st->priv->startup_stride != 0 || c->n_curve >= CURVE_POINTS_MAX)
+		return;
+	c->curve_t_s[c->n_curve] = rig_ns_to_s(t_ns - st->priv->startup_cfg.t_begin_ns);
+	c->curve_q_ml_per_h[c->n_curve] = q_ml_per_h;
+	c->n_curve++;
+}
+
+static const struct window *find_window(const struct timeline *tl, const char *name)
+{
+	for (size_t w = 0; w < tl->n_windows; w++)
+		if (strcmp(tl->windows[w].name, name) == 0)
+			return &tl->windows[w];
+	return NULL;
+}
+
+static int check_flow_init(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
+{
+	const struct step *s = st->step;
+	const struct window *sw;
+	rig_ns scale_period = ax->bench->instrument[ROLE_SCALE].period_ns;
+	int r;
+
+	st->priv = calloc(1, sizeof(*st->priv));
+	if (!st->priv)
+		return -ENOMEM;
+	st->result = c;
+	accuracy_limits(ax, c, s, "|mean flow error A|");
+	if (c->t_end_ns <= c->t_begin_ns)
+		return 0;
+	st->priv->flow_cfg = (struct flow_cfg){
+		.t_begin_ns = c->t_begin_ns,
+		.t_end_ns = c->t_end_ns,
+		.sample_interval_ns = s->sample_interval_ns,
+		.n_windows = s->n_obs_windows,
+		.rate_ml_per_h = timeline_rate_at(ax->tl, c->t_begin_ns),
+		.ml_per_g = ax->ml_per_g,
+		/* two missed balance readings in a row leave a gap */
+		.max_gap_ns = 3 * (scale_period > s->sample_interval_ns ? scale_period
+									: s->sample_interval_ns),
+	};
+	memcpy(st->priv->flow_cfg.window_ns, s->obs_window_ns, sizeof(s->obs_window_ns));
+	r = flow_new(&st->priv->flow_cfg, &st->priv->flow);
+	if (r == -ENOMEM)
+		return r;
+	if (s->startup_window[0] && (sw = find_window(ax->tl, s->startup_window)) && sw->begun &&
+	    sw->ended && sw->end_ns > sw->begin_ns) {
+		size_t n = (size_t)((sw->end_ns - sw->begin_ns) / s->sample_interval_ns);
+
+		st->priv->startup_cfg = st->priv->flow_cfg;
+		st->priv->startup_cfg.t_begin_ns = sw->begin_ns;
+		st->priv->startup_cfg.t_end_ns = sw->end_ns;
+		st->priv->startup_cfg.n_windows = 0;
+		st->priv->startup_cfg.on_interval = on_startup_interval;
+		st->priv->startup_cfg.ctx = st;
+		st->priv->startup_stride = n / CURVE_POINTS_MAX + 1;
+		r = flow_new(&st->priv->startup_cfg, &st->priv->startup);
+		if (r == -ENOMEM)
+			return r;
+	}
+	return 0;
+}
+
+static void check_flow_sample(struct analysis_ctx *ax, struct check_result *c, struct check_state *st,
+		       const struct sample *s)
+{
+	(void)ax;
+	if (s->role != ROLE_SCALE)
+		return;
+	if (st->priv->flow)
+		flow_add(st->priv->flow, s->t_ns, s->value);
+	if (st->priv->startup)
+		flow_add(st->priv->startup, s->t_ns, s->value);
+	if (s->t_ns >= c->t_begin_ns && s->t_ns <= c->t_end_ns) {
+		st->priv->n_inside++;
+		noise_add(&st->priv->noise, s->value);
+	}
+}
+
+static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
+{
+	struct flow_result fr;
+	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, t_h, u_a;
+	struct measurement *m;
+	char name[48];
+
+	if (window_incomplete(c))
+		return;
+	if (!st->priv->flow || !(r > 0)) {
+		snprintf(c->explanation, sizeof(c->explanation),
+			 "window \"%s\" has no steady programmed rate to judge against", c->window);
+		return;
+	}
+	if (st->n_mass_steps > 0) {
+		snprintf(c->explanation, sizeof(c->explanation),
+			 "the balance fell abruptly %zu time(s) inside window \"%s\" (see the "
+			 "instrument events): the flow computed from it is not the pump's",
+			 st->n_mass_steps, c->window);
+		return;
+	}
+	if (flow_finish(st->priv->flow, &fr) < 0) {
+		snprintf(c->explanation, sizeof(c->explanation),
+			 "too few settled balance readings in window \"%s\"", c->window);
+		return;
+	}
+	shift = 100 * ax->ml_per_g * ax->e_g_per_h / r;
+	u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
+	t_h = rig_ns_to_h(c->t_end_ns - c->t_begin_ns);
+	/* A from the mass change over the whole period: two readings, the
+	 * evaporation over T, density; k = 2 */
+	u_a = 100 / (r * t_h) * ax->ml_per_g *
+	      sqrt(2 * u_read * u_read + pow(t_h * ax->u_e_g_per_h, 2));
+	u_a = 2 * hypot(u_a, 1.5e-4 * 100 * (1 + (fr.mean_error_pct + shift) / 100));
+
+	c->measured = fr.mean_error_pct + shift;
+	c->u_expanded = u_a;
+	c->has_measured = true;
+	c->n_samples = st->priv->n_inside;
+	c->verdict = c->measured >= c->limit_low && c->measured <= c->limit_high ? VERDICT_PASS
+										 : VERDICT_FAIL;
+	m = check_measure(c, "A", c->measured, u_a, "%");
+	measure_limit(m, c->limit_low, c->limit_high);
+	if (m)
+		snprintf(m->source, sizeof(m->source), "mean flow error over %zu intervals of "
+			 "%.0f s (%zu missing instants)", fr.n_intervals,
+			 rig_ns_to_s(st->priv->flow_cfg.sample_interval_ns), fr.n_missing);
+	m = check_measure(c, "mean_rate", fr.mean_rate_ml_per_h + ax->ml_per_g * ax->e_g_per_h,
+			  NAN, "mL/h");
+	for (size_t w = 0; w < fr.n_windows; w++) {
+		const struct flow_window_result *wr = &fr.windows[w];
+		double p_h = rig_ns_to_h(wr->window_ns);
+		double u_ep = 2 * 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
+
+		snprintf(name, sizeof(name), "Ep_max_%gmin", rig_ns_to_s(wr->window_ns) / 60);
+		m = check_measure(c, name, wr->ep_max_pct + shift, u_ep, "%");
+		if (m)
+			snprintf(m->source, sizeof(m->source), "max over %zu windows of %.0f s "
+				 "(%zu skipped for missing readings)", wr->n_windows,
+				 rig_ns_to_s(wr->window_ns), wr->n_skipped);
+		snprintf(name, sizeof(name), "Ep_min_%gmin", rig_ns_to_s(wr->window_ns) / 60);
+		m = check_measure(c, name, wr->ep_min_pct + shift, u_ep, "%");
+		if (m)
+			snprintf(m->source, sizeof(m->source), "min over %zu windows of %.0f s",
+				 wr->n_windows, rig_ns_to_s(wr->window_ns));
+	}
+	if (st->priv->startup) {
+		struct flow_result su;
+
+		if (flow_finish(st->priv->startup, &su) == 0) {
+			m = check_measure(c, "startup_mean_error", su.mean_error_pct + shift, NAN, "%");
+			if (m)
+				snprintf(m->source, sizeof(m->source), "window \"%s\", %zu intervals; "
+					 "curve in results.json startup_curve", st->step->startup_window,
+					 su.n_intervals);
+		}
+		for (size_t i = 0; i < c->n_curve; i++)
+			c->curve_q_ml_per_h[i] += ax->ml_per_g * ax->e_g_per_h;
+	}
+	snprintf(c->explanation, sizeof(c->explanation),
+		 "mean flow %.6f mL/h against %.6f mL/h set over %.4f h: A = %+.3f %% (U = %.3f "
+		 "%%, k = 2) %s the limit of %.3f %%", fr.mean_rate_ml_per_h +
+		 ax->ml_per_g * ax->e_g_per_h, r, t_h, shown_value(c->measured, 3), u_a,
+		 c->verdict == VERDICT_PASS ? "within" : "outside", c->limit_high);
+	snprintf(c->source, sizeof(c->source),
+		 "samples.csv: scale mass (settled readings only), %zu in the window, resampled "
+		 "every %.0f s (IEC 60601-2-24 method); events.jsonl: the set rate at the window's "
+		 "start; volume per gram %.7f mL/g; evaporation %.4g mg/h added to every interval",
+		 st->priv->n_inside, rig_ns_to_s(st->priv->flow_cfg.sample_interval_ns), ax->ml_per_g,
+		 ax->e_g_per_h * 1e3);
+}
+
+static void check_flow_free(struct check_priv *priv)
+{
+	if (!priv)
+		return;
+	flow_free(priv->flow);
+	flow_free(priv->startup);
+	free(priv);
+}
+
+const struct check_ops check_flow_ops = {
+	.kind = CHECK_FLOW_ACCURACY,
+	.init = check_flow_init,
+	.sample = check_flow_sample,
+	.judge = check_flow_judge,
+	.free = check_flow_free,
+};

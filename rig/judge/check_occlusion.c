@@ -1,0 +1,262 @@
+/* occlusion: the pump's occlusion alarm against the device's limits.
+ *
+ * Within the check's window: the occlude step closes the valve at t_close;
+ * the pump alarms at t_alarm (the alarm line's edge, timestamped where it
+ * happened, or failing that the pump's own status); the release opens the
+ * valve at t_release (a step, or the safety supervisor at the bench's
+ * pressure limit).  Measured: the time to alarm, the line pressure at the
+ * alarm, and the bolus the release lets out: what the balance collects over
+ * bolus_window after the release, less what the pump was programmed to
+ * deliver meanwhile.  A pump that never alarms fails. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rig/analysis/dose.h"
+#include "rig/analysis/gravimetric.h"
+
+struct check_priv {
+	rig_ns t_close_ns, t_release_ns, t_alarm_ns;
+	bool alarm_from_line;
+	struct interp_at p_alarm;
+	double p_peak_kpa;
+	/* the balance at the two ends of the bolus window */
+	struct interp_at begin, end;
+	struct noise_est noise;
+};
+
+/* The engine polls the pump's status once a second (engine.c). */
+#define PUMP_POLL_S 1.0
+
+static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
+{
+	const struct timeline *tl = ax->tl;
+	const struct device *dev = ax->dev;
+
+	st->priv = calloc(1, sizeof(*st->priv));
+	if (!st->priv)
+		return -ENOMEM;
+	snprintf(c->requirement, sizeof(c->requirement), "%s",
+		 st->step->requirement[0] ? st->step->requirement : dev->occlusion_requirement);
+	snprintf(c->unit, sizeof(c->unit), "s");
+	c->limit_low = 0;
+	c->limit_high = rig_ns_to_s(dev->occlusion_time_max_ns);
+	snprintf(c->criterion, sizeof(c->criterion),
+		 "alarm within %.0f s at <= %.4g kPa; released bolus <= %.4g mL (device occlusion)",
+		 c->limit_high, dev->occlusion_pressure_max_kpa, dev->occlusion_bolus_max_ml);
+	st->priv->t_close_ns = st->priv->t_release_ns = st->priv->t_alarm_ns = -1;
+	st->priv->p_peak_kpa = -INFINITY;
+	for (size_t i = 0; i < tl->n_valve; i++) {
+		const struct t_flag *v = &tl->valve[i];
+
+		if (v->t_ns < c->t_begin_ns || (c->t_end_ns > c->t_begin_ns && v->t_ns > c->t_end_ns))
+			continue;
+		if (v->on && !v->by_supervisor && st->priv->t_close_ns < 0)
+			st->priv->t_close_ns = v->t_ns;
+		else if (!v->on && st->priv->t_close_ns >= 0 && st->priv->t_release_ns < 0)
+			st->priv->t_release_ns = v->t_ns;
+	}
+	if (st->priv->t_close_ns < 0)
+		return 0;
+	if (ax->bench->instrument[ROLE_ALARM].present) {
+		for (size_t i = 0; i < tl->n_alarm_line && st->priv->t_alarm_ns < 0; i++)
+			if (tl->alarm_line[i].on && tl->alarm_line[i].t_ns >= st->priv->t_close_ns &&
+			    (st->priv->t_release_ns < 0 || tl->alarm_line[i].t_ns <= st->priv->t_release_ns)) {
+				st->priv->t_alarm_ns = tl->alarm_line[i].t_ns;
+				st->priv->alarm_from_line = true;
+			}
+	}
+	for (size_t i = 0; i < tl->n_pump_occlusion && st->priv->t_alarm_ns < 0; i++)
+		if (tl->pump_occlusion[i].on && tl->pump_occlusion[i].t_ns >= st->priv->t_close_ns &&
+		    (st->priv->t_release_ns < 0 || tl->pump_occlusion[i].t_ns <= st->priv->t_release_ns))
+			st->priv->t_alarm_ns = tl->pump_occlusion[i].t_ns;
+	interp_at_init(&st->priv->p_alarm, st->priv->t_alarm_ns);
+	if (st->priv->t_release_ns >= 0) {
+		interp_at_init(&st->priv->begin, st->priv->t_release_ns);
+		interp_at_init(&st->priv->end, st->priv->t_release_ns + st->step->bolus_window_ns);
+	}
+	return 0;
+}
+
+static void check_occlusion_sample(struct analysis_ctx *ax, struct check_result *c,
+			    struct check_state *st, const struct sample *s)
+{
+	(void)ax;
+	(void)c;
+	if (st->priv->t_close_ns < 0)
+		return;
+	if (s->role == ROLE_PRESSURE && strcmp(s->quantity, "pressure") == 0) {
+		if (st->priv->t_alarm_ns >= 0)
+			interp_at_add(&st->priv->p_alarm, s->t_ns, s->value);
+		if (s->t_ns >= st->priv->t_close_ns && (st->priv->t_release_ns < 0 || s->t_ns <= st->priv->t_release_ns) &&
+		    s->value > st->priv->p_peak_kpa)
+			st->priv->p_peak_kpa = s->value;
+	} else if (s->role == ROLE_SCALE && st->priv->t_release_ns >= 0) {
+		interp_at_add(&st->priv->begin, s->t_ns, s->value);
+		interp_at_add(&st->priv->end, s->t_ns, s->value);
+		if (s->t_ns >= st->priv->t_release_ns &&
+		    s->t_ns <= st->priv->t_release_ns + st->step->bolus_window_ns)
+			noise_add(&st->priv->noise, s->value);
+	}
+}
+
+static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *c,
+			   struct check_state *st)
+{
+	const struct device *dev = ax->dev;
+	const struct timeline *tl = ax->tl;
+	double u_p = ax->bench->instrument[ROLE_PRESSURE].cal.uncertainty;
+	bool missing = false, failed = false;
+	char why[160] = "";
+	struct measurement *m;
+	char bolus_text[96] = "", alarm_text[128];
+	double p_at_alarm = NAN;
+
+	if (st->priv->t_close_ns < 0) {
+		snprintf(c->explanation, sizeof(c->explanation),
+			 "no occlusion (valve closed by an occlude step) was recorded in window \"%s\"",
+			 c->window);
+		return;
+	}
+	if (isfinite(st->priv->p_peak_kpa)) {
+		m = check_measure(c, "peak_pressure", st->priv->p_peak_kpa, 2 * u_p, "kPa");
+		if (m)
+			snprintf(m->source, sizeof(m->source), "samples.csv pressure, highest from the "
+				 "closure to the release");
+	}
+	if (st->priv->t_alarm_ns < 0) {
+		double held = rig_ns_to_s((st->priv->t_release_ns >= 0 ? st->priv->t_release_ns : tl->last_t_ns) -
+					  st->priv->t_close_ns);
+
+		c->verdict = VERDICT_FAIL;
+		snprintf(c->explanation, sizeof(c->explanation),
+			 "the pump never alarmed during %.0f s of occlusion (peak line pressure %.1f "
+			 "kPa); %s", held, st->priv->p_peak_kpa,
+			 st->priv->t_release_ns >= 0 ? "the occlusion was released after it" :
+			 "the record ends before any release");
+		snprintf(c->source, sizeof(c->source), "events.jsonl: valve closed at t = %.3f s, "
+			 "no alarm edge or pump occlusion status after it",
+			 rig_ns_to_s(st->priv->t_close_ns));
+		return;
+	}
+	/* time to alarm */
+	c->measured = rig_ns_to_s(st->priv->t_alarm_ns - st->priv->t_close_ns);
+	c->u_expanded = st->priv->alarm_from_line ? 0.002 : 2 * PUMP_POLL_S / sqrt(3);
+	c->has_measured = true;
+	m = check_measure(c, "time_to_alarm", c->measured, c->u_expanded, "s");
+	measure_limit(m, 0, c->limit_high);
+	if (m) {
+		snprintf(m->source, sizeof(m->source), "events.jsonl: valve closed t = %.3f s, "
+			 "alarm %s t = %.3f s", rig_ns_to_s(st->priv->t_close_ns),
+			 st->priv->alarm_from_line ? "line rising edge (its own timestamp)" :
+			 "in the pump's status, polled each second, at", rig_ns_to_s(st->priv->t_alarm_ns));
+		failed |= m->verdict == VERDICT_FAIL;
+	}
+	/* pressure at the alarm */
+	{
+		double p;
+
+		if (interp_at_value(&st->priv->p_alarm, &p) == 0) {
+			p_at_alarm = p;
+			m = check_measure(c, "pressure_at_alarm", p, 2 * u_p, "kPa");
+			measure_limit(m, -INFINITY, dev->occlusion_pressure_max_kpa);
+			if (m) {
+				snprintf(m->source, sizeof(m->source), "samples.csv pressure, "
+					 "interpolated at the alarm");
+				failed |= m->verdict == VERDICT_FAIL;
+			}
+		} else {
+			missing = true;
+			snprintf(why, sizeof(why), "no pressure readings around the alarm");
+		}
+	}
+	/* the bolus released */
+	if (st->priv->t_release_ns >= 0) {
+		double w0, w1, bw_h = rig_ns_to_h(st->step->bolus_window_ns);
+
+		/* The release is a step in the mass: interpolating across it would
+		 * put half the bolus before the release.  So start from the last
+		 * settled reading at or before it, when the valve was still closed
+		 * and nothing reached the vessel (less the normal flow that did if
+		 * that reading came before the closure). */
+		if (st->priv->begin.have_lo && interp_at_value(&st->priv->end, &w1) == 0 &&
+		    st->n_mass_steps == 0) {
+			rig_ns t0 = st->priv->begin.lo_t_ns, t1 = st->priv->t_release_ns + st->step->bolus_window_ns;
+			double programmed = programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses,
+								 tl->n_boluses, st->priv->t_release_ns, t1);
+			double before_closure = t0 < st->priv->t_close_ns ?
+				programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses, tl->n_boluses,
+						     t0, st->priv->t_close_ns) : 0;
+			double delivered = ax->ml_per_g * (w1 - st->priv->begin.lo_v +
+							   ax->e_g_per_h * rig_ns_to_h(t1 - t0)) -
+					   before_closure;
+			double u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
+			double u_ml = hypot(ax->ml_per_g * sqrt(2) * u_read,
+					    hypot(ax->ml_per_g * bw_h * ax->u_e_g_per_h,
+						  dev->stroke_volume_ml / sqrt(6)));
+
+			w0 = st->priv->begin.lo_v;
+			m = check_measure(c, "released_bolus", delivered - programmed, 2 * u_ml, "mL");
+			measure_limit(m, -INFINITY, dev->occlusion_bolus_max_ml);
+			if (m) {
+				snprintf(m->source, sizeof(m->source), "balance from its last reading "
+					 "before the release (%.6f g at t = %.1f s) to %.0f s after the "
+					 "release: %.6f mL, less %.6f mL programmed after the release",
+					 w0, rig_ns_to_s(t0), rig_ns_to_s(st->step->bolus_window_ns),
+					 delivered, programmed);
+				failed |= m->verdict == VERDICT_FAIL;
+				snprintf(bolus_text, sizeof(bolus_text), "; released bolus %.4f mL",
+					 delivered - programmed);
+			}
+		} else {
+			missing = true;
+			snprintf(why, sizeof(why), st->n_mass_steps ? "the balance was disturbed "
+				 "after the release" : "no settled balance readings at the release and "
+				 "%.0f s after it (the record must outlast the bolus window)",
+				 rig_ns_to_s(st->step->bolus_window_ns));
+		}
+	} else {
+		missing = true;
+		snprintf(why, sizeof(why), "the occlusion was never released in the window");
+	}
+	/* the whole criterion in a line: the time, the pressure it was reached
+	 * at, and the rate the pump was set to when the valve closed (the
+	 * pressure rises with it) */
+	{
+		double rate = timeline_rate_at(tl, st->priv->t_close_ns);
+		int k;
+
+		k = snprintf(alarm_text, sizeof(alarm_text), "alarm %.1f s after the occlusion",
+			     c->measured);
+		if (isfinite(p_at_alarm) && k > 0 && (size_t)k < sizeof(alarm_text))
+			k += snprintf(alarm_text + k, sizeof(alarm_text) - (size_t)k, " at %.1f kPa",
+				      p_at_alarm);
+		if (k > 0 && (size_t)k < sizeof(alarm_text))
+			snprintf(alarm_text + k, sizeof(alarm_text) - (size_t)k,
+				 " (pumping at %.4g mL/h)", rate);
+	}
+	c->verdict = failed ? VERDICT_FAIL : missing ? VERDICT_INCONCLUSIVE : VERDICT_PASS;
+	snprintf(c->explanation, sizeof(c->explanation), "%s%s; %s", alarm_text, bolus_text,
+		 failed ? "outside the device's occlusion limits" : missing ? why :
+		 "within the device's occlusion limits");
+	snprintf(c->source, sizeof(c->source), "events.jsonl valve and alarm events; samples.csv "
+		 "pressure and settled scale mass; inputs/device.cfg occlusion limits");
+}
+
+static void check_occlusion_free(struct check_priv *priv)
+{
+	if (!priv)
+		return;
+	free(priv);
+}
+
+const struct check_ops check_occlusion_ops = {
+	.kind = CHECK_OCCLUSION,
+	.init = check_occlusion_init,
+	.sample = check_occlusion_sample,
+	.judge = check_occlusion_judge,
+	.free = check_occlusion_free,
+};

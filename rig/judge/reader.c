@@ -1,0 +1,430 @@
+/* Reads a run directory and judges it.  Streaming: events are few (one per
+ * command, mark, edge or fault), samples are read once, line by line, and
+ * each check keeps a bounded amount of state, so memory does not grow with
+ * the length of the run.  The checks themselves live in check_*.c. */
+#include "results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rig/base/record.h"
+#include "check.h"
+#include "rig/analysis/gravimetric.h"
+
+
+
+/* A check whose window spans a resume's gap cannot be judged: nobody knows
+ * what the pump did while nothing was recorded (on a real bench it may
+ * have kept delivering, or stopped when the rig died).  Excluding the gap
+ * would judge a different window than the sequence asked for, so the check
+ * is inconclusive, with its numbers kept for the record. */
+static void judge_across_gaps(const struct timeline *tl, struct check_result *c)
+{
+	for (size_t k = 0; k < tl->n_resume_gaps; k++) {
+		const struct period *g = &tl->resume_gaps[k];
+
+		if (c->t_begin_ns <= 0 && c->t_end_ns <= 0)
+			continue;   /* no window */
+		if (c->t_begin_ns > g->begin_ns || (c->t_end_ns > 0 && c->t_end_ns < g->end_ns))
+			continue;
+		char before[sizeof(c->explanation)];
+
+		snprintf(before, sizeof(before), "%s", c->explanation);
+		c->verdict = VERDICT_INCONCLUSIVE;
+		snprintf(c->explanation, sizeof(c->explanation),
+			 "inconclusive: the window (t = %.1f .. %.1f s) spans a gap in the record "
+			 "from t = %.1f s to %.1f s (crash, then rig resume); computed as if "
+			 "continuous: %.250s", rig_ns_to_s(c->t_begin_ns), rig_ns_to_s(c->t_end_ns),
+			 rig_ns_to_s(g->begin_ns), rig_ns_to_s(g->end_ns), before);
+		return;
+	}
+}
+
+/* Streams every sample to the checks, the evaporation fits and the
+ * negative-step detector. */
+struct stream_state {
+	struct linfit *evap_fits;            /* one per measure_evaporation period */
+	struct mass_step_detector steps;
+	rig_ns *resets;                      /* commanded changes of flow, in order */
+	size_t n_resets, next_reset;
+	double step_threshold_g;
+};
+
+static int cmp_ns(const void *a, const void *b)
+{
+	rig_ns x = *(const rig_ns *)a, y = *(const rig_ns *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every instant the flow into the vessel changes by command: rate changes,
+ * boluses starting and ending, the valve, tares. */
+static int collect_resets(const struct timeline *tl, struct stream_state *ss)
+{
+	size_t n = tl->n_rates + 2 * tl->n_boluses + tl->n_valve + tl->n_tares, k = 0;
+
+	ss->resets = calloc(n + 1, sizeof(*ss->resets));
+	if (!ss->resets)
+		return -ENOMEM;
+	for (size_t i = 0; i < tl->n_rates; i++)
+		ss->resets[k++] = tl->rates[i].t_ns;
+	for (size_t i = 0; i < tl->n_boluses; i++) {
+		const struct bolus_cmd *b = &tl->boluses[i];
+
+		ss->resets[k++] = b->t_ns;
+		ss->resets[k++] = b->rate_ml_per_h > 0 ?
+			b->t_ns + rig_s_to_ns(b->volume_ml / b->rate_ml_per_h * 3600) : b->t_ns;
+	}
+	for (size_t i = 0; i < tl->n_valve; i++)
+		ss->resets[k++] = tl->valve[i].t_ns;
+	for (size_t i = 0; i < tl->n_tares; i++)
+		ss->resets[k++] = tl->tares[i];
+	qsort(ss->resets, k, sizeof(*ss->resets), cmp_ns);
+	ss->n_resets = k;
+	return 0;
+}
+
+static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
+			    const struct sample *s)
+{
+	const struct timeline *tl = ax->tl;
+	struct mass_step step;
+
+	/* A commanded change of flow changes the trend: start afresh after it. */
+	while (ss->next_reset < ss->n_resets && ss->resets[ss->next_reset] < s->t_ns) {
+		mass_step_reset(&ss->steps);
+		ss->next_reset++;
+	}
+	if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1) {
+		results_event(ax->res, step.t_after_ns, "scale", "negative_mass_step",
+			      "between t = %.1f s and t = %.1f s the balance changed by %+.4f mg "
+			      "where its trend predicted %+.4f mg (more than %.3f mg less): the "
+			      "vessel was disturbed or liquid was lost; gravimetric results spanning "
+			      "it are not used", rig_ns_to_s(step.t_before_ns),
+			      rig_ns_to_s(step.t_after_ns), (step.after_g - step.before_g) * 1e3,
+			      step.expected_change_g * 1e3, ss->step_threshold_g * 1e3);
+	}
+	for (size_t k = 0; k < tl->n_evaporation; k++) {
+		const struct period *p = &tl->evaporation[k];
+
+		if (s->t_ns >= p->begin_ns && p->end_ns > 0 && s->t_ns <= p->end_ns)
+			linfit_add(&ss->evap_fits[k], s->t_ns, s->value);
+	}
+}
+
+static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct stream_state *ss,
+			  struct check_state *states, struct timeline *tl, char *err,
+			  size_t err_len)
+{
+	char path[RIG_PATH_MAX];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
+	f = fopen(path, "r");
+	if (!f) {
+		int r = -errno;
+
+		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+		return r;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		struct sample s;
+		char *role, *qty;
+		bool settled_mass;
+		size_t before;
+
+		if (line[len - 1] != '\n') {
+			tl->torn++;
+			break;
+		}
+		line[len - 1] = '\0';
+		if (!sample_line_parse(line, &s.t_ns, &role, &qty, &s.value, &s.flags))
+			continue;
+		s.role = rig_role_from_name(role);
+		s.quantity = qty;
+		ax->res->n_samples_total++;
+		if (s.t_ns > tl->last_t_ns)
+			tl->last_t_ns = s.t_ns;
+		if (!isfinite(s.value))
+			continue;
+		/* A balance reading that has not settled is not used (it is kept
+		 * in the record, flagged). */
+		settled_mass = s.role == ROLE_SCALE && strcmp(qty, "mass") == 0 &&
+			       !(s.flags & SAMPLE_UNSTABLE);
+		before = ax->res->n_events;
+		if (settled_mass)
+			on_settled_mass(ax, ss, &s);
+		if (ax->res->n_events > before &&
+		    strcmp(ax->res->events[ax->res->n_events - 1].kind, "negative_mass_step") == 0)
+			for (size_t i = 0; i < ax->res->n_checks; i++)
+				if (s.t_ns > ax->res->checks[i].t_begin_ns &&
+				    s.t_ns <= ax->res->checks[i].t_end_ns)
+					states[i].n_mass_steps++;
+		if (s.role == ROLE_SCALE && !settled_mass)
+			continue;
+		for (size_t i = 0; i < ax->res->n_checks; i++)
+			if (states[i].ops)
+				states[i].ops->sample(ax, &ax->res->checks[i], &states[i], &s);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+/* The evaporation added back: measured with the pump stopped when the
+ * sequence did so (inverse-variance mean of the fitted slopes), else the
+ * bench's stated rate, taken as uncertain by half its value (rectangular). */
+static void settle_evaporation(struct analysis_ctx *ax, const struct stream_state *ss)
+{
+	const struct timeline *tl = ax->tl;
+	struct run_results *res = ax->res;
+	double sw = 0, swe = 0;
+	size_t used = 0;
+
+	for (size_t k = 0; k < tl->n_evaporation; k++) {
+		double slope, u;
+
+		if (linfit_slope(&ss->evap_fits[k], &slope, &u) < 0)
+			continue;
+		if (!(u > 0))
+			u = 1e-9;
+		sw += 1 / (u * u);
+		swe += -slope / (u * u);
+		used++;
+	}
+	if (used > 0) {
+		ax->e_g_per_h = swe / sw;
+		ax->u_e_g_per_h = sqrt(1 / sw);
+		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
+			 "measured: least-squares slope of the settled balance readings over %zu "
+			 "measure_evaporation period(s) with the pump stopped (samples.csv, "
+			 "events.jsonl)", used);
+	} else {
+		ax->e_g_per_h = ax->bench->evaporation_g_per_h;
+		ax->u_e_g_per_h = 0.5 * ax->e_g_per_h / sqrt(3);
+		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
+			 "inputs/bench.cfg fluid.evaporation_correction (taken as uncertain by "
+			 "+-50 %%, rectangular)%s", tl->n_evaporation ?
+			 "; the measure_evaporation period(s) had too few settled readings" : "");
+	}
+	res->evaporation_g_per_h = ax->e_g_per_h;
+	res->u_evaporation_g_per_h = ax->u_e_g_per_h;
+}
+
+static int load_inputs(const char *run_dir, struct sequence **seq, struct bench **bench,
+		       struct device **dev, char *err, size_t err_len)
+{
+	struct diag_list diags = { 0 };
+	char path[RIG_PATH_MAX];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/inputs/sequence.cfg", run_dir);
+	r = seq_load(path, seq, &diags);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/inputs/bench.cfg", run_dir);
+		r = bench_load(path, bench, &diags);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/inputs/device.cfg", run_dir);
+		r = device_load(path, dev, &diags);
+	}
+	if (r < 0) {
+		if (diags.n > 0)
+			snprintf(err, err_len, "%s:%d: %s", diags.items[0].file, diags.items[0].line,
+				 diags.items[0].msg);
+		else
+			snprintf(err, err_len, "%s: %s", path, strerror(-r));
+	}
+	diag_clear(&diags);
+	return r;
+}
+
+static int init_checks(struct analysis_ctx *ax, struct check_state *states)
+{
+	const struct sequence *seq = ax->seq;
+	const struct timeline *tl = ax->tl;
+	struct run_results *res = ax->res;
+
+	for (size_t i = 0; i < seq->n_steps; i++) {
+		const struct step *s = &seq->steps[i];
+		struct check_result *c;
+		struct check_state *st;
+		int r = 0;
+
+		if (s->kind != STEP_CHECK)
+			continue;
+		c = &res->checks[res->n_checks];
+		st = &states[res->n_checks];
+		memset(c, 0, sizeof(*c));
+		st->step = s;
+		snprintf(c->check, sizeof(c->check), "%s", check_kind_name(s->check));
+		snprintf(c->window, sizeof(c->window), "%s", s->window);
+		c->seq_line = s->line;
+		c->verdict = VERDICT_INCONCLUSIVE;
+		c->u_expanded = NAN;
+		for (size_t w = 0; w < tl->n_windows; w++) {
+			if (strcmp(tl->windows[w].name, s->window) != 0)
+				continue;
+			if (tl->windows[w].begun)
+				c->t_begin_ns = tl->windows[w].begin_ns;
+			if (tl->windows[w].ended)
+				c->t_end_ns = tl->windows[w].end_ns;
+		}
+		res->n_checks++;
+		st->result = c;
+		st->ops = check_ops_find(s->check);
+		if (st->ops)
+			r = st->ops->init(ax, c, st);
+		if (r == -ENOMEM)
+			return r;
+	}
+	return 0;
+}
+
+
+int results_analyse(const char *run_dir, struct run_results **ret, char *err, size_t err_len)
+{
+	struct sequence *seq = NULL;
+	struct bench *bench = NULL;
+	struct device *dev = NULL;
+	struct timeline tl = { 0 };
+	struct check_state *states = NULL;
+	struct run_results *res = NULL;
+	struct stream_state ss = { 0 };
+	struct analysis_ctx ax;
+	size_t max_checks = 0;
+	int r;
+
+	*ret = NULL;
+	r = load_inputs(run_dir, &seq, &bench, &dev, err, err_len);
+	if (r < 0)
+		goto out;
+	r = -ENOMEM;
+	tl.windows = calloc(seq->n_steps, sizeof(*tl.windows));
+	res = calloc(1, sizeof(*res));
+	if (!tl.windows || !res)
+		goto out;
+	r = timeline_read(run_dir, &tl, seq->n_steps, err, err_len);
+	if (r < 0)
+		goto out;
+	max_checks = seq->n_steps + tl.n_timeouts;
+	res->checks = calloc(max_checks, sizeof(*res->checks));
+	states = calloc(max_checks, sizeof(*states));
+	ss.evap_fits = calloc(tl.n_evaporation + 1, sizeof(*ss.evap_fits));
+	r = -ENOMEM;
+	if (!res->checks || !states || !ss.evap_fits)
+		goto out;
+	for (size_t k = 0; k < tl.n_evaporation; k++)
+		linfit_init(&ss.evap_fits[k]);
+	snprintf(res->sequence_id, sizeof(res->sequence_id), "%s", seq->id);
+	snprintf(res->sequence_title, sizeof(res->sequence_title), "%s", seq->title);
+	snprintf(res->bench_id, sizeof(res->bench_id), "%s", bench->id);
+	snprintf(res->device_model, sizeof(res->device_model), "%s", dev->model);
+	snprintf(res->device_serial, sizeof(res->device_serial), "%s", dev->serial);
+
+	/* The gravimetric chain, the same for every check. */
+	res->density_g_per_ml = bench->density_g_per_ml;
+	if (bench->density_given)
+		snprintf(res->density_source, sizeof(res->density_source),
+			 "inputs/bench.cfg fluid.density");
+	else
+		snprintf(res->density_source, sizeof(res->density_source),
+			 "water at %.2f degC (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001",
+			 bench->fluid_temperature_c);
+	res->ml_per_g = buoyancy_ml_per_g(bench->density_g_per_ml * 1000,
+					  bench->air_density_g_per_ml * 1000,
+					  RHO_REFERENCE_WEIGHTS_KG_PER_M3);
+	ax = (struct analysis_ctx){
+		.seq = seq, .bench = bench, .dev = dev, .tl = &tl, .res = res,
+		.ml_per_g = res->ml_per_g,
+		.u_read_cal_g = bench->instrument[ROLE_SCALE].cal.uncertainty,
+	};
+	/* A fall this far below the trend between two settled readings is no
+	 * noise and no pulsatile delivery: 0.2 mg, 8 times the stated reading
+	 * uncertainty, or two pump strokes, whichever is largest. */
+	ss.step_threshold_g = fmax(fmax(0.2e-3, 8 * ax.u_read_cal_g),
+				   2 * dev->stroke_volume_ml / ax.ml_per_g);
+	if (collect_resets(&tl, &ss) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	mass_step_init(&ss.steps, ss.step_threshold_g);
+
+	r = init_checks(&ax, states);
+	if (r < 0)
+		goto out;
+	r = stream_samples(run_dir, &ax, &ss, states, &tl, err, err_len);
+	if (r < 0)
+		goto out;
+	settle_evaporation(&ax, &ss);
+	for (size_t i = 0; i < res->n_checks; i++)
+		if (states[i].ops)
+			states[i].ops->judge(&ax, &res->checks[i], &states[i]);
+	for (size_t i = 0; i < res->n_checks; i++)
+		judge_across_gaps(&tl, &res->checks[i]);
+	for (size_t i = 0; i < tl.n_timeouts; i++)
+		res->checks[res->n_checks++] = tl.timeouts[i];
+	for (size_t i = 0; i < tl.n_gaps; i++)
+		results_event(res, tl.gaps[i].t_ns, tl.gaps[i].role, tl.gaps[i].kind, "%s",
+			      tl.gaps[i].description);
+
+	res->status = !tl.ended ? RUN_INTERRUPTED : tl.aborted ? RUN_ABORTED : RUN_COMPLETED;
+	if (tl.ended)
+		snprintf(res->end_reason, sizeof(res->end_reason), "%s", tl.end_reason);
+	else
+		snprintf(res->end_reason, sizeof(res->end_reason),
+			 "the record ends at t = %.3f s without a run_end event: the run was interrupted (crash, kill or power loss)",
+			 rig_ns_to_s(tl.last_t_ns));
+	res->end_t_ns = tl.last_t_ns;
+	res->n_torn_lines = tl.torn;
+	res->overall = VERDICT_PASS;
+	for (size_t i = 0; i < res->n_checks; i++) {
+		if (res->checks[i].verdict == VERDICT_FAIL)
+			res->overall = VERDICT_FAIL;
+		else if (res->checks[i].verdict == VERDICT_INCONCLUSIVE && res->overall == VERDICT_PASS)
+			res->overall = VERDICT_INCONCLUSIVE;
+	}
+	if (res->status != RUN_COMPLETED && res->overall == VERDICT_PASS)
+		res->overall = VERDICT_INCONCLUSIVE;
+	*ret = res;
+	res = NULL;
+	r = 0;
+out:
+	if (r == -ENOMEM)
+		snprintf(err, err_len, "out of memory");
+	for (size_t i = 0; states && i < max_checks; i++)
+		if (states[i].ops)
+			states[i].ops->free(states[i].priv);
+	results_free(res);
+	free(states);
+	free(ss.evap_fits);
+	free(ss.resets);
+	timeline_free(&tl);
+	seq_free(seq);
+	bench_free(bench);
+	device_free(dev);
+	return r;
+}
+
+void results_free(struct run_results *res)
+{
+	if (!res)
+		return;
+	free(res->checks);
+	free(res);
+}
+
+int results_exit_status(const struct run_results *res)
+{
+	if (res->status != RUN_COMPLETED)
+		return 3;
+	return res->overall == VERDICT_PASS ? 0 : 1;
+}

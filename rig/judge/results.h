@@ -1,0 +1,113 @@
+/* The judged outcome of a run, computed from the run directory alone
+ * (inputs/, events.jsonl, samples.csv): a report can always be regenerated,
+ * also for an aborted or crashed run. */
+#ifndef RIG_RESULTS_H
+#define RIG_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "rig/base/rtime.h"
+#include "rig/config/config.h"
+
+enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_INCONCLUSIVE };
+const char *verdict_name(enum verdict v);   /* "pass", "fail", "inconclusive" */
+
+enum run_status {
+	RUN_COMPLETED,    /* every step ran */
+	RUN_ABORTED,      /* the engine stopped the run (fault, limit, signal) */
+	RUN_INTERRUPTED,  /* the record ends without a run_end event (crash, power loss) */
+};
+const char *run_status_name(enum run_status s);
+
+/* One measured quantity of a check, with where it came from. */
+struct measurement {
+	char name[48];                  /* "time_to_alarm", "Ep_max_2min", ... */
+	double value;
+	double u_expanded;              /* expanded uncertainty, k = 2; NAN if not evaluated */
+	char unit[16];
+	bool has_limit;
+	double limit_low, limit_high;   /* +-INFINITY for a one-sided limit */
+	enum verdict verdict;           /* against the limit, when it has one */
+	char source[256];
+};
+
+#define CHECK_MEASUREMENTS_MAX 32
+#define CURVE_POINTS_MAX 256
+
+struct check_result {
+	char check[32];                 /* "dose_accuracy", "step_timeout" */
+	char requirement[RIG_ID_MAX];
+	char window[RIG_ID_MAX];
+	int seq_line;                   /* the check (or timed-out) step's line */
+	bool has_measured;
+	double measured;
+	double u_expanded;              /* of measured, k = 2; NAN if not evaluated */
+	char unit[16];
+	double limit_low, limit_high;   /* acceptance: limit_low <= measured <= limit_high */
+	char criterion[128];
+	enum verdict verdict;
+	char explanation[512];          /* why this verdict, in words */
+	char source[768];               /* where every number came from */
+	/* dose_accuracy details */
+	rig_ns t_begin_ns, t_end_ns;
+	double mass_begin_g, mass_end_g, collected_g, evaporation_g;
+	double delivered_ml, programmed_ml;
+	size_t n_samples;               /* balance samples used inside the window */
+	/* every quantity the check measured (the primary one included) */
+	struct measurement m[CHECK_MEASUREMENTS_MAX];
+	size_t n_m;
+	/* flow_accuracy: the start-up curve (t from the period's start, Q_i),
+	 * decimated to at most CURVE_POINTS_MAX points */
+	double curve_t_s[CURVE_POINTS_MAX], curve_q_ml_per_h[CURVE_POINTS_MAX];
+	size_t n_curve;
+};
+
+/* Something the instruments or the bench did that is not a verdict on the
+ * pump: a negative step on the balance, a flow sensor disagreeing with the
+ * balance, a gap in the samples. */
+struct instrument_event {
+	rig_ns t_ns;
+	char role[16];
+	char kind[32];                  /* "negative_mass_step", "flow_crosscheck" */
+	char description[384];
+};
+
+#define INSTRUMENT_EVENTS_MAX 64
+
+struct run_results {
+	char sequence_id[RIG_ID_MAX];
+	char sequence_title[RIG_TEXT_MAX];
+	char bench_id[RIG_ID_MAX];
+	char device_model[RIG_ID_MAX];
+	char device_serial[RIG_ID_MAX];
+	enum run_status status;
+	char end_reason[512];
+	rig_ns end_t_ns;                /* last recorded time */
+	size_t n_samples_total;
+	size_t n_torn_lines;            /* incomplete trailing lines skipped */
+	struct check_result *checks;
+	size_t n_checks;
+	enum verdict overall;
+	/* the gravimetric chain used for every volume */
+	double density_g_per_ml;
+	char density_source[128];
+	double ml_per_g;                /* buoyancy-corrected volume per gram read */
+	double evaporation_g_per_h;
+	double u_evaporation_g_per_h;   /* standard uncertainty */
+	char evaporation_source[256];
+	struct instrument_event events[INSTRUMENT_EVENTS_MAX];
+	size_t n_events;
+	size_t n_events_dropped;        /* beyond INSTRUMENT_EVENTS_MAX */
+};
+
+/* Reads and judges a run directory.  Returns 0, or a negative errno with a
+ * message in err when the directory cannot be read at all. */
+int results_analyse(const char *run_dir, struct run_results **ret, char *err, size_t err_len);
+void results_free(struct run_results *res);
+
+/* Exit status for the CLI: 3 if the run did not complete, else 1 if any
+ * check failed or was inconclusive, else 0. */
+int results_exit_status(const struct run_results *res);
+
+#endif

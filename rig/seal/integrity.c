@@ -1,0 +1,270 @@
+/* Sealing and checking run directories.  See integrity.h. */
+#include "integrity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rig/base/bench.h"
+#include "notes.h"
+#include "version.h"
+
+/* Reads a small file whole (a signature); -ENOENT when absent. */
+static int read_text(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r = 0;
+
+	if (fd < 0)
+		return errno == ELOOP ? -EBADMSG : -errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (unsigned long long)st.st_size > max) {
+		close(fd);
+		return -EBADMSG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[got] = '\0';
+	*ret = buf;
+	*ret_len = got;
+	return 0;
+}
+
+struct diff_ctx {
+	struct integrity_result *res;
+	integrity_change_fn fn;
+	void *ctx;
+};
+
+static void count_change(void *p, enum manifest_change c, const char *path)
+{
+	struct diff_ctx *d = p;
+
+	if (c == MANIFEST_ADDED)
+		d->res->n_added++;
+	else if (c == MANIFEST_CHANGED)
+		d->res->n_changed++;
+	else
+		d->res->n_missing++;
+	if (d->fn)
+		d->fn(d->ctx, c, path);
+}
+
+int integrity_check(const char *run_dir, bool (*skip)(const char *path),
+		    const unsigned char *expected_pk, integrity_change_fn fn, void *ctx,
+		    struct integrity_result *ret)
+{
+	struct manifest listed, found;
+	char path[RIG_PATH_MAX + 32], *text = NULL, *sig_text = NULL;
+	size_t len = 0, sig_len = 0;
+	struct diff_ctx d = { ret, fn, ctx };
+	struct signature sig;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = manifest_load(run_dir, &listed, &text, &len, &ret->manifest_bad_line);
+	if (r == -ENOENT)
+		return 0;   /* never sealed: manifest_found stays false */
+	ret->manifest_found = true;
+	if (r == -EBADMSG || r == -EFBIG) {
+		ret->manifest_malformed = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	ret->n_listed = listed.n;
+	snprintf(ret->sealed_utc, sizeof(ret->sealed_utc), "%s", listed.sealed_utc);
+	snprintf(ret->sealed_by, sizeof(ret->sealed_by), "%s", listed.sealed_by);
+	snprintf(ret->after_the_fact, sizeof(ret->after_the_fact), "%s", listed.after_the_fact);
+	snprintf(ret->signed_by_key, sizeof(ret->signed_by_key), "%s", listed.signed_by_key);
+
+	r = manifest_scan(run_dir, &found);
+	if (r < 0)
+		goto free_listed;
+	for (size_t i = 0; i < found.n; i++)
+		ret->n_not_regular += found.entries[i].not_regular;
+	manifest_diff(&listed, &found, skip, count_change, &d);
+	manifest_free(&found);
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_SIG_NAME);
+	r = read_text(path, 4096, &sig_text, &sig_len);
+	if (r == -ENOENT) {
+		ret->sig_expected_missing = expected_pk != NULL || listed.signed_by_key[0];
+		r = 0;
+		goto free_listed;
+	}
+	ret->sig_found = true;
+	if (r == -EBADMSG) {
+		ret->sig_malformed = true;
+		r = 0;
+		goto free_listed;
+	}
+	if (r < 0)
+		goto free_listed;
+	if (sig_parse(sig_text, sig_len, &sig, &ret->sig_bad_line) < 0 ||
+	    strcmp(sig.signed_file, MANIFEST_NAME) != 0) {
+		ret->sig_malformed = true;
+		goto free_sig;
+	}
+	snprintf(ret->sig_fingerprint, sizeof(ret->sig_fingerprint), "%s", sig.fingerprint);
+	/* The signature covers the manifest's exact bytes, comments included. */
+	ret->sig_valid = sig_check(&sig, text, len);
+	ret->sig_other_key = (expected_pk && memcmp(expected_pk, sig.pk, SIG_PUBLIC_KEY_BYTES) != 0) ||
+			     (listed.signed_by_key[0] && strcmp(listed.signed_by_key, sig.fingerprint) != 0);
+free_sig:
+	free(sig_text);
+free_listed:
+	free(text);
+	manifest_free(&listed);
+	return r;
+}
+
+bool integrity_ok(const struct integrity_result *res)
+{
+	return res->manifest_found && !res->manifest_malformed && res->n_added == 0 &&
+	       res->n_changed == 0 && res->n_missing == 0 && !res->sig_expected_missing &&
+	       (!res->sig_found || (res->sig_valid && !res->sig_malformed && !res->sig_other_key));
+}
+
+/* Written beside, forced to disk, renamed over: a reader (or a crash) sees
+ * the old file or the new one, never half of one. */
+static int write_replace(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[RIG_PATH_MAX + 32], tmp[RIG_PATH_MAX + 40];
+	size_t done = 0;
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (r == 0 && fsync(fd) != 0)
+		r = -errno;
+	if (close(fd) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	/* the rename itself reaches the disk only with the directory */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int integrity_seal(const char *run_dir, const struct seal_opts *o, bool *ret_unsigned_stale)
+{
+	struct manifest old, now;
+	char path[RIG_PATH_MAX + 32], utc[32], *text = NULL, *sig_text = NULL;
+	size_t len = 0, sig_len = 0, bad_line;
+	bool had_old;
+	int r;
+
+	*ret_unsigned_stale = false;
+	had_old = !o->first && manifest_load(run_dir, &old, NULL, NULL, &bad_line) == 0;
+	r = manifest_scan(run_dir, &now);
+	if (r < 0)
+		goto free_old;
+	for (size_t i = 0; i < now.n; i++)
+		if (now.entries[i].not_regular) {
+			r = -EINVAL;
+			goto free_now;
+		}
+	notes_utc_now(utc);
+	snprintf(now.sealed_utc, sizeof(now.sealed_utc), "%s", utc);
+	snprintf(now.sealed_by, sizeof(now.sealed_by), "%s (pumprig %s)", o->sealed_by, RIG_VERSION);
+	if (had_old && old.first_sealed_utc[0]) {
+		snprintf(now.first_sealed_utc, sizeof(now.first_sealed_utc), "%s", old.first_sealed_utc);
+		snprintf(now.first_sealed_by, sizeof(now.first_sealed_by), "%s", old.first_sealed_by);
+	} else if (had_old && old.sealed_utc[0]) {
+		snprintf(now.first_sealed_utc, sizeof(now.first_sealed_utc), "%s", old.sealed_utc);
+		snprintf(now.first_sealed_by, sizeof(now.first_sealed_by), "%s", old.sealed_by);
+	}
+	/* Once sealed after the fact, always: a later report does not make the
+	 * record any more complete than it was. */
+	if (had_old && old.after_the_fact[0])
+		snprintf(now.after_the_fact, sizeof(now.after_the_fact), "%s", old.after_the_fact);
+	else if (o->after_the_fact)
+		snprintf(now.after_the_fact, sizeof(now.after_the_fact), "%s", o->after_the_fact);
+	snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_SIG_NAME);
+	if (!o->key && !o->unsign &&
+	    ((had_old && old.signed_by_key[0]) || access(path, F_OK) == 0)) {
+		r = -EPERM;   /* it would quietly lose its signature */
+		goto free_now;
+	}
+	if (o->key)
+		sig_fingerprint(o->key->pk, now.signed_by_key);
+	r = manifest_format(&now, &text, &len);
+	if (r < 0)
+		goto free_now;
+	if (o->key) {
+		r = sig_sign_format(o->key, MANIFEST_NAME, text, len, &sig_text, &sig_len);
+		if (r < 0)
+			goto free_text;
+	}
+	/* A signature of the old manifest would not match the new one: it goes
+	 * first, so a crash in between leaves an unsigned seal, never a seal
+	 * with a signature that does not fit. */
+	snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_SIG_NAME);
+	if (unlink(path) == 0)
+		*ret_unsigned_stale = !o->key;
+	else if (errno != ENOENT) {
+		r = -errno;
+		goto free_sig;
+	}
+	r = write_replace(run_dir, MANIFEST_NAME, text, len);
+	if (r == 0 && sig_text)
+		r = write_replace(run_dir, MANIFEST_SIG_NAME, sig_text, sig_len);
+free_sig:
+	free(sig_text);
+free_text:
+	free(text);
+free_now:
+	manifest_free(&now);
+free_old:
+	if (had_old)
+		manifest_free(&old);
+	return r;
+}
