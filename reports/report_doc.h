@@ -64,6 +64,38 @@ struct report_doc {
 	bool failed;                    /* out of memory while building */
 };
 
+/* ---------------------------------------- building blocks (report_doc.c) -- */
+
+/* A heading, paragraph or verdict block with printf-style text. */
+void doc_text(struct report_doc *doc, enum doc_block_kind kind, enum doc_style style,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A table of n_cols columns, each width a fraction of the text width. */
+struct doc_block *doc_table(struct report_doc *doc, bool header_row, size_t n_cols, ...);
+void doc_add_cell(struct report_doc *doc, struct doc_block *b, enum doc_style style,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A key/value row of a two-column table. */
+void doc_kv(struct report_doc *doc, struct doc_block *b, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+struct plot *doc_plot(struct report_doc *doc);
+
+enum doc_style doc_verdict_style(enum verdict v);
+const char *doc_verdict_word(enum verdict v);
+/* "v +- U" to the uncertainty's resolution. */
+void doc_fmt_value_u(double v, double u, char *buf, size_t len);
+void doc_fmt_limit(double lo, double hi, const char *unit, char *buf, size_t len);
+const char *doc_nice_unit(const char *unit);
+const char *doc_role_unit(enum rig_role role);
+/* Run time in the unit the run's length suggests. */
+struct time_axis {
+	double unit_ns;
+	const char *name;
+};
+struct time_axis doc_time_axis(rig_ns span_ns);
+
+/* The plots section (report_plots.c). */
+void section_plots(struct report_doc *doc, const struct run_results *res,
+		   const struct report_data *d);
+
 /* Builds the report's content.  Returns 0 or -ENOMEM. */
 int report_doc_build(const struct run_results *res, const struct report_data *d,
 		     struct report_doc **ret);

@@ -13,7 +13,7 @@
  * readings carry integer nanoseconds (rounded).
  *
  * Units: volumes mL, pressures kPa, rates mL/h, charge mAh, current uA. */
-#include "model.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,175 +21,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NS_PER_H 3.6e12
-
-/* ---------------------------------------------------------------- noise -- */
-
-/* xoshiro256** (Blackman & Vigna), seeded through splitmix64 as its authors
- * recommend.  One generator per role, each seeded from (seed, role), so that
- * reading one sensor more or less often never changes another's noise. */
-struct rng {
-	uint64_t s[4];
-	double spare;
-	bool has_spare;
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static void rng_seed(struct rng *g, uint64_t seed, unsigned stream)
-{
-	uint64_t x = seed ^ (UINT64_C(0xD1B54A32D192ED03) * (stream + 1));
-
-	for (int i = 0; i < 4; i++)
-		g->s[i] = splitmix64(&x);
-	g->has_spare = false;
-}
-
-static uint64_t rng_next(struct rng *g)
-{
-	uint64_t *s = g->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-/* Uniform in (0, 1]: the top 53 bits, shifted off zero so log() is finite. */
-static double rng_uniform(struct rng *g)
-{
-	return ((double)(rng_next(g) >> 11) + 1.0) * 0x1.0p-53;
-}
-
-/* Standard normal by Box-Muller; the second value of each pair is kept for
- * the next call. */
-static double rng_gauss(struct rng *g)
-{
-	double r, phi;
-
-	if (g->has_spare) {
-		g->has_spare = false;
-		return g->spare;
-	}
-	r = sqrt(-2.0 * log(rng_uniform(g)));
-	phi = 2.0 * M_PI * rng_uniform(g);
-	g->spare = r * sin(phi);
-	g->has_spare = true;
-	return r * cos(phi);
-}
-
-/* ----------------------------------------------------------------- state -- */
-
-/* A compensated (Kahan-Babuska-Neumaier) sum.  The volumes passed per event
- * can be 1e-12 of the running totals when the model is sampled every few
- * microseconds; plain accumulation would then round them away and make the
- * physics depend on how often it is sampled. */
-struct ksum {
-	double s, c;
-};
-
-static void ksum_add(struct ksum *k, double x)
-{
-	double t = k->s + x;
-
-	if (fabs(k->s) >= fabs(x))
-		k->c += (k->s - t) + x;
-	else
-		k->c += (x - t) + k->s;
-	k->s = t;
-}
-
-static double ksum_value(const struct ksum *k)
-{
-	return k->s + k->c;
-}
-
-/* A stream of pump strokes at a constant rate.  The pump's firmware owes
- * volume at the programmed rate and fires a stroke whenever a whole stroke is
- * owed, so a rate change keeps the fraction already owed: the volume delivered
- * follows the integral of the rate to within one stroke.  Stroke k (k = 1, 2,
- * ...) after the reference time fires at t_ref + (k - owed_ref) / rate, with
- * owed_ref (in strokes, 0..1) the amount owed at t_ref.  Times are computed
- * from the reference, not by adding intervals, so they never drift. */
-struct stream {
-	bool active;
-	double rate_per_ns;      /* actual strokes per ns */
-	double t_ref;
-	double owed_ref;
-	uint64_t n_since_ref;
-	uint64_t remaining;      /* strokes still to come (bolus); UINT64_MAX for basal */
-};
-
-struct edge_queue {
-	struct edge *v;
-	size_t head, len, cap;
-};
-
-struct sim_model {
-	struct sim_cfg cfg;
-	double density_g_per_ml;
-	double t;                /* physics time, ns */
-	double pan_weight_g;     /* a reference weight placed beside the vessel */
-
-	/* pump */
-	struct stream basal, bolus;
-	double basal_set_ml_per_h;
-	uint64_t strokes;        /* all strokes, stalled ones included */
-	uint64_t strokes_stalled;
-
-	/* line: excess volume V = C (P - P0) stored in the compliance */
-	double line_ml;
-	bool valve_closed;
-	struct ksum outflow_ml;
-
-	/* vessel */
-	struct ksum vessel_ml;   /* liquid in the vessel */
-	struct ksum evaporated_ml;
-	double evap_ml_per_ns;
-
-	/* occlusion alarm: `condition` is the pressure latch with hysteresis,
-	 * `asserted` the pump's alarm output, which follows the latch's rise
-	 * alarm_latency later and its fall at once. */
-	bool condition;
-	bool asserted;
-	double assert_at;
-	struct edge_queue edges;
-
-	/* scale */
-	double tare_g;
-	double tare_t;
-	bool tared;
-
-	/* averaging sensors: state at their previous read */
-	double flow_last_t, flow_last_outflow_ml;
-	double power_last_t;
-	uint64_t power_last_strokes;
-
-	/* per role: noise, and the last readings returned (for a stuck fault) */
-	struct rng rng[ROLE__COUNT];
-	struct reading last[ROLE__COUNT][READINGS_MAX];
-	size_t n_last[ROLE__COUNT];
-	bool last_level;         /* alarm line's last reported level */
-	rig_ns estop_seen_ns;    /* the emergency stop's last edge reported */
-};
 
 struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_ml)
 {
@@ -224,7 +55,7 @@ void sim_model_free(struct sim_model *model)
 
 /* -------------------------------------------------------------- physics -- */
 
-static double line_pressure_kpa(const struct sim_model *m)
+double model_line_pressure_kpa(const struct sim_model *m)
 {
 	return m->cfg.baseline_pressure_kpa + m->line_ml / m->cfg.compliance_ml_per_kpa;
 }
@@ -427,7 +258,7 @@ void sim_model_advance(struct sim_model *model, rig_ns t_ns)
 
 /* --------------------------------------------------------------- faults -- */
 
-static bool fault_active(const struct sim_fault *f, rig_ns t_ns)
+bool model_fault_active(const struct sim_fault *f, rig_ns t_ns)
 {
 	if (t_ns < f->at_ns)
 		return false;
@@ -435,22 +266,12 @@ static bool fault_active(const struct sim_fault *f, rig_ns t_ns)
 	       t_ns - f->at_ns < f->duration_ns;
 }
 
-/* What an active fault does to a read that still answers. */
-enum {
-	MOD_STUCK = 1u << 0,      /* repeat the last readings, flagged stale */
-	MOD_STALE = 1u << 1,      /* answer with no reading at all */
-	MOD_FROZEN = 1u << 2,     /* repeat the last readings exactly, unflagged */
-	MOD_NAN = 1u << 3,        /* primary reading NaN */
-	MOD_RANGE = 1u << 4,      /* primary reading absurd */
-	MOD_INTERNAL = 1u << 5,   /* a reading of an impossible quantity */
-};
-
 /* The error an operation on `role` meets at t_ns: a disconnect (-ENODEV)
  * beats a dropout (-EIO) beats a pump not answering (-ETIMEDOUT).  The other
  * kinds are no error: *ret_mods says how the answer is spoiled.  A crash
  * fault kills the whole process, as kill -9 would, the first time any
  * operation on its role meets it: whatever stdio had buffered is lost. */
-static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns,
+int model_fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns,
 		       unsigned *ret_mods)
 {
 	bool gone = false, dropout = false, silent = false, unplugged = false;
@@ -459,7 +280,7 @@ static int fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_n
 	for (size_t i = 0; i < m->cfg.n_faults; i++) {
 		const struct sim_fault *f = &m->cfg.faults[i];
 
-		if (f->role != role || !fault_active(f, t_ns))
+		if (f->role != role || !model_fault_active(f, t_ns))
 			continue;
 		switch (f->kind) {
 		case SIM_FAULT_DISCONNECT: gone = true; break;
@@ -497,7 +318,7 @@ static int reply_lost(const struct sim_model *m, rig_ns t_ns)
 	for (size_t i = 0; i < m->cfg.n_faults; i++) {
 		const struct sim_fault *f = &m->cfg.faults[i];
 
-		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_LOST_REPLY && fault_active(f, t_ns))
+		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_LOST_REPLY && model_fault_active(f, t_ns))
 			return -ECOMM;
 	}
 	return 0;
@@ -508,7 +329,7 @@ bool sim_pump_link_unplugged(const struct sim_model *model, rig_ns t_ns)
 	for (size_t i = 0; i < model->cfg.n_faults; i++) {
 		const struct sim_fault *f = &model->cfg.faults[i];
 
-		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_UNPLUG && fault_active(f, t_ns))
+		if (f->role == ROLE_PUMP && f->kind == SIM_FAULT_UNPLUG && model_fault_active(f, t_ns))
 			return true;
 	}
 	return false;
@@ -556,7 +377,7 @@ int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	r = model_fault_check(model, ROLE_PUMP, t_ns, NULL);
 	if (r < 0)
 		return r;
 	if (!rate_ok(model, rate_ml_per_h))
@@ -578,7 +399,7 @@ int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, doubl
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	r = model_fault_check(model, ROLE_PUMP, t_ns, NULL);
 	if (r < 0)
 		return r;
 	if (!(volume_ml > 0) || !isfinite(volume_ml) || !rate_ok(model, rate_ml_per_h))
@@ -599,7 +420,7 @@ int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	r = model_fault_check(model, ROLE_PUMP, t_ns, NULL);
 	if (r < 0)
 		return r;
 	model->basal.active = false;
@@ -608,18 +429,18 @@ int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
 	return reply_lost(model, t_ns);
 }
 
-static double battery_used_mah(const struct sim_model *m)
+double model_battery_used_mah(const struct sim_model *m)
 {
 	return m->cfg.quiescent_current_ua * (m->t / NS_PER_H) / 1000.0 +
 	       (double)m->strokes * m->cfg.stroke_charge_mah;
 }
 
 /* Linear discharge curve from full to empty over the capacity. */
-static double battery_voltage_v(const struct sim_model *m)
+double model_battery_voltage_v(const struct sim_model *m)
 {
 	double full = m->cfg.battery_full_v, empty = m->cfg.battery_empty_v;
 	double frac = m->cfg.battery_capacity_mah > 0
-			      ? battery_used_mah(m) / m->cfg.battery_capacity_mah : 1.0;
+			      ? model_battery_used_mah(m) / m->cfg.battery_capacity_mah : 1.0;
 
 	frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
 	return full - (full - empty) * frac;
@@ -637,7 +458,7 @@ int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *re
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_PUMP, t_ns, NULL);
+	r = model_fault_check(model, ROLE_PUMP, t_ns, NULL);
 	if (r == 0 && reply_lost(model, t_ns))
 		r = -ETIMEDOUT;   /* a status that never arrives */
 	if (r < 0)
@@ -648,13 +469,13 @@ int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *re
 		.rate_ml_per_h = model->basal.active ? model->basal_set_ml_per_h : 0,
 		.delivered_ml = (double)model->strokes * model->cfg.stroke_volume_ml,
 		/* the pump's telemetry reports its battery to the millivolt */
-		.battery_v = round(battery_voltage_v(model) * 1000) / 1000,
+		.battery_v = round(model_battery_voltage_v(model) * 1000) / 1000,
 		.reservoir_ml = fmax(0, model->cfg.reservoir_ml -
 				     (double)model->strokes * model->cfg.stroke_volume_ml),
 	};
 	if (model->asserted)
 		ret->alarms |= PUMP_ALARM_OCCLUSION;
-	if (battery_voltage_v(model) < empty + 0.1 * (full - empty))
+	if (model_battery_voltage_v(model) < empty + 0.1 * (full - empty))
 		ret->alarms |= PUMP_ALARM_LOW_BATTERY;
 	return 0;
 }
@@ -664,7 +485,7 @@ int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed)
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_VALVE, t_ns, NULL);
+	r = model_fault_check(model, ROLE_VALVE, t_ns, NULL);
 	if (r < 0)
 		return r;
 	model->valve_closed = closed;
@@ -677,7 +498,7 @@ int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed)
  * liquid that displaces more air than steel reads light by the factor
  * (1 - rho_air/rho_liquid) / (1 - rho_air/rho_steel).  (The vessel is tared
  * away, so only the liquid's buoyancy matters.) */
-static double scale_gross_g(const struct sim_model *m)
+double model_scale_gross_g(const struct sim_model *m)
 {
 	const double rho_steel_g_per_ml = 8.0;
 	double rho_air = m->cfg.air_density_g_per_ml;
@@ -693,275 +514,11 @@ int sim_scale_tare(struct sim_model *model, rig_ns t_ns)
 	int r;
 
 	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_SCALE, t_ns, NULL);
+	r = model_fault_check(model, ROLE_SCALE, t_ns, NULL);
 	if (r < 0)
 		return r;
-	model->tare_g = scale_gross_g(model);
+	model->tare_g = model_scale_gross_g(model);
 	model->tare_t = model->t;
 	model->tared = true;
 	return 0;
-}
-
-/* -------------------------------------------------------------- sensors -- */
-
-static double quantise(double v, double resolution)
-{
-	return resolution > 0 ? resolution * round(v / resolution) : v;
-}
-
-static size_t read_scale(struct sim_model *m, rig_ns t_ns, struct reading *rd)
-{
-	double v = scale_gross_g(m) - m->tare_g + m->cfg.scale_noise_g * rng_gauss(&m->rng[ROLE_SCALE]);
-	bool settling = m->tared && m->t < m->tare_t + (double)m->cfg.scale_settle_ns;
-
-	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_MASS_G,
-				  .value = quantise(v, m->cfg.scale_resolution_g),
-				  .flags = settling ? SAMPLE_UNSTABLE : 0 };
-	return 1;
-}
-
-/* The flow sensor integrates: each reading is the mean outflow over the
- * interval since the previous reading (from t = 0 for the first).  A reading
- * at the same instant as the previous one gives the instantaneous flow V/tau. */
-static size_t read_flow(struct sim_model *m, rig_ns t_ns, struct reading *rd)
-{
-	double dt = m->t - m->flow_last_t, q;
-
-	if (dt > 0) {
-		q = (ksum_value(&m->outflow_ml) - m->flow_last_outflow_ml) / (dt / NS_PER_H);
-	} else {
-		double tau_h = (double)m->cfg.time_constant_ns / NS_PER_H;
-
-		q = !m->valve_closed && tau_h > 0 ? m->line_ml / tau_h : 0;
-	}
-	m->flow_last_t = m->t;
-	m->flow_last_outflow_ml = ksum_value(&m->outflow_ml);
-	q += m->cfg.flow_offset_ml_per_h + m->cfg.flow_noise_ml_per_h * rng_gauss(&m->rng[ROLE_FLOW]);
-	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_FLOW_ML_PER_H, .value = q };
-	return 1;
-}
-
-static size_t read_pressure(struct sim_model *m, rig_ns t_ns, struct reading *rd)
-{
-	double p = line_pressure_kpa(m) +
-		   m->cfg.pressure_noise_kpa * rng_gauss(&m->rng[ROLE_PRESSURE]);
-
-	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_PRESSURE_KPA, .value = p };
-	return 1;
-}
-
-/* The power monitor averages the current since its previous read: the
- * quiescent draw plus each stroke's charge spread over the interval,
- * I = I_q + n Q_stroke / dt (mAh -> uAh: x1000). */
-static size_t read_power(struct sim_model *m, rig_ns t_ns, struct reading *rd, size_t max)
-{
-	double dt_h = (m->t - m->power_last_t) / NS_PER_H;
-	double i_ua = m->cfg.quiescent_current_ua;
-	size_t n = 1;
-
-	if (dt_h > 0)
-		i_ua += (double)(m->strokes - m->power_last_strokes) * m->cfg.stroke_charge_mah *
-			1000.0 / dt_h;
-	m->power_last_t = m->t;
-	m->power_last_strokes = m->strokes;
-	i_ua += m->cfg.current_noise_ua * rng_gauss(&m->rng[ROLE_POWER]);
-	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_CURRENT_UA, .value = i_ua };
-	if (max >= 2) {
-		rd[1] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_VOLTAGE_V,
-					  .value = battery_voltage_v(m) };
-		n = 2;
-	}
-	return n;
-}
-
-/* A stuck sensor repeats the last readings it returned before the fault,
- * flagged stale; one never read before has nothing to repeat and gives -EIO.
- * Stale repeats are not conversions: the averaging sensors' intervals run on
- * across the fault, and no noise is drawn. */
-int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
-	     struct reading *ret, size_t max, size_t *ret_n)
-{
-	struct reading rd[READINGS_MAX];
-	unsigned mods;
-	size_t n;
-	int r;
-
-	if (ret_n)
-		*ret_n = 0;
-	if (role != ROLE_SCALE && role != ROLE_FLOW && role != ROLE_PRESSURE && role != ROLE_POWER)
-		return -EINVAL;
-	if (!ret || max == 0)
-		return -EINVAL;
-	sim_model_advance(model, t_ns);
-	r = fault_check(model, role, t_ns, &mods);
-	if (r < 0)
-		return r;
-	if (max > READINGS_MAX)
-		max = READINGS_MAX;
-	if (mods & MOD_STALE)
-		return 0;   /* answered, but nothing new to give */
-	if (mods & (MOD_STUCK | MOD_FROZEN)) {
-		if (model->n_last[role] == 0)
-			return -EIO;
-		n = model->n_last[role] < max ? model->n_last[role] : max;
-		for (size_t i = 0; i < n; i++) {
-			ret[i] = model->last[role][i];
-			ret[i].t_ns = t_ns;
-			if (mods & MOD_STUCK)
-				ret[i].flags |= SAMPLE_STALE;
-		}
-		if (ret_n)
-			*ret_n = n;
-		return 0;
-	}
-	switch (role) {
-	case ROLE_SCALE: n = read_scale(model, t_ns, rd); break;
-	case ROLE_FLOW: n = read_flow(model, t_ns, rd); break;
-	case ROLE_PRESSURE: n = read_pressure(model, t_ns, rd); break;
-	default: n = read_power(model, t_ns, rd, READINGS_MAX); break;
-	}
-	/* Spoiled answers are what the instrument sends; the physics drew its
-	 * noise as usual.  1e12 is beyond any range a bench could declare. */
-	if (mods & MOD_NAN)
-		rd[0].value = NAN;
-	if (mods & MOD_RANGE)
-		rd[0].value = 1e12;
-	if (mods & MOD_INTERNAL)
-		rd[0].quantity = QUANT__COUNT;
-	memcpy(model->last[role], rd, n * sizeof(rd[0]));
-	model->n_last[role] = n;
-	n = n < max ? n : max;
-	memcpy(ret, rd, n * sizeof(rd[0]));
-	if (ret_n)
-		*ret_n = n;
-	return 0;
-}
-
-/* ------------------------------------------------------------ alarm line -- */
-
-/* The alarm line shows the pump's occlusion alarm output.  Faults on the
- * alarm role: disconnect -ENODEV, dropout -EIO; stuck freezes the level at
- * its last reported value and withholds the edges, which are lost (the line
- * did not move as far as the rig can tell). */
-int sim_alarm_level(struct sim_model *model, rig_ns t_ns, bool *ret_active)
-{
-	unsigned mods;
-	bool stuck;
-	int r;
-
-	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_ALARM, t_ns, &mods);
-	stuck = mods & (MOD_STUCK | MOD_FROZEN);
-	if (r < 0)
-		return r;
-	if (!stuck)
-		model->last_level = model->asserted;
-	*ret_active = model->last_level;
-	return 0;
-}
-
-/* Returns 1 with the oldest pending edge, 0 when none is pending.  While the
- * line is stuck nothing new is seen; edges that happened during a stuck or
- * dropout spell are skipped afterwards. */
-int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
-{
-	struct edge_queue *q = &model->edges;
-	unsigned mods;
-	bool stuck;
-	int r;
-
-	sim_model_advance(model, t_ns);
-	r = fault_check(model, ROLE_ALARM, t_ns, &mods);
-	stuck = mods & (MOD_STUCK | MOD_FROZEN);
-	if (r < 0)
-		return r;
-	if (stuck)
-		return 0;
-	while (q->len > 0) {
-		struct edge e = q->v[q->head];
-
-		q->head = q->len == 1 ? 0 : q->head + 1;
-		q->len--;
-		if (fault_check(model, ROLE_ALARM, e.t_ns, &mods) < 0 || (mods & (MOD_STUCK | MOD_FROZEN)))
-			continue;
-		*ret = e;
-		model->last_level = e.rising;
-		return 1;
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------- emergency stop -- */
-
-/* The bench's emergency-stop button is a mechanical contact: nothing in the
- * physics presses it, a test does, with a `pressed` fault on the estop role
- * (held for its duration; 0: until the end).  Its edges fall exactly where
- * each press begins and ends, as a kernel timestamp would put them. */
-int sim_estop_level(struct sim_model *model, rig_ns t_ns, bool *ret_active)
-{
-	int r = fault_check(model, ROLE_ESTOP, t_ns, NULL);
-
-	if (r < 0)
-		return r;
-	*ret_active = false;
-	for (size_t i = 0; i < model->cfg.n_faults; i++) {
-		const struct sim_fault *f = &model->cfg.faults[i];
-
-		if (f->role == ROLE_ESTOP && f->kind == SIM_FAULT_PRESSED && fault_active(f, t_ns))
-			*ret_active = true;
-	}
-	return 0;
-}
-
-/* Returns 1 with the oldest edge after the last one reported and at or
- * before t_ns, 0 when there is none. */
-int sim_estop_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
-{
-	bool found = false;
-	int r = fault_check(model, ROLE_ESTOP, t_ns, NULL);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < model->cfg.n_faults; i++) {
-		const struct sim_fault *f = &model->cfg.faults[i];
-		rig_ns at[2] = { f->at_ns, f->at_ns + f->duration_ns };
-
-		if (f->role != ROLE_ESTOP || f->kind != SIM_FAULT_PRESSED)
-			continue;
-		for (int k = 0; k < (f->duration_ns > 0 ? 2 : 1); k++)
-			if (at[k] > model->estop_seen_ns && at[k] <= t_ns &&
-			    (!found || at[k] < ret->t_ns)) {
-				ret->t_ns = at[k];
-				ret->rising = k == 0;
-				found = true;
-			}
-	}
-	if (found)
-		model->estop_seen_ns = ret->t_ns;
-	return found;
-}
-
-/* ---------------------------------------------------------------- truth -- */
-
-void sim_model_truth(const struct sim_model *model, struct sim_truth *ret)
-{
-	*ret = (struct sim_truth){
-		.pumped_ml = (double)(model->strokes - model->strokes_stalled) *
-			     model->cfg.stroke_volume_ml,
-		.in_line_ml = model->line_ml,
-		.outflow_ml = ksum_value(&model->outflow_ml),
-		.in_vessel_ml = ksum_value(&model->vessel_ml),
-		.evaporated_ml = ksum_value(&model->evaporated_ml),
-		.line_pressure_kpa = line_pressure_kpa(model),
-		.battery_used_mah = battery_used_mah(model),
-		.alarm_active = model->asserted,
-		.strokes = (unsigned long)model->strokes,
-	};
-}
-
-void sim_scale_place_weight(struct sim_model *model, rig_ns t_ns, double grams)
-{
-	sim_model_advance(model, t_ns);
-	/* a steel reference weight reads its conventional mass: no buoyancy */
-	model->pan_weight_g = grams;
 }

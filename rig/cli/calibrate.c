@@ -25,7 +25,6 @@ static const char usage_calibrate[] =
 static int calibrate_main(int argc, char **argv)
 {
 	const char *bench_path = NULL, *ref_text = NULL, *record = NULL;
-	struct diag_list diags = { 0 };
 	struct bench *bench = NULL;
 	char default_record[64];
 	double ref_g;
@@ -52,11 +51,8 @@ static int calibrate_main(int argc, char **argv)
 			"write it like \"20 g\" (units: %s)\n", ref_text, qty_kind_units(QTY_MASS));
 		return EXIT_BAD_INPUT;
 	}
-	if (bench_load(bench_path, &bench, &diags) < 0) {
-		diag_print(&diags, stderr);
-		diag_clear(&diags);
+	if (load_bench(bench_path, &bench) < 0)
 		return EXIT_BAD_INPUT;
-	}
 	if (!record) {
 		time_t now = time(NULL);
 		struct tm tm;

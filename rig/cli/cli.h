@@ -59,6 +59,8 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage);
 /* Loads the three files and cross-checks them, printing every problem. */
 int load_all(const struct files *f, struct sequence **seq, struct bench **bench,
 	     struct device **dev);
+/* A bench file alone (probe, safe, calibrate, sim), its problems printed. */
+int load_bench(const char *path, struct bench **ret);
 /* Every instrument simulated (in-process, or a wire simulator in lockstep). */
 bool all_simulated(const struct bench *bench);
 

@@ -167,6 +167,16 @@ int load_all(const struct files *f, struct sequence **seq, struct bench **bench,
 	return rs < 0 ? rs : rb < 0 ? rb : rd;
 }
 
+int load_bench(const char *path, struct bench **ret)
+{
+	struct diag_list diags = { 0 };
+	int r = bench_load(path, ret, &diags);
+
+	diag_print(&diags, stderr);
+	diag_clear(&diags);
+	return r;
+}
+
 bool all_simulated(const struct bench *bench)
 {
 	if (bench->sim_clock_uri[0])

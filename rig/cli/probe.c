@@ -16,7 +16,6 @@ static const char usage_probe[] =
 
 static int probe_main(int argc, char **argv)
 {
-	struct diag_list diags = { 0 };
 	struct bench *bench = NULL;
 	int r;
 
@@ -28,11 +27,8 @@ static int probe_main(int argc, char **argv)
 		fprintf(stderr, "rig probe: --bench FILE is required\n\n%s", usage_probe);
 		return EXIT_BAD_INPUT;
 	}
-	if (bench_load(argv[2], &bench, &diags) < 0) {
-		diag_print(&diags, stderr);
-		diag_clear(&diags);
+	if (load_bench(argv[2], &bench) < 0)
 		return EXIT_BAD_INPUT;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	r = rig_probe(bench, stdout);
 	bench_free(bench);

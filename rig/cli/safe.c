@@ -32,7 +32,6 @@ static int safe_main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *bench_path = NULL, *run_dir = NULL, *reason = NULL, *crashed = NULL;
-	struct diag_list diags = { 0 };
 	struct bench *bench = NULL;
 	char why[512], err[1024] = "";
 	bool recorded = false;
@@ -53,11 +52,8 @@ static int safe_main(int argc, char **argv)
 		fprintf(stderr, "rig safe: --bench FILE is required\n\n%s", usage_safe);
 		return EXIT_BAD_INPUT;
 	}
-	if (bench_load(bench_path, &bench, &diags) < 0) {
-		diag_print(&diags, stderr);
-		diag_clear(&diags);
+	if (load_bench(bench_path, &bench) < 0)
 		return EXIT_BAD_INPUT;
-	}
 	if (crashed)
 		snprintf(why, sizeof(why), "internal error: rig crashed (%s); the bench was made "
 			 "safe by a fresh process (rig safe)", crashed);

@@ -35,7 +35,6 @@ static int sim_main(int argc, char **argv)
 	};
 	struct wire_opts wo = { .addr = "127.0.0.1", .announce = stdout, .stop = &stop_signal };
 	const char *bench_path = NULL;
-	struct diag_list diags = { 0 };
 	struct bench *bench = NULL;
 	char *end;
 	int c, r;
@@ -72,11 +71,10 @@ static int sim_main(int argc, char **argv)
 		fprintf(stderr, "rig sim serve: --bench is required\n\n%s", usage_sim);
 		return EXIT_BAD_INPUT;
 	}
-	if (bench_load(bench_path, &bench, &diags) < 0 || !bench->has_sim) {
-		diag_print(&diags, stderr);
-		if (bench)
-			fprintf(stderr, "%s: no simulator group to serve\n", bench_path);
-		diag_clear(&diags);
+	if (load_bench(bench_path, &bench) < 0)
+		return EXIT_BAD_INPUT;
+	if (!bench->has_sim) {
+		fprintf(stderr, "%s: no simulator group to serve\n", bench_path);
 		bench_free(bench);
 		return EXIT_BAD_INPUT;
 	}
