@@ -19,7 +19,8 @@
  * converted since the last one:
  *   - the converter's rate, as its kernel driver takes it: the ADS1x15's
  *     per-channel sampling_frequency, one of its data rates (its
- *     sampling_frequency_available, a device attribute since Linux 5.12);
+ *     sampling_frequency_available, shared by all its channels: a device
+ *     attribute);
  *     the INA226's in_oversampling_ratio (its in_sampling_frequency is read
  *     only: a consequence of averaging and the integration times); nothing
  *     on the hx711 (its RATE pin fixes 10 or 80 per second); on any other
