@@ -10,6 +10,7 @@
  * They need root (unshare -m -n, a mount on /sys/bus), as CI has.  Where
  * that is not permitted they fail and say why: never skip. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -248,6 +249,45 @@ static char *watch_writes(struct watch *w)
 	fclose(m);
 	close(w->fd);
 	return out;
+}
+
+/* Stops iiod and returns once every one of its threads is stopped: kill()
+ * only sends the signal, and a thread running on another CPU answers a
+ * request or two before it takes it.  (A condition checked, not a time
+ * guessed: the state of each thread in /proc.) */
+static void freeze(const struct real *r)
+{
+	long long deadline = mono_ms() + 5000;
+	char dir[64];
+
+	cr_assert_eq(kill(r->iiod, SIGSTOP), 0);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)r->iiod);
+	for (;;) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		bool all = d != NULL;
+
+		while (d && (e = readdir(d))) {
+			char path[384], *stat, *close_paren;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+			stat = th_read_file(path);
+			close_paren = stat ? strrchr(stat, ')') : NULL;
+			/* "pid (comm) S ...": the state after the name */
+			if (close_paren && close_paren[1] == ' ' && close_paren[2] != 'T' &&
+			    close_paren[2] != 't')
+				all = false;
+			free(stat);
+		}
+		if (d)
+			closedir(d);
+		if (all)
+			return;
+		cr_assert_lt(mono_ms(), deadline, "iiod did not stop within 5 s of SIGSTOP");
+		sched_yield();
+	}
 }
 
 /* ------------------------------------------------------- instruments -- */
@@ -608,7 +648,7 @@ Test(real_iiod, a_stopped_iiod_is_reported_within_one_answer_timeout_for_all_its
 	/* the process stopped: its port still takes connections, nothing
 	 * answers.  The first instrument waits the bound out; the others on
 	 * the same board learn it and fail at once. */
-	cr_assert_eq(kill(r.iiod, SIGSTOP), 0);
+	freeze(&r);
 	t0 = mono_ms();
 	for (size_t i = 0; i < 4; i++) {
 		int err = sensor_read(inst[i], rd, READINGS_MAX, &n);
