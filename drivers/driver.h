@@ -45,6 +45,12 @@ struct driver_env {
 	const struct bench *bench;
 	struct sim_model *sim;   /* the shared physics model, when a role uses "sim" */
 	const char *run_dir;     /* where wire logs go (NULL: none) */
+	/* How long an instrument on a network link (iio over iiod) may take to
+	 * answer one operation before it counts as not answering: the link's
+	 * operations fail with -ETIMEDOUT within it, and every instrument on
+	 * the same link fails at once after the first has waited it out (0:
+	 * the backend's default, 3 s). */
+	rig_ns answer_timeout_ns;
 };
 
 struct instrument_pdata;     /* defined by each backend */
@@ -106,6 +112,11 @@ struct backend {
 	const struct valve_ops *valve;
 	const struct input_ops *input;
 	bool outputs;            /* can open bench output lines (through valve_ops) */
+	/* Optional: err, returned by this backend for this instrument (by its
+	 * open, or an operation), in words: what failed, on which device,
+	 * channel or attribute, with the errno; NULL leaves it to the generic
+	 * text of instrument_error_text. */
+	const char *(*error_text)(const struct instrument_cfg *ic, int err, char *buf, size_t size);
 };
 
 /* A wire-level simulator (`rig sim serve`) in lockstep: rig, running in
@@ -125,9 +136,11 @@ const char *backend_names(void);
  * cannot play the role), or the backend's error. */
 int instrument_open(struct instrument **ret, enum rig_role role, struct driver_env *env);
 void instrument_close(struct instrument *inst);   /* accepts NULL */
-/* What an error from instrument_open means for this instrument, in words an
- * operator can act on ("no IIO device \"ina226\" at ip:10.0.0.2 (iio_info -u
- * ip:10.0.0.2 lists what is there)"), else strerror's text.  Returns buf. */
+/* What an error from instrument_open, or from an operation on the
+ * instrument, means for it, in words an operator can act on ("no IIO device
+ * \"ina226\" at ip:10.0.0.2 (iio_info -u ip:10.0.0.2 lists what is there)"):
+ * the backend's own account where it has one, else strerror's text.
+ * Returns buf. */
 const char *instrument_error_text(const struct instrument_cfg *ic, int err, char *buf,
 				  size_t size);
 

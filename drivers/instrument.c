@@ -86,7 +86,10 @@ const char *instrument_error_text(const struct instrument_cfg *ic, int err, char
 	bool serial = strcmp(b, "pumplink") == 0 || strcmp(b, "mtsics") == 0;
 	bool local = strncmp(ic->uri, "local:", 6) == 0 || !ic->uri[0];
 	const char *uri = local ? "local:" : ic->uri;
+	const struct backend *be = backend_find(b);
 
+	if (be && be->error_text && be->error_text(ic, err, buf, size))
+		return buf;
 	if (strcmp(b, "gpiod") == 0 && err == -ENODEV)
 		snprintf(buf, size, "no GPIO chip \"%s\" on this machine (ls /dev/gpiochip*; "
 			 "gpiodetect)", ic->device);

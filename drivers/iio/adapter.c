@@ -4,9 +4,14 @@
 #include <errno.h>
 #include <iio.h>
 #include <math.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 struct iioa_ctx {
 	struct iio_context *ctx;
@@ -27,22 +32,115 @@ struct iioa_buf {
 	bool has_timestamp;
 };
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events on fd until the deadline: 0, -ETIMEDOUT, or -errno. */
+static int wait_fd(int fd, short events, long long deadline_ms)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		long long left = deadline_ms - mono_ms();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Asks the iiod at "ip:HOST[:PORT]" its VERSION and waits for the line,
+ * all within timeout_ms.  0: it answers; -ETIMEDOUT: it does not (a
+ * stopped iiod: the kernel still accepts connections on its port); other
+ * -errno from the connection.  URIs it cannot take apart (no host: a
+ * DNS-SD lookup; an IPv6 literal) are left to libiio: 0. */
+static int probe_iiod(const char *uri, unsigned timeout_ms)
+{
+	static const char ask[] = "VERSION\r\n";
+	char host[256], port[16] = "30431";
+	const char *h = uri + 3, *colon = strchr(h, ':');
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	long long deadline = mono_ms() + timeout_ms;
+	size_t hlen = colon ? (size_t)(colon - h) : strlen(h);
+	int fd, r, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (hlen == 0 || hlen >= sizeof(host) || (colon && strchr(colon + 1, ':')))
+		return 0;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (colon)
+		snprintf(port, sizeof(port), "%s", colon + 1);
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+		return 0;   /* libiio says what is wrong with the name */
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return -errno;
+	}
+	r = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno == EINPROGRESS ? 1 : -errno;
+	freeaddrinfo(ai);
+	if (r == 1) {
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err)
+			r = -err;
+	}
+	if (r == 0 && send(fd, ask, sizeof(ask) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(ask) - 1)
+		r = -EPIPE;
+	while (r == 0) {
+		char c;
+		ssize_t n;
+
+		r = wait_fd(fd, POLLIN, deadline);
+		if (r < 0)
+			break;
+		n = recv(fd, &c, 1, 0);
+		if (n == 1 && c == '\n')
+			break;
+		if (n == 0)
+			r = -EPIPE;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			r = -errno;
+	}
+	if (r == 0)
+		(void)send(fd, "EXIT\r\n", 6, MSG_NOSIGNAL);
+	close(fd);
+	return r;
+}
+
 int iioa_open(const char *uri, unsigned timeout_ms, struct iioa_ctx **ret)
 {
-	struct iioa_ctx *c = calloc(1, sizeof(*c));
+	struct iioa_ctx *c;
+	char *copy;
 	int r;
 
-	char *copy = strdup(uri);
-
 	*ret = NULL;
+	if (strncmp(uri, "ip:", 3) == 0 && timeout_ms > 0) {
+		r = probe_iiod(uri, timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	c = calloc(1, sizeof(*c));
+	/* libiio 0.24 cuts "ip:HOST:PORT" at the port's colon in the string it
+	 * is given, const or not: a second open of the same text would then go
+	 * to the default port.  It gets a copy. */
+	copy = strdup(uri);
 	if (!c || !copy) {
 		free(c);
 		free(copy);
 		return -ENOMEM;
 	}
-	/* libiio 0.24 cuts "ip:HOST:PORT" at the port's colon in the string it
-	 * is given, const or not: a second open of the same text would then go
-	 * to the default port.  It gets a copy. */
 	errno = 0;
 	c->ctx = iio_create_context_from_uri(copy);
 	free(copy);
@@ -149,13 +247,6 @@ int iioa_dev_read(struct iioa_ctx *ctx, const char *dev_name, const char *attr, 
 	return r < 0 ? (int)r : 0;
 }
 
-bool iioa_dev_has_attr(struct iioa_ctx *ctx, const char *dev_name, const char *attr)
-{
-	struct iio_device *dev = device(ctx, dev_name);
-
-	return dev && iio_device_find_attr(dev, attr) != NULL;
-}
-
 int iioa_chan_write_double(struct iioa_chan *ch, const char *attr, double value)
 {
 	return iio_channel_attr_write_double(ch->ch, attr, value);
@@ -167,6 +258,93 @@ const char *iioa_dev_name(struct iioa_ctx *ctx, const char *dev_name)
 	const char *name = dev ? iio_device_get_name(dev) : NULL;
 
 	return name ? name : "";
+}
+
+bool iioa_has_device(struct iioa_ctx *ctx, const char *dev_name)
+{
+	return device(ctx, dev_name) != NULL;
+}
+
+const char *iioa_dev_id(struct iioa_ctx *ctx, const char *dev_name)
+{
+	struct iio_device *dev = device(ctx, dev_name);
+
+	return dev ? iio_device_get_id(dev) : "";
+}
+
+int iioa_attr_find(struct iioa_ctx *ctx, const char *dev_name, const char *channel,
+		   const char *name, struct iioa_attr *ret)
+{
+	struct iio_device *dev = device(ctx, dev_name);
+	struct iio_channel *ch;
+	const char *under = strchr(name, '_'), *a;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!dev)
+		return -ENODEV;
+	ret->dev = dev;
+	/* the channel's own (per channel, or shared by type or direction and
+	 * copied onto each channel by libiio) */
+	if (channel && (ch = iio_device_find_channel(dev, channel, false)) &&
+	    (a = iio_channel_find_attr(ch, name))) {
+		const char *file = iio_channel_attr_get_filename(ch, a);
+
+		ret->chn = ch;
+		ret->name = a;
+		snprintf(ret->file, sizeof(ret->file), "%s", file ? file : a);
+		return 0;
+	}
+	if ((a = iio_device_find_attr(dev, name))) {
+		ret->name = a;
+		snprintf(ret->file, sizeof(ret->file), "%s", a);
+		return 0;
+	}
+	/* in_sampling_frequency: channel "sampling", attribute "frequency" */
+	if (under && under > name) {
+		char id[64];
+		size_t n = (size_t)(under - name);
+
+		if (n < sizeof(id)) {
+			memcpy(id, name, n);
+			id[n] = '\0';
+			ch = iio_device_find_channel(dev, id, false);
+			if (ch && !iio_channel_is_scan_element(ch) &&
+			    (a = iio_channel_find_attr(ch, under + 1))) {
+				ret->chn = ch;
+				ret->name = a;
+				snprintf(ret->file, sizeof(ret->file), "in_%s", name);
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+int iioa_attr_read(const struct iioa_attr *a, char *buf, size_t size)
+{
+	ssize_t n;
+	size_t len;
+
+	if (size == 0)
+		return -EINVAL;
+	n = a->chn ? iio_channel_attr_read(a->chn, a->name, buf, size)
+		   : iio_device_attr_read(a->dev, a->name, buf, size);
+	if (n < 0)
+		return (int)n;
+	len = (size_t)n < size ? (size_t)n : size - 1;
+	buf[len] = '\0';
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		buf[--len] = '\0';
+	return (int)len;
+}
+
+int iioa_attr_write(const struct iioa_attr *a, const char *value)
+{
+	ssize_t n = a->chn ? iio_channel_attr_write(a->chn, a->name, value)
+			   : iio_device_attr_write(a->dev, a->name, value);
+
+	return n < 0 ? (int)n : 0;
 }
 
 static struct iio_device *trigger_find(struct iioa_ctx *ctx, const char *trigger)
@@ -182,36 +360,34 @@ static struct iio_device *trigger_find(struct iioa_ctx *ctx, const char *trigger
 	return NULL;
 }
 
-int iioa_dev_set_trigger(struct iioa_ctx *ctx, const char *dev_name, const char *trigger,
-			 double hz)
+int iioa_dev_trigger(struct iioa_ctx *ctx, const char *dev_name, char *buf, size_t size)
 {
-	struct iio_device *dev = device(ctx, dev_name), *trig = trigger_find(ctx, trigger);
+	struct iio_device *dev = device(ctx, dev_name);
 	const struct iio_device *cur = NULL;
-	ssize_t w;
+	const char *name;
+	int r;
 
 	if (!dev)
 		return -ENODEV;
-	if (!trig)
-		return -ENXIO;
-	/* The hrtimer trigger took whole hertz only (kstrtoul) until it
-	 * learned millihertz (iio_str_to_fixpoint, 3 decimals): a whole
-	 * frequency goes as an integer so that either kernel takes it; a
-	 * fractional one an older kernel refuses (EINVAL). */
-	if (iio_device_find_attr(trig, "sampling_frequency")) {
-		char text[32];
+	if (size > 0)
+		buf[0] = '\0';
+	r = iio_device_get_trigger(dev, &cur);
+	if (r < 0)
+		return r;
+	name = cur ? iio_device_get_name(cur) : NULL;
+	if (cur && size > 0)
+		snprintf(buf, size, "%s", name ? name : iio_device_get_id(cur));
+	return 0;
+}
 
-		if (hz == floor(hz))
-			snprintf(text, sizeof(text), "%.0f", hz);
-		else
-			snprintf(text, sizeof(text), "%.3f", hz);
-		w = iio_device_attr_write(trig, "sampling_frequency", text);
-		if (w < 0)
-			return (int)w;
-	}
-	/* a second instrument on a device whose buffer already runs on this
-	 * trigger: setting it again would be refused (EBUSY) */
-	if (iio_device_get_trigger(dev, &cur) == 0 && cur == trig)
-		return 0;
+int iioa_dev_trigger_set(struct iioa_ctx *ctx, const char *dev_name, const char *trigger)
+{
+	struct iio_device *dev = device(ctx, dev_name), *trig = NULL;
+
+	if (!dev)
+		return -ENODEV;
+	if (trigger[0] && !(trig = trigger_find(ctx, trigger)))
+		return -ENXIO;
 	return iio_device_set_trigger(dev, trig);
 }
 
@@ -271,17 +447,21 @@ int iioa_buf_open(struct iioa_ctx *ctx, const char *dev_name, const char *const 
 			r = errno ? -errno : -EIO;
 	}
 	if (r < 0) {
-		iioa_buf_close(b);
+		iioa_buf_close(b, false);
 		return r;
 	}
 	*ret = b;
 	return 0;
 }
 
-void iioa_buf_close(struct iioa_buf *b)
+void iioa_buf_close(struct iioa_buf *b, bool abandon)
 {
 	if (!b)
 		return;
+	/* cancelled, libiio 0.24 closes the buffer's connection without
+	 * asking the server to CLOSE it and waiting for the answer */
+	if (b->buf && abandon)
+		iio_buffer_cancel(b->buf);
 	if (b->buf)
 		iio_buffer_destroy(b->buf);
 	for (size_t i = 0; i < b->n_fields; i++)

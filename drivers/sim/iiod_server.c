@@ -118,6 +118,22 @@ static void put_escaped(FILE *f, const char *s)
 	}
 }
 
+/* A kernel scan type as libiio writes it into the XML: the sign letter in
+ * capitals when the value's bits fill its storage ("le:s16/16>>0" ->
+ * "le:S16/16>>0"), the kernel's text otherwise ("le:u24/32>>0"). */
+static void put_format(FILE *f, const char *kernel)
+{
+	char text[64];
+	unsigned bits, storage;
+	char *sign;
+
+	snprintf(text, sizeof(text), "%s", kernel);
+	sign = strchr(text, ':');
+	if (sign && sscanf(sign + 2, "%u/%u", &bits, &storage) == 2 && bits == storage)
+		sign[1] = (char)(sign[1] == 's' ? 'S' : sign[1] == 'u' ? 'U' : sign[1]);
+	put_escaped(f, text);
+}
+
 static char *build_xml(const struct iiod_device *devs, size_t n)
 {
 	char *xml = NULL;
@@ -141,10 +157,11 @@ static char *build_xml(const struct iiod_device *devs, size_t n)
 				ch->output ? "output" : "input");
 			if (ch->scan_index >= 0) {
 				fprintf(f, "<scan-element index=\"%d\" format=\"", ch->scan_index);
-				put_escaped(f, ch->format);
+				put_format(f, ch->format);
 				fprintf(f, "\" ");
+				/* libiio keeps the scale as a float, printed %f */
 				if (ch->scale)
-					fprintf(f, "scale=\"%s\" ", ch->scale);
+					fprintf(f, "scale=\"%f\" ", (float)strtod(ch->scale, NULL));
 				fprintf(f, "/>");
 			}
 			for (size_t a = 0; a < ch->n_attrs; a++)
@@ -154,6 +171,8 @@ static char *build_xml(const struct iiod_device *devs, size_t n)
 		}
 		for (size_t a = 0; a < dev->n_attrs; a++)
 			fprintf(f, "<attribute name=\"%s\" />", dev->attrs[a]);
+		for (size_t a = 0; a < dev->n_buffer_attrs; a++)
+			fprintf(f, "<buffer-attribute name=\"%s\" />", dev->buffer_attrs[a]);
 		fprintf(f, "</device>");
 	}
 	/* libiio takes a device whose id starts "trigger", with a name and no
@@ -233,8 +252,17 @@ static int find_channel(const struct iiod_device *dev, const char *id, bool outp
 	return -1;
 }
 
+/* chn: a channel, -1 the device's attributes, CHN_BUFFER its buffer's */
+#define CHN_BUFFER (-4)
+
 static bool has_attr(const struct iiod_device *dev, int chn, const char *attr)
 {
+	if (chn == CHN_BUFFER) {
+		for (size_t a = 0; a < dev->n_buffer_attrs; a++)
+			if (strcmp(dev->buffer_attrs[a], attr) == 0)
+				return true;
+		return false;
+	}
 	if (chn < 0) {
 		for (size_t a = 0; a < dev->n_attrs; a++)
 			if (strcmp(dev->attrs[a], attr) == 0)
@@ -267,9 +295,14 @@ static int resolve_attr(const struct iiod_server *srv, char **w, int n, int *ret
 		*ret_attr = w[3];
 		return 4;
 	}
-	if (n >= 3 && (strcasecmp(w[1], "DEBUG") == 0 || strcasecmp(w[1], "BUFFER") == 0)) {
+	if (n >= 3 && strcasecmp(w[1], "BUFFER") == 0) {
+		*ret_chn = CHN_BUFFER;
 		*ret_attr = w[2];
-		return -ENOENT;   /* no debug or buffer attributes here */
+		return 3;
+	}
+	if (n >= 3 && strcasecmp(w[1], "DEBUG") == 0) {
+		*ret_attr = w[2];
+		return -ENOENT;   /* no debug attributes here */
 	}
 	if (n >= 2) {
 		*ret_attr = w[1];
@@ -310,7 +343,15 @@ static void cmd_read(struct iiod_server *srv, struct client *c, char **w, int n)
 		reply_int(c, -ENOENT);
 		return;
 	}
-	len = srv->ops->read_attr(srv->ctx, (size_t)d, ch, attr, value, sizeof(value) - 1);
+	if (ch == CHN_BUFFER && strcmp(attr, "data_available") == 0)
+		len = snprintf(value, sizeof(value), "%zu", c->open && c->open_dev == (size_t)d &&
+							      c->sample_bytes
+							      ? (c->q_len - c->q_head) / c->sample_bytes
+							      : 0);
+	else if (ch == CHN_BUFFER)
+		len = snprintf(value, sizeof(value), "in");   /* direction */
+	else
+		len = srv->ops->read_attr(srv->ctx, (size_t)d, ch, attr, value, sizeof(value) - 1);
 	if (len < 0) {
 		reply_int(c, len);
 		return;
@@ -392,6 +433,8 @@ static void finish_write(struct iiod_server *srv, struct client *c)
 		r = trigger_write_frequency(srv, c->write_dev, c->write_value);
 	else if (c->write_chn == -2)
 		r = -ENOENT;
+	else if (c->write_chn == CHN_BUFFER)
+		r = -EACCES;   /* data_available and direction are read only */
 	else
 		r = srv->ops->write_attr(srv->ctx, c->write_dev, c->write_chn, c->write_attr,
 					 c->write_value);

@@ -5,7 +5,9 @@
  *
  * The protocol (libiio 0.24): ASCII command lines ending "\r\n"; integer
  * replies "%li\n" (negative errno on failure).  VERSION, PRINT (the XML
- * context: length, the XML, "\n"), TIMEOUT, READ and WRITE of device, channel,
+ * context as iiod writes it: scan formats with the sign letter in capitals
+ * when the value fills its storage, "le:S16/16>>0", scales to 6 decimals;
+ * length, the XML, "\n"), TIMEOUT, READ and WRITE of device, channel,
  * debug and buffer attributes (a READ answers the value's length, then the
  * value and "\n"; a WRITE is followed by the value's bytes and answers the
  * length written), and for buffers OPEN dev samples mask, READBUF dev bytes
@@ -41,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IIOD_CHANNELS_MAX 8
+#define IIOD_CHANNELS_MAX 12
 #define IIOD_ATTRS_MAX 8
 
 struct iiod_attr {
@@ -67,6 +69,11 @@ struct iiod_device {
 	size_t n_channels;
 	const char *attrs[IIOD_ATTRS_MAX];
 	size_t n_attrs;
+	/* buffer attributes besides length, enable and watermark (which
+	 * libiio keeps to itself): "data_available" answers the samples
+	 * queued for the asking client, "direction" "in" */
+	const char *buffer_attrs[4];
+	size_t n_buffer_attrs;
 };
 
 struct iiod_ops {

@@ -4,7 +4,7 @@
  * real bench uses:
  *   hx711      load cell ADC: in_voltage0 (channel A), offset binary 24 bit,
  *              the load cell giving 0.1 mV per gram
- *   ina226     power monitor on the pump's supply: shunt (10 ohm), bus
+ *   ina226     power monitor on the pump's supply: shunt (25 ohm), bus
  *              voltage, power, current
  *   ads1015    (an ADS1115): in_voltage0 the pressure transducer (0.5 V at
  *              0 kPa, 10 mV/kPa), in_voltage1 the analog flow sensor (0.25 V
@@ -17,7 +17,13 @@
  * and a laboratory balance speaking MT-SICS.
  * A reading is computed once per device per instant (the power monitor
  * averages since its last reading, as the model does) and cached, so the
- * channels of one device agree. */
+ * channels of one device agree.
+ *
+ * The IIO devices have the channels and attributes Debian's iiod 0.24
+ * serves for those kernel drivers (Linux 6.1), named as libiio presents
+ * them: the ina226's shared in_sampling_frequency as a channel "sampling"
+ * with an attribute "frequency", and so on (tests/test_iiod_real.c compares
+ * iio_info of both). */
 #define _GNU_SOURCE
 #include "wire.h"
 
@@ -40,13 +46,17 @@
 
 enum wire_dev { DEV_HX711, DEV_INA226, DEV_ADS1015, DEV_DAC, DEV_CLOCK, DEV__COUNT };
 
-#define HX711_SCALE_MV 0.000002328     /* 5 V / 128 / 2^24 */
+/* The hx711 driver's scale: AVDD (uV) * 100 / gain / 1678 nanovolts,
+ * truncated (5.0003 V here; 5.000 V prints 0.000002327) */
+#define HX711_SCALE_MV 0.000002328
 #define LOADCELL_MV_PER_G 0.1
-#define INA226_SHUNT_OHM 10.0
+/* The ina2xx driver fixes the INA226's calibration (2048): the current LSB
+ * is the shunt voltage's 2.5 uV over the shunt, the power LSB 25 times it. */
+#define INA226_SHUNT_OHM 25.0
 #define INA226_SHUNT_SCALE_MV 0.0025
 #define INA226_BUS_SCALE_MV 1.25
-#define INA226_CURRENT_SCALE_MA 0.0001
-#define INA226_POWER_SCALE_MW 0.00025
+#define INA226_CURRENT_SCALE_MA (INA226_SHUNT_SCALE_MV / INA226_SHUNT_OHM)
+#define INA226_POWER_SCALE_MW (25 * INA226_CURRENT_SCALE_MA)
 #define ADS_SCALE_MV 0.1875
 #define PRESSURE_MV_AT_0 500.0
 #define PRESSURE_MV_PER_KPA 10.0
@@ -68,7 +78,14 @@ struct wire {
 	struct timespec origin;
 	struct cached cache[ROLE__COUNT];
 	int dac_raw;
-	double freq_hz[DEV__COUNT];     /* each ADC's sampling frequency (buffers) */
+	struct timespec origin_real;    /* CLOCK_REALTIME at origin */
+	/* the ADS1115's data rate per channel (channel index), the INA226's
+	 * averaging and integration times (shunt, bus; us), whether it reads
+	 * asynchronously, and each device's current_timestamp_clock */
+	double ads_hz[IIOD_CHANNELS_MAX];
+	int ina_avg, ina_it_us[2];
+	bool ina_async;
+	char ts_clock[DEV__COUNT][24];
 	struct iiod_server *srv;
 	struct iiod_device devices[DEV__COUNT];
 	/* pseudo-terminals: master (ours) and a slave kept open so the master
@@ -168,23 +185,28 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, rig_ns t, lo
 		}
 		return 0;
 	case DEV_ADS1015: {
-		long p = 0, f = 0;
+		/* AIN0 the pressure transducer, AIN1 the flow sensor, AIN2 and
+		 * AIN3 unconnected (0 V); "voltageA-voltageB" is AINA - AINB */
+		long ain[4] = { 0 };
+		int a = -1, b = -1;
 
-		if (strncmp(chn, "voltage0", 8) == 0) {
+		if (sscanf(chn, "voltage%d-voltage%d", &a, &b) < 1 || a < 0 || a > 3 || b > 3)
+			return -ENOENT;
+		if (a == 0 || b == 0) {
 			r = role_reading(w, ROLE_PRESSURE, QUANT_PRESSURE_KPA, t, &v);
 			if (r < 0)
 				return r;
-			p = clamp_l((PRESSURE_MV_AT_0 + PRESSURE_MV_PER_KPA * v) / ADS_SCALE_MV,
-				    -32768, 32767);
+			ain[0] = clamp_l((PRESSURE_MV_AT_0 + PRESSURE_MV_PER_KPA * v) / ADS_SCALE_MV,
+					 -32768, 32767);
 		}
-		if (strcmp(chn, "voltage1") == 0 || strcmp(chn, "voltage0-voltage1") == 0) {
+		if (a == 1 || b == 1) {
 			r = role_reading(w, ROLE_FLOW, QUANT_FLOW_ML_PER_H, t, &v);
 			if (r < 0)
 				return r;
-			f = clamp_l((FLOW_MV_AT_0 + FLOW_MV_PER_ML_PER_H * v) / ADS_SCALE_MV,
-				    -32768, 32767);
+			ain[1] = clamp_l((FLOW_MV_AT_0 + FLOW_MV_PER_ML_PER_H * v) / ADS_SCALE_MV,
+					 -32768, 32767);
 		}
-		*ret = strcmp(chn, "voltage0") == 0 ? p : strcmp(chn, "voltage1") == 0 ? f : p - f;
+		*ret = b < 0 ? ain[a] : clamp_l((double)(ain[a] - ain[b]), -32768, 32767);
 		return 0;
 	}
 	case DEV_DAC:
@@ -195,22 +217,33 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, rig_ns t, lo
 	}
 }
 
+/* A channel's scale as its driver prints it (IIO_VAL_INT_PLUS_NANO on the
+ * hx711, IIO_VAL_FRACTIONAL and _LOG2 on the others: 9 decimals). */
 static const char *channel_scale(size_t dev, const char *chn)
 {
 	switch (dev) {
 	case DEV_HX711: return "0.000002328";
 	case DEV_INA226:
-		return strcmp(chn, "voltage0") == 0 ? "0.002500" :
-		       strcmp(chn, "voltage1") == 0 ? "1.250000" :
-		       strcmp(chn, "current3") == 0 ? "0.000100" : "0.000250";
-	case DEV_ADS1015: return "0.187500";
-	case DEV_DAC: return "1.220703";
+		return strcmp(chn, "voltage0") == 0 ? "0.002500000" :
+		       strcmp(chn, "voltage1") == 0 ? "1.250000000" :
+		       strcmp(chn, "current3") == 0 ? "0.000100000" : "0.002500000";
+	case DEV_ADS1015: return "0.187500000";
+	case DEV_DAC: return "1.220703125";
 	default: return "1";
 	}
 }
 
 /* The ADS1115's data rates in samples per second (datasheet, DR bits). */
 #define ADS1115_DATA_RATES "8 16 32 64 128 250 475 860"
+#define ADS1115_SCALES "0.007812500 0.015625000 0.031250000 0.062500000 0.125000000 0.187500000"
+/* The INA226's averaging and conversion times (us), as its driver has them. */
+static const int ina226_avg_tab[] = { 1, 4, 16, 64, 128, 256, 512, 1024 };
+static const int ina226_conv_tab[] = { 140, 204, 332, 588, 1100, 2116, 4156, 8244 };
+#define INA226_INTEGRATION_TIMES "0.000140 0.000204 0.000332 0.000588 0.001100 0.002116 " \
+				 "0.004156 0.008244"
+/* current_timestamp_clock takes the clocks the kernel offers */
+static const char *const ts_clocks[] = { "realtime", "monotonic", "monotonic_raw",
+					 "realtime_coarse", "monotonic_coarse", "boottime", "tai" };
 
 static bool ads1115_data_rate(double hz)
 {
@@ -220,6 +253,24 @@ static bool ads1115_data_rate(double hz)
 		if (hz == rates[i])
 			return true;
 	return false;
+}
+
+/* The table value nearest v (the kernel's find_closest). */
+static int closest(const int *tab, size_t n, long v)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < n; i++)
+		if (labs(tab[i] - v) < labs(tab[best] - v))
+			best = i;
+	return tab[best];
+}
+
+/* The INA226's conversion period: (shunt + bus integration time) x
+ * averaging; its in_sampling_frequency is 1e6 / that (us), rounded. */
+static long ina226_period_us(const struct wire *w)
+{
+	return (long)(w->ina_it_us[0] + w->ina_it_us[1]) * w->ina_avg;
 }
 
 static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf, size_t size)
@@ -233,15 +284,33 @@ static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf
 		return snprintf(buf, size, "%lld", (long long)wire_now(w));
 	if (dev == DEV_CLOCK && strcmp(attr, "pan_weight_g") == 0)
 		return snprintf(buf, size, "0");
-	if (strcmp(attr, "sampling_frequency") == 0)
-		return snprintf(buf, size, "%g", w->freq_hz[dev]);
-	if (dev == DEV_ADS1015 && strcmp(attr, "sampling_frequency_available") == 0)
-		return snprintf(buf, size, "%s", ADS1115_DATA_RATES);
 	if (chn < 0) {
-		if (strcmp(attr, "shunt_resistor") == 0)
-			return snprintf(buf, size, "%.6f", INA226_SHUNT_OHM);
+		if (strcmp(attr, "current_timestamp_clock") == 0)
+			return snprintf(buf, size, "%s", w->ts_clock[dev]);
+		if (dev == DEV_ADS1015 && strcmp(attr, "sampling_frequency_available") == 0)
+			return snprintf(buf, size, "%s", ADS1115_DATA_RATES);
+		if (dev == DEV_ADS1015 && strcmp(attr, "scale_available") == 0)
+			return snprintf(buf, size, "%s", ADS1115_SCALES);
+		if (dev == DEV_INA226 && strcmp(attr, "integration_time_available") == 0)
+			return snprintf(buf, size, "%s", INA226_INTEGRATION_TIMES);
 		return -ENOENT;
 	}
+	if (dev == DEV_INA226 && strcmp(chn_id, "sampling") == 0)   /* in_sampling_frequency */
+		return snprintf(buf, size, "%ld", (1000000 + ina226_period_us(w) / 2) /
+						   ina226_period_us(w));
+	if (dev == DEV_INA226 && strcmp(chn_id, "oversampling") == 0)   /* _ratio */
+		return snprintf(buf, size, "%d", w->ina_avg);
+	if (dev == DEV_INA226 && strcmp(chn_id, "allow") == 0)   /* _async_readout */
+		return snprintf(buf, size, "%d", w->ina_async);
+	if (dev == DEV_INA226 && strcmp(chn_id, "shunt") == 0)   /* _resistor */
+		return snprintf(buf, size, "%.9f", INA226_SHUNT_OHM);
+	if (dev == DEV_INA226 && strcmp(attr, "integration_time") == 0)
+		return snprintf(buf, size, "0.%06d", w->ina_it_us[chn == 0 ? 0 : 1]);
+	if (dev == DEV_ADS1015 && strcmp(attr, "sampling_frequency") == 0)
+		return snprintf(buf, size, "%g", w->ads_hz[chn]);
+	if (dev == DEV_HX711 && strcmp(attr, "scale_available") == 0)
+		return snprintf(buf, size, "%s", chn == 0 ? "0.000002328 0.000004656 "
+							  : "0.000009312 ");
 	if (strcmp(attr, "scale") == 0)
 		return snprintf(buf, size, "%s", channel_scale(dev, chn_id));
 	if (strcmp(attr, "raw") != 0)
@@ -255,6 +324,7 @@ static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf
 static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const char *value)
 {
 	struct wire *w = ctx;
+	const char *chn_id = chn >= 0 ? w->devices[dev].channels[chn].id : "";
 	char *end;
 
 	if (dev == DEV_CLOCK && chn < 0 && strcmp(attr, "time_ns") == 0) {
@@ -273,18 +343,55 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 		pump_link_update(w);
 		return 0;
 	}
-	if (strcmp(attr, "sampling_frequency") == 0 && dev != DEV_DAC && dev != DEV_CLOCK) {
+	if (chn < 0 && strcmp(attr, "current_timestamp_clock") == 0 && dev != DEV_DAC &&
+	    dev != DEV_CLOCK) {
+		size_t n = strcspn(value, "\n");
+
+		for (size_t i = 0; i < sizeof(ts_clocks) / sizeof(ts_clocks[0]); i++)
+			if (strlen(ts_clocks[i]) == n && strncmp(value, ts_clocks[i], n) == 0) {
+				snprintf(w->ts_clock[dev], sizeof(w->ts_clock[dev]), "%s", ts_clocks[i]);
+				return 0;
+			}
+		return -EINVAL;
+	}
+	if (dev == DEV_ADS1015 && chn >= 0 && strcmp(attr, "sampling_frequency") == 0) {
 		double hz = strtod(value, &end);
 
-		if (end == value || (*end && *end != '\n') || !(hz >= 0.001 && hz <= 100000))
-			return -EINVAL;
 		/* the ADS1115 converts at one of its data rates, and its driver
-		 * refuses any other (ads1015_set_data_rate: EINVAL) */
-		if (dev == DEV_ADS1015 && !ads1115_data_rate(hz))
+		 * refuses any other (ads1015_set_data_rate: EINVAL); per channel */
+		if (end == value || (*end && *end != '\n') || !ads1115_data_rate(hz))
 			return -EINVAL;
-		w->freq_hz[dev] = hz;   /* shared by the device's channels, as on the ADCs */
+		w->ads_hz[chn] = hz;
 		return 0;
 	}
+	if (dev == DEV_INA226 && strcmp(chn_id, "oversampling") == 0) {   /* _ratio */
+		long v = strtol(value, &end, 10);
+
+		if (end == value || (*end && *end != '\n') || v < 1 || v > 1024)
+			return -EINVAL;
+		w->ina_avg = closest(ina226_avg_tab, 8, v);
+		return 0;
+	}
+	if (dev == DEV_INA226 && strcmp(attr, "integration_time") == 0) {
+		double s = strtod(value, &end);
+		long us = lround(s * 1e6);
+
+		if (end == value || (*end && *end != '\n') || us < 140 || us > 8244)
+			return -EINVAL;
+		w->ina_it_us[chn == 0 ? 0 : 1] = closest(ina226_conv_tab, 8, us);
+		return 0;
+	}
+	if (dev == DEV_INA226 && strcmp(chn_id, "allow") == 0) {   /* _async_readout */
+		if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0 && strcmp(value, "0\n") != 0 &&
+		    strcmp(value, "1\n") != 0)
+			return -EINVAL;
+		w->ina_async = value[0] == '1';
+		return 0;
+	}
+	/* the ina2xx driver's write_raw takes no sampling frequency: the
+	 * rate follows from averaging and integration times */
+	if (dev == DEV_INA226 && strcmp(chn_id, "sampling") == 0)
+		return -EINVAL;
 	if (dev == DEV_CLOCK && chn < 0 && strcmp(attr, "pan_weight_g") == 0) {
 		double g = strtod(value, &end);
 
@@ -331,11 +438,16 @@ static int sample(void *ctx, size_t dev, uint32_t mask, int64_t t_ns, uint8_t *b
 			return -ENOSPC;
 		if (strcmp(ch->id, "timestamp") == 0) {
 			/* lockstep: the simulated time, which is rig's run time;
-			 * real time: CLOCK_MONOTONIC, as a kernel whose
-			 * current_timestamp_clock is "monotonic" stamps */
+			 * real time: the device's current_timestamp_clock, as the
+			 * kernel stamps (CLOCK_REALTIME until set; the coarse,
+			 * raw and boot clocks are taken for their fine kin) */
+			const struct timespec *o = strstr(w->ts_clock[dev], "realtime") ||
+							   strcmp(w->ts_clock[dev], "tai") == 0
+						   ? &w->origin_real : &w->origin;
+
 			v = t_ns;
 			if (w->opts->real_time)
-				v += (int64_t)w->origin.tv_sec * RIG_NS_PER_S + w->origin.tv_nsec;
+				v += (int64_t)o->tv_sec * RIG_NS_PER_S + o->tv_nsec;
 		} else {
 			int r = channel_raw(w, dev, ch->id, t_ns, &raw);
 
@@ -350,11 +462,14 @@ static int sample(void *ctx, size_t dev, uint32_t mask, int64_t t_ns, uint8_t *b
 	return (int)off;
 }
 
+/* The conversion period of a device that paces its own buffer: only the
+ * INA226 does (its driver's capture thread); the hx711 and ADS1115 take a
+ * scan at each tick of their trigger. */
 static int64_t period_ns(void *ctx, size_t dev)
 {
 	struct wire *w = ctx;
 
-	return (int64_t)llround(1e9 / w->freq_hz[dev]);
+	return dev == DEV_INA226 ? (int64_t)ina226_period_us(w) * 1000 : RIG_NS_PER_S;
 }
 
 static int64_t now_ns(void *ctx)
@@ -365,59 +480,80 @@ static int64_t now_ns(void *ctx)
 static const struct iiod_ops ops = { read_attr, write_attr, sample, period_ns, now_ns };
 
 #define ATTR(n, f) { n, f }
+#define ADS_CHANNEL(id, index)                                                               \
+	{ id, false, index, "le:s16/16>>0", 16, "0.187500000",                                   \
+	  { ATTR("raw", "in_" id "_raw"), ATTR("sampling_frequency", "in_" id "_sampling_frequency"), \
+	    ATTR("scale", "in_" id "_scale") }, 3 }
 
+/* The devices, channels and attributes as iiod 0.24 serves them from the
+ * kernel drivers' sysfs (attributes in libiio's order, alphabetical; the
+ * channels in scan order, then the shared in_ attributes libiio makes
+ * channels of), with the scan types as the drivers declare them. */
 static void build_devices(struct wire *w)
 {
+	static const char *const buffer_attrs[] = { "data_available", "direction" };
 	struct iiod_device *d = w->devices;
 
 	d[DEV_HX711] = (struct iiod_device){
 		.id = "iio:device0", .name = "hx711", .n_channels = 3,
 		.channels = {
 			{ "voltage0", false, 0, "le:u24/32>>0", 32, "0.000002328",
-			  { ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage_scale") }, 2 },
+			  { ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage_scale"),
+			    ATTR("scale_available", "in_voltage0_scale_available") }, 3 },
 			{ "voltage1", false, 1, "le:u24/32>>0", 32, "0.000002328",
-			  { ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage_scale") }, 2 },
+			  { ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage_scale"),
+			    ATTR("scale_available", "in_voltage1_scale_available") }, 3 },
 			{ "timestamp", false, 2, "le:s64/64>>0", 64, NULL, { { 0 } }, 0 },
 		},
-		.attrs = { "sampling_frequency" }, .n_attrs = 1,
+		.attrs = { "current_timestamp_clock" }, .n_attrs = 1,
 	};
 	d[DEV_INA226] = (struct iiod_device){
-		.id = "iio:device1", .name = "ina226", .n_channels = 5,
+		.id = "iio:device1", .name = "ina226", .n_channels = 9,
 		.channels = {
-			{ "voltage0", false, 0, "le:u16/16>>0", 16, "0.002500",
-			  { ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage0_scale") }, 2 },
-			{ "voltage1", false, 1, "le:u16/16>>0", 16, "1.250000",
-			  { ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage1_scale") }, 2 },
-			{ "power2", false, 2, "le:u16/16>>0", 16, "0.000250",
+			{ "voltage0", false, 0, "le:u16/16>>0", 16, "0.002500000",
+			  { ATTR("integration_time", "in_voltage0_integration_time"),
+			    ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage0_scale") }, 3 },
+			{ "voltage1", false, 1, "le:u16/16>>0", 16, "1.250000000",
+			  { ATTR("integration_time", "in_voltage1_integration_time"),
+			    ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage1_scale") }, 3 },
+			{ "power2", false, 2, "le:u16/16>>0", 16, "0.002500000",
 			  { ATTR("raw", "in_power2_raw"), ATTR("scale", "in_power2_scale") }, 2 },
-			{ "current3", false, 3, "le:u16/16>>0", 16, "0.000100",
+			{ "current3", false, 3, "le:u16/16>>0", 16, "0.000100000",
 			  { ATTR("raw", "in_current3_raw"), ATTR("scale", "in_current3_scale") }, 2 },
 			{ "timestamp", false, 4, "le:s64/64>>0", 64, NULL, { { 0 } }, 0 },
+			/* in_allow_async_readout, in_oversampling_ratio,
+			 * in_sampling_frequency, in_shunt_resistor */
+			{ "allow", false, -1, NULL, 0, NULL,
+			  { ATTR("async_readout", "in_allow_async_readout") }, 1 },
+			{ "oversampling", false, -1, NULL, 0, NULL,
+			  { ATTR("ratio", "in_oversampling_ratio") }, 1 },
+			{ "sampling", false, -1, NULL, 0, NULL,
+			  { ATTR("frequency", "in_sampling_frequency") }, 1 },
+			{ "shunt", false, -1, NULL, 0, NULL,
+			  { ATTR("resistor", "in_shunt_resistor") }, 1 },
 		},
-		.attrs = { "sampling_frequency", "shunt_resistor" }, .n_attrs = 2,
+		.attrs = { "current_timestamp_clock", "integration_time_available" }, .n_attrs = 2,
 	};
 	d[DEV_ADS1015] = (struct iiod_device){
-		.id = "iio:device2", .name = "ads1015", .n_channels = 4,
+		.id = "iio:device2", .name = "ads1015", .n_channels = 9,
 		.channels = {
-			{ "voltage0", false, 0, "le:s16/16>>0", 16, "0.187500",
-			  { ATTR("raw", "in_voltage0_raw"), ATTR("scale", "in_voltage0_scale"),
-			    ATTR("sampling_frequency", "in_voltage0_sampling_frequency"),
-			    ATTR("sampling_frequency_available",
-				 "in_voltage0_sampling_frequency_available") }, 4 },
-			{ "voltage1", false, 1, "le:s16/16>>0", 16, "0.187500",
-			  { ATTR("raw", "in_voltage1_raw"), ATTR("scale", "in_voltage1_scale"),
-			    ATTR("sampling_frequency", "in_voltage1_sampling_frequency"),
-			    ATTR("sampling_frequency_available",
-				 "in_voltage1_sampling_frequency_available") }, 4 },
-			{ "voltage0-voltage1", false, 2, "le:s16/16>>0", 16, "0.187500",
-			  { ATTR("raw", "in_voltage0-voltage1_raw"),
-			    ATTR("scale", "in_voltage0-voltage1_scale"),
-			    ATTR("sampling_frequency", "in_voltage0-voltage1_sampling_frequency"),
-			    ATTR("sampling_frequency_available",
-				 "in_voltage0-voltage1_sampling_frequency_available") }, 4 },
-			{ "timestamp", false, 3, "le:s64/64>>0", 64, NULL, { { 0 } }, 0 },
+			ADS_CHANNEL("voltage0-voltage1", 0), ADS_CHANNEL("voltage0-voltage3", 1),
+			ADS_CHANNEL("voltage1-voltage3", 2), ADS_CHANNEL("voltage2-voltage3", 3),
+			ADS_CHANNEL("voltage0", 4), ADS_CHANNEL("voltage1", 5),
+			ADS_CHANNEL("voltage2", 6), ADS_CHANNEL("voltage3", 7),
+			{ "timestamp", false, 8, "le:s64/64>>0", 64, NULL, { { 0 } }, 0 },
 		},
+		.attrs = { "current_timestamp_clock", "sampling_frequency_available",
+			   "scale_available" },
+		.n_attrs = 3,
 	};
+	for (size_t k = 0; k < 3; k++) {
+		struct iiod_device *dev = &d[(enum wire_dev[]){ DEV_HX711, DEV_INA226, DEV_ADS1015 }[k]];
+
+		for (size_t a = 0; a < 2; a++)
+			dev->buffer_attrs[a] = buffer_attrs[a];
+		dev->n_buffer_attrs = 2;
+	}
 	d[DEV_DAC] = (struct iiod_device){
 		.id = "iio:device3", .name = "mcp4725", .n_channels = 1,
 		.channels = {
@@ -703,12 +839,19 @@ int sim_wire_serve(const struct wire_opts *opts)
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &w.origin);
+	clock_gettime(CLOCK_REALTIME, &w.origin_real);
 	w.model = sim_model_new(&opts->bench->sim, opts->bench->sim.fluid_density_g_per_ml);
 	if (!w.model)
 		return -EINVAL;
 	build_devices(&w);
+	/* as the drivers probe (the ADS1115's channels at their fastest rate,
+	 * as a device tree's ti,datarate = 7 sets them) */
+	for (size_t c = 0; c < IIOD_CHANNELS_MAX; c++)
+		w.ads_hz[c] = 860;
+	w.ina_avg = 4;
+	w.ina_it_us[0] = w.ina_it_us[1] = 1100;
 	for (size_t d = 0; d < DEV__COUNT; d++)
-		w.freq_hz[d] = d == DEV_HX711 ? 10 : 860;   /* the hx711's RATE pin low */
+		snprintf(w.ts_clock[d], sizeof(w.ts_clock[d]), "realtime");
 	r = iiod_server_new(w.devices, DEV__COUNT, &ops, &w, opts->addr, opts->port, &srv);
 	if (r < 0) {
 		sim_model_free(w.model);
