@@ -118,4 +118,13 @@ bool iiod_server_waiting(const struct iiod_server *srv);
 /* The XML context, for tests; caller frees. */
 char *iiod_server_xml(const struct iiod_server *srv);
 
+/* An IIO trigger served beside the devices (an hrtimer's: no channels). */
+struct iiod_trigger {
+	const char *id, *name;
+};
+/* The context XML for devs and triggers (iiod_xml.c); malloc'd, NULL when
+ * out of memory. */
+char *iiod_xml_build(const struct iiod_device *devs, size_t n, const struct iiod_trigger *triggers,
+		     size_t n_triggers);
+
 #endif

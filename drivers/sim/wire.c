@@ -25,7 +25,7 @@
  * with an attribute "frequency", and so on (tests/test_iiod_real.c compares
  * iio_info of both). */
 #define _GNU_SOURCE
-#include "wire.h"
+#include "wire_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,74 +39,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "drivers/mtsics/protocol.h"
-#include "drivers/pumplink/protocol.h"
-#include "iiod_server.h"
-#include "model.h"
-
-enum wire_dev { DEV_HX711, DEV_INA226, DEV_ADS1015, DEV_DAC, DEV_CLOCK, DEV__COUNT };
-
-/* The hx711 driver's scale: AVDD (uV) * 100 / gain / 1678 nanovolts,
- * truncated (5.0003 V here; 5.000 V prints 0.000002327) */
-#define HX711_SCALE_MV 0.000002328
-#define LOADCELL_MV_PER_G 0.1
-/* The ina2xx driver fixes the INA226's calibration (2048): the current LSB
- * is the shunt voltage's 2.5 uV over the shunt, the power LSB 25 times it. */
-#define INA226_SHUNT_OHM 25.0
-#define INA226_SHUNT_SCALE_MV 0.0025
-#define INA226_BUS_SCALE_MV 1.25
-#define INA226_CURRENT_SCALE_MA (INA226_SHUNT_SCALE_MV / INA226_SHUNT_OHM)
-#define INA226_POWER_SCALE_MW (25 * INA226_CURRENT_SCALE_MA)
-#define ADS_SCALE_MV 0.1875
-#define PRESSURE_MV_AT_0 500.0
-#define PRESSURE_MV_PER_KPA 10.0
-#define FLOW_MV_AT_0 250.0
-#define FLOW_MV_PER_ML_PER_H 2000.0
-
-struct cached {
-	rig_ns t_ns;
-	bool valid;
-	int r;
-	struct reading rd[READINGS_MAX];
-	size_t n;
-};
-
-struct wire {
-	const struct wire_opts *opts;
-	struct sim_model *model;
-	rig_ns now_ns;
-	struct timespec origin;
-	struct cached cache[ROLE__COUNT];
-	int dac_raw;
-	struct timespec origin_real;    /* CLOCK_REALTIME at origin */
-	/* the ADS1115's data rate per channel (channel index), the INA226's
-	 * averaging and integration times (shunt, bus; us), whether it reads
-	 * asynchronously, and each device's current_timestamp_clock */
-	double ads_hz[IIOD_CHANNELS_MAX];
-	int ina_avg, ina_it_us[2];
-	bool ina_async;
-	char ts_clock[DEV__COUNT][24];
-	struct iiod_server *srv;
-	struct iiod_device devices[DEV__COUNT];
-	/* pseudo-terminals: master (ours) and a slave kept open so the master
-	 * never sees a hang-up between clients */
-	int pump_fd, pump_keep, bal_fd, bal_keep;
-	struct pumplink_assembler pump_in;
-	/* the last command carried out, so a retried one (same sequence
-	 * number) is answered again but not carried out twice */
-	bool pump_seen;
-	unsigned pump_last_seq;
-	struct pumplink_reply pump_last_reply;
-	char bal_line[MTSICS_LINE_MAX];
-	size_t bal_n;
-	/* an S waiting for the balance to settle (real time only) and since when */
-	bool bal_s_pending;
-	rig_ns bal_s_since;
-};
-
-static void pump_link_update(struct wire *w);
-
-static rig_ns wire_now(struct wire *w)
+rig_ns wire_now(struct wire *w)
 {
 	struct timespec ts;
 
@@ -118,7 +51,7 @@ static rig_ns wire_now(struct wire *w)
 
 /* The reading of `role` at t (now, or a buffered sample's tick; never
  * earlier than a time the model has already reached). */
-static int role_reading(struct wire *w, enum rig_role role, enum quantity q, rig_ns t,
+int wire_role_reading(struct wire *w, enum rig_role role, enum quantity q, rig_ns t,
 			double *ret)
 {
 	struct cached *c = &w->cache[role];
@@ -158,18 +91,18 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, rig_ns t, lo
 			*ret = 8388608;   /* channel B: nothing connected */
 			return 0;
 		}
-		r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, t, &v);
+		r = wire_role_reading(w, ROLE_SCALE, QUANT_MASS_G, t, &v);
 		if (r == 0)
 			*ret = clamp_l(8388608 + v * LOADCELL_MV_PER_G / HX711_SCALE_MV, 0, 16777215);
 		return r;
 	case DEV_INA226:
 		if (strcmp(chn, "voltage1") == 0) {
-			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v);
+			r = wire_role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v);
 			if (r == 0)
 				*ret = clamp_l(v * 1000 / INA226_BUS_SCALE_MV, 0, 32767);
 			return r;
 		}
-		r = role_reading(w, ROLE_POWER, QUANT_CURRENT_UA, t, &v);
+		r = wire_role_reading(w, ROLE_POWER, QUANT_CURRENT_UA, t, &v);
 		if (r < 0)
 			return r;
 		if (strcmp(chn, "voltage0") == 0)       /* shunt: I * R, in mV */
@@ -178,7 +111,7 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, rig_ns t, lo
 		else if (strcmp(chn, "current3") == 0)
 			*ret = clamp_l(v / 1000 / INA226_CURRENT_SCALE_MA, -32768, 32767);
 		else {                                   /* power2 */
-			r = role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v2);
+			r = wire_role_reading(w, ROLE_POWER, QUANT_VOLTAGE_V, t, &v2);
 			if (r < 0)
 				return r;
 			*ret = clamp_l(v2 * v / 1000 / INA226_POWER_SCALE_MW, 0, 65535);
@@ -193,14 +126,14 @@ static int channel_raw(struct wire *w, size_t dev, const char *chn, rig_ns t, lo
 		if (sscanf(chn, "voltage%d-voltage%d", &a, &b) < 1 || a < 0 || a > 3 || b > 3)
 			return -ENOENT;
 		if (a == 0 || b == 0) {
-			r = role_reading(w, ROLE_PRESSURE, QUANT_PRESSURE_KPA, t, &v);
+			r = wire_role_reading(w, ROLE_PRESSURE, QUANT_PRESSURE_KPA, t, &v);
 			if (r < 0)
 				return r;
 			ain[0] = clamp_l((PRESSURE_MV_AT_0 + PRESSURE_MV_PER_KPA * v) / ADS_SCALE_MV,
 					 -32768, 32767);
 		}
 		if (a == 1 || b == 1) {
-			r = role_reading(w, ROLE_FLOW, QUANT_FLOW_ML_PER_H, t, &v);
+			r = wire_role_reading(w, ROLE_FLOW, QUANT_FLOW_ML_PER_H, t, &v);
 			if (r < 0)
 				return r;
 			ain[1] = clamp_l((FLOW_MV_AT_0 + FLOW_MV_PER_ML_PER_H * v) / ADS_SCALE_MV,
@@ -340,7 +273,7 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 			w->now_ns = t;
 		}
 		sim_model_advance(w->model, w->now_ns);
-		pump_link_update(w);
+		wire_pump_link_update(w);
 		return 0;
 	}
 	if (chn < 0 && strcmp(attr, "current_timestamp_clock") == 0 && dev != DEV_DAC &&
@@ -568,268 +501,6 @@ static void build_devices(struct wire *w)
 }
 
 /* A pseudo-terminal in raw mode; returns the master and the slave's path. */
-static int open_pty(int *ret_master, int *ret_keep, char *path, size_t size)
-{
-	struct termios tio;
-	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), k;
-
-	if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, path, size) != 0)
-		goto fail;
-	k = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (k < 0 || tcgetattr(k, &tio) != 0)
-		goto fail;
-	cfmakeraw(&tio);
-	tcsetattr(k, TCSANOW, &tio);
-	/* never block the one loop that serves every client */
-	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
-	*ret_master = m;
-	*ret_keep = k;
-	return 0;
-fail:
-	if (m >= 0)
-		close(m);
-	return -errno;
-}
-
-static void pty_write(int fd, const char *buf, int len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, (size_t)len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		buf += w;
-		len -= (int)w;
-	}
-}
-
-/* One command line from the pump link.  A pump that does not answer (an
- * injected no_answer fault) sends nothing back. */
-static void pump_line(struct wire *w, const char *line)
-{
-	struct pumplink_cmd cmd;
-	struct pumplink_reply rep = { 0 };
-	struct pump_status st;
-	rig_ns t = wire_now(w);
-	char out[PUMPLINK_LINE_MAX];
-	int r, n;
-
-	r = pumplink_parse_cmd(line, strlen(line), &cmd);
-	if (r == -EBADMSG || r == -EINVAL || r == -ENOMSG) {
-		/* a line this pump cannot read: no sequence number to answer to */
-		return;
-	}
-	if (cmd.kind != PL_STATUS && w->pump_seen && cmd.seq == w->pump_last_seq) {
-		/* the host's retry of a command already carried out: answered
-		 * again (if the pump answers at all now), not carried out twice */
-		if (sim_pump_status(w->model, t, &st) < 0)
-			return;
-		n = pumplink_format_reply(&w->pump_last_reply, out, sizeof(out));
-		if (n > 0)
-			pty_write(w->pump_fd, out, n);
-		return;
-	}
-	rep.seq = cmd.seq;
-	switch (cmd.kind) {
-	case PL_RATE: r = cmd.rate_ml_per_h > 0 ? sim_pump_set_rate(w->model, t, cmd.rate_ml_per_h)
-						 : sim_pump_stop(w->model, t); break;
-	case PL_BOLUS: r = sim_pump_bolus(w->model, t, cmd.volume_ml, cmd.rate_ml_per_h); break;
-	case PL_STOP: r = sim_pump_stop(w->model, t); break;
-	default:
-		r = sim_pump_status(w->model, t, &st);
-		if (r == 0)
-			rep = (struct pumplink_reply){
-				.seq = cmd.seq, .kind = PL_STATUS_REPLY, .running = st.running,
-				.bolus_active = st.bolus_active, .rate_ml_per_h = st.rate_ml_per_h,
-				.alarms = st.alarms, .delivered_ml = st.delivered_ml,
-				.battery_v = st.battery_v, .reservoir_ml = st.reservoir_ml,
-			};
-		break;
-	}
-	if (r == -ETIMEDOUT || r == -ENODEV)
-		return;   /* not answering (nothing carried out), or gone */
-	if (r < 0 && r != -ECOMM) {
-		rep.kind = PL_ERR;
-		rep.err = -r;
-	} else if (cmd.kind != PL_STATUS) {
-		rep.kind = PL_OK;
-	}
-	if (cmd.kind != PL_STATUS) {
-		w->pump_seen = true;
-		w->pump_last_seq = cmd.seq;
-		w->pump_last_reply = rep;
-	}
-	if (r == -ECOMM)
-		return;   /* carried out; the answer is lost on the way */
-	n = pumplink_format_reply(&rep, out, sizeof(out));
-	if (n > 0)
-		pty_write(w->pump_fd, out, n);
-}
-
-/* How long the simulated balance waits for stability before it answers
- * "S I", as a real one does after its own stability timeout. */
-#define BAL_STABLE_TIMEOUT_NS (5 * RIG_NS_PER_S)
-
-static void balance_send(struct wire *w, const struct mtsics_response *rep)
-{
-	char out[MTSICS_LINE_MAX];
-	int n = mtsics_format_response(rep, out, sizeof(out));
-
-	if (n > 0)
-		pty_write(w->bal_fd, out, n);
-}
-
-/* The balance's weight now: 0, 1 while it is settling, or -errno. */
-static int balance_weigh(struct wire *w, double *ret_g)
-{
-	struct cached *c = &w->cache[ROLE_SCALE];
-	int r = role_reading(w, ROLE_SCALE, QUANT_MASS_G, wire_now(w), ret_g);
-
-	if (r < 0)
-		return r;
-	return c->n > 0 && (c->rd[0].flags & SAMPLE_UNSTABLE) ? 1 : 0;
-}
-
-/* S answers only once the balance has settled.  In real time it waits (the
- * loop calls balance_pending); in lockstep no simulated time passes while
- * rig waits for the answer (as for a READBUF), so the balance's stability
- * timeout passes at once: "S I", and rig asks again once it has moved time. */
-static void balance_stable(struct wire *w, bool waited)
-{
-	struct mtsics_response rep = { .cmd = MT_S };
-	double mass;
-	int r = balance_weigh(w, &mass);
-
-	if (r == -EIO || r == -ENODEV) {
-		w->bal_s_pending = false;
-		return;   /* a balance that does not answer */
-	}
-	if (r == 1 && w->opts->real_time &&
-	    (!waited || wire_now(w) - w->bal_s_since < BAL_STABLE_TIMEOUT_NS)) {
-		if (!waited) {
-			w->bal_s_pending = true;
-			w->bal_s_since = wire_now(w);
-		}
-		return;
-	}
-	w->bal_s_pending = false;
-	if (r < 0) {
-		rep.status = MT_ERR_LOGICAL;
-	} else if (r == 1) {
-		rep.status = MT_BUSY;
-	} else {
-		rep.status = MT_STABLE;
-		rep.has_value = true;
-		rep.value_g = mass;
-	}
-	balance_send(w, &rep);
-}
-
-static void balance_pending(struct wire *w)
-{
-	if (w->bal_s_pending)
-		balance_stable(w, true);
-}
-
-static void balance_line(struct wire *w, const char *line)
-{
-	struct mtsics_response rep = { 0 };
-	enum mtsics_cmd cmd;
-	double mass = 0;
-	int r;
-
-	/* a host that sends another command has given up on a waiting S */
-	w->bal_s_pending = false;
-	if (mtsics_parse_cmd(line, &cmd) < 0) {
-		pty_write(w->bal_fd, "ES\r\n", 4);
-		return;
-	}
-	rep.cmd = cmd;
-	if (cmd == MT_S) {
-		balance_stable(w, false);
-		return;
-	}
-	r = balance_weigh(w, &mass);
-	if (r == -EIO || r == -ENODEV)
-		return;   /* a balance that does not answer */
-	if (cmd == MT_T || cmd == MT_Z) {
-		/* zero and tare alike set the displayed weight to 0 (a zero
-		 * also clears the tare memory, which the model does not keep
-		 * apart); the balance then settles anew */
-		r = sim_scale_tare(w->model, wire_now(w));
-		w->cache[ROLE_SCALE].valid = false;   /* the next reading is after it */
-		rep.status = r < 0 ? MT_ERR_LOGICAL : cmd == MT_T ? MT_STABLE : MT_DONE;
-		rep.has_value = cmd == MT_T && r == 0;
-		rep.value_g = mass;
-	} else if (r < 0) {
-		rep.status = MT_ERR_LOGICAL;
-	} else {
-		rep.status = r == 1 ? MT_DYNAMIC : MT_STABLE;   /* SI: at once, settled or not */
-		rep.has_value = true;
-		rep.value_g = mass;
-	}
-	balance_send(w, &rep);
-}
-
-static void pty_readable(struct wire *w, int fd)
-{
-	char buf[512];
-	ssize_t got = read(fd, buf, sizeof(buf));
-
-	for (ssize_t i = 0; i < got; i++) {
-		if (fd == w->pump_fd) {
-			const char *line;
-
-			if (pumplink_assembler_push(&w->pump_in, buf[i], &line) == 1)
-				pump_line(w, line);
-		} else if (buf[i] == '\n') {
-			if (w->bal_n > 0 && w->bal_line[w->bal_n - 1] == '\r')
-				w->bal_n--;
-			w->bal_line[w->bal_n] = '\0';
-			w->bal_n = 0;
-			balance_line(w, w->bal_line);
-		} else if (w->bal_n + 1 < sizeof(w->bal_line)) {
-			w->bal_line[w->bal_n++] = buf[i];
-		}
-	}
-}
-
-/* Points DIR/name at path (--links), replacing what was there. */
-static void link_update(const struct wire *w, const char *name, const char *path)
-{
-	char link[512];
-
-	if (!w->opts->links_dir)
-		return;
-	snprintf(link, sizeof(link), "%s/%s", w->opts->links_dir, name);
-	unlink(link);
-	if (path && symlink(path, link) != 0)
-		fprintf(stderr, "rig sim serve: %s: %s\n", link, strerror(errno));
-}
-
-/* An unplug fault takes the pump's pseudo-terminal away, as unplugging a
- * USB serial adapter takes its device node: the host's open descriptor
- * reads EIO and the link name goes.  When the fault ends a new terminal
- * appears (under a new /dev/pts name) and the link names it again. */
-static void pump_link_update(struct wire *w)
-{
-	bool unplugged = sim_pump_link_unplugged(w->model, wire_now(w));
-	char path[64];
-
-	if (unplugged && w->pump_fd >= 0) {
-		close(w->pump_fd);
-		close(w->pump_keep);
-		w->pump_fd = w->pump_keep = -1;
-		w->pump_in = (struct pumplink_assembler){ 0 };
-		link_update(w, "pump", NULL);
-	} else if (!unplugged && w->pump_fd < 0) {
-		if (open_pty(&w->pump_fd, &w->pump_keep, path, sizeof(path)) == 0)
-			link_update(w, "pump", path);
-	}
-}
 
 int sim_wire_serve(const struct wire_opts *opts)
 {
@@ -862,8 +533,8 @@ int sim_wire_serve(const struct wire_opts *opts)
 	 * lockstep it must not: time moves only when rig says so, and rig may
 	 * be the very client waiting for the answer. */
 	iiod_server_set_wait(srv, opts->real_time);
-	if (open_pty(&w.pump_fd, &w.pump_keep, pump_path, sizeof(pump_path)) < 0 ||
-	    open_pty(&w.bal_fd, &w.bal_keep, bal_path, sizeof(bal_path)) < 0) {
+	if (wire_open_pty(&w.pump_fd, &w.pump_keep, pump_path, sizeof(pump_path)) < 0 ||
+	    wire_open_pty(&w.bal_fd, &w.bal_keep, bal_path, sizeof(bal_path)) < 0) {
 		r = -errno;
 		iiod_server_free(srv);
 		sim_model_free(w.model);
@@ -898,8 +569,8 @@ int sim_wire_serve(const struct wire_opts *opts)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 		if (opts->real_time) {
 			iiod_server_advance(srv, wire_now(&w));
-			pump_link_update(&w);
-			balance_pending(&w);
+			wire_pump_link_update(&w);
+			wire_balance_pending(&w);
 		}
 		/* a waiting READBUF is answered within a millisecond of its
 		 * sample's time, a waiting S within 10 ms of the balance settling */
@@ -910,7 +581,7 @@ int sim_wire_serve(const struct wire_opts *opts)
 			if (!pfd[i].revents)
 				continue;
 			if (pfd[i].fd == w.pump_fd || pfd[i].fd == w.bal_fd)
-				pty_readable(&w, pfd[i].fd);
+				wire_pty_readable(&w, pfd[i].fd);
 			else
 				iiod_server_handle(srv, pfd[i].fd);
 		}

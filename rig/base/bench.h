@@ -85,6 +85,8 @@ struct calibration {
 /* Below this sampling period an iio sensor is captured through a buffer:
  * one network round trip per attribute read (about 90 us over iiod) would
  * otherwise set the pace, with the host's timing jitter on every sample. */
+#define ANSWER_TIMEOUT_DEFAULT_NS (3 * RIG_NS_PER_S)
+
 #define CAPTURE_BUFFER_BELOW_NS (50 * RIG_NS_PER_MS)
 #define BATCH_MIN_NS (100 * RIG_NS_PER_MS)
 
@@ -244,6 +246,10 @@ struct bench {
 	double evaporation_g_per_h;         /* evaporation_correction = "0 mg/h": loss the
 	                                       analysis adds back (measured on this bench) */
 	rig_ns flush_interval_ns;           /* bench.flush_interval = "1 s" (default) */
+	rig_ns answer_timeout_ns;           /* bench.answer_timeout = "3 s" (default; 0.1 s .. 1 min):
+	                                       the longest any instrument may take to answer;
+	                                       a silent one is a fault, and the bench is made
+	                                       safe, within about this long */
 	char sim_clock_uri[RIG_TEXT_MAX];   /* bench.sim_clock = "ip:127.0.0.1:PORT": the
 	                                       instruments are a wire-level simulator (rig sim
 	                                       serve) kept in lockstep: rig runs in virtual

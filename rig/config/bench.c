@@ -502,7 +502,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 {
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
 					    "limits", "instruments", "outputs", "simulator", "sim_clock",
-					    NULL };
+					    "answer_timeout", NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
 						  "evaporation_correction", "air_density", NULL };
 	static const char *const limit_keys[] = { "pressure_max", "delivered_max", "duration_max",
@@ -521,6 +521,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	b->fluid_temperature_c = 20;
 	b->air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000;
 	b->flush_interval_ns = RIG_NS_PER_S;
+	b->answer_timeout_ns = ANSWER_TIMEOUT_DEFAULT_NS;
 	if (cfg_read(&ctx, &cfg) < 0)
 		goto fail;
 	g = cfg_root_group(&ctx, &cfg, "bench");
@@ -530,6 +531,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	cfg_ident(&ctx, g, "id", true, b->id, sizeof(b->id));
 	cfg_string(&ctx, g, "description", false, b->description, sizeof(b->description));
 	cfg_duration(&ctx, g, "flush_interval", false, 1e-3, 60, &b->flush_interval_ns);
+	cfg_duration(&ctx, g, "answer_timeout", false, 0.1, 60, &b->answer_timeout_ns);
 	cfg_string(&ctx, g, "sim_clock", false, b->sim_clock_uri, sizeof(b->sim_clock_uri));
 
 	if ((sub = cfg_group(&ctx, g, "fluid", true))) {

@@ -182,6 +182,7 @@ int rig_calibrate_scale(const struct bench *bench, double reference_g, const cha
 	raw_bench->instrument[ROLE_SCALE].cal.gain = 1;
 	raw_bench->instrument[ROLE_SCALE].cal.offset = 0;
 	env.bench = raw_bench;
+	env.answer_timeout_ns = bench->answer_timeout_ns;
 	/* a serial balance's every byte goes beside the record, as evidence of
 	 * how the points were taken */
 	env.run_dir = dir;

@@ -111,6 +111,7 @@ static int open_bench(struct engine *e)
 
 	e->env.clock = e->clock;
 	e->env.bench = b;
+	e->env.answer_timeout_ns = b->answer_timeout_ns;
 	e->env.run_dir = e->o->run_dir;
 	if (b->sim_clock_uri[0]) {
 		int r = sim_clock_link_open(b->sim_clock_uri, &e->clock_link);
@@ -364,6 +365,7 @@ int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_rec
 		engine_event(&e, "fault", json_pack("{s:s, s:b}", "reason", why, "root_cause", 1));
 	e.env.clock = e.clock;
 	e.env.bench = b;
+	e.env.answer_timeout_ns = b->answer_timeout_ns;
 	e.env.run_dir = *ret_recorded ? o->run_dir : NULL;
 	if (b->has_sim)
 		e.env.sim = sim_model_new(&b->sim, b->sim.fluid_density_g_per_ml);
@@ -473,8 +475,14 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	}
 	if (o->progress && o->progress_live)
 		fputc('\n', o->progress);
-	engine_drain_buffers(&e);
+	/* A completed run collects its buffered sensors' last scans, then goes
+	 * safe; an aborted one goes safe first, since a sensor that failed may
+	 * share a silent board with the ones still to be collected. */
+	if (!e.aborted)
+		engine_drain_buffers(&e);
 	engine_safe_state(&e, e.aborted ? e.abort_reason : "sequence completed");
+	if (e.aborted)
+		engine_drain_buffers(&e);
 	engine_event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
 				       "reason", e.aborted ? e.abort_reason : "every step ran",
 				       "utc", engine_utc_now(utc)));

@@ -86,7 +86,7 @@ static int print_row(FILE *out, const char *name, const struct instrument_cfg *i
 
 int rig_probe(const struct bench *bench, FILE *out)
 {
-	struct driver_env env = { .bench = bench };
+	struct driver_env env = { .bench = bench, .answer_timeout_ns = bench->answer_timeout_ns };
 	int failures = 0;
 
 	env.clock = bench->sim_clock_uri[0] || bench->has_sim ? rig_clock_new_virtual()

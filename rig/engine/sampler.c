@@ -24,20 +24,25 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	struct outage *o = &e->outage[role];
 	rig_ns t = engine_now(e);
 
+	char why[512];
+
+	/* the backend's own account where it has one ("no answer from ip:... within
+	 * 3 s (reading hx711 voltage0 raw)"), else strerror's */
+	instrument_error_text(ic, err, why, sizeof(why));
 	if (ic->reconnect_ns <= 0) {
-		engine_abort(e, "%s read failed: %s", rig_role_name(role), strerror(-err));
+		engine_abort(e, "%s read failed: %s", rig_role_name(role), why);
 		return false;
 	}
 	if (!o->down) {
 		*o = (struct outage){ .down = true, .since_ns = t, .first_error = err };
 		engine_event(e, "instrument_fault", json_pack("{s:s, s:s, s:f}", "role", rig_role_name(role),
-						       "error", strerror(-err), "reconnect_within_s",
+						       "error", why, "reconnect_within_s",
 						       rig_ns_to_s(ic->reconnect_ns)));
 	}
 	if (t - o->since_ns > ic->reconnect_ns) {
+		instrument_error_text(ic, o->first_error, why, sizeof(why));
 		engine_abort(e, "%s did not come back within %.0f s (first error: %s)",
-			  rig_role_name(role), rig_ns_to_s(ic->reconnect_ns),
-			  strerror(-o->first_error));
+			  rig_role_name(role), rig_ns_to_s(ic->reconnect_ns), why);
 		return false;
 	}
 	/* try a fresh connection for the next deadline, keeping a software tare */
@@ -387,6 +392,11 @@ enum wait_result engine_run_until(struct engine *e, rig_ns end_ns, enum wait_for
 
 			if (sl->next_ns > t)
 				continue;
+			/* After a fault, straight to the safe state: another
+			 * instrument on a silent board would cost its own
+			 * answer bound first. */
+			if (e->aborted)
+				break;
 			engine_read_slot(e, sl->role);
 			sl->next_ns += sl->period_ns;
 			if (sl->next_ns <= t) {
