@@ -210,6 +210,26 @@ const char delivery_seq[] =
 	"  );\n"
 	"};\n";
 
+/* Within a 1 h duration_max on paper (the timed steps: 55 min) and a
+ * 1.5 mL cap (1.42 mL programmed), but the bolus's wait is the pump's: 30
+ * min at its 1 mL/h, so the run passes the hour inside it.  rig validate
+ * cannot know how long a pump takes; the supervisor stops it at 3600 s. */
+const char overrun_seq[] =
+	"sequence = {\n"
+	"  id = \"T-OVERRUN\"; version = \"1\"; title = \"a run that waits past its hour\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"45 min\"; },\n"
+	"    { step = \"bolus\"; volume = \"0.5 mL\"; timeout = \"2 h\"; },\n"
+	"    { step = \"hold\"; duration = \"10 min\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\"; }\n"
+	"  );\n"
+	"};\n";
+
 /* The run time of the root-cause fault event, in seconds. */
 double root_fault_s(const char *events)
 {

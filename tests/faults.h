@@ -46,6 +46,9 @@ double root_fault_s(const char *events);
 
 /* Tare, 1 mL/h for 4 h in window w, stop, a dose check of w. */
 extern const char delivery_seq[];
+/* Valid on paper for a 1 h bench (55 min of timed steps), but a 30 min
+ * bolus wait takes it past the hour: the supervisor's duration limit. */
+extern const char overrun_seq[];
 /* 0.5 mL/h for 10 min, then stop: a run that holds the bench a while. */
 extern const char short_seq[];
 

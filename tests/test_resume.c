@@ -357,12 +357,37 @@ Test(safety, resume_waits_its_turn_for_a_busy_bench)
 	free(dir);
 }
 
+/* resume_seq's first two windows and a 0.4 mL bolus: 4.9 mL programmed,
+ * within a 5 mL cap on paper (rig validate accepts it), but a resume
+ * redoes the interrupted hold, which no plan can count. */
+static const char cap_seq[] =
+	"sequence = {\n"
+	"  id = \"T-RESUME-CAP\"; version = \"1\"; title = \"the cap across a crash\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"hold\"; duration = \"30 min\"; },\n"
+	"    { step = \"mark\"; window = \"a\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"a\"; edge = \"end\"; },\n"
+	"    { step = \"mark\"; window = \"b\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"2 h\"; },\n"
+	"    { step = \"mark\"; window = \"b\"; edge = \"end\"; },\n"
+	"    { step = \"bolus\"; volume = \"0.4 mL\"; timeout = \"2 h\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"a\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"b\"; }\n"
+	"  );\n"
+	"};\n";
+
 Test(safety, the_delivered_volume_cap_counts_what_was_delivered_before_a_resume)
 {
-	/* 3.4 mL went in before the crash; the cap is 5 mL: the resumed run must
-	 * stop about 1.6 h later, not 5 h */
-	char *dir = th_tmpdir(), *run = crash_and_age(dir, "delivered_max = \"20 mL\"",
-						      "delivered_max = \"5 mL\"");
+	/* 3.4 mL went in before the crash (in b's hold, step 8); the cap is
+	 * 5 mL: the resumed run, which redoes that 2 h hold, must stop about
+	 * 1.6 h later, not 2 h */
+	char *dir = th_tmpdir(), *run = crash_and_age_seq(dir, cap_seq, "210 min",
+							  "delivered_max = \"20 mL\"",
+							  "delivered_max = \"5 mL\"");
 	char *events;
 	json_t *resume;
 	double delivered, t;

@@ -506,8 +506,9 @@ Test(safety, an_internal_error_aborts_through_the_safe_state)
 Test(safety, a_valve_that_fails_to_open_is_asked_again_after_the_pump_is_stopped)
 {
 	/* the valve driver fails from 3590 s to 3602 s; the run's duration
-	 * limit ends it at 3600..3601 s, inside that spell */
-	struct outcome o = run_case(delivery_seq,
+	 * limit ends it at 3600..3601 s, inside that spell (a plan within the
+	 * hour on paper, whose bolus's wait overruns it: overrun_seq) */
+	struct outcome o = run_case(overrun_seq,
 		"faults = ( { role = \"valve\"; kind = \"dropout\"; at = \"3590 s\"; duration = \"12 s\"; } );",
 		"duration_max = \"100 h\"", "duration_max = \"1 h\"");
 	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");
@@ -530,7 +531,7 @@ Test(safety, a_valve_that_fails_to_open_is_asked_again_after_the_pump_is_stopped
 
 Test(safety, a_valve_that_never_answers_is_recorded_as_not_safe)
 {
-	struct outcome o = run_case(delivery_seq,
+	struct outcome o = run_case(overrun_seq,
 		"faults = ( { role = \"valve\"; kind = \"dropout\"; at = \"3590 s\"; } );",
 		"duration_max = \"100 h\"", "duration_max = \"1 h\"");
 	const char *safe = strstr(o.events, "\"event\":\"safe_state\"");

@@ -158,28 +158,49 @@ Test(safety, rig_safe_by_hand_stops_the_pump_and_says_so)
 
 /* ---------------------------------------------------------- hard limits -- */
 
+/* 0.47 mL programmed against a 0.5 mL cap (10 min at 1 mL/h and a 0.3 mL
+ * bolus), which rig validate accepts; but the basal rate goes on during the
+ * bolus's wait, which is the pump's (18 min at 1 mL/h on top of the basal
+ * rate), and takes the balance past the cap. */
+static const char cap_seq[] =
+	"sequence = {\n"
+	"  id = \"T-CAP\"; version = \"1\"; title = \"past the cap in a wait\";\n"
+	"  steps = (\n"
+	"    { step = \"tare\"; timeout = \"5 min\"; },\n"
+	"    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"begin\"; },\n"
+	"    { step = \"hold\"; duration = \"10 min\"; },\n"
+	"    { step = \"bolus\"; volume = \"0.3 mL\"; timeout = \"1 h\"; },\n"
+	"    { step = \"mark\"; window = \"w\"; edge = \"end\"; },\n"
+	"    { step = \"stop\"; },\n"
+	"    { step = \"check\"; check = \"dose_accuracy\"; window = \"w\"; }\n"
+	"  );\n"
+	"};\n";
+
 Test(safety, delivered_volume_above_the_hard_cap_aborts_safely)
 {
-	/* 0.5 mL cap at 1 mL/h: reached about 33 min in (3 min start-up delay),
-	 * seen at the next 30 s balance reading */
-	struct outcome o = run_case(delivery_seq, NULL, "delivered_max = \"20 mL\"",
+	/* 0.5 mL cap: 7 min of basal after the 3 min start-up delay, then 2
+	 * mL/h during the bolus: reached about 21.5 min in, seen at the next
+	 * 30 s balance reading */
+	struct outcome o = run_case(cap_seq, NULL, "delivered_max = \"20 mL\"",
 				    "delivered_max = \"0.5 mL\"");
 	double t;
 
-	cr_assert_eq(o.status, 3);
+	cr_assert_eq(o.status, 3, "%s", o.stderr_text);
 	assert_safe_end(&o, "above the bench limit 0.5000 mL");
 	t = root_fault_s(o.events);
-	cr_assert(t > 30 * 60 && t < 36 * 60, "aborted at %.0f s", t);
+	cr_assert(t > 21 * 60 && t < 23 * 60, "aborted at %.0f s", t);
 	outcome_free(&o);
 }
 
 Test(safety, a_run_past_its_maximum_duration_aborts_safely)
 {
-	struct outcome o = run_case(delivery_seq, NULL, "duration_max = \"100 h\"",
+	struct outcome o = run_case(overrun_seq, NULL, "duration_max = \"100 h\"",
 				    "duration_max = \"1 h\"");
 	double t;
 
-	cr_assert_eq(o.status, 3);
+	/* valid on paper (55 min of timed steps): the bolus's wait overruns */
+	cr_assert_eq(o.status, 3, "%s", o.stderr_text);
 	assert_safe_end(&o, "past the bench limit 3600 s");
 	t = root_fault_s(o.events);
 	cr_assert(t > 3600 && t <= 3601, "aborted at %.3f s", t);

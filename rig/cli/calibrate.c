@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "rig/config/units.h"
 #include "rig/engine/calibrate.h"
+#include "rig/engine/lock.h"
 
 static const char usage_calibrate[] =
 	"Usage: rig calibrate scale --bench FILE --reference MASS [--record FILE]\n"
@@ -20,13 +21,15 @@ static const char usage_calibrate[] =
 	"bench file's calibration set aside, and prints the calibration group to put\n"
 	"in the bench file, dated today and due in a year.  The raw points and the\n"
 	"result are written to --record (default calibration-scale-<date>.cfg; never\n"
-	"overwritten).\n";
+	"overwritten).  Takes the bench's locks as a run does: exit status 5 when the\n"
+	"bench or one of its instruments is held by a run.\n";
 
 static int calibrate_main(int argc, char **argv)
 {
 	const char *bench_path = NULL, *ref_text = NULL, *record = NULL;
 	struct bench *bench = NULL;
-	char default_record[64];
+	struct bench_lock *lock = NULL;
+	char default_record[64], stale[RIG_PATH_MAX + 1024];
 	double ref_g;
 	int r;
 
@@ -61,8 +64,15 @@ static int calibrate_main(int argc, char **argv)
 		strftime(default_record, sizeof(default_record), "calibration-scale-%Y-%m-%d.cfg", &tm);
 		record = default_record;
 	}
+	/* the scale of a bench that runs is not to be zeroed under it */
+	r = take_bench_lock(bench, "", "rig calibrate", "opened", &lock, stale, sizeof(stale));
+	if (r != 0) {
+		bench_free(bench);
+		return r;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	r = rig_calibrate_scale(bench, ref_g, record, stdin, stdout);
+	bench_lock_release_restoring(lock);
 	bench_free(bench);
 	if (r < 0) {
 		fprintf(stderr, "rig calibrate scale: %s\n", r == -EDOM ?

@@ -56,9 +56,23 @@ struct files {
 };
 /* Returns 0, 1 after --help, -1 after a usage error (printed). */
 int parse_files(int argc, char **argv, struct files *f, const char *usage);
-/* Loads the three files and cross-checks them, printing every problem. */
-int load_all(const struct files *f, struct sequence **seq, struct bench **bench,
-	     struct device **dev);
+/* What the calibration gate found: today (UTC) and each instrument overdue. */
+struct cal_gate {
+	char today[UTC_DATE_LEN + 1];
+	struct cal_expired expired[ROLE__COUNT];
+	size_t n;
+};
+/* Loads the three files and judges the whole plan before anything moves:
+ * every problem in every file, the cross-file checks (plan_validate: rates,
+ * volumes, windows, the run's least length and volume against the bench's
+ * limits and the reservoir), two instruments on one resource (bench_load),
+ * and the calibration gate (an overdue instrument is a problem unless
+ * f->allow_expired_calibration, then a printed warning).  starting: rig
+ * run and rig validate, which call this one function so that they cannot
+ * give different answers; false: rig resume.  Every problem is printed
+ * once; returns 0 or -EINVAL. */
+int load_all(const struct files *f, bool starting, struct sequence **seq, struct bench **bench,
+	     struct device **dev, struct cal_gate *cal);
 /* A bench file alone (probe, safe, calibrate, sim), its problems printed. */
 int load_bench(const char *path, struct bench **ret);
 /* Every instrument simulated (in-process, or a wire simulator in lockstep). */
@@ -83,13 +97,11 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so);
 int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so);
 
 struct bench_lock;
-/* One run per bench: 0, or the exit status to give up with. */
-int take_bench_lock(const struct bench *bench, const char *run_dir, struct bench_lock **lock,
-		    char *stale, size_t stale_len);
-/* The calibration gate of rig run (starting) and rig resume. */
-bool calibration_gate(const struct bench *bench, bool allow, bool starting,
-		      char today[UTC_DATE_LEN + 1], struct cal_expired expired[ROLE__COUNT],
-		      size_t *ret_n);
+/* One run per bench and one user per physical instrument (rig/engine/lock.h):
+ * 0, or the exit status to give up with (EXIT_BENCH_BUSY, naming the holder
+ * of what was busy).  command: "rig run"; nothing: "started", "opened". */
+int take_bench_lock(const struct bench *bench, const char *run_dir, const char *command,
+		    const char *nothing, struct bench_lock **lock, char *stale, size_t stale_len);
 
 /* Options shared by report, note and verify: RUN_DIR and up to one more
  * positional argument, --operator, --sign-key, --public-key, --unsign. */

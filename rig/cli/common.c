@@ -144,8 +144,31 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 	return 0;
 }
 
-int load_all(const struct files *f, struct sequence **seq, struct bench **bench,
-		    struct device **dev)
+/* The calibration gate's findings, as problems (refused) or, with the
+ * operator's leave, as warnings printed once the plan is otherwise sound. */
+static size_t calibration_problems(const struct bench *bench, bool allow, bool starting,
+				   struct cal_gate *cal, struct diag_list *diags)
+{
+	calgate_today_utc(cal->today);
+	cal->n = calgate_expired(bench, cal->today, cal->expired);
+	if (allow)
+		return 0;
+	for (size_t i = 0; i < cal->n; i++) {
+		const struct cal_expired *x = &cal->expired[i];
+
+		diag_add(diags, bench->path, x->line, "%s (serial %s): calibration was due %s, "
+			 "before today (%s UTC); %s", rig_role_name(x->role),
+			 x->serial[0] ? x->serial : "not stated", x->due, cal->today,
+			 starting ? "recalibrate it and update the bench file, or run with "
+				    "--allow-expired-calibration (recorded in the run)" :
+				    "recalibrate it, or resume with --allow-expired-calibration "
+				    "(recorded in the run)");
+	}
+	return cal->n;
+}
+
+int load_all(const struct files *f, bool starting, struct sequence **seq, struct bench **bench,
+	     struct device **dev, struct cal_gate *cal)
 {
 	struct diag_list diags = { 0 };
 
@@ -155,16 +178,28 @@ int load_all(const struct files *f, struct sequence **seq, struct bench **bench,
 	int rb = bench_load(f->bench_path, bench, &diags);
 	int rd = device_load(f->dut_path, dev, &diags);
 
+	*cal = (struct cal_gate){ 0 };
 	if (rs == 0 && rb == 0 && rd == 0)
 		plan_validate(*seq, *bench, *dev, &diags);
+	if (rb == 0)
+		calibration_problems(*bench, f->allow_expired_calibration, starting, cal, &diags);
 	if (diags.n > 0) {
 		diag_print(&diags, stderr);
-		fprintf(stderr, "rig: %zu problem%s found; nothing was run\n", diags.n,
-			diags.n == 1 ? "" : "s");
+		fprintf(stderr, "rig: %zu problem%s found; nothing was %s\n", diags.n,
+			diags.n == 1 ? "" : "s", starting ? "run" : "resumed");
 		diag_clear(&diags);
 		return -EINVAL;
 	}
-	return rs < 0 ? rs : rb < 0 ? rb : rd;
+	if (rs < 0 || rb < 0 || rd < 0)
+		return rs < 0 ? rs : rb < 0 ? rb : rd;
+	for (size_t i = 0; i < cal->n; i++)
+		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
+			"(%s UTC); %s anyway (--allow-expired-calibration; recorded in %s)\n",
+			(*bench)->path, cal->expired[i].line, rig_role_name(cal->expired[i].role),
+			cal->expired[i].serial[0] ? cal->expired[i].serial : "not stated",
+			cal->expired[i].due, cal->today, starting ? "running" : "resuming",
+			starting ? "run.json and events.jsonl" : "events.jsonl");
+	return 0;
 }
 
 int load_bench(const char *path, struct bench **ret)
@@ -350,59 +385,34 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 	return r < 0 ? EXIT_ABORTED : status;
 }
 
-/* One run per bench: takes the bench's lock or says who holds it.  Returns
- * 0, or the exit status to give up with. */
-int take_bench_lock(const struct bench *bench, const char *run_dir,
-			   struct bench_lock **lock, char *stale, size_t stale_len)
+/* One run per bench and one user per physical instrument: takes the bench's
+ * lock and its resources' or says who holds which.  command: "rig run";
+ * nothing: what a refusal leaves undone ("started", "opened").  Returns 0,
+ * or the exit status to give up with. */
+int take_bench_lock(const struct bench *bench, const char *run_dir, const char *command,
+		    const char *nothing, struct bench_lock **lock, char *stale, size_t stale_len)
 {
-	char holder[1024], words[1200];
-	int r = bench_lock_acquire(bench->id, run_dir, lock, holder, sizeof(holder), stale,
-				   stale_len);
+	struct lock_busy busy;
+	char words[RIG_PATH_MAX + 1200];
+	int r = bench_lock_acquire(bench, run_dir, command, lock, &busy, stale, stale_len);
 
 	if (r == -EBUSY) {
-		bench_lock_describe(holder, words, sizeof(words));
-		fprintf(stderr, "rig: bench %s is busy: %s; one run per bench at a time "
-			"(nothing was started)\n", bench->id, words);
+		bench_lock_describe(busy.holder, words, sizeof(words));
+		if (busy.bench)
+			fprintf(stderr, "rig: bench %s is busy: held by %s; one run per bench at a "
+				"time (nothing was %s)\n", bench->id, words, nothing);
+		else
+			fprintf(stderr, "rig: %s (%s, %s:%d) is held by %s; one run per physical "
+				"instrument at a time, whatever bench file names it (nothing was %s)\n",
+				busy.what, busy.user, bench->path, busy.line, words, nothing);
 		return EXIT_BENCH_BUSY;
 	}
 	if (r < 0) {
-		fprintf(stderr, "rig: cannot lock bench %s: %s\n", bench->id, holder);
+		fprintf(stderr, "rig: cannot lock bench %s: %s\n", bench->id,
+			busy.holder[0] ? busy.holder : strerror(-r));
 		return EXIT_BAD_INPUT;
 	}
 	return 0;
-}
-
-/* The calibration gate of rig run (starting) and rig resume: each overdue
- * instrument named with its bench file line; false when one is overdue and
- * the operator did not take it on.  today and expired are filled for the
- * record either way. */
-bool calibration_gate(const struct bench *bench, bool allow, bool starting,
-			     char today[UTC_DATE_LEN + 1], struct cal_expired expired[ROLE__COUNT],
-			     size_t *ret_n)
-{
-	size_t n;
-
-	calgate_today_utc(today);
-	n = calgate_expired(bench, today, expired);
-	*ret_n = n;
-	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
-			"(%s UTC); %s\n", bench->path, expired[i].line, rig_role_name(expired[i].role),
-			expired[i].serial[0] ? expired[i].serial : "not stated", expired[i].due, today,
-			allow ? (starting ? "running anyway (--allow-expired-calibration; recorded in "
-					    "run.json and events.jsonl)" :
-					    "resuming anyway (--allow-expired-calibration; recorded in "
-					    "events.jsonl)") :
-			starting ? "recalibrate it and update the bench file, or run with "
-				   "--allow-expired-calibration (recorded in the run)" :
-				   "recalibrate it, or resume with --allow-expired-calibration "
-				   "(recorded in the run)");
-	if (n > 0 && !allow) {
-		fprintf(stderr, "rig: %zu instrument%s overdue for calibration; nothing was %s\n", n,
-			n == 1 ? "" : "s", starting ? "run" : "resumed");
-		return false;
-	}
-	return true;
 }
 
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,

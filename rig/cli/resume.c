@@ -33,10 +33,9 @@ static int resume_main(int argc, char **argv)
 {
 	struct files f = { 0 };
 	char seq_path[RIG_PATH_MAX], bench_path[RIG_PATH_MAX], dut_path[RIG_PATH_MAX];
-	char err[1024] = "", stale[1024] = "", today[UTC_DATE_LEN + 1];
-	struct cal_expired expired[ROLE__COUNT];
+	char err[1024] = "", stale[1024] = "";
+	struct cal_gate cal;
 	const char *run_dir = NULL;
-	size_t n_expired;
 	struct sequence *seq = NULL;
 	struct bench *bench = NULL;
 	struct device *dev = NULL;
@@ -74,7 +73,9 @@ static int resume_main(int argc, char **argv)
 	f.seq_path = seq_path;
 	f.bench_path = bench_path;
 	f.dut_path = dut_path;
-	if (load_all(&f, &seq, &bench, &dev) < 0) {
+	/* The plan judged again, the calibration gate as for rig run on the
+	 * day of the resume: a run of days may outlive an instrument's due date. */
+	if (load_all(&f, false, &seq, &bench, &dev, &cal) < 0) {
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
@@ -82,17 +83,11 @@ static int resume_main(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
-	/* The calibration gate, as for rig run, on the day of the resume: a
-	 * run of days may outlive an instrument's due date. */
-	if (!calibration_gate(bench, f.allow_expired_calibration, false, today, expired,
-			      &n_expired)) {
-		status = EXIT_BAD_INPUT;
-		goto out;
-	}
 	status = sealed_precheck(run_dir, "resume", true, have_key, false, &sealed);
 	if (status != 0)
 		goto out;
-	status = take_bench_lock(bench, run_dir, &lock, stale, sizeof(stale));
+	status = take_bench_lock(bench, run_dir, "rig resume", "resumed", &lock, stale,
+				 sizeof(stale));
 	if (status != 0)
 		goto out;
 	r = resume_plan(run_dir, seq, bench, &rs, &virtual_time, err, sizeof(err));
@@ -115,8 +110,8 @@ static int resume_main(int argc, char **argv)
 		.progress = f.quiet ? NULL : stderr,
 		.progress_live = isatty(STDERR_FILENO),
 		.stop_signal = &stop_signal,
-		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
-		.calibration_today = n_expired > 0 ? today : NULL,
+		.lock_path = bench_lock_stale_path(lock), .lock_stale_holder = stale,
+		.calibration_today = cal.n > 0 ? cal.today : NULL,
 		.resume = &rs,
 	};
 	r = engine_run(&o, err, sizeof(err));

@@ -48,12 +48,11 @@ static int run_main(int argc, char **argv)
 	struct sequence *seq = NULL;
 	struct bench *bench = NULL;
 	struct device *dev = NULL;
-	char dir[RIG_PATH_MAX], err[1024] = "", today[UTC_DATE_LEN + 1];
-	struct cal_expired expired[ROLE__COUNT];
+	char dir[RIG_PATH_MAX], err[1024] = "";
+	struct cal_gate cal;
 	struct sig_secret_key key;
 	struct run_meta meta;
 	struct engine_opts o;
-	size_t n_expired;
 	bool have_key;
 	int r, status;
 
@@ -73,27 +72,22 @@ static int run_main(int argc, char **argv)
 		}
 	if (sign_key_resolve(f.sign_key, "run", &key, &have_key) < 0)
 		return EXIT_BAD_INPUT;
-	if (load_all(&f, &seq, &bench, &dev) < 0) {
-		status = EXIT_BAD_INPUT;
-		goto out;
-	}
-	/* The calibration gate: an overdue instrument stops the run here, before
-	 * any file or instrument is touched, unless the operator takes it on. */
-	if (!calibration_gate(bench, f.allow_expired_calibration, true, today, expired,
-			      &n_expired)) {
+	/* The whole plan, judged as rig validate judges it (the calibration
+	 * gate among it), before any file or instrument is touched. */
+	if (load_all(&f, true, &seq, &bench, &dev, &cal) < 0) {
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
 	meta = (struct run_meta){ .operator_name = f.operator_name,
 				  .allow_expired_calibration = f.allow_expired_calibration,
-				  .expired = expired, .n_expired = n_expired };
+				  .expired = cal.expired, .n_expired = cal.n };
 	if (!f.real_time && !all_simulated(bench))
 		f.real_time = true;   /* virtual time only drives a simulated bench */
 	if (f.out_dir)
 		snprintf(dir, sizeof(dir), "%s", f.out_dir);
 	else
 		rundir_default_path(seq, dir, sizeof(dir));
-	status = take_bench_lock(bench, dir, &lock, stale, sizeof(stale));
+	status = take_bench_lock(bench, dir, "rig run", "started", &lock, stale, sizeof(stale));
 	if (status != 0)
 		goto out;
 	r = rundir_create_meta(dir, seq, bench, dev, cli_full_argc, cli_full_argv, !f.real_time, &meta,
@@ -135,8 +129,8 @@ static int run_main(int argc, char **argv)
 		.progress = f.quiet ? NULL : stderr,
 		.progress_live = isatty(STDERR_FILENO),
 		.stop_signal = &stop_signal,
-		.calibration_today = n_expired > 0 ? today : NULL,
-		.lock_path = bench_lock_path(lock), .lock_stale_holder = stale,
+		.calibration_today = cal.n > 0 ? cal.today : NULL,
+		.lock_path = bench_lock_stale_path(lock), .lock_stale_holder = stale,
 	};
 	r = engine_run(&o, err, sizeof(err));
 	if (r < 0 && r != -ECANCELED)

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "rig/engine/engine.h"
+#include "rig/engine/lock.h"
 
 static const char usage_safe[] =
 	"Usage: rig safe --bench FILE [--run-dir RUN_DIR] [--reason TEXT]\n"
@@ -18,7 +19,9 @@ static const char usage_safe[] =
 	"prints what each did.  With --run-dir, a run that was interrupted (no run_end\n"
 	"in its events.jsonl) gets the fault, the safe state and its end recorded,\n"
 	"then is judged and sealed as rig report would.  rig run starts this itself\n"
-	"when it crashes (--crashed SIGNAL).  Exit status 0 when the bench is safe, 3\n"
+	"when it crashes (--crashed SIGNAL).  It waits for no lock and takes none: a\n"
+	"bench held by a run is made safe all the same (and said to be held).\n"
+	"Exit status 0 when the bench is safe, 3\n"
 	"when something did not answer (or after a crash), 2 for bad input.\n";
 
 static int safe_main(int argc, char **argv)
@@ -54,6 +57,19 @@ static int safe_main(int argc, char **argv)
 	}
 	if (load_bench(bench_path, &bench) < 0)
 		return EXIT_BAD_INPUT;
+	/* A safety action waits for no lock and takes none: it must act at
+	 * once, also on a bench that a run holds (whose pump it then stops
+	 * under it, which the run records as the fault it is).  It says so. */
+	{
+		struct lock_busy busy;
+		char words[RIG_PATH_MAX + 1200];
+
+		if (bench_lock_query(bench, &busy) == -EBUSY) {
+			bench_lock_describe(busy.holder, words, sizeof(words));
+			fprintf(stderr, "rig safe: %s is held by %s; making the bench safe anyway "
+				"(a safety action waits for no lock)\n", busy.what, words);
+		}
+	}
 	if (crashed)
 		snprintf(why, sizeof(why), "internal error: rig crashed (%s); the bench was made "
 			 "safe by a fresh process (rig safe)", crashed);

@@ -7,11 +7,16 @@
 #include "cli.h"
 
 static const char usage_validate[] =
-	"Usage: rig validate SEQUENCE --bench FILE --dut FILE\n"
+	"Usage: rig validate SEQUENCE --bench FILE --dut FILE [--allow-expired-calibration]\n"
 	"\n"
-	"Loads and cross-checks the three files and reports every problem as\n"
-	"file:line: what is wrong; what is allowed.  Opens no instrument.\n"
-	"Exit status 0 when valid, 2 otherwise.\n";
+	"Judges the plan as rig run does before anything moves, with the same\n"
+	"messages: loads and cross-checks the three files (rates, volumes, windows;\n"
+	"the run's least length and volume against the bench's duration_max and\n"
+	"delivered_max and the device's reservoir; two instruments on one serial\n"
+	"device, IIO channel or GPIO line; an overdue calibration, unless\n"
+	"--allow-expired-calibration) and reports every problem as\n"
+	"file:line: what is wrong; what is allowed.  Opens no instrument and takes\n"
+	"no lock.  Exit status 0 when valid, 2 otherwise.\n";
 
 static int validate_main(int argc, char **argv)
 {
@@ -19,11 +24,13 @@ static int validate_main(int argc, char **argv)
 	struct sequence *seq = NULL;
 	struct bench *bench = NULL;
 	struct device *dev = NULL;
+	struct cal_gate cal;
 	int r = parse_files(argc, argv, &f, usage_validate);
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
-	r = load_all(&f, &seq, &bench, &dev);
+	/* the very judgement rig run makes before anything moves */
+	r = load_all(&f, true, &seq, &bench, &dev, &cal);
 	if (r == 0)
 		printf("%s: %zu steps, valid for bench %s and device %s\n", f.seq_path, seq->n_steps,
 		       bench->id, dev->model);

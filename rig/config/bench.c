@@ -590,28 +590,6 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 		if (!b->instrument[ROLE_PUMP].present)
 			cfg_error(&ctx, sub, "missing 'pump' in instruments; every bench drives a "
 				  "pump: pump = { backend = \"...\"; };");
-		/* The kernel gives an IIO device one buffer, to one opener: two
-		 * buffered instruments on one device of a local: context would
-		 * find the second refused (EBUSY) at the start of the run.
-		 * iiod (ip:) shares a device's buffer among its clients. */
-		for (int r1 = 0; r1 < ROLE__COUNT; r1++)
-			for (int r2 = r1 + 1; r2 < ROLE__COUNT; r2++) {
-				const struct instrument_cfg *a = &b->instrument[r1], *c = &b->instrument[r2];
-
-				if (a->present && c->present && a->buffered && c->buffered &&
-				    strcmp(a->backend, "iio") == 0 && strcmp(c->backend, "iio") == 0 &&
-				    strncmp(a->uri, "local:", 6) == 0 && strcmp(a->uri, c->uri) == 0 &&
-				    strcmp(a->device, c->device) == 0) {
-					diag_add(diags, path, c->line, "%s and %s both capture IIO device "
-						 "'%s' through a buffer on %s, and the kernel gives a "
-						 "device's buffer to one opener only; read one of them by "
-						 "attribute (capture = \"attribute\"), or reach the device "
-						 "through iiod (uri = \"ip:localhost\"), which shares it",
-						 rig_role_name((enum rig_role)r1),
-						 rig_role_name((enum rig_role)r2), a->device, a->uri);
-					ctx.errors++;
-				}
-			}
 	}
 	if ((sub = cfg_group(&ctx, g, "outputs", false))) {
 		load_outputs(&ctx, sub, b);
@@ -619,6 +597,11 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 			if (strcmp(b->outputs[i].line.backend, "sim") == 0)
 				uses_sim = true;
 	}
+	/* Two instruments or output lines on one serial device, IIO channel,
+	 * GPIO line (or, on a local: context, one IIO device's buffer, which
+	 * the kernel gives to one opener) would find the second refused, or
+	 * worse, not refused, at the start of the run. */
+	ctx.errors += bench_check_resources(b, diags);
 	sim_defaults(&b->sim);
 	sub = cfg_group(&ctx, g, "simulator", false);
 	if (sub) {

@@ -153,6 +153,34 @@ void device_free(struct device *dev);
 int plan_validate(const struct sequence *seq, const struct bench *bench,
 		  const struct device *dev, struct diag_list *diags);
 
+/* ------------------------------------------------------------ resources -- */
+
+/* A physical resource an instrument or an output line occupies: a serial
+ * device, an IIO channel (input or output) of a device on a context, an IIO
+ * device's buffer, a GPIO line of a chip, a wire simulator's clock.  Backend
+ * "sim" occupies none.  key is normalised (resources.c says how far), so
+ * two spellings of one resource compare equal. */
+#define RESOURCE_KEY_MAX 640
+struct bench_resource {
+	char key[RESOURCE_KEY_MAX];   /* "serial|/dev/pts/3", "iio|ip:h:30431|ads1015|in|voltage0" */
+	char what[RESOURCE_KEY_MAX];  /* in words: "serial device /dev/ttyUSB0" */
+	char user[RIG_ID_MAX + 16];   /* "pump", "output 'pump_enable'", "sim_clock" */
+	int line;                     /* the user's group in the bench file (0: none) */
+	bool iio_buffer;              /* an IIO device's buffer ... */
+	bool shared_in_bench;         /* ... that iiod shares among one bench's instruments */
+	const struct instrument_cfg *ic; /* the user's configuration (NULL: sim_clock) */
+};
+
+/* Every resource of a loaded bench, in the order of the file's roles, then
+ * its outputs, then sim_clock; *ret is malloc'd (free it).  A serial
+ * device and a GPIO chip named by a /dev path are resolved through the file
+ * system (realpath), so the answer is that of the moment of the call.
+ * Returns 0 or -ENOMEM. */
+int bench_resources(const struct bench *b, struct bench_resource **ret, size_t *ret_n);
+/* Two instruments or output lines on one resource: each reported at the
+ * later one's line, naming the earlier with its line.  Returns how many. */
+int bench_check_resources(const struct bench *b, struct diag_list *diags);
+
 const char *step_kind_name(enum step_kind kind);
 const char *check_kind_name(enum check_kind kind);
 

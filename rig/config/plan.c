@@ -111,6 +111,112 @@ static void check_flow_window(struct diag_list *diags, const struct sequence *se
 	}
 }
 
+/* "2.5 h", "90 min", "45 s": a duration as a person reads it. */
+static void words_duration(rig_ns t, char *buf, size_t len)
+{
+	double s = rig_ns_to_s(t);
+
+	if (s >= 3600)
+		snprintf(buf, len, "%.6g h", s / 3600);
+	else if (s >= 60)
+		snprintf(buf, len, "%.6g min", s / 60);
+	else
+		snprintf(buf, len, "%.6g s", s);
+}
+
+/* What the plan certainly asks of the bench, summed step by step and refused
+ * at the step where a sum first passes a limit the run would stop at.
+ *
+ * Time: only what rig's own clock times counts (hold, measure_evaporation,
+ * occlude for a duration, release's duration).  A prime, a bolus, a tare
+ * and an occlusion until the alarm wait for the pump or the balance: they
+ * take some time more, never less, so the sum is the run's shortest length.
+ *
+ * Volume: what the plan programs the pump to deliver through an open line:
+ * every prime and bolus, and the basal rate over the timed steps while the
+ * valve is open.  The basal rate during the waits, and whatever builds up
+ * behind a closed valve, come on top; so this too is the least the run
+ * delivers from a pump that delivers what it is told.  It is set against
+ * the bench's delivered_max (the supervisor's hard cap on what the balance
+ * weighs) and against the device's reservoir, filled once at the start:
+ * after the prime, what follows must fit in what the prime left. */
+static void check_totals(struct diag_list *diags, const struct sequence *seq,
+			 const struct bench *bench, const struct device *dev, int *errors)
+{
+	double rate = 0, volume = 0, primed = 0, bolus = 0, basal = 0;
+	bool occluded = false, over_time = false, over_cap = false, over_reservoir = false;
+	rig_ns t = 0;
+
+	for (size_t i = 0; i < seq->n_steps; i++) {
+		const struct step *st = &seq->steps[i];
+		rig_ns timed = 0;
+		char at[32], max[32];
+
+		switch (st->kind) {
+		case STEP_SET_RATE: rate = st->rate_ml_per_h; break;
+		case STEP_STOP: rate = 0; break;
+		case STEP_PRIME:
+		case STEP_BOLUS:
+			if (occluded)
+				break;   /* held behind the valve: not certain to arrive */
+			*(st->kind == STEP_PRIME ? &primed : &bolus) += st->volume_ml;
+			volume += st->volume_ml;
+			break;
+		case STEP_HOLD:
+		case STEP_MEASURE_EVAPORATION: timed = st->duration_ns; break;
+		case STEP_OCCLUDE:
+			occluded = true;
+			if (st->until == OCCLUDE_UNTIL_DURATION)
+				timed = st->duration_ns;
+			break;
+		case STEP_RELEASE:
+			occluded = false;
+			timed = st->duration_ns;
+			break;
+		default: break;
+		}
+		t += timed;
+		if (!occluded && rate > 0 && timed > 0) {
+			double v = rate * rig_ns_to_s(timed) / 3600;
+
+			basal += v;
+			volume += v;
+		}
+		if (!over_time && t > bench->limit_duration_ns) {
+			over_time = true;
+			words_duration(t, at, sizeof(at));
+			words_duration(bench->limit_duration_ns, max, sizeof(max));
+			plan_error(diags, seq, st, errors, "the run is at least %s long by the end of "
+				   "this step (the steps rig times itself: hold, measure_evaporation, "
+				   "occlude for a duration, release), past the bench's duration_max "
+				   "of %s, where the supervisor would abort it (%s); allowed: timed "
+				   "steps adding up to at most %s", at, max, bench->path, max);
+		}
+		/* a single step over a limit is reported by plan_validate */
+		if (!over_cap && volume > bench->limit_volume_ml * (1 + 1e-9) &&
+		    !(st->volume_ml > bench->limit_volume_ml)) {
+			over_cap = true;
+			plan_error(diags, seq, st, errors, "the plan delivers at least %.6g mL by the "
+				   "end of this step (primes %.6g mL, boluses %.6g mL, basal %.6g mL "
+				   "over the timed steps), above the bench's delivered_max of %.6g mL, "
+				   "where the supervisor would abort the run (%s); allowed: at most "
+				   "%.6g mL in all", volume, primed, bolus, basal,
+				   bench->limit_volume_ml, bench->path, bench->limit_volume_ml);
+		}
+		if (!over_reservoir && volume > dev->reservoir_ml * (1 + 1e-9) &&
+		    !(st->kind == STEP_PRIME && st->volume_ml > dev->reservoir_ml)) {
+			over_reservoir = true;
+			plan_error(diags, seq, st, errors, "the plan takes at least %.6g mL from the "
+				   "pump's reservoir by the end of this step (primes %.6g mL, boluses "
+				   "%.6g mL, basal %.6g mL over the timed steps), more than the "
+				   "device's reservoir of %.6g mL holds (%s); allowed: at most %.6g mL "
+				   "after the prime of %.6g mL", volume, primed, bolus, basal,
+				   dev->reservoir_ml, dev->path,
+				   dev->reservoir_ml - primed > 0 ? dev->reservoir_ml - primed : 0, primed);
+		}
+	}
+}
+
 int plan_validate(const struct sequence *seq, const struct bench *bench,
 		  const struct device *dev, struct diag_list *diags)
 {
@@ -197,6 +303,7 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 			break;
 		}
 	}
+	check_totals(diags, seq, bench, dev, &errors);
 	for (size_t k = 0; k < n_win; k++)
 		if (!win[k].end)
 			plan_error(diags, seq, win[k].begin, &errors, "window '%s' begins here but "

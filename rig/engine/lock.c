@@ -1,3 +1,4 @@
+/* The bench lock and the resources' locks: see lock.h. */
 #include "lock.h"
 
 #include <errno.h>
@@ -11,12 +12,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rig/config/config.h"
+#include "rig/seal/digest.h"
 
-struct bench_lock {
+#define LINE_MAX_LEN (RIG_PATH_MAX + 1024)
+
+struct lock_file {
 	int fd;
 	char path[RIG_PATH_MAX];
+	char what[RESOURCE_KEY_MAX];     /* the resource in words; "" for the bench */
+	char previous[LINE_MAX_LEN];     /* the line found there: a crashed holder's */
+};
+
+struct bench_lock {
+	struct lock_file *files;         /* [0]: the bench's; then the resources' by key */
+	size_t n;
 	char since[32];
+	char bench_id[RIG_ID_MAX];
+	char command[64];
+	char run_dir[RIG_PATH_MAX];
+	const char *stale_path;          /* the file a crashed holder's line was found in */
 };
 
 static int dir_usable(const char *dir)
@@ -47,8 +61,9 @@ static int lock_dir(char *buf, size_t len)
 	return dir_usable(buf);
 }
 
-/* The bench id as a file name: anything but [A-Za-z0-9._-] becomes '_'. */
-static void file_name(const char *bench_id, char *buf, size_t len)
+/* The bench id as a file name: anything but [A-Za-z0-9._-] becomes '_'
+ * (so no bench's file can be named like a resource's, which has '@'). */
+static void bench_file_name(const char *bench_id, char *buf, size_t len)
 {
 	size_t i = 0;
 
@@ -63,6 +78,16 @@ static void file_name(const char *bench_id, char *buf, size_t len)
 	snprintf(buf + i, len - i, ".lock");
 }
 
+/* A resource's file: its key is too long and too free for a file name, so
+ * the name is a digest of it; the holder line says what the resource is. */
+static void resource_file_name(const char *key, char *buf, size_t len)
+{
+	char hex[DIGEST_HEX_LEN + 1];
+
+	digest_buf_sha256(key, strlen(key), hex);
+	snprintf(buf, len, "res@%.32s.lock", hex);
+}
+
 static void read_line(int fd, char *buf, size_t len)
 {
 	ssize_t n = pread(fd, buf, len - 1, 0);
@@ -73,116 +98,287 @@ static void read_line(int fd, char *buf, size_t len)
 		*nl = '\0';
 }
 
-static int write_holder(struct bench_lock *lock, const char *run_dir)
+static int write_line(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (ftruncate(fd, 0) != 0)
+		return -errno;
+	if (len && (pwrite(fd, text, len, 0) < 0 || pwrite(fd, "\n", 1, (off_t)len) < 0))
+		return -errno;
+	return 0;
+}
+
+static int write_holder(const struct bench_lock *lock, const struct lock_file *f)
 {
 	char host[256] = "";
 	json_t *obj;
 	char *text;
-	int r = 0;
+	int r;
 
 	gethostname(host, sizeof(host) - 1);
-	obj = json_pack("{s:I, s:s, s:s, s:s}", "pid", (json_int_t)getpid(), "host", host,
-			"run_dir", run_dir, "since", lock->since);
+	obj = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "pid", (json_int_t)getpid(), "host", host,
+			"run_dir", lock->run_dir, "since", lock->since, "bench", lock->bench_id,
+			"command", lock->command);
+	if (obj && f->what[0])
+		json_object_set_new(obj, "resource", json_string(f->what));
 	text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(obj);
 	if (!text)
 		return -ENOMEM;
-	if (ftruncate(lock->fd, 0) != 0 || pwrite(lock->fd, text, strlen(text), 0) < 0 ||
-	    pwrite(lock->fd, "\n", 1, (off_t)strlen(text)) < 0)
-		r = -errno;
+	r = write_line(f->fd, text);
 	free(text);
 	return r;
 }
 
-int bench_lock_acquire(const char *bench_id, const char *run_dir, struct bench_lock **ret,
-		       char *holder, size_t holder_len, char *stale, size_t stale_len)
+static int by_key(const void *a, const void *b)
 {
+	return strcmp(((const struct bench_resource *)a)->key,
+		      ((const struct bench_resource *)b)->key);
+}
+
+/* The bench's resources, sorted by key, each once. */
+static int sorted_resources(const struct bench *bench, struct bench_resource **ret,
+			    size_t *ret_n)
+{
+	size_t n, k = 0;
+	int r = bench_resources(bench, ret, &n);
+
+	if (r < 0)
+		return r;
+	qsort(*ret, n, sizeof(**ret), by_key);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || strcmp((*ret)[k - 1].key, (*ret)[i].key) != 0)
+			(*ret)[k++] = (*ret)[i];
+	*ret_n = k;
+	return 0;
+}
+
+/* The path and words of the i-th file: the bench's, then the resources'. */
+static void target(const char *dir, const struct bench *bench, const struct bench_resource *res,
+		   size_t i, struct lock_file *f)
+{
+	char name[RIG_ID_MAX + 48];
+
+	if (i == 0) {
+		bench_file_name(bench->id, name, sizeof(name));
+		f->what[0] = '\0';
+	} else {
+		resource_file_name(res[i - 1].key, name, sizeof(name));
+		snprintf(f->what, sizeof(f->what), "%s", res[i - 1].what);
+	}
+	snprintf(f->path, sizeof(f->path), "%.*s/%s", (int)(sizeof(f->path) - sizeof(name) - 2),
+		 dir, name);
+}
+
+static void fill_busy(struct lock_busy *busy, const struct bench *bench,
+		      const struct bench_resource *res, size_t i, const struct lock_file *f, int fd)
+{
+	busy->bench = i == 0;
+	if (i == 0) {
+		snprintf(busy->what, sizeof(busy->what), "bench %s", bench->id);
+		busy->user[0] = '\0';
+		busy->line = 0;
+	} else {
+		snprintf(busy->what, sizeof(busy->what), "%s", res[i - 1].what);
+		snprintf(busy->user, sizeof(busy->user), "%s", res[i - 1].user);
+		busy->line = res[i - 1].line;
+	}
+	snprintf(busy->path, sizeof(busy->path), "%s", f->path);
+	read_line(fd, busy->holder, sizeof(busy->holder));
+}
+
+/* Lets go of every file held; with restore, each gets back the line found
+ * in it (giving up must not erase a crashed holder's trace), else emptied. */
+static void let_go(struct bench_lock *lock, bool restore)
+{
+	for (size_t i = lock->n; i-- > 0;) {
+		struct lock_file *f = &lock->files[i];
+
+		if (write_line(f->fd, restore ? f->previous : "") == 0)
+			fsync(f->fd);
+		close(f->fd);
+	}
+	free(lock->files);
+	free(lock);
+}
+
+int bench_lock_acquire(const struct bench *bench, const char *run_dir, const char *command,
+		       struct bench_lock **ret, struct lock_busy *busy, char *stale,
+		       size_t stale_len)
+{
+	struct bench_resource *res = NULL;
 	struct bench_lock *lock;
-	char dir[RIG_PATH_MAX - RIG_ID_MAX - 16], name[RIG_ID_MAX + 8];
+	char dir[RIG_PATH_MAX - 64];
 	time_t now = time(NULL);
+	size_t n_res = 0;
 	struct tm tm;
 	int r;
 
 	*ret = NULL;
-	holder[0] = stale[0] = '\0';
+	*busy = (struct lock_busy){ 0 };
+	stale[0] = '\0';
 	r = lock_dir(dir, sizeof(dir));
 	if (r < 0) {
-		snprintf(holder, holder_len, "no usable lock directory (last tried %s: %s)", dir,
-			 strerror(-r));
+		snprintf(busy->holder, sizeof(busy->holder), "no usable lock directory (last "
+			 "tried %s: %s)", dir, strerror(-r));
 		return r;
 	}
-	lock = calloc(1, sizeof(*lock));
-	if (!lock)
+	r = sorted_resources(bench, &res, &n_res);
+	lock = r == 0 ? calloc(1, sizeof(*lock)) : NULL;
+	if (lock)
+		lock->files = calloc(n_res + 1, sizeof(*lock->files));
+	if (!lock || !lock->files) {
+		if (lock)
+			free(lock);
+		free(res);
 		return -ENOMEM;
-	file_name(bench_id, name, sizeof(name));
-	snprintf(lock->path, sizeof(lock->path), "%s/%s", dir, name);
-	lock->fd = open(lock->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock->fd < 0) {
-		r = -errno;
-		snprintf(holder, holder_len, "%s: %s", lock->path, strerror(errno));
-		goto free_lock;
 	}
-	if (flock(lock->fd, LOCK_EX | LOCK_NB) != 0) {
-		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		if (r == -EBUSY)
-			read_line(lock->fd, holder, holder_len);
-		else
-			snprintf(holder, holder_len, "%s: %s", lock->path, strerror(errno));
-		goto close_fd;
-	}
-	/* Ours now.  A holder line still there was left by a run that died
-	 * without letting go: its flock went with it. */
-	read_line(lock->fd, stale, stale_len);
 	gmtime_r(&now, &tm);
 	strftime(lock->since, sizeof(lock->since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	r = write_holder(lock, run_dir);
-	if (r < 0) {
-		snprintf(holder, holder_len, "%s: cannot write: %s", lock->path, strerror(-r));
-		goto close_fd;
+	snprintf(lock->bench_id, sizeof(lock->bench_id), "%s", bench->id);
+	snprintf(lock->command, sizeof(lock->command), "%s", command);
+	snprintf(lock->run_dir, sizeof(lock->run_dir), "%s", run_dir);
+	for (size_t i = 0; i <= n_res; i++) {
+		struct lock_file *f = &lock->files[i];
+		int fd;
+
+		target(dir, bench, res, i, f);
+		fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			r = -errno;
+			snprintf(busy->holder, sizeof(busy->holder), "%s: %s", f->path, strerror(errno));
+			goto give_up;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			if (r == -EBUSY)
+				fill_busy(busy, bench, res, i, f, fd);
+			else
+				snprintf(busy->holder, sizeof(busy->holder), "%s: %s", f->path,
+					 strerror(errno));
+			close(fd);
+			goto give_up;
+		}
+		f->fd = fd;
+		lock->n++;
+		/* Ours now.  A holder line still there was left by a run that
+		 * died without letting go: its flock went with it. */
+		read_line(fd, f->previous, sizeof(f->previous));
+		if (f->previous[0] && !lock->stale_path) {
+			snprintf(stale, stale_len, "%s", f->previous);
+			lock->stale_path = f->path;
+		}
+		r = write_holder(lock, f);
+		if (r < 0) {
+			snprintf(busy->holder, sizeof(busy->holder), "%s: cannot write: %s", f->path,
+				 strerror(-r));
+			goto give_up;
+		}
 	}
+	free(res);
 	*ret = lock;
 	return 0;
 
-close_fd:
-	close(lock->fd);
-free_lock:
-	free(lock);
+give_up:
+	stale[0] = '\0';
+	free(res);
+	let_go(lock, true);
+	return r;
+}
+
+int bench_lock_query(const struct bench *bench, struct lock_busy *busy)
+{
+	struct bench_resource *res = NULL;
+	char dir[RIG_PATH_MAX - 64];
+	size_t n_res = 0;
+	int r;
+
+	*busy = (struct lock_busy){ 0 };
+	r = lock_dir(dir, sizeof(dir));
+	if (r == 0)
+		r = sorted_resources(bench, &res, &n_res);
+	for (size_t i = 0; r == 0 && i <= n_res; i++) {
+		struct lock_file f;
+		int fd;
+
+		target(dir, bench, res, i, &f);
+		fd = open(f.path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;   /* never locked here */
+		/* shared: two queries do not see each other */
+		if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+			r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			if (r == -EBUSY)
+				fill_busy(busy, bench, res, i, &f, fd);
+		} else {
+			flock(fd, LOCK_UN);
+		}
+		close(fd);
+	}
+	free(res);
 	return r;
 }
 
 int bench_lock_set_run_dir(struct bench_lock *lock, const char *run_dir)
 {
-	return lock ? write_holder(lock, run_dir) : -EINVAL;
+	int r = 0;
+
+	if (!lock)
+		return -EINVAL;
+	snprintf(lock->run_dir, sizeof(lock->run_dir), "%s", run_dir);
+	for (size_t i = 0; i < lock->n && r == 0; i++)
+		r = write_holder(lock, &lock->files[i]);
+	return r;
 }
 
 const char *bench_lock_path(const struct bench_lock *lock)
 {
-	return lock ? lock->path : "";
+	return lock && lock->n ? lock->files[0].path : "";
+}
+
+const char *bench_lock_stale_path(const struct bench_lock *lock)
+{
+	return lock && lock->stale_path ? lock->stale_path : "";
+}
+
+size_t bench_lock_count(const struct bench_lock *lock)
+{
+	return lock ? lock->n : 0;
 }
 
 void bench_lock_release(struct bench_lock *lock)
 {
-	if (!lock)
-		return;
 	/* emptied first: a file with a holder line and no flock means a crash */
-	if (ftruncate(lock->fd, 0) == 0)
-		fsync(lock->fd);
-	close(lock->fd);
-	free(lock);
+	if (lock)
+		let_go(lock, false);
+}
+
+void bench_lock_release_restoring(struct bench_lock *lock)
+{
+	if (lock)
+		let_go(lock, true);
 }
 
 void bench_lock_describe(const char *line, char *buf, size_t len)
 {
 	json_t *obj = json_loads(line, 0, NULL);
+	const char *run_dir, *bench, *command;
 
 	if (!json_is_object(obj)) {
 		snprintf(buf, len, "%s", line[0] ? line : "(no holder recorded)");
-	} else {
-		snprintf(buf, len, "pid %lld on host %s since %s, recording to %s",
-			 (long long)json_integer_value(json_object_get(obj, "pid")),
-			 json_string_value(json_object_get(obj, "host")) ?: "?",
-			 json_string_value(json_object_get(obj, "since")) ?: "?",
-			 json_string_value(json_object_get(obj, "run_dir")) ?: "?");
+		json_decref(obj);
+		return;
 	}
+	run_dir = json_string_value(json_object_get(obj, "run_dir"));
+	bench = json_string_value(json_object_get(obj, "bench"));
+	command = json_string_value(json_object_get(obj, "command"));
+	snprintf(buf, len, "%s%s (pid %lld on host %s since %s%s%s)",
+		 run_dir && run_dir[0] ? "run " : command && command[0] ? command : "a holder",
+		 run_dir && run_dir[0] ? run_dir : "",
+		 (long long)json_integer_value(json_object_get(obj, "pid")),
+		 json_string_value(json_object_get(obj, "host")) ?: "?",
+		 json_string_value(json_object_get(obj, "since")) ?: "?",
+		 bench && bench[0] ? ", bench " : "", bench && bench[0] ? bench : "");
 	json_decref(obj);
 }
