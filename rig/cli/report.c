@@ -40,6 +40,7 @@ static int report_main(int argc, char **argv)
 			"after the fact\n", d.run_dir);
 	status = judge(d.run_dir, true, "report", &(struct seal_opts){
 		.sealed_by = "rig report", .key = have_key ? &key : NULL, .unsign = d.unsign,
+		.why = sealed ? "re-judged" : "sealed after the fact",
 		.after_the_fact = sealed ? NULL : "rig report found no manifest (the run was "
 			"interrupted before rig run could seal it, or its sealing failed); the files "
 			"were sealed as found" });
