@@ -112,6 +112,14 @@ static pid_t spawn(const char *dir, const char *const *args, long fsize_bytes)
 		 * same bench ids */
 		if (!getenv("PUMPRIG_LOCK_DIR"))
 			setenv("PUMPRIG_LOCK_DIR", dir, 1);
+		/* and its own seal journal, never the station's */
+		if (!getenv("PUMPRIG_JOURNAL")) {
+			char *journal;
+
+			if (asprintf(&journal, "%s/seal-journal.jsonl", dir) < 0)
+				_exit(96);
+			setenv("PUMPRIG_JOURNAL", journal, 1);
+		}
 		if (fsize_bytes > 0) {
 			struct rlimit rl = { (rlim_t)fsize_bytes, (rlim_t)fsize_bytes };
 

@@ -18,7 +18,9 @@ char *th_slurp(const char *dir, const char *name);
 
 #include <sys/types.h>
 /* Starts the rig binary with args (NULL-terminated, without the program
- * name), stdout and stderr going to dir/stdout and dir/stderr. */
+ * name), stdout and stderr going to dir/stdout and dir/stderr.  Unless the
+ * test set them, $PUMPRIG_LOCK_DIR is dir and $PUMPRIG_JOURNAL is
+ * dir/seal-journal.jsonl: each test its own locks and seal journal. */
 pid_t th_rig_spawn(const char *dir, const char *const *args);
 /* The same, the child's files limited to fsize_bytes (RLIMIT_FSIZE) with
  * SIGXFSZ ignored: a write past the limit fails with EFBIG, as on a full

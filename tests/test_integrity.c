@@ -445,8 +445,16 @@ Test(integrity, report_on_a_sealed_run_regenerates_an_edited_derived_file_and_re
 Test(integrity, a_crashed_run_is_sealed_after_the_fact_by_report)
 {
 	char *tmp = th_tmpdir(), *run, *events, *text, *end, *sums, *out, *readme;
+	char *elsewhere = path_in(tmp, "elsewhere.jsonl");
 
+	/* A crashed run was never sealed, so the station's journal holds no
+	 * seal of it: the seal this run gets goes to a journal the station
+	 * does not use (a journalled seal taken away is refused:
+	 * tests/test_journal.c). */
+	setenv("PUMPRIG_JOURNAL", elsewhere, 1);
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
+	unsetenv("PUMPRIG_JOURNAL");
+	free(elsewhere);
 	/* What a crash leaves: the record without its end, no reports, no seal. */
 	events = path_in(run, "events.jsonl");
 	text = th_read_file(events);

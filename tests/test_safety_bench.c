@@ -126,7 +126,7 @@ Test(safety, a_crash_of_rig_itself_is_followed_by_a_fresh_process_that_makes_the
 	/* SIGSEGV raised inside rig at its first pressure read after 1 h: the
 	 * crashed process is replaced (execv from the handler) by rig safe */
 	struct outcome o = run_case(delivery_seq, FAULT_AT_1H("pressure", "segv"), NULL, NULL);
-	char *dir = th_tmpdir();
+	char *dir = th_tmpdir(), *journal, *out;
 
 	cr_assert_eq(o.status, 3, "%s", o.stderr_text);
 	cr_assert_not_null(strstr(o.stderr_text, "crashed; making the bench safe"), "%s",
@@ -137,8 +137,17 @@ Test(safety, a_crash_of_rig_itself_is_followed_by_a_fresh_process_that_makes_the
 	cr_assert_not_null(strstr(o.samples, "\n3598000000000,pressure,"), "samples lost");
 	/* the safe state comes after everything the crashed process recorded */
 	cr_assert(root_fault_s(o.events) > 3599, "fault at %.0f s", root_fault_s(o.events));
-	/* the fresh process also judged and sealed the run: the seal holds */
-	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", o.run, NULL }), 0);
+	/* the fresh process also judged and sealed the run: the seal holds, and
+	 * is the one in the journal the run was made with (beside it) */
+	if (asprintf(&journal, "%.*s/seal-journal.jsonl", (int)(strrchr(o.run, '/') - o.run),
+		     o.run) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", o.run, "--journal", journal, NULL }), 0,
+		     "%s", th_slurp(dir, "stdout"));
+	out = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(out, "sealed once, by rig safe at "), "%s", out);
+	free(out);
+	free(journal);
 	outcome_free(&o);
 	free(dir);
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "rig/config/config.h"
 #include "rig/engine/calgate.h"
@@ -90,7 +91,17 @@ void print_change(void *ctx, enum manifest_change c, const char *path);
  * it.  Returns 0 with *ret_sealed, or an exit status. */
 int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool have_key,
 		    bool unsign, bool *ret_sealed);
-/* Seals run_dir; 0 or EXIT_INTEGRITY. */
+/* The station's seal journal (journal_station), or why it cannot be named
+ * (printed). */
+int journal_where_resolve(const char *cmd, struct journal_where *w);
+/* The journal can take a seal: 0, or a negative errno after saying so, and
+ * that then `nothing` ("nothing was run"). */
+int journal_ready(const char *cmd, const char *nothing);
+/* What the journal says of the run, in rig verify's columns; true when it
+ * vouches for the seal.  hint: name verify's --journal and --no-journal. */
+bool journal_print(FILE *f, const struct journal_check *c, const char *path, const char *source,
+		   bool hint);
+/* Seals run_dir and journals the seal; 0 or EXIT_INTEGRITY (said why). */
 int seal(const char *run_dir, const char *cmd, const struct seal_opts *so);
 /* Judges the run, writes every report, then seals it when so is not NULL.
  * Returns the exit status. */
@@ -104,10 +115,11 @@ int take_bench_lock(const struct bench *bench, const char *run_dir, const char *
 		    const char *nothing, struct bench_lock **lock, char *stale, size_t stale_len);
 
 /* Options shared by report, note and verify: RUN_DIR and up to one more
- * positional argument, --operator, --sign-key, --public-key, --unsign. */
+ * positional argument, --operator, --sign-key, --public-key, --unsign,
+ * --journal, --no-journal. */
 struct dir_opts {
-	const char *run_dir, *text, *operator_name, *sign_key, *public_key;
-	bool unsign;
+	const char *run_dir, *text, *operator_name, *sign_key, *public_key, *journal;
+	bool unsign, no_journal;
 };
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,
 		   struct dir_opts *d);

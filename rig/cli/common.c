@@ -275,6 +275,185 @@ void print_change(void *ctx, enum manifest_change c, const char *path)
 	fprintf((FILE *)ctx, "%-8s %s\n", manifest_change_name(c), path);
 }
 
+/* "once", "twice", "3 times" */
+static const char *times_words(size_t n, char buf[32])
+{
+	if (n == 1)
+		return "once";
+	if (n == 2)
+		return "twice";
+	snprintf(buf, 32, "%zu times", n);
+	return buf;
+}
+
+int journal_where_resolve(const char *cmd, struct journal_where *w)
+{
+	int r = journal_station(w);
+
+	if (r < 0)
+		fprintf(stderr, "rig %s: the station's seal journal cannot be named: %s (set $%s to "
+			"its file, or make %s)\n", cmd, r == -ENOENT ? "no $HOME" : strerror(-r),
+			JOURNAL_ENV, JOURNAL_SYSTEM_DIR);
+	return r;
+}
+
+int journal_ready(const char *cmd, const char *nothing)
+{
+	struct journal_where w;
+	struct journal *j;
+	int r = journal_where_resolve(cmd, &w);
+
+	if (r < 0)
+		return r;
+	r = journal_open(w.path, true, w.make_dir, &j);
+	if (r < 0) {
+		fprintf(stderr, "rig %s: the station's seal journal %s (from %s) cannot be written: %s; "
+			"every seal is journalled there (docs/integrity.md): set $%s to a file rig "
+			"may append to; %s\n", cmd, w.path, w.source,
+			r == -EINVAL ? "it is not a regular file" : strerror(-r), JOURNAL_ENV, nothing);
+		return r;
+	}
+	journal_close(j);
+	return 0;
+}
+
+/* "sealed twice: first by rig run at T (end of run), then by ..." */
+static void seal_history(const struct journal_seal *seals, size_t n, char *buf, size_t len)
+{
+	char words[32];
+	size_t k;
+
+	k = (size_t)snprintf(buf, len, "sealed %s%s", times_words(n, words), n == 1 ? "," : ":");
+	for (size_t i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s by %s at %s (%s)",
+				      i == 0 ? (n == 1 ? "" : " first") : ", then", seals[i].sealed_by,
+				      seals[i].utc, seals[i].why);
+}
+
+bool journal_print(FILE *f, const struct journal_check *c, const char *path, const char *source,
+		   bool hint)
+{
+	const struct journal_lookup *l = &c->l;
+	const struct journal_seal *latest = l->n_seals ? &l->seals[l->n_seals - 1] : NULL;
+	char history[2048];
+
+	if (c->verdict == JOURNAL_NONE) {
+		fprintf(f, "BAD      journal: there is no journal at %s (from %s), so this seal cannot "
+			"be checked against the station's%s\n", path, source, hint ?
+			" (give --journal FILE, the journal of the station that sealed the run, or "
+			"--no-journal)" : "");
+		return false;
+	}
+	fprintf(f, "journal  %s: %zu line%s, %s\n", path, l->n_lines, l->n_lines == 1 ? "" : "s",
+		l->broken_line ? "ITS CHAIN BREAKS" : "chain intact");
+	if (l->broken_line)
+		fprintf(f, "BAD      journal: line %zu is not where it was written (its number, or its "
+			"digest of the line before it, is wrong): a line of the journal was edited, "
+			"inserted or taken out%s\n", l->broken_line,
+			l->broken_line > 1 ? " just before it" : " before it");
+	if (l->n_unreadable)
+		fprintf(f, "note     journal: %zu line%s (the first: line %zu) %s not a seal (torn by a "
+			"crash, or written by hand)\n", l->n_unreadable, l->n_unreadable == 1 ? "" : "s",
+			l->unreadable_line, l->n_unreadable == 1 ? "is" : "are");
+	if (!c->run[0])
+		fprintf(f, "note     journal: the run has no run.json, which names it in the journal\n");
+	if (latest) {
+		seal_history(l->seals, l->n_seals, history, sizeof(history));
+		fprintf(f, "journal  %s\n", history);
+		for (size_t i = 0; i < l->n_seals; i++)
+			fprintf(f, "seal %-3zu %s by %s (%s), %s%s; line %zu%s\n", i + 1, l->seals[i].utc,
+				l->seals[i].sealed_by, l->seals[i].why, l->seals[i].key[0] ?
+				"signed by key " : "unsigned", l->seals[i].key, l->seals[i].line,
+				i + 1 == c->match ? ": this SHA256SUMS" : "");
+	}
+	switch (c->verdict) {
+	case JOURNAL_UNSEALED:
+		fprintf(f, "journal  no seal of this run\n");
+		break;
+	case JOURNAL_GONE:
+		fprintf(f, "BAD      journal: the run has no %s, yet the journal holds its seal (the "
+			"latest: %s by %s): the seal was taken away, as if the run had never been "
+			"sealed\n", MANIFEST_NAME, latest->utc, latest->sealed_by);
+		break;
+	case JOURNAL_UNKNOWN:
+		fprintf(f, "BAD      journal: this %s (sha256:%s) is in no line of the journal: rig did "
+			"not seal it on this station (%s written or edited by hand, or the journal is "
+			"another station's)", MANIFEST_NAME, c->manifest, MANIFEST_NAME);
+		if (latest)
+			fprintf(f, "; the run's latest seal, %s by %s, was %s sha256:%s", latest->utc,
+				latest->sealed_by, MANIFEST_NAME, latest->manifest);
+		fputc('\n', f);
+		break;
+	case JOURNAL_OTHER_RUN:
+		fprintf(f, "BAD      journal: this %s is the seal of another run: line %zu, run %s in "
+			"%s, sealed %s by %s\n", MANIFEST_NAME, l->other.line, l->other.run,
+			l->other.run_dir, l->other.utc, l->other.sealed_by);
+		break;
+	case JOURNAL_NOT_LATEST:
+		fprintf(f, "BAD      journal: this %s is seal %zu of %zu of this run: it was sealed again "
+			"at %s by %s (%s), and what is here is the record as it was before (rolled "
+			"back)\n", MANIFEST_NAME, c->match, l->n_seals, latest->utc, latest->sealed_by,
+			latest->why);
+		break;
+	default:
+		break;
+	}
+	if (c->unfollowed > 1)
+		fprintf(f, "BAD      journal: seal %zu of this run replaced a %s that was not seal %zu: "
+			"it was sealed over a manifest rig did not write, or a line between them was "
+			"taken out\n", c->unfollowed, MANIFEST_NAME, c->unfollowed - 1);
+	else if (c->unfollowed == 1)
+		fprintf(f, "BAD      journal: the run's first seal in the journal replaced a %s "
+			"(sha256:%s): an earlier seal was taken out of the journal, or it was sealed "
+			"over a manifest rig did not write\n", MANIFEST_NAME, l->seals[0].replaced);
+	if (c->dir_replaced)
+		fprintf(f, "BAD      journal: the latest seal made in this folder (line %zu, %s by %s) "
+			"is of another run (%s): this run was put here afterwards%s%s (folders swapped, "
+			"or one copied over another)\n", l->other_at_dir.line, l->other_at_dir.utc,
+			l->other_at_dir.sealed_by, l->other_at_dir.run,
+			latest && strcmp(latest->run_dir, c->run_dir) ? "; it was sealed in " : "",
+			latest && strcmp(latest->run_dir, c->run_dir) ? latest->run_dir : "");
+	return integrity_journal_ok(c);
+}
+
+/* The station's journal must hold the run's seal as its latest before a
+ * command seals the run again (or, for a run with no SHA256SUMS, hold none):
+ * else the command would bless a manifest rig did not write.  will_seal:
+ * the journal must also take the new seal. */
+static int journal_precheck(const char *run_dir, const char *cmd, bool will_seal)
+{
+	struct journal_where w;
+	struct journal_check c;
+	bool ok;
+	int r;
+
+	if (journal_where_resolve(cmd, &w) < 0)
+		return EXIT_INTEGRITY;
+	r = integrity_journal_check(run_dir, w.path, &c);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;   /* no such run directory: the command says so itself */
+	if (r < 0) {
+		fprintf(stderr, "rig %s: cannot check %s against the station's seal journal %s: %s; "
+			"nothing written\n", cmd, run_dir, w.path, strerror(-r));
+		return EXIT_INTEGRITY;
+	}
+	ok = !c.l.broken_line &&
+	     ((c.verdict == JOURNAL_NONE && !c.manifest[0]) || c.verdict == JOURNAL_UNSEALED ||
+	      integrity_journal_ok(&c));
+	if (!ok) {
+		journal_print(stderr, &c, w.path, w.source, false);
+		fprintf(stderr, "rig %s: %s: its seal is not what the station's seal journal holds "
+			"for it (above): nothing was written, and the run stays as it is for rig "
+			"verify to say so\n", cmd, run_dir);
+	}
+	integrity_journal_check_free(&c);
+	if (!ok)
+		return EXIT_INTEGRITY;
+	if (will_seal && journal_ready(cmd, "nothing was written") < 0)
+		return EXIT_INTEGRITY;
+	return 0;
+}
+
 /* A sealed run must still match its manifest before rig report or rig note
  * write into it (docs/integrity.md): raw_only lets the files that report
  * writes anyway differ.  Returns 0 with *ret_sealed, or an exit status. */
@@ -292,8 +471,9 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 		fprintf(stderr, "rig %s: cannot read %s: %s\n", cmd, run_dir, strerror(-r));
 		return EXIT_BAD_INPUT;
 	}
+	/* rig note on a run never sealed only appends: it seals nothing */
 	if (!ir.manifest_found)
-		return 0;
+		return journal_precheck(run_dir, cmd, strcmp(cmd, "note") != 0);
 	*ret_sealed = true;
 	if (ir.manifest_malformed) {
 		fprintf(stderr, "rig %s: %s/%s:%zu: not a manifest line; the seal itself was "
@@ -321,25 +501,55 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 			strcmp(cmd, "resume") ? ", or --unsign to seal it unsigned on purpose" : "");
 		return EXIT_INTEGRITY;
 	}
-	return 0;
+	return journal_precheck(run_dir, cmd, true);
 }
 
 int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 {
-	bool stale = false;
-	int r = integrity_seal(run_dir, so, &stale);
+	struct seal_opts o = *so;
+	struct seal_outcome out;
+	struct journal_where w;
+	int r;
 
+	if (journal_where_resolve(cmd, &w) < 0) {
+		fprintf(stderr, "rig %s: %s was not sealed\n", cmd, run_dir);
+		return EXIT_INTEGRITY;
+	}
+	o.journal = w.path;
+	o.journal_make_dir = w.make_dir;
+	r = integrity_seal(run_dir, &o, &out);
+	if (r < 0 && out.journal_failed) {
+		fprintf(stderr, "rig %s: cannot seal %s: the station's seal journal %s (from %s): %s; "
+			"no seal was made, the previous one (if any) stands and the record is kept "
+			"as it is: rig report %s seals it once the journal takes the seal\n", cmd,
+			run_dir, w.path, w.source, r == -EINVAL ? "not a regular file" : strerror(-r),
+			run_dir);
+		return EXIT_INTEGRITY;
+	}
 	if (r < 0) {
 		fprintf(stderr, "rig %s: cannot seal %s: %s\n", cmd, run_dir,
+			r == -ESTALE ? "its SHA256SUMS is not the seal the station's journal last "
+				       "recorded of this run, so sealing it again would bless it; it "
+				       "is left as it is (rig verify says what it is)" :
 			r == -EPERM ? "it is signed, and no key was given (--sign-key, or --unsign)" :
 			r == -EINVAL ? "it holds something that is not a regular file or directory "
 				       "(a symlink?), or a name with a newline or backslash" :
 			strerror(-r));
 		return EXIT_INTEGRITY;
 	}
-	if (stale)
+	if (out.unsigned_stale)
 		fprintf(stderr, "rig %s: %s was signed; it is now sealed again unsigned (give "
 			"--sign-key or $PUMPRIG_SIGN_KEY to sign it)\n", cmd, run_dir);
+	/* Not the run's first seal: said every time, so that nobody takes it
+	 * for one. */
+	if (out.n_seals > 1) {
+		char words[32];
+
+		fprintf(stderr, "rig %s: %s sealed %s: first by %s at %s (%s), this time by %s (%s); "
+			"journal %s line %zu\n", cmd, run_dir, times_words(out.n_seals, words),
+			out.first.sealed_by, out.first.utc, out.first.why, out.seal.sealed_by,
+			out.seal.why, w.path, out.seal.line);
+	}
 	return 0;
 }
 
@@ -423,6 +633,8 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 		{ "sign-key", required_argument, NULL, 'K' },
 		{ "public-key", required_argument, NULL, 'P' },
 		{ "unsign", no_argument, NULL, 'U' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "no-journal", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -439,6 +651,8 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 		case 'K': d->sign_key = optarg; break;
 		case 'P': d->public_key = optarg; break;
 		case 'U': d->unsign = true; break;
+		case 'J': d->journal = optarg; break;
+		case 'n': d->no_journal = true; break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: fputs(usage, stderr); return -1;
 		}

@@ -3,6 +3,8 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "rig/seal/notes.h"
@@ -11,8 +13,9 @@ static const char usage_note[] =
 	"Usage: rig note RUN_DIR TEXT [--operator NAME] [--sign-key FILE | --unsign]\n"
 	"\n"
 	"Appends {\"utc\", \"operator\", \"text\"} to RUN_DIR/notes.jsonl.  A sealed run is\n"
-	"checked against its manifest first (every file: exit status 4 when anything\n"
-	"differs, and nothing is written) and sealed again afterwards.\n"
+	"checked against its manifest and the station's seal journal first (every\n"
+	"file: exit status 4 when anything differs, and nothing is written) and sealed\n"
+	"again afterwards, the seal journalled.\n"
 	"  --operator NAME   default $PUMPRIG_OPERATOR, else the login name\n"
 	"  --sign-key FILE   default $PUMPRIG_SIGN_KEY, else the new seal is unsigned\n"
 	"  --unsign          seal a signed run again without its signature (else a\n"
@@ -22,7 +25,9 @@ static int note_main(int argc, char **argv)
 {
 	struct dir_opts d = { 0 };
 	struct sig_secret_key key;
-	bool have_key, sealed;
+	bool have_key, sealed, had_notes;
+	char path[RIG_PATH_MAX + 16];
+	struct stat st;
 	const char *who;
 	int r = parse_dir_opts(argc, argv, usage_note, 2, "OKU", &d), status;
 
@@ -41,6 +46,8 @@ static int note_main(int argc, char **argv)
 	status = sealed_precheck(d.run_dir, "note", false, have_key, d.unsign, &sealed);
 	if (status != 0)
 		goto out;
+	snprintf(path, sizeof(path), "%s/%s", d.run_dir, NOTES_NAME);
+	had_notes = stat(path, &st) == 0;
 	r = notes_append(d.run_dir, who, d.text);
 	if (r < 0) {
 		fprintf(stderr, "rig note: %s/%s: %s\n", d.run_dir, NOTES_NAME,
@@ -52,7 +59,16 @@ static int note_main(int argc, char **argv)
 	}
 	if (sealed)
 		status = seal(d.run_dir, "note", &(struct seal_opts){ .sealed_by = "rig note",
-			.key = have_key ? &key : NULL, .unsign = d.unsign });
+			.key = have_key ? &key : NULL, .unsign = d.unsign, .why = "note added" });
+	/* A seal that failed left the previous one in place: the note goes too,
+	 * or the run would no longer match its own seal. */
+	if (sealed && status != 0) {
+		if (had_notes ? truncate(path, st.st_size) : unlink(path))
+			fprintf(stderr, "rig note: %s: cannot take the note back: %s; the run no "
+				"longer matches its seal\n", path, strerror(errno));
+		else
+			fprintf(stderr, "rig note: the note was not kept\n");
+	}
 out:
 	sodium_memzero(&key, sizeof(key));
 	return status;

@@ -15,7 +15,10 @@ static const char usage_report[] =
 	"\n"
 	"A sealed run is first checked against its manifest: when any file but those\n"
 	"the report writes has changed, appeared or gone, or the signature does not\n"
-	"match, nothing is written, the old manifest stays, and the exit status is 4.\n"
+	"match, or the manifest is not the latest seal the station's seal journal\n"
+	"holds of the run ($PUMPRIG_JOURNAL; rig verify says why), nothing is\n"
+	"written, the old manifest stays, and the exit status is 4.  Every seal is\n"
+	"journalled; a reseal says how many times the run has been sealed.\n"
 	"A run without a manifest (it crashed before rig run sealed it) is sealed,\n"
 	"marked in SHA256SUMS as sealed after the fact.  A signed run is sealed again\n"
 	"only with a key, or unsigned on purpose with --unsign (else exit status 4).\n"
@@ -40,6 +43,7 @@ static int report_main(int argc, char **argv)
 			"after the fact\n", d.run_dir);
 	status = judge(d.run_dir, true, "report", &(struct seal_opts){
 		.sealed_by = "rig report", .key = have_key ? &key : NULL, .unsign = d.unsign,
+		.why = sealed ? "re-judged" : "sealed after the fact",
 		.after_the_fact = sealed ? NULL : "rig report found no manifest (the run was "
 			"interrupted before rig run could seal it, or its sealing failed); the files "
 			"were sealed as found" });

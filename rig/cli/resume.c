@@ -120,7 +120,8 @@ static int resume_main(int argc, char **argv)
 	else if (r == -ECANCELED)
 		fprintf(stderr, "rig: run aborted: %s\n", err);
 	status = judge(run_dir, !f.quiet, "resume", &(struct seal_opts){
-		.sealed_by = "rig resume", .key = have_key ? &key : NULL, .first = !sealed });
+		.sealed_by = "rig resume", .key = have_key ? &key : NULL, .first = !sealed,
+		.why = "end of resumed run" });
 	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;
 out:

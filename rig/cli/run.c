@@ -78,6 +78,13 @@ static int run_main(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
+	/* Like the key: a journal that cannot take the seal never costs a run
+	 * (checked once the inputs are known good, so bad input touches
+	 * nothing). */
+	if (journal_ready("run", "nothing was run") < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
 	meta = (struct run_meta){ .operator_name = f.operator_name,
 				  .allow_expired_calibration = f.allow_expired_calibration,
 				  .expired = cal.expired, .n_expired = cal.n };
@@ -138,7 +145,7 @@ static int run_main(int argc, char **argv)
 	else if (r == -ECANCELED)
 		fprintf(stderr, "rig: run aborted: %s\n", err);
 	status = judge(dir, true, "run", &(struct seal_opts){ .sealed_by = "rig run",
-		.key = have_key ? &key : NULL, .first = true });
+		.key = have_key ? &key : NULL, .first = true, .why = "end of run" });
 	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;
 	fprintf(stderr, "rig: results in %s/results.json\n", dir);

@@ -90,7 +90,8 @@ static int safe_main(int argc, char **argv)
 
 		if (sign_key_resolve(NULL, "safe", &key, &have_key) == 0) {
 			(void)judge(run_dir, false, "safe", &(struct seal_opts){
-				.sealed_by = "rig safe", .key = have_key ? &key : NULL, .first = true });
+				.sealed_by = "rig safe", .key = have_key ? &key : NULL, .first = true,
+				.why = crashed ? "made safe after rig crashed" : "made safe by hand" });
 			if (have_key)
 				sodium_memzero(&key, sizeof(key));
 		}

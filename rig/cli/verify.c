@@ -2,17 +2,25 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static const char usage_verify[] =
-	"Usage: rig verify RUN_DIR [--public-key FILE]\n"
+	"Usage: rig verify RUN_DIR [--public-key FILE] [--journal FILE | --no-journal]\n"
 	"\n"
 	"Recomputes the SHA-256 of every file in RUN_DIR and compares with SHA256SUMS:\n"
 	"prints every ADDED, CHANGED and MISSING file, and checks SHA256SUMS.sig.\n"
 	"With --public-key (a .pub file from rig keygen) the run must be signed by\n"
-	"that key.  Exit status 0 when everything matches, 1 when anything does not\n"
-	"(or there is no manifest), 2 for usage.\n";
+	"that key.  Then checks SHA256SUMS against the station's seal journal\n"
+	"($PUMPRIG_JOURNAL, else /var/lib/pumprig/seal-journal.jsonl when that folder\n"
+	"exists, else $XDG_STATE_HOME/pumprig/seal-journal.jsonl): it must be the\n"
+	"latest seal rig made of this run there; every seal of the run is listed.\n"
+	"  --journal FILE   check against this journal (another station's, copied)\n"
+	"  --no-journal     do not (a SHA256SUMS rewritten by hand then passes unless\n"
+	"                   it was signed)\n"
+	"Exit status 0 when everything matches, 1 when anything does not (or there\n"
+	"is no manifest, or the journal does not hold the seal), 2 for usage.\n";
 
 static int verify_main(int argc, char **argv)
 {
@@ -20,10 +28,28 @@ static int verify_main(int argc, char **argv)
 	unsigned char pk[SIG_PUBLIC_KEY_BYTES];
 	char fp[SIG_FINGERPRINT_LEN + 1] = "";
 	struct integrity_result ir;
-	int r = parse_dir_opts(argc, argv, usage_verify, 1, "P", &d);
+	struct journal_where w = { .source = "--journal" };
+	struct journal_check jc = { 0 };
+	bool journal_ok = true;
+	int r = parse_dir_opts(argc, argv, usage_verify, 1, "PJn", &d);
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (d.journal && d.no_journal) {
+		fprintf(stderr, "rig verify: --journal and --no-journal exclude each other\n\n%s",
+			usage_verify);
+		return EXIT_BAD_INPUT;
+	}
+	if (d.journal) {
+		/* a journal named on the command line must be there */
+		if (access(d.journal, R_OK) != 0) {
+			fprintf(stderr, "rig verify: --journal %s: %s\n", d.journal, strerror(errno));
+			return EXIT_BAD_INPUT;
+		}
+		snprintf(w.path, sizeof(w.path), "%s", d.journal);
+	} else if (!d.no_journal && journal_where_resolve("verify", &w) < 0) {
+		return EXIT_BAD_INPUT;
+	}
 	if (d.public_key) {
 		r = sig_public_key_load(d.public_key, pk);
 		if (r < 0) {
@@ -68,15 +94,28 @@ static int verify_main(int argc, char **argv)
 		else
 			printf("signed   by key %s: valid\n", ir.sig_fingerprint);
 	}
-	if (integrity_ok(&ir)) {
-		printf("OK: %zu files match %s%s\n", ir.n_listed, MANIFEST_NAME,
-		       ir.sig_found ? ", signature valid" : "");
+	if (d.no_journal) {
+		printf("journal  not checked (--no-journal): a %s rewritten by hand cannot be told "
+		       "from one rig wrote, unless it is signed\n", MANIFEST_NAME);
+	} else {
+		r = integrity_journal_check(d.run_dir, w.path, &jc);
+		if (r < 0)
+			printf("BAD      journal: cannot check against %s: %s\n", w.path, strerror(-r));
+		journal_ok = r == 0 && journal_print(stdout, &jc, w.path, w.source, true);
+	}
+	if (integrity_ok(&ir) && journal_ok) {
+		printf("OK: %zu files match %s%s%s\n", ir.n_listed, MANIFEST_NAME,
+		       ir.sig_found ? ", signature valid" : "",
+		       d.no_journal ? "" : ", the latest seal in the station's journal");
+		integrity_journal_check_free(&jc);
 		return EXIT_PASS;
 	}
-	printf("FAILED: %zu added, %zu changed, %zu missing%s\n", ir.n_added, ir.n_changed,
+	printf("FAILED: %zu added, %zu changed, %zu missing%s%s\n", ir.n_added, ir.n_changed,
 	       ir.n_missing, ir.manifest_found && !ir.manifest_malformed && (ir.sig_malformed ||
 	       (ir.sig_found && !ir.sig_valid) || ir.sig_other_key || ir.sig_expected_missing) ?
-	       "; signature not accepted" : "");
+	       "; signature not accepted" : "",
+	       journal_ok ? "" : "; the seal is not what the station's journal holds");
+	integrity_journal_check_free(&jc);
 	return EXIT_CHECK_FAILED;
 }
 

@@ -1,12 +1,14 @@
 /* libFuzzer harness for the readers of a run directory's seal: the manifest
- * (SHA256SUMS), the signature file and the key files.  All three are read
- * from directories and key stores someone else may have written.  The first
- * byte chooses the reader; the rest is the file.  A manifest that parses must
- * format and parse again to the same entries. */
+ * (SHA256SUMS), the signature file, the key files and a line of the
+ * station's seal journal.  All are read from places someone else may have
+ * written.  The first byte chooses the reader; the rest is the file.  A
+ * manifest, and a journal line, that parse must format and parse again to
+ * the same thing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rig/seal/journal.h"
 #include "rig/seal/manifest.h"
 #include "rig/seal/signature.h"
 
@@ -33,6 +35,22 @@ static void manifest_round_trip(const char *data, size_t size)
 	manifest_free(&m);
 }
 
+static void journal_round_trip(const char *data, size_t size)
+{
+	static struct journal_seal s, again;
+	char prev[DIGEST_HEX_LEN + 1], prev2[DIGEST_HEX_LEN + 1], *text;
+	size_t len;
+
+	if (journal_parse_line(data, size, &s, prev) < 0)
+		return;
+	if (journal_format_line(&s, prev, &text, &len) < 0)
+		return;   /* a string jansson read but will not write (not UTF-8): refused */
+	if (journal_parse_line(text, len, &again, prev2) < 0 || memcmp(&s, &again, sizeof(s)) ||
+	    strcmp(prev, prev2))
+		abort();
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -44,13 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: manifest_round_trip(text, size - 1); break;
 	case 1:
 		if (sig_parse(text, size - 1, &sig, &line) == 0)
 			(void)sig_check(&sig, text, size - 1);
 		break;
 	case 2: sig_public_key_parse(text, size - 1, pk); break;
+	case 4: journal_round_trip(text, size - 1); break;
 	default: sig_secret_key_parse(text, size - 1, &sk); break;
 	}
 	return 0;
