@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rig/base/infile.h"
+#include "rig/base/text.h"       /* TERM_SAFE: every text a command prints that it did not write */
 #include "rig/config/config.h"
 #include "rig/engine/calgate.h"
 #include "rig/seal/integrity.h"
@@ -54,6 +56,9 @@ struct files {
 	size_t n_notes;
 	bool allow_expired_calibration;
 };
+/* A bad option getopt_long answered '?' for (opterr = 0), shown escaped,
+ * then the usage. */
+void bad_option(char **argv, const char *usage);
 /* Returns 0, 1 after --help, -1 after a usage error (printed). */
 int parse_files(int argc, char **argv, struct files *f, const char *usage);
 /* Loads the three files and cross-checks them, printing every problem. */
@@ -79,8 +84,10 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 /* Seals run_dir; 0 or EXIT_INTEGRITY. */
 int seal(const char *run_dir, const char *cmd, const struct seal_opts *so);
 /* Judges the run, writes every report, then seals it when so is not NULL.
- * Returns the exit status. */
-int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so);
+ * Returns the exit status; *ret_results_written (may be NULL) says whether
+ * results.json was written now. */
+int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so,
+	  bool *ret_results_written);
 
 struct bench_lock;
 /* One run per bench: 0, or the exit status to give up with. */
@@ -99,5 +106,8 @@ struct dir_opts {
 };
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,
 		   struct dir_opts *d);
+/* False, with what path is instead ("a FIFO (named pipe)"), unless it is a
+ * directory. */
+bool run_dir_usable(const char *path, const char *cmd);
 
 #endif

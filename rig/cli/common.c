@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -93,6 +94,12 @@ void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void bad_option(char **argv, const char *usage)
+{
+	fprintf(stderr, "rig: %s: unknown option, or one given without its value\n\n%s",
+		TERM_SAFE(argv[optind - 1]), usage);
+}
+
 int parse_files(int argc, char **argv, struct files *f, const char *usage)
 {
 	static const struct option opts[] = {
@@ -111,6 +118,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 	int c;
 
 	optind = 1;
+	opterr = 0;   /* getopt would echo a bad option raw: bad_option() shows it */
 	while ((c = getopt_long(argc, argv, "b:d:o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'O': f->operator_name = optarg; break;
@@ -130,7 +138,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 		case 'R': f->real_time = true; break;
 		case 'q': f->quiet = true; break;
 		case 'h': fputs(usage, stdout); return 1;
-		default: fputs(usage, stderr); return -1;
+		default: bad_option(argv, usage); return -1;
 		}
 	}
 	if (optind + 1 != argc || !f->bench_path || !f->dut_path) {
@@ -203,12 +211,8 @@ const char *operator_resolve(const char *given)
 
 bool operator_valid(const char *name)
 {
-	if (!*name || strlen(name) >= RIG_TEXT_MAX)
-		return false;
-	for (const char *c = name; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			return false;
-	return true;
+	/* a name: one line of UTF-8 text, the record's and every report's */
+	return *name && strlen(name) < RIG_TEXT_MAX && text_check(name, strlen(name), 0, NULL);
 }
 
 /* The signing key: --sign-key, else $PUMPRIG_SIGN_KEY, else none (0).
@@ -224,11 +228,15 @@ int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *
 		return 0;
 	r = sig_secret_key_load(path, key);
 	if (r < 0) {
-		fprintf(stderr, "rig %s: %s: %s\n", cmd, path,
+		char why[128];
+
+		fprintf(stderr, "rig %s: %s: %s\n", cmd, TERM_SAFE(path),
+			r == -ENOKEY ? "this is a public key (the .pub file); --sign-key takes the "
+				       "secret key, the file rig keygen --out FILE wrote as FILE" :
 			r == -EACCES ? "group or others may read this secret key; chmod 600 it "
 				       "(or make a new one with rig keygen)" :
 			r == -EBADMSG ? "not a pumprig secret key (rig keygen --out FILE makes one)" :
-			strerror(-r));
+			infile_strerror(path, r, why, sizeof(why)));
 		return r;
 	}
 	*ret_have = true;
@@ -237,7 +245,8 @@ int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *
 
 void print_change(void *ctx, enum manifest_change c, const char *path)
 {
-	fprintf((FILE *)ctx, "%-8s %s\n", manifest_change_name(c), path);
+	/* a run directory may hold any name: shown, not obeyed */
+	fprintf((FILE *)ctx, "%-8s %s\n", manifest_change_name(c), TERM_SAFE(path));
 }
 
 /* A sealed run must still match its manifest before rig report or rig note
@@ -254,7 +263,7 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 	r = integrity_check(run_dir, raw_only ? report_output_is_derived : NULL, NULL,
 			    print_change, stderr, &ir);
 	if (r < 0) {
-		fprintf(stderr, "rig %s: cannot read %s: %s\n", cmd, run_dir, strerror(-r));
+		fprintf(stderr, "rig %s: cannot read %s: %s\n", cmd, TERM_SAFE(run_dir), strerror(-r));
 		return EXIT_BAD_INPUT;
 	}
 	if (!ir.manifest_found)
@@ -262,27 +271,27 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 	*ret_sealed = true;
 	if (ir.manifest_malformed) {
 		fprintf(stderr, "rig %s: %s/%s:%zu: not a manifest line; the seal itself was "
-			"altered: nothing written (rig verify says the same)\n", cmd, run_dir,
+			"altered: nothing written (rig verify says the same)\n", cmd, TERM_SAFE(run_dir),
 			MANIFEST_NAME, ir.manifest_bad_line);
 		return EXIT_INTEGRITY;
 	}
 	if (ir.sig_found && (ir.sig_malformed || !ir.sig_valid)) {
 		fprintf(stderr, "rig %s: %s/%s does not match the manifest: the seal was altered; "
-			"nothing written\n", cmd, run_dir, MANIFEST_SIG_NAME);
+			"nothing written\n", cmd, TERM_SAFE(run_dir), MANIFEST_SIG_NAME);
 		return EXIT_INTEGRITY;
 	}
 	if (ir.n_added + ir.n_changed + ir.n_missing > 0) {
 		fprintf(stderr, "rig %s: %s WAS ALTERED after it was sealed (%zu added, %zu changed, "
 			"%zu missing%s, listed above); nothing was written and the old "
-			"manifest stays, so rig verify keeps failing\n", cmd, run_dir, ir.n_added,
+			"manifest stays, so rig verify keeps failing\n", cmd, TERM_SAFE(run_dir), ir.n_added,
 			ir.n_changed, ir.n_missing, raw_only ? ", not counting the report's own outputs" : "");
 		return EXIT_INTEGRITY;
 	}
 	if ((ir.sig_found || ir.signed_by_key[0]) && !have_key && !unsign) {
 		fprintf(stderr, "rig %s: %s is signed (key %s); sealing it again without the key "
 			"would leave it unsigned: give --sign-key FILE (or $PUMPRIG_SIGN_KEY)%s; "
-			"nothing written\n", cmd, run_dir,
-			ir.sig_fingerprint[0] ? ir.sig_fingerprint : ir.signed_by_key,
+			"nothing written\n", cmd, TERM_SAFE(run_dir),
+			TERM_SAFE(ir.sig_fingerprint[0] ? ir.sig_fingerprint : ir.signed_by_key),
 			strcmp(cmd, "resume") ? ", or --unsign to seal it unsigned on purpose" : "");
 		return EXIT_INTEGRITY;
 	}
@@ -295,7 +304,7 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 	int r = integrity_seal(run_dir, so, &stale);
 
 	if (r < 0) {
-		fprintf(stderr, "rig %s: cannot seal %s: %s\n", cmd, run_dir,
+		fprintf(stderr, "rig %s: cannot seal %s: %s\n", cmd, TERM_SAFE(run_dir),
 			r == -EPERM ? "it is signed, and no key was given (--sign-key, or --unsign)" :
 			r == -EINVAL ? "it holds something that is not a regular file or directory "
 				       "(a symlink?), or a name with a newline or backslash" :
@@ -304,26 +313,30 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 	}
 	if (stale)
 		fprintf(stderr, "rig %s: %s was signed; it is now sealed again unsigned (give "
-			"--sign-key or $PUMPRIG_SIGN_KEY to sign it)\n", cmd, run_dir);
+			"--sign-key or $PUMPRIG_SIGN_KEY to sign it)\n", cmd, TERM_SAFE(run_dir));
 	return 0;
 }
 
 /* Judges the run, writes every report, then seals the directory (so the
  * manifest covers every report file) when so is not NULL. */
-int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so)
+int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so,
+	  bool *ret_results_written)
 {
 	struct run_results *res;
 	char err[1024] = "";
+	bool written = false;
 	int r, status;
 
+	if (ret_results_written)
+		*ret_results_written = false;
 	/* the room a crashed recorder kept: not part of the record */
 	recorder_drop_reserve(run_dir);
 	r = results_analyse(run_dir, &res, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "rig: cannot judge %s: %s\n", run_dir, err);
+		fprintf(stderr, "rig: cannot judge %s: %s\n", TERM_SAFE(run_dir), TERM_SAFE(err));
 		return EXIT_ABORTED;
 	}
-	r = report_write_all(res, run_dir);
+	r = report_write_all(res, run_dir, &written);
 	if (r < 0) {
 		/* a report left from an earlier judgement would now say less than
 		 * the record: none is better than a stale one */
@@ -334,11 +347,15 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 			snprintf(path, sizeof(path), "%s/%s", run_dir, documents[i]);
 			(void)unlink(path);
 		}
-		fprintf(stderr, "rig: cannot write the results into %s: %s (no report: the raw "
-			"data are intact; rig report %s tries again)\n", run_dir, strerror(-r), run_dir);
+		fprintf(stderr, "rig: cannot write the %s into %s: %s (no report: the raw "
+			"data are intact; rig report %s tries again)\n",
+			written ? "reports" : "results", TERM_SAFE(run_dir), strerror(-r),
+			TERM_SAFE(run_dir));
 	}
+	if (ret_results_written)
+		*ret_results_written = written;
 	if (print)
-		report_write_summary(res, stdout);
+		report_print_summary(res, stdout);
 	status = results_exit_status(res);
 	results_free(res);
 	if (so) {
@@ -362,11 +379,11 @@ int take_bench_lock(const struct bench *bench, const char *run_dir,
 	if (r == -EBUSY) {
 		bench_lock_describe(holder, words, sizeof(words));
 		fprintf(stderr, "rig: bench %s is busy: %s; one run per bench at a time "
-			"(nothing was started)\n", bench->id, words);
+			"(nothing was started)\n", TERM_SAFE(bench->id), TERM_SAFE(words));
 		return EXIT_BENCH_BUSY;
 	}
 	if (r < 0) {
-		fprintf(stderr, "rig: cannot lock bench %s: %s\n", bench->id, holder);
+		fprintf(stderr, "rig: cannot lock bench %s: %s\n", TERM_SAFE(bench->id), TERM_SAFE(holder));
 		return EXIT_BAD_INPUT;
 	}
 	return 0;
@@ -387,8 +404,9 @@ bool calibration_gate(const struct bench *bench, bool allow, bool starting,
 	*ret_n = n;
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
-			"(%s UTC); %s\n", bench->path, expired[i].line, rig_role_name(expired[i].role),
-			expired[i].serial[0] ? expired[i].serial : "not stated", expired[i].due, today,
+			"(%s UTC); %s\n", TERM_SAFE(bench->path), expired[i].line,
+			rig_role_name(expired[i].role),
+			expired[i].serial[0] ? TERM_SAFE(expired[i].serial) : "not stated", expired[i].due, today,
 			allow ? (starting ? "running anyway (--allow-expired-calibration; recorded in "
 					    "run.json and events.jsonl)" :
 					    "resuming anyway (--allow-expired-calibration; recorded in "
@@ -400,6 +418,23 @@ bool calibration_gate(const struct bench *bench, bool allow, bool starting,
 	if (n > 0 && !allow) {
 		fprintf(stderr, "rig: %zu instrument%s overdue for calibration; nothing was %s\n", n,
 			n == 1 ? "" : "s", starting ? "run" : "resumed");
+		return false;
+	}
+	return true;
+}
+
+bool run_dir_usable(const char *path, const char *cmd)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "rig %s: %s: %s; give a run directory\n", cmd, TERM_SAFE(path),
+			strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rig %s: %s is %s, not a run directory\n", cmd, TERM_SAFE(path),
+			file_kind_name(st.st_mode));
 		return false;
 	}
 	return true;
@@ -419,9 +454,10 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 	int c;
 
 	optind = 1;
+	opterr = 0;   /* getopt would echo a bad option raw: bad_option() shows it */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c != 'h' && c != '?' && !strchr(allowed, c)) {
-			fprintf(stderr, "rig: %s does not apply here\n\n%s", argv[optind - 1], usage);
+			fprintf(stderr, "rig: %s does not apply here\n\n%s", TERM_SAFE(argv[optind - 1]), usage);
 			return -1;
 		}
 		switch (c) {
@@ -430,7 +466,7 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 		case 'P': d->public_key = optarg; break;
 		case 'U': d->unsign = true; break;
 		case 'h': fputs(usage, stdout); return 1;
-		default: fputs(usage, stderr); return -1;
+		default: bad_option(argv, usage); return -1;
 		}
 	}
 	if ((size_t)(argc - optind) != n_pos) {

@@ -25,8 +25,8 @@ static int validate_main(int argc, char **argv)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
 	r = load_all(&f, &seq, &bench, &dev);
 	if (r == 0)
-		printf("%s: %zu steps, valid for bench %s and device %s\n", f.seq_path, seq->n_steps,
-		       bench->id, dev->model);
+		printf("%s: %zu steps, valid for bench %s and device %s\n", TERM_SAFE(f.seq_path),
+		       seq->n_steps, TERM_SAFE(bench->id), TERM_SAFE(dev->model));
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);
