@@ -9,6 +9,7 @@
  * current and voltage (two samples.csv rows with the same t_ns) share a row.
  * So every samples.csv row is exactly one value cell in exactly one file. */
 #include "reports.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -148,7 +149,7 @@ static int each_sample(const char *run_dir, struct tables *ts,
 	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f)
 		return -errno;
 	ts->rows_read = ts->skipped = ts->torn = 0;

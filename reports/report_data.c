@@ -1,6 +1,7 @@
 /* Gathers the report's identification, equipment, deviations and plot series
  * from a run directory.  See report_data.h. */
 #include "report_data.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -115,7 +116,7 @@ static void read_notes(struct report_data *d, const char *run_dir)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/notes.jsonl", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f)
 		return;   /* optional: a run without notes */
 	while ((len = getline(&line, &cap, f)) > 0) {
@@ -147,7 +148,7 @@ static void read_events(struct report_data *d, const char *run_dir)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f)
 		return;   /* results_analyse already refused a run without events */
 	while ((len = getline(&line, &cap, f)) > 0) {
@@ -349,7 +350,7 @@ static int read_tares(const char *run_dir, rig_ns **ret, size_t *ret_n)
 	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f)
 		goto out;
 	while ((len = getline(&line, &cap, f)) > 0) {
@@ -399,7 +400,7 @@ static int read_samples(struct report_data *d, const struct run_results *res,
 		return r;
 	tares = (struct rig_ns_list){ tare_t, n_tares };
 	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f) {
 		free(tare_t);
 		return 0;   /* the plots say their data is absent */

@@ -7,8 +7,11 @@
 
 /* results.json: schema in docs/results-json.md. */
 int report_write_json(const struct run_results *res, const char *path);
-/* Plain-text summary (also printed at the end of `rig run`). */
+/* Plain-text summary (summary.txt), every text exact. */
 void report_write_summary(const struct run_results *res, FILE *out);
+/* The same for a terminal (printed at the end of `rig run`): control
+ * characters in any text from the run's files shown, not obeyed. */
+void report_print_summary(const struct run_results *res, FILE *out);
 /* The test report for people: report.pdf and report.html in run_dir, from
  * res and the run directory's own files (docs/report.md). */
 int report_write_documents(const struct run_results *res, const char *run_dir);
@@ -17,8 +20,10 @@ int report_write_junit(const struct run_results *res, const char *run_dir, const
 /* data/<role>.csv and data/README.txt, streamed from run_dir/samples.csv. */
 int report_write_data_csv(const char *run_dir);
 /* Every output into run_dir: results.json, summary.txt, junit.xml, data/,
- * report.pdf, report.html. */
-int report_write_all(const struct run_results *res, const char *run_dir);
+ * report.pdf, report.html.  *ret_results_written (may be NULL) says whether
+ * results.json, the first, was written, whatever happened to the others. */
+int report_write_all(const struct run_results *res, const char *run_dir,
+		     bool *ret_results_written);
 
 /* True for a path (relative to the run directory) that report_write_all
  * writes again each time: `rig report` may replace such a file in a sealed

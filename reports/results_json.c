@@ -1,5 +1,6 @@
 /* results.json, written with jansson.  Schema: docs/results-json.md. */
 #include "reports.h"
+#include "rig/base/text.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -122,24 +123,27 @@ int report_write_json(const struct run_results *res, const char *path)
 	return r;
 }
 
-void report_write_summary(const struct run_results *res, FILE *out)
+/* The summary; for a terminal (term) every text the run's files gave it is
+ * escaped (rig/base/text.h), for summary.txt it is written exact. */
+#define TXT(s) (term ? TERM_SAFE(s) : (s))
+static void summary(const struct run_results *res, FILE *out, bool term)
 {
-	fprintf(out, "Sequence %s: %s\n", res->sequence_id, res->sequence_title);
-	fprintf(out, "Device   %s serial %s on bench %s\n", res->device_model, res->device_serial,
-		res->bench_id);
+	fprintf(out, "Sequence %s: %s\n", TXT(res->sequence_id), TXT(res->sequence_title));
+	fprintf(out, "Device   %s serial %s on bench %s\n", TXT(res->device_model),
+		TXT(res->device_serial), TXT(res->bench_id));
 	fprintf(out, "Run      %s at t = %.1f s (%.3f h)", run_status_name(res->status),
 		rig_ns_to_s(res->end_t_ns), rig_ns_to_h(res->end_t_ns));
 	if (res->end_reason[0] && res->status != RUN_COMPLETED)
-		fprintf(out, ": %s", res->end_reason);
+		fprintf(out, ": %s", TXT(res->end_reason));
 	fprintf(out, "\n\n");
 	for (size_t i = 0; i < res->n_checks; i++) {
 		const struct check_result *c = &res->checks[i];
 
 		fprintf(out, "%-12s %s", verdict_name(c->verdict), c->check);
 		if (c->window[0])
-			fprintf(out, " [%s]", c->window);
+			fprintf(out, " [%s]", TXT(c->window));
 		if (c->requirement[0])
-			fprintf(out, " (%s)", c->requirement);
+			fprintf(out, " (%s)", TXT(c->requirement));
 		if (c->has_measured) {
 			fprintf(out, ": %+.4g", c->measured);
 			if (isfinite(c->u_expanded))
@@ -147,27 +151,44 @@ void report_write_summary(const struct run_results *res, FILE *out)
 			fprintf(out, " %s, limit %+.4g .. %+.4g %s", c->unit, c->limit_low,
 				c->limit_high, c->unit);
 		}
-		fprintf(out, "\n             %s\n", c->explanation);
+		fprintf(out, "\n             %s\n", TXT(c->explanation));
 	}
 	if (res->n_checks == 0)
 		fprintf(out, "(the sequence has no checks)\n");
 	for (size_t i = 0; i < res->n_events; i++)
 		fprintf(out, "%sinstrument event at t = %.1f s (%s, %s): %s\n", i ? "" : "\n",
-			rig_ns_to_s(res->events[i].t_ns), res->events[i].role, res->events[i].kind,
-			res->events[i].description);
+			rig_ns_to_s(res->events[i].t_ns), TXT(res->events[i].role),
+			TXT(res->events[i].kind), TXT(res->events[i].description));
 	fprintf(out, "\nOverall: %s\n", verdict_name(res->overall));
 }
 
-int report_write_all(const struct run_results *res, const char *run_dir)
+#undef TXT
+
+void report_write_summary(const struct run_results *res, FILE *out)
+{
+	summary(res, out, false);
+}
+
+void report_print_summary(const struct run_results *res, FILE *out)
+{
+	summary(res, out, true);
+}
+
+int report_write_all(const struct run_results *res, const char *run_dir,
+		     bool *ret_results_written)
 {
 	char path[RIG_PATH_MAX + 32];
 	FILE *f;
 	int r;
 
+	if (ret_results_written)
+		*ret_results_written = false;
 	snprintf(path, sizeof(path), "%s/results.json", run_dir);
 	r = report_write_json(res, path);
 	if (r < 0)
 		return r;
+	if (ret_results_written)
+		*ret_results_written = true;
 	snprintf(path, sizeof(path), "%s/summary.txt", run_dir);
 	f = fopen(path, "w");
 	if (!f)

@@ -104,7 +104,7 @@ Test(results, an_interrupted_record_is_judged_and_marked_so)
 	cr_assert_eq(res->overall, VERDICT_INCONCLUSIVE);
 	cr_assert_eq(results_exit_status(res), 3);
 	cr_assert_not_null(strstr(res->end_reason, "interrupted"));
-	cr_assert_eq(report_write_all(res, run), 0);
+	cr_assert_eq(report_write_all(res, run, NULL), 0);
 	results_free(res);
 	free(samples);
 	free(run);

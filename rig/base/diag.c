@@ -1,6 +1,7 @@
 /* Diagnostics list: see diag.h. */
 #define _GNU_SOURCE  /* vasprintf */
 #include "diag.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -40,13 +41,15 @@ void diag_add(struct diag_list *list, const char *file, int line, const char *fm
 
 void diag_print(const struct diag_list *list, FILE *out)
 {
+	/* A message may quote what it found (a file name, a value): to a
+	 * terminal, its control characters are shown, not obeyed. */
 	for (size_t i = 0; i < list->n; i++) {
 		const struct diag *d = &list->items[i];
 
 		if (d->line > 0)
-			fprintf(out, "%s:%d: %s\n", d->file, d->line, d->msg);
+			fprintf(out, "%s:%d: %s\n", TERM_SAFE(d->file), d->line, TERM_SAFE(d->msg));
 		else
-			fprintf(out, "%s: %s\n", d->file, d->msg);
+			fprintf(out, "%s: %s\n", TERM_SAFE(d->file), TERM_SAFE(d->msg));
 	}
 }
 

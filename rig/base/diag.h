@@ -20,7 +20,8 @@ struct diag_list {
 
 void diag_add(struct diag_list *list, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void diag_print(const struct diag_list *list, FILE *out);  /* "file:line: msg\n" each */
+/* "file:line: msg\n" each, control characters escaped (text.h) */
+void diag_print(const struct diag_list *list, FILE *out);
 void diag_clear(struct diag_list *list);                   /* frees; list reusable */
 
 #endif

@@ -51,7 +51,7 @@ static int calibrate_main(int argc, char **argv)
 	}
 	if (qty_parse(ref_text, QTY_MASS, &ref_g) < 0 || !(ref_g > 0)) {
 		fprintf(stderr, "rig calibrate: --reference \"%s\" is not a mass with a unit; "
-			"write it like \"20 g\" (units: %s)\n", ref_text, qty_kind_units(QTY_MASS));
+			"write it like \"20 g\" (units: %s)\n", TERM_SAFE(ref_text), qty_kind_units(QTY_MASS));
 		return EXIT_BAD_INPUT;
 	}
 	if (load_bench(bench_path, &bench) < 0)
@@ -81,7 +81,7 @@ static int calibrate_main(int argc, char **argv)
 			"within its range?" : strerror(-r));
 		return r == -EEXIST ? EXIT_BAD_INPUT : EXIT_ABORTED;
 	}
-	printf("record written to %s\n", record);
+	printf("record written to %s\n", TERM_SAFE(record));
 	return EXIT_PASS;
 }
 

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "rig/base/infile.h"
+#include "rig/base/text.h"       /* TERM_SAFE: every text a command prints that it did not write */
 #include "rig/config/config.h"
 #include "rig/engine/calgate.h"
 #include "rig/seal/integrity.h"
@@ -55,6 +57,9 @@ struct files {
 	size_t n_notes;
 	bool allow_expired_calibration;
 };
+/* A bad option getopt_long answered '?' for (opterr = 0), shown escaped,
+ * then the usage. */
+void bad_option(char **argv, const char *usage);
 /* Returns 0, 1 after --help, -1 after a usage error (printed). */
 int parse_files(int argc, char **argv, struct files *f, const char *usage);
 /* What the calibration gate found: today (UTC) and each instrument overdue. */
@@ -104,8 +109,10 @@ bool journal_print(FILE *f, const struct journal_check *c, const char *path, con
 /* Seals run_dir and journals the seal; 0 or EXIT_INTEGRITY (said why). */
 int seal(const char *run_dir, const char *cmd, const struct seal_opts *so);
 /* Judges the run, writes every report, then seals it when so is not NULL.
- * Returns the exit status. */
-int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so);
+ * Returns the exit status; *ret_results_written (may be NULL) says whether
+ * results.json was written now. */
+int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so,
+	  bool *ret_results_written);
 
 struct bench_lock;
 /* One run per bench and one user per physical instrument (rig/engine/lock.h):
@@ -123,5 +130,8 @@ struct dir_opts {
 };
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,
 		   struct dir_opts *d);
+/* False, with what path is instead ("a FIFO (named pipe)"), unless it is a
+ * directory. */
+bool run_dir_usable(const char *path, const char *cmd);
 
 #endif

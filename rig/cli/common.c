@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -93,6 +94,12 @@ void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void bad_option(char **argv, const char *usage)
+{
+	fprintf(stderr, "rig: %s: unknown option, or one given without its value\n\n%s",
+		TERM_SAFE(argv[optind - 1]), usage);
+}
+
 int parse_files(int argc, char **argv, struct files *f, const char *usage)
 {
 	static const struct option opts[] = {
@@ -111,6 +118,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 	int c;
 
 	optind = 1;
+	opterr = 0;   /* getopt would echo a bad option raw: bad_option() shows it */
 	while ((c = getopt_long(argc, argv, "b:d:o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'O': f->operator_name = optarg; break;
@@ -130,7 +138,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 		case 'R': f->real_time = true; break;
 		case 'q': f->quiet = true; break;
 		case 'h': fputs(usage, stdout); return 1;
-		default: fputs(usage, stderr); return -1;
+		default: bad_option(argv, usage); return -1;
 		}
 	}
 	if (optind + 1 != argc || !f->bench_path || !f->dut_path) {
@@ -195,8 +203,9 @@ int load_all(const struct files *f, bool starting, struct sequence **seq, struct
 	for (size_t i = 0; i < cal->n; i++)
 		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
 			"(%s UTC); %s anyway (--allow-expired-calibration; recorded in %s)\n",
-			(*bench)->path, cal->expired[i].line, rig_role_name(cal->expired[i].role),
-			cal->expired[i].serial[0] ? cal->expired[i].serial : "not stated",
+			TERM_SAFE((*bench)->path), cal->expired[i].line,
+			rig_role_name(cal->expired[i].role),
+			cal->expired[i].serial[0] ? TERM_SAFE(cal->expired[i].serial) : "not stated",
 			cal->expired[i].due, cal->today, starting ? "running" : "resuming",
 			starting ? "run.json and events.jsonl" : "events.jsonl");
 	return 0;
@@ -238,12 +247,8 @@ const char *operator_resolve(const char *given)
 
 bool operator_valid(const char *name)
 {
-	if (!*name || strlen(name) >= RIG_TEXT_MAX)
-		return false;
-	for (const char *c = name; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			return false;
-	return true;
+	/* a name: one line of UTF-8 text, the record's and every report's */
+	return *name && strlen(name) < RIG_TEXT_MAX && text_check(name, strlen(name), 0, NULL);
 }
 
 /* The signing key: --sign-key, else $PUMPRIG_SIGN_KEY, else none (0).
@@ -259,11 +264,15 @@ int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *
 		return 0;
 	r = sig_secret_key_load(path, key);
 	if (r < 0) {
-		fprintf(stderr, "rig %s: %s: %s\n", cmd, path,
+		char why[128];
+
+		fprintf(stderr, "rig %s: %s: %s\n", cmd, TERM_SAFE(path),
+			r == -ENOKEY ? "this is a public key (the .pub file); --sign-key takes the "
+				       "secret key, the file rig keygen --out FILE wrote as FILE" :
 			r == -EACCES ? "group or others may read this secret key; chmod 600 it "
 				       "(or make a new one with rig keygen)" :
 			r == -EBADMSG ? "not a pumprig secret key (rig keygen --out FILE makes one)" :
-			strerror(-r));
+			infile_strerror(path, r, why, sizeof(why)));
 		return r;
 	}
 	*ret_have = true;
@@ -272,7 +281,8 @@ int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *
 
 void print_change(void *ctx, enum manifest_change c, const char *path)
 {
-	fprintf((FILE *)ctx, "%-8s %s\n", manifest_change_name(c), path);
+	/* a run directory may hold any name: shown, not obeyed */
+	fprintf((FILE *)ctx, "%-8s %s\n", manifest_change_name(c), TERM_SAFE(path));
 }
 
 /* "once", "twice", "3 times" */
@@ -468,7 +478,7 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 	r = integrity_check(run_dir, raw_only ? report_output_is_derived : NULL, NULL,
 			    print_change, stderr, &ir);
 	if (r < 0) {
-		fprintf(stderr, "rig %s: cannot read %s: %s\n", cmd, run_dir, strerror(-r));
+		fprintf(stderr, "rig %s: cannot read %s: %s\n", cmd, TERM_SAFE(run_dir), strerror(-r));
 		return EXIT_BAD_INPUT;
 	}
 	/* rig note on a run never sealed only appends: it seals nothing */
@@ -477,27 +487,27 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 	*ret_sealed = true;
 	if (ir.manifest_malformed) {
 		fprintf(stderr, "rig %s: %s/%s:%zu: not a manifest line; the seal itself was "
-			"altered: nothing written (rig verify says the same)\n", cmd, run_dir,
+			"altered: nothing written (rig verify says the same)\n", cmd, TERM_SAFE(run_dir),
 			MANIFEST_NAME, ir.manifest_bad_line);
 		return EXIT_INTEGRITY;
 	}
 	if (ir.sig_found && (ir.sig_malformed || !ir.sig_valid)) {
 		fprintf(stderr, "rig %s: %s/%s does not match the manifest: the seal was altered; "
-			"nothing written\n", cmd, run_dir, MANIFEST_SIG_NAME);
+			"nothing written\n", cmd, TERM_SAFE(run_dir), MANIFEST_SIG_NAME);
 		return EXIT_INTEGRITY;
 	}
 	if (ir.n_added + ir.n_changed + ir.n_missing > 0) {
 		fprintf(stderr, "rig %s: %s WAS ALTERED after it was sealed (%zu added, %zu changed, "
 			"%zu missing%s, listed above); nothing was written and the old "
-			"manifest stays, so rig verify keeps failing\n", cmd, run_dir, ir.n_added,
+			"manifest stays, so rig verify keeps failing\n", cmd, TERM_SAFE(run_dir), ir.n_added,
 			ir.n_changed, ir.n_missing, raw_only ? ", not counting the report's own outputs" : "");
 		return EXIT_INTEGRITY;
 	}
 	if ((ir.sig_found || ir.signed_by_key[0]) && !have_key && !unsign) {
 		fprintf(stderr, "rig %s: %s is signed (key %s); sealing it again without the key "
 			"would leave it unsigned: give --sign-key FILE (or $PUMPRIG_SIGN_KEY)%s; "
-			"nothing written\n", cmd, run_dir,
-			ir.sig_fingerprint[0] ? ir.sig_fingerprint : ir.signed_by_key,
+			"nothing written\n", cmd, TERM_SAFE(run_dir),
+			TERM_SAFE(ir.sig_fingerprint[0] ? ir.sig_fingerprint : ir.signed_by_key),
 			strcmp(cmd, "resume") ? ", or --unsign to seal it unsigned on purpose" : "");
 		return EXIT_INTEGRITY;
 	}
@@ -527,7 +537,7 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 		return EXIT_INTEGRITY;
 	}
 	if (r < 0) {
-		fprintf(stderr, "rig %s: cannot seal %s: %s\n", cmd, run_dir,
+		fprintf(stderr, "rig %s: cannot seal %s: %s\n", cmd, TERM_SAFE(run_dir),
 			r == -ESTALE ? "its SHA256SUMS is not the seal the station's journal last "
 				       "recorded of this run, so sealing it again would bless it; it "
 				       "is left as it is (rig verify says what it is)" :
@@ -539,14 +549,14 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 	}
 	if (out.unsigned_stale)
 		fprintf(stderr, "rig %s: %s was signed; it is now sealed again unsigned (give "
-			"--sign-key or $PUMPRIG_SIGN_KEY to sign it)\n", cmd, run_dir);
+			"--sign-key or $PUMPRIG_SIGN_KEY to sign it)\n", cmd, TERM_SAFE(run_dir));
 	/* Not the run's first seal: said every time, so that nobody takes it
 	 * for one. */
 	if (out.n_seals > 1) {
 		char words[32];
 
 		fprintf(stderr, "rig %s: %s sealed %s: first by %s at %s (%s), this time by %s (%s); "
-			"journal %s line %zu\n", cmd, run_dir, times_words(out.n_seals, words),
+			"journal %s line %zu\n", cmd, TERM_SAFE(run_dir), times_words(out.n_seals, words),
 			out.first.sealed_by, out.first.utc, out.first.why, out.seal.sealed_by,
 			out.seal.why, w.path, out.seal.line);
 	}
@@ -555,20 +565,24 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 
 /* Judges the run, writes every report, then seals the directory (so the
  * manifest covers every report file) when so is not NULL. */
-int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so)
+int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so,
+	  bool *ret_results_written)
 {
 	struct run_results *res;
 	char err[1024] = "";
+	bool written = false;
 	int r, status;
 
+	if (ret_results_written)
+		*ret_results_written = false;
 	/* the room a crashed recorder kept: not part of the record */
 	recorder_drop_reserve(run_dir);
 	r = results_analyse(run_dir, &res, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "rig: cannot judge %s: %s\n", run_dir, err);
+		fprintf(stderr, "rig: cannot judge %s: %s\n", TERM_SAFE(run_dir), TERM_SAFE(err));
 		return EXIT_ABORTED;
 	}
-	r = report_write_all(res, run_dir);
+	r = report_write_all(res, run_dir, &written);
 	if (r < 0) {
 		/* a report left from an earlier judgement would now say less than
 		 * the record: none is better than a stale one */
@@ -579,11 +593,15 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 			snprintf(path, sizeof(path), "%s/%s", run_dir, documents[i]);
 			(void)unlink(path);
 		}
-		fprintf(stderr, "rig: cannot write the results into %s: %s (no report: the raw "
-			"data are intact; rig report %s tries again)\n", run_dir, strerror(-r), run_dir);
+		fprintf(stderr, "rig: cannot write the %s into %s: %s (no report: the raw "
+			"data are intact; rig report %s tries again)\n",
+			written ? "reports" : "results", TERM_SAFE(run_dir), strerror(-r),
+			TERM_SAFE(run_dir));
 	}
+	if (ret_results_written)
+		*ret_results_written = written;
 	if (print)
-		report_write_summary(res, stdout);
+		report_print_summary(res, stdout);
 	status = results_exit_status(res);
 	results_free(res);
 	if (so) {
@@ -610,19 +628,37 @@ int take_bench_lock(const struct bench *bench, const char *run_dir, const char *
 		bench_lock_describe(busy.holder, words, sizeof(words));
 		if (busy.bench)
 			fprintf(stderr, "rig: bench %s is busy: held by %s; one run per bench at a "
-				"time (nothing was %s)\n", bench->id, words, nothing);
+				"time (nothing was %s)\n", TERM_SAFE(bench->id), TERM_SAFE(words), nothing);
 		else
 			fprintf(stderr, "rig: %s (%s, %s:%d) is held by %s; one run per physical "
 				"instrument at a time, whatever bench file names it (nothing was %s)\n",
-				busy.what, busy.user, bench->path, busy.line, words, nothing);
+				TERM_SAFE(busy.what), TERM_SAFE(busy.user), TERM_SAFE(bench->path), busy.line,
+				TERM_SAFE(words), nothing);
 		return EXIT_BENCH_BUSY;
 	}
 	if (r < 0) {
-		fprintf(stderr, "rig: cannot lock bench %s: %s\n", bench->id,
-			busy.holder[0] ? busy.holder : strerror(-r));
+		fprintf(stderr, "rig: cannot lock bench %s: %s\n", TERM_SAFE(bench->id),
+			busy.holder[0] ? TERM_SAFE(busy.holder) : strerror(-r));
 		return EXIT_BAD_INPUT;
 	}
 	return 0;
+}
+
+bool run_dir_usable(const char *path, const char *cmd)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "rig %s: %s: %s; give a run directory\n", cmd, TERM_SAFE(path),
+			strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rig %s: %s is %s, not a run directory\n", cmd, TERM_SAFE(path),
+			file_kind_name(st.st_mode));
+		return false;
+	}
+	return true;
 }
 
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
@@ -641,9 +677,10 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 	int c;
 
 	optind = 1;
+	opterr = 0;   /* getopt would echo a bad option raw: bad_option() shows it */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c != 'h' && c != '?' && !strchr(allowed, c)) {
-			fprintf(stderr, "rig: %s does not apply here\n\n%s", argv[optind - 1], usage);
+			fprintf(stderr, "rig: %s does not apply here\n\n%s", TERM_SAFE(argv[optind - 1]), usage);
 			return -1;
 		}
 		switch (c) {
@@ -654,7 +691,7 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 		case 'J': d->journal = optarg; break;
 		case 'n': d->no_journal = true; break;
 		case 'h': fputs(usage, stdout); return 1;
-		default: fputs(usage, stderr); return -1;
+		default: bad_option(argv, usage); return -1;
 		}
 	}
 	if ((size_t)(argc - optind) != n_pos) {

@@ -27,12 +27,13 @@ static int keygen_main(int argc, char **argv)
 	}
 	r = sig_keygen(argv[2]);
 	if (r < 0) {
-		fprintf(stderr, "rig keygen: %s: %s\n", argv[2], r == -EEXIST ?
+		fprintf(stderr, "rig keygen: %s: %s\n", TERM_SAFE(argv[2]), r == -EEXIST ?
 			"it or its .pub already exists; a key is never overwritten, name a new file" :
 			strerror(-r));
 		return EXIT_BAD_INPUT;
 	}
-	printf("secret key %s (mode 0600), public key %s.pub\n", argv[2], argv[2]);
+	printf("secret key %s (mode 0600), public key %s.pub\n", TERM_SAFE(argv[2]),
+	       TERM_SAFE(argv[2]));
 	return EXIT_PASS;
 }
 

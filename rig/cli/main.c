@@ -6,9 +6,11 @@
  * run directory could not be sealed or was altered after it was sealed; 5
  * the bench is busy. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "rig/base/text.h"
 #include "version.h"
 
 static const char usage_main[] =
@@ -62,6 +64,45 @@ static int help_main(int argc, char **argv)
 	return EXIT_PASS;
 }
 
+/* rig records its command line (run.json), operator notes and names, and
+ * jansson writes nothing that is not UTF-8: every argument and every
+ * variable of the environment rig reads is checked once, here, before any
+ * command sees it.  Control characters have no place in a path, a name or
+ * a note either (tab and newline aside: a note may have lines). */
+static bool arguments_are_text(int argc, char **argv)
+{
+	static const char *const env[] = { "PUMPRIG_OPERATOR", "PUMPRIG_SIGN_KEY",
+					   "PUMPRIG_LOCK_DIR", "XDG_RUNTIME_DIR" };
+	struct text_fault f;
+	char what[64];
+
+	for (int i = 1; i < argc; i++) {
+		bool after_option = i > 1 && argv[i - 1][0] == '-';
+
+		if (text_check(argv[i], strlen(argv[i]), TEXT_ALLOW_TAB | TEXT_ALLOW_NEWLINE, &f))
+			continue;
+		text_fault_describe(&f, what, sizeof(what));
+		fprintf(stderr, "rig: argument %d (\"%s\")%s%s%s holds %s at byte %zu; rig "
+			"records its command line, so every argument must be UTF-8 text without "
+			"control characters (tab and newline aside)\n", i, TERM_SAFE(argv[i]),
+			after_option ? ", after " : "", after_option ? TERM_SAFE(argv[i - 1]) : "",
+			after_option ? "," : "", what, f.offset + 1);
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		const char *v = getenv(env[i]);
+
+		if (!v || text_check(v, strlen(v), 0, &f))
+			continue;
+		text_fault_describe(&f, what, sizeof(what));
+		fprintf(stderr, "rig: $%s (\"%s\") holds %s at byte %zu; rig may record it, so "
+			"it must be UTF-8 text without control characters\n", env[i], TERM_SAFE(v),
+			what, f.offset + 1);
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "";
@@ -69,6 +110,8 @@ int main(int argc, char **argv)
 
 	cli_full_argc = argc;
 	cli_full_argv = argv;
+	if (!arguments_are_text(argc, argv))
+		return EXIT_BAD_INPUT;
 	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
 		printf("pumprig %s\n", RIG_VERSION);
 		return EXIT_PASS;

@@ -33,10 +33,13 @@ static int note_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (!run_dir_usable(d.run_dir, "note"))
+		return EXIT_BAD_INPUT;
 	who = operator_resolve(d.operator_name);
 	if (!operator_valid(who)) {
-		fprintf(stderr, "rig note: --operator must be a non-empty name without control "
-			"characters\n");
+		fprintf(stderr, "rig note: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR, "
+			"else the login name) must be one line of UTF-8 text without control "
+			"characters, 1 to %d bytes\n", TERM_SAFE(who), RIG_TEXT_MAX - 1);
 		return EXIT_BAD_INPUT;
 	}
 	if (sign_key_resolve(d.sign_key, "note", &key, &have_key) < 0)
@@ -50,11 +53,15 @@ static int note_main(int argc, char **argv)
 	had_notes = stat(path, &st) == 0;
 	r = notes_append(d.run_dir, who, d.text);
 	if (r < 0) {
-		fprintf(stderr, "rig note: %s/%s: %s\n", d.run_dir, NOTES_NAME,
+		char why[128];
+
+		fprintf(stderr, "rig note: %s/%s: %s\n", TERM_SAFE(d.run_dir), NOTES_NAME,
 			r == -EINVAL ? "the text must hold 1 to 4096 bytes" :
-			r == -EILSEQ ? "the text is not UTF-8" : strerror(-r));
+			r == -EILSEQ ? "the text is not UTF-8" :
+			infile_strerror(path, r, why, sizeof(why)));
 		/* no such run directory, or a text that cannot be a note: bad input */
-		status = r == -ENOENT || r == -EINVAL || r == -EILSEQ ? EXIT_BAD_INPUT : EXIT_ABORTED;
+		status = r == -ENOENT || r == -EINVAL || r == -EILSEQ || r == -RIG_ENOTREG ?
+			 EXIT_BAD_INPUT : EXIT_ABORTED;
 		goto out;
 	}
 	if (sealed)

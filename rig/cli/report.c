@@ -33,6 +33,8 @@ static int report_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (!run_dir_usable(d.run_dir, "report"))
+		return EXIT_BAD_INPUT;
 	if (sign_key_resolve(d.sign_key, "report", &key, &have_key) < 0)
 		return EXIT_BAD_INPUT;
 	status = sealed_precheck(d.run_dir, "report", true, have_key, d.unsign, &sealed);
@@ -40,13 +42,13 @@ static int report_main(int argc, char **argv)
 		goto out;
 	if (!sealed)
 		fprintf(stderr, "rig report: %s has no manifest: sealing it now, marked as sealed "
-			"after the fact\n", d.run_dir);
+			"after the fact\n", TERM_SAFE(d.run_dir));
 	status = judge(d.run_dir, true, "report", &(struct seal_opts){
 		.sealed_by = "rig report", .key = have_key ? &key : NULL, .unsign = d.unsign,
 		.why = sealed ? "re-judged" : "sealed after the fact",
 		.after_the_fact = sealed ? NULL : "rig report found no manifest (the run was "
 			"interrupted before rig run could seal it, or its sealing failed); the files "
-			"were sealed as found" });
+			"were sealed as found" }, NULL);
 out:
 	sodium_memzero(&key, sizeof(key));
 	return status;

@@ -57,7 +57,8 @@ static int resume_main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--sign-key") && i + 1 < argc) {
 			f.sign_key = argv[++i];
 		} else if (argv[i][0] == '-' || run_dir) {
-			fprintf(stderr, "rig: resume: unexpected '%s'\n\n%s", argv[i], usage_resume);
+			fprintf(stderr, "rig: resume: unexpected '%s'\n\n%s", TERM_SAFE(argv[i]),
+				usage_resume);
 			return EXIT_BAD_INPUT;
 		} else {
 			run_dir = argv[i];
@@ -67,6 +68,8 @@ static int resume_main(int argc, char **argv)
 		fprintf(stderr, "rig: resume takes one run directory\n\n%s", usage_resume);
 		return EXIT_BAD_INPUT;
 	}
+	if (!run_dir_usable(run_dir, "resume"))
+		return EXIT_BAD_INPUT;
 	snprintf(seq_path, sizeof(seq_path), "%s/inputs/sequence.cfg", run_dir);
 	snprintf(bench_path, sizeof(bench_path), "%s/inputs/bench.cfg", run_dir);
 	snprintf(dut_path, sizeof(dut_path), "%s/inputs/device.cfg", run_dir);
@@ -92,7 +95,7 @@ static int resume_main(int argc, char **argv)
 		goto out;
 	r = resume_plan(run_dir, seq, bench, &rs, &virtual_time, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "rig: cannot resume: %s\n", err);
+		fprintf(stderr, "rig: cannot resume: %s\n", TERM_SAFE(err));
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
@@ -100,7 +103,7 @@ static int resume_main(int argc, char **argv)
 		virtual_time = false;
 	if (!f.quiet)
 		fprintf(stderr, "rig: resuming %s at step %zu of %zu after a gap of %.0f s from t = %.3f s\n",
-			run_dir, rs.first_step + 1, seq->n_steps, rig_ns_to_s(rs.gap_ns),
+			TERM_SAFE(run_dir), rs.first_step + 1, seq->n_steps, rig_ns_to_s(rs.gap_ns),
 			rig_ns_to_s(rs.gap_begin_ns));
 	install_signals();
 	install_crash_handler(bench_path, run_dir);
@@ -116,12 +119,12 @@ static int resume_main(int argc, char **argv)
 	};
 	r = engine_run(&o, err, sizeof(err));
 	if (r < 0 && r != -ECANCELED)
-		fprintf(stderr, "rig: %s\n", err);
+		fprintf(stderr, "rig: %s\n", TERM_SAFE(err));
 	else if (r == -ECANCELED)
-		fprintf(stderr, "rig: run aborted: %s\n", err);
+		fprintf(stderr, "rig: run aborted: %s\n", TERM_SAFE(err));
 	status = judge(run_dir, !f.quiet, "resume", &(struct seal_opts){
 		.sealed_by = "rig resume", .key = have_key ? &key : NULL, .first = !sealed,
-		.why = "end of resumed run" });
+		.why = "end of resumed run" }, NULL);
 	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;
 out:

@@ -53,7 +53,7 @@ static int run_main(int argc, char **argv)
 	struct sig_secret_key key;
 	struct run_meta meta;
 	struct engine_opts o;
-	bool have_key;
+	bool have_key, written = false;
 	int r, status;
 
 	r = parse_files(argc, argv, &f, usage_run);
@@ -61,8 +61,9 @@ static int run_main(int argc, char **argv)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
 	f.operator_name = operator_resolve(f.operator_name);
 	if (!operator_valid(f.operator_name)) {
-		fprintf(stderr, "rig run: --operator must be a non-empty name without control "
-			"characters, shorter than %d bytes\n", RIG_TEXT_MAX);
+		fprintf(stderr, "rig run: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR, "
+			"else the login name) must be one line of UTF-8 text without control "
+			"characters, 1 to %d bytes\n", TERM_SAFE(f.operator_name), RIG_TEXT_MAX - 1);
 		return EXIT_BAD_INPUT;
 	}
 	for (size_t i = 0; i < f.n_notes; i++)
@@ -110,14 +111,15 @@ static int run_main(int argc, char **argv)
 				       &meta, err, sizeof(err));
 	}
 	if (r < 0) {
-		fprintf(stderr, "rig: %s\n", err);
+		fprintf(stderr, "rig: %s\n", TERM_SAFE(err));
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
 	for (size_t i = 0; i < f.n_notes; i++) {
 		r = notes_append(dir, f.operator_name, f.notes[i]);
 		if (r < 0) {
-			fprintf(stderr, "rig: %s/%s: cannot write the note: %s; nothing was run\n", dir,
+			fprintf(stderr, "rig: %s/%s: cannot write the note: %s; nothing was run\n",
+				TERM_SAFE(dir),
 				NOTES_NAME, r == -EILSEQ ? "it is not UTF-8 text" : strerror(-r));
 			status = EXIT_BAD_INPUT;
 			goto out;
@@ -126,8 +128,8 @@ static int run_main(int argc, char **argv)
 	bench_lock_set_run_dir(lock, dir);
 	if (!f.quiet)
 		fprintf(stderr, "rig: %s on bench %s (%s time), device %s %s\nrig: recording to %s\n",
-			seq->id, bench->id, f.real_time ? "real" : "virtual", dev->model, dev->serial,
-			dir);
+			TERM_SAFE(seq->id), TERM_SAFE(bench->id), f.real_time ? "real" : "virtual",
+			TERM_SAFE(dev->model), TERM_SAFE(dev->serial), TERM_SAFE(dir));
 	install_signals();
 	install_crash_handler(f.bench_path, dir);
 	o = (struct engine_opts){
@@ -141,14 +143,19 @@ static int run_main(int argc, char **argv)
 	};
 	r = engine_run(&o, err, sizeof(err));
 	if (r < 0 && r != -ECANCELED)
-		fprintf(stderr, "rig: %s\n", err);
+		fprintf(stderr, "rig: %s\n", TERM_SAFE(err));
 	else if (r == -ECANCELED)
-		fprintf(stderr, "rig: run aborted: %s\n", err);
+		fprintf(stderr, "rig: run aborted: %s\n", TERM_SAFE(err));
 	status = judge(dir, true, "run", &(struct seal_opts){ .sealed_by = "rig run",
-		.key = have_key ? &key : NULL, .first = true, .why = "end of run" });
+		.key = have_key ? &key : NULL, .first = true, .why = "end of run" }, &written);
 	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;
-	fprintf(stderr, "rig: results in %s/results.json\n", dir);
+	/* said only of a file this run wrote */
+	if (written)
+		fprintf(stderr, "rig: results in %s/results.json\n", TERM_SAFE(dir));
+	else
+		fprintf(stderr, "rig: no results.json was written in %s; the record is there: "
+			"rig report %s judges it again\n", TERM_SAFE(dir), TERM_SAFE(dir));
 out:
 	sodium_memzero(&key, sizeof(key));
 	bench_lock_release(lock);

@@ -41,6 +41,7 @@ static int safe_main(int argc, char **argv)
 	int c, r, status;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': bench_path = optarg; break;
@@ -48,11 +49,18 @@ static int safe_main(int argc, char **argv)
 		case 'R': reason = optarg; break;
 		case 'C': crashed = optarg; break;
 		case 'h': fputs(usage_safe, stdout); return EXIT_PASS;
-		default: fputs(usage_safe, stderr); return EXIT_BAD_INPUT;
+		default: bad_option(argv, usage_safe); return EXIT_BAD_INPUT;
 		}
 	}
 	if (!bench_path || optind != argc) {
 		fprintf(stderr, "rig safe: --bench FILE is required\n\n%s", usage_safe);
+		return EXIT_BAD_INPUT;
+	}
+	/* the reason goes into the record: one line of text */
+	if (reason && (!*reason || strlen(reason) >= 400 ||
+		       !text_check(reason, strlen(reason), TEXT_ALLOW_TAB, NULL))) {
+		fprintf(stderr, "rig safe: --reason must be one line of UTF-8 text, 1 to 399 bytes, "
+			"without control characters (tab aside)\n");
 		return EXIT_BAD_INPUT;
 	}
 	if (load_bench(bench_path, &bench) < 0)
@@ -80,7 +88,7 @@ static int safe_main(int argc, char **argv)
 		.virtual_time = all_simulated(bench), .stop_signal = &stop_signal }, why, &recorded,
 		err, sizeof(err));
 	if (r < 0 && r != -EIO)
-		fprintf(stderr, "rig safe: %s\n", err[0] ? err : strerror(-r));
+		fprintf(stderr, "rig safe: %s\n", err[0] ? TERM_SAFE(err) : strerror(-r));
 	status = r == 0 && !crashed ? EXIT_PASS : EXIT_ABORTED;
 	printf("rig safe: the bench %s%s\n", r == 0 ? "is safe" : "MAY NOT BE SAFE",
 	       recorded ? "; the run's record says so" : "");
@@ -91,7 +99,8 @@ static int safe_main(int argc, char **argv)
 		if (sign_key_resolve(NULL, "safe", &key, &have_key) == 0) {
 			(void)judge(run_dir, false, "safe", &(struct seal_opts){
 				.sealed_by = "rig safe", .key = have_key ? &key : NULL, .first = true,
-				.why = crashed ? "made safe after rig crashed" : "made safe by hand" });
+				.why = crashed ? "made safe after rig crashed" : "made safe by hand" },
+				NULL);
 			if (have_key)
 				sodium_memzero(&key, sizeof(key));
 		}

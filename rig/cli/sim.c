@@ -50,6 +50,7 @@ static int sim_main(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "b:p:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': bench_path = optarg; break;
@@ -64,7 +65,7 @@ static int sim_main(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(usage_sim, stdout); return EXIT_PASS;
-		default: fputs(usage_sim, stderr); return EXIT_BAD_INPUT;
+		default: bad_option(argv, usage_sim); return EXIT_BAD_INPUT;
 		}
 	}
 	if (!bench_path || optind != argc) {
@@ -74,7 +75,7 @@ static int sim_main(int argc, char **argv)
 	if (load_bench(bench_path, &bench) < 0)
 		return EXIT_BAD_INPUT;
 	if (!bench->has_sim) {
-		fprintf(stderr, "%s: no simulator group to serve\n", bench_path);
+		fprintf(stderr, "%s: no simulator group to serve\n", TERM_SAFE(bench_path));
 		bench_free(bench);
 		return EXIT_BAD_INPUT;
 	}
@@ -82,7 +83,7 @@ static int sim_main(int argc, char **argv)
 	wo.bench = bench;
 	r = sim_wire_serve(&wo);
 	if (r < 0)
-		fprintf(stderr, "rig sim serve: cannot serve on %s:%u: %s\n", wo.addr, wo.port,
+		fprintf(stderr, "rig sim serve: cannot serve on %s:%u: %s\n", TERM_SAFE(wo.addr), wo.port,
 			strerror(-r));
 	bench_free(bench);
 	return r < 0 ? EXIT_BAD_INPUT : EXIT_PASS;

@@ -32,8 +32,8 @@ static int validate_main(int argc, char **argv)
 	/* the very judgement rig run makes before anything moves */
 	r = load_all(&f, true, &seq, &bench, &dev, &cal);
 	if (r == 0)
-		printf("%s: %zu steps, valid for bench %s and device %s\n", f.seq_path, seq->n_steps,
-		       bench->id, dev->model);
+		printf("%s: %zu steps, valid for bench %s and device %s\n", TERM_SAFE(f.seq_path),
+		       seq->n_steps, TERM_SAFE(bench->id), TERM_SAFE(dev->model));
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);

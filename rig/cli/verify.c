@@ -35,6 +35,8 @@ static int verify_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (!run_dir_usable(d.run_dir, "verify"))
+		return EXIT_BAD_INPUT;
 	if (d.journal && d.no_journal) {
 		fprintf(stderr, "rig verify: --journal and --no-journal exclude each other\n\n%s",
 			usage_verify);
@@ -43,7 +45,8 @@ static int verify_main(int argc, char **argv)
 	if (d.journal) {
 		/* a journal named on the command line must be there */
 		if (access(d.journal, R_OK) != 0) {
-			fprintf(stderr, "rig verify: --journal %s: %s\n", d.journal, strerror(errno));
+			fprintf(stderr, "rig verify: --journal %s: %s\n", TERM_SAFE(d.journal),
+				strerror(errno));
 			return EXIT_BAD_INPUT;
 		}
 		snprintf(w.path, sizeof(w.path), "%s", d.journal);
@@ -53,16 +56,22 @@ static int verify_main(int argc, char **argv)
 	if (d.public_key) {
 		r = sig_public_key_load(d.public_key, pk);
 		if (r < 0) {
-			fprintf(stderr, "rig verify: %s: %s\n", d.public_key, r == -EBADMSG ?
-				"not a pumprig public key (the .pub file rig keygen writes)" :
-				strerror(-r));
+			char why[128];
+
+			fprintf(stderr, "rig verify: %s: %s\n", TERM_SAFE(d.public_key),
+				r == -ENOKEY ? "this is a secret key; --public-key takes the public "
+					       "key, the .pub file rig keygen wrote beside it (keep "
+					       "the secret one on the station)" :
+				r == -EBADMSG ? "not a pumprig public key (the .pub file rig keygen "
+						"writes)" :
+				infile_strerror(d.public_key, r, why, sizeof(why)));
 			return EXIT_BAD_INPUT;
 		}
 		sig_fingerprint(pk, fp);
 	}
 	r = integrity_check(d.run_dir, NULL, d.public_key ? pk : NULL, print_change, stdout, &ir);
 	if (r < 0) {
-		fprintf(stderr, "rig verify: cannot read %s: %s\n", d.run_dir, strerror(-r));
+		fprintf(stderr, "rig verify: cannot read %s: %s\n", TERM_SAFE(d.run_dir), strerror(-r));
 		return r == -ENOENT || r == -ENOTDIR ? EXIT_BAD_INPUT : EXIT_CHECK_FAILED;
 	}
 	if (!ir.manifest_found) {
@@ -71,12 +80,12 @@ static int verify_main(int argc, char **argv)
 		printf("BAD      %s:%zu: not a manifest line\n", MANIFEST_NAME, ir.manifest_bad_line);
 	} else {
 		if (ir.sealed_utc[0])
-			printf("sealed   %s by %s\n", ir.sealed_utc, ir.sealed_by);
+			printf("sealed   %s by %s\n", TERM_SAFE(ir.sealed_utc), TERM_SAFE(ir.sealed_by));
 		if (ir.after_the_fact[0])
-			printf("note     sealed after the fact: %s\n", ir.after_the_fact);
+			printf("note     sealed after the fact: %s\n", TERM_SAFE(ir.after_the_fact));
 		if (!ir.sig_found && ir.signed_by_key[0])
 			printf("MISSING  %s: %s says it was signed by key %s\n", MANIFEST_SIG_NAME,
-			       MANIFEST_NAME, ir.signed_by_key);
+			       MANIFEST_NAME, TERM_SAFE(ir.signed_by_key));
 		else if (!ir.sig_found && ir.sig_expected_missing)
 			printf("MISSING  %s: the run is not signed, and a public key (%s) was given\n",
 			       MANIFEST_SIG_NAME, fp);

@@ -15,8 +15,17 @@ struct cfg_ctx {
 	int errors;
 };
 
-/* Reads the file; on failure reports it (I/O: line 0; syntax: its line). */
+/* Reads the file; on failure reports it (I/O: line 0; syntax: its line).
+ * Only a regular file is read, never blocking on a FIFO; its text must pass
+ * both checks below. */
 int cfg_read(struct cfg_ctx *ctx, config_t *cfg);
+
+/* text.c: the file's bytes before parsing (UTF-8, LF or CR LF line ends, no
+ * control characters; a UTF-16 byte-order mark refused, a UTF-8 one skipped:
+ * *ret_skip bytes), then every string value after it (UTF-8, no control
+ * characters but tab).  Each reports every problem at its line; -1 if any. */
+int cfg_text_check_raw(struct cfg_ctx *ctx, const char *text, size_t len, size_t *ret_skip);
+int cfg_text_check_strings(struct cfg_ctx *ctx, const config_t *cfg);
 
 void cfg_error(struct cfg_ctx *ctx, const config_setting_t *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1,6 +1,7 @@
 /* Reading helpers shared by the loaders: see config_internal.h. */
 #define _GNU_SOURCE  /* vasprintf */
 #include "internal.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -48,15 +49,19 @@ void cfg_error(struct cfg_ctx *ctx, const config_setting_t *at, const char *fmt,
 #define CFG_FILE_MAX (1 << 20)
 
 /* Reads the whole file into a NUL-terminated buffer, or reports why not. */
-static char *read_text(struct cfg_ctx *ctx)
+static char *read_text(struct cfg_ctx *ctx, size_t *ret_len)
 {
-	FILE *f = fopen(ctx->path, "rb");
-	char *text;
+	FILE *f = infile_fopen(ctx->path);
+	char *text, why[128];
 	size_t n;
 
 	if (!f) {
-		diag_add(ctx->diags, ctx->path, 0, "cannot read the file (%s); give a readable "
-			 "libconfig file", strerror(errno));
+		if (errno == RIG_ENOTREG)
+			diag_add(ctx->diags, ctx->path, 0, "%s; give a libconfig text file",
+				 infile_strerror(ctx->path, errno, why, sizeof(why)));
+		else
+			diag_add(ctx->diags, ctx->path, 0, "cannot read the file (%s); give a "
+				 "readable libconfig file", strerror(errno));
 		return NULL;
 	}
 	text = malloc(CFG_FILE_MAX + 1);
@@ -75,12 +80,7 @@ static char *read_text(struct cfg_ctx *ctx)
 	}
 	fclose(f);
 	text[n] = '\0';
-	if (memchr(text, '\0', n)) {
-		diag_add(ctx->diags, ctx->path, 0, "the file contains a NUL byte; input files are "
-			 "plain text");
-		free(text);
-		return NULL;
-	}
+	*ret_len = n;
 	return text;
 }
 
@@ -111,22 +111,25 @@ static int refuse_includes(struct cfg_ctx *ctx, const char *text)
 
 int cfg_read(struct cfg_ctx *ctx, config_t *cfg)
 {
+	size_t len = 0, skip = 0;
 	char *text;
 
 	config_init(cfg);
-	text = read_text(ctx);
+	text = read_text(ctx, &len);
 	if (!text) {
 		ctx->errors++;
 		return -EINVAL;
 	}
-	if (refuse_includes(ctx, text)) {
+	/* the text's own problems first: parsed, they would only be a syntax
+	 * error at line 1, or a CR-only file read as one line */
+	if (cfg_text_check_raw(ctx, text, len, &skip) < 0 || refuse_includes(ctx, text + skip)) {
 		free(text);
 		ctx->errors++;
 		return -EINVAL;
 	}
-	if (config_read_string(cfg, text) == CONFIG_TRUE) {
+	if (config_read_string(cfg, text + skip) == CONFIG_TRUE) {
 		free(text);
-		return 0;
+		return cfg_text_check_strings(ctx, cfg) < 0 ? -EINVAL : 0;
 	}
 	free(text);
 	diag_add(ctx->diags, ctx->path, config_error_line(cfg),

@@ -12,10 +12,12 @@
 #include <time.h>
 
 #include "internal.h"
+#include "rig/base/infile.h"
 
 #include "calgate.h"
 #include "resume.h"
 #include "drivers/sim/model.h"
+#include "rig/base/text.h"
 
 void engine_fmt_duration(rig_ns t_ns, char *buf, size_t len)
 {
@@ -80,6 +82,7 @@ void engine_abort(struct engine *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	text_trim_partial(reason);   /* cut short, still UTF-8: jansson writes nothing else */
 	engine_event(e, "fault", json_pack("{s:s, s:b}", "reason", reason, "root_cause", !e->aborted));
 	if (e->aborted)
 		return;
@@ -99,6 +102,7 @@ void engine_internal_error(struct engine *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	text_trim_partial(what);
 	engine_event(e, "internal_error", json_pack("{s:s}", "what", what));
 	engine_abort(e, "internal error: %s", what);
 }
@@ -295,7 +299,7 @@ static int record_tail(const char *run_dir, rig_ns *ret_last, bool *ret_ended)
 	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f)
 		return -errno;
 	while (r == 0 && (len = getline(&line, &cap, f)) > 0)
@@ -307,7 +311,7 @@ static int record_tail(const char *run_dir, rig_ns *ret_last, bool *ret_ended)
 	resume_scan_free(&st);
 	/* samples.csv usually reaches further: its last whole line */
 	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (f) {
 		char tail[4096];
 		long size;
@@ -385,12 +389,13 @@ int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_rec
 
 			fprintf(stderr, "rig safe: cannot open %s (backend %s): %s\n",
 				rig_role_name((enum rig_role)role), ic->backend,
-				instrument_error_text(ic, ro, text, sizeof(text)));
+				TERM_SAFE(instrument_error_text(ic, ro, text, sizeof(text))));
 		}
 	}
 	for (size_t i = 0; i < b->n_outputs; i++)
 		if (output_open(&e.outputs[i], &b->outputs[i], &e.env) < 0)
-			fprintf(stderr, "rig safe: cannot open output %s\n", b->outputs[i].name);
+			fprintf(stderr, "rig safe: cannot open output %s\n",
+				TERM_SAFE(b->outputs[i].name));
 	/* the safe-state sequence itself, recorded or not */
 	safe = engine_safe_state(&e, why);
 	for (int role = 0; role < ROLE__COUNT; role++)

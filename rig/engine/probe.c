@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rig/base/clock.h"
+#include "rig/base/text.h"
 #include "drivers/driver.h"
 #include "drivers/sim/model.h"
 
@@ -79,8 +80,10 @@ static int print_row(FILE *out, const char *name, const struct instrument_cfg *i
 	else
 		snprintf(status, sizeof(status), "ERROR: %s",
 			 instrument_error_text(ic, r, why, sizeof(why)));
-	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", name, ic->backend, place, reading,
-		ic->cal.due[0] ? ic->cal.due : "-", status);
+	/* the bench file's names and what a device answered: shown, not obeyed */
+	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", TERM_SAFE(name), ic->backend,
+		TERM_SAFE(place), TERM_SAFE(reading), ic->cal.due[0] ? ic->cal.due : "-",
+		TERM_SAFE(status));
 	return r < 0;
 }
 

@@ -1,5 +1,6 @@
 #include "recorder.h"
 #include "rig/base/record.h"
+#include "rig/base/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -298,8 +299,9 @@ int recorder_event(struct recorder *rec, rig_ns t_ns, const char *name, json_t *
 			/* the story must not vanish with the disk: the log that
 			 * watches the process (a terminal, CI, the journal) gets it */
 			note_error(rec, r);
-			fprintf(stderr, "rig: %s: cannot record (%s): %s", rec->events_path,
-				strerror(-r), line);
+			line[len] = '\0';   /* its newline, escaped, would only say \x0a */
+			fprintf(stderr, "rig: %s: cannot record (%s): %s\n",
+				TERM_SAFE(rec->events_path), strerror(-r), TERM_SAFE(line));
 		}
 		free(line);
 	}

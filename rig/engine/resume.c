@@ -1,4 +1,5 @@
 #include "resume.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -133,7 +134,7 @@ static int scan_samples(const char *run_dir, const struct resume_scan *st, doubl
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f)
 		return -errno;
 	while ((len = getline(&line, &cap, f)) > 0) {
@@ -190,10 +191,13 @@ int resume_plan(const char *run_dir, const struct sequence *seq, const struct be
 
 	memset(ret, 0, sizeof(*ret));
 	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f) {
+		char why[128];
+
 		r = -errno;
-		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+		snprintf(err, err_len, "%s: cannot read: %s", path,
+			 infile_strerror(path, r, why, sizeof(why)));
 		return r;
 	}
 	while (r == 0 && (len = getline(&line, &cap, f)) > 0)
@@ -224,7 +228,11 @@ int resume_plan(const char *run_dir, const struct sequence *seq, const struct be
 	}
 	r = scan_samples(run_dir, &st, bench->density_g_per_ml, &ret->delivered_ml, &st.last_t_ns);
 	if (r < 0) {
-		snprintf(err, err_len, "%s/samples.csv: cannot read: %s", run_dir, strerror(-r));
+		char why[128];
+
+		snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
+		snprintf(err, err_len, "%s: cannot read: %s", path,
+			 infile_strerror(path, r, why, sizeof(why)));
 		goto out;
 	}
 	/* The step in progress at the crash is redone from its start (a hold

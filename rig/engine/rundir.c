@@ -1,4 +1,5 @@
 #include "rundir.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,9 +50,9 @@ static int copy_file(const char *from, const char *to)
 	ssize_t n;
 	int in, out, r = 0;
 
-	in = open(from, O_RDONLY | O_CLOEXEC);
+	in = infile_open(from);   /* loaded as a regular file, and still one */
 	if (in < 0)
-		return -errno;
+		return in;
 	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (out < 0) {
 		r = -errno;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "rig/base/text.h"
 
 /* ----------------------------------------------------- pump link outage -- */
 
@@ -262,5 +263,5 @@ void engine_announce_step(struct engine *e, const struct step *s)
 	engine_fmt_duration(engine_now(e), t, sizeof(t));
 	fprintf(e->o->progress, "  t = %s  step %zu/%zu %s (line %d)%s%s\n", t, e->step_index + 1,
 		e->o->seq->n_steps, step_kind_name(s->kind), s->line, s->label[0] ? ": " : "",
-		s->label);
+		TERM_SAFE(s->label));
 }

@@ -1,6 +1,7 @@
 /* What a check records: its measurements and their limits, the instrument
  * events it notices, and the noise of the readings it uses. */
 #include "check.h"
+#include "rig/base/text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -70,6 +71,7 @@ void results_event(struct run_results *res, rig_ns t_ns, const char *role, const
 	va_start(ap, fmt);
 	vsnprintf(ev->description, sizeof(ev->description), fmt, ap);
 	va_end(ap);
+	text_trim_partial(ev->description);   /* cut short, still UTF-8 for results.json */
 }
 
 void accuracy_limits(const struct analysis_ctx *ax, struct check_result *c,

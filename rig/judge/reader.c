@@ -3,6 +3,7 @@
  * each check keeps a bounded amount of state, so memory does not grow with
  * the length of the run.  The checks themselves live in check_*.c. */
 #include "results.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -128,11 +129,13 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f) {
 		int r = -errno;
+		char why[128];
 
-		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+		snprintf(err, err_len, "%s: cannot read: %s", path,
+			 infile_strerror(path, r, why, sizeof(why)));
 		return r;
 	}
 	while ((len = getline(&line, &cap, f)) > 0) {

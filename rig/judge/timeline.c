@@ -2,6 +2,8 @@
  * events.jsonl (one entry per command, mark, edge or fault, never one per
  * sample), and the questions the checks ask of it. */
 #include "timeline.h"
+#include "rig/base/text.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -81,10 +83,13 @@ int timeline_read(const char *run_dir, struct timeline *tl, size_t max_windows, 
 	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
-	f = fopen(path, "r");
+	f = infile_fopen(path);
 	if (!f) {
+		char why[128];
+
 		r = -errno;
-		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+		snprintf(err, err_len, "%s: cannot read: %s", path,
+			 infile_strerror(path, r, why, sizeof(why)));
 		return r;
 	}
 	while ((len = getline(&line, &cap, f)) > 0) {
@@ -206,6 +211,7 @@ int timeline_read(const char *run_dir, struct timeline *tl, size_t max_windows, 
 			tl->ended = true;
 			tl->aborted = strcmp(jstr(ev, "status"), "completed") != 0;
 			snprintf(tl->end_reason, sizeof(tl->end_reason), "%s", jstr(ev, "reason"));
+			text_trim_partial(tl->end_reason);   /* a long reason cut short: still UTF-8 */
 		}
 		json_decref(ev);
 		continue;

@@ -1,4 +1,5 @@
 #include "digest.h"
+#include "rig/base/infile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +21,9 @@ int digest_file_sha256(const char *path, char ret_hex[DIGEST_HEX_LEN + 1])
 
 	if (sodium_init() < 0)
 		return -EIO;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = infile_open(path);   /* never blocks on a FIFO put in a file's place */
 	if (fd < 0)
-		return -errno;
+		return fd;
 	crypto_hash_sha256_init(&st);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {

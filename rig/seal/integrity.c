@@ -19,7 +19,8 @@ static int read_text(const char *path, size_t max, char **ret, size_t *ret_len)
 	struct stat st;
 	size_t got = 0;
 	char *buf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r = 0;
+	/* O_NONBLOCK: a FIFO in its place is refused below, not waited on */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), r = 0;
 
 	if (fd < 0)
 		return errno == ELOOP ? -EBADMSG : -errno;

@@ -279,7 +279,8 @@ int manifest_load(const char *run_dir, struct manifest *ret, char **ret_text, si
 	memset(ret, 0, sizeof(*ret));
 	*ret_line = 0;
 	snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_NAME);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO in its place is refused below, not waited on */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ELOOP ? -EBADMSG : -errno;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

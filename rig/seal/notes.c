@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rig/base/bench.h"
+#include "rig/base/infile.h"
 
 void notes_utc_now(char ret[32])
 {
@@ -57,13 +58,17 @@ int notes_append(const char *run_dir, const char *operator_name, const char *tex
 	if (!line)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/%s", run_dir, NOTES_NAME);
-	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	if (fd < 0) {
-		r = -errno;
+		r = errno == ELOOP ? -RIG_ENOTREG : -errno;
 		goto free_line;
 	}
 	if (fstat(fd, &st) != 0) {
 		r = -errno;
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {   /* a note written into a FIFO would be lost */
+		r = -RIG_ENOTREG;
 		goto close_fd;
 	}
 	if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')

@@ -11,7 +11,9 @@ void notes_utc_now(char ret[32]);
 
 /* Appends one note, forced to disk.  A torn last line left by a crash is
  * closed with a newline first, so the new note stands on a line of its own.
- * -EINVAL for an empty text or one longer than NOTE_TEXT_MAX. */
+ * -EINVAL for an empty text or one longer than NOTE_TEXT_MAX, -EILSEQ for
+ * one that is not UTF-8, -RIG_ENOTREG when notes.jsonl is not a regular
+ * file. */
 int notes_append(const char *run_dir, const char *operator_name, const char *text);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rig/base/bench.h"
+#include "rig/base/infile.h"
 #include "digest.h"
 
 #define SECRET_HEADER "pumprig ed25519 secret key"
@@ -150,12 +151,12 @@ static int read_small(const char *path, char *buf, size_t cap, size_t *ret_len, 
 	struct stat st;
 	ssize_t n;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	int fd = infile_open(path), r = 0;   /* a FIFO or a device is refused, never read */
 
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = -EBADMSG;
+		return fd;
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
 		goto out;
 	}
 	*ret_mode = st.st_mode;
@@ -176,6 +177,14 @@ out:
 	return r;
 }
 
+/* The first line of a key file of the other kind. */
+static bool starts_with_line(const char *buf, size_t len, const char *header)
+{
+	size_t hl = strlen(header);
+
+	return len > hl && memcmp(buf, header, hl) == 0 && buf[hl] == '\n';
+}
+
 int sig_secret_key_load(const char *path, struct sig_secret_key *ret)
 {
 	char buf[KEY_FILE_MAX];
@@ -183,6 +192,9 @@ int sig_secret_key_load(const char *path, struct sig_secret_key *ret)
 	mode_t mode = 0;
 	int r = read_small(path, buf, sizeof(buf), &len, &mode);
 
+	/* the public half is no secret: said before its mode is held against it */
+	if (r == 0 && starts_with_line(buf, len, PUBLIC_HEADER))
+		r = -ENOKEY;
 	if (r == 0 && (mode & 077))
 		r = -EACCES;
 	if (r == 0)
@@ -198,7 +210,12 @@ int sig_public_key_load(const char *path, unsigned char ret_pk[SIG_PUBLIC_KEY_BY
 	mode_t mode = 0;
 	int r = read_small(path, buf, sizeof(buf), &len, &mode);
 
-	return r < 0 ? r : sig_public_key_parse(buf, len, ret_pk);
+	if (r == 0 && starts_with_line(buf, len, SECRET_HEADER))
+		r = -ENOKEY;
+	if (r == 0)
+		r = sig_public_key_parse(buf, len, ret_pk);
+	sodium_memzero(buf, sizeof(buf));
+	return r;
 }
 
 void sig_fingerprint(const unsigned char pk[SIG_PUBLIC_KEY_BYTES],

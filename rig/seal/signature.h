@@ -34,10 +34,13 @@ struct signature {
 int sig_keygen(const char *path);
 
 /* Reads a secret key file; -EACCES when group or others may read it (a
- * station key readable by anyone is no longer the station's), -EBADMSG when
- * it is not a key file. */
+ * station key readable by anyone is no longer the station's), -ENOKEY when
+ * it is a public key file, -EBADMSG when it is not a key file, -RIG_ENOTREG
+ * (rig/base/infile.h) when it is not a regular file (never blocks on a
+ * FIFO). */
 int sig_secret_key_load(const char *path, struct sig_secret_key *ret);
-/* Reads a public key file (path.pub from sig_keygen). */
+/* Reads a public key file (path.pub from sig_keygen); -ENOKEY when it is a
+ * secret key file, else as above. */
 int sig_public_key_load(const char *path, unsigned char ret_pk[SIG_PUBLIC_KEY_BYTES]);
 /* Text forms of the key files, as written (parse_* are the readers' cores;
  * they take untrusted text of any length). */
