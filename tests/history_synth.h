@@ -154,8 +154,12 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 	    (r = synth_write(dir, "samples.csv", "t_ns,role,quantity,value,unit,flags\n"
 						 "0,scale,mass,1.0,g,\n")) < 0)
 		return r;
-	return integrity_seal(dir, &(struct seal_opts){ .sealed_by = "rig run", .first = true },
-			      NULL);
+	{
+		bool stale;
+
+		return integrity_seal(dir, &(struct seal_opts){ .sealed_by = "rig run", .first = true },
+				      &stale);
+	}
 }
 
 #endif

@@ -62,9 +62,11 @@ int spc_chart_fit(const double *x, size_t n, const bool *in_baseline, const stru
 	for (i = 1; i < nb; i++)
 		if (sorted[i] > sorted[i - 1] && sorted[i] - sorted[i - 1] < step)
 			step = sorted[i] - sorted[i - 1];
-	free(sorted);
 
 	ret->centre = sum / (double)nb;
+	if (sorted[0] == sorted[nb - 1])
+		ret->centre = sorted[0];   /* exactly, not the sum's rounding */
+	free(sorted);
 	ret->mr_bar = mr_sum / (double)(nb - 1);
 	ret->sigma_mr = ret->mr_bar / SPC_D2;
 	ret->sigma_floor = 1e-9 * fabs(ret->centre);
@@ -79,9 +81,15 @@ int spc_chart_fit(const double *x, size_t n, const bool *in_baseline, const stru
 	return 0;
 }
 
+/* Distance from the centre in sigmas; within a millionth of a sigma is on
+ * the centre, on neither side (a baseline of identical values has a mean
+ * off by a rounding error, which would put every later equal value on one
+ * side of it). */
 static double zscore(const struct spc_chart *c, double v)
 {
-	return (v - c->centre) / c->sigma;
+	double z = (v - c->centre) / c->sigma;
+
+	return fabs(z) < 1e-6 ? 0 : z;
 }
 
 /* k of the m points ending at i beyond `zone` sigma on the side of point i,
