@@ -41,7 +41,7 @@ struct synth_run {
 
 static inline int synth_write(const char *dir, const char *name, const char *text)
 {
-	char path[4096];
+	char path[8192];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -60,7 +60,7 @@ static inline json_t *synth_num(double v)
 /* Writes and seals run directory dir (which must not exist). */
 static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 {
-	char path[4096], bench[2048], device[512], sequence[256], hex[3][DIGEST_HEX_LEN + 1];
+	char path[8192], bench[2048], device[512], sequence[256], hex[3][DIGEST_HEX_LEN + 1];
 	json_t *run, *results, *checks = json_array();
 	char *text;
 	size_t i;

@@ -607,8 +607,8 @@ static int insert_rows(struct history *h, const char *table, const char *const *
 		       char *err, size_t errlen)
 {
 	size_t total = json_array_size(rows), done = 0;
-	bool with_check = check_idx >= 0;
-	size_t per = ncols + 1 + with_check;
+	bool with_check = check_idx >= 0, with_pk = run_pk >= 0;
+	size_t per = ncols + with_pk + with_check;
 	char *sql = NULL;
 	struct hist_val *p = NULL;
 	int r = 0;
@@ -624,10 +624,11 @@ static int insert_rows(struct history *h, const char *table, const char *const *
 	while (done < total && r == 0) {
 		size_t n = total - done < ROWS_PER_INSERT ? total - done : ROWS_PER_INSERT;
 		size_t i, c, k = 0;
-		int o = sprintf(sql, "INSERT INTO %s (run_pk%s", table, with_check ? ", check_idx" : "");
+		int o = sprintf(sql, "INSERT INTO %s (%s%s", table, with_pk ? "run_pk" : "",
+				with_check ? ", check_idx" : "");
 
 		for (c = 0; c < ncols; c++)
-			o += sprintf(sql + o, ", %s", cols[c]);
+			o += sprintf(sql + o, "%s%s", c || with_pk ? ", " : "", cols[c]);
 		o += sprintf(sql + o, ") VALUES ");
 		for (i = 0; i < n; i++) {
 			const json_t *row = json_array_get(rows, done + i);
@@ -636,12 +637,15 @@ static int insert_rows(struct history *h, const char *table, const char *const *
 			for (c = 0; c < per; c++)
 				o += sprintf(sql + o, "%s$%zu", c ? ", " : "", k + c + 1);
 			o += sprintf(sql + o, ")");
-			p[k++] = hv_int(run_pk);
+			if (with_pk)
+				p[k++] = hv_int(run_pk);
 			if (with_check)
 				p[k++] = hv_int(check_idx);
 			for (c = 0; c < ncols; c++)
 				p[k++] = jv(row, cols[c]);
 		}
+		if (!with_pk)   /* a series already known */
+			sprintf(sql + o, " ON CONFLICT DO NOTHING");
 		r = hist_query(h, sql, p, k, NULL, err, errlen);
 		done += n;
 	}
@@ -671,6 +675,61 @@ static const char *const measurement_cols[] = { "idx", "name", "value", "u", "un
 						"limit_low", "limit_high", "verdict" };
 static const char *const health_cols[] = { "figure", "check_window", "value", "u", "unit",
 					   "source" };
+static const char *const series_cols[] = { "scope", "subject", "sequence_id", "check_kind",
+					   "check_window", "measurement", "unit" };
+static const char *const point_cols[] = { "scope", "subject", "sequence_id", "check_kind",
+					  "check_window", "measurement", "run_id", "started_utc",
+					  "value" };
+
+/* The watched series of the record and its points on them (see the
+ * schema): each value with its own verdict, per device; each bench-health
+ * figure, per bench.  One point per series and run (the first). */
+static void watched_points(const json_t *rec, const json_t *health, json_t *ret_series,
+			   json_t *ret_points)
+{
+	const json_t *run = json_object_get(rec, "run"), *c, *m;
+	size_t ci, mi, k;
+
+	for (k = 0; k < 2; k++) {
+		const json_t *list = k ? health : json_object_get(rec, "checks");
+
+		json_array_foreach(list, ci, c) {
+			const json_t *ms = k ? NULL : json_object_get(c, "measurements");
+			size_t nm = k ? 1 : json_array_size(ms);
+
+			for (mi = 0; mi < nm; mi++) {
+				json_t *pt, *e;
+				size_t j;
+				bool dup = false;
+
+				m = k ? c : json_array_get(ms, mi);
+				if (!json_is_number(json_object_get(m, "value")) ||
+				    (!k && !*jstr(m, "verdict")))
+					continue;
+				pt = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s}",
+					"scope", k ? "bench" : "device",
+					"subject", jstr(run, k ? "bench_id" : "device_serial"),
+					"sequence_id", jstr(run, "sequence_id"),
+					"check_kind", k ? "bench_health" : jstr(c, "kind"),
+					"check_window", jstr(c, "check_window"),
+					"measurement", jstr(m, k ? "figure" : "name"),
+					"run_id", jstr(run, "run_id"), "started_utc", jstr(run, "started_utc"),
+					"value", json_object_get(m, "value"), "unit", jstr(m, "unit"));
+				json_array_foreach(ret_points, j, e)
+					dup = dup || (json_equal(json_object_get(e, "scope"), json_object_get(pt, "scope")) &&
+						      json_equal(json_object_get(e, "check_kind"), json_object_get(pt, "check_kind")) &&
+						      json_equal(json_object_get(e, "check_window"), json_object_get(pt, "check_window")) &&
+						      json_equal(json_object_get(e, "measurement"), json_object_get(pt, "measurement")));
+				if (dup) {
+					json_decref(pt);
+					continue;
+				}
+				json_array_append(ret_series, pt);
+				json_array_append_new(ret_points, pt);
+			}
+		}
+	}
+}
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 static int version_of(struct history *h, const char *run_id, long long pk, int *ret, char *err,
@@ -790,6 +849,18 @@ static int store_record(struct history *h, const json_t *rec, struct history_ing
 		}
 		r = insert_rows(h, "health", health_cols, NCOLS(health_cols), pk, -1, health, err,
 				errlen);
+		if (r == 0) {
+			json_t *series = json_array(), *points = json_array();
+
+			watched_points(rec, health, series, points);
+			r = insert_rows(h, "series", series_cols, NCOLS(series_cols), -1, -1, series,
+					err, errlen);
+			if (r == 0)
+				r = insert_rows(h, "points", point_cols, NCOLS(point_cols), pk, -1,
+						points, err, errlen);
+			json_decref(series);
+			json_decref(points);
+		}
 		json_decref(health);
 	}
 	if (r < 0)

@@ -511,11 +511,11 @@ static int series_push(struct series *s, const char *run_id, const char *started
 }
 
 /* The newest baseline of every subject and sequence, as rows
- * (scope, subject, sequence_id, run_id, set_utc, set_by). */
+ * (scope, subject, sequence_id, run_id, set_utc, set_by, baseline key). */
 static int load_baselines(struct history *h, struct hist_rows *ret, char *err, size_t errlen)
 {
 	return hist_query(h, "SELECT b.scope, b.subject, b.sequence_id, br.run_id, b.set_utc,"
-			     " b.set_by FROM baselines b JOIN baseline_runs br ON br.baseline_pk = b.id"
+			     " b.set_by, b.id FROM baselines b JOIN baseline_runs br ON br.baseline_pk = b.id"
 			     " WHERE NOT EXISTS (SELECT 1 FROM baselines n WHERE n.scope = b.scope"
 			     " AND n.subject = b.subject AND n.sequence_id = b.sequence_id"
 			     " AND n.id > b.id) ORDER BY b.scope, b.subject, b.sequence_id, br.run_id",
@@ -660,68 +660,164 @@ static int for_each_series(const struct hist_rows *rows, bool bench, series_fn f
 
 /* ----------------------------------------------------------------- watch */
 
-struct watch_ctx {
-	const struct hist_rows *baselines;
-	const struct spc_params *p;
-	json_t *flags;
-};
+/* The points of one watched series (keys in s), current versions only, in
+ * time order. */
+#define POINTS_SQL(extra, order, limit)                                                             \
+	"SELECT p.run_id, p.started_utc, p.value FROM points p WHERE p.scope = $1"          \
+	" AND p.subject = $2 AND p.sequence_id = $3 AND p.check_kind = $4"                  \
+	" AND p.check_window = $5 AND p.measurement = $6" extra                              \
+	" AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.run_id = p.run_id AND n.id > p.run_pk)" \
+	" ORDER BY p.started_utc " order ", p.run_id " order limit
 
-static int watch_one(void *ctx, struct series *s)
+static int fetch_points(struct history *h, struct series *s, const char *sql, long long extra,
+			bool reverse, char *err, size_t errlen)
 {
-	struct watch_ctx *w = ctx;
-	struct spc_chart c;
-	char desc[160];
+	struct hist_val v[7] = { hv_text(s->bench ? "bench" : "device"), hv_text(s->key[0]),
+				 hv_text(s->key[1]), hv_text(s->key[2]), hv_text(s->key[3]),
+				 hv_text(s->key[4]), hv_int(extra) };
+	struct hist_rows rows;
+	size_t i;
+	int r = hist_query(h, sql, v, 7, &rows, err, errlen);
 
-	return series_watch(s, w->baselines, w->p, &c, desc, sizeof(desc), w->flags);
+	for (i = 0; r == 0 && i < rows.n_rows; i++) {
+		size_t row = reverse ? rows.n_rows - 1 - i : i;
+
+		r = series_push(s, hist_cell(&rows, row, 0), hist_cell(&rows, row, 1),
+				hist_cell_double(&rows, row, 2));
+	}
+	hist_rows_free(&rows);
+	return r;
 }
 
-/* Watched: each value with its own acceptance (a verdict), per device and
- * sequence; the bench-health figures, per bench and sequence. */
-#define DEVICE_POINTS_SQL                                                                    \
-	"SELECT r.device_serial, r.sequence_id, c.kind, c.check_window, m.name, m.unit,"     \
-	" r.run_id, r.started_utc, m.value"                                                  \
-	" FROM runs_current r JOIN checks c ON c.run_pk = r.id"                              \
-	" JOIN measurements m ON m.run_pk = c.run_pk AND m.check_idx = c.check_idx"
-#define BENCH_POINTS_SQL                                                                     \
-	"SELECT r.bench_id, r.sequence_id, 'bench_health', h.check_window, h.figure, h.unit," \
-	" r.run_id, r.started_utc, h.value FROM runs_current r JOIN health h ON h.run_pk = r.id"
+/* Drops points whose run is already in the series (a chosen baseline that
+ * reaches the newest runs); s is in time order. */
+static void series_dedupe(struct series *s)
+{
+	size_t i, j, o = 0;
+
+	for (i = 0; i < s->n; i++) {
+		bool dup = false;
+
+		for (j = 0; j < o && !dup; j++)
+			dup = strcmp(s->run_id[j], s->run_id[i]) == 0;
+		if (dup) {
+			free(s->run_id[i]);
+			free(s->started[i]);
+			continue;
+		}
+		s->x[o] = s->x[i];
+		s->run_id[o] = s->run_id[i];
+		s->started[o] = s->started[i];
+		o++;
+	}
+	s->n = o;
+}
+
+/* Sorts a series by (started, run id). */
+static void series_sort(struct series *s)
+{
+	size_t i, j;
+
+	for (i = 1; i < s->n; i++) {
+		for (j = i; j > 0; j--) {
+			int c = strcmp(s->started[j - 1], s->started[j]);
+			double tx;
+			char *t;
+
+			if (c < 0 || (c == 0 && strcmp(s->run_id[j - 1], s->run_id[j]) <= 0))
+				break;
+			tx = s->x[j], s->x[j] = s->x[j - 1], s->x[j - 1] = tx;
+			t = s->run_id[j], s->run_id[j] = s->run_id[j - 1], s->run_id[j - 1] = t;
+			t = s->started[j], s->started[j] = s->started[j - 1], s->started[j - 1] = t;
+		}
+	}
+}
+
+/* Loads what the rules need of one watched series: its baseline (the first
+ * N points, or the chosen runs) and its newest (confirm + 7) points, which
+ * is as far back as any rule looks from the newest point and the points
+ * confirming it.  A few dozen points, read through points_by_series, however
+ * long the history. */
+static int load_watched(struct history *h, struct series *s, const struct hist_rows *baselines,
+			const struct spc_params *p, char *err, size_t errlen)
+{
+	size_t tail = (p->confirm ? p->confirm : 1) + 7, i;
+	long long chosen = -1;
+	int r;
+
+	for (i = 0; i < baselines->n_rows && chosen < 0; i++)
+		if (strcmp(hist_cell(baselines, i, 0), s->bench ? "bench" : "device") == 0 &&
+		    strcmp(hist_cell(baselines, i, 1), s->key[0]) == 0 &&
+		    strcmp(hist_cell(baselines, i, 2), s->key[1]) == 0)
+			hist_cell_ll(baselines, i, 6, &chosen);
+	if (chosen >= 0) {
+		r = fetch_points(h, s, POINTS_SQL(" AND p.run_id IN (SELECT br.run_id FROM"
+						  " baseline_runs br WHERE br.baseline_pk = $7)", "ASC", ""),
+				 chosen, false, err, errlen);
+		if (r == 0)
+			r = fetch_points(h, s, POINTS_SQL("", "DESC", " LIMIT $7"),
+					 (long long)tail, true, err, errlen);
+		series_sort(s);
+		series_dedupe(s);
+		return r;
+	}
+	r = fetch_points(h, s, POINTS_SQL("", "ASC", " LIMIT $7"),
+			 (long long)(p->baseline_n + tail), false, err, errlen);
+	if (r < 0 || s->n < p->baseline_n + tail)
+		return r;   /* that is the whole series */
+	for (i = p->baseline_n; i < s->n; i++) {
+		free(s->run_id[i]);
+		free(s->started[i]);
+	}
+	s->n = p->baseline_n;
+	return fetch_points(h, s, POINTS_SQL("", "DESC", " LIMIT $7"), (long long)tail, true,
+			    err, errlen);
+}
 
 int history_watch(struct history *h, const struct spc_params *p, json_t **ret, char *err,
 		  size_t errlen)
 {
 	struct hist_rows baselines = { 0 }, rows = { 0 };
-	struct watch_ctx w = { .baselines = &baselines, .p = p, .flags = json_array() };
+	json_t *flags = json_array();
+	size_t i, k;
 	int r;
 
 	*ret = NULL;
 	r = load_baselines(h, &baselines, err, errlen);
-	if (r < 0)
-		goto out;
-	r = hist_query(h, DEVICE_POINTS_SQL " WHERE m.verdict <> '' AND m.value IS NOT NULL"
-			  " ORDER BY 1, 2, 3, 4, 5, 8, 7", NULL, 0, &rows, err, errlen);
-	if (r < 0)
-		goto out;
-	r = for_each_series(&rows, false, watch_one, &w);
-	hist_rows_free(&rows);
-	if (r < 0)
-		goto out;
-	r = hist_query(h, BENCH_POINTS_SQL " WHERE h.value IS NOT NULL ORDER BY 1, 2, 3, 4, 5, 8, 7",
-		       NULL, 0, &rows, err, errlen);
-	if (r < 0)
-		goto out;
-	r = for_each_series(&rows, true, watch_one, &w);
-out:
+	if (r == 0)
+		r = hist_query(h, "SELECT scope, subject, sequence_id, check_kind, check_window,"
+				  " measurement, unit FROM series ORDER BY 1, 2, 3, 4, 5, 6",
+			       NULL, 0, &rows, err, errlen);
+	for (i = 0; r == 0 && i < rows.n_rows; i++) {
+		struct series s = { .bench = strcmp(hist_cell(&rows, i, 0), "bench") == 0 };
+		struct spc_chart c;
+		char desc[160];
+
+		for (k = 0; k < 5; k++)
+			s.key[k] = strdup(hist_cell(&rows, i, k + 1));
+		s.unit = strdup(hist_cell(&rows, i, 6));
+		r = load_watched(h, &s, &baselines, p, err, errlen);
+		if (r == 0)
+			r = series_watch(&s, &baselines, p, &c, desc, sizeof(desc), flags);
+		series_clear(&s);
+	}
 	hist_rows_free(&rows);
 	hist_rows_free(&baselines);
 	if (r < 0) {
-		json_decref(w.flags);
+		json_decref(flags);
 		return r;
 	}
-	*ret = w.flags;
+	*ret = flags;
 	return 0;
 }
 
 /* ----------------------------------------------------------------- trend */
+
+#define DEVICE_POINTS_SQL                                                                    \
+	"SELECT r.device_serial, r.sequence_id, c.kind, c.check_window, m.name, m.unit,"     \
+	" r.run_id, r.started_utc, m.value"                                                  \
+	" FROM runs_current r JOIN checks c ON c.run_pk = r.id"                              \
+	" JOIN measurements m ON m.run_pk = c.run_pk AND m.check_idx = c.check_idx"
 
 struct trend_ctx {
 	const struct hist_rows *baselines;

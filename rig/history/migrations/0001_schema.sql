@@ -132,3 +132,34 @@ CREATE TABLE baseline_runs (
   run_id TEXT NOT NULL,
   PRIMARY KEY (baseline_pk, run_id)
 );
+
+-- The watched series and their points, written at ingest beside the rows
+-- above (a copy, derived from them): each value with its own acceptance
+-- limit per device and sequence, and each bench-health figure per bench and
+-- sequence.  `rig history watch` reads a series' baseline and its newest
+-- points through points_by_series instead of sorting every measurement.
+CREATE TABLE series (
+  scope TEXT NOT NULL CHECK (scope IN ('device', 'bench')),
+  subject TEXT NOT NULL,              -- device serial or bench id
+  sequence_id TEXT NOT NULL,
+  check_kind TEXT NOT NULL,           -- the check's kind, or 'bench_health'
+  check_window TEXT NOT NULL,
+  measurement TEXT NOT NULL,          -- the measurement's or the figure's name
+  unit TEXT NOT NULL,
+  PRIMARY KEY (scope, subject, sequence_id, check_kind, check_window, measurement)
+);
+CREATE TABLE points (
+  run_pk BIGINT NOT NULL REFERENCES runs (id),
+  scope TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  sequence_id TEXT NOT NULL,
+  check_kind TEXT NOT NULL,
+  check_window TEXT NOT NULL,
+  measurement TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  started_utc TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (run_pk, scope, check_kind, check_window, measurement)
+);
+CREATE INDEX points_by_series ON points
+  (scope, subject, sequence_id, check_kind, check_window, measurement, started_utc, run_id);

@@ -19,12 +19,12 @@ END
 $$;
 
 REVOKE ALL ON runs, run_inputs, instruments, checks, measurements, health, baselines,
-  baseline_runs, schema_migrations, runs_current, run_versions, check_values, bench_health
+  baseline_runs, series, points, schema_migrations, runs_current, run_versions, check_values, bench_health
   FROM PUBLIC;
 GRANT SELECT, INSERT ON runs, run_inputs, instruments, checks, measurements, health,
-  baselines, baseline_runs TO pumprig_bench;
+  baselines, baseline_runs, series, points TO pumprig_bench;
 GRANT SELECT ON schema_migrations, runs_current, run_versions, check_values, bench_health
   TO pumprig_bench;
 GRANT SELECT ON runs, run_inputs, instruments, checks, measurements, health, baselines,
-  baseline_runs, schema_migrations, runs_current, run_versions, check_values, bench_health
+  baseline_runs, series, points, schema_migrations, runs_current, run_versions, check_values, bench_health
   TO pumprig_reviewer;
