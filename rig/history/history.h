@@ -64,6 +64,12 @@ struct history_ingest_result {
 int history_ingest_run_dir(struct history *h, const char *run_dir,
 			   struct history_ingest_result *ret, char *err, size_t errlen);
 
+/* The same for several runs in one transaction (one commit, one fsync):
+ * backfill and sync.  ret has n entries.  A store error stores none of
+ * them (each entry's outcome is then meaningless: all stay pending). */
+int history_ingest_run_dirs(struct history *h, const char *const *run_dirs, size_t n,
+			    struct history_ingest_result *ret, char *err, size_t errlen);
+
 /* What ingest would store, as one JSON object (the columns of runs and the
  * rows of the other tables), without a store; refusal reason in reason
  * (-EBADMSG) for a run not fit to store.  For tests and `import --dry-run`. */
@@ -101,8 +107,9 @@ int history_ingest_or_queue(struct history *h, const char *spool_dir, const char
 struct history_sync_result {
 	size_t ingested, already_present, refused, gone;   /* gone: the directory no longer exists */
 };
-/* Forwards every pending run (history_ingest_or_queue on each); stops at
- * the first store error (the rest stay pending).  fn, when not NULL, is told
+/* Forwards every pending run, up to 64 in one transaction, unmarking them
+ * (refused ones move to refused/) once committed; stops at the first store
+ * error (that batch and the rest stay pending).  fn, when not NULL, is told
  * each run's outcome. */
 typedef void (*history_sync_fn)(void *ctx, const char *run_dir,
 				const struct history_ingest_result *res);

@@ -671,7 +671,7 @@ static const char *const check_cols[] = { "check_idx", "kind", "check_window", "
 					  "sequence_line", "verdict", "measured", "u", "unit",
 					  "limit_low", "limit_high", "primary_measurement",
 					  "criterion", "explanation" };
-static const char *const measurement_cols[] = { "idx", "name", "value", "u", "unit",
+static const char *const measurement_cols[] = { "check_idx", "idx", "name", "value", "u", "unit",
 						"limit_low", "limit_high", "verdict" };
 static const char *const health_cols[] = { "figure", "check_window", "value", "u", "unit",
 					   "source" };
@@ -748,30 +748,42 @@ static int version_of(struct history *h, const char *run_id, long long pk, int *
 	return 0;
 }
 
-static int store_record(struct history *h, const json_t *rec, struct history_ingest_result *ret,
-			char *err, size_t errlen)
+static int already_stored(struct history *h, struct history_ingest_result *ret, bool *ret_found,
+			  char *err, size_t errlen)
 {
-	const json_t *run = json_object_get(rec, "run"), *c;
-	struct hist_val p[N_RUN_COLS + 1];
-	struct hist_rows rows = { 0 };
-	char sql[2048], now[32];
+	struct hist_rows rows;
 	long long pk = 0;
-	size_t i, ci;
-	int o, r;
+	int r = hist_query(h, "SELECT id FROM runs WHERE run_id = $1 AND manifest_sha256 = $2",
+			   (struct hist_val[]){ hv_text(ret->run_id), hv_text(ret->manifest_sha256) },
+			   2, &rows, err, errlen);
 
-	/* Already there?  Most ingests of a stored run end here, reading only. */
-	r = hist_query(h, "SELECT id FROM runs WHERE run_id = $1 AND manifest_sha256 = $2",
-		       (struct hist_val[]){ hv_text(ret->run_id), hv_text(ret->manifest_sha256) }, 2,
-		       &rows, err, errlen);
+	*ret_found = false;
 	if (r < 0)
 		return r;
 	if (rows.n_rows) {
+		*ret_found = true;
 		hist_cell_ll(&rows, 0, 0, &pk);
-		hist_rows_free(&rows);
 		ret->outcome = HISTORY_ALREADY_PRESENT;
-		return version_of(h, ret->run_id, pk, &ret->version, err, errlen);
+		r = version_of(h, ret->run_id, pk, &ret->version, err, errlen);
 	}
 	hist_rows_free(&rows);
+	return r;
+}
+
+/* Inserts one record inside the caller's transaction.  A record another
+ * process stored meanwhile inserts nothing (ON CONFLICT) and is reported
+ * already present. */
+static int store_in_tx(struct history *h, const json_t *rec, struct history_ingest_result *ret,
+		       char *err, size_t errlen)
+{
+	const json_t *run = json_object_get(rec, "run"), *c, *m;
+	struct hist_val p[N_RUN_COLS + 1];
+	struct hist_rows rows = { 0 };
+	json_t *health, *hv, *ms, *series, *points;
+	char sql[2048], now[32];
+	long long pk = 0;
+	size_t i, ci, mi, hj;
+	int o, r;
 
 	o = snprintf(sql, sizeof(sql), "INSERT INTO runs (ingested_utc");
 	for (i = 0; i < N_RUN_COLS; i++)
@@ -785,33 +797,20 @@ static int store_record(struct history *h, const json_t *rec, struct history_ing
 	p[0] = hv_text(now);
 	for (i = 0; i < N_RUN_COLS; i++)
 		p[i + 1] = jv(run, run_cols[i]);
-
-	r = h->be->begin(h->db, err, errlen);
-	if (r < 0)
-		return r;
 	r = hist_query(h, sql, p, N_RUN_COLS + 1, &rows, err, errlen);
 	if (r < 0)
-		goto rollback;
+		return r;
 	if (rows.n_rows == 0) {
-		/* Another bench's ingest of the same version won the race. */
+		/* another bench's ingest of the same version won the race */
+		bool found;
+
 		hist_rows_free(&rows);
-		hist_rollback(h);
-		ret->outcome = HISTORY_ALREADY_PRESENT;
-		r = hist_query(h, "SELECT id FROM runs WHERE run_id = $1 AND manifest_sha256 = $2",
-			       (struct hist_val[]){ hv_text(ret->run_id),
-						    hv_text(ret->manifest_sha256) }, 2,
-			       &rows, err, errlen);
-		if (r < 0)
-			return r;
-		hist_cell_ll(&rows, 0, 0, &pk);
-		hist_rows_free(&rows);
-		return version_of(h, ret->run_id, pk, &ret->version, err, errlen);
+		return already_stored(h, ret, &found, err, errlen);
 	}
 	if (!hist_cell_ll(&rows, 0, 0, &pk)) {
 		hist_rows_free(&rows);
 		hist_errf(err, errlen, "the store gave no key for the new run");
-		r = -EIO;
-		goto rollback;
+		return -EIO;
 	}
 	hist_rows_free(&rows);
 	r = insert_rows(h, "run_inputs", input_cols, NCOLS(input_cols), pk, -1,
@@ -822,83 +821,126 @@ static int store_record(struct history *h, const json_t *rec, struct history_ing
 	if (r == 0)
 		r = insert_rows(h, "checks", check_cols, NCOLS(check_cols), pk, -1,
 				json_object_get(rec, "checks"), err, errlen);
+	if (r < 0)
+		return r;
+	/* every check's measurements in one statement */
+	ms = json_array();
 	json_array_foreach(json_object_get(rec, "checks"), ci, c) {
-		if (r < 0)
-			break;
-		r = insert_rows(h, "measurements", measurement_cols, NCOLS(measurement_cols), pk,
-				json_integer_value(json_object_get(c, "check_idx")),
-				json_object_get(c, "measurements"), err, errlen);
-	}
-	if (r == 0) {
-		/* one figure per name and window: the first (a window judged twice) */
-		json_t *health = json_array(), *hv;
-		size_t hi, hj;
+		json_array_foreach(json_object_get(c, "measurements"), mi, m) {
+			json_t *row = json_deep_copy(m);
 
-		json_array_foreach(json_object_get(rec, "health"), hi, hv) {
-			bool dup = false;
-
-			for (hj = 0; hj < hi && !dup; hj++) {
-				json_t *e = json_array_get(json_object_get(rec, "health"), hj);
-
-				dup = json_equal(json_object_get(e, "figure"), json_object_get(hv, "figure")) &&
-				      json_equal(json_object_get(e, "check_window"),
-						 json_object_get(hv, "check_window"));
-			}
-			if (!dup)
-				json_array_append(health, hv);
+			json_object_set(row, "check_idx", json_object_get(c, "check_idx"));
+			json_array_append_new(ms, row);
 		}
-		r = insert_rows(h, "health", health_cols, NCOLS(health_cols), pk, -1, health, err,
+	}
+	r = insert_rows(h, "measurements", measurement_cols, NCOLS(measurement_cols), pk, -1, ms,
+			err, errlen);
+	json_decref(ms);
+	if (r < 0)
+		return r;
+	/* one figure per name and window: the first (a window judged twice) */
+	health = json_array();
+	json_array_foreach(json_object_get(rec, "health"), i, hv) {
+		bool dup = false;
+
+		for (hj = 0; hj < i && !dup; hj++) {
+			json_t *e = json_array_get(json_object_get(rec, "health"), hj);
+
+			dup = json_equal(json_object_get(e, "figure"), json_object_get(hv, "figure")) &&
+			      json_equal(json_object_get(e, "check_window"),
+					 json_object_get(hv, "check_window"));
+		}
+		if (!dup)
+			json_array_append(health, hv);
+	}
+	r = insert_rows(h, "health", health_cols, NCOLS(health_cols), pk, -1, health, err, errlen);
+	series = json_array();
+	points = json_array();
+	watched_points(rec, health, series, points);
+	if (r == 0)
+		r = insert_rows(h, "series", series_cols, NCOLS(series_cols), -1, -1, series, err,
 				errlen);
-		if (r == 0) {
-			json_t *series = json_array(), *points = json_array();
-
-			watched_points(rec, health, series, points);
-			r = insert_rows(h, "series", series_cols, NCOLS(series_cols), -1, -1, series,
-					err, errlen);
-			if (r == 0)
-				r = insert_rows(h, "points", point_cols, NCOLS(point_cols), pk, -1,
-						points, err, errlen);
-			json_decref(series);
-			json_decref(points);
-		}
-		json_decref(health);
-	}
-	if (r < 0)
-		goto rollback;
-	r = version_of(h, ret->run_id, pk, &ret->version, err, errlen);
-	if (r < 0)
-		goto rollback;
-	r = hist_commit(h, err, errlen);
-	if (r < 0)
-		goto rollback;
-	ret->outcome = HISTORY_INGESTED;
-	return 0;
-rollback:
-	hist_rollback(h);
+	if (r == 0)
+		r = insert_rows(h, "points", point_cols, NCOLS(point_cols), pk, -1, points, err,
+				errlen);
+	json_decref(series);
+	json_decref(points);
+	json_decref(health);
+	if (r == 0)
+		r = version_of(h, ret->run_id, pk, &ret->version, err, errlen);
+	if (r == 0)
+		ret->outcome = HISTORY_INGESTED;
 	return r;
 }
 
-int history_ingest_run_dir(struct history *h, const char *run_dir,
-			   struct history_ingest_result *ret, char *err, size_t errlen)
+/* Reads run_dir into *ret_rec, filling the result's identity; a refusal
+ * leaves *ret_rec NULL and returns 0. */
+static int read_one(const char *run_dir, json_t **ret_rec, struct history_ingest_result *ret,
+		    char *err, size_t errlen)
 {
-	json_t *rec = NULL, *run;
+	json_t *run;
 	int r;
 
 	*ret = (struct history_ingest_result){ .outcome = HISTORY_REFUSED };
-	r = history_read_run_dir(run_dir, &rec, ret->reason, sizeof(ret->reason));
+	r = history_read_run_dir(run_dir, ret_rec, ret->reason, sizeof(ret->reason));
 	if (r == -EBADMSG)
 		return 0;
 	if (r < 0) {
 		hist_errf(err, errlen, "%s: %s", run_dir, strerror(-r));
 		return r;
 	}
-	run = json_object_get(rec, "run");
+	run = json_object_get(*ret_rec, "run");
 	snprintf(ret->run_id, sizeof(ret->run_id), "%s", jstr(run, "run_id"));
 	snprintf(ret->manifest_sha256, sizeof(ret->manifest_sha256), "%s",
 		 jstr(run, "manifest_sha256"));
-	r = store_record(h, rec, ret, err, errlen);
-	json_decref(rec);
-	if (r < 0)
-		ret->outcome = HISTORY_REFUSED, ret->version = 0;
+	return 0;
+}
+
+int history_ingest_run_dirs(struct history *h, const char *const *run_dirs, size_t n,
+			    struct history_ingest_result *ret, char *err, size_t errlen)
+{
+	json_t **recs = calloc(n ? n : 1, sizeof(*recs));
+	size_t i, to_store = 0;
+	bool found;
+	int r = 0;
+
+	if (!recs)
+		return -ENOMEM;
+	/* Read and check every run first, outside any transaction: the
+	 * store's lock is held only while inserting. */
+	for (i = 0; i < n && r == 0; i++) {
+		r = read_one(run_dirs[i], &recs[i], &ret[i], err, errlen);
+		if (r == 0 && recs[i]) {
+			r = already_stored(h, &ret[i], &found, err, errlen);
+			if (found) {
+				json_decref(recs[i]);
+				recs[i] = NULL;
+			} else {
+				to_store++;
+			}
+		}
+	}
+	if (r == 0 && to_store) {
+		r = h->be->begin(h->db, err, errlen);
+		for (i = 0; i < n && r == 0; i++)
+			if (recs[i])
+				r = store_in_tx(h, recs[i], &ret[i], err, errlen);
+		if (r == 0)
+			r = hist_commit(h, err, errlen);
+		if (r < 0)
+			hist_rollback(h);
+	}
+	for (i = 0; i < n; i++) {
+		json_decref(recs[i]);
+		if (r < 0 && ret[i].outcome == HISTORY_INGESTED)
+			ret[i].outcome = HISTORY_REFUSED, ret[i].version = 0;
+	}
+	free(recs);
 	return r;
+}
+
+int history_ingest_run_dir(struct history *h, const char *run_dir,
+			   struct history_ingest_result *ret, char *err, size_t errlen)
+{
+	return history_ingest_run_dirs(h, &run_dir, 1, ret, err, errlen);
 }

@@ -254,11 +254,15 @@ int history_ingest_or_queue(struct history *h, const char *spool_dir, const char
 	return r;
 }
 
+#define SYNC_BATCH 64
+
 int history_sync(struct history *h, const char *spool_dir, history_sync_fn fn, void *ctx,
 		 struct history_sync_result *ret, char *err, size_t errlen)
 {
+	struct history_ingest_result res[SYNC_BATCH];
+	const char *batch[SYNC_BATCH];
 	char **dirs;
-	size_t n, i;
+	size_t n, i = 0, k, m;
 	int r = history_pending_list(spool_dir, &dirs, &n);
 
 	*ret = (struct history_sync_result){ 0 };
@@ -266,27 +270,42 @@ int history_sync(struct history *h, const char *spool_dir, history_sync_fn fn, v
 		hist_errf(err, errlen, "%s: %s", spool_dir, strerror(-r));
 		return r;
 	}
-	for (i = 0; i < n && r == 0; i++) {
-		struct history_ingest_result res;
-		struct stat st;
+	/* SYNC_BATCH runs to a transaction: a backlog of a week of nights
+	 * costs a few commits, not one per run. */
+	while (i < n && r == 0) {
+		for (m = 0; i < n && m < SYNC_BATCH; i++) {
+			struct stat st;
 
-		if (stat(dirs[i], &st) != 0 && errno == ENOENT) {
-			/* moved or deleted since: nothing left to forward */
-			ret->gone++;
-			history_pending_remove(spool_dir, dirs[i]);
-			continue;
+			if (stat(dirs[i], &st) != 0 && errno == ENOENT) {
+				/* moved or deleted since: nothing left to forward */
+				ret->gone++;
+				history_pending_remove(spool_dir, dirs[i]);
+				continue;
+			}
+			batch[m++] = dirs[i];
 		}
-		r = history_ingest_or_queue(h, spool_dir, dirs[i], &res, err, errlen);
-		if (r < 0)
+		if (!m)
 			break;
-		if (res.outcome == HISTORY_INGESTED)
-			ret->ingested++;
-		else if (res.outcome == HISTORY_ALREADY_PRESENT)
-			ret->already_present++;
-		else
-			ret->refused++;
-		if (fn)
-			fn(ctx, dirs[i], &res);
+		r = history_ingest_run_dirs(h, batch, m, res, err, errlen);
+		for (k = 0; k < m && r == 0; k++) {
+			int u = res[k].outcome == HISTORY_REFUSED ?
+				pending_refuse(spool_dir, batch[k], res[k].reason) :
+				history_pending_remove(spool_dir, batch[k]);
+
+			if (u < 0) {
+				hist_errf(err, errlen, "%s: %s", spool_dir, strerror(-u));
+				r = u;
+				break;
+			}
+			if (res[k].outcome == HISTORY_INGESTED)
+				ret->ingested++;
+			else if (res[k].outcome == HISTORY_ALREADY_PRESENT)
+				ret->already_present++;
+			else
+				ret->refused++;
+			if (fn)
+				fn(ctx, batch[k], &res[k]);
+		}
 	}
 	history_strv_free(dirs, n);
 	return r;
