@@ -797,6 +797,15 @@ static void trend_watch_and_baseline(const char *uri)
 	cr_assert_gt(json_array_size(json_object_get(json_array_get(points, 44), "rules")), 0);
 	cr_assert_gt(json_array_size(json_object_get(json_array_get(trend, 0), "open_flags")), 0);
 	json_decref(trend);
+	/* a measurement without an acceptance of its own is charted on request */
+	q.measurement = "balance_noise";
+	cr_assert_eq(history_trend(h, &q, &p, &trend, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(trend), 1);
+	cr_assert_eq(json_array_size(json_object_get(json_array_get(trend, 0), "points")), 45);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(trend, 0),
+		"series"), "measurement")), "balance_noise");
+	json_decref(trend);
+	q.measurement = NULL;
 
 	/* the step was a deliberate change (a new catheter, say): its runs since
 	 * become the baseline, and the flag closes */

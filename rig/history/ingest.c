@@ -679,7 +679,7 @@ static const char *const series_cols[] = { "scope", "subject", "sequence_id", "c
 					   "check_window", "measurement", "unit" };
 static const char *const point_cols[] = { "scope", "subject", "sequence_id", "check_kind",
 					  "check_window", "measurement", "run_id", "started_utc",
-					  "value" };
+					  "value", "is_primary" };
 
 /* The watched series of the record and its points on them (see the
  * schema): each value with its own verdict, per device; each bench-health
@@ -706,7 +706,7 @@ static void watched_points(const json_t *rec, const json_t *health, json_t *ret_
 				if (!json_is_number(json_object_get(m, "value")) ||
 				    (!k && !*jstr(m, "verdict")))
 					continue;
-				pt = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s}",
+				pt = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:i}",
 					"scope", k ? "bench" : "device",
 					"subject", jstr(run, k ? "bench_id" : "device_serial"),
 					"sequence_id", jstr(run, "sequence_id"),
@@ -714,7 +714,9 @@ static void watched_points(const json_t *rec, const json_t *health, json_t *ret_
 					"check_window", jstr(c, "check_window"),
 					"measurement", jstr(m, k ? "figure" : "name"),
 					"run_id", jstr(run, "run_id"), "started_utc", jstr(run, "started_utc"),
-					"value", json_object_get(m, "value"), "unit", jstr(m, "unit"));
+					"value", json_object_get(m, "value"), "unit", jstr(m, "unit"),
+					"is_primary", !k && strcmp(jstr(m, "name"),
+								   jstr(c, "primary_measurement")) == 0);
 				json_array_foreach(ret_points, j, e)
 					dup = dup || (json_equal(json_object_get(e, "scope"), json_object_get(pt, "scope")) &&
 						      json_equal(json_object_get(e, "check_kind"), json_object_get(pt, "check_kind")) &&

@@ -48,6 +48,12 @@ struct history_backend {
 	const char *id_type;                 /* the auto-numbered key, for @ID@ in migrations */
 	const char *engine_suffix;           /* "NNNN_name.<suffix>.sql" applies to this engine only */
 	const char *sql_has_version_table;   /* one row when schema_migrations exists */
+	/* Optional: every watched series' first $1 and newest $2 points in one
+	 * statement (rows: the series' 7 columns as in the table series, then
+	 * part 'h' or 't', run_id, started_utc, value; ordered by series, part,
+	 * time).  NULL: watch asks per series, which costs an engine in
+	 * process (SQLite) nothing and a server one round trip each. */
+	const char *sql_watch_bulk;
 
 	int (*open)(const char *target, struct history_db **ret, char *err, size_t errlen);
 	void (*close)(struct history_db *db);

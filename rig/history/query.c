@@ -99,22 +99,22 @@ int history_list(struct history *h, const struct history_filter *f, json_t **ret
 
 	*ret = NULL;
 	o = snprintf(sql, sizeof(sql),
-		     "SELECT run_id, device_serial, device_model, sequence_id, bench_id, started_utc,"
-		     " ended_utc, status, verdict, clock, software, run_dir,"
-		     " (SELECT COUNT(*) FROM runs v WHERE v.run_id = r.run_id)"
-		     " FROM runs_current r WHERE 1 = 1");
+		     "SELECT r.run_id, r.device_serial, r.device_model, r.sequence_id, r.bench_id,"
+		     " r.started_utc, r.ended_utc, r.status, r.verdict, r.clock, r.software, r.run_dir,"
+		     " v.n FROM runs r JOIN (SELECT run_id, MAX(id) AS id, COUNT(*) AS n FROM runs"
+		     " GROUP BY run_id) v ON v.id = r.id WHERE 1 = 1");
 #define FILTER(field, column, op)                                                            \
 	if (f && f->field && *f->field) {                                                    \
 		p[n] = hv_text(f->field);                                                    \
 		n++;                                                                         \
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND " column " " op " $%zu", n); \
+		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND r." column " " op " $%zu", n); \
 	}
 	FILTER(device_serial, "device_serial", "=")
 	FILTER(sequence_id, "sequence_id", "=")
 	FILTER(bench_id, "bench_id", "=")
 	FILTER(since_utc, "started_utc", ">=")
 #undef FILTER
-	o += snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY started_utc DESC, run_id DESC");
+	o += snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY r.started_utc DESC, r.run_id DESC");
 	if (f && f->limit) {
 		p[n] = hv_int((long long)f->limit);
 		n++;
@@ -213,13 +213,24 @@ static int show_pk(struct history *h, long long pk, json_t **ret, char *err, siz
 		}
 	}
 	json_decref(ms);
-	r = hist_query(h, "SELECT v.version, v.manifest_sha256, v.sealed_utc, v.sealed_by,"
-			  " v.ingested_utc, v.verdict FROM run_versions v"
-			  " WHERE v.run_id = (SELECT run_id FROM runs WHERE id = $1) ORDER BY v.version",
-		       p, 1, &rows, err, errlen);
+	/* every version, numbered in ingest order (not through the view
+	 * run_versions: SQLite would number every run's versions to find one's) */
+	r = hist_query(h, "SELECT v.manifest_sha256, v.sealed_utc, v.sealed_by, v.ingested_utc,"
+			  " v.verdict FROM runs v WHERE v.run_id = (SELECT run_id FROM runs WHERE id = $1)"
+			  " ORDER BY v.id", p, 1, &rows, err, errlen);
 	if (r < 0)
 		goto fail;
-	json_object_set_new(o, "versions", rows_array(&rows, version_spec));
+	{
+		json_t *versions = json_array();
+
+		for (i = 0; i < rows.n_rows; i++) {
+			json_t *v = row_object(&rows, i, version_spec + 1, 0);
+
+			json_object_set_new(v, "version", json_integer((json_int_t)i + 1));
+			json_array_append_new(versions, v);
+		}
+		json_object_set_new(o, "versions", versions);
+	}
 	hist_rows_free(&rows);
 #undef SUB
 	*ret = o;
@@ -254,11 +265,13 @@ int history_previous(struct history *h, const char *run, char ret_run_id[HISTORY
 
 	if (r < 0)
 		return r;
-	r = hist_query(h, "SELECT p.run_id FROM runs_current p, runs r WHERE r.id = $1"
-			  " AND p.device_serial = r.device_serial AND p.sequence_id = r.sequence_id"
+	/* every version of a run shares its start, device and sequence, so
+	 * any row of the previous run names it: the index runs_by_device */
+	r = hist_query(h, "SELECT p.run_id FROM runs r JOIN runs p"
+			  " ON p.device_serial = r.device_serial AND p.sequence_id = r.sequence_id"
 			  " AND (p.started_utc < r.started_utc"
 			  "      OR (p.started_utc = r.started_utc AND p.run_id < r.run_id))"
-			  " ORDER BY p.started_utc DESC, p.run_id DESC LIMIT 1",
+			  " WHERE r.id = $1 ORDER BY p.started_utc DESC, p.run_id DESC LIMIT 1",
 		       (struct hist_val[]){ hv_int(pk) }, 1, &rows, err, errlen);
 	if (r < 0)
 		return r;
@@ -774,12 +787,37 @@ static int load_watched(struct history *h, struct series *s, const struct hist_r
 			    err, errlen);
 }
 
+/* Whether row i of the bulk result belongs to the series in row k of the
+ * series list (their first six columns). */
+static bool same_series(const struct hist_rows *bulk, size_t i, const struct hist_rows *list,
+			size_t k)
+{
+	size_t c;
+
+	for (c = 0; c < 6; c++)
+		if (strcmp(hist_cell(bulk, i, c), hist_cell(list, k, c)) != 0)
+			return false;
+	return true;
+}
+
+static bool has_chosen_baseline(const struct series *s, const struct hist_rows *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_rows; i++)
+		if (strcmp(hist_cell(b, i, 0), s->bench ? "bench" : "device") == 0 &&
+		    strcmp(hist_cell(b, i, 1), s->key[0]) == 0 &&
+		    strcmp(hist_cell(b, i, 2), s->key[1]) == 0)
+			return true;
+	return false;
+}
+
 int history_watch(struct history *h, const struct spc_params *p, json_t **ret, char *err,
 		  size_t errlen)
 {
-	struct hist_rows baselines = { 0 }, rows = { 0 };
+	struct hist_rows baselines = { 0 }, rows = { 0 }, bulk = { 0 };
+	size_t tail = (p->confirm ? p->confirm : 1) + 7, i, k, b = 0;
 	json_t *flags = json_array();
-	size_t i, k;
 	int r;
 
 	*ret = NULL;
@@ -788,19 +826,46 @@ int history_watch(struct history *h, const struct spc_params *p, json_t **ret, c
 		r = hist_query(h, "SELECT scope, subject, sequence_id, check_kind, check_window,"
 				  " measurement, unit FROM series ORDER BY 1, 2, 3, 4, 5, 6",
 			       NULL, 0, &rows, err, errlen);
+	if (r == 0 && h->be->sql_watch_bulk)
+		r = hist_query(h, h->be->sql_watch_bulk,
+			       (struct hist_val[]){ hv_int((long long)(p->baseline_n + tail)),
+						    hv_int((long long)tail) }, 2,
+			       &bulk, err, errlen);
 	for (i = 0; r == 0 && i < rows.n_rows; i++) {
 		struct series s = { .bench = strcmp(hist_cell(&rows, i, 0), "bench") == 0 };
 		struct spc_chart c;
+		size_t heads = 0, first = b;
 		char desc[160];
 
 		for (k = 0; k < 5; k++)
 			s.key[k] = strdup(hist_cell(&rows, i, k + 1));
 		s.unit = strdup(hist_cell(&rows, i, 6));
-		r = load_watched(h, &s, &baselines, p, err, errlen);
+		/* both results are in the store's own order of the series */
+		while (b < bulk.n_rows && same_series(&bulk, b, &rows, i))
+			heads += strcmp(hist_cell(&bulk, b++, 7), "h") == 0;
+		if (!h->be->sql_watch_bulk || has_chosen_baseline(&s, &baselines)) {
+			r = load_watched(h, &s, &baselines, p, err, errlen);
+		} else {
+			/* the whole series when it is short, else the baseline's
+			 * first N and the newest points */
+			bool whole = heads < p->baseline_n + tail;
+			size_t n_head = 0;
+
+			for (k = first; r == 0 && k < b; k++) {
+				bool head = strcmp(hist_cell(&bulk, k, 7), "h") == 0;
+
+				if (head ? (!whole && n_head >= p->baseline_n) : whole)
+					continue;
+				n_head += head;
+				r = series_push(&s, hist_cell(&bulk, k, 8), hist_cell(&bulk, k, 9),
+						hist_cell_double(&bulk, k, 10));
+			}
+		}
 		if (r == 0)
 			r = series_watch(&s, &baselines, p, &c, desc, sizeof(desc), flags);
 		series_clear(&s);
 	}
+	hist_rows_free(&bulk);
 	hist_rows_free(&rows);
 	hist_rows_free(&baselines);
 	if (r < 0) {
@@ -859,15 +924,60 @@ static int trend_one(void *ctx, struct series *s)
 	return 0;
 }
 
+/* Through points (watched values: one index range per device), or, for a
+ * measurement that is not watched, through every measurement of the device. */
+#define TREND_POINTS_SQL                                                                     \
+	"SELECT p.subject, p.sequence_id, p.check_kind, p.check_window, p.measurement, s.unit," \
+	" p.run_id, p.started_utc, p.value FROM points p JOIN series s ON s.scope = p.scope"   \
+	" AND s.subject = p.subject AND s.sequence_id = p.sequence_id"                        \
+	" AND s.check_kind = p.check_kind AND s.check_window = p.check_window"                \
+	" AND s.measurement = p.measurement"                                                  \
+	" WHERE p.scope = 'device' AND p.subject = $1 AND p.check_kind = $2"                  \
+	" AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.run_id = p.run_id AND n.id > p.run_pk)"
+
+static int trend_query(struct history *h, const struct history_trend_query *q, bool watched,
+		       struct hist_rows *ret, char *err, size_t errlen)
+{
+	const char *pre = watched ? "p." : "c.";
+	struct hist_val v[5];
+	char sql[2048];
+	size_t n = 0;
+	int o;
+
+	v[n++] = hv_text(q->device_serial);
+	v[n++] = hv_text(q->check);
+	o = snprintf(sql, sizeof(sql), "%s", watched ? TREND_POINTS_SQL :
+		     DEVICE_POINTS_SQL " WHERE r.device_serial = $1 AND c.kind = $2");
+	if (q->window) {
+		v[n] = hv_text(q->window);
+		n++;
+		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND %scheck_window = $%zu", pre, n);
+	}
+	if (q->measurement) {
+		v[n] = hv_text(q->measurement);
+		n++;
+		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND %s = $%zu",
+			      watched ? "p.measurement" : "m.name", n);
+	} else {
+		o += snprintf(sql + o, sizeof(sql) - (size_t)o, "%s", watched ?
+			      " AND p.is_primary = 1" : " AND m.name = c.primary_measurement");
+	}
+	if (q->sequence_id) {
+		v[n] = hv_text(q->sequence_id);
+		n++;
+		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND %ssequence_id = $%zu",
+			      watched ? "p." : "r.", n);
+	}
+	snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY 1, 2, 3, 4, 5, 8, 7");
+	return hist_query(h, sql, v, n, ret, err, errlen);
+}
+
 int history_trend(struct history *h, const struct history_trend_query *q,
 		  const struct spc_params *p, json_t **ret, char *err, size_t errlen)
 {
 	struct hist_rows baselines = { 0 }, rows = { 0 };
 	struct trend_ctx t = { .baselines = &baselines, .p = p, .out = json_array() };
-	struct hist_val v[5];
-	char sql[1024];
-	size_t n = 0;
-	int o, r;
+	int r;
 
 	*ret = NULL;
 	if (!q->device_serial || !q->check) {
@@ -875,30 +985,13 @@ int history_trend(struct history *h, const struct history_trend_query *q,
 		hist_errf(err, errlen, "trend needs a device serial and a check");
 		return -EINVAL;
 	}
-	v[n++] = hv_text(q->device_serial);
-	v[n++] = hv_text(q->check);
-	o = snprintf(sql, sizeof(sql), DEVICE_POINTS_SQL " WHERE r.device_serial = $1 AND c.kind = $2");
-	if (q->window) {
-		v[n] = hv_text(q->window);
-		n++;
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND c.check_window = $%zu", n);
-	}
-	if (q->measurement) {
-		v[n] = hv_text(q->measurement);
-		n++;
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND m.name = $%zu", n);
-	} else {
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND m.name = c.primary_measurement");
-	}
-	if (q->sequence_id) {
-		v[n] = hv_text(q->sequence_id);
-		n++;
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND r.sequence_id = $%zu", n);
-	}
-	snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY 1, 2, 3, 4, 5, 8, 7");
 	r = load_baselines(h, &baselines, err, errlen);
 	if (r == 0)
-		r = hist_query(h, sql, v, n, &rows, err, errlen);
+		r = trend_query(h, q, true, &rows, err, errlen);
+	if (r == 0 && rows.n_rows == 0 && q->measurement) {
+		hist_rows_free(&rows);
+		r = trend_query(h, q, false, &rows, err, errlen);
+	}
 	if (r == 0)
 		r = for_each_series(&rows, false, trend_one, &t);
 	hist_rows_free(&rows);

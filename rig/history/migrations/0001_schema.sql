@@ -159,6 +159,7 @@ CREATE TABLE points (
   run_id TEXT NOT NULL,
   started_utc TEXT NOT NULL,
   value DOUBLE PRECISION NOT NULL,
+  is_primary INTEGER NOT NULL,        -- 1: the check's own value (what trend shows by default)
   PRIMARY KEY (run_pk, scope, check_kind, check_window, measurement)
 );
 CREATE INDEX points_by_series ON points
