@@ -950,6 +950,43 @@ static void concurrent_ingest(const char *uri)
 	free(root);
 }
 
+/* Backfill: several runs in one transaction, one of them already stored,
+ * one given twice, one refused. */
+static void batch_ingest(const char *uri)
+{
+	char *root = th_tmpdir(), *dirs[6], err[512], path[4096];
+	struct history_ingest_result res[7];
+	struct history *h = open_store(uri);
+	const char *batch[7];
+	int i;
+
+	for (i = 0; i < 6; i++)
+		dirs[i] = night_run(root, "SN-1", "B1", "QUAL", i, 0.1 * i);
+	ingest(h, dirs[2], HISTORY_INGESTED, NULL);
+	snprintf(path, sizeof(path), "%s/SHA256SUMS", dirs[5]);
+	cr_assert_eq(unlink(path), 0);
+	for (i = 0; i < 6; i++)
+		batch[i] = dirs[i];
+	batch[6] = dirs[0];
+	cr_assert_eq(history_ingest_run_dirs(h, batch, 7, res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res[0].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[1].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[2].outcome, HISTORY_ALREADY_PRESENT);
+	cr_assert_eq(res[3].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[4].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[5].outcome, HISTORY_REFUSED);
+	cr_assert_eq(res[6].outcome, HISTORY_ALREADY_PRESENT, "%d", res[6].outcome);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(res[i].version, 1, "run %d: version %d", i, res[i].version);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM runs"), 5);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM measurements"), 10);   /* dose_error, balance_noise */
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM points"), 15);         /* + noise, evaporation */
+	history_close(h);
+	for (i = 0; i < 6; i++)
+		free(dirs[i]);
+	free(root);
+}
+
 /* One number from SQL, through a second connection of the store's own kind. */
 static long long scalar(struct history *h, const char *sql)
 {
@@ -1016,6 +1053,7 @@ BOTH(trend_watch_and_baseline)
 BOTH(migrations_apply_once)
 BOTH(store_and_forward)
 BOTH(concurrent_ingest)
+BOTH(batch_ingest)
 
 /* Least privilege: a bench's login may add runs and read, never change or
  * remove history; a reviewer's may only read. */

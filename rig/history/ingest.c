@@ -597,56 +597,73 @@ static struct hist_val jv(const json_t *o, const char *key)
 	return (struct hist_val){ .type = HV_NULL };
 }
 
-#define ROWS_PER_INSERT 64
+#define PARAMS_PER_INSERT 30000   /* under SQLite's 32766 and libpq's 65535 */
+#define ROWS_PER_INSERT_MAX 1000
 
-/* INSERT INTO table (cols) VALUES (...), (...) for the objects in rows,
- * run_pk first, ROWS_PER_INSERT to a statement: one round trip per table
- * rather than per row (PostgreSQL). */
+/* INSERT INTO table (cols) VALUES (...), (...) for the objects in rows, as
+ * many rows to a statement as the engines' parameter limits allow: a few
+ * statements per table for a whole batch of runs, rather than one per row
+ * (a round trip each on PostgreSQL).  suffix (may be NULL) ends each
+ * statement; with ret, the rows each statement returns are appended. */
 static int insert_rows(struct history *h, const char *table, const char *const *cols,
-		       size_t ncols, long long run_pk, long long check_idx, const json_t *rows,
+		       size_t ncols, const json_t *rows, const char *suffix, struct hist_rows *ret,
 		       char *err, size_t errlen)
 {
 	size_t total = json_array_size(rows), done = 0;
-	bool with_check = check_idx >= 0, with_pk = run_pk >= 0;
-	size_t per = ncols + with_pk + with_check;
+	size_t per_stmt = PARAMS_PER_INSERT / ncols;
 	char *sql = NULL;
 	struct hist_val *p = NULL;
 	int r = 0;
 
+	if (per_stmt > ROWS_PER_INSERT_MAX)
+		per_stmt = ROWS_PER_INSERT_MAX;
 	if (!total)
 		return 0;
-	p = calloc(ROWS_PER_INSERT * per, sizeof(*p));
-	sql = malloc(256 + ROWS_PER_INSERT * (per * 8 + 8) + ncols * 32);
+	p = calloc(per_stmt * ncols, sizeof(*p));
+	sql = malloc(512 + per_stmt * (ncols * 9 + 8) + ncols * 32);
 	if (!p || !sql) {
 		r = -ENOMEM;
 		goto out;
 	}
 	while (done < total && r == 0) {
-		size_t n = total - done < ROWS_PER_INSERT ? total - done : ROWS_PER_INSERT;
+		size_t n = total - done < per_stmt ? total - done : per_stmt;
 		size_t i, c, k = 0;
-		int o = sprintf(sql, "INSERT INTO %s (%s%s", table, with_pk ? "run_pk" : "",
-				with_check ? ", check_idx" : "");
+		struct hist_rows got = { 0 };
+		int o = sprintf(sql, "INSERT INTO %s (", table);
 
 		for (c = 0; c < ncols; c++)
-			o += sprintf(sql + o, "%s%s", c || with_pk ? ", " : "", cols[c]);
+			o += sprintf(sql + o, "%s%s", c ? ", " : "", cols[c]);
 		o += sprintf(sql + o, ") VALUES ");
 		for (i = 0; i < n; i++) {
 			const json_t *row = json_array_get(rows, done + i);
 
 			o += sprintf(sql + o, "%s(", i ? ", " : "");
-			for (c = 0; c < per; c++)
-				o += sprintf(sql + o, "%s$%zu", c ? ", " : "", k + c + 1);
-			o += sprintf(sql + o, ")");
-			if (with_pk)
-				p[k++] = hv_int(run_pk);
-			if (with_check)
-				p[k++] = hv_int(check_idx);
-			for (c = 0; c < ncols; c++)
+			for (c = 0; c < ncols; c++) {
+				o += sprintf(sql + o, "%s$%zu", c ? ", " : "", k + 1);
 				p[k++] = jv(row, cols[c]);
+			}
+			o += sprintf(sql + o, ")");
 		}
-		if (!with_pk)   /* a series already known */
-			sprintf(sql + o, " ON CONFLICT DO NOTHING");
-		r = hist_query(h, sql, p, k, NULL, err, errlen);
+		if (suffix)
+			sprintf(sql + o, " %s", suffix);
+		r = hist_query(h, sql, p, k, ret ? &got : NULL, err, errlen);
+		if (r == 0 && ret && got.n_rows) {
+			/* append: cells move over */
+			size_t cells = ret->n_rows * got.n_cols, add = got.n_rows * got.n_cols;
+			char **m = realloc(ret->cells, (cells + add) * sizeof(*m));
+
+			if (!m) {
+				r = -ENOMEM;
+			} else {
+				memcpy(m + cells, got.cells, add * sizeof(*m));
+				ret->cells = m;
+				ret->n_cols = got.n_cols;
+				ret->n_rows += got.n_rows;
+				free(got.cells);
+				got = (struct hist_rows){ 0 };
+			}
+		}
+		hist_rows_free(&got);
 		done += n;
 	}
 out:
@@ -655,29 +672,21 @@ out:
 	return r;
 }
 
-static const char *const run_cols[] = {
-	"run_id", "manifest_sha256", "run_dir", "results_schema", "software", "host",
-	"operator", "started_utc", "ended_utc", "clock", "device_model", "device_serial",
-	"device_firmware", "sequence_id", "sequence_version", "sequence_sha256", "bench_id",
-	"status", "end_reason", "verdict", "end_s", "samples", "sealed_utc", "sealed_by",
-	"first_sealed_utc", "sealed_after_the_fact", "signed_by",
-};
-#define N_RUN_COLS (sizeof(run_cols) / sizeof(run_cols[0]))
 
-static const char *const input_cols[] = { "name", "sha256", "source_path" };
-static const char *const instrument_cols[] = { "role", "backend", "model", "serial", "cal_date",
-					       "cal_due", "cal_uncertainty" };
-static const char *const check_cols[] = { "check_idx", "kind", "check_window", "requirement",
+static const char *const input_cols[] = { "run_pk", "name", "sha256", "source_path" };
+static const char *const instrument_cols[] = { "run_pk", "role", "backend", "model", "serial",
+					       "cal_date", "cal_due", "cal_uncertainty" };
+static const char *const check_cols[] = { "run_pk", "check_idx", "kind", "check_window", "requirement",
 					  "sequence_line", "verdict", "measured", "u", "unit",
 					  "limit_low", "limit_high", "primary_measurement",
 					  "criterion", "explanation" };
-static const char *const measurement_cols[] = { "check_idx", "idx", "name", "value", "u", "unit",
+static const char *const measurement_cols[] = { "run_pk", "check_idx", "idx", "name", "value", "u", "unit",
 						"limit_low", "limit_high", "verdict" };
-static const char *const health_cols[] = { "figure", "check_window", "value", "u", "unit",
-					   "source" };
+static const char *const health_cols[] = { "run_pk", "figure", "check_window", "value", "u",
+					   "unit", "source" };
 static const char *const series_cols[] = { "scope", "subject", "sequence_id", "check_kind",
 					   "check_window", "measurement", "unit" };
-static const char *const point_cols[] = { "scope", "subject", "sequence_id", "check_kind",
+static const char *const point_cols[] = { "run_pk", "scope", "subject", "sequence_id", "check_kind",
 					  "check_window", "measurement", "run_id", "started_utc",
 					  "value", "is_primary" };
 
@@ -772,106 +781,195 @@ static int already_stored(struct history *h, struct history_ingest_result *ret, 
 	return r;
 }
 
-/* Inserts one record inside the caller's transaction.  A record another
+/* Appends copies of the objects in from to to, each with run_pk set. */
+static void add_rows(json_t *to, const json_t *from, long long pk)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(from, i, e) {
+		json_t *row = json_deep_copy(e);
+
+		json_object_set_new(row, "run_pk", json_integer(pk));
+		json_array_append_new(to, row);
+	}
+}
+
+/* Stores the records (NULL entries skipped) inside the caller's
+ * transaction, table by table for the whole batch.  A record another
  * process stored meanwhile inserts nothing (ON CONFLICT) and is reported
  * already present. */
-static int store_in_tx(struct history *h, const json_t *rec, struct history_ingest_result *ret,
-		       char *err, size_t errlen)
+static int store_batch(struct history *h, json_t *const *recs, size_t n,
+		       struct history_ingest_result *ret, char *err, size_t errlen)
 {
-	const json_t *run = json_object_get(rec, "run"), *c, *m;
-	struct hist_val p[N_RUN_COLS + 1];
-	struct hist_rows rows = { 0 };
-	json_t *health, *hv, *ms, *series, *points;
-	char sql[2048], now[32];
-	long long pk = 0;
-	size_t i, ci, mi, hj;
-	int o, r;
+	static const char *const cols[] = {
+		"ingested_utc", "run_id", "manifest_sha256", "run_dir", "results_schema",
+		"software", "host", "operator", "started_utc", "ended_utc", "clock",
+		"device_model", "device_serial", "device_firmware", "sequence_id",
+		"sequence_version", "sequence_sha256", "bench_id", "status", "end_reason", "verdict",
+		"end_s", "samples", "sealed_utc", "sealed_by", "first_sealed_utc",
+		"sealed_after_the_fact", "signed_by",
+	};
+	json_t *runs = json_array(), *inputs = json_array(), *instruments = json_array();
+	json_t *checks = json_array(), *ms = json_array(), *health = json_array();
+	json_t *series = json_array(), *points = json_array();
+	struct hist_rows got = { 0 }, vers = { 0 };
+	long long *pks = calloc(n ? n : 1, sizeof(*pks)), lo = -1, hi = -1;
+	size_t *dup_of = calloc(n ? n : 1, sizeof(*dup_of));   /* 1 + index of the first */
+	char now[32];
+	size_t i, j, k;
+	int r;
 
-	o = snprintf(sql, sizeof(sql), "INSERT INTO runs (ingested_utc");
-	for (i = 0; i < N_RUN_COLS; i++)
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, ", %s", run_cols[i]);
-	o += snprintf(sql + o, sizeof(sql) - (size_t)o, ") VALUES ($1");
-	for (i = 0; i < N_RUN_COLS; i++)
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, ", $%zu", i + 2);
-	snprintf(sql + o, sizeof(sql) - (size_t)o,
-		 ") ON CONFLICT (run_id, manifest_sha256) DO NOTHING RETURNING id");
+	if (!pks || !dup_of) {
+		r = -ENOMEM;
+		goto out;
+	}
 	hist_utc_now(now);
-	p[0] = hv_text(now);
-	for (i = 0; i < N_RUN_COLS; i++)
-		p[i + 1] = jv(run, run_cols[i]);
-	r = hist_query(h, sql, p, N_RUN_COLS + 1, &rows, err, errlen);
-	if (r < 0)
-		return r;
-	if (rows.n_rows == 0) {
-		/* another bench's ingest of the same version won the race */
-		bool found;
+	for (i = 0; i < n; i++) {
+		json_t *row;
 
-		hist_rows_free(&rows);
-		return already_stored(h, ret, &found, err, errlen);
+		if (!recs[i])
+			continue;
+		row = json_deep_copy(json_object_get(recs[i], "run"));
+		json_object_set_new(row, "ingested_utc", json_string(now));
+		json_array_append_new(runs, row);
 	}
-	if (!hist_cell_ll(&rows, 0, 0, &pk)) {
-		hist_rows_free(&rows);
-		hist_errf(err, errlen, "the store gave no key for the new run");
-		return -EIO;
-	}
-	hist_rows_free(&rows);
-	r = insert_rows(h, "run_inputs", input_cols, NCOLS(input_cols), pk, -1,
-			json_object_get(rec, "inputs"), err, errlen);
-	if (r == 0)
-		r = insert_rows(h, "instruments", instrument_cols, NCOLS(instrument_cols), pk, -1,
-				json_object_get(rec, "instruments"), err, errlen);
-	if (r == 0)
-		r = insert_rows(h, "checks", check_cols, NCOLS(check_cols), pk, -1,
-				json_object_get(rec, "checks"), err, errlen);
+	r = insert_rows(h, "runs", cols, sizeof(cols) / sizeof(cols[0]), runs,
+			"ON CONFLICT (run_id, manifest_sha256) DO NOTHING"
+			" RETURNING id, run_id, manifest_sha256", &got, err, errlen);
 	if (r < 0)
-		return r;
-	/* every check's measurements in one statement */
-	ms = json_array();
-	json_array_foreach(json_object_get(rec, "checks"), ci, c) {
-		json_array_foreach(json_object_get(c, "measurements"), mi, m) {
-			json_t *row = json_deep_copy(m);
+		goto out;
+	for (i = 0; i < n; i++) {
+		const json_t *rec = recs[i], *c, *m;
+		json_t *hv;
+		json_t *run_health;
+		size_t ci, mi;
 
-			json_object_set(row, "check_idx", json_object_get(c, "check_idx"));
-			json_array_append_new(ms, row);
+		pks[i] = -1;
+		if (!rec)
+			continue;
+		for (k = 0; k < got.n_rows && pks[i] < 0; k++)
+			if (strcmp(hist_cell(&got, k, 1), ret[i].run_id) == 0 &&
+			    strcmp(hist_cell(&got, k, 2), ret[i].manifest_sha256) == 0)
+				hist_cell_ll(&got, k, 0, &pks[i]);
+		if (pks[i] < 0) {
+			/* another bench's ingest of the same version won the race */
+			bool found;
+
+			r = already_stored(h, &ret[i], &found, err, errlen);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			if (pks[j] == pks[i]) {
+				/* the same run given twice in the batch: once */
+				ret[i].outcome = HISTORY_ALREADY_PRESENT;
+				dup_of[i] = j + 1;
+				pks[i] = -1;
+				break;
+			}
+		}
+		if (pks[i] < 0)
+			continue;
+		lo = lo < 0 || pks[i] < lo ? pks[i] : lo;
+		hi = pks[i] > hi ? pks[i] : hi;
+		add_rows(inputs, json_object_get(rec, "inputs"), pks[i]);
+		add_rows(instruments, json_object_get(rec, "instruments"), pks[i]);
+		add_rows(checks, json_object_get(rec, "checks"), pks[i]);
+		json_array_foreach(json_object_get(rec, "checks"), ci, c) {
+			json_array_foreach(json_object_get(c, "measurements"), mi, m) {
+				json_t *row = json_deep_copy(m);
+
+				json_object_set(row, "check_idx", json_object_get(c, "check_idx"));
+				json_object_set_new(row, "run_pk", json_integer(pks[i]));
+				json_array_append_new(ms, row);
+			}
+		}
+		/* one figure per name and window: the first (a window judged twice) */
+		run_health = json_array();
+		json_array_foreach(json_object_get(rec, "health"), mi, hv) {
+			bool dup = false;
+
+			for (j = 0; j < mi && !dup; j++) {
+				json_t *e = json_array_get(json_object_get(rec, "health"), j);
+
+				dup = json_equal(json_object_get(e, "figure"), json_object_get(hv, "figure")) &&
+				      json_equal(json_object_get(e, "check_window"),
+						 json_object_get(hv, "check_window"));
+			}
+			if (!dup)
+				json_array_append(run_health, hv);
+		}
+		add_rows(health, run_health, pks[i]);
+		{
+			json_t *s1 = json_array(), *p1 = json_array();
+
+			watched_points(rec, run_health, s1, p1);
+			json_array_extend(series, s1);
+			add_rows(points, p1, pks[i]);
+			json_decref(s1);
+			json_decref(p1);
+		}
+		json_decref(run_health);
+	}
+	r = insert_rows(h, "run_inputs", input_cols, NCOLS(input_cols), inputs, NULL, NULL, err,
+			errlen);
+	if (r == 0)
+		r = insert_rows(h, "instruments", instrument_cols, NCOLS(instrument_cols), instruments,
+				NULL, NULL, err, errlen);
+	if (r == 0)
+		r = insert_rows(h, "checks", check_cols, NCOLS(check_cols), checks, NULL, NULL, err,
+				errlen);
+	if (r == 0)
+		r = insert_rows(h, "measurements", measurement_cols, NCOLS(measurement_cols), ms, NULL,
+				NULL, err, errlen);
+	if (r == 0)
+		r = insert_rows(h, "health", health_cols, NCOLS(health_cols), health, NULL, NULL, err,
+				errlen);
+	if (r == 0)   /* a series already known stays as it is */
+		r = insert_rows(h, "series", series_cols, NCOLS(series_cols), series,
+				"ON CONFLICT DO NOTHING", NULL, err, errlen);
+	if (r == 0)
+		r = insert_rows(h, "points", point_cols, NCOLS(point_cols), points, NULL, NULL, err,
+				errlen);
+	if (r < 0 || hi < 0)
+		goto out;
+	/* each new row's version: its place among the rows of its run id */
+	r = hist_query(h, "SELECT r.id, COUNT(v.id) FROM runs r JOIN runs v ON v.run_id = r.run_id"
+			  " AND v.id <= r.id WHERE r.id BETWEEN $1 AND $2 GROUP BY r.id",
+		       (struct hist_val[]){ hv_int(lo), hv_int(hi) }, 2, &vers, err, errlen);
+	if (r < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!recs[i] || pks[i] < 0)
+			continue;
+		for (k = 0; k < vers.n_rows; k++) {
+			long long id, v;
+
+			if (hist_cell_ll(&vers, k, 0, &id) && id == pks[i] &&
+			    hist_cell_ll(&vers, k, 1, &v)) {
+				ret[i].version = (int)v;
+				ret[i].outcome = HISTORY_INGESTED;
+			}
 		}
 	}
-	r = insert_rows(h, "measurements", measurement_cols, NCOLS(measurement_cols), pk, -1, ms,
-			err, errlen);
+	for (i = 0; i < n; i++)
+		if (dup_of[i])
+			ret[i].version = ret[dup_of[i] - 1].version;
+out:
+	hist_rows_free(&got);
+	hist_rows_free(&vers);
+	free(pks);
+	free(dup_of);
+	json_decref(runs);
+	json_decref(inputs);
+	json_decref(instruments);
+	json_decref(checks);
 	json_decref(ms);
-	if (r < 0)
-		return r;
-	/* one figure per name and window: the first (a window judged twice) */
-	health = json_array();
-	json_array_foreach(json_object_get(rec, "health"), i, hv) {
-		bool dup = false;
-
-		for (hj = 0; hj < i && !dup; hj++) {
-			json_t *e = json_array_get(json_object_get(rec, "health"), hj);
-
-			dup = json_equal(json_object_get(e, "figure"), json_object_get(hv, "figure")) &&
-			      json_equal(json_object_get(e, "check_window"),
-					 json_object_get(hv, "check_window"));
-		}
-		if (!dup)
-			json_array_append(health, hv);
-	}
-	r = insert_rows(h, "health", health_cols, NCOLS(health_cols), pk, -1, health, err, errlen);
-	series = json_array();
-	points = json_array();
-	watched_points(rec, health, series, points);
-	if (r == 0)
-		r = insert_rows(h, "series", series_cols, NCOLS(series_cols), -1, -1, series, err,
-				errlen);
-	if (r == 0)
-		r = insert_rows(h, "points", point_cols, NCOLS(point_cols), pk, -1, points, err,
-				errlen);
+	json_decref(health);
 	json_decref(series);
 	json_decref(points);
-	json_decref(health);
-	if (r == 0)
-		r = version_of(h, ret->run_id, pk, &ret->version, err, errlen);
-	if (r == 0)
-		ret->outcome = HISTORY_INGESTED;
 	return r;
 }
 
@@ -924,9 +1022,8 @@ int history_ingest_run_dirs(struct history *h, const char *const *run_dirs, size
 	}
 	if (r == 0 && to_store) {
 		r = h->be->begin(h->db, err, errlen);
-		for (i = 0; i < n && r == 0; i++)
-			if (recs[i])
-				r = store_in_tx(h, recs[i], &ret[i], err, errlen);
+		if (r == 0)
+			r = store_batch(h, recs, n, ret, err, errlen);
 		if (r == 0)
 			r = hist_commit(h, err, errlen);
 		if (r < 0)

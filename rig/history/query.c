@@ -101,8 +101,8 @@ int history_list(struct history *h, const struct history_filter *f, json_t **ret
 	o = snprintf(sql, sizeof(sql),
 		     "SELECT r.run_id, r.device_serial, r.device_model, r.sequence_id, r.bench_id,"
 		     " r.started_utc, r.ended_utc, r.status, r.verdict, r.clock, r.software, r.run_dir,"
-		     " v.n FROM runs r JOIN (SELECT run_id, MAX(id) AS id, COUNT(*) AS n FROM runs"
-		     " GROUP BY run_id) v ON v.id = r.id WHERE 1 = 1");
+		     " (SELECT COUNT(*) FROM runs v WHERE v.run_id = r.run_id)"
+		     " FROM runs_current r WHERE 1 = 1");
 #define FILTER(field, column, op)                                                            \
 	if (f && f->field && *f->field) {                                                    \
 		p[n] = hv_text(f->field);                                                    \
