@@ -24,7 +24,7 @@ struct history_db {
 		char *sql;           /* a copy of the text it was prepared from */
 		sqlite3_stmt *stmt;
 	} cache[STMT_CACHE];
-	size_t n_cache;
+	size_t n_cache, evict;   /* evict: the next entry to replace when full */
 };
 
 static int map_error(sqlite3 *db, int rc, char *err, size_t errlen)
@@ -118,15 +118,63 @@ static int prepare(struct history_db *d, const char *sql, sqlite3_stmt **ret, ch
 			return 0;
 		}
 	}
-	rc = sqlite3_prepare_v2(d->db, sql, -1, ret, NULL);
+	{
+		/* $k (PostgreSQL's form, the SQL text both engines share) becomes
+		 * a plain ? when the parameters appear as $1, $2, ... in order,
+		 * else ?k.  SQLite looks a $k up by name, and even ?k by number,
+		 * in a list: quadratic in a multi-row INSERT of thousands. */
+		char *q = malloc(strlen(sql) + 1), *o = q;
+		const char *c;
+		bool quoted = false, in_order = true;
+		unsigned long next = 1;
+
+		if (!q)
+			return -ENOMEM;
+		for (c = sql; *c; c++) {
+			if (*c == '\'')
+				quoted = !quoted;
+			else if (!quoted && *c == '$' && c[1] >= '0' && c[1] <= '9')
+				in_order = in_order && strtoul(c + 1, NULL, 10) == next++;
+		}
+		quoted = false;
+		for (c = sql; *c; c++) {
+			if (*c == '\'')
+				quoted = !quoted;
+			if (!quoted && *c == '$' && c[1] >= '0' && c[1] <= '9') {
+				*o++ = '?';
+				if (in_order)
+					while (c[1] >= '0' && c[1] <= '9')
+						c++;
+				continue;
+			}
+			*o++ = *c;
+		}
+		*o = '\0';
+		rc = sqlite3_prepare_v2(d->db, q, -1, ret, NULL);
+		free(q);
+	}
 	if (rc != SQLITE_OK)
 		return map_error(d->db, rc, err, errlen);
-	if (d->n_cache < STMT_CACHE && (d->cache[d->n_cache].sql = strdup(sql))) {
-		d->cache[d->n_cache].stmt = *ret;
-		d->n_cache++;
+	{
+		/* kept, replacing the entries in turn once the cache is full, so
+		 * that the many shapes of a batch INSERT do not crowd out the
+		 * queries for good */
+		size_t slot = d->n_cache < STMT_CACHE ? d->n_cache : d->evict;
+		char *copy = strdup(sql);
+
+		if (!copy)
+			return 1;   /* not cached: the caller finalizes it */
+		if (d->n_cache == STMT_CACHE) {
+			sqlite3_finalize(d->cache[slot].stmt);
+			free(d->cache[slot].sql);
+			d->evict = (d->evict + 1) % STMT_CACHE;
+		} else {
+			d->n_cache++;
+		}
+		d->cache[slot].sql = copy;
+		d->cache[slot].stmt = *ret;
 		return 0;
 	}
-	return 1;   /* not cached: the caller finalizes it */
 }
 
 static int be_query(struct history_db *d, const char *sql, const struct hist_val *p, size_t n,
@@ -135,21 +183,15 @@ static int be_query(struct history_db *d, const char *sql, const struct hist_val
 	sqlite3_stmt *st;
 	size_t i, cap = 0, ncols;
 	int rc, r, owned;
-	char name[24];
 
 	if (ret)
 		*ret = (struct hist_rows){ 0 };
 	owned = prepare(d, sql, &st, err, errlen);
 	if (owned < 0)
 		return owned;
-	/* $k in the text (PostgreSQL's form) is a named parameter to SQLite. */
-	for (i = 0; i < n; i++) {
-		int idx;
+	for (i = 0; i < n && (int)i < sqlite3_bind_parameter_count(st); i++) {
+		int idx = (int)i + 1;
 
-		snprintf(name, sizeof(name), "$%zu", i + 1);
-		idx = sqlite3_bind_parameter_index(st, name);
-		if (idx == 0)
-			continue;
 		switch (p[i].type) {
 		case HV_NULL: rc = sqlite3_bind_null(st, idx); break;
 		case HV_TEXT: rc = sqlite3_bind_text(st, idx, p[i].s, -1, SQLITE_STATIC); break;
