@@ -341,7 +341,7 @@ Test(spc, a_creep_of_a_tenth_of_a_point_a_night_is_flagged_while_every_run_passe
 
 /* ------------------------------------------------------------ the stores */
 
-static char pg_admin_uri[1024];      /* the scratch server's "pumprig" database */
+static char pg_admin_uri[4096];      /* the scratch server's "pumprig" database */
 static char pg_dir[512];
 static char pg_error[4096];          /* why it could not be started */
 

@@ -65,8 +65,9 @@ int history_ingest_run_dir(struct history *h, const char *run_dir,
 			   struct history_ingest_result *ret, char *err, size_t errlen);
 
 /* The same for several runs in one transaction (one commit, one fsync):
- * backfill and sync.  ret has n entries.  A store error stores none of
- * them (each entry's outcome is then meaningless: all stay pending). */
+ * backfill and sync; more than 512 go 512 to a transaction.  ret has n
+ * entries.  A store error stores none of that transaction's runs (each
+ * entry's outcome is then meaningless: keep them all pending). */
 int history_ingest_run_dirs(struct history *h, const char *const *run_dirs, size_t n,
 			    struct history_ingest_result *ret, char *err, size_t errlen);
 

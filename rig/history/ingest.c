@@ -597,6 +597,7 @@ static struct hist_val jv(const json_t *o, const char *key)
 	return (struct hist_val){ .type = HV_NULL };
 }
 
+#define BATCH_MAX 512              /* runs in one transaction at most */
 #define PARAMS_PER_INSERT 30000   /* under SQLite's 32766 and libpq's 65535 */
 #define ROWS_PER_INSERT_MAX 1000
 
@@ -999,19 +1000,56 @@ static int read_one(const char *run_dir, json_t **ret_rec, struct history_ingest
 int history_ingest_run_dirs(struct history *h, const char *const *run_dirs, size_t n,
 			    struct history_ingest_result *ret, char *err, size_t errlen)
 {
-	json_t **recs = calloc(n ? n : 1, sizeof(*recs));
+	json_t **recs;
 	size_t i, to_store = 0;
 	bool found;
 	int r = 0;
 
+	if (n > BATCH_MAX) {
+		/* a transaction per BATCH_MAX runs: bounded statements and memory */
+		for (i = 0; i < n && r == 0; i += BATCH_MAX)
+			r = history_ingest_run_dirs(h, run_dirs + i, n - i < BATCH_MAX ? n - i : BATCH_MAX,
+						    ret + i, err, errlen);
+		return r;
+	}
+	recs = calloc(n ? n : 1, sizeof(*recs));
 	if (!recs)
 		return -ENOMEM;
 	/* Read and check every run first, outside any transaction: the
 	 * store's lock is held only while inserting. */
-	for (i = 0; i < n && r == 0; i++) {
+	for (i = 0; i < n && r == 0; i++)
 		r = read_one(run_dirs[i], &recs[i], &ret[i], err, errlen);
-		if (r == 0 && recs[i]) {
-			r = already_stored(h, &ret[i], &found, err, errlen);
+	/* Which are stored already: one query for the batch (a round trip per
+	 * run would cost a server more than the inserts), then the versions of
+	 * those found, one by one: they are few after the first sync. */
+	if (r == 0) {
+		struct hist_val *ids = calloc(n ? n : 1, sizeof(*ids));
+		struct hist_rows have = { 0 };
+		char *sql = malloc(128 + n * 12);
+		size_t m = 0, k;
+		int o;
+
+		if (!ids || !sql)
+			r = -ENOMEM;
+		for (i = 0; r == 0 && i < n; i++)
+			if (recs[i])
+				ids[m++] = hv_text(ret[i].run_id);
+		if (r == 0 && m) {
+			o = sprintf(sql, "SELECT run_id, manifest_sha256 FROM runs WHERE run_id IN (");
+			for (k = 0; k < m; k++)
+				o += sprintf(sql + o, "%s$%zu", k ? ", " : "", k + 1);
+			sprintf(sql + o, ")");
+			r = hist_query(h, sql, ids, m, &have, err, errlen);
+		}
+		for (i = 0; r == 0 && i < n; i++) {
+			if (!recs[i])
+				continue;
+			found = false;
+			for (k = 0; k < have.n_rows && !found; k++)
+				found = strcmp(hist_cell(&have, k, 0), ret[i].run_id) == 0 &&
+					strcmp(hist_cell(&have, k, 1), ret[i].manifest_sha256) == 0;
+			if (found)
+				r = already_stored(h, &ret[i], &found, err, errlen);
 			if (found) {
 				json_decref(recs[i]);
 				recs[i] = NULL;
@@ -1019,6 +1057,9 @@ int history_ingest_run_dirs(struct history *h, const char *const *run_dirs, size
 				to_store++;
 			}
 		}
+		hist_rows_free(&have);
+		free(ids);
+		free(sql);
 	}
 	if (r == 0 && to_store) {
 		r = h->be->begin(h->db, err, errlen);
