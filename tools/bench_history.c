@@ -241,7 +241,8 @@ int main(int argc, char **argv)
 	if (keep)
 		snprintf(root, sizeof(root), "%s", keep);
 	else
-		snprintf(root, sizeof(root), "%s/bench_history-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		snprintf(root, sizeof(root), "%s/bench_history-XXXXXX",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!keep && !mkdtemp(root)) {
 		perror(root);
 		return 1;

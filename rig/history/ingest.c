@@ -389,8 +389,8 @@ static void read_checks(const json_t *results, json_t *rec)
 			"measured", jreal(jnum(c, "measured")), "u", jreal(jnum(c, "U")),
 			"unit", jstr(c, "unit"),
 			"limit_low", limit_side(limit, "low"), "limit_high", limit_side(limit, "high"),
-			"primary_measurement", primary, "criterion", jstr(c, "criterion"), "explanation", jstr(c, "explanation"),
-			"measurements", ms));
+			"primary_measurement", primary, "criterion", jstr(c, "criterion"),
+			"explanation", jstr(c, "explanation"), "measurements", ms));
 	}
 	/* The evaporation the balance showed with the pump stopped; a rate
 	 * merely stated in the bench file says nothing about the bench. */
@@ -677,12 +677,12 @@ out:
 static const char *const input_cols[] = { "run_pk", "name", "sha256", "source_path" };
 static const char *const instrument_cols[] = { "run_pk", "role", "backend", "model", "serial",
 					       "cal_date", "cal_due", "cal_uncertainty" };
-static const char *const check_cols[] = { "run_pk", "check_idx", "kind", "check_window", "requirement",
-					  "sequence_line", "verdict", "measured", "u", "unit",
-					  "limit_low", "limit_high", "primary_measurement",
+static const char *const check_cols[] = { "run_pk", "check_idx", "kind", "check_window",
+					  "requirement", "sequence_line", "verdict", "measured", "u",
+					  "unit", "limit_low", "limit_high", "primary_measurement",
 					  "criterion", "explanation" };
-static const char *const measurement_cols[] = { "run_pk", "check_idx", "idx", "name", "value", "u", "unit",
-						"limit_low", "limit_high", "verdict" };
+static const char *const measurement_cols[] = { "run_pk", "check_idx", "idx", "name", "value",
+						"u", "unit", "limit_low", "limit_high", "verdict" };
 static const char *const health_cols[] = { "run_pk", "figure", "check_window", "value", "u",
 					   "unit", "source" };
 static const char *const series_cols[] = { "scope", "subject", "sequence_id", "check_kind",

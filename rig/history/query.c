@@ -675,7 +675,7 @@ static int for_each_series(const struct hist_rows *rows, bool bench, series_fn f
 
 /* The points of one watched series (keys in s), current versions only, in
  * time order. */
-#define POINTS_SQL(extra, order, limit)                                                             \
+#define POINTS_SQL(extra, order, limit)                                                      \
 	"SELECT p.run_id, p.started_utc, p.value FROM points p WHERE p.scope = $1"          \
 	" AND p.subject = $2 AND p.sequence_id = $3 AND p.check_kind = $4"                  \
 	" AND p.check_window = $5 AND p.measurement = $6" extra                              \
