@@ -599,7 +599,10 @@ static struct hist_val jv(const json_t *o, const char *key)
 
 #define BATCH_MAX 512              /* runs in one transaction at most */
 #define PARAMS_PER_INSERT 30000   /* under SQLite's 32766 and libpq's 65535 */
-#define ROWS_PER_INSERT_MAX 1000
+/* PostgreSQL ingested a batch twice as fast in statements of 100 rows as
+ * in statements of 1000 (its parse and analysis of a long VALUES list
+ * grows faster than the list); SQLite did not mind either way. */
+#define ROWS_PER_INSERT_MAX 100
 
 /* INSERT INTO table (cols) VALUES (...), (...) for the objects in rows, as
  * many rows to a statement as the engines' parameter limits allow: a few
