@@ -125,9 +125,10 @@ static int cmp_double(const void *a, const void *b)
 		}                                                                            \
 		qsort(t_, REPEATS, sizeof(double), cmp_double);                              \
 		qsort(c_, REPEATS, sizeof(double), cmp_double);                              \
-		printf("  %-44s median %7.1f ms, worst %7.1f ms (CPU here %6.1f ms)%s\n",   \
-		       label, t_[REPEATS / 2] * 1e3, t_[REPEATS - 1] * 1e3,                  \
-		       c_[REPEATS / 2] * 1e3, t_[REPEATS / 2] < 0.1 ? "" : "  (over 100 ms)"); \
+		printf("  %-44s best %6.1f ms, median %6.1f ms, worst %6.1f ms"               \
+		       " (CPU here %5.1f ms)%s\n", label, t_[0] * 1e3, t_[REPEATS / 2] * 1e3,   \
+		       t_[REPEATS - 1] * 1e3, c_[REPEATS / 2] * 1e3,                          \
+		       t_[REPEATS / 2] < 0.1 ? "" : "  (median over 100 ms)");               \
 	} while (0)
 
 static int bench_store(const char *engine, const char *uri, char **dirs, size_t n)

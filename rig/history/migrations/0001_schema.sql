@@ -162,5 +162,8 @@ CREATE TABLE points (
   is_primary INTEGER NOT NULL,        -- 1: the check's own value (what trend shows by default)
   PRIMARY KEY (run_pk, scope, check_kind, check_window, measurement)
 );
+-- run_pk and value at the end make it covering: watch and trend read the
+-- index alone, not a table page per point.
 CREATE INDEX points_by_series ON points
-  (scope, subject, sequence_id, check_kind, check_window, measurement, started_utc, run_id);
+  (scope, subject, sequence_id, check_kind, check_window, measurement, started_utc, run_id,
+   run_pk, value);
