@@ -1,0 +1,584 @@
+/* Reading a sealed run directory into the record the store keeps (one JSON
+ * object: the runs row and the rows of the other tables).  Only the run's
+ * files are read (run.json, results.json, SHA256SUMS, inputs/, events.jsonl),
+ * never rig's in-memory structs, so the store can be rebuilt from run
+ * directories by any later rig.  See history.h and docs/history.md. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libconfig.h>
+
+#include "rig/seal/integrity.h"
+#include "rig/seal/manifest.h"
+
+#define SMALL_FILE_MAX (64u << 20)   /* run.json, results.json, an input file */
+
+/* ---------------------------------------------------------------- files */
+
+/* Reads dir/name whole (NUL-terminated) and its SHA-256; -ENOENT, -EFBIG. */
+static int read_file(const char *dir, const char *name, char **ret, size_t *ret_len,
+		     char ret_hex[DIGEST_HEX_LEN + 1])
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	char path[PATH_MAX];
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+	int fd, r = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EBADMSG;
+	}
+	if ((unsigned long long)st.st_size > SMALL_FILE_MAX) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[got] = '\0';
+	if (sodium_init() < 0) {
+		free(buf);
+		return -EIO;
+	}
+	crypto_hash_sha256(d, (const unsigned char *)buf, got);
+	sodium_bin2hex(ret_hex, DIGEST_HEX_LEN + 1, d, sizeof(d));
+	*ret = buf;
+	*ret_len = got;
+	return 0;
+}
+
+static const char *manifest_hex(const struct manifest *m, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->entries[i].path, path) == 0)
+			return m->entries[i].hex;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ reasons */
+
+struct changes {
+	char text[256];
+	size_t shown;
+};
+
+static void note_change(void *ctx, enum manifest_change c, const char *path)
+{
+	struct changes *ch = ctx;
+	size_t len = strlen(ch->text);
+
+	if (ch->shown++ < 3)
+		snprintf(ch->text + len, sizeof(ch->text) - len, "%s%s %s", len ? ", " : "",
+			 manifest_change_name(c), path);
+}
+
+/* Why a checked run directory is not fit to store, or "" when it is. */
+static void seal_reason(const struct integrity_result *ir, const struct changes *ch, char *reason,
+			size_t len)
+{
+	reason[0] = '\0';
+	if (!ir->manifest_found)
+		snprintf(reason, len, "not sealed: no %s (a run still going, or one that "
+			 "crashed: `rig report RUN_DIR` judges and seals it)", MANIFEST_NAME);
+	else if (ir->manifest_malformed)
+		snprintf(reason, len, "%s is not a manifest (line %zu)", MANIFEST_NAME,
+			 ir->manifest_bad_line);
+	else if (ir->n_added || ir->n_changed || ir->n_missing || ir->n_not_regular)
+		snprintf(reason, len, "the seal does not verify: %zu added, %zu changed, %zu "
+			 "missing (%s); `rig verify` lists them", ir->n_added, ir->n_changed,
+			 ir->n_missing, ch->text);
+	else if (ir->sig_malformed)
+		snprintf(reason, len, "%s is not a pumprig signature file (line %zu)",
+			 MANIFEST_SIG_NAME, ir->sig_bad_line);
+	else if (ir->sig_expected_missing)
+		snprintf(reason, len, "the manifest says it was signed (%s) but %s is missing",
+			 ir->signed_by_key, MANIFEST_SIG_NAME);
+	else if (ir->sig_found && !ir->sig_valid)
+		snprintf(reason, len, "the signature does not match the manifest");
+	else if (!integrity_ok(ir))
+		snprintf(reason, len, "the seal does not verify");
+}
+
+/* ------------------------------------------------------------- helpers */
+
+const char *hist_jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static double jnum(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *jreal(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static int cfg_text(const config_t *cfg, const char *path, char *buf, size_t len)
+{
+	const config_setting_t *s = config_lookup(cfg, path);
+
+	buf[0] = '\0';
+	if (!s)
+		return -ENOENT;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		snprintf(buf, len, "%s", config_setting_get_string(s));
+		return 0;
+	case CONFIG_TYPE_INT:
+		snprintf(buf, len, "%d", config_setting_get_int(s));
+		return 0;
+	case CONFIG_TYPE_INT64:
+		snprintf(buf, len, "%lld", config_setting_get_int64(s));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static const char *setting_str(const config_setting_t *g, const char *name)
+{
+	const char *s = NULL;
+
+	if (g && config_setting_lookup_string(g, name, &s) == CONFIG_TRUE)
+		return s;
+	return "";
+}
+
+/* "2026-12-06T03:51:57Z" -> "20261206T035157Z" */
+static void compact_time(const char *utc, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *utc && o + 1 < len; utc++)
+		if (*utc != '-' && *utc != ':')
+			buf[o++] = *utc;
+	buf[o] = '\0';
+	if (!o)
+		snprintf(buf, len, "unknown");
+}
+
+/* run.json's run_id, else "<start>-<bench>-<first 8 hex of run.json's
+ * SHA-256>": run.json is written once, when the run starts, and never again
+ * (rig report and rig resume leave it), so the id is the same for every
+ * version of the run, and two runs of one bench that start in the same
+ * second differ in their run.json (command line, output folder). */
+static void run_id_from(const json_t *run, const char *run_json_hex, char ret[HISTORY_RUN_ID_MAX])
+{
+	const char *given = hist_jstr(run, "run_id");
+	char stamp[32], bench[64];
+	size_t i;
+
+	if (*given) {
+		snprintf(ret, HISTORY_RUN_ID_MAX, "%s", given);
+		return;
+	}
+	compact_time(hist_jstr(run, "started_utc"), stamp, sizeof(stamp));
+	snprintf(bench, sizeof(bench), "%s", *hist_jstr(run, "bench_id") ? hist_jstr(run, "bench_id") : "bench");
+	for (i = 0; bench[i]; i++)
+		if (bench[i] == '/' || bench[i] == ' ' || (unsigned char)bench[i] < 0x20)
+			bench[i] = '_';
+	snprintf(ret, HISTORY_RUN_ID_MAX, "%s-%s-%.8s", stamp, bench, run_json_hex);
+}
+
+int history_run_id_of_dir(const char *dir, char ret[HISTORY_RUN_ID_MAX])
+{
+	char hex[DIGEST_HEX_LEN + 1], *text;
+	size_t len;
+	json_t *run;
+	int r = read_file(dir, "run.json", &text, &len, hex);
+
+	if (r < 0)
+		return r;
+	run = json_loadb(text, len, 0, NULL);
+	free(text);
+	if (!json_is_object(run)) {
+		json_decref(run);
+		return -EBADMSG;
+	}
+	run_id_from(run, hex, ret);
+	json_decref(run);
+	return 0;
+}
+
+/* The last run_end event's wall-clock time (a resumed run has one per
+ * part), streaming events.jsonl and digesting it on the way. */
+static int read_events(const char *dir, char ended[32], char ret_hex[DIGEST_HEX_LEN + 1])
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state st;
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	ended[0] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s/events.jsonl", dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	crypto_hash_sha256_init(&st);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		crypto_hash_sha256_update(&st, (unsigned char *)line, (unsigned long long)n);
+		if (strstr(line, "\"run_end\"")) {
+			json_t *e = json_loadb(line, (size_t)n, 0, NULL);
+
+			if (json_is_object(e) && strcmp(hist_jstr(e, "event"), "run_end") == 0)
+				snprintf(ended, 32, "%s", hist_jstr(e, "utc"));
+			json_decref(e);
+		}
+	}
+	free(line);
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	crypto_hash_sha256_final(&st, d);
+	sodium_bin2hex(ret_hex, DIGEST_HEX_LEN + 1, d, sizeof(d));
+	return 0;
+}
+
+/* ------------------------------------------------------------ the record */
+
+struct reader {
+	const char *dir;
+	const struct manifest *m;
+	char *reason;
+	size_t reasonlen;
+};
+
+/* A file the record is taken from, its bytes matching the manifest's digest
+ * (so nothing stored comes from a file changed after the seal was checked). */
+static int sealed_file(struct reader *rd, const char *name, bool required, char **ret,
+		       size_t *ret_len, char ret_hex[DIGEST_HEX_LEN + 1])
+{
+	const char *listed;
+	int r = read_file(rd->dir, name, ret, ret_len, ret_hex);
+
+	if (r == -ENOENT && !required)
+		return 0;
+	if (r < 0) {
+		snprintf(rd->reason, rd->reasonlen, "%s: %s", name, strerror(-r));
+		return -EBADMSG;
+	}
+	listed = manifest_hex(rd->m, name);
+	if (!listed || strcmp(listed, ret_hex) != 0) {
+		snprintf(rd->reason, rd->reasonlen, "%s changed while it was read: the seal does "
+			 "not vouch for it", name);
+		free(*ret);
+		*ret = NULL;
+		return -EBADMSG;
+	}
+	return 1;
+}
+
+static json_t *read_instruments(const config_t *bench)
+{
+	const config_setting_t *g = config_lookup(bench, "bench.instruments");
+	json_t *a = json_array();
+	int i, n = g ? config_setting_length(g) : 0;
+
+	for (i = 0; i < n; i++) {
+		config_setting_t *inst = config_setting_get_elem(g, (unsigned)i);
+		const config_setting_t *cal = config_setting_lookup(inst, "calibration");
+		const char *name = config_setting_name(inst);
+
+		if (!name || !config_setting_is_group(inst))
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			"role", name, "backend", setting_str(inst, "backend"),
+			"model", setting_str(inst, "model"), "serial", setting_str(inst, "serial"),
+			"cal_date", setting_str(cal, "date"), "cal_due", setting_str(cal, "due"),
+			"cal_uncertainty", setting_str(cal, "uncertainty")));
+	}
+	return a;
+}
+
+static json_t *limit_side(const json_t *limit, const char *side)
+{
+	return jreal(jnum(limit, side));
+}
+
+/* checks[] and the bench-health figures among them. */
+static void read_checks(const json_t *results, json_t *rec)
+{
+	json_t *checks = json_array(), *health = json_array(), *c, *m;
+	size_t ci, mi;
+
+	json_array_foreach(json_object_get(results, "checks"), ci, c) {
+		json_t *ms = json_array(), *limit = json_object_get(c, "limit");
+		json_t *line = json_object_get(c, "sequence_line");
+		double measured = jnum(c, "measured");
+		const char *primary = "";
+
+		json_array_foreach(json_object_get(c, "measurements"), mi, m) {
+			json_t *ml = json_object_get(m, "limit");
+			const char *name = hist_jstr(m, "name");
+
+			/* The check's value is the measurement with its own verdict
+			 * that equals `measured` (dose_error, A, time_to_alarm,
+			 * years_to_replacement). */
+			if (!*primary && *hist_jstr(m, "verdict") && isfinite(measured) &&
+			    jnum(m, "value") == measured)
+				primary = name;
+
+			json_array_append_new(ms, json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:s}",
+				"idx", (json_int_t)mi, "name", name,
+				"value", jreal(jnum(m, "value")), "u", jreal(jnum(m, "U")),
+				"unit", hist_jstr(m, "unit"),
+				"limit_low", limit_side(ml, "low"), "limit_high", limit_side(ml, "high"),
+				"verdict", hist_jstr(m, "verdict")));
+			/* The bench's own health, as the checks measure it. */
+			if (strcmp(name, "balance_noise") == 0 ||
+			    strcmp(name, "flow_sensor_minus_balance") == 0 ||
+			    strcmp(name, "pressure_baseline") == 0)
+				json_array_append_new(health, json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}",
+					"figure", name, "check_window", hist_jstr(c, "window"),
+					"value", jreal(jnum(m, "value")), "u", jreal(jnum(m, "U")),
+					"unit", hist_jstr(m, "unit"), "source", hist_jstr(m, "source")));
+		}
+		json_array_append_new(checks, json_pack(
+			"{s:I, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:o}",
+			"check_idx", (json_int_t)ci, "kind", hist_jstr(c, "check"),
+			"check_window", hist_jstr(c, "window"), "requirement", hist_jstr(c, "requirement"),
+			"sequence_line", json_is_integer(line) ? json_incref(line) : json_null(),
+			"verdict", hist_jstr(c, "verdict"),
+			"measured", jreal(jnum(c, "measured")), "u", jreal(jnum(c, "U")),
+			"unit", hist_jstr(c, "unit"),
+			"limit_low", limit_side(limit, "low"), "limit_high", limit_side(limit, "high"),
+			"primary_measurement", primary, "criterion", hist_jstr(c, "criterion"),
+			"explanation", hist_jstr(c, "explanation"), "measurements", ms));
+	}
+	/* The evaporation the balance showed with the pump stopped; a rate
+	 * merely stated in the bench file says nothing about the bench. */
+	c = json_object_get(results, "gravimetric");
+	if (strncmp(hist_jstr(c, "evaporation_source"), "measured", 8) == 0) {
+		double u = jnum(c, "evaporation_u_mg_per_h");
+
+		json_array_append_new(health, json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}",
+			"figure", "evaporation", "check_window", "",
+			"value", jreal(jnum(c, "evaporation_mg_per_h")),
+			"u", jreal(2 * u),   /* expanded, k = 2, like every other U */
+			"unit", "mg/h", "source", hist_jstr(c, "evaporation_source")));
+	}
+	json_object_set_new(rec, "checks", checks);
+	json_object_set_new(rec, "health", health);
+}
+
+int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t reasonlen)
+{
+	char abs[PATH_MAX], hex[DIGEST_HEX_LEN + 1], run_hex[DIGEST_HEX_LEN + 1];
+	char mhex[DIGEST_HEX_LEN + 1], run_id[HISTORY_RUN_ID_MAX], ended[32], text[256];
+	char *run_text = NULL, *res_text = NULL, *bench_text = NULL, *dev_text = NULL;
+	char *seq_text = NULL, *mtext = NULL;
+	size_t len, mlen, bad_line = 0;
+	struct integrity_result ir;
+	struct changes ch = { .text = "" };
+	struct manifest m = { 0 };
+	struct reader rd = { .m = &m, .reason = reason, .reasonlen = reasonlen };
+	json_t *run = NULL, *results = NULL, *rec = NULL, *inputs, *in_sha, *in_src, *v;
+	config_t bench, device, sequence;
+	const char *key, *schema;
+	int r;
+
+	*ret = NULL;
+	reason[0] = '\0';
+	config_init(&bench);
+	config_init(&device);
+	config_init(&sequence);
+	if (!realpath(run_dir, abs)) {
+		snprintf(reason, reasonlen, "%s: %s", run_dir, strerror(errno));
+		return -EBADMSG;
+	}
+	rd.dir = abs;
+
+	/* The seal first: nothing is read from a run it does not vouch for. */
+	r = integrity_check(abs, NULL, NULL, note_change, &ch, &ir);
+	if (r < 0) {
+		snprintf(reason, reasonlen, "%s: %s", abs, strerror(-r));
+		return -EBADMSG;
+	}
+	seal_reason(&ir, &ch, reason, reasonlen);
+	if (reason[0])
+		return -EBADMSG;
+	r = manifest_load(abs, &m, &mtext, &mlen, &bad_line);
+	if (r < 0) {
+		snprintf(reason, reasonlen, "%s: %s", MANIFEST_NAME, strerror(-r));
+		return -EBADMSG;
+	}
+	digest_buf_sha256(mtext, mlen, mhex);
+
+	r = -EBADMSG;
+	if (sealed_file(&rd, "run.json", true, &run_text, &len, run_hex) < 0)
+		goto out;
+	run = json_loadb(run_text, len, 0, NULL);
+	if (!json_is_object(run)) {
+		snprintf(reason, reasonlen, "run.json is not a JSON object");
+		goto out;
+	}
+	if (sealed_file(&rd, "results.json", true, &res_text, &len, hex) < 0) {
+		if (strstr(reason, "No such file"))
+			snprintf(reason, reasonlen, "no results.json: `rig report RUN_DIR` judges the run");
+		goto out;
+	}
+	results = json_loadb(res_text, len, 0, NULL);
+	schema = hist_jstr(results, "schema");
+	if (!json_is_object(results) || strncmp(schema, "pumprig.results/", 16) != 0) {
+		snprintf(reason, reasonlen, "results.json is not pumprig results (schema \"%s\")",
+			 schema);
+		goto out;
+	}
+	if (sealed_file(&rd, "inputs/bench.cfg", false, &bench_text, &len, hex) < 0 ||
+	    sealed_file(&rd, "inputs/device.cfg", false, &dev_text, &len, hex) < 0 ||
+	    sealed_file(&rd, "inputs/sequence.cfg", false, &seq_text, &len, hex) < 0)
+		goto out;
+	/* The copies passed rig's own loader when the run started; a copy
+	 * libconfig cannot read now only costs the fields taken from it. */
+	if (bench_text)
+		config_read_string(&bench, bench_text);
+	if (dev_text)
+		config_read_string(&device, dev_text);
+	if (seq_text)
+		config_read_string(&sequence, seq_text);
+	if (read_events(abs, ended, hex) == 0) {
+		const char *listed = manifest_hex(&m, "events.jsonl");
+
+		if (!listed || strcmp(listed, hex) != 0) {
+			snprintf(reason, reasonlen, "events.jsonl changed while it was read: the "
+				 "seal does not vouch for it");
+			goto out;
+		}
+	}
+	run_id_from(run, run_hex, run_id);
+
+	rec = json_object();
+	{
+		const json_t *dev = json_object_get(results, "device");
+		const char *clock = hist_jstr(run, "clock");
+		char model[128], serial[128], firmware[128], seq_version[64];
+
+		if (cfg_text(&device, "device.model", model, sizeof(model)) < 0)
+			snprintf(model, sizeof(model), "%s", hist_jstr(dev, "model"));
+		if (cfg_text(&device, "device.serial", serial, sizeof(serial)) < 0)
+			snprintf(serial, sizeof(serial), "%s", hist_jstr(dev, "serial"));
+		cfg_text(&device, "device.firmware", firmware, sizeof(firmware));
+		cfg_text(&sequence, "sequence.version", seq_version, sizeof(seq_version));
+		in_sha = json_object_get(run, "inputs_sha256");
+		v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+			      " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
+			"run_id", run_id, "manifest_sha256", mhex, "run_dir", abs,
+			"results_schema", schema, "software", hist_jstr(run, "software"),
+			"host", hist_jstr(run, "host"), "operator", hist_jstr(run, "operator"),
+			"started_utc", hist_jstr(run, "started_utc"), "ended_utc", ended,
+			"clock", strncmp(clock, "virtual", 7) == 0 ? "virtual" : "real",
+			"device_model", model, "device_serial", serial, "device_firmware", firmware,
+			"sequence_id", *hist_jstr(run, "sequence_id") ? hist_jstr(run, "sequence_id") :
+				       hist_jstr(json_object_get(results, "sequence"), "id"),
+			"sequence_version", seq_version,
+			"sequence_sha256", hist_jstr(in_sha, "sequence.cfg"),
+			"bench_id", *hist_jstr(run, "bench_id") ? hist_jstr(run, "bench_id") :
+				    hist_jstr(results, "bench"),
+			"status", hist_jstr(results, "status"), "end_reason", hist_jstr(results, "end_reason"),
+			"verdict", hist_jstr(results, "overall_verdict"),
+			"end_s", jreal(jnum(results, "end_s")),
+			"samples", json_is_integer(json_object_get(results, "samples")) ?
+				   json_incref(json_object_get(results, "samples")) : json_null(),
+			"sealed_utc", m.sealed_utc, "sealed_by", m.sealed_by,
+			"first_sealed_utc", m.first_sealed_utc[0] ? m.first_sealed_utc : m.sealed_utc,
+			"sealed_after_the_fact", m.after_the_fact,
+			"signed_by", ir.sig_valid ? ir.sig_fingerprint : "");
+		if (!v) {
+			r = -ENOMEM;
+			goto out;
+		}
+		json_object_set_new(rec, "run", v);
+	}
+	/* inputs: run.json's digests, checked against the copies' own entries
+	 * in the manifest (a run older than inputs_sha256 has only those). */
+	inputs = json_array();
+	in_src = json_object_get(run, "inputs");
+	json_object_foreach(in_sha, key, v) {
+		json_array_append_new(inputs, json_pack("{s:s, s:s, s:s}", "name", key,
+			"sha256", json_string_value(v) ? json_string_value(v) : "",
+			"source_path", hist_jstr(in_src, key)));
+	}
+	if (!json_object_size(in_sha)) {
+		static const char *const names[] = { "sequence.cfg", "bench.cfg", "device.cfg" };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			const char *h;
+
+			snprintf(text, sizeof(text), "inputs/%s", names[i]);
+			h = manifest_hex(&m, text);
+			if (h)
+				json_array_append_new(inputs, json_pack("{s:s, s:s, s:s}", "name",
+					names[i], "sha256", h, "source_path", hist_jstr(in_src, names[i])));
+		}
+	}
+	json_object_set_new(rec, "inputs", inputs);
+	json_object_set_new(rec, "instruments", read_instruments(&bench));
+	read_checks(results, rec);
+	*ret = rec;
+	rec = NULL;
+	r = 0;
+out:
+	json_decref(rec);
+	json_decref(run);
+	json_decref(results);
+	free(run_text);
+	free(res_text);
+	free(bench_text);
+	free(dev_text);
+	free(seq_text);
+	free(mtext);
+	manifest_free(&m);
+	config_destroy(&bench);
+	config_destroy(&device);
+	config_destroy(&sequence);
+	return r;
+}

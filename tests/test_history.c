@@ -1,0 +1,821 @@
+/* The run history (rig/history/): the store against SQLite and against a real PostgreSQL
+ * server that this suite starts (tools/pg-scratch: initdb in a scratch
+ * folder, unix socket, stopped at the end).  A PostgreSQL that cannot be
+ * started fails the PostgreSQL tests with the reason; nothing is skipped. */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <libpq-fe.h>
+
+#include "helpers.h"
+#include "history_synth.h"
+#include "rig/history/history.h"
+
+
+/* ------------------------------------------------------------ randomness */
+
+/* xorshift64* and Box-Muller: the same series on every machine. */
+struct rng {
+	uint64_t s;
+};
+
+static double rng_uniform(struct rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return (double)((r->s * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static double rng_gauss(struct rng *r)
+{
+	double u1 = rng_uniform(r), u2 = rng_uniform(r);
+
+	if (u1 < 1e-300)
+		u1 = 1e-300;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/* ------------------------------------------------------------ the stores */
+
+static char pg_admin_uri[4096];      /* the scratch server's "pumprig" database */
+static char pg_dir[512];
+static char pg_error[4096];          /* why it could not be started */
+
+/* Starts the scratch PostgreSQL once for the whole suite, in the runner's
+ * process; each test's process finds what it found in its environment. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char *dir = th_tmpdir(), *tool = th_src("tools/pg-scratch"), cmd[2048];
+	FILE *p;
+	size_t n;
+	int st;
+
+	(void)set;
+	snprintf(pg_dir, sizeof(pg_dir), "%s", dir);
+	snprintf(cmd, sizeof(cmd), "%s start %s 2>&1", tool, dir);
+	p = popen(cmd, "r");
+	n = p ? fread(pg_error, 1, sizeof(pg_error) - 1, p) : 0;
+	pg_error[n] = '\0';
+	st = p ? pclose(p) : -1;
+	if (st == 0 && strncmp(pg_error, "postgresql://", 13) == 0) {
+		pg_error[strcspn(pg_error, "\n")] = '\0';
+		snprintf(pg_admin_uri, sizeof(pg_admin_uri), "%s", pg_error);
+		pg_error[0] = '\0';
+	} else if (!pg_error[0]) {
+		snprintf(pg_error, sizeof(pg_error), "%s start: exit status %d", tool, st);
+	}
+	setenv("TEST_HISTORY_PG_ADMIN", pg_admin_uri, 1);
+	setenv("TEST_HISTORY_PG_ERROR", pg_error, 1);
+	free(dir);
+	free(tool);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char *tool = th_src("tools/pg-scratch"), cmd[2048];
+
+	(void)stats;
+	if (pg_dir[0]) {
+		snprintf(cmd, sizeof(cmd), "%s stop %s >/dev/null 2>&1 && rm -rf %s", tool, pg_dir,
+			 pg_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "test_history: could not stop the scratch PostgreSQL in %s\n",
+				pg_dir);
+	}
+	free(tool);
+}
+
+/* In a test's process: what the runner found. */
+static void pg_found(void)
+{
+	const char *uri = getenv("TEST_HISTORY_PG_ADMIN"), *e = getenv("TEST_HISTORY_PG_ERROR");
+
+	snprintf(pg_admin_uri, sizeof(pg_admin_uri), "%s", uri ? uri : "");
+	snprintf(pg_error, sizeof(pg_error), "%s", e ? e : "the suite's start hook did not run");
+}
+
+static void pg_admin_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(pg_admin_uri);
+	PGresult *res;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQexec(c, "SET client_min_messages = warning");
+	res = PQexec(c, sql);
+	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK,
+		  "%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(c);
+}
+
+/* A fresh database on the scratch server for one test. */
+static char *pg_store(const char *name)
+{
+	char sql[256], *uri;
+	const char *q;
+
+	pg_found();
+	cr_assert(pg_admin_uri[0], "the scratch PostgreSQL could not be started: %s", pg_error);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+	pg_admin_exec(sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	pg_admin_exec(sql);
+	q = strchr(pg_admin_uri, '?');
+	cr_assert(q);
+	if (asprintf(&uri, "postgresql:///%s%s", name, q) < 0)
+		abort();
+	return uri;
+}
+
+static char *sqlite_store(void)
+{
+	char *dir = th_tmpdir(), *uri;
+
+	if (asprintf(&uri, "sqlite:%s/history.sqlite", dir) < 0)
+		abort();
+	free(dir);
+	return uri;
+}
+
+static struct history *open_store(const char *uri)
+{
+	struct history *h = NULL;
+	char err[512] = "";
+
+	cr_assert_eq(history_open(uri, &h, err, sizeof(err)), 0, "%s", err);
+	return h;
+}
+
+static void ingest(struct history *h, const char *dir, enum history_ingest_outcome want,
+		   struct history_ingest_result *ret)
+{
+	struct history_ingest_result res;
+	char err[512] = "";
+
+	cr_assert_eq(history_ingest_run_dir(h, dir, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.outcome, want, "%s: outcome %d, want %d (%s)", dir, res.outcome, want,
+		     res.reason);
+	if (ret)
+		*ret = res;
+}
+
+/* A synthetic run of `serial` on `bench`, night `night` (from 2026-01-01),
+ * with one dose-accuracy value. */
+static char *night_run(const char *root, const char *serial, const char *bench,
+		       const char *sequence, int night, double dose_error)
+{
+	struct synth_value v = { "dose_accuracy", "steady", "dose_error", dose_error, 0.05, "%",
+				 -10, 10 };
+	char *dir, id[128], started[32];
+	struct tm tm = { .tm_year = 126, .tm_mon = 0, .tm_mday = 1 + night, .tm_hour = 2 };
+	time_t t = timegm(&tm);
+
+	gmtime_r(&t, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(id, sizeof(id), "%s-%s-%s-%03d", serial, bench, sequence, night);
+	if (asprintf(&dir, "%s/%s", root, id) < 0)
+		abort();
+	struct synth_run s = { .run_id = id, .device_serial = serial, .sequence_id = sequence,
+			       .bench_id = bench, .started_utc = started, .values = &v,
+			       .n_values = 1, .balance_noise_mg = 0.02,
+			       .evaporation_mg_per_h = 0.05 };
+	cr_assert_eq(synth_run_dir(dir, &s), 0, "%s", dir);
+	return dir;
+}
+
+/* Runs stored (their newest versions), through the public API. */
+static size_t count_runs(struct history *h)
+{
+	json_t *a = NULL;
+	char err[256];
+	size_t n;
+
+	cr_assert_eq(history_list(h, NULL, &a, err, sizeof(err)), 0, "%s", err);
+	n = json_array_size(a);
+	json_decref(a);
+	return n;
+}
+
+/* --- the same tests on both engines --- */
+
+static void ingest_a_real_run(const char *uri)
+{
+	char *root = th_tmpdir(), *run, *seq = th_src("sequences/dose-accuracy.cfg");
+	char *bench = th_src("fixtures/bench/sim.cfg"), *dut = th_src("fixtures/dut/itp-40.cfg");
+	struct history *h = open_store(uri);
+	struct history_ingest_result a, b, c;
+	json_t *show = NULL, *list = NULL, *inst;
+	char err[512], id[HISTORY_RUN_ID_MAX];
+	size_t i;
+
+	if (asprintf(&run, "%s/run", root) < 0)
+		abort();
+	cr_assert_eq(th_rig(root, (const char *const[]){ "run", seq, "--bench", bench, "--dut", dut,
+							  "-o", run, "-q", NULL }), 0);
+	ingest(h, run, HISTORY_INGESTED, &a);
+	cr_assert_eq(a.version, 1);
+	/* run.json has no run_id yet: <start>-<bench>-<digest of run.json> */
+	cr_assert_eq(history_run_id_of_dir(run, id), 0);
+	cr_assert_str_eq(a.run_id, id);
+	cr_assert(strstr(id, "-SIM-1-") && strlen(id) == 16 + 7 + 8, "%s", id);
+	ingest(h, run, HISTORY_ALREADY_PRESENT, &b);
+	cr_assert_eq(b.version, 1);
+	cr_assert_str_eq(b.manifest_sha256, a.manifest_sha256);
+
+	cr_assert_eq(history_show(h, run, &show, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(json_string_value(json_object_get(show, "device_serial")), "SN-0001");
+	cr_assert_str_eq(json_string_value(json_object_get(show, "device_firmware")), "1.0.0");
+	cr_assert_str_eq(json_string_value(json_object_get(show, "bench_id")), "SIM-1");
+	cr_assert_str_eq(json_string_value(json_object_get(show, "clock")), "virtual");
+	cr_assert_str_eq(json_string_value(json_object_get(show, "verdict")), "pass");
+	cr_assert(*json_string_value(json_object_get(show, "ended")));
+	cr_assert_eq(json_array_size(json_object_get(show, "inputs")), 3);
+	inst = NULL;
+	json_array_foreach(json_object_get(show, "instruments"), i, inst)
+		if (strcmp(json_string_value(json_object_get(inst, "role")), "scale") == 0)
+			break;
+	cr_assert_str_eq(json_string_value(json_object_get(inst, "serial")), "SIM-SCALE");
+	cr_assert_str_eq(json_string_value(json_object_get(inst, "cal_due")), "2028-11-16");
+	cr_assert_geq(json_array_size(json_object_get(show, "checks")), 1);
+	cr_assert_geq(json_array_size(json_object_get(show, "health")), 1);
+	json_decref(show);
+
+	/* judged again: a new version, the first kept */
+	cr_assert_eq(th_rig(root, (const char *const[]){ "report", run, NULL }), 0);
+	ingest(h, run, HISTORY_INGESTED, &c);
+	cr_assert_eq(c.version, 2);
+	cr_assert_str_eq(c.run_id, a.run_id);
+	cr_assert_str_neq(c.manifest_sha256, a.manifest_sha256);
+	cr_assert_eq(history_show(h, a.run_id, &show, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(json_object_get(show, "versions")), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(
+		json_object_get(show, "versions"), 0), "manifest_sha256")), a.manifest_sha256);
+	cr_assert_eq(history_list(h, NULL, &list, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(list), 1);
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(list, 0), "versions")), 2);
+	json_decref(show);
+	json_decref(list);
+	history_close(h);
+	free(run);
+	free(root);
+	free(seq);
+	free(bench);
+	free(dut);
+}
+
+static void refuse_a_broken_seal(const char *uri)
+{
+	char *root = th_tmpdir(), *a = night_run(root, "SN-1", "B1", "SEQ", 0, 0.1);
+	char *b = night_run(root, "SN-1", "B1", "SEQ", 1, 0.1), path[4096];
+	struct history *h = open_store(uri);
+	struct history_ingest_result res;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/samples.csv", a);
+	f = fopen(path, "a");
+	fputs("1,scale,mass,1.1,g,\n", f);
+	fclose(f);
+	ingest(h, a, HISTORY_REFUSED, &res);
+	cr_assert(strstr(res.reason, "the seal does not verify") &&
+		  strstr(res.reason, "CHANGED samples.csv"), "%s", res.reason);
+	snprintf(path, sizeof(path), "%s/SHA256SUMS", b);
+	cr_assert_eq(unlink(path), 0);
+	ingest(h, b, HISTORY_REFUSED, &res);
+	cr_assert(strstr(res.reason, "not sealed"), "%s", res.reason);
+	cr_assert_eq(count_runs(h), 0);
+	history_close(h);
+	free(a);
+	free(b);
+	free(root);
+}
+
+static void list_filters_and_order(const char *uri)
+{
+	char *root = th_tmpdir();
+	struct history *h = open_store(uri);
+	struct history_filter f = { 0 };
+	json_t *a = NULL, *o;
+	char err[256];
+	size_t i;
+	int night;
+
+	for (night = 0; night < 6; night++) {
+		char *d[4] = { night_run(root, "SN-1", "B1", "QUAL", night, 0.1),
+			       night_run(root, "SN-2", "B2", "QUAL", night, 0.2),
+			       night_run(root, "SN-1", "B1", "DOSE", night, 0.3),
+			       night_run(root, "SN-3", "B1", "QUAL", night, 0.4) };
+		for (i = 0; i < 4; i++) {
+			ingest(h, d[i], HISTORY_INGESTED, NULL);
+			free(d[i]);
+		}
+	}
+	cr_assert_eq(history_list(h, NULL, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(a), 24);
+	for (i = 1; i < json_array_size(a); i++)
+		cr_assert_geq(strcmp(json_string_value(json_object_get(json_array_get(a, i - 1), "started")),
+				     json_string_value(json_object_get(json_array_get(a, i), "started"))), 0,
+			      "newest first");
+	o = json_array_get(a, 0);
+	cr_assert(json_object_get(o, "run_id") && json_object_get(o, "device_serial") &&
+		  json_object_get(o, "sequence_id") && json_object_get(o, "bench_id") &&
+		  json_object_get(o, "started") && json_object_get(o, "verdict"));
+	json_decref(a);
+	f.device_serial = "SN-1";
+	cr_assert_eq(history_list(h, &f, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(a), 12);
+	json_decref(a);
+	f.sequence_id = "QUAL";
+	cr_assert_eq(history_list(h, &f, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(a), 6);
+	json_decref(a);
+	f = (struct history_filter){ .bench_id = "B1", .since_utc = "2026-01-05" };
+	cr_assert_eq(history_list(h, &f, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(a), 6);   /* nights 4 and 5, three runs of bench B1 each */
+	json_decref(a);
+	f = (struct history_filter){ .limit = 5 };
+	cr_assert_eq(history_list(h, &f, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(a), 5);
+	json_decref(a);
+	history_close(h);
+	free(root);
+}
+
+static const json_t *find_value(const json_t *values, const char *measurement)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(values, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "measurement")), measurement) == 0)
+			return v;
+	return NULL;
+}
+
+static const json_t *find_field(const json_t *a, const char *field)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "field")), field) == 0)
+			return v;
+	return NULL;
+}
+
+static void compare_runs(const char *uri)
+{
+	char *root = th_tmpdir(), dir_a[4096], dir_b[4096], prev[HISTORY_RUN_ID_MAX], err[256];
+	struct synth_value va[] = {
+		{ "dose_accuracy", "steady", "dose_error", 0.10, 0.05, "%", -10, 10 },
+		{ "occlusion", "occ", "time_to_alarm", 70.0, 2.0, "s", 0, 14400 },
+	}, vb[] = {
+		{ "dose_accuracy", "steady", "dose_error", 0.30, 0.05, "%", -10, 10 },   /* 0.2 > 0.071 */
+		{ "occlusion", "occ", "time_to_alarm", 71.0, 2.0, "s", 0, 14400 },       /* 1 < 2.83 */
+	};
+	struct synth_run a = { .run_id = "run-a", .device_serial = "SN-9", .sequence_id = "QUAL",
+			       .bench_id = "B1", .started_utc = "2026-02-01T02:00:00Z",
+			       .values = va, .n_values = 2, .balance_noise_mg = NAN,
+			       .evaporation_mg_per_h = 0.05 };
+	struct synth_run b = a;
+	struct history *h = open_store(uri);
+	json_t *cmp = NULL, *v, *inst;
+
+	b.run_id = "run-b";
+	b.started_utc = "2026-02-02T02:00:00Z";
+	b.values = vb;
+	b.firmware = "1.0.1";
+	b.cal_date = "2026-01-20";
+	snprintf(dir_a, sizeof(dir_a), "%s/a", root);
+	snprintf(dir_b, sizeof(dir_b), "%s/b", root);
+	cr_assert_eq(synth_run_dir(dir_a, &a), 0);
+	cr_assert_eq(synth_run_dir(dir_b, &b), 0);
+	ingest(h, dir_a, HISTORY_INGESTED, NULL);
+	ingest(h, dir_b, HISTORY_INGESTED, NULL);
+
+	cr_assert_eq(history_previous(h, "run-b", prev, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(prev, "run-a");
+	cr_assert_eq(history_previous(h, dir_b, prev, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(prev, "run-a");
+	cr_assert_eq(history_previous(h, "run-a", prev, err, sizeof(err)), -ENOENT);
+
+	cr_assert_eq(history_compare(h, "run-a", dir_b, &cmp, err, sizeof(err)), 0, "%s", err);
+	v = (json_t *)find_value(json_object_get(cmp, "values"), "dose_error");
+	cr_assert_float_eq(json_real_value(json_object_get(v, "delta")), 0.2, 1e-9);
+	cr_assert_float_eq(json_real_value(json_object_get(v, "U_combined")), sqrt(2) * 0.05, 1e-9);
+	cr_assert(json_is_true(json_object_get(v, "significant")));
+	v = (json_t *)find_value(json_object_get(cmp, "values"), "time_to_alarm");
+	cr_assert(json_is_false(json_object_get(v, "significant")));
+	v = (json_t *)find_field(json_object_get(cmp, "identity"), "device_firmware");
+	cr_assert(json_is_true(json_object_get(v, "changed")));
+	cr_assert(json_is_false(json_object_get(find_field(json_object_get(cmp, "identity"),
+							   "software"), "changed")));
+	inst = json_array_get(json_object_get(cmp, "instruments"), 1);   /* pump, then scale */
+	cr_assert_str_eq(json_string_value(json_object_get(inst, "role")), "scale");
+	cr_assert(json_is_true(json_object_get(inst, "changed")));
+	cr_assert(json_is_true(json_object_get(find_field(json_object_get(inst, "fields"),
+							  "cal_date"), "changed")));
+	/* the device file differs (firmware), so does its digest */
+	cr_assert(json_is_true(json_object_get(json_array_get(json_object_get(cmp, "inputs"), 1),
+					       "changed")));
+	json_decref(cmp);
+	history_close(h);
+	free(root);
+}
+
+/* 45 nights of three pumps: SN-OK stable, SN-CREEP drifting by 0.1 pp a
+ * night from night 20, SN-STEP stepping up by 1 pp at night 25. */
+static void trend_watch_and_baseline(const char *uri)
+{
+	char *root = th_tmpdir(), err[256], *dir;
+	struct history *h = open_store(uri);
+	struct history_trend_query q = { .device_serial = "SN-CREEP", .check = "dose_accuracy" };
+	struct spc_params p;
+	struct rng r = { 99 };
+	json_t *flags = NULL, *trend = NULL, *f, *series, *chart, *points;
+	const char *base_runs[20];
+	char ids[20][128];
+	size_t i;
+	int night;
+	bool creep = false, step = false;
+
+	spc_params_default(&p);
+	for (night = 0; night < 45; night++) {
+		double noise[3] = { 0.25 * rng_gauss(&r), 0.25 * rng_gauss(&r), 0.25 * rng_gauss(&r) };
+
+		dir = night_run(root, "SN-OK", "B1", "QUAL", night, noise[0]);
+		ingest(h, dir, HISTORY_INGESTED, NULL);
+		free(dir);
+		dir = night_run(root, "SN-CREEP", "B2", "QUAL", night,
+				noise[1] + (night >= 20 ? 0.1 * (night - 19) : 0));
+		ingest(h, dir, HISTORY_INGESTED, NULL);
+		free(dir);
+		dir = night_run(root, "SN-STEP", "B3", "QUAL", night, noise[2] + (night >= 25 ? 1.0 : 0));
+		ingest(h, dir, HISTORY_INGESTED, NULL);
+		free(dir);
+		if (night >= 25) {
+			snprintf(ids[night - 25], sizeof(ids[0]), "SN-STEP-B3-QUAL-%03d", night);
+			base_runs[night - 25] = ids[night - 25];
+		}
+	}
+	cr_assert_eq(history_watch(h, &p, &flags, err, sizeof(err)), 0, "%s", err);
+	json_array_foreach(flags, i, f) {
+		const char *serial = json_string_value(json_object_get(json_object_get(f, "series"),
+									"device_serial"));
+
+		cr_assert(json_object_get(f, "rule") && json_array_size(json_object_get(f, "runs")) >= 2);
+		series = json_object_get(f, "series");
+		if (!serial) {   /* a bench-health series: identical figures every night */
+			cr_assert_fail("bench health flagged: %s", json_dumps(f, 0));
+		}
+		cr_assert_str_neq(serial, "SN-OK", "a stable pump flagged: %s", json_dumps(f, 0));
+		creep = creep || strcmp(serial, "SN-CREEP") == 0;
+		step = step || strcmp(serial, "SN-STEP") == 0;
+		cr_assert_str_eq(json_string_value(json_object_get(series, "check")), "dose_accuracy");
+		cr_assert_str_eq(json_string_value(json_object_get(series, "measurement")), "dose_error");
+		cr_assert_str_eq(json_string_value(json_object_get(series, "sequence_id")), "QUAL");
+	}
+	cr_assert(creep && step, "%s", json_dumps(flags, 0));
+	json_decref(flags);
+
+	cr_assert_eq(history_trend(h, &q, &p, &trend, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(trend), 1);
+	chart = json_object_get(json_array_get(trend, 0), "chart");
+	points = json_object_get(json_array_get(trend, 0), "points");
+	cr_assert(json_is_true(json_object_get(chart, "valid")));
+	cr_assert_eq(json_integer_value(json_object_get(chart, "n_baseline")), 20);
+	cr_assert_eq(json_array_size(points), 45);
+	cr_assert(json_is_true(json_object_get(json_array_get(points, 0), "baseline")));
+	cr_assert_gt(json_array_size(json_object_get(json_array_get(points, 44), "rules")), 0);
+	cr_assert_gt(json_array_size(json_object_get(json_array_get(trend, 0), "open_flags")), 0);
+	json_decref(trend);
+	/* a measurement without an acceptance of its own is charted on request */
+	q.measurement = "balance_noise";
+	cr_assert_eq(history_trend(h, &q, &p, &trend, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(trend), 1);
+	cr_assert_eq(json_array_size(json_object_get(json_array_get(trend, 0), "points")), 45);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(trend, 0),
+		"series"), "measurement")), "balance_noise");
+	json_decref(trend);
+	q.measurement = NULL;
+
+	/* the step was a deliberate change (a new catheter, say): its runs since
+	 * become the baseline, and the flag closes */
+	cr_assert_eq(history_baseline_set(h, base_runs, 20, "tester", &trend, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(json_array_size(trend), 2);   /* the device's, and the bench's */
+	json_decref(trend);
+	cr_assert_eq(history_watch(h, &p, &flags, err, sizeof(err)), 0, "%s", err);
+	json_array_foreach(flags, i, f) {
+		const char *serial = json_string_value(json_object_get(json_object_get(f, "series"),
+									"device_serial"));
+
+		cr_assert(!serial || strcmp(serial, "SN-STEP") != 0, "%s", json_dumps(f, 0));
+	}
+	json_decref(flags);
+	q.device_serial = "SN-STEP";
+	cr_assert_eq(history_trend(h, &q, &p, &trend, err, sizeof(err)), 0, "%s", err);
+	chart = json_object_get(json_array_get(trend, 0), "chart");
+	cr_assert(strstr(json_string_value(json_object_get(chart, "baseline")), "chosen"));
+	cr_assert_float_eq(json_real_value(json_object_get(chart, "centre")), 1.0, 0.2);
+	json_decref(trend);
+	cr_assert_eq(history_baseline_set(h, (const char *[]){ "nope" }, 1, "t", NULL, err,
+					  sizeof(err)), -ENOENT);
+	history_close(h);
+	free(root);
+}
+
+static long long scalar(struct history *h, const char *sql);
+
+static void migrations_apply_once(const char *uri)
+{
+	struct history *h;
+	pid_t kids[2];
+	int i, st;
+
+	/* two processes open the fresh store at once */
+	for (i = 0; i < 2; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			char err[512];
+
+			if (history_open(uri, &h, err, sizeof(err)) == 0)
+				_exit(0);
+			fprintf(stderr, "migrations_apply_once: %s\n", err);
+			_exit(1);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(waitpid(kids[i], &st, 0), kids[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	h = open_store(uri);
+	cr_assert_eq(history_schema_version(h), history_schema_latest());
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM schema_migrations"), history_schema_latest());
+	history_close(h);
+	h = open_store(uri);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM schema_migrations"), history_schema_latest());
+	history_close(h);
+}
+
+static void store_and_forward(const char *uri)
+{
+	char *root = th_tmpdir(), spool[2048], err[512], **pend;
+	char *a = night_run(root, "SN-1", "B1", "QUAL", 0, 0.1);
+	char *b = night_run(root, "SN-1", "B1", "QUAL", 1, 0.1), path[4096];
+	struct history_ingest_result res;
+	struct history_sync_result sync;
+	struct history *h;
+	size_t n;
+
+	snprintf(spool, sizeof(spool), "%s/" HISTORY_SPOOL_DIR, root);
+	/* the store is down: the runs stay pending (and are never touched) */
+	cr_assert_eq(history_ingest_or_queue(NULL, spool, a, &res, err, sizeof(err)), -ENOTCONN);
+	cr_assert_eq(history_ingest_or_queue(NULL, spool, b, &res, err, sizeof(err)), -ENOTCONN);
+	cr_assert_eq(history_ingest_or_queue(NULL, spool, b, &res, err, sizeof(err)), -ENOTCONN);
+	cr_assert_eq(history_pending_list(spool, &pend, &n), 0);
+	cr_assert_eq(n, 2);
+	history_strv_free(pend, n);
+	/* one of them is spoiled before the store comes back */
+	snprintf(path, sizeof(path), "%s/samples.csv", b);
+	cr_assert_eq(truncate(path, 3), 0);
+	h = open_store(uri);
+	cr_assert_eq(history_sync(h, spool, NULL, NULL, &sync, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sync.ingested, 1);
+	cr_assert_eq(sync.refused, 1);
+	cr_assert_eq(history_pending_list(spool, &pend, &n), 0);
+	cr_assert_eq(n, 0);
+	snprintf(path, sizeof(path), "%s/refused", spool);
+	cr_assert_eq(history_pending_list(path, &pend, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert(strstr(pend[0], "SN-1-B1-QUAL-001"), "%s", pend[0]);
+	history_strv_free(pend, n);
+	/* forwarded twice (a crash after the commit, before the unmark): once */
+	cr_assert_eq(history_ingest_or_queue(h, spool, a, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.outcome, HISTORY_ALREADY_PRESENT);
+	cr_assert_eq(count_runs(h), 1);
+	history_close(h);
+	free(a);
+	free(b);
+	free(root);
+}
+
+/* Two benches forwarding the same runs at once: each stored once. */
+static void concurrent_ingest(const char *uri)
+{
+	char *root = th_tmpdir(), *dirs[12];
+	struct history *h = open_store(uri);
+	pid_t kids[2];
+	int i, st;
+
+	for (i = 0; i < 12; i++)
+		dirs[i] = night_run(root, i % 2 ? "SN-1" : "SN-2", "B1", "QUAL", i, 0.1);
+	history_close(h);
+	for (i = 0; i < 2; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			struct history_ingest_result res;
+			char err[512];
+			int k, bad = 0;
+
+			if (history_open(uri, &h, err, sizeof(err)) < 0)
+				_exit(2);
+			for (k = 0; k < 12; k++)
+				if (history_ingest_run_dir(h, dirs[i ? 11 - k : k], &res, err,
+							   sizeof(err)) < 0 ||
+				    res.outcome == HISTORY_REFUSED)
+					bad++;
+			history_close(h);
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(waitpid(kids[i], &st, 0), kids[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: %d", i, st);
+	}
+	h = open_store(uri);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM runs"), 12);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM checks"), 12);
+	history_close(h);
+	for (i = 0; i < 12; i++)
+		free(dirs[i]);
+	free(root);
+}
+
+/* Backfill: several runs in one transaction, one of them already stored,
+ * one given twice, one refused. */
+static void batch_ingest(const char *uri)
+{
+	char *root = th_tmpdir(), *dirs[6], err[512], path[4096];
+	struct history_ingest_result res[7];
+	struct history *h = open_store(uri);
+	const char *batch[7];
+	int i;
+
+	for (i = 0; i < 6; i++)
+		dirs[i] = night_run(root, "SN-1", "B1", "QUAL", i, 0.1 * i);
+	ingest(h, dirs[2], HISTORY_INGESTED, NULL);
+	snprintf(path, sizeof(path), "%s/SHA256SUMS", dirs[5]);
+	cr_assert_eq(unlink(path), 0);
+	for (i = 0; i < 6; i++)
+		batch[i] = dirs[i];
+	batch[6] = dirs[0];
+	cr_assert_eq(history_ingest_run_dirs(h, batch, 7, res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res[0].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[1].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[2].outcome, HISTORY_ALREADY_PRESENT);
+	cr_assert_eq(res[3].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[4].outcome, HISTORY_INGESTED);
+	cr_assert_eq(res[5].outcome, HISTORY_REFUSED);
+	cr_assert_eq(res[6].outcome, HISTORY_ALREADY_PRESENT, "%d", res[6].outcome);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(res[i].version, 1, "run %d: version %d", i, res[i].version);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM runs"), 5);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM measurements"), 10);   /* dose_error, balance_noise */
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM points"), 15);         /* + noise, evaporation */
+	history_close(h);
+	for (i = 0; i < 6; i++)
+		free(dirs[i]);
+	free(root);
+}
+
+/* One number from SQL, through a second connection of the store's own kind. */
+static long long scalar(struct history *h, const char *sql)
+{
+	long long v = -1;
+	if (strcmp(history_engine(h), "postgresql") == 0) {
+		/* the test's own connection, as the scratch server's owner */
+		PGconn *c = PQconnectdb(getenv("TEST_HISTORY_PG_URI"));
+		PGresult *res = PQexec(c, sql);
+
+		cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));
+		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		PQfinish(c);
+	} else {
+		char cmd[4096];
+		FILE *p;
+
+		snprintf(cmd, sizeof(cmd), "sqlite3 '%s' '%s'", getenv("TEST_HISTORY_SQLITE"), sql);
+		p = popen(cmd, "r");
+		cr_assert(p && fscanf(p, "%lld", &v) == 1, "%s", cmd);
+		pclose(p);
+	}
+	return v;
+}
+
+static char *sqlite_for_test(void)
+{
+	char *uri = sqlite_store();
+
+	setenv("TEST_HISTORY_SQLITE", uri + strlen("sqlite:"), 1);
+	return uri;
+}
+
+static char *pg_for_test(const char *name)
+{
+	char *uri = pg_store(name);
+
+	setenv("TEST_HISTORY_PG_URI", uri, 1);
+	return uri;
+}
+
+#define BOTH(name)                                                                           \
+	Test(history_sqlite, name, .timeout = 120)                                           \
+	{                                                                                    \
+		char *uri = sqlite_for_test();                                               \
+		name(uri);                                                                   \
+		free(uri);                                                                   \
+	}                                                                                    \
+	Test(history_postgresql, name, .timeout = 120)                                       \
+	{                                                                                    \
+		char *uri = pg_for_test("t_" #name);                                         \
+		name(uri);                                                                   \
+		free(uri);                                                                   \
+	}
+
+BOTH(ingest_a_real_run)
+BOTH(refuse_a_broken_seal)
+BOTH(list_filters_and_order)
+BOTH(compare_runs)
+BOTH(trend_watch_and_baseline)
+BOTH(migrations_apply_once)
+BOTH(store_and_forward)
+BOTH(concurrent_ingest)
+BOTH(batch_ingest)
+
+/* Least privilege: a bench's login may add runs and read, never change or
+ * remove history; a reviewer's may only read. */
+Test(history_postgresql, the_bench_role_cannot_update_or_delete, .timeout = 120)
+{
+	char *uri = pg_for_test("t_roles"), *root = th_tmpdir(), *bench_uri, *rev_uri, err[512];
+	char *dir = night_run(root, "SN-1", "B1", "QUAL", 0, 0.1);
+	char *dir2 = night_run(root, "SN-1", "B1", "QUAL", 1, 0.1);
+	struct history *h = open_store(uri);   /* the owner migrates */
+	static const char *const denied[] = {
+		"UPDATE runs SET verdict = 'pass'", "DELETE FROM runs", "DELETE FROM measurements",
+		"UPDATE measurements SET value = 0", "TRUNCATE runs", "DELETE FROM baselines",
+		"DROP TABLE runs", "UPDATE schema_migrations SET version = 99",
+	};
+	PGconn *c;
+	PGresult *res;
+	size_t i;
+
+	history_close(h);
+	pg_admin_exec("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench7')"
+		      " THEN CREATE ROLE bench7 LOGIN IN ROLE pumprig_bench; END IF;"
+		      " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'alice')"
+		      " THEN CREATE ROLE alice LOGIN IN ROLE pumprig_reviewer; END IF; END $$");
+	bench_uri = strdup(uri);
+	rev_uri = strdup(uri);
+	strcpy(strstr(bench_uri, "user=pumprig_admin"), "user=bench7");
+	strcpy(strstr(rev_uri, "user=pumprig_admin"), "user=alice");
+
+	/* the bench ingests through the library, as rig will */
+	cr_assert_eq(history_open(bench_uri, &h, err, sizeof(err)), 0, "%s", err);
+	ingest(h, dir, HISTORY_INGESTED, NULL);
+	history_close(h);
+
+	c = PQconnectdb(bench_uri);
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		res = PQexec(c, denied[i]);
+		cr_assert_eq(PQresultStatus(res), PGRES_FATAL_ERROR, "bench7 may: %s", denied[i]);
+		cr_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501", "%s: %s",
+				 denied[i], PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	res = PQexec(c, "SELECT COUNT(*) FROM check_values");
+	cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(c);
+
+	/* the reviewer reads, and may not even add */
+	cr_assert_eq(history_open(rev_uri, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(count_runs(h), 1);
+	{
+		struct history_ingest_result r2;
+
+		cr_assert_eq(history_ingest_run_dir(h, dir2, &r2, err, sizeof(err)), -EACCES, "%s", err);
+	}
+	history_close(h);
+	c = PQconnectdb(rev_uri);
+	res = PQexec(c, "DELETE FROM runs");
+	cr_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	PQfinish(c);
+	free(bench_uri);
+	free(rev_uri);
+	free(dir);
+	free(dir2);
+	free(root);
+	free(uri);
+}
