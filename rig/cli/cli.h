@@ -71,6 +71,11 @@ bool operator_valid(const char *name);
 int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *key,
 		     bool *ret_have);
 
+/* RUN_DIR of report, note, verify, resume and safe must be a run's: a
+ * directory holding run.json (or its manifest).  0, or the reason printed
+ * (ending with outcome: "nothing was done") and EXIT_BAD_INPUT. */
+int require_run_dir(const char *run_dir, const char *cmd, const char *outcome);
+
 void print_change(void *ctx, enum manifest_change c, const char *path);
 /* A sealed run must still match its manifest before a command writes into
  * it.  Returns 0 with *ret_sealed, or an exit status. */

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "rig/base/signals.h"
 #include "rig/engine/lock.h"
 #include "rig/engine/recorder.h"
+#include "rig/engine/rundir.h"
 #include "rig/judge/results.h"
 #include "reports/reports.h"
 
@@ -325,6 +327,28 @@ int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *
 		return r;
 	}
 	*ret_have = true;
+	return 0;
+}
+
+int require_run_dir(const char *run_dir, const char *cmd, const char *outcome)
+{
+	struct stat st;
+
+	if (stat(run_dir, &st) != 0) {
+		fprintf(stderr, "rig %s: %s: %s; expected a run directory (rig run makes one); %s\n",
+			cmd, run_dir, strerror(errno), outcome);
+		return EXIT_BAD_INPUT;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rig %s: %s is not a run directory (not a directory at all); %s\n",
+			cmd, run_dir, outcome);
+		return EXIT_BAD_INPUT;
+	}
+	if (!rundir_holds_run(run_dir)) {
+		fprintf(stderr, "rig %s: %s is not a run directory (no run.json); %s\n", cmd, run_dir,
+			outcome);
+		return EXIT_BAD_INPUT;
+	}
 	return 0;
 }
 

@@ -58,6 +58,11 @@ static int help_main(int argc, char **argv)
 {
 	const struct rig_command *c = argc > 1 ? command_find(argv[1]) : NULL;
 
+	if (argc > 2 || (argc > 1 && !c)) {
+		fprintf(stderr, "rig help: %s%s\n\n%s", argc > 2 ? "one command at most, not " :
+			"no command ", argc > 2 ? "several" : argv[1], usage_main);
+		return EXIT_BAD_INPUT;
+	}
 	fputs(c ? c->usage : usage_main, stdout);
 	return EXIT_PASS;
 }

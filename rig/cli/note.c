@@ -28,6 +28,8 @@ static int note_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (require_run_dir(d.run_dir, "note", "nothing was done") != 0)
+		return EXIT_BAD_INPUT;
 	who = operator_resolve(d.operator_name);
 	if (!operator_valid(who)) {
 		fprintf(stderr, "rig note: --operator must be a non-empty name without control "

@@ -30,6 +30,8 @@ static int report_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (require_run_dir(d.run_dir, "report", "nothing was done") != 0)
+		return EXIT_BAD_INPUT;
 	if (sign_key_resolve(d.sign_key, "report", &key, &have_key) < 0)
 		return EXIT_BAD_INPUT;
 	status = sealed_precheck(d.run_dir, "report", true, have_key, d.unsign, &sealed);

@@ -12,7 +12,8 @@ static const char usage_verify[] =
 	"prints every ADDED, CHANGED and MISSING file, and checks SHA256SUMS.sig.\n"
 	"With --public-key (a .pub file from rig keygen) the run must be signed by\n"
 	"that key.  Exit status 0 when everything matches, 1 when anything does not\n"
-	"(or there is no manifest), 2 for usage.\n";
+	"(or there is no manifest), 2 for usage or a RUN_DIR that is not a run\n"
+	"directory (no run.json, no manifest).\n";
 
 static int verify_main(int argc, char **argv)
 {
@@ -24,6 +25,8 @@ static int verify_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+	if (require_run_dir(d.run_dir, "verify", "nothing was done") != 0)
+		return EXIT_BAD_INPUT;
 	if (d.public_key) {
 		r = sig_public_key_load(d.public_key, pk);
 		if (r < 0) {

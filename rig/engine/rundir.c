@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,4 +170,67 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	if (r < 0)
 		snprintf(err, err_len, "%s: cannot write", path);
 	return r;
+}
+
+/* The files that make a directory a run's: written by rig run at the start
+ * (run.json) and at the end (the manifest). */
+bool rundir_holds_run(const char *dir)
+{
+	static const char *const marks[] = { "run.json", "SHA256SUMS" };
+	char path[RIG_PATH_MAX + 16];
+	struct stat st;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, marks[i]);
+		if (lstat(path, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+int rundir_inside_run(const char *dir, char *ret_run, size_t ret_len)
+{
+	/* dir followed as the kernel will when rig creates it: while its
+	 * components exist, each is resolved (symbolic links, "..") by
+	 * realpath into the canonical cur; the first that does not exist, and
+	 * every one after, is a plain directory rig makes, so a ".." after one
+	 * of them undoes it ("new/../run/x" is "run/x", cur again) */
+	char cur[PATH_MAX], tried[PATH_MAX], next[PATH_MAX + RIG_PATH_MAX], copy[RIG_PATH_MAX];
+	char *save = NULL;
+	size_t n_new = 0;
+
+	if (strlen(dir) >= sizeof(copy))
+		return -ENAMETOOLONG;
+	memcpy(copy, dir, strlen(dir) + 1);
+	if (!realpath(dir[0] == '/' ? "/" : ".", cur))
+		return -errno;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (n_new > 0) {
+			n_new += strcmp(c, "..") ? 1 : -1;
+			continue;
+		}
+		snprintf(next, sizeof(next), "%s/%s", strcmp(cur, "/") ? cur : "", c);
+		if (realpath(next, tried)) {
+			memcpy(cur, tried, sizeof(cur));
+			continue;
+		}
+		if (errno != ENOENT)
+			return -errno;
+		n_new = 1;
+	}
+	/* the run, if any: cur or the nearest ancestor holding a run's files */
+	for (;;) {
+		char *slash;
+
+		if (rundir_holds_run(cur)) {
+			snprintf(ret_run, ret_len, "%s", cur);
+			return 1;
+		}
+		slash = strrchr(cur, '/');
+		if (!slash || !strcmp(cur, "/"))
+			return 0;
+		slash[slash == cur ? 1 : 0] = '\0';
+	}
 }
