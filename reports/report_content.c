@@ -159,11 +159,13 @@ static void section_results(struct report_doc *doc, const struct run_results *re
 	char buf[128], lim[128];
 
 	doc_text(doc, DB_H1, DS_NORMAL, "3  Acceptance criteria and results");
-	doc_text(doc, DB_VERDICT, doc_verdict_style(res->overall), "Overall verdict: %s%s",
+	doc_text(doc, DB_VERDICT, doc_verdict_style(res->overall), "Overall verdict: %s%s%s%s",
 		   doc_verdict_word(res->overall),
-		   res->status != RUN_COMPLETED ? " (the run did not complete)" : "");
+		   res->status != RUN_COMPLETED ? " (the run did not complete)" : "",
+		   *results_nothing_judged(res) ? " — " : "", results_nothing_judged(res));
 	if (res->n_checks == 0) {
-		doc_text(doc, DB_PARA, DS_NORMAL, "The sequence has no checks.");
+		doc_text(doc, DB_PARA, DS_NORMAL, "The sequence has no checks: nothing was judged, "
+			 "so the run has no verdict to pass.");
 		return;
 	}
 	doc_text(doc, DB_H2, DS_NORMAL, "Acceptance criteria");

@@ -112,6 +112,8 @@ int report_write_json(const struct run_results *res, const char *path)
 			 "instrument_events_dropped", (json_int_t)res->n_events_dropped);
 	if (!root)
 		return -ENOMEM;
+	if (*results_nothing_judged(res))
+		json_object_set_new(root, "nothing_judged", json_string(results_nothing_judged(res)));
 	/* Written beside and renamed over, so a reader never sees half a file. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
@@ -150,12 +152,15 @@ void report_write_summary(const struct run_results *res, FILE *out)
 		fprintf(out, "\n             %s\n", c->explanation);
 	}
 	if (res->n_checks == 0)
-		fprintf(out, "(the sequence has no checks)\n");
+		fprintf(out, "(the sequence has no checks: nothing was judged)\n");
 	for (size_t i = 0; i < res->n_events; i++)
 		fprintf(out, "%sinstrument event at t = %.1f s (%s, %s): %s\n", i ? "" : "\n",
 			rig_ns_to_s(res->events[i].t_ns), res->events[i].role, res->events[i].kind,
 			res->events[i].description);
-	fprintf(out, "\nOverall: %s\n", verdict_name(res->overall));
+	fprintf(out, "\nOverall: %s", verdict_name(res->overall));
+	if (*results_nothing_judged(res))
+		fprintf(out, " (%s)", results_nothing_judged(res));
+	fputc('\n', out);
 }
 
 int report_write_all(const struct run_results *res, const char *run_dir)

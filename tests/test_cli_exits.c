@@ -3,6 +3,7 @@
  * is bad input: exit status 2, said clearly, and nothing touched. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,65 @@ Test(exits, an_output_directory_inside_a_run_directory_is_refused_before_anythin
 	free(fresh);
 	free(crashed);
 	free(link);
+	free(run);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(dir);
+}
+
+Test(exits, a_sequence_without_checks_judges_nothing_and_does_not_pass)
+{
+	/* short_seq: a rate, a hold, a stop; no check step.  It completes, and
+	 * every output says nothing was judged instead of PASS; exit 1 */
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run, *text, *report;
+	json_t *res;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 1);
+	text = th_slurp(run, "results.json");
+	res = json_loads(text, 0, NULL);
+	cr_assert_not_null(res, "%s", text);
+	cr_assert_str_eq(json_string_value(json_object_get(res, "status")), "completed");
+	cr_assert_str_eq(json_string_value(json_object_get(res, "overall_verdict")), "inconclusive");
+	cr_assert_str_eq(json_string_value(json_object_get(res, "nothing_judged")),
+			 "nothing was judged: the sequence has no checks");
+	json_decref(res);
+	free(text);
+	text = th_slurp(run, "summary.txt");
+	cr_assert_not_null(strstr(text, "Overall: inconclusive (nothing was judged"), "%s", text);
+	cr_assert_null(strstr(text, "pass"), "%s", text);
+	free(text);
+	/* CI sees one case in error, not zero cases passed */
+	text = th_slurp(run, "junit.xml");
+	cr_assert_not_null(strstr(text, "<testsuites tests=\"1\" failures=\"0\" errors=\"1\""), "%s", text);
+	cr_assert_not_null(strstr(text, "<error type=\"nothing_judged\" message=\"nothing was judged"),
+			   "%s", text);
+	free(text);
+	/* the test report, both renderings */
+	report = report_text(run, dir);
+	cr_assert_not_null(report);
+	cr_assert(has_words(report, "Overall verdict: INCONCLUSIVE"), "%s", report);
+	cr_assert(has_words(report, "nothing was judged"), "%s", report);
+	cr_assert(!has_words(report, "Overall verdict: PASS"), "%s", report);
+	free(report);
+	text = th_slurp(run, "report.html");
+	cr_assert_not_null(strstr(text, "nothing was judged"));
+	free(text);
+	/* judged again from the record: the same */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 1);
+	text = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(text, "Overall: inconclusive (nothing was judged"), "%s", text);
+	free(text);
+	/* rig validate: valid, with a warning */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "validate", seq, "--bench", bench, "--dut", dut,
+						   NULL }), 0);
+	text = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(text, "has no check steps: a run of it judges nothing"), "%s", text);
+	free(text);
 	free(run);
 	free(seq);
 	free(dut);

@@ -394,6 +394,9 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	}
 	if (res->status != RUN_COMPLETED && res->overall == VERDICT_PASS)
 		res->overall = VERDICT_INCONCLUSIVE;
+	/* No check, no verdict: a run that judged nothing has not passed. */
+	if (res->n_checks == 0)
+		res->overall = VERDICT_INCONCLUSIVE;
 	*ret = res;
 	res = NULL;
 	r = 0;
@@ -420,6 +423,11 @@ void results_free(struct run_results *res)
 		return;
 	free(res->checks);
 	free(res);
+}
+
+const char *results_nothing_judged(const struct run_results *res)
+{
+	return res->n_checks == 0 ? "nothing was judged: the sequence has no checks" : "";
 }
 
 int results_exit_status(const struct run_results *res)

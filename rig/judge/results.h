@@ -88,7 +88,7 @@ struct run_results {
 	size_t n_torn_lines;            /* incomplete trailing lines skipped */
 	struct check_result *checks;
 	size_t n_checks;
-	enum verdict overall;
+	enum verdict overall;           /* inconclusive when there is no check */
 	/* the gravimetric chain used for every volume */
 	double density_g_per_ml;
 	char density_source[128];
@@ -106,8 +106,14 @@ struct run_results {
 int results_analyse(const char *run_dir, struct run_results **ret, char *err, size_t err_len);
 void results_free(struct run_results *res);
 
+/* Why nothing was judged, for every output to say so ("" when something
+ * was): a sequence without check steps (and no step that timed out where
+ * a timeout fails) gives no verdict, and its overall verdict is
+ * inconclusive, not pass. */
+const char *results_nothing_judged(const struct run_results *res);
+
 /* Exit status for the CLI: 3 if the run did not complete, else 1 if any
- * check failed or was inconclusive, else 0. */
+ * check failed or was inconclusive or there was no check, else 0. */
 int results_exit_status(const struct run_results *res);
 
 #endif
