@@ -114,6 +114,16 @@ int report_write_json(const struct run_results *res, const char *path)
 		return -ENOMEM;
 	if (*results_nothing_judged(res))
 		json_object_set_new(root, "nothing_judged", json_string(results_nothing_judged(res)));
+	if (res->n_damaged_rows > 0) {
+		json_t *listed = json_array();
+
+		for (size_t i = 0; i < res->n_damaged_rows && i < DAMAGED_ROWS_LISTED; i++)
+			json_array_append_new(listed, json_pack("{s:I, s:s}", "line",
+				(json_int_t)res->damaged[i].line, "problem",
+				sample_damage_text(res->damaged[i].damage)));
+		json_object_set_new(root, "damaged_rows", json_pack("{s:I, s:o}", "count",
+			(json_int_t)res->n_damaged_rows, "first", listed));
+	}
 	/* Written beside and renamed over, so a reader never sees half a file. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
@@ -133,7 +143,15 @@ void report_write_summary(const struct run_results *res, FILE *out)
 		rig_ns_to_s(res->end_t_ns), rig_ns_to_h(res->end_t_ns));
 	if (res->end_reason[0] && res->status != RUN_COMPLETED)
 		fprintf(out, ": %s", res->end_reason);
-	fprintf(out, "\n\n");
+	fprintf(out, "\n");
+	if (res->n_damaged_rows > 0) {
+		char listed[1024];
+
+		results_damaged_text(res, listed, sizeof(listed));
+		fprintf(out, "Record   DAMAGED: %zu row(s) of samples.csv rig could not have written, "
+			"left out of every check and table: %s\n", res->n_damaged_rows, listed);
+	}
+	fprintf(out, "\n");
 	for (size_t i = 0; i < res->n_checks; i++) {
 		const struct check_result *c = &res->checks[i];
 
