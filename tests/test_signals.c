@@ -314,3 +314,48 @@ Test(signals, a_file_size_limit_with_sigxfsz_at_its_default_is_a_full_disk_not_a
 	free(seq);
 	free(run);
 }
+
+Test(signals, a_signal_to_rig_report_waits_until_its_outputs_and_the_seal_are_written)
+{
+	/* a crashed 24-hour record (about 280 000 rows): rig report judges
+	 * it, writes its outputs and seals it after the fact.  SIGTERM lands as
+	 * soon as junit.xml is there, while the tables and the report are being
+	 * written: rig must finish them and the seal, then end by the signal,
+	 * leaving a run that verifies and no half-written file */
+	char *dir = th_tmpdir(), *dut = th_src(DUT), *seq = th_src("sequences/dose-accuracy-24h.cfg");
+	char *bench = bench_variant(dir, "faults = ( { role = \"pressure\"; kind = \"crash\"; "
+				    "at = \"20 h\"; duration = \"1 min\"; } );", NULL, NULL);
+	char *run, *junit, *cmd;
+	pid_t pid;
+	int st;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	st = th_rig_wait_raw(th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench,
+		"--dut", dut, "--output", run, "-q", NULL }));
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	if (asprintf(&cmd, "%s/SHA256SUMS", run) < 0)
+		abort();
+	cr_assert_eq(access(cmd, F_OK), -1, "the crashed run has no seal yet");
+	free(cmd);
+	pid = th_rig_spawn(dir, (const char *[]){ "report", run, NULL });
+	junit = th_wait_for_text(run, "junit.xml", "</testsuites>", 60000);
+	cr_assert_not_null(junit, "rig report never wrote junit.xml");
+	free(junit);
+	kill(pid, SIGTERM);
+	st = th_rig_wait_raw(pid);
+	/* obeyed, after the writing */
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "wait status %#x", st);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0,
+		     "the run does not verify after rig report was stopped");
+	/* nothing half written left beside the outputs */
+	if (asprintf(&cmd, "find '%s' -name '*.tmp' | grep -q .", run) < 0)
+		abort();
+	cr_assert_neq(system(cmd), 0, "a .tmp file was left in the run");
+	free(cmd);
+	free(run);
+	free(bench);
+	free(seq);
+	free(dut);
+	free(dir);
+}

@@ -83,6 +83,10 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 		    bool unsign, bool *ret_sealed);
 /* Seals run_dir; 0 or EXIT_INTEGRITY. */
 int seal(const char *run_dir, const char *cmd, const struct seal_opts *so);
+/* Signals that would end rig wait while a run's outputs and seal are
+ * written (hold), and take effect after (release). */
+void hold_signals(sigset_t *ret_old);
+void release_signals(const sigset_t *old);
 /* Judges the run, writes every report, then seals it when so is not NULL.
  * Returns the exit status. */
 int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so);

@@ -425,12 +425,37 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 	return 0;
 }
 
+/* Writing a run's outputs and its seal: a signal then would leave files
+ * half written, or rewritten beside a manifest that no longer matches them.
+ * Every signal that would end rig waits (blocked) until the writing is
+ * done, then does what it does: rig report or rig note ends by it, a run's
+ * handler notes it.  The crash signals are not held: a crash is not
+ * postponed. */
+void hold_signals(sigset_t *ret_old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (int sig = 1; sig <= rig_signal_max(); sig++)
+		if (rig_signal_ends_process(sig) && sig != SIGKILL && !rig_signal_reserved(sig) &&
+		    !is_crash_signal(sig))
+			sigaddset(&set, sig);
+	sigprocmask(SIG_BLOCK, &set, ret_old);
+}
+
+void release_signals(const sigset_t *old)
+{
+	fflush(stdout);   /* what was said while held goes out first */
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
 /* Judges the run, writes every report, then seals the directory (so the
  * manifest covers every report file) when so is not NULL. */
 int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so)
 {
 	struct run_results *res;
 	char err[1024] = "";
+	sigset_t held;
 	int r, status;
 
 	/* the room a crashed recorder kept: not part of the record */
@@ -440,6 +465,7 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 		fprintf(stderr, "rig: cannot judge %s: %s\n", run_dir, err);
 		return EXIT_ABORTED;
 	}
+	hold_signals(&held);
 	r = report_write_all(res, run_dir);
 	if (r < 0) {
 		/* a report left from an earlier judgement would now say less than
@@ -462,9 +488,14 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 		int rs = seal(run_dir, cmd, so);
 
 		if (rs != 0 && r == 0)
-			return rs;
+			status = rs;
+		else if (r < 0)
+			status = EXIT_ABORTED;
+	} else if (r < 0) {
+		status = EXIT_ABORTED;
 	}
-	return r < 0 ? EXIT_ABORTED : status;
+	release_signals(&held);
+	return status;
 }
 
 /* One run per bench: takes the bench's lock or says who holds it.  Returns

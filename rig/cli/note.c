@@ -23,6 +23,7 @@ static int note_main(int argc, char **argv)
 	struct dir_opts d = { 0 };
 	struct sig_secret_key key;
 	bool have_key, sealed;
+	sigset_t held;
 	const char *who;
 	int r = parse_dir_opts(argc, argv, usage_note, 2, "OKU", &d), status;
 
@@ -43,6 +44,7 @@ static int note_main(int argc, char **argv)
 	status = sealed_precheck(d.run_dir, "note", false, have_key, d.unsign, &sealed);
 	if (status != 0)
 		goto out;
+	hold_signals(&held);   /* the note and the new seal together, or neither */
 	r = notes_append(d.run_dir, who, d.text);
 	if (r < 0) {
 		fprintf(stderr, "rig note: %s/%s: %s\n", d.run_dir, NOTES_NAME,
@@ -50,11 +52,13 @@ static int note_main(int argc, char **argv)
 			r == -EILSEQ ? "the text is not UTF-8" : strerror(-r));
 		/* no such run directory, or a text that cannot be a note: bad input */
 		status = r == -ENOENT || r == -EINVAL || r == -EILSEQ ? EXIT_BAD_INPUT : EXIT_ABORTED;
+		release_signals(&held);
 		goto out;
 	}
 	if (sealed)
 		status = seal(d.run_dir, "note", &(struct seal_opts){ .sealed_by = "rig note",
 			.key = have_key ? &key : NULL, .unsign = d.unsign });
+	release_signals(&held);
 out:
 	sodium_memzero(&key, sizeof(key));
 	return status;
