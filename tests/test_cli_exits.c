@@ -38,8 +38,9 @@ static char *listing(const char *dir)
 
 Test(exits, a_run_dir_that_is_not_a_run_is_bad_input_and_nothing_is_touched)
 {
-	char *dir = th_tmpdir(), *bench = th_src(BENCH), *missing, *file, *empty, *other;
-	const char *shapes[4];
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *missing, *file, *empty, *other, *stray;
+	char *download;
+	const char *shapes[6];
 
 	if (asprintf(&missing, "%s/no-such-run", dir) < 0 || asprintf(&empty, "%s/empty", dir) < 0 ||
 	    asprintf(&other, "%s/other", dir) < 0)
@@ -48,11 +49,21 @@ Test(exits, a_run_dir_that_is_not_a_run_is_bad_input_and_nothing_is_touched)
 	cr_assert_eq(mkdir(empty, 0755), 0);
 	cr_assert_eq(mkdir(other, 0755), 0);
 	free(th_write_file(other, "photo.txt", "the bench, Tuesday\n"));
+	/* a run.json alone, and the SHA256SUMS of a download: no run's */
+	if (asprintf(&stray, "%s/stray", dir) < 0 || asprintf(&download, "%s/download", dir) < 0)
+		abort();
+	cr_assert_eq(mkdir(stray, 0755), 0);
+	cr_assert_eq(mkdir(download, 0755), 0);
+	free(th_write_file(stray, "run.json", "{}\n"));
+	free(th_write_file(download, "SHA256SUMS",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  debian.iso\n"));
 	shapes[0] = missing;
 	shapes[1] = file;
 	shapes[2] = empty;
 	shapes[3] = other;
-	for (size_t i = 0; i < 4; i++) {
+	shapes[4] = stray;
+	shapes[5] = download;
+	for (size_t i = 0; i < 6; i++) {
 		const char *d = shapes[i];
 		const char *const cmds[][8] = {
 			{ "verify", d, NULL },
@@ -66,11 +77,12 @@ Test(exits, a_run_dir_that_is_not_a_run_is_bad_input_and_nothing_is_touched)
 			int status = th_rig(dir, cmds[c]);
 			char *err = th_slurp(dir, "stderr"), *out = th_slurp(dir, "stdout");
 			char *list_empty = listing(empty), *list_other = listing(other), *text;
+			char *list_stray = listing(stray), *list_download = listing(download);
 
 			cr_assert_eq(status, 2, "rig %s %s: exit %d, not 2\n%s", cmds[c][0], d, status, err);
 			cr_assert(strstr(err, i == 0 ? "No such file or directory; expected a run directory" :
 					      i == 1 ? "is not a run directory (not a directory at all)" :
-					      "is not a run directory (no run.json)"),
+					      "is not a run directory (no run.json and inputs/, no manifest)"),
 				  "rig %s %s said: %s", cmds[c][0], d, err);
 			/* rig safe makes the bench safe all the same, and says so */
 			if (!strcmp(cmds[c][0], "safe")) {
@@ -83,6 +95,11 @@ Test(exits, a_run_dir_that_is_not_a_run_is_bad_input_and_nothing_is_touched)
 			cr_assert_eq(access(missing, F_OK), -1, "rig %s created %s", cmds[c][0], missing);
 			cr_assert_str_eq(list_empty, "", "rig %s wrote into an empty directory", cmds[c][0]);
 			cr_assert_str_eq(list_other, "photo.txt\n", "rig %s wrote into %s", cmds[c][0], other);
+			cr_assert_str_eq(list_stray, "run.json\n", "rig %s wrote into %s", cmds[c][0], stray);
+			cr_assert_str_eq(list_download, "SHA256SUMS\n", "rig %s wrote into %s", cmds[c][0],
+					 download);
+			free(list_stray);
+			free(list_download);
 			text = th_read_file(file);
 			cr_assert_str_eq(text, "not a run\n");
 			free(text);
@@ -92,6 +109,8 @@ Test(exits, a_run_dir_that_is_not_a_run_is_bad_input_and_nothing_is_touched)
 			free(out);
 		}
 	}
+	free(stray);
+	free(download);
 	free(missing);
 	free(file);
 	free(empty);
@@ -134,9 +153,18 @@ Test(exits, an_output_directory_inside_a_run_directory_is_refused_before_anythin
 						   "--output", run, "-q", NULL }), 2);
 	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0);
 	cr_assert_eq(symlink("run", link), 0);
-	/* a run that never got its seal (crashed early): run.json is enough */
+	/* a run that never got its seal (crashed early): run.json and inputs/,
+	 * which rig run writes first, are enough */
 	cr_assert_eq(mkdir(crashed, 0755), 0);
 	free(th_write_file(crashed, "run.json", "{}\n"));
+	{
+		char *inputs;
+
+		if (asprintf(&inputs, "%s/inputs", crashed) < 0)
+			abort();
+		cr_assert_eq(mkdir(inputs, 0755), 0);
+		free(inputs);
+	}
 	if (asprintf(&inside[0], "%s/run/next", dir) < 0 ||
 	    asprintf(&inside[1], "%s/run/inputs/next", dir) < 0 ||
 	    asprintf(&inside[2], "%s/run/data/deeper/still", dir) < 0 ||
@@ -169,10 +197,26 @@ Test(exits, an_output_directory_inside_a_run_directory_is_refused_before_anythin
 		free(not_yet);
 	}
 	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0, "the seal broke");
-	/* beside it, not inside: allowed */
+	/* beside it, not inside: allowed; and inside a folder that merely holds
+	 * someone else's SHA256SUMS (a download's) */
 	cr_assert_neq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
 						   "--output", fresh, "-q", NULL }), 2);
 	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", fresh, NULL }), 0);
+	{
+		char *downloads, *in_downloads;
+
+		if (asprintf(&downloads, "%s/downloads", dir) < 0 ||
+		    asprintf(&in_downloads, "%s/downloads/run", dir) < 0)
+			abort();
+		cr_assert_eq(mkdir(downloads, 0755), 0);
+		free(th_write_file(downloads, "SHA256SUMS",
+			"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  debian.iso\n"));
+		cr_assert_neq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+							   "--output", in_downloads, "-q", NULL }), 2);
+		cr_assert_eq(th_rig(dir, (const char *[]){ "verify", in_downloads, NULL }), 0);
+		free(in_downloads);
+		free(downloads);
+	}
 	for (size_t i = 0; i < 7; i++)
 		free(inside[i]);
 	free(before);

@@ -345,8 +345,8 @@ int require_run_dir(const char *run_dir, const char *cmd, const char *outcome)
 		return EXIT_BAD_INPUT;
 	}
 	if (!rundir_holds_run(run_dir)) {
-		fprintf(stderr, "rig %s: %s is not a run directory (no run.json); %s\n", cmd, run_dir,
-			outcome);
+		fprintf(stderr, "rig %s: %s is not a run directory (no run.json and inputs/, no "
+			"manifest); %s\n", cmd, run_dir, outcome);
 		return EXIT_BAD_INPUT;
 	}
 	return 0;

@@ -102,9 +102,9 @@ static int run_main(int argc, char **argv)
 		if (r != 0) {
 			if (r > 0)
 				fprintf(stderr, "rig run: %s lies inside the run directory %s (it holds "
-					"run.json or SHA256SUMS): a run directory holds one run, and "
-					"writing into it would break its seal; name a directory outside "
-					"it; nothing was run\n", dir, inside);
+					"a run's run.json and inputs/, or its manifest): a run directory "
+					"holds one run, and writing into it would break its seal; name a "
+					"directory outside it; nothing was run\n", dir, inside);
 			else
 				fprintf(stderr, "rig run: %s: cannot follow the path: %s; nothing was "
 					"run\n", dir, strerror(-r));

@@ -13,7 +13,7 @@ static const char usage_verify[] =
 	"With --public-key (a .pub file from rig keygen) the run must be signed by\n"
 	"that key.  Exit status 0 when everything matches, 1 when anything does not\n"
 	"(or there is no manifest), 2 for usage or a RUN_DIR that is not a run\n"
-	"directory (no run.json, no manifest).\n";
+	"directory (no run.json and inputs/, no manifest).\n";
 
 static int verify_main(int argc, char **argv)
 {

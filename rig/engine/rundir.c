@@ -172,20 +172,32 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	return r;
 }
 
-/* The files that make a directory a run's: written by rig run at the start
- * (run.json) and at the end (the manifest). */
+/* What makes a directory a run's: rig run writes run.json and inputs/
+ * before anything else, and seals it with a manifest that says whose it
+ * is.  A SHA256SUMS of some other origin (a download's) or a stray run.json
+ * alone does not make a run. */
 bool rundir_holds_run(const char *dir)
 {
-	static const char *const marks[] = { "run.json", "SHA256SUMS" };
-	char path[RIG_PATH_MAX + 16];
+	static const char mark[] = "# pumprig manifest";
+	char path[RIG_PATH_MAX + 16], head[sizeof(mark) - 1];
 	struct stat st;
+	bool manifest = false;
+	int fd;
 
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, marks[i]);
-		if (lstat(path, &st) == 0)
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(path, sizeof(path), "%s/inputs", dir);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 			return true;
 	}
-	return false;
+	snprintf(path, sizeof(path), "%s/SHA256SUMS", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	manifest = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+		   memcmp(head, mark, sizeof(head)) == 0;
+	close(fd);
+	return manifest;
 }
 
 int rundir_inside_run(const char *dir, char *ret_run, size_t ret_len)
