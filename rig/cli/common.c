@@ -70,6 +70,9 @@ static const char *const crash_names[CRASH_SIGNALS] = { "SIGSEGV", "SIGBUS", "SI
 							 "SIGABRT" };
 static char crash_bench[RIG_PATH_MAX], crash_run[RIG_PATH_MAX];
 
+static char *crash_argv[CRASH_SIGNALS][9];
+static char crash_stack[64 * 1024];
+
 static bool is_crash_signal(int sig)
 {
 	for (int i = 0; i < CRASH_SIGNALS; i++)
@@ -77,8 +80,6 @@ static bool is_crash_signal(int sig)
 			return true;
 	return false;
 }
-static char *crash_argv[CRASH_SIGNALS][9];
-static char crash_stack[64 * 1024];
 
 static void on_crash(int sig)
 {
