@@ -7,7 +7,8 @@
  *
  * A row holds the readings one role took at one instant: a power monitor's
  * current and voltage (two samples.csv rows with the same t_ns) share a row.
- * So every samples.csv row is exactly one value cell in exactly one file. */
+ * So every reading in samples.csv is exactly one value cell in exactly one
+ * file; a damaged row (rig/base/record.h) is in none, only counted. */
 #include "reports.h"
 #include "rig/base/infile.h"
 
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rig/base/record.h"
 #include "version.h"
 
 #define ROLES_MAX 16
@@ -50,70 +52,6 @@ struct tables {
 	size_t rows_read, skipped, torn;
 };
 
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NAME_MAX_LEN)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
-/* Units as samples.csv writes them: letters, '/', digits. */
-static bool unit_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NAME_MAX_LEN)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '/'))
-			return false;
-	return true;
-}
-
-static bool flags_ok(const char *s)
-{
-	if (strlen(s) > 7)
-		return false;
-	for (; *s; s++)
-		if (*s < 'A' || *s > 'Z')
-			return false;
-	return true;
-}
-
-/* One complete samples.csv line, split in place into its six fields. */
-static bool split_sample(char *line, char *field[6], long long *t_ns)
-{
-	size_t n = 0;
-	char *end;
-	double v;
-
-	field[n++] = line;
-	for (char *p = line; *p; p++)
-		if (*p == ',') {
-			if (n == 6)
-				return false;
-			*p = '\0';
-			field[n++] = p + 1;
-		}
-	if (n != 6)
-		return false;
-	errno = 0;
-	*t_ns = strtoll(field[0], &end, 10);
-	if (errno || end == field[0] || *end)
-		return false;
-	v = strtod(field[3], &end);
-	(void)v;
-	if (end == field[3] || *end || strlen(field[3]) > VALUE_MAX_LEN)
-		return false;
-	return name_ok(field[1]) && name_ok(field[2]) && unit_ok(field[4]) && flags_ok(field[5]);
-}
-
 static struct role_table *table_for(struct tables *ts, const char *role, bool add)
 {
 	for (size_t i = 0; i < ts->n; i++)
@@ -137,14 +75,15 @@ static int column_for(struct role_table *t, const char *quantity, const char *un
 	return (int)t->n_col++;
 }
 
-/* Each pass reads every complete line; fn gets the split fields. */
+/* Each pass reads every complete line; fn gets each row rig could have
+ * written.  A damaged one (rig/base/record.h) is counted and left out: a
+ * table derived from the record holds only readings. */
 static int each_sample(const char *run_dir, struct tables *ts,
-		       int (*fn)(struct tables *ts, char *field[6], long long t_ns))
+		       int (*fn)(struct tables *ts, const struct sample_row *row))
 {
-	char path[RIG_PATH_MAX + 16], *line = NULL, *field[6];
-	size_t cap = 0, row = 0;
+	char path[RIG_PATH_MAX + 16], *line = NULL;
+	size_t cap = 0, line_no = 0;
 	ssize_t len;
-	long long t_ns;
 	FILE *f;
 	int r = 0;
 
@@ -154,33 +93,34 @@ static int each_sample(const char *run_dir, struct tables *ts,
 		return -errno;
 	ts->rows_read = ts->skipped = ts->torn = 0;
 	while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
+		struct sample_row row;
+
 		if (line[len - 1] != '\n') {   /* torn by a crash mid-write */
 			ts->torn++;
 			break;
 		}
 		line[len - 1] = '\0';
-		if (row++ == 0)
-			continue;              /* the header */
-		if (!split_sample(line, field, &t_ns)) {
+		if (line_no++ == 0 && !strcmp(line, SAMPLES_HEADER))
+			continue;
+		if (sample_row_parse(line, &row) != SAMPLE_ROW_OK) {
 			ts->skipped++;
 			continue;
 		}
 		ts->rows_read++;
-		r = fn(ts, field, t_ns);
+		r = fn(ts, &row);
 	}
 	free(line);
 	fclose(f);
 	return r;
 }
 
-static int learn(struct tables *ts, char *field[6], long long t_ns)
+static int learn(struct tables *ts, const struct sample_row *row)
 {
-	struct role_table *t = table_for(ts, field[1], true);
+	struct role_table *t = table_for(ts, rig_role_name(row->role), true);
 
-	(void)t_ns;
-	/* More roles or quantities than any bench has: the record is not one
-	 * rig wrote. */
-	if (!t || column_for(t, field[2], field[4], true) < 0)
+	/* every row parsed names a role and a quantity rig records: never
+	 * more than the tables hold */
+	if (!t || column_for(t, quantity_name(row->quantity), quantity_unit(row->quantity), true) < 0)
 		return -E2BIG;
 	return 0;
 }
@@ -207,19 +147,19 @@ static void flush_row(struct role_table *t)
 	memset(t->filled, 0, sizeof(t->filled));
 }
 
-static int emit(struct tables *ts, char *field[6], long long t_ns)
+static int emit(struct tables *ts, const struct sample_row *row)
 {
-	struct role_table *t = table_for(ts, field[1], false);
-	int c = t ? column_for(t, field[2], field[4], false) : -1;
+	struct role_table *t = table_for(ts, rig_role_name(row->role), false);
+	int c = t ? column_for(t, quantity_name(row->quantity), quantity_unit(row->quantity), false) : -1;
 
 	if (c < 0)
 		return -EIO;   /* samples.csv changed between the passes */
-	if (t->pending && (t->t_ns != t_ns || t->filled[c]))
+	if (t->pending && (t->t_ns != row->t_ns || t->filled[c]))
 		flush_row(t);
 	t->pending = true;
-	t->t_ns = t_ns;
-	snprintf(t->value[c], sizeof(t->value[c]), "%s", field[3]);
-	snprintf(t->flags[c], sizeof(t->flags[c]), "%s", field[5]);
+	t->t_ns = row->t_ns;
+	snprintf(t->value[c], sizeof(t->value[c]), "%s", row->value_text);
+	snprintf(t->flags[c], sizeof(t->flags[c]), "%s", row->flags_text);
 	t->filled[c] = true;
 	t->cells++;
 	return 0;
@@ -257,14 +197,16 @@ static int write_readme(const char *data_dir, const struct tables *ts)
 		"samples.csv's t_ns), then for each quantity the role recorded its value\n"
 		"(column named quantity_unit, '/' written _per_) and its flags\n"
 		"(quantity_flags: U unstable, C clipped, S stale, R out of range).\n"
-		"Readings a role took at the same t_ns share a row, so every samples.csv\n"
-		"row is exactly one value cell here; values are copied as recorded.\n\n",
+		"Readings a role took at the same t_ns share a row, so every reading in\n"
+		"samples.csv is exactly one value cell here; values are copied as recorded.\n"
+		"Rows rig could not have written (damaged) are left out.\n\n",
 		RIG_VERSION);
 	for (size_t i = 0; i < ts->n; i++)
 		fprintf(f, "%s.csv: %zu rows, %zu values\n", ts->t[i].role, ts->t[i].rows,
 			ts->t[i].cells);
-	fprintf(f, "samples.csv: %zu sample rows copied, %zu malformed rows skipped, "
-		"%zu torn last line(s) skipped\n", ts->rows_read, ts->skipped, ts->torn);
+	fprintf(f, "samples.csv: %zu sample rows copied, %zu damaged rows left out (rows rig "
+		"could not have written: ../results.json damaged_rows lists them), %zu torn last "
+		"line(s) skipped\n", ts->rows_read, ts->skipped, ts->torn);
 	if (ferror(f))
 		r = -EIO;
 	if (fclose(f) != 0 && r == 0)

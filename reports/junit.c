@@ -172,6 +172,9 @@ int report_write_junit(const struct run_results *res, const char *run_dir, const
 	char tmp[RIG_PATH_MAX + 8], stamp[32] = "1970-01-01T00:00:00", host[256] = "";
 	size_t failures = 0, errors = 0, tests = res->n_checks;
 	bool run_case = res->status != RUN_COMPLETED;
+	/* nothing judged: one case in error, so that CI cannot count no tests
+	 * as every test passed */
+	bool judged_case = *results_nothing_judged(res) != '\0';
 	FILE *f;
 	int r = 0;
 
@@ -180,6 +183,10 @@ int report_write_junit(const struct run_results *res, const char *run_dir, const
 		errors += res->checks[i].verdict == VERDICT_INCONCLUSIVE;
 	}
 	if (run_case) {
+		tests++;
+		errors++;
+	}
+	if (judged_case) {
 		tests++;
 		errors++;
 	}
@@ -223,6 +230,13 @@ int report_write_junit(const struct run_results *res, const char *run_dir, const
 		xml_text(f, res->end_reason);
 		fputs("\">the run did not complete; its checks were judged on the partial record"
 		      "</error>\n    </testcase>\n", f);
+	}
+	if (judged_case) {
+		fputs("    <testcase classname=\"checks\" name=\"checks\" time=\"0.000\">\n"
+		      "      <error type=\"nothing_judged\" message=\"", f);
+		xml_text(f, results_nothing_judged(res));
+		fputs("\">a run is judged by the check steps of its sequence, and this one has "
+		      "none</error>\n    </testcase>\n", f);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	if (ferror(f))

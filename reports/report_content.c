@@ -63,9 +63,10 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	   res->status == RUN_INTERRUPTED ? "no run_end event: the run was interrupted" :
 	   "not recorded (run_end event without utc)",
 	   virtual_clock && d->end_utc[0] ? " (wall clock)" : "");
-	doc_kv(doc, t, "Run time recorded", "%.1f s (%.3f h), %zu samples%s", rig_ns_to_s(res->end_t_ns),
+	doc_kv(doc, t, "Run time recorded", "%.1f s (%.3f h), %zu samples%s%s", rig_ns_to_s(res->end_t_ns),
 	   rig_ns_to_h(res->end_t_ns), res->n_samples_total,
-	   res->n_torn_lines ? ", a torn last line skipped" : "");
+	   res->n_torn_lines ? ", a torn last line skipped" : "",
+	   res->n_damaged_rows ? "; DAMAGED ROWS left out (section 5)" : "");
 	doc_kv(doc, t, "Run status", "%s — %s", run_status_name(res->status), res->end_reason);
 	doc_kv(doc, t, "Clock", "%s", d->clock[0] ? d->clock : "not recorded");
 	doc_kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (stated in "
@@ -159,11 +160,13 @@ static void section_results(struct report_doc *doc, const struct run_results *re
 	char buf[128], lim[128];
 
 	doc_text(doc, DB_H1, DS_NORMAL, "3  Acceptance criteria and results");
-	doc_text(doc, DB_VERDICT, doc_verdict_style(res->overall), "Overall verdict: %s%s",
+	doc_text(doc, DB_VERDICT, doc_verdict_style(res->overall), "Overall verdict: %s%s%s%s",
 		   doc_verdict_word(res->overall),
-		   res->status != RUN_COMPLETED ? " (the run did not complete)" : "");
+		   res->status != RUN_COMPLETED ? " (the run did not complete)" : "",
+		   *results_nothing_judged(res) ? " — " : "", results_nothing_judged(res));
 	if (res->n_checks == 0) {
-		doc_text(doc, DB_PARA, DS_NORMAL, "The sequence has no checks.");
+		doc_text(doc, DB_PARA, DS_NORMAL, "The sequence has no checks: nothing was judged, "
+			 "so the run has no verdict to pass.");
 		return;
 	}
 	doc_text(doc, DB_H2, DS_NORMAL, "Acceptance criteria");
@@ -297,6 +300,16 @@ static void section_deviations(struct report_doc *doc, const struct run_results 
 			doc_add_cell(doc, t, DS_NORMAL, "—");
 		doc_add_cell(doc, t, DS_WARN, "%s", v->kind);
 		doc_add_cell(doc, t, DS_NORMAL, "%s", v->text);
+	}
+	if (res->n_damaged_rows > 0) {
+		char listed[1024];
+
+		results_damaged_text(res, listed, sizeof(listed));
+		doc_add_cell(doc, t, DS_NORMAL, "—");
+		doc_add_cell(doc, t, DS_FAIL, "damaged record (samples.csv)");
+		doc_add_cell(doc, t, DS_NORMAL, "%zu row(s) rig could not have written were left out "
+			     "of every check, table and plot: %s", res->n_damaged_rows, listed);
+		n++;
 	}
 	for (size_t i = 0; i < res->n_events; i++, n++) {
 		doc_add_cell(doc, t, DS_NORMAL, "%.1f", rig_ns_to_s(res->events[i].t_ns));

@@ -406,29 +406,32 @@ static int read_samples(struct report_data *d, const struct run_results *res,
 		return 0;   /* the plots say their data is absent */
 	}
 	while ((len = getline(&line, &cap, f)) > 0) {
-		char *role, *qty;
+		struct sample_row row;
 		double value;
-		uint32_t flags;
 		rig_ns t;
 
 		if (line[len - 1] != '\n')
 			break;
 		line[len - 1] = '\0';
-		if (!sample_line_parse(line, &t, &role, &qty, &value, &flags))
+		/* the header, and a damaged row (never plotted: results.json
+		 * counts and lists them) */
+		if (sample_row_parse(line, &row) != SAMPLE_ROW_OK)
 			continue;
 		d->n_samples_read++;
-		if (strcmp(role, "scale") == 0 && strcmp(qty, "mass") == 0) {
+		t = row.t_ns;
+		value = row.value;
+		if (row.role == ROLE_SCALE) {
 			/* unsettled readings are not used, as in the analysis */
-			if (!(flags & SAMPLE_UNSTABLE) && isfinite(value))
+			if (!(row.flags & SAMPLE_UNSTABLE) && isfinite(value))
 				volume_add(d, res, &tares, &vs, t, value);
-		} else if (strcmp(role, "flow") == 0 && strcmp(qty, "flow") == 0) {
+		} else if (row.role == ROLE_FLOW) {
 			series_add(&d->flow_ml_per_h, t, value);
-		} else if (strcmp(role, "pressure") == 0 && strcmp(qty, "pressure") == 0) {
+		} else if (row.role == ROLE_PRESSURE) {
 			if (t >= d->pressure_kpa.t0_ns && t <= d->pressure_to_ns)
 				series_add(&d->pressure_kpa, t, value);
-		} else if (strcmp(role, "power") == 0 && strcmp(qty, "current") == 0) {
+		} else if (row.role == ROLE_POWER && row.quantity == QUANT_CURRENT_UA) {
 			series_add(&d->current_ua, t, value);
-		} else if (strcmp(role, "power") == 0 && strcmp(qty, "voltage") == 0) {
+		} else if (row.role == ROLE_POWER && row.quantity == QUANT_VOLTAGE_V) {
 			series_add(&d->voltage_v, t, value);
 		}
 	}

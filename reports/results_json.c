@@ -113,6 +113,18 @@ int report_write_json(const struct run_results *res, const char *path)
 			 "instrument_events_dropped", (json_int_t)res->n_events_dropped);
 	if (!root)
 		return -ENOMEM;
+	if (*results_nothing_judged(res))
+		json_object_set_new(root, "nothing_judged", json_string(results_nothing_judged(res)));
+	if (res->n_damaged_rows > 0) {
+		json_t *listed = json_array();
+
+		for (size_t i = 0; i < res->n_damaged_rows && i < DAMAGED_ROWS_LISTED; i++)
+			json_array_append_new(listed, json_pack("{s:I, s:s}", "line",
+				(json_int_t)res->damaged[i].line, "problem",
+				sample_damage_text(res->damaged[i].damage)));
+		json_object_set_new(root, "damaged_rows", json_pack("{s:I, s:o}", "count",
+			(json_int_t)res->n_damaged_rows, "first", listed));
+	}
 	/* Written beside and renamed over, so a reader never sees half a file. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
@@ -135,7 +147,15 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 		rig_ns_to_s(res->end_t_ns), rig_ns_to_h(res->end_t_ns));
 	if (res->end_reason[0] && res->status != RUN_COMPLETED)
 		fprintf(out, ": %s", TXT(res->end_reason));
-	fprintf(out, "\n\n");
+	fprintf(out, "\n");
+	if (res->n_damaged_rows > 0) {
+		char listed[1024];
+
+		results_damaged_text(res, listed, sizeof(listed));
+		fprintf(out, "Record   DAMAGED: %zu row(s) of samples.csv rig could not have written, "
+			"left out of every check and table: %s\n", res->n_damaged_rows, TXT(listed));
+	}
+	fprintf(out, "\n");
 	for (size_t i = 0; i < res->n_checks; i++) {
 		const struct check_result *c = &res->checks[i];
 
@@ -154,12 +174,15 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 		fprintf(out, "\n             %s\n", TXT(c->explanation));
 	}
 	if (res->n_checks == 0)
-		fprintf(out, "(the sequence has no checks)\n");
+		fprintf(out, "(the sequence has no checks: nothing was judged)\n");
 	for (size_t i = 0; i < res->n_events; i++)
 		fprintf(out, "%sinstrument event at t = %.1f s (%s, %s): %s\n", i ? "" : "\n",
 			rig_ns_to_s(res->events[i].t_ns), TXT(res->events[i].role),
 			TXT(res->events[i].kind), TXT(res->events[i].description));
-	fprintf(out, "\nOverall: %s\n", verdict_name(res->overall));
+	fprintf(out, "\nOverall: %s", verdict_name(res->overall));
+	if (*results_nothing_judged(res))
+		fprintf(out, " (%s)", results_nothing_judged(res));
+	fputc('\n', out);
 }
 
 #undef TXT

@@ -91,7 +91,31 @@ char *th_slurp(const char *dir, const char *name)
 	return text;
 }
 
-static pid_t spawn(const char *dir, const char *const *args, long fsize_bytes)
+/* In the child before exec: every signal at its default disposition and
+ * unblocked, as `env --default-signal` and an empty mask would leave it,
+ * whatever the test runner inherited (a background job of a shell ignores
+ * SIGINT and SIGQUIT); then the ones opts asks to ignore or block. */
+static void child_signals(const struct th_spawn_opts *opts)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);   /* SIGKILL, SIGSTOP and the C library's own refuse: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (const int *sig = opts->ignored; sig && *sig; sig++)
+		signal(*sig, SIG_IGN);
+	if (opts->blocked) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		for (const int *sig = opts->blocked; *sig; sig++)
+			sigaddset(&set, *sig);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
+}
+
+pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct th_spawn_opts *opts)
 {
 	const char *argv[32] = { RIG_BINARY };
 	char *out, *err;
@@ -120,10 +144,12 @@ static pid_t spawn(const char *dir, const char *const *args, long fsize_bytes)
 				_exit(96);
 			setenv("PUMPRIG_JOURNAL", journal, 1);
 		}
-		if (fsize_bytes > 0) {
-			struct rlimit rl = { (rlim_t)fsize_bytes, (rlim_t)fsize_bytes };
+		child_signals(opts);
+		if (opts->own_process_group && setpgid(0, 0) != 0)
+			_exit(96);
+		if (opts->fsize_bytes > 0) {
+			struct rlimit rl = { (rlim_t)opts->fsize_bytes, (rlim_t)opts->fsize_bytes };
 
-			signal(SIGXFSZ, SIG_IGN);
 			if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
 				_exit(97);
 		}
@@ -137,12 +163,13 @@ static pid_t spawn(const char *dir, const char *const *args, long fsize_bytes)
 
 pid_t th_rig_spawn(const char *dir, const char *const *args)
 {
-	return spawn(dir, args, 0);
+	return th_rig_spawn_with(dir, args, &(struct th_spawn_opts){ 0 });
 }
 
 pid_t th_rig_spawn_limited(const char *dir, const char *const *args, long fsize_bytes)
 {
-	return spawn(dir, args, fsize_bytes);
+	return th_rig_spawn_with(dir, args, &(struct th_spawn_opts){ .fsize_bytes = fsize_bytes,
+		.ignored = (const int[]){ SIGXFSZ, 0 } });
 }
 
 int th_rig_wait_raw(pid_t pid)

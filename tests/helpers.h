@@ -2,6 +2,7 @@
 #ifndef RIG_TEST_HELPERS_H
 #define RIG_TEST_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A fresh empty directory under $TMPDIR (or /tmp); caller owns the string. */
@@ -18,14 +19,27 @@ char *th_slurp(const char *dir, const char *name);
 
 #include <sys/types.h>
 /* Starts the rig binary with args (NULL-terminated, without the program
- * name), stdout and stderr going to dir/stdout and dir/stderr.  Unless the
- * test set them, $PUMPRIG_LOCK_DIR is dir and $PUMPRIG_JOURNAL is
- * dir/seal-journal.jsonl: each test its own locks and seal journal. */
+ * name), stdout and stderr going to dir/stdout and dir/stderr, every signal
+ * at its default disposition and unblocked.  Unless the test set them,
+ * $PUMPRIG_LOCK_DIR is dir and $PUMPRIG_JOURNAL is dir/seal-journal.jsonl:
+ * each test its own locks and seal journal. */
 pid_t th_rig_spawn(const char *dir, const char *const *args);
 /* The same, the child's files limited to fsize_bytes (RLIMIT_FSIZE) with
  * SIGXFSZ ignored: a write past the limit fails with EFBIG, as on a full
  * disk. */
 pid_t th_rig_spawn_limited(const char *dir, const char *const *args, long fsize_bytes);
+/* How a child is started: every signal at its default disposition and
+ * unblocked (whatever the test runner inherited), except those in ignored
+ * and blocked (0-terminated lists, may be NULL); files limited to fsize_bytes when > 0; in a
+ * process group of its own when own_process_group (whose parent, the test,
+ * is in another group of the session: not orphaned, so SIGTSTP, SIGTTIN and
+ * SIGTTOU at their default stop it, as at a terminal). */
+struct th_spawn_opts {
+	long fsize_bytes;
+	const int *ignored, *blocked;
+	bool own_process_group;
+};
+pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct th_spawn_opts *opts);
 /* Waits for it and returns the raw wait status (for a child that may be
  * killed). */
 int th_rig_wait_raw(pid_t pid);

@@ -14,10 +14,48 @@
 void sample_flags_format(uint32_t flags, char buf[8]);
 uint32_t sample_flags_parse(const char *text);
 
+/* The header line rig writes first. */
+#define SAMPLES_HEADER "t_ns,role,quantity,value,unit,flags"
+
+/* Whether a role records a quantity: scale mass, flow flow, pressure
+ * pressure, power current and voltage, alarm alarm (its line's edges), pump
+ * delivered, reservoir and voltage (its own telemetry). */
+bool record_role_quantity(enum rig_role role, enum quantity q);
+
+/* What is wrong with a samples.csv row that is not one rig writes. */
+enum sample_damage {
+	SAMPLE_ROW_OK,
+	SAMPLE_ROW_MALFORMED,         /* not six fields, a time that is not an integer, a
+					 value that is not a number or longer than rig writes */
+	SAMPLE_ROW_NEGATIVE_TIME,     /* run time starts at 0 and only goes on */
+	SAMPLE_ROW_UNKNOWN_ROLE,
+	SAMPLE_ROW_UNKNOWN_QUANTITY,  /* one its role does not record */
+	SAMPLE_ROW_WRONG_UNIT,        /* not the unit rig records the quantity in */
+	SAMPLE_ROW_UNKNOWN_FLAG,      /* a flag other than U, C, S, R */
+	SAMPLE_ROW_NOT_FINITE,        /* NaN or infinite without the R flag rig gives it */
+};
+/* "negative time", ...; "" for SAMPLE_ROW_OK. */
+const char *sample_damage_text(enum sample_damage d);
+
+/* The longest value text rig writes (%.10g) is 17 characters. */
+#define SAMPLE_VALUE_TEXT_MAX 32
+
+/* One samples.csv row, split in place: the parsed fields, and the value
+ * and flags as written (to be copied character for character). */
+struct sample_row {
+	rig_ns t_ns;
+	enum rig_role role;
+	enum quantity quantity;
+	double value;
+	uint32_t flags;
+	const char *value_text, *flags_text;
+};
+
 /* One line of samples.csv (the newline already removed), split in place.
- * Returns false for a line that is not a complete sample (the header, a torn
- * line). */
-bool sample_line_parse(char *line, rig_ns *t_ns, char **role, char **qty, double *value,
-		       uint32_t *flags);
+ * Returns SAMPLE_ROW_OK with *ret filled for a reading rig could have
+ * written, else what is wrong with it (the header is MALFORMED too: the
+ * caller skips the first line).  A row flagged R may hold a value that is
+ * not finite: the recorder flags every such reading R. */
+enum sample_damage sample_row_parse(char *line, struct sample_row *ret);
 
 #endif

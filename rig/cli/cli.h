@@ -91,6 +91,11 @@ bool operator_valid(const char *name);
 int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *key,
 		     bool *ret_have);
 
+/* RUN_DIR of report, note, verify, resume and safe must be a run's: a
+ * directory holding run.json (or its manifest).  0, or the reason printed
+ * (ending with outcome: "nothing was done") and EXIT_BAD_INPUT. */
+int require_run_dir(const char *run_dir, const char *cmd, const char *outcome);
+
 void print_change(void *ctx, enum manifest_change c, const char *path);
 /* A sealed run must still match its manifest before a command writes into
  * it.  Returns 0 with *ret_sealed, or an exit status. */
@@ -108,6 +113,10 @@ bool journal_print(FILE *f, const struct journal_check *c, const char *path, con
 		   bool hint);
 /* Seals run_dir and journals the seal; 0 or EXIT_INTEGRITY (said why). */
 int seal(const char *run_dir, const char *cmd, const struct seal_opts *so);
+/* Signals that would end rig wait while a run's outputs and seal are
+ * written (hold), and take effect after (release). */
+void hold_signals(sigset_t *ret_old);
+void release_signals(const sigset_t *old);
 /* Judges the run, writes every report, then seals it when so is not NULL.
  * Returns the exit status; *ret_results_written (may be NULL) says whether
  * results.json was written now. */
@@ -130,8 +139,5 @@ struct dir_opts {
 };
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,
 		   struct dir_opts *d);
-/* False, with what path is instead ("a FIFO (named pipe)"), unless it is a
- * directory. */
-bool run_dir_usable(const char *path, const char *cmd);
 
 #endif

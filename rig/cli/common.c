@@ -3,6 +3,7 @@
  * bench lock and the calibration gate. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
@@ -13,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rig/base/signals.h"
 #include "rig/engine/lock.h"
 #include "rig/engine/recorder.h"
+#include "rig/engine/rundir.h"
 #include "rig/judge/results.h"
 #include "reports/reports.h"
 
@@ -22,12 +25,37 @@ volatile sig_atomic_t stop_signal;
 int cli_full_argc;
 char **cli_full_argv;
 
-static void on_signal(int sig)
+/* Every signal whose default action would end rig ends the run instead,
+ * through the safe state, with its name recorded: the handler only sets a
+ * flag, which the engine notices (rig/engine/sampler.c).  A second signal
+ * sets it again and changes nothing, so it cannot skip the safe-state
+ * sequence.
+ *
+ * SIGPIPE and SIGXFSZ are also what the kernel sends rig itself when a write
+ * fails (a socket whose far end went, the file size limit): that write then
+ * fails with EPIPE or EFBIG and the code that made it decides (a reconnect,
+ * a full disk's abort), so a SIGPIPE or SIGXFSZ from rig's own process is
+ * let pass; one sent by another process stops the run like any other. */
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	/* Only a flag: the engine notices it, puts the bench in its safe state
-	 * and records why.  A second signal sets it again and changes nothing,
-	 * so it cannot skip the safe-state sequence. */
+	(void)uc;
+	if ((sig == SIGPIPE || sig == SIGXFSZ) && si->si_code == SI_USER && si->si_pid == getpid())
+		return;
 	stop_signal = sig;
+}
+
+/* A stopped rig would leave the pump delivering with nobody watching the
+ * line pressure, the balance or the emergency stop: SIGTSTP (Ctrl-Z) is
+ * refused, said on stderr, and the run goes on (Ctrl-C ends it safely). */
+static void on_suspend(int sig)
+{
+	static const char msg[] = "\nrig: not suspended: a stopped rig would leave the pump "
+				  "running unwatched; Ctrl-C (SIGINT) ends the run safely\n";
+	int saved = errno;
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	errno = saved;
 }
 
 /* A crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: rig's own fault) leaves
@@ -41,8 +69,17 @@ static const int crash_signals[CRASH_SIGNALS] = { SIGSEGV, SIGBUS, SIGFPE, SIGIL
 static const char *const crash_names[CRASH_SIGNALS] = { "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL",
 							 "SIGABRT" };
 static char crash_bench[RIG_PATH_MAX], crash_run[RIG_PATH_MAX];
+
 static char *crash_argv[CRASH_SIGNALS][9];
 static char crash_stack[64 * 1024];
+
+static bool is_crash_signal(int sig)
+{
+	for (int i = 0; i < CRASH_SIGNALS; i++)
+		if (crash_signals[i] == sig)
+			return true;
+	return false;
+}
 
 static void on_crash(int sig)
 {
@@ -61,6 +98,7 @@ void install_crash_handler(const char *bench_path, const char *run_dir)
 {
 	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_RESETHAND };
 	stack_t ss = { .ss_sp = crash_stack, .ss_size = sizeof(crash_stack) };
+	sigset_t unblock;
 
 	snprintf(crash_bench, sizeof(crash_bench), "%s", bench_path);
 	snprintf(crash_run, sizeof(crash_run), "%s", run_dir);
@@ -79,19 +117,76 @@ void install_crash_handler(const char *bench_path, const char *run_dir)
 	}
 	sigaltstack(&ss, NULL);
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < CRASH_SIGNALS; i++)
+	sigemptyset(&unblock);
+	for (int i = 0; i < CRASH_SIGNALS; i++) {
 		sigaction(crash_signals[i], &sa, NULL);
+		sigaddset(&unblock, crash_signals[i]);
+	}
+	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
+/* The two signals the C library keeps for its own threads (glibc: 32 and
+ * 33, which kill -l does not list) end a process by default, and sigaction()
+ * refuses them to every program.  glibc's own handlers for them ignore one
+ * that another process sent, but it installs them only when a process first
+ * creates a thread (33) and first cancels one (32).  So rig does both, once,
+ * with a thread that only waits: a stray 32 or 33 is then ignored and the
+ * run goes on, instead of ending rig with the pump running. */
+static void *wait_to_be_cancelled(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+static void arm_reserved_signals(void)
+{
+	static bool armed;
+	pthread_t t;
+
+	if (armed || pthread_create(&t, NULL, wait_to_be_cancelled, NULL) != 0)
+		return;
+	pthread_cancel(t);
+	pthread_join(t, NULL);
+	armed = true;
+}
+
+/* From the signal table (rig/base/signals.c): whatever the disposition rig
+ * was started with (a shell's background job ignores SIGINT and SIGQUIT,
+ * nohup SIGHUP, a parent may have blocked some), a signal that can stop a
+ * process stops a run safely: an operator whose signal did nothing would
+ * reach for kill -9 and leave the pump running.  The crash signals are
+ * install_crash_handler()'s.  SIGTTIN and SIGTTOU are ignored (a background
+ * rig writing its progress to a terminal set to tostop would otherwise be
+ * stopped, its pump unwatched); SIGTSTP is refused (on_suspend).  SIGKILL
+ * and SIGSTOP cannot be caught: docs/faults.md says what protects the bench
+ * from them. */
 void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction stop = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	struct sigaction suspend = { .sa_handler = on_suspend, .sa_flags = SA_RESTART };
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+	sigset_t unblock;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop.sa_mask);
+	sigemptyset(&suspend.sa_mask);
+	sigemptyset(&ignore.sa_mask);
+	sigemptyset(&unblock);
+	for (int sig = 1; sig <= rig_signal_max(); sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || rig_signal_reserved(sig) || is_crash_signal(sig))
+			continue;
+		if (rig_signal_ends_process(sig))
+			sigaction(sig, &stop, NULL);
+		else if (sig == SIGTSTP)
+			sigaction(sig, &suspend, NULL);
+		else if (rig_signal_default(sig) == RIG_SIGNAL_STOP)
+			sigaction(sig, &ignore, NULL);
+		else
+			continue;   /* ignored or continue by default: left as they are */
+		sigaddset(&unblock, sig);
+	}
+	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+	arm_reserved_signals();
 }
 
 void bad_option(char **argv, const char *usage)
@@ -276,6 +371,28 @@ int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *
 		return r;
 	}
 	*ret_have = true;
+	return 0;
+}
+
+int require_run_dir(const char *run_dir, const char *cmd, const char *outcome)
+{
+	struct stat st;
+
+	if (stat(run_dir, &st) != 0) {
+		fprintf(stderr, "rig %s: %s: %s; expected a run directory (rig run makes one); %s\n",
+			cmd, TERM_SAFE(run_dir), strerror(errno), outcome);
+		return EXIT_BAD_INPUT;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rig %s: %s is %s, not a run directory (not a directory at all); "
+			"%s\n", cmd, TERM_SAFE(run_dir), file_kind_name(st.st_mode), outcome);
+		return EXIT_BAD_INPUT;
+	}
+	if (!rundir_holds_run(run_dir)) {
+		fprintf(stderr, "rig %s: %s is not a run directory (no run.json and inputs/, no "
+			"manifest); %s\n", cmd, TERM_SAFE(run_dir), outcome);
+		return EXIT_BAD_INPUT;
+	}
 	return 0;
 }
 
@@ -563,6 +680,30 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 	return 0;
 }
 
+/* Writing a run's outputs and its seal: a signal then would leave files
+ * half written, or rewritten beside a manifest that no longer matches them.
+ * Every signal that would end rig waits (blocked) until the writing is
+ * done, then does what it does: rig report or rig note ends by it, a run's
+ * handler notes it.  The crash signals are not held: a crash is not
+ * postponed. */
+void hold_signals(sigset_t *ret_old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (int sig = 1; sig <= rig_signal_max(); sig++)
+		if (rig_signal_ends_process(sig) && sig != SIGKILL && !rig_signal_reserved(sig) &&
+		    !is_crash_signal(sig))
+			sigaddset(&set, sig);
+	sigprocmask(SIG_BLOCK, &set, ret_old);
+}
+
+void release_signals(const sigset_t *old)
+{
+	fflush(stdout);   /* what was said while held goes out first */
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
 /* Judges the run, writes every report, then seals the directory (so the
  * manifest covers every report file) when so is not NULL. */
 int judge(const char *run_dir, bool print, const char *cmd, const struct seal_opts *so,
@@ -571,6 +712,7 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 	struct run_results *res;
 	char err[1024] = "";
 	bool written = false;
+	sigset_t held;
 	int r, status;
 
 	if (ret_results_written)
@@ -582,6 +724,7 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 		fprintf(stderr, "rig: cannot judge %s: %s\n", TERM_SAFE(run_dir), TERM_SAFE(err));
 		return EXIT_ABORTED;
 	}
+	hold_signals(&held);
 	r = report_write_all(res, run_dir, &written);
 	if (r < 0) {
 		/* a report left from an earlier judgement would now say less than
@@ -608,9 +751,14 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 		int rs = seal(run_dir, cmd, so);
 
 		if (rs != 0 && r == 0)
-			return rs;
+			status = rs;
+		else if (r < 0)
+			status = EXIT_ABORTED;
+	} else if (r < 0) {
+		status = EXIT_ABORTED;
 	}
-	return r < 0 ? EXIT_ABORTED : status;
+	release_signals(&held);
+	return status;
 }
 
 /* One run per bench and one user per physical instrument: takes the bench's
@@ -642,23 +790,6 @@ int take_bench_lock(const struct bench *bench, const char *run_dir, const char *
 		return EXIT_BAD_INPUT;
 	}
 	return 0;
-}
-
-bool run_dir_usable(const char *path, const char *cmd)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		fprintf(stderr, "rig %s: %s: %s; give a run directory\n", cmd, TERM_SAFE(path),
-			strerror(errno));
-		return false;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "rig %s: %s is %s, not a run directory\n", cmd, TERM_SAFE(path),
-			file_kind_name(st.st_mode));
-		return false;
-	}
-	return true;
 }
 
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,

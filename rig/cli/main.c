@@ -1,7 +1,8 @@
 /* rig: the pumprig command line.  The one table of commands; each command is
  * a file of this folder (cli.h).
  *
- * Exit status: 0 every check passed; 1 a check failed or could not be judged;
+ * Exit status: 0 every check passed; 1 a check failed or could not be judged
+ * (or there was none);
  * 2 bad input or usage; 3 the run was aborted (fault, limit, signal); 4 the
  * run directory could not be sealed or was altered after it was sealed; 5
  * the bench is busy. */
@@ -37,7 +38,8 @@ static const char usage_main[] =
 	"\n"
 	"  --version   print the version\n"
 	"\n"
-	"Exit status: 0 all checks passed, 1 a check failed or was inconclusive,\n"
+	"Exit status: 0 all checks passed, 1 a check failed or was inconclusive (or\n"
+	"there was no check: nothing judged),\n"
 	"2 bad input or usage, 3 run aborted (fault, limit, signal), 4 the run directory\n"
 	"could not be sealed or was altered after it was sealed (rig verify: 1),\n"
 	"5 bench busy (another run holds its lock).\n";
@@ -60,6 +62,11 @@ static int help_main(int argc, char **argv)
 {
 	const struct rig_command *c = argc > 1 ? command_find(argv[1]) : NULL;
 
+	if (argc > 2 || (argc > 1 && !c)) {
+		fprintf(stderr, "rig help: %s%s\n\n%s", argc > 2 ? "one command at most, not " :
+			"no command ", argc > 2 ? "several" : argv[1], usage_main);
+		return EXIT_BAD_INPUT;
+	}
 	fputs(c ? c->usage : usage_main, stdout);
 	return EXIT_PASS;
 }

@@ -28,13 +28,12 @@ static int note_main(int argc, char **argv)
 	bool have_key, sealed, had_notes;
 	char path[RIG_PATH_MAX + 16];
 	struct stat st;
+	sigset_t held;
 	const char *who;
 	int r = parse_dir_opts(argc, argv, usage_note, 2, "OKU", &d), status;
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
-	if (!run_dir_usable(d.run_dir, "note"))
-		return EXIT_BAD_INPUT;
 	who = operator_resolve(d.operator_name);
 	if (!operator_valid(who)) {
 		fprintf(stderr, "rig note: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR, "
@@ -44,6 +43,10 @@ static int note_main(int argc, char **argv)
 	}
 	if (sign_key_resolve(d.sign_key, "note", &key, &have_key) < 0)
 		return EXIT_BAD_INPUT;
+	/* what was given is judged before the run directory it names */
+	status = require_run_dir(d.run_dir, "note", "nothing was done");
+	if (status != 0)
+		goto out;
 	/* Every file must match: a note does not regenerate the reports, so a
 	 * new seal would otherwise bless an edited one. */
 	status = sealed_precheck(d.run_dir, "note", false, have_key, d.unsign, &sealed);
@@ -51,6 +54,7 @@ static int note_main(int argc, char **argv)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s", d.run_dir, NOTES_NAME);
 	had_notes = stat(path, &st) == 0;
+	hold_signals(&held);   /* the note and the new seal together, or neither */
 	r = notes_append(d.run_dir, who, d.text);
 	if (r < 0) {
 		char why[128];
@@ -62,6 +66,7 @@ static int note_main(int argc, char **argv)
 		/* no such run directory, or a text that cannot be a note: bad input */
 		status = r == -ENOENT || r == -EINVAL || r == -EILSEQ || r == -RIG_ENOTREG ?
 			 EXIT_BAD_INPUT : EXIT_ABORTED;
+		release_signals(&held);
 		goto out;
 	}
 	if (sealed)
@@ -76,6 +81,7 @@ static int note_main(int argc, char **argv)
 		else
 			fprintf(stderr, "rig note: the note was not kept\n");
 	}
+	release_signals(&held);
 out:
 	sodium_memzero(&key, sizeof(key));
 	return status;

@@ -33,10 +33,13 @@ static int report_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
-	if (!run_dir_usable(d.run_dir, "report"))
-		return EXIT_BAD_INPUT;
+	/* what was given is judged first: a bad key is said even for a run
+	 * directory that is no run's */
 	if (sign_key_resolve(d.sign_key, "report", &key, &have_key) < 0)
 		return EXIT_BAD_INPUT;
+	status = require_run_dir(d.run_dir, "report", "nothing was done");
+	if (status != 0)
+		goto out;
 	status = sealed_precheck(d.run_dir, "report", true, have_key, d.unsign, &sealed);
 	if (status != 0)
 		goto out;

@@ -68,7 +68,7 @@ static int resume_main(int argc, char **argv)
 		fprintf(stderr, "rig: resume takes one run directory\n\n%s", usage_resume);
 		return EXIT_BAD_INPUT;
 	}
-	if (!run_dir_usable(run_dir, "resume"))
+	if (require_run_dir(run_dir, "resume", "nothing was done") != 0)
 		return EXIT_BAD_INPUT;
 	snprintf(seq_path, sizeof(seq_path), "%s/inputs/sequence.cfg", run_dir);
 	snprintf(bench_path, sizeof(bench_path), "%s/inputs/bench.cfg", run_dir);

@@ -95,6 +95,25 @@ static int run_main(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%s", f.out_dir);
 	else
 		rundir_default_path(seq, dir, sizeof(dir));
+	/* A run directory is the record of one run, sealed at its end: another
+	 * run created inside it would break its seal (and be hidden in it). */
+	{
+		char inside[RIG_PATH_MAX];
+
+		r = rundir_inside_run(dir, inside, sizeof(inside));
+		if (r != 0) {
+			if (r > 0)
+				fprintf(stderr, "rig run: %s lies inside the run directory %s (it holds "
+					"a run's run.json and inputs/, or its manifest): a run directory "
+					"holds one run, and writing into it would break its seal; name a "
+					"directory outside it; nothing was run\n", TERM_SAFE(dir), TERM_SAFE(inside));
+			else
+				fprintf(stderr, "rig run: %s: cannot follow the path: %s; nothing was "
+					"run\n", TERM_SAFE(dir), strerror(-r));
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
 	status = take_bench_lock(bench, dir, "rig run", "started", &lock, stale, sizeof(stale));
 	if (status != 0)
 		goto out;

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "rig/engine/engine.h"
 #include "rig/engine/lock.h"
+#include "rig/engine/rundir.h"
 
 static const char usage_safe[] =
 	"Usage: rig safe --bench FILE [--run-dir RUN_DIR] [--reason TEXT]\n"
@@ -22,7 +24,9 @@ static const char usage_safe[] =
 	"when it crashes (--crashed SIGNAL).  It waits for no lock and takes none: a\n"
 	"bench held by a run is made safe all the same (and said to be held).\n"
 	"Exit status 0 when the bench is safe, 3\n"
-	"when something did not answer (or after a crash), 2 for bad input.\n";
+	"when something did not answer (or after a crash), 2 for bad input (a RUN_DIR\n"
+	"that is not a run directory: the bench is made safe all the same, nothing is\n"
+	"recorded there).\n";
 
 static int safe_main(int argc, char **argv)
 {
@@ -37,7 +41,8 @@ static int safe_main(int argc, char **argv)
 	const char *bench_path = NULL, *run_dir = NULL, *reason = NULL, *crashed = NULL;
 	struct bench *bench = NULL;
 	char why[512], err[1024] = "";
-	bool recorded = false;
+	bool recorded = false, not_a_run;
+	struct stat st;
 	int c, r, status;
 
 	optind = 1;
@@ -83,8 +88,13 @@ static int safe_main(int argc, char **argv)
 			 "safe by a fresh process (rig safe)", crashed);
 	else
 		snprintf(why, sizeof(why), "%s", reason ? reason : "made safe by hand (rig safe)");
+	/* A --run-dir that is not a run's is bad input, but the bench comes
+	 * first: it is made safe all the same, and nothing is recorded there. */
+	not_a_run = run_dir && (stat(run_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+				!rundir_holds_run(run_dir));
 	install_signals();   /* a signal now is noted, never obeyed: see engine.c */
-	r = engine_make_safe(&(struct engine_opts){ .bench = bench, .run_dir = run_dir,
+	r = engine_make_safe(&(struct engine_opts){ .bench = bench,
+		.run_dir = not_a_run ? NULL : run_dir,
 		.virtual_time = all_simulated(bench), .stop_signal = &stop_signal }, why, &recorded,
 		err, sizeof(err));
 	if (r < 0 && r != -EIO)
@@ -92,6 +102,13 @@ static int safe_main(int argc, char **argv)
 	status = r == 0 && !crashed ? EXIT_PASS : EXIT_ABORTED;
 	printf("rig safe: the bench %s%s\n", r == 0 ? "is safe" : "MAY NOT BE SAFE",
 	       recorded ? "; the run's record says so" : "");
+	if (not_a_run) {
+		fflush(stdout);
+		(void)require_run_dir(run_dir, "safe", r == 0 ? "the bench was made safe all the "
+				      "same; nothing was recorded there" : "nothing was recorded there");
+		if (status == EXIT_PASS)
+			status = EXIT_BAD_INPUT;
+	}
 	if (recorded) {
 		struct sig_secret_key key;
 		bool have_key;

@@ -16,7 +16,9 @@ static const char usage_validate[] =
 	"device, IIO channel or GPIO line; an overdue calibration, unless\n"
 	"--allow-expired-calibration) and reports every problem as\n"
 	"file:line: what is wrong; what is allowed.  Opens no instrument and takes\n"
-	"no lock.  Exit status 0 when valid, 2 otherwise.\n";
+	"no lock.  A sequence without check steps is valid, with a warning: a run of\n"
+	"it judges nothing (overall verdict inconclusive, exit status 1).\n"
+	"Exit status 0 when valid, 2 otherwise.\n";
 
 static int validate_main(int argc, char **argv)
 {
@@ -31,9 +33,19 @@ static int validate_main(int argc, char **argv)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
 	/* the very judgement rig run makes before anything moves */
 	r = load_all(&f, true, &seq, &bench, &dev, &cal);
-	if (r == 0)
+	if (r == 0) {
+		size_t n_checks = 0;
+
+		for (size_t i = 0; i < seq->n_steps; i++)
+			n_checks += seq->steps[i].kind == STEP_CHECK;
 		printf("%s: %zu steps, valid for bench %s and device %s\n", TERM_SAFE(f.seq_path),
 		       seq->n_steps, TERM_SAFE(bench->id), TERM_SAFE(dev->model));
+		/* valid (a soak may judge nothing), but a run of it will not pass */
+		if (n_checks == 0)
+			fprintf(stderr, "rig validate: %s has no check steps: a run of it judges "
+				"nothing, so its overall verdict is inconclusive and rig run exits "
+				"with status 1\n", TERM_SAFE(f.seq_path));
+	}
 	seq_free(seq);
 	bench_free(bench);
 	device_free(dev);

@@ -20,7 +20,8 @@ static const char usage_verify[] =
 	"  --no-journal     do not (a SHA256SUMS rewritten by hand then passes unless\n"
 	"                   it was signed)\n"
 	"Exit status 0 when everything matches, 1 when anything does not (or there\n"
-	"is no manifest, or the journal does not hold the seal), 2 for usage.\n";
+	"is no manifest, or the journal does not hold the seal), 2 for usage or a\n"
+	"RUN_DIR that is not a run directory (no run.json and inputs/, no manifest).\n";
 
 static int verify_main(int argc, char **argv)
 {
@@ -35,8 +36,6 @@ static int verify_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
-	if (!run_dir_usable(d.run_dir, "verify"))
-		return EXIT_BAD_INPUT;
 	if (d.journal && d.no_journal) {
 		fprintf(stderr, "rig verify: --journal and --no-journal exclude each other\n\n%s",
 			usage_verify);
@@ -69,6 +68,8 @@ static int verify_main(int argc, char **argv)
 		}
 		sig_fingerprint(pk, fp);
 	}
+	if (require_run_dir(d.run_dir, "verify", "nothing was done") != 0)
+		return EXIT_BAD_INPUT;
 	r = integrity_check(d.run_dir, NULL, d.public_key ? pk : NULL, print_change, stdout, &ir);
 	if (r < 0) {
 		fprintf(stderr, "rig verify: cannot read %s: %s\n", TERM_SAFE(d.run_dir), strerror(-r));

@@ -471,6 +471,12 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 		     e.step_index < o->seq->n_steps && !e.aborted; e.step_index++) {
 			const struct step *s = &o->seq->steps[e.step_index];
 
+			/* A signal that came during a command step (or while the bench
+			 * was opened) is obeyed before the next command goes out. */
+			if (*o->stop_signal) {
+				engine_run_until(&e, engine_now(&e), WAIT_NOTHING);
+				break;
+			}
 			engine_announce_step(&e, s);
 			engine_progress(&e, true);
 			engine_do_step(&e, s);

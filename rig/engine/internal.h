@@ -104,7 +104,6 @@ void engine_internal_error(struct engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* safe.c */
-const char *engine_signal_name(int sig);
 /* The supervisor: a reading against the bench's hard limits. */
 void engine_check_reading(struct engine *e, enum rig_role role, const struct reading *rd);
 /* Stops the pump, sets the valve and outputs safe, records each outcome;

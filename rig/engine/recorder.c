@@ -3,6 +3,7 @@
 #include "rig/base/text.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,7 +242,10 @@ int recorder_sample(struct recorder *rec, enum rig_role role, const struct readi
 	char flags[8];
 	int r;
 
-	sample_flags_format(rd->flags, flags);
+	/* A reading that is not a number is implausible whatever its
+	 * quantity: flagged R, as the supervisor flags one out of its valid
+	 * range, so a reader can tell it from a damaged row (rig/base/record.h). */
+	sample_flags_format(rd->flags | (isfinite(rd->value) ? 0 : SAMPLE_OUT_OF_RANGE), flags);
 	/* %.10g keeps 0.01 mg on a 100 g reading; the value is what the
 	 * instrument reported after calibration, nothing derived. */
 	if (fprintf(rec->samples, "%lld,%s,%s,%.10g,%s,%s\n", (long long)rd->t_ns,

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "rig/base/record.h"
+
 static const char *jstr(json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
@@ -84,26 +86,6 @@ void resume_scan_free(struct resume_scan *st)
 	st->n_marks = st->cap_marks = 0;
 }
 
-/* t_ns and, for a balance mass row, its value; false for anything else
- * (the header, a torn line, other roles). */
-static bool mass_row(const char *line, rig_ns *t_ns, double *value)
-{
-	char *end;
-	const char *p;
-	long long t;
-
-	errno = 0;
-	t = strtoll(line, &end, 10);
-	if (errno || end == line || strncmp(end, ",scale,mass,", 12) != 0)
-		return false;
-	p = end + 12;
-	*value = strtod(p, &end);
-	if (end == p || *end != ',' || !isfinite(*value))
-		return false;
-	*t_ns = t;
-	return true;
-}
-
 /* The supervisor's delivered-volume estimate, as the engine kept it:
  * balance gain since the run's first reading plus what each tare removed,
  * over the bench's density; a resume restarts it from the estimate so far. */
@@ -138,19 +120,23 @@ static int scan_samples(const char *run_dir, const struct resume_scan *st, doubl
 	if (!f)
 		return -errno;
 	while ((len = getline(&line, &cap, f)) > 0) {
+		struct sample_row row;
 		rig_ns t;
 		double v;
-		char *end;
-		long long any_t;
 
 		if (line[len - 1] != '\n')
 			break;   /* the torn last line */
-		errno = 0;
-		any_t = strtoll(line, &end, 10);
-		if (!errno && end != line && *end == ',' && any_t > *last_t_ns)
-			*last_t_ns = any_t;
-		if (!mass_row(line, &t, &v))
+		line[len - 1] = '\0';
+		/* the header, and a damaged row: no time of it is trusted, no
+		 * mass of it counted */
+		if (sample_row_parse(line, &row) != SAMPLE_ROW_OK)
 			continue;
+		if (row.t_ns > *last_t_ns)
+			*last_t_ns = row.t_ns;
+		if (row.role != ROLE_SCALE || !isfinite(row.value))
+			continue;
+		t = row.t_ns;
+		v = row.value;
 		while (next < st->n_marks && st->marks[next].t_ns < t)
 			delivered_mark(&d, &st->marks[next++]);
 		if (!d.have) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +171,79 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	if (r < 0)
 		snprintf(err, err_len, "%s: cannot write", path);
 	return r;
+}
+
+/* What makes a directory a run's: rig run writes run.json and inputs/
+ * before anything else, and seals it with a manifest that says whose it
+ * is.  A SHA256SUMS of some other origin (a download's) or a stray run.json
+ * alone does not make a run. */
+bool rundir_holds_run(const char *dir)
+{
+	static const char mark[] = "# pumprig manifest";
+	char path[RIG_PATH_MAX + 16], head[sizeof(mark) - 1];
+	struct stat st;
+	bool manifest = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(path, sizeof(path), "%s/inputs", dir);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			return true;
+	}
+	snprintf(path, sizeof(path), "%s/SHA256SUMS", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	manifest = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+		   memcmp(head, mark, sizeof(head)) == 0;
+	close(fd);
+	return manifest;
+}
+
+int rundir_inside_run(const char *dir, char *ret_run, size_t ret_len)
+{
+	/* dir followed as the kernel will when rig creates it: while its
+	 * components exist, each is resolved (symbolic links, "..") by
+	 * realpath into the canonical cur; the first that does not exist, and
+	 * every one after, is a plain directory rig makes, so a ".." after one
+	 * of them undoes it ("new/../run/x" is "run/x", cur again) */
+	char cur[PATH_MAX], tried[PATH_MAX], next[PATH_MAX + RIG_PATH_MAX], copy[RIG_PATH_MAX];
+	char *save = NULL;
+	size_t n_new = 0;
+
+	if (strlen(dir) >= sizeof(copy))
+		return -ENAMETOOLONG;
+	memcpy(copy, dir, strlen(dir) + 1);
+	if (!realpath(dir[0] == '/' ? "/" : ".", cur))
+		return -errno;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (n_new > 0) {
+			n_new += strcmp(c, "..") ? 1 : -1;
+			continue;
+		}
+		snprintf(next, sizeof(next), "%s/%s", strcmp(cur, "/") ? cur : "", c);
+		if (realpath(next, tried)) {
+			memcpy(cur, tried, sizeof(cur));
+			continue;
+		}
+		if (errno != ENOENT)
+			return -errno;
+		n_new = 1;
+	}
+	/* the run, if any: cur or the nearest ancestor holding a run's files */
+	for (;;) {
+		char *slash;
+
+		if (rundir_holds_run(cur)) {
+			snprintf(ret_run, ret_len, "%s", cur);
+			return 1;
+		}
+		slash = strrchr(cur, '/');
+		if (!slash || !strcmp(cur, "/"))
+			return 0;
+		slash[slash == cur ? 1 : 0] = '\0';
+	}
 }

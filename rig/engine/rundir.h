@@ -2,6 +2,7 @@
 #ifndef RIG_RUNDIR_H
 #define RIG_RUNDIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "rig/config/config.h"
 #include "calgate.h"
@@ -15,6 +16,16 @@ void rundir_default_path(const struct sequence *seq, char *buf, size_t len);
 int rundir_create(const char *dir, const struct sequence *seq, const struct bench *bench,
 		  const struct device *dev, int argc, char **argv, bool virtual_time,
 		  char *err, size_t err_len);
+
+/* dir holds a run: its run.json and inputs/ (written first), or a manifest
+ * rig wrote (SHA256SUMS starting "# pumprig manifest"). */
+bool rundir_holds_run(const char *dir);
+
+/* Whether dir, created as rundir_create would create it, would be a run
+ * directory or lie inside one (rundir_holds_run, after symbolic links and
+ * ".." are followed): 1 with that directory in
+ * ret_run, 0 when not, or a negative errno when dir cannot be followed. */
+int rundir_inside_run(const char *dir, char *ret_run, size_t ret_len);
 
 /* What run.json records beyond the files: who ran it, and the expired
  * calibrations the operator allowed (docs/integrity.md). */

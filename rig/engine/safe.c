@@ -10,12 +10,7 @@
 #include <time.h>
 
 #include "internal.h"
-
-const char *engine_signal_name(int sig)
-{
-	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" :
-	       "other";
-}
+#include "rig/base/signals.h"
 
 /* Waits until run time t_ns whatever signals arrive: the safe-state sequence
  * must not be hurried by an impatient operator. */
@@ -131,9 +126,12 @@ bool engine_safe_state(struct engine *e, const char *why)
 	if (e->inst[ROLE_VALVE] && vr < 0 && (!valve_first || vr != -ENODEV))
 		safe_valve(e, actions, &valve_attempts, SAFE_STOP_ATTEMPTS);
 	outputs_ok = safe_outputs(e, actions);
-	if (*e->o->stop_signal)
+	if (*e->o->stop_signal) {
+		char name[RIG_SIGNAL_NAME_MAX];
+
 		json_object_set_new(actions, "signal_while_going_safe",
-				    json_string(engine_signal_name(*e->o->stop_signal)));
+				    json_string(rig_signal_name(*e->o->stop_signal, name)));
+	}
 	json_object_set_new(actions, "reason", json_string(why));
 	{
 		const char *pump = json_string_value(json_object_get(actions, "pump"));

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "drivers/sim/model.h"
+#include "rig/base/signals.h"
 
 /* A sensor read failed.  Where the bench file allows it, the sensor is
  * reopened at each of its sampling deadlines until it answers again within
@@ -363,7 +364,9 @@ enum wait_result engine_run_until(struct engine *e, rig_ns end_ns, enum wait_for
 		int sig = *e->o->stop_signal;
 
 		if (sig) {
-			engine_abort(e, "stopped by signal %s", engine_signal_name(sig));
+			char name[RIG_SIGNAL_NAME_MAX];
+
+			engine_abort(e, "stopped by signal %s", rig_signal_name(sig, name));
 			/* obeyed: one arriving from now on is noted by the safe state */
 			*e->o->stop_signal = 0;
 			return WAIT_ABORTED;

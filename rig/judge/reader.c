@@ -138,9 +138,11 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 			 infile_strerror(path, r, why, sizeof(why)));
 		return r;
 	}
-	while ((len = getline(&line, &cap, f)) > 0) {
+	for (size_t line_no = 1; (len = getline(&line, &cap, f)) > 0; line_no++) {
 		struct sample s;
-		char *role, *qty;
+		struct sample_row row;
+		enum sample_damage damage;
+		const char *qty;
 		bool settled_mass;
 		size_t before;
 
@@ -149,10 +151,18 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 			break;
 		}
 		line[len - 1] = '\0';
-		if (!sample_line_parse(line, &s.t_ns, &role, &qty, &s.value, &s.flags))
+		if (line_no == 1 && !strcmp(line, SAMPLES_HEADER))
 			continue;
-		s.role = rig_role_from_name(role);
-		s.quantity = qty;
+		/* A row rig could not have written (a damaged record) is
+		 * counted, reported and never judged. */
+		damage = sample_row_parse(line, &row);
+		if (damage != SAMPLE_ROW_OK) {
+			results_damaged_row(ax->res, line_no, damage);
+			continue;
+		}
+		qty = quantity_name(row.quantity);
+		s = (struct sample){ .t_ns = row.t_ns, .role = (int)row.role, .quantity = qty,
+				     .value = row.value, .flags = row.flags };
 		ax->res->n_samples_total++;
 		if (s.t_ns > tl->last_t_ns)
 			tl->last_t_ns = s.t_ns;
@@ -397,6 +407,9 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	}
 	if (res->status != RUN_COMPLETED && res->overall == VERDICT_PASS)
 		res->overall = VERDICT_INCONCLUSIVE;
+	/* No check, no verdict: a run that judged nothing has not passed. */
+	if (res->n_checks == 0)
+		res->overall = VERDICT_INCONCLUSIVE;
 	*ret = res;
 	res = NULL;
 	r = 0;
@@ -423,6 +436,37 @@ void results_free(struct run_results *res)
 		return;
 	free(res->checks);
 	free(res);
+}
+
+void results_damaged_row(struct run_results *res, size_t line_no, enum sample_damage damage)
+{
+	if (res->n_damaged_rows < DAMAGED_ROWS_LISTED) {
+		res->damaged[res->n_damaged_rows].line = line_no;
+		res->damaged[res->n_damaged_rows].damage = damage;
+	}
+	res->n_damaged_rows++;
+}
+
+void results_damaged_text(const struct run_results *res, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < res->n_damaged_rows && i < DAMAGED_ROWS_LISTED && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%sline %zu (%s)", i ? ", " : "",
+				 res->damaged[i].line, sample_damage_text(res->damaged[i].damage));
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	if (res->n_damaged_rows > DAMAGED_ROWS_LISTED && used < len)
+		snprintf(buf + used, len - used, ", ...");
+}
+
+const char *results_nothing_judged(const struct run_results *res)
+{
+	return res->n_checks == 0 ? "nothing was judged: the sequence has no checks" : "";
 }
 
 int results_exit_status(const struct run_results *res)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "rig/base/record.h"
 #include "rig/base/rtime.h"
 #include "rig/config/config.h"
 
@@ -74,6 +75,7 @@ struct instrument_event {
 };
 
 #define INSTRUMENT_EVENTS_MAX 64
+#define DAMAGED_ROWS_LISTED 8
 
 struct run_results {
 	char sequence_id[RIG_ID_MAX];
@@ -86,9 +88,16 @@ struct run_results {
 	rig_ns end_t_ns;                /* last recorded time */
 	size_t n_samples_total;
 	size_t n_torn_lines;            /* incomplete trailing lines skipped */
+	/* samples.csv rows rig could not have written (rig/base/record.h):
+	 * counted, the first DAMAGED_ROWS_LISTED listed, never judged */
+	size_t n_damaged_rows;
+	struct {
+		size_t line;                /* in samples.csv, from 1 (the header) */
+		enum sample_damage damage;
+	} damaged[DAMAGED_ROWS_LISTED];
 	struct check_result *checks;
 	size_t n_checks;
-	enum verdict overall;
+	enum verdict overall;           /* inconclusive when there is no check */
 	/* the gravimetric chain used for every volume */
 	double density_g_per_ml;
 	char density_source[128];
@@ -106,8 +115,20 @@ struct run_results {
 int results_analyse(const char *run_dir, struct run_results **ret, char *err, size_t err_len);
 void results_free(struct run_results *res);
 
+/* Why nothing was judged, for every output to say so ("" when something
+ * was): a sequence without check steps (and no step that timed out where
+ * a timeout fails) gives no verdict, and its overall verdict is
+ * inconclusive, not pass. */
+const char *results_nothing_judged(const struct run_results *res);
+
+/* Counts a damaged samples.csv row (listing the first few) for the outputs
+ * to report; readers of the record call it for each one they skip. */
+void results_damaged_row(struct run_results *res, size_t line_no, enum sample_damage damage);
+/* "line 12 (negative time), line 40 (unknown role), ..." */
+void results_damaged_text(const struct run_results *res, char *buf, size_t len);
+
 /* Exit status for the CLI: 3 if the run did not complete, else 1 if any
- * check failed or was inconclusive, else 0. */
+ * check failed or was inconclusive or there was no check, else 0. */
 int results_exit_status(const struct run_results *res);
 
 #endif

@@ -1,0 +1,290 @@
+/* The command line's promises about what it refuses: a RUN_DIR that is not a
+ * run's, a command that does not exist, a new run inside an old one.  Each
+ * is bad input: exit status 2, said clearly, and nothing touched. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "faults.h"
+#include "helpers.h"
+
+/* The names in dir, sorted, one per line ("" for an empty directory, NULL
+ * when dir is not a directory). */
+static char *listing(const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (n < 0)
+		return NULL;
+	f = open_memstream(&out, &len);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, ".."))
+			fprintf(f, "%s\n", names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	fclose(f);
+	return out;
+}
+
+Test(exits, a_run_dir_that_is_not_a_run_is_bad_input_and_nothing_is_touched)
+{
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *missing, *file, *empty, *other, *stray;
+	char *download;
+	const char *shapes[6];
+
+	if (asprintf(&missing, "%s/no-such-run", dir) < 0 || asprintf(&empty, "%s/empty", dir) < 0 ||
+	    asprintf(&other, "%s/other", dir) < 0)
+		abort();
+	file = th_write_file(dir, "a-file", "not a run\n");
+	cr_assert_eq(mkdir(empty, 0755), 0);
+	cr_assert_eq(mkdir(other, 0755), 0);
+	free(th_write_file(other, "photo.txt", "the bench, Tuesday\n"));
+	/* a run.json alone, and the SHA256SUMS of a download: no run's */
+	if (asprintf(&stray, "%s/stray", dir) < 0 || asprintf(&download, "%s/download", dir) < 0)
+		abort();
+	cr_assert_eq(mkdir(stray, 0755), 0);
+	cr_assert_eq(mkdir(download, 0755), 0);
+	free(th_write_file(stray, "run.json", "{}\n"));
+	free(th_write_file(download, "SHA256SUMS",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  debian.iso\n"));
+	shapes[0] = missing;
+	shapes[1] = file;
+	shapes[2] = empty;
+	shapes[3] = other;
+	shapes[4] = stray;
+	shapes[5] = download;
+	for (size_t i = 0; i < 6; i++) {
+		const char *d = shapes[i];
+		const char *const cmds[][8] = {
+			{ "verify", d, NULL },
+			{ "report", d, NULL },
+			{ "note", d, "a note", NULL },
+			{ "resume", d, NULL },
+			{ "safe", "--bench", bench, "--run-dir", d, NULL },
+		};
+
+		for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+			int status = th_rig(dir, cmds[c]);
+			char *err = th_slurp(dir, "stderr"), *out = th_slurp(dir, "stdout");
+			char *list_empty = listing(empty), *list_other = listing(other), *text;
+			char *list_stray = listing(stray), *list_download = listing(download);
+
+			cr_assert_eq(status, 2, "rig %s %s: exit %d, not 2\n%s", cmds[c][0], d, status, err);
+			cr_assert(strstr(err, i == 0 ? "No such file or directory; expected a run directory" :
+					      i == 1 ? "not a run directory (not a directory at all)" :
+					      "is not a run directory (no run.json and inputs/, no manifest)"),
+				  "rig %s %s said: %s", cmds[c][0], d, err);
+			/* rig safe makes the bench safe all the same, and says so */
+			if (!strcmp(cmds[c][0], "safe")) {
+				cr_assert_not_null(strstr(out, "the bench is safe"), "%s", out);
+				cr_assert_not_null(strstr(err, "the bench was made safe all the same"), "%s", err);
+			} else {
+				cr_assert_not_null(strstr(err, "nothing was done"), "%s", err);
+			}
+			/* nothing created, nothing changed */
+			cr_assert_eq(access(missing, F_OK), -1, "rig %s created %s", cmds[c][0], missing);
+			cr_assert_str_eq(list_empty, "", "rig %s wrote into an empty directory", cmds[c][0]);
+			cr_assert_str_eq(list_other, "photo.txt\n", "rig %s wrote into %s", cmds[c][0], other);
+			cr_assert_str_eq(list_stray, "run.json\n", "rig %s wrote into %s", cmds[c][0], stray);
+			cr_assert_str_eq(list_download, "SHA256SUMS\n", "rig %s wrote into %s", cmds[c][0],
+					 download);
+			free(list_stray);
+			free(list_download);
+			text = th_read_file(file);
+			cr_assert_str_eq(text, "not a run\n");
+			free(text);
+			free(list_empty);
+			free(list_other);
+			free(err);
+			free(out);
+		}
+	}
+	free(stray);
+	free(download);
+	free(missing);
+	free(file);
+	free(empty);
+	free(other);
+	free(bench);
+	free(dir);
+}
+
+Test(exits, help_for_a_command_that_does_not_exist_is_bad_input)
+{
+	char *dir = th_tmpdir(), *err;
+
+	cr_assert_eq(th_rig(dir, (const char *[]){ "help", "nosuch", NULL }), 2);
+	err = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(err, "no command nosuch"), "%s", err);
+	free(err);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "help", "run", "resume", NULL }), 2);
+	/* a command that exists: its usage, exit 0 */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "help", "report", NULL }), 0);
+	err = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(err, "Usage: rig report"), "%s", err);
+	free(err);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "help", NULL }), 0);
+	free(dir);
+}
+
+/* A sealed run, and every way of naming a directory inside it. */
+Test(exits, an_output_directory_inside_a_run_directory_is_refused_before_anything_is_created)
+{
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run, *link, *crashed, *before, *after;
+	char *fresh;
+	char *inside[7];
+
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&link, "%s/link", dir) < 0 ||
+	    asprintf(&crashed, "%s/crashed", dir) < 0 || asprintf(&fresh, "%s/fresh", dir) < 0)
+		abort();
+	/* no checks in short_seq: exit 1, nothing judged */
+	cr_assert_neq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 2);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0);
+	cr_assert_eq(symlink("run", link), 0);
+	/* a run that never got its seal (crashed early): run.json and inputs/,
+	 * which rig run writes first, are enough */
+	cr_assert_eq(mkdir(crashed, 0755), 0);
+	free(th_write_file(crashed, "run.json", "{}\n"));
+	{
+		char *inputs;
+
+		if (asprintf(&inputs, "%s/inputs", crashed) < 0)
+			abort();
+		cr_assert_eq(mkdir(inputs, 0755), 0);
+		free(inputs);
+	}
+	if (asprintf(&inside[0], "%s/run/next", dir) < 0 ||
+	    asprintf(&inside[1], "%s/run/inputs/next", dir) < 0 ||
+	    asprintf(&inside[2], "%s/run/data/deeper/still", dir) < 0 ||
+	    asprintf(&inside[3], "%s/not-yet/../run/next", dir) < 0 ||
+	    asprintf(&inside[4], "%s/link/next", dir) < 0 ||
+	    asprintf(&inside[5], "%s/link/../run/./next", dir) < 0 ||
+	    asprintf(&inside[6], "%s/crashed/next", dir) < 0)
+		abort();
+	before = listing(run);
+	for (size_t i = 0; i < 7; i++) {
+		int status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+							   "--output", inside[i], "-q", NULL });
+		char *err = th_slurp(dir, "stderr");
+
+		cr_assert_eq(status, 2, "-o %s: exit %d\n%s", inside[i], status, err);
+		cr_assert_not_null(strstr(err, "lies inside the run directory"), "%s", err);
+		cr_assert_not_null(strstr(err, i == 6 ? "/crashed" : "/run "), "%s", err);
+		after = listing(run);
+		cr_assert_str_eq(after, before, "-o %s wrote into the run", inside[i]);
+		free(after);
+		free(err);
+	}
+	cr_assert_eq(access(inside[3], F_OK), -1);
+	{
+		char *not_yet;
+
+		if (asprintf(&not_yet, "%s/not-yet", dir) < 0)
+			abort();
+		cr_assert_eq(access(not_yet, F_OK), -1, "created %s", not_yet);
+		free(not_yet);
+	}
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0, "the seal broke");
+	/* beside it, not inside: allowed; and inside a folder that merely holds
+	 * someone else's SHA256SUMS (a download's) */
+	cr_assert_neq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", fresh, "-q", NULL }), 2);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", fresh, NULL }), 0);
+	{
+		char *downloads, *in_downloads;
+
+		if (asprintf(&downloads, "%s/downloads", dir) < 0 ||
+		    asprintf(&in_downloads, "%s/downloads/run", dir) < 0)
+			abort();
+		cr_assert_eq(mkdir(downloads, 0755), 0);
+		free(th_write_file(downloads, "SHA256SUMS",
+			"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  debian.iso\n"));
+		cr_assert_neq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+							   "--output", in_downloads, "-q", NULL }), 2);
+		cr_assert_eq(th_rig(dir, (const char *[]){ "verify", in_downloads, NULL }), 0);
+		free(in_downloads);
+		free(downloads);
+	}
+	for (size_t i = 0; i < 7; i++)
+		free(inside[i]);
+	free(before);
+	free(fresh);
+	free(crashed);
+	free(link);
+	free(run);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(dir);
+}
+
+Test(exits, a_sequence_without_checks_judges_nothing_and_does_not_pass)
+{
+	/* short_seq: a rate, a hold, a stop; no check step.  It completes, and
+	 * every output says nothing was judged instead of PASS; exit 1 */
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run, *text, *report;
+	json_t *res;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 1);
+	text = th_slurp(run, "results.json");
+	res = json_loads(text, 0, NULL);
+	cr_assert_not_null(res, "%s", text);
+	cr_assert_str_eq(json_string_value(json_object_get(res, "status")), "completed");
+	cr_assert_str_eq(json_string_value(json_object_get(res, "overall_verdict")), "inconclusive");
+	cr_assert_str_eq(json_string_value(json_object_get(res, "nothing_judged")),
+			 "nothing was judged: the sequence has no checks");
+	json_decref(res);
+	free(text);
+	text = th_slurp(run, "summary.txt");
+	cr_assert_not_null(strstr(text, "Overall: inconclusive (nothing was judged"), "%s", text);
+	cr_assert_null(strstr(text, "pass"), "%s", text);
+	free(text);
+	/* CI sees one case in error, not zero cases passed */
+	text = th_slurp(run, "junit.xml");
+	cr_assert_not_null(strstr(text, "<testsuites tests=\"1\" failures=\"0\" errors=\"1\""), "%s", text);
+	cr_assert_not_null(strstr(text, "<error type=\"nothing_judged\" message=\"nothing was judged"),
+			   "%s", text);
+	free(text);
+	/* the test report, both renderings */
+	report = report_text(run, dir);
+	cr_assert_not_null(report);
+	cr_assert(has_words(report, "Overall verdict: INCONCLUSIVE"), "%s", report);
+	cr_assert(has_words(report, "nothing was judged"), "%s", report);
+	cr_assert(!has_words(report, "Overall verdict: PASS"), "%s", report);
+	free(report);
+	text = th_slurp(run, "report.html");
+	cr_assert_not_null(strstr(text, "nothing was judged"));
+	free(text);
+	/* judged again from the record: the same */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 1);
+	text = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(text, "Overall: inconclusive (nothing was judged"), "%s", text);
+	free(text);
+	/* rig validate: valid, with a warning */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "validate", seq, "--bench", bench, "--dut", dut,
+						   NULL }), 0);
+	text = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(text, "has no check steps: a run of it judges nothing"), "%s", text);
+	free(text);
+	free(run);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(dir);
+}
