@@ -146,7 +146,8 @@ static int sorted_resources(const struct bench *bench, struct bench_resource **r
 
 	if (r < 0)
 		return r;
-	qsort(*ret, n, sizeof(**ret), by_key);
+	if (n > 1)   /* a simulated bench has none: qsort must not see NULL */
+		qsort(*ret, n, sizeof(**ret), by_key);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || strcmp((*ret)[k - 1].key, (*ret)[i].key) != 0)
 			(*ret)[k++] = (*ret)[i];
