@@ -167,41 +167,39 @@ static void property(FILE *f, const char *name, const char *value)
 	fputs("\"/>\n", f);
 }
 
-int report_write_junit(const struct run_results *res, const char *run_dir, const char *path)
+void report_junit_counts(const struct run_results *res, struct junit_counts *ret)
 {
-	char tmp[RIG_PATH_MAX + 8], stamp[32] = "1970-01-01T00:00:00", host[256] = "";
-	size_t failures = 0, errors = 0, tests = res->n_checks;
-	bool run_case = res->status != RUN_COMPLETED;
+	*ret = (struct junit_counts){ .tests = res->n_checks };
+	for (size_t i = 0; i < res->n_checks; i++) {
+		ret->failures += res->checks[i].verdict == VERDICT_FAIL;
+		ret->errors += res->checks[i].verdict == VERDICT_INCONCLUSIVE;
+	}
+	/* an incomplete run: one case in error for the run itself */
+	if (res->status != RUN_COMPLETED) {
+		ret->tests++;
+		ret->errors++;
+	}
 	/* nothing judged: one case in error, so that CI cannot count no tests
 	 * as every test passed */
-	bool judged_case = *results_nothing_judged(res) != '\0';
-	FILE *f;
-	int r = 0;
+	if (*results_nothing_judged(res)) {
+		ret->tests++;
+		ret->errors++;
+	}
+	ret->time_s = rig_ns_to_s(res->end_t_ns);
+}
 
-	for (size_t i = 0; i < res->n_checks; i++) {
-		failures += res->checks[i].verdict == VERDICT_FAIL;
-		errors += res->checks[i].verdict == VERDICT_INCONCLUSIVE;
-	}
-	if (run_case) {
-		tests++;
-		errors++;
-	}
-	if (judged_case) {
-		tests++;
-		errors++;
-	}
+void report_junit_suite(FILE *f, const struct run_results *res, const char *run_dir,
+			const char *name, const char *const *extra_properties)
+{
+	char stamp[32] = "1970-01-01T00:00:00", host[256] = "";
+	struct junit_counts n;
+
+	report_junit_counts(res, &n);
 	read_run_meta(run_dir, stamp, sizeof(stamp), host, sizeof(host));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f, "<testsuites tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" "
-		"time=\"%.3f\">\n", tests, failures, errors, rig_ns_to_s(res->end_t_ns));
 	fputs("  <testsuite name=\"", f);
-	xml_text(f, res->sequence_id);
+	xml_text(f, name ? name : res->sequence_id);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\" "
-		"timestamp=\"", tests, failures, errors, rig_ns_to_s(res->end_t_ns));
+		"timestamp=\"", n.tests, n.failures, n.errors, n.time_s);
 	xml_text(f, stamp);
 	fputs("\" hostname=\"", f);
 	xml_text(f, host);
@@ -214,16 +212,18 @@ int report_write_junit(const struct run_results *res, const char *run_dir, const
 	property(f, "end_reason", res->end_reason);
 	property(f, "overall_verdict", verdict_name(res->overall));
 	{
-		char n[32];
+		char n_text[32];
 
-		snprintf(n, sizeof(n), "%zu", res->n_samples_total);
-		property(f, "samples", n);
+		snprintf(n_text, sizeof(n_text), "%zu", res->n_samples_total);
+		property(f, "samples", n_text);
 	}
 	property(f, "time_basis", "run time on the bench (seconds of the record), not wall time");
+	for (size_t i = 0; extra_properties && extra_properties[i] && extra_properties[i + 1]; i += 2)
+		property(f, extra_properties[i], extra_properties[i + 1]);
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < res->n_checks; i++)
 		write_check(f, &res->checks[i]);
-	if (run_case) {
+	if (res->status != RUN_COMPLETED) {
 		fprintf(f, "    <testcase classname=\"run\" name=\"run\" time=\"%.3f\">\n"
 			"      <error type=\"%s\" message=\"", rig_ns_to_s(res->end_t_ns),
 			run_status_name(res->status));
@@ -231,14 +231,33 @@ int report_write_junit(const struct run_results *res, const char *run_dir, const
 		fputs("\">the run did not complete; its checks were judged on the partial record"
 		      "</error>\n    </testcase>\n", f);
 	}
-	if (judged_case) {
+	if (*results_nothing_judged(res)) {
 		fputs("    <testcase classname=\"checks\" name=\"checks\" time=\"0.000\">\n"
 		      "      <error type=\"nothing_judged\" message=\"", f);
 		xml_text(f, results_nothing_judged(res));
 		fputs("\">a run is judged by the check steps of its sequence, and this one has "
 		      "none</error>\n    </testcase>\n", f);
 	}
-	fputs("  </testsuite>\n</testsuites>\n", f);
+	fputs("  </testsuite>\n", f);
+}
+
+int report_write_junit(const struct run_results *res, const char *run_dir, const char *path)
+{
+	char tmp[RIG_PATH_MAX + 8];
+	struct junit_counts n;
+	FILE *f;
+	int r = 0;
+
+	report_junit_counts(res, &n);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fprintf(f, "<testsuites tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" "
+		"time=\"%.3f\">\n", n.tests, n.failures, n.errors, n.time_s);
+	report_junit_suite(f, res, run_dir, NULL, NULL);
+	fputs("</testsuites>\n", f);
 	if (ferror(f))
 		r = -EIO;
 	if (fclose(f) != 0 && r == 0)

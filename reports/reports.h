@@ -17,6 +17,16 @@ void report_print_summary(const struct run_results *res, FILE *out);
 int report_write_documents(const struct run_results *res, const char *run_dir);
 /* junit.xml for CI (docs/integrity.md); run_dir for run.json's start time. */
 int report_write_junit(const struct run_results *res, const char *run_dir, const char *path);
+/* The pieces of it, for a document of several runs (rig nightly): the
+ * counts of a run's suite, and the suite itself (name: NULL for the
+ * sequence id; extra_properties: name, value pairs, NULL-terminated). */
+struct junit_counts {
+	size_t tests, failures, errors;
+	double time_s;
+};
+void report_junit_counts(const struct run_results *res, struct junit_counts *ret);
+void report_junit_suite(FILE *f, const struct run_results *res, const char *run_dir,
+			const char *name, const char *const *extra_properties);
 /* data/<role>.csv and data/README.txt, streamed from run_dir/samples.csv. */
 int report_write_data_csv(const char *run_dir);
 /* Every output into run_dir: results.json, summary.txt, junit.xml, data/,

@@ -97,13 +97,17 @@ int report_write_json(const struct run_results *res, const char *path)
 			  "evaporation_mg_per_h", num(res->evaporation_g_per_h * 1e3),
 			  "evaporation_u_mg_per_h", num(res->u_evaporation_g_per_h * 1e3),
 			  "evaporation_source", res->evaporation_source);
-	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:{s:s, s:s}, s:s, s:s, s:f, s:I, s:s, s:o, s:o, s:o, s:I}",
+	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:{s:s, s:s}, s:s, s:s, s:o, s:o, s:o, s:f, s:I, s:s, s:o, s:o, s:o, s:I}",
 			 "schema", "pumprig.results/2",
 			 "sequence", "id", res->sequence_id, "title", res->sequence_title,
 			 "bench", res->bench_id,
 			 "device", "model", res->device_model, "serial", res->device_serial,
 			 "status", run_status_name(res->status),
 			 "end_reason", res->end_reason,
+			 "end_cause", res->end_cause[0] ? json_string(res->end_cause) : json_null(),
+			 "ended_utc", res->ended_utc[0] ? json_string(res->ended_utc) : json_null(),
+			 "bench_left_safe", res->bench_left_safe < 0 ? json_null() :
+					    json_boolean(res->bench_left_safe),
 			 "end_s", rig_ns_to_s(res->end_t_ns),
 			 "samples", (json_int_t)res->n_samples_total,
 			 "overall_verdict", verdict_name(res->overall),

@@ -448,6 +448,7 @@ static void trend_watch_and_baseline(const char *uri)
 	bool creep = false, step = false;
 
 	spc_params_default(&p);
+	p.baseline_n = 20;   /* these series: twenty steady nights, then the change */
 	for (night = 0; night < 45; night++) {
 		double noise[3] = { 0.25 * rng_gauss(&r), 0.25 * rng_gauss(&r), 0.25 * rng_gauss(&r) };
 

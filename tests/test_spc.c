@@ -43,6 +43,7 @@ static struct spc_params classic(void)
 
 	spc_params_default(&p);
 	p.confirm = 1;
+	p.baseline_n = 20;   /* the hand-made series below have 20 baseline points */
 	return p;
 }
 
@@ -158,24 +159,27 @@ Test(spc, rule_5_six_in_a_row_rising_or_falling)
 	cr_assert_eq(open_rules(x, series(x, rise, 5), &p), 0);   /* five points: four steps */
 }
 
-Test(spc, a_flag_opens_only_when_the_rule_holds_two_nights_running)
+Test(spc, a_flag_opens_only_when_the_rule_holds_three_nights_running)
 {
 	struct spc_params p;
-	double x[40], once[] = { 10 + 4 * S, 10 }, twice[] = { 10, 10 + 4 * S, 10 + 3.5 * S };
+	double x[40], once[] = { 10 + 4 * S, 10 + 4 * S, 10 },
+	       thrice[] = { 10, 10 + 4 * S, 10 + 3.5 * S, 10 + 3.2 * S };
 	struct spc_chart c;
 	struct spc_flag f[8];
 	size_t n;
 
 	spc_params_default(&p);
-	cr_assert_eq(p.confirm, 2);
+	cr_assert_eq(p.confirm, 3);
+	p.baseline_n = 20;   /* the hand-made baseline */
 	cr_assert_eq(open_rules(x, series(x, once, 1), &p), 0);   /* one night: not yet */
-	cr_assert_eq(open_rules(x, series(x, once, 2), &p), 0);   /* and gone the next */
-	n = series(x, twice, 3);
+	cr_assert_eq(open_rules(x, series(x, once, 2), &p), 0);   /* two: not yet */
+	cr_assert_eq(open_rules(x, series(x, once, 3), &p), 0);   /* and gone the next */
+	n = series(x, thrice, 4);
 	cr_assert_eq(open_rules(x, n, &p), SPC_RULE_BIT(SPC_BEYOND_3SIGMA));
 	spc_chart_fit(x, n, NULL, &p, &c);
 	cr_assert_eq(spc_open_flags(x, n, NULL, &c, &p, f, 8), 1);
-	cr_assert_eq(f[0].first, 21);   /* the flag names both nights */
-	cr_assert_eq(f[0].last, 22);
+	cr_assert_eq(f[0].first, 21);   /* the flag names all three nights */
+	cr_assert_eq(f[0].last, 23);
 	cr_assert_eq(f[0].side, 1);
 }
 

@@ -30,7 +30,8 @@ struct rig_command {
 };
 
 extern const struct rig_command cmd_run, cmd_validate, cmd_resume, cmd_report, cmd_note,
-	cmd_verify, cmd_keygen, cmd_probe, cmd_safe, cmd_calibrate, cmd_sim;
+	cmd_verify, cmd_keygen, cmd_probe, cmd_safe, cmd_calibrate, cmd_sim, cmd_history,
+	cmd_nightly;
 
 /* ------------------------------------------------------------ common.c -- */
 
@@ -53,6 +54,7 @@ struct files {
 	const char *seq_path, *bench_path, *dut_path, *out_dir;
 	bool real_time, quiet;
 	const char *operator_name, *sign_key;
+	const char *history_db;               /* --db: the run history (else its default) */
 	const char *notes[RUN_NOTES_MAX];
 	size_t n_notes;
 	bool allow_expired_calibration;
@@ -135,6 +137,7 @@ int take_bench_lock(const struct bench *bench, const char *run_dir, const char *
  * --journal, --no-journal. */
 struct dir_opts {
 	const char *run_dir, *text, *operator_name, *sign_key, *public_key, *journal;
+	const char *history_db;
 	bool unsign, no_journal;
 };
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,

@@ -207,6 +207,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 		{ "note", required_argument, NULL, 'N' },
 		{ "sign-key", required_argument, NULL, 'K' },
 		{ "allow-expired-calibration", no_argument, NULL, 'X' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -216,6 +217,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 	opterr = 0;   /* getopt would echo a bad option raw: bad_option() shows it */
 	while ((c = getopt_long(argc, argv, "b:d:o:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'D': f->history_db = optarg; break;
 		case 'O': f->operator_name = optarg; break;
 		case 'K': f->sign_key = optarg; break;
 		case 'X': f->allow_expired_calibration = true; break;
@@ -802,6 +804,7 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 		{ "unsign", no_argument, NULL, 'U' },
 		{ "journal", required_argument, NULL, 'J' },
 		{ "no-journal", no_argument, NULL, 'n' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -821,6 +824,7 @@ int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos,
 		case 'U': d->unsign = true; break;
 		case 'J': d->journal = optarg; break;
 		case 'n': d->no_journal = true; break;
+		case 'D': d->history_db = optarg; break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: bad_option(argv, usage); return -1;
 		}

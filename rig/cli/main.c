@@ -32,6 +32,9 @@ static const char usage_main[] =
 	"  safe --bench FILE [--run-dir RUN_DIR]                 make a bench safe (pump stopped,\n"
 	"                                                        valve and outputs at safe levels)\n"
 	"  calibrate scale --bench FILE --reference MASS          two-point calibration of the scale\n"
+	"  nightly PLAN [--runs DIR] [--db TEXT]                 a night's jobs on one bench, one\n"
+	"                                                        after another (rig help nightly)\n"
+	"  history list|show|compare|trend|watch|...             the run history (rig help history)\n"
 	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
 	"                                                        the wire (libiio network protocol)\n"
 	"  help [COMMAND]                                        this text, or a command's\n"
@@ -46,7 +49,8 @@ static const char usage_main[] =
 
 static const struct rig_command *const commands[] = {
 	&cmd_run, &cmd_validate, &cmd_report, &cmd_resume, &cmd_note, &cmd_verify, &cmd_keygen,
-	&cmd_probe, &cmd_safe, &cmd_calibrate, &cmd_sim,
+	&cmd_probe, &cmd_safe, &cmd_calibrate, &cmd_sim, &cmd_history,
+	&cmd_nightly,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -4,9 +4,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lab/lab.h"
 
 static const char usage_report[] =
-	"Usage: rig report RUN_DIR [--sign-key FILE | --unsign]\n"
+	"Usage: rig report RUN_DIR [--sign-key FILE | --unsign] [--db TEXT]\n"
 	"\n"
 	"Judges a recorded run again from its raw data alone (inputs/, events.jsonl,\n"
 	"samples.csv) and rewrites results.json, summary.txt, junit.xml and data/;\n"
@@ -22,6 +23,8 @@ static const char usage_report[] =
 	"A run without a manifest (it crashed before rig run sealed it) is sealed,\n"
 	"marked in SHA256SUMS as sealed after the fact.  A signed run is sealed again\n"
 	"only with a key, or unsigned on purpose with --unsign (else exit status 4).\n"
+	"The sealed run is stored in the run history (--db, as for rig run) as a new\n"
+	"version of it; earlier versions stay.\n"
 	"Exit status as for run, and 4 as above.\n";
 
 static int report_main(int argc, char **argv)
@@ -29,7 +32,7 @@ static int report_main(int argc, char **argv)
 	struct dir_opts d = { 0 };
 	struct sig_secret_key key;
 	bool have_key, sealed;
-	int r = parse_dir_opts(argc, argv, usage_report, 1, "KU", &d), status;
+	int r = parse_dir_opts(argc, argv, usage_report, 1, "KUD", &d), status;
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
@@ -52,6 +55,8 @@ static int report_main(int argc, char **argv)
 		.after_the_fact = sealed ? NULL : "rig report found no manifest (the run was "
 			"interrupted before rig run could seal it, or its sealing failed); the files "
 			"were sealed as found" }, NULL);
+	if (status != EXIT_INTEGRITY)
+		lab_history_store(d.run_dir, d.history_db, false);
 out:
 	sodium_memzero(&key, sizeof(key));
 	return status;

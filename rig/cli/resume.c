@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lab/lab.h"
 #include "rig/engine/engine.h"
 #include "rig/engine/lock.h"
 #include "rig/engine/resume.h"
 
 static const char usage_resume[] =
 	"Usage: rig resume RUN_DIR [--quiet] [--allow-expired-calibration] [--sign-key FILE]\n"
+	"                  [--db TEXT]\n"
 	"\n"
 	"Continues a run that was interrupted (crash, kill, power loss: no run_end in\n"
 	"its events.jsonl) with the inputs copied into RUN_DIR/inputs/: re-opens the\n"
@@ -56,6 +58,8 @@ static int resume_main(int argc, char **argv)
 			f.allow_expired_calibration = true;
 		} else if (!strcmp(argv[i], "--sign-key") && i + 1 < argc) {
 			f.sign_key = argv[++i];
+		} else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+			f.history_db = argv[++i];
 		} else if (argv[i][0] == '-' || run_dir) {
 			fprintf(stderr, "rig: resume: unexpected '%s'\n\n%s", TERM_SAFE(argv[i]),
 				usage_resume);
@@ -125,6 +129,8 @@ static int resume_main(int argc, char **argv)
 	status = judge(run_dir, !f.quiet, "resume", &(struct seal_opts){
 		.sealed_by = "rig resume", .key = have_key ? &key : NULL, .first = !sealed,
 		.why = "end of resumed run" }, NULL);
+	if (status != EXIT_INTEGRITY)
+		lab_history_store(run_dir, f.history_db, f.quiet);
 	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;
 out:

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lab/lab.h"
 #include "rig/engine/engine.h"
 #include "rig/engine/lock.h"
 #include "rig/engine/rundir.h"
@@ -15,7 +16,7 @@
 static const char usage_run[] =
 	"Usage: rig run SEQUENCE --bench FILE --dut FILE [--output DIR] [--real-time] [--quiet]\n"
 	"               [--operator NAME] [--note TEXT]... [--sign-key FILE]\n"
-	"               [--allow-expired-calibration]\n"
+	"               [--allow-expired-calibration] [--db TEXT]\n"
 	"\n"
 	"Validates the three files, then runs SEQUENCE on the bench against the device\n"
 	"under test, recording every sample, and judges the checks.\n"
@@ -35,6 +36,11 @@ static const char usage_run[] =
 	"                      run although an instrument's calibration is overdue\n"
 	"                      (recorded in run.json and events.jsonl); without it such\n"
 	"                      a run is refused with exit status 2 before anything starts\n"
+	"      --db TEXT       the run history to store the sealed run in: sqlite:PATH or\n"
+	"                      postgresql://...; default $PUMPRIG_HISTORY, else\n"
+	"                      sqlite:<the run directory's folder>/history.sqlite.  A store\n"
+	"                      that cannot be reached leaves the run pending (rig history\n"
+	"                      sync); it never changes the run or its exit status\n"
 	"\n"
 	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
 	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, data/ (one\n"
@@ -88,7 +94,8 @@ static int run_main(int argc, char **argv)
 	}
 	meta = (struct run_meta){ .operator_name = f.operator_name,
 				  .allow_expired_calibration = f.allow_expired_calibration,
-				  .expired = cal.expired, .n_expired = cal.n };
+				  .expired = cal.expired, .n_expired = cal.n,
+				  .simulated = all_simulated(bench) };
 	if (!f.real_time && !all_simulated(bench))
 		f.real_time = true;   /* virtual time only drives a simulated bench */
 	if (f.out_dir)
@@ -167,6 +174,8 @@ static int run_main(int argc, char **argv)
 		fprintf(stderr, "rig: run aborted: %s\n", TERM_SAFE(err));
 	status = judge(dir, true, "run", &(struct seal_opts){ .sealed_by = "rig run",
 		.key = have_key ? &key : NULL, .first = true, .why = "end of run" }, &written);
+	if (status != EXIT_INTEGRITY)
+		lab_history_store(dir, f.history_db, f.quiet);
 	if (r < 0 && status != EXIT_INTEGRITY)
 		status = EXIT_ABORTED;
 	/* said only of a file this run wrote */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "lab/lab.h"
 #include "rig/engine/engine.h"
 #include "rig/engine/lock.h"
 #include "rig/engine/rundir.h"
@@ -95,7 +96,8 @@ static int safe_main(int argc, char **argv)
 	install_signals();   /* a signal now is noted, never obeyed: see engine.c */
 	r = engine_make_safe(&(struct engine_opts){ .bench = bench,
 		.run_dir = not_a_run ? NULL : run_dir,
-		.virtual_time = all_simulated(bench), .stop_signal = &stop_signal }, why, &recorded,
+		.virtual_time = all_simulated(bench), .stop_signal = &stop_signal,
+		.after_crash = crashed != NULL }, why, &recorded,
 		err, sizeof(err));
 	if (r < 0 && r != -EIO)
 		fprintf(stderr, "rig safe: %s\n", err[0] ? TERM_SAFE(err) : strerror(-r));
@@ -114,10 +116,11 @@ static int safe_main(int argc, char **argv)
 		bool have_key;
 
 		if (sign_key_resolve(NULL, "safe", &key, &have_key) == 0) {
-			(void)judge(run_dir, false, "safe", &(struct seal_opts){
+			if (judge(run_dir, false, "safe", &(struct seal_opts){
 				.sealed_by = "rig safe", .key = have_key ? &key : NULL, .first = true,
 				.why = crashed ? "made safe after rig crashed" : "made safe by hand" },
-				NULL);
+				NULL) != EXIT_INTEGRITY)
+				lab_history_store(run_dir, NULL, true);
 			if (have_key)
 				sodium_memzero(&key, sizeof(key));
 		}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lab/lab.h"
 
 static const char usage_validate[] =
 	"Usage: rig validate SEQUENCE --bench FILE --dut FILE [--allow-expired-calibration]\n"
@@ -27,8 +28,13 @@ static int validate_main(int argc, char **argv)
 	struct bench *bench = NULL;
 	struct device *dev = NULL;
 	struct cal_gate cal;
-	int r = parse_files(argc, argv, &f, usage_validate);
+	int r;
 
+	/* rig validate PLAN [--allow-expired-calibration]: a night's plan */
+	if ((argc == 2 || (argc == 3 && !strcmp(argv[2], "--allow-expired-calibration"))) &&
+	    argv[1][0] != '-')
+		return nightly_validate(argv[1], argc == 3);
+	r = parse_files(argc, argv, &f, usage_validate);
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
 	/* the very judgement rig run makes before anything moves */

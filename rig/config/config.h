@@ -181,6 +181,40 @@ int bench_resources(const struct bench *b, struct bench_resource **ret, size_t *
  * later one's line, naming the earlier with its line.  Returns how many. */
 int bench_check_resources(const struct bench *b, struct diag_list *diags);
 
+/* The least run time of a sequence: the steps rig times itself (hold,
+ * measure_evaporation, occlude for a duration, release) and each prime and
+ * bolus at its rate; the waits for the pump and the balance come on top. */
+rig_ns plan_least_duration_ns(const struct sequence *seq, const struct device *dev);
+
+/* ----------------------------------------------------------- night plan -- */
+
+/* rig nightly: a bench and the jobs to run on it one after another
+ * (docs/nightly.md).  Paths are resolved beside the plan file. */
+struct night_job {
+	int line;                          /* the job's group in the plan */
+	char sequence[RIG_PATH_MAX];       /* sequence = "..." (required) */
+	char dut[RIG_PATH_MAX];            /* dut = "..." (required) */
+	unsigned repeat;                   /* repeat = 1 (1 .. 100): runs of this job */
+};
+
+struct night_plan {
+	char path[RIG_PATH_MAX];
+	char id[RIG_ID_MAX];               /* night.id (required) */
+	char bench[RIG_PATH_MAX];          /* night.bench (required) */
+	int bench_line;
+	bool has_end_by;                   /* night.end_by = "06:00" | "06:00Z" (optional) */
+	bool end_by_utc;
+	int end_by_min;                    /* minutes after midnight */
+	int end_by_line;
+	unsigned retries;                  /* night.retries = 1 (0 .. 3): runs again of a run
+	                                      that ended incomplete for a bench reason */
+	struct night_job *jobs;            /* night.jobs = ( {...}, ... ) (1 .. 64) */
+	size_t n_jobs;
+};
+
+int night_load(const char *path, struct night_plan **ret_plan, struct diag_list *diags);
+void night_free(struct night_plan *plan);
+
 const char *step_kind_name(enum step_kind kind);
 const char *check_kind_name(enum check_kind kind);
 

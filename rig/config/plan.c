@@ -217,6 +217,37 @@ static void check_totals(struct diag_list *diags, const struct sequence *seq,
 	}
 }
 
+rig_ns plan_least_duration_ns(const struct sequence *seq, const struct device *dev)
+{
+	rig_ns t = 0;
+
+	for (size_t i = 0; i < seq->n_steps; i++) {
+		const struct step *st = &seq->steps[i];
+		double rate;
+
+		switch (st->kind) {
+		case STEP_HOLD:
+		case STEP_MEASURE_EVAPORATION:
+		case STEP_RELEASE:
+			t += st->duration_ns;
+			break;
+		case STEP_OCCLUDE:
+			if (st->until == OCCLUDE_UNTIL_DURATION)
+				t += st->duration_ns;
+			break;
+		case STEP_PRIME:
+		case STEP_BOLUS:
+			rate = st->rate_ml_per_h > 0 ? st->rate_ml_per_h : dev->bolus_rate_ml_per_h;
+			if (rate > 0)
+				t += rig_s_to_ns(st->volume_ml / rate * 3600);
+			break;
+		default:
+			break;
+		}
+	}
+	return t;
+}
+
 int plan_validate(const struct sequence *seq, const struct bench *bench,
 		  const struct device *dev, struct diag_list *diags)
 {

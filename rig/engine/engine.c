@@ -45,7 +45,7 @@ int engine_sleep(struct engine *e, rig_ns deadline_ns)
 
 			e->clock_link = NULL;   /* do not try again while going safe */
 			sim_clock_link_close(l);
-			engine_abort(e, "lost the wire simulator's clock (%s): %s",
+			engine_abort(e, CAUSE_BENCH, "lost the wire simulator's clock (%s): %s",
 				  e->o->bench->sim_clock_uri, strerror(-r));
 			return 0;
 		}
@@ -74,7 +74,16 @@ void engine_event(struct engine *e, const char *name, json_t *fields)
 	recorder_event(e->rec, engine_now(e), name, fields);
 }
 
-void engine_abort(struct engine *e, const char *fmt, ...)
+const char *engine_cause_name(enum abort_cause cause)
+{
+	static const char *const names[] = { [CAUSE_BENCH] = "bench", [CAUSE_DEVICE] = "device",
+					     [CAUSE_OPERATOR] = "operator",
+					     [CAUSE_INTERNAL] = "internal" };
+
+	return (unsigned)cause < sizeof(names) / sizeof(names[0]) ? names[cause] : "internal";
+}
+
+void engine_abort(struct engine *e, enum abort_cause cause, const char *fmt, ...)
 {
 	va_list ap;
 	char reason[512];
@@ -83,7 +92,8 @@ void engine_abort(struct engine *e, const char *fmt, ...)
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	text_trim_partial(reason);   /* cut short, still UTF-8: jansson writes nothing else */
-	engine_event(e, "fault", json_pack("{s:s, s:b}", "reason", reason, "root_cause", !e->aborted));
+	engine_event(e, "fault", json_pack("{s:s, s:b, s:s}", "reason", reason, "root_cause",
+					   !e->aborted, "cause", engine_cause_name(cause)));
 	if (e->aborted)
 		return;
 	e->aborted = true;
@@ -104,7 +114,7 @@ void engine_internal_error(struct engine *e, const char *fmt, ...)
 	va_end(ap);
 	text_trim_partial(what);
 	engine_event(e, "internal_error", json_pack("{s:s}", "what", what));
-	engine_abort(e, "internal error: %s", what);
+	engine_abort(e, CAUSE_INTERNAL, "internal error: %s", what);
 }
 
 /* ------------------------------------------------------------ the run -- */
@@ -121,7 +131,7 @@ static int open_bench(struct engine *e)
 		int r = sim_clock_link_open(b->sim_clock_uri, &e->clock_link);
 
 		if (r < 0) {
-			engine_abort(e, "cannot reach the wire simulator's clock at %s: %s",
+			engine_abort(e, CAUSE_BENCH, "cannot reach the wire simulator's clock at %s: %s",
 				  b->sim_clock_uri, strerror(-r));
 			return r;
 		}
@@ -129,7 +139,7 @@ static int open_bench(struct engine *e)
 	if (b->has_sim) {
 		e->env.sim = sim_model_new(&b->sim, b->sim.fluid_density_g_per_ml);
 		if (!e->env.sim) {
-			engine_abort(e, "cannot create the simulated bench: out of memory");
+			engine_abort(e, CAUSE_INTERNAL, "cannot create the simulated bench: out of memory");
 			return -ENOMEM;
 		}
 	}
@@ -143,7 +153,7 @@ static int open_bench(struct engine *e)
 		if (r < 0) {
 			char why[200];
 
-			engine_abort(e, "cannot open %s (backend %s): %s", rig_role_name(role), ic->backend,
+			engine_abort(e, role == ROLE_PUMP ? CAUSE_DEVICE : CAUSE_BENCH, "cannot open %s (backend %s): %s", rig_role_name(role), ic->backend,
 				  instrument_error_text(ic, r, why, sizeof(why)));
 			return r;
 		}
@@ -175,7 +185,7 @@ static int open_bench(struct engine *e)
 		int r = output_open(&e->outputs[i], oc, &e->env);
 
 		if (r < 0) {
-			engine_abort(e, "cannot open output %s (backend %s): %s", oc->name, oc->line.backend,
+			engine_abort(e, CAUSE_BENCH, "cannot open output %s (backend %s): %s", oc->name, oc->line.backend,
 				  strerror(-r));
 			return r;
 		}
@@ -200,7 +210,7 @@ static void outputs_to_run_levels(struct engine *e)
 			continue;
 		r = output_set(e->outputs[i], oc->run_on);
 		if (r < 0) {
-			engine_abort(e, "output %s could not be set %s for the run: %s", oc->name,
+			engine_abort(e, CAUSE_BENCH, "output %s could not be set %s for the run: %s", oc->name,
 				  oc->run_on ? "on" : "off", strerror(-r));
 			return;
 		}
@@ -261,7 +271,7 @@ static void resume_bench(struct engine *e)
 					   "resume"));
 	if (rs->valve_closed && e->inst[ROLE_VALVE]) {
 		if (valve_set_closed(e->inst[ROLE_VALVE], true) < 0)
-			engine_abort(e, "occlusion valve did not close again on resume");
+			engine_abort(e, CAUSE_BENCH, "occlusion valve did not close again on resume");
 		else
 			engine_event(e, "valve", json_pack("{s:s, s:s}", "state", "closed", "by", "resume"));
 	}
@@ -366,7 +376,9 @@ int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_rec
 							  b->flush_interval_ns) == 0)
 		*ret_recorded = true;
 	if (*ret_recorded)
-		engine_event(&e, "fault", json_pack("{s:s, s:b}", "reason", why, "root_cause", 1));
+		engine_event(&e, "fault", json_pack("{s:s, s:b, s:s}", "reason", why, "root_cause", 1,
+						    "cause", engine_cause_name(o->after_crash ?
+						    CAUSE_INTERNAL : CAUSE_OPERATOR)));
 	e.env.clock = e.clock;
 	e.env.bench = b;
 	e.env.answer_timeout_ns = b->answer_timeout_ns;
@@ -460,7 +472,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 		if (e.inst[ROLE_VALVE] &&
 		    (r = valve_set_closed(e.inst[ROLE_VALVE],
 					  o->bench->instrument[ROLE_VALVE].safe_closed)) < 0)
-			engine_abort(&e, "valve could not be set to its safe state at the start: %s",
+			engine_abort(&e, CAUSE_BENCH, "valve could not be set to its safe state at the start: %s",
 				  strerror(-r));
 		outputs_to_run_levels(&e);
 		if (o->resume)

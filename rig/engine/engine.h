@@ -38,6 +38,9 @@ struct engine_opts {
 	const char *lock_stale_holder;        /* holder line of a crashed run's lock taken
 	                                         over, recorded as an event; NULL or "" */
 	const struct engine_resume *resume;   /* NULL: a fresh run from step 1 */
+	bool after_crash;                     /* rig safe: the run's own rig crashed (the
+	                                         record's cause is then internal, else the
+	                                         operator's) */
 };
 
 /* Returns 0 when every step ran, -ECANCELED when the run was aborted (the

@@ -98,8 +98,20 @@ int engine_sleep(struct engine *e, rig_ns deadline_ns);
 const char *engine_utc_now(char buf[32]);
 /* Appends an event to the record (steals fields). */
 void engine_event(struct engine *e, const char *name, json_t *fields);
+/* Why a run was aborted, for whoever decides what to do next (rig nightly
+ * runs again a run the bench let down, never one the pump did): recorded
+ * with the root-cause fault as "cause", and in results.json as end_cause. */
+enum abort_cause {
+	CAUSE_BENCH,      /* an instrument, a bench limit, the record: not the pump */
+	CAUSE_DEVICE,     /* the pump under test: its link, its answers, a wait for it */
+	CAUSE_OPERATOR,   /* a signal, the emergency stop */
+	CAUSE_INTERNAL,   /* rig's own fault */
+};
+const char *engine_cause_name(enum abort_cause cause);   /* "bench", ... */
+
 /* Aborts the run; the first reason is the root cause. */
-void engine_abort(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void engine_abort(struct engine *e, enum abort_cause cause, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void engine_internal_error(struct engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

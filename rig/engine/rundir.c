@@ -2,6 +2,7 @@
 #include "rig/base/infile.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
@@ -75,6 +76,43 @@ static int copy_file(const char *from, const char *to)
 	return r;
 }
 
+void rundir_new_id(const char *bench_id, const struct tm *utc, char ret[RUNDIR_ID_MAX])
+{
+	unsigned char rnd[4];
+	char stamp[24];
+
+	/* when and where, readable, and 32 random bits so that two runs
+	 * started in one second on one bench (or a copied bench file) differ */
+	randombytes_buf(rnd, sizeof(rnd));
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", utc);
+	snprintf(ret, RUNDIR_ID_MAX, "%.20s-%.64s-%02x%02x%02x%02x", stamp, bench_id, rnd[0], rnd[1],
+		 rnd[2], rnd[3]);
+}
+
+/* Each instrument of the bench as the record names it: role, backend,
+ * model, serial and calibration (the history and the report read it here
+ * rather than parse the bench file again). */
+static json_t *instruments_json(const struct bench *bench)
+{
+	json_t *a = json_array();
+
+	for (int role = 0; role < ROLE__COUNT; role++) {
+		const struct instrument_cfg *ic = &bench->instrument[role];
+		json_t *cal;
+
+		if (!ic->present)
+			continue;
+		cal = json_pack("{s:s*, s:s*}", "date", ic->cal.date[0] ? ic->cal.date : NULL,
+				"due", ic->cal.due[0] ? ic->cal.due : NULL);
+		json_object_set_new(cal, "uncertainty", ic->cal.uncertainty > 0 ?
+				    json_real(ic->cal.uncertainty) : json_null());
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:o}", "role",
+			rig_role_name((enum rig_role)role), "backend", ic->backend, "model", ic->model,
+			"serial", ic->serial, "calibration", cal));
+	}
+	return a;
+}
+
 int rundir_create(const char *dir, const struct sequence *seq, const struct bench *bench,
 		  const struct device *dev, int argc, char **argv, bool virtual_time,
 		  char *err, size_t err_len)
@@ -88,7 +126,7 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 {
 	static const char *const names[] = { "sequence.cfg", "bench.cfg", "device.cfg" };
 	const char *sources[] = { seq->path, bench->path, dev->path };
-	char path[RIG_PATH_MAX + 32], host[256] = "", stamp[32];
+	char path[RIG_PATH_MAX + 32], host[256] = "", stamp[32], run_id[RUNDIR_ID_MAX];
 	json_t *meta, *cmd, *inputs, *digests;
 	time_t t = time(NULL);
 	struct tm tm;
@@ -137,16 +175,27 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	gethostname(host, sizeof(host) - 1);
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	meta = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o}",
+	rundir_new_id(bench->id, &tm, run_id);
+	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o}",
 			 "schema", "pumprig.run/1",
+			 "run_id", run_id,
 			 "software", "pumprig " RIG_VERSION,
 			 "started_utc", stamp,
 			 "host", host,
 			 "command", cmd,
 			 "clock", virtual_time ? "virtual (simulated bench)" : "real (CLOCK_MONOTONIC)",
+			 "clock_kind", virtual_time ? "virtual" : "real",
 			 "sequence_id", seq->id,
+			 "sequence_version", seq->version,
 			 "bench_id", bench->id,
 			 "inputs", inputs);
+	if (meta) {
+		json_object_set_new(meta, "simulated", json_boolean(rm && rm->simulated));
+		json_object_set_new(meta, "device", json_pack("{s:s, s:s, s:s, s:s}",
+			"model", dev->model, "serial", dev->serial, "firmware", dev->firmware,
+			"manufacturer", dev->manufacturer));
+		json_object_set_new(meta, "instruments", instruments_json(bench));
+	}
 	if (meta) {
 		json_object_set_new(meta, "inputs_sha256", digests);
 		digests = NULL;

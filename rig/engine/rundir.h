@@ -34,7 +34,15 @@ struct run_meta {
 	bool allow_expired_calibration;       /* --allow-expired-calibration was given */
 	const struct cal_expired *expired;    /* overdue instruments at the start */
 	size_t n_expired;
+	bool simulated;                       /* every instrument simulated (in-process or a
+	                                         wire-level simulator): not verification evidence */
 };
+
+#define RUNDIR_ID_MAX 128
+/* A new run id: "20261206T055512Z-SIM-1-3fa9c2d1" (UTC start, bench id, 32
+ * random bits), unique however the run directory is named or copied. */
+struct tm;
+void rundir_new_id(const char *bench_id, const struct tm *utc, char ret[RUNDIR_ID_MAX]);
 
 /* rundir_create, with run.json also holding "operator",
  * "allow_expired_calibration", "expired_calibrations" and "inputs_sha256"

@@ -176,7 +176,7 @@ void engine_check_reading(struct engine *e, enum rig_role role, const struct rea
 		/* Release first, then explain: the line must not stay pressurised
 		 * while the run winds down. */
 		release_now(e);
-		engine_abort(e, "line pressure %.1f kPa above the bench limit %.1f kPa", rd->value,
+		engine_abort(e, CAUSE_BENCH, "line pressure %.1f kPa above the bench limit %.1f kPa", rd->value,
 			  b->limit_pressure_kpa);
 	}
 	if (role == ROLE_SCALE && rd->quantity == QUANT_MASS_G) {
@@ -188,7 +188,7 @@ void engine_check_reading(struct engine *e, enum rig_role role, const struct rea
 		e->delivered_ml = e->delivered_base_ml +
 				  (rd->value + e->tare_offset_g - e->first_mass_g) / b->density_g_per_ml;
 		if (e->delivered_ml > b->limit_volume_ml)
-			engine_abort(e, "delivered volume %.4f mL above the bench limit %.4f mL",
+			engine_abort(e, CAUSE_BENCH, "delivered volume %.4f mL above the bench limit %.4f mL",
 				  e->delivered_ml, b->limit_volume_ml);
 		if (rd->t_ns > e->tare_t_ns && !(rd->flags & SAMPLE_UNSTABLE))
 			e->tare_settled = true;

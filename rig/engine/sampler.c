@@ -31,7 +31,7 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	 * 3 s (reading hx711 voltage0 raw)"), else strerror's */
 	instrument_error_text(ic, err, why, sizeof(why));
 	if (ic->reconnect_ns <= 0) {
-		engine_abort(e, "%s read failed: %s", rig_role_name(role), why);
+		engine_abort(e, CAUSE_BENCH, "%s read failed: %s", rig_role_name(role), why);
 		return false;
 	}
 	if (!o->down) {
@@ -42,7 +42,7 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	}
 	if (t - o->since_ns > ic->reconnect_ns) {
 		instrument_error_text(ic, o->first_error, why, sizeof(why));
-		engine_abort(e, "%s did not come back within %.0f s (first error: %s)",
+		engine_abort(e, CAUSE_BENCH, "%s did not come back within %.0f s (first error: %s)",
 			  rig_role_name(role), rig_ns_to_s(ic->reconnect_ns), why);
 		return false;
 	}
@@ -102,7 +102,7 @@ static void guard_freshness(struct engine *e, enum rig_role role, const struct r
 		return;
 	}
 	if (++g->stale_periods >= (ic->stale_after ? ic->stale_after : 3))
-		engine_abort(e, "%s gave no fresh reading for %u periods (%.0f s; bench stale_after = %u)",
+		engine_abort(e, CAUSE_BENCH, "%s gave no fresh reading for %u periods (%.0f s; bench stale_after = %u)",
 			  rig_role_name(role), g->stale_periods,
 			  rig_ns_to_s(ic->period_ns) * g->stale_periods, ic->stale_after);
 }
@@ -117,14 +117,14 @@ static bool guard_value(struct engine *e, enum rig_role role, struct reading *rd
 	struct guard *g = &e->guard[role];
 
 	if (!isfinite(rd->value)) {
-		engine_abort(e, "%s reading is not a number (%g %s)", rig_role_name(role), rd->value,
+		engine_abort(e, CAUSE_BENCH, "%s reading is not a number (%g %s)", rig_role_name(role), rd->value,
 			  quantity_unit(rd->quantity));
 		return false;
 	}
 	if (ic->valid_min < ic->valid_max &&   /* a bench built in code may give none */
 	    (rd->value < ic->valid_min || rd->value > ic->valid_max)) {
 		rd->flags |= SAMPLE_OUT_OF_RANGE;
-		engine_abort(e, "%s reading %g %s outside its valid range %g..%g %s (bench valid_range)",
+		engine_abort(e, CAUSE_BENCH, "%s reading %g %s outside its valid range %g..%g %s (bench valid_range)",
 			  rig_role_name(role), rd->value, quantity_unit(rd->quantity), ic->valid_min,
 			  ic->valid_max, quantity_unit(rd->quantity));
 		return false;
@@ -133,7 +133,7 @@ static bool guard_value(struct engine *e, enum rig_role role, struct reading *rd
 		return true;
 	if (g->have_last && rd->value == g->last_value) {
 		if (++g->same_count >= ic->stuck_after)
-			engine_abort(e, "%s stuck: %u identical readings of %.10g %s (bench stuck_after = %u)",
+			engine_abort(e, CAUSE_BENCH, "%s stuck: %u identical readings of %.10g %s (bench stuck_after = %u)",
 				  rig_role_name(role), g->same_count, rd->value,
 				  quantity_unit(rd->quantity), ic->stuck_after);
 	} else {
@@ -183,7 +183,7 @@ static size_t read_sensor(struct engine *e, enum rig_role role)
 
 		r = recorder_sample(e->rec, role, &rd[i]);
 		if (r < 0) {
-			engine_abort(e, "cannot record samples: %s", strerror(-r));
+			engine_abort(e, CAUSE_BENCH, "cannot record samples: %s", strerror(-r));
 			return 0;
 		}
 		if (usable && isfinite(rd[i].value))
@@ -237,7 +237,7 @@ static void read_alarm(struct engine *e)
 								  "edge", ed.rising ? "rising" : "falling"));
 	}
 	if (r < 0)
-		engine_abort(e, "alarm input failed: %s", strerror(-r));
+		engine_abort(e, CAUSE_BENCH, "alarm input failed: %s", strerror(-r));
 }
 
 /* The emergency stop: pressed (or found pressed) is an abort, at once; the
@@ -252,14 +252,14 @@ static void read_estop(struct engine *e)
 		recorder_event(e->rec, ed.t_ns, "estop", json_pack("{s:s, s:s}", "line", "estop",
 								  "edge", ed.rising ? "rising" : "falling"));
 		if (ed.rising && !e->aborted)
-			engine_abort(e, "emergency stop pressed at t = %.3f s", rig_ns_to_s(ed.t_ns));
+			engine_abort(e, CAUSE_OPERATOR, "emergency stop pressed at t = %.3f s", rig_ns_to_s(ed.t_ns));
 	}
 	if (r == 0)
 		r = input_level(e->inst[ROLE_ESTOP], &active);
 	if (r < 0)
-		engine_abort(e, "emergency stop input failed: %s", strerror(-r));
+		engine_abort(e, CAUSE_BENCH, "emergency stop input failed: %s", strerror(-r));
 	else if (active && !e->aborted)
-		engine_abort(e, "emergency stop is pressed");
+		engine_abort(e, CAUSE_OPERATOR, "emergency stop is pressed");
 }
 
 
@@ -296,7 +296,7 @@ void engine_read_pump(struct engine *e)
 	if (r < 0 && engine_pump_link_lost(e, r, "status") == 0)
 		return;   /* back, and its status read afresh */
 	if (r < 0) {
-		engine_abort(e, "pump status failed: %s", strerror(-r));
+		engine_abort(e, CAUSE_DEVICE, "pump status failed: %s", strerror(-r));
 		return;
 	}
 	if (!e->have_pump_status || st.alarms != e->pump.alarms)
@@ -366,7 +366,7 @@ enum wait_result engine_run_until(struct engine *e, rig_ns end_ns, enum wait_for
 		if (sig) {
 			char name[RIG_SIGNAL_NAME_MAX];
 
-			engine_abort(e, "stopped by signal %s", rig_signal_name(sig, name));
+			engine_abort(e, CAUSE_OPERATOR, "stopped by signal %s", rig_signal_name(sig, name));
 			/* obeyed: one arriving from now on is noted by the safe state */
 			*e->o->stop_signal = 0;
 			return WAIT_ABORTED;
@@ -374,7 +374,7 @@ enum wait_result engine_run_until(struct engine *e, rig_ns end_ns, enum wait_for
 		if (e->aborted)
 			return WAIT_ABORTED;
 		if (t > b->limit_duration_ns) {
-			engine_abort(e, "run time %.0f s past the bench limit %.0f s", rig_ns_to_s(t),
+			engine_abort(e, CAUSE_BENCH, "run time %.0f s past the bench limit %.0f s", rig_ns_to_s(t),
 				  rig_ns_to_s(b->limit_duration_ns));
 			return WAIT_ABORTED;
 		}

@@ -62,7 +62,7 @@ int engine_pump_link_lost(struct engine *e, int err, const char *during)
 			return 0;
 		}
 		if (engine_now(e) - since >= bound) {
-			engine_abort(e, "pump link did not come back within %.0f s (first error: %s; "
+			engine_abort(e, CAUSE_DEVICE, "pump link did not come back within %.0f s (first error: %s; "
 				  "last: %s)", rig_ns_to_s(bound), strerror(-err), strerror(-r));
 			break;
 		}
@@ -135,7 +135,7 @@ int engine_pump_command(struct engine *e, const char *what, enum pump_cmd c, dou
 		r = applied ? 0 : pump_send(e, c, a, b);
 	}
 	if (r < 0)
-		engine_abort(e, "pump %s failed: %s", what, strerror(-r));
+		engine_abort(e, CAUSE_DEVICE, "pump %s failed: %s", what, strerror(-r));
 	return r;
 }
 
@@ -153,7 +153,7 @@ static void wait_step(struct engine *e, const struct step *s, enum wait_for what
 					   "line", s->line, "timeout_s", rig_ns_to_s(s->timeout_ns),
 					   "action", s->on_timeout == TIMEOUT_FAIL ? "fail" : "abort"));
 	if (s->on_timeout == TIMEOUT_ABORT)
-		engine_abort(e, "step %zu (%s, line %d) timed out after %.0f s", e->step_index + 1,
+		engine_abort(e, s->kind == STEP_TARE ? CAUSE_BENCH : CAUSE_DEVICE, "step %zu (%s, line %d) timed out after %.0f s", e->step_index + 1,
 			  step_kind_name(s->kind), s->line, rig_ns_to_s(s->timeout_ns));
 }
 
@@ -180,7 +180,7 @@ static void do_tare(struct engine *e, const struct step *s)
 	e->last_mass_g = 0;
 	r = sensor_tare(e->inst[ROLE_SCALE]);
 	if (r < 0) {
-		engine_abort(e, "scale tare failed: %s", strerror(-r));
+		engine_abort(e, CAUSE_BENCH, "scale tare failed: %s", strerror(-r));
 		return;
 	}
 	e->tare_t_ns = engine_now(e);
@@ -219,7 +219,7 @@ void engine_do_step(struct engine *e, const struct step *s)
 		break;
 	case STEP_OCCLUDE:
 		if (valve_set_closed(e->inst[ROLE_VALVE], true) < 0) {
-			engine_abort(e, "occlusion valve did not close");
+			engine_abort(e, CAUSE_BENCH, "occlusion valve did not close");
 			break;
 		}
 		engine_event(e, "valve", json_pack("{s:s}", "state", "closed"));
@@ -230,7 +230,7 @@ void engine_do_step(struct engine *e, const struct step *s)
 		break;
 	case STEP_RELEASE:
 		if (valve_set_closed(e->inst[ROLE_VALVE], false) < 0) {
-			engine_abort(e, "occlusion valve did not open");
+			engine_abort(e, CAUSE_BENCH, "occlusion valve did not open");
 			break;
 		}
 		engine_event(e, "valve", json_pack("{s:s}", "state", "open"));
@@ -247,7 +247,7 @@ void engine_do_step(struct engine *e, const struct step *s)
 					    "window", s->window));
 		break;
 	default:
-		engine_abort(e, "internal error: step kind %d has no implementation", (int)s->kind);
+		engine_abort(e, CAUSE_INTERNAL, "internal error: step kind %d has no implementation", (int)s->kind);
 		break;
 	}
 }

@@ -30,10 +30,13 @@
  * windows may reach back into it.
  *
  * A flag is *open* when its rule holds at the series' newest point and at
- * each of the (confirm - 1) monitored points before it.  confirm = 2 (the
- * default) means two nights in a row: the false alarms of a stable series
- * are mostly single noisy nights, a real change persists.  The choice and
- * its measured false-alarm rates are in docs/history.md. */
+ * each of the (confirm - 1) monitored points before it.  confirm = 3 (the
+ * default) means three nights in a row: the false alarms of a stable series
+ * are mostly single noisy nights, a real change persists.  With the default
+ * baseline of 8 runs (a week of nights and one), a chart starts judging in
+ * the second week; a lab chooses a longer baseline with `rig history
+ * baseline set` once it has one.  The choices and their measured
+ * false-alarm rates are in docs/history.md. */
 #ifndef RIG_HISTORY_SPC_H
 #define RIG_HISTORY_SPC_H
 
@@ -53,8 +56,8 @@ enum spc_rule {
 #define SPC_RULES_ALL 0x3eu        /* rules 1 to 5 */
 
 #define SPC_D2 1.128               /* E[range of 2 normal values] / sigma */
-#define SPC_BASELINE_DEFAULT 20
-#define SPC_CONFIRM_DEFAULT 2
+#define SPC_BASELINE_DEFAULT 8
+#define SPC_CONFIRM_DEFAULT 3
 
 struct spc_params {
 	size_t baseline_n;   /* the first N points are the baseline (when none is chosen) */

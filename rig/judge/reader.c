@@ -325,6 +325,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	res = calloc(1, sizeof(*res));
 	if (!tl.windows || !res)
 		goto out;
+	tl.bench_safe = -1;
 	r = timeline_read(run_dir, &tl, seq->n_steps, err, err_len);
 	if (r < 0)
 		goto out;
@@ -398,6 +399,12 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 			 rig_ns_to_s(tl.last_t_ns));
 	res->end_t_ns = tl.last_t_ns;
 	res->n_torn_lines = tl.torn;
+	/* why it ended, for whoever decides what to do next (rig nightly) */
+	snprintf(res->end_cause, sizeof(res->end_cause), "%s",
+		 res->status == RUN_COMPLETED ? "" : res->status == RUN_INTERRUPTED ? "interrupted" :
+		 tl.end_cause[0] ? tl.end_cause : "unknown");
+	snprintf(res->ended_utc, sizeof(res->ended_utc), "%s", tl.ended_utc);
+	res->bench_left_safe = tl.bench_safe;
 	res->overall = VERDICT_PASS;
 	for (size_t i = 0; i < res->n_checks; i++) {
 		if (res->checks[i].verdict == VERDICT_FAIL)

@@ -85,6 +85,11 @@ struct run_results {
 	char device_serial[RIG_ID_MAX];
 	enum run_status status;
 	char end_reason[512];
+	char end_cause[16];             /* not completed: "bench", "device", "operator",
+	                                   "internal" (the root cause's), "interrupted" (no
+	                                   run_end: a crash or power loss); "" when completed */
+	char ended_utc[32];             /* run_end's wall-clock time; "" when interrupted */
+	int bench_left_safe;            /* the last safe state's bench_safe: 1 or 0; -1 none */
 	rig_ns end_t_ns;                /* last recorded time */
 	size_t n_samples_total;
 	size_t n_torn_lines;            /* incomplete trailing lines skipped */

@@ -207,7 +207,13 @@ int timeline_read(const char *run_dir, struct timeline *tl, size_t max_windows, 
 				 jstr(ev, "kind"), jnum(ev, "timeout_s"));
 			snprintf(c->source, sizeof(c->source), "events.jsonl: step_timeout at t = %.3f s",
 				 rig_ns_to_s(t_ns));
+		} else if (strcmp(name, "fault") == 0) {
+			if (json_is_true(json_object_get(ev, "root_cause")) && !tl->end_cause[0])
+				snprintf(tl->end_cause, sizeof(tl->end_cause), "%s", jstr(ev, "cause"));
+		} else if (strcmp(name, "safe_state") == 0) {
+			tl->bench_safe = json_is_true(json_object_get(ev, "bench_safe")) ? 1 : 0;
 		} else if (strcmp(name, "run_end") == 0) {
+			snprintf(tl->ended_utc, sizeof(tl->ended_utc), "%s", jstr(ev, "utc"));
 			tl->ended = true;
 			tl->aborted = strcmp(jstr(ev, "status"), "completed") != 0;
 			snprintf(tl->end_reason, sizeof(tl->end_reason), "%s", jstr(ev, "reason"));

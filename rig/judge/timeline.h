@@ -51,6 +51,9 @@ struct timeline {
 	size_t n_gaps, cap_gaps;
 	struct period *resume_gaps;          /* nothing recorded: a crash, then rig resume */
 	size_t n_resume_gaps, cap_resume_gaps;
+	char end_cause[16];                  /* the root-cause fault's cause: "bench", ... */
+	char ended_utc[32];                  /* run_end's wall-clock time */
+	int bench_safe;                      /* the last safe_state's bench_safe: 1, 0; -1 none */
 	bool ended;
 	bool aborted;
 	char end_reason[512];
