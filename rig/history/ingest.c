@@ -87,22 +87,8 @@ static int insert_rows(struct history *h, const char *table, const char *const *
 		if (suffix)
 			sprintf(sql + o, " %s", suffix);
 		r = hist_query(h, sql, p, k, ret ? &got : NULL, err, errlen);
-		if (r == 0 && ret && got.n_rows) {
-			/* append: cells move over */
-			size_t cells = ret->n_rows * got.n_cols, add = got.n_rows * got.n_cols;
-			char **m = realloc(ret->cells, (cells + add) * sizeof(*m));
-
-			if (!m) {
-				r = -ENOMEM;
-			} else {
-				memcpy(m + cells, got.cells, add * sizeof(*m));
-				ret->cells = m;
-				ret->n_cols = got.n_cols;
-				ret->n_rows += got.n_rows;
-				free(got.cells);
-				got = (struct hist_rows){ 0 };
-			}
-		}
+		if (r == 0 && ret && got.n_rows)
+			r = hist_rows_append(ret, &got);
 		hist_rows_free(&got);
 		done += n;
 	}
