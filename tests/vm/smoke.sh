@@ -12,14 +12,22 @@
 
 passed=0
 failed=0
+uptime() { read -r u _ < /proc/uptime; echo "$u"; }
+last=$(uptime)
 check() { # check DESCRIPTION CMD...: run CMD, show its output if it fails
-  local what=$1 out
+  local what=$1 out t
   shift
   if out=$("$@" 2>&1); then
-    passed=$((passed + 1)); echo "ok: $what"
+    passed=$((passed + 1)); t=ok
   else
-    failed=$((failed + 1)); echo "FAIL: $what"; [ -n "$out" ] && echo "$out" | sed 's/^/    /'
+    failed=$((failed + 1)); t=FAIL
   fi
+  now=$(uptime)
+  # the time since the previous check, set-up included
+  echo "$t: $what ($(awk -v a="$last" -v b="$now" 'BEGIN { printf "%.2f", b - a }') s)"
+  last=$now
+  [ $t = ok ] || { [ -n "$out" ] && echo "$out" | sed 's/^/    /'; }
+  return 0
 }
 finish() {
   echo "$passed passed, $failed failed"

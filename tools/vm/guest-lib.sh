@@ -132,8 +132,16 @@ iiod_start() {
   kvm_wait 10 iio_attr -u ip:127.0.0.1 -C || { cat /tmp/iiod.log; return 1; }
 }
 
+# iiod_stop: SIGTERM, then SIGKILL after 2 s. Debian's iiod 0.24 here takes
+# about a minute to act on SIGTERM: its avahi thread waits, with growing
+# sleeps that do not watch the stop event, for a network interface other
+# than loopback, and the guest has none.
 iiod_stop() {
-  [ -n "${KVM_IIOD_PID:-}" ] && kill "$KVM_IIOD_PID" 2>/dev/null
+  local i=20
+  [ -n "${KVM_IIOD_PID:-}" ] || return 0
+  kill "$KVM_IIOD_PID" 2>/dev/null
+  while kill -0 "$KVM_IIOD_PID" 2>/dev/null && [ $i -gt 0 ]; do sleep 0.1; i=$((i - 1)); done
+  kill -9 "$KVM_IIOD_PID" 2>/dev/null
   wait "$KVM_IIOD_PID" 2>/dev/null
   KVM_IIOD_PID=
 }
