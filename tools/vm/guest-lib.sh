@@ -27,9 +27,19 @@ kvm_wait() {
 # leaves a line unnamed), then brought live. The bank appears as
 # /dev/$(gpiosim_chip CHIP).
 gpiosim_create() {
-  local chip=$1 d=$KVM_CONFIGFS/gpio-sim/$1 i=0 n
+  local c=$1
   shift
+  gpiosim_create_labelled "$c" '' "$@"
+}
+
+# gpiosim_create_labelled CHIP LABEL NAME...: the same, the bank labelled
+# LABEL (what gpiodetect shows, and what a bench file's `device` may name:
+# a board's chips keep their labels, not their gpiochipN numbers).
+gpiosim_create_labelled() {
+  local chip=$1 d=$KVM_CONFIGFS/gpio-sim/$1 i=0 n label=$2
+  shift 2
   mkdir "$d" "$d/bank0" || return 1
+  [ -z "$label" ] || echo "$label" > "$d/bank0/label" || return 1
   echo $# > "$d/bank0/num_lines" || return 1
   for n in "$@"; do
     if [ "$n" != - ]; then

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# On the host, after tests/vm/rig.sh ran in the kernel-in-the-loop guest
+# (tools/kernel-vm test): judges what rig recorded against what the kernel
+# showed, and prints the figures (docs/kernel-vm.md, README "Hardware").
+#
+#   tests/vm/check.sh OUT        (OUT: build/vm-tier)
+#
+# Every check prints ok/FAIL; exit status 1 when any failed.
+set -uo pipefail
+out=${1:?usage: tests/vm/check.sh OUT}
+command -v jq > /dev/null || { echo "check.sh: jq is missing (tools/install-deps)" >&2; exit 2; }
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION CONDITION-COMMAND...
+  local what=$1
+  shift
+  if "$@"; then ok "$what"; else fail "$what"; fi
+}
+fig() { printf '   figure: %s\n' "$*"; figures+=("$*"); }
+figures=()
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+
+# The bench's outputs and the level (on the wire) that is safe for each:
+# valve open = low, pump_enable off = low, run_lamp (active low) off = high.
+declare -A safe=([valve]=0 [pump_enable]=0 [run_lamp]=1)
+declare -A runlevel=([pump_enable]=1 [run_lamp]=0)
+# The emergency stop's period in fixtures/bench/vm.cfg, and what the
+# safe-state sequence may take on top of it under TCG on a loaded host.
+estop_period_ms=20
+safe_sequence_budget_ms=500
+
+# GPIO numbers (the tracepoint's) of the lines, from /sys/kernel/debug/gpio
+declare -A gpio_of=()
+while read -r num name; do gpio_of[$name]=$num; done < <(
+  sed -n 's/^ *gpio-\([0-9]*\) *(\([A-Za-z_]*\).*/\1 \2/p' "$out/gpio" 2>/dev/null)
+
+events() { printf '%s/%s/run/events.jsonl' "$out" "$1"; }
+ev_t() { # ev_t SCENARIO JQ-FILTER: t_ns of the first event matching
+  jq -r "select($2) | .t_ns" "$(events "$1")" 2>/dev/null | head -n 1
+}
+t0_of() { jq -r 'select(.event == "run_start") | .t0_monotonic_ns' "$(events "$1")" 2>/dev/null; }
+
+# last_set SCENARIO LINE [TRACEFILE]: "TIME_NS VALUE" of the last level set on LINE
+last_set() {
+  local f=${3:-$out/$1/trace} g=${gpio_of[$2]:-x}
+  awk -v g="$g" '{ for (i = 1; i <= NF; i++) if ($i == "gpio_value:" && $(i + 1) == g && $(i + 2) == "set") {
+      t = $(i - 1); sub(":", "", t); split(t, p, "."); last = p[1] * 1000000000 + p[2] * 1000; v = $(i + 3) } }
+    END { if (v != "") printf "%.0f %s\n", last, v }' "$f" 2>/dev/null
+}
+levels_safe() { # levels_safe FILE: every output at its safe level in a lines file
+  local l v
+  for l in "${!safe[@]}"; do
+    v=$(sed -n "s/^$l=//p" "$1" 2>/dev/null)
+    [[ $v == "${safe[$l]}" ]] || { echo "     $l=$v, safe is ${safe[$l]} ($1)"; return 1; }
+  done
+}
+trace_ends_safe() { # trace_ends_safe SCENARIO [TRACEFILE]: the last level rig set on each output is its safe one
+  local l s
+  [[ -e $out/no-trace ]] && { echo "     no tracepoints in this kernel"; return 1; }
+  for l in "${!safe[@]}"; do
+    s=$(last_set "$1" "$l" "${2:-}")
+    [[ -n $s && ${s#* } == "${safe[$l]}" ]] || { echo "     $l: last set '${s:-none}'"; return 1; }
+  done
+}
+trace_ran() { # trace_ran SCENARIO: pump_enable was set to its run level during the run
+  grep -q "gpio_value: ${gpio_of[pump_enable]:-x} set ${runlevel[pump_enable]}" "$out/$1/trace" 2>/dev/null
+}
+rc_of() { cat "$out/$1/rc" 2>/dev/null; }
+reason_of() { jq -r 'select(.event == "run_end") | .reason' "$(events "$1")" 2>/dev/null; }
+safe_event() { jq -c 'select(.event == "safe_state")' "$(events "$1")" 2>/dev/null | tail -n 1; }
+bench_safe() { [[ $(safe_event "$1" | jq -r .bench_safe) == true ]]; }
+in_bracket() { # in_bracket MONO_NS "BEFORE AFTER"
+  local b=${2% *} a=${2#* }
+  (( $1 >= b && $1 <= a ))
+}
+
+echo "== the bench in the guest"
+check "the gpio-sim lines are in /sys/kernel/debug/gpio" \
+  test -n "${gpio_of[valve]:-}" -a -n "${gpio_of[pump_enable]:-}" -a -n "${gpio_of[run_lamp]:-}"
+fig "guest clocksource: $(cat "$out/clocksource" 2>/dev/null)"
+
+echo "== rig probe on local:"
+check "rig probe exits 0" test "$(rc_of probe)" = 0
+check "every row of the probe is OK" \
+  test "$(grep -c ' OK$' "$out/probe/rig.log")" -eq "$(grep -c -E ' (OK|ERROR.*)$' "$out/probe/rig.log")"
+check "the probe leaves the IIO device and its trigger as it found them" \
+  diff "$out/iio-probe-before.txt" "$out/iio-probe-after.txt"
+check "the probe leaves every output at its safe level" levels_safe "$out/probe/lines"
+
+echo "== occlusion: the alarm's time from the kernel edge"
+t0=$(t0_of occlusion)
+pull=$(cat "$out/occlusion/pull" 2>/dev/null)
+t_close=$(ev_t occlusion '.event == "valve" and .state == "closed"')
+t_alarm=$(ev_t occlusion '.event == "alarm" and .edge == "rising"')
+t_open=$(ev_t occlusion '.event == "valve" and .state == "open"')
+check "the run completed" test "$(jq -r 'select(.event == "run_end") | .status' "$(events occlusion)")" = completed
+check "the alarm edge was pulled and recorded" test -n "$pull" -a -n "$t_alarm" -a -n "$t0"
+if [[ -n $pull && -n $t_alarm && -n $t0 ]]; then
+  edge=$((t0 + t_alarm))
+  check "the recorded alarm time is the kernel's: inside the sysfs write that made the edge" in_bracket "$edge" "$pull"
+  fig "alarm edge: recorded $(calc "($edge - ${pull% *}) / 1000") us after the write began; the write took $(calc "(${pull#* } - ${pull% *}) / 1000") us"
+  occ=$(jq -c '.checks[] | select(.check == "occlusion")' "$out/occlusion/run/results.json" 2>/dev/null)
+  m=$(jq -r '.measurements[]? | select(.name == "time_to_alarm")' <<< "$occ")
+  measured=$(jq -r .value <<< "$m" 2>/dev/null)
+  check "results.json's time to alarm is the edge less the valve's closing" \
+    awk -v m="$measured" -v e="$(calc "($t_alarm - $t_close) / 1e9")" 'BEGIN { exit !(m != "" && (m - e < 5e-4 && e - m < 5e-4)) }'
+  check "results.json says the time came from the alarm line's edge" grep -q "line rising edge" <<< "$(jq -r .source <<< "$m")"
+  fig "time to alarm $(printf '%.6f' "$measured") s (U = $(jq -r .U <<< "$m") s as the judge states it), alarm pulled 0.3 s after the test saw the valve close"
+  fig "the engine acted on the alarm (the release) $(calc "($t_open - $t_alarm) / 1e6") ms after the edge (the alarm line is polled every 100 ms); the record keeps the edge's own time"
+fi
+check "the occlusion run leaves every output at its safe level" levels_safe "$out/occlusion/lines"
+check "the last level rig set on each output is its safe one (kernel trace)" trace_ends_safe occlusion
+
+echo "== emergency stop"
+t0=$(t0_of estop)
+pull=$(cat "$out/estop/pull" 2>/dev/null)
+t_e=$(ev_t estop '.event == "estop" and .edge == "rising"')
+t_safe=$(ev_t estop '.event == "safe_state"')
+check "rig exits 3 (aborted)" test "$(rc_of estop)" = 3
+check "the reason is the emergency stop" grep -q "emergency stop pressed at t = " <<< "$(reason_of estop)"
+check "the safe state says the bench is safe" bench_safe estop
+if [[ -n $pull && -n $t_e && -n $t0 && -n $t_safe ]]; then
+  edge=$((t0 + t_e))
+  check "the recorded estop time is the kernel's: inside the sysfs write that made the edge" in_bracket "$edge" "$pull"
+  latest=0
+  for l in "${!safe[@]}"; do
+    s=$(last_set estop "$l")
+    [[ -n $s ]] && (( ${s% *} > latest )) && latest=${s% *}
+  done
+  k_ms=$(calc "($latest - $edge) / 1e6")
+  fig "emergency stop: edge to the last output at its safe level $k_ms ms (kernel clock: edge timestamp to the gpio_value trace), edge to rig's safe_state event $(calc "($t_safe - $t_e) / 1e6") ms; estop polled every $estop_period_ms ms"
+  check "edge to safe within the estop's period + $safe_sequence_budget_ms ms" \
+    awk -v k="$k_ms" -v b="$((estop_period_ms + safe_sequence_budget_ms))" 'BEGIN { exit !(k > 0 && k <= b) }'
+fi
+check "the estop run leaves every output at its safe level" levels_safe "$out/estop/lines"
+check "the last level rig set on each output is its safe one (kernel trace)" trace_ends_safe estop
+
+echo "== every other end of a run"
+check "a completed run: completed" test "$(jq -r 'select(.event == "run_end") | .status' "$(events completed)")" = completed
+check "a completed run drove pump_enable to its run level" trace_ran completed
+check "a completed run leaves every output at its safe level" levels_safe "$out/completed/lines"
+check "... the last level rig set on each is its safe one (kernel trace)" trace_ends_safe completed
+for sig in INT TERM HUP; do
+  check "SIG$sig: exit 3" test "$(rc_of "sig$sig")" = 3
+  check "SIG$sig: the reason is the signal" test "$(reason_of "sig$sig")" = "stopped by signal SIG$sig"
+  check "SIG$sig: bench_safe" bench_safe "sig$sig"
+  check "SIG$sig: ran at the run level, then every output at its safe level (kernel trace)" \
+    eval 'trace_ran sig'$sig' && trace_ends_safe sig'$sig
+  check "SIG$sig: every output at its safe level after rig" levels_safe "$out/sig$sig/lines"
+  kill_ns=$(cat "$out/sig$sig/kill" 2>/dev/null) s=$(last_set "sig$sig" pump_enable)
+  [[ -n $kill_ns && -n $s ]] && fig "SIG$sig: signal sent to pump_enable off $(calc "(${s% *} - $kill_ns) / 1e6") ms (kernel clock)"
+done
+check "SIGSEGV (rig crashes): exit 3" test "$(rc_of sigSEGV)" = 3
+check "SIGSEGV: the reason is the crash" grep -q "rig crashed (SIGSEGV)" <<< "$(reason_of sigSEGV)"
+check "SIGSEGV: bench_safe (the fresh rig safe took the lines again)" bench_safe sigSEGV
+check "SIGSEGV: every output at its safe level (kernel trace)" trace_ends_safe sigSEGV
+check "SIGSEGV: every output at its safe level after rig" levels_safe "$out/sigSEGV/lines"
+check "kill -9: rig died of it" test "$(rc_of kill9)" = 137
+check "kill -9: rig never set a safe level (the last level set on pump_enable is its run level)" \
+  test "$(last_set kill9 pump_enable | cut -d' ' -f2)" = "${runlevel[pump_enable]}"
+check "kill -9: the released lines fell to the pull rig asked for, each its safe level" levels_safe "$out/kill9/lines"
+check "kill -9, then rig safe --bench: exit 0" test "$(cat "$out/kill9/safe-rc" 2>/dev/null)" = 0
+check "rig safe set every output to its safe level (kernel trace)" trace_ends_safe kill9 "$out/kill9/trace-safe"
+
+echo "== IIO on local: and through iiod"
+csv=$out/completed/run/samples.csv
+read -r n mean sd sub_us < <(awk -F, '$2 == "pressure" { if (p != "") { d = $1 - p; s += d; s2 += d * d; k++ }
+    p = $1; n++; if ($1 % 1000 != 0) sub++ }
+  END { m = s / k; printf "%d %.0f %.0f %d\n", n, m, sqrt(s2 / k - m * m), sub }' "$csv" 2>/dev/null)
+check "the completed run recorded buffered pressure scans" test "${n:-0}" -gt 200
+check "... 10 ms apart on the kernel's timestamps (hrtimer trigger at 100 Hz)" \
+  awk -v m="${mean:-0}" 'BEGIN { exit !(m > 9.5e6 && m < 10.5e6) }'
+fig "IIO scans (local:, 100 Hz hrtimer trigger): $n in the 3 s run, spacing $(calc "$mean / 1e6") ms, sd $(calc "$sd / 1e3") us; $sub_us of $n timestamps not whole microseconds (ns resolution)"
+check "rig probe through iiod exits 0" test "$(rc_of iiod-probe)" = 0
+check "the probe through iiod leaves the device as it found it" \
+  diff "$out/iio-iiod-probe-before.txt" "$out/iio-iiod-probe-after.txt"
+check "a run through iiod completed" test "$(jq -r 'select(.event == "run_end") | .status' "$(events iiod-run)")" = completed
+n_ip=$(awk -F, '$2 == "pressure"' "$out/iiod-run/run/samples.csv" 2>/dev/null | wc -l)
+check "... with buffered scans read from the kernel through iiod" test "$n_ip" -gt 200
+check "the run through iiod leaves the device as it found it" \
+  diff "$out/iio-iiod-probe-before.txt" "$out/iio-iiod-run-after.txt"
+check "every capture left the device as it found it" diff "$out/iio-capture-before.txt" "$out/iio-capture-after.txt"
+
+for c in local-1k iiod-1k; do
+  d=$out/capture/$c
+  [[ -d $d ]] || { fail "capture $c: not run"; continue; }
+  b_rc=$(sed -n 's/^rc=//p' "$d/backend") r_rc=$(sed -n 's/^rc=//p' "$d/readdev")
+  want=$(sed -n 's/.*scans=\([0-9]*\).*/\1/p' "$d/params")
+  b_scans=$(sed -n 's/.*scans=\([0-9]*\) .*/\1/p' "$d/backend") b_wall=$(sed -n 's/^wall_ns=//p' "$d/backend")
+  b_lost=$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' "$d/backend")
+  r_wall=$(sed -n 's/^wall_ns=//p' "$d/readdev")
+  read -r r_scans r_lost < <(awk -v hz="$(sed -n 's/.*hz=\([0-9]*\).*/\1/p' "$d/params")" '
+    { if (NR > 1) { k = int(($1 - p) * hz / 1e9 + 0.5); if (k > 1) lost += k - 1 } p = $1 }
+    END { printf "%d %d\n", NR, lost }' "$d/readdev.ts")
+  check "capture $c: the backend got its $want scans" test "$b_rc" = 0 -a "$b_scans" = "$want"
+  check "capture $c: iio_readdev got its $want scans" test "$r_rc" = 0 -a "$r_scans" = "$want"
+  if [[ $b_rc == 0 && $r_rc == 0 ]]; then
+    b_rate=$(calc "$b_scans / ($b_wall / 1e9)") r_rate=$(calc "$r_scans / ($r_wall / 1e9)")
+    fig "buffered capture $c ($(cat "$d/params")): backend $(printf '%.0f' "$b_rate") scans/s (lost $b_lost), iio_readdev $(printf '%.0f' "$r_rate") scans/s (lost $r_lost), ratio $(calc "$b_rate / $r_rate")"
+  fi
+done
+
+echo
+echo "figures:"
+printf '  %s\n' "${figures[@]}"
+echo "$passed passed, $failed failed"
+((failed == 0))
