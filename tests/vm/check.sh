@@ -77,6 +77,7 @@ in_bracket() { # in_bracket MONO_NS "BEFORE AFTER"
 }
 
 echo "== the bench in the guest"
+[[ -e $out/host-load ]] && fig "host load average (1, 5, 15 min) before and after the guest: $(cut -d' ' -f1-3 "$out/host-load" | tr '\n' ';')"
 check "the gpio-sim lines are in /sys/kernel/debug/gpio" \
   test -n "${gpio_of[valve]:-}" -a -n "${gpio_of[pump_enable]:-}" -a -n "${gpio_of[run_lamp]:-}"
 fig "guest clocksource: $(cat "$out/clocksource" 2>/dev/null)"
@@ -165,23 +166,48 @@ check "kill -9, then rig safe --bench: exit 0" test "$(cat "$out/kill9/safe-rc" 
 check "rig safe set every output to its safe level (kernel trace)" trace_ends_safe kill9 "$out/kill9/trace-safe"
 
 echo "== IIO on local: and through iiod"
-csv=$out/completed/run/samples.csv
-read -r n mean sd sub_us < <(awk -F, '$2 == "pressure" { if (p != "") { d = $1 - p; s += d; s2 += d * d; k++ }
-    p = $1; n++; if ($1 % 1000 != 0) sub++ }
-  END { m = s / k; printf "%d %.0f %.0f %d\n", n, m, sqrt(s2 / k - m * m), sub }' "$csv" 2>/dev/null)
-check "the completed run recorded buffered pressure scans" test "${n:-0}" -gt 200
-check "... 10 ms apart on the kernel's timestamps (hrtimer trigger at 100 Hz)" \
-  awk -v m="${mean:-0}" 'BEGIN { exit !(m > 9.5e6 && m < 10.5e6) }'
-fig "IIO scans (local:, 100 Hz hrtimer trigger): $n in the 3 s run, spacing $(calc "$mean / 1e6") ms, sd $(calc "$sd / 1e3") us; $sub_us of $n timestamps not whole microseconds (ns resolution)"
+# scans SAMPLES.CSV: "N SPAN_NS MEAN_NS MEDIAN_NS SUB_US BACKWARDS" of the pressure rows, in time order
+# (the kernel's scan timestamps; SUB_US: how many are not whole microseconds; BACKWARDS: rows
+# whose time is not after the previous one's in the order the backend gave them)
+scans() {
+  local n span sub back median
+  awk -F, '$2 == "pressure" { print $1 }' "$1" 2>/dev/null > "$out/.scans"
+  back=$(awk 'NR > 1 && $1 <= p { b++ } { p = $1 } END { print b + 0 }' "$out/.scans")
+  sort -n "$out/.scans" -o "$out/.scans"
+  n=$(wc -l < "$out/.scans")
+  ((n >= 2)) || { echo "$n 0 0 0 0 $back"; return; }
+  span=$(( $(tail -n 1 "$out/.scans") - $(head -n 1 "$out/.scans") ))
+  sub=$(awk '$1 % 1000 != 0' "$out/.scans" | wc -l)
+  median=$(awk 'NR > 1 { print $1 - p } { p = $1 }' "$out/.scans" | sort -n | sed -n "$(( n / 2 ))p")
+  echo "$n $span $((span / (n - 1))) $median $sub $back"
+}
+# The hrtimer trigger paces the scans and the kernel stamps each; under TCG on
+# a loaded host the guest's timer interrupts come late and the kernel's
+# buffer (a batch and one more) overflows when rig is not scheduled in time,
+# so the count and the spacing are the emulation's figures, and what is
+# checked is what holds on any host: the scans span the hold, never come
+# faster than the trigger, in order, at the kernel's nanosecond resolution.
+scan_checks() { # scan_checks SCENARIO WHAT
+  local n span mean median sub back
+  read -r n span mean median sub back < <(scans "$out/$1/run/samples.csv")
+  check "$2: buffered pressure scans over at least 2.5 s of the 3 s hold" \
+    test "${n:-0}" -ge 50 -a "${span:-0}" -ge 2500000000
+  check "$2: in order, never closer on average than the trigger's 10 ms" \
+    test "${back:-1}" = 0 -a "${mean:-0}" -ge 9500000
+  check "$2: kernel nanosecond timestamps (most not whole microseconds)" test "${sub:-0}" -gt $((n / 2))
+  fig "IIO scans ($2, 100 Hz hrtimer trigger): $n over $(calc "$span / 1e9") s (one every 10 ms would be $(calc "int($span / 1e7) + 1")), mean spacing $(calc "$mean / 1e6") ms, median $(calc "$median / 1e6") ms; $sub of $n timestamps not whole microseconds"
+}
+scan_checks completed "local"
 check "rig probe through iiod exits 0" test "$(rc_of iiod-probe)" = 0
 check "the probe through iiod leaves the device as it found it" \
   diff "$out/iio-iiod-probe-before.txt" "$out/iio-iiod-probe-after.txt"
 check "a run through iiod completed" test "$(jq -r 'select(.event == "run_end") | .status' "$(events iiod-run)")" = completed
-n_ip=$(awk -F, '$2 == "pressure"' "$out/iiod-run/run/samples.csv" 2>/dev/null | wc -l)
-check "... with buffered scans read from the kernel through iiod" test "$n_ip" -gt 200
+scan_checks iiod-run "through iiod"
 check "the run through iiod leaves the device as it found it" \
   diff "$out/iio-iiod-probe-before.txt" "$out/iio-iiod-run-after.txt"
-check "every capture left the device as it found it" diff "$out/iio-capture-before.txt" "$out/iio-capture-after.txt"
+if [[ -e $out/iio-kill9-after.txt ]]; then
+  fig "what kill -9 left on the IIO device (no rig left to put it back; the test restores it): $(diff "$out/iio-probe-before.txt" "$out/iio-kill9-after.txt" | sed -n 's/^> //p' | tr '\n' ' ')"
+fi
 
 for c in local-1k iiod-1k; do
   d=$out/capture/$c
@@ -195,6 +221,8 @@ for c in local-1k iiod-1k; do
     { if (NR > 1) { k = int(($1 - p) * hz / 1e9 + 0.5); if (k > 1) lost += k - 1 } p = $1 }
     END { printf "%d %d\n", NR, lost }' "$d/readdev.ts")
   check "capture $c: the backend got its $want scans" test "$b_rc" = 0 -a "$b_scans" = "$want"
+  check "capture $c: the backend left the device and its trigger as it found them" \
+    diff "$d/iio-before.txt" "$d/iio-after-backend.txt"
   check "capture $c: iio_readdev got its $want scans" test "$r_rc" = 0 -a "$r_scans" = "$want"
   if [[ $b_rc == 0 && $r_rc == 0 ]]; then
     b_rate=$(calc "$b_scans / ($b_wall / 1e9)") r_rate=$(calc "$r_scans / ($r_wall / 1e9)")

@@ -69,6 +69,22 @@ iio_state() { # iio_state FILE: what rig may change on the dummy and its trigger
     for f in "$dev"/scan_elements/*_en; do n=${f##*/}; echo "${n%_en}=$(cat "$f")"; done
   } > "$1"
 }
+iio_restore() { # iio_restore FILE: the dummy and its trigger back to a state iio_state wrote
+  local k v
+  echo 0 > "$dev/buffer/enable"
+  while IFS='=' read -r k v; do
+    case $k in
+      current_trigger) echo "$v" > "$dev/trigger/current_trigger" ;;
+      buffer_enable) ;;
+      buffer_length) echo "$v" > "$dev/buffer/length" ;;
+      timestamp_clock) echo "$v" > "$dev/current_timestamp_clock" ;;
+      trig0_sampling_frequency) echo "$v" > "$trig/sampling_frequency" ;;
+      *) echo "$v" > "$dev/scan_elements/${k}_en" ;;
+    esac
+  done < "$1"
+  [ "$(sed -n 's/^buffer_enable=//p' "$1")" = 1 ] && echo 1 > "$dev/buffer/enable"
+  return 0
+}
 trace_begin() { [ -d "$trace/events/gpio" ] && echo > "$trace/trace"; return 0; }
 trace_save() { [ -d "$trace/events/gpio" ] && grep -v '^#' "$trace/trace" > "$1"; return 0; }
 
@@ -162,6 +178,11 @@ trace_begin
 echo $? > "$d/safe-rc"
 lines "$d/lines-after-safe"
 trace_save "$d/trace-safe"
+# A killed rig cannot put the IIO device back (its buffer was enabled, on
+# rig's trigger and clock): written down for the host to report, then the
+# test puts it back itself, so that what follows starts from the same state.
+iio_state "$out/iio-kill9-after.txt"
+iio_restore "$out/iio-probe-before.txt"
 
 # ---- Debian's iiod serving the same device ----------------------------------
 echo "== iiod: rig probe and a run on ip:127.0.0.1 (the network path, real kernel buffers)"
@@ -192,11 +213,13 @@ capture() { # capture NAME URI HZ SCANS
   mkdir -p "$c"
   buf=$(( $3 / 10 + 1 )); [ $buf -lt 16 ] && buf=16   # the backend's: a batch of 100 ms and one more
   echo "uri=$2 hz=$3 scans=$4 buffer=$buf" > "$c/params"
+  iio_state "$c/iio-before.txt"
   t0=$(now)
   "$benchtool" "$2" dummy0 voltage0 trig0 "$3" "$4" > "$c/backend" 2> "$c/backend.err"
   echo "rc=$?" >> "$c/backend"
   t1=$(now)
   echo "wall_ns=$((t1 - t0))" >> "$c/backend"
+  iio_state "$c/iio-after-backend.txt"
   echo "$3" > "$trig/sampling_frequency"
   echo trig0 > "$dev/trigger/current_trigger"
   echo monotonic > "$dev/current_timestamp_clock"
@@ -205,9 +228,8 @@ capture() { # capture NAME URI HZ SCANS
   echo "rc=$?" > "$c/readdev"
   t1=$(now)
   echo "wall_ns=$((t1 - t0))" >> "$c/readdev"
-  echo > "$dev/trigger/current_trigger"
-  echo realtime > "$dev/current_timestamp_clock"
-  echo 50 > "$trig/sampling_frequency"
+  # iio_readdev leaves its buffer length (and this test's settings): put back
+  iio_restore "$c/iio-before.txt"
   # the timestamps (the second 8 bytes of each 16-byte scan), for the host
   od -An -v -t d8 -w16 "$c/readdev.bin" | awk '{ print $2 }' > "$c/readdev.ts"
   rm -f "$c/readdev.bin"
