@@ -31,23 +31,27 @@ declare -A runlevel=([pump_enable]=1 [run_lamp]=0)
 estop_period_ms=20
 safe_sequence_budget_ms=500
 
-# GPIO numbers (the tracepoint's) of the lines, from /sys/kernel/debug/gpio
-declare -A gpio_of=()
-while read -r num name; do gpio_of[$name]=$num; done < <(
-  sed -n 's/^ *gpio-\([0-9]*\) *(\([A-Za-z_]*\).*/\1 \2/p' "$out/gpio" 2>/dev/null)
-
 events() { printf '%s/%s/run/events.jsonl' "$out" "$1"; }
 ev_t() { # ev_t SCENARIO JQ-FILTER: t_ns of the first event matching
   jq -r "select($2) | .t_ns" "$(events "$1")" 2>/dev/null | head -n 1
 }
 t0_of() { jq -r 'select(.event == "run_start") | .t0_monotonic_ns' "$(events "$1")" 2>/dev/null; }
 
-# last_set SCENARIO LINE [TRACEFILE]: "TIME_NS VALUE" of the last level set on LINE
-last_set() {
-  local f=${3:-$out/$1/trace} g=${gpio_of[$2]:-x}
-  awk -v g="$g" '{ for (i = 1; i <= NF; i++) if ($i == "gpio_value:" && $(i + 1) == g && $(i + 2) == "set") {
-      t = $(i - 1); sub(":", "", t); split(t, p, "."); last = p[1] * 1000000000 + p[2] * 1000; v = $(i + 3) } }
-    END { if (v != "") printf "%.0f %s\n", last, v }' "$f" 2>/dev/null
+# The outputs as the kernel showed them, outside rig (tests/vm/rig.sh's
+# gpiowatch): "T_NS PREV_NS NAME held|free in|out LEVEL CONSUMER" per change.
+watchf() { printf '%s/%s/%s' "$out" "$1" "${2:-watch}"; }
+# last_held SCENARIO LINE [FILE]: "T_NS LEVEL" of the last state in which rig held LINE as an output
+last_held() {
+  awk -v l="$2" '$3 == l && $4 == "held" && $5 == "out" && $7 == "pumprig" { t = $1; v = $6 }
+    END { if (v != "") print t, v }' "$(watchf "$1" "${3:-}")" 2>/dev/null
+}
+# first_at SCENARIO LINE LEVEL AFTER_NS: "T_NS PREV_NS" of the first change after AFTER_NS that
+# put LINE at LEVEL, or "AFTER_NS AFTER_NS" when it was at LEVEL already
+first_at() {
+  awk -v l="$2" -v lv="$3" -v a="$4" '$3 != l { next }
+    $1 <= a { before = $6; next }
+    $6 == lv { print $1, $2; found = 1; exit }
+    END { if (!found && before == lv) print a, a }' "$(watchf "$1")" 2>/dev/null
 }
 levels_safe() { # levels_safe FILE: every output at its safe level in a lines file
   local l v
@@ -56,16 +60,20 @@ levels_safe() { # levels_safe FILE: every output at its safe level in a lines fi
     [[ $v == "${safe[$l]}" ]] || { echo "     $l=$v, safe is ${safe[$l]} ($1)"; return 1; }
   done
 }
-trace_ends_safe() { # trace_ends_safe SCENARIO [TRACEFILE]: the last level rig set on each output is its safe one
-  local l s
-  [[ -e $out/no-trace ]] && { echo "     no tracepoints in this kernel"; return 1; }
+held_ends_safe() { # held_ends_safe SCENARIO [FILE]: the last level rig held each output at is its safe one
+  local l h
   for l in "${!safe[@]}"; do
-    s=$(last_set "$1" "$l" "${2:-}")
-    [[ -n $s && ${s#* } == "${safe[$l]}" ]] || { echo "     $l: last set '${s:-none}'"; return 1; }
+    h=$(last_held "$1" "$l" "${2:-}")
+    [[ -n $h && ${h#* } == "${safe[$l]}" ]] || { echo "     $l: last held by rig at '${h:-never held}'"; return 1; }
   done
 }
-trace_ran() { # trace_ran SCENARIO: pump_enable was set to its run level during the run
-  grep -q "gpio_value: ${gpio_of[pump_enable]:-x} set ${runlevel[pump_enable]}" "$out/$1/trace" 2>/dev/null
+held_all() { # held_all SCENARIO: rig held every output at some time
+  local l
+  for l in "${!safe[@]}"; do [[ -n $(last_held "$1" "$l") ]] || return 1; done
+}
+ran_at_run_level() { # ran_at_run_level SCENARIO: rig held pump_enable at its run level during the run
+  awk -v v="${runlevel[pump_enable]}" '$3 == "pump_enable" && $4 == "held" && $6 == v { f = 1 } END { exit !f }' \
+    "$(watchf "$1")" 2>/dev/null
 }
 rc_of() { cat "$out/$1/rc" 2>/dev/null; }
 reason_of() { jq -r 'select(.event == "run_end") | .reason' "$(events "$1")" 2>/dev/null; }
@@ -78,8 +86,6 @@ in_bracket() { # in_bracket MONO_NS "BEFORE AFTER"
 
 echo "== the bench in the guest"
 [[ -e $out/host-load ]] && fig "host load average (1, 5, 15 min) before and after the guest: $(cut -d' ' -f1-3 "$out/host-load" | tr '\n' ';')"
-check "the gpio-sim lines are in /sys/kernel/debug/gpio" \
-  test -n "${gpio_of[valve]:-}" -a -n "${gpio_of[pump_enable]:-}" -a -n "${gpio_of[run_lamp]:-}"
 fig "guest clocksource: $(cat "$out/clocksource" 2>/dev/null)"
 
 echo "== rig probe on local:"
@@ -112,7 +118,8 @@ if [[ -n $pull && -n $t_alarm && -n $t0 ]]; then
   fig "the engine acted on the alarm (the release) $(calc "($t_open - $t_alarm) / 1e6") ms after the edge (the alarm line is polled every 100 ms); the record keeps the edge's own time"
 fi
 check "the occlusion run leaves every output at its safe level" levels_safe "$out/occlusion/lines"
-check "the last level rig set on each output is its safe one (kernel trace)" trace_ends_safe occlusion
+check "the watcher saw rig hold each output" held_all occlusion
+check "the last level rig held each output at is its safe one (kernel, polled)" held_ends_safe occlusion
 
 echo "== emergency stop"
 t0=$(t0_of estop)
@@ -125,45 +132,49 @@ check "the safe state says the bench is safe" bench_safe estop
 if [[ -n $pull && -n $t_e && -n $t0 && -n $t_safe ]]; then
   edge=$((t0 + t_e))
   check "the recorded estop time is the kernel's: inside the sysfs write that made the edge" in_bracket "$edge" "$pull"
-  latest=0
+  # the last output to reach its safe level on the wire, seen by the watcher
+  latest=0 latest_prev=0 all=1
   for l in "${!safe[@]}"; do
-    s=$(last_set estop "$l")
-    [[ -n $s ]] && (( ${s% *} > latest )) && latest=${s% *}
+    s=$(first_at estop "$l" "${safe[$l]}" "$edge")
+    [[ -n $s ]] || { all=0; echo "     $l never at its safe level after the edge"; continue; }
+    (( ${s% *} > latest )) && latest=${s% *} latest_prev=${s#* }
   done
-  k_ms=$(calc "($latest - $edge) / 1e6")
-  fig "emergency stop: edge to the last output at its safe level $k_ms ms (kernel clock: edge timestamp to the gpio_value trace), edge to rig's safe_state event $(calc "($t_safe - $t_e) / 1e6") ms; estop polled every $estop_period_ms ms"
+  k_ms=$(calc "($latest - $edge) / 1e6") k_lo=$(calc "($latest_prev - $edge) / 1e6")
+  check "every output reached its safe level after the edge (kernel, polled)" test "$all" = 1
+  fig "emergency stop: kernel edge timestamp to the last output at its safe level on the wire between $k_lo and $k_ms ms (gpiowatch looks every 2 ms); edge to rig's safe_state event $(calc "($t_safe - $t_e) / 1e6") ms; estop looked at every $estop_period_ms ms"
   check "edge to safe within the estop's period + $safe_sequence_budget_ms ms" \
     awk -v k="$k_ms" -v b="$((estop_period_ms + safe_sequence_budget_ms))" 'BEGIN { exit !(k > 0 && k <= b) }'
 fi
 check "the estop run leaves every output at its safe level" levels_safe "$out/estop/lines"
-check "the last level rig set on each output is its safe one (kernel trace)" trace_ends_safe estop
+check "the last level rig held each output at is its safe one (kernel, polled)" held_ends_safe estop
 
 echo "== every other end of a run"
 check "a completed run: completed" test "$(jq -r 'select(.event == "run_end") | .status' "$(events completed)")" = completed
-check "a completed run drove pump_enable to its run level" trace_ran completed
+check "a completed run held pump_enable at its run level" ran_at_run_level completed
 check "a completed run leaves every output at its safe level" levels_safe "$out/completed/lines"
-check "... the last level rig set on each is its safe one (kernel trace)" trace_ends_safe completed
+check "... the last level rig held each at is its safe one (kernel, polled)" held_ends_safe completed
 for sig in INT TERM HUP; do
   check "SIG$sig: exit 3" test "$(rc_of "sig$sig")" = 3
   check "SIG$sig: the reason is the signal" test "$(reason_of "sig$sig")" = "stopped by signal SIG$sig"
   check "SIG$sig: bench_safe" bench_safe "sig$sig"
-  check "SIG$sig: ran at the run level, then every output at its safe level (kernel trace)" \
-    eval 'trace_ran sig'$sig' && trace_ends_safe sig'$sig
+  check "SIG$sig: ran at the run level, then rig held every output at its safe level (kernel, polled)" \
+    eval 'ran_at_run_level sig'$sig' && held_ends_safe sig'$sig
   check "SIG$sig: every output at its safe level after rig" levels_safe "$out/sig$sig/lines"
-  kill_ns=$(cat "$out/sig$sig/kill" 2>/dev/null) s=$(last_set "sig$sig" pump_enable)
-  [[ -n $kill_ns && -n $s ]] && fig "SIG$sig: signal sent to pump_enable off $(calc "(${s% *} - $kill_ns) / 1e6") ms (kernel clock)"
+  kill_ns=$(cat "$out/sig$sig/kill" 2>/dev/null)
+  s=$([[ -n $kill_ns ]] && first_at "sig$sig" pump_enable "${safe[pump_enable]}" "$kill_ns")
+  [[ -n $s ]] && fig "SIG$sig: signal sent to pump_enable off on the wire $(calc "(${s% *} - $kill_ns) / 1e6") ms (CLOCK_MONOTONIC, looked at every 2 ms)"
 done
 check "SIGSEGV (rig crashes): exit 3" test "$(rc_of sigSEGV)" = 3
 check "SIGSEGV: the reason is the crash" grep -q "rig crashed (SIGSEGV)" <<< "$(reason_of sigSEGV)"
 check "SIGSEGV: bench_safe (the fresh rig safe took the lines again)" bench_safe sigSEGV
-check "SIGSEGV: every output at its safe level (kernel trace)" trace_ends_safe sigSEGV
+check "SIGSEGV: rig held every output at its safe level last (kernel, polled)" held_ends_safe sigSEGV
 check "SIGSEGV: every output at its safe level after rig" levels_safe "$out/sigSEGV/lines"
 check "kill -9: rig died of it" test "$(rc_of kill9)" = 137
-check "kill -9: rig never set a safe level (the last level set on pump_enable is its run level)" \
-  test "$(last_set kill9 pump_enable | cut -d' ' -f2)" = "${runlevel[pump_enable]}"
+check "kill -9: rig never set a safe level (the last level it held pump_enable at is its run level)" \
+  test "$(last_held kill9 pump_enable | cut -d' ' -f2)" = "${runlevel[pump_enable]}"
 check "kill -9: the released lines fell to the pull rig asked for, each its safe level" levels_safe "$out/kill9/lines"
 check "kill -9, then rig safe --bench: exit 0" test "$(cat "$out/kill9/safe-rc" 2>/dev/null)" = 0
-check "rig safe set every output to its safe level (kernel trace)" trace_ends_safe kill9 "$out/kill9/trace-safe"
+check "rig safe held every output at its safe level (kernel, polled)" held_ends_safe kill9 watch-safe
 
 echo "== IIO on local: and through iiod"
 # scans SAMPLES.CSV: "N SPAN_NS MEAN_NS MEDIAN_NS SUB_US BACKWARDS" of the pressure rows, in time order

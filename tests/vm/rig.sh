@@ -16,10 +16,12 @@
 #   kill         CLOCK_MONOTONIC ns when a signal was sent
 #   lines        each line's level as the outside world sees it (gpio-sim
 #                `value`) after rig ended: name=0|1
-#   trace        the kernel's gpio_value tracepoint (trace_clock mono): every
-#                level a consumer set on a line, with its time
-# and, at the top, gpio (/sys/kernel/debug/gpio: GPIO numbers to names),
-# clocksource, and the IIO state around each probe (iio-*.txt).
+#   watch        the outputs as the kernel shows them, polled every 2 ms by
+#                /usr/bin/gpiowatch (tools/vm/gpiowatch.c), outside rig:
+#                "T_NS PREV_NS NAME held|free in|out LEVEL CONSUMER" on
+#                each change (CLOCK_MONOTONIC)
+# and, at the top, clocksource and the IIO state around each probe
+# (iio-*.txt).
 . /kernel-vm/guest-lib.sh
 
 out=${KVM_TEST_OUT:?KVM_TEST_OUT: where to write}
@@ -29,7 +31,6 @@ benchtool=$src/build/bench_iio_kernel
 bench=$src/fixtures/bench/vm.cfg
 dut=$src/fixtures/dut/itp-40.cfg
 runs=/tmp/runs                  # run directories on the guest's tmpfs, copied out after
-trace=/sys/kernel/tracing
 mkdir -p "$out" "$runs"
 export PUMPRIG_OPERATOR=kernel-vm
 
@@ -42,18 +43,10 @@ gpiosim_create_labelled bench vm-bench valve pump_enable run_lamp alarm estop \
 dev=$(iio_dummy_create dummy0) || kvm_fail "IIO dummy"
 # 50 Hz, not the bench's 100: shows that rig sets it and puts it back
 trig=$(iio_hrtimer_create trig0 50) || kvm_fail "hrtimer trigger"
-cat /sys/kernel/debug/gpio > "$out/gpio" 2>/dev/null
 cat /sys/devices/system/clocksource/clocksource0/current_clocksource > "$out/clocksource"
 echo "rig: $("$rig" --version)" > "$out/versions"
 uname -r >> "$out/versions"
-if [ -d "$trace/events/gpio" ]; then
-  echo mono > "$trace/trace_clock"
-  echo 4096 > "$trace/buffer_size_kb"
-  echo 1 > "$trace/events/gpio/gpio_value/enable"
-  echo 1 > "$trace/events/gpio/gpio_direction/enable"
-else
-  echo "no gpio tracepoints in this kernel" > "$out/no-trace"
-fi
+simdir=$(dirname "$(gpiosim_sysfs bench valve)")
 say "bench: $(gpiosim_chip bench) ($(gpiosim_dev bench)), $dev, $trig; clocksource $(cat "$out/clocksource")"
 
 lines() { # lines FILE: each line's level as the outside world sees it
@@ -85,14 +78,20 @@ iio_restore() { # iio_restore FILE: the dummy and its trigger back to a state ii
   [ "$(sed -n 's/^buffer_enable=//p' "$1")" = 1 ] && echo 1 > "$dev/buffer/enable"
   return 0
 }
-trace_begin() { [ -d "$trace/events/gpio" ] && echo > "$trace/trace"; return 0; }
-trace_save() { [ -d "$trace/events/gpio" ] && grep -v '^#' "$trace/trace" > "$1"; return 0; }
+# watch_begin FILE: gpiowatch on the outputs into FILE, waited for until it
+# has looked once; watch_end: stopped
+watch_begin() {
+  gpiowatch 2 "/dev/$(gpiosim_chip bench)" "$simdir" valve pump_enable run_lamp > "$1" &
+  watch_pid=$!
+  kvm_wait 10 grep -q '^# watching' "$1" || kvm_fail "gpiowatch did not start"
+}
+watch_end() { kill "$watch_pid"; wait "$watch_pid"; }
 
 # start NAME SEQUENCE [BENCH]: rig run in the background; sets pid and d
 start() {
   d=$out/$1
   mkdir -p "$d"
-  trace_begin
+  watch_begin "$d/watch"
   "$rig" run "$src/tests/vm/$2" --bench "${3:-$bench}" --dut "$dut" -o "$runs/$1" -q \
     > "$d/rig.log" 2>&1 &
   pid=$!
@@ -110,7 +109,7 @@ finish() {
   wait "$pid"
   echo $? > "$d/rc"
   lines "$d/lines"
-  trace_save "$d/trace"
+  watch_end
   [ -d "$runs/${d##*/}" ] && cp -a "$runs/${d##*/}" "$d/run"
   say "${d##*/}: rig exit status $(cat "$d/rc"); lines after: $(tr '\n' ' ' < "$d/lines")"
 }
@@ -173,11 +172,11 @@ if wait_text '"kind":"hold"' 60 && kvm_wait 10 line_is pump_enable 1; then
   kill -9 "$pid"
 fi
 finish 10
-trace_begin
+watch_begin "$d/watch-safe"
 "$rig" safe --bench "$bench" --reason "after kill -9" > "$d/safe.log" 2>&1
 echo $? > "$d/safe-rc"
 lines "$d/lines-after-safe"
-trace_save "$d/trace-safe"
+watch_end
 # A killed rig cannot put the IIO device back (its buffer was enabled, on
 # rig's trigger and clock): written down for the host to report, then the
 # test puts it back itself, so that what follows starts from the same state.
