@@ -363,3 +363,75 @@ Test(e2e, usage_errors_are_exit_2_and_help_is_exit_0)
 	free(text);
 	free(dir);
 }
+
+static long long monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The first event of a record, parsed. */
+static json_t *first_event(const char *run_dir)
+{
+	char *text = th_slurp(run_dir, "events.jsonl"), *nl;
+	json_error_t jerr;
+	json_t *ev;
+
+	cr_assert_not_null(text);
+	nl = strchr(text, '\n');
+	cr_assert_not_null(nl);
+	*nl = '\0';
+	ev = json_loads(text, 0, &jerr);
+	cr_assert_not_null(ev, "%s: %s", text, jerr.text);
+	free(text);
+	return ev;
+}
+
+/* A run on the real clock says where its time 0 lies on CLOCK_MONOTONIC, the
+ * clock of the kernel's GPIO edge and IIO scan timestamps: the origin lies
+ * between this test's clock before it started rig and when it read the
+ * run_start event (tests/vm/rig.sh sets gpio-sim edges against it).  A
+ * virtual run has no such origin and says none. */
+Test(e2e, a_real_time_run_says_where_its_time_zero_lies_on_the_monotonic_clock)
+{
+	char *dir = th_tmpdir(), *run = run_dir_in(dir), *seq, *bench = th_src(BENCH);
+	char *dut = th_src(DUT), *events, *vdir, *vrun;
+	long long before = monotonic_ns(), after, t0;
+	json_t *ev;
+	pid_t pid;
+
+	seq = th_write_file(dir, "seq.cfg", "sequence = { id = \"T0\"; version = \"1\"; title = \"t0\";\n"
+				       "  steps = ( { step = \"hold\"; duration = \"1 s\"; } ); };\n");
+	pid = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+					       "--output", run, "--real-time", "-q", NULL });
+	events = th_wait_for_text(run, "events.jsonl", "\"event\":\"run_start\"", 20000);
+	after = monotonic_ns();
+	cr_assert_not_null(events, "no run_start");
+	free(events);
+	th_rig_wait(pid);
+	ev = first_event(run);
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "event")), "run_start");
+	cr_assert(json_is_integer(json_object_get(ev, "t0_monotonic_ns")), "no t0_monotonic_ns");
+	t0 = json_integer_value(json_object_get(ev, "t0_monotonic_ns"));
+	cr_assert(t0 >= before && t0 + json_integer_value(json_object_get(ev, "t_ns")) <= after,
+		  "t0 %lld not between %lld and %lld", t0, before, after);
+	json_decref(ev);
+
+	vdir = th_tmpdir();
+	vrun = run_dir_in(vdir);
+	th_rig(vdir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut, "--output", vrun,
+				    "-q", NULL });
+	ev = first_event(vrun);
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "clock")), "virtual");
+	cr_assert_null(json_object_get(ev, "t0_monotonic_ns"));
+	json_decref(ev);
+	free(vdir);
+	free(vrun);
+	free(dir);
+	free(run);
+	free(seq);
+	free(bench);
+	free(dut);
+}

@@ -5,7 +5,12 @@
  * "gpiochip0", "/dev/gpiochip0", "0") and `channel` (line name, or offset
  * when it is a number); `active_low` inverts it.  Outputs (the occlusion
  * valve, and the bench's output lines: relays, a pump's enable) are driven to
- * their declared safe level when requested and when released.  Inputs (the pump's alarm line, the emergency stop) are requested
+ * their declared safe level when requested and when released, and are
+ * requested with the chip's pull (bias) towards that level, where the chip
+ * has one: many controllers let go of a released line (the Raspberry Pi's
+ * makes it an input again, gpio-sim gives it back to its pull), so after
+ * rig, even after a kill -9, the line sits wherever the pull holds it.
+ * Inputs (the pump's alarm line, the emergency stop) are requested
  * for both edges; an edge carries the kernel's timestamp (CLOCK_MONOTONIC
  * since Linux 5.7), converted to run time, so a time-to-alarm is measured
  * from when the line changed, not from when rig looked. */
@@ -77,9 +82,20 @@ static int gp_open(struct instrument *inst)
 		goto fail;
 	}
 	p->output = inst->role == ROLE_VALVE;   /* the valve, or a bench output line */
-	if (p->output)
-		r = gpiod_line_request_output_flags(p->line, CONSUMER, flags, cfg->safe_closed ? 1 : 0);
-	else
+	if (p->output) {
+		/* the wire's safe level, which the pull is to hold */
+		bool high = cfg->safe_closed != cfg->active_low;
+		int bias = high ? GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP
+				: GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
+
+		r = gpiod_line_request_output_flags(p->line, CONSUMER, flags | bias,
+						    cfg->safe_closed ? 1 : 0);
+		/* a chip or kernel (before 5.5) that cannot set a pull: the
+		 * bench's own wiring must hold the safe level (README) */
+		if (r < 0 && (errno == EINVAL || errno == EOPNOTSUPP))
+			r = gpiod_line_request_output_flags(p->line, CONSUMER, flags,
+							    cfg->safe_closed ? 1 : 0);
+	} else
 		r = gpiod_line_request_both_edges_events_flags(p->line, CONSUMER, flags);
 	if (r < 0) {
 		r = -errno;

@@ -320,6 +320,34 @@ int iioa_attr_find(struct iioa_ctx *ctx, const char *dev_name, const char *chann
 	return -ENOENT;
 }
 
+int iioa_buf_attr_find(struct iioa_ctx *ctx, const char *dev_name, const char *name,
+		       struct iioa_attr *ret)
+{
+	struct iio_device *dev = device(ctx, dev_name);
+	const char *a;
+
+	char probe[64];
+
+	memset(ret, 0, sizeof(*ret));
+	if (!dev)
+		return -ENODEV;
+	ret->dev = dev;
+	ret->buffer = true;
+	snprintf(ret->file, sizeof(ret->file), "buffer/%s", name);
+	a = iio_device_find_buffer_attr(dev, name);
+	if (a) {
+		ret->name = a;
+		return 0;
+	}
+	/* libiio 0.24 keeps "length" and "enable" out of the buffer
+	 * attributes it lists (they are its own to set), but reads and writes
+	 * them as the device's "buffer/length", locally and through iiod:
+	 * there when that answers */
+	if (iio_device_attr_read(dev, ret->file, probe, sizeof(probe)) > 0)
+		return 0;
+	return -ENOENT;
+}
+
 int iioa_attr_read(const struct iioa_attr *a, char *buf, size_t size)
 {
 	ssize_t n;
@@ -327,8 +355,10 @@ int iioa_attr_read(const struct iioa_attr *a, char *buf, size_t size)
 
 	if (size == 0)
 		return -EINVAL;
-	n = a->chn ? iio_channel_attr_read(a->chn, a->name, buf, size)
-		   : iio_device_attr_read(a->dev, a->name, buf, size);
+	n = a->buffer ? (a->name ? iio_device_buffer_attr_read(a->dev, a->name, buf, size)
+			       : iio_device_attr_read(a->dev, a->file, buf, size))
+	    : a->chn ? iio_channel_attr_read(a->chn, a->name, buf, size)
+		     : iio_device_attr_read(a->dev, a->name, buf, size);
 	if (n < 0)
 		return (int)n;
 	len = (size_t)n < size ? (size_t)n : size - 1;
@@ -341,8 +371,10 @@ int iioa_attr_read(const struct iioa_attr *a, char *buf, size_t size)
 
 int iioa_attr_write(const struct iioa_attr *a, const char *value)
 {
-	ssize_t n = a->chn ? iio_channel_attr_write(a->chn, a->name, value)
-			   : iio_device_attr_write(a->dev, a->name, value);
+	ssize_t n = a->buffer ? (a->name ? iio_device_buffer_attr_write(a->dev, a->name, value)
+				 : iio_device_attr_write(a->dev, a->file, value))
+		    : a->chn ? iio_channel_attr_write(a->chn, a->name, value)
+			     : iio_device_attr_write(a->dev, a->name, value);
 
 	return n < 0 ? (int)n : 0;
 }
@@ -372,6 +404,13 @@ int iioa_dev_trigger(struct iioa_ctx *ctx, const char *dev_name, char *buf, size
 	if (size > 0)
 		buf[0] = '\0';
 	r = iio_device_get_trigger(dev, &cur);
+	/* With no trigger assigned the kernel's trigger/current_trigger reads
+	 * empty (iio_trigger_read_current prints nothing), and libiio 0.24's
+	 * local backend, here or in the board's iiod, turns a read of no
+	 * bytes into -EIO: that is "none", which a device that takes no
+	 * trigger at all tells apart by having no such file (-ENOENT). */
+	if (r == -EIO)
+		return 0;
 	if (r < 0)
 		return r;
 	name = cur ? iio_device_get_name(cur) : NULL;

@@ -54,8 +54,10 @@ struct iio_device;
 struct iio_channel;
 struct iioa_attr {
 	struct iio_device *dev;
-	struct iio_channel *chn;       /* NULL: a device attribute */
-	const char *name;              /* libiio's name for it ("frequency") */
+	struct iio_channel *chn;       /* NULL: a device (or buffer) attribute */
+	bool buffer;                   /* one of the device's buffer/ attributes */
+	const char *name;              /* libiio's name for it ("frequency"); NULL: a
+					  buffer attribute libiio does not list, by its file */
 	char file[96];                 /* the sysfs file ("in_sampling_frequency") */
 };
 /* Finds `name` ("sampling_frequency") of `device` (by name or id; a
@@ -64,6 +66,10 @@ struct iioa_attr {
  * -ENOENT: no such attribute anywhere. */
 int iioa_attr_find(struct iioa_ctx *ctx, const char *device, const char *channel,
 		   const char *name, struct iioa_attr *ret);
+/* `name` of the device's buffer/ ("length"); -ENOENT where the device
+ * (or the server's description of it) has no such buffer attribute. */
+int iioa_buf_attr_find(struct iioa_ctx *ctx, const char *device, const char *name,
+		       struct iioa_attr *ret);
 /* Its value as text (NUL-terminated, trailing newline and blanks cut):
  * the length, or -errno. */
 int iioa_attr_read(const struct iioa_attr *a, char *buf, size_t size);

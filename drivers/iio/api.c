@@ -163,6 +163,9 @@ static int buffer_open(struct instrument *inst)
 	scans = scans < 16 ? 16 : scans > 65536 ? 65536 : scans;
 	for (size_t i = 0; i < n; i++)
 		p->twos[i] = twos_complement_field(p->ctx, cfg->device, chans[i]);
+	r = iiob_setting_keep(inst, cfg->device, "length");
+	if (r < 0)
+		return r;
 	t0 = iiob_mono_ms();
 	r = iioa_buf_open(p->ctx, cfg->device, chans, n, scans, &p->buf);
 	if (r < 0)

@@ -83,6 +83,7 @@ bool iiob_name_in(const char *name, const char *const *list);
 void iiob_rate_text(double hz, char *buf, size_t size);
 const char *iiob_seconds_text(unsigned ms, char *buf, size_t size);
 int iiob_setting_apply(struct instrument *inst, const char *device, const char *channel, const char *name, const char *value, const char *purpose);
+int iiob_setting_keep(struct instrument *inst, const char *device, const char *name);
 void iiob_settings_release(struct instrument *inst);
 int iiob_trigger_apply(struct instrument *inst, const char *device, const char *trigger);
 

@@ -18,7 +18,9 @@
  * instruments that need it (two pressure and flow channels of one ADS1115
  * on one trigger): put back when the last of them lets go. */
 #define CHANGES_MAX 32
-enum change_kind { CHANGE_ATTR, CHANGE_TRIGGER };
+/* CHANGE_BUFFER: an attribute of the device's buffer/ that libiio changes
+ * on rig's behalf (its length), put back all the same. */
+enum change_kind { CHANGE_ATTR, CHANGE_TRIGGER, CHANGE_BUFFER };
 static struct change {
 	unsigned refs;
 	enum change_kind kind;
@@ -75,11 +77,20 @@ static struct change *change_new(void)
 	return NULL;
 }
 
+/* The errors of a write the driver itself turned down (its write_raw
+ * refused the value, or the attribute is read only), as opposed to a
+ * link that failed on the way. */
+static bool write_refused(int r)
+{
+	return r == -EINVAL || r == -EACCES || r == -EPERM;
+}
+
 /* Sets attribute `name` of `device` (channel: where a per-channel one is
  * looked for first) to value, reads it back, and records the value it had;
- * `purpose` says why rig needs it, for the refusal. */
-int iiob_setting_apply(struct instrument *inst, const char *device, const char *channel,
-			 const char *name, const char *value, const char *purpose)
+ * `purpose` says why rig needs it, for the refusal.  *ret_refused (when
+ * not NULL) says whether a failure was the driver refusing the write. */
+static int setting_apply(struct instrument *inst, const char *device, const char *channel,
+			 const char *name, const char *value, const char *purpose, bool *ret_refused)
 {
 	struct instrument_pdata *p = inst->pdata;
 	const struct instrument_cfg *ic = inst->cfg;
@@ -90,6 +101,8 @@ int iiob_setting_apply(struct instrument *inst, const char *device, const char *
 	long long t0;
 	int r = iioa_attr_find(p->ctx, device, channel, name, &a);
 
+	if (ret_refused)
+		*ret_refused = false;
 	if (r == -ENOENT)
 		return iiob_fail(ic, -ENOENT, "IIO device \"%s\" at %s has no %s%s%s (looked for the "
 			    "channel's, the device's, and in_%s shared by its channels): rig sets it "
@@ -117,8 +130,10 @@ int iiob_setting_apply(struct instrument *inst, const char *device, const char *
 	if (!c)
 		return iiob_fail(ic, -ENOSPC, "more than %d IIO settings changed at once", CHANGES_MAX);
 	t0 = iiob_mono_ms();
-	r = iiob_link_after(inst, iioa_attr_write(&a, value), t0, "setting %s %s to %s (%s)", device,
-		       a.file, value, purpose);
+	r = iioa_attr_write(&a, value);
+	if (ret_refused)
+		*ret_refused = write_refused(r);
+	r = iiob_link_after(inst, r, t0, "setting %s %s to %s (%s)", device, a.file, value, purpose);
 	if (r < 0)
 		return r;
 	t0 = iiob_mono_ms();
@@ -147,6 +162,12 @@ int iiob_setting_apply(struct instrument *inst, const char *device, const char *
 	snprintf(c->old, sizeof(c->old), "%s", old);
 	snprintf(c->now, sizeof(c->now), "%s", value);
 	return iiob_hold(inst, c);
+}
+
+int iiob_setting_apply(struct instrument *inst, const char *device, const char *channel,
+		       const char *name, const char *value, const char *purpose)
+{
+	return setting_apply(inst, device, channel, name, value, purpose, NULL);
 }
 
 /* Assigns `trigger` to `device`, recording the trigger it had. */
@@ -206,6 +227,49 @@ int iiob_trigger_apply(struct instrument *inst, const char *device, const char *
 	return iiob_hold(inst, c);
 }
 
+/* Remembers buffer attribute `name` of `device` as it is now, to be put
+ * back when the instrument closes: libiio's local backend writes the
+ * buffer's length when it opens a buffer (the scans asked for, then four
+ * times as many) and leaves it so, and Debian's iiod does the same on the
+ * board.  Nothing to do where the device (or the server's description of
+ * it) has no such attribute. */
+int iiob_setting_keep(struct instrument *inst, const char *device, const char *name)
+{
+	struct instrument_pdata *p = inst->pdata;
+	const struct instrument_cfg *ic = inst->cfg;
+	const char *id = iioa_dev_id(p->ctx, device);
+	char old[VALUE_MAX];
+	struct iioa_attr a;
+	struct change *c;
+	long long t0;
+	int r = iioa_buf_attr_find(p->ctx, device, name, &a);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return iiob_fail(ic, r, "IIO device \"%s\" at %s: %s", device, ic->uri, iiob_errno_text(r));
+	c = change_find(CHANGE_BUFFER, ic->uri, id, a.file);
+	if (c)
+		return iiob_hold(inst, c);
+	t0 = iiob_mono_ms();
+	r = iiob_link_after(inst, iioa_attr_read(&a, old, sizeof(old)), t0, "reading %s %s", device,
+		       a.file);
+	if (r < 0)
+		return r;
+	c = change_new();
+	if (!c)
+		return iiob_fail(ic, -ENOSPC, "more than %d IIO settings changed at once", CHANGES_MAX);
+	c->kind = CHANGE_BUFFER;
+	snprintf(c->uri, sizeof(c->uri), "%s", ic->uri);
+	snprintf(c->dev_id, sizeof(c->dev_id), "%s", id);
+	snprintf(c->device, sizeof(c->device), "%s", device);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->file, sizeof(c->file), "%s", a.file);
+	snprintf(c->old, sizeof(c->old), "%s", old);
+	snprintf(c->now, sizeof(c->now), "%s", old);
+	return iiob_hold(inst, c);
+}
+
 /* Lets go of the instrument's settings, newest first; the last instrument
  * to let go of one puts its old value back (unless the link is down: then
  * nothing can be said to the board). */
@@ -225,8 +289,9 @@ void iiob_settings_release(struct instrument *inst)
 			(void)iiob_link_after(inst, iioa_dev_trigger_set(p->ctx, c->device, c->old), t0,
 					 "putting the trigger of %s back", c->device);
 		else if (reachable &&
-			 iioa_attr_find(p->ctx, c->device, c->channel[0] ? c->channel : NULL, c->name,
-					&a) == 0)
+			 (c->kind == CHANGE_BUFFER ? iioa_buf_attr_find(p->ctx, c->device, c->name, &a)
+			  : iioa_attr_find(p->ctx, c->device, c->channel[0] ? c->channel : NULL,
+					   c->name, &a)) == 0)
 			(void)iiob_link_after(inst, iioa_attr_write(&a, c->old), t0, "putting %s %s back",
 					 c->device, c->file);
 		reachable = reachable && iiob_link_alive(p);
@@ -330,6 +395,44 @@ static int ina226_rate(struct instrument *inst, double hz, const char *period, d
 	return iiob_setting_apply(inst, ic->device, NULL, "oversampling_ratio", value, purpose);
 }
 
+/* A driver that keeps a rate of its own: its sampling_frequency is read
+ * only, or it turns down every value written (the IIO simple dummy's
+ * in_sampling_frequency, 3.000033, takes none).  Under a trigger the
+ * trigger paces the scans and the converter's rate is the bench's
+ * business, as the hx711's RATE pin is; without one, the scans come at the
+ * converter's own rate, which must then be at least the period's. */
+static int own_rate(struct instrument *inst, double hz, const char *period, double *scan_hz)
+{
+	const struct instrument_cfg *ic = inst->cfg;
+	struct iioa_attr a;
+	char value[VALUE_MAX], *end;
+	double rate;
+	long long t0 = iiob_mono_ms();
+	int r = iioa_attr_find(inst->pdata->ctx, ic->device, ic->channel, "sampling_frequency", &a);
+
+	if (r == 0)
+		r = iiob_link_after(inst, iioa_attr_read(&a, value, sizeof(value)), t0, "reading %s %s",
+			       ic->device, a.file);
+	if (r < 0)
+		return r;
+	rate = strtod(value, &end);
+	if (end == value || !(rate > 0))
+		return iiob_fail(ic, -EPROTO, "IIO device \"%s\": %s reads \"%s\", not a rate", ic->device,
+			    a.file, value);
+	if (ic->trigger[0]) {
+		iiob_failure_clear(ic);
+		*scan_hz = hz;
+		return 0;
+	}
+	if (rate < hz * (1 - 1e-6))
+		return iiob_fail(ic, -ERANGE, "%s converts %s times per second (%s, which its driver does "
+			    "not let rig change): slower than a period of %s asks; a longer period, or "
+			    "a trigger to pace the scans", ic->device, value, a.file, period);
+	iiob_failure_clear(ic);
+	*scan_hz = rate;
+	return 0;
+}
+
 /* What paces the converter itself, as its kernel driver takes it (see the
  * top of this file); *scan_hz: the rate its scans will come at, when it
  * paces its own buffer (no trigger). */
@@ -342,6 +445,7 @@ int iiob_converter_rate(struct instrument *inst, double hz, const char *period,
 	char list[256], value[32], purpose[160];
 	struct iioa_attr a;
 	double rate = hz, fastest;
+	bool refused;
 	long long t0;
 	int r;
 
@@ -386,5 +490,9 @@ int iiob_converter_rate(struct instrument *inst, double hz, const char *period,
 	iiob_rate_text(rate, value, sizeof(value));
 	snprintf(purpose, sizeof(purpose), "(conversions per second) for a period of %s", period);
 	*scan_hz = rate;
-	return iiob_setting_apply(inst, ic->device, ic->channel, "sampling_frequency", value, purpose);
+	r = setting_apply(inst, ic->device, ic->channel, "sampling_frequency", value, purpose,
+			  &refused);
+	if (r < 0 && refused)
+		return own_rate(inst, hz, period, scan_hz);
+	return r;
 }

@@ -236,6 +236,17 @@ static void close_bench(struct engine *e)
 }
 
 /* rig resume: the record says where the gap is and what is redone. */
+/* A run on the real clock says where its time 0 lies on CLOCK_MONOTONIC, so
+ * that any kernel timestamp of this boot (a GPIO edge, an IIO scan, a trace
+ * or log line) can be set against the record: run time = monotonic - this. */
+static json_t *with_clock_origin(struct engine *e, json_t *fields)
+{
+	if (fields && !rig_clock_is_virtual(e->clock))
+		json_object_set_new(fields, "t0_monotonic_ns",
+				    json_integer(-rig_clock_from_monotonic(e->clock, 0)));
+	return fields;
+}
+
 static void resume_event(struct engine *e)
 {
 	const struct engine_resume *rs = e->o->resume;
@@ -246,14 +257,14 @@ static void resume_event(struct engine *e)
 
 	gmtime_r(&wall, &tm);
 	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	engine_event(e, "resume", json_pack("{s:s, s:f, s:f, s:I, s:s, s:b, s:f, s:s, s:s}",
+	engine_event(e, "resume", with_clock_origin(e, json_pack("{s:s, s:f, s:f, s:I, s:s, s:b, s:f, s:s, s:s}",
 		"utc", utc, "gap_begin_s", rig_ns_to_s(rs->gap_begin_ns), "gap_s",
 		rig_ns_to_s(rs->gap_ns), "from_step", (json_int_t)rs->first_step + 1,
 		"from_kind", rs->first_step < seq->n_steps ? step_kind_name(seq->steps[rs->first_step].kind)
 							    : "(end)",
 		"skipped_interrupted_bolus", rs->skipped_bolus, "delivered_before_ml",
 		rs->delivered_ml, "clock", e->o->virtual_time ? "virtual" : "real",
-		"why", "the record ended without run_end (crash, kill or power loss)"));
+		"why", "the record ended without run_end (crash, kill or power loss)")));
 }
 
 /* The bench as the crash left it is unknown: safe first, then what the
@@ -462,9 +473,9 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	if (o->resume)
 		resume_event(&e);
 	else
-		engine_event(&e, "run_start", json_pack("{s:s, s:s, s:s, s:s}", "sequence", o->seq->id, "bench",
-						 o->bench->id, "clock", o->virtual_time ? "virtual" : "real",
-						 "utc", engine_utc_now(utc)));
+		engine_event(&e, "run_start", with_clock_origin(&e, json_pack("{s:s, s:s, s:s, s:s}",
+			"sequence", o->seq->id, "bench", o->bench->id, "clock",
+			o->virtual_time ? "virtual" : "real", "utc", engine_utc_now(utc))));
 	note_lock(&e);
 	if (open_bench(&e) == 0) {
 		/* Outputs to their declared safe levels before the first step;
