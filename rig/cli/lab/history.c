@@ -421,7 +421,7 @@ static int history_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rig history: %s: %s\n", TERM_SAFE(db), TERM_SAFE(err));
+		fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
 		return EXIT_ABORTED;
 	}
 	if (!strcmp(sub, "list")) {
@@ -471,7 +471,7 @@ static int history_main(int argc, char **argv)
 		history_close(h);
 		h = NULL;
 		if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
-			fprintf(stderr, "rig history: %s: %s\n", TERM_SAFE(db), TERM_SAFE(err));
+			fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
 			return EXIT_ABORTED;
 		}
 		status = do_import(h, pos, n_pos, o.json);

@@ -20,7 +20,8 @@ int lab_open_history(const char *db, const char *runs_dir, struct history **ret,
 	if (strncmp(db, "sqlite:", 7) == 0 && runs_dir && runs_dir[0] &&
 	    strncmp(db + 7, runs_dir, strlen(runs_dir)) == 0 && mkdir(runs_dir, 0755) != 0 &&
 	    errno != EEXIST) {
-		snprintf(err, errlen, "cannot make the runs folder %s: %s", runs_dir, strerror(errno));
+		snprintf(err, errlen, "%s: cannot make the runs folder %s: %s", db, runs_dir,
+			 strerror(errno));
 		return -errno;
 	}
 	return history_open(db, ret, err, errlen);
@@ -45,8 +46,8 @@ int lab_history_store(const char *run_dir, const char *db_opt, bool quiet)
 		snprintf(why, sizeof(why), "%s", err);
 		h = NULL;
 		r = history_ingest_or_queue(NULL, spool, run_dir, &res, err, sizeof(err));
-		fprintf(stderr, "rig: the run history %s cannot be reached (%s): the run is %s; "
-			"rig history sync stores it later\n", TERM_SAFE(db), TERM_SAFE(why),
+		fprintf(stderr, "rig: the run history cannot be reached (%s): the run is %s; "
+			"rig history sync stores it later\n", TERM_SAFE(why),
 			r < 0 && r != -ENOTCONN ? "NOT marked pending either" : "pending");
 		return 1;
 	}
