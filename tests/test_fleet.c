@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <libpq-fe.h>
@@ -680,6 +682,155 @@ Test(fleet, a_statement_kept_waiting_cannot_hold_a_night, .timeout = 180, .fini 
 	free(nd);
 	bench_free(&b);
 	free(admin);
+	free(server);
+	free(root);
+}
+
+/* A free TCP port on the loopback, for a scratch server. */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* A service file for the bench's login with these settings. */
+static char *service_file(const char *dir, const char *name, const char *settings)
+{
+	char *text, *path;
+
+	cr_assert_geq(asprintf(&text, "[pumprig]\ndbname=pumprig\nuser=bench_tls\n%s\n", settings), 0);
+	path = th_write_file(dir, name, text);
+	free(text);
+	return path;
+}
+
+/* `rig history list` through a service file: its exit status, and what it
+ * said in *ret_err. */
+static int list_with(const char *dir, const char *service, char **ret_err)
+{
+	int st;
+
+	setenv("PGSERVICEFILE", service, 1);
+	st = th_rig(dir, (const char *[]){ "history", "list", "--db", STORE, NULL });
+	*ret_err = th_slurp(dir, "stderr");
+	return st;
+}
+
+/* docs/history.md, "TLS": the server's certificate signed by the lab's own
+ * authority, the bench checking both the chain and the name
+ * (sslmode=verify-full, sslrootcert in its service file), the server taking
+ * the benches' logins over TLS only (hostssl). */
+Test(fleet, a_bench_reaches_the_server_over_tls_and_checks_whom_it_talks_to, .timeout = 120,
+     .fini = stop_server)
+{
+	char *root = th_tmpdir(), *server, *pgdata, *tls, *admin, *out, *s, *good, *svc;
+	struct lab_bench b;
+	char port[16];
+	PGconn *c;
+	PGresult *res;
+	int st;
+
+	cr_assert_geq(asprintf(&server, "%s/server", root), 0);
+	cr_assert_geq(asprintf(&pgdata, "%s/pg", server), 0);
+	cr_assert_geq(asprintf(&tls, "%s/tls", root), 0);
+	snprintf(server_dir, sizeof(server_dir), "%s", server);
+	snprintf(port, sizeof(port), "%d", free_port());
+	setenv("PUMPRIG_PG_LISTEN", "127.0.0.1", 1);
+	setenv("PUMPRIG_PG_PORT", port, 1);
+	admin = pg_scratch("start", server);
+	cr_assert_eq(th_rig(root, (const char *[]){ "history", "list", "--db", admin, "--runs",
+						    root, NULL }), 0);
+	pg_exec(admin, "CREATE ROLE bench_tls LOGIN PASSWORD 'pw-tls' IN ROLE pumprig_bench");
+
+	/* the lab's authority, the server's certificate for its name, and
+	 * another authority that did not sign it */
+	out = sh(&st, "exec 2>&1; set -e; mkdir -p '%s' && cd '%s'\n"
+		 "ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
+		 "openssl req -x509 $ec -keyout ca.key -out ca.crt -days 2 -subj '/CN=lab CA'\n"
+		 "openssl req -x509 $ec -keyout other.key -out other.crt -days 2 -subj '/CN=lab CA'\n"
+		 "openssl req $ec -keyout server.key -out server.csr -subj '/CN=localhost'\n"
+		 "printf 'subjectAltName=DNS:localhost\\n' > san.ext\n"
+		 "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+		 "-out server.crt -days 2 -extfile san.ext\n"
+		 "cp server.crt server.key '%s/'\n"
+		 "chown --reference='%s' '%s/server.crt' '%s/server.key'\n"
+		 "chmod 0600 '%s/server.key'\n"
+		 "printf \"ssl = on\\nssl_cert_file = 'server.crt'\\nssl_key_file = 'server.key'\\n\" "
+		 ">> '%s/postgresql.conf'\n"
+		 "{ printf 'hostssl pumprig +pumprig_bench 127.0.0.1/32 scram-sha-256\\n"
+		 "hostnossl all all 127.0.0.1/32 reject\\n'; cat '%s/pg_hba.conf'; } > hba.new\n"
+		 "cat hba.new > '%s/pg_hba.conf' 2>&1",
+		 tls, tls, pgdata, pgdata, pgdata, pgdata, pgdata, pgdata, pgdata, pgdata);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	free(pg_scratch("stop", server));
+	free(pg_scratch("start", server));
+
+	bench_make(&b, root, 1, "unused", 1);
+	bench_env(&b);
+	cr_assert_geq(asprintf(&s, "*:*:pumprig:bench_tls:pw-tls\n"), 0);
+	free(th_write_file(b.dir, "pgpass", s));
+	free(s);
+	cr_assert_geq(asprintf(&s, "host=localhost\nhostaddr=127.0.0.1\nport=%s\nsslmode=verify-full\n"
+			       "sslrootcert=%s/ca.crt", port, tls), 0);
+	good = service_file(b.dir, "pg_service.conf", s);
+	free(s);
+
+	/* a night over TLS: stored, and the connection was TLS */
+	st = th_rig(b.dir, (const char *[]){ "nightly", b.plan, "--runs", b.runs, NULL });
+	out = th_slurp(b.dir, "stderr");
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	cr_assert_eq(pending_marks(b.runs), 0);
+	c = PQconnectdb("service=pumprig");
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	res = PQexec(c, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+	cr_assert_str_eq(PQgetvalue(res, 0, 0), "t", "not TLS");
+	PQclear(res);
+	cr_assert_eq(pg_count(c, "SELECT COUNT(*) FROM runs WHERE bench_id = 'LAB-1'"), 1);
+	PQfinish(c);
+
+	/* a server whose certificate another authority signed: refused */
+	cr_assert_geq(asprintf(&s, "host=localhost\nhostaddr=127.0.0.1\nport=%s\nsslmode=verify-full\n"
+			       "sslrootcert=%s/other.crt", port, tls), 0);
+	svc = service_file(b.dir, "other-ca.conf", s);
+	free(s);
+	cr_assert_eq(list_with(b.dir, svc, &out), 3, "%s", out);
+	cr_assert(strstr(out, "certificate verify failed"), "%s", out);
+	free(out);
+	free(svc);
+	/* the right authority, another name than the certificate's: refused */
+	cr_assert_geq(asprintf(&s, "host=127.0.0.1\nport=%s\nsslmode=verify-full\nsslrootcert=%s/ca.crt",
+			       port, tls), 0);
+	svc = service_file(b.dir, "other-name.conf", s);
+	free(s);
+	cr_assert_eq(list_with(b.dir, svc, &out), 3, "%s", out);
+	cr_assert(strstr(out, "does not match host name"), "%s", out);
+	free(out);
+	free(svc);
+	/* without TLS the server does not take the bench's login */
+	cr_assert_geq(asprintf(&s, "host=localhost\nhostaddr=127.0.0.1\nport=%s\nsslmode=disable", port), 0);
+	svc = service_file(b.dir, "plain.conf", s);
+	free(s);
+	cr_assert_eq(list_with(b.dir, svc, &out), 3, "%s", out);
+	cr_assert(strstr(out, "no encryption"), "%s", out);
+	free(out);
+	free(svc);
+
+	unsetenv("PUMPRIG_PG_LISTEN");
+	unsetenv("PUMPRIG_PG_PORT");
+	bench_free(&b);
+	free(good);
+	free(admin);
+	free(tls);
+	free(pgdata);
 	free(server);
 	free(root);
 }
