@@ -235,8 +235,8 @@ static size_t runs_on_disk(const char *runs, json_t *ids)
 		char *path, *sums;
 		json_t *meta;
 
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, "nights"))
-			continue;
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "nights") || e->d_type == DT_REG)
+			continue;   /* the spool, the nights, a SQLite file */
 		cr_assert_geq(asprintf(&path, "%s/%s/run.json", runs, e->d_name), 0);
 		meta = json_load_file(path, 0, NULL);
 		cr_assert_not_null(meta, "%s is not a run directory", path);
@@ -367,6 +367,37 @@ Test(fleet, six_benches_into_one_postgresql_stopped_and_started_mid_night, .time
 	cr_assert(strstr(out, "password"), "%s", out);
 	free(out);
 
+	/* Bench 1 had a run before the lab's server, in its own SQLite file
+	 * (the default); once the bench has its login, the run is imported
+	 * into the server: the run directory is the record, the store is
+	 * derived from it. */
+	{
+		char *early, *seq, *dut, *bench;
+
+		cr_assert_geq(asprintf(&early, "%s/before-the-server", b[0].runs), 0);
+		cr_assert_geq(asprintf(&seq, "%s/dose.cfg", b[0].dir), 0);
+		cr_assert_geq(asprintf(&dut, "%s/dut.cfg", b[0].dir), 0);
+		cr_assert_geq(asprintf(&bench, "%s/bench.cfg", b[0].dir), 0);
+		cr_assert_eq(mkdir(b[0].runs, 0755), 0);
+		unsetenv("PUMPRIG_HISTORY");
+		st = th_rig(b[0].dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+							"-o", early, NULL });
+		cr_assert_eq(st, 0, "%s", th_slurp(b[0].dir, "stderr"));
+		out = th_slurp(b[0].dir, "stderr");
+		cr_assert(strstr(out, "history.sqlite"), "not in the bench's SQLite file: %s", out);
+		free(out);
+		bench_env(&b[0]);
+		st = th_rig(b[0].dir, (const char *[]){ "history", "import", early, NULL });
+		out = th_slurp(b[0].dir, "stdout");
+		cr_assert_eq(st, 0, "import: %d %s %s", st, out, th_slurp(b[0].dir, "stderr"));
+		cr_assert(!strncmp(out, "stored", 6), "%s", out);
+		free(out);
+		free(early);
+		free(seq);
+		free(dut);
+		free(bench);
+	}
+
 	/* The night: every bench at once, each with its own files. */
 	for (int k = 0; k < N_BENCHES; k++) {
 		bench_env(&b[k]);
@@ -484,7 +515,8 @@ Test(fleet, six_benches_into_one_postgresql_stopped_and_started_mid_night, .time
 			size_t n = runs_on_disk(b[k].runs, ids);
 			char sql[256];
 
-			cr_assert_eq(n, b[k].repeats, "%s: %zu run directories", b[k].id, n);
+			/* bench 1's run from before the server among them */
+			cr_assert_eq(n, b[k].repeats + (k == 0), "%s: %zu run directories", b[k].id, n);
 			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM runs WHERE bench_id = '%s'", b[k].id);
 			cr_assert_eq(pg_count(c, sql), (long)n, "%s: the store has %ld runs, the disk %zu",
 				     b[k].id, pg_count(c, sql), n);
