@@ -28,8 +28,12 @@ static const char usage_history[] =
 	"                               a value's control chart, run by run\n"
 	"  watch                        the open drift flags; exit status 1 when there are any\n"
 	"  baseline set RUN...          make these runs the control charts' baseline\n"
-	"  import RUN_DIR...            store sealed run directories (backfill)\n"
-	"  sync                         store the runs left pending while the store was away\n"
+	"  nights [--bench ID] [--since DATE] [--limit N]\n"
+	"                               the nights of rig nightly, newest first, with their runs\n"
+	"  import DIR...                store sealed run directories and night directories\n"
+	"                               (backfill)\n"
+	"  sync                         store the runs and nights left pending while the store\n"
+	"                               was away\n"
 	"\n"
 	"A RUN is a run id or a run directory.\n"
 	"  --db TEXT      sqlite:PATH or postgresql://... (credentials from libpq's own service\n"
@@ -191,6 +195,31 @@ static void view_show(const json_t *run)
 	}
 }
 
+static void view_nights(const json_t *nights)
+{
+	const json_t *n, *r;
+	size_t i, k;
+
+	json_array_foreach(nights, i, n) {
+		printf("%-34s %-10s %-20s %-10s %s%s%s\n", TERM_SAFE(jstr(n, "night_id")),
+		       TERM_SAFE(jstr(n, "bench_id")), TERM_SAFE(jstr(n, "started")),
+		       TERM_SAFE(jstr(n, "status")), TERM_SAFE(jstr(n, "verdict")),
+		       jstr(n, "reason")[0] ? ": " : "", TERM_SAFE(jstr(n, "reason")));
+		json_array_foreach(json_object_get(n, "runs"), k, r) {
+			char d[32];
+
+			printf("    job %lld #%lld %-16s %-12s %-36s %-12s %8s s%s\n",
+			       (long long)json_integer_value(json_object_get(r, "job")),
+			       (long long)json_integer_value(json_object_get(r, "repeat_index")),
+			       TERM_SAFE(jstr(r, "sequence_id")), TERM_SAFE(jstr(r, "device_serial")),
+			       TERM_SAFE(jstr(r, "run_id")), TERM_SAFE(jstr(r, "verdict")),
+			       jnumtext(r, "duration_s", d, sizeof(d)),
+			       json_is_true(json_object_get(r, "retry")) ? "  (run again)" : "");
+		}
+	}
+	printf("%zu night%s\n", json_array_size(nights), json_array_size(nights) == 1 ? "" : "s");
+}
+
 /* A JSON value in words, for compare. */
 static const char *jtext(const json_t *v, char *buf, size_t len)
 {
@@ -348,25 +377,44 @@ static int do_import(struct history *h, char **dirs, int n, bool json)
 
 	if (!res)
 		return EXIT_ABORTED;
-	for (int i = 0; i < n; i += 64) {
-		int m = n - i < 64 ? n - i : 64;
+	/* run directories 64 to a transaction, then the night directories
+	 * (after the runs they name) */
+	for (int i = 0; i < n;) {
+		const char *batch[64];
+		int m = 0, idx[64];
 
-		r = history_ingest_run_dirs(h, (const char *const *)dirs + i, (size_t)m, res + i, err,
-					    sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "rig history import: %s\n", TERM_SAFE(err));
-			free(res);
-			json_decref(sp.out);
-			return EXIT_ABORTED;
+		for (; i < n && m < 64; i++) {
+			if (history_is_night_dir(dirs[i]))
+				continue;
+			idx[m] = i;
+			batch[m++] = dirs[i];
 		}
+		if (!m)
+			break;
+		r = history_ingest_run_dirs(h, batch, (size_t)m, res, err, sizeof(err));
+		if (r < 0)
+			goto failed;
 		for (int k = 0; k < m; k++)
-			on_synced(&sp, dirs[i + k], &res[i + k]);
+			on_synced(&sp, dirs[idx[k]], &res[k]);
+	}
+	for (int i = 0; i < n; i++) {
+		if (!history_is_night_dir(dirs[i]))
+			continue;
+		r = history_ingest_night_dir(h, dirs[i], &res[0], err, sizeof(err));
+		if (r < 0)
+			goto failed;
+		on_synced(&sp, dirs[i], &res[0]);
 	}
 	if (json)
 		print_json(sp.out);
 	json_decref(sp.out);
 	free(res);
 	return sp.refused ? EXIT_CHECK_FAILED : EXIT_PASS;
+failed:
+	fprintf(stderr, "rig history import: %s\n", TERM_SAFE(err));
+	free(res);
+	json_decref(sp.out);
+	return EXIT_ABORTED;
 }
 
 static int history_main(int argc, char **argv)
@@ -385,7 +433,7 @@ static int history_main(int argc, char **argv)
 			return EXIT_PASS;
 		}
 		fprintf(stderr, "rig history: which? list, show, compare, trend, watch, baseline, "
-			"import or sync\n\n%s", usage_history);
+			"nights, import or sync\n\n%s", usage_history);
 		return EXIT_BAD_INPUT;
 	}
 	sub = argv[1];
@@ -398,7 +446,8 @@ static int history_main(int argc, char **argv)
 	snprintf(spool, sizeof(spool), "%s/%s", o.runs, HISTORY_SPOOL_DIR);
 
 	/* usage first, then the store */
-	if (!strcmp(sub, "list") || !strcmp(sub, "watch") || !strcmp(sub, "sync")) {
+	if (!strcmp(sub, "list") || !strcmp(sub, "watch") || !strcmp(sub, "sync") ||
+	    !strcmp(sub, "nights")) {
 		if (n_pos != 0)
 			goto usage;
 	} else if (!strcmp(sub, "show")) {
@@ -452,6 +501,10 @@ static int history_main(int argc, char **argv)
 		r = history_trend(h, &o.q, &p, &out, err, sizeof(err));
 		if (r == 0)
 			o.json ? print_json(out) : view_trend(out);
+	} else if (!strcmp(sub, "nights")) {
+		r = history_nights(h, &o.f, &out, err, sizeof(err));
+		if (r == 0)
+			o.json ? print_json(out) : view_nights(out);
 	} else if (!strcmp(sub, "watch")) {
 		struct spc_params p;
 
