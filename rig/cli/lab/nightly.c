@@ -663,6 +663,10 @@ static int nightly_main(int argc, char **argv)
 	if (night && write_file_json(night_dir, "nightly.json", night) < 0) {
 		fprintf(stderr, "rig nightly: cannot write %s/nightly.json\n", TERM_SAFE(night_dir));
 		status = EXIT_ABORTED;
+	} else if (night) {
+		/* the night itself into the history, as its runs went: a store
+		 * that cannot be reached leaves it pending for rig history sync */
+		lab_history_store_in(night_dir, o.runs, db, true);
 	}
 	if (!o.quiet) {
 		char path[RIG_PATH_MAX + 32];
