@@ -6,6 +6,7 @@
  * as `rig history watch` and `trend` do; a site generated from either
  * engine; and a night whose store was down forwarded by sync, once. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <criterion/hooks.h>
 #include <glob.h>
 #include <math.h>
@@ -216,6 +217,22 @@ static void nights_stored_once_and_refused_when_malformed(const char *uri)
 		cr_assert_eq(history_ingest_night_dir(h, d, &res, err, sizeof(err)), 0, "%s", err);
 		cr_assert_eq(res.outcome, HISTORY_REFUSED);
 		cr_assert(strstr(res.reason, "not a nightly.json"), "%s", res.reason);
+		free(f);
+		free(d);
+	}
+	/* nightly.json as a FIFO (nobody writes it: reading it would block for
+	 * ever) or a link to a real night elsewhere: refused, not read */
+	for (i = 0; i < 2; i++) {
+		char *d = altered_night(root, night, i ? "linked" : "fifo", NULL, "x", "1"), *f, *to;
+
+		cr_assert_geq(asprintf(&f, "%s/nightly.json", d), 0);
+		cr_assert_geq(asprintf(&to, "%s/nightly.json", night), 0);
+		cr_assert_eq(unlink(f), 0);
+		cr_assert_eq(i ? symlink(to, f) : mkfifo(f, 0644), 0, "%s", strerror(errno));
+		cr_assert_eq(history_ingest_night_dir(h, d, &res, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(res.outcome, HISTORY_REFUSED);
+		cr_assert(strstr(res.reason, i ? "symbolic link" : "FIFO"), "%s", res.reason);
+		free(to);
 		free(f);
 		free(d);
 	}

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rig/base/infile.h"
+#include "rig/base/wholefile.h"
 #include "rig/seal/digest.h"
 
 #define NIGHTLY_JSON "nightly.json"
@@ -32,52 +34,6 @@ bool history_is_night_dir(const char *dir)
 		return false;
 	snprintf(path, sizeof(path), "%s/" NIGHTLY_JSON, dir);
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The whole of a small file, NUL-terminated; -EFBIG past max. */
-static int slurp(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-	size_t len = 0, cap = 8192;
-	char *buf;
-
-	*ret = NULL;
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	while (buf) {
-		ssize_t n;
-
-		if (len + 1 == cap) {
-			char *nb = cap >= max ? NULL : realloc(buf, 2 * cap);
-
-			if (!nb) {
-				r = cap >= max ? -EFBIG : -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : 0;
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (!buf)
-		return -ENOMEM;
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
 }
 
 /* "YYYY-MM-DDTHH:MM:SSZ", as rig writes every UTC time. */
@@ -150,10 +106,16 @@ static int read_night(const char *night_dir, json_t **ret, char hex[DIGEST_HEX_L
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/" NIGHTLY_JSON, abs) >= sizeof(path))
 		return -ENAMETOOLONG;
-	r = slurp(path, NIGHTLY_MAX_BYTES, &text, &n);
+	/* a FIFO in its place would block the store for ever; a link could
+	 * point anywhere: both refused, as in a run directory */
+	r = wholefile_read(path, NIGHTLY_MAX_BYTES, true, &text, &n);
 	if (r < 0) {
+		char why[128];
+
 		snprintf(reason, len, "%.300s: %s", path, r == -EFBIG ?
-			 "larger than any night rig writes" : strerror(-r));
+			 "larger than any night rig writes" :
+			 r == -ELOOP ? "a symbolic link, not a regular file" :
+			 infile_strerror(path, r, why, sizeof(why)));
 		return -EBADMSG;
 	}
 	digest_buf_sha256(text, n, hex);
