@@ -161,21 +161,50 @@ static size_t runs_on_disk(const char *runs, json_t *ids)
 	return n;
 }
 
-static size_t pending_marks(const char *runs)
+/* The spool's marks: of runs, and in *ret_nights (when given) of nights
+ * (a mark holds its directory's path; a night's holds nightly.json). */
+static size_t pending_marks_of(const char *runs, size_t *ret_nights)
 {
 	char *spool;
 	DIR *d;
 	struct dirent *e;
-	size_t n = 0;
+	size_t n = 0, nights = 0;
 
 	cr_assert_geq(asprintf(&spool, "%s/.history-pending", runs), 0);
 	d = opendir(spool);
-	while (d && (e = readdir(d)))
-		n += strstr(e->d_name, ".pending") && e->d_name[0] != '.';
+	while (d && (e = readdir(d))) {
+		char *mark, *text, *nj;
+		struct stat st;
+
+		if (!strstr(e->d_name, ".pending") || e->d_name[0] == '.')
+			continue;
+		cr_assert_geq(asprintf(&mark, "%s/%s", spool, e->d_name), 0);
+		text = th_read_file(mark);
+		cr_assert_not_null(text);
+		text[strcspn(text, "\n")] = '\0';
+		cr_assert_geq(asprintf(&nj, "%s/nightly.json", text), 0);
+		if (stat(nj, &st) == 0)
+			nights++;
+		else
+			n++;
+		free(nj);
+		free(text);
+		free(mark);
+	}
 	if (d)
 		closedir(d);
 	free(spool);
+	if (ret_nights)
+		*ret_nights = nights;
+	else
+		cr_assert_eq(nights, 0, "%s: %zu nights pending", runs, nights);
 	return n;
+}
+
+/* The runs pending; no night may be. */
+static size_t pending_marks(const char *runs)
+{
+	return pending_marks_of(runs, NULL);
 }
 
 /* The night's directory that rig nightly named on stderr. */
@@ -347,8 +376,13 @@ Test(fleet, six_benches_into_one_postgresql_stopped_and_started_mid_night, .time
 		nj = night_json(night[k], b[k].repeats);
 		cr_assert(json_is_null(json_object_get(nj, "drift_flags")));
 		cr_assert_gt(json_integer_value(json_object_get(nj, "history_pending")), 0);
-		cr_assert_eq((size_t)json_integer_value(json_object_get(nj, "history_pending")),
-			     pending_marks(b[k].runs));
+		{
+			size_t nights_waiting;
+
+			cr_assert_eq((size_t)json_integer_value(json_object_get(nj, "history_pending")),
+				     pending_marks_of(b[k].runs, &nights_waiting));
+			cr_assert_eq(nights_waiting, 1, "%s: the night's own record waits too", b[k].id);
+		}
 		json_decref(nj);
 		out = th_slurp(night[k], "summary.txt");
 		cr_assert(strstr(out, "wait for the run history"), "%s", out);
@@ -429,6 +463,12 @@ Test(fleet, six_benches_into_one_postgresql_stopped_and_started_mid_night, .time
 			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM runs WHERE bench_id = '%s'", b[k].id);
 			cr_assert_eq(pg_count(c, sql), (long)n, "%s: the store has %ld runs, the disk %zu",
 				     b[k].id, pg_count(c, sql), n);
+			/* and its one night, stored once, whether it ended with the
+			 * server away (then forwarded by sync) or not */
+			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM nights WHERE bench_id = '%s'",
+				 b[k].id);
+			cr_assert_eq(pg_count(c, sql), 1, "%s: %ld nights stored", b[k].id,
+				     pg_count(c, sql));
 			disk_total += n;
 		}
 		cr_assert_eq(pg_count(c, "SELECT COUNT(*) FROM runs"), (long)disk_total);
@@ -515,6 +555,7 @@ Test(fleet, a_server_that_never_answers_cannot_hold_a_night, .timeout = 120)
 	char *root = th_tmpdir(), *silent, *store, *out, *nd;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct lab_bench b;
+	size_t nights_waiting;
 	json_t *nj;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), st;
 
@@ -534,7 +575,8 @@ Test(fleet, a_server_that_never_answers_cannot_hold_a_night, .timeout = 120)
 	nd = night_dir_of(&b);
 	nj = night_json(nd, 1);
 	cr_assert_eq(json_integer_value(json_object_get(nj, "history_pending")), 1);
-	cr_assert_eq(pending_marks(b.runs), 1);
+	cr_assert_eq(pending_marks_of(b.runs, &nights_waiting), 1);
+	cr_assert_eq(nights_waiting, 1);
 	cr_assert(json_is_null(json_object_get(nj, "drift_flags")));
 	cr_assert(strstr(json_string_value(json_object_get(nj, "history_error")),
 			 "no answer within 10 s"), "%s",
@@ -569,6 +611,7 @@ Test(fleet, a_statement_kept_waiting_cannot_hold_a_night, .timeout = 180, .fini 
 {
 	char *root = th_tmpdir(), *server, *admin, *out, *nd;
 	struct lab_bench b;
+	size_t nights_waiting;
 	PGconn *locker, *c;
 	PGresult *res;
 	json_t *nj;
@@ -594,7 +637,10 @@ Test(fleet, a_statement_kept_waiting_cannot_hold_a_night, .timeout = 180, .fini 
 	nd = night_dir_of(&b);
 	nj = night_json(nd, 2);
 	cr_assert_eq(json_integer_value(json_object_get(nj, "history_pending")), 2);
-	cr_assert_eq(pending_marks(b.runs), 2);
+	cr_assert_eq(pending_marks_of(b.runs, &nights_waiting), 2);
+	/* the lock is on runs alone: the night's record, which names its runs
+	 * by id, is stored; its runs follow with the sync below */
+	cr_assert_eq(nights_waiting, 0);
 	out = th_slurp(nd, "rig.log");
 	cr_assert_not_null(strstr(out, "no answer from the server within 3 s"), "%s", out);
 	free(out);

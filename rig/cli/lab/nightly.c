@@ -428,7 +428,7 @@ static int nightly_main(int argc, char **argv)
 	char night_dir[RIG_PATH_MAX], log[RIG_PATH_MAX + 16], stamp[32], started[32], ended[32];
 	char plan_hex[DIGEST_HEX_LEN + 1] = "", db[RIG_PATH_MAX + 32], err[512] = "";
 	json_t *night = NULL, *runs = NULL, *flags = NULL;
-	size_t n_pending = 0, n_forwarded = 0;
+	size_t n_pending = 0, n_listed = 0, n_forwarded = 0;
 	bool virtual_time = false, cut_short = false, any_bad = false;
 	const char *reason = "";
 	int c, status;
@@ -626,9 +626,16 @@ static int nightly_main(int argc, char **argv)
 		history_close(h);
 		if (why[0] && !err[0])
 			snprintf(err, sizeof(err), "%s", why);
-		if (history_pending_list(spool, &pend, &n_pending) < 0)
+		/* runs only: the spool holds nights too (an earlier night's
+		 * record that the store missed; this night's own goes after its
+		 * nightly.json is written) */
+		if (history_pending_list(spool, &pend, &n_listed) < 0) {
 			n_pending = SIZE_MAX;
-		history_strv_free(pend, n_pending == SIZE_MAX ? 0 : n_pending);
+		} else {
+			for (size_t k = 0; k < n_listed; k++)
+				n_pending += !history_is_night_dir(pend[k]);
+			history_strv_free(pend, n_listed);
+		}
 		n_forwarded = sr.ingested;
 	}
 	night = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:O, s:b}",
