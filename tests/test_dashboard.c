@@ -324,6 +324,18 @@ Test(dashboard, a_site_of_simulated_nights_loads_in_chromium_with_no_error_or_br
 		cr_assert(strstr(changes, "verdict <span class=\"v pass\">\xe2\x9c\x93 pass</span> "
 					  "&rarr; <span class=\"v fail\">\xe2\x9c\x97 FAIL</span>"),
 			  "what changed does not say the verdict went from pass to FAIL");
+		/* SIM-2 measured the fast pump twice last night: each run against
+		 * the night before (passed), not the second against the first */
+		{
+			const char *sim2 = strstr(changes, "SIM-2"), *p = sim2;
+			int fails = 0;
+
+			cr_assert_not_null(sim2);
+			while ((p = strstr(p + 1, "pass</span> &rarr; <span class=\"v fail\">")))
+				fails++;
+			cr_assert_eq(fails, 2, "%d of SIM-2's two runs last night changed from pass to "
+					       "FAIL since the night before", fails);
+		}
 		/* the hostile names, escaped */
 		cr_assert(strstr(index, "&lt;img src=x onerror=alert(1)&gt;&amp;&#39;"));
 		cr_assert(strstr(index, "SEQ&quot;&gt;&lt;script&gt;x&lt;/script&gt;"));

@@ -473,9 +473,31 @@ static void put_changes(struct buf *b, const json_t *cmp)
 	buf_put(b, "</ul>\n");
 }
 
-/* Each of the run's changes since the run before of its device and
- * sequence (rig history compare RUN --previous). */
-static int run_changes(struct buf *b, struct site *s, size_t run, char *err, size_t errlen)
+/* The newest run of the device and sequence of runs[run] that started
+ * before `before` (a UTC text, as every start is written), or
+ * HISTORY_OV_NONE. */
+static size_t newest_before(const struct history_overview *ov, size_t run, const char *before)
+{
+	const struct history_ov_run *r = &ov->runs[run];
+	size_t i, best = HISTORY_OV_NONE;
+
+	for (i = 0; i < ov->n_runs; i++) {
+		const struct history_ov_run *q = &ov->runs[i];
+
+		if (strcmp(q->started, before) < 0 && !strcmp(q->device_serial, r->device_serial) &&
+		    !strcmp(q->sequence_id, r->sequence_id) &&
+		    (best == HISTORY_OV_NONE || strcmp(q->started, ov->runs[best].started) > 0))
+			best = i;
+	}
+	return best;
+}
+
+/* Each of the run's changes since an earlier run of its device and
+ * sequence: with `night_start`, the newest run from before that night (a
+ * night may run a sequence twice; the morning asks what changed since the
+ * night before), else the run before (rig history compare RUN --previous). */
+static int run_changes(struct buf *b, struct site *s, size_t run, const char *night_start,
+		       char *err, size_t errlen)
 {
 	const struct history_ov_run *r = &s->ov->runs[run];
 	char prev[HISTORY_RUN_ID_MAX], t[32], msg[512];
@@ -492,9 +514,17 @@ static int run_changes(struct buf *b, struct site *s, size_t run, char *err, siz
 		   run);
 	buf_html(b, fmt_utc(r->started, t));
 	buf_put(b, "</a>");
-	rc = history_previous(s->h, r->run_id, prev, msg, sizeof(msg));
+	if (night_start) {
+		p = newest_before(s->ov, run, night_start);
+		rc = p == HISTORY_OV_NONE ? -ENOENT : 0;
+		if (rc == 0)
+			snprintf(prev, sizeof(prev), "%s", s->ov->runs[p].run_id);
+	} else {
+		rc = history_previous(s->h, r->run_id, prev, msg, sizeof(msg));
+	}
 	if (rc == -ENOENT) {
-		buf_put(b, ": the first run of this device and sequence</li>\n");
+		buf_printf(b, ": the first %s of this device and sequence</li>\n",
+			   night_start ? "night" : "run");
 		return 0;
 	}
 	if (rc == 0)
@@ -523,9 +553,10 @@ static int changes_section(struct buf *b, struct site *s, char *err, size_t errl
 	size_t i, k;
 	int r = 0;
 
-	buf_put(b, "<h2 id=\"changes\">What changed since the run before</h2>\n<p>For each run of "
-		   "each bench's last night, against the run before of the same device and "
-		   "sequence (<code>rig history compare RUN --previous</code>): software, firmware, "
+	buf_put(b, "<h2 id=\"changes\">What changed since the night before</h2>\n<p>For each run of "
+		   "each bench's last night, against the newest run of the same device and "
+		   "sequence from before that night (<code>rig history compare</code>; a bench "
+		   "without nights: its newest runs against the run before): software, firmware, "
 		   "input files, instruments and calibrations, verdicts, and every value that moved "
 		   "by more than the two runs' uncertainties combined.</p>\n");
 	for (i = 0; i < s->n_benches && r == 0; i++) {
@@ -539,10 +570,10 @@ static int changes_section(struct buf *b, struct site *s, char *err, size_t errl
 
 			for (k = 0; k < n->n_runs && r == 0; k++)
 				if (n->runs[k].run != HISTORY_OV_NONE)
-					r = run_changes(b, s, n->runs[k].run, err, errlen);
+					r = run_changes(b, s, n->runs[k].run, n->started, err, errlen);
 		} else {
 			for (k = latest_runs(s, bn); k < bn->n_runs && r == 0; k++)
-				r = run_changes(b, s, bn->runs[k], err, errlen);
+				r = run_changes(b, s, bn->runs[k], NULL, err, errlen);
 		}
 		buf_put(b, "</ul>\n");
 	}
