@@ -331,7 +331,8 @@ Test(dashboard, a_site_of_simulated_nights_loads_in_chromium_with_no_error_or_br
 			int fails = 0;
 
 			cr_assert_not_null(sim2);
-			while ((p = strstr(p + 1, "pass</span> &rarr; <span class=\"v fail\">")))
+			while ((p = strstr(p + 1, "verdict <span class=\"v pass\">\xe2\x9c\x93 pass</span> "
+							  "&rarr; <span class=\"v fail\">")))
 				fails++;
 			cr_assert_eq(fails, 2, "%d of SIM-2's two runs last night changed from pass to "
 					       "FAIL since the night before", fails);
