@@ -8,10 +8,14 @@
 #define RIG_TESTS_HISTORY_SYNTH_H
 
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "rig/seal/digest.h"
@@ -37,6 +41,7 @@ struct synth_run {
 	size_t n_values;
 	double balance_noise_mg;   /* NAN: none */
 	double evaporation_mg_per_h;
+	bool reports;              /* a report.pdf and report.html (placeholders) too */
 };
 
 static inline int synth_write(const char *dir, const char *name, const char *text)
@@ -154,6 +159,10 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 	    (r = synth_write(dir, "samples.csv", "t_ns,role,quantity,value,unit,flags\n"
 						 "0,scale,mass,1.0,g,\n")) < 0)
 		return r;
+	if (s->reports &&
+	    ((r = synth_write(dir, "report.pdf", "%PDF-1.4\n% a synthetic run's placeholder\n")) < 0 ||
+	     (r = synth_write(dir, "report.html", "<!DOCTYPE html><title>synthetic run</title>\n")) < 0))
+		return r;
 	{
 		struct seal_outcome out;
 
@@ -161,6 +170,121 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 		return integrity_seal(dir, &(struct seal_opts){ .sealed_by = "rig run", .first = true },
 				      &out);
 	}
+}
+
+/* ------------------------------------------------------- a lab at scale */
+
+/* The benchmarks' lab: `benches` benches with one pump each (SN-000b on
+ * BENCH-0b), a night apart every `benches` runs from 2023-01-01, ten checks
+ * a run with normal noise; bench 3's pump creeps from night 900. */
+#define SYNTH_LAB_CHECKS 10
+
+static uint64_t synth_rng_state = 12345;
+
+static inline double synth_gauss(void)
+{
+	double u1, u2;
+
+	synth_rng_state ^= synth_rng_state >> 12;
+	synth_rng_state ^= synth_rng_state << 25;
+	synth_rng_state ^= synth_rng_state >> 27;
+	u1 = (double)((synth_rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0 + 1e-300;
+	synth_rng_state ^= synth_rng_state >> 12;
+	synth_rng_state ^= synth_rng_state << 25;
+	synth_rng_state ^= synth_rng_state >> 27;
+	u2 = (double)((synth_rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/* Run k's identity: its bench index, night, id, start. */
+static inline void synth_lab_identity(size_t k, size_t benches, size_t *ret_bench,
+				      size_t *ret_night, char id[64], char started[32])
+{
+	struct tm tm = { .tm_year = 123, .tm_mon = 0, .tm_hour = 1 };
+	time_t t;
+
+	*ret_bench = k % benches;
+	*ret_night = k / benches;
+	tm.tm_mday = 1 + (int)*ret_night;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	strftime(started, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(id, 64, "BENCH-%02zu-%05zu", *ret_bench, *ret_night);
+}
+
+/* Writes and seals run k as root/<its id>. */
+static inline int synth_lab_run(const char *root, size_t k, size_t benches, bool reports,
+				char *ret_dir, size_t len)
+{
+	static const char *const kinds[SYNTH_LAB_CHECKS] = {
+		"dose_accuracy", "dose_accuracy", "dose_accuracy", "flow_accuracy", "occlusion",
+		"occlusion", "occlusion", "battery", "dose_accuracy", "flow_accuracy",
+	};
+	static const char *const windows[SYNTH_LAB_CHECKS] = {
+		"dose_min", "dose_nominal", "dose_max", "second_hour", "occlusion", "occlusion_low",
+		"occlusion_high", "drain", "dose_bolus", "first_hour",
+	};
+	struct synth_value v[SYNTH_LAB_CHECKS];
+	char id[64], serial[32], bench[32], started[32];
+	size_t b, night, i;
+
+	synth_lab_identity(k, benches, &b, &night, id, started);
+	snprintf(serial, sizeof(serial), "SN-%04zu", b);
+	snprintf(bench, sizeof(bench), "BENCH-%02zu", b);
+	for (i = 0; i < SYNTH_LAB_CHECKS; i++)
+		v[i] = (struct synth_value){ kinds[i], windows[i], "value",
+			0.25 * synth_gauss() + (b == 3 && night >= 900 ? 0.1 * (double)(night - 899) : 0),
+			0.05, "%", -10, 10 };
+	if ((size_t)snprintf(ret_dir, len, "%s/%s", root, id) >= len)
+		return -ENAMETOOLONG;
+	struct synth_run s = { .run_id = id, .device_serial = serial, .sequence_id = "SEQ-QUAL",
+			       .bench_id = bench, .started_utc = started, .values = v,
+			       .n_values = SYNTH_LAB_CHECKS,
+			       .balance_noise_mg = 0.02 + 0.002 * synth_gauss(),
+			       .evaporation_mg_per_h = 0.05 + 0.002 * synth_gauss(),
+			       .reports = reports };
+	return synth_run_dir(ret_dir, &s);
+}
+
+/* The night of run k, as rig nightly writes it: nights_root/<start>-NIGHT-<bench>/
+ * nightly.json naming that one run. */
+static inline int synth_lab_night(const char *nights_root, size_t k, size_t benches,
+				  char *ret_dir, size_t len)
+{
+	char id[64], started[32], compact[32], bench[32], serial[32], plan[48], path[8192];
+	size_t b, night, i, o = 0;
+	json_t *j;
+	int r;
+
+	synth_lab_identity(k, benches, &b, &night, id, started);
+	for (i = 0; started[i]; i++)
+		if (started[i] != '-' && started[i] != ':')
+			compact[o++] = started[i];
+	compact[o] = '\0';
+	snprintf(bench, sizeof(bench), "BENCH-%02zu", b);
+	snprintf(serial, sizeof(serial), "SN-%04zu", b);
+	snprintf(plan, sizeof(plan), "NIGHT-%s", bench);
+	if ((size_t)snprintf(ret_dir, len, "%s/%s-%s", nights_root, compact, plan) >= len)
+		return -ENAMETOOLONG;
+	if (mkdir(ret_dir, 0755) != 0)
+		return -errno;
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b,"
+		      " s:[{s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:f, s:b,"
+		      " s:n, s:i}]}",
+		"schema", "pumprig.nightly/1", "plan_id", plan, "plan", "plan.cfg",
+		"plan_sha256", "", "bench_id", bench, "started_utc", started, "ended_utc", started,
+		"status", "completed", "reason", "", "verdict", "pass", "exit_status", 0,
+		"virtual_time", 0, "runs", "job", 1, "repeat_index", 1, "sequence", "qual.cfg",
+		"sequence_id", "SEQ-QUAL", "dut", "dut.cfg", "device_serial", serial,
+		"run_id", id, "run_dir", id, "verdict", "pass", "status", "completed",
+		"end_cause", "end_reason", "duration_s", 3600.0, "retry", 0, "retry_of",
+		"exit_status", 0);
+	if (!j)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/nightly.json", ret_dir);
+	r = json_dump_file(j, path, JSON_INDENT(2)) == 0 ? 0 : -EIO;
+	json_decref(j);
+	return r;
 }
 
 #endif

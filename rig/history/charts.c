@@ -71,7 +71,7 @@ static int series_push(struct series *s, const char *run_id, const char *started
 
 /* The newest baseline of every subject and sequence, as rows
  * (scope, subject, sequence_id, run_id, set_utc, set_by, baseline key). */
-static int load_baselines(struct history *h, struct hist_rows *ret, char *err, size_t errlen)
+int hist_load_baselines(struct history *h, struct hist_rows *ret, char *err, size_t errlen)
 {
 	return hist_query(h, "SELECT b.scope, b.subject, b.sequence_id, br.run_id, b.set_utc,"
 			     " b.set_by, b.id FROM baselines b JOIN baseline_runs br ON br.baseline_pk = b.id"
@@ -367,7 +367,7 @@ int history_watch(struct history *h, const struct spc_params *p, json_t **ret, c
 	int r;
 
 	*ret = NULL;
-	r = load_baselines(h, &baselines, err, errlen);
+	r = hist_load_baselines(h, &baselines, err, errlen);
 	if (r == 0)
 		r = hist_query(h, "SELECT scope, subject, sequence_id, check_kind, check_window,"
 				  " measurement, unit FROM series ORDER BY 1, 2, 3, 4, 5, 6",
@@ -531,7 +531,7 @@ int history_trend(struct history *h, const struct history_trend_query *q,
 		hist_errf(err, errlen, "trend needs a device serial and a check");
 		return -EINVAL;
 	}
-	r = load_baselines(h, &baselines, err, errlen);
+	r = hist_load_baselines(h, &baselines, err, errlen);
 	if (r == 0)
 		r = trend_query(h, q, true, &rows, err, errlen);
 	if (r == 0 && rows.n_rows == 0 && q->measurement) {

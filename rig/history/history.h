@@ -19,6 +19,7 @@
 #include "spc.h"
 
 struct history;
+struct history_filter;
 
 #define HISTORY_ENV "PUMPRIG_HISTORY"             /* the store when --db is not given */
 #define HISTORY_DEFAULT_FILE "history.sqlite"     /* in the runs folder */
@@ -80,6 +81,32 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
  * docs/history.md).  -ENOENT when dir has no readable run.json. */
 int history_run_id_of_dir(const char *dir, char ret[HISTORY_RUN_ID_MAX]);
 
+/* --- Nights -----------------------------------------------------------
+ * What `rig nightly` ran on a bench (docs/nightly.md), from the night
+ * directory's nightly.json: the night (plan, bench, start, end, status,
+ * verdict) and its runs in order (job, repeat, run id, verdict, wall time,
+ * retry).  A derived copy like the runs: the night directory stays the
+ * record. */
+
+/* A night directory: it has a nightly.json and no run.json. */
+bool history_is_night_dir(const char *dir);
+
+/* Stores night_dir's nightly.json (idempotent: one night per bench, plan
+ * and start).  ret's run_id is the night's id (<start>-<plan id>), its
+ * manifest_sha256 the SHA-256 of nightly.json; a nightly.json rig could
+ * not have written is refused, with the reason.  Returns 0 with the
+ * outcome, or the store's negative errno (nothing stored). */
+int history_ingest_night_dir(struct history *h, const char *night_dir,
+			     struct history_ingest_result *ret, char *err, size_t errlen);
+
+/* Nights newest first (f: bench_id, since_utc and limit; NULL: all): an
+ * array of objects with night_id, plan_id, bench_id, started, ended,
+ * status, reason, verdict, exit_status, virtual_time, night_dir and runs
+ * (job, repeat_index, sequence_id, device_serial, run_id, run_dir, verdict,
+ * status, end_cause, duration_s, retry, retry_of, exit_status). */
+int history_nights(struct history *h, const struct history_filter *f, json_t **ret, char *err,
+		   size_t errlen);
+
 /* --- Store and forward ------------------------------------------------
  * The spool is a folder (HISTORY_SPOOL_DIR in the runs folder) holding one
  * small file per run waiting for the store, named after the run
@@ -95,7 +122,8 @@ int history_pending_remove(const char *spool_dir, const char *run_dir);
 int history_pending_list(const char *spool_dir, char ***ret, size_t *ret_n);
 void history_strv_free(char **v, size_t n);
 
-/* Ingests run_dir into h when h is not NULL, marking it pending first and
+/* Ingests run_dir (a night directory too: history_is_night_dir) into h
+ * when h is not NULL, marking it pending first and
  * unmarking it once the store has it; a store error (or h NULL: the store
  * could not be opened) leaves it pending.  A refused run's mark moves to
  * spool/refused/ with its reason (sync does not try it again; a run
@@ -108,7 +136,8 @@ int history_ingest_or_queue(struct history *h, const char *spool_dir, const char
 struct history_sync_result {
 	size_t ingested, already_present, refused, gone;   /* gone: the directory no longer exists */
 };
-/* Forwards every pending run, up to 64 in one transaction, unmarking them
+/* Forwards every pending run, up to 64 in one transaction, and every
+ * pending night (after the runs, one transaction each), unmarking them
  * (refused ones move to refused/) once committed; stops at the first store
  * error (that batch and the rest stay pending).  fn, when not NULL, is told
  * each run's outcome. */

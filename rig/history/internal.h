@@ -124,5 +124,9 @@ const char *hist_jstr(const json_t *o, const char *key);
  * key and run id; -ENOENT, with err said, when the store does not have it. */
 int hist_resolve_run(struct history *h, const char *run, long long *ret_pk,
 		     char ret_id[HISTORY_RUN_ID_MAX], char *err, size_t errlen);
+/* charts.c: the newest chosen baseline of every subject and sequence, as
+ * rows (scope, subject, sequence_id, run_id, set_utc, set_by, baseline
+ * key), ordered by scope, subject, sequence and run id. */
+int hist_load_baselines(struct history *h, struct hist_rows *ret, char *err, size_t errlen);
 
 #endif

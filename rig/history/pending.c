@@ -1,4 +1,4 @@
-/* Store and forward: the spool of runs waiting for the store.
+/* Store and forward: the spool of runs (and nights) waiting for the store.
  *
  * A run directory is never touched (a file added to a sealed run would be
  * ADDED to `rig verify`), so the mark lives in a spool folder beside the
@@ -208,7 +208,8 @@ int history_ingest_or_queue(struct history *h, const char *spool_dir, const char
 		hist_errf(err, errlen, "no store: %s stays pending in %s", run_dir, spool_dir);
 		return -ENOTCONN;
 	}
-	r = history_ingest_run_dir(h, run_dir, ret, err, errlen);
+	r = history_is_night_dir(run_dir) ? history_ingest_night_dir(h, run_dir, ret, err, errlen) :
+					     history_ingest_run_dir(h, run_dir, ret, err, errlen);
 	if (r < 0)
 		return r;
 	if (ret->outcome == HISTORY_REFUSED)
@@ -221,6 +222,29 @@ int history_ingest_or_queue(struct history *h, const char *spool_dir, const char
 }
 
 #define SYNC_BATCH 64
+
+/* After the unmark (or the move to refused/): counted and told. */
+static int sync_done(const char *spool_dir, const char *dir, const struct history_ingest_result *res,
+		     history_sync_fn fn, void *ctx, struct history_sync_result *ret, char *err,
+		     size_t errlen)
+{
+	int u = res->outcome == HISTORY_REFUSED ? pending_refuse(spool_dir, dir, res->reason) :
+						   history_pending_remove(spool_dir, dir);
+
+	if (u < 0) {
+		hist_errf(err, errlen, "%s: %s", spool_dir, strerror(-u));
+		return u;
+	}
+	if (res->outcome == HISTORY_INGESTED)
+		ret->ingested++;
+	else if (res->outcome == HISTORY_ALREADY_PRESENT)
+		ret->already_present++;
+	else
+		ret->refused++;
+	if (fn)
+		fn(ctx, dir, res);
+	return 0;
+}
 
 int history_sync(struct history *h, const char *spool_dir, history_sync_fn fn, void *ctx,
 		 struct history_sync_result *ret, char *err, size_t errlen)
@@ -237,7 +261,8 @@ int history_sync(struct history *h, const char *spool_dir, history_sync_fn fn, v
 		return r;
 	}
 	/* SYNC_BATCH runs to a transaction: a backlog of a week of nights
-	 * costs a few commits, not one per run. */
+	 * costs a few commits, not one per run.  Nights after every run, so
+	 * that a night is never stored before the runs it names. */
 	while (i < n && r == 0) {
 		for (m = 0; i < n && m < SYNC_BATCH; i++) {
 			struct stat st;
@@ -248,30 +273,22 @@ int history_sync(struct history *h, const char *spool_dir, history_sync_fn fn, v
 				history_pending_remove(spool_dir, dirs[i]);
 				continue;
 			}
+			if (history_is_night_dir(dirs[i]))
+				continue;
 			batch[m++] = dirs[i];
 		}
 		if (!m)
-			break;
+			continue;
 		r = history_ingest_run_dirs(h, batch, m, res, err, errlen);
-		for (k = 0; k < m && r == 0; k++) {
-			int u = res[k].outcome == HISTORY_REFUSED ?
-				pending_refuse(spool_dir, batch[k], res[k].reason) :
-				history_pending_remove(spool_dir, batch[k]);
-
-			if (u < 0) {
-				hist_errf(err, errlen, "%s: %s", spool_dir, strerror(-u));
-				r = u;
-				break;
-			}
-			if (res[k].outcome == HISTORY_INGESTED)
-				ret->ingested++;
-			else if (res[k].outcome == HISTORY_ALREADY_PRESENT)
-				ret->already_present++;
-			else
-				ret->refused++;
-			if (fn)
-				fn(ctx, batch[k], &res[k]);
-		}
+		for (k = 0; k < m && r == 0; k++)
+			r = sync_done(spool_dir, batch[k], &res[k], fn, ctx, ret, err, errlen);
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		if (!history_is_night_dir(dirs[i]))
+			continue;
+		r = history_ingest_night_dir(h, dirs[i], &res[0], err, errlen);
+		if (r == 0)
+			r = sync_done(spool_dir, dirs[i], &res[0], fn, ctx, ret, err, errlen);
 	}
 	history_strv_free(dirs, n);
 	return r;

@@ -96,6 +96,16 @@ static int be_open(const char *path, struct history_db **ret, char *err, size_t 
 	}
 	sqlite3_busy_timeout(d->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(d->db, 1);
+	/* Two processes opening a new file at once both read it, then each
+	 * wants it alone to turn WAL on: SQLite answers one of them busy at
+	 * once, without its busy handler (waiting could not end).  That one
+	 * tries again, within the same bound. */
+	for (int waited = 0; waited < BUSY_TIMEOUT_MS; waited += 10) {
+		rc = sqlite3_exec(d->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY)
+			break;
+		sqlite3_sleep(10);
+	}
 	r = be_exec(d, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 		       " PRAGMA foreign_keys = ON;", err, errlen);
 	if (r < 0) {

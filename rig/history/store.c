@@ -229,7 +229,54 @@ int history_schema_latest(void)
 	return latest;
 }
 
-/* The migration text with @ID@ replaced by the engine's key type. */
+/* Keeps the lines between "-- @only ENGINE" and "-- @only end" for that
+ * engine alone, in place; the marker lines go.  ENGINE must be one of
+ * backends[]: a misspelt one would silently drop its block everywhere. */
+static int engine_blocks(char *sql, const struct history_backend *be)
+{
+	static const char mark[] = "-- @only ";
+	char *in = sql, *out = sql;
+	bool inside = false, keep = true;
+
+	while (*in) {
+		char *eol = strchr(in, '\n');
+		size_t len = eol ? (size_t)(eol - in) + 1 : strlen(in);
+
+		if (strncmp(in, mark, sizeof(mark) - 1) == 0) {
+			const char *name = in + sizeof(mark) - 1;
+			size_t nl = len - (sizeof(mark) - 1) - (eol ? 1 : 0), i;
+			bool known = false;
+
+			if (nl == 3 && strncmp(name, "end", 3) == 0) {
+				if (!inside)
+					return -EINVAL;
+				inside = false;
+				keep = true;
+			} else {
+				if (inside)
+					return -EINVAL;
+				for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+					if (strlen(backends[i]->engine_suffix) == nl &&
+					    strncmp(name, backends[i]->engine_suffix, nl) == 0)
+						known = true;
+				if (!known)
+					return -EINVAL;
+				inside = true;
+				keep = strlen(be->engine_suffix) == nl &&
+				       strncmp(name, be->engine_suffix, nl) == 0;
+			}
+		} else if (keep) {
+			memmove(out, in, len);
+			out += len;
+		}
+		in += len;
+	}
+	*out = '\0';
+	return inside ? -EINVAL : 0;
+}
+
+/* The migration text for one engine: @ID@ replaced by the engine's key
+ * type, the other engines' blocks left out.  NULL with errno set. */
 static char *dialect(const char *sql, const struct history_backend *be)
 {
 	static const char token[] = "@ID@";
@@ -255,6 +302,11 @@ static char *dialect(const char *sql, const struct history_backend *be)
 		memcpy(o, be->id_type, il);
 		o += il;
 		p = t + tl;
+	}
+	if (engine_blocks(out, be) < 0) {
+		free(out);
+		errno = EINVAL;
+		return NULL;
 	}
 	return out;
 }
@@ -324,7 +376,11 @@ static int migrate(struct history *h, char *err, size_t errlen)
 			char *sql = dialect(m->sql, h->be);
 
 			if (!sql) {
-				r = -ENOMEM;
+				r = -errno;
+				if (r == -EINVAL)
+					hist_errf(msg, sizeof(msg), "migration %s: a \"-- @only\" "
+						  "block is not \"-- @only pg\" or \"-- @only "
+						  "sqlite\" up to \"-- @only end\"", m->name);
 				goto rollback;
 			}
 			r = hist_exec(h, sql, msg, sizeof(msg));

@@ -12,6 +12,7 @@
 
 #include "lab.h"
 #include "rig/base/text.h"
+#include "rig/dashboard/dashboard.h"
 
 static const char usage_history[] =
 	"Usage: rig history SUBCOMMAND [--db TEXT] [--runs DIR] [--json] ...\n"
@@ -28,8 +29,18 @@ static const char usage_history[] =
 	"                               a value's control chart, run by run\n"
 	"  watch                        the open drift flags; exit status 1 when there are any\n"
 	"  baseline set RUN...          make these runs the control charts' baseline\n"
-	"  import RUN_DIR...            store sealed run directories (backfill)\n"
-	"  sync                         store the runs left pending while the store was away\n"
+	"  nights [--bench ID] [--since DATE] [--limit N]\n"
+	"                               the nights of rig nightly, newest first, with their runs\n"
+	"  dashboard --out DIR [--runs-url URL] [--title TEXT]\n"
+	"                               write the lab's morning view: a static site (index.html,\n"
+	"                               a page per device and per bench) that opens from disk\n"
+	"                               or any web server, offline; --runs-url: where the lab\n"
+	"                               serves its runs folders ({bench}: the bench id), else\n"
+	"                               runs are linked by relative paths on this machine\n"
+	"  import DIR...                store sealed run directories and night directories\n"
+	"                               (backfill)\n"
+	"  sync                         store the runs and nights left pending while the store\n"
+	"                               was away\n"
 	"\n"
 	"A RUN is a run id or a run directory.\n"
 	"  --db TEXT      sqlite:PATH or postgresql://... (credentials from libpq's own service\n"
@@ -42,7 +53,7 @@ static const char usage_history[] =
 	"2 bad usage or an unknown run; 3 the store could not be reached.\n";
 
 struct hopts {
-	const char *db, *runs;
+	const char *db, *runs, *out, *runs_url, *title;
 	bool json, previous;
 	struct history_filter f;
 	struct history_trend_query q;
@@ -58,7 +69,9 @@ static int parse(int argc, char **argv, struct hopts *o)
 		{ "since", required_argument, NULL, 'S' }, { "limit", required_argument, NULL, 'L' },
 		{ "check", required_argument, NULL, 'c' }, { "window", required_argument, NULL, 'w' },
 		{ "measurement", required_argument, NULL, 'm' },
-		{ "previous", no_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "previous", no_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
+		{ "out", required_argument, NULL, 'o' }, { "runs-url", required_argument, NULL, 'U' },
+		{ "title", required_argument, NULL, 'T' }, { 0 },
 	};
 	int c;
 
@@ -78,6 +91,9 @@ static int parse(int argc, char **argv, struct hopts *o)
 		case 'w': o->q.window = optarg; break;
 		case 'm': o->q.measurement = optarg; break;
 		case 'P': o->previous = true; break;
+		case 'o': o->out = optarg; break;
+		case 'U': o->runs_url = optarg; break;
+		case 'T': o->title = optarg; break;
 		case 'h': fputs(usage_history, stdout); return 1;
 		default:
 			fprintf(stderr, "rig history: %s is not an option of rig history\n\n%s",
@@ -189,6 +205,31 @@ static void view_show(const json_t *run)
 		       TERM_SAFE(jstr(x, "sealed_utc")), TERM_SAFE(jstr(x, "sealed_by")),
 		       TERM_SAFE(jstr(x, "verdict")));
 	}
+}
+
+static void view_nights(const json_t *nights)
+{
+	const json_t *n, *r;
+	size_t i, k;
+
+	json_array_foreach(nights, i, n) {
+		printf("%-34s %-10s %-20s %-10s %s%s%s\n", TERM_SAFE(jstr(n, "night_id")),
+		       TERM_SAFE(jstr(n, "bench_id")), TERM_SAFE(jstr(n, "started")),
+		       TERM_SAFE(jstr(n, "status")), TERM_SAFE(jstr(n, "verdict")),
+		       jstr(n, "reason")[0] ? ": " : "", TERM_SAFE(jstr(n, "reason")));
+		json_array_foreach(json_object_get(n, "runs"), k, r) {
+			char d[32];
+
+			printf("    job %lld #%lld %-16s %-12s %-36s %-12s %8s s%s\n",
+			       (long long)json_integer_value(json_object_get(r, "job")),
+			       (long long)json_integer_value(json_object_get(r, "repeat_index")),
+			       TERM_SAFE(jstr(r, "sequence_id")), TERM_SAFE(jstr(r, "device_serial")),
+			       TERM_SAFE(jstr(r, "run_id")), TERM_SAFE(jstr(r, "verdict")),
+			       jnumtext(r, "duration_s", d, sizeof(d)),
+			       json_is_true(json_object_get(r, "retry")) ? "  (run again)" : "");
+		}
+	}
+	printf("%zu night%s\n", json_array_size(nights), json_array_size(nights) == 1 ? "" : "s");
 }
 
 /* A JSON value in words, for compare. */
@@ -348,25 +389,81 @@ static int do_import(struct history *h, char **dirs, int n, bool json)
 
 	if (!res)
 		return EXIT_ABORTED;
-	for (int i = 0; i < n; i += 64) {
-		int m = n - i < 64 ? n - i : 64;
+	/* run directories 64 to a transaction, then the night directories
+	 * (after the runs they name) */
+	for (int i = 0; i < n;) {
+		const char *batch[64];
+		int m = 0, idx[64];
 
-		r = history_ingest_run_dirs(h, (const char *const *)dirs + i, (size_t)m, res + i, err,
-					    sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "rig history import: %s\n", TERM_SAFE(err));
-			free(res);
-			json_decref(sp.out);
-			return EXIT_ABORTED;
+		for (; i < n && m < 64; i++) {
+			if (history_is_night_dir(dirs[i]))
+				continue;
+			idx[m] = i;
+			batch[m++] = dirs[i];
 		}
+		if (!m)
+			break;
+		r = history_ingest_run_dirs(h, batch, (size_t)m, res, err, sizeof(err));
+		if (r < 0)
+			goto failed;
 		for (int k = 0; k < m; k++)
-			on_synced(&sp, dirs[i + k], &res[i + k]);
+			on_synced(&sp, dirs[idx[k]], &res[k]);
+	}
+	for (int i = 0; i < n; i++) {
+		if (!history_is_night_dir(dirs[i]))
+			continue;
+		r = history_ingest_night_dir(h, dirs[i], &res[0], err, sizeof(err));
+		if (r < 0)
+			goto failed;
+		on_synced(&sp, dirs[i], &res[0]);
 	}
 	if (json)
 		print_json(sp.out);
 	json_decref(sp.out);
 	free(res);
 	return sp.refused ? EXIT_CHECK_FAILED : EXIT_PASS;
+failed:
+	fprintf(stderr, "rig history import: %s\n", TERM_SAFE(err));
+	free(res);
+	json_decref(sp.out);
+	return EXIT_ABORTED;
+}
+
+/* rig history dashboard: the site, and what it took. */
+static int do_dashboard(struct history *h, const struct hopts *o)
+{
+	struct dashboard_opts d = { .out_dir = o->out, .runs_url = o->runs_url, .title = o->title };
+	struct dashboard_result res;
+	char err[1024] = "";
+	int r = dashboard_generate(h, &d, &res, err, sizeof(err));
+
+	if (r == -EINVAL) {
+		fprintf(stderr, "rig history dashboard: %s\n", TERM_SAFE(err));
+		return EXIT_BAD_INPUT;
+	}
+	if (r < 0) {
+		fprintf(stderr, "rig history dashboard: %s\n", TERM_SAFE(err));
+		return EXIT_ABORTED;
+	}
+	if (o->json) {
+		json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
+			"out", o->out, "pages", (json_int_t)res.pages, "runs", (json_int_t)res.runs,
+			"devices", (json_int_t)res.devices, "benches", (json_int_t)res.benches,
+			"nights", (json_int_t)res.nights, "open_flags", (json_int_t)res.open_flags,
+			"front_bytes", (json_int_t)res.front_bytes,
+			"total_bytes", (json_int_t)res.total_bytes, "read_s", res.read_s,
+			"write_s", res.write_s);
+
+		print_json(j);
+		json_decref(j);
+	} else {
+		printf("%s/index.html: %zu pages (%zu devices, %zu benches) from %zu runs and %zu "
+		       "nights, %zu open flag%s; front page %.0f kB, all %.1f MB; read %.2f s, "
+		       "written %.2f s\n", TERM_SAFE(o->out), res.pages, res.devices, res.benches,
+		       res.runs, res.nights, res.open_flags, res.open_flags == 1 ? "" : "s",
+		       res.front_bytes / 1e3, res.total_bytes / 1e6, res.read_s, res.write_s);
+	}
+	return EXIT_PASS;
 }
 
 static int history_main(int argc, char **argv)
@@ -385,7 +482,7 @@ static int history_main(int argc, char **argv)
 			return EXIT_PASS;
 		}
 		fprintf(stderr, "rig history: which? list, show, compare, trend, watch, baseline, "
-			"import or sync\n\n%s", usage_history);
+			"nights, dashboard, import or sync\n\n%s", usage_history);
 		return EXIT_BAD_INPUT;
 	}
 	sub = argv[1];
@@ -398,9 +495,23 @@ static int history_main(int argc, char **argv)
 	snprintf(spool, sizeof(spool), "%s/%s", o.runs, HISTORY_SPOOL_DIR);
 
 	/* usage first, then the store */
-	if (!strcmp(sub, "list") || !strcmp(sub, "watch") || !strcmp(sub, "sync")) {
+	if (!strcmp(sub, "list") || !strcmp(sub, "watch") || !strcmp(sub, "sync") ||
+	    !strcmp(sub, "nights")) {
 		if (n_pos != 0)
 			goto usage;
+	} else if (!strcmp(sub, "dashboard")) {
+		struct dashboard_opts d = { .out_dir = o.out, .runs_url = o.runs_url };
+
+		if (n_pos != 0 || !o.out || !*o.out) {
+			fprintf(stderr, "rig history dashboard: give --out DIR, the folder for the "
+				"site\n\n%s", usage_history);
+			return EXIT_BAD_INPUT;
+		}
+		if (dashboard_check_opts(&d, err, sizeof(err)) < 0) {
+			fprintf(stderr, "rig history dashboard: %s; nothing was written\n",
+				TERM_SAFE(err));
+			return EXIT_BAD_INPUT;
+		}
 	} else if (!strcmp(sub, "show")) {
 		if (n_pos != 1)
 			goto usage;
@@ -421,7 +532,7 @@ static int history_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rig history: %s: %s\n", TERM_SAFE(db), TERM_SAFE(err));
+		fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
 		return EXIT_ABORTED;
 	}
 	if (!strcmp(sub, "list")) {
@@ -452,6 +563,13 @@ static int history_main(int argc, char **argv)
 		r = history_trend(h, &o.q, &p, &out, err, sizeof(err));
 		if (r == 0)
 			o.json ? print_json(out) : view_trend(out);
+	} else if (!strcmp(sub, "nights")) {
+		r = history_nights(h, &o.f, &out, err, sizeof(err));
+		if (r == 0)
+			o.json ? print_json(out) : view_nights(out);
+	} else if (!strcmp(sub, "dashboard")) {
+		status = do_dashboard(h, &o);
+		r = 0;
 	} else if (!strcmp(sub, "watch")) {
 		struct spc_params p;
 
@@ -471,7 +589,7 @@ static int history_main(int argc, char **argv)
 		history_close(h);
 		h = NULL;
 		if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
-			fprintf(stderr, "rig history: %s: %s\n", TERM_SAFE(db), TERM_SAFE(err));
+			fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
 			return EXIT_ABORTED;
 		}
 		status = do_import(h, pos, n_pos, o.json);

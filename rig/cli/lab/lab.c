@@ -1,6 +1,6 @@
 /* What the lab's commands share with the commands that make runs: the run
- * history opened where the runs are, and a sealed run stored in it (store
- * and forward: docs/history.md). */
+ * history opened where the runs are, and a sealed run (or a night) stored in
+ * it (store and forward: docs/history.md). */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -20,7 +20,8 @@ int lab_open_history(const char *db, const char *runs_dir, struct history **ret,
 	if (strncmp(db, "sqlite:", 7) == 0 && runs_dir && runs_dir[0] &&
 	    strncmp(db + 7, runs_dir, strlen(runs_dir)) == 0 && mkdir(runs_dir, 0755) != 0 &&
 	    errno != EEXIST) {
-		snprintf(err, errlen, "cannot make the runs folder %s: %s", runs_dir, strerror(errno));
+		snprintf(err, errlen, "%s: cannot make the runs folder %s: %s", db, runs_dir,
+			 strerror(errno));
 		return -errno;
 	}
 	return history_open(db, ret, err, errlen);
@@ -28,15 +29,21 @@ int lab_open_history(const char *db, const char *runs_dir, struct history **ret,
 
 int lab_history_store(const char *run_dir, const char *db_opt, bool quiet)
 {
-	char path[RIG_PATH_MAX], runs[RIG_PATH_MAX], db[RIG_PATH_MAX + 32];
-	char spool[RIG_PATH_MAX + 32], err[512] = "";
+	char path[RIG_PATH_MAX];
+
+	/* the runs folder: where this run directory lies */
+	snprintf(path, sizeof(path), "%s", run_dir);
+	return lab_history_store_in(run_dir, dirname(path), db_opt, quiet);
+}
+
+int lab_history_store_in(const char *run_dir, const char *runs, const char *db_opt, bool quiet)
+{
+	const char *what = history_is_night_dir(run_dir) ? "night" : "run";
+	char db[RIG_PATH_MAX + 32], spool[RIG_PATH_MAX + 32], err[512] = "";
 	struct history_ingest_result res;
 	struct history *h = NULL;
 	int r;
 
-	/* the runs folder: where this run directory lies */
-	snprintf(path, sizeof(path), "%s", run_dir);
-	snprintf(runs, sizeof(runs), "%s", dirname(path));
 	history_resolve(db_opt, runs, db, sizeof(db));
 	snprintf(spool, sizeof(spool), "%s/%s", runs, HISTORY_SPOOL_DIR);
 	if (lab_open_history(db, runs, &h, err, sizeof(err)) < 0) {
@@ -45,20 +52,20 @@ int lab_history_store(const char *run_dir, const char *db_opt, bool quiet)
 		snprintf(why, sizeof(why), "%s", err);
 		h = NULL;
 		r = history_ingest_or_queue(NULL, spool, run_dir, &res, err, sizeof(err));
-		fprintf(stderr, "rig: the run history %s cannot be reached (%s): the run is %s; "
-			"rig history sync stores it later\n", TERM_SAFE(db), TERM_SAFE(why),
+		fprintf(stderr, "rig: the run history cannot be reached (%s): the %s is %s; "
+			"rig history sync stores it later\n", TERM_SAFE(why), what,
 			r < 0 && r != -ENOTCONN ? "NOT marked pending either" : "pending");
 		return 1;
 	}
 	r = history_ingest_or_queue(h, spool, run_dir, &res, err, sizeof(err));
 	history_close(h);
 	if (r < 0) {
-		fprintf(stderr, "rig: the run history %s did not take the run (%s): it is pending; "
-			"rig history sync stores it later\n", TERM_SAFE(db), TERM_SAFE(err));
+		fprintf(stderr, "rig: the run history %s did not take the %s (%s): it is pending; "
+			"rig history sync stores it later\n", TERM_SAFE(db), what, TERM_SAFE(err));
 		return 1;
 	}
 	if (res.outcome == HISTORY_REFUSED) {
-		fprintf(stderr, "rig: the run history %s refused the run: %s\n", TERM_SAFE(db),
+		fprintf(stderr, "rig: the run history %s refused the %s: %s\n", TERM_SAFE(db), what,
 			TERM_SAFE(res.reason));
 		return 1;
 	}

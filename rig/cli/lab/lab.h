@@ -24,6 +24,9 @@ int lab_open_history(const char *db, const char *runs_dir, struct history **ret,
  * never changes what the run's exit status is.  Returns 0 when stored (or
  * already), 1 when left pending or refused. */
 int lab_history_store(const char *run_dir, const char *db_opt, bool quiet);
+/* The same for a run or a night directory of the runs folder runs (a
+ * night lies in runs/nights/). */
+int lab_history_store_in(const char *dir, const char *runs, const char *db_opt, bool quiet);
 
 /* rig validate PLAN: the judgement rig nightly makes before it starts;
  * prints what the night would run.  Returns the exit status. */

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,7 +370,24 @@ static int write_summary(const char *night_dir, const json_t *night, const json_
 			json_number_value(json_object_get(r, "duration_s")),
 			json_is_true(json_object_get(r, "retry")) ? " (run again)" : "",
 			jstr(r, "run_dir"));
-	fprintf(f, "\nDrift    ");
+	{
+		const json_t *pend = json_object_get(night, "history_pending");
+		json_int_t fwd = json_integer_value(json_object_get(night, "history_forwarded"));
+
+		fprintf(f, "\nHistory  ");
+		if (!json_is_integer(pend))
+			fprintf(f, "the runs folder's pending runs could not be listed\n");
+		else if (json_integer_value(pend) > 0)
+			fprintf(f, "%lld run(s) wait for the run history (%s); rig history sync, or the "
+				"next night, stores them\n", (long long)json_integer_value(pend),
+				jstr(night, "history_error"));
+		else if (fwd > 0)
+			fprintf(f, "every run is in the run history (%lld left pending while it was "
+				"away were stored at the end of the night)\n", (long long)fwd);
+		else
+			fprintf(f, "every run is in the run history\n");
+	}
+	fprintf(f, "Drift    ");
 	if (!flags) {
 		fprintf(f, "not known: the run history could not be read (%s)\n",
 			jstr(night, "history_error"));
@@ -410,6 +428,7 @@ static int nightly_main(int argc, char **argv)
 	char night_dir[RIG_PATH_MAX], log[RIG_PATH_MAX + 16], stamp[32], started[32], ended[32];
 	char plan_hex[DIGEST_HEX_LEN + 1] = "", db[RIG_PATH_MAX + 32], err[512] = "";
 	json_t *night = NULL, *runs = NULL, *flags = NULL;
+	size_t n_pending = 0, n_listed = 0, n_forwarded = 0;
 	bool virtual_time = false, cut_short = false, any_bad = false;
 	const char *reason = "";
 	int c, status;
@@ -586,16 +605,38 @@ static int nightly_main(int argc, char **argv)
 	utc_text(time(NULL), ended, "%Y-%m-%dT%H:%M:%SZ");
 	status = cut_short ? EXIT_ABORTED : any_bad ? EXIT_CHECK_FAILED : EXIT_PASS;
 
-	/* what the history says after the night: the open drift flags */
+	/* The history after the night: the runs folder's pending runs (this
+	 * night's and any earlier one's that the store missed) forwarded, so
+	 * that a bench nobody looks after catches up by itself; what still
+	 * waits; and the open drift flags. */
 	{
 		struct history *h = NULL;
+		struct history_sync_result sr = { 0 };
 		struct spc_params p;
+		char spool[RIG_PATH_MAX + 32], **pend = NULL, why[512] = "";
 
+		snprintf(spool, sizeof(spool), "%s/%s", o.runs, HISTORY_SPOOL_DIR);
 		spc_params_default(&p);
-		if (lab_open_history(db, o.runs, &h, err, sizeof(err)) == 0 &&
-		    history_watch(h, &p, &flags, err, sizeof(err)) < 0)
-			flags = NULL;
+		if (lab_open_history(db, o.runs, &h, why, sizeof(why)) == 0) {
+			if (history_sync(h, spool, NULL, NULL, &sr, why, sizeof(why)) == 0)
+				why[0] = '\0';
+			if (history_watch(h, &p, &flags, err, sizeof(err)) < 0)
+				flags = NULL;
+		}
 		history_close(h);
+		if (why[0] && !err[0])
+			snprintf(err, sizeof(err), "%s", why);
+		/* runs only: the spool holds nights too (an earlier night's
+		 * record that the store missed; this night's own goes after its
+		 * nightly.json is written) */
+		if (history_pending_list(spool, &pend, &n_listed) < 0) {
+			n_pending = SIZE_MAX;
+		} else {
+			for (size_t k = 0; k < n_listed; k++)
+				n_pending += !history_is_night_dir(pend[k]);
+			history_strv_free(pend, n_listed);
+		}
+		n_forwarded = sr.ingested;
 	}
 	night = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:O, s:b}",
 		"schema", "pumprig.nightly/1", "plan_id", plan->id, "plan", plan->path,
@@ -607,7 +648,10 @@ static int nightly_main(int argc, char **argv)
 	if (night) {
 		json_object_set_new(night, "drift_flags", flags ? json_incref(flags) : json_null());
 		json_object_set_new(night, "history", json_string(db));
-		if (!flags)
+		json_object_set_new(night, "history_forwarded", json_integer((json_int_t)n_forwarded));
+		json_object_set_new(night, "history_pending", n_pending == SIZE_MAX ? json_null() :
+				    json_integer((json_int_t)n_pending));
+		if (err[0])
 			json_object_set_new(night, "history_error", json_string(err));
 	}
 	if (!night || write_junit(night_dir, runs) < 0 || write_summary(night_dir, night, flags) < 0) {
@@ -626,6 +670,10 @@ static int nightly_main(int argc, char **argv)
 	if (night && write_file_json(night_dir, "nightly.json", night) < 0) {
 		fprintf(stderr, "rig nightly: cannot write %s/nightly.json\n", TERM_SAFE(night_dir));
 		status = EXIT_ABORTED;
+	} else if (night) {
+		/* the night itself into the history, as its runs went: a store
+		 * that cannot be reached leaves it pending for rig history sync */
+		lab_history_store_in(night_dir, o.runs, db, true);
 	}
 	if (!o.quiet) {
 		char path[RIG_PATH_MAX + 32];
