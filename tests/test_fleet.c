@@ -250,7 +250,7 @@ static json_t *night_json(const char *night_dir, unsigned repeats)
 	return nj;
 }
 
-Test(fleet, six_benches_into_one_postgresql_stopped_and_started_mid_night, .timeout = 300,
+Test(fleet, six_benches_into_one_postgresql_stopped_and_started_mid_night, .timeout = 900,
      .fini = stop_server)
 {
 	char *root = th_tmpdir(), *server, *pgdata, *admin, *hba, *hba_text, *s, *out;
