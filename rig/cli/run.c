@@ -28,7 +28,7 @@ static const char usage_run[] =
 	"      --real-time     on a simulated bench, run in real time instead of virtual time\n"
 	"  -q, --quiet         no progress output\n"
 	"      --operator NAME who runs it, into run.json and the notes (default\n"
-	"                      $PUMPRIG_OPERATOR, else the login name)\n"
+	"                      $PUMPRIG_OPERATOR, the station's; one of them is needed)\n"
 	"      --note TEXT     an operator note for notes.jsonl at the start (repeatable)\n"
 	"      --sign-key FILE sign the run's manifest with this key (rig keygen);\n"
 	"                      default $PUMPRIG_SIGN_KEY, else unsigned\n"
@@ -65,13 +65,8 @@ static int run_main(int argc, char **argv)
 	r = parse_files(argc, argv, &f, usage_run);
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
-	f.operator_name = operator_resolve(f.operator_name);
-	if (!operator_valid(f.operator_name)) {
-		fprintf(stderr, "rig run: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR, "
-			"else the login name) must be one line of UTF-8 text without control "
-			"characters, 1 to %d bytes\n", TERM_SAFE(f.operator_name), RIG_TEXT_MAX - 1);
+	if (operator_require("run", f.operator_name, &f.operator_name) < 0)
 		return EXIT_BAD_INPUT;
-	}
 	for (size_t i = 0; i < f.n_notes; i++)
 		if (!f.notes[i][0] || strlen(f.notes[i]) > NOTE_TEXT_MAX) {
 			fprintf(stderr, "rig run: --note must hold 1 to %d bytes of text\n", NOTE_TEXT_MAX);

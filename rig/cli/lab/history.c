@@ -462,8 +462,14 @@ static int history_main(int argc, char **argv)
 			status = json_array_size(out) ? EXIT_CHECK_FAILED : EXIT_PASS;
 		}
 	} else if (!strcmp(sub, "baseline")) {
+		const char *who;
+
+		if (operator_require("history baseline", NULL, &who) < 0) {
+			history_close(h);
+			return EXIT_BAD_INPUT;
+		}
 		r = history_baseline_set(h, (const char *const *)pos + 1, (size_t)n_pos - 1,
-					 operator_resolve(NULL), &out, err, sizeof(err));
+					 who, &out, err, sizeof(err));
 		if (r == 0)
 			o.json ? print_json(out) : (void)printf("baseline set from %d run%s\n",
 								 n_pos - 1, n_pos == 2 ? "" : "s");
