@@ -31,7 +31,7 @@ struct rig_command {
 
 extern const struct rig_command cmd_run, cmd_validate, cmd_resume, cmd_report, cmd_note,
 	cmd_verify, cmd_keygen, cmd_probe, cmd_safe, cmd_calibrate, cmd_sim, cmd_history,
-	cmd_nightly;
+	cmd_nightly, cmd_sign;
 
 /* ------------------------------------------------------------ common.c -- */
 
@@ -144,6 +144,12 @@ struct dir_opts {
 	const char *history_db;
 	bool unsign, no_journal;
 };
+/* rig verify's lines on the run's signatures (rig/cli/signoff/sign.c): each
+ * checked against its key, this run's id, the record as it is now and, when
+ * jc is not NULL, the run's seals in the journal; reviewer and approver
+ * different people.  True when every one holds (none is true). */
+bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_check *jc);
+
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,
 		   struct dir_opts *d);
 
