@@ -93,3 +93,213 @@ Test(signoff, a_note_and_a_night_without_an_operator_are_refused)
 	free(run);
 	free(tmp);
 }
+
+/* ---------------------------------------------------------- signatures -- */
+
+static void keygen(const char *tmp, const char *name)
+{
+	char *out;
+
+	if (asprintf(&out, "%s/%s", tmp, name) < 0)
+		abort();
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "keygen", "--out", out, NULL }), 0);
+	free(out);
+}
+
+static int sign(const char *tmp, const char *run, const char *meaning, const char *signer,
+		const char *key)
+{
+	char *k;
+	int st;
+
+	if (asprintf(&k, "%s/%s", tmp, key) < 0)
+		abort();
+	st = th_rig(tmp, (const char *[]){ "sign", run, "--meaning", meaning, "--signer", signer,
+					   "--key", k, NULL });
+	free(k);
+	return st;
+}
+
+static char *verify(const char *tmp, const char *run, const char *extra, int expect)
+{
+	const char *args[] = { "verify", run, extra, NULL };
+
+	cr_assert_eq(th_rig(tmp, args), expect, "%s", th_slurp(tmp, "stdout"));
+	return th_slurp(tmp, "stdout");
+}
+
+static void sh(const char *fmt, const char *a, const char *b)
+{
+	char *cmd;
+
+	if (asprintf(&cmd, fmt, a, b) < 0)
+		abort();
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+}
+
+Test(signoff, a_reviewed_and_approved_run_verifies_and_its_report_shows_each_signature)
+{
+	char *tmp = th_tmpdir(), *run, *out, *txt;
+
+	keygen(tmp, "ann");
+	keygen(tmp, "bob");
+	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
+	cr_assert_eq(sign(tmp, run, "reviewed", "Ann Reviewer", "ann"), 0);
+	cr_assert_eq(sign(tmp, run, "approved", "Bob Approver", "bob"), 0);
+	out = verify(tmp, run, NULL, 0);
+	cr_assert(strstr(out, "signoff  signature 1 (reviewed by Ann Reviewer at "), "%s", out);
+	cr_assert(strstr(out, "signoff  signature 2 (approved by Bob Approver at "), "%s", out);
+	cr_assert(strstr(out, "valid; it signed seal 2 of the run"), "%s", out);
+	free(out);
+	/* the report, written again by rig sign, prints them */
+	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	txt = th_slurp(tmp, "report.txt");
+	cr_assert(strstr(txt, "Ann Reviewer") && strstr(txt, "Bob Approver"), "%s", txt);
+	cr_assert(strstr(txt, "approved") && strstr(txt, "reviewed"));
+	cr_assert(strstr(txt, "Manifest"), "the manifest digest is printed");
+	free(txt);
+	free(run);
+	free(tmp);
+}
+
+Test(signoff, the_same_person_cannot_review_and_approve)
+{
+	char *tmp = th_tmpdir(), *run, *before, *after, *err;
+
+	keygen(tmp, "ann");
+	keygen(tmp, "ann2");
+	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
+	cr_assert_eq(sign(tmp, run, "reviewed", "Ann Reviewer", "ann"), 0);
+	before = th_slurp(run, "SHA256SUMS");
+	/* the same name (case and spacing aside) with another key */
+	cr_assert_eq(sign(tmp, run, "approved", "ann  REVIEWER", "ann2"), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "reviewer and approver must be different people"), "%s", err);
+	free(err);
+	/* the same key under another name */
+	cr_assert_eq(sign(tmp, run, "approved", "A. Reviewer", "ann"), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "with this key"), "%s", err);
+	free(err);
+	after = th_slurp(run, "SHA256SUMS");
+	cr_assert_str_eq(before, after, "nothing was written");
+	free(after);
+	after = th_slurp(run, "signatures.jsonl");
+	cr_assert_eq(strchr(after, '\n') - after + 1, (long)strlen(after), "one signature only");
+	/* and the other way round: an approver cannot review afterwards */
+	cr_assert_eq(sign(tmp, run, "approved", "Bob Approver", "ann2"), 0);
+	cr_assert_eq(sign(tmp, run, "reviewed", "Bob Approver", "ann2"), 2);
+	free(before);
+	free(after);
+	free(run);
+	free(tmp);
+}
+
+/* A manifest rewritten by hand over what is there (a forger's, or a copy's):
+ * then only the signatures' binding can tell. */
+static void reseal_by_hand(const char *run)
+{
+	sh("cd '%s' && rm -f SHA256SUMS.sig && find . -type f ! -name SHA256SUMS ! -name "
+	   "SHA256SUMS.sig -printf '%%P\\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS.new && "
+	   "mv SHA256SUMS.new SHA256SUMS%s", run, "");
+}
+
+Test(signoff, a_signature_moved_to_another_run_fails_verify)
+{
+	char *tmp = th_tmpdir(), *a, *b, *out;
+
+	keygen(tmp, "ann");
+	cr_assert_eq(run_named(tmp, "a", NULL, NULL, &a), 0);
+	cr_assert_eq(run_named(tmp, "b", NULL, NULL, &b), 0);
+	cr_assert_eq(sign(tmp, a, "approved", "Ann Approver", "ann"), 0);
+	sh("cp '%s/signatures.jsonl' '%s/signatures.jsonl'", a, b);
+	out = verify(tmp, b, NULL, 1);
+	cr_assert(strstr(out, "not this run"), "%s", out);
+	cr_assert(strstr(out, "a signature cannot be moved to another record"), "%s", out);
+	free(out);
+	/* even with b's manifest made again to cover it, without the journal */
+	reseal_by_hand(b);
+	out = verify(tmp, b, "--no-journal", 1);
+	cr_assert(strstr(out, "BAD      signature 1 (approved by Ann Approver"), "%s", out);
+	cr_assert(strstr(out, "a signature is not accepted"), "%s", out);
+	free(out);
+	/* a's own still holds */
+	out = verify(tmp, a, NULL, 0);
+	free(out);
+	free(a);
+	free(b);
+	free(tmp);
+}
+
+Test(signoff, a_signed_record_edited_afterwards_fails_verify_even_resealed_by_hand)
+{
+	char *tmp = th_tmpdir(), *run, *out;
+
+	keygen(tmp, "ann");
+	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
+	cr_assert_eq(sign(tmp, run, "reviewed", "Ann Reviewer", "ann"), 0);
+	out = verify(tmp, run, "--no-journal", 0);
+	free(out);
+	/* one more balance reading than was taken */
+	sh("printf '7200000000000,scale,mass,1.5,g,\\n' >> '%s/samples.csv'%s", run, "");
+	reseal_by_hand(run);
+	out = verify(tmp, run, "--no-journal", 1);
+	cr_assert(strstr(out, "the record changed after it was signed"), "%s", out);
+	free(out);
+	free(run);
+	free(tmp);
+}
+
+Test(signoff, a_signature_line_edited_fails_verify)
+{
+	char *tmp = th_tmpdir(), *run, *out;
+
+	keygen(tmp, "ann");
+	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
+	cr_assert_eq(sign(tmp, run, "reviewed", "Ann Reviewer", "ann"), 0);
+	/* the meaning changed from reviewed to approved, all else kept */
+	sh("sed -i 's/\"reviewed\"/\"approved\"/' '%s/signatures.jsonl'%s", run, "");
+	reseal_by_hand(run);
+	out = verify(tmp, run, "--no-journal", 1);
+	cr_assert(strstr(out, "does not match what the line says"), "%s", out);
+	free(out);
+	free(run);
+	free(tmp);
+}
+
+/* ------------------------------------------------ report id, revisions -- */
+
+Test(signoff, the_report_id_is_the_runs_own_and_each_regeneration_a_revision)
+{
+	char *tmp = th_tmpdir(), *run, *meta, *txt, id[256], *revs;
+	json_t *o;
+
+	cr_assert_eq(run_named(tmp, "my-folder-name", NULL, NULL, &run), 0);
+	meta = th_slurp(run, "run.json");
+	o = json_loads(meta, 0, NULL);
+	cr_assert(json_string_value(json_object_get(o, "run_id")));
+	snprintf(id, sizeof(id), "RPT-%s rev 1", json_string_value(json_object_get(o, "run_id")));
+	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	txt = th_slurp(tmp, "report.txt");
+	cr_assert(strstr(txt, id), "%s not in the report", id);
+	cr_assert(!strstr(txt, "RPT-dose-accuracy-my-folder-name"), "not from the folder's name");
+	free(txt);
+	/* regenerated: the same id, the next revision, the history listed */
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "report", run, NULL }), 0);
+	snprintf(id, sizeof(id), "RPT-%s rev 2", json_string_value(json_object_get(o, "run_id")));
+	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	txt = th_slurp(tmp, "report.txt");
+	cr_assert(strstr(txt, id), "%s not in the report", id);
+	cr_assert(strstr(txt, "Revisions of this report"));
+	free(txt);
+	revs = th_slurp(run, "report-revisions.jsonl");
+	cr_assert(strstr(revs, "{\"revision\":1,") && strstr(revs, "{\"revision\":2,"), "%s", revs);
+	free(revs);
+	/* and the run still verifies: the revisions are derived, sealed with it */
+	free(verify(tmp, run, NULL, 0));
+	json_decref(o);
+	free(meta);
+	free(run);
+	free(tmp);
+}
