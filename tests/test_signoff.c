@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "wire_server.h"
 
 #define SEQ "sequences/dose-accuracy.cfg"
 #define BENCH "fixtures/bench/sim.cfg"
@@ -128,7 +129,7 @@ static char *verify(const char *tmp, const char *run, const char *extra, int exp
 	return th_slurp(tmp, "stdout");
 }
 
-static void sh(const char *fmt, const char *a, const char *b)
+static void shell(const char *fmt, const char *a, const char *b)
 {
 	char *cmd;
 
@@ -153,7 +154,7 @@ Test(signoff, a_reviewed_and_approved_run_verifies_and_its_report_shows_each_sig
 	cr_assert(strstr(out, "valid; it signed seal 2 of the run"), "%s", out);
 	free(out);
 	/* the report, written again by rig sign, prints them */
-	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	shell("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
 	txt = th_slurp(tmp, "report.txt");
 	cr_assert(strstr(txt, "Ann Reviewer") && strstr(txt, "Bob Approver"), "%s", txt);
 	cr_assert(strstr(txt, "approved") && strstr(txt, "reviewed"));
@@ -200,7 +201,7 @@ Test(signoff, the_same_person_cannot_review_and_approve)
  * then only the signatures' binding can tell. */
 static void reseal_by_hand(const char *run)
 {
-	sh("cd '%s' && rm -f SHA256SUMS.sig && find . -type f ! -name SHA256SUMS ! -name "
+	shell("cd '%s' && rm -f SHA256SUMS.sig && find . -type f ! -name SHA256SUMS ! -name "
 	   "SHA256SUMS.sig -printf '%%P\\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS.new && "
 	   "mv SHA256SUMS.new SHA256SUMS%s", run, "");
 }
@@ -213,7 +214,7 @@ Test(signoff, a_signature_moved_to_another_run_fails_verify)
 	cr_assert_eq(run_named(tmp, "a", NULL, NULL, &a), 0);
 	cr_assert_eq(run_named(tmp, "b", NULL, NULL, &b), 0);
 	cr_assert_eq(sign(tmp, a, "approved", "Ann Approver", "ann"), 0);
-	sh("cp '%s/signatures.jsonl' '%s/signatures.jsonl'", a, b);
+	shell("cp '%s/signatures.jsonl' '%s/signatures.jsonl'", a, b);
 	out = verify(tmp, b, NULL, 1);
 	cr_assert(strstr(out, "not this run"), "%s", out);
 	cr_assert(strstr(out, "a signature cannot be moved to another record"), "%s", out);
@@ -242,7 +243,7 @@ Test(signoff, a_signed_record_edited_afterwards_fails_verify_even_resealed_by_ha
 	out = verify(tmp, run, "--no-journal", 0);
 	free(out);
 	/* one more balance reading than was taken */
-	sh("printf '7200000000000,scale,mass,1.5,g,\\n' >> '%s/samples.csv'%s", run, "");
+	shell("printf '7200000000000,scale,mass,1.5,g,\\n' >> '%s/samples.csv'%s", run, "");
 	reseal_by_hand(run);
 	out = verify(tmp, run, "--no-journal", 1);
 	cr_assert(strstr(out, "the record changed after it was signed"), "%s", out);
@@ -259,7 +260,7 @@ Test(signoff, a_signature_line_edited_fails_verify)
 	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
 	cr_assert_eq(sign(tmp, run, "reviewed", "Ann Reviewer", "ann"), 0);
 	/* the meaning changed from reviewed to approved, all else kept */
-	sh("sed -i 's/\"reviewed\"/\"approved\"/' '%s/signatures.jsonl'%s", run, "");
+	shell("sed -i 's/\"reviewed\"/\"approved\"/' '%s/signatures.jsonl'%s", run, "");
 	reseal_by_hand(run);
 	out = verify(tmp, run, "--no-journal", 1);
 	cr_assert(strstr(out, "does not match what the line says"), "%s", out);
@@ -280,7 +281,7 @@ Test(signoff, the_report_id_is_the_runs_own_and_each_regeneration_a_revision)
 	o = json_loads(meta, 0, NULL);
 	cr_assert(json_string_value(json_object_get(o, "run_id")));
 	snprintf(id, sizeof(id), "RPT-%s rev 1", json_string_value(json_object_get(o, "run_id")));
-	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	shell("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
 	txt = th_slurp(tmp, "report.txt");
 	cr_assert(strstr(txt, id), "%s not in the report", id);
 	cr_assert(!strstr(txt, "RPT-dose-accuracy-my-folder-name"), "not from the folder's name");
@@ -288,7 +289,7 @@ Test(signoff, the_report_id_is_the_runs_own_and_each_regeneration_a_revision)
 	/* regenerated: the same id, the next revision, the history listed */
 	cr_assert_eq(th_rig(tmp, (const char *[]){ "report", run, NULL }), 0);
 	snprintf(id, sizeof(id), "RPT-%s rev 2", json_string_value(json_object_get(o, "run_id")));
-	sh("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	shell("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
 	txt = th_slurp(tmp, "report.txt");
 	cr_assert(strstr(txt, id), "%s not in the report", id);
 	cr_assert(strstr(txt, "Revisions of this report"));
@@ -301,5 +302,89 @@ Test(signoff, the_report_id_is_the_runs_own_and_each_regeneration_a_revision)
 	json_decref(o);
 	free(meta);
 	free(run);
+	free(tmp);
+}
+
+/* ------------------------------------------------------ device identity -- */
+
+/* The shipped simulated bench, its simulated pump given an identity of its
+ * own (a fault injected: the wrong pump on the bench). */
+static char *bench_with_pump(const char *dir, const char *identity)
+{
+	char *src = th_src(BENCH), *text = th_read_file(src), *out, *at, *path;
+	const char *key = "rate_error = \"0 %\";";
+
+	at = strstr(text, key);
+	cr_assert(at, "the shipped bench's simulated pump group");
+	if (asprintf(&out, "%.*s%s %s%s", (int)(at - text), text, key, identity,
+		     at + strlen(key)) < 0)
+		abort();
+	path = th_write_file(dir, "bench.cfg", out);
+	free(out);
+	free(text);
+	free(src);
+	return path;
+}
+
+Test(signoff, a_pump_that_is_not_the_device_file_refuses_the_run_before_anything_moves)
+{
+	char *tmp = th_tmpdir(), *bench, *err;
+
+	bench = bench_with_pump(tmp, "serial = \"SN-0999\"; firmware = \"1.0.0\";");
+	cr_assert_eq(run_named(tmp, "run", bench, NULL, NULL), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "itp-40.cfg:10: serial \"SN-0001\", but the pump on the bench's link "
+			      "says it is serial \"SN-0999\""), "%s", err);
+	cr_assert(!strstr(err, "firmware \"1.0.0\", but"), "the firmware matched: %s", err);
+	cr_assert(strstr(err, "nothing was run"), "%s", err);
+	cr_assert(!exists(tmp, "run"), "no run directory");
+	free(err);
+	free(bench);
+	/* the firmware alone */
+	bench = bench_with_pump(tmp, "serial = \"SN-0001\"; firmware = \"1.0.1\";");
+	cr_assert_eq(run_named(tmp, "run", bench, NULL, NULL), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "itp-40.cfg:11: firmware \"1.0.0\", but the pump on the bench's "
+			      "link runs firmware \"1.0.1\""), "%s", err);
+	cr_assert(!exists(tmp, "run"));
+	free(err);
+	free(bench);
+	/* the right pump: the run goes, and run.json keeps what the pump said */
+	bench = bench_with_pump(tmp, "serial = \"SN-0001\"; firmware = \"1.0.0\";");
+	cr_assert_eq(run_named(tmp, "run", bench, NULL, NULL), 0);
+	err = th_slurp(tmp, "run/run.json");
+	cr_assert(strstr(err, "\"device_identity_read\": {\n    \"serial\": \"SN-0001\""), "%s", err);
+	free(err);
+	free(bench);
+	free(tmp);
+}
+
+Test(signoff, over_the_wire_the_pump_is_asked_who_it_is_and_a_mismatch_refuses_the_run)
+{
+	char *tmp = th_tmpdir(), *sim_bench, *bench, *seq = th_src(SEQ), *dut = th_src(DUT), *err;
+	char *run;
+	struct server s;
+
+	/* the wire simulator's pump is SN-0999 (its bench's own simulator group
+	 * wins over --dut) */
+	sim_bench = bench_with_pump(tmp, "serial = \"SN-0999\"; firmware = \"1.0.0\";");
+	s = start_server_at(sim_bench, NULL);
+	bench = wire_bench(tmp, &s);
+	if (asprintf(&run, "%s/run", tmp) < 0)
+		abort();
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut, "-o",
+						   run, "-q", NULL }), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "says it is serial \"SN-0999\""), "%s", err);
+	cr_assert(!exists(tmp, "run"));
+	free(err);
+	stop_server(&s);
+	/* the simulator as the wire suites start it (--dut itp-40) runs
+	 * them: tests/test_wire_runs.c */
+	free(run);
+	free(sim_bench);
+	free(bench);
+	free(seq);
+	free(dut);
 	free(tmp);
 }

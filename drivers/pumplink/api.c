@@ -152,9 +152,24 @@ static int pl_status(struct instrument *inst, struct pump_status *ret)
 	return 0;
 }
 
+static int pl_identify(struct instrument *inst, struct pump_identity *ret)
+{
+	struct pumplink_cmd cmd = { .kind = PL_IDENT };
+	struct pumplink_reply rep;
+	int r = exchange(inst, &cmd, &rep);
+
+	if (r < 0)
+		return r;
+	if (rep.kind != PL_IDENT_REPLY)
+		return -EPROTO;
+	snprintf(ret->serial, sizeof(ret->serial), "%s", rep.serial);
+	snprintf(ret->firmware, sizeof(ret->firmware), "%s", rep.firmware);
+	return 0;
+}
+
 static const struct pump_ops pl_pump = {
 	.set_rate = pl_set_rate, .bolus = pl_bolus, .stop = pl_stop, .status = pl_status,
-	.reconnect = pl_reconnect,
+	.reconnect = pl_reconnect, .identify = pl_identify,
 };
 
 const struct backend pumplink_backend = {
