@@ -27,6 +27,10 @@ static const char usage_history[] =
 	"  trend --device SERIAL --check NAME [--window W] [--measurement M] [--sequence ID]\n"
 	"                               a value's control chart, run by run\n"
 	"  watch                        the open drift flags; exit status 1 when there are any\n"
+	"  trace [--model M] [--out DIR] requirements x runs: each requirement's latest and worst\n"
+	"                               result, and per device model n, mean, s and the 95 %/95 %\n"
+	"                               tolerance interval against the limit; prints it and writes\n"
+	"                               DIR/trace.pdf and DIR/trace.html (default .)\n"
 	"  baseline set RUN...          make these runs the control charts' baseline\n"
 	"  import RUN_DIR...            store sealed run directories (backfill)\n"
 	"  sync                         store the runs left pending while the store was away\n"
@@ -42,7 +46,7 @@ static const char usage_history[] =
 	"2 bad usage or an unknown run; 3 the store could not be reached.\n";
 
 struct hopts {
-	const char *db, *runs;
+	const char *db, *runs, *model, *out;
 	bool json, previous;
 	struct history_filter f;
 	struct history_trend_query q;
@@ -57,7 +61,8 @@ static int parse(int argc, char **argv, struct hopts *o)
 		{ "sequence", required_argument, NULL, 's' }, { "bench", required_argument, NULL, 'b' },
 		{ "since", required_argument, NULL, 'S' }, { "limit", required_argument, NULL, 'L' },
 		{ "check", required_argument, NULL, 'c' }, { "window", required_argument, NULL, 'w' },
-		{ "measurement", required_argument, NULL, 'm' },
+		{ "measurement", required_argument, NULL, 'm' }, { "model", required_argument, NULL, 'M' },
+		{ "out", required_argument, NULL, 'o' },
 		{ "previous", no_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	int c;
@@ -78,6 +83,8 @@ static int parse(int argc, char **argv, struct hopts *o)
 		case 'w': o->q.window = optarg; break;
 		case 'm': o->q.measurement = optarg; break;
 		case 'P': o->previous = true; break;
+		case 'M': o->model = optarg; break;
+		case 'o': o->out = optarg; break;
 		case 'h': fputs(usage_history, stdout); return 1;
 		default:
 			fprintf(stderr, "rig history: %s is not an option of rig history\n\n%s",
@@ -398,7 +405,8 @@ static int history_main(int argc, char **argv)
 	snprintf(spool, sizeof(spool), "%s/%s", o.runs, HISTORY_SPOOL_DIR);
 
 	/* usage first, then the store */
-	if (!strcmp(sub, "list") || !strcmp(sub, "watch") || !strcmp(sub, "sync")) {
+	if (!strcmp(sub, "list") || !strcmp(sub, "watch") || !strcmp(sub, "sync") ||
+	    !strcmp(sub, "trace")) {
 		if (n_pos != 0)
 			goto usage;
 	} else if (!strcmp(sub, "show")) {
@@ -452,6 +460,10 @@ static int history_main(int argc, char **argv)
 		r = history_trend(h, &o.q, &p, &out, err, sizeof(err));
 		if (r == 0)
 			o.json ? print_json(out) : view_trend(out);
+	} else if (!strcmp(sub, "trace")) {
+		r = history_trace_rows(h, o.model, &out, err, sizeof(err));
+		if (r == 0)
+			status = lab_trace(out, o.model, o.out ? o.out : ".", o.json);
 	} else if (!strcmp(sub, "watch")) {
 		struct spc_params p;
 
