@@ -268,8 +268,8 @@ void section_signatures(struct report_doc *doc, const struct report_data *d)
 			doc_add_cell(doc, t, DS_NORMAL, "%s", g->signer);
 			/* "2026-12-06 07:49:45": a date and a time, each whole on its line */
 			doc_add_cell(doc, t, DS_NORMAL, "%.10s %.8s", g->utc, g->utc + (strlen(g->utc) > 11 ? 11 : strlen(g->utc)));
-			doc_add_cell(doc, t, DS_MONO, "%.23s…", g->fingerprint);
-			doc_add_cell(doc, t, DS_MONO, "sha256:%.16s…", g->manifest_sha256);
+			doc_add_cell(doc, t, DS_MONO, "%.19s…", g->fingerprint);
+			doc_add_cell(doc, t, DS_MONO, "sha256:%.12s…", g->manifest_sha256);
 		}
 		doc_text(doc, DB_PARA, DS_SMALL, "Each signature is an Ed25519 signature by the "
 			 "signer's own key over the run id, its meaning, the printed name, the time, the "

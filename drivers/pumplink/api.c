@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +82,18 @@ static int pl_open(struct instrument *inst)
 	if (r < 0) {
 		free(p);
 		return r;
+	}
+	/* A pump takes a repeat of the last sequence number it carried out for
+	 * the host's retry and does not carry it out again (docs/pump-link.md).
+	 * A new session that numbered from 1 again would meet the numbers of
+	 * the session before it (rig run's identity check, then the run; one
+	 * run, then the next): it starts at a random number instead. */
+	{
+		unsigned rnd = 0;
+
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			rnd = (unsigned)now(inst) ^ (unsigned)getpid();
+		p->seq = rnd % 1000000;
 	}
 	inst->pdata = p;
 	return 0;
