@@ -3,6 +3,7 @@
  * the device file, the report's id and revisions, and electronic signatures
  * with meaning (rig sign) bound to the record and checked by rig verify. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,4 +388,48 @@ Test(signoff, over_the_wire_the_pump_is_asked_who_it_is_and_a_mismatch_refuses_t
 	free(seq);
 	free(dut);
 	free(tmp);
+}
+
+#include "drivers/pumplink/protocol.h"
+
+Test(signoff, ident_on_the_pump_link_formats_and_parses_and_refuses_what_it_cannot_carry)
+{
+	struct pumplink_reply rep = { .seq = 42, .kind = PL_IDENT_REPLY, .serial = "SN-0001",
+				      .firmware = "1.0.0" }, back;
+	struct pumplink_cmd cmd = { .seq = 7, .kind = PL_IDENT }, cback;
+	char line[PUMPLINK_LINE_MAX];
+	int n;
+
+	n = pumplink_format_cmd(&cmd, line, sizeof(line));
+	cr_assert_gt(n, 0);
+	cr_assert_eq(pumplink_parse_cmd(line, (size_t)n, &cback), 0);
+	cr_assert_eq(cback.kind, PL_IDENT);
+	cr_assert_eq(cback.seq, 7u);
+	n = pumplink_format_reply(&rep, line, sizeof(line));
+	cr_assert_gt(n, 0);
+	cr_assert(strncmp(line, "42 IDENT SN-0001 1.0.0*", 23) == 0, "%s", line);
+	cr_assert_eq(pumplink_parse_reply(line, (size_t)n, &back), 0);
+	cr_assert_eq(back.kind, PL_IDENT_REPLY);
+	cr_assert_str_eq(back.serial, "SN-0001");
+	cr_assert_str_eq(back.firmware, "1.0.0");
+	/* a serial with a space or a '*', or longer than 40, cannot be said */
+	strcpy(rep.serial, "SN 0001");
+	cr_assert_eq(pumplink_format_reply(&rep, line, sizeof(line)), -EINVAL);
+	strcpy(rep.serial, "SN*0001");
+	cr_assert_eq(pumplink_format_reply(&rep, line, sizeof(line)), -EINVAL);
+	memset(rep.serial, 'A', 40);
+	rep.serial[40] = '\0';
+	cr_assert_gt(pumplink_format_reply(&rep, line, sizeof(line)), 0);
+	/* a reply missing the firmware, or with one word too many */
+	{
+		static const char *const bodies[] = { "1 IDENT SN-1", "1 IDENT SN-1 1.0 extra" };
+
+		for (size_t i = 0; i < 2; i++) {
+			char full[80];
+
+			snprintf(full, sizeof(full), "%s*%02X", bodies[i],
+				 pumplink_checksum(bodies[i], strlen(bodies[i])));
+			cr_assert_eq(pumplink_parse_reply(full, strlen(full), &back), -EINVAL, "%s", full);
+		}
+	}
 }
