@@ -34,6 +34,14 @@ struct pump_status {
 	double reservoir_ml;     /* drug left in the reservoir; NaN when not reported */
 };
 
+/* What the pump says it is, asked over its own link (not copied from the
+ * device file, which it is compared with). */
+#define PUMP_IDENT_MAX 64
+struct pump_identity {
+	char serial[PUMP_IDENT_MAX];
+	char firmware[PUMP_IDENT_MAX];
+};
+
 struct edge {
 	rig_ns t_ns;             /* when it happened (kernel/event timestamp), not when seen */
 	bool rising;
@@ -78,6 +86,8 @@ struct pump_ops {
 	/* Closes and reopens the link without commanding the pump (a link
 	 * that timed out or vanished); the pump keeps doing what it did. */
 	int (*reconnect)(struct instrument *inst);
+	/* Optional: the pump's own serial number and firmware version. */
+	int (*identify)(struct instrument *inst, struct pump_identity *ret);
 };
 
 /* scale, flow, pressure, power */
@@ -149,6 +159,8 @@ int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h);
 int pump_stop(struct instrument *inst);
 int pump_status(struct instrument *inst, struct pump_status *ret);
 int pump_reconnect(struct instrument *inst);
+/* -ENOTSUP when the backend cannot ask. */
+int pump_identify(struct instrument *inst, struct pump_identity *ret);
 /* Applies the role's calibration (gain*raw + offset) to every reading. */
 int sensor_read(struct instrument *inst, struct reading *ret, size_t max, size_t *ret_n);
 int sensor_tare(struct instrument *inst);

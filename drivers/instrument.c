@@ -138,6 +138,11 @@ int pump_reconnect(struct instrument *inst)
 	return OP(inst, pump, reconnect) ? inst->backend->pump->reconnect(inst) : -ENOTSUP;
 }
 
+int pump_identify(struct instrument *inst, struct pump_identity *ret)
+{
+	return OP(inst, pump, identify) ? inst->backend->pump->identify(inst, ret) : -ENOTSUP;
+}
+
 int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
 {
 	return OP(inst, pump, bolus) ? inst->backend->pump->bolus(inst, volume_ml, rate_ml_per_h) : -ENOTSUP;

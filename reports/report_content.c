@@ -5,6 +5,7 @@
  * file of the run directory; docs/report.md lists where each comes from. */
 #define _GNU_SOURCE   /* vasprintf */
 #include "report_doc.h"
+#include "report_signatures.h"
 
 #include <errno.h>
 #include <math.h>
@@ -403,8 +404,7 @@ int report_doc_build(const struct run_results *res, const struct report_data *d,
 	section_deviations(doc, res, d);
 	section_plots(doc, res, d);
 	section_traceability(doc, res);
-	doc_text(doc, DB_H1, DS_NORMAL, "8  Signatures");
-	doc_text(doc, DB_SIGNATURES, DS_NORMAL, "%s", d->report_id);
+	section_signatures(doc, d);
 	if (doc->failed) {
 		report_doc_free(doc);
 		return -ENOMEM;

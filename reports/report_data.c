@@ -1,6 +1,7 @@
 /* Gathers the report's identification, equipment, deviations and plot series
  * from a run directory.  See report_data.h. */
 #include "report_data.h"
+#include "report_signatures.h"
 #include "rig/base/infile.h"
 
 #include <errno.h>
@@ -478,6 +479,11 @@ int report_data_gather(const struct run_results *res, const char *run_dir,
 	read_run_json(d, run_dir);
 	read_events(d, run_dir);
 	read_notes(d, run_dir);
+	r = report_signoff_gather(d, run_dir);
+	if (r < 0) {
+		snprintf(err, err_len, "%s: the report's revisions: %s", run_dir, strerror(-r));
+		goto fail;
+	}
 
 	/* A calibration is expired when its due date is before the day the run
 	 * started (ISO dates compare as strings), or when events.jsonl says it
@@ -534,5 +540,6 @@ void report_data_free(struct report_data *d)
 	seq_free(d->seq);
 	bench_free(d->bench);
 	device_free(d->dev);
+	report_signoff_free(d->signoff);
 	free(d);
 }

@@ -33,6 +33,8 @@ struct report_note {
 	char text[NOTE_TEXT_MAX + 1];
 };
 
+struct report_signoff;   /* report_signatures.c */
+
 struct report_data {
 	char run_dir_name[256];         /* last component of the run directory */
 	char report_id[RIG_ID_MAX + 256 + 8];
@@ -85,6 +87,7 @@ struct report_data {
 	size_t n_tares_bridged;
 	char tares_bridged_at[96];      /* their run times in h, "0.0, 28.1, ..." */
 	size_t n_samples_read;
+	struct report_signoff *signoff;  /* signatures, seal, revisions */
 };
 
 /* Gathers everything from run_dir for the judged results res.  Returns 0

@@ -236,7 +236,7 @@ int report_write_all(const struct run_results *res, const char *run_dir,
 bool report_output_is_derived(const char *path)
 {
 	static const char *const files[] = { "results.json", "summary.txt", "junit.xml",
-					       "report.pdf", "report.html" };
+					       "report.pdf", "report.html", "report-revisions.jsonl" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (!strcmp(path, files[i]))

@@ -136,6 +136,9 @@ pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct t
 		 * same bench ids */
 		if (!getenv("PUMPRIG_LOCK_DIR"))
 			setenv("PUMPRIG_LOCK_DIR", dir, 1);
+		/* the station's operator: rig takes no login name for one */
+		if (!getenv("PUMPRIG_OPERATOR"))
+			setenv("PUMPRIG_OPERATOR", "Test Operator", 1);
 		/* and its own seal journal, never the station's */
 		if (!getenv("PUMPRIG_JOURNAL")) {
 			char *journal;

@@ -69,6 +69,10 @@ static inline struct outcome rig_env(const char *dir, const char *const *args,
 			setenv("PUMPRIG_JOURNAL", journal, 1);
 		}
 		unsetenv("PUMPRIG_SIGN_KEY");
+		/* the station's operator (rig takes no login name); a test's env
+		 * may unset it */
+		if (!getenv("PUMPRIG_OPERATOR"))
+			setenv("PUMPRIG_OPERATOR", "Test Operator", 1);
 		for (; env && *env; env++) {
 			char *eq = strchr(*env, '=');
 

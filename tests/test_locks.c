@@ -29,6 +29,7 @@ struct server {
 static struct server start_server(const char *links)
 {
 	char *bench = th_src("fixtures/bench/wire.cfg"), line[256];
+	char *dut = th_src("fixtures/dut/itp-40.cfg");
 	struct server s = { 0 };
 	unsigned port = 0;
 	int fd[2];
@@ -41,8 +42,8 @@ static struct server start_server(const char *links)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
-		execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--links", links,
-		      (char *)NULL);
+		execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--dut", dut, "--links",
+		      links, (char *)NULL);
 		_exit(98);
 	}
 	close(fd[1]);
@@ -55,6 +56,7 @@ static struct server start_server(const char *links)
 			break;
 	}
 	fclose(out);
+	free(dut);
 	free(bench);
 	cr_assert_neq(port, 0, "the simulator announced no port");
 	snprintf(s.uri, sizeof(s.uri), "ip:127.0.0.1:%u", port);

@@ -49,7 +49,7 @@ struct server start_server_real_time(void)
 /* The simulator on a bench file given by path; links_dir: --links. */
 struct server start_server_at(const char *bench, const char *links_dir)
 {
-	char line[256];
+	char line[256], *dut = th_src("fixtures/dut/itp-40.cfg");
 	struct server s = { 0 };
 	int fd[2];
 	FILE *out;
@@ -62,16 +62,19 @@ struct server start_server_at(const char *bench, const char *links_dir)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
+		/* the simulated pump says it is the shipped device (IDENT) */
 		if (g_real_time)
-			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--real-time",
-			      (char *)NULL);
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--dut", dut,
+			      "--real-time", (char *)NULL);
 		else if (links_dir)
-			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--links",
-			      links_dir, (char *)NULL);
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--dut", dut,
+			      "--links", links_dir, (char *)NULL);
 		else
-			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, (char *)NULL);
+			execl(RIG_BINARY, RIG_BINARY, "sim", "serve", "--bench", bench, "--dut", dut,
+			      (char *)NULL);
 		_exit(98);
 	}
+	free(dut);
 	close(fd[1]);
 	out = fdopen(fd[0], "r");
 	while (fgets(line, sizeof(line), out)) {

@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +83,18 @@ static int pl_open(struct instrument *inst)
 		free(p);
 		return r;
 	}
+	/* A pump takes a repeat of the last sequence number it carried out for
+	 * the host's retry and does not carry it out again (docs/pump-link.md).
+	 * A new session that numbered from 1 again would meet the numbers of
+	 * the session before it (rig run's identity check, then the run; one
+	 * run, then the next): it starts at a random number instead. */
+	{
+		unsigned rnd = 0;
+
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			rnd = (unsigned)now(inst) ^ (unsigned)getpid();
+		p->seq = rnd % 1000000;
+	}
 	inst->pdata = p;
 	return 0;
 }
@@ -152,9 +166,24 @@ static int pl_status(struct instrument *inst, struct pump_status *ret)
 	return 0;
 }
 
+static int pl_identify(struct instrument *inst, struct pump_identity *ret)
+{
+	struct pumplink_cmd cmd = { .kind = PL_IDENT };
+	struct pumplink_reply rep;
+	int r = exchange(inst, &cmd, &rep);
+
+	if (r < 0)
+		return r;
+	if (rep.kind != PL_IDENT_REPLY)
+		return -EPROTO;
+	snprintf(ret->serial, sizeof(ret->serial), "%s", rep.serial);
+	snprintf(ret->firmware, sizeof(ret->firmware), "%s", rep.firmware);
+	return 0;
+}
+
 static const struct pump_ops pl_pump = {
 	.set_rate = pl_set_rate, .bolus = pl_bolus, .stop = pl_stop, .status = pl_status,
-	.reconnect = pl_reconnect,
+	.reconnect = pl_reconnect, .identify = pl_identify,
 };
 
 const struct backend pumplink_backend = {

@@ -43,6 +43,7 @@ int pumplink_format_cmd(const struct pumplink_cmd *cmd, char *buf, size_t size)
 		break;
 	case PL_STOP: n = snprintf(buf, size, "%u STOP", cmd->seq); break;
 	case PL_STATUS: n = snprintf(buf, size, "%u STATUS", cmd->seq); break;
+	case PL_IDENT: n = snprintf(buf, size, "%u IDENT", cmd->seq); break;
 	default: return -EINVAL;
 	}
 	if (n < 0 || (size_t)n >= size)
@@ -62,11 +63,28 @@ int pumplink_format_reply(const struct pumplink_reply *rep, char *buf, size_t si
 			     rep->running, rep->bolus_active, rep->rate_ml_per_h, rep->alarms,
 			     rep->delivered_ml, rep->battery_v, rep->reservoir_ml);
 		break;
+	case PL_IDENT_REPLY:
+		if (!pumplink_ident_token_valid(rep->serial) || !pumplink_ident_token_valid(rep->firmware))
+			return -EINVAL;
+		n = snprintf(buf, size, "%u IDENT %s %s", rep->seq, rep->serial, rep->firmware);
+		break;
 	default: return -EINVAL;
 	}
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	return frame(buf, size, n);
+}
+
+bool pumplink_ident_token_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > PUMPLINK_IDENT_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~' || *s == '*')
+			return false;
+	return true;
 }
 
 /* Checks the "*HH" trailer; returns the body's length or -EBADMSG. */
@@ -178,8 +196,12 @@ int pumplink_parse_cmd(const char *line, size_t len, struct pumplink_cmd *ret)
 		ret->kind = PL_STATUS;
 		return 0;
 	}
+	if (strcmp(w[1], "IDENT") == 0 && n == 2) {
+		ret->kind = PL_IDENT;
+		return 0;
+	}
 	if (strcmp(w[1], "RATE") == 0 || strcmp(w[1], "BOLUS") == 0 || strcmp(w[1], "STOP") == 0 ||
-	    strcmp(w[1], "STATUS") == 0)
+	    strcmp(w[1], "STATUS") == 0 || strcmp(w[1], "IDENT") == 0)
 		return -EINVAL;
 	return -ENOMSG;
 }
@@ -228,6 +250,14 @@ int pumplink_parse_reply(const char *line, size_t len, struct pumplink_reply *re
 		    num(w[7], 0, 100, &ret->battery_v) < 0 ||
 		    num(w[8], 0, 1e6, &ret->reservoir_ml) < 0)
 			return -EINVAL;
+		return 0;
+	}
+	if (strcmp(w[1], "IDENT") == 0) {
+		ret->kind = PL_IDENT_REPLY;
+		if (n != 4 || !pumplink_ident_token_valid(w[2]) || !pumplink_ident_token_valid(w[3]))
+			return -EINVAL;
+		memcpy(ret->serial, w[2], strlen(w[2]) + 1);
+		memcpy(ret->firmware, w[3], strlen(w[3]) + 1);
 		return 0;
 	}
 	return -ENOMSG;

@@ -15,7 +15,7 @@
 
 #define PUMPLINK_LINE_MAX 160   /* longest valid line, "\r\n" included */
 
-enum pumplink_cmd_kind { PL_RATE, PL_BOLUS, PL_STOP, PL_STATUS };
+enum pumplink_cmd_kind { PL_RATE, PL_BOLUS, PL_STOP, PL_STATUS, PL_IDENT };
 
 struct pumplink_cmd {
 	unsigned seq;
@@ -24,7 +24,12 @@ struct pumplink_cmd {
 	double volume_ml;            /* BOLUS */
 };
 
-enum pumplink_reply_kind { PL_OK, PL_ERR, PL_STATUS_REPLY };
+enum pumplink_reply_kind { PL_OK, PL_ERR, PL_STATUS_REPLY, PL_IDENT_REPLY };
+
+/* A serial number or firmware version on the link: 1 to 40 printable ASCII
+ * characters, no space and no '*' (the checksum's mark). */
+#define PUMPLINK_IDENT_MAX 40
+bool pumplink_ident_token_valid(const char *s);
 
 struct pumplink_reply {
 	unsigned seq;
@@ -35,6 +40,9 @@ struct pumplink_reply {
 	double rate_ml_per_h;
 	uint32_t alarms;             /* 1 occlusion, 2 low battery (replacement), 4 reservoir */
 	double delivered_ml, battery_v, reservoir_ml;
+	/* IDENT: what the pump says it is */
+	char serial[PUMPLINK_IDENT_MAX + 1];
+	char firmware[PUMPLINK_IDENT_MAX + 1];
 };
 
 uint8_t pumplink_checksum(const char *body, size_t len);

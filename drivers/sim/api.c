@@ -102,7 +102,15 @@ static int pump_op_status(struct instrument *inst, struct pump_status *ret)
 	return sim_pump_status(model_of(inst), now(inst), ret);
 }
 
+static int pump_op_identify(struct instrument *inst, struct pump_identity *ret)
+{
+	if (inst->role != ROLE_PUMP)
+		return -ENOTSUP;
+	return sim_pump_identity(model_of(inst), now(inst), ret);
+}
+
 static const struct pump_ops sim_pump_ops = {
+	.identify = pump_op_identify,
 	.set_rate = pump_op_set_rate,
 	.bolus = pump_op_bolus,
 	.stop = pump_op_stop,

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,29 @@ double model_battery_voltage_v(const struct sim_model *m)
  * replacement indicator (low battery) rises when the voltage falls below
  * empty + 10 % of (full - empty), i.e. with the linear curve after 90 % of the
  * capacity is used. */
+int sim_pump_identity(struct sim_model *model, rig_ns t_ns, struct pump_identity *ret)
+{
+	struct pump_status st;
+	int r = sim_pump_status(model, t_ns, &st);
+
+	if (r < 0)
+		return r;
+	if (!model->cfg.pump_serial[0])
+		return -ENOTSUP;
+	snprintf(ret->serial, sizeof(ret->serial), "%s", model->cfg.pump_serial);
+	snprintf(ret->firmware, sizeof(ret->firmware), "%s",
+		 model->cfg.pump_firmware[0] ? model->cfg.pump_firmware : "-");
+	return 0;
+}
+
+void sim_model_set_identity(struct sim_model *model, const char *serial, const char *firmware)
+{
+	if (!model->cfg.pump_serial[0] && serial)
+		snprintf(model->cfg.pump_serial, sizeof(model->cfg.pump_serial), "%s", serial);
+	if (!model->cfg.pump_firmware[0] && firmware)
+		snprintf(model->cfg.pump_firmware, sizeof(model->cfg.pump_firmware), "%s", firmware);
+}
+
 int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret)
 {
 	double full = model->cfg.battery_full_v, empty = model->cfg.battery_empty_v;

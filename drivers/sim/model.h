@@ -50,6 +50,13 @@ int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h
 int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h);
 int sim_pump_stop(struct sim_model *model, rig_ns t_ns);
 int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret);
+/* Who the simulated pump says it is (the bench's simulator.pump serial and
+ * firmware, or what sim_model_set_identity gave it); answers as a status
+ * does (not during a no_answer fault); -ENOTSUP when it was given none. */
+int sim_pump_identity(struct sim_model *model, rig_ns t_ns, struct pump_identity *ret);
+/* Gives the pump an identity where the bench gave it none (a field left
+ * "" stays unset). */
+void sim_model_set_identity(struct sim_model *model, const char *serial, const char *firmware);
 /* True while an unplug fault has taken the pump's link away. */
 bool sim_pump_link_unplugged(const struct sim_model *model, rig_ns t_ns);
 int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,6 +62,7 @@ static void pump_line(struct wire *w, const char *line)
 	struct pumplink_cmd cmd;
 	struct pumplink_reply rep = { 0 };
 	struct pump_status st;
+	bool query;
 	rig_ns t = wire_now(w);
 	char out[PUMPLINK_LINE_MAX];
 	int r, n;
@@ -70,7 +72,9 @@ static void pump_line(struct wire *w, const char *line)
 		/* a line this pump cannot read: no sequence number to answer to */
 		return;
 	}
-	if (cmd.kind != PL_STATUS && w->pump_seen && cmd.seq == w->pump_last_seq) {
+	/* STATUS and IDENT ask; the others command (and are answered once) */
+	query = cmd.kind == PL_STATUS || cmd.kind == PL_IDENT;
+	if (!query && w->pump_seen && cmd.seq == w->pump_last_seq) {
 		/* the host's retry of a command already carried out: answered
 		 * again (if the pump answers at all now), not carried out twice */
 		if (sim_pump_status(w->model, t, &st) < 0)
@@ -86,6 +90,23 @@ static void pump_line(struct wire *w, const char *line)
 						 : sim_pump_stop(w->model, t); break;
 	case PL_BOLUS: r = sim_pump_bolus(w->model, t, cmd.volume_ml, cmd.rate_ml_per_h); break;
 	case PL_STOP: r = sim_pump_stop(w->model, t); break;
+	case PL_IDENT: {
+		struct pump_identity id = { 0 };
+
+		r = sim_pump_identity(w->model, t, &id);
+		rep.kind = PL_IDENT_REPLY;
+		/* an identity the link cannot carry is one the pump cannot say */
+		if (r == 0 && (strlen(id.serial) > PUMPLINK_IDENT_MAX ||
+			       strlen(id.firmware) > PUMPLINK_IDENT_MAX))
+			r = -ENOTSUP;
+		if (r == 0) {
+			memcpy(rep.serial, id.serial, strlen(id.serial) + 1);
+			memcpy(rep.firmware, id.firmware, strlen(id.firmware) + 1);
+		}
+		if (r == -ENOTSUP)
+			r = -EOPNOTSUPP;   /* a pump that cannot say: ERR 95 */
+		break;
+	}
 	default:
 		r = sim_pump_status(w->model, t, &st);
 		if (r == 0)
@@ -102,10 +123,10 @@ static void pump_line(struct wire *w, const char *line)
 	if (r < 0 && r != -ECOMM) {
 		rep.kind = PL_ERR;
 		rep.err = -r;
-	} else if (cmd.kind != PL_STATUS) {
+	} else if (!query) {
 		rep.kind = PL_OK;
 	}
-	if (cmd.kind != PL_STATUS) {
+	if (!query) {
 		w->pump_seen = true;
 		w->pump_last_seq = cmd.seq;
 		w->pump_last_reply = rep;

@@ -183,6 +183,11 @@ struct sim_cfg {
 	rig_ns alarm_latency_ns;            /* occlusion_alarm_latency = "0 s" */
 	bool alarm_enabled;                 /* occlusion_alarm = true (false: a pump that never alarms) */
 	double stall_pressure_kpa;          /* stall_pressure = "300 kPa": strokes above it deliver nothing */
+	char pump_serial[RIG_ID_MAX];               /* serial = "SN-0001": what the pump answers when asked
+	                                       who it is; "" (not given): in process, the device
+	                                       file's (the model plays the device under test),
+	                                       over the wire, rig sim serve --dut's, else no answer */
+	char pump_firmware[RIG_ID_MAX];             /* firmware = "1.0.0" (likewise) */
 	/* fluid = { ... }: the true physics, which the analysis must recover from
 	 * the bench's own (independent) description of the fluid */
 	double fluid_density_g_per_ml;      /* density = "0.998207 g/mL" */

@@ -31,7 +31,7 @@ struct rig_command {
 
 extern const struct rig_command cmd_run, cmd_validate, cmd_resume, cmd_report, cmd_note,
 	cmd_verify, cmd_keygen, cmd_probe, cmd_safe, cmd_calibrate, cmd_sim, cmd_history,
-	cmd_nightly;
+	cmd_nightly, cmd_sign;
 
 /* ------------------------------------------------------------ common.c -- */
 
@@ -86,9 +86,13 @@ int load_bench(const char *path, struct bench **ret);
 /* Every instrument simulated (in-process, or a wire simulator in lockstep). */
 bool all_simulated(const struct bench *bench);
 
-/* The operator: --operator, else $PUMPRIG_OPERATOR, else the login name. */
+/* The operator: --operator, else $PUMPRIG_OPERATOR (the station's
+ * setting), else NULL: never the login name. */
 const char *operator_resolve(const char *given);
 bool operator_valid(const char *name);
+/* The operator resolved and checked; prints why and returns -EINVAL when
+ * there is none or it is not one line of text. */
+int operator_require(const char *cmd, const char *given, const char **ret);
 /* The signing key: --sign-key, else $PUMPRIG_SIGN_KEY, else none. */
 int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *key,
 		     bool *ret_have);
@@ -140,6 +144,12 @@ struct dir_opts {
 	const char *history_db;
 	bool unsign, no_journal;
 };
+/* rig verify's lines on the run's signatures (rig/cli/signoff/sign.c): each
+ * checked against its key, this run's id, the record as it is now and, when
+ * jc is not NULL, the run's seals in the journal; reviewer and approver
+ * different people.  True when every one holds (none is true). */
+bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_check *jc);
+
 int parse_dir_opts(int argc, char **argv, const char *usage, size_t n_pos, const char *allowed,
 		   struct dir_opts *d);
 

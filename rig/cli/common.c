@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -326,26 +325,6 @@ bool all_simulated(const struct bench *bench)
 		if (bench->instrument[role].present && strcmp(bench->instrument[role].backend, "sim") != 0)
 			return false;
 	return true;
-}
-
-/* The operator: --operator, else $PUMPRIG_OPERATOR, else the login name. */
-const char *operator_resolve(const char *given)
-{
-	const char *env = getenv("PUMPRIG_OPERATOR");
-	const struct passwd *pw;
-
-	if (given)
-		return given;
-	if (env && *env)
-		return env;
-	pw = getpwuid(geteuid());
-	return pw && pw->pw_name ? pw->pw_name : "unknown";
-}
-
-bool operator_valid(const char *name)
-{
-	/* a name: one line of UTF-8 text, the record's and every report's */
-	return *name && strlen(name) < RIG_TEXT_MAX && text_check(name, strlen(name), 0, NULL);
 }
 
 /* The signing key: --sign-key, else $PUMPRIG_SIGN_KEY, else none (0).

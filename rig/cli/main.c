@@ -27,7 +27,9 @@ static const char usage_main[] =
 	"  note RUN_DIR TEXT [--operator NAME]                   add an operator note to a run\n"
 	"  verify RUN_DIR [--public-key FILE]                    check a run against its manifest\n"
 	"                                                        and signature\n"
-	"  keygen --out FILE                                     make the station's signing key\n"
+	"  sign RUN_DIR --meaning M --signer NAME --key FILE     sign a run: authored, reviewed or\n"
+	"                                                        approved (rig help sign)\n"
+	"  keygen --out FILE                                     make a signing key (station, signer)\n"
 	"  probe --bench FILE                                    open every instrument, read one value\n"
 	"  safe --bench FILE [--run-dir RUN_DIR]                 make a bench safe (pump stopped,\n"
 	"                                                        valve and outputs at safe levels)\n"
@@ -50,7 +52,7 @@ static const char usage_main[] =
 static const struct rig_command *const commands[] = {
 	&cmd_run, &cmd_validate, &cmd_report, &cmd_resume, &cmd_note, &cmd_verify, &cmd_keygen,
 	&cmd_probe, &cmd_safe, &cmd_calibrate, &cmd_sim, &cmd_history,
-	&cmd_nightly,
+	&cmd_nightly, &cmd_sign,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

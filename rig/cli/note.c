@@ -16,7 +16,7 @@ static const char usage_note[] =
 	"checked against its manifest and the station's seal journal first (every\n"
 	"file: exit status 4 when anything differs, and nothing is written) and sealed\n"
 	"again afterwards, the seal journalled.\n"
-	"  --operator NAME   default $PUMPRIG_OPERATOR, else the login name\n"
+	"  --operator NAME   default $PUMPRIG_OPERATOR, the station's; one is needed\n"
 	"  --sign-key FILE   default $PUMPRIG_SIGN_KEY, else the new seal is unsigned\n"
 	"  --unsign          seal a signed run again without its signature (else a\n"
 	"                    signed run without a key is refused: exit status 4)\n";
@@ -34,13 +34,8 @@ static int note_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
-	who = operator_resolve(d.operator_name);
-	if (!operator_valid(who)) {
-		fprintf(stderr, "rig note: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR, "
-			"else the login name) must be one line of UTF-8 text without control "
-			"characters, 1 to %d bytes\n", TERM_SAFE(who), RIG_TEXT_MAX - 1);
+	if (operator_require("note", d.operator_name, &who) < 0)
 		return EXIT_BAD_INPUT;
-	}
 	if (sign_key_resolve(d.sign_key, "note", &key, &have_key) < 0)
 		return EXIT_BAD_INPUT;
 	/* what was given is judged before the run directory it names */

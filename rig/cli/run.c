@@ -10,6 +10,7 @@
 #include "lab/lab.h"
 #include "rig/engine/engine.h"
 #include "rig/engine/lock.h"
+#include "rig/engine/probe.h"
 #include "rig/engine/rundir.h"
 #include "rig/seal/notes.h"
 
@@ -28,7 +29,7 @@ static const char usage_run[] =
 	"      --real-time     on a simulated bench, run in real time instead of virtual time\n"
 	"  -q, --quiet         no progress output\n"
 	"      --operator NAME who runs it, into run.json and the notes (default\n"
-	"                      $PUMPRIG_OPERATOR, else the login name)\n"
+	"                      $PUMPRIG_OPERATOR, the station's; one of them is needed)\n"
 	"      --note TEXT     an operator note for notes.jsonl at the start (repeatable)\n"
 	"      --sign-key FILE sign the run's manifest with this key (rig keygen);\n"
 	"                      default $PUMPRIG_SIGN_KEY, else unsigned\n"
@@ -45,6 +46,42 @@ static const char usage_run[] =
 	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
 	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, data/ (one\n"
 	"CSV per instrument) and SHA256SUMS (the manifest; SHA256SUMS.sig when signed).\n";
+
+/* The pump asked who it is, and compared with the device file: serial, and
+ * firmware where the device file states one.  0, or EXIT_BAD_INPUT with
+ * every difference said as file:line. */
+static int check_identity(const struct bench *bench, const struct device *dev,
+			  struct run_meta *meta)
+{
+	char err[256];
+	int r = rig_pump_identity(bench, dev, &meta->pump_identity, err, sizeof(err)), bad = 0;
+
+	if (r < 0) {
+		fprintf(stderr, "rig run: %s: cannot read the device's identity from the pump: %s; "
+			"rig compares the pump's own serial and firmware with the device file before "
+			"a run; nothing was run\n", TERM_SAFE(bench->path), TERM_SAFE(err));
+		return r == -ENOTSUP ? EXIT_BAD_INPUT : EXIT_ABORTED;
+	}
+	meta->have_pump_identity = true;
+	if (strcmp(meta->pump_identity.serial, dev->serial) != 0) {
+		fprintf(stderr, "%s:%d: serial \"%s\", but the pump on the bench's link says it is "
+			"serial \"%s\"; put the device named here on the bench, or name the one that "
+			"is there\n", TERM_SAFE(dev->path), dev->serial_line, TERM_SAFE(dev->serial),
+			TERM_SAFE(meta->pump_identity.serial));
+		bad++;
+	}
+	if (dev->firmware[0] && strcmp(meta->pump_identity.firmware, dev->firmware) != 0) {
+		fprintf(stderr, "%s:%d: firmware \"%s\", but the pump on the bench's link runs "
+			"firmware \"%s\"; the device file must state the firmware under test\n",
+			TERM_SAFE(dev->path), dev->firmware_line, TERM_SAFE(dev->firmware),
+			TERM_SAFE(meta->pump_identity.firmware));
+		bad++;
+	}
+	if (bad)
+		fprintf(stderr, "rig: the device on the bench is not the one the device file names; "
+			"nothing was run\n");
+	return bad ? EXIT_BAD_INPUT : 0;
+}
 
 static int run_main(int argc, char **argv)
 {
@@ -65,13 +102,8 @@ static int run_main(int argc, char **argv)
 	r = parse_files(argc, argv, &f, usage_run);
 	if (r != 0)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
-	f.operator_name = operator_resolve(f.operator_name);
-	if (!operator_valid(f.operator_name)) {
-		fprintf(stderr, "rig run: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR, "
-			"else the login name) must be one line of UTF-8 text without control "
-			"characters, 1 to %d bytes\n", TERM_SAFE(f.operator_name), RIG_TEXT_MAX - 1);
+	if (operator_require("run", f.operator_name, &f.operator_name) < 0)
 		return EXIT_BAD_INPUT;
-	}
 	for (size_t i = 0; i < f.n_notes; i++)
 		if (!f.notes[i][0] || strlen(f.notes[i]) > NOTE_TEXT_MAX) {
 			fprintf(stderr, "rig run: --note must hold 1 to %d bytes of text\n", NOTE_TEXT_MAX);
@@ -122,6 +154,12 @@ static int run_main(int argc, char **argv)
 		}
 	}
 	status = take_bench_lock(bench, dir, "rig run", "started", &lock, stale, sizeof(stale));
+	if (status != 0)
+		goto out;
+	/* The device's identity is read from the pump, not copied from the
+	 * device file: the wrong pump on the bench refuses the run before
+	 * anything moves or any record is made. */
+	status = check_identity(bench, dev, &meta);
 	if (status != 0)
 		goto out;
 	r = rundir_create_meta(dir, seq, bench, dev, cli_full_argc, cli_full_argv, !f.real_time, &meta,

@@ -9,7 +9,8 @@
 #include "drivers/sim/wire.h"
 
 static const char usage_sim[] =
-	"Usage: rig sim serve --bench FILE [--port N] [--listen ADDR] [--links DIR] [--real-time]\n"
+	"Usage: rig sim serve --bench FILE [--dut FILE] [--port N] [--listen ADDR] [--links DIR]\n"
+	"                     [--real-time]\n"
 	"\n"
 	"Serves the physics of the bench file's simulator group the way hardware does:\n"
 	"the sensors and the valve DAC over libiio's network protocol (iiod) on TCP,\n"
@@ -20,6 +21,9 @@ static const char usage_sim[] =
 	"end a process (docs/faults.md, Signals); then exits 0.\n"
 	"\n"
 	"  -b, --bench FILE     bench file with a simulator group\n"
+	"      --dut FILE       the simulated pump says it is this device (its serial and\n"
+	"                       firmware) when asked, unless the simulator's pump group\n"
+	"                       names its own; with neither it answers IDENT with ERR 95\n"
 	"  -p, --port N         TCP port (default 0: any free port, printed)\n"
 	"  -l, --listen ADDR    address to bind (default 127.0.0.1: loopback only)\n"
 	"      --links DIR      also make DIR/pump and DIR/balance links to the terminals\n"
@@ -31,11 +35,11 @@ static int sim_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "bench", required_argument, NULL, 'b' }, { "port", required_argument, NULL, 'p' },
 		{ "listen", required_argument, NULL, 'l' }, { "real-time", no_argument, NULL, 'r' },
-		{ "links", required_argument, NULL, 'k' },
+		{ "links", required_argument, NULL, 'k' }, { "dut", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	struct wire_opts wo = { .addr = "127.0.0.1", .announce = stdout, .stop = &stop_signal };
-	const char *bench_path = NULL;
+	const char *bench_path = NULL, *dut_path = NULL;
 	struct bench *bench = NULL;
 	char *end;
 	int c, r;
@@ -58,6 +62,7 @@ static int sim_main(int argc, char **argv)
 		case 'l': wo.addr = optarg; break;
 		case 'r': wo.real_time = true; break;
 		case 'k': wo.links_dir = optarg; break;
+		case 'd': dut_path = optarg; break;
 		case 'p':
 			wo.port = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || wo.port > 65535) {
@@ -79,6 +84,25 @@ static int sim_main(int argc, char **argv)
 		fprintf(stderr, "%s: no simulator group to serve\n", TERM_SAFE(bench_path));
 		bench_free(bench);
 		return EXIT_BAD_INPUT;
+	}
+	if (dut_path) {
+		struct diag_list diags = { 0 };
+		struct device *dev = NULL;
+
+		if (device_load(dut_path, &dev, &diags) < 0 || diags.n > 0) {
+			diag_print(&diags, stderr);
+			diag_clear(&diags);
+			device_free(dev);
+			bench_free(bench);
+			return EXIT_BAD_INPUT;
+		}
+		/* the simulator's own pump group, when it names one, wins */
+		if (!bench->sim.pump_serial[0]) {
+			snprintf(bench->sim.pump_serial, sizeof(bench->sim.pump_serial), "%s", dev->serial);
+			snprintf(bench->sim.pump_firmware, sizeof(bench->sim.pump_firmware), "%s",
+				 dev->firmware);
+		}
+		device_free(dev);
 	}
 	install_signals();
 	wo.bench = bench;

@@ -31,7 +31,7 @@ static int verify_main(int argc, char **argv)
 	struct integrity_result ir;
 	struct journal_where w = { .source = "--journal" };
 	struct journal_check jc = { 0 };
-	bool journal_ok = true;
+	bool journal_ok = true, sigs_ok;
 	int r = parse_dir_opts(argc, argv, usage_verify, 1, "PJn", &d);
 
 	if (r != 0)
@@ -113,18 +113,21 @@ static int verify_main(int argc, char **argv)
 			printf("BAD      journal: cannot check against %s: %s\n", w.path, strerror(-r));
 		journal_ok = r == 0 && journal_print(stdout, &jc, w.path, w.source, true);
 	}
-	if (integrity_ok(&ir) && journal_ok) {
+	/* the signatures with meaning (rig sign), each bound to this record */
+	sigs_ok = signoff_verify_print(stdout, d.run_dir, d.no_journal || !journal_ok ? NULL : &jc);
+	if (integrity_ok(&ir) && journal_ok && sigs_ok) {
 		printf("OK: %zu files match %s%s%s\n", ir.n_listed, MANIFEST_NAME,
 		       ir.sig_found ? ", signature valid" : "",
 		       d.no_journal ? "" : ", the latest seal in the station's journal");
 		integrity_journal_check_free(&jc);
 		return EXIT_PASS;
 	}
-	printf("FAILED: %zu added, %zu changed, %zu missing%s%s\n", ir.n_added, ir.n_changed,
+	printf("FAILED: %zu added, %zu changed, %zu missing%s%s%s\n", ir.n_added, ir.n_changed,
 	       ir.n_missing, ir.manifest_found && !ir.manifest_malformed && (ir.sig_malformed ||
 	       (ir.sig_found && !ir.sig_valid) || ir.sig_other_key || ir.sig_expected_missing) ?
 	       "; signature not accepted" : "",
-	       journal_ok ? "" : "; the seal is not what the station's journal holds");
+	       journal_ok ? "" : "; the seal is not what the station's journal holds",
+	       sigs_ok ? "" : "; a signature is not accepted");
 	integrity_journal_check_free(&jc);
 	return EXIT_CHECK_FAILED;
 }

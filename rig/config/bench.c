@@ -258,6 +258,26 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 		ic->safe_closed = choice == 1;
 }
 
+/* The simulated pump's identity, as the pump link carries it (one word of
+ * printable ASCII, no '*': docs/pump-link.md, IDENT). */
+static void sim_identity(struct cfg_ctx *ctx, const config_setting_t *g, const char *key,
+			 char *buf, size_t size)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	size_t n;
+
+	if (cfg_string(ctx, g, key, false, buf, size) <= 0)
+		return;
+	n = strlen(buf);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] <= ' ' || buf[i] > '~' || buf[i] == '*' || n > 40) {
+			cfg_error(ctx, s, "'%s' = \"%s\" cannot be said on the pump link; it must be "
+				  "1 to 40 printable ASCII characters without spaces or '*'", key, buf);
+			buf[0] = '\0';
+			return;
+		}
+}
+
 static void sim_defaults(struct sim_cfg *s)
 {
 	*s = (struct sim_cfg){
@@ -415,7 +435,7 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 	static const char *const fluid_keys[] = { "density", "air_density", NULL };
 	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
 		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
-		"occlusion_alarm", "stall_pressure", NULL };
+		"occlusion_alarm", "stall_pressure", "serial", "firmware", NULL };
 	static const char *const line_keys[] = { "compliance", "time_constant",
 						 "baseline_pressure", NULL };
 	static const char *const scale_keys[] = { "vessel_mass", "noise", "resolution", "drift",
@@ -443,6 +463,8 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 		cfg_bool(ctx, sub, "occlusion_alarm", &s->alarm_enabled);
 		cfg_qty(ctx, sub, "stall_pressure", QTY_PRESSURE, false, 0.001, 10000,
 			&s->stall_pressure_kpa);
+		sim_identity(ctx, sub, "serial", s->pump_serial, sizeof(s->pump_serial));
+		sim_identity(ctx, sub, "firmware", s->pump_firmware, sizeof(s->pump_firmware));
 	}
 	if ((sub = cfg_group(ctx, g, "fluid", false))) {
 		cfg_check_keys(ctx, sub, "simulator.fluid", fluid_keys);

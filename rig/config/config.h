@@ -103,6 +103,7 @@ struct device {
 	char manufacturer[RIG_ID_MAX];      /* manufacturer (optional) */
 	char serial[RIG_ID_MAX];            /* serial (required) */
 	char firmware[RIG_ID_MAX];          /* firmware (optional) */
+	int serial_line, firmware_line;     /* where they stand (0: not given) */
 	double reservoir_ml;                /* reservoir = "40 mL" (required) */
 	/* rate = { min; max; } (required, 0 < min < max) */
 	double rate_min_ml_per_h;

@@ -44,6 +44,11 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 	cfg_string(&ctx, g, "manufacturer", false, d->manufacturer, sizeof(d->manufacturer));
 	cfg_string(&ctx, g, "serial", true, d->serial, sizeof(d->serial));
 	cfg_string(&ctx, g, "firmware", false, d->firmware, sizeof(d->firmware));
+	/* the pump's own answer is compared with these: say where they are */
+	if (config_setting_get_member(g, "serial"))
+		d->serial_line = (int)config_setting_source_line(config_setting_get_member(g, "serial"));
+	if (config_setting_get_member(g, "firmware"))
+		d->firmware_line = (int)config_setting_source_line(config_setting_get_member(g, "firmware"));
 	cfg_qty(&ctx, g, "reservoir", QTY_VOLUME, true, 1e-3, 1000, &d->reservoir_ml);
 	cfg_qty(&ctx, g, "stroke_volume", QTY_VOLUME, false, 1e-9, 1, &d->stroke_volume_ml);
 

@@ -12,6 +12,7 @@
 #include "rig/base/text.h"
 #include "drivers/driver.h"
 #include "drivers/sim/model.h"
+#include "rig/config/config.h"
 
 static void where(const struct instrument_cfg *ic, char *buf, size_t size)
 {
@@ -131,4 +132,39 @@ int rig_probe(const struct bench *bench, FILE *out)
 	sim_model_free(env.sim);
 	rig_clock_free(env.clock);
 	return failures;
+}
+
+int rig_pump_identity(const struct bench *bench, const struct device *dev,
+		      struct pump_identity *ret, char *err, size_t err_len)
+{
+	const struct instrument_cfg *ic = &bench->instrument[ROLE_PUMP];
+	struct driver_env env = { .bench = bench, .answer_timeout_ns = bench->answer_timeout_ns };
+	struct instrument *inst = NULL;
+	char why[200];
+	int r;
+
+	if (!ic->present) {
+		snprintf(err, err_len, "the bench has no pump");
+		return -ENODEV;
+	}
+	env.clock = bench->sim_clock_uri[0] || bench->has_sim ? rig_clock_new_virtual()
+							      : rig_clock_new_real();
+	if (!env.clock)
+		return -ENOMEM;
+	if (bench->has_sim) {
+		env.sim = sim_model_new(&bench->sim, bench->sim.fluid_density_g_per_ml);
+		if (env.sim)
+			sim_model_set_identity(env.sim, dev->serial, dev->firmware);
+	}
+	r = instrument_open(&inst, ROLE_PUMP, &env);
+	if (r == 0)
+		r = pump_identify(inst, ret);
+	if (r < 0)
+		snprintf(err, err_len, "%s", r == -ENOTSUP || r == -EOPNOTSUPP ?
+			 "the pump does not say who it is (no answer to IDENT)" :
+			 instrument_error_text(ic, r, why, sizeof(why)));
+	instrument_close(inst);
+	sim_model_free(env.sim);
+	rig_clock_free(env.clock);
+	return r == -EOPNOTSUPP ? -ENOTSUP : r;
 }

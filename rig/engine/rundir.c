@@ -200,6 +200,12 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 		json_object_set_new(meta, "inputs_sha256", digests);
 		digests = NULL;
 	}
+	/* the device's identity as the pump itself said it, beside the device
+	 * file's (run.json "device"), which it matched or the run was refused */
+	if (meta && rm && rm->have_pump_identity)
+		json_object_set_new(meta, "device_identity_read", json_pack("{s:s, s:s, s:s}",
+			"serial", rm->pump_identity.serial, "firmware", rm->pump_identity.firmware,
+			"source", "the pump's own link (IDENT), before the run"));
 	if (meta && rm && rm->operator_name)
 		json_object_set_new(meta, "operator", json_string(rm->operator_name));
 	if (meta && rm) {

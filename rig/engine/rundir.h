@@ -3,6 +3,8 @@
 #define RIG_RUNDIR_H
 
 #include <stdbool.h>
+
+#include "drivers/driver.h"
 #include <stddef.h>
 #include "rig/config/config.h"
 #include "calgate.h"
@@ -36,6 +38,8 @@ struct run_meta {
 	size_t n_expired;
 	bool simulated;                       /* every instrument simulated (in-process or a
 	                                         wire-level simulator): not verification evidence */
+	bool have_pump_identity;              /* read from the pump before the run */
+	struct pump_identity pump_identity;   /* what it said: run.json device_identity_read */
 };
 
 #define RUNDIR_ID_MAX 128

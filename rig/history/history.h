@@ -158,6 +158,16 @@ struct history_filter {
 	size_t limit;                /* 0: no limit */
 };
 
+/* Every judged value (the measurement a check has a limit for) of every
+ * check that names a requirement, of the newest version of each run, oldest
+ * run first, of one device model (NULL or "": every model): an array of
+ * objects with run_id, started, device_model, device_serial, clock,
+ * sequence_id, requirement, check_verdict, measurement, value, unit,
+ * limit_low, limit_high (null: none).  rig history trace builds its matrix
+ * and its per-model statistics from them. */
+int history_trace_rows(struct history *h, const char *device_model, json_t **ret, char *err,
+		       size_t errlen);
+
 /* Runs newest first: an array of objects with run_id, device_serial,
  * device_model, sequence_id, bench_id, started, ended, status, verdict,
  * clock, software, run_dir, versions. */

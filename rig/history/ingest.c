@@ -135,6 +135,9 @@ static const char *const check_cols[] = { "run_pk", "check_idx", "kind", "check_
 					  "criterion", "explanation" };
 static const char *const measurement_cols[] = { "run_pk", "check_idx", "idx", "name", "value",
 						"u", "unit", "limit_low", "limit_high", "verdict" };
+static const char *const signature_cols[] = { "run_pk", "run_id", "line", "utc", "meaning",
+	"signer", "key_fingerprint", "public_key", "manifest_sha256", "record_sha256", "signature",
+	"valid" };
 static const char *const health_cols[] = { "run_pk", "figure", "check_window", "value", "u",
 					   "unit", "source" };
 static const char *const series_cols[] = { "scope", "subject", "sequence_id", "check_kind",
@@ -264,6 +267,7 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 		"sealed_after_the_fact", "signed_by",
 	};
 	json_t *runs = json_array(), *inputs = json_array(), *instruments = json_array();
+	json_t *sigs = json_array();
 	json_t *checks = json_array(), *ms = json_array(), *health = json_array();
 	json_t *series = json_array(), *points = json_array();
 	struct hist_rows got = { 0 }, vers = { 0 };
@@ -329,6 +333,7 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 		hi = pks[i] > hi ? pks[i] : hi;
 		add_rows(inputs, json_object_get(rec, "inputs"), pks[i]);
 		add_rows(instruments, json_object_get(rec, "instruments"), pks[i]);
+		add_rows(sigs, json_object_get(rec, "signatures"), pks[i]);
 		add_rows(checks, json_object_get(rec, "checks"), pks[i]);
 		json_array_foreach(json_object_get(rec, "checks"), ci, c) {
 			json_array_foreach(json_object_get(c, "measurements"), mi, m) {
@@ -380,6 +385,9 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 	if (r == 0)
 		r = insert_rows(h, "health", health_cols, NCOLS(health_cols), health, NULL, NULL, err,
 				errlen);
+	if (r == 0)   /* a signature an earlier version of the run carried is kept once */
+		r = insert_rows(h, "signatures", signature_cols, NCOLS(signature_cols), sigs,
+				"ON CONFLICT DO NOTHING", NULL, err, errlen);
 	if (r == 0)   /* a series already known stays as it is */
 		r = insert_rows(h, "series", series_cols, NCOLS(series_cols), series,
 				"ON CONFLICT DO NOTHING", NULL, err, errlen);
@@ -417,6 +425,7 @@ out:
 	free(dup_of);
 	json_decref(runs);
 	json_decref(inputs);
+	json_decref(sigs);
 	json_decref(instruments);
 	json_decref(checks);
 	json_decref(ms);

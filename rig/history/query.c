@@ -84,6 +84,43 @@ int hist_resolve_run(struct history *h, const char *run, long long *ret_pk,
 	return 0;
 }
 
+/* ----------------------------------------------------------------- trace */
+
+static const char *const trace_spec[] = {
+	"srun_id", "sstarted", "sdevice_model", "sdevice_serial", "sclock", "ssequence_id",
+	"srequirement", "scheck_verdict", "smeasurement", "rvalue", "sunit", "rlimit_low",
+	"rlimit_high", NULL
+};
+
+int history_trace_rows(struct history *h, const char *device_model, json_t **ret, char *err,
+		       size_t errlen)
+{
+	struct hist_rows rows;
+	int r;
+
+	*ret = NULL;
+	/* the judged measurement of each check (the one with a limit) that
+	 * names a requirement, newest version of each run, oldest run first */
+	r = hist_query(h, device_model && *device_model ?
+		"SELECT v.run_id, v.started_utc, v.device_model, v.device_serial, r.clock, v.sequence_id,"
+		" v.requirement, v.check_verdict, v.measurement, v.value, v.unit, v.limit_low,"
+		" v.limit_high FROM check_values v JOIN runs_current r ON r.run_id = v.run_id"
+		" WHERE v.requirement <> '' AND (v.limit_low IS NOT NULL OR v.limit_high IS NOT NULL)"
+		" AND v.device_model = $1 ORDER BY v.started_utc, v.run_id" :
+		"SELECT v.run_id, v.started_utc, v.device_model, v.device_serial, r.clock, v.sequence_id,"
+		" v.requirement, v.check_verdict, v.measurement, v.value, v.unit, v.limit_low,"
+		" v.limit_high FROM check_values v JOIN runs_current r ON r.run_id = v.run_id"
+		" WHERE v.requirement <> '' AND (v.limit_low IS NOT NULL OR v.limit_high IS NOT NULL)"
+		" ORDER BY v.started_utc, v.run_id",
+		(struct hist_val[]){ hv_text(device_model ? device_model : "") },
+		device_model && *device_model ? 1 : 0, &rows, err, errlen);
+	if (r < 0)
+		return r;
+	*ret = rows_array(&rows, trace_spec);
+	hist_rows_free(&rows);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ list */
 
 static const char *const list_spec[] = {

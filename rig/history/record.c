@@ -18,6 +18,7 @@
 #include <libconfig.h>
 
 #include "rig/base/infile.h"
+#include "rig/seal/signoff.h"
 #include "rig/base/wholefile.h"
 #include "rig/seal/integrity.h"
 #include "rig/seal/manifest.h"
@@ -317,6 +318,35 @@ static json_t *limit_side(const json_t *limit, const char *side)
 }
 
 /* checks[] and the bench-health figures among them. */
+/* The run's audit trail of signatures (rig sign), each with whether it
+ * holds as far as the history can tell alone: its key signed it, and it
+ * names this run.  rig verify checks the rest (the record, the journal).
+ * A trail that does not read gives none: rig verify names it. */
+static json_t *read_signatures(const char *run_dir, const char *run_id)
+{
+	json_t *a = json_array();
+	struct signoff *v = NULL;
+	size_t n = 0, bad = 0;
+
+	if (signoff_load(run_dir, &v, &n, &bad) < 0)
+		return a;
+	for (size_t i = 0; i < n; i++) {
+		char pk[2 * SIG_PUBLIC_KEY_BYTES + 1], sig[2 * SIG_BYTES + 1];
+
+		sodium_bin2hex(pk, sizeof(pk), v[i].pk, sizeof(v[i].pk));
+		sodium_bin2hex(sig, sizeof(sig), v[i].sig, sizeof(v[i].sig));
+		json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+			"run_id", run_id, "line", (json_int_t)v[i].n, "utc", v[i].utc,
+			"meaning", signoff_meaning_name(v[i].meaning), "signer", v[i].signer,
+			"key_fingerprint", v[i].fingerprint, "public_key", pk,
+			"manifest_sha256", v[i].manifest_sha256, "record_sha256", v[i].record_sha256,
+			"signature", sig,
+			"valid", (json_int_t)(signoff_check(&v[i]) && strcmp(v[i].run_id, run_id) == 0)));
+	}
+	free(v);
+	return a;
+}
+
 static void read_checks(const json_t *results, json_t *rec)
 {
 	json_t *checks = json_array(), *health = json_array(), *c, *m;
@@ -535,6 +565,7 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 	}
 	json_object_set_new(rec, "inputs", inputs);
 	json_object_set_new(rec, "instruments", read_instruments(&bench));
+	json_object_set_new(rec, "signatures", read_signatures(run_dir, hist_jstr(run, "run_id")));
 	read_checks(results, rec);
 	*ret = rec;
 	rec = NULL;

@@ -28,6 +28,10 @@ static const char usage_history[] =
 	"  trend --device SERIAL --check NAME [--window W] [--measurement M] [--sequence ID]\n"
 	"                               a value's control chart, run by run\n"
 	"  watch                        the open drift flags; exit status 1 when there are any\n"
+	"  trace [--model M] [--out DIR] requirements x runs: each requirement's latest and worst\n"
+	"                               result, and per device model n, mean, s and the 95 %/95 %\n"
+	"                               tolerance interval against the limit; prints it and writes\n"
+	"                               DIR/trace.pdf and DIR/trace.html (default .)\n"
 	"  baseline set RUN...          make these runs the control charts' baseline\n"
 	"  nights [--bench ID] [--since DATE] [--limit N]\n"
 	"                               the nights of rig nightly, newest first, with their runs\n"
@@ -53,7 +57,7 @@ static const char usage_history[] =
 	"2 bad usage or an unknown run; 3 the store could not be reached.\n";
 
 struct hopts {
-	const char *db, *runs, *out, *runs_url, *title;
+	const char *db, *runs, *out, *runs_url, *title, *model;
 	bool json, previous;
 	struct history_filter f;
 	struct history_trend_query q;
@@ -68,7 +72,7 @@ static int parse(int argc, char **argv, struct hopts *o)
 		{ "sequence", required_argument, NULL, 's' }, { "bench", required_argument, NULL, 'b' },
 		{ "since", required_argument, NULL, 'S' }, { "limit", required_argument, NULL, 'L' },
 		{ "check", required_argument, NULL, 'c' }, { "window", required_argument, NULL, 'w' },
-		{ "measurement", required_argument, NULL, 'm' },
+		{ "measurement", required_argument, NULL, 'm' }, { "model", required_argument, NULL, 'M' },
 		{ "previous", no_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
 		{ "out", required_argument, NULL, 'o' }, { "runs-url", required_argument, NULL, 'U' },
 		{ "title", required_argument, NULL, 'T' }, { 0 },
@@ -94,6 +98,7 @@ static int parse(int argc, char **argv, struct hopts *o)
 		case 'o': o->out = optarg; break;
 		case 'U': o->runs_url = optarg; break;
 		case 'T': o->title = optarg; break;
+		case 'M': o->model = optarg; break;
 		case 'h': fputs(usage_history, stdout); return 1;
 		default:
 			fprintf(stderr, "rig history: %s is not an option of rig history\n\n%s",
@@ -496,7 +501,7 @@ static int history_main(int argc, char **argv)
 
 	/* usage first, then the store */
 	if (!strcmp(sub, "list") || !strcmp(sub, "watch") || !strcmp(sub, "sync") ||
-	    !strcmp(sub, "nights")) {
+	    !strcmp(sub, "nights") || !strcmp(sub, "trace")) {
 		if (n_pos != 0)
 			goto usage;
 	} else if (!strcmp(sub, "dashboard")) {
@@ -570,6 +575,10 @@ static int history_main(int argc, char **argv)
 	} else if (!strcmp(sub, "dashboard")) {
 		status = do_dashboard(h, &o);
 		r = 0;
+	} else if (!strcmp(sub, "trace")) {
+		r = history_trace_rows(h, o.model, &out, err, sizeof(err));
+		if (r == 0)
+			status = lab_trace(out, o.model, o.out ? o.out : ".", o.json);
 	} else if (!strcmp(sub, "watch")) {
 		struct spc_params p;
 
@@ -580,8 +589,14 @@ static int history_main(int argc, char **argv)
 			status = json_array_size(out) ? EXIT_CHECK_FAILED : EXIT_PASS;
 		}
 	} else if (!strcmp(sub, "baseline")) {
+		const char *who;
+
+		if (operator_require("history baseline", NULL, &who) < 0) {
+			history_close(h);
+			return EXIT_BAD_INPUT;
+		}
 		r = history_baseline_set(h, (const char *const *)pos + 1, (size_t)n_pos - 1,
-					 operator_resolve(NULL), &out, err, sizeof(err));
+					 who, &out, err, sizeof(err));
 		if (r == 0)
 			o.json ? print_json(out) : (void)printf("baseline set from %d run%s\n",
 								 n_pos - 1, n_pos == 2 ? "" : "s");

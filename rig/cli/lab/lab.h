@@ -32,4 +32,10 @@ int lab_history_store_in(const char *dir, const char *runs, const char *db_opt, 
  * prints what the night would run.  Returns the exit status. */
 int nightly_validate(const char *plan_path, bool allow_expired);
 
+/* rig history trace (trace.c): from history_trace_rows' rows, the
+ * requirements x runs matrix and the per-model statistics, printed (or as
+ * JSON) and written as out_dir/trace.pdf and trace.html.  Returns the exit
+ * status. */
+int lab_trace(const json_t *rows, const char *model, const char *out_dir, bool json);
+
 #endif

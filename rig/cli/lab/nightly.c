@@ -452,12 +452,8 @@ static int nightly_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	o.plan = argv[optind];
-	o.operator_name = operator_resolve(o.operator_name);
-	if (!operator_valid(o.operator_name)) {
-		fprintf(stderr, "rig nightly: the operator must be one line of UTF-8 text without "
-			"control characters\n");
+	if (operator_require("nightly", o.operator_name, &o.operator_name) < 0)
 		return EXIT_BAD_INPUT;
-	}
 	status = night_judge(&o, &plan, &bench, &jobs, &virtual_time);
 	if (status != 0)
 		return status;

@@ -1,0 +1,444 @@
+/* rig history trace: the design-verification trace of the history (issue
+ * 16, 6 of 7, item 11).  Rows are requirements (a requirement id and the
+ * measurement its check is judged on), columns are runs, oldest first; each
+ * requirement's latest and worst result; and, per device model, a summary
+ * over its devices (each device's latest value): n, mean, s and the normal
+ * tolerance interval that holds 95 % of the model's devices with 95 %
+ * confidence, against the requirement's limit: two-sided when the limit
+ * has two sides, else one-sided toward the one it has
+ * (rig/analysis/tolerance.c).  Printed, and written as PDF and HTML through
+ * the report's document model. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lab.h"
+#include "rig/analysis/tolerance.h"
+#include "reports/report_doc.h"
+#include "version.h"
+
+#define TOL_P 0.95
+#define TOL_GAMMA 0.95
+#define RUNS_PER_TABLE 6
+
+static int verdict_rank(const char *v)
+{
+	return !strcmp(v, "fail") ? 3 : !strcmp(v, "inconclusive") ? 2 : !strcmp(v, "pass") ? 1 : 0;
+}
+
+static const char *verdict_word(const char *v)
+{
+	return !strcmp(v, "fail") ? "FAIL" : !strcmp(v, "inconclusive") ? "INCONCLUSIVE" :
+	       !strcmp(v, "pass") ? "PASS" : "—";
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+/* The requirement key of a row: the requirement and the measurement it is
+ * judged on (one requirement, one criterion). */
+static json_t *find_req(json_t *reqs, const json_t *row)
+{
+	size_t i;
+	json_t *q;
+
+	json_array_foreach(reqs, i, q)
+		if (!strcmp(jstr(q, "requirement"), jstr(row, "requirement")) &&
+		    !strcmp(jstr(q, "measurement"), jstr(row, "measurement")))
+			return q;
+	q = json_pack("{s:s, s:s, s:s, s:O, s:O, s:{}, s:{}, s:{}}", "requirement",
+		      jstr(row, "requirement"), "measurement", jstr(row, "measurement"), "unit",
+		      jstr(row, "unit"), "limit_low", json_object_get(row, "limit_low"), "limit_high",
+		      json_object_get(row, "limit_high"), "results", "by_model", "latest");
+	json_array_append_new(reqs, q);
+	return q;
+}
+
+/* n, mean, s and the tolerance interval of one model's devices. */
+static json_t *summary(const char *model, json_t *devices, const json_t *req)
+{
+	double lo = json_is_number(json_object_get(req, "limit_low")) ?
+		    json_number_value(json_object_get(req, "limit_low")) : NAN;
+	double hi = json_is_number(json_object_get(req, "limit_high")) ?
+		    json_number_value(json_object_get(req, "limit_high")) : NAN;
+	double sum = 0, ss = 0, mean, s, k = NAN, a = NAN, b = NAN;
+	size_t n = json_object_size(devices), i = 0;
+	const char *serial, *sided;
+	json_t *v, *serials = json_array(), *o;
+	bool meets = false;
+
+	json_object_foreach(devices, serial, v) {
+		sum += json_number_value(v);
+		json_array_append_new(serials, json_string(serial));
+	}
+	mean = n ? sum / (double)n : NAN;
+	json_object_foreach(devices, serial, v) {
+		double d = json_number_value(v) - mean;
+
+		ss += d * d;
+		i++;
+	}
+	s = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
+	sided = isfinite(lo) && isfinite(hi) ? "two-sided" : isfinite(hi) ? "upper" : "lower";
+	if (n >= 2) {
+		if (!strcmp(sided, "two-sided")) {
+			k = tol_k_two_sided((int)n, TOL_P, TOL_GAMMA);
+			a = mean - k * s;
+			b = mean + k * s;
+			meets = a >= lo && b <= hi;
+		} else {
+			k = tol_k_one_sided((int)n, TOL_P, TOL_GAMMA);
+			if (!strcmp(sided, "upper")) {
+				b = mean + k * s;
+				meets = b <= hi;
+			} else {
+				a = mean - k * s;
+				meets = a >= lo;
+			}
+		}
+	}
+	o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:s, s:f, s:f, s:o, s:o, s:o, s:o}", "model", model,
+		      "n", (json_int_t)n, "devices", serials,
+		      "mean", isfinite(mean) ? json_real(mean) : json_null(),
+		      "s", isfinite(s) ? json_real(s) : json_null(), "sided", sided,
+		      "proportion", TOL_P, "confidence", TOL_GAMMA,
+		      "k", isfinite(k) ? json_real(k) : json_null(),
+		      "interval_low", isfinite(a) ? json_real(a) : json_null(),
+		      "interval_high", isfinite(b) ? json_real(b) : json_null(),
+		      "meets", n >= 2 ? json_boolean(meets) : json_null());
+	return o;
+}
+
+/* The trace as one JSON object (see lab.h). */
+static json_t *trace_build(const json_t *rows, const char *model)
+{
+	json_t *runs = json_array(), *reqs = json_array(), *seen = json_object(), *row, *q;
+	size_t i;
+
+	json_array_foreach(rows, i, row) {
+		const char *run = jstr(row, "run_id"), *v = jstr(row, "check_verdict");
+		json_t *results, *latest, *worst, *by_model, *devices, *cell;
+
+		if (!json_object_get(seen, run)) {
+			json_object_set_new(seen, run, json_integer((json_int_t)json_array_size(runs)));
+			json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "run_id",
+				run, "started", jstr(row, "started"), "device_model",
+				jstr(row, "device_model"), "device_serial", jstr(row, "device_serial"),
+				"clock", jstr(row, "clock"), "sequence_id", jstr(row, "sequence_id")));
+		}
+		q = find_req(reqs, row);
+		/* a requirement judged in several windows of one run: its worst */
+		results = json_object_get(q, "results");
+		cell = json_object_get(results, run);
+		if (!cell || verdict_rank(v) > verdict_rank(json_string_value(cell)))
+			json_object_set_new(results, run, json_string(v));
+		/* rows come oldest first: the last one seen is the latest */
+		latest = json_pack("{s:s, s:s, s:s, s:O}", "run_id", run, "started",
+				   jstr(row, "started"), "verdict", json_string_value(json_object_get(results, run)),
+				   "value", json_object_get(row, "value"));
+		json_object_set_new(q, "latest", latest);
+		worst = json_object_get(q, "worst");
+		if (!worst || verdict_rank(v) >= verdict_rank(jstr(worst, "verdict")))
+			json_object_set_new(q, "worst", json_pack("{s:s, s:s, s:s, s:O}", "run_id", run,
+				"started", jstr(row, "started"), "verdict", v, "value",
+				json_object_get(row, "value")));
+		/* each device's latest value, per model */
+		if (json_is_number(json_object_get(row, "value"))) {
+			by_model = json_object_get(q, "by_model");
+			devices = json_object_get(by_model, jstr(row, "device_model"));
+			if (!devices) {
+				devices = json_object();
+				json_object_set_new(by_model, jstr(row, "device_model"), devices);
+			}
+			json_object_set(devices, jstr(row, "device_serial"), json_object_get(row, "value"));
+		}
+	}
+	json_array_foreach(reqs, i, q) {
+		json_t *models = json_array(), *devices;
+		const char *m;
+
+		json_object_foreach(json_object_get(q, "by_model"), m, devices)
+			json_array_append_new(models, summary(m, devices, q));
+		json_object_del(q, "by_model");
+		json_object_set_new(q, "summary", models);
+	}
+	json_decref(seen);
+	return json_pack("{s:s, s:s, s:o, s:o}", "model", model ? model : "",
+			 "software", "pumprig " RIG_VERSION, "runs", runs, "requirements", reqs);
+}
+
+static void fmt_num(const json_t *v, char *buf, size_t size)
+{
+	if (json_is_number(v))
+		snprintf(buf, size, "%.4g", json_number_value(v));
+	else
+		snprintf(buf, size, "—");
+}
+
+static void fmt_limit(const json_t *q, char *buf, size_t size)
+{
+	char a[32], b[32];
+	const json_t *lo = json_object_get(q, "limit_low"), *hi = json_object_get(q, "limit_high");
+
+	fmt_num(lo, a, sizeof(a));
+	fmt_num(hi, b, sizeof(b));
+	if (json_is_number(lo) && json_is_number(hi))
+		snprintf(buf, size, "%s .. %s %s", a, b, jstr(q, "unit"));
+	else if (json_is_number(hi))
+		snprintf(buf, size, "≤ %s %s", b, jstr(q, "unit"));
+	else
+		snprintf(buf, size, "≥ %s %s", a, jstr(q, "unit"));
+}
+
+static void fmt_interval(const json_t *sm, const char *unit, char *buf, size_t size)
+{
+	char a[32], b[32], k[32];
+
+	if (!json_is_number(json_object_get(sm, "k"))) {
+		snprintf(buf, size, "n < 2: none");
+		return;
+	}
+	fmt_num(json_object_get(sm, "interval_low"), a, sizeof(a));
+	fmt_num(json_object_get(sm, "interval_high"), b, sizeof(b));
+	snprintf(k, sizeof(k), "%.3f", json_number_value(json_object_get(sm, "k")));
+	if (!strcmp(jstr(sm, "sided"), "two-sided"))
+		snprintf(buf, size, "%s .. %s %s (k2 = %s)", a, b, unit, k);
+	else if (!strcmp(jstr(sm, "sided"), "upper"))
+		snprintf(buf, size, "≤ %s %s (k1 = %s)", b, unit, k);
+	else
+		snprintf(buf, size, "≥ %s %s (k1 = %s)", a, unit, k);
+}
+
+static const char *meets_word(const json_t *sm)
+{
+	const json_t *m = json_object_get(sm, "meets");
+
+	return json_is_null(m) ? "too few devices" : json_is_true(m) ? "meets (95 %/95 %)" :
+	       "does NOT meet";
+}
+
+static bool any_simulated(const json_t *runs)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(runs, i, r)
+		if (!strcmp(jstr(r, "clock"), "virtual"))
+			return true;
+	return false;
+}
+
+static void print_trace(const json_t *t)
+{
+	const json_t *runs = json_object_get(t, "runs"), *reqs = json_object_get(t, "requirements");
+	size_t i, j, k;
+	json_t *q, *r, *sm;
+
+	if (any_simulated(runs))
+		printf("SIMULATED: runs marked * were made on a simulated bench; they are not "
+		       "verification evidence\n");
+	printf("runs (oldest first):\n");
+	json_array_foreach(runs, i, r)
+		printf("  %2zu%s %s  %s  %s %s\n", i + 1, !strcmp(jstr(r, "clock"), "virtual") ? "*" : " ",
+		       TERM_SAFE(jstr(r, "started")), TERM_SAFE(jstr(r, "run_id")),
+		       TERM_SAFE(jstr(r, "device_model")), TERM_SAFE(jstr(r, "device_serial")));
+	printf("\nrequirement x run (P pass, F fail, I inconclusive, . not judged):\n");
+	json_array_foreach(reqs, i, q) {
+		char lim[96];
+
+		fmt_limit(q, lim, sizeof(lim));
+		printf("  %-24s %-22s ", TERM_SAFE(jstr(q, "requirement")),
+		       TERM_SAFE(jstr(q, "measurement")));
+		json_array_foreach(runs, j, r) {
+			const char *v = json_string_value(json_object_get(json_object_get(q, "results"),
+									  jstr(r, "run_id")));
+
+			putchar(!v ? '.' : !strcmp(v, "pass") ? 'P' : !strcmp(v, "fail") ? 'F' : 'I');
+		}
+		printf("\n      limit %s; latest %s (%s), worst %s (%s)\n", lim,
+		       verdict_word(jstr(json_object_get(q, "latest"), "verdict")),
+		       TERM_SAFE(jstr(json_object_get(q, "latest"), "run_id")),
+		       verdict_word(jstr(json_object_get(q, "worst"), "verdict")),
+		       TERM_SAFE(jstr(json_object_get(q, "worst"), "run_id")));
+		json_array_foreach(json_object_get(q, "summary"), k, sm) {
+			char mean[32], s[32], iv[128];
+
+			fmt_num(json_object_get(sm, "mean"), mean, sizeof(mean));
+			fmt_num(json_object_get(sm, "s"), s, sizeof(s));
+			fmt_interval(sm, jstr(q, "unit"), iv, sizeof(iv));
+			printf("      %s: n = %lld devices, mean %s, s %s, 95 %%/95 %% %s: %s\n",
+			       TERM_SAFE(jstr(sm, "model")),
+			       (long long)json_integer_value(json_object_get(sm, "n")), mean, s, iv,
+			       meets_word(sm));
+		}
+	}
+}
+
+static void style_verdict(struct report_doc *doc, struct doc_block *t, const char *v)
+{
+	enum doc_style st = !strcmp(v, "pass") ? DS_PASS : !strcmp(v, "fail") ? DS_FAIL :
+			    !strcmp(v, "inconclusive") ? DS_INCONCLUSIVE : DS_NORMAL;
+
+	doc_add_cell(doc, t, st, "%s", verdict_word(v));
+}
+
+static struct report_doc *trace_doc(const json_t *t, const char *utc)
+{
+	const json_t *runs = json_object_get(t, "runs"), *reqs = json_object_get(t, "requirements");
+	struct report_doc *doc = calloc(1, sizeof(*doc));
+	const char *model = jstr(t, "model");
+	struct doc_block *b;
+	size_t i, j, k;
+	json_t *q, *r, *sm;
+
+	if (!doc)
+		return NULL;
+	snprintf(doc->report_id, sizeof(doc->report_id), "TRACE %s %s", model[0] ? model : "all models",
+		 utc);
+	snprintf(doc->title, sizeof(doc->title), "Design verification trace: %s",
+		 model[0] ? model : "every device model");
+	snprintf(doc->software, sizeof(doc->software), "pumprig %s", RIG_VERSION);
+	doc_text(doc, DB_H1, DS_NORMAL, "Design verification trace: %s", model[0] ? model : "every model");
+	doc_text(doc, DB_PARA, DS_NORMAL, "Generated %s from the run history: %zu runs, %zu "
+		 "requirements. Each cell is the verdict of the requirement's check in that run (the "
+		 "newest version of each run).", utc, json_array_size(runs), json_array_size(reqs));
+	if (any_simulated(runs))
+		doc_text(doc, DB_VERDICT, DS_WARN, "SIMULATED — runs marked * were made on a simulated "
+			 "bench: not verification evidence");
+	doc_text(doc, DB_H1, DS_NORMAL, "1  Runs");
+	b = doc_table(doc, true, 4, 0.08, 0.44, 0.24, 0.24);
+	doc_add_cell(doc, b, DS_HEAD, "#");
+	doc_add_cell(doc, b, DS_HEAD, "run id");
+	doc_add_cell(doc, b, DS_HEAD, "started (UTC)");
+	doc_add_cell(doc, b, DS_HEAD, "device");
+	json_array_foreach(runs, i, r) {
+		doc_add_cell(doc, b, DS_NORMAL, "%zu%s", i + 1,
+			     !strcmp(jstr(r, "clock"), "virtual") ? "*" : "");
+		doc_add_cell(doc, b, DS_MONO, "%s", jstr(r, "run_id"));
+		doc_add_cell(doc, b, DS_NORMAL, "%s", jstr(r, "started"));
+		doc_add_cell(doc, b, DS_NORMAL, "%s %s", jstr(r, "device_model"), jstr(r, "device_serial"));
+	}
+	doc_text(doc, DB_H1, DS_NORMAL, "2  Requirements × runs");
+	for (size_t from = 0; from < json_array_size(runs); from += RUNS_PER_TABLE) {
+		size_t to = from + RUNS_PER_TABLE < json_array_size(runs) ? from + RUNS_PER_TABLE :
+			    json_array_size(runs), cols = 1 + to - from;
+		double w = 0.7 / (double)(cols - 1);
+
+		b = doc_table(doc, true, cols, 0.3, w, w, w, w, w, w);
+		doc_add_cell(doc, b, DS_HEAD, "requirement (measurement)");
+		for (j = from; j < to; j++)
+			doc_add_cell(doc, b, DS_HEAD, "run %zu%s", j + 1,
+				     !strcmp(jstr(json_array_get(runs, j), "clock"), "virtual") ? "*" : "");
+		json_array_foreach(reqs, i, q) {
+			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", jstr(q, "requirement"),
+				     jstr(q, "measurement"));
+			for (j = from; j < to; j++)
+				style_verdict(doc, b, jstr(json_object_get(q, "results"),
+							   jstr(json_array_get(runs, j), "run_id")));
+		}
+	}
+	doc_text(doc, DB_H1, DS_NORMAL, "3  Latest and worst result per requirement");
+	b = doc_table(doc, true, 4, 0.3, 0.2, 0.25, 0.25);
+	doc_add_cell(doc, b, DS_HEAD, "requirement (measurement)");
+	doc_add_cell(doc, b, DS_HEAD, "limit");
+	doc_add_cell(doc, b, DS_HEAD, "latest");
+	doc_add_cell(doc, b, DS_HEAD, "worst");
+	json_array_foreach(reqs, i, q) {
+		char lim[96], lv[32], wv[32];
+		const json_t *l = json_object_get(q, "latest"), *w = json_object_get(q, "worst");
+
+		fmt_limit(q, lim, sizeof(lim));
+		fmt_num(json_object_get(l, "value"), lv, sizeof(lv));
+		fmt_num(json_object_get(w, "value"), wv, sizeof(wv));
+		doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", jstr(q, "requirement"), jstr(q, "measurement"));
+		doc_add_cell(doc, b, DS_NORMAL, "%s", lim);
+		doc_add_cell(doc, b, verdict_rank(jstr(l, "verdict")) == 3 ? DS_FAIL : DS_NORMAL,
+			     "%s, %s %s, %s", verdict_word(jstr(l, "verdict")), lv, jstr(q, "unit"),
+			     jstr(l, "started"));
+		doc_add_cell(doc, b, verdict_rank(jstr(w, "verdict")) == 3 ? DS_FAIL : DS_NORMAL,
+			     "%s, %s %s, %s", verdict_word(jstr(w, "verdict")), wv, jstr(q, "unit"),
+			     jstr(w, "started"));
+	}
+	doc_text(doc, DB_H1, DS_NORMAL, "4  Summary over the devices of each model");
+	doc_text(doc, DB_PARA, DS_NORMAL, "Each device's latest value. The tolerance interval "
+		 "covers 95 %% of the model's devices with 95 %% confidence, assuming a normal "
+		 "population: x̄ ± k2·s against a limit on both sides (k2 exact, Odeh and Owen), "
+		 "x̄ + k1·s or x̄ − k1·s against a one-sided limit (k1 from the noncentral t).");
+	b = doc_table(doc, true, 7, 0.22, 0.1, 0.06, 0.16, 0.2, 0.12, 0.14);
+	doc_add_cell(doc, b, DS_HEAD, "requirement");
+	doc_add_cell(doc, b, DS_HEAD, "model");
+	doc_add_cell(doc, b, DS_HEAD, "n");
+	doc_add_cell(doc, b, DS_HEAD, "mean, s");
+	doc_add_cell(doc, b, DS_HEAD, "95 %%/95 %% interval");
+	doc_add_cell(doc, b, DS_HEAD, "limit");
+	doc_add_cell(doc, b, DS_HEAD, "result");
+	json_array_foreach(reqs, i, q) {
+		json_array_foreach(json_object_get(q, "summary"), k, sm) {
+			char lim[96], mean[32], s[32], iv[128];
+			const json_t *m = json_object_get(sm, "meets");
+
+			fmt_limit(q, lim, sizeof(lim));
+			fmt_num(json_object_get(sm, "mean"), mean, sizeof(mean));
+			fmt_num(json_object_get(sm, "s"), s, sizeof(s));
+			fmt_interval(sm, jstr(q, "unit"), iv, sizeof(iv));
+			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", jstr(q, "requirement"),
+				     jstr(q, "measurement"));
+			doc_add_cell(doc, b, DS_NORMAL, "%s", jstr(sm, "model"));
+			doc_add_cell(doc, b, DS_NORMAL, "%lld",
+				     (long long)json_integer_value(json_object_get(sm, "n")));
+			doc_add_cell(doc, b, DS_NORMAL, "%s, %s", mean, s);
+			doc_add_cell(doc, b, DS_NORMAL, "%s", iv);
+			doc_add_cell(doc, b, DS_NORMAL, "%s", lim);
+			doc_add_cell(doc, b, json_is_true(m) ? DS_PASS : json_is_false(m) ? DS_FAIL :
+					     DS_INCONCLUSIVE, "%s", meets_word(sm));
+		}
+	}
+	return doc;
+}
+
+int lab_trace(const json_t *rows, const char *model, const char *out_dir, bool json)
+{
+	json_t *t = trace_build(rows, model);
+	struct report_doc *doc;
+	char utc[32], path[RIG_PATH_MAX + 32];
+	time_t now = time(NULL);
+	int r = 0;
+
+	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_set_new(t, "generated_utc", json_string(utc));
+	if (json)
+		json_dumpf(t, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER), putchar('\n');
+	else
+		print_trace(t);
+	doc = trace_doc(t, utc);
+	if (!doc || doc->failed)
+		r = -ENOMEM;
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/trace.pdf", out_dir);
+		r = report_pdf_write(doc, path);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/trace.html", out_dir);
+		r = report_html_write(doc, path);
+	}
+	report_doc_free(doc);
+	pango_cairo_font_map_set_default(NULL);
+	json_decref(t);
+	if (r < 0) {
+		fprintf(stderr, "rig history trace: cannot write %s: %s\n", TERM_SAFE(path), strerror(-r));
+		return EXIT_ABORTED;
+	}
+	if (!json)
+		fprintf(stderr, "rig history trace: wrote %s/trace.pdf and %s/trace.html\n",
+			TERM_SAFE(out_dir), TERM_SAFE(out_dir));
+	return EXIT_PASS;
+}

@@ -1,0 +1,47 @@
+/* Who runs a run: the operator, named on the command line or by the
+ * station, never taken from the login. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rig/base/text.h"
+#include "rig/cli/cli.h"
+
+/* The operator: --operator, else the station's setting $PUMPRIG_OPERATOR.
+ * Never the login name: a record signed off under "root" or a shared
+ * account names nobody (21 CFR 11.50), so a run with neither is refused. */
+const char *operator_resolve(const char *given)
+{
+	const char *env = getenv("PUMPRIG_OPERATOR");
+
+	if (given)
+		return given;
+	return env && *env ? env : NULL;
+}
+
+bool operator_valid(const char *name)
+{
+	/* a name: one line of UTF-8 text, the record's and every report's */
+	return name && *name && strlen(name) < RIG_TEXT_MAX && text_check(name, strlen(name), 0, NULL);
+}
+
+int operator_require(const char *cmd, const char *given, const char **ret)
+{
+	const char *who = operator_resolve(given);
+
+	*ret = who;
+	if (!who) {
+		fprintf(stderr, "rig %s: no operator: give --operator NAME, or set the station's "
+			"operator in $PUMPRIG_OPERATOR; rig does not take the login name (a record "
+			"must name a person); nothing was done\n", cmd);
+		return -EINVAL;
+	}
+	if (!operator_valid(who)) {
+		fprintf(stderr, "rig %s: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR) "
+			"must be one line of UTF-8 text without control characters, 1 to %d bytes\n",
+			cmd, TERM_SAFE(who), RIG_TEXT_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,353 @@
+/* rig sign: an electronic signature with meaning on a sealed run (21 CFR
+ * 11.50, 11.70), and what rig verify says of a run's signatures.  The
+ * signature itself is rig/seal/signoff.c's; here: who may sign what, the
+ * audit trail appended and the run sealed again (its report then shows the
+ * signature), and the history told. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rig/base/text.h"
+#include "rig/base/wholefile.h"
+#include "rig/cli/cli.h"
+#include "rig/cli/lab/lab.h"
+#include "rig/seal/signoff.h"
+#include "reports/reports.h"
+
+static const char usage_sign[] =
+	"Usage: rig sign RUN_DIR --meaning authored|reviewed|approved --signer NAME\n"
+	"                --key FILE [--sign-key FILE | --unsign] [--db TEXT]\n"
+	"\n"
+	"Signs a sealed run electronically: the printed name, the time (UTC) and what\n"
+	"the signature means, made with the signer's own key (--key, a secret key\n"
+	"from rig keygen, readable by the signer alone) over the run's id, the\n"
+	"SHA-256 of its SHA256SUMS and the SHA-256 of its raw files, so it cannot be\n"
+	"moved to another record.  Appended to RUN_DIR/signatures.jsonl (the audit\n"
+	"trail); the report is written again to show it, the run sealed again (the\n"
+	"station's seal: --sign-key or $PUMPRIG_SIGN_KEY, as for rig report) and\n"
+	"stored in the run history.  rig verify checks every signature.\n"
+	"The one who reviewed a run cannot approve it, nor the reverse (the same\n"
+	"name or the same key): exit status 2.\n"
+	"Exit status 0 signed, 2 bad input (nothing written), 4 the run was altered\n"
+	"after it was sealed, or could not be sealed again (the signature taken back).\n";
+
+/* run.json's run_id: "" for a run made before rig gave runs an id. */
+static int run_id_of(const char *run_dir, char ret[SIGNOFF_RUN_ID_MAX])
+{
+	char path[RIG_PATH_MAX + 16], *text = NULL;
+	size_t len = 0;
+	json_t *o;
+	const char *id;
+	int r;
+
+	ret[0] = '\0';
+	snprintf(path, sizeof(path), "%s/run.json", run_dir);
+	r = wholefile_read(path, 1u << 20, true, &text, &len);
+	if (r < 0)
+		return r;
+	o = json_loadb(text, len, 0, NULL);
+	free(text);
+	id = json_string_value(json_object_get(o, "run_id"));
+	if (id && *id && strlen(id) < SIGNOFF_RUN_ID_MAX && text_check(id, strlen(id), 0, NULL))
+		snprintf(ret, SIGNOFF_RUN_ID_MAX, "%s", id);
+	json_decref(o);
+	return ret[0] ? 0 : -ENODATA;
+}
+
+/* The manifest in place: its digest and the record's (its raw files). */
+static int bound_to(const char *run_dir, char manifest_hex[DIGEST_HEX_LEN + 1],
+		    char record_hex[DIGEST_HEX_LEN + 1])
+{
+	struct manifest m = { 0 };
+	char *text = NULL;
+	size_t len = 0, line = 0;
+	int r = manifest_load(run_dir, &m, &text, &len, &line);
+
+	if (r == 0) {
+		digest_buf_sha256(text, len, manifest_hex);
+		signoff_record_digest(&m, report_output_is_derived, record_hex);
+	}
+	free(text);
+	manifest_free(&m);
+	return r;
+}
+
+/* The one who reviewed may not approve: returns the conflicting signature
+ * or NULL. */
+static const struct signoff *separation_conflict(const struct signoff *v, size_t n,
+						 const struct signoff *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool pair = (v[i].meaning == SIGNOFF_REVIEWED && s->meaning == SIGNOFF_APPROVED) ||
+			    (v[i].meaning == SIGNOFF_APPROVED && s->meaning == SIGNOFF_REVIEWED);
+
+		if (pair && signoff_same_person(&v[i], s))
+			return &v[i];
+	}
+	return NULL;
+}
+
+static int take_back(const char *path, bool had, off_t size)
+{
+	return had ? truncate(path, size) : unlink(path);
+}
+
+static int sign_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "meaning", required_argument, NULL, 'm' },
+		{ "signer", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "sign-key", required_argument, NULL, 'K' },
+		{ "unsign", no_argument, NULL, 'U' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *meaning = NULL, *signer = NULL, *key_path = NULL, *station_key = NULL;
+	const char *db = NULL, *run_dir;
+	struct sig_secret_key key, skey;
+	struct signoff s = { 0 }, *v = NULL;
+	const struct signoff *clash;
+	char path[RIG_PATH_MAX + 32], why[RIG_TEXT_MAX + 32], *line = NULL;
+	bool have_skey = false, unsign = false, sealed, had;
+	size_t n = 0, bad = 0;
+	struct stat st;
+	sigset_t held;
+	time_t now;
+	int c, r, status = EXIT_BAD_INPUT;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': meaning = optarg; break;
+		case 's': signer = optarg; break;
+		case 'k': key_path = optarg; break;
+		case 'K': station_key = optarg; break;
+		case 'U': unsign = true; break;
+		case 'D': db = optarg; break;
+		case 'h': fputs(usage_sign, stdout); return EXIT_PASS;
+		default: fprintf(stderr, "\n%s", usage_sign); return EXIT_BAD_INPUT;
+		}
+	}
+	if (optind + 1 != argc || !meaning || !signer || !key_path) {
+		fprintf(stderr, "rig sign: give RUN_DIR, --meaning, --signer and --key\n\n%s",
+			usage_sign);
+		return EXIT_BAD_INPUT;
+	}
+	run_dir = argv[optind];
+	if (signoff_meaning_parse(meaning, &s.meaning) < 0) {
+		fprintf(stderr, "rig sign: --meaning %s: not a meaning; allowed: authored, reviewed, "
+			"approved\n", TERM_SAFE(meaning));
+		return EXIT_BAD_INPUT;
+	}
+	/* the printed name: one line of text, as the operator's */
+	if (!operator_valid(signer)) {
+		fprintf(stderr, "rig sign: --signer \"%s\": the printed name must be one line of UTF-8 "
+			"text without control characters, 1 to %d bytes\n", TERM_SAFE(signer),
+			RIG_TEXT_MAX - 1);
+		return EXIT_BAD_INPUT;
+	}
+	r = sig_secret_key_load(key_path, &key);
+	if (r < 0) {
+		char w[128];
+
+		fprintf(stderr, "rig sign: --key %s: %s\n", TERM_SAFE(key_path),
+			r == -ENOKEY ? "a public key (the .pub file); --key takes the signer's secret key" :
+			r == -EACCES ? "readable by others: a signer's key must be the signer's alone "
+				       "(chmod 600)" :
+			r == -EBADMSG ? "not a pumprig secret key (rig keygen makes one)" :
+			infile_strerror(key_path, r, w, sizeof(w)));
+		return EXIT_BAD_INPUT;
+	}
+	if (sign_key_resolve(station_key, "sign", &skey, &have_skey) < 0)
+		goto out;
+	if (require_run_dir(run_dir, "sign", "nothing was signed") != 0)
+		goto out;
+	if (run_id_of(run_dir, s.run_id) < 0) {
+		fprintf(stderr, "rig sign: %s/run.json holds no run_id (a run made before runs had "
+			"one): a signature could not name its record; nothing was signed\n",
+			TERM_SAFE(run_dir));
+		goto out;
+	}
+	/* the record signed is the one sealed: nothing may have changed but
+	 * the reports, which are written again */
+	status = sealed_precheck(run_dir, "sign", true, have_skey, unsign, &sealed);
+	if (status != 0)
+		goto out;
+	if (!sealed) {
+		fprintf(stderr, "rig sign: %s is not sealed (a run still going, or one that "
+			"crashed): rig report seals it; nothing was signed\n", TERM_SAFE(run_dir));
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	r = signoff_load(run_dir, &v, &n, &bad);
+	if (r < 0) {
+		fprintf(stderr, "rig sign: %s/%s%s%zu: %s; nothing was signed\n", TERM_SAFE(run_dir),
+			SIGNOFF_NAME, bad ? ":" : "", bad, r == -EBADMSG ? "not a signature line" :
+			strerror(-r));
+		status = EXIT_INTEGRITY;
+		goto out;
+	}
+	if (n >= SIGNOFF_MAX) {
+		fprintf(stderr, "rig sign: %s holds %d signatures, the most a run may; nothing was "
+			"signed\n", TERM_SAFE(run_dir), SIGNOFF_MAX);
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	snprintf(s.signer, sizeof(s.signer), "%s", signer);
+	memcpy(s.pk, key.pk, sizeof(s.pk));
+	clash = separation_conflict(v, n, &s);
+	if (clash) {
+		fprintf(stderr, "rig sign: %s %s this run (signature %zu, %s%s): the same person "
+			"cannot review and approve it; reviewer and approver must be different "
+			"people; nothing was signed\n", TERM_SAFE(clash->signer),
+			signoff_meaning_name(clash->meaning), clash->n, clash->utc,
+			memcmp(clash->pk, key.pk, sizeof(key.pk)) == 0 ? ", with this key" : "");
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	r = bound_to(run_dir, s.manifest_sha256, s.record_sha256);
+	if (r < 0) {
+		fprintf(stderr, "rig sign: %s: cannot read its %s: %s\n", TERM_SAFE(run_dir),
+			MANIFEST_NAME, strerror(-r));
+		status = EXIT_INTEGRITY;
+		goto out;
+	}
+	now = time(NULL);
+	strftime(s.utc, sizeof(s.utc), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	s.n = n + 1;
+	r = signoff_sign(&key, &s);
+	if (r < 0) {
+		fprintf(stderr, "rig sign: cannot sign: %s\n", strerror(-r));
+		status = EXIT_ABORTED;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", run_dir, SIGNOFF_NAME);
+	had = stat(path, &st) == 0;
+	hold_signals(&held);   /* the signature and the new seal together, or neither */
+	r = signoff_append(run_dir, &s);
+	if (r < 0) {
+		fprintf(stderr, "rig sign: %s: cannot write: %s; nothing was signed\n", TERM_SAFE(path),
+			strerror(-r));
+		if (had ? truncate(path, st.st_size) : unlink(path) && errno != ENOENT)
+			fprintf(stderr, "rig sign: %s: cannot take the partial line back\n", path);
+		release_signals(&held);
+		status = EXIT_ABORTED;
+		goto out;
+	}
+	snprintf(why, sizeof(why), "signed: %s by %s", signoff_meaning_name(s.meaning), s.signer);
+	status = judge(run_dir, false, "sign", &(struct seal_opts){ .sealed_by = "rig sign",
+		.key = have_skey ? &skey : NULL, .unsign = unsign, .why = why }, NULL);
+	if (status == EXIT_INTEGRITY) {
+		/* the previous seal stands: the signature goes too, or the run
+		 * would no longer match it */
+		if (take_back(path, had, had ? st.st_size : 0) != 0)
+			fprintf(stderr, "rig sign: %s: cannot take the signature back: %s; the run no "
+				"longer matches its seal\n", path, strerror(errno));
+		else
+			fprintf(stderr, "rig sign: the signature was not kept\n");
+		release_signals(&held);
+		goto out;
+	}
+	release_signals(&held);
+	status = EXIT_PASS;
+	printf("signed   %s by %s at %s, key %s; signature %zu of the run, bound to run %s, "
+	       "manifest sha256:%s and record sha256:%s\n", signoff_meaning_name(s.meaning),
+	       TERM_SAFE(s.signer), s.utc, s.fingerprint, s.n, TERM_SAFE(s.run_id), s.manifest_sha256,
+	       s.record_sha256);
+	lab_history_store(run_dir, db, true);
+out:
+	free(line);
+	free(v);
+	sodium_memzero(&key, sizeof(key));
+	sodium_memzero(&skey, sizeof(skey));
+	return status;
+}
+
+const struct rig_command cmd_sign = { "sign", usage_sign, sign_main };
+
+/* ------------------------------------------------------- rig verify -- */
+
+static bool manifest_journalled(const struct journal_check *jc, const char *hex, size_t *ret_k)
+{
+	for (size_t i = 0; i < jc->l.n_seals; i++)
+		if (strcmp(jc->l.seals[i].manifest, hex) == 0) {
+			*ret_k = i + 1;
+			return true;
+		}
+	return false;
+}
+
+bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_check *jc)
+{
+	char run_id[SIGNOFF_RUN_ID_MAX], manifest_hex[DIGEST_HEX_LEN + 1] = "";
+	char record_hex[DIGEST_HEX_LEN + 1] = "";
+	struct signoff *v = NULL;
+	size_t n = 0, bad = 0;
+	bool ok = true;
+	int r = signoff_load(run_dir, &v, &n, &bad);
+
+	if (r == -EBADMSG) {
+		fprintf(f, "BAD      %s:%zu: not a signature line (each line one signature, "
+			"numbered from 1 in order)\n", SIGNOFF_NAME, bad);
+		return false;
+	}
+	if (r < 0) {
+		fprintf(f, "BAD      %s: cannot read: %s\n", SIGNOFF_NAME, strerror(-r));
+		return false;
+	}
+	if (n == 0)
+		return true;
+	if (run_id_of(run_dir, run_id) < 0)
+		run_id[0] = '\0';
+	(void)bound_to(run_dir, manifest_hex, record_hex);
+	for (size_t i = 0; i < n; i++) {
+		const struct signoff *s = &v[i];
+		char head[RIG_TEXT_MAX + 96];
+		size_t k = 0;
+
+		snprintf(head, sizeof(head), "signature %zu (%s by %s at %s, key %s)", s->n,
+			 signoff_meaning_name(s->meaning), TERM_SAFE(s->signer), s->utc, s->fingerprint);
+		if (!signoff_check(s)) {
+			fprintf(f, "BAD      %s: the signature does not match what the line says "
+				"(altered after it was made)\n", head);
+			ok = false;
+		} else if (strcmp(s->run_id, run_id) != 0) {
+			fprintf(f, "BAD      %s: made for run %s, not this run (%s): a signature "
+				"cannot be moved to another record\n", head, TERM_SAFE(s->run_id),
+				run_id[0] ? TERM_SAFE(run_id) : "no run_id");
+			ok = false;
+		} else if (strcmp(s->record_sha256, record_hex) != 0) {
+			fprintf(f, "BAD      %s: signed record sha256:%s, but the raw files are now "
+				"sha256:%s: the record changed after it was signed\n", head,
+				s->record_sha256, record_hex[0] ? record_hex : "(no manifest)");
+			ok = false;
+		} else if (jc && !manifest_journalled(jc, s->manifest_sha256, &k)) {
+			fprintf(f, "BAD      %s: the manifest it signed (sha256:%s) is no seal of this "
+				"run in the journal\n", head, s->manifest_sha256);
+			ok = false;
+		} else if (jc) {
+			fprintf(f, "signoff  %s: valid; it signed seal %zu of the run\n", head, k);
+		} else {
+			fprintf(f, "signoff  %s: valid (its manifest not checked against a journal)\n",
+				head);
+		}
+		for (size_t j = 0; j < i; j++)
+			if (separation_conflict(&v[j], 1, s)) {
+				fprintf(f, "BAD      signatures %zu and %zu: %s reviewed and approved "
+					"this run; reviewer and approver must be different people\n",
+					v[j].n, s->n, TERM_SAFE(s->signer));
+				ok = false;
+			}
+	}
+	free(v);
+	return ok;
+}
