@@ -252,7 +252,11 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	cr_assert_eq(seq->steps[2].kind, STEP_SET_RATE);
 	cr_assert_float_eq(seq->steps[2].rate_ml_per_h, 0.25, 1e-12);
 	cr_assert_eq(seq->steps[5].duration_ns, 6 * RIG_NS_PER_H);
-	cr_assert_eq(seq->steps[4].line, 18);
+	cr_assert_eq(seq->steps[4].line, 26);
+	cr_assert(seq->has_protocol);
+	cr_assert_str_eq(seq->protocol_id, "TP-DOSE-NOM");
+	cr_assert_eq(seq->n_standards, 2);
+	cr_assert_str_eq(seq->standards[1], "IEC 60601-2-24:2012");
 	cr_assert_eq(seq->steps[6].edge, MARK_END);
 	cr_assert_eq(seq->steps[8].check, CHECK_DOSE_ACCURACY);
 	cr_assert_str_eq(seq->steps[8].window, "steady");
@@ -279,6 +283,13 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	cr_assert_float_eq(d->rate_max_ml_per_h, 1.0, 1e-15);
 	cr_assert_float_eq(d->accuracy_tolerance_pct, 10, 1e-12);
 	cr_assert_str_eq(d->accuracy_requirement, "ITP-40-SRS-ACC-001");
+	cr_assert_eq(d->accuracy_rule.kind, DECISION_SIMPLE);
+	cr_assert(d->has_flow);
+	cr_assert_str_eq(d->ep_max_requirement, "ITP-40-SRS-ACC-003");
+	cr_assert_float_eq(d->ep_min_pct, -5, 1e-12);
+	cr_assert_eq(d->flow_rule.kind, DECISION_GUARDED);
+	cr_assert_float_eq(d->flow_rule.guard_factor, 1, 1e-12);
+	cr_assert_eq(d->battery_rule.kind, DECISION_GUARDED);
 	cr_assert_eq(d->longevity_min_ns, (rig_ns)(5 * 365.25 * 86400) * RIG_NS_PER_S);
 	cr_assert_eq(plan_validate(seq, b, d, &diags), 0);
 	seq_free(seq);
