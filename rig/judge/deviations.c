@@ -187,6 +187,7 @@ static int from_events(const char *run_dir, struct run_results *res)
 
 /* notes.jsonl: each note is a deviation (the full text is in the report's
  * operator notes). */
+#define NOTE_QUOTED_MAX 200
 static void from_notes(const char *run_dir, struct run_results *res)
 {
 	char path[RIG_PATH_MAX + 16], *line = NULL;
@@ -201,9 +202,17 @@ static void from_notes(const char *run_dir, struct run_results *res)
 	while ((len = getline(&line, &cap, f)) > 0) {
 		json_t *n = json_loads(line, 0, NULL);
 
-		if (json_is_object(n))
+		const char *text = json_is_object(n) ? jstr(n, "text") : "";
+
+		/* a short note is quoted; a longer one is named, so that the
+		 * report prints it once, whole, under its operator notes */
+		if (json_is_object(n) && !strchr(text, '\n') && strlen(text) <= NOTE_QUOTED_MAX)
 			deviation_add(res, false, 0, "operator_note", "%s at %s: %s",
-				      jstr(n, "operator"), jstr(n, "utc"), jstr(n, "text"));
+				      jstr(n, "operator"), jstr(n, "utc"), text);
+		else if (json_is_object(n))
+			deviation_add(res, false, 0, "operator_note", "%s at %s: a note of %zu "
+				      "characters (the whole of it under the operator notes)",
+				      jstr(n, "operator"), jstr(n, "utc"), strlen(text));
 		json_decref(n);
 	}
 	free(line);
