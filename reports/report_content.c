@@ -58,7 +58,7 @@ static void section_summary(struct report_doc *doc, const struct run_results *re
 			 "pump, not what a pump does.", res->bench_id,
 			 strcmp(res->bench_kind, "wire-simulated") == 0 ?
 			 "wire-simulated (rig's own simulator, served over the instruments' protocols)" :
-			 "simulated (every instrument an in-process physics model)");
+			 "simulated (its instruments, or some of them, in-process physics models)");
 	if (res->protocol_id[0]) {
 		char std[RIG_ID_MAX * PROTOCOL_STANDARDS_MAX + 16] = "";
 

@@ -46,17 +46,16 @@ static void judge_across_gaps(const struct timeline *tl, struct check_result *c)
 	}
 }
 
-/* What the bench is, by its file (the rule run.json's "simulated" follows):
- * every instrument in-process, a wire simulator in lockstep, or real
- * instruments. */
+/* What the bench is, by its file: "simulated" when any instrument is an
+ * in-process model (one simulated instrument, the pump above all, makes the
+ * whole record a model's), "wire-simulated" when its instruments answer
+ * from a simulator in lockstep (sim_clock), else "real". */
 static const char *bench_kind(const struct bench *b)
 {
-	bool all_sim = true;
-
 	for (int role = 0; role < ROLE__COUNT; role++)
-		if (b->instrument[role].present && strcmp(b->instrument[role].backend, "sim") != 0)
-			all_sim = false;
-	return all_sim ? "simulated" : b->sim_clock_uri[0] ? "wire-simulated" : "real";
+		if (b->instrument[role].present && strcmp(b->instrument[role].backend, "sim") == 0)
+			return "simulated";
+	return b->sim_clock_uri[0] ? "wire-simulated" : "real";
 }
 
 /* Streams every sample to the checks, the evaporation fits and the
