@@ -516,3 +516,63 @@ Test(config, sensor_guards_load_in_canonical_units_with_defaults_per_role)
 	bench_free(bench);
 	free(path);
 }
+
+/* The decision rules and the flow group of the device file: every problem,
+ * each at its line, in one pass; a guard band only with guarded
+ * acceptance; one requirement, one criterion. */
+Test(config, decision_rules_and_flow_requirements_are_checked_with_their_line)
+{
+	char *dir = th_tmpdir();
+	char *path = th_write_file(dir, "dut-rules.cfg",
+		"device = {\n"
+		"  model = \"M\"; serial = \"S\"; reservoir = \"20 mL\";\n"
+		"  rate = { min = \"0.01 mL/h\"; max = \"1 mL/h\"; };\n"
+		"  bolus = { max = \"0.5 mL\"; rate = \"1 mL/h\"; };\n"
+		"  accuracy = { tolerance = \"10 %\"; requirement = \"R-1\";\n"
+		"               decision_rule = \"strict\"; };\n"
+		"  flow_accuracy = { tolerance = \"10 %\"; requirement = \"R-2\";\n"
+		"                    ep_max = \"5 %\"; ep_max_requirement = \"R-1\";\n"
+		"                    ep_min_requirement = \"R-4\"; };\n"
+		"  occlusion = { alarm_pressure_max = \"150 kPa\"; alarm_time_max = \"4 h\";\n"
+		"                bolus_max = \"0.05 mL\"; requirement = \"R-5\";\n"
+		"                guard_band = \"U\"; };\n"
+		"  battery = { capacity = \"1000 mAh\"; longevity_min = \"5 year\";\n"
+		"              longevity_max = \"7 year\"; requirement = \"R-6\"; reference_rate = \"0.5 mL/day\";\n"
+		"              decision_rule = \"guarded\"; guard_band = \"5 U\"; };\n"
+		"};\n");
+	struct device *dev = (struct device *)1;
+
+	cr_assert_eq(device_load(path, &dev, &diags), -EINVAL);
+	cr_assert_null(dev);
+	expect("dut-rules.cfg", 6, "'decision_rule' = \"strict\" must be one of: simple, guarded");
+	expect("dut-rules.cfg", 8, "ep_max_requirement = \"R-1\" is also accuracy.requirement");
+	expect("dut-rules.cfg", 9, "'ep_min_requirement' without 'ep_min'");
+	expect("dut-rules.cfg", 12, "'guard_band' applies only with decision_rule = \"guarded\"");
+	expect("dut-rules.cfg", 15, "'guard_band' = \"5 U\" is out of range; allowed 0.001 U to 3 U");
+	cr_assert_eq(diags.n, 5);
+	free(path);
+	free(dir);
+}
+
+Test(config, a_protocol_needs_its_id_revision_and_standards)
+{
+	char *dir = th_tmpdir();
+	char *path = th_write_file(dir, "proto.cfg",
+		"sequence = {\n"
+		"  id = \"T\"; version = \"1\"; title = \"t\";\n"
+		"  protocol = {\n"
+		"    id = \"TP-1\";\n"
+		"    standards = ( \"ISO 14708-4:2022\", \"\" );\n"
+		"  };\n"
+		"  steps = ( { step = \"stop\"; } );\n"
+		"};\n");
+	struct sequence *seq = (struct sequence *)1;
+
+	cr_assert_eq(seq_load(path, &seq, &diags), -EINVAL);
+	cr_assert_null(seq);
+	expect("proto.cfg", 3, "revision");
+	expect("proto.cfg", 5, "standard 2 must be a non-empty string");
+	cr_assert_eq(diags.n, 2);
+	free(path);
+	free(dir);
+}
