@@ -134,8 +134,9 @@ static void section_summary(struct report_doc *doc, const struct run_results *re
 	}
 	if (res->n_deviations)
 		doc_text(doc, DB_PARA, DS_WARN, "Deviations (%zu): %s. Section 5 lists each with what "
-			 "happened; a pass with deviations is a pass only once each is accepted.",
-			 res->n_deviations + res->n_deviations_dropped, kinds);
+			 "happened%s", res->n_deviations + res->n_deviations_dropped, kinds,
+			 res->overall == VERDICT_PASS && res->status == RUN_COMPLETED ?
+			 "; a pass with deviations is a pass only once each is accepted." : ".");
 	else
 		doc_text(doc, DB_PARA, DS_NORMAL, "Deviations: none (no override, fault, gap, "
 			 "timeout, overrun, instrument event or operator note).");
