@@ -388,6 +388,42 @@ Test(report, the_qualification_report_identifies_the_run_and_every_check)
 	cr_assert(contains(p.all, "valve closed"));
 	cr_assert(contains(p.all, "released"));
 	cr_assert(contains(p.all, "Ep(max)"));
+	/* words a reader understands (issue 16 item 9), not the machines' names */
+	cr_assert_not(contains(p.all, "mean_current_at"));
+	cr_assert(contains(p.all, "mean current, basal 0.02083"));
+	cr_assert(contains(p.all, "Ep(max), P = 2 min"));
+	cr_assert(contains(p.all, "time to the occlusion alarm"));
+	cr_assert_not(contains(p.all, "degC"));
+	/* the protocol and the standards cited; one requirement, one criterion */
+	cr_assert(contains(p.all, "Protocol TP-QUAL revision A"));
+	cr_assert(contains(p.all, "ISO 14708-4:2022"));
+	cr_assert(contains(p.all, "IEC 60601-2-24:2012"));
+	cr_assert(contains(p.all, "Ep(max) <= 5 % in every observation"));
+	cr_assert(contains(p.all, "ITP-40-SRS-ACC-003"));
+	cr_assert(contains(p.all, "ITP-40-SRS-ACC-004"));
+	/* the decision rule of each requirement and the uncertainty budgets */
+	cr_assert(contains(p.all, "Acceptance criteria and decision rules"));
+	cr_assert(contains(p.all, "guarded acceptance, w = 1 U"));
+	cr_assert(contains(p.all, "simple acceptance"));
+	cr_assert(contains(p.all, "Uncertainty budgets"));
+	cr_assert(contains(p.all, "stroke quantisation at the"));
+	cr_assert(contains(p.all, "power monitor calibration"));
+	/* plots that show the judgment: windows, programmed values, limits */
+	cr_assert(contains(p.all, "1 dose_min"));
+	cr_assert(contains(p.all, "programmed (rate and bolus commands)"));
+	cr_assert(contains(p.all, "Ep(max) limit +5 % (ITP-40-SRS-ACC-003)"));
+	cr_assert(contains(p.all, "set rate 0.9 mL/h"));
+	cr_assert(contains(p.all, "peaks beyond the axis, clipped"));
+	{
+		char *html = th_slurp(run, "report.html");
+
+		/* no word broken mid-word in a table cell */
+		cr_assert_not_null(strstr(html, "word-break:normal"));
+		cr_assert_null(strstr(html, "break-all"));
+		cr_assert_null(strstr(html, "degC"));
+		cr_assert(contains(html, "SIMULATED BENCH — NOT VERIFICATION EVIDENCE"));
+		free(html);
+	}
 	/* the gravimetric chain and the signature block */
 	cr_assert(contains(p.all, "Tanaka et al. 2001"));
 	cr_assert(contains(p.all, "Prepared by"));
