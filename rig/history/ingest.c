@@ -40,6 +40,24 @@ static struct hist_val jv(const json_t *o, const char *key)
  * grows faster than the list); SQLite did not mind either way. */
 #define ROWS_PER_INSERT_MAX 100
 
+/* "$k" at s (k >= 1), as sprintf would write it but without its cost: a
+ * batch of runs has tens of thousands of placeholders.  The length. */
+static int put_placeholder(char *s, size_t k)
+{
+	char digits[24];
+	int n = 0, len;
+
+	do {
+		digits[n++] = (char)('0' + k % 10);
+		k /= 10;
+	} while (k);
+	s[0] = '$';
+	for (len = 1; n > 0; len++)
+		s[len] = digits[--n];
+	s[len] = '\0';
+	return len;
+}
+
 /* INSERT INTO table (cols) VALUES (...), (...) for the objects in rows, as
  * many rows to a statement as the engines' parameter limits allow: a few
  * statements per table for a whole batch of runs, rather than one per row
@@ -77,32 +95,27 @@ static int insert_rows(struct history *h, const char *table, const char *const *
 		for (i = 0; i < n; i++) {
 			const json_t *row = json_array_get(rows, done + i);
 
-			o += sprintf(sql + o, "%s(", i ? ", " : "");
+			if (i) {
+				memcpy(sql + o, ", ", 2);
+				o += 2;
+			}
+			sql[o++] = '(';
 			for (c = 0; c < ncols; c++) {
-				o += sprintf(sql + o, "%s$%zu", c ? ", " : "", k + 1);
+				if (c) {
+					memcpy(sql + o, ", ", 2);
+					o += 2;
+				}
+				o += put_placeholder(sql + o, k + 1);
 				p[k++] = jv(row, cols[c]);
 			}
-			o += sprintf(sql + o, ")");
+			sql[o++] = ')';
+			sql[o] = '\0';
 		}
 		if (suffix)
 			sprintf(sql + o, " %s", suffix);
 		r = hist_query(h, sql, p, k, ret ? &got : NULL, err, errlen);
-		if (r == 0 && ret && got.n_rows) {
-			/* append: cells move over */
-			size_t cells = ret->n_rows * got.n_cols, add = got.n_rows * got.n_cols;
-			char **m = realloc(ret->cells, (cells + add) * sizeof(*m));
-
-			if (!m) {
-				r = -ENOMEM;
-			} else {
-				memcpy(m + cells, got.cells, add * sizeof(*m));
-				ret->cells = m;
-				ret->n_cols = got.n_cols;
-				ret->n_rows += got.n_rows;
-				free(got.cells);
-				got = (struct hist_rows){ 0 };
-			}
-		}
+		if (r == 0 && ret && got.n_rows)
+			r = hist_rows_append(ret, &got);
 		hist_rows_free(&got);
 		done += n;
 	}
@@ -228,7 +241,7 @@ static void add_rows(json_t *to, const json_t *from, long long pk)
 	size_t i;
 
 	json_array_foreach(from, i, e) {
-		json_t *row = json_deep_copy(e);
+		json_t *row = json_copy((json_t *)e);   /* shallow: only run_pk is added */
 
 		json_object_set_new(row, "run_pk", json_integer(pk));
 		json_array_append_new(to, row);
@@ -270,7 +283,7 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 
 		if (!recs[i])
 			continue;
-		row = json_deep_copy(json_object_get(recs[i], "run"));
+		row = json_copy(json_object_get(recs[i], "run"));   /* shallow */
 		json_object_set_new(row, "ingested_utc", json_string(now));
 		json_array_append_new(runs, row);
 	}
@@ -319,7 +332,7 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 		add_rows(checks, json_object_get(rec, "checks"), pks[i]);
 		json_array_foreach(json_object_get(rec, "checks"), ci, c) {
 			json_array_foreach(json_object_get(c, "measurements"), mi, m) {
-				json_t *row = json_deep_copy(m);
+				json_t *row = json_copy((json_t *)m);   /* shallow */
 
 				json_object_set(row, "check_idx", json_object_get(c, "check_idx"));
 				json_object_set_new(row, "run_pk", json_integer(pks[i]));

@@ -35,9 +35,17 @@ struct hist_val {
  * results.json's 10). */
 struct hist_rows {
 	size_t n_rows, n_cols;
-	char **cells;                 /* row-major; each malloc'd or NULL */
+	size_t *cell;                 /* row-major; 1 + offset into text, 0 for NULL */
+	size_t n_cells, cell_cap;
+	char *text;                   /* every cell's bytes, each ended by a NUL */
+	size_t text_len, text_cap;
 };
 
+/* One arena per result, not a malloc per cell: a list of 10 000 runs is
+ * 130 000 cells.  hist_rows_push adds the next cell (NULL for SQL NULL) in
+ * row-major order; the caller counts the rows. */
+int hist_rows_push(struct hist_rows *r, const char *s);
+int hist_rows_append(struct hist_rows *dst, const struct hist_rows *src);
 void hist_rows_free(struct hist_rows *r);
 const char *hist_cell(const struct hist_rows *r, size_t row, size_t col);
 

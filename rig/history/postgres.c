@@ -172,26 +172,10 @@ static int be_query(struct history_db *d, const char *sql, const struct hist_val
 	if (ret && st == PGRES_TUPLES_OK) {
 		ret->n_rows = (size_t)PQntuples(res);
 		ret->n_cols = (size_t)PQnfields(res);
-		if (ret->n_rows && ret->n_cols) {
-			ret->cells = calloc(ret->n_rows * ret->n_cols, sizeof(*ret->cells));
-			if (!ret->cells) {
-				*ret = (struct hist_rows){ 0 };
-				r = -ENOMEM;
-			}
-		}
-		for (row = 0; r == 0 && row < ret->n_rows; row++) {
-			for (col = 0; col < ret->n_cols; col++) {
-				char **cell = &ret->cells[row * ret->n_cols + col];
-
-				if (PQgetisnull(res, (int)row, (int)col))
-					continue;
-				*cell = strdup(PQgetvalue(res, (int)row, (int)col));
-				if (!*cell) {
-					r = -ENOMEM;
-					break;
-				}
-			}
-		}
+		for (row = 0; r == 0 && row < ret->n_rows; row++)
+			for (col = 0; r == 0 && col < ret->n_cols; col++)
+				r = hist_rows_push(ret, PQgetisnull(res, (int)row, (int)col) ?
+							NULL : PQgetvalue(res, (int)row, (int)col));
 		if (r < 0)
 			hist_rows_free(ret);
 	}

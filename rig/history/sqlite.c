@@ -181,7 +181,7 @@ static int be_query(struct history_db *d, const char *sql, const struct hist_val
 		    struct hist_rows *ret, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	size_t i, cap = 0, ncols;
+	size_t i, ncols;
 	int rc, r, owned;
 
 	if (ret)
@@ -209,25 +209,11 @@ static int be_query(struct history_db *d, const char *sql, const struct hist_val
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!ret)
 			continue;
-		if (ret->n_rows == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			char **cells = realloc(ret->cells, ncap * (ncols ? ncols : 1) * sizeof(*cells));
-
-			if (!cells) {
-				r = -ENOMEM;
-				goto done;
-			}
-			ret->cells = cells;
-			cap = ncap;
-		}
 		for (i = 0; i < ncols; i++) {
 			const unsigned char *t = sqlite3_column_text(st, (int)i);
-			char **cell = &ret->cells[ret->n_rows * ncols + i];
 
-			*cell = t ? strdup((const char *)t) : NULL;
-			if (t && !*cell) {
-				while (i-- > 0)
-					free(ret->cells[ret->n_rows * ncols + i]);
+			if ((!t && sqlite3_errcode(d->db) == SQLITE_NOMEM) ||
+			    hist_rows_push(ret, (const char *)t) < 0) {
 				r = -ENOMEM;
 				goto done;
 			}

@@ -39,21 +39,73 @@ void hist_utc_now(char buf[32])
 
 void hist_rows_free(struct hist_rows *r)
 {
-	size_t i;
-
 	if (!r)
 		return;
-	for (i = 0; i < r->n_rows * r->n_cols; i++)
-		free(r->cells[i]);
-	free(r->cells);
+	free(r->cell);
+	free(r->text);
 	*r = (struct hist_rows){ 0 };
+}
+
+int hist_rows_push(struct hist_rows *r, const char *s)
+{
+	size_t len = s ? strlen(s) + 1 : 0;
+
+	if (r->n_cells == r->cell_cap) {
+		size_t cap = r->cell_cap ? 2 * r->cell_cap : 64;
+		size_t *m = realloc(r->cell, cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		r->cell = m;
+		r->cell_cap = cap;
+	}
+	if (len && r->text_len + len > r->text_cap) {
+		size_t cap = r->text_cap ? 2 * r->text_cap : 1024;
+		char *m;
+
+		while (cap < r->text_len + len)
+			cap *= 2;
+		m = realloc(r->text, cap);
+		if (!m)
+			return -ENOMEM;
+		r->text = m;
+		r->text_cap = cap;
+	}
+	if (!len) {
+		r->cell[r->n_cells++] = 0;
+		return 0;
+	}
+	memcpy(r->text + r->text_len, s, len);
+	r->cell[r->n_cells++] = 1 + r->text_len;
+	r->text_len += len;
+	return 0;
+}
+
+int hist_rows_append(struct hist_rows *dst, const struct hist_rows *src)
+{
+	size_t i, n = src->n_rows * src->n_cols;
+	int r;
+
+	if (dst->n_rows && dst->n_cols != src->n_cols)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		r = hist_rows_push(dst, hist_cell(src, i / src->n_cols, i % src->n_cols));
+		if (r < 0)
+			return r;
+	}
+	dst->n_cols = src->n_cols;
+	dst->n_rows += src->n_rows;
+	return 0;
 }
 
 const char *hist_cell(const struct hist_rows *r, size_t row, size_t col)
 {
+	size_t c;
+
 	if (row >= r->n_rows || col >= r->n_cols)
 		return NULL;
-	return r->cells[row * r->n_cols + col];
+	c = r->cell[row * r->n_cols + col];
+	return c ? r->text + c - 1 : NULL;
 }
 
 struct hist_val hv_real(double d)
