@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faults.h"
 #include "helpers.h"
@@ -238,6 +239,32 @@ Test(first_page, a_pass_on_an_expired_calibration_is_a_pass_with_deviations)
 	cr_assert_not_null(strstr(fp.junit, "deviation calibration_expired: the scale"));
 	cr_assert_not_null(strstr(fp.history, "pass with deviations"), "%s", fp.history);
 	first_page_free(&fp);
+	free(bench);
+	free(dir);
+}
+
+/* --retry-of names a run: a control character or an empty id is refused
+ * before anything is created, as any other text given to rig. */
+Test(first_page, a_retry_of_that_is_not_a_run_id_is_refused_before_anything_moves)
+{
+	char *dir = th_tmpdir(), *bench = bench_variant(dir, NULL, NULL, NULL);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *dut = th_src(DUT), *run, *err;
+	const char *bad[] = { "", "run\nid", "run\x1b[2J" };
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+							   "--output", run, "-q", "--retry-of", bad[i],
+							   NULL }), 2, "--retry-of #%zu", i);
+		err = th_slurp(dir, "stderr");
+		cr_assert_not_null(strstr(err, "--retry-of"), "%s", err);
+		cr_assert_eq(access(run, F_OK), -1, "a run directory was created");
+		free(err);
+	}
+	free(run);
+	free(dut);
+	free(seq);
 	free(bench);
 	free(dir);
 }
