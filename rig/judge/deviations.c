@@ -259,8 +259,8 @@ int results_deviations(const char *run_dir, struct run_results *res)
 
 		results_damaged_text(res, first, sizeof(first));
 		deviation_add(res, false, 0, "damaged_record",
-			      "%zu row(s) of samples.csv rig could not have written were left out of "
-			      "every check, table and plot: %s", res->n_damaged_rows, first);
+			      "%zu row(s) rig could not have written were left out of every check, "
+			      "table and plot (samples.csv): %s", res->n_damaged_rows, first);
 	}
 	from_notes(run_dir, res);
 	return 0;
