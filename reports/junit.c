@@ -198,6 +198,10 @@ void report_junit_suite(FILE *f, const struct run_results *res, const char *run_
 	read_run_meta(run_dir, stamp, sizeof(stamp), host, sizeof(host));
 	fputs("  <testsuite name=\"", f);
 	xml_text(f, name ? name : res->sequence_id);
+	/* on a simulated bench the name itself says so, wherever CI shows it */
+	if (!results_is_evidence(res))
+		fputs(strcmp(res->bench_kind, "wire-simulated") == 0 ? " [WIRE-SIMULATED]" :
+		      " [SIMULATED]", f);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\" "
 		"timestamp=\"", n.tests, n.failures, n.errors, n.time_s);
 	xml_text(f, stamp);
@@ -211,11 +215,24 @@ void report_junit_suite(FILE *f, const struct run_results *res, const char *run_
 	property(f, "status", run_status_name(res->status));
 	property(f, "end_reason", res->end_reason);
 	property(f, "overall_verdict", verdict_name(res->overall));
+	property(f, "verdict_text", results_verdict_text(res));
+	property(f, "bench_kind", res->bench_kind);
+	property(f, "verification_evidence", results_is_evidence(res) ? "true" :
+		 "false: a simulated bench, not verification evidence");
+	if (res->protocol_id[0]) {
+		char proto[RIG_ID_MAX * 2 + 16];
+
+		snprintf(proto, sizeof(proto), "%s revision %s", res->protocol_id,
+			 res->protocol_revision);
+		property(f, "protocol", proto);
+	}
 	{
 		char n_text[32];
 
 		snprintf(n_text, sizeof(n_text), "%zu", res->n_samples_total);
 		property(f, "samples", n_text);
+		snprintf(n_text, sizeof(n_text), "%zu", res->n_deviations + res->n_deviations_dropped);
+		property(f, "deviations", n_text);
 	}
 	property(f, "time_basis", "run time on the bench (seconds of the record), not wall time");
 	for (size_t i = 0; extra_properties && extra_properties[i] && extra_properties[i + 1]; i += 2)
@@ -237,6 +254,21 @@ void report_junit_suite(FILE *f, const struct run_results *res, const char *run_
 		xml_text(f, results_nothing_judged(res));
 		fputs("\">a run is judged by the check steps of its sequence, and this one has "
 		      "none</error>\n    </testcase>\n", f);
+	}
+	/* the deviations a reviewer weighs with the verdict */
+	if (res->n_deviations) {
+		fputs("    <system-out>", f);
+		for (size_t i = 0; i < res->n_deviations; i++) {
+			const struct deviation *d = &res->deviations[i];
+
+			fprintf(f, "deviation %s", d->kind);
+			if (d->has_t)
+				fprintf(f, " at t = %.1f s", rig_ns_to_s(d->t_ns));
+			fputs(": ", f);
+			xml_body(f, d->text);
+			fputc('\n', f);
+		}
+		fputs("</system-out>\n", f);
 	}
 	fputs("  </testsuite>\n", f);
 }

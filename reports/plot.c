@@ -1,5 +1,6 @@
-/* Decimated series and their plots (cairo and pango only).  See plot.h. */
-#include "plot.h"
+/* Plots drawn with cairo and pango: onto the PDF page, or into an SVG for
+ * the HTML.  See plot.h. */
+#include "plot_internal.h"
 
 #include <cairo-svg.h>
 #include <errno.h>
@@ -8,249 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* -------------------------------------------------------------- series -- */
-
-void series_init(struct series *s, rig_ns t0_ns, rig_ns bin_ns)
-{
-	memset(s, 0, sizeof(*s));
-	s->t0_ns = t0_ns;
-	s->bin_ns = bin_ns > 0 ? bin_ns : 1;
-}
-
-static void bin_merge(struct series_bin *into, const struct series_bin *a,
-		      const struct series_bin *b)
-{
-	if (!a->count) {
-		*into = *b;
-		return;
-	}
-	if (!b->count) {
-		*into = *a;
-		return;
-	}
-	into->t_first_ns = a->t_first_ns;
-	into->t_last_ns = b->t_last_ns;
-	into->min = fmin(a->min, b->min);
-	into->max = fmax(a->max, b->max);
-	into->sum = a->sum + b->sum;
-	into->count = a->count + b->count;
-}
-
-/* Halves the resolution: bins 2i and 2i+1 become bin i. */
-static void series_halve(struct series *s)
-{
-	size_t n = (s->n_bins + 1) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		struct series_bin a = s->bins[2 * i];
-		struct series_bin b = 2 * i + 1 < s->n_bins ? s->bins[2 * i + 1] :
-							     (struct series_bin){ 0 };
-
-		bin_merge(&s->bins[i], &a, &b);
-	}
-	memset(&s->bins[n], 0, (SERIES_BINS - n) * sizeof(s->bins[0]));
-	s->n_bins = n;
-	s->bin_ns *= 2;
-	s->merges++;
-}
-
-void series_add(struct series *s, rig_ns t_ns, double value)
-{
-	struct series_bin *b;
-	rig_ns idx;
-
-	if (!isfinite(value))
-		return;
-	idx = t_ns > s->t0_ns ? (t_ns - s->t0_ns) / s->bin_ns : 0;
-	while (idx >= SERIES_BINS) {
-		series_halve(s);
-		idx = (t_ns - s->t0_ns) / s->bin_ns;
-	}
-	b = &s->bins[idx];
-	if (!b->count) {
-		b->t_first_ns = b->t_last_ns = t_ns;
-		b->min = b->max = value;
-	} else {
-		if (t_ns < b->t_first_ns)
-			b->t_first_ns = t_ns;
-		if (t_ns > b->t_last_ns)
-			b->t_last_ns = t_ns;
-		b->min = fmin(b->min, value);
-		b->max = fmax(b->max, value);
-	}
-	b->sum += value;
-	b->count++;
-	if ((size_t)idx + 1 > s->n_bins)
-		s->n_bins = (size_t)idx + 1;
-	s->n_samples++;
-}
-
-bool series_range(const struct series *s, double *ret_min, double *ret_max)
-{
-	bool any = false;
-
-	for (size_t i = 0; i < s->n_bins; i++) {
-		const struct series_bin *b = &s->bins[i];
-
-		if (!b->count)
-			continue;
-		*ret_min = any ? fmin(*ret_min, b->min) : b->min;
-		*ret_max = any ? fmax(*ret_max, b->max) : b->max;
-		any = true;
-	}
-	return any;
-}
-
-/* --------------------------------------------------------------- plots -- */
-
-static struct plot_line *plot_line_new(struct plot *p, const char *label, const double rgb[3])
-{
-	struct plot_line *l;
-
-	if (p->n_lines >= PLOT_LINES_MAX)
-		return NULL;
-	l = &p->lines[p->n_lines++];
-	memset(l, 0, sizeof(*l));
-	snprintf(l->label, sizeof(l->label), "%s", label);
-	memcpy(l->rgb, rgb, sizeof(l->rgb));
-	return l;
-}
-
-struct plot_line *plot_add_series(struct plot *p, const struct series *s, double value_scale,
-				  const char *label, const double rgb[3])
-{
-	struct plot_line *l = plot_line_new(p, label, rgb);
-
-	if (l) {
-		l->series = s;
-		l->value_scale = value_scale;
-		l->style = PLOT_LINE;
-	}
-	return l;
-}
-
-struct plot_line *plot_add_xy(struct plot *p, enum plot_style style, const char *label,
-			      const double rgb[3])
-{
-	struct plot_line *l = plot_line_new(p, label, rgb);
-
-	if (l)
-		l->style = style;
-	return l;
-}
-
-void plot_add_mark(struct plot *p, double x, enum plot_mark_style style, const char *label,
-		   const double rgb[3])
-{
-	struct plot_mark *m;
-
-	if (p->n_marks >= PLOT_MARKS_MAX || !isfinite(x))
-		return;
-	m = &p->marks[p->n_marks++];
-	m->x = x;
-	m->style = style;
-	snprintf(m->label, sizeof(m->label), "%s", label);
-	memcpy(m->rgb, rgb, sizeof(m->rgb));
-}
-
-static double line_scale(const struct plot_line *l)
-{
-	return l->value_scale != 0 ? l->value_scale : 1;
-}
-
-static bool line_has_data(const struct plot_line *l)
-{
-	return l->series ? l->series->n_samples > 0 : l->n_xy > 0;
-}
-
-bool plot_has_data(const struct plot *p)
-{
-	for (size_t i = 0; i < p->n_lines; i++)
-		if (line_has_data(&p->lines[i]))
-			return true;
-	return false;
-}
-
-double plot_tick_step(double span, int n)
-{
-	double raw, mag, f;
-
-	if (!(span > 0) || !isfinite(span) || n < 1)
-		return 1;
-	raw = span / n;
-	mag = pow(10, floor(log10(raw)));
-	f = raw / mag;
-	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
-}
-
-struct range {
-	double lo, hi;
-	bool any;
-};
-
-static void range_add(struct range *r, double v)
-{
-	if (!isfinite(v))
-		return;
-	r->lo = r->any ? fmin(r->lo, v) : v;
-	r->hi = r->any ? fmax(r->hi, v) : v;
-	r->any = true;
-}
-
-static void data_ranges(const struct plot *p, struct range *rx, struct range *ry)
-{
-	for (size_t i = 0; i < p->n_lines; i++) {
-		const struct plot_line *l = &p->lines[i];
-		double k = line_scale(l);
-
-		if (l->series) {
-			for (size_t b = 0; b < l->series->n_bins; b++) {
-				const struct series_bin *sb = &l->series->bins[b];
-
-				if (!sb->count)
-					continue;
-				range_add(rx, (double)(sb->t_first_ns - p->x_origin_ns) / p->x_unit_ns);
-				range_add(rx, (double)(sb->t_last_ns - p->x_origin_ns) / p->x_unit_ns);
-				range_add(ry, sb->min * k);
-				range_add(ry, sb->max * k);
-			}
-		}
-		for (size_t j = 0; j < l->n_xy; j++) {
-			range_add(rx, l->xs[j]);
-			range_add(ry, l->ys[j]);
-		}
-	}
-	if (p->have_x_range) {
-		*rx = (struct range){ p->x_min, p->x_max, true };
-	} else {
-		for (size_t i = 0; i < p->n_marks; i++)
-			range_add(rx, p->marks[i].x);
-	}
-	if (p->y_include_zero)
-		range_add(ry, 0);
-	if (!rx->any)
-		*rx = (struct range){ 0, 1, true };
-	if (!ry->any)
-		*ry = (struct range){ 0, 1, true };
-	if (rx->hi - rx->lo <= 0) {
-		rx->lo -= 1;
-		rx->hi += 1;
-	}
-	if (ry->hi - ry->lo <= fabs(ry->hi) * 1e-9 || ry->hi - ry->lo <= 0) {
-		double d = fabs(ry->hi) > 0 ? fabs(ry->hi) * 0.05 : 1;
-
-		ry->lo -= d;
-		ry->hi += d;
-	} else {
-		double pad = (ry->hi - ry->lo) * 0.05;
-
-		/* a range that starts at zero keeps zero on the axis */
-		if (!(p->y_include_zero && ry->lo == 0))
-			ry->lo -= pad;
-		ry->hi += pad;
-	}
-}
 
 static PangoLayout *text_layout(cairo_t *cr, const char *text, double size_pt, bool bold)
 {
@@ -378,7 +136,7 @@ static void draw_series(const struct plot *p, const struct plot_line *l, cairo_t
 			const void *frame)
 {
 	const struct series *s = l->series;
-	double k = line_scale(l);
+	double k = plot_line_scale(l);
 	bool pen_down = false;
 	rig_ns spacing_ns = 0, prev_t_ns = 0;
 
@@ -479,7 +237,7 @@ static bool box_hides_data(const struct plot *p, const struct frame *f, const st
 {
 	for (size_t i = 0; i < p->n_lines; i++) {
 		const struct plot_line *l = &p->lines[i];
-		double k = line_scale(l);
+		double k = plot_line_scale(l);
 
 		for (size_t b = 0; l->series && b < l->series->n_bins; b++) {
 			const struct series_bin *sb = &l->series->bins[b];
@@ -518,8 +276,43 @@ static bool box_hides_data(const struct plot *p, const struct frame *f, const st
  * data; failing that where it overlaps no label, on a light ground. */
 static void draw_marks(const struct plot *p, cairo_t *cr, const struct frame *f)
 {
-	struct label_box placed[PLOT_MARKS_MAX];
+	struct label_box placed[PLOT_MARKS_MAX + PLOT_SPANS_MAX];
 	size_t n_placed = 0;
+
+	/* the shaded windows' names, from the bottom left of each, a row up
+	 * where the row is taken (a short window beside a long one) */
+	for (size_t i = 0; i < p->n_spans; i++) {
+		const struct plot_span *sp = &p->spans[i];
+		PangoLayout *lay = text_layout(cr, sp->label, FONT_TICK - 1, false);
+		double x0 = fmax(frame_x(f, sp->x0), f->x0) + 2;
+		struct label_box box = { 0 };
+		bool found = false;
+		int w, h;
+
+		pango_layout_get_size(lay, &w, &h);
+		for (int row = 0; row < 6 && !found; row++) {
+			double y1 = f->y0 + f->h - 2 - row * ((double)h / PANGO_SCALE + 1);
+			size_t k;
+
+			box = (struct label_box){ x0 - 1, y1 - (double)h / PANGO_SCALE,
+						  x0 + (double)w / PANGO_SCALE + 1, y1 };
+			if (box.x1 > f->x0 + f->w || box.y0 < f->y0)
+				break;
+			for (k = 0; k < n_placed && !boxes_overlap(&box, &placed[k]); k++)
+				;
+			found = k == n_placed;
+		}
+		if (found) {
+			placed[n_placed++] = box;
+			cairo_set_source_rgba(cr, 1, 1, 1, 0.75);
+			cairo_rectangle(cr, box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
+			cairo_fill(cr);
+			set_rgb(cr, sp->rgb, 1);
+			cairo_move_to(cr, x0, box.y0);
+			pango_cairo_show_layout(cr, lay);
+		}
+		g_object_unref(lay);
+	}
 
 	for (size_t i = 0; i < p->n_marks; i++) {
 		const struct plot_mark *m = &p->marks[i];
@@ -595,12 +388,57 @@ static void draw_marks(const struct plot *p, cairo_t *cr, const struct frame *f)
 	}
 }
 
+/* A small triangle on the frame's edge over each value beyond the axis. */
+static void clip_mark(cairo_t *cr, const struct frame *f, double x, double v)
+{
+	double px = frame_x(f, x);
+
+	if (v > f->yhi) {
+		cairo_move_to(cr, px - 3, f->y0 + 6);
+		cairo_line_to(cr, px + 3, f->y0 + 6);
+		cairo_line_to(cr, px, f->y0 + 1);
+	} else if (v < f->ylo) {
+		cairo_move_to(cr, px - 3, f->y0 + f->h - 6);
+		cairo_line_to(cr, px + 3, f->y0 + f->h - 6);
+		cairo_line_to(cr, px, f->y0 + f->h - 1);
+	} else {
+		return;
+	}
+	cairo_close_path(cr);
+}
+
+static void draw_clip_marks(const struct plot *p, cairo_t *cr, const struct frame *f)
+{
+	for (size_t i = 0; i < p->n_lines; i++) {
+		const struct plot_line *l = &p->lines[i];
+		double k = plot_line_scale(l);
+
+		for (size_t b = 0; l->series && b < l->series->n_bins; b++) {
+			const struct series_bin *sb = &l->series->bins[b];
+			double x = ((double)sb->t_first_ns / 2 + (double)sb->t_last_ns / 2 -
+				    (double)p->x_origin_ns) / p->x_unit_ns;
+
+			if (!sb->count)
+				continue;
+			clip_mark(cr, f, x, sb->max * k);
+			clip_mark(cr, f, x, sb->min * k);
+		}
+		for (size_t j = 0; j < l->n_xy; j++)
+			if (isfinite(l->ys[j]))
+				clip_mark(cr, f, l->xs[j], l->ys[j]);
+	}
+	cairo_set_source_rgb(cr, 0.75, 0.1, 0.1);
+	cairo_fill(cr);
+}
+
 void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, double h)
 {
-	struct range rx = { 0 }, ry = { 0 };
+	struct plot_range rx = { 0 }, ry = { 0 };
 	struct frame f;
-	double top, legend_h, note_h = p->note[0] ? 11 : 0, step, max_label = 0;
-	char buf[48];
+	struct plot_clip clip;
+	double top, legend_h, note_h = p->note[0] ? 11 : 0, step, max_label = 0, clo, chi;
+	char buf[48], clip_text[256] = "";
+	bool clipped;
 
 	cairo_save(cr);
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
@@ -617,7 +455,24 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 		return;
 	}
 	legend_h = draw_legend(p, cr, x + 8, top, w - 16, false);
-	data_ranges(p, &rx, &ry);
+	plot_ranges(p, &rx, &ry);
+	clipped = plot_clipped(p, &clo, &chi, &clip);
+	if (clipped) {
+		char up[96] = "", down[96] = "";
+
+		if (clip.above)
+			snprintf(up, sizeof(up), "up to %.4g %s%s%.4g %s", clip.max, p->y_unit_name,
+				 p->x_unit_name[0] ? " at " : "", clip.max_x, p->x_unit_name);
+		if (clip.below)
+			snprintf(down, sizeof(down), "down to %.4g %s%s%.4g %s", clip.min,
+				 p->y_unit_name, p->x_unit_name[0] ? " at " : "", clip.min_x,
+				 p->x_unit_name);
+		snprintf(clip_text, sizeof(clip_text), "%s%s%s beyond the axis, clipped so that "
+			 "no phase hides behind them: %s%s%s", clip.above ? "▲ peaks" : "",
+			 clip.above && clip.below ? " and " : "", clip.below ? "▼ dips" : "", up,
+			 clip.above && clip.below ? "; " : "", down);
+		note_h += 11;
+	}
 	/* room for the y tick labels: the widest of them */
 	step = plot_tick_step(ry.hi - ry.lo, 5);
 	for (double v = ceil(ry.lo / step) * step; v <= ry.hi + step * 1e-9; v += step) {
@@ -680,11 +535,31 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
 		text_at(cr, p->note, FONT_TICK, false, x + 8, f.y0 + f.h + 25, 0, 0);
 	}
+	if (clipped) {
+		cairo_set_source_rgb(cr, 0.7, 0.1, 0.1);
+		text_at(cr, clip_text, FONT_TICK, false, x + 8,
+			f.y0 + f.h + 25 + (p->note[0] ? 11 : 0), 0, 0);
+	}
 
-	/* data, clipped to the frame */
+	/* data, clipped to the frame, over the shaded windows */
 	cairo_save(cr);
 	cairo_rectangle(cr, f.x0, f.y0, f.w, f.h);
 	cairo_clip(cr);
+	for (size_t i = 0; i < p->n_spans; i++) {
+		const struct plot_span *sp = &p->spans[i];
+		double x0 = frame_x(&f, sp->x0), x1 = frame_x(&f, sp->x1);
+
+		set_rgb(cr, sp->rgb, 0.13);
+		cairo_rectangle(cr, x0, f.y0, x1 - x0, f.h);
+		cairo_fill(cr);
+		set_rgb(cr, sp->rgb, 0.5);
+		cairo_set_line_width(cr, 0.6);
+		cairo_move_to(cr, x0, f.y0);
+		cairo_line_to(cr, x0, f.y0 + f.h);
+		cairo_move_to(cr, x1, f.y0);
+		cairo_line_to(cr, x1, f.y0 + f.h);
+		cairo_stroke(cr);
+	}
 	for (size_t i = 0; i < p->n_lines; i++) {
 		const struct plot_line *l = &p->lines[i];
 
@@ -724,6 +599,8 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 				cairo_fill(cr);
 			}
 	}
+	if (clipped)
+		draw_clip_marks(p, cr, &f);
 	draw_marks(p, cr, &f);
 	cairo_restore(cr);
 	cairo_restore(cr);

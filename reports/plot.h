@@ -55,6 +55,7 @@ enum plot_style {
 };
 
 #define PLOT_LINES_MAX 6
+#define RIG_PLOT_LABEL_MAX 96
 #define PLOT_MARKS_MAX 8
 #define PLOT_XY_MAX 256
 
@@ -66,6 +67,8 @@ struct plot_line {
 	double xs[PLOT_XY_MAX], ys[PLOT_XY_MAX];
 	size_t n_xy;
 	enum plot_style style;
+	bool exact;                     /* a programmed value or a limit: always within
+	                                   the y axis, never clipped as a spike */
 	char label[96];
 	double rgb[3];
 };
@@ -84,19 +87,37 @@ struct plot_mark {
 	double rgb[3];
 };
 
+/* A shaded stretch of the x axis, under the data: a judged window. */
+struct plot_span {
+	double x0, x1;
+	char label[RIG_PLOT_LABEL_MAX];
+	double rgb[3];
+};
+
+#define PLOT_SPANS_MAX 16
+
 struct plot {
 	char title[128];
 	char x_title[64];               /* with the unit: "run time (h)" */
+	char x_unit_name[16];           /* "h": where a clipped spike is, in words */
+	char y_unit_name[16];           /* "mL/h": how high it went */
 	char y_title[64];               /* with the unit: "volume (mL)" */
 	double x_unit_ns;               /* series time divided by this on the x axis */
 	rig_ns x_origin_ns;             /* series time at x = 0 (marks are in plot units) */
 	bool have_x_range;              /* else from the data */
 	double x_min, x_max;
 	bool y_include_zero;
+	double y_min_span;              /* the y axis spans at least this (0: no minimum) */
+	/* the y axis from the lines' means and x/y points (their 0.5 to 99.5 %
+	 * range), not from the extremes of the bins: a spike is clipped, marked
+	 * on the frame's edge and said under the plot, so it hides no phase */
+	bool y_robust;
 	struct plot_line lines[PLOT_LINES_MAX];
 	size_t n_lines;
 	struct plot_mark marks[PLOT_MARKS_MAX];
 	size_t n_marks;
+	struct plot_span spans[PLOT_SPANS_MAX];
+	size_t n_spans;
 	char note[256];                 /* printed under the plot (where the data came from) */
 	char absent[160];               /* said instead of the plot when there is no data */
 };
@@ -108,6 +129,17 @@ struct plot_line *plot_add_xy(struct plot *p, enum plot_style style, const char 
 			      const double rgb[3]);
 void plot_add_mark(struct plot *p, double x, enum plot_mark_style style, const char *label,
 		   const double rgb[3]);
+void plot_add_span(struct plot *p, double x0, double x1, const char *label, const double rgb[3]);
+
+/* What a robust y axis leaves out: the extremes beyond it, and where the
+ * highest of them is (plot units).  Filled by plot_clipped(). */
+struct plot_clip {
+	bool above, below;
+	double max, max_x;              /* the highest value left above the axis */
+	double min, min_x;              /* the lowest left below it */
+};
+/* The y range plot_draw uses and what it clips; true when it clips. */
+bool plot_clipped(const struct plot *p, double *ret_lo, double *ret_hi, struct plot_clip *ret);
 /* True when some line has data to draw. */
 bool plot_has_data(const struct plot *p);
 

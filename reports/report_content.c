@@ -1,6 +1,7 @@
-/* The report's content, in the order a reviewer reads it: identification,
- * equipment, acceptance criteria and results, the gravimetric chain,
- * deviations, plots, traceability, signatures.  Every number printed here is
+/* The report's content, in the order a reviewer reads it: the verdict and a
+ * line per check on page 1, then identification, equipment, acceptance
+ * criteria and results, the gravimetric chain, deviations, plots,
+ * traceability, signatures.  Every number printed here is
  * taken from the judged results (results.json says the same) or from a named
  * file of the run directory; docs/report.md lists where each comes from. */
 #define _GNU_SOURCE   /* vasprintf */
@@ -20,6 +21,128 @@
 
 /* -------------------------------------------------------------- sections -- */
 
+/* "ITP-40-SRS-ACC-002, ITP-40-SRS-ACC-003" */
+static void check_requirements(const struct check_result *c, char *buf, size_t len)
+{
+	size_t used;
+
+	snprintf(buf, len, "%s", c->requirement[0] ? c->requirement : "—");
+	for (size_t k = 0; k < c->n_more; k++) {
+		used = strlen(buf);
+		snprintf(buf + used, len - used, ", %s", c->more[k].requirement);
+	}
+}
+
+/* Page 1: the verdict, how the run ended, what it was (and whether it can
+ * be evidence at all), one line per check, and the deviations to weigh. */
+static void section_summary(struct report_doc *doc, const struct run_results *res,
+			    const struct report_data *d)
+{
+	char verdict[64], buf[128], lim[128], reqs[256], kinds[512] = "";
+	struct doc_block *t;
+
+	doc_verdict_upper(res, verdict, sizeof(verdict));
+	doc_text(doc, DB_VERDICT, doc_verdict_style(res->overall), "Overall verdict: %s%s%s",
+		 verdict, *results_nothing_judged(res) ? " — " : "", results_nothing_judged(res));
+	if (res->status == RUN_COMPLETED)
+		doc_text(doc, DB_PARA, DS_NORMAL, "The run completed: every step ran (%.3f h of run "
+			 "time, %zu samples).", rig_ns_to_h(res->end_t_ns), res->n_samples_total);
+	else
+		doc_text(doc, DB_PARA, DS_WARN, "The run was %s at t = %.1f s (%.3f h): %s. Its "
+			 "checks were judged on the partial record; a check whose window did not "
+			 "complete is inconclusive.", res->status == RUN_ABORTED ? "ABORTED" :
+			 "INTERRUPTED", rig_ns_to_s(res->end_t_ns), rig_ns_to_h(res->end_t_ns),
+			 res->end_reason);
+	if (!results_is_evidence(res))
+		doc_text(doc, DB_PARA, DS_WARN, "The bench %s is %s: this run is not verification "
+			 "evidence. It shows what the method and the software do with a model of the "
+			 "pump, not what a pump does.", res->bench_id,
+			 strcmp(res->bench_kind, "wire-simulated") == 0 ?
+			 "wire-simulated (rig's own simulator, served over the instruments' protocols)" :
+			 "simulated (its instruments, or some of them, in-process physics models)");
+	if (res->protocol_id[0]) {
+		char std[RIG_ID_MAX * PROTOCOL_STANDARDS_MAX + 16] = "";
+
+		for (size_t i = 0; i < res->n_standards; i++) {
+			size_t used = strlen(std);
+
+			snprintf(std + used, sizeof(std) - used, "%s%s",
+				 i == 0 ? "" : i + 1 == res->n_standards ? " and " : ", ",
+				 res->standards[i]);
+		}
+		doc_text(doc, DB_PARA, DS_NORMAL, "Protocol %s revision %s (sequence %s version %s), "
+			 "following the methods of %s. Device under test: %s serial %s, firmware %s.",
+			 res->protocol_id, res->protocol_revision, res->sequence_id, res->sequence_version,
+			 std, d->dev->model, d->dev->serial,
+			 d->dev->firmware[0] ? d->dev->firmware : "not stated");
+	} else {
+		doc_text(doc, DB_PARA, DS_WARN, "The sequence %s version %s names no protocol and no "
+			 "standard (its protocol group): what it was meant to verify is not on record. "
+			 "Device under test: %s serial %s.", res->sequence_id, res->sequence_version,
+			 d->dev->model, d->dev->serial);
+	}
+	if (res->n_checks > 0) {
+		doc_text(doc, DB_H2, DS_NORMAL, "Results at a glance");
+		t = doc_table(doc, true, 6, 0.04, 0.25, 0.21, 0.19, 0.16, 0.15);
+		doc_add_cell(doc, t, DS_HEAD, "#");
+		doc_add_cell(doc, t, DS_HEAD, "check [window]");
+		doc_add_cell(doc, t, DS_HEAD, "requirements");
+		doc_add_cell(doc, t, DS_HEAD, "result ± U (k = 2)");
+		doc_add_cell(doc, t, DS_HEAD, "limit");
+		doc_add_cell(doc, t, DS_HEAD, "verdict");
+		for (size_t i = 0; i < res->n_checks; i++) {
+			const struct check_result *c = &res->checks[i];
+
+			check_requirements(c, reqs, sizeof(reqs));
+			doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
+			doc_add_cell(doc, t, DS_NORMAL, "%s%s%s%s", check_words(c->check),
+				     c->window[0] ? " [" : "", c->window, c->window[0] ? "]" : "");
+			doc_add_cell(doc, t, DS_MONO, "%s", reqs);
+			if (c->has_measured) {
+				doc_fmt_value_u(c->measured, c->u_expanded, buf, sizeof(buf));
+				doc_add_cell(doc, t, DS_NORMAL, "%s %s", buf, doc_nice_unit(c->unit));
+			} else {
+				doc_add_cell(doc, t, DS_NORMAL, "not measured");
+			}
+			if (strcmp(c->check, "step_timeout") == 0)
+				snprintf(lim, sizeof(lim), "within its timeout");
+			else
+				doc_fmt_limit(c->limit_low, c->limit_high, doc_nice_unit(c->unit), lim,
+					      sizeof(lim));
+			doc_add_cell(doc, t, DS_NORMAL, "%s", lim);
+			doc_add_cell(doc, t, doc_verdict_style(c->verdict), "%s",
+				     doc_verdict_word(c->verdict));
+		}
+	}
+	/* the kinds of deviation, each once with its count */
+	for (size_t i = 0; i < res->n_deviations; i++) {
+		const char *kind = res->deviations[i].kind;
+		size_t n = 0, used = strlen(kinds);
+		bool seen = false;
+
+		for (size_t k = 0; k < res->n_deviations; k++) {
+			n += strcmp(res->deviations[k].kind, kind) == 0;
+			seen |= k < i && strcmp(res->deviations[k].kind, kind) == 0;
+		}
+		if (seen)
+			continue;
+		if (n > 1)
+			snprintf(kinds + used, sizeof(kinds) - used, "%s%s (%zu)", used ? ", " : "",
+				 deviation_words(kind), n);
+		else
+			snprintf(kinds + used, sizeof(kinds) - used, "%s%s", used ? ", " : "",
+				 deviation_words(kind));
+	}
+	if (res->n_deviations)
+		doc_text(doc, DB_PARA, DS_WARN, "Deviations (%zu): %s. Section 5 lists each with what "
+			 "happened%s", res->n_deviations + res->n_deviations_dropped, kinds,
+			 res->overall == VERDICT_PASS && res->status == RUN_COMPLETED ?
+			 "; a pass with deviations is a pass only once each is accepted." : ".");
+	else
+		doc_text(doc, DB_PARA, DS_NORMAL, "Deviations: none (no override, fault, gap, "
+			 "timeout, overrun, instrument event or operator note).");
+}
+
 static void section_identification(struct report_doc *doc, const struct run_results *res,
 				   const struct report_data *d)
 {
@@ -30,17 +153,40 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	bool virtual_clock;
 
 	for (size_t i = 0; i < res->n_checks; i++) {
-		const char *r = res->checks[i].requirement;
-		size_t len = strlen(reqs);
+		const struct check_result *c = &res->checks[i];
 
-		if (!r[0] || strstr(reqs, r))
-			continue;
-		snprintf(reqs + len, sizeof(reqs) - len, "%s%s", len ? ", " : "", r);
+		for (size_t k = 0; k <= c->n_more; k++) {
+			const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+			size_t len = strlen(reqs);
+
+			if (!r[0] || strstr(reqs, r))
+				continue;
+			snprintf(reqs + len, sizeof(reqs) - len, "%s%s", len ? ", " : "", r);
+		}
 	}
 	doc_text(doc, DB_H1, DS_NORMAL, "1  Identification");
 	t = doc_table(doc, false, 2, 0.26, 0.74);
 	doc_kv(doc, t, "Report id", "%s", d->report_id);
+	doc_kv(doc, t, "Run id", "%s", res->run_id[0] ? res->run_id :
+	       "not recorded (run.json has no run_id)");
 	doc_kv(doc, t, "Sequence", "%s, version %s — %s", d->seq->id, d->seq->version, d->seq->title);
+	if (d->seq->has_protocol) {
+		char std[RIG_ID_MAX * PROTOCOL_STANDARDS_MAX + 16] = "";
+
+		for (size_t i = 0; i < d->seq->n_standards; i++) {
+			size_t used = strlen(std);
+
+			snprintf(std + used, sizeof(std) - used, "%s%s", i ? "; " : "",
+				 d->seq->standards[i]);
+		}
+		doc_kv(doc, t, "Protocol", "%s, revision %s (inputs/sequence.cfg protocol)",
+		       d->seq->protocol_id, d->seq->protocol_revision);
+		doc_kv(doc, t, "Methods of", "%s", std);
+	} else {
+		doc_kv(doc, t, "Protocol", "NOT STATED: the sequence names no protocol and no standard");
+		if (t && t->n_cells >= 2)
+			t->cells[t->n_cells - 1].style = DS_WARN;
+	}
 	doc_kv(doc, t, "Sequence SHA-256", "%s (inputs/sequence.cfg)", d->sha_sequence);
 	doc_kv(doc, t, "Bench, device SHA-256", "%s (inputs/bench.cfg); %s (inputs/device.cfg)",
 	   d->sha_bench, d->sha_device);
@@ -50,6 +196,15 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	   dev->manufacturer[0] ? dev->manufacturer : "not stated");
 	doc_kv(doc, t, "Bench", "%s%s%s", bench->id, bench->description[0] ? " — " : "",
 	   bench->description);
+	doc_kv(doc, t, "Bench kind", "%s", results_is_evidence(res) ? "real instruments" :
+	       strcmp(res->bench_kind, "wire-simulated") == 0 ?
+	       "WIRE-SIMULATED (rig sim serve in lockstep): NOT VERIFICATION EVIDENCE" :
+	       "SIMULATED (in-process physics model): NOT VERIFICATION EVIDENCE");
+	if (t && t->n_cells >= 2 && !results_is_evidence(res))
+		t->cells[t->n_cells - 1].style = DS_WARN;
+	if (res->retry_of[0])
+		doc_kv(doc, t, "Run again of", "%s (rig nightly ran it again after the bench let it "
+		       "down)", res->retry_of);
 	doc_kv(doc, t, "Operator", "%s", d->operator_name[0] ? d->operator_name :
 	   "not recorded (run.json has no operator)");
 	doc_kv(doc, t, "Software", "%s (this report: pumprig %s)",
@@ -155,116 +310,6 @@ static void section_equipment(struct report_doc *doc, const struct report_data *
 			   "%zu instrument(s) were used past their calibration due date.", d->n_expired);
 }
 
-static void section_results(struct report_doc *doc, const struct run_results *res)
-{
-	struct doc_block *t;
-	char buf[128], lim[128];
-
-	doc_text(doc, DB_H1, DS_NORMAL, "3  Acceptance criteria and results");
-	doc_text(doc, DB_VERDICT, doc_verdict_style(res->overall), "Overall verdict: %s%s%s%s",
-		   doc_verdict_word(res->overall),
-		   res->status != RUN_COMPLETED ? " (the run did not complete)" : "",
-		   *results_nothing_judged(res) ? " — " : "", results_nothing_judged(res));
-	if (res->n_checks == 0) {
-		doc_text(doc, DB_PARA, DS_NORMAL, "The sequence has no checks: nothing was judged, "
-			 "so the run has no verdict to pass.");
-		return;
-	}
-	doc_text(doc, DB_H2, DS_NORMAL, "Acceptance criteria");
-	t = doc_table(doc, true, 4, 0.05, 0.22, 0.20, 0.53);
-	doc_add_cell(doc, t, DS_HEAD, "#");
-	doc_add_cell(doc, t, DS_HEAD, "check [window]");
-	doc_add_cell(doc, t, DS_HEAD, "requirement");
-	doc_add_cell(doc, t, DS_HEAD, "criterion (sequence line)");
-	for (size_t i = 0; i < res->n_checks; i++) {
-		const struct check_result *c = &res->checks[i];
-
-		doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
-		doc_add_cell(doc, t, DS_NORMAL, "%s%s%s%s", c->check, c->window[0] ? " [" : "", c->window,
-		     c->window[0] ? "]" : "");
-		doc_add_cell(doc, t, DS_MONO, "%s", c->requirement[0] ? c->requirement : "—");
-		doc_add_cell(doc, t, DS_NORMAL, "%s (line %d)", c->criterion, c->seq_line);
-	}
-	doc_text(doc, DB_H2, DS_NORMAL, "Results per check");
-	t = doc_table(doc, true, 6, 0.05, 0.17, 0.22, 0.22, 0.19, 0.15);
-	doc_add_cell(doc, t, DS_HEAD, "#");
-	doc_add_cell(doc, t, DS_HEAD, "check");
-	doc_add_cell(doc, t, DS_HEAD, "requirement");
-	doc_add_cell(doc, t, DS_HEAD, "measured ± U (k = 2)");
-	doc_add_cell(doc, t, DS_HEAD, "limit");
-	doc_add_cell(doc, t, DS_HEAD, "verdict");
-	for (size_t i = 0; i < res->n_checks; i++) {
-		const struct check_result *c = &res->checks[i];
-
-		doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
-		doc_add_cell(doc, t, DS_NORMAL, "%s", c->check);
-		doc_add_cell(doc, t, DS_MONO, "%s", c->requirement[0] ? c->requirement : "—");
-		if (c->has_measured) {
-			doc_fmt_value_u(c->measured, c->u_expanded, buf, sizeof(buf));
-			doc_add_cell(doc, t, DS_NORMAL, "%s %s", buf, doc_nice_unit(c->unit));
-		} else {
-			doc_add_cell(doc, t, DS_NORMAL, "not measured");
-		}
-		if (strcmp(c->check, "step_timeout") == 0)
-			snprintf(lim, sizeof(lim), "within the step's timeout");
-		else
-			doc_fmt_limit(c->limit_low, c->limit_high, doc_nice_unit(c->unit), lim, sizeof(lim));
-		doc_add_cell(doc, t, DS_NORMAL, "%s", lim);
-		doc_add_cell(doc, t, doc_verdict_style(c->verdict), "%s", doc_verdict_word(c->verdict));
-	}
-	t = doc_table(doc, true, 2, 0.05, 0.95);
-	doc_add_cell(doc, t, DS_HEAD, "#");
-	doc_add_cell(doc, t, DS_HEAD, "explanation of the verdict");
-	for (size_t i = 0; i < res->n_checks; i++) {
-		doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
-		doc_add_cell(doc, t, DS_NORMAL, "%s", res->checks[i].explanation);
-	}
-
-	doc_text(doc, DB_H2, DS_NORMAL, "Measurements");
-	{
-		size_t n_m = 0;
-
-		for (size_t i = 0; i < res->n_checks; i++)
-			n_m += res->checks[i].n_m;
-		if (n_m == 0) {
-			doc_text(doc, DB_PARA, DS_NORMAL,
-				   "No check could compute a measurement from the record.");
-			return;
-		}
-	}
-	t = doc_table(doc, true, 7, 0.04, 0.23, 0.19, 0.08, 0.15, 0.20, 0.11);
-	doc_add_cell(doc, t, DS_HEAD, "#");
-	doc_add_cell(doc, t, DS_HEAD, "quantity");
-	doc_add_cell(doc, t, DS_HEAD, "value ± U (k = 2)");
-	doc_add_cell(doc, t, DS_HEAD, "unit");
-	doc_add_cell(doc, t, DS_HEAD, "limit");
-	doc_add_cell(doc, t, DS_HEAD, "requirement");
-	doc_add_cell(doc, t, DS_HEAD, "verdict");
-	for (size_t i = 0; i < res->n_checks; i++) {
-		const struct check_result *c = &res->checks[i];
-
-		for (size_t k = 0; k < c->n_m; k++) {
-			const struct measurement *m = &c->m[k];
-
-			doc_fmt_value_u(m->value, m->u_expanded, buf, sizeof(buf));
-			doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
-			doc_add_cell(doc, t, DS_NORMAL, "%s", m->name);
-			doc_add_cell(doc, t, DS_NORMAL, "%s", buf);
-			doc_add_cell(doc, t, DS_NORMAL, "%s", doc_nice_unit(m->unit));
-			if (m->has_limit) {
-				doc_fmt_limit(m->limit_low, m->limit_high, doc_nice_unit(m->unit), lim, sizeof(lim));
-				doc_add_cell(doc, t, DS_NORMAL, "%s", lim);
-				doc_add_cell(doc, t, DS_MONO, "%s", c->requirement);
-				doc_add_cell(doc, t, doc_verdict_style(m->verdict), "%s", doc_verdict_word(m->verdict));
-			} else {
-				doc_add_cell(doc, t, DS_SMALL, "(reported)");
-				doc_add_cell(doc, t, DS_NORMAL, "%s", "");
-				doc_add_cell(doc, t, DS_NORMAL, "%s", "");
-			}
-		}
-	}
-}
-
 static void section_gravimetric(struct report_doc *doc, const struct run_results *res)
 {
 	struct doc_block *t;
@@ -285,51 +330,41 @@ static void section_deviations(struct report_doc *doc, const struct run_results 
 			       const struct report_data *d)
 {
 	struct doc_block *t;
-	size_t n = 0;
 
 	doc_text(doc, DB_H1, DS_NORMAL, "5  Deviations");
-	t = doc_table(doc, true, 3, 0.11, 0.26, 0.63);
+	doc_text(doc, DB_PARA, DS_SMALL, "Everything a reviewer weighs before accepting the "
+		 "verdict, in the order of the run: overrides (a calibration used past its due date, "
+		 "a resumed gap, a run again, an operator's note), faults and the abort, instruments "
+		 "lost and back, timeouts, sampling overruns, what the instruments did (results "
+		 "instrument_events), damaged rows. From results.json deviations (run.json, "
+		 "events.jsonl, notes.jsonl).");
+	t = doc_table(doc, true, 3, 0.11, 0.20, 0.69);
 	doc_add_cell(doc, t, DS_HEAD, "run time (s)");
 	doc_add_cell(doc, t, DS_HEAD, "kind");
-	doc_add_cell(doc, t, DS_HEAD, "what happened (events.jsonl, results)");
-	for (size_t i = 0; i < d->n_deviations; i++, n++) {
-		const struct report_deviation *v = &d->deviations[i];
+	doc_add_cell(doc, t, DS_HEAD, "what happened");
+	for (size_t i = 0; i < res->n_deviations; i++) {
+		const struct deviation *v = &res->deviations[i];
 
 		if (v->has_t)
 			doc_add_cell(doc, t, DS_NORMAL, "%.1f", rig_ns_to_s(v->t_ns));
 		else
 			doc_add_cell(doc, t, DS_NORMAL, "—");
-		doc_add_cell(doc, t, DS_WARN, "%s", v->kind);
+		doc_add_cell(doc, t, strcmp(v->kind, "damaged_record") == 0 ? DS_FAIL : DS_WARN, "%s",
+			     deviation_words(v->kind));
 		doc_add_cell(doc, t, DS_NORMAL, "%s", v->text);
 	}
-	if (res->n_damaged_rows > 0) {
-		char listed[1024];
-
-		results_damaged_text(res, listed, sizeof(listed));
-		doc_add_cell(doc, t, DS_NORMAL, "—");
-		doc_add_cell(doc, t, DS_FAIL, "damaged record (samples.csv)");
-		doc_add_cell(doc, t, DS_NORMAL, "%zu row(s) rig could not have written were left out "
-			     "of every check, table and plot: %s", res->n_damaged_rows, listed);
-		n++;
-	}
-	for (size_t i = 0; i < res->n_events; i++, n++) {
-		doc_add_cell(doc, t, DS_NORMAL, "%.1f", rig_ns_to_s(res->events[i].t_ns));
-		doc_add_cell(doc, t, DS_WARN, "%s (%s)", res->events[i].kind, res->events[i].role);
-		doc_add_cell(doc, t, DS_NORMAL, "%s", res->events[i].description);
-	}
-	if (n == 0) {
+	if (res->n_deviations == 0) {
 		doc_add_cell(doc, t, DS_NORMAL, "—");
 		doc_add_cell(doc, t, DS_NORMAL, "none");
-		doc_add_cell(doc, t, DS_NORMAL, "no faults, aborts, instrument gaps, step timeouts or "
-		     "instrument events were recorded");
+		doc_add_cell(doc, t, DS_NORMAL, "no override, fault, abort, instrument gap, step "
+			     "timeout, overrun, instrument event or operator note was recorded");
 	}
-	if (d->n_deviations_dropped || res->n_events_dropped)
+	if (res->n_deviations_dropped)
 		doc_text(doc, DB_PARA, DS_WARN, "%zu further deviation(s) not listed here; see "
-			   "events.jsonl and results.json.",
-			   d->n_deviations_dropped + res->n_events_dropped);
+			 "events.jsonl and results.json.", res->n_deviations_dropped);
 	doc_text(doc, DB_PARA, DS_NORMAL, "Safe state at the end: %s.",
-		   d->safe_state[0] ? d->safe_state : "NOT RECORDED (no safe_state event: the run was "
-		   "interrupted before the bench was made safe by rig)");
+		 d->safe_state[0] ? d->safe_state : "NOT RECORDED (no safe_state event: the run was "
+		 "interrupted before the bench was made safe by rig)");
 	doc_text(doc, DB_H2, DS_NORMAL, "Operator notes");
 	if (d->n_notes == 0) {
 		doc_text(doc, DB_PARA, DS_NORMAL, "None (no notes.jsonl in the run directory).");
@@ -346,14 +381,8 @@ static void section_deviations(struct report_doc *doc, const struct run_results 
 	}
 	if (d->n_notes_dropped)
 		doc_text(doc, DB_PARA, DS_NORMAL, "%zu further note(s) in notes.jsonl.",
-			   d->n_notes_dropped);
+			 d->n_notes_dropped);
 }
-
-/* Flow from the balance: the change of the plotted volume between
- * neighbouring bins over the time between them (pairs of bins when there
- * are more bins than plot points).  A bin may be empty where the bins are
- * narrower than the balance's period; only a longer silence (five bins or
- * five mean reading spacings) is a gap, where the line lifts. */
 
 static void section_traceability(struct report_doc *doc, const struct run_results *res)
 {
@@ -370,13 +399,16 @@ static void section_traceability(struct report_doc *doc, const struct run_result
 		const struct check_result *c = &res->checks[i];
 
 		doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
-		doc_add_cell(doc, t, DS_NORMAL, "%s (check)", c->check);
+		doc_add_cell(doc, t, DS_NORMAL, "%s (the check)", check_words(c->check));
 		doc_add_cell(doc, t, DS_SMALL, "%s", c->source);
 		for (size_t k = 0; k < c->n_m; k++) {
+			char words[96];
+
 			if (!c->m[k].source[0])
 				continue;
+			measurement_words(c->m[k].name, words, sizeof(words));
 			doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
-			doc_add_cell(doc, t, DS_NORMAL, "%s", c->m[k].name);
+			doc_add_cell(doc, t, DS_NORMAL, "%s", words);
 			doc_add_cell(doc, t, DS_SMALL, "%s", c->m[k].source);
 		}
 	}
@@ -396,7 +428,12 @@ int report_doc_build(const struct run_results *res, const struct report_data *d,
 	if (res->status != RUN_COMPLETED)
 		snprintf(doc->incomplete, sizeof(doc->incomplete), "INCOMPLETE — %s",
 			 res->end_reason);
+	if (!results_is_evidence(res))
+		snprintf(doc->sim_mark, sizeof(doc->sim_mark), "%s BENCH — NOT VERIFICATION EVIDENCE",
+			 strcmp(res->bench_kind, "wire-simulated") == 0 ? "WIRE-SIMULATED" :
+			 "SIMULATED");
 
+	section_summary(doc, res, d);
 	section_identification(doc, res, d);
 	section_equipment(doc, d);
 	section_results(doc, res);

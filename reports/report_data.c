@@ -1,5 +1,5 @@
-/* Gathers the report's identification, equipment, deviations and plot series
- * from a run directory.  See report_data.h. */
+/* Gathers the report's identification, equipment, commands, marks and plot
+ * series from a run directory.  See report_data.h. */
 #include "report_data.h"
 #include "report_signatures.h"
 #include "rig/base/infile.h"
@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,32 +41,6 @@ static void copy_text(char *dst, size_t n, const char *src)
 		end--;   /* src[end] is the first byte not copied: not a continuation */
 	memcpy(dst, src, end);
 	dst[end] = '\0';
-}
-
-static void deviation_add(struct report_data *d, bool has_t, rig_ns t_ns, const char *kind,
-			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void deviation_add(struct report_data *d, bool has_t, rig_ns t_ns, const char *kind,
-			  const char *fmt, ...)
-{
-	struct report_deviation *v;
-	va_list ap;
-
-	if (d->n_deviations >= REPORT_DEVIATIONS_MAX) {
-		d->n_deviations_dropped++;
-		return;
-	}
-	v = &d->deviations[d->n_deviations++];
-	v->has_t = has_t;
-	v->t_ns = t_ns;
-	copy_text(v->kind, sizeof(v->kind), kind);
-	va_start(ap, fmt);
-	{
-		char text[4 * sizeof(v->text)];
-
-		vsnprintf(text, sizeof(text), fmt, ap);
-		copy_text(v->text, sizeof(v->text), text);
-	}
-	va_end(ap);
 }
 
 /* run.json: every field the integrity stream adds is optional. */
@@ -141,10 +114,26 @@ static void read_notes(struct report_data *d, const char *run_dir)
 	fclose(f);
 }
 
+static struct report_window *window_get(struct report_data *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_windows; i++)
+		if (strcmp(d->windows[i].name, name) == 0)
+			return &d->windows[i];
+	if (d->n_windows >= REPORT_WINDOWS_MAX)
+		return NULL;
+	copy_text(d->windows[d->n_windows].name, RIG_ID_MAX, name);
+	return &d->windows[d->n_windows++];
+}
+
+/* events.jsonl: when the run started and ended, how the bench was left,
+ * the commands (for the programmed rate and volume), the marks, the
+ * occlusion and the calibrations found expired.  The deviations are the
+ * judge's (results). */
 static void read_events(struct report_data *d, const char *run_dir)
 {
 	char path[RIG_PATH_MAX + 16], *line = NULL;
-	size_t cap = 0, overruns = 0;
+	size_t cap = 0;
+	bool have_root = false;
 	ssize_t len;
 	FILE *f;
 
@@ -170,30 +159,16 @@ static void read_events(struct report_data *d, const char *run_dir)
 			copy_text(d->start_utc, sizeof(d->start_utc), jstr(ev, "utc"));
 		} else if (strcmp(name, "run_end") == 0) {
 			copy_text(d->end_utc, sizeof(d->end_utc), jstr(ev, "utc"));
-			if (strcmp(jstr(ev, "status"), "completed") != 0)
-				deviation_add(d, true, t, "run_aborted", "the run was aborted: %s",
-					      jstr(ev, "reason"));
+			if (strcmp(jstr(ev, "status"), "completed") != 0 && !d->aborted) {
+				d->aborted = true;
+				d->t_abort_ns = t;
+			}
 		} else if (strcmp(name, "fault") == 0) {
-			bool root = json_is_true(json_object_get(ev, "root_cause"));
-
-			deviation_add(d, true, t, "fault", "%s%s", jstr(ev, "reason"),
-				      root ? " (root cause)" : " (follow-on; the first fault stays the root cause)");
-		} else if (strcmp(name, "instrument_fault") == 0) {
-			deviation_add(d, true, t, "instrument_fault",
-				      "the %s failed (%s); the bench allows it to be reconnected within %.0f s",
-				      jstr(ev, "role"), jstr(ev, "error"), jnum(ev, "reconnect_within_s"));
-		} else if (strcmp(name, "instrument_recovered") == 0) {
-			deviation_add(d, true, t, "instrument_recovered",
-				      "the %s answered again after a gap of %.1f s from t = %.1f s (%lld attempt(s)); no readings in the gap",
-				      jstr(ev, "role"), jnum(ev, "gap_s"), jnum(ev, "gap_begin_s"),
-				      (long long)json_integer_value(json_object_get(ev, "attempts")));
-		} else if (strcmp(name, "step_timeout") == 0) {
-			deviation_add(d, true, t, "step_timeout",
-				      "step %lld (%s, sequence line %lld) did not complete within %.0f s; the sequence says: %s",
-				      (long long)json_integer_value(json_object_get(ev, "step")),
-				      jstr(ev, "kind"),
-				      (long long)json_integer_value(json_object_get(ev, "line")),
-				      jnum(ev, "timeout_s"), jstr(ev, "action"));
+			/* the abort is marked where its root cause happened */
+			if (json_is_true(json_object_get(ev, "root_cause")) && !have_root) {
+				have_root = true;
+				d->t_abort_ns = t;
+			}
 		} else if (strcmp(name, "calibration_expired") == 0) {
 			/* an instrument used past its due date with the operator's
 			 * leave: at the start, or on a resume after the date passed */
@@ -202,12 +177,6 @@ static void read_events(struct report_data *d, const char *run_dir)
 			if (role >= 0 && role < ROLE__COUNT)
 				d->expired_event[role] = true;
 			d->allowed_by_event = true;
-		} else if (strcmp(name, "overrun") == 0) {
-			if (overruns++ < 4)
-				deviation_add(d, true, t, "overrun",
-					      "the %s was read late: %lld sampling period(s) skipped",
-					      jstr(ev, "role"),
-					      (long long)json_integer_value(json_object_get(ev, "missed_periods")));
 		} else if (strcmp(name, "safe_state") == 0) {
 			json_t *att = json_object_get(ev, "pump_stop_attempts");
 
@@ -221,9 +190,28 @@ static void read_events(struct report_data *d, const char *run_dir)
 		} else if (strcmp(name, "rate") == 0) {
 			if (d->n_rates < REPORT_RATES_MAX) {
 				d->rate_t_ns[d->n_rates] = t;
+				d->rate_stop[d->n_rates] = json_is_true(json_object_get(ev, "stop"));
 				d->rate_ml_per_h[d->n_rates++] = jnum(ev, "rate_ml_per_h");
 			} else {
 				d->rates_truncated = true;
+			}
+		} else if (strcmp(name, "bolus") == 0) {
+			if (d->n_boluses < REPORT_RATES_MAX) {
+				d->bolus_t_ns[d->n_boluses] = t;
+				d->bolus_ml[d->n_boluses] = jnum(ev, "volume_ml");
+				d->bolus_rate_ml_per_h[d->n_boluses++] = jnum(ev, "rate_ml_per_h");
+			} else {
+				d->rates_truncated = true;
+			}
+		} else if (strcmp(name, "mark") == 0) {
+			struct report_window *w = window_get(d, jstr(ev, "window"));
+
+			if (w && strcmp(jstr(ev, "edge"), "begin") == 0) {
+				w->begun = true;
+				w->begin_ns = t;
+			} else if (w) {
+				w->ended = true;
+				w->end_ns = t;
 			}
 		} else if (strcmp(name, "valve") == 0) {
 			bool closed = strcmp(jstr(ev, "state"), "closed") == 0;
@@ -250,9 +238,6 @@ static void read_events(struct report_data *d, const char *run_dir)
 		}
 		json_decref(ev);
 	}
-	if (overruns > 4)
-		deviation_add(d, false, 0, "overrun", "%zu more sampling overruns (events.jsonl)",
-			      overruns - 4);
 	free(line);
 	fclose(f);
 }
@@ -333,6 +318,7 @@ static void volume_add(struct report_data *d, const struct run_results *res,
 		vs->have_first = true;
 		vs->t0_ns = t_ns;
 		vs->m0_g = mass_g;
+		d->volume_t0_ns = t_ns;
 	}
 	vs->last_g = mass_g;
 	vs->have_last = true;

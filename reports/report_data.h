@@ -1,8 +1,8 @@
 /* What the PDF and HTML test reports show beyond results.json, gathered from
  * the run directory: identification (run.json, the copied inputs, the
- * run_start/run_end events), the equipment list, deviations (faults, gaps,
- * timeouts, the safe state, operator notes) and decimated series for the
- * plots.  samples.csv is read once, line by line, into fixed-size series:
+ * run_start/run_end events), the equipment list, the safe state, operator
+ * notes, the commands and marks, and decimated series for the plots (the
+ * deviations are the judge's: results).  samples.csv is read once, line by line, into fixed-size series:
  * memory does not depend on the length of the run. */
 #ifndef RIG_REPORTS_REPORT_DATA_H
 #define RIG_REPORTS_REPORT_DATA_H
@@ -16,15 +16,15 @@
 #include "rig/judge/results.h"
 #include "plot.h"
 
-#define REPORT_DEVIATIONS_MAX 64
 #define REPORT_NOTES_MAX 64
 #define REPORT_RATES_MAX 100
+#define REPORT_WINDOWS_MAX 32
 
-struct report_deviation {
-	bool has_t;
-	rig_ns t_ns;
-	char kind[32];                  /* "fault", "instrument_fault", "step_timeout", ... */
-	char text[512];
+/* A marked window of the sequence (events.jsonl mark). */
+struct report_window {
+	char name[RIG_ID_MAX];
+	bool begun, ended;
+	rig_ns begin_ns, end_ns;
 };
 
 struct report_note {
@@ -64,19 +64,27 @@ struct report_data {
 	bool expired_event[ROLE__COUNT];  /* events.jsonl: calibration_expired */
 	bool allowed_by_event;          /* some calibration_expired event (leave given) */
 	size_t n_expired;
-	/* deviations, in the order they happened */
-	struct report_deviation deviations[REPORT_DEVIATIONS_MAX];
-	size_t n_deviations, n_deviations_dropped;
+	/* the run's end when it did not complete: the root cause's time */
+	bool aborted;
+	rig_ns t_abort_ns;
 	struct report_note notes[REPORT_NOTES_MAX];
 	size_t n_notes, n_notes_dropped;
 	/* the occlusion (first valve closure by the sequence) */
 	bool have_occlusion, have_release, have_alarm;
 	rig_ns t_close_ns, t_release_ns, t_alarm_ns;
-	/* basal rate commands (events.jsonl "rate"), for the flow plot */
+	/* basal rate commands (events.jsonl "rate"; a stop ends any bolus) and
+	 * boluses and primes ("bolus"), for the programmed rate and volume */
 	rig_ns rate_t_ns[REPORT_RATES_MAX];
 	double rate_ml_per_h[REPORT_RATES_MAX];
+	bool rate_stop[REPORT_RATES_MAX];
 	size_t n_rates;
-	bool rates_truncated;
+	rig_ns bolus_t_ns[REPORT_RATES_MAX];
+	double bolus_ml[REPORT_RATES_MAX], bolus_rate_ml_per_h[REPORT_RATES_MAX];
+	size_t n_boluses;
+	bool rates_truncated;           /* more commands than the plots draw */
+	/* marked windows, for the plots' shading */
+	struct report_window windows[REPORT_WINDOWS_MAX];
+	size_t n_windows;
 	/* series for the plots */
 	struct series volume_ml;        /* balance through the gravimetric chain */
 	struct series flow_ml_per_h;    /* the flow sensor */
@@ -84,6 +92,7 @@ struct report_data {
 	rig_ns pressure_to_ns;          /* its end (its start is pressure_kpa.t0_ns) */
 	struct series current_ua;
 	struct series voltage_v;
+	rig_ns volume_t0_ns;            /* the first settled reading: volume 0 */
 	size_t n_tares_bridged;
 	char tares_bridged_at[96];      /* their run times in h, "0.0, 28.1, ..." */
 	size_t n_samples_read;

@@ -130,6 +130,20 @@ struct plot *doc_plot(struct report_doc *doc)
 	return b->plot;
 }
 
+void doc_drop_last(struct report_doc *doc)
+{
+	struct doc_block *b;
+
+	if (doc->failed || doc->n_blocks == 0)
+		return;
+	b = &doc->blocks[--doc->n_blocks];
+	free(b->text);
+	for (size_t k = 0; k < b->n_cells; k++)
+		free(b->cells[k].text);
+	free(b->cells);
+	free(b->plot);
+}
+
 /* ----------------------------------------------------------- formatting -- */
 
 enum doc_style doc_verdict_style(enum verdict v)
@@ -140,6 +154,16 @@ enum doc_style doc_verdict_style(enum verdict v)
 const char *doc_verdict_word(enum verdict v)
 {
 	return v == VERDICT_PASS ? "PASS" : v == VERDICT_FAIL ? "FAIL" : "INCONCLUSIVE";
+}
+
+void doc_verdict_upper(const struct run_results *res, char *buf, size_t len)
+{
+	size_t i;
+
+	snprintf(buf, len, "%s", results_verdict_text(res));
+	for (i = 0; buf[i]; i++)
+		if (buf[i] >= 'a' && buf[i] <= 'z')
+			buf[i] = (char)(buf[i] - 'a' + 'A');
 }
 
 /* A value with its expanded uncertainty, the value rounded to the
@@ -161,9 +185,31 @@ void doc_fmt_value_u(double v, double u, char *buf, size_t len)
 		if (fabs(v) < 0.5 * pow(10, -dec))
 			v = 0;
 		snprintf(buf, len, "%.*f ± %.*f", dec, v, dec, u);
+	} else if (u == 0) {
+		snprintf(buf, len, "%.10g (exact)", v);
 	} else {
-		snprintf(buf, len, "%.6g", v);
+		doc_fmt_sig(v, 4, buf, len);
 	}
+}
+
+void doc_fmt_sig(double v, int digits, char *buf, size_t len)
+{
+	int dec;
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "—");
+		return;
+	}
+	if (v == 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	dec = digits - 1 - (int)floor(log10(fabs(v)));
+	if (dec < 0)
+		dec = 0;
+	if (dec > 12)
+		dec = 12;
+	snprintf(buf, len, "%.*f", dec, v);
 }
 
 void doc_fmt_limit(double lo, double hi, const char *unit, char *buf, size_t len)

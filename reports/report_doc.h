@@ -59,6 +59,8 @@ struct report_doc {
 	char title[RIG_TEXT_MAX + 32];
 	char software[96];
 	char incomplete[640];           /* "INCOMPLETE — reason" on every page, or "" */
+	char sim_mark[96];              /* "SIMULATED BENCH — NOT VERIFICATION EVIDENCE" on
+	                                   every page, or "" for a real bench */
 	struct doc_block *blocks;
 	size_t n_blocks, cap_blocks;
 	bool failed;                    /* out of memory while building */
@@ -77,11 +79,19 @@ void doc_add_cell(struct report_doc *doc, struct doc_block *b, enum doc_style st
 void doc_kv(struct report_doc *doc, struct doc_block *b, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 struct plot *doc_plot(struct report_doc *doc);
+/* Removes the last block (a plot without data, said in words instead). */
+void doc_drop_last(struct report_doc *doc);
 
 enum doc_style doc_verdict_style(enum verdict v);
 const char *doc_verdict_word(enum verdict v);
-/* "v +- U" to the uncertainty's resolution. */
+/* The run's verdict in capitals: "PASS WITH DEVIATIONS", "INCONCLUSIVE (RUN
+ * ABORTED)" (results_verdict_text). */
+void doc_verdict_upper(const struct run_results *res, char *buf, size_t len);
+/* "v +- U" to the uncertainty's resolution (GUM 7.2.6); without U to four
+ * significant digits; an exact value (U = 0) as it is. */
 void doc_fmt_value_u(double v, double u, char *buf, size_t len);
+/* v to `digits` significant digits, fixed notation: 20.00, 0.04253. */
+void doc_fmt_sig(double v, int digits, char *buf, size_t len);
 void doc_fmt_limit(double lo, double hi, const char *unit, char *buf, size_t len);
 const char *doc_nice_unit(const char *unit);
 const char *doc_role_unit(enum rig_role role);
@@ -92,6 +102,8 @@ struct time_axis {
 };
 struct time_axis doc_time_axis(rig_ns span_ns);
 
+/* Section 3, acceptance criteria and results (report_results.c). */
+void section_results(struct report_doc *doc, const struct run_results *res);
 /* The plots section (report_plots.c). */
 void section_plots(struct report_doc *doc, const struct run_results *res,
 		   const struct report_data *d);

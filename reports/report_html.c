@@ -99,18 +99,25 @@ static const char css[] =
 	"body{font-family:'DejaVu Sans',Verdana,sans-serif;font-size:13px;color:#111;"
 	"max-width:60em;margin:1em auto;padding:0 1em}"
 	"header{border-bottom:1px solid #444;margin-bottom:.6em;font-size:12px}"
-	".incomplete{background:#b01414;color:#fff;font-weight:bold;padding:.5em;"
-	"position:sticky;top:0}"
+	/* the bands every screen keeps in sight: the simulated bench, an
+	 * incomplete run */
+	".bands{position:sticky;top:0}"
+	".incomplete{background:#b01414;color:#fff;font-weight:bold;padding:.5em}"
+	".simulated{background:repeating-linear-gradient(135deg,#541f85 0 12px,#6e3aa0 12px 24px);"
+	"color:#fff;font-weight:bold;padding:.5em;letter-spacing:.04em}"
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.4em}h3{font-size:1.05em}"
-	"table{border-collapse:collapse;width:100%;margin:.3em 0 .8em;table-layout:fixed}"
-	/* pre-line: a note's line breaks, as pango keeps them in the PDF */
-	"td,th{border:1px solid #bbb;padding:2px 4px;vertical-align:top;overflow-wrap:anywhere;"
-	"white-space:pre-line}"
+	"table{border-collapse:collapse;width:100%;margin:.3em 0 .8em;table-layout:auto}"
+	/* pre-line: a note's line breaks, as pango keeps them in the PDF; a word
+	 * is never broken (the table widens its column instead), only a digest
+	 * or an id too long for any column may be */
+	"td,th{border:1px solid #bbb;padding:2px 4px;vertical-align:top;overflow-wrap:normal;"
+	"word-break:normal;hyphens:manual;white-space:pre-line}"
 	"th{background:#ddd;text-align:left}.key{background:#f2f2f2;font-weight:bold}"
 	".pass{background:#d9f2db;color:#0a661f;font-weight:bold}"
 	".fail{background:#fad6d1;color:#a60d0d;font-weight:bold}"
 	".inconclusive{background:#ffedbf;color:#8c5900;font-weight:bold}"
-	".warn{color:#b30d0d;font-weight:bold}.mono{font-family:'DejaVu Sans Mono',monospace}"
+	".warn{color:#b30d0d;font-weight:bold}.mono{font-family:'DejaVu Sans Mono',monospace;"
+	"overflow-wrap:anywhere}"
 	".small{font-size:.9em}.verdict{font-size:1.4em;padding:.4em .6em;border:2px solid}"
 	"figure{margin:.6em 0}svg{max-width:100%;height:auto}"
 	".sig td{height:2.6em}footer{margin-top:2em;border-top:1px solid #444;font-size:11px}";
@@ -131,9 +138,18 @@ int report_html_write(const struct report_doc *doc, const char *path)
 	fputs(" — ", f);
 	esc(f, doc->report_id);
 	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
-	if (doc->incomplete[0]) {
-		fputs("<div class=\"incomplete\">", f);
-		esc(f, doc->incomplete);
+	if (doc->sim_mark[0] || doc->incomplete[0]) {
+		fputs("<div class=\"bands\">", f);
+		if (doc->sim_mark[0]) {
+			fputs("<div class=\"simulated\">", f);
+			esc(f, doc->sim_mark);
+			fputs("</div>", f);
+		}
+		if (doc->incomplete[0]) {
+			fputs("<div class=\"incomplete\">", f);
+			esc(f, doc->incomplete);
+			fputs("</div>", f);
+		}
 		fputs("</div>\n", f);
 	}
 	fputs("<header>Report <b class=\"mono\">", f);
@@ -192,6 +208,11 @@ int report_html_write(const struct report_doc *doc, const char *path)
 		}
 	}
 	fputs("<footer>", f);
+	if (doc->sim_mark[0]) {
+		fputs("<b>", f);
+		esc(f, doc->sim_mark);
+		fputs("</b> — ", f);
+	}
 	esc(f, doc->software);
 	fputs(" — report ", f);
 	esc(f, doc->report_id);

@@ -77,7 +77,45 @@ static void style_colours(enum doc_style s, double bg[3], double fg[3], bool *ha
 	}
 }
 
-/* Header (report id), the INCOMPLETE band and the footer (page N of M). */
+static const double SIM_BAND_RGB[3] = { 0.33, 0.12, 0.52 };
+static const double INCOMPLETE_RGB[3] = { 0.75, 0.08, 0.08 };
+
+/* A band across the text width under the header, white bold text on a
+ * colour; hatched: light stripes along its edges, so it cannot be taken for
+ * a heading even in grey print.  Returns the y below it. */
+static double band(cairo_t *cr, double y, const char *text, const double rgb[3], bool hatched)
+{
+	PangoLayout *lay = layout_new(cr, text, DS_NORMAL, 11, true, TEXT_W - 24);
+	double h = layout_h(lay) + 8;
+
+	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+	cairo_rectangle(cr, MARGIN, y, TEXT_W, h);
+	cairo_fill(cr);
+	if (hatched) {
+		cairo_save(cr);
+		cairo_rectangle(cr, MARGIN, y, TEXT_W, h);
+		cairo_clip(cr);
+		cairo_set_source_rgba(cr, 1, 1, 1, 0.35);
+		cairo_set_line_width(cr, 2.5);
+		for (double x = MARGIN - h; x < MARGIN + TEXT_W; x += 9) {
+			cairo_move_to(cr, x, y + h);
+			cairo_line_to(cr, x + h, y);
+		}
+		cairo_stroke(cr);
+		cairo_restore(cr);
+		cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+		cairo_rectangle(cr, MARGIN + 8, y + 2, TEXT_W - 16, h - 4);
+		cairo_fill(cr);
+	}
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_move_to(cr, MARGIN + 12, y + 4);
+	pango_cairo_show_layout(cr, lay);
+	g_object_unref(lay);
+	return y + h + 4;
+}
+
+/* Header (report id), the SIMULATED and INCOMPLETE bands and the footer
+ * (page N of M). */
 static void page_furniture(struct pdf *p)
 {
 	cairo_t *cr = p->cr;
@@ -105,20 +143,10 @@ static void page_furniture(struct pdf *p)
 	cairo_line_to(cr, PAGE_W - MARGIN, y);
 	cairo_stroke(cr);
 	y += 4;
-	if (doc->incomplete[0]) {
-		double h;
-
-		lay = layout_new(cr, doc->incomplete, DS_NORMAL, 11, true, TEXT_W - 12);
-		h = layout_h(lay) + 8;
-		cairo_set_source_rgb(cr, 0.75, 0.08, 0.08);
-		cairo_rectangle(cr, MARGIN, y, TEXT_W, h);
-		cairo_fill(cr);
-		cairo_set_source_rgb(cr, 1, 1, 1);
-		cairo_move_to(cr, MARGIN + 6, y + 4);
-		pango_cairo_show_layout(cr, lay);
-		g_object_unref(lay);
-		y += h + 4;
-	}
+	if (doc->sim_mark[0])
+		y = band(cr, y, doc->sim_mark, SIM_BAND_RGB, true);
+	if (doc->incomplete[0])
+		y = band(cr, y, doc->incomplete, INCOMPLETE_RGB, false);
 	p->top = y + 6;
 
 	cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
@@ -524,6 +552,8 @@ int report_pdf_write(const struct report_doc *doc, const char *path)
 	cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, doc->title);
 	cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_SUBJECT, doc->report_id);
 	cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, doc->software);
+	if (doc->sim_mark[0])
+		cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_KEYWORDS, doc->sim_mark);
 	p.cr = cairo_create(surf);
 	render(&p);
 	st = cairo_status(p.cr);

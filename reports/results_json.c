@@ -16,24 +16,55 @@ static json_t *num(double v)
 
 static json_t *measurement_json(const struct measurement *m)
 {
-	json_t *o = json_pack("{s:s, s:o, s:o, s:s}", "name", m->name, "value", num(m->value),
-			      "U", num(m->u_expanded), "unit", m->unit);
+	char words[96];
+	json_t *o;
 
+	measurement_words(m->name, words, sizeof(words));
+	o = json_pack("{s:s, s:s, s:o, s:o, s:s}", "name", m->name, "label", words,
+		      "value", num(m->value), "U", num(m->u_expanded), "unit", m->unit);
 	if (m->has_limit) {
 		json_object_set_new(o, "limit", json_pack("{s:o, s:o}", "low", num(m->limit_low),
 							  "high", num(m->limit_high)));
+		json_object_set_new(o, "requirement", json_string(m->requirement));
 		json_object_set_new(o, "verdict", json_string(verdict_name(m->verdict)));
 	}
 	json_object_set_new(o, "source", json_string(m->source));
 	return o;
 }
 
+/* The decision rule a check's limits were judged by (decision.c). */
+static json_t *rule_json(const struct decision_rule *r)
+{
+	char text[256];
+
+	decision_rule_text(r, text, sizeof(text));
+	return json_pack("{s:s, s:o, s:s, s:b, s:s}",
+			 "rule", r->kind == DECISION_GUARDED ? "guarded" : "simple",
+			 "guard_band_U", r->kind == DECISION_GUARDED ? json_real(r->guard_factor) :
+				     json_null(),
+			 "key", r->key, "stated", r->stated, "text", text);
+}
+
+static json_t *budget_json(const struct check_result *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->n_budget; i++) {
+		const struct budget_term *b = &c->budget[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s, s:s}", "quantity", b->quantity,
+						   "term", b->term, "u", num(b->u), "unit", b->unit,
+						   "source", b->source));
+	}
+	return a;
+}
+
 static json_t *check_json(const struct check_result *c)
 {
-	json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "check", c->check, "requirement",
-			      c->requirement, "sequence_line", c->seq_line, "verdict",
-			      verdict_name(c->verdict));
-	json_t *ms;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "check", c->check, "label",
+			      check_words(c->check), "requirement", c->requirement,
+			      "sequence_line", c->seq_line, "verdict", verdict_name(c->verdict));
+	json_t *ms, *more;
 
 	if (!o)
 		return NULL;
@@ -68,7 +99,18 @@ static json_t *check_json(const struct check_result *c)
 		json_object_set_new(o, "startup_curve_columns", json_pack("[s, s]", "t_s",
 									  "flow_ml_per_h"));
 	}
+	if (c->set_rate_ml_per_h > 0)
+		json_object_set_new(o, "set_rate_ml_per_h", json_real(c->set_rate_ml_per_h));
 	json_object_set_new(o, "criterion", json_string(c->criterion));
+	more = json_array();
+	for (size_t i = 0; i < c->n_more; i++)
+		json_array_append_new(more, json_pack("{s:s, s:s}", "requirement",
+						      c->more[i].requirement, "criterion",
+						      c->more[i].text));
+	json_object_set_new(o, "other_requirements", more);
+	if (strcmp(c->check, "step_timeout") != 0)
+		json_object_set_new(o, "decision_rule", rule_json(&c->rule));
+	json_object_set_new(o, "uncertainty_budget", budget_json(c));
 	json_object_set_new(o, "explanation", json_string(c->explanation));
 	json_object_set_new(o, "source", json_string(c->source));
 	return o;
@@ -80,7 +122,7 @@ int report_write_json(const struct run_results *res, const char *path)
 	char tmp[RIG_PATH_MAX + 8];
 	int r = 0;
 
-	json_t *events, *chain;
+	json_t *events, *chain, *protocol, *deviations;
 
 	checks = json_array();
 	for (size_t i = 0; i < res->n_checks; i++)
@@ -97,10 +139,35 @@ int report_write_json(const struct run_results *res, const char *path)
 			  "evaporation_mg_per_h", num(res->evaporation_g_per_h * 1e3),
 			  "evaporation_u_mg_per_h", num(res->u_evaporation_g_per_h * 1e3),
 			  "evaporation_source", res->evaporation_source);
-	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:{s:s, s:s}, s:s, s:s, s:o, s:o, s:o, s:f, s:I, s:s, s:o, s:o, s:o, s:I}",
-			 "schema", "pumprig.results/2",
+	/* the protocol the sequence carries out, null when it names none */
+	protocol = json_null();
+	if (res->protocol_id[0]) {
+		json_t *standards = json_array();
+
+		for (size_t i = 0; i < res->n_standards; i++)
+			json_array_append_new(standards, json_string(res->standards[i]));
+		json_decref(protocol);
+		protocol = json_pack("{s:s, s:s, s:o}", "id", res->protocol_id, "revision",
+				     res->protocol_revision, "standards", standards);
+	}
+	deviations = json_array();
+	for (size_t i = 0; i < res->n_deviations; i++) {
+		const struct deviation *d = &res->deviations[i];
+
+		json_array_append_new(deviations, json_pack("{s:s, s:s, s:o, s:s}", "kind", d->kind,
+			"label", deviation_words(d->kind),
+			"t_s", d->has_t ? json_real(rig_ns_to_s(d->t_ns)) : json_null(),
+			"text", d->text));
+	}
+	root = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:b, s:{s:s, s:s}, s:s, s:s, s:o, s:o, s:o, s:f, s:I, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:I}",
+			 "schema", "pumprig.results/3",
+			 "run_id", res->run_id,
 			 "sequence", "id", res->sequence_id, "title", res->sequence_title,
+			 "version", res->sequence_version,
+			 "protocol", protocol,
 			 "bench", res->bench_id,
+			 "bench_kind", res->bench_kind,
+			 "verification_evidence", results_is_evidence(res),
 			 "device", "model", res->device_model, "serial", res->device_serial,
 			 "status", run_status_name(res->status),
 			 "end_reason", res->end_reason,
@@ -111,6 +178,9 @@ int report_write_json(const struct run_results *res, const char *path)
 			 "end_s", rig_ns_to_s(res->end_t_ns),
 			 "samples", (json_int_t)res->n_samples_total,
 			 "overall_verdict", verdict_name(res->overall),
+			 "verdict_text", results_verdict_text(res),
+			 "deviations", deviations,
+			 "deviations_dropped", (json_int_t)res->n_deviations_dropped,
 			 "checks", checks,
 			 "gravimetric", chain,
 			 "instrument_events", events,
@@ -145,8 +215,18 @@ int report_write_json(const struct run_results *res, const char *path)
 static void summary(const struct run_results *res, FILE *out, bool term)
 {
 	fprintf(out, "Sequence %s: %s\n", TXT(res->sequence_id), TXT(res->sequence_title));
+	if (res->protocol_id[0]) {
+		fprintf(out, "Protocol %s revision %s, following", TXT(res->protocol_id),
+			TXT(res->protocol_revision));
+		for (size_t i = 0; i < res->n_standards; i++)
+			fprintf(out, "%s %s", i ? ";" : "", TXT(res->standards[i]));
+		fputc('\n', out);
+	}
 	fprintf(out, "Device   %s serial %s on bench %s\n", TXT(res->device_model),
 		TXT(res->device_serial), TXT(res->bench_id));
+	if (!results_is_evidence(res))
+		fprintf(out, "Bench    %s BENCH: NOT VERIFICATION EVIDENCE\n",
+			strcmp(res->bench_kind, "wire-simulated") == 0 ? "WIRE-SIMULATED" : "SIMULATED");
 	fprintf(out, "Run      %s at t = %.1f s (%.3f h)", run_status_name(res->status),
 		rig_ns_to_s(res->end_t_ns), rig_ns_to_h(res->end_t_ns));
 	if (res->end_reason[0] && res->status != RUN_COMPLETED)
@@ -179,11 +259,20 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 	}
 	if (res->n_checks == 0)
 		fprintf(out, "(the sequence has no checks: nothing was judged)\n");
-	for (size_t i = 0; i < res->n_events; i++)
-		fprintf(out, "%sinstrument event at t = %.1f s (%s, %s): %s\n", i ? "" : "\n",
-			rig_ns_to_s(res->events[i].t_ns), TXT(res->events[i].role),
-			TXT(res->events[i].kind), TXT(res->events[i].description));
-	fprintf(out, "\nOverall: %s", verdict_name(res->overall));
+	if (res->n_deviations)
+		fprintf(out, "\nDeviations (%zu):\n", res->n_deviations + res->n_deviations_dropped);
+	for (size_t i = 0; i < res->n_deviations; i++) {
+		const struct deviation *d = &res->deviations[i];
+
+		fprintf(out, "  %s", d->kind);
+		if (d->has_t)
+			fprintf(out, " at t = %.1f s", rig_ns_to_s(d->t_ns));
+		fprintf(out, ": %s\n", TXT(d->text));
+	}
+	if (res->n_deviations_dropped)
+		fprintf(out, "  ... and %zu more (results.json counts them)\n",
+			res->n_deviations_dropped);
+	fprintf(out, "\nOverall: %s", results_verdict_text(res));
 	if (*results_nothing_judged(res))
 		fprintf(out, " (%s)", results_nothing_judged(res));
 	fputc('\n', out);

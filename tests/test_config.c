@@ -252,7 +252,11 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	cr_assert_eq(seq->steps[2].kind, STEP_SET_RATE);
 	cr_assert_float_eq(seq->steps[2].rate_ml_per_h, 0.25, 1e-12);
 	cr_assert_eq(seq->steps[5].duration_ns, 6 * RIG_NS_PER_H);
-	cr_assert_eq(seq->steps[4].line, 18);
+	cr_assert_eq(seq->steps[4].line, 26);
+	cr_assert(seq->has_protocol);
+	cr_assert_str_eq(seq->protocol_id, "TP-DOSE-NOM");
+	cr_assert_eq(seq->n_standards, 2);
+	cr_assert_str_eq(seq->standards[1], "IEC 60601-2-24:2012");
 	cr_assert_eq(seq->steps[6].edge, MARK_END);
 	cr_assert_eq(seq->steps[8].check, CHECK_DOSE_ACCURACY);
 	cr_assert_str_eq(seq->steps[8].window, "steady");
@@ -279,6 +283,13 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	cr_assert_float_eq(d->rate_max_ml_per_h, 1.0, 1e-15);
 	cr_assert_float_eq(d->accuracy_tolerance_pct, 10, 1e-12);
 	cr_assert_str_eq(d->accuracy_requirement, "ITP-40-SRS-ACC-001");
+	cr_assert_eq(d->accuracy_rule.kind, DECISION_SIMPLE);
+	cr_assert(d->has_flow);
+	cr_assert_str_eq(d->ep_max_requirement, "ITP-40-SRS-ACC-003");
+	cr_assert_float_eq(d->ep_min_pct, -5, 1e-12);
+	cr_assert_eq(d->flow_rule.kind, DECISION_GUARDED);
+	cr_assert_float_eq(d->flow_rule.guard_factor, 1, 1e-12);
+	cr_assert_eq(d->battery_rule.kind, DECISION_GUARDED);
 	cr_assert_eq(d->longevity_min_ns, (rig_ns)(5 * 365.25 * 86400) * RIG_NS_PER_S);
 	cr_assert_eq(plan_validate(seq, b, d, &diags), 0);
 	seq_free(seq);
@@ -504,4 +515,64 @@ Test(config, sensor_guards_load_in_canonical_units_with_defaults_per_role)
 	cr_assert_float_eq(bench->instrument[ROLE_SCALE].valid_min, -100, 1e-9);
 	bench_free(bench);
 	free(path);
+}
+
+/* The decision rules and the flow group of the device file: every problem,
+ * each at its line, in one pass; a guard band only with guarded
+ * acceptance; one requirement, one criterion. */
+Test(config, decision_rules_and_flow_requirements_are_checked_with_their_line)
+{
+	char *dir = th_tmpdir();
+	char *path = th_write_file(dir, "dut-rules.cfg",
+		"device = {\n"
+		"  model = \"M\"; serial = \"S\"; reservoir = \"20 mL\";\n"
+		"  rate = { min = \"0.01 mL/h\"; max = \"1 mL/h\"; };\n"
+		"  bolus = { max = \"0.5 mL\"; rate = \"1 mL/h\"; };\n"
+		"  accuracy = { tolerance = \"10 %\"; requirement = \"R-1\";\n"
+		"               decision_rule = \"strict\"; };\n"
+		"  flow_accuracy = { tolerance = \"10 %\"; requirement = \"R-2\";\n"
+		"                    ep_max = \"5 %\"; ep_max_requirement = \"R-1\";\n"
+		"                    ep_min_requirement = \"R-4\"; };\n"
+		"  occlusion = { alarm_pressure_max = \"150 kPa\"; alarm_time_max = \"4 h\";\n"
+		"                bolus_max = \"0.05 mL\"; requirement = \"R-5\";\n"
+		"                guard_band = \"U\"; };\n"
+		"  battery = { capacity = \"1000 mAh\"; longevity_min = \"5 year\";\n"
+		"              longevity_max = \"7 year\"; requirement = \"R-6\"; reference_rate = \"0.5 mL/day\";\n"
+		"              decision_rule = \"guarded\"; guard_band = \"5 U\"; };\n"
+		"};\n");
+	struct device *dev = (struct device *)1;
+
+	cr_assert_eq(device_load(path, &dev, &diags), -EINVAL);
+	cr_assert_null(dev);
+	expect("dut-rules.cfg", 6, "'decision_rule' = \"strict\" must be one of: simple, guarded");
+	expect("dut-rules.cfg", 8, "ep_max_requirement = \"R-1\" is also accuracy.requirement");
+	expect("dut-rules.cfg", 9, "'ep_min_requirement' without 'ep_min'");
+	expect("dut-rules.cfg", 12, "'guard_band' applies only with decision_rule = \"guarded\"");
+	expect("dut-rules.cfg", 15, "'guard_band' = \"5 U\" is out of range; allowed 0.001 U to 3 U");
+	cr_assert_eq(diags.n, 5);
+	free(path);
+	free(dir);
+}
+
+Test(config, a_protocol_needs_its_id_revision_and_standards)
+{
+	char *dir = th_tmpdir();
+	char *path = th_write_file(dir, "proto.cfg",
+		"sequence = {\n"
+		"  id = \"T\"; version = \"1\"; title = \"t\";\n"
+		"  protocol = {\n"
+		"    id = \"TP-1\";\n"
+		"    standards = ( \"ISO 14708-4:2022\", \"\" );\n"
+		"  };\n"
+		"  steps = ( { step = \"stop\"; } );\n"
+		"};\n");
+	struct sequence *seq = (struct sequence *)1;
+
+	cr_assert_eq(seq_load(path, &seq, &diags), -EINVAL);
+	cr_assert_null(seq);
+	expect("proto.cfg", 3, "revision");
+	expect("proto.cfg", 5, "standard 2 must be a non-empty string");
+	cr_assert_eq(diags.n, 2);
+	free(path);
+	free(dir);
 }

@@ -294,6 +294,26 @@ Test(nightly, a_run_the_bench_let_down_is_run_again_once_then_the_night_is_cut_s
 			 json_string_value(json_object_get(r0, "run_id")));
 	cr_assert_str_neq(json_string_value(json_object_get(r0, "run_dir")),
 			  json_string_value(json_object_get(r1, "run_dir")));
+	/* the run again is a deviation in its own record, naming the run it
+	 * repeats (issue 16: every override is a deviation) */
+	{
+		char *path;
+		json_t *res, *d;
+		size_t i;
+		bool listed = false;
+
+		cr_assert_geq(asprintf(&path, "%s/%s/results.json", runs,
+				       json_string_value(json_object_get(r1, "run_dir"))), 0);
+		res = json_load_file(path, 0, NULL);
+		cr_assert_not_null(res, "%s", path);
+		json_array_foreach(json_object_get(res, "deviations"), i, d)
+			listed |= !strcmp(json_string_value(json_object_get(d, "kind")), "retry") &&
+				  strstr(json_string_value(json_object_get(d, "text")),
+					 json_string_value(json_object_get(r0, "run_id")));
+		cr_assert(listed, "the retry is not a deviation of %s", path);
+		json_decref(res);
+		free(path);
+	}
 	json_decref(night);
 	free(p);
 	free(bench);

@@ -80,3 +80,88 @@ Test(report, tick_steps_are_one_two_or_five_times_a_power_of_ten)
 	cr_assert_float_eq(plot_tick_step(0.3, 5), 0.05, 1e-12);
 	cr_assert_float_eq(plot_tick_step(1.0e-3, 4), 2e-4, 1e-15);
 }
+
+/* A flow record near 1 mL/h for 10 h with one bolus-like spike of 50 mL/h
+ * at 5 h. */
+static void flat_with_spike(struct series *s, double level, double noise, double spike)
+{
+	series_init(s, 0, RIG_NS_PER_MIN);
+	for (size_t i = 0; i < 3600; i++) {
+		rig_ns t = (rig_ns)i * 10 * RIG_NS_PER_S;
+
+		series_add(s, t, level + noise * sin((double)i * 0.7) +
+			   (i == 1800 ? spike : 0));
+	}
+}
+
+/* A robust y axis spans the phases of the record, not its one spike: the
+ * spike is clipped, and plot_clipped says how high it went and where, for
+ * the note under the plot.  A plain axis stretches to the spike. */
+Test(report, a_robust_axis_clips_a_spike_and_says_where_it_is)
+{
+	static struct series s;
+	static struct plot p;
+	const double blue[3] = { 0, 0, 1 };
+	struct plot_clip clip;
+	double lo, hi;
+
+	flat_with_spike(&s, 1.0, 0.01, 49);
+	p = (struct plot){ .x_unit_ns = (double)RIG_NS_PER_H };
+	cr_assert_not_null(plot_add_series(&p, &s, 1, "flow", blue));
+	cr_assert_not(plot_clipped(&p, &lo, &hi, &clip));
+	cr_assert_geq(hi, 50, "a plain axis shows the spike whole (hi %g)", hi);
+
+	p.y_robust = true;
+	cr_assert(plot_clipped(&p, &lo, &hi, &clip));
+	cr_assert_lt(hi, 5, "the axis stretched to the spike: hi %g", hi);
+	cr_assert_gt(hi, 1.01, "the axis cut the record itself: hi %g", hi);
+	cr_assert(clip.above);
+	cr_assert_float_eq(clip.max, 50, 0.02);
+	cr_assert_float_eq(clip.max_x, 5.0, 0.05);
+}
+
+/* A programmed value or a limit is never clipped: the axis reaches it. */
+Test(report, a_robust_axis_keeps_an_exact_line_in_view)
+{
+	static struct series s;
+	static struct plot p;
+	const double blue[3] = { 0, 0, 1 }, grey[3] = { .5, .5, .5 };
+	struct plot_line *l;
+	struct plot_clip clip;
+	double lo, hi;
+
+	flat_with_spike(&s, 1.0, 0.01, 49);
+	p = (struct plot){ .x_unit_ns = (double)RIG_NS_PER_H, .y_robust = true };
+	cr_assert_not_null(plot_add_series(&p, &s, 1, "flow", blue));
+	l = plot_add_xy(&p, PLOT_DASHED, "limit", grey);
+	cr_assert_not_null(l);
+	l->exact = true;
+	l->xs[0] = 0;
+	l->ys[0] = 8;
+	l->xs[1] = 10;
+	l->ys[1] = 8;
+	l->n_xy = 2;
+	plot_clipped(&p, &lo, &hi, &clip);
+	cr_assert_geq(hi, 8, "the limit at 8 is off the axis (hi %g)", hi);
+}
+
+/* A battery voltage steady within millivolts spans at least the minimum:
+ * noise must not look like a collapse. */
+Test(report, a_steady_voltage_spans_at_least_the_minimum)
+{
+	static struct series s;
+	static struct plot p;
+	const double red[3] = { 1, 0, 0 };
+	struct plot_clip clip;
+	double lo, hi;
+
+	flat_with_spike(&s, 3.2, 0.001, 0);
+	p = (struct plot){ .x_unit_ns = (double)RIG_NS_PER_H };
+	cr_assert_not_null(plot_add_series(&p, &s, 1, "voltage", red));
+	plot_clipped(&p, &lo, &hi, &clip);
+	cr_assert_lt(hi - lo, 0.05, "without a minimum the axis is the noise's (%g V)", hi - lo);
+	p.y_min_span = 0.2;
+	plot_clipped(&p, &lo, &hi, &clip);
+	cr_assert_geq(hi - lo, 0.2 - 1e-12, "span %g V", hi - lo);
+	cr_assert(lo < 3.199 && hi > 3.201, "the data off the axis: %g .. %g", lo, hi);
+}

@@ -1,6 +1,8 @@
 /* Judging a run directory from its record alone, on a hand-made record whose
  * expected values are worked out in the comments. */
 #include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +193,97 @@ Test(results, a_disturbed_vessel_is_an_instrument_event_and_the_window_inconclus
 	free(samples);
 	free(events);
 	free(run);
+}
+
+/* ILAC-G8 decision rules, value by value: simple acceptance passes within
+ * the limit; guarded acceptance only within the limit narrowed by w = r U
+ * on each finite side, and cannot accept a value without U. */
+Test(results, guarded_acceptance_rejects_a_value_in_its_guard_band)
+{
+	struct decision_rule simple = { .kind = DECISION_SIMPLE };
+	struct decision_rule guarded = { .kind = DECISION_GUARDED, .guard_factor = 1 };
+	struct decision_rule wide = { .kind = DECISION_GUARDED, .guard_factor = 2 };
+
+	cr_assert_eq(decision_judge(&simple, 9.5, 0.6, -10, 10), VERDICT_PASS);
+	cr_assert_eq(decision_judge(&guarded, 9.5, 0.6, -10, 10), VERDICT_FAIL);
+	cr_assert_eq(decision_judge(&guarded, -9.5, 0.6, -10, 10), VERDICT_FAIL);
+	cr_assert_eq(decision_judge(&guarded, 9.3, 0.6, -10, 10), VERDICT_PASS);
+	cr_assert_eq(decision_judge(&wide, 9.3, 0.6, -10, 10), VERDICT_FAIL);
+	cr_assert_eq(decision_judge(&guarded, 9.3, NAN, -10, 10), VERDICT_INCONCLUSIVE);
+	cr_assert_eq(decision_judge(&simple, 9.3, NAN, -10, 10), VERDICT_PASS);
+	cr_assert_eq(decision_judge(&simple, 10.5, 0.1, -10, 10), VERDICT_FAIL);
+	cr_assert_eq(decision_judge(&guarded, 10.5, NAN, -10, 10), VERDICT_FAIL);
+	/* one-sided: the open side has no guard band */
+	cr_assert_eq(decision_judge(&guarded, 5.05, 0.11, 5, INFINITY), VERDICT_FAIL);
+	cr_assert_eq(decision_judge(&guarded, 500, 0.11, 5, INFINITY), VERDICT_PASS);
+	cr_assert_eq(decision_judge(&simple, 5.05, 0.11, 5, INFINITY), VERDICT_PASS);
+}
+
+/* The same pump, 9.95 % fast, against a 10 % dose tolerance: within the
+ * limit, so a simple-acceptance requirement passes, but inside a guard
+ * band of 3 U, so a guarded one fails, saying why. */
+static json_t *dose_with_rule(const char *rule)
+{
+	char *dir = th_tmpdir(), *seq = th_src("sequences/dose-accuracy.cfg");
+	char *bsrc = th_src("fixtures/bench/sim.cfg"), *btext = th_read_file(bsrc);
+	char *dsrc = th_src("fixtures/dut/itp-40.cfg"), *dtext = th_read_file(dsrc);
+	char *bench, *dut, *run, *path, *k, *out;
+	json_t *root;
+
+	k = strstr(btext, "rate_error = \"0 %\"");
+	cr_assert_not_null(k);
+	if (asprintf(&out, "%.*srate_error = \"9.95 %%\"%s", (int)(k - btext), btext,
+		     k + strlen("rate_error = \"0 %\"")) < 0)
+		abort();
+	bench = th_write_file(dir, "bench.cfg", out);
+	free(out);
+	k = strstr(dtext, "decision_rule = \"simple\";");
+	cr_assert_not_null(k);
+	if (asprintf(&out, "%.*s%s%s", (int)(k - dtext), dtext, rule,
+		     k + strlen("decision_rule = \"simple\";")) < 0)
+		abort();
+	dut = th_write_file(dir, "dut.cfg", out);
+	free(out);
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut, "--output", run,
+				      "-q", NULL });
+	if (asprintf(&path, "%s/results.json", run) < 0)
+		abort();
+	root = json_load_file(path, 0, NULL);
+	cr_assert_not_null(root);
+	free(path);
+	free(run);
+	free(dut);
+	free(bench);
+	free(dtext);
+	free(dsrc);
+	free(btext);
+	free(bsrc);
+	free(seq);
+	free(dir);
+	return root;
+}
+
+Test(results, the_device_files_decision_rule_decides_a_value_near_its_limit)
+{
+	json_t *simple = dose_with_rule("decision_rule = \"simple\";");
+	json_t *guarded = dose_with_rule("decision_rule = \"guarded\"; guard_band = \"3 U\";");
+	json_t *cs = json_array_get(json_object_get(simple, "checks"), 0);
+	json_t *cg = json_array_get(json_object_get(guarded, "checks"), 0);
+	double v = json_number_value(json_object_get(cg, "measured"));
+	double u = json_number_value(json_object_get(cg, "U"));
+
+	/* the premise: within the limit, inside the guard band */
+	cr_assert(v < 10 && v > 10 - 3 * u, "error %g %% with U %g %%", v, u);
+	cr_assert_str_eq(json_string_value(json_object_get(cs, "verdict")), "pass");
+	cr_assert_str_eq(json_string_value(json_object_get(cg, "verdict")), "fail");
+	cr_assert_not_null(strstr(json_string_value(json_object_get(cg, "explanation")),
+				  "inside the guard band"));
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(cg, "decision_rule"),
+							   "rule")), "guarded");
+	cr_assert_str_eq(json_string_value(json_object_get(simple, "overall_verdict")), "pass");
+	cr_assert_str_eq(json_string_value(json_object_get(guarded, "overall_verdict")), "fail");
+	json_decref(simple);
+	json_decref(guarded);
 }

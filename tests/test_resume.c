@@ -187,13 +187,16 @@ Test(safety, resume_continues_after_a_crash_with_the_gap_recorded_and_judged)
 			gap_ev = ev;
 	cr_assert_not_null(gap_ev);
 	cr_assert_str_eq(json_string_value(json_object_get(gap_ev, "role")), "run");
-	from = strstr(pdf, "resume_gap (run)");
+	/* the kind in words, in section 5's table (page 1 names it too) */
+	from = strstr(pdf, "5 Deviations");
+	cr_assert_not_null(from, "the PDF has no section 5:\n%s", pdf);
+	from = strstr(from, "resumed after a");   /* the cell wraps "gap" */
 	cr_assert_not_null(from, "the PDF has no resume_gap deviation:\n%s", pdf);
 	for (p = from; p > pdf && p[-1] != '\n'; p--)
 		;
 	row = strndup(p, strcspn(p, "\n"));
 	snprintf(t_s, sizeof(t_s), "%.1f", json_number_value(json_object_get(gap_ev, "t_s")));
-	cr_assert(strstr(row, t_s) && strstr(row, t_s) < strstr(row, "resume_gap"),
+	cr_assert(strstr(row, t_s) && strstr(row, t_s) < strstr(row, "resumed after a"),
 		  "the resume_gap row does not begin with its time %s: %s", t_s, row);
 	/* its description, word by word across the lines the cell wrapped into */
 	words = strdup(json_string_value(json_object_get(gap_ev, "description")));

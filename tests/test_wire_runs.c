@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "drivers/driver.h"
+#include "faults.h"
 #include "helpers.h"
 #include "wire_server.h"
 #include "rig/base/clock.h"
@@ -49,6 +50,29 @@ Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simu
 		cr_assert_not_null(strstr(samples, ",pump,reservoir,"), "no reservoir telemetry");
 		cr_assert_not_null(strstr(samples, ",pump,delivered,"), "no delivered telemetry");
 		free(samples);
+	}
+	/* a wire-simulated bench is no more evidence than an in-process one,
+	 * and says which it is: results.json, junit.xml, every page */
+	cr_assert_str_eq(json_string_value(json_object_get(a, "bench_kind")), "wire-simulated");
+	cr_assert(json_is_false(json_object_get(a, "verification_evidence")));
+	cr_assert_str_eq(json_string_value(json_object_get(b, "bench_kind")), "simulated");
+	{
+		char *junit = th_slurp(run_wire, "junit.xml"), *text = report_text(run_wire, dir);
+		char *save, *pg;
+		size_t pages = 0;
+
+		cr_assert_not_null(strstr(junit, "SEQ-QUAL [WIRE-SIMULATED]\""), "%s", junit);
+		cr_assert_not_null(text);
+		for (pg = strtok_r(text, "\f", &save); pg; pg = strtok_r(NULL, "\f", &save)) {
+			if (strspn(pg, " \n") == strlen(pg))
+				continue;
+			pages++;
+			cr_assert(has_words(pg, "WIRE-SIMULATED BENCH — NOT VERIFICATION EVIDENCE"),
+				  "page %zu:\n%s", pages, pg);
+		}
+		cr_assert_gt(pages, 5);
+		free(junit);
+		free(text);
 	}
 	cr_assert_eq(json_array_size(json_object_get(a, "checks")), 6);
 	for (i = 0; i < 6; i++) {

@@ -58,6 +58,7 @@ struct files {
 	const char *notes[RUN_NOTES_MAX];
 	size_t n_notes;
 	bool allow_expired_calibration;
+	const char *retry_of;                 /* --retry-of RUN_ID (rig nightly's run again) */
 };
 /* A bad option getopt_long answered '?' for (opterr = 0), shown escaped,
  * then the usage. */

@@ -207,6 +207,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 		{ "sign-key", required_argument, NULL, 'K' },
 		{ "allow-expired-calibration", no_argument, NULL, 'X' },
 		{ "db", required_argument, NULL, 'D' },
+		{ "retry-of", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -217,6 +218,7 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 	while ((c = getopt_long(argc, argv, "b:d:o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': f->history_db = optarg; break;
+		case 'T': f->retry_of = optarg; break;
 		case 'O': f->operator_name = optarg; break;
 		case 'K': f->sign_key = optarg; break;
 		case 'X': f->allow_expired_calibration = true; break;

@@ -17,7 +17,7 @@
 static const char usage_run[] =
 	"Usage: rig run SEQUENCE --bench FILE --dut FILE [--output DIR] [--real-time] [--quiet]\n"
 	"               [--operator NAME] [--note TEXT]... [--sign-key FILE]\n"
-	"               [--allow-expired-calibration] [--db TEXT]\n"
+	"               [--allow-expired-calibration] [--db TEXT] [--retry-of RUN_ID]\n"
 	"\n"
 	"Validates the three files, then runs SEQUENCE on the bench against the device\n"
 	"under test, recording every sample, and judges the checks.\n"
@@ -42,6 +42,9 @@ static const char usage_run[] =
 	"                      sqlite:<the run directory's folder>/history.sqlite.  A store\n"
 	"                      that cannot be reached leaves the run pending (rig history\n"
 	"                      sync); it never changes the run or its exit status\n"
+	"      --retry-of RUN_ID\n"
+	"                      this run repeats run RUN_ID (rig nightly gives it to a run\n"
+	"                      again): recorded in run.json, a deviation in its report\n"
 	"\n"
 	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
 	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, data/ (one\n"
@@ -104,6 +107,13 @@ static int run_main(int argc, char **argv)
 		return r > 0 ? EXIT_PASS : EXIT_BAD_INPUT;
 	if (operator_require("run", f.operator_name, &f.operator_name) < 0)
 		return EXIT_BAD_INPUT;
+	/* a run id: one line of text, as rig gives them */
+	if (f.retry_of && (!operator_valid(f.retry_of) || strlen(f.retry_of) >= RUNDIR_ID_MAX)) {
+		fprintf(stderr, "rig run: --retry-of \"%s\" must be the run id of the run this one "
+			"repeats: one line of UTF-8 text without control characters, 1 to %d bytes\n",
+			TERM_SAFE(f.retry_of), RUNDIR_ID_MAX - 1);
+		return EXIT_BAD_INPUT;
+	}
 	for (size_t i = 0; i < f.n_notes; i++)
 		if (!f.notes[i][0] || strlen(f.notes[i]) > NOTE_TEXT_MAX) {
 			fprintf(stderr, "rig run: --note must hold 1 to %d bytes of text\n", NOTE_TEXT_MAX);
@@ -126,6 +136,7 @@ static int run_main(int argc, char **argv)
 	}
 	meta = (struct run_meta){ .operator_name = f.operator_name,
 				  .allow_expired_calibration = f.allow_expired_calibration,
+				  .retry_of = f.retry_of,
 				  .expired = cal.expired, .n_expired = cal.n,
 				  .simulated = all_simulated(bench) };
 	if (!f.real_time && !all_simulated(bench))

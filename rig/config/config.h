@@ -84,17 +84,44 @@ struct step {
 	                                 over which the released bolus is weighed */
 };
 
+#define PROTOCOL_STANDARDS_MAX 8
+
 struct sequence {
 	char path[RIG_PATH_MAX];
 	char id[RIG_ID_MAX];          /* sequence.id (required) */
 	char version[RIG_ID_MAX];     /* sequence.version (required) */
 	char title[RIG_TEXT_MAX];     /* sequence.title (required) */
+	/* protocol = { id; revision; standards = ( ... ); } (optional; every
+	 * shipped sequence has one): the test protocol the sequence carries out
+	 * and the standards whose methods it follows, cited by the report */
+	bool has_protocol;
+	char protocol_id[RIG_ID_MAX];       /* id (required in the group) */
+	char protocol_revision[RIG_ID_MAX]; /* revision (required in the group) */
+	char standards[PROTOCOL_STANDARDS_MAX][RIG_ID_MAX]; /* standards (1 .. 8 strings) */
+	size_t n_standards;
 	enum timeout_action on_timeout; /* sequence.on_timeout (default "abort") */
 	struct step *steps;           /* sequence.steps = ( {...}, ... ) (at least one) */
 	size_t n_steps;
 };
 
 /* --------------------------------------------------------------- device -- */
+
+/* How a measured value is judged against its limit, per requirement of the
+ * device file (ILAC-G8:09/2019, "Guidelines on decision rules and statements
+ * of conformity"): decision_rule = "simple" | "guarded"; guard_band = "U"
+ * or "<r> U" (guarded only). */
+enum decision_kind {
+	DECISION_SIMPLE,   /* simple acceptance (w = 0): pass when the value lies within the limit */
+	DECISION_GUARDED,  /* guarded acceptance: pass only when the value lies within the limit
+	                      narrowed by the guard band w = r * U on each finite side */
+};
+
+struct decision_rule {
+	enum decision_kind kind;
+	double guard_factor;          /* r in w = r * U (guarded; default 1) */
+	bool stated;                  /* the device file says which (else the default) */
+	char key[48];                 /* where: "device accuracy.decision_rule" */
+};
 
 struct device {
 	char path[RIG_PATH_MAX];
@@ -114,14 +141,31 @@ struct device {
 	double stroke_volume_ml;            /* stroke_volume = "0.25 uL" (optional): one
 	                                       delivery cycle; flow-accuracy intervals and
 	                                       windows must hold whole cycles */
-	/* accuracy = { tolerance; requirement; } */
+	/* accuracy = { tolerance; requirement; decision_rule; guard_band; }:
+	 * dose accuracy (and flow accuracy when there is no flow_accuracy group) */
 	double accuracy_tolerance_pct;      /* tolerance = "10 %" (required, > 0) */
 	char accuracy_requirement[RIG_ID_MAX]; /* requirement (required) */
-	/* occlusion = { alarm_pressure_max; alarm_time_max; bolus_max; requirement; } (all required) */
+	struct decision_rule accuracy_rule;
+	/* flow_accuracy = { tolerance; requirement; ep_max; ep_max_requirement;
+	 *                   ep_min; ep_min_requirement; decision_rule; guard_band; }
+	 * (optional): the IEC 60601-2-24 flow method's own requirements, one
+	 * criterion each: the mean flow error A within +-tolerance, and every
+	 * observation window's Ep(max) and Ep(min) within their limits */
+	bool has_flow;
+	double flow_tolerance_pct;          /* tolerance (required in the group) */
+	char flow_requirement[RIG_ID_MAX];  /* requirement (required in the group) */
+	bool has_ep_max, has_ep_min;        /* ep_max = "5 %" (with ep_max_requirement) */
+	double ep_max_pct, ep_min_pct;      /* ep_min = "-5 %" (with ep_min_requirement) */
+	char ep_max_requirement[RIG_ID_MAX];
+	char ep_min_requirement[RIG_ID_MAX];
+	struct decision_rule flow_rule;
+	/* occlusion = { alarm_pressure_max; alarm_time_max; bolus_max; requirement;
+	 *               decision_rule; guard_band; } (the first four required) */
 	double occlusion_pressure_max_kpa;
 	rig_ns occlusion_time_max_ns;
 	double occlusion_bolus_max_ml;
 	char occlusion_requirement[RIG_ID_MAX];
+	struct decision_rule occlusion_rule;
 	/* battery = { capacity; longevity_min; longevity_max; requirement;
 	 *             reference_rate; replacement_reserve; } */
 	double battery_capacity_mah;
@@ -133,7 +177,12 @@ struct device {
 	rig_ns longevity_min_ns;            /* "5 year" */
 	rig_ns longevity_max_ns;            /* "7 year" */
 	char battery_requirement[RIG_ID_MAX];
+	struct decision_rule battery_rule;  /* decision_rule; guard_band */
 };
+
+/* The rule a check of this kind is judged by (the flow group's, when the
+ * device has one, for flow_accuracy). */
+const struct decision_rule *device_rule_for(const struct device *dev, enum check_kind kind);
 
 /* -------------------------------------------------------------- loading -- */
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define YEAR_S (365.25 * 86400)
 
@@ -11,19 +12,137 @@ void device_free(struct device *dev)
 	free(dev);
 }
 
+const struct decision_rule *device_rule_for(const struct device *dev, enum check_kind kind)
+{
+	switch (kind) {
+	case CHECK_FLOW_ACCURACY: return dev->has_flow ? &dev->flow_rule : &dev->accuracy_rule;
+	case CHECK_OCCLUSION: return &dev->occlusion_rule;
+	case CHECK_BATTERY: return &dev->battery_rule;
+	case CHECK_DOSE_ACCURACY:
+	default: return &dev->accuracy_rule;
+	}
+}
+
+/* decision_rule = "simple" (default) | "guarded"; guard_band = "U" or
+ * "<r> U", 0 < r <= 3 (default "U"), only with "guarded": ILAC-G8:09/2019's
+ * simple acceptance, or guarded acceptance with w = r * U. */
+static void load_rule(struct cfg_ctx *ctx, config_setting_t *g, const char *group,
+		      struct decision_rule *rule)
+{
+	static const char *const names[] = { "simple", "guarded", NULL };
+	config_setting_t *gb = config_setting_get_member(g, "guard_band");
+	int choice;
+
+	*rule = (struct decision_rule){ .kind = DECISION_SIMPLE };
+	snprintf(rule->key, sizeof(rule->key), "device %s.decision_rule", group);
+	if (cfg_choice(ctx, g, "decision_rule", false, names, &choice) == 1) {
+		rule->kind = (enum decision_kind)choice;
+		rule->stated = true;
+	}
+	if (rule->kind == DECISION_GUARDED)
+		rule->guard_factor = 1;
+	if (!gb)
+		return;
+	if (rule->kind != DECISION_GUARDED) {
+		cfg_error(ctx, gb, "'guard_band' applies only with decision_rule = \"guarded\"; "
+			  "simple acceptance has none");
+		return;
+	}
+	/* "U" alone is one U */
+	if (config_setting_type(gb) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(gb), "U") == 0)
+		return;
+	cfg_qty(ctx, g, "guard_band", QTY_U_MULTIPLE, false, 1e-3, 3, &rule->guard_factor);
+}
+
+/* One requirement, one criterion: two criteria of the device may not name
+ * the same requirement id (a reader of the results would not know which
+ * one a verdict on it answered). */
+static void distinct_requirements(struct cfg_ctx *ctx, config_setting_t *g,
+				  const struct device *d)
+{
+	const struct {
+		const char *group, *key, *id;
+		bool given;
+	} reqs[] = {
+		{ "accuracy", "requirement", d->accuracy_requirement, true },
+		{ "flow_accuracy", "requirement", d->flow_requirement, d->has_flow },
+		{ "flow_accuracy", "ep_max_requirement", d->ep_max_requirement, d->has_ep_max },
+		{ "flow_accuracy", "ep_min_requirement", d->ep_min_requirement, d->has_ep_min },
+		{ "occlusion", "requirement", d->occlusion_requirement, true },
+		{ "battery", "requirement", d->battery_requirement, true },
+	};
+	size_t n = sizeof(reqs) / sizeof(reqs[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!reqs[i].given || !reqs[i].id[0])
+			continue;
+		for (size_t k = 0; k < i; k++) {
+			config_setting_t *grp, *at;
+
+			if (!reqs[k].given || strcmp(reqs[k].id, reqs[i].id) != 0)
+				continue;
+			grp = config_setting_get_member(g, reqs[i].group);
+			at = grp ? config_setting_get_member(grp, reqs[i].key) : NULL;
+			cfg_error(ctx, at ? at : g, "%s.%s = \"%s\" is also %s.%s: each requirement "
+				  "has one criterion; give this one its own id", reqs[i].group,
+				  reqs[i].key, reqs[i].id, reqs[k].group, reqs[k].key);
+			break;
+		}
+	}
+}
+
+/* flow_accuracy = { tolerance; requirement; ep_max; ep_max_requirement;
+ * ep_min; ep_min_requirement; decision_rule; guard_band; } */
+static void load_flow(struct cfg_ctx *ctx, config_setting_t *sub, struct device *d)
+{
+	static const char *const keys[] = { "tolerance", "requirement", "ep_max",
+		"ep_max_requirement", "ep_min", "ep_min_requirement", "decision_rule",
+		"guard_band", NULL };
+	int hi, lo;
+
+	d->has_flow = true;
+	cfg_check_keys(ctx, sub, "flow_accuracy", keys);
+	cfg_qty(ctx, sub, "tolerance", QTY_PERCENT, true, 1e-6, 100, &d->flow_tolerance_pct);
+	cfg_string(ctx, sub, "requirement", true, d->flow_requirement, sizeof(d->flow_requirement));
+	hi = cfg_qty(ctx, sub, "ep_max", QTY_PERCENT, false, -100, 1000, &d->ep_max_pct);
+	lo = cfg_qty(ctx, sub, "ep_min", QTY_PERCENT, false, -100, 1000, &d->ep_min_pct);
+	d->has_ep_max = hi == 1;
+	d->has_ep_min = lo == 1;
+	/* each limit with its own requirement, and none without its limit */
+	cfg_string(ctx, sub, "ep_max_requirement", hi != 0, d->ep_max_requirement,
+		   sizeof(d->ep_max_requirement));
+	cfg_string(ctx, sub, "ep_min_requirement", lo != 0, d->ep_min_requirement,
+		   sizeof(d->ep_min_requirement));
+	if (hi == 0 && config_setting_get_member(sub, "ep_max_requirement"))
+		cfg_error(ctx, config_setting_get_member(sub, "ep_max_requirement"),
+			  "'ep_max_requirement' without 'ep_max': give the limit it judges");
+	if (lo == 0 && config_setting_get_member(sub, "ep_min_requirement"))
+		cfg_error(ctx, config_setting_get_member(sub, "ep_min_requirement"),
+			  "'ep_min_requirement' without 'ep_min': give the limit it judges");
+	if (hi == 1 && lo == 1 && d->ep_min_pct > d->ep_max_pct)
+		cfg_error(ctx, config_setting_get_member(sub, "ep_min"),
+			  "'ep_min' = %g %% is out of range; it must not be above 'ep_max' (%g %%)",
+			  d->ep_min_pct, d->ep_max_pct);
+	load_rule(ctx, sub, "flow_accuracy", &d->flow_rule);
+}
+
 int device_load(const char *path, struct device **ret_dev, struct diag_list *diags)
 {
 	static const char *const keys[] = { "model", "manufacturer", "serial", "firmware",
-		"reservoir", "rate", "bolus", "accuracy", "occlusion", "battery", "stroke_volume",
-		NULL };
+		"reservoir", "rate", "bolus", "accuracy", "flow_accuracy", "occlusion", "battery",
+		"stroke_volume", NULL };
 	static const char *const rate_keys[] = { "min", "max", NULL };
 	static const char *const bolus_keys[] = { "max", "rate", NULL };
-	static const char *const acc_keys[] = { "tolerance", "requirement", NULL };
+	static const char *const acc_keys[] = { "tolerance", "requirement", "decision_rule",
+						"guard_band", NULL };
 	static const char *const occ_keys[] = { "alarm_pressure_max", "alarm_time_max",
-						"bolus_max", "requirement", NULL };
+						"bolus_max", "requirement", "decision_rule",
+						"guard_band", NULL };
 	static const char *const bat_keys[] = { "capacity", "longevity_min", "longevity_max",
 						"requirement", "reference_rate",
-						"replacement_reserve", NULL };
+						"replacement_reserve", "decision_rule",
+						"guard_band", NULL };
 	struct cfg_ctx ctx = { .path = path, .diags = diags };
 	struct device *d;
 	config_t cfg;
@@ -73,7 +192,10 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 			&d->accuracy_tolerance_pct);
 		cfg_string(&ctx, sub, "requirement", true, d->accuracy_requirement,
 			   sizeof(d->accuracy_requirement));
+		load_rule(&ctx, sub, "accuracy", &d->accuracy_rule);
 	}
+	if ((sub = cfg_group(&ctx, g, "flow_accuracy", false)))
+		load_flow(&ctx, sub, d);
 	if ((sub = cfg_group(&ctx, g, "occlusion", true))) {
 		cfg_check_keys(&ctx, sub, "occlusion", occ_keys);
 		cfg_qty(&ctx, sub, "alarm_pressure_max", QTY_PRESSURE, true, 0.001, 10000,
@@ -83,6 +205,7 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 		cfg_qty(&ctx, sub, "bolus_max", QTY_VOLUME, true, 0, 1000, &d->occlusion_bolus_max_ml);
 		cfg_string(&ctx, sub, "requirement", true, d->occlusion_requirement,
 			   sizeof(d->occlusion_requirement));
+		load_rule(&ctx, sub, "occlusion", &d->occlusion_rule);
 	}
 	if ((sub = cfg_group(&ctx, g, "battery", true))) {
 		cfg_check_keys(&ctx, sub, "battery", bat_keys);
@@ -104,7 +227,9 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 		d->replacement_reserve_ns = 90 * RIG_NS_PER_DAY;
 		cfg_duration(&ctx, sub, "replacement_reserve", false, 0, 5 * 365.25 * 86400,
 			     &d->replacement_reserve_ns);
+		load_rule(&ctx, sub, "battery", &d->battery_rule);
 	}
+	distinct_requirements(&ctx, g, d);
 	if (ctx.errors)
 		goto fail;
 	config_destroy(&cfg);

@@ -245,6 +245,51 @@ static void load_step(struct cfg_ctx *ctx, config_setting_t *g, struct step *st,
 	*ret_own_timeout = own_timeout;
 }
 
+/* protocol = { id = "..."; revision = "..."; standards = ( "...", ... ); } */
+static void load_protocol(struct cfg_ctx *ctx, config_setting_t *g, struct sequence *seq)
+{
+	static const char *const keys[] = { "id", "revision", "standards", NULL };
+	config_setting_t *p = cfg_group(ctx, g, "protocol", false), *list;
+	int n;
+
+	if (!p)
+		return;
+	seq->has_protocol = true;
+	cfg_check_keys(ctx, p, "protocol", keys);
+	cfg_ident(ctx, p, "id", true, seq->protocol_id, sizeof(seq->protocol_id));
+	cfg_string(ctx, p, "revision", true, seq->protocol_revision, sizeof(seq->protocol_revision));
+	list = config_setting_get_member(p, "standards");
+	if (!list) {
+		cfg_error(ctx, p, "missing 'standards' in protocol; name the standards whose methods "
+			  "the sequence follows: standards = ( \"ISO 14708-4:2022\" );");
+		return;
+	}
+	if (config_setting_type(list) != CONFIG_TYPE_LIST &&
+	    config_setting_type(list) != CONFIG_TYPE_ARRAY) {
+		cfg_error(ctx, list, "'standards' must be a list of strings like ( \"IEC "
+			  "60601-2-24:2012\" )");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n < 1 || n > PROTOCOL_STANDARDS_MAX) {
+		cfg_error(ctx, list, "'standards' has %d entries; allowed 1 to %d", n,
+			  PROTOCOL_STANDARDS_MAX);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		const char *text = config_setting_get_string(e);
+
+		if (!text || !text[0] || strlen(text) >= sizeof(seq->standards[0])) {
+			cfg_error(ctx, e, "standard %d must be a non-empty string of at most %zu "
+				  "characters, like \"ISO 14708-4:2022\"", i + 1,
+				  sizeof(seq->standards[0]) - 1);
+			continue;
+		}
+		snprintf(seq->standards[seq->n_standards++], sizeof(seq->standards[0]), "%s", text);
+	}
+}
+
 void seq_free(struct sequence *seq)
 {
 	if (!seq)
@@ -255,7 +300,8 @@ void seq_free(struct sequence *seq)
 
 int seq_load(const char *path, struct sequence **ret_seq, struct diag_list *diags)
 {
-	static const char *const keys[] = { "id", "version", "title", "on_timeout", "steps", NULL };
+	static const char *const keys[] = { "id", "version", "title", "protocol", "on_timeout",
+					    "steps", NULL };
 	struct cfg_ctx ctx = { .path = path, .diags = diags };
 	struct sequence *seq;
 	config_t cfg;
@@ -277,6 +323,7 @@ int seq_load(const char *path, struct sequence **ret_seq, struct diag_list *diag
 	cfg_ident(&ctx, g, "id", true, seq->id, sizeof(seq->id));
 	cfg_string(&ctx, g, "version", true, seq->version, sizeof(seq->version));
 	cfg_string(&ctx, g, "title", true, seq->title, sizeof(seq->title));
+	load_protocol(&ctx, g, seq);
 	seq->on_timeout = TIMEOUT_ABORT;
 	if (cfg_choice(&ctx, g, "on_timeout", false, timeout_names, &choice) == 1)
 		seq->on_timeout = (enum timeout_action)choice;

@@ -208,6 +208,8 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 			"source", "the pump's own link (IDENT), before the run"));
 	if (meta && rm && rm->operator_name)
 		json_object_set_new(meta, "operator", json_string(rm->operator_name));
+	if (meta && rm && rm->retry_of)
+		json_object_set_new(meta, "retry_of", json_string(rm->retry_of));
 	if (meta && rm) {
 		json_t *expired = json_array();
 

@@ -36,6 +36,8 @@ struct run_meta {
 	bool allow_expired_calibration;       /* --allow-expired-calibration was given */
 	const struct cal_expired *expired;    /* overdue instruments at the start */
 	size_t n_expired;
+	const char *retry_of;                 /* the run this one repeats (rig nightly's run
+	                                         again): a deviation in its report; NULL: none */
 	bool simulated;                       /* every instrument simulated (in-process or a
 	                                         wire-level simulator): not verification evidence */
 	bool have_pump_identity;              /* read from the pump before the run */

@@ -125,7 +125,8 @@ int history_trace_rows(struct history *h, const char *device_model, json_t **ret
 
 static const char *const list_spec[] = {
 	"srun_id", "sdevice_serial", "sdevice_model", "ssequence_id", "sbench_id", "sstarted",
-	"sended", "sstatus", "sverdict", "sclock", "ssoftware", "srun_dir", "iversions", NULL
+	"sended", "sstatus", "sverdict", "sclock", "ssoftware", "srun_dir", "iversions",
+	"sbench_kind", "sverdict_text", NULL
 };
 
 int history_list(struct history *h, const struct history_filter *f, json_t **ret, char *err,
@@ -141,7 +142,8 @@ int history_list(struct history *h, const struct history_filter *f, json_t **ret
 	o = snprintf(sql, sizeof(sql),
 		     "SELECT r.run_id, r.device_serial, r.device_model, r.sequence_id, r.bench_id,"
 		     " r.started_utc, r.ended_utc, r.status, r.verdict, r.clock, r.software, r.run_dir,"
-		     " (SELECT COUNT(*) FROM runs v WHERE v.run_id = r.run_id)"
+		     " (SELECT COUNT(*) FROM runs v WHERE v.run_id = r.run_id),"
+		     " r.bench_kind, r.verdict_text"
 		     " FROM runs_current r WHERE 1 = 1");
 #define FILTER(field, column, op)                                                            \
 	if (f && f->field && *f->field) {                                                    \
@@ -175,7 +177,8 @@ static const char *const run_spec[] = {
 	"ssequence_version", "ssequence_sha256", "sbench_id", "ssoftware", "shost", "soperator",
 	"sstarted", "sended", "sclock", "sstatus", "send_reason", "sverdict", "rend_s", "isamples",
 	"srun_dir", "smanifest_sha256", "ssealed_utc", "ssealed_by", "sfirst_sealed_utc",
-	"ssealed_after_the_fact", "ssigned_by", "sresults_schema", "singested_utc", NULL
+	"ssealed_after_the_fact", "ssigned_by", "sresults_schema", "singested_utc", "sbench_kind",
+	"sverdict_text", NULL
 };
 static const char *const input_spec[] = { "sname", "ssha256", "ssource_path", NULL };
 static const char *const instrument_spec[] = { "srole", "sbackend", "smodel", "sserial",
@@ -204,7 +207,7 @@ static int show_pk(struct history *h, long long pk, json_t **ret, char *err, siz
 			  " started_utc, ended_utc, clock, status, end_reason, verdict, end_s,"
 			  " samples, run_dir, manifest_sha256, sealed_utc, sealed_by,"
 			  " first_sealed_utc, sealed_after_the_fact, signed_by, results_schema,"
-			  " ingested_utc FROM runs WHERE id = $1", p, 1, &rows, err, errlen);
+			  " ingested_utc, bench_kind, verdict_text FROM runs WHERE id = $1", p, 1, &rows, err, errlen);
 	if (r < 0)
 		return r;
 	if (!rows.n_rows) {

@@ -217,6 +217,18 @@ int history_run_id_of_dir(const char *dir, char ret[HISTORY_RUN_ID_MAX])
 	return 0;
 }
 
+/* The kind of bench a run ran on: results.json says so; a record from
+ * before it did (pumprig.results/2) is simulated when its clock was
+ * virtual, else unknown (''). */
+static const char *bench_kind_of(const json_t *results, const char *clock)
+{
+	const char *kind = hist_jstr(results, "bench_kind");
+
+	if (!strcmp(kind, "simulated") || !strcmp(kind, "wire-simulated") || !strcmp(kind, "real"))
+		return kind;
+	return strncmp(clock, "virtual", 7) == 0 ? "simulated" : "";
+}
+
 /* The last run_end event's wall-clock time (a resumed run has one per
  * part), streaming events.jsonl and digesting it on the way. */
 static int read_events(const char *dir, char ended[32], char ret_hex[DIGEST_HEX_LEN + 1])
@@ -512,7 +524,7 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 		cfg_text(&sequence, "sequence.version", seq_version, sizeof(seq_version));
 		in_sha = json_object_get(run, "inputs_sha256");
 		v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-			      " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
+			      " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
 			"run_id", run_id, "manifest_sha256", mhex, "run_dir", abs,
 			"results_schema", schema, "software", hist_jstr(run, "software"),
 			"host", hist_jstr(run, "host"), "operator", hist_jstr(run, "operator"),
@@ -527,6 +539,8 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 				    hist_jstr(results, "bench"),
 			"status", hist_jstr(results, "status"), "end_reason", hist_jstr(results, "end_reason"),
 			"verdict", hist_jstr(results, "overall_verdict"),
+			"verdict_text", hist_jstr(results, "verdict_text"),
+			"bench_kind", bench_kind_of(results, clock),
 			"end_s", jreal(jnum(results, "end_s")),
 			"samples", json_is_integer(json_object_get(results, "samples")) ?
 				   json_incref(json_object_get(results, "samples")) : json_null(),

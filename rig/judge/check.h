@@ -89,14 +89,32 @@ double noise_sigma(const struct noise_est *ne);   /* 0 with fewer than 3 reading
 /* Adds a measurement to c and returns it (NULL when full). */
 struct measurement *check_measure(struct check_result *c, const char *name, double value,
 				  double u_expanded, const char *unit);
-/* Sets a measurement's limits and judges it. */
+/* Sets a measurement's limits and judges it (simple acceptance: the
+ * device's decision rule is applied to every limited measurement after the
+ * check has judged, decision.c). */
 void measure_limit(struct measurement *m, double low, double high);
+/* Adds a requirement c judges beyond its own, with its criterion. */
+void check_criterion(struct check_result *c, const char *requirement, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Adds a term (a standard uncertainty, k = 1, in unit) to the uncertainty
+ * budget of c's measurement `quantity`, with where it comes from. */
+void budget_add(struct check_result *c, const char *quantity, const char *term, double u,
+		const char *unit, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* decision.c: judges every limited measurement of c by c->rule, gives each
+ * its requirement (the check's unless its own), and makes a passing check
+ * fail (or inconclusive) when one of them does not pass, saying why. */
+void decision_apply(struct check_result *c);
+/* deviations.c: every deviation of the run into res->deviations (run.json,
+ * events.jsonl, notes.jsonl, and res's instrument events and damaged rows,
+ * so after the checks are judged).  0 or a negative errno. */
+int results_deviations(const char *run_dir, struct run_results *res);
 /* Records an instrument event on the results. */
 void results_event(struct run_results *res, rig_ns t_ns, const char *role, const char *kind,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Requirement, +-tolerance limits and criterion of an accuracy check (dose
- * or flow): the step's tolerance and requirement, else the device's. */
+ * or flow): the step's tolerance and requirement, else the device's (its
+ * flow_accuracy group's for a flow check, when it has one). */
 void accuracy_limits(const struct analysis_ctx *ax, struct check_result *c,
 		     const struct step *s, const char *quantity);
 /* True, with the explanation set, when the check's window never completed. */

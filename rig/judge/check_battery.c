@@ -109,7 +109,9 @@ static void check_battery_judge(struct analysis_ctx *ax, struct check_result *c,
 	const struct device *dev = ax->dev;
 	const struct timeline *tl = ax->tl;
 	double u_cal = ax->bench->instrument[ROLE_POWER].cal.uncertainty;
-	double total_mah = 0, deliv_mah = 0, idle_ua = NAN, u_idle = 0, volume_ml, q_per_ml;
+	double total_mah = 0, deliv_mah = 0, idle_ua = NAN, u_idle = 0, u_scatter = 0, volume_ml;
+	double q_per_ml, years_per_mah_day;
+	size_t n_idle = 0;
 	rig_ns deliv_ns = 0;
 	struct longevity_inputs li;
 	struct longevity_result lr;
@@ -135,7 +137,9 @@ static void check_battery_judge(struct analysis_ctx *ax, struct check_result *c,
 					     (n - 1) : 0;
 
 			idle_ua = mean;
-			u_idle = sqrt(u_cal * u_cal + (n > 0 ? fmax(var, 0) / n : 0));
+			u_scatter = n > 0 ? sqrt(fmax(var, 0) / n) : 0;
+			u_idle = hypot(u_cal, u_scatter);
+			n_idle = bm->charge.n;
 		} else {
 			deliv_mah += charge_mah(&bm->charge);
 			deliv_ns += bm->charge.covered_ns;
@@ -190,8 +194,15 @@ static void check_battery_judge(struct analysis_ctx *ax, struct check_result *c,
 	/* the idle current dominates the daily charge: its uncertainty (the
 	 * power monitor's stated calibration uncertainty and the scatter of
 	 * the readings) carries over in proportion */
-	c->u_expanded = 2 * lr.days_to_depletion / DAYS_PER_YEAR * (u_idle * 24 / 1000) /
-			lr.charge_per_day_mah;
+	years_per_mah_day = lr.days_to_depletion / DAYS_PER_YEAR / lr.charge_per_day_mah;
+	budget_add(c, "years_to_replacement", "power monitor calibration",
+		   years_per_mah_day * u_cal * 24 / 1000, "year", "bench power "
+		   "calibration.uncertainty %.3g uA on the idle current, carried through the daily "
+		   "charge", u_cal);
+	budget_add(c, "years_to_replacement", "scatter of the idle current", years_per_mah_day *
+		   u_scatter * 24 / 1000, "year", "standard error of the mean of %zu idle readings "
+		   "(%.3g uA)", n_idle, u_scatter);
+	c->u_expanded = 2 * budget_u(c, "years_to_replacement");
 	c->has_measured = true;
 	m = check_measure(c, "years_to_replacement", c->measured, c->u_expanded, "year");
 	measure_limit(m, c->limit_low, INFINITY);

@@ -55,6 +55,12 @@ static int check_flow_init(struct analysis_ctx *ax, struct check_result *c, stru
 		return -ENOMEM;
 	st->result = c;
 	accuracy_limits(ax, c, s, "|mean flow error A|");
+	if (ax->dev->has_flow && ax->dev->has_ep_max)
+		check_criterion(c, ax->dev->ep_max_requirement, "Ep(max) <= %.3g %% in every "
+				"observation window (device flow_accuracy.ep_max)", ax->dev->ep_max_pct);
+	if (ax->dev->has_flow && ax->dev->has_ep_min)
+		check_criterion(c, ax->dev->ep_min_requirement, "Ep(min) >= %.3g %% in every "
+				"observation window (device flow_accuracy.ep_min)", ax->dev->ep_min_pct);
 	if (c->t_end_ns <= c->t_begin_ns)
 		return 0;
 	st->priv->flow_cfg = (struct flow_cfg){
@@ -137,12 +143,20 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	t_h = rig_ns_to_h(c->t_end_ns - c->t_begin_ns);
 	/* A from the mass change over the whole period: two readings, the
 	 * evaporation over T, density; k = 2 */
-	u_a = 100 / (r * t_h) * ax->ml_per_g *
-	      sqrt(2 * u_read * u_read + pow(t_h * ax->u_e_g_per_h, 2));
-	u_a = 2 * hypot(u_a, 1.5e-4 * 100 * (1 + (fr.mean_error_pct + shift) / 100));
+	budget_add(c, "A", "balance readings at the period's ends",
+		   100 / (r * t_h) * ax->ml_per_g * sqrt(2) * u_read, "%",
+		   "100 / (r T) * f * sqrt(2) * u_read, u_read = %.3g mg (scale calibration.uncertainty "
+		   "with the period's reading noise)", u_read * 1e3);
+	budget_add(c, "A", "evaporation added back", 100 / r * ax->ml_per_g * ax->u_e_g_per_h, "%",
+		   "100 / r * f * %.3g mg/h", ax->u_e_g_per_h * 1e3);
+	budget_add(c, "A", "density and air buoyancy",
+		   1.5e-4 * 100 * (1 + (fr.mean_error_pct + shift) / 100), "%",
+		   "1.5e-4 relative: 0.5 K on the fluid temperature, 0.1 kg/m3 on the air");
+	u_a = 2 * budget_u(c, "A");
 
 	c->measured = fr.mean_error_pct + shift;
 	c->u_expanded = u_a;
+	c->set_rate_ml_per_h = r;
 	c->has_measured = true;
 	c->n_samples = st->priv->n_inside;
 	c->verdict = c->measured >= c->limit_low && c->measured <= c->limit_high ? VERDICT_PASS
@@ -158,19 +172,35 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	for (size_t w = 0; w < fr.n_windows; w++) {
 		const struct flow_window_result *wr = &fr.windows[w];
 		double p_h = rig_ns_to_h(wr->window_ns);
-		double u_ep = 2 * 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
+		double u_ep = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
 
 		snprintf(name, sizeof(name), "Ep_max_%gmin", rig_ns_to_s(wr->window_ns) / 60);
-		m = check_measure(c, name, wr->ep_max_pct + shift, u_ep, "%");
-		if (m)
+		budget_add(c, name, "balance readings at the window's ends", u_ep, "%",
+			   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg", u_read * 1e3);
+		m = check_measure(c, name, wr->ep_max_pct + shift, 2 * budget_u(c, name), "%");
+		if (m) {
 			snprintf(m->source, sizeof(m->source), "max over %zu windows of %.0f s "
 				 "(%zu skipped for missing readings)", wr->n_windows,
 				 rig_ns_to_s(wr->window_ns), wr->n_skipped);
+			if (ax->dev->has_flow && ax->dev->has_ep_max) {
+				measure_limit(m, -INFINITY, ax->dev->ep_max_pct);
+				snprintf(m->requirement, sizeof(m->requirement), "%s",
+					 ax->dev->ep_max_requirement);
+			}
+		}
 		snprintf(name, sizeof(name), "Ep_min_%gmin", rig_ns_to_s(wr->window_ns) / 60);
-		m = check_measure(c, name, wr->ep_min_pct + shift, u_ep, "%");
-		if (m)
+		budget_add(c, name, "balance readings at the window's ends", u_ep, "%",
+			   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg", u_read * 1e3);
+		m = check_measure(c, name, wr->ep_min_pct + shift, 2 * budget_u(c, name), "%");
+		if (m) {
 			snprintf(m->source, sizeof(m->source), "min over %zu windows of %.0f s",
 				 wr->n_windows, rig_ns_to_s(wr->window_ns));
+			if (ax->dev->has_flow && ax->dev->has_ep_min) {
+				measure_limit(m, ax->dev->ep_min_pct, INFINITY);
+				snprintf(m->requirement, sizeof(m->requirement), "%s",
+					 ax->dev->ep_min_requirement);
+			}
+		}
 	}
 	if (st->priv->startup) {
 		struct flow_result su;

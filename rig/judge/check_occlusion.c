@@ -144,7 +144,14 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 	}
 	/* time to alarm */
 	c->measured = rig_ns_to_s(st->priv->t_alarm_ns - st->priv->t_close_ns);
-	c->u_expanded = st->priv->alarm_from_line ? 0.002 : 2 * PUMP_POLL_S / sqrt(3);
+	if (st->priv->alarm_from_line)
+		budget_add(c, "time_to_alarm", "time of the alarm", 0.001, "s", "the alarm line's "
+			   "edge, timestamped where it happened (taken as 1 ms)");
+	else
+		budget_add(c, "time_to_alarm", "time of the alarm", PUMP_POLL_S / sqrt(3), "s",
+			   "the pump's status, polled every %.0f s: rectangular, half-width one poll",
+			   PUMP_POLL_S);
+	c->u_expanded = 2 * budget_u(c, "time_to_alarm");
 	c->has_measured = true;
 	m = check_measure(c, "time_to_alarm", c->measured, c->u_expanded, "s");
 	measure_limit(m, 0, c->limit_high);
@@ -161,7 +168,10 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 
 		if (interp_at_value(&st->priv->p_alarm, &p) == 0) {
 			p_at_alarm = p;
-			m = check_measure(c, "pressure_at_alarm", p, 2 * u_p, "kPa");
+			budget_add(c, "pressure_at_alarm", "pressure sensor calibration", u_p, "kPa",
+				   "bench pressure calibration.uncertainty (k = 1)");
+			m = check_measure(c, "pressure_at_alarm", p, 2 * budget_u(c, "pressure_at_alarm"),
+					  "kPa");
 			measure_limit(m, -INFINITY, dev->occlusion_pressure_max_kpa);
 			if (m) {
 				snprintf(m->source, sizeof(m->source), "samples.csv pressure, "
@@ -194,12 +204,20 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 							   ax->e_g_per_h * rig_ns_to_h(t1 - t0)) -
 					   before_closure;
 			double u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
-			double u_ml = hypot(ax->ml_per_g * sqrt(2) * u_read,
-					    hypot(ax->ml_per_g * bw_h * ax->u_e_g_per_h,
-						  dev->stroke_volume_ml / sqrt(6)));
 
+			budget_add(c, "released_bolus", "balance readings at the bolus window's ends",
+				   ax->ml_per_g * sqrt(2) * u_read, "mL", "f * sqrt(2) * u_read, u_read = "
+				   "%.3g mg (scale calibration.uncertainty with the reading noise)",
+				   u_read * 1e3);
+			budget_add(c, "released_bolus", "evaporation added back",
+				   ax->ml_per_g * bw_h * ax->u_e_g_per_h, "mL", "%.3f h x %.3g mg/h", bw_h,
+				   ax->u_e_g_per_h * 1e3);
+			budget_add(c, "released_bolus", "stroke quantisation", dev->stroke_volume_ml / sqrt(6),
+				   "mL", "stroke %.3g uL / sqrt(6) (device stroke_volume)",
+				   dev->stroke_volume_ml * 1e3);
 			w0 = st->priv->begin.lo_v;
-			m = check_measure(c, "released_bolus", delivered - programmed, 2 * u_ml, "mL");
+			m = check_measure(c, "released_bolus", delivered - programmed,
+					  2 * budget_u(c, "released_bolus"), "mL");
 			measure_limit(m, -INFINITY, dev->occlusion_bolus_max_ml);
 			if (m) {
 				snprintf(m->source, sizeof(m->source), "balance from its last reading "

@@ -74,18 +74,66 @@ void results_event(struct run_results *res, rig_ns t_ns, const char *role, const
 	text_trim_partial(ev->description);   /* cut short, still UTF-8 for results.json */
 }
 
+void check_criterion(struct check_result *c, const char *requirement, const char *fmt, ...)
+{
+	struct criterion *k;
+	va_list ap;
+
+	if (c->n_more >= CHECK_CRITERIA_MAX)
+		return;
+	k = &c->more[c->n_more++];
+	snprintf(k->requirement, sizeof(k->requirement), "%s", requirement);
+	va_start(ap, fmt);
+	vsnprintf(k->text, sizeof(k->text), fmt, ap);
+	va_end(ap);
+}
+
+void budget_add(struct check_result *c, const char *quantity, const char *term, double u,
+		const char *unit, const char *fmt, ...)
+{
+	struct budget_term *b;
+	va_list ap;
+
+	if (c->n_budget >= BUDGET_TERMS_MAX)
+		return;
+	b = &c->budget[c->n_budget++];
+	snprintf(b->quantity, sizeof(b->quantity), "%s", quantity);
+	snprintf(b->term, sizeof(b->term), "%s", term);
+	b->u = u;
+	snprintf(b->unit, sizeof(b->unit), "%s", unit);
+	va_start(ap, fmt);
+	vsnprintf(b->source, sizeof(b->source), fmt, ap);
+	va_end(ap);
+	text_trim_partial(b->source);
+}
+
+double budget_u(const struct check_result *c, const char *quantity)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < c->n_budget; i++)
+		if (strcmp(c->budget[i].quantity, quantity) == 0)
+			sum += c->budget[i].u * c->budget[i].u;
+	return sqrt(sum);
+}
+
 void accuracy_limits(const struct analysis_ctx *ax, struct check_result *c,
 		     const struct step *s, const char *quantity)
 {
-	double tol = s->tolerance_pct > 0 ? s->tolerance_pct : ax->dev->accuracy_tolerance_pct;
+	const struct device *dev = ax->dev;
+	bool flow = s->check == CHECK_FLOW_ACCURACY && dev->has_flow;
+	double tol = s->tolerance_pct > 0 ? s->tolerance_pct :
+		     flow ? dev->flow_tolerance_pct : dev->accuracy_tolerance_pct;
 
 	snprintf(c->requirement, sizeof(c->requirement), "%s",
-		 s->requirement[0] ? s->requirement : ax->dev->accuracy_requirement);
+		 s->requirement[0] ? s->requirement :
+		 flow ? dev->flow_requirement : dev->accuracy_requirement);
 	c->limit_low = -tol;
 	c->limit_high = tol;
 	snprintf(c->unit, sizeof(c->unit), "%%");
 	snprintf(c->criterion, sizeof(c->criterion), "%s <= %.3g %% (%s)", quantity, tol,
-		 s->tolerance_pct > 0 ? "sequence" : "device accuracy.tolerance");
+		 s->tolerance_pct > 0 ? "sequence" :
+		 flow ? "device flow_accuracy.tolerance" : "device accuracy.tolerance");
 }
 
 bool window_incomplete(struct check_result *c)

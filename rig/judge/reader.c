@@ -46,6 +46,18 @@ static void judge_across_gaps(const struct timeline *tl, struct check_result *c)
 	}
 }
 
+/* What the bench is, by its file: "simulated" when any instrument is an
+ * in-process model (one simulated instrument, the pump above all, makes the
+ * whole record a model's), "wire-simulated" when its instruments answer
+ * from a simulator in lockstep (sim_clock), else "real". */
+static const char *bench_kind(const struct bench *b)
+{
+	for (int role = 0; role < ROLE__COUNT; role++)
+		if (b->instrument[role].present && strcmp(b->instrument[role].backend, "sim") == 0)
+			return "simulated";
+	return b->sim_clock_uri[0] ? "wire-simulated" : "real";
+}
+
 /* Streams every sample to the checks, the evaporation fits and the
  * negative-step detector. */
 struct stream_state {
@@ -281,6 +293,7 @@ static int init_checks(struct analysis_ctx *ax, struct check_state *states)
 		snprintf(c->check, sizeof(c->check), "%s", check_kind_name(s->check));
 		snprintf(c->window, sizeof(c->window), "%s", s->window);
 		c->seq_line = s->line;
+		c->rule = *device_rule_for(ax->dev, s->check);
 		c->verdict = VERDICT_INCONCLUSIVE;
 		c->u_expanded = NAN;
 		for (size_t w = 0; w < tl->n_windows; w++) {
@@ -340,7 +353,14 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		linfit_init(&ss.evap_fits[k]);
 	snprintf(res->sequence_id, sizeof(res->sequence_id), "%s", seq->id);
 	snprintf(res->sequence_title, sizeof(res->sequence_title), "%s", seq->title);
+	snprintf(res->sequence_version, sizeof(res->sequence_version), "%s", seq->version);
+	snprintf(res->protocol_id, sizeof(res->protocol_id), "%s", seq->protocol_id);
+	snprintf(res->protocol_revision, sizeof(res->protocol_revision), "%s",
+		 seq->protocol_revision);
+	memcpy(res->standards, seq->standards, sizeof(res->standards));
+	res->n_standards = seq->n_standards;
 	snprintf(res->bench_id, sizeof(res->bench_id), "%s", bench->id);
+	snprintf(res->bench_kind, sizeof(res->bench_kind), "%s", bench_kind(bench));
 	snprintf(res->device_model, sizeof(res->device_model), "%s", dev->model);
 	snprintf(res->device_serial, sizeof(res->device_serial), "%s", dev->serial);
 
@@ -351,7 +371,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 			 "inputs/bench.cfg fluid.density");
 	else
 		snprintf(res->density_source, sizeof(res->density_source),
-			 "water at %.2f degC (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001",
+			 "water at %.2f °C (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001",
 			 bench->fluid_temperature_c);
 	res->ml_per_g = buoyancy_ml_per_g(bench->density_g_per_ml * 1000,
 					  bench->air_density_g_per_ml * 1000,
@@ -380,8 +400,10 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		goto out;
 	settle_evaporation(&ax, &ss);
 	for (size_t i = 0; i < res->n_checks; i++)
-		if (states[i].ops)
+		if (states[i].ops) {
 			states[i].ops->judge(&ax, &res->checks[i], &states[i]);
+			decision_apply(&res->checks[i]);
+		}
 	for (size_t i = 0; i < res->n_checks; i++)
 		judge_across_gaps(&tl, &res->checks[i]);
 	for (size_t i = 0; i < tl.n_timeouts; i++)
@@ -417,6 +439,11 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	/* No check, no verdict: a run that judged nothing has not passed. */
 	if (res->n_checks == 0)
 		res->overall = VERDICT_INCONCLUSIVE;
+	r = results_deviations(run_dir, res);
+	if (r < 0) {
+		snprintf(err, err_len, "%s: cannot read the deviations: %s", run_dir, strerror(-r));
+		goto out;
+	}
 	*ret = res;
 	res = NULL;
 	r = 0;
@@ -474,6 +501,24 @@ void results_damaged_text(const struct run_results *res, char *buf, size_t len)
 const char *results_nothing_judged(const struct run_results *res)
 {
 	return res->n_checks == 0 ? "nothing was judged: the sequence has no checks" : "";
+}
+
+bool results_is_evidence(const struct run_results *res)
+{
+	return strcmp(res->bench_kind, "real") == 0;
+}
+
+const char *results_verdict_text(const struct run_results *res)
+{
+	if (res->status == RUN_ABORTED)
+		return res->overall == VERDICT_FAIL ? "fail (run aborted)" :
+						      "inconclusive (run aborted)";
+	if (res->status == RUN_INTERRUPTED)
+		return res->overall == VERDICT_FAIL ? "fail (run interrupted)" :
+						      "inconclusive (run interrupted)";
+	if (res->overall == VERDICT_PASS)
+		return res->n_deviations > 0 ? "pass with deviations" : "pass";
+	return verdict_name(res->overall);
 }
 
 int results_exit_status(const struct run_results *res)

@@ -30,11 +30,32 @@ struct measurement {
 	bool has_limit;
 	double limit_low, limit_high;   /* +-INFINITY for a one-sided limit */
 	enum verdict verdict;           /* against the limit, when it has one */
+	char requirement[RIG_ID_MAX];   /* with a limit: what it judges (the check's unless
+	                                   its own, as Ep(max) and Ep(min) have) */
 	char source[256];
 };
 
+/* One term of an uncertainty budget: a standard uncertainty (k = 1) in the
+ * unit of the quantity it is part of, and where it comes from.  A
+ * quantity's expanded uncertainty is 2 * sqrt(sum of its terms squared). */
+struct budget_term {
+	char quantity[48];              /* the measurement: "dose_error", "Ep_max_2min" */
+	char term[64];                  /* "balance readings at the window's ends" */
+	double u;                       /* standard uncertainty, k = 1 */
+	char unit[16];
+	char source[192];
+};
+
+/* A requirement a check judges beyond its own, with its one criterion. */
+struct criterion {
+	char requirement[RIG_ID_MAX];
+	char text[160];
+};
+
+#define CHECK_CRITERIA_MAX 4
 #define CHECK_MEASUREMENTS_MAX 32
 #define CURVE_POINTS_MAX 256
+#define BUDGET_TERMS_MAX 40
 
 struct check_result {
 	char check[32];                 /* "dose_accuracy", "step_timeout" */
@@ -47,6 +68,8 @@ struct check_result {
 	char unit[16];
 	double limit_low, limit_high;   /* acceptance: limit_low <= measured <= limit_high */
 	char criterion[128];
+	struct criterion more[CHECK_CRITERIA_MAX];  /* its other requirements (Ep(max), Ep(min)) */
+	size_t n_more;
 	enum verdict verdict;
 	char explanation[512];          /* why this verdict, in words */
 	char source[768];               /* where every number came from */
@@ -59,9 +82,15 @@ struct check_result {
 	struct measurement m[CHECK_MEASUREMENTS_MAX];
 	size_t n_m;
 	/* flow_accuracy: the start-up curve (t from the period's start, Q_i),
-	 * decimated to at most CURVE_POINTS_MAX points */
+	 * decimated to at most CURVE_POINTS_MAX points, and the rate set */
 	double curve_t_s[CURVE_POINTS_MAX], curve_q_ml_per_h[CURVE_POINTS_MAX];
 	size_t n_curve;
+	double set_rate_ml_per_h;       /* flow_accuracy: the rate judged against (0: none) */
+	/* how every limited measurement was judged (decision.c) */
+	struct decision_rule rule;
+	/* the uncertainty budgets of its judged quantities */
+	struct budget_term budget[BUDGET_TERMS_MAX];
+	size_t n_budget;
 };
 
 /* Something the instruments or the bench did that is not a verdict on the
@@ -77,10 +106,36 @@ struct instrument_event {
 #define INSTRUMENT_EVENTS_MAX 64
 #define DAMAGED_ROWS_LISTED 8
 
+/* Something that departed from the plan or the normal course of a run,
+ * which a reviewer must weigh before accepting its verdict: an override
+ * (an expired calibration used, a resumed gap, a run again in a night, an
+ * operator's note), a fault, an abort, a gap, a timeout, a sampling
+ * overrun, an instrument event, damaged rows (deviations.c). */
+struct deviation {
+	char kind[32];                  /* "calibration_expired", "operator_note", ... */
+	bool has_t;
+	rig_ns t_ns;                    /* run time, when it has one */
+	char text[512];
+};
+
+#define DEVIATIONS_MAX 96
+
 struct run_results {
 	char sequence_id[RIG_ID_MAX];
 	char sequence_title[RIG_TEXT_MAX];
+	char sequence_version[RIG_ID_MAX];
+	/* the sequence's protocol and the standards whose methods it follows */
+	char protocol_id[RIG_ID_MAX];      /* "" when the sequence names none */
+	char protocol_revision[RIG_ID_MAX];
+	char standards[PROTOCOL_STANDARDS_MAX][RIG_ID_MAX];
+	size_t n_standards;
 	char bench_id[RIG_ID_MAX];
+	/* "simulated" (every instrument in-process), "wire-simulated" (a wire
+	 * simulator in lockstep) or "real": only a real bench's run is
+	 * verification evidence */
+	char bench_kind[16];
+	char run_id[128];               /* run.json run_id ("" in an older record) */
+	char retry_of[128];             /* run.json retry_of: the run this one repeats */
 	char device_model[RIG_ID_MAX];
 	char device_serial[RIG_ID_MAX];
 	enum run_status status;
@@ -113,6 +168,10 @@ struct run_results {
 	struct instrument_event events[INSTRUMENT_EVENTS_MAX];
 	size_t n_events;
 	size_t n_events_dropped;        /* beyond INSTRUMENT_EVENTS_MAX */
+	/* every deviation, in the order of the run (deviations.c) */
+	struct deviation deviations[DEVIATIONS_MAX];
+	size_t n_deviations;
+	size_t n_deviations_dropped;    /* beyond DEVIATIONS_MAX */
 };
 
 /* Reads and judges a run directory.  Returns 0, or a negative errno with a
@@ -131,6 +190,34 @@ const char *results_nothing_judged(const struct run_results *res);
 void results_damaged_row(struct run_results *res, size_t line_no, enum sample_damage damage);
 /* "line 12 (negative time), line 40 (unknown role), ..." */
 void results_damaged_text(const struct run_results *res, char *buf, size_t len);
+
+/* A value against its limit by a decision rule (decision.c): fail outside
+ * the limit; simple acceptance passes within it; guarded acceptance passes
+ * only within it narrowed by w = r * U, and is inconclusive without U. */
+enum verdict decision_judge(const struct decision_rule *rule, double value, double u_expanded,
+			    double low, double high);
+/* The rule in words, with the standard's clause and the device key. */
+void decision_rule_text(const struct decision_rule *rule, char *buf, size_t len);
+
+/* The combined standard uncertainty of c's `quantity`: the root of the sum
+ * of its budget terms' squares (0 without terms); twice it is the
+ * expanded U. */
+double budget_u(const struct check_result *c, const char *quantity);
+
+/* words.c: names in a reader's words ("time to the occlusion alarm",
+ * "Ep(max), P = 2 min", "calibration expired"); an unknown name comes back
+ * as it is (measurement_words: with spaces for underscores). */
+void measurement_words(const char *name, char *buf, size_t len);
+const char *check_words(const char *check);
+const char *deviation_words(const char *kind);
+
+/* Whether the run's bench can give verification evidence: a real one. */
+bool results_is_evidence(const struct run_results *res);
+/* The verdict in words, the same in every output: "pass", "pass with
+ * deviations", "fail", "inconclusive"; for a run that did not complete,
+ * "fail (run aborted)", "inconclusive (run aborted)", and the same with
+ * "(run interrupted)". */
+const char *results_verdict_text(const struct run_results *res);
 
 /* Exit status for the CLI: 3 if the run did not complete, else 1 if any
  * check failed or was inconclusive or there was no check, else 0. */

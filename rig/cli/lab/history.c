@@ -149,18 +149,40 @@ static void print_json(const json_t *j)
 
 /* ----------------------------------------------------------- the views -- */
 
+/* A run from a simulated bench is not verification evidence: said on its
+ * row, whatever else the row says ("" for a real bench).  A run stored
+ * before the history kept bench_kind is simulated when its clock was
+ * virtual. */
+static const char *sim_mark(const json_t *r)
+{
+	const char *kind = jstr(r, "bench_kind");
+
+	if (!strcmp(kind, "wire-simulated"))
+		return "WIRE-SIMULATED: not evidence";
+	if (!strcmp(kind, "simulated") || (!*kind && !strcmp(jstr(r, "clock"), "virtual")))
+		return "SIMULATED: not evidence";
+	return "";
+}
+
+/* The verdict in the report's words when the history has them. */
+static const char *verdict_words(const json_t *r)
+{
+	return *jstr(r, "verdict_text") ? jstr(r, "verdict_text") : jstr(r, "verdict");
+}
+
 static void view_list(const json_t *runs)
 {
 	size_t i;
 	const json_t *r;
 
-	printf("%-36s %-20s %-14s %-16s %-10s %-12s %s\n", "run", "started (UTC)", "device",
-	       "sequence", "bench", "verdict", "status");
+	printf("%-36s %-20s %-14s %-16s %-10s %-20s %-12s %s\n", "run", "started (UTC)", "device",
+	       "sequence", "bench", "verdict", "status", "bench kind");
 	json_array_foreach(runs, i, r)
-		printf("%-36s %-20s %-14s %-16s %-10s %-12s %s\n", TERM_SAFE(jstr(r, "run_id")),
+		printf("%-36s %-20s %-14s %-16s %-10s %-20s %-12s %s\n", TERM_SAFE(jstr(r, "run_id")),
 		       TERM_SAFE(jstr(r, "started")), TERM_SAFE(jstr(r, "device_serial")),
 		       TERM_SAFE(jstr(r, "sequence_id")), TERM_SAFE(jstr(r, "bench_id")),
-		       TERM_SAFE(jstr(r, "verdict")), TERM_SAFE(jstr(r, "status")));
+		       TERM_SAFE(verdict_words(r)), TERM_SAFE(jstr(r, "status")),
+		       *sim_mark(r) ? sim_mark(r) : TERM_SAFE(jstr(r, "bench_kind")));
 	printf("%zu run%s\n", json_array_size(runs), json_array_size(runs) == 1 ? "" : "s");
 }
 
@@ -168,12 +190,17 @@ static void view_show(const json_t *run)
 {
 	static const char *const keys[] = { "run_id", "device_model", "device_serial",
 		"device_firmware", "sequence_id", "sequence_version", "bench_id", "software", "host",
-		"operator", "started", "ended", "clock", "status", "end_reason", "verdict", "run_dir",
+		"operator", "started", "ended", "clock", "bench_kind", "status", "end_reason",
+		"verdict", "verdict_text", "run_dir",
 		"manifest_sha256", "sealed_utc", "sealed_by", "signed_by", NULL };
 	const json_t *c, *m, *x;
 	size_t i, k;
 	char a[32], b[32];
 
+	if (*sim_mark(run))
+		printf("%s BENCH: NOT VERIFICATION EVIDENCE\n\n",
+		       !strcmp(jstr(run, "bench_kind"), "wire-simulated") ? "WIRE-SIMULATED" :
+		       "SIMULATED");
 	for (i = 0; keys[i]; i++)
 		printf("%-16s %s\n", keys[i], TERM_SAFE(jstr(run, keys[i])));
 	printf("\ninputs\n");

@@ -520,6 +520,11 @@ static int nightly_main(int argc, char **argv)
 				}
 				if (o.allow_expired)
 					args[n_args++] = "--allow-expired-calibration";
+				/* the run again says whose: a deviation in its own report */
+				if (attempt && prev_run_id[0]) {
+					args[n_args++] = "--retry-of";
+					args[n_args++] = prev_run_id;
+				}
 				args[n_args] = NULL;
 				if (!o.quiet)
 					fprintf(stderr, "rig nightly: job %zu (%s) run %u of %u%s\n", j + 1,
