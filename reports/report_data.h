@@ -14,7 +14,7 @@
 #include "rig/seal/digest.h"
 #include "rig/seal/notes.h"
 #include "rig/judge/results.h"
-#include "plot.h"
+#include "plot/plot.h"
 
 #define REPORT_NOTES_MAX 64
 #define REPORT_RATES_MAX 100

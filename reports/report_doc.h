@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "rig/judge/results.h"
-#include "plot.h"
+#include "plot/plot.h"
 #include "report_data.h"
 
 enum doc_style {

@@ -4,7 +4,6 @@
  * started fails the PostgreSQL tests with the reason; nothing is skipped. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -543,9 +542,7 @@ static void migrations_apply_once(const char *uri)
 	}
 	h = open_store(uri);
 	cr_assert_eq(history_schema_version(h), history_schema_latest());
-	/* each once: migrations are numbered by the issue that made them, so
-	 * a number may be missing from a branch (issue 16's 0005, 0006 before
-	 * another part's 0004) */
+	/* each once (their numbering: test_history_schema.c) */
 	cr_assert_eq(scalar(h, "SELECT MAX(version) FROM schema_migrations"), history_schema_latest());
 	cr_assert_eq(scalar(h, "SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"), 0);
 	n_once = scalar(h, "SELECT COUNT(*) FROM schema_migrations");
@@ -775,31 +772,6 @@ BOTH(compare_runs)
 BOTH(trend_watch_and_baseline)
 BOTH(migrations_apply_once)
 
-/* Each version is one migration, numbered from 1 without a gap: two files
- * with one number would be recorded as one and the second skipped by a
- * store that already has the first.  The files on disk are what embed.cmake
- * compiles in. */
-Test(history, migrations_are_numbered_from_one_each_number_once)
-{
-	DIR *d = opendir(RIG_SOURCE_DIR "/rig/history/migrations");
-	int seen[100] = { 0 }, n = 0, v;
-	struct dirent *e;
-
-	cr_assert_not_null(d);
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		cr_assert_eq(sscanf(e->d_name, "%4d_", &v), 1, "%s: not NNNN_name.sql", e->d_name);
-		cr_assert(v >= 1 && v < 100, "%s", e->d_name);
-		cr_assert_eq(seen[v]++, 0, "version %d is used by more than one file (%s)", v,
-			     e->d_name);
-		n++;
-	}
-	closedir(d);
-	for (v = 1; v <= n; v++)
-		cr_assert_eq(seen[v], 1, "version %d is missing among %d migrations", v, n);
-	cr_assert_eq(history_schema_latest(), n);
-}
 BOTH(store_and_forward)
 BOTH(concurrent_ingest)
 BOTH(batch_ingest)

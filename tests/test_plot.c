@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "reports/plot.h"
+#include "reports/plot/plot.h"
 
 /* A deterministic record: a slow ramp with noise, and rare spikes. */
 static double record_value(size_t i)

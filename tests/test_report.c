@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "reports/plot.h"
+#include "reports/plot/plot.h"
 
 #define BENCH "fixtures/bench/sim.cfg"
 #define DUT "fixtures/dut/itp-40.cfg"
@@ -792,12 +792,7 @@ Test(report, a_long_note_in_a_script_of_many_bytes_per_letter_is_reported_whole)
 	cr_assert(contains(p.all, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"));
 	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0);
 	pdf_free(&p);
-	free(html);
-	free(run);
-	free(dir);
-	free(seq);
-	free(bench);
-	free(dut);
+	free(html), free(run), free(dir), free(seq), free(bench), free(dut);
 }
 
 /* An operator's note of 120 lines is taller than a page: the row goes on
@@ -849,10 +844,6 @@ Test(report, a_note_taller_than_a_page_continues_on_the_next_pages)
 	cr_assert_not_null(strstr(html, "note line 001\nnote line 002\n"));
 	cr_assert_not_null(strstr(html, "note line 119\nnote line 120</td>"));
 	cr_assert_not_null(strstr(html, "white-space:pre-line"), "the HTML joins the note's lines");
-	free(html);
 	pdf_free(&p);
-	free(run);
-	free(dir);
-	free(seq);
-	free(bench);
+	free(html), free(run), free(dir), free(seq), free(bench);
 }

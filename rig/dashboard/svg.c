@@ -5,7 +5,7 @@
  * points where a rule holds and the points that failed their limit, and the
  * open flags.  Every mark has a shape of its own, so colour is never the
  * only thing that tells them apart; each rule point and failed point says
- * what it is in a tooltip (<title>).  The report's plots (reports/plot.h)
+ * what it is in a tooltip (<title>).  The report's plots (reports/plot/plot.h)
  * draw with cairo and pango, which would write every letter as a path: far
  * too heavy for thousands of points on a page. */
 #include "internal.h"
