@@ -32,7 +32,9 @@ static const char usage_history[] =
 	"                               result, and per device model n, mean, s and the 95 %/95 %\n"
 	"                               tolerance interval against the limit; prints it and writes\n"
 	"                               DIR/trace.pdf and DIR/trace.html (default .)\n"
-	"  baseline set RUN...          make these runs the control charts' baseline\n"
+	"  baseline set RUN... [--operator NAME]\n"
+	"                               make these runs the control charts' baseline, chosen by\n"
+	"                               NAME (else $PUMPRIG_OPERATOR; refused without one)\n"
 	"  nights [--bench ID] [--since DATE] [--limit N]\n"
 	"                               the nights of rig nightly, newest first, with their runs\n"
 	"  dashboard --out DIR [--runs-url URL] [--title TEXT]\n"
@@ -57,7 +59,7 @@ static const char usage_history[] =
 	"2 bad usage or an unknown run; 3 the store could not be reached.\n";
 
 struct hopts {
-	const char *db, *runs, *out, *runs_url, *title, *model;
+	const char *db, *runs, *out, *runs_url, *title, *model, *operator_name;
 	bool json, previous;
 	struct history_filter f;
 	struct history_trend_query q;
@@ -75,7 +77,8 @@ static int parse(int argc, char **argv, struct hopts *o)
 		{ "measurement", required_argument, NULL, 'm' }, { "model", required_argument, NULL, 'M' },
 		{ "previous", no_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
 		{ "out", required_argument, NULL, 'o' }, { "runs-url", required_argument, NULL, 'U' },
-		{ "title", required_argument, NULL, 'T' }, { 0 },
+		{ "title", required_argument, NULL, 'T' },
+		{ "operator", required_argument, NULL, 'O' }, { 0 },
 	};
 	int c;
 
@@ -99,6 +102,7 @@ static int parse(int argc, char **argv, struct hopts *o)
 		case 'U': o->runs_url = optarg; break;
 		case 'T': o->title = optarg; break;
 		case 'M': o->model = optarg; break;
+		case 'O': o->operator_name = optarg; break;
 		case 'h': fputs(usage_history, stdout); return 1;
 		default:
 			fprintf(stderr, "rig history: %s is not an option of rig history\n\n%s",
@@ -618,7 +622,7 @@ static int history_main(int argc, char **argv)
 	} else if (!strcmp(sub, "baseline")) {
 		const char *who;
 
-		if (operator_require("history baseline", NULL, &who) < 0) {
+		if (operator_require("history baseline", o.operator_name, &who) < 0) {
 			history_close(h);
 			return EXIT_BAD_INPUT;
 		}
