@@ -389,8 +389,10 @@ static char *synthetic_store(const char *dir, size_t nights)
 				       .n_values = 1, .balance_noise_mg = 0.02,
 				       .evaporation_mg_per_h = 0.05, .reports = true };
 
-		snprintf(id, sizeof(id), "R-%02zu", k);
-		snprintf(started, sizeof(started), "2026-02-%02zuT02:00:00Z", k + 1);
+		/* a night a day of February: at most 28 */
+		cr_assert_leq(k, 27);
+		snprintf(id, sizeof(id), "R-%02d", (int)k);
+		snprintf(started, sizeof(started), "2026-02-%02dT02:00:00Z", (int)(k % 28) + 1);
 		snprintf(run, sizeof(run), "%s/runs/%s", dir, id);
 		v.value = 0.1 + 0.01 * (double)(k % 3);
 		cr_assert_eq(synth_run_dir(run, &s), 0);
