@@ -92,13 +92,21 @@ static void section_summary(struct report_doc *doc, const struct run_results *re
 		doc_add_cell(doc, t, DS_HEAD, "verdict");
 		for (size_t i = 0; i < res->n_checks; i++) {
 			const struct check_result *c = &res->checks[i];
+			const struct measurement *m;
 
 			check_requirements(c, reqs, sizeof(reqs));
 			doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
 			doc_add_cell(doc, t, DS_NORMAL, "%s%s%s%s", check_words(c->check),
 				     c->window[0] ? " [" : "", c->window, c->window[0] ? "]" : "");
 			doc_add_cell(doc, t, DS_MONO, "%s", reqs);
-			if (c->has_measured) {
+			if ((m = decision_deciding(c))) {
+				char name[96];
+
+				measurement_words(m->name, name, sizeof(name));
+				doc_fmt_value_u(m->value, m->u_expanded, buf, sizeof(buf));
+				doc_add_cell(doc, t, DS_NORMAL, "%s: %s %s", name, buf,
+					     doc_nice_unit(m->unit));
+			} else if (c->has_measured) {
 				doc_fmt_value_u(c->measured, c->u_expanded, buf, sizeof(buf));
 				doc_add_cell(doc, t, DS_NORMAL, "%s %s", buf, doc_nice_unit(c->unit));
 			} else {
@@ -106,6 +114,9 @@ static void section_summary(struct report_doc *doc, const struct run_results *re
 			}
 			if (strcmp(c->check, "step_timeout") == 0)
 				snprintf(lim, sizeof(lim), "within its timeout");
+			else if (m)
+				doc_fmt_limit(m->limit_low, m->limit_high, doc_nice_unit(m->unit), lim,
+					      sizeof(lim));
 			else
 				doc_fmt_limit(c->limit_low, c->limit_high, doc_nice_unit(c->unit), lim,
 					      sizeof(lim));

@@ -212,6 +212,19 @@ int report_write_json(const struct run_results *res, const char *path)
 /* The summary; for a terminal (term) every text the run's files gave it is
  * escaped (rig/base/text.h), for summary.txt it is written exact. */
 #define TXT(s) (term ? TERM_SAFE(s) : (s))
+/* "limit -10 .. +10 %", "limit <= +0.05 mL", "limit >= +5 year" */
+static void print_limit(FILE *out, double lo, double hi, const char *unit)
+{
+	if (isfinite(lo) && isfinite(hi))
+		fprintf(out, "limit %+.4g .. %+.4g %s", lo, hi, unit);
+	else if (isfinite(lo))
+		fprintf(out, "limit >= %+.4g %s", lo, unit);
+	else if (isfinite(hi))
+		fprintf(out, "limit <= %+.4g %s", hi, unit);
+	else
+		fprintf(out, "no limit");
+}
+
 static void summary(const struct run_results *res, FILE *out, bool term)
 {
 	fprintf(out, "Sequence %s: %s\n", TXT(res->sequence_id), TXT(res->sequence_title));
@@ -242,18 +255,25 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 	fprintf(out, "\n");
 	for (size_t i = 0; i < res->n_checks; i++) {
 		const struct check_result *c = &res->checks[i];
+		const struct measurement *m;
 
 		fprintf(out, "%-12s %s", verdict_name(c->verdict), c->check);
 		if (c->window[0])
 			fprintf(out, " [%s]", TXT(c->window));
 		if (c->requirement[0])
 			fprintf(out, " (%s)", TXT(c->requirement));
-		if (c->has_measured) {
+		if ((m = decision_deciding(c))) {
+			fprintf(out, ": %s %+.4g", m->name, m->value);
+			if (isfinite(m->u_expanded))
+				fprintf(out, " +- %.2g", m->u_expanded);
+			fprintf(out, " %s, ", m->unit);
+			print_limit(out, m->limit_low, m->limit_high, m->unit);
+		} else if (c->has_measured) {
 			fprintf(out, ": %+.4g", c->measured);
 			if (isfinite(c->u_expanded))
 				fprintf(out, " +- %.2g", c->u_expanded);
-			fprintf(out, " %s, limit %+.4g .. %+.4g %s", c->unit, c->limit_low,
-				c->limit_high, c->unit);
+			fprintf(out, " %s, ", c->unit);
+			print_limit(out, c->limit_low, c->limit_high, c->unit);
 		}
 		fprintf(out, "\n             %s\n", TXT(c->explanation));
 	}

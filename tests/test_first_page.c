@@ -173,6 +173,40 @@ Test(first_page, a_fail_says_fail_first_with_the_failing_check)
 	free(dir);
 }
 
+/* A check can fail on a measurement other than its primary one: an occlusion
+ * alarmed in time (59.8 s, limit 4 h) but a pump 20 % fast let out 0.12 mL
+ * where 0.05 mL is allowed.  Page 1 and the terminal's summary show the value
+ * that decided, named, never the passing time beside FAIL. */
+Test(first_page, a_check_that_fails_on_another_measurement_shows_that_one)
+{
+	char *dir = th_tmpdir(), *occ = th_src("sequences/occlusion.cfg"), *text = th_read_file(occ);
+	char *bench = bench_variant(dir, NULL, "rate_error = \"0 %\"", "rate_error = \"20 %\"");
+	struct first_page fp;
+	const char *at, *eol, *summary;
+
+	cr_assert_not_null(text);
+	fp = run_and_read(dir, text, bench, NULL);
+	cr_assert_eq(fp.status, 1);
+	assert_verdict_first_and_simulated(&fp, "FAIL");
+	at = strstr(fp.pages[0], "occlusion alarm [occlusion]");
+	cr_assert_not_null(at, "%s", fp.pages[0]);
+	eol = strchr(at, '\n');
+	cr_assert(eol && memmem(at, (size_t)(eol - at), "FAIL", 4), "%.*s", (int)(eol - at), at);
+	cr_assert(memmem(at, (size_t)(eol - at), "≤ 0.05 mL", strlen("≤ 0.05 mL")),
+		  "page 1 shows a limit other than the released bolus's: %.*s", (int)(eol - at), at);
+	cr_assert(memmem(at, (size_t)(eol - at), "bolus released after", 20),
+		  "page 1 does not name the released bolus: %.*s", (int)(eol - at), at);
+	summary = th_slurp(fp.run, "summary.txt");
+	cr_assert_not_null(strstr(summary, "released_bolus +0.1"), "%s", summary);
+	cr_assert_not_null(strstr(summary, "limit <= +0.05 mL"), "%s", summary);
+	free((char *)summary);
+	first_page_free(&fp);
+	free(bench);
+	free(text);
+	free(occ);
+	free(dir);
+}
+
 Test(first_page, a_run_that_judged_nothing_is_inconclusive_first)
 {
 	char *dir = th_tmpdir(), *bench = bench_variant(dir, NULL, NULL, NULL);

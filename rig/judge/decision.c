@@ -109,3 +109,15 @@ void decision_apply(struct check_result *c)
 	used = strlen(c->explanation);
 	snprintf(c->explanation + used, sizeof(c->explanation) - used, "; but %s", why);
 }
+
+const struct measurement *decision_deciding(const struct check_result *c)
+{
+	if (c->verdict == VERDICT_PASS || !c->has_measured || c->measured < c->limit_low ||
+	    c->measured > c->limit_high)
+		return NULL;
+	for (size_t k = 0; k < c->n_m; k++)
+		if (c->m[k].has_limit && c->m[k].verdict == c->verdict &&
+		    (c->m[k].value != c->measured || strcmp(c->m[k].unit, c->unit) != 0))
+			return &c->m[k];
+	return NULL;
+}

@@ -198,6 +198,12 @@ enum verdict decision_judge(const struct decision_rule *rule, double value, doub
 			    double low, double high);
 /* The rule in words, with the standard's clause and the device key. */
 void decision_rule_text(const struct decision_rule *rule, char *buf, size_t len);
+/* The measurement that decided a check which did not pass while its primary
+ * value lies inside the primary limit (an occlusion alarmed in time but let
+ * out too large a bolus); NULL when the primary value tells the verdict.
+ * What a one-line result shows, so a FAIL never stands beside a value that
+ * reads as a pass. */
+const struct measurement *decision_deciding(const struct check_result *c);
 
 /* The combined standard uncertainty of c's `quantity`: the root of the sum
  * of its budget terms' squares (0 without terms); twice it is the
