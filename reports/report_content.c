@@ -38,7 +38,7 @@ static void check_requirements(const struct check_result *c, char *buf, size_t l
 static void section_summary(struct report_doc *doc, const struct run_results *res,
 			    const struct report_data *d)
 {
-	char verdict[64], buf[128], lim[128], reqs[256], kinds[512] = "";
+	char verdict[64], title[160], reqs[256], kinds[512] = "";
 	struct doc_block *t;
 
 	doc_verdict_upper(res, verdict, sizeof(verdict));
@@ -92,37 +92,13 @@ static void section_summary(struct report_doc *doc, const struct run_results *re
 		doc_add_cell(doc, t, DS_HEAD, "verdict");
 		for (size_t i = 0; i < res->n_checks; i++) {
 			const struct check_result *c = &res->checks[i];
-			const struct measurement *m;
 
 			check_requirements(c, reqs, sizeof(reqs));
 			doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
-			doc_add_cell(doc, t, DS_NORMAL, "%s%s%s%s", check_words(c->check),
-				     c->window[0] ? " [" : "", c->window, c->window[0] ? "]" : "");
+			doc_check_title(c, title, sizeof(title));
+			doc_add_cell(doc, t, DS_NORMAL, "%s", title);
 			doc_add_cell(doc, t, DS_MONO, "%s", reqs);
-			if ((m = decision_deciding(c))) {
-				char name[96];
-
-				measurement_words(m->name, name, sizeof(name));
-				doc_fmt_value_u(m->value, m->u_expanded, buf, sizeof(buf));
-				doc_add_cell(doc, t, DS_NORMAL, "%s: %s %s", name, buf,
-					     doc_nice_unit(m->unit));
-			} else if (c->has_measured) {
-				doc_fmt_value_u(c->measured, c->u_expanded, buf, sizeof(buf));
-				doc_add_cell(doc, t, DS_NORMAL, "%s %s", buf, doc_nice_unit(c->unit));
-			} else {
-				doc_add_cell(doc, t, DS_NORMAL, "not measured");
-			}
-			if (strcmp(c->check, "step_timeout") == 0)
-				snprintf(lim, sizeof(lim), "within its timeout");
-			else if (m)
-				doc_fmt_limit(m->limit_low, m->limit_high, doc_nice_unit(m->unit), lim,
-					      sizeof(lim));
-			else
-				doc_fmt_limit(c->limit_low, c->limit_high, doc_nice_unit(c->unit), lim,
-					      sizeof(lim));
-			doc_add_cell(doc, t, DS_NORMAL, "%s", lim);
-			doc_add_cell(doc, t, doc_verdict_style(c->verdict), "%s",
-				     doc_verdict_word(c->verdict));
+			doc_check_result_cells(doc, t, c);
 		}
 	}
 	/* the kinds of deviation, each once with its count */

@@ -224,6 +224,38 @@ void doc_fmt_limit(double lo, double hi, const char *unit, char *buf, size_t len
 		snprintf(buf, len, "none");
 }
 
+void doc_check_title(const struct check_result *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", check_words(c->check), c->window[0] ? " [" : "",
+		 c->window, c->window[0] ? "]" : "");
+}
+
+void doc_check_result_cells(struct report_doc *doc, struct doc_block *t,
+			    const struct check_result *c)
+{
+	const struct measurement *m = decision_deciding(c);
+	char buf[128], lim[128], name[96];
+
+	if (m) {
+		measurement_words(m->name, name, sizeof(name));
+		doc_fmt_value_u(m->value, m->u_expanded, buf, sizeof(buf));
+		doc_add_cell(doc, t, DS_NORMAL, "%s: %s %s", name, buf, doc_nice_unit(m->unit));
+	} else if (c->has_measured) {
+		doc_fmt_value_u(c->measured, c->u_expanded, buf, sizeof(buf));
+		doc_add_cell(doc, t, DS_NORMAL, "%s %s", buf, doc_nice_unit(c->unit));
+	} else {
+		doc_add_cell(doc, t, DS_NORMAL, "not measured");
+	}
+	if (strcmp(c->check, "step_timeout") == 0)
+		snprintf(lim, sizeof(lim), "within the step's timeout");
+	else if (m)
+		doc_fmt_limit(m->limit_low, m->limit_high, doc_nice_unit(m->unit), lim, sizeof(lim));
+	else
+		doc_fmt_limit(c->limit_low, c->limit_high, doc_nice_unit(c->unit), lim, sizeof(lim));
+	doc_add_cell(doc, t, DS_NORMAL, "%s", lim);
+	doc_add_cell(doc, t, doc_verdict_style(c->verdict), "%s", doc_verdict_word(c->verdict));
+}
+
 /* Units as a reader writes them. */
 const char *doc_nice_unit(const char *unit)
 {

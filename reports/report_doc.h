@@ -94,6 +94,12 @@ void doc_fmt_value_u(double v, double u, char *buf, size_t len);
 void doc_fmt_sig(double v, int digits, char *buf, size_t len);
 void doc_fmt_limit(double lo, double hi, const char *unit, char *buf, size_t len);
 const char *doc_nice_unit(const char *unit);
+/* "dose accuracy [dose_min]" */
+void doc_check_title(const struct check_result *c, char *buf, size_t len);
+/* A check's result, limit and verdict cells of a results table: the value
+ * that decided (decision_deciding), else the primary one. */
+void doc_check_result_cells(struct report_doc *doc, struct doc_block *t,
+			    const struct check_result *c);
 const char *doc_role_unit(enum rig_role role);
 /* Run time in the unit the run's length suggests. */
 struct time_axis {

@@ -9,13 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "dose accuracy [dose_min]" */
-static void check_title(const struct check_result *c, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s%s", check_words(c->check), c->window[0] ? " [" : "",
-		 c->window, c->window[0] ? "]" : "");
-}
-
 /* The decision rule in a table cell: short, with the device key. */
 static void rule_cell(const struct decision_rule *r, char *buf, size_t len)
 {
@@ -49,7 +42,7 @@ static void criteria_table(struct report_doc *doc, const struct run_results *res
 		const struct check_result *c = &res->checks[i];
 		bool timeout = strcmp(c->check, "step_timeout") == 0;
 
-		check_title(c, title, sizeof(title));
+		doc_check_title(c, title, sizeof(title));
 		rule_cell(&c->rule, rule, sizeof(rule));
 		doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
 		doc_add_cell(doc, t, DS_NORMAL, "%s", title);
@@ -69,7 +62,7 @@ static void criteria_table(struct report_doc *doc, const struct run_results *res
 static void results_table(struct report_doc *doc, const struct run_results *res)
 {
 	struct doc_block *t;
-	char buf[128], lim[128], title[160];
+	char title[160];
 
 	doc_text(doc, DB_H2, DS_NORMAL, "Results per check");
 	t = doc_table(doc, true, 6, 0.04, 0.24, 0.19, 0.21, 0.17, 0.15);
@@ -82,22 +75,11 @@ static void results_table(struct report_doc *doc, const struct run_results *res)
 	for (size_t i = 0; i < res->n_checks; i++) {
 		const struct check_result *c = &res->checks[i];
 
-		check_title(c, title, sizeof(title));
+		doc_check_title(c, title, sizeof(title));
 		doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
 		doc_add_cell(doc, t, DS_NORMAL, "%s", title);
 		doc_add_cell(doc, t, DS_MONO, "%s", c->requirement[0] ? c->requirement : "—");
-		if (c->has_measured) {
-			doc_fmt_value_u(c->measured, c->u_expanded, buf, sizeof(buf));
-			doc_add_cell(doc, t, DS_NORMAL, "%s %s", buf, doc_nice_unit(c->unit));
-		} else {
-			doc_add_cell(doc, t, DS_NORMAL, "not measured");
-		}
-		if (strcmp(c->check, "step_timeout") == 0)
-			snprintf(lim, sizeof(lim), "within the step's timeout");
-		else
-			doc_fmt_limit(c->limit_low, c->limit_high, doc_nice_unit(c->unit), lim, sizeof(lim));
-		doc_add_cell(doc, t, DS_NORMAL, "%s", lim);
-		doc_add_cell(doc, t, doc_verdict_style(c->verdict), "%s", doc_verdict_word(c->verdict));
+		doc_check_result_cells(doc, t, c);
 	}
 	t = doc_table(doc, true, 2, 0.04, 0.96);
 	doc_add_cell(doc, t, DS_HEAD, "#");
@@ -124,7 +106,7 @@ static void budget_table(struct report_doc *doc, size_t i, const struct check_re
 	struct doc_block *t;
 	char title[160], words[96], u[48], uc[48], big_u[48];
 
-	check_title(c, title, sizeof(title));
+	doc_check_title(c, title, sizeof(title));
 	doc_text(doc, DB_PARA, DS_KEY, "Check %zu, %s", i + 1, title);
 	t = doc_table(doc, true, 4, 0.22, 0.27, 0.17, 0.34);
 	doc_add_cell(doc, t, DS_HEAD, "quantity");
