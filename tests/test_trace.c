@@ -154,6 +154,9 @@ Test(trace, a_matrix_latest_and_worst_and_a_tolerance_interval_per_model, .timeo
 	k = tol_k_two_sided(5, 0.95, 0.95);
 	cr_assert(fabs(NUM(s40, "mean") - mean) < 1e-9 && fabs(NUM(s40, "s") - sd) < 1e-9);
 	cr_assert(fabs(NUM(s40, "k") - k) < 1e-9);
+	/* and that factor is the tabled one (n = 5, 95 %/95 %), as the table test
+	 * above: not only what tol_k_two_sided says */
+	cr_assert(fabs(NUM(s40, "k") - 5.079) < 0.003, "k = %g", NUM(s40, "k"));
 	cr_assert_str_eq(json_string_value(json_object_get(s40, "sided")), "two-sided");
 	cr_assert(fabs(NUM(s40, "interval_high") - (mean + k * sd)) < 1e-9);
 	/* 3 + 5.08·1.58 = 11.0 > 10: the model does not meet it at 95/95,

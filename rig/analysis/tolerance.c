@@ -5,6 +5,7 @@
 #include "tolerance.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stddef.h>
 
 double tol_norm_cdf(double x)
@@ -155,37 +156,52 @@ static double coverage(double r, const void *ctx)
 	return tol_norm_cdf(c->z + r) - tol_norm_cdf(c->z - r);
 }
 
+#define TWO_SIDED_NODES 2000   /* Simpson's rule over z: even */
+
 struct two_sided {
 	int n;
-	double p;
+	double h;                        /* the step in z */
+	double r[TWO_SIDED_NODES + 1];   /* r(z_i): coverage(z_i ± r) = p */
 };
 
-/* The confidence that x̄ ± k·s covers p of the population. */
+/* The confidence that x̄ ± k·s covers p of the population.  r(z) does not
+ * depend on k: it is solved once per factor, not at every step of the
+ * search for k. */
 static double two_sided_confidence(double k, const void *ctx)
 {
 	const struct two_sided *c = ctx;
-	const int m = 2000;   /* even */
-	double nu = c->n - 1, hi = 9 / sqrt(c->n), h = hi / m, sum = 0;
+	double nu = c->n - 1, sum = 0;
 
-	for (int i = 0; i <= m; i++) {
-		struct content ct = { .z = i * h, .p = c->p };
-		double r = bisect(coverage, &ct, c->p, 0, ct.z + 40);
-		double f = exp(-c->n * ct.z * ct.z / 2) * (1 - tol_chi2_cdf(nu * r * r / (k * k), nu));
+	for (int i = 0; i <= TWO_SIDED_NODES; i++) {
+		double z = i * c->h, r = c->r[i];
+		double f = exp(-c->n * z * z / 2) * (1 - tol_chi2_cdf(nu * r * r / (k * k), nu));
 
-		sum += f * (i == 0 || i == m ? 1 : i % 2 ? 4 : 2);
+		sum += f * (i == 0 || i == TWO_SIDED_NODES ? 1 : i % 2 ? 4 : 2);
 	}
-	return sqrt(2.0 * c->n / M_PI) * sum * h / 3;
+	return sqrt(2.0 * c->n / M_PI) * sum * c->h / 3;
 }
 
 double tol_k_two_sided(int n, double p, double gamma)
 {
-	struct two_sided c = { .n = n, .p = p };
-	double lo;
+	struct two_sided *c;
+	double lo, k;
 
 	if (n < 2 || !(p > 0 && p < 1) || !(gamma > 0 && gamma < 1))
 		return NAN;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return NAN;
+	c->n = n;
+	c->h = 9 / sqrt(n) / TWO_SIDED_NODES;
+	for (int i = 0; i <= TWO_SIDED_NODES; i++) {
+		struct content ct = { .z = i * c->h, .p = p };
+
+		c->r[i] = bisect(coverage, &ct, p, 0, ct.z + 40);
+	}
 	lo = tol_norm_quantile((1 + p) / 2);
-	return bisect(two_sided_confidence, &c, gamma, lo, lo * 1000 + 1000);
+	k = bisect(two_sided_confidence, c, gamma, lo, lo * 1000 + 1000);
+	free(c);
+	return k;
 }
 
 double tol_k_two_sided_howe(int n, double p, double gamma)
