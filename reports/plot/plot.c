@@ -436,7 +436,7 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 	struct plot_range rx = { 0 }, ry = { 0 };
 	struct frame f;
 	struct plot_clip clip;
-	double top, legend_h, note_h = p->note[0] ? 11 : 0, step, max_label = 0, clo, chi;
+	double top, legend_h, note_h = p->note[0] ? 11 : 0, step, max_label = 0;
 	char buf[48], clip_text[256] = "";
 	bool clipped;
 
@@ -456,7 +456,7 @@ void plot_draw(const struct plot *p, cairo_t *cr, double x, double y, double w, 
 	}
 	legend_h = draw_legend(p, cr, x + 8, top, w - 16, false);
 	plot_ranges(p, &rx, &ry);
-	clipped = plot_clipped(p, &clo, &chi, &clip);
+	clipped = plot_clip_within(p, &ry, &clip);
 	if (clipped) {
 		char up[96] = "", down[96] = "";
 

@@ -14,5 +14,8 @@ double plot_line_scale(const struct plot_line *l);
 /* The axes' ranges as drawn: from the data (or the plot's x range), with
  * zero, the minimum span, the padding, and a robust y axis's clipping. */
 void plot_ranges(const struct plot *p, struct plot_range *rx, struct plot_range *ry);
+/* What the y range ry (from plot_ranges) clips: plot_clipped without
+ * computing the ranges again. */
+bool plot_clip_within(const struct plot *p, const struct plot_range *ry, struct plot_clip *ret);
 
 #endif

@@ -266,12 +266,10 @@ static void clip_note(struct plot_clip *c, double v, double x, double lo, double
 	}
 }
 
-bool plot_clipped(const struct plot *p, double *ret_lo, double *ret_hi, struct plot_clip *ret)
+bool plot_clip_within(const struct plot *p, const struct plot_range *ry, struct plot_clip *ret)
 {
-	struct plot_range rx = { 0 }, ry = { 0 };
 	struct plot_clip c = { .max = -INFINITY, .min = INFINITY };
 
-	plot_ranges(p, &rx, &ry);
 	for (size_t i = 0; i < p->n_lines; i++) {
 		const struct plot_line *l = &p->lines[i];
 		double k = plot_line_scale(l);
@@ -283,15 +281,23 @@ bool plot_clipped(const struct plot *p, double *ret_lo, double *ret_hi, struct p
 
 			if (!sb->count)
 				continue;
-			clip_note(&c, sb->max * k, x, ry.lo, ry.hi);
-			clip_note(&c, sb->min * k, x, ry.lo, ry.hi);
+			clip_note(&c, sb->max * k, x, ry->lo, ry->hi);
+			clip_note(&c, sb->min * k, x, ry->lo, ry->hi);
 		}
 		for (size_t j = 0; j < l->n_xy; j++)
 			if (isfinite(l->ys[j]))
-				clip_note(&c, l->ys[j], l->xs[j], ry.lo, ry.hi);
+				clip_note(&c, l->ys[j], l->xs[j], ry->lo, ry->hi);
 	}
-	*ret_lo = ry.lo;
-	*ret_hi = ry.hi;
 	*ret = c;
 	return c.above || c.below;
+}
+
+bool plot_clipped(const struct plot *p, double *ret_lo, double *ret_hi, struct plot_clip *ret)
+{
+	struct plot_range rx = { 0 }, ry = { 0 };
+
+	plot_ranges(p, &rx, &ry);
+	*ret_lo = ry.lo;
+	*ret_hi = ry.hi;
+	return plot_clip_within(p, &ry, ret);
 }
