@@ -212,9 +212,14 @@ static void night_card(struct buf *b, const struct site *s, const struct site_be
 			buf_printf(b, "</td><td class=\"num\">%s</td></tr>\n",
 				   fmt_duration(e->duration_s, d));
 		}
-		buf_printf(b, "</table></div><p>%zu run%s, %zu run again after the bench let a run "
-			      "down, %s in all%s.</p>\n", n->n_runs, n->n_runs == 1 ? "" : "s", retries,
-			   fmt_duration(total, d), n->virtual_time ? " (simulated: virtual time)" : "");
+		buf_printf(b, "</table></div><p>%zu run%s; ", n->n_runs, n->n_runs == 1 ? "" : "s");
+		if (retries)
+			buf_printf(b, "%zu of them run again because the bench let a run down; ",
+				   retries);
+		else
+			buf_put(b, "none run again; ");
+		buf_printf(b, "%s in all%s.</p>\n", fmt_duration(total, d),
+			   n->virtual_time ? " (simulated: virtual time)" : "");
 	} else if (bn->n_runs) {
 		size_t first = latest_runs(s, bn);
 
