@@ -8,7 +8,7 @@
 #
 #   R=$PWD; tools/kernel-vm run --share "$R" --env REPRO_RIG=$R/build/rig \
 #     --env REPRO_OUT=$R/build/iiod-restore --env REPRO_N=20 --env REPRO_HOGS=2 \
-#     "$R/tests/vm/iiod-restore-loop.sh" "$R/build/rig" /usr/sbin/iiod
+#     "$R/tests/vm/iiod-restore-loop.sh" "$R/build/rig" /usr/sbin/iiod /usr/bin/iio_attr
 #
 # Writes REPRO_OUT/summary (a line per probe, then "left behind in K of N
 # probes") and each probe's output (probe-I.log).
