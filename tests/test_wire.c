@@ -770,3 +770,32 @@ Test(wire, the_iio_backend_reads_the_simulated_bench_in_physical_units)
 	rig_clock_free(env.clock);
 	free(b);
 }
+
+/* A valve whose safe state cannot be set on closing (the board stopped
+ * answering) is reported through driver_env.warn, with why, never
+ * dropped. */
+Test(wire, a_valve_not_left_at_its_safe_state_on_closing_is_reported)
+{
+	struct server s = start_server();
+	struct bench *b = calloc(1, sizeof(*b));
+	struct driver_env env = { .clock = rig_clock_new_virtual(), .bench = b,
+				  .answer_timeout_ns = 300 * RIG_NS_PER_MS, .warn = collect_warning };
+	struct instrument *valve;
+	char *want;
+
+	signal(SIGPIPE, SIG_IGN);
+	warned[0] = '\0';
+	valve = open_iio(&env, b, s.uri, ROLE_VALVE, "mcp4725", "voltage0", 1, 0);
+	cr_assert_eq(valve_set_closed(valve, true), 0);
+	cr_assert_eq(kill(s.pid, SIGSTOP), 0);
+	instrument_close(valve);
+	cr_assert_eq(kill(s.pid, SIGCONT), 0);
+	cr_assert_geq(asprintf(&want, "IIO device \"mcp4725\" at %s: the valve's voltage0 raw not set "
+			       "to its safe state (open) on closing: no answer from %s within 0.3 s "
+			       "(setting mcp4725 voltage0 raw to its safe state)\n", s.uri, s.uri), 0);
+	cr_assert_str_eq(warned, want);
+	free(want);
+	stop_server(&s);
+	rig_clock_free(env.clock);
+	free(b);
+}
