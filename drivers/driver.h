@@ -59,6 +59,12 @@ struct driver_env {
 	 * the same link fails at once after the first has waited it out (0:
 	 * the backend's default, 3 s). */
 	rig_ns answer_timeout_ns;
+	/* Told, in one sentence, what a backend could not do where it has no
+	 * error to return: a close that could not put back a setting it had
+	 * changed on the hardware.  NULL: nobody listens (a backend never
+	 * prints).  instrument_warn calls it. */
+	void (*warn)(void *arg, const struct instrument_cfg *ic, const char *text);
+	void *warn_arg;
 };
 
 struct instrument_pdata;     /* defined by each backend */
@@ -146,6 +152,9 @@ const char *backend_names(void);
  * cannot play the role), or the backend's error. */
 int instrument_open(struct instrument **ret, enum rig_role role, struct driver_env *env);
 void instrument_close(struct instrument *inst);   /* accepts NULL */
+/* For a backend: tells env->warn (when set) what it could not do. */
+void instrument_warn(struct instrument *inst, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* What an error from instrument_open, or from an operation on the
  * instrument, means for it, in words an operator can act on ("no IIO device
  * \"ina226\" at ip:10.0.0.2 (iio_info -u ip:10.0.0.2 lists what is there)"):

@@ -3,6 +3,7 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,19 @@ void instrument_close(struct instrument *inst)
 	if (inst->backend->close)
 		inst->backend->close(inst);
 	free(inst);
+}
+
+void instrument_warn(struct instrument *inst, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (!inst || !inst->env || !inst->env->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	inst->env->warn(inst->env->warn_arg, inst->cfg, text);
 }
 
 const char *instrument_error_text(const struct instrument_cfg *ic, int err, char *buf,

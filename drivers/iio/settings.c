@@ -77,6 +77,115 @@ static struct change *change_new(void)
 	return NULL;
 }
 
+/* The kernel will not change a device's trigger, timestamp clock or
+ * buffer length while its buffer is enabled (EBUSY).  Locally the buffer is
+ * disabled by the time libiio's iio_buffer_destroy returns; through iiod
+ * 0.24 it is not: iiod answers the client's CLOSE as soon as it has taken
+ * the client off the device's list, and its own R/W thread disables and
+ * frees the kernel buffer afterwards, in its own time.  A write refused with
+ * EBUSY is asked again every RESTORE_RETRY_MS until the answer bound has
+ * passed. */
+#define RESTORE_RETRY_MS 5
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int change_attr(struct instrument_pdata *p, const struct change *c, struct iioa_attr *a)
+{
+	return c->kind == CHANGE_BUFFER ? iioa_buf_attr_find(p->ctx, c->device, c->name, a)
+		: iioa_attr_find(p->ctx, c->device, c->channel[0] ? c->channel : NULL, c->name, a);
+}
+
+static int change_write(struct instrument_pdata *p, const struct change *c, const char *value)
+{
+	struct iioa_attr a;
+	int r;
+
+	if (c->kind == CHANGE_TRIGGER)
+		return iioa_dev_trigger_set(p->ctx, c->device, value);
+	r = change_attr(p, c, &a);
+	return r < 0 ? r : iioa_attr_write(&a, value);
+}
+
+static int change_read(struct instrument_pdata *p, const struct change *c, char *buf, size_t size)
+{
+	struct iioa_attr a;
+	int r;
+
+	if (c->kind == CHANGE_TRIGGER)
+		return iioa_dev_trigger(p->ctx, c->device, buf, size);
+	r = change_attr(p, c, &a);
+	return r < 0 ? r : iioa_attr_read(&a, buf, size);
+}
+
+/* Puts c's old value back and reads it back: 0, -EIO when the device
+ * reads otherwise (back: what it reads), or the write's -errno; a write
+ * refused with EBUSY is asked again until deadline (CLOCK_MONOTONIC ms). */
+static int change_restore(struct instrument *inst, const struct change *c, long long deadline,
+			  char *back, size_t size)
+{
+	struct instrument_pdata *p = inst->pdata;
+	long long t0;
+	int r;
+
+	for (;;) {
+		t0 = iiob_mono_ms();
+		r = change_write(p, c, c->old);
+		if (r != -EBUSY || t0 >= deadline)
+			break;
+		pause_ms(RESTORE_RETRY_MS);
+	}
+	r = iiob_link_after(inst, r, t0, "putting %s %s back", c->device, c->file);
+	if (r < 0)
+		return r;
+	t0 = iiob_mono_ms();
+	r = iiob_link_after(inst, change_read(p, c, back, size), t0, "reading %s %s back", c->device,
+			    c->file);
+	if (r < 0)
+		return r;
+	if (c->kind == CHANGE_TRIGGER ? strcmp(back, c->old) != 0 : !same_value(back, c->old))
+		return -EIO;
+	return 0;
+}
+
+/* Puts c back, or says (instrument_warn) why it stays as rig left it:
+ * never silently.  reachable: whether the board can still be told;
+ * deadline: until when a write the kernel refuses as busy is asked again
+ * (one answer bound for all the settings of one close). */
+static void change_put_back(struct instrument *inst, const struct change *c, bool reachable,
+			    long long deadline)
+{
+	const struct instrument_cfg *ic = inst->cfg;
+	char back[VALUE_MAX] = "", t[32];
+	int r = reachable ? change_restore(inst, c, deadline, back, sizeof(back)) : -ENOTCONN;
+
+	if (r == 0)
+		return;
+	if (!reachable)
+		instrument_warn(inst, "IIO device \"%s\" at %s: %s not put back to \"%s\" (rig had set "
+				"\"%s\"): the link is down, nothing can be said to the board", c->device,
+				ic->uri, c->file, c->old, c->now);
+	else if (r == -EIO)
+		instrument_warn(inst, "IIO device \"%s\" at %s: %s not put back to \"%s\" (rig had set "
+				"\"%s\"): it reads \"%s\" after rig wrote it", c->device, ic->uri,
+				c->file, c->old, c->now, back);
+	else if (r == -EBUSY)
+		instrument_warn(inst, "IIO device \"%s\" at %s: %s not put back to \"%s\" (rig had set "
+				"\"%s\"): the kernel still refused it after %s (%s: its buffer still "
+				"enabled, by another client?)", c->device, ic->uri, c->file, c->old,
+				c->now, iiob_seconds_text(inst->pdata->timeout_ms, t, sizeof(t)),
+				iiob_errno_text(r));
+	else
+		instrument_warn(inst, "IIO device \"%s\" at %s: %s not put back to \"%s\" (rig had set "
+				"\"%s\"): %s", c->device, ic->uri, c->file, c->old, c->now,
+				iiob_errno_text(r));
+}
+
 /* The errors of a write the driver itself turned down (its write_raw
  * refused the value, or the attribute is read only), as opposed to a
  * link that failed on the way. */
@@ -129,29 +238,6 @@ static int setting_apply(struct instrument *inst, const char *device, const char
 	c = change_new();
 	if (!c)
 		return iiob_fail(ic, -ENOSPC, "more than %d IIO settings changed at once", CHANGES_MAX);
-	t0 = iiob_mono_ms();
-	r = iioa_attr_write(&a, value);
-	if (ret_refused)
-		*ret_refused = write_refused(r);
-	r = iiob_link_after(inst, r, t0, "setting %s %s to %s (%s)", device, a.file, value, purpose);
-	if (r < 0)
-		return r;
-	t0 = iiob_mono_ms();
-	r = iiob_link_after(inst, iioa_attr_read(&a, back, sizeof(back)), t0, "reading %s %s back",
-		       device, a.file);
-	if (r >= 0 && !same_value(back, value)) {
-		t0 = iiob_mono_ms();
-		(void)iiob_link_after(inst, iioa_attr_write(&a, old), t0, "putting %s %s back", device,
-				 a.file);
-		return iiob_fail(ic, -EIO, "IIO device \"%s\": %s reads %s after rig set it to %s %s: "
-			    "the driver did not take it", device, a.file, back, value, purpose);
-	}
-	if (r < 0) {
-		t0 = iiob_mono_ms();
-		(void)iiob_link_after(inst, iioa_attr_write(&a, old), t0, "putting %s %s back", device,
-				 a.file);
-		return r;
-	}
 	c->kind = CHANGE_ATTR;
 	snprintf(c->uri, sizeof(c->uri), "%s", ic->uri);
 	snprintf(c->dev_id, sizeof(c->dev_id), "%s", id);
@@ -161,6 +247,30 @@ static int setting_apply(struct instrument *inst, const char *device, const char
 	snprintf(c->file, sizeof(c->file), "%s", a.file);
 	snprintf(c->old, sizeof(c->old), "%s", old);
 	snprintf(c->now, sizeof(c->now), "%s", value);
+	t0 = iiob_mono_ms();
+	r = iioa_attr_write(&a, value);
+	if (ret_refused)
+		*ret_refused = write_refused(r);
+	r = iiob_link_after(inst, r, t0, "setting %s %s to %s (%s)", device, a.file, value, purpose);
+	if (r < 0) {
+		*c = (struct change){ 0 };
+		return r;
+	}
+	t0 = iiob_mono_ms();
+	r = iiob_link_after(inst, iioa_attr_read(&a, back, sizeof(back)), t0, "reading %s %s back",
+		       device, a.file);
+	if (r >= 0 && !same_value(back, value))
+		r = iiob_fail(ic, -EIO, "IIO device \"%s\": %s reads %s after rig set it to %s %s: "
+			      "the driver did not take it", device, a.file, back, value, purpose);
+	if (r < 0) {
+		/* what went wrong first is the account, not what putting back met */
+		struct failure saved = *iiob_failure_slot(ic);
+
+		change_put_back(inst, c, iiob_link_alive(p), iiob_mono_ms() + p->timeout_ms);
+		*iiob_failure_slot(ic) = saved;
+		*c = (struct change){ 0 };
+		return r;
+	}
 	return iiob_hold(inst, c);
 }
 
@@ -202,21 +312,6 @@ int iiob_trigger_apply(struct instrument *inst, const char *device, const char *
 	c = change_new();
 	if (!c)
 		return iiob_fail(ic, -ENOSPC, "more than %d IIO settings changed at once", CHANGES_MAX);
-	t0 = iiob_mono_ms();
-	r = iiob_link_after(inst, iioa_dev_trigger_set(p->ctx, device, trigger), t0,
-		       "assigning trigger \"%s\" to %s", trigger, device);
-	if (r < 0)
-		return r;
-	t0 = iiob_mono_ms();
-	r = iiob_link_after(inst, iioa_dev_trigger(p->ctx, device, back, sizeof(back)), t0,
-		       "reading the trigger of %s back", device);
-	if (r < 0)
-		return r;
-	if (strcmp(back, trigger) != 0 && strcmp(back, iioa_dev_id(p->ctx, trigger)) != 0) {
-		(void)iioa_dev_trigger_set(p->ctx, device, old);
-		return iiob_fail(ic, -EIO, "IIO device \"%s\" has trigger \"%s\" after rig assigned "
-			    "\"%s\"", device, back, trigger);
-	}
 	c->kind = CHANGE_TRIGGER;
 	snprintf(c->uri, sizeof(c->uri), "%s", ic->uri);
 	snprintf(c->dev_id, sizeof(c->dev_id), "%s", id);
@@ -224,6 +319,27 @@ int iiob_trigger_apply(struct instrument *inst, const char *device, const char *
 	snprintf(c->file, sizeof(c->file), "trigger/current_trigger");
 	snprintf(c->old, sizeof(c->old), "%s", old);
 	snprintf(c->now, sizeof(c->now), "%s", trigger);
+	t0 = iiob_mono_ms();
+	r = iiob_link_after(inst, iioa_dev_trigger_set(p->ctx, device, trigger), t0,
+		       "assigning trigger \"%s\" to %s", trigger, device);
+	if (r < 0) {
+		*c = (struct change){ 0 };
+		return r;
+	}
+	t0 = iiob_mono_ms();
+	r = iiob_link_after(inst, iioa_dev_trigger(p->ctx, device, back, sizeof(back)), t0,
+		       "reading the trigger of %s back", device);
+	if (r >= 0 && strcmp(back, trigger) != 0 && strcmp(back, iioa_dev_id(p->ctx, trigger)) != 0)
+		r = iiob_fail(ic, -EIO, "IIO device \"%s\" has trigger \"%s\" after rig assigned "
+			      "\"%s\"", device, back, trigger);
+	if (r < 0) {
+		struct failure saved = *iiob_failure_slot(ic);
+
+		change_put_back(inst, c, iiob_link_alive(p), iiob_mono_ms() + p->timeout_ms);
+		*iiob_failure_slot(ic) = saved;
+		*c = (struct change){ 0 };
+		return r;
+	}
 	return iiob_hold(inst, c);
 }
 
@@ -271,29 +387,21 @@ int iiob_setting_keep(struct instrument *inst, const char *device, const char *n
 }
 
 /* Lets go of the instrument's settings, newest first; the last instrument
- * to let go of one puts its old value back (unless the link is down: then
- * nothing can be said to the board). */
+ * to let go of one puts its old value back and reads it back, or says
+ * (instrument_warn) why it could not: the link down, the kernel refusing,
+ * the device reading otherwise. */
 void iiob_settings_release(struct instrument *inst)
 {
 	struct instrument_pdata *p = inst->pdata;
 	bool reachable = iiob_link_alive(p);
+	long long deadline = iiob_mono_ms() + p->timeout_ms;
 
 	while (p->n_held > 0) {
 		struct change *c = &changes[p->held[--p->n_held]];
-		struct iioa_attr a;
-		long long t0 = iiob_mono_ms();
 
 		if (--c->refs > 0)
 			continue;
-		if (reachable && c->kind == CHANGE_TRIGGER)
-			(void)iiob_link_after(inst, iioa_dev_trigger_set(p->ctx, c->device, c->old), t0,
-					 "putting the trigger of %s back", c->device);
-		else if (reachable &&
-			 (c->kind == CHANGE_BUFFER ? iioa_buf_attr_find(p->ctx, c->device, c->name, &a)
-			  : iioa_attr_find(p->ctx, c->device, c->channel[0] ? c->channel : NULL,
-					   c->name, &a)) == 0)
-			(void)iiob_link_after(inst, iioa_attr_write(&a, c->old), t0, "putting %s %s back",
-					 c->device, c->file);
+		change_put_back(inst, c, reachable, deadline);
 		reachable = reachable && iiob_link_alive(p);
 		*c = (struct change){ 0 };
 	}

@@ -119,6 +119,26 @@ void engine_internal_error(struct engine *e, const char *fmt, ...)
 
 /* ------------------------------------------------------------ the run -- */
 
+/* What an instrument could not do where it had no error to return (a
+ * setting its close could not put back on the hardware): a "warning" event
+ * while the record is open (closing the instruments comes after run_end),
+ * and stderr always, since it outlives the run. */
+static void instrument_warning(void *arg, const struct instrument_cfg *ic, const char *text)
+{
+	struct engine *e = arg;
+	const struct bench *b = e->o->bench;
+	const char *who = ic->device;
+
+	for (int r = 0; r < ROLE__COUNT; r++)
+		if (&b->instrument[r] == ic)
+			who = rig_role_name((enum rig_role)r);
+	for (size_t i = 0; i < b->n_outputs; i++)
+		if (&b->outputs[i].line == ic)
+			who = b->outputs[i].name;
+	fprintf(stderr, "rig: warning: %s: %s\n", TERM_SAFE(who), TERM_SAFE(text));
+	engine_event(e, "warning", json_pack("{s:s, s:s}", "instrument", who, "what", text));
+}
+
 static int open_bench(struct engine *e)
 {
 	const struct bench *b = e->o->bench;
@@ -127,6 +147,8 @@ static int open_bench(struct engine *e)
 	e->env.bench = b;
 	e->env.answer_timeout_ns = b->answer_timeout_ns;
 	e->env.run_dir = e->o->run_dir;
+	e->env.warn = instrument_warning;
+	e->env.warn_arg = e;
 	if (b->sim_clock_uri[0]) {
 		int r = sim_clock_link_open(b->sim_clock_uri, &e->clock_link);
 

@@ -88,9 +88,18 @@ static int print_row(FILE *out, const char *name, const struct instrument_cfg *i
 	return r < 0;
 }
 
+/* What an instrument could not do on closing (a setting it could not put
+ * back): said on stderr, after its row; arg: the row's name. */
+static void probe_warning(void *arg, const struct instrument_cfg *ic, const char *text)
+{
+	(void)ic;
+	fprintf(stderr, "rig: warning: %s: %s\n", TERM_SAFE((const char *)arg), TERM_SAFE(text));
+}
+
 int rig_probe(const struct bench *bench, FILE *out)
 {
-	struct driver_env env = { .bench = bench, .answer_timeout_ns = bench->answer_timeout_ns };
+	struct driver_env env = { .bench = bench, .answer_timeout_ns = bench->answer_timeout_ns,
+				  .warn = probe_warning };
 	int failures = 0;
 
 	env.clock = bench->sim_clock_uri[0] || bench->has_sim ? rig_clock_new_virtual()
@@ -109,6 +118,7 @@ int rig_probe(const struct bench *bench, FILE *out)
 
 		if (!ic->present)
 			continue;
+		env.warn_arg = (void *)rig_role_name((enum rig_role)role);
 		r = instrument_open(&inst, (enum rig_role)role, &env);
 		if (r == 0)
 			r = probe_one(inst, reading, sizeof(reading));
@@ -119,7 +129,10 @@ int rig_probe(const struct bench *bench, FILE *out)
 		const struct output_cfg *oc = &bench->outputs[i];
 		struct instrument *inst = NULL;
 		char reading[96];
-		int r = output_open(&inst, oc, &env);
+		int r;
+
+		env.warn_arg = (void *)oc->name;
+		r = output_open(&inst, oc, &env);
 
 		/* taking the line drives it to its safe level; nothing else is set */
 		reading[0] = '\0';
