@@ -431,6 +431,7 @@ static int nightly_main(int argc, char **argv)
 	size_t n_pending = 0, n_listed = 0, n_forwarded = 0;
 	bool virtual_time = false, cut_short = false, any_bad = false;
 	const char *reason = "";
+	time_t start_time;
 	int c, status;
 
 	optind = 1;
@@ -460,9 +461,11 @@ static int nightly_main(int argc, char **argv)
 	digest_file_sha256(plan->path, plan_hex);
 	history_resolve(o.db, o.runs, db, sizeof(db));
 
-	/* the night's own directory, never reused */
-	utc_text(time(NULL), started, "%Y-%m-%dT%H:%M:%SZ");
-	utc_text(time(NULL), stamp, "%Y%m%dT%H%M%SZ");
+	/* the night's own directory, never reused; one clock reading, so the
+	 * directory's stamp and started_utc (hence night_id) name one second */
+	start_time = time(NULL);
+	utc_text(start_time, started, "%Y-%m-%dT%H:%M:%SZ");
+	utc_text(start_time, stamp, "%Y%m%dT%H%M%SZ");
 	snprintf(night_dir, sizeof(night_dir), "%s/nights", o.runs);
 	if ((mkdir(o.runs, 0755) != 0 && errno != EEXIST) ||
 	    (mkdir(night_dir, 0755) != 0 && errno != EEXIST)) {
