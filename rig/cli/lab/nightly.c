@@ -27,6 +27,7 @@
 
 #include "lab.h"
 #include "rig/base/text.h"
+#include "rig/base/wholefile.h"
 #include "rig/judge/results.h"
 #include "rig/seal/digest.h"
 #include "reports/reports.h"
@@ -264,10 +265,10 @@ static void utc_text(time_t t, char buf[32], const char *fmt)
 /* The night's junit.xml: every run a test suite, named by its job. */
 static int write_junit(const char *night_dir, json_t *runs)
 {
-	char path[RIG_PATH_MAX + 32], tmp[RIG_PATH_MAX + 40], err[512];
+	char err[512], *text = NULL;
 	struct junit_counts total = { 0 };
 	struct run_results **res;
-	size_t n = json_array_size(runs), i;
+	size_t n = json_array_size(runs), i, len = 0;
 	json_t *jr;
 	FILE *f;
 	int r = 0;
@@ -290,9 +291,7 @@ static int write_junit(const char *night_dir, json_t *runs)
 		total.errors += c.errors;
 		total.time_s += c.time_s;
 	}
-	snprintf(path, sizeof(path), "%s/junit.xml", night_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	f = open_memstream(&text, &len);
 	if (!f) {
 		r = -errno;
 		goto out;
@@ -325,36 +324,38 @@ static int write_junit(const char *night_dir, json_t *runs)
 		r = -EIO;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
+	if (r == 0)
+		r = wholefile_replace(night_dir, "junit.xml", text, len);
 out:
 	for (i = 0; i < n; i++)
 		results_free(res[i]);
 	free(res);
+	free(text);
 	return r;
 }
 
 static int write_file_json(const char *dir, const char *name, json_t *j)
 {
-	char path[RIG_PATH_MAX + 32], tmp[RIG_PATH_MAX + 40];
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-		return -EIO;
-	return rename(tmp, path) == 0 ? 0 : -errno;
+	if (!text)
+		return -ENOMEM;
+	r = wholefile_replace(dir, name, text, strlen(text));
+	free(text);
+	return r;
 }
 
 /* summary.txt: the night in words, its runs, and the history's open flags. */
 static int write_summary(const char *night_dir, const json_t *night, const json_t *flags)
 {
-	char path[RIG_PATH_MAX + 32];
+	char *text = NULL;
 	const json_t *r;
-	size_t i;
+	size_t i, len = 0;
 	FILE *f;
+	int ret = 0;
 
-	snprintf(path, sizeof(path), "%s/summary.txt", night_dir);
-	f = fopen(path, "w");
+	f = open_memstream(&text, &len);
 	if (!f)
 		return -errno;
 	fprintf(f, "Night    %s on bench %s, %s .. %s UTC\n", jstr(night, "plan_id"),
@@ -409,7 +410,14 @@ static int write_summary(const char *night_dir, const json_t *night, const json_
 	}
 	fprintf(f, "\nOverall: %s (exit status %lld)\n", jstr(night, "verdict"),
 		(long long)json_integer_value(json_object_get(night, "exit_status")));
-	return fclose(f) == 0 ? 0 : -errno;
+	if (ferror(f))
+		ret = -EIO;
+	if (fclose(f) != 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0)
+		ret = wholefile_replace(night_dir, "summary.txt", text, len);
+	free(text);
+	return ret;
 }
 
 static int nightly_main(int argc, char **argv)
