@@ -632,12 +632,6 @@ static int history_main(int argc, char **argv)
 			o.json ? print_json(out) : (void)printf("baseline set from %d run%s\n",
 								 n_pos - 1, n_pos == 2 ? "" : "s");
 	} else if (!strcmp(sub, "import")) {
-		history_close(h);
-		h = NULL;
-		if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
-			fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
-			return EXIT_ABORTED;
-		}
 		status = do_import(h, pos, n_pos, o.json);
 		r = 0;
 	} else {   /* sync */
