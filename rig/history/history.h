@@ -103,7 +103,8 @@ int history_ingest_night_dir(struct history *h, const char *night_dir,
  * array of objects with night_id, plan_id, bench_id, started, ended,
  * status, reason, verdict, exit_status, virtual_time, night_dir and runs
  * (job, repeat_index, sequence_id, device_serial, run_id, run_dir, verdict,
- * status, end_cause, duration_s, retry, retry_of, exit_status). */
+ * status, end_cause, duration_s, retry, retry_of, exit_status).  A device
+ * or sequence in f is refused (-EINVAL): a night runs several. */
 int history_nights(struct history *h, const struct history_filter *f, json_t **ret, char *err,
 		   size_t errlen);
 

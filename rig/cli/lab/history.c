@@ -535,6 +535,12 @@ static int history_main(int argc, char **argv)
 	    !strcmp(sub, "nights") || !strcmp(sub, "trace")) {
 		if (n_pos != 0)
 			goto usage;
+		if (!strcmp(sub, "nights") && (o.f.device_serial || o.f.sequence_id)) {
+			fprintf(stderr, "rig history nights: --%s does not select nights (a night "
+				"runs several devices and sequences); allowed: --bench, --since, "
+				"--limit\n", o.f.device_serial ? "device" : "sequence");
+			return EXIT_BAD_INPUT;
+		}
 	} else if (!strcmp(sub, "dashboard")) {
 		struct dashboard_opts d = { .out_dir = o.out, .runs_url = o.runs_url };
 
