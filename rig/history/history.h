@@ -26,6 +26,10 @@ struct history_filter;
 #define HISTORY_SPOOL_DIR ".history-pending"      /* in the runs folder */
 #define HISTORY_RUN_ID_MAX 128
 
+/* A string member of a JSON object (what history returns), "" when it is
+ * absent or not a string. */
+const char *history_jstr(const json_t *o, const char *key);
+
 /* The store's text: db_text when given, else $PUMPRIG_HISTORY when set and
  * not empty, else "sqlite:<runs_dir>/history.sqlite".  Returns buf. */
 const char *history_resolve(const char *db_text, const char *runs_dir, char *buf, size_t len);

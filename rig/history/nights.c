@@ -145,7 +145,7 @@ static int read_night(const char *night_dir, json_t **ret, char hex[DIGEST_HEX_L
 			snprintf(reason, len, "nightly.json: started_utc and ended_utc must be "
 				 "YYYY-MM-DDTHH:MM:SSZ");
 	}
-	if (!*reason && strlen(hist_jstr(night, "plan_id")) > NIGHT_ID_MAX - 32)
+	if (!*reason && strlen(history_jstr(night, "plan_id")) > NIGHT_ID_MAX - 32)
 		snprintf(reason, len, "nightly.json: plan_id is longer than %d characters",
 			 NIGHT_ID_MAX - 32);
 	runs = json_object_get(night, "runs");
@@ -254,12 +254,12 @@ int history_ingest_night_dir(struct history *h, const char *night_dir,
 	}
 	/* the night's id: its start without punctuation and its plan, as
 	 * rig nightly names the night directory */
-	started = hist_jstr(night, "started_utc");
+	started = history_jstr(night, "started_utc");
 	for (i = 0; started[i] && o < sizeof(compact) - 1; i++)
 		if (started[i] != '-' && started[i] != ':')
 			compact[o++] = started[i];
 	compact[o] = '\0';
-	snprintf(night_id, sizeof(night_id), "%s-%s", compact, hist_jstr(night, "plan_id"));
+	snprintf(night_id, sizeof(night_id), "%s-%s", compact, history_jstr(night, "plan_id"));
 	snprintf(ret->run_id, sizeof(ret->run_id), "%.*s", (int)sizeof(ret->run_id) - 1, night_id);
 	snprintf(ret->manifest_sha256, sizeof(ret->manifest_sha256), "%s", hex);
 	hist_utc_now(now);
@@ -271,11 +271,11 @@ int history_ingest_night_dir(struct history *h, const char *night_dir,
 			  " nightly_sha256, ingested_utc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
 			  " $10, $11, $12, $13, $14)"
 			  " ON CONFLICT (bench_id, plan_id, started_utc) DO NOTHING RETURNING id",
-		       (struct hist_val[]){ hv_text(night_id), hv_text(hist_jstr(night, "plan_id")),
-			       hv_text(hist_jstr(night, "plan_sha256")),
-			       hv_text(hist_jstr(night, "bench_id")), hv_text(started),
-			       hv_text(hist_jstr(night, "ended_utc")), hv_text(hist_jstr(night, "status")),
-			       hv_text(hist_jstr(night, "reason")), hv_text(hist_jstr(night, "verdict")),
+		       (struct hist_val[]){ hv_text(night_id), hv_text(history_jstr(night, "plan_id")),
+			       hv_text(history_jstr(night, "plan_sha256")),
+			       hv_text(history_jstr(night, "bench_id")), hv_text(started),
+			       hv_text(history_jstr(night, "ended_utc")), hv_text(history_jstr(night, "status")),
+			       hv_text(history_jstr(night, "reason")), hv_text(history_jstr(night, "verdict")),
 			       hv_int(json_integer_value(json_object_get(night, "exit_status"))),
 			       hv_int(json_is_true(json_object_get(night, "virtual_time"))),
 			       hv_text(abs), hv_text(hex), hv_text(now) }, 14, &got, err, errlen);
