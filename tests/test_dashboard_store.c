@@ -142,12 +142,18 @@ static json_t *nights_of(struct history *h)
 static char *altered_night(const char *root, const char *night_dir, const char *name,
 			   const char *path_in_runs, const char *key, const char *value)
 {
+	static int altered;
 	char *src, *dir, *file;
 	json_t *j, *target;
 
 	cr_assert_geq(asprintf(&src, "%s/nightly.json", night_dir), 0);
 	j = json_load_file(src, 0, NULL);
 	cr_assert_not_null(j);
+	/* a start of its own, so that a refused night wrongly stored would be a
+	 * new row and not hidden by ON CONFLICT (bench, plan, start) */
+	json_object_set_new(j, "started_utc", json_sprintf("2023-02-%02dT01:%02d:00Z",
+							   1 + altered / 60 % 28, altered % 60));
+	altered++;
 	target = path_in_runs ? json_array_get(json_object_get(j, "runs"), 0) : j;
 	if (value)
 		json_object_set_new(target, key, json_loads(value, JSON_DECODE_ANY, NULL));
@@ -243,6 +249,69 @@ static void nights_stored_once_and_refused_when_malformed(const char *uri)
 	free(root);
 }
 BOTH(nights_stored_once_and_refused_when_malformed)
+
+/* nights are selected by bench, start and number, each with its own runs; a
+ * device or sequence (which select runs, not nights: a night runs several)
+ * is refused, by the library and by rig history nights (exit 2), never
+ * silently ignored */
+static void nights_filtered_by_bench_and_refused_by_device(const char *uri)
+{
+	static const char *const refused[][2] = { { "--device", "SN-0001" },
+						  { "--sequence", "SEQ-QUAL" } };
+	char *root = th_tmpdir(), night[4096], err[512];
+	struct history_filter f = { .bench_id = "BENCH-01" };
+	struct history_ingest_result res;
+	struct history *h = open_store(uri);
+	json_t *n = NULL, *e;
+	size_t k, i;
+
+	for (k = 0; k < 9; k++) {   /* three benches, three nights each */
+		cr_assert_eq(synth_lab_night(root, k, 3, night, sizeof(night)), 0);
+		cr_assert_eq(history_ingest_night_dir(h, night, &res, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(res.outcome, HISTORY_INGESTED, "%s", res.reason);
+	}
+	cr_assert_eq(history_nights(h, &f, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(n), 3);
+	json_array_foreach(n, i, e) {
+		json_t *runs = json_object_get(e, "runs");
+
+		cr_assert_str_eq(json_string_value(json_object_get(e, "bench_id")), "BENCH-01");
+		cr_assert_eq(json_array_size(runs), 1);
+		cr_assert_eq(strncmp(json_string_value(json_object_get(json_array_get(runs, 0),
+								       "run_id")), "BENCH-01-", 9), 0);
+	}
+	json_decref(n);
+	f.limit = 1;
+	cr_assert_eq(history_nights(h, &f, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(json_array_size(n), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(n, 0), "started")),
+			 "2023-01-03T01:00:00Z");
+	cr_assert_eq(json_array_size(json_object_get(json_array_get(n, 0), "runs")), 1);
+	json_decref(n);
+	n = NULL;
+	f = (struct history_filter){ .device_serial = "SN-0001" };
+	cr_assert_eq(history_nights(h, &f, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_null(n);
+	cr_assert(strstr(err, "does not select nights"), "%s", err);
+	f = (struct history_filter){ .sequence_id = "SEQ-QUAL" };
+	cr_assert_eq(history_nights(h, &f, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_null(n);
+	history_close(h);
+	for (i = 0; i < 2; i++) {
+		char *out, *errt;
+
+		cr_assert_eq(th_rig(root, (const char *[]){ "history", "nights", refused[i][0],
+							    refused[i][1], "--db", uri, NULL }), 2);
+		out = th_slurp(root, "stdout");
+		errt = th_slurp(root, "stderr");
+		cr_assert_str_eq(out, "");
+		cr_assert(strstr(errt, refused[i][0]) && strstr(errt, "allowed: --bench"), "%s", errt);
+		free(out);
+		free(errt);
+	}
+	free(root);
+}
+BOTH(nights_filtered_by_bench_and_refused_by_device)
 
 /* ------------------------------------------------------------- overview */
 

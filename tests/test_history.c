@@ -522,7 +522,6 @@ static void migrations_apply_once(const char *uri)
 	struct history *h;
 	pid_t kids[2];
 	int i, st;
-	long long n_once;
 
 	/* two processes open the fresh store at once */
 	for (i = 0; i < 2; i++) {
@@ -544,11 +543,11 @@ static void migrations_apply_once(const char *uri)
 	cr_assert_eq(history_schema_version(h), history_schema_latest());
 	/* each once (their numbering: test_history_schema.c) */
 	cr_assert_eq(scalar(h, "SELECT MAX(version) FROM schema_migrations"), history_schema_latest());
-	cr_assert_eq(scalar(h, "SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"), 0);
-	n_once = scalar(h, "SELECT COUNT(*) FROM schema_migrations");
+	/* every version is recorded in both engines, applied or not (store.c migrate) */
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM schema_migrations"), history_schema_latest());
 	history_close(h);
 	h = open_store(uri);
-	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM schema_migrations"), n_once);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM schema_migrations"), history_schema_latest());
 	history_close(h);
 }
 

@@ -359,13 +359,6 @@ static void matrix_section(struct buf *b, const struct site *s)
 
 /* ------------------------------------------------------- what changed */
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v ? v : "";
-}
-
 static void put_jvalue(struct buf *b, const json_t *v)
 {
 	char num[32];
@@ -390,13 +383,13 @@ static void put_changes(struct buf *b, const json_t *cmp)
 		if (!json_is_true(json_object_get(x, "changed")))
 			continue;
 		buf_put(b, "<li>");
-		if (!strcmp(jstr(x, "field"), "verdict")) {
+		if (!strcmp(history_jstr(x, "field"), "verdict")) {
 			buf_put(b, "verdict ");
-			put_verdict(b, jstr(x, "a"));
+			put_verdict(b, history_jstr(x, "a"));
 			buf_put(b, " &rarr; ");
-			put_verdict(b, jstr(x, "b"));
+			put_verdict(b, history_jstr(x, "b"));
 		} else {
-			buf_html(b, jstr(x, "field"));
+			buf_html(b, history_jstr(x, "field"));
 			buf_put(b, " ");
 			put_jvalue(b, json_object_get(x, "a"));
 			buf_put(b, " &rarr; ");
@@ -409,7 +402,7 @@ static void put_changes(struct buf *b, const json_t *cmp)
 		if (!json_is_true(json_object_get(x, "changed")))
 			continue;
 		buf_put(b, "<li>input file ");
-		buf_html(b, jstr(x, "name"));
+		buf_html(b, history_jstr(x, "name"));
 		buf_put(b, " changed (its SHA-256)</li>");
 		n++;
 	}
@@ -417,12 +410,12 @@ static void put_changes(struct buf *b, const json_t *cmp)
 		if (!json_is_true(json_object_get(x, "changed")))
 			continue;
 		buf_put(b, "<li>instrument ");
-		buf_html(b, jstr(x, "role"));
+		buf_html(b, history_jstr(x, "role"));
 		json_array_foreach(json_object_get(x, "fields"), k, f) {
 			if (!json_is_true(json_object_get(f, "changed")))
 				continue;
 			buf_put(b, ", ");
-			buf_html(b, jstr(f, "field"));
+			buf_html(b, history_jstr(f, "field"));
 			buf_put(b, " ");
 			put_jvalue(b, json_object_get(f, "a"));
 			buf_put(b, " &rarr; ");
@@ -433,7 +426,7 @@ static void put_changes(struct buf *b, const json_t *cmp)
 	}
 	json_array_foreach(json_object_get(cmp, "values"), i, x) {
 		bool sig = json_is_true(json_object_get(x, "significant"));
-		const char *va = jstr(x, "verdict_a"), *vb = jstr(x, "verdict_b");
+		const char *va = history_jstr(x, "verdict_a"), *vb = history_jstr(x, "verdict_b");
 		bool verdict = *va && *vb && strcmp(va, vb) != 0;
 		char d[32], u[32];
 
@@ -444,17 +437,17 @@ static void put_changes(struct buf *b, const json_t *cmp)
 			continue;
 		}
 		buf_put(b, "<li>");
-		buf_html(b, jstr(x, "check"));
+		buf_html(b, history_jstr(x, "check"));
 		buf_put(b, " [");
-		buf_html(b, jstr(x, "window"));
+		buf_html(b, history_jstr(x, "window"));
 		buf_put(b, "] ");
-		buf_html(b, jstr(x, "measurement"));
+		buf_html(b, history_jstr(x, "measurement"));
 		buf_put(b, ": ");
 		put_jvalue(b, json_object_get(x, "a"));
 		buf_put(b, " &rarr; ");
 		put_jvalue(b, json_object_get(x, "b"));
 		buf_put(b, " ");
-		buf_html(b, jstr(x, "unit"));
+		buf_html(b, history_jstr(x, "unit"));
 		if (sig)
 			buf_printf(b, " (&Delta; %s, beyond &radic;(U<sub>a</sub>&sup2; + "
 				      "U<sub>b</sub>&sup2;) = %s)",

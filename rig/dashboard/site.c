@@ -2,6 +2,7 @@
  * device and bench, every page written, and what the pages share: the
  * frame and its style sheet, the links between pages and to the runs. */
 #include "internal.h"
+#include "rig/base/wholefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,41 +106,23 @@ void page_end(struct buf *b, const struct site *s)
 
 int page_write(struct site *s, const char *name, const struct buf *b, char *err, size_t errlen)
 {
-	char path[PATH_MAX + 128], tmp[PATH_MAX + 160];
-	size_t done = 0;
-	int fd, r = 0;
+	char dir[PATH_MAX + 128];
+	const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
+	int r;
 
 	if (b->oom) {
 		snprintf(err, errlen, "%s: out of memory writing the page", name);
 		return -ENOMEM;
 	}
-	snprintf(path, sizeof(path), "%s/%s", s->out, name);
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return r;
-	}
-	while (done < b->len) {
-		ssize_t n = write(fd, b->s + done, b->len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (close(fd) != 0 && r == 0)
-		r = -errno;
+	/* a page in a subfolder is written beside itself, in that folder */
+	if (slash)
+		snprintf(dir, sizeof(dir), "%s/%.*s", s->out, (int)(slash - name), name);
+	else
+		snprintf(dir, sizeof(dir), "%s", s->out);
 	/* readers of the served site see the old page or the new, whole */
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
+	r = wholefile_replace(dir, base, b->s, b->len);
 	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		unlink(tmp);
+		snprintf(err, errlen, "%s/%s: %s", s->out, name, strerror(-r));
 		return r;
 	}
 	s->res->pages++;

@@ -26,6 +26,10 @@ struct history_filter;
 #define HISTORY_SPOOL_DIR ".history-pending"      /* in the runs folder */
 #define HISTORY_RUN_ID_MAX 128
 
+/* A string member of a JSON object (what history returns), "" when it is
+ * absent or not a string. */
+const char *history_jstr(const json_t *o, const char *key);
+
 /* The store's text: db_text when given, else $PUMPRIG_HISTORY when set and
  * not empty, else "sqlite:<runs_dir>/history.sqlite".  Returns buf. */
 const char *history_resolve(const char *db_text, const char *runs_dir, char *buf, size_t len);
@@ -103,7 +107,8 @@ int history_ingest_night_dir(struct history *h, const char *night_dir,
  * array of objects with night_id, plan_id, bench_id, started, ended,
  * status, reason, verdict, exit_status, virtual_time, night_dir and runs
  * (job, repeat_index, sequence_id, device_serial, run_id, run_dir, verdict,
- * status, end_cause, duration_s, retry, retry_of, exit_status). */
+ * status, end_cause, duration_s, retry, retry_of, exit_status).  A device
+ * or sequence in f is refused (-EINVAL): a night runs several. */
 int history_nights(struct history *h, const struct history_filter *f, json_t **ret, char *err,
 		   size_t errlen);
 

@@ -169,19 +169,19 @@ static void watched_points(const json_t *rec, const json_t *health, json_t *ret_
 
 				m = k ? c : json_array_get(ms, mi);
 				if (!json_is_number(json_object_get(m, "value")) ||
-				    (!k && !*hist_jstr(m, "verdict")))
+				    (!k && !*history_jstr(m, "verdict")))
 					continue;
 				pt = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:i}",
 					"scope", k ? "bench" : "device",
-					"subject", hist_jstr(run, k ? "bench_id" : "device_serial"),
-					"sequence_id", hist_jstr(run, "sequence_id"),
-					"check_kind", k ? "bench_health" : hist_jstr(c, "kind"),
-					"check_window", hist_jstr(c, "check_window"),
-					"measurement", hist_jstr(m, k ? "figure" : "name"),
-					"run_id", hist_jstr(run, "run_id"), "started_utc", hist_jstr(run, "started_utc"),
-					"value", json_object_get(m, "value"), "unit", hist_jstr(m, "unit"),
-					"is_primary", !k && strcmp(hist_jstr(m, "name"),
-								   hist_jstr(c, "primary_measurement")) == 0);
+					"subject", history_jstr(run, k ? "bench_id" : "device_serial"),
+					"sequence_id", history_jstr(run, "sequence_id"),
+					"check_kind", k ? "bench_health" : history_jstr(c, "kind"),
+					"check_window", history_jstr(c, "check_window"),
+					"measurement", history_jstr(m, k ? "figure" : "name"),
+					"run_id", history_jstr(run, "run_id"), "started_utc", history_jstr(run, "started_utc"),
+					"value", json_object_get(m, "value"), "unit", history_jstr(m, "unit"),
+					"is_primary", !k && strcmp(history_jstr(m, "name"),
+								   history_jstr(c, "primary_measurement")) == 0);
 				json_array_foreach(ret_points, j, e)
 					dup = dup || (json_equal(json_object_get(e, "scope"), json_object_get(pt, "scope")) &&
 						      json_equal(json_object_get(e, "check_kind"), json_object_get(pt, "check_kind")) &&
@@ -452,9 +452,9 @@ static int read_one(const char *run_dir, json_t **ret_rec, struct history_ingest
 		return r;
 	}
 	run = json_object_get(*ret_rec, "run");
-	snprintf(ret->run_id, sizeof(ret->run_id), "%s", hist_jstr(run, "run_id"));
+	snprintf(ret->run_id, sizeof(ret->run_id), "%s", history_jstr(run, "run_id"));
 	snprintf(ret->manifest_sha256, sizeof(ret->manifest_sha256), "%s",
-		 hist_jstr(run, "manifest_sha256"));
+		 history_jstr(run, "manifest_sha256"));
 	return 0;
 }
 

@@ -118,8 +118,6 @@ void hist_errf(char *err, size_t errlen, const char *fmt, ...)
 /* Now, as "YYYY-MM-DDTHH:MM:SSZ". */
 void hist_utc_now(char buf[32]);
 
-/* record.c: a string member of a JSON object, "" when absent. */
-const char *hist_jstr(const json_t *o, const char *key);
 /* query.c: a RUN (a run id or a run directory) to its newest stored version's
  * key and run id; -ENOENT, with err said, when the store does not have it. */
 int hist_resolve_run(struct history *h, const char *run, long long *ret_pk,

@@ -145,7 +145,7 @@ static int read_night(const char *night_dir, json_t **ret, char hex[DIGEST_HEX_L
 			snprintf(reason, len, "nightly.json: started_utc and ended_utc must be "
 				 "YYYY-MM-DDTHH:MM:SSZ");
 	}
-	if (!*reason && strlen(hist_jstr(night, "plan_id")) > NIGHT_ID_MAX - 32)
+	if (!*reason && strlen(history_jstr(night, "plan_id")) > NIGHT_ID_MAX - 32)
 		snprintf(reason, len, "nightly.json: plan_id is longer than %d characters",
 			 NIGHT_ID_MAX - 32);
 	runs = json_object_get(night, "runs");
@@ -254,12 +254,12 @@ int history_ingest_night_dir(struct history *h, const char *night_dir,
 	}
 	/* the night's id: its start without punctuation and its plan, as
 	 * rig nightly names the night directory */
-	started = hist_jstr(night, "started_utc");
+	started = history_jstr(night, "started_utc");
 	for (i = 0; started[i] && o < sizeof(compact) - 1; i++)
 		if (started[i] != '-' && started[i] != ':')
 			compact[o++] = started[i];
 	compact[o] = '\0';
-	snprintf(night_id, sizeof(night_id), "%s-%s", compact, hist_jstr(night, "plan_id"));
+	snprintf(night_id, sizeof(night_id), "%s-%s", compact, history_jstr(night, "plan_id"));
 	snprintf(ret->run_id, sizeof(ret->run_id), "%.*s", (int)sizeof(ret->run_id) - 1, night_id);
 	snprintf(ret->manifest_sha256, sizeof(ret->manifest_sha256), "%s", hex);
 	hist_utc_now(now);
@@ -271,11 +271,11 @@ int history_ingest_night_dir(struct history *h, const char *night_dir,
 			  " nightly_sha256, ingested_utc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
 			  " $10, $11, $12, $13, $14)"
 			  " ON CONFLICT (bench_id, plan_id, started_utc) DO NOTHING RETURNING id",
-		       (struct hist_val[]){ hv_text(night_id), hv_text(hist_jstr(night, "plan_id")),
-			       hv_text(hist_jstr(night, "plan_sha256")),
-			       hv_text(hist_jstr(night, "bench_id")), hv_text(started),
-			       hv_text(hist_jstr(night, "ended_utc")), hv_text(hist_jstr(night, "status")),
-			       hv_text(hist_jstr(night, "reason")), hv_text(hist_jstr(night, "verdict")),
+		       (struct hist_val[]){ hv_text(night_id), hv_text(history_jstr(night, "plan_id")),
+			       hv_text(history_jstr(night, "plan_sha256")),
+			       hv_text(history_jstr(night, "bench_id")), hv_text(started),
+			       hv_text(history_jstr(night, "ended_utc")), hv_text(history_jstr(night, "status")),
+			       hv_text(history_jstr(night, "reason")), hv_text(history_jstr(night, "verdict")),
 			       hv_int(json_integer_value(json_object_get(night, "exit_status"))),
 			       hv_int(json_is_true(json_object_get(night, "virtual_time"))),
 			       hv_text(abs), hv_text(hex), hv_text(now) }, 14, &got, err, errlen);
@@ -312,45 +312,46 @@ int history_nights(struct history *h, const struct history_filter *f, json_t **r
 {
 	struct hist_val p[3];
 	struct hist_rows nights = { 0 }, runs = { 0 };
-	json_t *out = json_array();
-	char sql[1024];
+	json_t *out;
+	char which[256], sql[1024];
 	size_t n = 0, i, k = 0;
 	int o, r;
 
 	*ret = NULL;
-	o = snprintf(sql, sizeof(sql), "SELECT id, night_id, plan_id, bench_id, started_utc, ended_utc,"
-		     " status, reason, verdict, exit_status, virtual_time, night_dir FROM nights"
-		     " WHERE 1 = 1");
+	/* a night runs several devices and sequences: those filters do not
+	 * select nights, and are refused rather than ignored */
+	if (f && ((f->device_serial && *f->device_serial) || (f->sequence_id && *f->sequence_id))) {
+		hist_errf(err, errlen, "a device or a sequence does not select nights (a night "
+			  "runs several); nights are selected by bench, start and number");
+		return -EINVAL;
+	}
+	/* which nights: the same text selects them and their runs */
+	o = snprintf(which, sizeof(which), "FROM nights WHERE 1 = 1");
 	if (f && f->bench_id && *f->bench_id) {
 		p[n++] = hv_text(f->bench_id);
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND bench_id = $%zu", n);
+		o += snprintf(which + o, sizeof(which) - (size_t)o, " AND bench_id = $%zu", n);
 	}
 	if (f && f->since_utc && *f->since_utc) {
 		p[n++] = hv_text(f->since_utc);
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND started_utc >= $%zu", n);
+		o += snprintf(which + o, sizeof(which) - (size_t)o, " AND started_utc >= $%zu", n);
 	}
-	o += snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY started_utc DESC, id DESC");
+	o += snprintf(which + o, sizeof(which) - (size_t)o, " ORDER BY started_utc DESC, id DESC");
 	if (f && f->limit) {
 		p[n++] = hv_int((long long)f->limit);
-		snprintf(sql + o, sizeof(sql) - (size_t)o, " LIMIT $%zu", n);
+		snprintf(which + o, sizeof(which) - (size_t)o, " LIMIT $%zu", n);
 	}
+	snprintf(sql, sizeof(sql), "SELECT id, night_id, plan_id, bench_id, started_utc, ended_utc,"
+		 " status, reason, verdict, exit_status, virtual_time, night_dir %s", which);
 	r = hist_query(h, sql, p, n, &nights, err, errlen);
 	if (r == 0 && nights.n_rows) {
-		/* their runs: between the smallest and largest key listed */
-		long long lo = -1, hi = -1, v;
-
-		for (i = 0; i < nights.n_rows; i++) {
-			if (!hist_cell_ll(&nights, i, 0, &v))
-				continue;
-			lo = lo < 0 || v < lo ? v : lo;
-			hi = v > hi ? v : hi;
-		}
-		r = hist_query(h, "SELECT night_pk, job, repeat_index, sequence_id, device_serial,"
-				  " run_id, run_dir, verdict, status, end_cause, duration_s, retry,"
-				  " retry_of, exit_status FROM night_runs WHERE night_pk BETWEEN $1 AND $2"
-				  " ORDER BY night_pk, idx",
-			       (struct hist_val[]){ hv_int(lo), hv_int(hi) }, 2, &runs, err, errlen);
+		/* their runs, and no other night's */
+		snprintf(sql, sizeof(sql), "SELECT night_pk, job, repeat_index, sequence_id,"
+			 " device_serial, run_id, run_dir, verdict, status, end_cause, duration_s,"
+			 " retry, retry_of, exit_status FROM night_runs WHERE night_pk IN (SELECT id"
+			 " %s) ORDER BY night_pk, idx", which);
+		r = hist_query(h, sql, p, n, &runs, err, errlen);
 	}
+	out = json_array();
 	for (i = 0; r == 0 && i < nights.n_rows; i++) {
 		long long pk = -1, es = 0, vt = 0, rp;
 		json_t *night, *list = json_array();

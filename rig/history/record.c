@@ -111,7 +111,7 @@ static void seal_reason(const struct integrity_result *ir, const struct changes 
 
 /* ------------------------------------------------------------- helpers */
 
-const char *hist_jstr(const json_t *o, const char *key)
+const char *history_jstr(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
@@ -181,7 +181,7 @@ static void compact_time(const char *utc, char *buf, size_t len)
  * second differ in their run.json (command line, output folder). */
 static void run_id_from(const json_t *run, const char *run_json_hex, char ret[HISTORY_RUN_ID_MAX])
 {
-	const char *given = hist_jstr(run, "run_id");
+	const char *given = history_jstr(run, "run_id");
 	char stamp[32], bench[64];
 	size_t i;
 
@@ -189,8 +189,8 @@ static void run_id_from(const json_t *run, const char *run_json_hex, char ret[HI
 		snprintf(ret, HISTORY_RUN_ID_MAX, "%s", given);
 		return;
 	}
-	compact_time(hist_jstr(run, "started_utc"), stamp, sizeof(stamp));
-	snprintf(bench, sizeof(bench), "%s", *hist_jstr(run, "bench_id") ? hist_jstr(run, "bench_id") : "bench");
+	compact_time(history_jstr(run, "started_utc"), stamp, sizeof(stamp));
+	snprintf(bench, sizeof(bench), "%s", *history_jstr(run, "bench_id") ? history_jstr(run, "bench_id") : "bench");
 	for (i = 0; bench[i]; i++)
 		if (bench[i] == '/' || bench[i] == ' ' || (unsigned char)bench[i] < 0x20)
 			bench[i] = '_';
@@ -222,7 +222,7 @@ int history_run_id_of_dir(const char *dir, char ret[HISTORY_RUN_ID_MAX])
  * virtual, else unknown (''). */
 static const char *bench_kind_of(const json_t *results, const char *clock)
 {
-	const char *kind = hist_jstr(results, "bench_kind");
+	const char *kind = history_jstr(results, "bench_kind");
 
 	if (!strcmp(kind, "simulated") || !strcmp(kind, "wire-simulated") || !strcmp(kind, "real"))
 		return kind;
@@ -252,8 +252,8 @@ static int read_events(const char *dir, char ended[32], char ret_hex[DIGEST_HEX_
 		if (strstr(line, "\"run_end\"")) {
 			json_t *e = json_loadb(line, (size_t)n, 0, NULL);
 
-			if (json_is_object(e) && strcmp(hist_jstr(e, "event"), "run_end") == 0)
-				snprintf(ended, 32, "%s", hist_jstr(e, "utc"));
+			if (json_is_object(e) && strcmp(history_jstr(e, "event"), "run_end") == 0)
+				snprintf(ended, 32, "%s", history_jstr(e, "utc"));
 			json_decref(e);
 		}
 	}
@@ -372,53 +372,53 @@ static void read_checks(const json_t *results, json_t *rec)
 
 		json_array_foreach(json_object_get(c, "measurements"), mi, m) {
 			json_t *ml = json_object_get(m, "limit");
-			const char *name = hist_jstr(m, "name");
+			const char *name = history_jstr(m, "name");
 
 			/* The check's value is the measurement with its own verdict
 			 * that equals `measured` (dose_error, A, time_to_alarm,
 			 * years_to_replacement). */
-			if (!*primary && *hist_jstr(m, "verdict") && isfinite(measured) &&
+			if (!*primary && *history_jstr(m, "verdict") && isfinite(measured) &&
 			    jnum(m, "value") == measured)
 				primary = name;
 
 			json_array_append_new(ms, json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:s}",
 				"idx", (json_int_t)mi, "name", name,
 				"value", jreal(jnum(m, "value")), "u", jreal(jnum(m, "U")),
-				"unit", hist_jstr(m, "unit"),
+				"unit", history_jstr(m, "unit"),
 				"limit_low", limit_side(ml, "low"), "limit_high", limit_side(ml, "high"),
-				"verdict", hist_jstr(m, "verdict")));
+				"verdict", history_jstr(m, "verdict")));
 			/* The bench's own health, as the checks measure it. */
 			if (strcmp(name, "balance_noise") == 0 ||
 			    strcmp(name, "flow_sensor_minus_balance") == 0 ||
 			    strcmp(name, "pressure_baseline") == 0)
 				json_array_append_new(health, json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}",
-					"figure", name, "check_window", hist_jstr(c, "window"),
+					"figure", name, "check_window", history_jstr(c, "window"),
 					"value", jreal(jnum(m, "value")), "u", jreal(jnum(m, "U")),
-					"unit", hist_jstr(m, "unit"), "source", hist_jstr(m, "source")));
+					"unit", history_jstr(m, "unit"), "source", history_jstr(m, "source")));
 		}
 		json_array_append_new(checks, json_pack(
 			"{s:I, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:o}",
-			"check_idx", (json_int_t)ci, "kind", hist_jstr(c, "check"),
-			"check_window", hist_jstr(c, "window"), "requirement", hist_jstr(c, "requirement"),
+			"check_idx", (json_int_t)ci, "kind", history_jstr(c, "check"),
+			"check_window", history_jstr(c, "window"), "requirement", history_jstr(c, "requirement"),
 			"sequence_line", json_is_integer(line) ? json_incref(line) : json_null(),
-			"verdict", hist_jstr(c, "verdict"),
+			"verdict", history_jstr(c, "verdict"),
 			"measured", jreal(jnum(c, "measured")), "u", jreal(jnum(c, "U")),
-			"unit", hist_jstr(c, "unit"),
+			"unit", history_jstr(c, "unit"),
 			"limit_low", limit_side(limit, "low"), "limit_high", limit_side(limit, "high"),
-			"primary_measurement", primary, "criterion", hist_jstr(c, "criterion"),
-			"explanation", hist_jstr(c, "explanation"), "measurements", ms));
+			"primary_measurement", primary, "criterion", history_jstr(c, "criterion"),
+			"explanation", history_jstr(c, "explanation"), "measurements", ms));
 	}
 	/* The evaporation the balance showed with the pump stopped; a rate
 	 * merely stated in the bench file says nothing about the bench. */
 	c = json_object_get(results, "gravimetric");
-	if (strncmp(hist_jstr(c, "evaporation_source"), "measured", 8) == 0) {
+	if (strncmp(history_jstr(c, "evaporation_source"), "measured", 8) == 0) {
 		double u = jnum(c, "evaporation_u_mg_per_h");
 
 		json_array_append_new(health, json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}",
 			"figure", "evaporation", "check_window", "",
 			"value", jreal(jnum(c, "evaporation_mg_per_h")),
 			"u", jreal(2 * u),   /* expanded, k = 2, like every other U */
-			"unit", "mg/h", "source", hist_jstr(c, "evaporation_source")));
+			"unit", "mg/h", "source", history_jstr(c, "evaporation_source")));
 	}
 	json_object_set_new(rec, "checks", checks);
 	json_object_set_new(rec, "health", health);
@@ -481,7 +481,7 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 		goto out;
 	}
 	results = json_loadb(res_text, len, 0, NULL);
-	schema = hist_jstr(results, "schema");
+	schema = history_jstr(results, "schema");
 	if (!json_is_object(results) || strncmp(schema, "pumprig.results/", 16) != 0) {
 		snprintf(reason, reasonlen, "results.json is not pumprig results (schema \"%s\")",
 			 schema);
@@ -513,33 +513,33 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 	rec = json_object();
 	{
 		const json_t *dev = json_object_get(results, "device");
-		const char *clock = hist_jstr(run, "clock");
+		const char *clock = history_jstr(run, "clock");
 		char model[128], serial[128], firmware[128], seq_version[64];
 
 		if (cfg_text(&device, "device.model", model, sizeof(model)) < 0)
-			snprintf(model, sizeof(model), "%s", hist_jstr(dev, "model"));
+			snprintf(model, sizeof(model), "%s", history_jstr(dev, "model"));
 		if (cfg_text(&device, "device.serial", serial, sizeof(serial)) < 0)
-			snprintf(serial, sizeof(serial), "%s", hist_jstr(dev, "serial"));
+			snprintf(serial, sizeof(serial), "%s", history_jstr(dev, "serial"));
 		cfg_text(&device, "device.firmware", firmware, sizeof(firmware));
 		cfg_text(&sequence, "sequence.version", seq_version, sizeof(seq_version));
 		in_sha = json_object_get(run, "inputs_sha256");
 		v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 			      " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
 			"run_id", run_id, "manifest_sha256", mhex, "run_dir", abs,
-			"results_schema", schema, "software", hist_jstr(run, "software"),
-			"host", hist_jstr(run, "host"), "operator", hist_jstr(run, "operator"),
-			"started_utc", hist_jstr(run, "started_utc"), "ended_utc", ended,
+			"results_schema", schema, "software", history_jstr(run, "software"),
+			"host", history_jstr(run, "host"), "operator", history_jstr(run, "operator"),
+			"started_utc", history_jstr(run, "started_utc"), "ended_utc", ended,
 			"clock", strncmp(clock, "virtual", 7) == 0 ? "virtual" : "real",
 			"device_model", model, "device_serial", serial, "device_firmware", firmware,
-			"sequence_id", *hist_jstr(run, "sequence_id") ? hist_jstr(run, "sequence_id") :
-				       hist_jstr(json_object_get(results, "sequence"), "id"),
+			"sequence_id", *history_jstr(run, "sequence_id") ? history_jstr(run, "sequence_id") :
+				       history_jstr(json_object_get(results, "sequence"), "id"),
 			"sequence_version", seq_version,
-			"sequence_sha256", hist_jstr(in_sha, "sequence.cfg"),
-			"bench_id", *hist_jstr(run, "bench_id") ? hist_jstr(run, "bench_id") :
-				    hist_jstr(results, "bench"),
-			"status", hist_jstr(results, "status"), "end_reason", hist_jstr(results, "end_reason"),
-			"verdict", hist_jstr(results, "overall_verdict"),
-			"verdict_text", hist_jstr(results, "verdict_text"),
+			"sequence_sha256", history_jstr(in_sha, "sequence.cfg"),
+			"bench_id", *history_jstr(run, "bench_id") ? history_jstr(run, "bench_id") :
+				    history_jstr(results, "bench"),
+			"status", history_jstr(results, "status"), "end_reason", history_jstr(results, "end_reason"),
+			"verdict", history_jstr(results, "overall_verdict"),
+			"verdict_text", history_jstr(results, "verdict_text"),
 			"bench_kind", bench_kind_of(results, clock),
 			"end_s", jreal(jnum(results, "end_s")),
 			"samples", json_is_integer(json_object_get(results, "samples")) ?
@@ -561,7 +561,7 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 	json_object_foreach(in_sha, key, v) {
 		json_array_append_new(inputs, json_pack("{s:s, s:s, s:s}", "name", key,
 			"sha256", json_string_value(v) ? json_string_value(v) : "",
-			"source_path", hist_jstr(in_src, key)));
+			"source_path", history_jstr(in_src, key)));
 	}
 	if (!json_object_size(in_sha)) {
 		static const char *const names[] = { "sequence.cfg", "bench.cfg", "device.cfg" };
@@ -574,12 +574,12 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 			h = manifest_hex(&m, text);
 			if (h)
 				json_array_append_new(inputs, json_pack("{s:s, s:s, s:s}", "name",
-					names[i], "sha256", h, "source_path", hist_jstr(in_src, names[i])));
+					names[i], "sha256", h, "source_path", history_jstr(in_src, names[i])));
 		}
 	}
 	json_object_set_new(rec, "inputs", inputs);
 	json_object_set_new(rec, "instruments", read_instruments(&bench));
-	json_object_set_new(rec, "signatures", read_signatures(run_dir, hist_jstr(run, "run_id")));
+	json_object_set_new(rec, "signatures", read_signatures(run_dir, history_jstr(run, "run_id")));
 	read_checks(results, rec);
 	*ret = rec;
 	rec = NULL;

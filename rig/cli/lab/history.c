@@ -124,13 +124,6 @@ static int parse(int argc, char **argv, struct hopts *o)
 	return 0;
 }
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
-
 /* A number as results.json would say it, "-" when unknown. */
 static const char *jnumtext(const json_t *o, const char *key, char *buf, size_t len)
 {
@@ -159,11 +152,11 @@ static void print_json(const json_t *j)
  * virtual. */
 static const char *sim_mark(const json_t *r)
 {
-	const char *kind = jstr(r, "bench_kind");
+	const char *kind = history_jstr(r, "bench_kind");
 
 	if (!strcmp(kind, "wire-simulated"))
 		return "WIRE-SIMULATED: not evidence";
-	if (!strcmp(kind, "simulated") || (!*kind && !strcmp(jstr(r, "clock"), "virtual")))
+	if (!strcmp(kind, "simulated") || (!*kind && !strcmp(history_jstr(r, "clock"), "virtual")))
 		return "SIMULATED: not evidence";
 	return "";
 }
@@ -171,7 +164,9 @@ static const char *sim_mark(const json_t *r)
 /* The verdict in the report's words when the history has them. */
 static const char *verdict_words(const json_t *r)
 {
-	return *jstr(r, "verdict_text") ? jstr(r, "verdict_text") : jstr(r, "verdict");
+	const char *words = history_jstr(r, "verdict_text");
+
+	return *words ? words : history_jstr(r, "verdict");
 }
 
 static void view_list(const json_t *runs)
@@ -182,11 +177,14 @@ static void view_list(const json_t *runs)
 	printf("%-36s %-20s %-14s %-16s %-10s %-20s %-12s %s\n", "run", "started (UTC)", "device",
 	       "sequence", "bench", "verdict", "status", "bench kind");
 	json_array_foreach(runs, i, r)
-		printf("%-36s %-20s %-14s %-16s %-10s %-20s %-12s %s\n", TERM_SAFE(jstr(r, "run_id")),
-		       TERM_SAFE(jstr(r, "started")), TERM_SAFE(jstr(r, "device_serial")),
-		       TERM_SAFE(jstr(r, "sequence_id")), TERM_SAFE(jstr(r, "bench_id")),
-		       TERM_SAFE(verdict_words(r)), TERM_SAFE(jstr(r, "status")),
-		       *sim_mark(r) ? sim_mark(r) : TERM_SAFE(jstr(r, "bench_kind")));
+		printf("%-36s %-20s %-14s %-16s %-10s %-20s %-12s %s\n",
+		       TERM_SAFE(history_jstr(r, "run_id")),
+		       TERM_SAFE(history_jstr(r, "started")),
+		       TERM_SAFE(history_jstr(r, "device_serial")),
+		       TERM_SAFE(history_jstr(r, "sequence_id")),
+		       TERM_SAFE(history_jstr(r, "bench_id")),
+		       TERM_SAFE(verdict_words(r)), TERM_SAFE(history_jstr(r, "status")),
+		       *sim_mark(r) ? sim_mark(r) : TERM_SAFE(history_jstr(r, "bench_kind")));
 	printf("%zu run%s\n", json_array_size(runs), json_array_size(runs) == 1 ? "" : "s");
 }
 
@@ -203,43 +201,49 @@ static void view_show(const json_t *run)
 
 	if (*sim_mark(run))
 		printf("%s BENCH: NOT VERIFICATION EVIDENCE\n\n",
-		       !strcmp(jstr(run, "bench_kind"), "wire-simulated") ? "WIRE-SIMULATED" :
+		       !strcmp(history_jstr(run, "bench_kind"),
+			       "wire-simulated") ? "WIRE-SIMULATED" :
 		       "SIMULATED");
 	for (i = 0; keys[i]; i++)
-		printf("%-16s %s\n", keys[i], TERM_SAFE(jstr(run, keys[i])));
+		printf("%-16s %s\n", keys[i], TERM_SAFE(history_jstr(run, keys[i])));
 	printf("\ninputs\n");
 	json_array_foreach(json_object_get(run, "inputs"), i, x)
-		printf("  %-14s %s  %s\n", TERM_SAFE(jstr(x, "name")), jstr(x, "sha256"),
-		       TERM_SAFE(jstr(x, "source_path")));
+		printf("  %-14s %s  %s\n", TERM_SAFE(history_jstr(x, "name")),
+		       history_jstr(x, "sha256"),
+		       TERM_SAFE(history_jstr(x, "source_path")));
 	printf("\ninstruments\n");
 	json_array_foreach(json_object_get(run, "instruments"), i, x)
 		printf("  %-9s %-9s %-22s serial %-14s calibrated %-10s due %s\n",
-		       TERM_SAFE(jstr(x, "role")), TERM_SAFE(jstr(x, "backend")),
-		       TERM_SAFE(jstr(x, "model")), TERM_SAFE(jstr(x, "serial")),
-		       TERM_SAFE(jstr(x, "cal_date")), TERM_SAFE(jstr(x, "cal_due")));
+		       TERM_SAFE(history_jstr(x, "role")), TERM_SAFE(history_jstr(x, "backend")),
+		       TERM_SAFE(history_jstr(x, "model")), TERM_SAFE(history_jstr(x, "serial")),
+		       TERM_SAFE(history_jstr(x, "cal_date")),
+		       TERM_SAFE(history_jstr(x, "cal_due")));
 	printf("\nchecks\n");
 	json_array_foreach(json_object_get(run, "checks"), i, c) {
-		printf("  %-12s %s [%s] %s: %s +- %s %s\n", TERM_SAFE(jstr(c, "verdict")),
-		       TERM_SAFE(jstr(c, "check")), TERM_SAFE(jstr(c, "window")),
-		       TERM_SAFE(jstr(c, "requirement")), jnumtext(c, "measured", a, sizeof(a)),
-		       jnumtext(c, "U", b, sizeof(b)), TERM_SAFE(jstr(c, "unit")));
+		printf("  %-12s %s [%s] %s: %s +- %s %s\n", TERM_SAFE(history_jstr(c, "verdict")),
+		       TERM_SAFE(history_jstr(c, "check")), TERM_SAFE(history_jstr(c, "window")),
+		       TERM_SAFE(history_jstr(c, "requirement")),
+		       jnumtext(c, "measured", a, sizeof(a)),
+		       jnumtext(c, "U", b, sizeof(b)), TERM_SAFE(history_jstr(c, "unit")));
 		json_array_foreach(json_object_get(c, "measurements"), k, m)
-			printf("               %-28s %s +- %s %s\n", TERM_SAFE(jstr(m, "name")),
+			printf("               %-28s %s +- %s %s\n",
+			       TERM_SAFE(history_jstr(m, "name")),
 			       jnumtext(m, "value", a, sizeof(a)), jnumtext(m, "U", b, sizeof(b)),
-			       TERM_SAFE(jstr(m, "unit")));
+			       TERM_SAFE(history_jstr(m, "unit")));
 	}
 	printf("\nbench health\n");
 	json_array_foreach(json_object_get(run, "health"), i, x)
-		printf("  %-28s [%s] %s +- %s %s\n", TERM_SAFE(jstr(x, "figure")),
-		       TERM_SAFE(jstr(x, "window")), jnumtext(x, "value", a, sizeof(a)),
-		       jnumtext(x, "U", b, sizeof(b)), TERM_SAFE(jstr(x, "unit")));
+		printf("  %-28s [%s] %s +- %s %s\n", TERM_SAFE(history_jstr(x, "figure")),
+		       TERM_SAFE(history_jstr(x, "window")), jnumtext(x, "value", a, sizeof(a)),
+		       jnumtext(x, "U", b, sizeof(b)), TERM_SAFE(history_jstr(x, "unit")));
 	printf("\nversions\n");
 	json_array_foreach(json_object_get(run, "versions"), i, x) {
 		char v[32];
 
 		printf("  %-3s sealed %s by %s, %s\n", jnumtext(x, "version", v, sizeof(v)),
-		       TERM_SAFE(jstr(x, "sealed_utc")), TERM_SAFE(jstr(x, "sealed_by")),
-		       TERM_SAFE(jstr(x, "verdict")));
+		       TERM_SAFE(history_jstr(x, "sealed_utc")),
+		       TERM_SAFE(history_jstr(x, "sealed_by")),
+		       TERM_SAFE(history_jstr(x, "verdict")));
 	}
 }
 
@@ -249,18 +253,22 @@ static void view_nights(const json_t *nights)
 	size_t i, k;
 
 	json_array_foreach(nights, i, n) {
-		printf("%-34s %-10s %-20s %-10s %s%s%s\n", TERM_SAFE(jstr(n, "night_id")),
-		       TERM_SAFE(jstr(n, "bench_id")), TERM_SAFE(jstr(n, "started")),
-		       TERM_SAFE(jstr(n, "status")), TERM_SAFE(jstr(n, "verdict")),
-		       jstr(n, "reason")[0] ? ": " : "", TERM_SAFE(jstr(n, "reason")));
+		printf("%-34s %-10s %-20s %-10s %s%s%s\n", TERM_SAFE(history_jstr(n, "night_id")),
+		       TERM_SAFE(history_jstr(n, "bench_id")),
+		       TERM_SAFE(history_jstr(n, "started")),
+		       TERM_SAFE(history_jstr(n, "status")), TERM_SAFE(history_jstr(n, "verdict")),
+		       history_jstr(n, "reason")[0] ? ": " : "",
+		       TERM_SAFE(history_jstr(n, "reason")));
 		json_array_foreach(json_object_get(n, "runs"), k, r) {
 			char d[32];
 
 			printf("    job %lld #%lld %-16s %-12s %-36s %-12s %8s s%s\n",
 			       (long long)json_integer_value(json_object_get(r, "job")),
 			       (long long)json_integer_value(json_object_get(r, "repeat_index")),
-			       TERM_SAFE(jstr(r, "sequence_id")), TERM_SAFE(jstr(r, "device_serial")),
-			       TERM_SAFE(jstr(r, "run_id")), TERM_SAFE(jstr(r, "verdict")),
+			       TERM_SAFE(history_jstr(r, "sequence_id")),
+			       TERM_SAFE(history_jstr(r, "device_serial")),
+			       TERM_SAFE(history_jstr(r, "run_id")),
+			       TERM_SAFE(history_jstr(r, "verdict")),
 			       jnumtext(r, "duration_s", d, sizeof(d)),
 			       json_is_true(json_object_get(r, "retry")) ? "  (run again)" : "");
 		}
@@ -287,26 +295,27 @@ static void view_compare(const json_t *cmp)
 	char a[64], b[64], d[32], u[32];
 	bool any = false;
 
-	printf("A  %s  %s\nB  %s  %s\n\n", TERM_SAFE(jstr(cmp, "run_a")),
-	       TERM_SAFE(jstr(cmp, "started_a")), TERM_SAFE(jstr(cmp, "run_b")),
-	       TERM_SAFE(jstr(cmp, "started_b")));
+	printf("A  %s  %s\nB  %s  %s\n\n", TERM_SAFE(history_jstr(cmp, "run_a")),
+	       TERM_SAFE(history_jstr(cmp, "started_a")), TERM_SAFE(history_jstr(cmp, "run_b")),
+	       TERM_SAFE(history_jstr(cmp, "started_b")));
 	printf("what changed\n");
 	json_array_foreach(json_object_get(cmp, "identity"), i, x)
 		if (json_is_true(json_object_get(x, "changed"))) {
-			printf("  %-18s %s -> %s\n", TERM_SAFE(jstr(x, "field")),
+			printf("  %-18s %s -> %s\n", TERM_SAFE(history_jstr(x, "field")),
 			       TERM_SAFE(jtext(json_object_get(x, "a"), a, sizeof(a))),
 			       TERM_SAFE(jtext(json_object_get(x, "b"), b, sizeof(b))));
 			any = true;
 		}
 	json_array_foreach(json_object_get(cmp, "inputs"), i, x)
 		if (json_is_true(json_object_get(x, "changed"))) {
-			printf("  input %-12s changed (SHA-256)\n", TERM_SAFE(jstr(x, "name")));
+			printf("  input %-12s changed (SHA-256)\n",
+			       TERM_SAFE(history_jstr(x, "name")));
 			any = true;
 		}
 	json_array_foreach(json_object_get(cmp, "instruments"), i, x)
 		if (json_is_true(json_object_get(x, "changed"))) {
 			printf("  instrument %-7s changed (model, serial or calibration)\n",
-			       TERM_SAFE(jstr(x, "role")));
+			       TERM_SAFE(history_jstr(x, "role")));
 			any = true;
 		}
 	if (!any)
@@ -317,8 +326,9 @@ static void view_compare(const json_t *cmp)
 		const json_t *sig = json_object_get(x, "significant");
 		char name[128];
 
-		snprintf(name, sizeof(name), "%s [%s] %s", jstr(x, "check"), jstr(x, "window"),
-			 jstr(x, "measurement"));
+		snprintf(name, sizeof(name), "%s [%s] %s", history_jstr(x, "check"),
+			 history_jstr(x, "window"),
+			 history_jstr(x, "measurement"));
 		printf("%-52s %14s %14s %14s %14s  %s\n", TERM_SAFE(name),
 		       jtext(json_object_get(x, "a"), a, sizeof(a)),
 		       jtext(json_object_get(x, "b"), b, sizeof(b)),
@@ -342,11 +352,14 @@ static void view_flags(const json_t *flags)
 		char subject[256];
 
 		snprintf(subject, sizeof(subject), "%s %s %s %s [%s] %s",
-			 jstr(s, "device_serial")[0] ? jstr(s, "device_serial") : jstr(s, "bench_id"),
-			 jstr(s, "sequence_id"), jstr(s, "check"), jstr(s, "kind"),
-			 jstr(s, "window"), jstr(s, "measurement"));
-		printf("FLAG  %s: %s\n      series %s\n      runs  ", TERM_SAFE(jstr(f, "rule")),
-		       TERM_SAFE(jstr(f, "rule_text")), TERM_SAFE(subject));
+			 history_jstr(s, "device_serial")[0] ? history_jstr(s, "device_serial") :
+			 						history_jstr(s, "bench_id"),
+			 history_jstr(s, "sequence_id"), history_jstr(s, "check"),
+			 history_jstr(s, "kind"),
+			 history_jstr(s, "window"), history_jstr(s, "measurement"));
+		printf("FLAG  %s: %s\n      series %s\n      runs  ",
+		       TERM_SAFE(history_jstr(f, "rule")),
+		       TERM_SAFE(history_jstr(f, "rule_text")), TERM_SAFE(subject));
 		for (size_t k = 0; k < json_array_size(runs); k++)
 			printf("%s%s", k ? ", " : "", TERM_SAFE(json_string_value(json_array_get(runs, k))));
 		printf("\n");
@@ -365,9 +378,10 @@ static void view_trend(const json_t *t)
 	json_array_foreach(series, i, s) {
 		const json_t *chart = json_object_get(s, "chart");
 
-		printf("%s %s [%s] %s (%s)\n", TERM_SAFE(jstr(s, "sequence_id")),
-		       TERM_SAFE(jstr(s, "check")), TERM_SAFE(jstr(s, "window")),
-		       TERM_SAFE(jstr(s, "measurement")), TERM_SAFE(jstr(s, "unit")));
+		printf("%s %s [%s] %s (%s)\n", TERM_SAFE(history_jstr(s, "sequence_id")),
+		       TERM_SAFE(history_jstr(s, "check")), TERM_SAFE(history_jstr(s, "window")),
+		       TERM_SAFE(history_jstr(s, "measurement")),
+		       TERM_SAFE(history_jstr(s, "unit")));
 		if (json_is_true(json_object_get(chart, "valid")))
 			printf("  chart: centre %s, limits %s .. %s (sigma from the average moving "
 			       "range of the baseline)\n", jnumtext(chart, "centre", a, sizeof(a)),
@@ -379,8 +393,9 @@ static void view_trend(const json_t *t)
 			size_t r;
 			const json_t *rv;
 
-			printf("  %-20s %-36s %14s", TERM_SAFE(jstr(p, "started")),
-			       TERM_SAFE(jstr(p, "run_id")), jnumtext(p, "value", a, sizeof(a)));
+			printf("  %-20s %-36s %14s", TERM_SAFE(history_jstr(p, "started")),
+			       TERM_SAFE(history_jstr(p, "run_id")),
+			       jnumtext(p, "value", a, sizeof(a)));
 			if (json_is_true(json_object_get(p, "baseline")))
 				printf("  baseline");
 			json_array_foreach(rules, r, rv)
@@ -535,6 +550,12 @@ static int history_main(int argc, char **argv)
 	    !strcmp(sub, "nights") || !strcmp(sub, "trace")) {
 		if (n_pos != 0)
 			goto usage;
+		if (!strcmp(sub, "nights") && (o.f.device_serial || o.f.sequence_id)) {
+			fprintf(stderr, "rig history nights: --%s does not select nights (a night "
+				"runs several devices and sequences); allowed: --bench, --since, "
+				"--limit\n", o.f.device_serial ? "device" : "sequence");
+			return EXIT_BAD_INPUT;
+		}
 	} else if (!strcmp(sub, "dashboard")) {
 		struct dashboard_opts d = { .out_dir = o.out, .runs_url = o.runs_url };
 
@@ -632,12 +653,6 @@ static int history_main(int argc, char **argv)
 			o.json ? print_json(out) : (void)printf("baseline set from %d run%s\n",
 								 n_pos - 1, n_pos == 2 ? "" : "s");
 	} else if (!strcmp(sub, "import")) {
-		history_close(h);
-		h = NULL;
-		if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
-			fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
-			return EXIT_ABORTED;
-		}
 		status = do_import(h, pos, n_pos, o.json);
 		r = 0;
 	} else {   /* sync */

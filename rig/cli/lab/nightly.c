@@ -27,6 +27,7 @@
 
 #include "lab.h"
 #include "rig/base/text.h"
+#include "rig/base/wholefile.h"
 #include "rig/judge/results.h"
 #include "rig/seal/digest.h"
 #include "reports/reports.h"
@@ -238,13 +239,6 @@ static json_t *read_json(const char *dir, const char *name)
 	return json_load_file(path, 0, NULL);
 }
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
-
 static double wall_s(void)
 {
 	struct timespec ts;
@@ -264,10 +258,10 @@ static void utc_text(time_t t, char buf[32], const char *fmt)
 /* The night's junit.xml: every run a test suite, named by its job. */
 static int write_junit(const char *night_dir, json_t *runs)
 {
-	char path[RIG_PATH_MAX + 32], tmp[RIG_PATH_MAX + 40], err[512];
+	char err[512], *text = NULL;
 	struct junit_counts total = { 0 };
 	struct run_results **res;
-	size_t n = json_array_size(runs), i;
+	size_t n = json_array_size(runs), i, len = 0;
 	json_t *jr;
 	FILE *f;
 	int r = 0;
@@ -278,7 +272,8 @@ static int write_junit(const char *night_dir, json_t *runs)
 	json_array_foreach(runs, i, jr) {
 		struct junit_counts c;
 
-		if (results_analyse(jstr(jr, "run_dir_path"), &res[i], err, sizeof(err)) < 0) {
+		if (results_analyse(history_jstr(jr, "run_dir_path"), &res[i], err,
+				    sizeof(err)) < 0) {
 			res[i] = NULL;
 			total.tests++;
 			total.errors++;
@@ -290,9 +285,7 @@ static int write_junit(const char *night_dir, json_t *runs)
 		total.errors += c.errors;
 		total.time_s += c.time_s;
 	}
-	snprintf(path, sizeof(path), "%s/junit.xml", night_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	f = open_memstream(&text, &len);
 	if (!f) {
 		r = -errno;
 		goto out;
@@ -302,17 +295,21 @@ static int write_junit(const char *night_dir, json_t *runs)
 		"time=\"%.3f\">\n", total.tests, total.failures, total.errors, total.time_s);
 	json_array_foreach(runs, i, jr) {
 		char name[256], retry[8];
-		const char *props[] = { "run_id", jstr(jr, "run_id"), "run_dir", jstr(jr, "run_dir"),
-					"retry", retry, "retry_of", jstr(jr, "retry_of"), NULL };
+		const char *props[] = { "run_id", history_jstr(jr, "run_id"), "run_dir",
+		history_jstr(jr, "run_dir"),
+					"retry", retry, "retry_of", history_jstr(jr, "retry_of"),
+					NULL };
 
 		snprintf(name, sizeof(name), "job %lld %s #%lld%s",
-			 (long long)json_integer_value(json_object_get(jr, "job")), jstr(jr, "sequence_id"),
+			 (long long)json_integer_value(json_object_get(jr, "job")),
+			 history_jstr(jr, "sequence_id"),
 			 (long long)json_integer_value(json_object_get(jr, "repeat_index")),
 			 json_is_true(json_object_get(jr, "retry")) ? " (run again)" : "");
 		snprintf(retry, sizeof(retry), "%s",
 			 json_is_true(json_object_get(jr, "retry")) ? "true" : "false");
 		if (res[i]) {
-			report_junit_suite(f, res[i], jstr(jr, "run_dir_path"), name, props);
+			report_junit_suite(f, res[i], history_jstr(jr, "run_dir_path"), name,
+					   props);
 		} else {
 			fprintf(f, "  <testsuite name=\"job\" tests=\"1\" failures=\"0\" errors=\"1\" "
 				"skipped=\"0\" time=\"0\">\n    <testcase classname=\"run\" "
@@ -325,51 +322,56 @@ static int write_junit(const char *night_dir, json_t *runs)
 		r = -EIO;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
+	if (r == 0)
+		r = wholefile_replace(night_dir, "junit.xml", text, len);
 out:
 	for (i = 0; i < n; i++)
 		results_free(res[i]);
 	free(res);
+	free(text);
 	return r;
 }
 
 static int write_file_json(const char *dir, const char *name, json_t *j)
 {
-	char path[RIG_PATH_MAX + 32], tmp[RIG_PATH_MAX + 40];
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-		return -EIO;
-	return rename(tmp, path) == 0 ? 0 : -errno;
+	if (!text)
+		return -ENOMEM;
+	r = wholefile_replace(dir, name, text, strlen(text));
+	free(text);
+	return r;
 }
 
 /* summary.txt: the night in words, its runs, and the history's open flags. */
 static int write_summary(const char *night_dir, const json_t *night, const json_t *flags)
 {
-	char path[RIG_PATH_MAX + 32];
+	char *text = NULL;
 	const json_t *r;
-	size_t i;
+	size_t i, len = 0;
 	FILE *f;
+	int ret = 0;
 
-	snprintf(path, sizeof(path), "%s/summary.txt", night_dir);
-	f = fopen(path, "w");
+	f = open_memstream(&text, &len);
 	if (!f)
 		return -errno;
-	fprintf(f, "Night    %s on bench %s, %s .. %s UTC\n", jstr(night, "plan_id"),
-		jstr(night, "bench_id"), jstr(night, "started_utc"), jstr(night, "ended_utc"));
-	fprintf(f, "Plan     %s (SHA-256 %s)\n", jstr(night, "plan"), jstr(night, "plan_sha256"));
-	fprintf(f, "Status   %s%s%s\n\n", jstr(night, "status"),
-		jstr(night, "reason")[0] ? ": " : "", jstr(night, "reason"));
+	fprintf(f, "Night    %s on bench %s, %s .. %s UTC\n", history_jstr(night, "plan_id"),
+		history_jstr(night, "bench_id"), history_jstr(night, "started_utc"),
+		history_jstr(night, "ended_utc"));
+	fprintf(f, "Plan     %s (SHA-256 %s)\n", history_jstr(night, "plan"),
+		history_jstr(night, "plan_sha256"));
+	fprintf(f, "Status   %s%s%s\n\n", history_jstr(night, "status"),
+		history_jstr(night, "reason")[0] ? ": " : "", history_jstr(night, "reason"));
 	json_array_foreach(json_object_get(night, "runs"), i, r)
-		fprintf(f, "%-13s job %lld #%lld %-14s %-10s %8.1f s%s  %s\n", jstr(r, "verdict"),
+		fprintf(f, "%-13s job %lld #%lld %-14s %-10s %8.1f s%s  %s\n",
+			history_jstr(r, "verdict"),
 			(long long)json_integer_value(json_object_get(r, "job")),
 			(long long)json_integer_value(json_object_get(r, "repeat_index")),
-			jstr(r, "sequence_id"), jstr(r, "status"),
+			history_jstr(r, "sequence_id"), history_jstr(r, "status"),
 			json_number_value(json_object_get(r, "duration_s")),
 			json_is_true(json_object_get(r, "retry")) ? " (run again)" : "",
-			jstr(r, "run_dir"));
+			history_jstr(r, "run_dir"));
 	{
 		const json_t *pend = json_object_get(night, "history_pending");
 		json_int_t fwd = json_integer_value(json_object_get(night, "history_forwarded"));
@@ -380,7 +382,7 @@ static int write_summary(const char *night_dir, const json_t *night, const json_
 		else if (json_integer_value(pend) > 0)
 			fprintf(f, "%lld run(s) wait for the run history (%s); rig history sync, or the "
 				"next night, stores them\n", (long long)json_integer_value(pend),
-				jstr(night, "history_error"));
+				history_jstr(night, "history_error"));
 		else if (fwd > 0)
 			fprintf(f, "every run is in the run history (%lld left pending while it was "
 				"away were stored at the end of the night)\n", (long long)fwd);
@@ -390,7 +392,7 @@ static int write_summary(const char *night_dir, const json_t *night, const json_
 	fprintf(f, "Drift    ");
 	if (!flags) {
 		fprintf(f, "not known: the run history could not be read (%s)\n",
-			jstr(night, "history_error"));
+			history_jstr(night, "history_error"));
 	} else if (json_array_size(flags) == 0) {
 		fprintf(f, "no open flag in the run history\n");
 	} else {
@@ -401,15 +403,25 @@ static int write_summary(const char *night_dir, const json_t *night, const json_
 		json_array_foreach(flags, i, fl) {
 			const json_t *s = json_object_get(fl, "series");
 
-			fprintf(f, "  %s: %s; %s %s %s [%s] %s\n", jstr(fl, "rule"), jstr(fl, "rule_text"),
-				jstr(s, "device_serial")[0] ? jstr(s, "device_serial") : jstr(s, "bench_id"),
-				jstr(s, "sequence_id"), jstr(s, "check"), jstr(s, "window"),
-				jstr(s, "measurement"));
+			fprintf(f, "  %s: %s; %s %s %s [%s] %s\n", history_jstr(fl, "rule"),
+				history_jstr(fl, "rule_text"),
+				history_jstr(s, "device_serial")[0] ? history_jstr(s, "device_serial") :
+										history_jstr(s, "bench_id"),
+				history_jstr(s, "sequence_id"), history_jstr(s, "check"),
+				history_jstr(s, "window"),
+				history_jstr(s, "measurement"));
 		}
 	}
-	fprintf(f, "\nOverall: %s (exit status %lld)\n", jstr(night, "verdict"),
+	fprintf(f, "\nOverall: %s (exit status %lld)\n", history_jstr(night, "verdict"),
 		(long long)json_integer_value(json_object_get(night, "exit_status")));
-	return fclose(f) == 0 ? 0 : -errno;
+	if (ferror(f))
+		ret = -EIO;
+	if (fclose(f) != 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0)
+		ret = wholefile_replace(night_dir, "summary.txt", text, len);
+	free(text);
+	return ret;
 }
 
 static int nightly_main(int argc, char **argv)
@@ -431,6 +443,7 @@ static int nightly_main(int argc, char **argv)
 	size_t n_pending = 0, n_listed = 0, n_forwarded = 0;
 	bool virtual_time = false, cut_short = false, any_bad = false;
 	const char *reason = "";
+	time_t start_time;
 	int c, status;
 
 	optind = 1;
@@ -460,9 +473,11 @@ static int nightly_main(int argc, char **argv)
 	digest_file_sha256(plan->path, plan_hex);
 	history_resolve(o.db, o.runs, db, sizeof(db));
 
-	/* the night's own directory, never reused */
-	utc_text(time(NULL), started, "%Y-%m-%dT%H:%M:%SZ");
-	utc_text(time(NULL), stamp, "%Y%m%dT%H%M%SZ");
+	/* the night's own directory, never reused; one clock reading, so the
+	 * directory's stamp and started_utc (hence night_id) name one second */
+	start_time = time(NULL);
+	utc_text(start_time, started, "%Y-%m-%dT%H:%M:%SZ");
+	utc_text(start_time, stamp, "%Y%m%dT%H%M%SZ");
 	snprintf(night_dir, sizeof(night_dir), "%s/nights", o.runs);
 	if ((mkdir(o.runs, 0755) != 0 && errno != EEXIST) ||
 	    (mkdir(night_dir, 0755) != 0 && errno != EEXIST)) {
@@ -543,9 +558,10 @@ static int nightly_main(int argc, char **argv)
 					"job", (int)j + 1, "repeat_index", (int)k,
 					"sequence", job->sequence, "sequence_id", jobs[j].seq->id,
 					"dut", job->dut, "device_serial", jobs[j].dev->serial,
-					"run_id", jstr(meta, "run_id"), "run_dir", name,
-					"verdict", res ? jstr(res, "overall_verdict") : "not judged",
-					"status", res ? jstr(res, "status") : "no results",
+					"run_id", history_jstr(meta, "run_id"), "run_dir", name,
+					"verdict",
+					res ? history_jstr(res, "overall_verdict") : "not judged",
+					"status", res ? history_jstr(res, "status") : "no results",
 					"end_cause", res ? json_object_get(res, "end_cause") : json_null(),
 					"end_reason", res ? json_object_get(res, "end_reason") : json_null(),
 					"duration_s", wall_s() - t0, "retry", attempt > 0,
@@ -553,7 +569,8 @@ static int nightly_main(int argc, char **argv)
 					"exit_status", st);
 				json_object_set_new(entry, "run_dir_path", json_string(run_dir));
 				json_array_append_new(runs, entry);
-				snprintf(prev_run_id, sizeof(prev_run_id), "%s", jstr(meta, "run_id"));
+				snprintf(prev_run_id, sizeof(prev_run_id), "%s",
+					 history_jstr(meta, "run_id"));
 				again = false;
 				if (stop_signal) {
 					cut_short = true;
@@ -570,11 +587,12 @@ static int nightly_main(int argc, char **argv)
 				} else if (!res) {
 					cut_short = true;
 					reason = "a run left no results (see rig.log)";
-				} else if (!strcmp(jstr(res, "status"), "completed") ||
-					   strcmp(jstr(res, "end_cause"), "bench") != 0) {
+				} else if (!strcmp(history_jstr(res, "status"), "completed") ||
+					   strcmp(history_jstr(res, "end_cause"), "bench") != 0) {
 					/* done: judged as it is, pass or not */
-					any_bad |= strcmp(jstr(res, "overall_verdict"), "pass") != 0;
-					if (!strcmp(jstr(res, "end_cause"), "operator")) {
+					any_bad |= strcmp(history_jstr(res, "overall_verdict"),
+							  "pass") != 0;
+					if (!strcmp(history_jstr(res, "end_cause"), "operator")) {
 						cut_short = true;
 						reason = "a run was stopped by the operator";
 					}

@@ -37,13 +37,6 @@ static const char *verdict_word(const char *v)
 	       !strcmp(v, "pass") ? "PASS" : "—";
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 /* The requirement key of a row: the requirement and the measurement it is
  * judged on (one requirement, one criterion). */
 static json_t *find_req(json_t *reqs, const json_t *row)
@@ -52,12 +45,14 @@ static json_t *find_req(json_t *reqs, const json_t *row)
 	json_t *q;
 
 	json_array_foreach(reqs, i, q)
-		if (!strcmp(jstr(q, "requirement"), jstr(row, "requirement")) &&
-		    !strcmp(jstr(q, "measurement"), jstr(row, "measurement")))
+		if (!strcmp(history_jstr(q, "requirement"), history_jstr(row, "requirement")) &&
+		    !strcmp(history_jstr(q, "measurement"), history_jstr(row, "measurement")))
 			return q;
 	q = json_pack("{s:s, s:s, s:s, s:O, s:O, s:{}, s:{}, s:{}}", "requirement",
-		      jstr(row, "requirement"), "measurement", jstr(row, "measurement"), "unit",
-		      jstr(row, "unit"), "limit_low", json_object_get(row, "limit_low"), "limit_high",
+		      history_jstr(row, "requirement"), "measurement",
+		      history_jstr(row, "measurement"), "unit",
+		      history_jstr(row, "unit"), "limit_low", json_object_get(row, "limit_low"),
+		      "limit_high",
 		      json_object_get(row, "limit_high"), "results", "by_model", "latest");
 	json_array_append_new(reqs, q);
 	return q;
@@ -125,15 +120,18 @@ static json_t *trace_build(const json_t *rows, const char *model)
 	size_t i;
 
 	json_array_foreach(rows, i, row) {
-		const char *run = jstr(row, "run_id"), *v = jstr(row, "check_verdict");
+		const char *run = history_jstr(row, "run_id");
+		const char *v = history_jstr(row, "check_verdict");
 		json_t *results, *latest, *worst, *by_model, *devices, *cell;
 
 		if (!json_object_get(seen, run)) {
 			json_object_set_new(seen, run, json_integer((json_int_t)json_array_size(runs)));
 			json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "run_id",
-				run, "started", jstr(row, "started"), "device_model",
-				jstr(row, "device_model"), "device_serial", jstr(row, "device_serial"),
-				"clock", jstr(row, "clock"), "sequence_id", jstr(row, "sequence_id")));
+				run, "started", history_jstr(row, "started"), "device_model",
+				history_jstr(row, "device_model"), "device_serial",
+				history_jstr(row, "device_serial"),
+				"clock", history_jstr(row, "clock"), "sequence_id",
+				history_jstr(row, "sequence_id")));
 		}
 		q = find_req(reqs, row);
 		/* a requirement judged in several windows of one run: its worst */
@@ -143,23 +141,26 @@ static json_t *trace_build(const json_t *rows, const char *model)
 			json_object_set_new(results, run, json_string(v));
 		/* rows come oldest first: the last one seen is the latest */
 		latest = json_pack("{s:s, s:s, s:s, s:O}", "run_id", run, "started",
-				   jstr(row, "started"), "verdict", json_string_value(json_object_get(results, run)),
+				   history_jstr(row, "started"), "verdict",
+				   json_string_value(json_object_get(results, run)),
 				   "value", json_object_get(row, "value"));
 		json_object_set_new(q, "latest", latest);
 		worst = json_object_get(q, "worst");
-		if (!worst || verdict_rank(v) >= verdict_rank(jstr(worst, "verdict")))
+		if (!worst || verdict_rank(v) >= verdict_rank(history_jstr(worst, "verdict")))
 			json_object_set_new(q, "worst", json_pack("{s:s, s:s, s:s, s:O}", "run_id", run,
-				"started", jstr(row, "started"), "verdict", v, "value",
+				"started", history_jstr(row, "started"), "verdict", v, "value",
 				json_object_get(row, "value")));
 		/* each device's latest value, per model */
 		if (json_is_number(json_object_get(row, "value"))) {
 			by_model = json_object_get(q, "by_model");
-			devices = json_object_get(by_model, jstr(row, "device_model"));
+			devices = json_object_get(by_model, history_jstr(row, "device_model"));
 			if (!devices) {
 				devices = json_object();
-				json_object_set_new(by_model, jstr(row, "device_model"), devices);
+				json_object_set_new(by_model, history_jstr(row, "device_model"),
+						    devices);
 			}
-			json_object_set(devices, jstr(row, "device_serial"), json_object_get(row, "value"));
+			json_object_set(devices, history_jstr(row, "device_serial"),
+					json_object_get(row, "value"));
 		}
 	}
 	json_array_foreach(reqs, i, q) {
@@ -192,11 +193,11 @@ static void fmt_limit(const json_t *q, char *buf, size_t size)
 	fmt_num(lo, a, sizeof(a));
 	fmt_num(hi, b, sizeof(b));
 	if (json_is_number(lo) && json_is_number(hi))
-		snprintf(buf, size, "%s .. %s %s", a, b, jstr(q, "unit"));
+		snprintf(buf, size, "%s .. %s %s", a, b, history_jstr(q, "unit"));
 	else if (json_is_number(hi))
-		snprintf(buf, size, "≤ %s %s", b, jstr(q, "unit"));
+		snprintf(buf, size, "≤ %s %s", b, history_jstr(q, "unit"));
 	else
-		snprintf(buf, size, "≥ %s %s", a, jstr(q, "unit"));
+		snprintf(buf, size, "≥ %s %s", a, history_jstr(q, "unit"));
 }
 
 static void fmt_interval(const json_t *sm, const char *unit, char *buf, size_t size)
@@ -210,9 +211,9 @@ static void fmt_interval(const json_t *sm, const char *unit, char *buf, size_t s
 	fmt_num(json_object_get(sm, "interval_low"), a, sizeof(a));
 	fmt_num(json_object_get(sm, "interval_high"), b, sizeof(b));
 	snprintf(k, sizeof(k), "%.3f", json_number_value(json_object_get(sm, "k")));
-	if (!strcmp(jstr(sm, "sided"), "two-sided"))
+	if (!strcmp(history_jstr(sm, "sided"), "two-sided"))
 		snprintf(buf, size, "%s .. %s %s (k2 = %s)", a, b, unit, k);
-	else if (!strcmp(jstr(sm, "sided"), "upper"))
+	else if (!strcmp(history_jstr(sm, "sided"), "upper"))
 		snprintf(buf, size, "≤ %s %s (k1 = %s)", b, unit, k);
 	else
 		snprintf(buf, size, "≥ %s %s (k1 = %s)", a, unit, k);
@@ -232,7 +233,7 @@ static bool any_simulated(const json_t *runs)
 	json_t *r;
 
 	json_array_foreach(runs, i, r)
-		if (!strcmp(jstr(r, "clock"), "virtual"))
+		if (!strcmp(history_jstr(r, "clock"), "virtual"))
 			return true;
 	return false;
 }
@@ -248,35 +249,38 @@ static void print_trace(const json_t *t)
 		       "verification evidence\n");
 	printf("runs (oldest first):\n");
 	json_array_foreach(runs, i, r)
-		printf("  %2zu%s %s  %s  %s %s\n", i + 1, !strcmp(jstr(r, "clock"), "virtual") ? "*" : " ",
-		       TERM_SAFE(jstr(r, "started")), TERM_SAFE(jstr(r, "run_id")),
-		       TERM_SAFE(jstr(r, "device_model")), TERM_SAFE(jstr(r, "device_serial")));
+		printf("  %2zu%s %s  %s  %s %s\n", i + 1,
+		       !strcmp(history_jstr(r, "clock"), "virtual") ? "*" : " ",
+		       TERM_SAFE(history_jstr(r, "started")), TERM_SAFE(history_jstr(r, "run_id")),
+		       TERM_SAFE(history_jstr(r, "device_model")),
+		       TERM_SAFE(history_jstr(r, "device_serial")));
 	printf("\nrequirement x run (P pass, F fail, I inconclusive, . not judged):\n");
 	json_array_foreach(reqs, i, q) {
 		char lim[96];
 
 		fmt_limit(q, lim, sizeof(lim));
-		printf("  %-24s %-22s ", TERM_SAFE(jstr(q, "requirement")),
-		       TERM_SAFE(jstr(q, "measurement")));
+		printf("  %-24s %-22s ", TERM_SAFE(history_jstr(q, "requirement")),
+		       TERM_SAFE(history_jstr(q, "measurement")));
 		json_array_foreach(runs, j, r) {
 			const char *v = json_string_value(json_object_get(json_object_get(q, "results"),
-									  jstr(r, "run_id")));
+									  history_jstr(r,
+										       "run_id")));
 
 			putchar(!v ? '.' : !strcmp(v, "pass") ? 'P' : !strcmp(v, "fail") ? 'F' : 'I');
 		}
 		printf("\n      limit %s; latest %s (%s), worst %s (%s)\n", lim,
-		       verdict_word(jstr(json_object_get(q, "latest"), "verdict")),
-		       TERM_SAFE(jstr(json_object_get(q, "latest"), "run_id")),
-		       verdict_word(jstr(json_object_get(q, "worst"), "verdict")),
-		       TERM_SAFE(jstr(json_object_get(q, "worst"), "run_id")));
+		       verdict_word(history_jstr(json_object_get(q, "latest"), "verdict")),
+		       TERM_SAFE(history_jstr(json_object_get(q, "latest"), "run_id")),
+		       verdict_word(history_jstr(json_object_get(q, "worst"), "verdict")),
+		       TERM_SAFE(history_jstr(json_object_get(q, "worst"), "run_id")));
 		json_array_foreach(json_object_get(q, "summary"), k, sm) {
 			char mean[32], s[32], iv[128];
 
 			fmt_num(json_object_get(sm, "mean"), mean, sizeof(mean));
 			fmt_num(json_object_get(sm, "s"), s, sizeof(s));
-			fmt_interval(sm, jstr(q, "unit"), iv, sizeof(iv));
+			fmt_interval(sm, history_jstr(q, "unit"), iv, sizeof(iv));
 			printf("      %s: n = %lld devices, mean %s, s %s, 95 %%/95 %% %s: %s\n",
-			       TERM_SAFE(jstr(sm, "model")),
+			       TERM_SAFE(history_jstr(sm, "model")),
 			       (long long)json_integer_value(json_object_get(sm, "n")), mean, s, iv,
 			       meets_word(sm));
 		}
@@ -295,7 +299,7 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 {
 	const json_t *runs = json_object_get(t, "runs"), *reqs = json_object_get(t, "requirements");
 	struct report_doc *doc = calloc(1, sizeof(*doc));
-	const char *model = jstr(t, "model");
+	const char *model = history_jstr(t, "model");
 	struct doc_block *b;
 	size_t i, j, k;
 	json_t *q, *r, *sm;
@@ -322,10 +326,11 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 	doc_add_cell(doc, b, DS_HEAD, "device");
 	json_array_foreach(runs, i, r) {
 		doc_add_cell(doc, b, DS_NORMAL, "%zu%s", i + 1,
-			     !strcmp(jstr(r, "clock"), "virtual") ? "*" : "");
-		doc_add_cell(doc, b, DS_MONO, "%s", jstr(r, "run_id"));
-		doc_add_cell(doc, b, DS_NORMAL, "%s", jstr(r, "started"));
-		doc_add_cell(doc, b, DS_NORMAL, "%s %s", jstr(r, "device_model"), jstr(r, "device_serial"));
+			     !strcmp(history_jstr(r, "clock"), "virtual") ? "*" : "");
+		doc_add_cell(doc, b, DS_MONO, "%s", history_jstr(r, "run_id"));
+		doc_add_cell(doc, b, DS_NORMAL, "%s", history_jstr(r, "started"));
+		doc_add_cell(doc, b, DS_NORMAL, "%s %s", history_jstr(r, "device_model"),
+			     history_jstr(r, "device_serial"));
 	}
 	doc_text(doc, DB_H1, DS_NORMAL, "2  Requirements × runs");
 	for (size_t from = 0; from < json_array_size(runs); from += RUNS_PER_TABLE) {
@@ -337,13 +342,15 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 		doc_add_cell(doc, b, DS_HEAD, "requirement (measurement)");
 		for (j = from; j < to; j++)
 			doc_add_cell(doc, b, DS_HEAD, "run %zu%s", j + 1,
-				     !strcmp(jstr(json_array_get(runs, j), "clock"), "virtual") ? "*" : "");
+				     !strcmp(history_jstr(json_array_get(runs, j), "clock"),
+					     "virtual") ? "*" : "");
 		json_array_foreach(reqs, i, q) {
-			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", jstr(q, "requirement"),
-				     jstr(q, "measurement"));
+			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", history_jstr(q, "requirement"),
+				     history_jstr(q, "measurement"));
 			for (j = from; j < to; j++)
-				style_verdict(doc, b, jstr(json_object_get(q, "results"),
-							   jstr(json_array_get(runs, j), "run_id")));
+				style_verdict(doc, b, history_jstr(json_object_get(q, "results"),
+							   history_jstr(json_array_get(runs, j),
+									"run_id")));
 		}
 	}
 	doc_text(doc, DB_H1, DS_NORMAL, "3  Latest and worst result per requirement");
@@ -359,14 +366,19 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 		fmt_limit(q, lim, sizeof(lim));
 		fmt_num(json_object_get(l, "value"), lv, sizeof(lv));
 		fmt_num(json_object_get(w, "value"), wv, sizeof(wv));
-		doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", jstr(q, "requirement"), jstr(q, "measurement"));
+		doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", history_jstr(q, "requirement"),
+			     history_jstr(q, "measurement"));
 		doc_add_cell(doc, b, DS_NORMAL, "%s", lim);
-		doc_add_cell(doc, b, verdict_rank(jstr(l, "verdict")) == 3 ? DS_FAIL : DS_NORMAL,
-			     "%s, %s %s, %s", verdict_word(jstr(l, "verdict")), lv, jstr(q, "unit"),
-			     jstr(l, "started"));
-		doc_add_cell(doc, b, verdict_rank(jstr(w, "verdict")) == 3 ? DS_FAIL : DS_NORMAL,
-			     "%s, %s %s, %s", verdict_word(jstr(w, "verdict")), wv, jstr(q, "unit"),
-			     jstr(w, "started"));
+		doc_add_cell(doc, b,
+			     verdict_rank(history_jstr(l, "verdict")) == 3 ? DS_FAIL : DS_NORMAL,
+			     "%s, %s %s, %s", verdict_word(history_jstr(l, "verdict")), lv,
+			     history_jstr(q, "unit"),
+			     history_jstr(l, "started"));
+		doc_add_cell(doc, b,
+			     verdict_rank(history_jstr(w, "verdict")) == 3 ? DS_FAIL : DS_NORMAL,
+			     "%s, %s %s, %s", verdict_word(history_jstr(w, "verdict")), wv,
+			     history_jstr(q, "unit"),
+			     history_jstr(w, "started"));
 	}
 	doc_text(doc, DB_H1, DS_NORMAL, "4  Summary over the devices of each model");
 	doc_text(doc, DB_PARA, DS_NORMAL, "Each device's latest value. The tolerance interval "
@@ -389,10 +401,10 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 			fmt_limit(q, lim, sizeof(lim));
 			fmt_num(json_object_get(sm, "mean"), mean, sizeof(mean));
 			fmt_num(json_object_get(sm, "s"), s, sizeof(s));
-			fmt_interval(sm, jstr(q, "unit"), iv, sizeof(iv));
-			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", jstr(q, "requirement"),
-				     jstr(q, "measurement"));
-			doc_add_cell(doc, b, DS_NORMAL, "%s", jstr(sm, "model"));
+			fmt_interval(sm, history_jstr(q, "unit"), iv, sizeof(iv));
+			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", history_jstr(q, "requirement"),
+				     history_jstr(q, "measurement"));
+			doc_add_cell(doc, b, DS_NORMAL, "%s", history_jstr(sm, "model"));
 			doc_add_cell(doc, b, DS_NORMAL, "%lld",
 				     (long long)json_integer_value(json_object_get(sm, "n")));
 			doc_add_cell(doc, b, DS_NORMAL, "%s, %s", mean, s);
