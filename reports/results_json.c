@@ -341,15 +341,3 @@ int report_write_all(const struct run_results *res, const char *run_dir,
 		return r;
 	return report_write_documents(res, run_dir);
 }
-
-bool report_output_is_derived(const char *path)
-{
-	static const char *const files[] = { "results.json", "summary.txt", "junit.xml",
-					       "report.pdf", "report.html", "report-revisions.jsonl" };
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (!strcmp(path, files[i]))
-			return true;
-	/* data/: the per-instrument tables and their README, all from samples.csv */
-	return !strncmp(path, "data/", 5);
-}

@@ -203,7 +203,7 @@ Test(signoff, the_same_person_cannot_review_and_approve)
 static void reseal_by_hand(const char *run)
 {
 	shell("cd '%s' && rm -f SHA256SUMS.sig && find . -type f ! -name SHA256SUMS ! -name "
-	   "SHA256SUMS.sig -printf '%%P\\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS.new && "
+	   "SHA256SUMS.sig ! -name SHA256SUMS.new -printf '%%P\\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS.new && "
 	   "mv SHA256SUMS.new SHA256SUMS%s", run, "");
 }
 
@@ -236,7 +236,7 @@ Test(signoff, a_signature_moved_to_another_run_fails_verify)
 
 Test(signoff, a_signed_record_edited_afterwards_fails_verify_even_resealed_by_hand)
 {
-	char *tmp = th_tmpdir(), *run, *out;
+	char *tmp = th_tmpdir(), *run, *out, *txt, *other, *db;
 
 	keygen(tmp, "ann");
 	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
@@ -244,11 +244,38 @@ Test(signoff, a_signed_record_edited_afterwards_fails_verify_even_resealed_by_ha
 	out = verify(tmp, run, "--no-journal", 0);
 	free(out);
 	/* one more balance reading than was taken */
+	shell("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	txt = th_slurp(tmp, "report.txt");
+	cr_assert(strstr(txt, "status") && strstr(txt, "valid"), "%s", txt);
+	cr_assert_null(strstr(txt, "NOT VALID"), "%s", txt);
+	free(txt);
 	shell("printf '7200000000000,scale,mass,1.5,g,\\n' >> '%s/samples.csv'%s", run, "");
 	reseal_by_hand(run);
 	out = verify(tmp, run, "--no-journal", 1);
 	cr_assert(strstr(out, "the record changed after it was signed"), "%s", out);
 	free(out);
+	/* the report, written again over the changed record, says so too: the
+	 * same rule as rig verify's, not every line of the trail printed as
+	 * if it held.  A run whose manifest is gone is sealed after the fact
+	 * by rig report (on a station whose journal has none of it). */
+	other = th_tmpdir();
+	shell("touch '%s/seal-journal.jsonl' && rm '%s/SHA256SUMS'", other, run);
+	if (asprintf(&db, "sqlite:%s/history.sqlite", other) < 0)
+		abort();
+	cr_assert_eq(th_rig(other, (const char *[]){ "report", run, "--db", db, NULL }), 0, "%s",
+		     th_slurp(other, "stderr"));
+	/* and the history it was stored in holds it not valid, by the same rule */
+	shell("sqlite3 '%s/history.sqlite' 'SELECT line, valid FROM signatures' > '%s/valid.txt'",
+	      other, other);
+	txt = th_slurp(other, "valid.txt");
+	cr_assert_str_eq(txt, "1|0\n");
+	free(txt);
+	free(db);
+	free(other);
+	shell("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	txt = th_slurp(tmp, "report.txt");
+	cr_assert(strstr(txt, "NOT VALID: record changed"), "%s", txt);
+	free(txt);
 	free(run);
 	free(tmp);
 }

@@ -61,24 +61,6 @@ static int run_id_of(const char *run_dir, char ret[SIGNOFF_RUN_ID_MAX])
 	return ret[0] ? 0 : -ENODATA;
 }
 
-/* The manifest in place: its digest and the record's (its raw files). */
-static int bound_to(const char *run_dir, char manifest_hex[DIGEST_HEX_LEN + 1],
-		    char record_hex[DIGEST_HEX_LEN + 1])
-{
-	struct manifest m = { 0 };
-	char *text = NULL;
-	size_t len = 0, line = 0;
-	int r = manifest_load(run_dir, &m, &text, &len, &line);
-
-	if (r == 0) {
-		digest_buf_sha256(text, len, manifest_hex);
-		signoff_record_digest(&m, report_output_is_derived, record_hex);
-	}
-	free(text);
-	manifest_free(&m);
-	return r;
-}
-
 /* The one who reviewed may not approve: returns the conflicting signature
  * or NULL. */
 static const struct signoff *separation_conflict(const struct signoff *v, size_t n,
@@ -214,7 +196,7 @@ static int sign_main(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
-	r = bound_to(run_dir, s.manifest_sha256, s.record_sha256);
+	r = signoff_record_of(run_dir, s.manifest_sha256, s.record_sha256);
 	if (r < 0) {
 		fprintf(stderr, "rig sign: %s: cannot read its %s: %s\n", TERM_SAFE(run_dir),
 			MANIFEST_NAME, strerror(-r));
@@ -308,7 +290,7 @@ bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_che
 		return true;
 	if (run_id_of(run_dir, run_id) < 0)
 		run_id[0] = '\0';
-	(void)bound_to(run_dir, manifest_hex, record_hex);
+	(void)signoff_record_of(run_dir, manifest_hex, record_hex);
 	for (size_t i = 0; i < n; i++) {
 		const struct signoff *s = &v[i];
 		char head[RIG_TEXT_MAX + 96];
@@ -316,16 +298,18 @@ bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_che
 
 		snprintf(head, sizeof(head), "signature %zu (%s by %s at %s, key %s)", s->n,
 			 signoff_meaning_name(s->meaning), TERM_SAFE(s->signer), s->utc, s->fingerprint);
-		if (!signoff_check(s)) {
+		enum signoff_status st = signoff_status(s, run_id, record_hex);
+
+		if (st == SIGNOFF_ALTERED) {
 			fprintf(f, "BAD      %s: the signature does not match what the line says "
 				"(altered after it was made)\n", head);
 			ok = false;
-		} else if (strcmp(s->run_id, run_id) != 0) {
+		} else if (st == SIGNOFF_OTHER_RUN) {
 			fprintf(f, "BAD      %s: made for run %s, not this run (%s): a signature "
 				"cannot be moved to another record\n", head, TERM_SAFE(s->run_id),
 				run_id[0] ? TERM_SAFE(run_id) : "no run_id");
 			ok = false;
-		} else if (strcmp(s->record_sha256, record_hex) != 0) {
+		} else if (st == SIGNOFF_RECORD_CHANGED) {
 			fprintf(f, "BAD      %s: signed record sha256:%s, but the raw files are now "
 				"sha256:%s: the record changed after it was signed\n", head,
 				s->record_sha256, record_hex[0] ? record_hex : "(no manifest)");
