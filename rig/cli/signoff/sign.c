@@ -76,6 +76,8 @@ static const struct signoff *separation_conflict(const struct signoff *v, size_t
 	return NULL;
 }
 
+/* signatures.jsonl as it was before: cut back to its old size, or gone
+ * when there was none. */
 static int take_back(const char *path, bool had, off_t size)
 {
 	return had ? truncate(path, size) : unlink(path);
@@ -98,7 +100,7 @@ static int sign_main(int argc, char **argv)
 	struct sig_secret_key key, skey;
 	struct signoff s = { 0 }, *v = NULL;
 	const struct signoff *clash;
-	char path[RIG_PATH_MAX + 32], why[RIG_TEXT_MAX + 32], *line = NULL;
+	char path[RIG_PATH_MAX + 32], why[RIG_TEXT_MAX + 32];
 	bool have_skey = false, unsign = false, sealed, had;
 	size_t n = 0, bad = 0;
 	struct stat st;
@@ -219,8 +221,9 @@ static int sign_main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "rig sign: %s: cannot write: %s; nothing was signed\n", TERM_SAFE(path),
 			strerror(-r));
-		if (had ? truncate(path, st.st_size) : unlink(path) && errno != ENOENT)
-			fprintf(stderr, "rig sign: %s: cannot take the partial line back\n", path);
+		if (take_back(path, had, had ? st.st_size : 0) != 0 && errno != ENOENT)
+			fprintf(stderr, "rig sign: %s: cannot take the partial line back: %s\n",
+				TERM_SAFE(path), strerror(errno));
 		release_signals(&held);
 		status = EXIT_ABORTED;
 		goto out;
@@ -247,7 +250,6 @@ static int sign_main(int argc, char **argv)
 	       s.record_sha256);
 	lab_history_store(run_dir, db, true);
 out:
-	free(line);
 	free(v);
 	sodium_memzero(&key, sizeof(key));
 	sodium_memzero(&skey, sizeof(skey));
