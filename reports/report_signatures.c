@@ -56,24 +56,6 @@ struct report_signoff {
 	size_t n_revs;
 };
 
-static void read_run_id(struct report_signoff *s, const char *run_dir)
-{
-	char path[RIG_PATH_MAX + 16], *text = NULL;
-	size_t len = 0;
-	const char *id;
-	json_t *o;
-
-	snprintf(path, sizeof(path), "%s/run.json", run_dir);
-	if (wholefile_read(path, 1u << 20, true, &text, &len) < 0)
-		return;
-	o = json_loadb(text, len, 0, NULL);
-	id = json_string_value(json_object_get(o, "run_id"));
-	if (id && strlen(id) < sizeof(s->run_id) && text_check(id, strlen(id), 0, NULL))
-		snprintf(s->run_id, sizeof(s->run_id), "%s", id);
-	json_decref(o);
-	free(text);
-}
-
 static void read_seal(struct report_signoff *s, const char *run_dir)
 {
 	struct manifest m = { 0 };
@@ -185,7 +167,7 @@ static int next_revision(struct report_signoff *s, const char *run_dir)
 	return r;
 }
 
-int report_signoff_gather(struct report_data *d, const char *run_dir)
+int report_signoff_gather(struct report_data *d, const char *run_id, const char *run_dir)
 {
 	struct report_signoff *s = calloc(1, sizeof(*s));
 	time_t now = time(NULL);
@@ -196,7 +178,7 @@ int report_signoff_gather(struct report_data *d, const char *run_dir)
 		return -ENOMEM;
 	gmtime_r(&now, &tm);
 	strftime(s->generated_utc, sizeof(s->generated_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	read_run_id(s, run_dir);
+	snprintf(s->run_id, sizeof(s->run_id), "%s", run_id);
 	read_seal(s, run_dir);
 	r = signoff_load(run_dir, &s->sigs, &s->n_sigs, &s->trail_bad_line);
 	if (r < 0 && !s->trail_bad_line)

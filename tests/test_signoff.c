@@ -299,6 +299,37 @@ Test(signoff, a_signature_line_edited_fails_verify)
 
 /* ------------------------------------------------ report id, revisions -- */
 
+/* run.json's run_id is read with one validation wherever it is read: one
+ * with a control character in it is no id to the judge (results.json), the
+ * report and rig sign alike. */
+Test(signoff, a_run_id_that_is_not_one_line_of_text_is_no_id_anywhere)
+{
+	char *tmp = th_tmpdir(), *run, *other = th_tmpdir(), *res, *err, *key;
+
+	keygen(tmp, "ann");
+	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
+	/* the manifest lost, so rig report (another station) seals it after the fact */
+	shell("cd '%s' && rm SHA256SUMS && sed -i 's/\"run_id\": *\"/&BEL\\\\u0007/' run.json && "
+	      "grep -q 'BEL.u0007' run.json && touch '%s/seal-journal.jsonl'", run, other);
+	cr_assert_eq(th_rig(other, (const char *[]){ "report", run, NULL }), 0, "%s",
+		     th_slurp(other, "stderr"));
+	res = th_slurp(run, "results.json");
+	cr_assert(strstr(res, "\"run_id\": \"\""), "%s", res);
+	cr_assert_null(strstr(res, "BEL"), "%s", res);
+	free(res);
+	if (asprintf(&key, "%s/ann", tmp) < 0)
+		abort();
+	cr_assert_eq(th_rig(other, (const char *[]){ "sign", run, "--meaning", "reviewed", "--signer",
+						     "Ann Reviewer", "--key", key, NULL }), 2);
+	err = th_slurp(other, "stderr");
+	cr_assert(strstr(err, "holds no run_id"), "%s", err);
+	free(key);
+	free(err);
+	free(other);
+	free(run);
+	free(tmp);
+}
+
 Test(signoff, the_report_id_is_the_runs_own_and_each_regeneration_a_revision)
 {
 	char *tmp = th_tmpdir(), *run, *meta, *txt, id[256], *revs;

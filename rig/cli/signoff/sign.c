@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rig/base/runid.h"
 #include "rig/base/text.h"
 #include "rig/base/wholefile.h"
 #include "rig/cli/cli.h"
@@ -37,29 +38,6 @@ static const char usage_sign[] =
 	"name or the same key): exit status 2.\n"
 	"Exit status 0 signed, 2 bad input (nothing written), 4 the run was altered\n"
 	"after it was sealed, or could not be sealed again (the signature taken back).\n";
-
-/* run.json's run_id: "" for a run made before rig gave runs an id. */
-static int run_id_of(const char *run_dir, char ret[SIGNOFF_RUN_ID_MAX])
-{
-	char path[RIG_PATH_MAX + 16], *text = NULL;
-	size_t len = 0;
-	json_t *o;
-	const char *id;
-	int r;
-
-	ret[0] = '\0';
-	snprintf(path, sizeof(path), "%s/run.json", run_dir);
-	r = wholefile_read(path, 1u << 20, true, &text, &len);
-	if (r < 0)
-		return r;
-	o = json_loadb(text, len, 0, NULL);
-	free(text);
-	id = json_string_value(json_object_get(o, "run_id"));
-	if (id && *id && strlen(id) < SIGNOFF_RUN_ID_MAX && text_check(id, strlen(id), 0, NULL))
-		snprintf(ret, SIGNOFF_RUN_ID_MAX, "%s", id);
-	json_decref(o);
-	return ret[0] ? 0 : -ENODATA;
-}
 
 /* The one who reviewed may not approve: returns the conflicting signature
  * or NULL. */
@@ -155,7 +133,7 @@ static int sign_main(int argc, char **argv)
 		goto out;
 	if (require_run_dir(run_dir, "sign", "nothing was signed") != 0)
 		goto out;
-	if (run_id_of(run_dir, s.run_id) < 0) {
+	if (run_id_read(run_dir, s.run_id, sizeof(s.run_id)) < 0) {
 		fprintf(stderr, "rig sign: %s/run.json holds no run_id (a run made before runs had "
 			"one): a signature could not name its record; nothing was signed\n",
 			TERM_SAFE(run_dir));
@@ -290,8 +268,7 @@ bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_che
 	}
 	if (n == 0)
 		return true;
-	if (run_id_of(run_dir, run_id) < 0)
-		run_id[0] = '\0';
+	(void)run_id_read(run_dir, run_id, sizeof(run_id));   /* "" when none */
 	(void)signoff_record_of(run_dir, manifest_hex, record_hex);
 	for (size_t i = 0; i < n; i++) {
 		const struct signoff *s = &v[i];
