@@ -284,7 +284,7 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 	for (size_t i = 0; i < res->n_deviations; i++) {
 		const struct deviation *d = &res->deviations[i];
 
-		fprintf(out, "  %s", d->kind);
+		fprintf(out, "  %s", deviation_words(d->kind));
 		if (d->has_t)
 			fprintf(out, " at t = %.1f s", rig_ns_to_s(d->t_ns));
 		fprintf(out, ": %s\n", TXT(d->text));
