@@ -142,12 +142,16 @@ static void shell(const char *fmt, const char *a, const char *b)
 
 Test(signoff, a_reviewed_and_approved_run_verifies_and_its_report_shows_each_signature)
 {
-	char *tmp = th_tmpdir(), *run, *out, *txt;
+	char *tmp = th_tmpdir(), *run, *out, *txt, *hex, *line;
 
 	keygen(tmp, "ann");
 	keygen(tmp, "bob");
 	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
 	cr_assert_eq(sign(tmp, run, "reviewed", "Ann Reviewer", "ann"), 0);
+	/* the seal Bob signs over, and the report he writes again is generated over */
+	shell("sha256sum < '%s/SHA256SUMS' | cut -c1-64 | tr -d '\\n' > '%s/sealed.hex'", run, tmp);
+	hex = th_slurp(tmp, "sealed.hex");
+	cr_assert_eq(strlen(hex), 64, "%s", hex);
 	cr_assert_eq(sign(tmp, run, "approved", "Bob Approver", "bob"), 0);
 	out = verify(tmp, run, NULL, 0);
 	cr_assert(strstr(out, "signoff  signature 1 (reviewed by Ann Reviewer at "), "%s", out);
@@ -159,7 +163,13 @@ Test(signoff, a_reviewed_and_approved_run_verifies_and_its_report_shows_each_sig
 	txt = th_slurp(tmp, "report.txt");
 	cr_assert(strstr(txt, "Ann Reviewer") && strstr(txt, "Bob Approver"), "%s", txt);
 	cr_assert(strstr(txt, "approved") && strstr(txt, "reviewed"));
+	/* the manifest's own digest, not merely its label (printed sealed or not) */
 	cr_assert(strstr(txt, "Manifest"), "the manifest digest is printed");
+	if (asprintf(&line, "sha256:%s", hex) < 0)
+		abort();
+	cr_assert(strstr(txt, line), "%s not in:\n%s", line, txt);
+	free(line);
+	free(hex);
 	free(txt);
 	free(run);
 	free(tmp);
