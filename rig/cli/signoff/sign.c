@@ -111,7 +111,7 @@ static int sign_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	/* the printed name: one line of text, as the operator's */
-	if (!operator_valid(signer)) {
+	if (!text_one_line(signer, RIG_TEXT_MAX)) {
 		fprintf(stderr, "rig sign: --signer \"%s\": the printed name must be one line of UTF-8 "
 			"text without control characters, 1 to %d bytes\n", TERM_SAFE(signer),
 			RIG_TEXT_MAX - 1);
