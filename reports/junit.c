@@ -261,7 +261,7 @@ void report_junit_suite(FILE *f, const struct run_results *res, const char *run_
 		for (size_t i = 0; i < res->n_deviations; i++) {
 			const struct deviation *d = &res->deviations[i];
 
-			fprintf(f, "deviation %s", d->kind);
+			fprintf(f, "deviation: %s", deviation_words(d->kind));
 			if (d->has_t)
 				fprintf(f, " at t = %.1f s", rig_ns_to_s(d->t_ns));
 			fputs(": ", f);

@@ -465,7 +465,7 @@ int report_data_gather(const struct run_results *res, const char *run_dir,
 	read_run_json(d, run_dir);
 	read_events(d, run_dir);
 	read_notes(d, run_dir);
-	r = report_signoff_gather(d, run_dir);
+	r = report_signoff_gather(d, res->run_id, run_dir);
 	if (r < 0) {
 		snprintf(err, err_len, "%s: the report's revisions: %s", run_dir, strerror(-r));
 		goto fail;

@@ -44,6 +44,7 @@ struct report_signoff {
 	/* the seal in place when the report was generated */
 	bool sealed;
 	char manifest_hex[DIGEST_HEX_LEN + 1];
+	char record_hex[DIGEST_HEX_LEN + 1];   /* the raw files it lists */
 	char sealed_utc[32], sealed_by[64], signed_by_key[80], after_the_fact[256];
 	/* the audit trail */
 	struct signoff *sigs;
@@ -55,24 +56,6 @@ struct report_signoff {
 	size_t n_revs;
 };
 
-static void read_run_id(struct report_signoff *s, const char *run_dir)
-{
-	char path[RIG_PATH_MAX + 16], *text = NULL;
-	size_t len = 0;
-	const char *id;
-	json_t *o;
-
-	snprintf(path, sizeof(path), "%s/run.json", run_dir);
-	if (wholefile_read(path, 1u << 20, true, &text, &len) < 0)
-		return;
-	o = json_loadb(text, len, 0, NULL);
-	id = json_string_value(json_object_get(o, "run_id"));
-	if (id && strlen(id) < sizeof(s->run_id) && text_check(id, strlen(id), 0, NULL))
-		snprintf(s->run_id, sizeof(s->run_id), "%s", id);
-	json_decref(o);
-	free(text);
-}
-
 static void read_seal(struct report_signoff *s, const char *run_dir)
 {
 	struct manifest m = { 0 };
@@ -82,10 +65,15 @@ static void read_seal(struct report_signoff *s, const char *run_dir)
 	if (manifest_load(run_dir, &m, &text, &len, &line) == 0) {
 		s->sealed = true;
 		digest_buf_sha256(text, len, s->manifest_hex);
+		signoff_record_digest(&m, s->record_hex);
 		snprintf(s->sealed_utc, sizeof(s->sealed_utc), "%s", m.sealed_utc);
 		snprintf(s->sealed_by, sizeof(s->sealed_by), "%s", m.sealed_by);
 		snprintf(s->signed_by_key, sizeof(s->signed_by_key), "%s", m.signed_by_key);
 		snprintf(s->after_the_fact, sizeof(s->after_the_fact), "%s", m.after_the_fact);
+	} else if (manifest_scan(run_dir, &m) == 0) {
+		/* not sealed yet (it is sealed after this report): the raw files
+		 * as they are are the record a signature is checked against */
+		signoff_record_digest(&m, s->record_hex);
 	}
 	free(text);
 	manifest_free(&m);
@@ -179,7 +167,7 @@ static int next_revision(struct report_signoff *s, const char *run_dir)
 	return r;
 }
 
-int report_signoff_gather(struct report_data *d, const char *run_dir)
+int report_signoff_gather(struct report_data *d, const char *run_id, const char *run_dir)
 {
 	struct report_signoff *s = calloc(1, sizeof(*s));
 	time_t now = time(NULL);
@@ -190,7 +178,7 @@ int report_signoff_gather(struct report_data *d, const char *run_dir)
 		return -ENOMEM;
 	gmtime_r(&now, &tm);
 	strftime(s->generated_utc, sizeof(s->generated_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	read_run_id(s, run_dir);
+	snprintf(s->run_id, sizeof(s->run_id), "%s", run_id);
 	read_seal(s, run_dir);
 	r = signoff_load(run_dir, &s->sigs, &s->n_sigs, &s->trail_bad_line);
 	if (r < 0 && !s->trail_bad_line)
@@ -255,14 +243,16 @@ void section_signatures(struct report_doc *doc, const struct report_data *d)
 			 "RUN_DIR --meaning authored|reviewed|approved --signer NAME --key FILE "
 			 "(the signer's own key).");
 	} else {
-		t = doc_table(doc, true, 5, 0.11, 0.25, 0.22, 0.21, 0.21);
+		t = doc_table(doc, true, 6, 0.11, 0.2, 0.13, 0.14, 0.14, 0.28);
 		doc_add_cell(doc, t, DS_HEAD, "meaning");
 		doc_add_cell(doc, t, DS_HEAD, "printed name");
 		doc_add_cell(doc, t, DS_HEAD, "date and time (UTC)");
 		doc_add_cell(doc, t, DS_HEAD, "signer's key");
 		doc_add_cell(doc, t, DS_HEAD, "bound to manifest");
+		doc_add_cell(doc, t, DS_HEAD, "status");
 		for (size_t i = 0; i < s->n_sigs; i++) {
 			const struct signoff *g = &s->sigs[i];
+			enum signoff_status st = signoff_status(g, s->run_id, s->record_hex);
 
 			doc_add_cell(doc, t, DS_NORMAL, "%s", signoff_meaning_name(g->meaning));
 			doc_add_cell(doc, t, DS_NORMAL, "%s", g->signer);
@@ -270,11 +260,15 @@ void section_signatures(struct report_doc *doc, const struct report_data *d)
 			doc_add_cell(doc, t, DS_NORMAL, "%.10s %.8s", g->utc, g->utc + (strlen(g->utc) > 11 ? 11 : strlen(g->utc)));
 			doc_add_cell(doc, t, DS_MONO, "%.19s…", g->fingerprint);
 			doc_add_cell(doc, t, DS_MONO, "sha256:%.12s…", g->manifest_sha256);
+			doc_add_cell(doc, t, st == SIGNOFF_VALID ? DS_NORMAL : DS_WARN, "%s",
+				     signoff_status_words(st));
 		}
 		doc_text(doc, DB_PARA, DS_SMALL, "Each signature is an Ed25519 signature by the "
 			 "signer's own key over the run id, its meaning, the printed name, the time, the "
 			 "manifest it names and the SHA-256 of the run's raw files (signatures.jsonl, "
-			 "the audit trail).");
+			 "the audit trail). Its status is checked against the record this revision was "
+			 "generated over; rig verify also checks the manifest it names against the "
+			 "station's journal.");
 	}
 	doc_text(doc, DB_H2, DS_NORMAL, "Revisions of this report");
 	t = doc_table(doc, true, 4, 0.1, 0.25, 0.25, 0.4);

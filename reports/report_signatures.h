@@ -7,11 +7,11 @@
 
 struct report_doc;
 
-/* Reads the run's id, the seal in place and the signatures
+/* Takes the run's id (the judge read it: run_id_read), reads the seal in place and the signatures
  * (signatures.jsonl), numbers this generation of the report as the next
  * revision (report-revisions.jsonl) and sets d->report_id to
  * "RPT-<run id> rev N".  0 or a negative errno. */
-int report_signoff_gather(struct report_data *d, const char *run_dir);
+int report_signoff_gather(struct report_data *d, const char *run_id, const char *run_dir);
 void report_signoff_free(struct report_signoff *s);
 
 /* The last section: report id, revision, generation time, the manifest and

@@ -31,14 +31,10 @@ void report_junit_suite(FILE *f, const struct run_results *res, const char *run_
 int report_write_data_csv(const char *run_dir);
 /* Every output into run_dir: results.json, summary.txt, junit.xml, data/,
  * report.pdf, report.html.  *ret_results_written (may be NULL) says whether
- * results.json, the first, was written, whatever happened to the others. */
+ * results.json, the first, was written, whatever happened to the others.
+ * manifest_path_derived() (rig/seal/manifest.c) lists these outputs: a
+ * writer added here adds its outputs there. */
 int report_write_all(const struct run_results *res, const char *run_dir,
 		     bool *ret_results_written);
-
-/* True for a path (relative to the run directory) that report_write_all
- * writes again each time: `rig report` may replace such a file in a sealed
- * run; every other file must still match the manifest (docs/integrity.md).
- * A writer added to report_write_all adds its outputs here. */
-bool report_output_is_derived(const char *path);
 
 #endif

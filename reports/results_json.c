@@ -284,7 +284,7 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 	for (size_t i = 0; i < res->n_deviations; i++) {
 		const struct deviation *d = &res->deviations[i];
 
-		fprintf(out, "  %s", d->kind);
+		fprintf(out, "  %s", deviation_words(d->kind));
 		if (d->has_t)
 			fprintf(out, " at t = %.1f s", rig_ns_to_s(d->t_ns));
 		fprintf(out, ": %s\n", TXT(d->text));
@@ -340,16 +340,4 @@ int report_write_all(const struct run_results *res, const char *run_dir,
 	if (r < 0)
 		return r;
 	return report_write_documents(res, run_dir);
-}
-
-bool report_output_is_derived(const char *path)
-{
-	static const char *const files[] = { "results.json", "summary.txt", "junit.xml",
-					       "report.pdf", "report.html", "report-revisions.jsonl" };
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (!strcmp(path, files[i]))
-			return true;
-	/* data/: the per-instrument tables and their README, all from samples.csv */
-	return !strncmp(path, "data/", 5);
 }

@@ -142,12 +142,16 @@ static void shell(const char *fmt, const char *a, const char *b)
 
 Test(signoff, a_reviewed_and_approved_run_verifies_and_its_report_shows_each_signature)
 {
-	char *tmp = th_tmpdir(), *run, *out, *txt;
+	char *tmp = th_tmpdir(), *run, *out, *txt, *hex, *line;
 
 	keygen(tmp, "ann");
 	keygen(tmp, "bob");
 	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
 	cr_assert_eq(sign(tmp, run, "reviewed", "Ann Reviewer", "ann"), 0);
+	/* the seal Bob signs over, and the report he writes again is generated over */
+	shell("sha256sum < '%s/SHA256SUMS' | cut -c1-64 | tr -d '\\n' > '%s/sealed.hex'", run, tmp);
+	hex = th_slurp(tmp, "sealed.hex");
+	cr_assert_eq(strlen(hex), 64, "%s", hex);
 	cr_assert_eq(sign(tmp, run, "approved", "Bob Approver", "bob"), 0);
 	out = verify(tmp, run, NULL, 0);
 	cr_assert(strstr(out, "signoff  signature 1 (reviewed by Ann Reviewer at "), "%s", out);
@@ -159,7 +163,13 @@ Test(signoff, a_reviewed_and_approved_run_verifies_and_its_report_shows_each_sig
 	txt = th_slurp(tmp, "report.txt");
 	cr_assert(strstr(txt, "Ann Reviewer") && strstr(txt, "Bob Approver"), "%s", txt);
 	cr_assert(strstr(txt, "approved") && strstr(txt, "reviewed"));
+	/* the manifest's own digest, not merely its label (printed sealed or not) */
 	cr_assert(strstr(txt, "Manifest"), "the manifest digest is printed");
+	if (asprintf(&line, "sha256:%s", hex) < 0)
+		abort();
+	cr_assert(strstr(txt, line), "%s not in:\n%s", line, txt);
+	free(line);
+	free(hex);
 	free(txt);
 	free(run);
 	free(tmp);
@@ -203,7 +213,7 @@ Test(signoff, the_same_person_cannot_review_and_approve)
 static void reseal_by_hand(const char *run)
 {
 	shell("cd '%s' && rm -f SHA256SUMS.sig && find . -type f ! -name SHA256SUMS ! -name "
-	   "SHA256SUMS.sig -printf '%%P\\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS.new && "
+	   "SHA256SUMS.sig ! -name SHA256SUMS.new -printf '%%P\\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS.new && "
 	   "mv SHA256SUMS.new SHA256SUMS%s", run, "");
 }
 
@@ -236,7 +246,7 @@ Test(signoff, a_signature_moved_to_another_run_fails_verify)
 
 Test(signoff, a_signed_record_edited_afterwards_fails_verify_even_resealed_by_hand)
 {
-	char *tmp = th_tmpdir(), *run, *out;
+	char *tmp = th_tmpdir(), *run, *out, *txt, *other, *db;
 
 	keygen(tmp, "ann");
 	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
@@ -244,11 +254,38 @@ Test(signoff, a_signed_record_edited_afterwards_fails_verify_even_resealed_by_ha
 	out = verify(tmp, run, "--no-journal", 0);
 	free(out);
 	/* one more balance reading than was taken */
+	shell("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	txt = th_slurp(tmp, "report.txt");
+	cr_assert(strstr(txt, "status") && strstr(txt, "valid"), "%s", txt);
+	cr_assert_null(strstr(txt, "NOT VALID"), "%s", txt);
+	free(txt);
 	shell("printf '7200000000000,scale,mass,1.5,g,\\n' >> '%s/samples.csv'%s", run, "");
 	reseal_by_hand(run);
 	out = verify(tmp, run, "--no-journal", 1);
 	cr_assert(strstr(out, "the record changed after it was signed"), "%s", out);
 	free(out);
+	/* the report, written again over the changed record, says so too: the
+	 * same rule as rig verify's, not every line of the trail printed as
+	 * if it held.  A run whose manifest is gone is sealed after the fact
+	 * by rig report (on a station whose journal has none of it). */
+	other = th_tmpdir();
+	shell("touch '%s/seal-journal.jsonl' && rm '%s/SHA256SUMS'", other, run);
+	if (asprintf(&db, "sqlite:%s/history.sqlite", other) < 0)
+		abort();
+	cr_assert_eq(th_rig(other, (const char *[]){ "report", run, "--db", db, NULL }), 0, "%s",
+		     th_slurp(other, "stderr"));
+	/* and the history it was stored in holds it not valid, by the same rule */
+	shell("sqlite3 '%s/history.sqlite' 'SELECT line, valid FROM signatures' > '%s/valid.txt'",
+	      other, other);
+	txt = th_slurp(other, "valid.txt");
+	cr_assert_str_eq(txt, "1|0\n");
+	free(txt);
+	free(db);
+	free(other);
+	shell("pdftotext -layout '%s/report.pdf' '%s/report.txt'", run, tmp);
+	txt = th_slurp(tmp, "report.txt");
+	cr_assert(strstr(txt, "NOT VALID: record changed"), "%s", txt);
+	free(txt);
 	free(run);
 	free(tmp);
 }
@@ -271,6 +308,37 @@ Test(signoff, a_signature_line_edited_fails_verify)
 }
 
 /* ------------------------------------------------ report id, revisions -- */
+
+/* run.json's run_id is read with one validation wherever it is read: one
+ * with a control character in it is no id to the judge (results.json), the
+ * report and rig sign alike. */
+Test(signoff, a_run_id_that_is_not_one_line_of_text_is_no_id_anywhere)
+{
+	char *tmp = th_tmpdir(), *run, *other = th_tmpdir(), *res, *err, *key;
+
+	keygen(tmp, "ann");
+	cr_assert_eq(run_named(tmp, "run", NULL, NULL, &run), 0);
+	/* the manifest lost, so rig report (another station) seals it after the fact */
+	shell("cd '%s' && rm SHA256SUMS && sed -i 's/\"run_id\": *\"/&BEL\\\\u0007/' run.json && "
+	      "grep -q 'BEL.u0007' run.json && touch '%s/seal-journal.jsonl'", run, other);
+	cr_assert_eq(th_rig(other, (const char *[]){ "report", run, NULL }), 0, "%s",
+		     th_slurp(other, "stderr"));
+	res = th_slurp(run, "results.json");
+	cr_assert(strstr(res, "\"run_id\": \"\""), "%s", res);
+	cr_assert_null(strstr(res, "BEL"), "%s", res);
+	free(res);
+	if (asprintf(&key, "%s/ann", tmp) < 0)
+		abort();
+	cr_assert_eq(th_rig(other, (const char *[]){ "sign", run, "--meaning", "reviewed", "--signer",
+						     "Ann Reviewer", "--key", key, NULL }), 2);
+	err = th_slurp(other, "stderr");
+	cr_assert(strstr(err, "holds no run_id"), "%s", err);
+	free(key);
+	free(err);
+	free(other);
+	free(run);
+	free(tmp);
+}
 
 Test(signoff, the_report_id_is_the_runs_own_and_each_regeneration_a_revision)
 {

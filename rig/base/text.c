@@ -56,6 +56,13 @@ static bool is_control(uint32_t cp)
 	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
 
+bool text_one_line(const char *s, size_t size)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	return len > 0 && len < size && text_check(s, len, 0, NULL);
+}
+
 bool text_check(const char *s, size_t len, unsigned allow, struct text_fault *ret)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -40,6 +40,11 @@ struct text_fault {
  * allow; else false with the first problem in *ret (may be NULL). */
 bool text_check(const char *s, size_t len, unsigned allow, struct text_fault *ret);
 
+/* True when s is one line of text that fits a field of size bytes: not
+ * NULL, not empty, shorter than size, and text_check without exceptions.
+ * An operator's or a signer's name, a run id given on the command line. */
+bool text_one_line(const char *s, size_t size);
+
 /* The fault in words: "a byte that is not UTF-8 (0xE9)", "a control
  * character (U+001B, ESC)".  Returns buf. */
 const char *text_fault_describe(const struct text_fault *f, char *buf, size_t size);

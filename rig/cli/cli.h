@@ -87,12 +87,9 @@ int load_bench(const char *path, struct bench **ret);
 /* Every instrument simulated (in-process, or a wire simulator in lockstep). */
 bool all_simulated(const struct bench *bench);
 
-/* The operator: --operator, else $PUMPRIG_OPERATOR (the station's
- * setting), else NULL: never the login name. */
-const char *operator_resolve(const char *given);
-bool operator_valid(const char *name);
-/* The operator resolved and checked; prints why and returns -EINVAL when
- * there is none or it is not one line of text. */
+/* The operator (--operator, else $PUMPRIG_OPERATOR, the station's
+ * setting; never the login name) resolved and checked; prints why and
+ * returns -EINVAL when there is none or it is not one line of text. */
 int operator_require(const char *cmd, const char *given, const char **ret);
 /* The signing key: --sign-key, else $PUMPRIG_SIGN_KEY, else none. */
 int sign_key_resolve(const char *given, const char *cmd, struct sig_secret_key *key,

@@ -575,7 +575,7 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 
 	*ret_sealed = false;
 	fflush(stdout);
-	r = integrity_check(run_dir, raw_only ? report_output_is_derived : NULL, NULL,
+	r = integrity_check(run_dir, raw_only ? manifest_path_derived : NULL, NULL,
 			    print_change, stderr, &ir);
 	if (r < 0) {
 		fprintf(stderr, "rig %s: cannot read %s: %s\n", cmd, TERM_SAFE(run_dir), strerror(-r));

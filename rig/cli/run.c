@@ -108,7 +108,7 @@ static int run_main(int argc, char **argv)
 	if (operator_require("run", f.operator_name, &f.operator_name) < 0)
 		return EXIT_BAD_INPUT;
 	/* a run id: one line of text, as rig gives them */
-	if (f.retry_of && (!operator_valid(f.retry_of) || strlen(f.retry_of) >= RUNDIR_ID_MAX)) {
+	if (f.retry_of && !text_one_line(f.retry_of, RUNDIR_ID_MAX)) {
 		fprintf(stderr, "rig run: --retry-of \"%s\" must be the run id of the run this one "
 			"repeats: one line of UTF-8 text without control characters, 1 to %d bytes\n",
 			TERM_SAFE(f.retry_of), RUNDIR_ID_MAX - 1);

@@ -331,17 +331,21 @@ static json_t *limit_side(const json_t *limit, const char *side)
 
 /* checks[] and the bench-health figures among them. */
 /* The run's audit trail of signatures (rig sign), each with whether it
- * holds as far as the history can tell alone: its key signed it, and it
- * names this run.  rig verify checks the rest (the record, the journal).
- * A trail that does not read gives none: rig verify names it. */
-static json_t *read_signatures(const char *run_dir, const char *run_id)
+ * holds for the record stored (signoff_status: its key made it, it names
+ * this run, the raw files are the ones it signed).  rig verify checks the
+ * journal besides.  A trail that does not read gives none: rig verify
+ * names it. */
+static json_t *read_signatures(const char *run_dir, const char *run_id,
+			       const struct manifest *m)
 {
+	char record_hex[DIGEST_HEX_LEN + 1];
 	json_t *a = json_array();
 	struct signoff *v = NULL;
 	size_t n = 0, bad = 0;
 
 	if (signoff_load(run_dir, &v, &n, &bad) < 0)
 		return a;
+	signoff_record_digest(m, record_hex);
 	for (size_t i = 0; i < n; i++) {
 		char pk[2 * SIG_PUBLIC_KEY_BYTES + 1], sig[2 * SIG_BYTES + 1];
 
@@ -353,7 +357,7 @@ static json_t *read_signatures(const char *run_dir, const char *run_id)
 			"key_fingerprint", v[i].fingerprint, "public_key", pk,
 			"manifest_sha256", v[i].manifest_sha256, "record_sha256", v[i].record_sha256,
 			"signature", sig,
-			"valid", (json_int_t)(signoff_check(&v[i]) && strcmp(v[i].run_id, run_id) == 0)));
+			"valid", (json_int_t)(signoff_status(&v[i], run_id, record_hex) == SIGNOFF_VALID)));
 	}
 	free(v);
 	return a;
@@ -579,7 +583,7 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 	}
 	json_object_set_new(rec, "inputs", inputs);
 	json_object_set_new(rec, "instruments", read_instruments(&bench));
-	json_object_set_new(rec, "signatures", read_signatures(run_dir, history_jstr(run, "run_id")));
+	json_object_set_new(rec, "signatures", read_signatures(run_dir, history_jstr(run, "run_id"), &m));
 	read_checks(results, rec);
 	*ret = rec;
 	rec = NULL;

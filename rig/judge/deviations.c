@@ -15,6 +15,7 @@
  * with any deviation passes "with deviations" (results_verdict_text). */
 #include "check.h"
 #include "rig/base/infile.h"
+#include "rig/base/runid.h"
 #include "rig/base/text.h"
 
 #include <errno.h>
@@ -79,7 +80,7 @@ static void from_run_json(const char *run_dir, struct run_results *res)
 		json_decref(root);
 		return;
 	}
-	snprintf(res->run_id, sizeof(res->run_id), "%s", jstr(root, "run_id"));
+	(void)run_id_read(run_dir, res->run_id, sizeof(res->run_id));   /* "" when none */
 	snprintf(res->retry_of, sizeof(res->retry_of), "%s", jstr(root, "retry_of"));
 	text_trim_partial(res->retry_of);
 	if (res->retry_of[0])

@@ -147,6 +147,18 @@ int manifest_scan(const char *run_dir, struct manifest *ret)
 	return 0;
 }
 
+bool manifest_path_derived(const char *path)
+{
+	static const char *const files[] = { "results.json", "summary.txt", "junit.xml",
+					       "report.pdf", "report.html", "report-revisions.jsonl" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!strcmp(path, files[i]))
+			return true;
+	/* data/: the per-instrument tables and their README, all from samples.csv */
+	return !strncmp(path, "data/", 5);
+}
+
 bool manifest_path_valid(const char *path)
 {
 	const char *p = path;

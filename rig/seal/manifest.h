@@ -58,6 +58,14 @@ int manifest_format(const struct manifest *m, char **ret_text, size_t *ret_len);
 /* True for a path that may stand in a manifest (see manifest_parse). */
 bool manifest_path_valid(const char *path);
 
+/* True for a path (relative to the run directory) that the report writers
+ * (reports/report_write_all) write again each time from the raw files:
+ * `rig report` may replace such a file in a sealed run, and a signature's
+ * record leaves it out; every other file is raw and must still match the
+ * manifest (docs/integrity.md).  The one list: a writer that adds outputs
+ * adds them here. */
+bool manifest_path_derived(const char *path);
+
 enum manifest_change { MANIFEST_ADDED, MANIFEST_CHANGED, MANIFEST_MISSING };
 const char *manifest_change_name(enum manifest_change c);   /* "ADDED" ... */
 

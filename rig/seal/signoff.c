@@ -31,8 +31,7 @@ const char *signoff_meaning_name(enum signoff_meaning m)
 	return m < SIGNOFF__COUNT ? meaning_names[m] : "?";
 }
 
-void signoff_record_digest(const struct manifest *m, bool (*derived)(const char *path),
-			   char ret[DIGEST_HEX_LEN + 1])
+void signoff_record_digest(const struct manifest *m, char ret[DIGEST_HEX_LEN + 1])
 {
 	crypto_hash_sha256_state st;
 	unsigned char h[crypto_hash_sha256_BYTES];
@@ -41,7 +40,7 @@ void signoff_record_digest(const struct manifest *m, bool (*derived)(const char 
 	for (size_t i = 0; i < m->n; i++) {
 		const struct manifest_entry *e = &m->entries[i];
 
-		if (strcmp(e->path, SIGNOFF_NAME) == 0 || (derived && derived(e->path)))
+		if (strcmp(e->path, SIGNOFF_NAME) == 0 || manifest_path_derived(e->path))
 			continue;
 		crypto_hash_sha256_update(&st, (const unsigned char *)e->hex, strlen(e->hex));
 		crypto_hash_sha256_update(&st, (const unsigned char *)"  ", 2);
@@ -50,6 +49,24 @@ void signoff_record_digest(const struct manifest *m, bool (*derived)(const char 
 	}
 	crypto_hash_sha256_final(&st, h);
 	sodium_bin2hex(ret, DIGEST_HEX_LEN + 1, h, sizeof(h));
+}
+
+int signoff_record_of(const char *run_dir, char ret_manifest[DIGEST_HEX_LEN + 1],
+		      char ret_record[DIGEST_HEX_LEN + 1])
+{
+	struct manifest m = { 0 };
+	char *text = NULL;
+	size_t len = 0, line = 0;
+	int r = manifest_load(run_dir, &m, &text, &len, &line);
+
+	ret_manifest[0] = ret_record[0] = '\0';
+	if (r == 0) {
+		digest_buf_sha256(text, len, ret_manifest);
+		signoff_record_digest(&m, ret_record);
+	}
+	free(text);
+	manifest_free(&m);
+	return r;
 }
 
 /* What is signed: every field that says what the signature means, one a
@@ -90,6 +107,29 @@ bool signoff_check(const struct signoff *s)
 	return strcmp(fp, s->fingerprint) == 0 &&
 	       crypto_sign_verify_detached(s->sig, (const unsigned char *)msg, (unsigned long long)n,
 					   s->pk) == 0;
+}
+
+enum signoff_status signoff_status(const struct signoff *s, const char *run_id,
+				   const char *record_hex)
+{
+	if (!signoff_check(s))
+		return SIGNOFF_ALTERED;
+	if (strcmp(s->run_id, run_id) != 0)
+		return SIGNOFF_OTHER_RUN;
+	if (strcmp(s->record_sha256, record_hex) != 0)
+		return SIGNOFF_RECORD_CHANGED;
+	return SIGNOFF_VALID;
+}
+
+const char *signoff_status_words(enum signoff_status st)
+{
+	switch (st) {
+	case SIGNOFF_VALID: return "valid";
+	case SIGNOFF_ALTERED: return "NOT VALID: altered";
+	case SIGNOFF_OTHER_RUN: return "NOT VALID: another run's";
+	case SIGNOFF_RECORD_CHANGED: return "NOT VALID: record changed";
+	}
+	return "NOT VALID";
 }
 
 int signoff_format_line(const struct signoff *s, char **ret)

@@ -51,17 +51,38 @@ int signoff_meaning_parse(const char *text, enum signoff_meaning *ret);
 const char *signoff_meaning_name(enum signoff_meaning m);
 
 /* The record a signature is bound to: SHA-256 over the "<hex>  <path>\n"
- * lines of m's entries that are raw (derived(path) false; derived may be
- * NULL) and not the audit trail itself.  Reports regenerated after a
- * signature (to show it) do not change it; an edited sample does. */
-void signoff_record_digest(const struct manifest *m, bool (*derived)(const char *path),
-			   char ret[DIGEST_HEX_LEN + 1]);
+ * lines of m's entries that are raw (manifest_path_derived() false) and not
+ * the audit trail itself.  Reports regenerated after a signature (to show
+ * it) do not change it; an edited sample does. */
+void signoff_record_digest(const struct manifest *m, char ret[DIGEST_HEX_LEN + 1]);
+/* The manifest in place in run_dir: its digest and its record's;
+ * -ENOENT when the run is not sealed, another -errno when it does not read. */
+int signoff_record_of(const char *run_dir, char ret_manifest[DIGEST_HEX_LEN + 1],
+		      char ret_record[DIGEST_HEX_LEN + 1]);
 
 /* Signs s (its fields but pk, fingerprint and sig filled in) with key. */
 int signoff_sign(const struct sig_secret_key *key, struct signoff *s);
 /* True when s->sig is a valid signature of s's fields by s->pk and the
  * fingerprint is that key's. */
 bool signoff_check(const struct signoff *s);
+
+/* Whether a signature holds for the record in place: its key made it over
+ * what its line says, it names this run (run_id, "" when the run has none)
+ * and the record it signed is the one there now (record_hex, from
+ * signoff_record_of; "" when there is none).  The one rule for rig verify,
+ * the report and the history; rig verify also checks the manifest it
+ * signed against the station's journal. */
+enum signoff_status {
+	SIGNOFF_VALID,
+	SIGNOFF_ALTERED,            /* the signature does not match its line */
+	SIGNOFF_OTHER_RUN,          /* made for another run */
+	SIGNOFF_RECORD_CHANGED,     /* the raw files changed after it was made */
+};
+enum signoff_status signoff_status(const struct signoff *s, const char *run_id,
+				   const char *record_hex);
+/* "valid", "NOT VALID: altered", "NOT VALID: another run's",
+ * "NOT VALID: record changed". */
+const char *signoff_status_words(enum signoff_status st);
 
 /* One line's JSON (malloc'd, no newline) and back (untrusted text):
  * -EBADMSG when it is not a signature line. */

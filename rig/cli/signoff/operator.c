@@ -11,19 +11,13 @@
 /* The operator: --operator, else the station's setting $PUMPRIG_OPERATOR.
  * Never the login name: a record signed off under "root" or a shared
  * account names nobody (21 CFR 11.50), so a run with neither is refused. */
-const char *operator_resolve(const char *given)
+static const char *operator_resolve(const char *given)
 {
 	const char *env = getenv("PUMPRIG_OPERATOR");
 
 	if (given)
 		return given;
 	return env && *env ? env : NULL;
-}
-
-bool operator_valid(const char *name)
-{
-	/* a name: one line of UTF-8 text, the record's and every report's */
-	return name && *name && strlen(name) < RIG_TEXT_MAX && text_check(name, strlen(name), 0, NULL);
 }
 
 int operator_require(const char *cmd, const char *given, const char **ret)
@@ -37,7 +31,7 @@ int operator_require(const char *cmd, const char *given, const char **ret)
 			"must name a person); nothing was done\n", cmd);
 		return -EINVAL;
 	}
-	if (!operator_valid(who)) {
+	if (!text_one_line(who, RIG_TEXT_MAX)) {   /* the record's and every report's */
 		fprintf(stderr, "rig %s: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR) "
 			"must be one line of UTF-8 text without control characters, 1 to %d bytes\n",
 			cmd, TERM_SAFE(who), RIG_TEXT_MAX - 1);

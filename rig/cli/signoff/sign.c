@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rig/base/runid.h"
 #include "rig/base/text.h"
 #include "rig/base/wholefile.h"
 #include "rig/cli/cli.h"
@@ -38,47 +39,6 @@ static const char usage_sign[] =
 	"Exit status 0 signed, 2 bad input (nothing written), 4 the run was altered\n"
 	"after it was sealed, or could not be sealed again (the signature taken back).\n";
 
-/* run.json's run_id: "" for a run made before rig gave runs an id. */
-static int run_id_of(const char *run_dir, char ret[SIGNOFF_RUN_ID_MAX])
-{
-	char path[RIG_PATH_MAX + 16], *text = NULL;
-	size_t len = 0;
-	json_t *o;
-	const char *id;
-	int r;
-
-	ret[0] = '\0';
-	snprintf(path, sizeof(path), "%s/run.json", run_dir);
-	r = wholefile_read(path, 1u << 20, true, &text, &len);
-	if (r < 0)
-		return r;
-	o = json_loadb(text, len, 0, NULL);
-	free(text);
-	id = json_string_value(json_object_get(o, "run_id"));
-	if (id && *id && strlen(id) < SIGNOFF_RUN_ID_MAX && text_check(id, strlen(id), 0, NULL))
-		snprintf(ret, SIGNOFF_RUN_ID_MAX, "%s", id);
-	json_decref(o);
-	return ret[0] ? 0 : -ENODATA;
-}
-
-/* The manifest in place: its digest and the record's (its raw files). */
-static int bound_to(const char *run_dir, char manifest_hex[DIGEST_HEX_LEN + 1],
-		    char record_hex[DIGEST_HEX_LEN + 1])
-{
-	struct manifest m = { 0 };
-	char *text = NULL;
-	size_t len = 0, line = 0;
-	int r = manifest_load(run_dir, &m, &text, &len, &line);
-
-	if (r == 0) {
-		digest_buf_sha256(text, len, manifest_hex);
-		signoff_record_digest(&m, report_output_is_derived, record_hex);
-	}
-	free(text);
-	manifest_free(&m);
-	return r;
-}
-
 /* The one who reviewed may not approve: returns the conflicting signature
  * or NULL. */
 static const struct signoff *separation_conflict(const struct signoff *v, size_t n,
@@ -94,6 +54,8 @@ static const struct signoff *separation_conflict(const struct signoff *v, size_t
 	return NULL;
 }
 
+/* signatures.jsonl as it was before: cut back to its old size, or gone
+ * when there was none. */
 static int take_back(const char *path, bool had, off_t size)
 {
 	return had ? truncate(path, size) : unlink(path);
@@ -116,7 +78,7 @@ static int sign_main(int argc, char **argv)
 	struct sig_secret_key key, skey;
 	struct signoff s = { 0 }, *v = NULL;
 	const struct signoff *clash;
-	char path[RIG_PATH_MAX + 32], why[RIG_TEXT_MAX + 32], *line = NULL;
+	char path[RIG_PATH_MAX + 32], why[RIG_TEXT_MAX + 32];
 	bool have_skey = false, unsign = false, sealed, had;
 	size_t n = 0, bad = 0;
 	struct stat st;
@@ -149,7 +111,7 @@ static int sign_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	/* the printed name: one line of text, as the operator's */
-	if (!operator_valid(signer)) {
+	if (!text_one_line(signer, RIG_TEXT_MAX)) {
 		fprintf(stderr, "rig sign: --signer \"%s\": the printed name must be one line of UTF-8 "
 			"text without control characters, 1 to %d bytes\n", TERM_SAFE(signer),
 			RIG_TEXT_MAX - 1);
@@ -171,7 +133,7 @@ static int sign_main(int argc, char **argv)
 		goto out;
 	if (require_run_dir(run_dir, "sign", "nothing was signed") != 0)
 		goto out;
-	if (run_id_of(run_dir, s.run_id) < 0) {
+	if (run_id_read(run_dir, s.run_id, sizeof(s.run_id)) < 0) {
 		fprintf(stderr, "rig sign: %s/run.json holds no run_id (a run made before runs had "
 			"one): a signature could not name its record; nothing was signed\n",
 			TERM_SAFE(run_dir));
@@ -214,7 +176,7 @@ static int sign_main(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
-	r = bound_to(run_dir, s.manifest_sha256, s.record_sha256);
+	r = signoff_record_of(run_dir, s.manifest_sha256, s.record_sha256);
 	if (r < 0) {
 		fprintf(stderr, "rig sign: %s: cannot read its %s: %s\n", TERM_SAFE(run_dir),
 			MANIFEST_NAME, strerror(-r));
@@ -237,8 +199,9 @@ static int sign_main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "rig sign: %s: cannot write: %s; nothing was signed\n", TERM_SAFE(path),
 			strerror(-r));
-		if (had ? truncate(path, st.st_size) : unlink(path) && errno != ENOENT)
-			fprintf(stderr, "rig sign: %s: cannot take the partial line back\n", path);
+		if (take_back(path, had, had ? st.st_size : 0) != 0 && errno != ENOENT)
+			fprintf(stderr, "rig sign: %s: cannot take the partial line back: %s\n",
+				TERM_SAFE(path), strerror(errno));
 		release_signals(&held);
 		status = EXIT_ABORTED;
 		goto out;
@@ -265,7 +228,6 @@ static int sign_main(int argc, char **argv)
 	       s.record_sha256);
 	lab_history_store(run_dir, db, true);
 out:
-	free(line);
 	free(v);
 	sodium_memzero(&key, sizeof(key));
 	sodium_memzero(&skey, sizeof(skey));
@@ -306,9 +268,8 @@ bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_che
 	}
 	if (n == 0)
 		return true;
-	if (run_id_of(run_dir, run_id) < 0)
-		run_id[0] = '\0';
-	(void)bound_to(run_dir, manifest_hex, record_hex);
+	(void)run_id_read(run_dir, run_id, sizeof(run_id));   /* "" when none */
+	(void)signoff_record_of(run_dir, manifest_hex, record_hex);
 	for (size_t i = 0; i < n; i++) {
 		const struct signoff *s = &v[i];
 		char head[RIG_TEXT_MAX + 96];
@@ -316,16 +277,18 @@ bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_che
 
 		snprintf(head, sizeof(head), "signature %zu (%s by %s at %s, key %s)", s->n,
 			 signoff_meaning_name(s->meaning), TERM_SAFE(s->signer), s->utc, s->fingerprint);
-		if (!signoff_check(s)) {
+		enum signoff_status st = signoff_status(s, run_id, record_hex);
+
+		if (st == SIGNOFF_ALTERED) {
 			fprintf(f, "BAD      %s: the signature does not match what the line says "
 				"(altered after it was made)\n", head);
 			ok = false;
-		} else if (strcmp(s->run_id, run_id) != 0) {
+		} else if (st == SIGNOFF_OTHER_RUN) {
 			fprintf(f, "BAD      %s: made for run %s, not this run (%s): a signature "
 				"cannot be moved to another record\n", head, TERM_SAFE(s->run_id),
 				run_id[0] ? TERM_SAFE(run_id) : "no run_id");
 			ok = false;
-		} else if (strcmp(s->record_sha256, record_hex) != 0) {
+		} else if (st == SIGNOFF_RECORD_CHANGED) {
 			fprintf(f, "BAD      %s: signed record sha256:%s, but the raw files are now "
 				"sha256:%s: the record changed after it was signed\n", head,
 				s->record_sha256, record_hex[0] ? record_hex : "(no manifest)");
