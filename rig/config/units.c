@@ -97,6 +97,10 @@ static const struct unit units[] = {
 	{ "uL/kPa", QTY_COMPLIANCE, 1e-3, 0 },
 	{ "mL/kPa", QTY_COMPLIANCE, 1, 0 },
 	{ "uL/mmHg", QTY_COMPLIANCE, 1e-3 / MMHG_KPA, 0 },
+
+	/* a temperature difference (an uncertainty): a kelvin is a degree */
+	{ "K", QTY_TEMPERATURE_DIFF, 1, 0 },
+	{ "degC", QTY_TEMPERATURE_DIFF, 1, 0 },
 };
 
 static const struct {
@@ -115,6 +119,7 @@ static const struct {
 	[QTY_DENSITY] = { "density", "g/mL", "g/mL, g/cm3, kg/m3, kg/L" },
 	[QTY_PERCENT] = { "percentage", "%", "%, ppm" },
 	[QTY_COMPLIANCE] = { "compliance", "mL/kPa", "uL/kPa, mL/kPa, uL/mmHg" },
+	[QTY_TEMPERATURE_DIFF] = { "temperature difference", "K", "K, degC" },
 };
 
 const char *qty_kind_name(enum qty_kind kind)

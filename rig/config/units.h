@@ -23,6 +23,7 @@ enum qty_kind {
 	QTY_DENSITY,     /* g/mL: g/mL g/cm3 kg/m3 kg/L */
 	QTY_PERCENT,     /* %:    % ppm */
 	QTY_COMPLIANCE,  /* mL/kPa: uL/kPa mL/kPa uL/mmHg */
+	QTY_TEMPERATURE_DIFF, /* K: K degC (a difference: no offset) */
 	QTY__COUNT
 };
 

@@ -15,7 +15,6 @@
 #include "recorder.h"
 #include "drivers/driver.h"
 
-#define PUMP_POLL_DEFAULT_NS RIG_NS_PER_S
 #define SAFE_STOP_ATTEMPTS 5
 #define SAFE_STOP_RETRY_NS RIG_NS_PER_S
 #define PUMP_TELEMETRY_N 3   /* delivered, reservoir, battery voltage */
