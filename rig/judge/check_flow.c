@@ -4,7 +4,18 @@
  * The flow analysis runs without evaporation while the samples stream past
  * (a measured evaporation rate is known only at the end of the record); the
  * evaporation adds e*f to every Q_i, so every percentage error shifts by the
- * same 100*f*e/r, applied when judging. */
+ * same 100*f*e/r, applied when judging.
+ *
+ * Uncertainty (k = 2), as dose accuracy's (check_dose.c) over the window:
+ * A from the mass change over the whole period: two readings (each with what
+ * the line holds then: reading_u_g()), the evaporation over T, and,
+ * relative, the volume per gram, the balance's span and rig's time base.
+ * Each window of the trumpet curve has the same terms over P; those of the
+ * readings and of the line differ from window to window, the others shift
+ * every window alike.  Ep(max) and Ep(min) are the extremes of m windows,
+ * and the extreme picks up the largest of m window errors too, so their
+ * per-window part is expanded by extreme_coverage_factor(m) (3.5 for a
+ * hundred windows) instead of 2 (analysis/uncertainty.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +25,7 @@
 #include "check.h"
 #include "rig/analysis/flow.h"
 #include "rig/analysis/gravimetric.h"
+#include "rig/analysis/uncertainty.h"
 
 struct check_priv {
 	struct flow_state *flow, *startup;
@@ -109,7 +121,8 @@ static void check_flow_sample(struct analysis_ctx *ax, struct check_result *c, s
 static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
 	struct flow_result fr;
-	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, t_h, u_a;
+	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, t_h, u_a, u_rel, e;
+	struct evaporation_used ev;
 	struct measurement *m;
 	char name[48];
 
@@ -132,14 +145,16 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 			 "too few settled balance readings in window \"%s\"", c->window);
 		return;
 	}
-	shift = 100 * ax->ml_per_g * ax->e_g_per_h / r;
-	u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
+	evaporation_for(ax, c, c->t_begin_ns, c->t_end_ns, &ev);
+	e = ev.e_g_per_h;
+	shift = 100 * ax->ml_per_g * e / r;
+	u_read = reading_u_g(ax, &st->priv->noise, r);
+	u_rel = sqrt(ax->u_rel_factor * ax->u_rel_factor + ax->u_rel_span * ax->u_rel_span +
+		     ax->u_rel_clock * ax->u_rel_clock);
 	t_h = rig_ns_to_h(c->t_end_ns - c->t_begin_ns);
-	/* A from the mass change over the whole period: two readings, the
-	 * evaporation over T, density; k = 2 */
-	u_a = 100 / (r * t_h) * ax->ml_per_g *
-	      sqrt(2 * u_read * u_read + pow(t_h * ax->u_e_g_per_h, 2));
-	u_a = 2 * hypot(u_a, 1.5e-4 * 100 * (1 + (fr.mean_error_pct + shift) / 100));
+	u_a = 100 / (r * t_h) * ax->ml_per_g * sqrt(2 * u_read * u_read +
+						     pow(t_h * ev.u_g_per_h, 2));
+	u_a = 2 * hypot(u_a, u_rel * 100 * (1 + (fr.mean_error_pct + shift) / 100));
 
 	c->measured = fr.mean_error_pct + shift;
 	c->u_expanded = u_a;
@@ -153,24 +168,32 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 		snprintf(m->source, sizeof(m->source), "mean flow error over %zu intervals of "
 			 "%.0f s (%zu missing instants)", fr.n_intervals,
 			 rig_ns_to_s(st->priv->flow_cfg.sample_interval_ns), fr.n_missing);
-	m = check_measure(c, "mean_rate", fr.mean_rate_ml_per_h + ax->ml_per_g * ax->e_g_per_h,
+	m = check_measure(c, "mean_rate", fr.mean_rate_ml_per_h + ax->ml_per_g * e,
 			  NAN, "mL/h");
 	for (size_t w = 0; w < fr.n_windows; w++) {
 		const struct flow_window_result *wr = &fr.windows[w];
 		double p_h = rig_ns_to_h(wr->window_ns);
-		double u_ep = 2 * 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
+		/* per window: its two readings (with the line at its two ends) */
+		double u_w = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
+		/* every window alike: the evaporation's rate, and relative terms */
+		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;
+		double k_ext = extreme_coverage_factor(wr->n_windows);
+		double ep[2] = { wr->ep_max_pct + shift, wr->ep_min_pct + shift };
 
-		snprintf(name, sizeof(name), "Ep_max_%gmin", rig_ns_to_s(wr->window_ns) / 60);
-		m = check_measure(c, name, wr->ep_max_pct + shift, u_ep, "%");
-		if (m)
-			snprintf(m->source, sizeof(m->source), "max over %zu windows of %.0f s "
-				 "(%zu skipped for missing readings)", wr->n_windows,
-				 rig_ns_to_s(wr->window_ns), wr->n_skipped);
-		snprintf(name, sizeof(name), "Ep_min_%gmin", rig_ns_to_s(wr->window_ns) / 60);
-		m = check_measure(c, name, wr->ep_min_pct + shift, u_ep, "%");
-		if (m)
-			snprintf(m->source, sizeof(m->source), "min over %zu windows of %.0f s",
-				 wr->n_windows, rig_ns_to_s(wr->window_ns));
+		for (int x = 0; x < 2; x++) {
+			double u_ep = hypot(k_ext * u_w, 2 * hypot(u_common, u_rel * (100 + ep[x])));
+
+			snprintf(name, sizeof(name), "Ep_%s_%gmin", x ? "min" : "max",
+				 rig_ns_to_s(wr->window_ns) / 60);
+			m = check_measure(c, name, ep[x], u_ep, "%");
+			if (m)
+				snprintf(m->source, sizeof(m->source), "%s over %zu windows of %.0f s "
+					 "(%zu skipped for missing readings); U: one window's %.4f %% "
+					 "(k = 1) times %.2f for the extreme of %zu, and what shifts every "
+					 "window", x ? "min" : "max", wr->n_windows,
+					 rig_ns_to_s(wr->window_ns), wr->n_skipped, u_w, k_ext,
+					 wr->n_windows);
+		}
 	}
 	if (st->priv->startup) {
 		struct flow_result su;
@@ -183,19 +206,20 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 					 su.n_intervals);
 		}
 		for (size_t i = 0; i < c->n_curve; i++)
-			c->curve_q_ml_per_h[i] += ax->ml_per_g * ax->e_g_per_h;
+			c->curve_q_ml_per_h[i] += ax->ml_per_g * e;
 	}
+	evaporation_measure(c, ax, &ev);
 	snprintf(c->explanation, sizeof(c->explanation),
 		 "mean flow %.6f mL/h against %.6f mL/h set over %.4f h: A = %+.3f %% (U = %.3f "
 		 "%%, k = 2) %s the limit of %.3f %%", fr.mean_rate_ml_per_h +
-		 ax->ml_per_g * ax->e_g_per_h, r, t_h, shown_value(c->measured, 3), u_a,
+		 ax->ml_per_g * e, r, t_h, shown_value(c->measured, 3), u_a,
 		 c->verdict == VERDICT_PASS ? "within" : "outside", c->limit_high);
 	snprintf(c->source, sizeof(c->source),
 		 "samples.csv: scale mass (settled readings only), %zu in the window, resampled "
 		 "every %.0f s (IEC 60601-2-24 method); events.jsonl: the set rate at the window's "
 		 "start; volume per gram %.7f mL/g; evaporation %.4g mg/h added to every interval",
 		 st->priv->n_inside, rig_ns_to_s(st->priv->flow_cfg.sample_interval_ns), ax->ml_per_g,
-		 ax->e_g_per_h * 1e3);
+		 e * 1e3);
 }
 
 static void check_flow_free(struct check_priv *priv)

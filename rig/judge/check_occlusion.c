@@ -7,7 +7,28 @@
  * pressure limit).  Measured: the time to alarm, the line pressure at the
  * alarm, and the bolus the release lets out: what the balance collects over
  * bolus_window after the release, less what the pump was programmed to
- * deliver meanwhile.  A pump that never alarms fails. */
+ * deliver meanwhile.  A pump that never alarms fails.
+ *
+ * Uncertainties (95 %), from how each was seen:
+ *   time to alarm, from the alarm line: the edge carries its own timestamp
+ *     (to the nanosecond), so only rig's time base (bench clock_uncertainty)
+ *     over the time measured counts;
+ *   from the pump's status, polled every poll period P: the alarm rose at
+ *     some instant after the poll before (not before the closure), so the
+ *     time is taken at the middle of that interval, and its uncertainty is
+ *     the interval that holds 95 % of a rectangular error of half its
+ *     length and the time base's (uncertainty.h: a rectangular term is not
+ *     covered by k = 2 on its standard deviation, it is always covered);
+ *   pressure at the alarm: the transducer's stated calibration (offset and
+ *     gain), its noise (from its readings in the ten minutes before the
+ *     closure), the interpolation between the two readings around the alarm
+ *     (the line pressure is a staircase of strokes: rectangular over their
+ *     difference) and, for a polled alarm, the pressure's change over the
+ *     time's uncertainty; k = 2;
+ *   released bolus: the two balance readings, the evaporation, the pump's
+ *     strokes against the programmed volume over the bolus window (whole
+ *     strokes: stroke / sqrt(6)), and relatively the volume per gram, the
+ *     balance's span and the time base; k = 2. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,19 +38,27 @@
 #include "check.h"
 #include "rig/analysis/dose.h"
 #include "rig/analysis/gravimetric.h"
+#include "rig/analysis/uncertainty.h"
 
 struct check_priv {
 	rig_ns t_close_ns, t_release_ns, t_alarm_ns;
 	bool alarm_from_line;
+	rig_ns alarm_after_ns;          /* a polled alarm rose after this (the poll before) */
 	struct interp_at p_alarm;
+	struct noise_est p_noise;       /* the pressure before the closure */
 	double p_peak_kpa;
 	/* the balance at the two ends of the bolus window */
 	struct interp_at begin, end;
 	struct noise_est noise;
 };
 
-/* The engine polls the pump's status once a second (engine.c). */
-#define PUMP_POLL_S 1.0
+/* How often the engine polls the pump's status (engine.c). */
+static rig_ns pump_poll_ns(const struct bench *b)
+{
+	rig_ns p = b->instrument[ROLE_PUMP].period_ns;
+
+	return p > 0 ? p : PUMP_POLL_DEFAULT_NS;
+}
 
 static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
@@ -71,8 +100,18 @@ static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c,
 	}
 	for (size_t i = 0; i < tl->n_pump_occlusion && st->priv->t_alarm_ns < 0; i++)
 		if (tl->pump_occlusion[i].on && tl->pump_occlusion[i].t_ns >= st->priv->t_close_ns &&
-		    (st->priv->t_release_ns < 0 || tl->pump_occlusion[i].t_ns <= st->priv->t_release_ns))
-			st->priv->t_alarm_ns = tl->pump_occlusion[i].t_ns;
+		    (st->priv->t_release_ns < 0 || tl->pump_occlusion[i].t_ns <= st->priv->t_release_ns)) {
+			/* seen at this poll: it rose since the poll before, and
+			 * not before the closure; the middle of that is the
+			 * estimate */
+			rig_ns seen = tl->pump_occlusion[i].t_ns;
+			rig_ns after = seen - pump_poll_ns(ax->bench);
+
+			if (after < st->priv->t_close_ns)
+				after = st->priv->t_close_ns;
+			st->priv->alarm_after_ns = after;
+			st->priv->t_alarm_ns = after + (seen - after) / 2;
+		}
 	interp_at_init(&st->priv->p_alarm, st->priv->t_alarm_ns);
 	if (st->priv->t_release_ns >= 0) {
 		interp_at_init(&st->priv->begin, st->priv->t_release_ns);
@@ -89,6 +128,8 @@ static void check_occlusion_sample(struct analysis_ctx *ax, struct check_result 
 	if (st->priv->t_close_ns < 0)
 		return;
 	if (s->role == ROLE_PRESSURE && strcmp(s->quantity, "pressure") == 0) {
+		if (s->t_ns < st->priv->t_close_ns && s->t_ns >= st->priv->t_close_ns - 600 * RIG_NS_PER_S)
+			noise_add(&st->priv->p_noise, s->value);
 		if (st->priv->t_alarm_ns >= 0)
 			interp_at_add(&st->priv->p_alarm, s->t_ns, s->value);
 		if (s->t_ns >= st->priv->t_close_ns && (st->priv->t_release_ns < 0 || s->t_ns <= st->priv->t_release_ns) &&
@@ -122,7 +163,9 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 		return;
 	}
 	if (isfinite(st->priv->p_peak_kpa)) {
-		m = check_measure(c, "peak_pressure", st->priv->p_peak_kpa, 2 * u_p, "kPa");
+		m = check_measure(c, "peak_pressure", st->priv->p_peak_kpa,
+				  2 * hypot(u_p, ax->bench->instrument[ROLE_PRESSURE].cal.gain_u_rel *
+						 st->priv->p_peak_kpa), "kPa");
 		if (m)
 			snprintf(m->source, sizeof(m->source), "samples.csv pressure, highest from the "
 				 "closure to the release");
@@ -144,15 +187,31 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 	}
 	/* time to alarm */
 	c->measured = rig_ns_to_s(st->priv->t_alarm_ns - st->priv->t_close_ns);
-	c->u_expanded = st->priv->alarm_from_line ? 0.002 : 2 * PUMP_POLL_S / sqrt(3);
+	{
+		/* the edge's own timestamp is rounded to the nanosecond */
+		double u_clock = hypot(ax->bench->clock_u_rel * c->measured, 0.5e-9 / sqrt(3));
+		double half = st->priv->alarm_from_line ? 0 :
+			      rig_ns_to_s(st->priv->t_alarm_ns - st->priv->alarm_after_ns);
+
+		c->u_expanded = coverage95_rect_normal(half, u_clock);
+	}
 	c->has_measured = true;
 	m = check_measure(c, "time_to_alarm", c->measured, c->u_expanded, "s");
 	measure_limit(m, 0, c->limit_high);
 	if (m) {
-		snprintf(m->source, sizeof(m->source), "events.jsonl: valve closed t = %.3f s, "
-			 "alarm %s t = %.3f s", rig_ns_to_s(st->priv->t_close_ns),
-			 st->priv->alarm_from_line ? "line rising edge (its own timestamp)" :
-			 "in the pump's status, polled each second, at", rig_ns_to_s(st->priv->t_alarm_ns));
+		if (st->priv->alarm_from_line)
+			snprintf(m->source, sizeof(m->source), "events.jsonl: valve closed t = %.3f s, "
+				 "alarm line rising edge (its own timestamp) t = %.6f s; U: the time "
+				 "base (bench clock_uncertainty %.3g ppm)", rig_ns_to_s(st->priv->t_close_ns),
+				 rig_ns_to_s(st->priv->t_alarm_ns), ax->bench->clock_u_rel * 1e6);
+		else
+			snprintf(m->source, sizeof(m->source), "events.jsonl: valve closed t = %.3f s; "
+				 "the pump's status showed the alarm at t = %.3f s, polled every %.3g s: "
+				 "it rose after t = %.3f s, taken at the middle, U holding 95 %% of a "
+				 "rectangular +-%.3f s", rig_ns_to_s(st->priv->t_close_ns),
+				 rig_ns_to_s(2 * st->priv->t_alarm_ns - st->priv->alarm_after_ns),
+				 rig_ns_to_s(pump_poll_ns(ax->bench)), rig_ns_to_s(st->priv->alarm_after_ns),
+				 rig_ns_to_s(st->priv->t_alarm_ns - st->priv->alarm_after_ns));
 		failed |= m->verdict == VERDICT_FAIL;
 	}
 	/* pressure at the alarm */
@@ -160,12 +219,24 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 		double p;
 
 		if (interp_at_value(&st->priv->p_alarm, &p) == 0) {
+			const struct interp_at *ia = &st->priv->p_alarm;
+			const struct calibration *cal = &ax->bench->instrument[ROLE_PRESSURE].cal;
+			double step = fabs(ia->hi_v - ia->lo_v), slope = 0, u;
+
+			if (ia->hi_t_ns > ia->lo_t_ns)
+				slope = step / rig_ns_to_s(ia->hi_t_ns - ia->lo_t_ns);
+			u = sqrt(cal->uncertainty * cal->uncertainty + pow(cal->gain_u_rel * p, 2) +
+				 pow(noise_sigma(&st->priv->p_noise), 2) + step * step / 12 +
+				 (st->priv->alarm_from_line ? 0 :
+				  pow(slope * rig_ns_to_s(st->priv->t_alarm_ns - st->priv->alarm_after_ns), 2) / 3));
 			p_at_alarm = p;
-			m = check_measure(c, "pressure_at_alarm", p, 2 * u_p, "kPa");
+			m = check_measure(c, "pressure_at_alarm", p, 2 * u, "kPa");
 			measure_limit(m, -INFINITY, dev->occlusion_pressure_max_kpa);
 			if (m) {
 				snprintf(m->source, sizeof(m->source), "samples.csv pressure, "
-					 "interpolated at the alarm");
+					 "interpolated at the alarm between %.3f and %.3f kPa; noise %.3f "
+					 "kPa before the closure", ia->lo_v, ia->hi_v,
+					 noise_sigma(&st->priv->p_noise));
 				failed |= m->verdict == VERDICT_FAIL;
 			}
 		} else {
@@ -190,13 +261,19 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 			double before_closure = t0 < st->priv->t_close_ns ?
 				programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses, tl->n_boluses,
 						     t0, st->priv->t_close_ns) : 0;
-			double delivered = ax->ml_per_g * (w1 - st->priv->begin.lo_v +
-							   ax->e_g_per_h * rig_ns_to_h(t1 - t0)) -
-					   before_closure;
-			double u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
-			double u_ml = hypot(ax->ml_per_g * sqrt(2) * u_read,
-					    hypot(ax->ml_per_g * bw_h * ax->u_e_g_per_h,
-						  dev->stroke_volume_ml / sqrt(6)));
+			struct evaporation_used ev;
+			double delivered, u_ml, u_rel;
+
+			evaporation_for(ax, c, t0, t1, &ev);
+			delivered = ax->ml_per_g * (w1 - st->priv->begin.lo_v +
+						    ev.e_g_per_h * rig_ns_to_h(t1 - t0)) - before_closure;
+			u_rel = sqrt(pow(ax->u_rel_factor, 2) + pow(ax->u_rel_span, 2));
+			u_ml = sqrt(pow(ax->ml_per_g, 2) *
+				    (pow(hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise)), 2) +
+				     pow(reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, t1)), 2)) +
+				    pow(ax->ml_per_g * bw_h * ev.u_g_per_h, 2) +
+				    pow(dev->stroke_volume_ml, 2) / 6 + pow(u_rel * delivered, 2) +
+				    pow(ax->u_rel_clock * programmed, 2));
 
 			w0 = st->priv->begin.lo_v;
 			m = check_measure(c, "released_bolus", delivered - programmed, 2 * u_ml, "mL");
