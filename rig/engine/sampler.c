@@ -319,6 +319,8 @@ void engine_read_slot(struct engine *e, enum rig_role role)
 	case ROLE_ESTOP: read_estop(e); break;
 	default: read_sensor_batch(e, role); break;
 	}
+	if (e->o->observe)
+		e->o->observe(e->o->observe_ctx, engine_now(e), rig_role_name(role), NULL, e->env.sim);
 }
 
 void engine_progress(struct engine *e, bool force)
