@@ -9,31 +9,12 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "rng.h"
 #include "rig/history/history.h"
 
 /* ------------------------------------------------------------ randomness */
 
 /* xorshift64* and Box-Muller: the same series on every machine. */
-struct rng {
-	uint64_t s;
-};
-
-static double rng_uniform(struct rng *r)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return (double)((r->s * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-}
-
-static double rng_gauss(struct rng *r)
-{
-	double u1 = rng_uniform(r), u2 = rng_uniform(r);
-
-	if (u1 < 1e-300)
-		u1 = 1e-300;
-	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
-}
 
 /* ------------------------------------------------------------- SPC rules */
 

@@ -12,6 +12,7 @@
  * ingest that finds the run already present: nothing is lost or counted
  * twice, also with several benches writing into one PostgreSQL. */
 #include "internal.h"
+#include "rig/base/wholefile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,44 +68,9 @@ static int mkdir_p(const char *dir)
 /* Writes dir/name holding text, atomically and durably. */
 static int write_atomic(const char *dir, const char *name, const char *text)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	size_t len = strlen(text), done = 0;
-	int fd, r = mkdir_p(dir), dfd;
+	int r = mkdir_p(dir);
 
-	if (r < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) != 0)
-		r = -errno;
-	if (close(fd) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return r < 0 ? r : wholefile_replace(dir, name, text, strlen(text));
 }
 
 int history_pending_add(const char *spool_dir, const char *run_dir)

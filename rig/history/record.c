@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <libconfig.h>
 
+#include "rig/base/infile.h"
+#include "rig/base/wholefile.h"
 #include "rig/seal/integrity.h"
 #include "rig/seal/manifest.h"
 
@@ -30,46 +32,17 @@ static int read_file(const char *dir, const char *name, char **ret, size_t *ret_
 {
 	unsigned char d[crypto_hash_sha256_BYTES];
 	char path[PATH_MAX];
-	struct stat st;
 	size_t got = 0;
 	char *buf;
-	int fd, r = 0;
+	int r;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	r = wholefile_read(path, SMALL_FILE_MAX, true, &buf, &got);
+	if (r == -RIG_ENOTREG)
 		return -EBADMSG;
-	}
-	if ((unsigned long long)st.st_size > SMALL_FILE_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
+	if (r < 0)
 		return r;
-	}
-	buf[got] = '\0';
 	if (sodium_init() < 0) {
 		free(buf);
 		return -EIO;

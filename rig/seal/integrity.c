@@ -10,49 +10,18 @@
 #include <unistd.h>
 
 #include "rig/base/bench.h"
+#include "rig/base/infile.h"
+#include "rig/base/wholefile.h"
 #include "notes.h"
 #include "version.h"
 
-/* Reads a small file whole (a signature); -ENOENT when absent. */
+/* Reads a small file whole (a signature); -ENOENT when absent, -EBADMSG for
+ * what cannot be one (a link, no regular file, too large). */
 static int read_text(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	struct stat st;
-	size_t got = 0;
-	char *buf;
-	/* O_NONBLOCK: a FIFO in its place is refused below, not waited on */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), r = 0;
+	int r = wholefile_read(path, max, true, ret, ret_len);
 
-	if (fd < 0)
-		return errno == ELOOP ? -EBADMSG : -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (unsigned long long)st.st_size > max) {
-		close(fd);
-		return -EBADMSG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[got] = '\0';
-	*ret = buf;
-	*ret_len = got;
-	return 0;
+	return r == -ELOOP || r == -RIG_ENOTREG || r == -EFBIG ? -EBADMSG : r;
 }
 
 struct diff_ctx {
@@ -151,50 +120,6 @@ bool integrity_ok(const struct integrity_result *res)
 	       (!res->sig_found || (res->sig_valid && !res->sig_malformed && !res->sig_other_key));
 }
 
-/* Written beside, forced to disk, renamed over: a reader (or a crash) sees
- * the old file or the new one, never half of one. */
-static int write_replace(const char *dir, const char *name, const char *text, size_t len)
-{
-	char path[RIG_PATH_MAX + 32], tmp[RIG_PATH_MAX + 40];
-	size_t done = 0;
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) != 0)
-		r = -errno;
-	if (close(fd) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	/* the rename itself reaches the disk only with the directory */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /* The seal files as they were before a seal that failed: written back (or
  * removed, when there were none).  The new signature goes first, so the old
  * manifest is never seen beside it. */
@@ -206,13 +131,13 @@ static void put_back(const char *run_dir, const char *text, size_t len, const ch
 	snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_SIG_NAME);
 	(void)unlink(path);
 	if (text) {
-		(void)write_replace(run_dir, MANIFEST_NAME, text, len);
+		(void)wholefile_replace(run_dir, MANIFEST_NAME, text, len);
 	} else {
 		snprintf(path, sizeof(path), "%s/%s", run_dir, MANIFEST_NAME);
 		(void)unlink(path);
 	}
 	if (sig)
-		(void)write_replace(run_dir, MANIFEST_SIG_NAME, sig, sig_len);
+		(void)wholefile_replace(run_dir, MANIFEST_SIG_NAME, sig, sig_len);
 }
 
 /* The journal's line for a seal just written. */
@@ -331,9 +256,9 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, struct seal_o
 		r = -errno;
 		goto free_sig;
 	}
-	r = write_replace(run_dir, MANIFEST_NAME, text, len);
+	r = wholefile_replace(run_dir, MANIFEST_NAME, text, len);
 	if (r == 0 && sig_text)
-		r = write_replace(run_dir, MANIFEST_SIG_NAME, sig_text, sig_len);
+		r = wholefile_replace(run_dir, MANIFEST_SIG_NAME, sig_text, sig_len);
 	if (r == 0 && j) {
 		journal_line_of(&ret->seal, o, utc, run, dir_abs, text, len, found_hex,
 				now.signed_by_key, ret->unsigned_stale);

@@ -53,12 +53,29 @@ static int cmp_entry(const void *a, const void *b)
 		      ((const struct manifest_entry *)b)->path);
 }
 
+/* ".NAME.<pid>.tmp": the temporary name wholefile_replace writes NAME
+ * through. */
+static bool is_temp_of(const char *rel, const char *name)
+{
+	size_t n = strlen(name), len = strlen(rel);
+	const char *p = rel + 1 + n + 1;
+
+	if (len < n + 7 || rel[0] != '.' || strncmp(rel + 1, name, n) != 0 || rel[1 + n] != '.' ||
+	    strcmp(rel + len - 4, ".tmp") != 0)
+		return false;
+	for (; p < rel + len - 4; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return p > rel + 1 + n + 1;
+}
+
 /* The manifest, its signature and the temporary files they are written
  * through are the seal itself, not what it covers. */
 static bool is_seal_file(const char *rel)
 {
 	return !strcmp(rel, MANIFEST_NAME) || !strcmp(rel, MANIFEST_SIG_NAME) ||
-	       !strcmp(rel, MANIFEST_NAME ".tmp") || !strcmp(rel, MANIFEST_SIG_NAME ".tmp");
+	       !strcmp(rel, MANIFEST_NAME ".tmp") || !strcmp(rel, MANIFEST_SIG_NAME ".tmp") ||
+	       is_temp_of(rel, MANIFEST_NAME) || is_temp_of(rel, MANIFEST_SIG_NAME);
 }
 
 static int scan_dir(const char *root, const char *rel, int depth, struct manifest *m)
