@@ -348,6 +348,7 @@ static bool condition_met(struct engine *e, enum wait_for what)
 	switch (what) {
 	case WAIT_BOLUS_DONE: return e->have_pump_status && !e->pump.bolus_active;
 	case WAIT_TARE_SETTLED: return e->tare_settled;
+	case WAIT_LINE_STILL: return engine_line_still(e);
 	case WAIT_ALARM:
 		return e->alarm_active || (e->pump.alarms & PUMP_ALARM_OCCLUSION);
 	default: return false;
