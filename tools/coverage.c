@@ -70,9 +70,10 @@ static void draw_errors(const struct bench *stated, struct bench *b, uint64_t se
 	/* the balance: its span from the stated gain uncertainty; its stated
 	 * reading uncertainty as a deviation from linearity whose value at a
 	 * load (a random phase of a periodic curve) has that standard
-	 * deviation; its zero drift */
+	 * deviation (the model's `linearity` is that standard deviation over
+	 * loads: model.c); its zero drift */
 	s->scale_span_rel = scale->gain_u_rel * draw_gauss(&g);
-	s->scale_linearity_g = sqrt(2) * scale->uncertainty;
+	s->scale_linearity_g = scale->uncertainty;
 	s->scale_drift_g_per_h = scale->drift_u_per_h * draw_gauss(&g);
 	/* evaporation: rectangular about the stated correction */
 	half = sqrt(3) * stated->evaporation_u_g_per_h;
@@ -645,6 +646,11 @@ void cov_print(const struct cov_report *r, FILE *out)
 		const struct cov_stat *s = &r->stats[i];
 		double c = cov_coverage_pct(s);
 
+		if (s->n == 0) {
+			fprintf(out, "%-13s %-26s %5s  no U stated: a figure for the record, not judged\n",
+				s->check, s->name, "-");
+			continue;
+		}
 		fprintf(out, "%-13s %-26s %5u %7u %8.1f%% %6.1f%% %8.2f %8.2f  %s\n", s->check, s->name,
 			s->n, s->covered, c, cov_binomial_sd_pct(s), sqrt(s->sum_z2 / s->n),
 			s->max_ratio, c < 92 ? "too small" : c > 98 ? "too wide" : "right (95 +- 3 %)");
