@@ -91,15 +91,28 @@ double mass_step_noise_g(const struct mass_step_detector *d)
 {
 	size_t n = d->n_d2 < MASS_STEP_NOISE_N ? d->n_d2 : MASS_STEP_NOISE_N;
 
+	if (d->n_medians > 0)
+		return d->sum_medians / (double)d->n_medians / (0.6744897502 * sqrt(6));
 	if (n < MASS_STEP_NOISE_MIN)
 		return NAN;
 	return median_of(d->d2_abs, n) / (0.6744897502 * sqrt(6));
 }
 
+/* The median of one block of MASS_STEP_NOISE_N scatters by about a fifth of
+ * itself; a threshold set from one block would, over the thousands of
+ * readings of a day, meet a block that reads the noise 40 % low and fire on
+ * noise.  So each full block's median joins a running mean, whose scatter
+ * falls with every block; only the first block is judged by its own. */
 static void noise_add_reading(struct mass_step_detector *d, double mass_g)
 {
-	if (d->n_w >= 2)
-		d->d2_abs[d->n_d2++ % MASS_STEP_NOISE_N] = fabs(mass_g - 2 * d->w1 + d->w2);
+	if (d->n_w >= 2) {
+		d->d2_abs[d->n_d2++] = fabs(mass_g - 2 * d->w1 + d->w2);
+		if (d->n_d2 == MASS_STEP_NOISE_N) {
+			d->sum_medians += median_of(d->d2_abs, MASS_STEP_NOISE_N);
+			d->n_medians++;
+			d->n_d2 = 0;
+		}
+	}
 	d->w2 = d->w1;
 	d->w1 = mass_g;
 	d->n_w++;

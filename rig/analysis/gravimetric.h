@@ -58,16 +58,17 @@ int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_
  *
  * The threshold is the larger of the caller's floor and 8 times the
  * balance's reading noise, measured as the readings go: the median absolute
- * second difference of the last MASS_STEP_NOISE_N readings over
- * 0.6745 sqrt(6) (a normal noise sigma gives second differences of sigma
- * sqrt(6); the median ignores the steps themselves and single strokes
+ * second difference of each block of MASS_STEP_NOISE_N readings, averaged
+ * over the full blocks so far (the first block's own median until then),
+ * over 0.6745 sqrt(6) (a normal noise sigma gives second differences of
+ * sigma sqrt(6); the median ignores the steps themselves and single strokes
  * arriving).  The interval's change less the trend then scatters by about
  * 1.6 sigma, so a noisy balance does not fire (one false event in some
  * thousand runs of a day), while a fall the noise cannot explain does.
  * Until MASS_STEP_NOISE_MIN second differences are known nothing is judged.
  * The noise is the balance's own: a reset does not forget it. */
 #define MASS_STEP_NOISE_N 31
-#define MASS_STEP_NOISE_MIN 8
+#define MASS_STEP_NOISE_MIN 15
 #define MASS_STEP_NOISE_FACTOR 8.0
 
 struct mass_step_detector {
@@ -80,8 +81,10 @@ struct mass_step_detector {
 	/* the noise: the last readings, and the last |second differences| */
 	double w1, w2;
 	size_t n_w;
-	double d2_abs[MASS_STEP_NOISE_N];
+	double d2_abs[MASS_STEP_NOISE_N];   /* the current block */
 	size_t n_d2;
+	double sum_medians;                 /* of the full blocks */
+	size_t n_medians;
 };
 
 struct mass_step {
