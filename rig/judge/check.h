@@ -120,8 +120,8 @@ void results_event(struct run_results *res, rig_ns t_ns, const char *role, const
 /* The evaporation to add back over a check's window [t0, t1]: what the
  * balance lost with the pump stopped in the nearest measure_evaporation
  * period before the window and in the nearest after it (their
- * inverse-variance mean, its uncertainty widened by the half-difference
- * when they disagree, as a change of unknown shape between them), or the
+ * inverse-variance mean, its uncertainty widened by half of what their
+ * difference exceeds their own scatter, as a change of unknown shape between them), or the
  * one there is, or, with none, the bench's stated correction with its
  * stated uncertainty and the balance's stated drift.  Before and after
  * disagreeing beyond three standard uncertainties is an instrument event
