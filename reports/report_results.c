@@ -105,6 +105,7 @@ static void budget_table(struct report_doc *doc, size_t i, const struct check_re
 {
 	struct doc_block *t;
 	char title[160], words[96], u[48], uc[48], big_u[48];
+	double k_eff;
 
 	doc_check_title(c, title, sizeof(title));
 	doc_text(doc, DB_PARA, DS_KEY, "Check %zu, %s", i + 1, title);
@@ -135,10 +136,21 @@ static void budget_table(struct report_doc *doc, size_t i, const struct check_re
 		doc_add_cell(doc, t, DS_SMALL, "%s", b->source);
 		if (!last || n_terms == 1)
 			continue;
+		/* U is 2 u_c unless the measurement's own source says why not (a
+		 * polled time's rectangular term, the extreme of many windows) */
+		k_eff = measurement_u(c, b->quantity) / budget_u(c, b->quantity);
 		doc_add_cell(doc, t, DS_NORMAL, "%s", "");
-		doc_add_cell(doc, t, DS_KEY, "combined u_c; U = 2 u_c");
-		doc_add_cell(doc, t, DS_KEY, "%s %s; U = %s %s", uc, unit, big_u, unit);
-		doc_add_cell(doc, t, DS_SMALL, "root of the sum of the squares; k = 2 (about 95 %%)");
+		if (fabs(k_eff - 2) < 1e-9) {
+			doc_add_cell(doc, t, DS_KEY, "combined u_c; U = 2 u_c");
+			doc_add_cell(doc, t, DS_KEY, "%s %s; U = %s %s", uc, unit, big_u, unit);
+			doc_add_cell(doc, t, DS_SMALL, "root of the sum of the squares; k = 2 (about "
+				     "95 %%)");
+		} else {
+			doc_add_cell(doc, t, DS_KEY, "combined u_c; U = %.2f u_c", k_eff);
+			doc_add_cell(doc, t, DS_KEY, "%s %s; U = %s %s", uc, unit, big_u, unit);
+			doc_add_cell(doc, t, DS_SMALL, "root of the sum of the squares; U covers 95 %% "
+				     "by the measurement's own rule (its source, under Measurements)");
+		}
 	}
 }
 
@@ -151,7 +163,9 @@ static void budgets(struct report_doc *doc, const struct run_results *res)
 		 "For each judged quantity: every term as a standard uncertainty (k = 1) in the "
 		 "quantity's unit, and where it comes from; the combined standard uncertainty u_c is the "
 		 "root of the sum of their squares (GUM, uncorrelated inputs), and the expanded "
-		 "uncertainty U = 2 u_c (k = 2). Shown to two significant digits.");
+		 "uncertainty U = 2 u_c (k = 2), about 95 %%. Where that would not hold 95 %% (a time "
+		 "read by polling, the extreme of many windows) the row says U = k u_c with the k "
+		 "used, and the measurement's source says why. Shown to two significant digits.");
 	for (size_t i = 0; i < res->n_checks; i++) {
 		if (res->checks[i].n_budget == 0)
 			continue;

@@ -245,21 +245,25 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	cr_assert_eq(diags.n, 0);
 
 	cr_assert_str_eq(seq->id, "SEQ-DOSE-NOM");
-	cr_assert_eq(seq->n_steps, 9);
+	cr_assert_eq(seq->n_steps, 11);
 	cr_assert_eq(seq->steps[0].kind, STEP_PRIME);
 	cr_assert_float_eq(seq->steps[0].volume_ml, 0.05, 1e-12);
 	cr_assert_eq(seq->steps[0].timeout_ns, 30 * RIG_NS_PER_MIN);
-	cr_assert_eq(seq->steps[2].kind, STEP_SET_RATE);
-	cr_assert_float_eq(seq->steps[2].rate_ml_per_h, 0.25, 1e-12);
-	cr_assert_eq(seq->steps[5].duration_ns, 6 * RIG_NS_PER_H);
-	cr_assert_eq(seq->steps[4].line, 26);
+	/* the balance with the pump stopped, before and after the delivery */
+	cr_assert_eq(seq->steps[2].kind, STEP_MEASURE_EVAPORATION);
+	cr_assert_eq(seq->steps[2].duration_ns, RIG_NS_PER_H);
+	cr_assert_eq(seq->steps[9].kind, STEP_MEASURE_EVAPORATION);
+	cr_assert_eq(seq->steps[3].kind, STEP_SET_RATE);
+	cr_assert_float_eq(seq->steps[3].rate_ml_per_h, 0.25, 1e-12);
+	cr_assert_eq(seq->steps[6].duration_ns, 6 * RIG_NS_PER_H);
+	cr_assert_eq(seq->steps[5].line, 27);
+	cr_assert_eq(seq->steps[7].edge, MARK_END);
+	cr_assert_eq(seq->steps[10].check, CHECK_DOSE_ACCURACY);
+	cr_assert_str_eq(seq->steps[10].window, "steady");
 	cr_assert(seq->has_protocol);
 	cr_assert_str_eq(seq->protocol_id, "TP-DOSE-NOM");
 	cr_assert_eq(seq->n_standards, 2);
 	cr_assert_str_eq(seq->standards[1], "IEC 60601-2-24:2012");
-	cr_assert_eq(seq->steps[6].edge, MARK_END);
-	cr_assert_eq(seq->steps[8].check, CHECK_DOSE_ACCURACY);
-	cr_assert_str_eq(seq->steps[8].window, "steady");
 	for (size_t i = 0; i < seq->n_steps; i++)
 		cr_assert_eq(seq->steps[i].on_timeout, TIMEOUT_ABORT);
 
@@ -270,6 +274,15 @@ Test(config, shipped_files_load_to_the_values_written_in_them)
 	cr_assert_float_eq(b->instrument[ROLE_SCALE].cal.gain, 1.0, 0);
 	cr_assert_str_eq(b->instrument[ROLE_SCALE].cal.due, "2028-11-16");
 	cr_assert_float_eq(b->instrument[ROLE_FLOW].cal.gain, 1.0, 0);   /* default */
+	/* the uncertainties the budgets use, as the shipped bench states them */
+	cr_assert_float_eq(b->instrument[ROLE_SCALE].cal.gain_u_rel, 0.005e-2, 1e-15);
+	cr_assert_float_eq(b->instrument[ROLE_SCALE].cal.drift_u_per_h, 0.01e-3, 1e-15);
+	cr_assert_float_eq(b->instrument[ROLE_FLOW].cal.gain_u_rel, 0.01, 1e-15);
+	cr_assert_float_eq(b->clock_u_rel, 20e-6, 1e-15);
+	cr_assert_eq(b->line_time_constant_ns, 5 * RIG_NS_PER_S);
+	cr_assert_float_eq(b->fluid_temperature_u_k, 0.5, 1e-15);
+	cr_assert_float_eq(b->air_density_u_g_per_ml, 0.05e-3, 1e-15);
+	cr_assert_float_eq(b->evaporation_u_g_per_h, 0.5 * 0.05e-3 / sqrt(3), 1e-15);
 	cr_assert_eq(b->instrument[ROLE_VALVE].safe_closed, false);
 	cr_assert_float_eq(b->limit_pressure_kpa, 250, 1e-12);
 	cr_assert_eq(b->limit_duration_ns, 100 * RIG_NS_PER_H);

@@ -240,10 +240,10 @@ Test(plans, the_pump_and_the_balance_on_one_serial_device_are_refused)
 	free(text);
 	seq = th_src("sequences/dose-accuracy.cfg");
 	err = refused_alike(dir, seq, bench, dut);
-	has(err, "bench.cfg:32: scale is on serial device ");
+	has(err, "bench.cfg:41: scale is on serial device ");
 	has(err, "/by-id-balance (");
 	has(err, "/ttyUSB0), which pump");
-	has(err, "which pump (line 31) uses too; one instrument or output line per physical "
+	has(err, "which pump (line 40) uses too; one instrument or output line per physical "
 	    "resource: give each its own");
 	free(err);
 	free(tty);
@@ -272,8 +272,8 @@ Test(plans, flow_and_pressure_on_one_iio_channel_are_refused)
 	bench = th_write_file(dir, "bench.cfg", text);
 	free(text);
 	err = refused_alike(dir, seq, bench, dut);
-	has(err, "bench.cfg:43: pressure is on IIO input channel voltage1 of device ads1015 on "
-	    "ip:bench-board:30431, which flow (line 38) uses too");
+	has(err, "bench.cfg:53: pressure is on IIO input channel voltage1 of device ads1015 on "
+	    "ip:bench-board:30431, which flow (line 48) uses too");
 	free(err);
 	/* the same channel name on another device is another channel */
 	text = th_read_file(bench);
@@ -309,10 +309,10 @@ Test(plans, one_gpio_line_used_twice_is_refused_with_both_lines_named)
 			   "    pump_enable = { backend = \"gpiod\"; device = \"/dev/gpiochip0\"; channel = \"5\"; safe = \"off\"; };");
 	text = th_read_file(bench);
 	err = refused_alike(dir, seq, bench, dut);
-	has(err, "bench.cfg:56: estop is on GPIO line PUMP_ALARM of chip gpiochip1, which alarm "
-	    "(line 55) uses too");
-	has(err, "bench.cfg:59: output 'pump_enable' is on GPIO line 5 of chip /dev/gpiochip0, "
-	    "which valve (line 54) uses too");
+	has(err, "bench.cfg:66: estop is on GPIO line PUMP_ALARM of chip gpiochip1, which alarm "
+	    "(line 65) uses too");
+	has(err, "bench.cfg:69: output 'pump_enable' is on GPIO line 5 of chip /dev/gpiochip0, "
+	    "which valve (line 64) uses too");
 	has(err, "rig: 2 problems found");
 	free(err);
 	free(text);

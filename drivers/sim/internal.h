@@ -12,6 +12,10 @@
 #include "model.h"
 
 #define NS_PER_H 3.6e12
+/* The balance's deviation from linearity: this many sinusoids of the load
+ * with incommensurate periods (linearity_period times powers of the golden
+ * ratio), so that no load change is a whole number of all of them. */
+#define SIM_LINEARITY_TERMS 4
 
 /* ---------------------------------------------------------------- noise -- */
 
@@ -135,7 +139,9 @@ struct edge_queue {
 struct sim_model {
 	struct sim_cfg cfg;
 	double density_g_per_ml;
-	double t;                /* physics time, ns */
+	double t;                /* physics time, ns: the true time, which rig's clock
+	                            (run time) measures (1 + clock_error) too long */
+	double clock_scale;      /* 1 + clock_error: run time = true time * clock_scale */
 	double pan_weight_g;     /* a reference weight placed beside the vessel */
 
 	/* pump */
@@ -143,6 +149,8 @@ struct sim_model {
 	double basal_set_ml_per_h;
 	uint64_t strokes;        /* all strokes, stalled ones included */
 	uint64_t strokes_stalled;
+	struct ksum pumped_ml;   /* what the strokes that moved liquid moved, each its
+	                            own volume (stroke_variation) */
 
 	/* line: excess volume V = C (P - P0) stored in the compliance */
 	double line_ml;
@@ -161,11 +169,14 @@ struct sim_model {
 	bool asserted;
 	double assert_at;
 	struct edge_queue edges;
+	double alarm_rise_t;     /* physics time of the last rising edge (-1: none) */
+	double alarm_rise_kpa;   /* the line pressure then */
 
-	/* scale */
+	/* scale: tare_g is the indication tared away */
 	double tare_g;
 	double tare_t;
 	bool tared;
+	double linearity_phase[SIM_LINEARITY_TERMS];   /* per seed */
 
 	/* averaging sensors: state at their previous read */
 	double flow_last_t, flow_last_outflow_ml;
@@ -197,5 +208,8 @@ int model_fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns
 double model_battery_used_mah(const struct sim_model *m);
 double model_battery_voltage_v(const struct sim_model *m);
 double model_scale_gross_g(const struct sim_model *m);
+double model_scale_indication_g(const struct sim_model *m);
+/* Physics time (ns) as run time (ns): rig's clock, which dates the edges. */
+rig_ns model_run_time(const struct sim_model *m, double t);
 
 #endif

@@ -29,7 +29,8 @@ struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_
 
 	if (!cfg || !(density_g_per_ml > 0) || !(cfg->stroke_volume_ml > 0) ||
 	    !(cfg->compliance_ml_per_kpa > 0) || !isfinite(cfg->rate_error_pct) ||
-	    cfg->rate_error_pct <= -100 || cfg->n_faults > SIM_FAULTS_MAX) {
+	    cfg->rate_error_pct <= -100 || cfg->n_faults > SIM_FAULTS_MAX ||
+	    !(fabs(cfg->clock_error_rel) < 0.5) || !(cfg->stroke_variation_rel >= 0)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -42,6 +43,16 @@ struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_
 				    ? cfg->evaporation_g_per_h / density_g_per_ml / NS_PER_H : 0;
 	for (unsigned r = 0; r < ROLE__COUNT; r++)
 		rng_seed(&m->rng[r], cfg->seed, r);
+	m->clock_scale = 1.0 + cfg->clock_error_rel;
+	{
+		/* the bench's own draws, apart from every role's noise */
+		struct rng bench;
+
+		rng_seed(&bench, cfg->seed, ROLE__COUNT);
+		for (int k = 0; k < SIM_LINEARITY_TERMS; k++)
+			m->linearity_phase[k] = 2 * M_PI * rng_uniform(&bench);
+	}
+	m->alarm_rise_t = -1;
 	m->estop_seen_ns = -1;   /* a press at t = 0 is an edge too */
 	return m;
 }
@@ -151,7 +162,12 @@ static void edge_push(struct sim_model *m, double t, bool rising)
 			q->cap = cap;
 		}
 	}
-	q->v[q->head + q->len++] = (struct edge){ .t_ns = (rig_ns)llround(t), .rising = rising };
+	q->v[q->head + q->len++] = (struct edge){ .t_ns = model_run_time(m, t), .rising = rising };
+}
+
+rig_ns model_run_time(const struct sim_model *m, double t)
+{
+	return (rig_ns)llround(t * m->clock_scale);
 }
 
 /* One stroke pushes stroke_volume into the line unless the line pressure has
@@ -163,15 +179,22 @@ static void edge_push(struct sim_model *m, double t, bool rising)
  * the line pressure. */
 static void stroke(struct sim_model *m, struct stream *s)
 {
+	double v = m->cfg.stroke_volume_ml;
+
 	m->strokes++;
 	s->n_since_ref++;
 	if (s->remaining != UINT64_MAX && --s->remaining == 0)
 		s->active = false;
+	/* the mechanism's scatter from stroke to stroke: the pump's own
+	 * count (its telemetry) cannot see it */
+	if (m->cfg.stroke_variation_rel > 0)
+		v = fmax(0, v * (1 + m->cfg.stroke_variation_rel * rng_gauss(&m->rng[ROLE_PUMP])));
 	if (m->line_ml / m->cfg.compliance_ml_per_kpa >= m->cfg.stall_pressure_kpa) {
 		m->strokes_stalled++;
 		return;
 	}
-	m->line_ml += m->cfg.stroke_volume_ml;
+	m->line_ml += v;
+	ksum_add(&m->pumped_ml, v);
 	if (m->cfg.alarm_enabled && !m->condition && m->line_ml >= alarm_volume_ml(m)) {
 		m->condition = true;
 		m->assert_at = m->t + (double)m->cfg.alarm_latency_ns;
@@ -226,6 +249,8 @@ static void advance_to(struct sim_model *m, double target)
 		switch (ev) {
 		case EV_ASSERT:
 			m->asserted = true;
+			m->alarm_rise_t = te;
+			m->alarm_rise_kpa = model_line_pressure_kpa(m);
 			edge_push(m, te, true);
 			break;
 		case EV_RELEASE:
@@ -249,10 +274,12 @@ static void advance_to(struct sim_model *m, double target)
 }
 
 /* Events due exactly now (a stroke at the instant the pump started) are
- * processed too, so a call at the current time is not a no-op. */
+ * processed too, so a call at the current time is not a no-op.  t_ns is run
+ * time, rig's clock; the physics runs in true time, which that clock
+ * measures (1 + clock_error) too long. */
 void sim_model_advance(struct sim_model *model, rig_ns t_ns)
 {
-	double t = (double)t_ns;
+	double t = model->clock_scale == 1.0 ? (double)t_ns : (double)t_ns / model->clock_scale;
 
 	advance_to(model, t > model->t ? t : model->t);
 }
@@ -529,8 +556,28 @@ double model_scale_gross_g(const struct sim_model *m)
 	double conventional = (1 - rho_air / m->density_g_per_ml) / (1 - rho_air / rho_steel_g_per_ml);
 
 	return m->cfg.vessel_mass_g +
-	       ksum_value(&m->vessel_ml) * m->density_g_per_ml * conventional +
-	       m->cfg.scale_drift_g_per_h * (m->t / NS_PER_H) + m->pan_weight_g;
+	       ksum_value(&m->vessel_ml) * m->density_g_per_ml * conventional + m->pan_weight_g;
+}
+
+/* What the balance indicates for that load, before noise and tare: its span
+ * error (the gain its adjustment left), its deviation from a straight line,
+ * and its zero drift, which grows linearly with time whatever the load.
+ * The deviation is a sum of SIM_LINEARITY_TERMS sinusoids of the load, with
+ * periods of linearity_period times 1, 1.618, 2.618, 4.236 and phases set by
+ * the seed, each of amplitude linearity / sqrt(2): its standard deviation
+ * over loads is `linearity`, and loads further apart than a few periods
+ * deviate independently. */
+double model_scale_indication_g(const struct sim_model *m)
+{
+	double load = model_scale_gross_g(m), lin = 0, period = m->cfg.scale_linearity_period_g;
+
+	for (int k = 0; m->cfg.scale_linearity_g > 0 && k < SIM_LINEARITY_TERMS; k++) {
+		lin += m->cfg.scale_linearity_g / sqrt(2) *
+		       sin(2 * M_PI * load / period + m->linearity_phase[k]);
+		period *= 1.6180339887498949;
+	}
+	return load * (1 + m->cfg.scale_span_rel) + lin +
+	       m->cfg.scale_drift_g_per_h * (m->t / NS_PER_H);
 }
 
 int sim_scale_tare(struct sim_model *model, rig_ns t_ns)
@@ -541,7 +588,7 @@ int sim_scale_tare(struct sim_model *model, rig_ns t_ns)
 	r = model_fault_check(model, ROLE_SCALE, t_ns, NULL);
 	if (r < 0)
 		return r;
-	model->tare_g = model_scale_gross_g(model);
+	model->tare_g = model_scale_indication_g(model);
 	model->tare_t = model->t;
 	model->tared = true;
 	return 0;

@@ -16,15 +16,22 @@
  *   constant into the vessel (exact exponential between strokes); valve closed:
  *   nothing leaves, so pressure builds by stroke_volume/C per stroke.
  * Vessel and balance: liquid mass = outflow*density - evaporation (never below
- *   0); reading = vessel + liquid*(1 - rho_air/density)/(1 - rho_air/8 g/mL)
- *   (a balance adjusted with steel weights reads conventional mass) + drift*t
+ *   0); load = vessel + liquid*(1 - rho_air/density)/(1 - rho_air/8 g/mL)
+ *   (a balance adjusted with steel weights reads conventional mass); reading
+ *   = load*(1 + span) + linearity*sin(2 pi load/period + phase) + drift*t
  *   - tare + gaussian noise, quantised to resolution; unstable for settle_time
  *   after a tare.
- * Flow sensor: mean outflow over the interval since its last read + offset + noise.
- * Pressure sensor: P + noise.
+ * Flow sensor: mean outflow over the interval since its last read, times
+ *   (1 + gain), + offset + noise.
+ * Pressure sensor: P*(1 + gain) + offset + noise.
  * Battery: charge used = quiescent*t + stroke_charge per stroke; voltage falls
  *   linearly from full to empty over the capacity; the power monitor reads the
- *   mean current since its last read + noise, and the voltage.
+ *   mean current since its last read times (1 + gain), + offset + noise, and
+ *   the voltage.
+ * Time: the physics runs in true time; rig's clock (run time, which every
+ *   call hands in and every edge is dated in) runs (1 + clock_error) fast.
+ * Strokes: each moves stroke_volume*(1 + stroke_variation*N(0, 1)); the
+ *   pump's own count (telemetry) knows only the nominal volume.
  * Faults from the bench file act on the sensor and pump reads (see config.h).
  * Noise is reproducible: a seeded generator per role. */
 #ifndef RIG_SIM_MODEL_H
@@ -74,9 +81,11 @@ int sim_alarm_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret);
 int sim_estop_level(struct sim_model *model, rig_ns t_ns, bool *ret_active);
 int sim_estop_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret);
 
-/* The model's true state, for tests of the model itself (mass balance).
+/* The model's true state, for tests of the model itself (mass balance) and
+ * of the analysis against what the model was told (tools/bench_coverage.c).
  * Analysis never sees this: it works from recorded samples only. */
 struct sim_truth {
+	double t_true_s;          /* the physics' own (true) time now */
 	double pumped_ml;         /* delivered out of the pump into the line */
 	double in_line_ml;        /* stored in the line's compliance */
 	double outflow_ml;        /* passed the valve into the vessel */
@@ -85,7 +94,10 @@ struct sim_truth {
 	double line_pressure_kpa;
 	double battery_used_mah;
 	bool alarm_active;
+	double alarm_rise_t_true_s; /* true time of the alarm's last rise; NAN: none yet */
+	double alarm_rise_kpa;    /* the line pressure (above 0) then */
 	unsigned long strokes;
+	double density_g_per_ml;  /* of the fluid */
 };
 void sim_model_truth(const struct sim_model *model, struct sim_truth *ret);
 

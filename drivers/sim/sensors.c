@@ -19,7 +19,8 @@ static double quantise(double v, double resolution)
 
 static size_t read_scale(struct sim_model *m, rig_ns t_ns, struct reading *rd)
 {
-	double v = model_scale_gross_g(m) - m->tare_g + m->cfg.scale_noise_g * rng_gauss(&m->rng[ROLE_SCALE]);
+	double v = model_scale_indication_g(m) - m->tare_g +
+		   m->cfg.scale_noise_g * rng_gauss(&m->rng[ROLE_SCALE]);
 	bool settling = m->tared && m->t < m->tare_t + (double)m->cfg.scale_settle_ns;
 
 	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_MASS_G,
@@ -44,14 +45,16 @@ static size_t read_flow(struct sim_model *m, rig_ns t_ns, struct reading *rd)
 	}
 	m->flow_last_t = m->t;
 	m->flow_last_outflow_ml = ksum_value(&m->outflow_ml);
-	q += m->cfg.flow_offset_ml_per_h + m->cfg.flow_noise_ml_per_h * rng_gauss(&m->rng[ROLE_FLOW]);
+	q = q * (1 + m->cfg.flow_gain_rel) + m->cfg.flow_offset_ml_per_h +
+	    m->cfg.flow_noise_ml_per_h * rng_gauss(&m->rng[ROLE_FLOW]);
 	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_FLOW_ML_PER_H, .value = q };
 	return 1;
 }
 
 static size_t read_pressure(struct sim_model *m, rig_ns t_ns, struct reading *rd)
 {
-	double p = model_line_pressure_kpa(m) +
+	double p = model_line_pressure_kpa(m) * (1 + m->cfg.pressure_gain_rel) +
+		   m->cfg.pressure_offset_kpa +
 		   m->cfg.pressure_noise_kpa * rng_gauss(&m->rng[ROLE_PRESSURE]);
 
 	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_PRESSURE_KPA, .value = p };
@@ -72,7 +75,8 @@ static size_t read_power(struct sim_model *m, rig_ns t_ns, struct reading *rd, s
 			1000.0 / dt_h;
 	m->power_last_t = m->t;
 	m->power_last_strokes = m->strokes;
-	i_ua += m->cfg.current_noise_ua * rng_gauss(&m->rng[ROLE_POWER]);
+	i_ua = i_ua * (1 + m->cfg.current_gain_rel) + m->cfg.current_offset_ua +
+	       m->cfg.current_noise_ua * rng_gauss(&m->rng[ROLE_POWER]);
 	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_CURRENT_UA, .value = i_ua };
 	if (max >= 2) {
 		rd[1] = (struct reading){ .t_ns = t_ns, .quantity = QUANT_VOLTAGE_V,
@@ -254,8 +258,8 @@ int sim_estop_next_edge(struct sim_model *model, rig_ns t_ns, struct edge *ret)
 void sim_model_truth(const struct sim_model *model, struct sim_truth *ret)
 {
 	*ret = (struct sim_truth){
-		.pumped_ml = (double)(model->strokes - model->strokes_stalled) *
-			     model->cfg.stroke_volume_ml,
+		.t_true_s = model->t / 1e9,
+		.pumped_ml = ksum_value(&model->pumped_ml),
 		.in_line_ml = model->line_ml,
 		.outflow_ml = ksum_value(&model->outflow_ml),
 		.in_vessel_ml = ksum_value(&model->vessel_ml),
@@ -263,7 +267,10 @@ void sim_model_truth(const struct sim_model *model, struct sim_truth *ret)
 		.line_pressure_kpa = model_line_pressure_kpa(model),
 		.battery_used_mah = model_battery_used_mah(model),
 		.alarm_active = model->asserted,
+		.alarm_rise_t_true_s = model->alarm_rise_t >= 0 ? model->alarm_rise_t / 1e9 : NAN,
+		.alarm_rise_kpa = model->alarm_rise_t >= 0 ? model->alarm_rise_kpa : NAN,
 		.strokes = (unsigned long)model->strokes,
+		.density_g_per_ml = model->density_g_per_ml,
 	};
 }
 

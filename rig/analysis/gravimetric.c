@@ -60,9 +60,9 @@ int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_
 	return 0;
 }
 
-void mass_step_init(struct mass_step_detector *d, double threshold_g)
+void mass_step_init(struct mass_step_detector *d, double floor_g)
 {
-	*d = (struct mass_step_detector){ .threshold_g = threshold_g };
+	*d = (struct mass_step_detector){ .floor_g = floor_g };
 }
 
 void mass_step_reset(struct mass_step_detector *d)
@@ -73,7 +73,7 @@ void mass_step_reset(struct mass_step_detector *d)
 
 static double median_of(const double *v, size_t n)
 {
-	double s[5];
+	double s[MASS_STEP_NOISE_N];
 
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i;
@@ -87,21 +87,58 @@ static double median_of(const double *v, size_t n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+double mass_step_noise_g(const struct mass_step_detector *d)
+{
+	size_t n = d->n_d2 < MASS_STEP_NOISE_N ? d->n_d2 : MASS_STEP_NOISE_N;
+
+	if (d->n_medians > 0)
+		return d->sum_medians / (double)d->n_medians / (0.6744897502 * sqrt(6));
+	if (n < MASS_STEP_NOISE_MIN)
+		return NAN;
+	return median_of(d->d2_abs, n) / (0.6744897502 * sqrt(6));
+}
+
+/* The median of one block of MASS_STEP_NOISE_N scatters by about a fifth of
+ * itself; a threshold set from one block would, over the thousands of
+ * readings of a day, meet a block that reads the noise 40 % low and fire on
+ * noise.  So each full block's median joins a running mean, whose scatter
+ * falls with every block; only the first block is judged by its own. */
+static void noise_add_reading(struct mass_step_detector *d, double mass_g)
+{
+	if (d->n_w >= 2) {
+		d->d2_abs[d->n_d2++] = fabs(mass_g - 2 * d->w1 + d->w2);
+		if (d->n_d2 == MASS_STEP_NOISE_N) {
+			d->sum_medians += median_of(d->d2_abs, MASS_STEP_NOISE_N);
+			d->n_medians++;
+			d->n_d2 = 0;
+		}
+	}
+	d->w2 = d->w1;
+	d->w1 = mass_g;
+	d->n_w++;
+}
+
 int mass_step_add(struct mass_step_detector *d, rig_ns t_ns, double mass_g, struct mass_step *ret)
 {
+	double noise = mass_step_noise_g(d);
 	int found = 0;
 
+	/* judged against the noise before this reading: a step does not
+	 * raise the bar it is judged by */
+	noise_add_reading(d, mass_g);
 	if (d->n > 0 && t_ns > d->prev_t_ns) {
 		double dt_s = rig_ns_to_s(t_ns - d->prev_t_ns);
 		double rate = (mass_g - d->prev_g) / dt_s;
 		size_t cap = sizeof(d->recent_g_per_s) / sizeof(d->recent_g_per_s[0]);
 
-		if (d->n_recent >= 3) {
+		if (d->n_recent >= 3 && isfinite(noise)) {
 			double expected = median_of(d->recent_g_per_s,
 						    d->n_recent < cap ? d->n_recent : cap) * dt_s;
+			double threshold = fmax(d->floor_g, MASS_STEP_NOISE_FACTOR * noise);
 
-			if (mass_g - d->prev_g - expected < -d->threshold_g) {
-				*ret = (struct mass_step){ d->prev_t_ns, t_ns, d->prev_g, mass_g, expected };
+			if (mass_g - d->prev_g - expected < -threshold) {
+				*ret = (struct mass_step){ d->prev_t_ns, t_ns, d->prev_g, mass_g, expected,
+							   threshold, noise };
 				found = 1;
 			}
 		}

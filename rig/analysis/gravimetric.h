@@ -45,7 +45,7 @@ void linfit_add(struct linfit *fit, rig_ns t_ns, double value);
 int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_u_slope_per_h);
 
 /* A negative step in the balance: between two successive settled readings
- * the mass changed by more than `threshold` below the recent trend of such
+ * the mass changed by more than a threshold below the recent trend of such
  * changes (the median rate of change over the last five intervals, which a
  * single spike such as a released bolus does not move, while a sustained
  * change such as a pump starting is adopted within three intervals), as
@@ -54,23 +54,50 @@ int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_
  * averaged away.  A commanded change of flow (rate, stop, valve, tare, a
  * bolus starting or ending) changes the trend legitimately: the caller
  * resets the detector then; judging resumes once three full intervals after
- * the reset have set a new trend. */
+ * the reset have set a new trend.
+ *
+ * The threshold is the larger of the caller's floor and 8 times the
+ * balance's reading noise, measured as the readings go: the median absolute
+ * second difference of each block of MASS_STEP_NOISE_N readings, averaged
+ * over the full blocks so far (the first block's own median until then),
+ * over 0.6745 sqrt(6) (a normal noise sigma gives second differences of
+ * sigma sqrt(6); the median ignores the steps themselves and single strokes
+ * arriving).  The interval's change less the trend then scatters by about
+ * 1.6 sigma, so a noisy balance does not fire (one false event in some
+ * thousand runs of a day), while a fall the noise cannot explain does.
+ * Until MASS_STEP_NOISE_MIN second differences are known nothing is judged.
+ * The noise is the balance's own: a reset does not forget it. */
+#define MASS_STEP_NOISE_N 31
+#define MASS_STEP_NOISE_MIN 15
+#define MASS_STEP_NOISE_FACTOR 8.0
+
 struct mass_step_detector {
-	double threshold_g;            /* a fall this far below the trend is an event */
+	double floor_g;                /* the threshold's floor */
 	size_t n;                      /* readings since the reset */
 	rig_ns prev_t_ns;
 	double prev_g;
 	double recent_g_per_s[5];      /* the last intervals' rates of change */
 	size_t n_recent;
+	/* the noise: the last readings, and the last |second differences| */
+	double w1, w2;
+	size_t n_w;
+	double d2_abs[MASS_STEP_NOISE_N];   /* the current block */
+	size_t n_d2;
+	double sum_medians;                 /* of the full blocks */
+	size_t n_medians;
 };
 
 struct mass_step {
 	rig_ns t_before_ns, t_after_ns;
 	double before_g, after_g;
 	double expected_change_g;      /* what the trend predicted over the interval */
+	double threshold_g;            /* the threshold it fell beyond */
+	double noise_g;                /* the reading noise then (1 sigma) */
 };
 
-void mass_step_init(struct mass_step_detector *d, double threshold_g);
+void mass_step_init(struct mass_step_detector *d, double floor_g);
+/* The reading noise (1 sigma) measured so far; NAN while too few readings. */
+double mass_step_noise_g(const struct mass_step_detector *d);
 /* After a commanded change of flow: forget the trend. */
 void mass_step_reset(struct mass_step_detector *d);
 /* Feeds one settled reading; returns 1 and fills ret when it ends a negative

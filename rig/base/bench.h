@@ -80,12 +80,23 @@ struct calibration {
 	                                 uncertainty (k = 1) of one reading, in the
 	                                 role's unit (optional, 0 = not stated) */
 	char due[16];                 /* calibration.due  = "2027-01-31" (optional, YYYY-MM-DD) */
+	double gain_u_rel;            /* calibration.gain_uncertainty = "0.002 %": standard
+	                                 uncertainty (k = 1) of the instrument's gain (span),
+	                                 relative: a reading v carries gain_u_rel * |v| on top
+	                                 of `uncertainty` (optional, 0 = not stated) */
+	double drift_u_per_h;         /* scale: calibration.drift_uncertainty = "0.005 mg/h":
+	                                 standard uncertainty of the balance's zero drift,
+	                                 in g/h (optional, 0 = not stated) */
 };
 
 /* Below this sampling period an iio sensor is captured through a buffer:
  * one network round trip per attribute read (about 90 us over iiod) would
  * otherwise set the pace, with the host's timing jitter on every sample. */
 #define ANSWER_TIMEOUT_DEFAULT_NS (3 * RIG_NS_PER_S)
+/* The pump's status (its alarms among it) is polled this often unless its
+ * instrument has a period: an alarm seen there happened within the last
+ * poll period. */
+#define PUMP_POLL_DEFAULT_NS RIG_NS_PER_S
 
 #define CAPTURE_BUFFER_BELOW_NS (50 * RIG_NS_PER_MS)
 #define BATCH_MIN_NS (100 * RIG_NS_PER_MS)
@@ -190,9 +201,18 @@ struct sim_cfg {
 	char pump_firmware[RIG_ID_MAX];             /* firmware = "1.0.0" (likewise) */
 	/* fluid = { ... }: the true physics, which the analysis must recover from
 	 * the bench's own (independent) description of the fluid */
-	double fluid_density_g_per_ml;      /* density = "0.998207 g/mL" */
+	double fluid_density_g_per_ml;      /* density = "0.998207 g/mL", or water at
+	                                       temperature = "20.3 degC" (Tanaka et al.) */
+	double fluid_temperature_c;         /* temperature, when given; else NAN */
 	double air_density_g_per_ml;        /* air_density = "1.2 kg/m3": the balance
 	                                       reads conventional mass (buoyancy) */
+	/* The bench's own errors, each its true value for this run (0: none).
+	 * rig states them only as uncertainties (the bench's fluid and
+	 * calibration keys); the simulated bench makes them. */
+	double clock_error_rel;             /* clock_error = "0 ppm": rig's clock runs fast by
+	                                       this against the physics' true time */
+	double stroke_variation_rel;        /* pump.stroke_variation = "0 %": each stroke's
+	                                       volume scatters by this (1 sigma) */
 	/* line = { ... } */
 	double compliance_ml_per_kpa;       /* compliance = "0.2 uL/kPa" */
 	rig_ns time_constant_ns;            /* time_constant = "5 s" (outflow decay with valve open) */
@@ -204,11 +224,19 @@ struct sim_cfg {
 	double scale_drift_g_per_h;         /* drift = "0 mg/h" */
 	double evaporation_g_per_h;         /* evaporation = "0 mg/h" (true loss from the vessel) */
 	rig_ns scale_settle_ns;             /* settle_time = "2 s" (unstable after tare) */
+	double scale_span_rel;              /* span = "0 %": the balance reads (1 + span) x */
+	double scale_linearity_g;           /* linearity = "0 mg": the standard deviation over
+	                                       loads of its deviation from a straight line */
+	double scale_linearity_period_g;    /* linearity_period = "10 mg": the shortest of
+	                                       that deviation's periods in the load */
 	/* flow = { ... } */
 	double flow_noise_ml_per_h;         /* noise = "0 mL/h" */
 	double flow_offset_ml_per_h;        /* offset = "0 mL/h" */
+	double flow_gain_rel;               /* gain = "0 %": reads (1 + gain) x the flow */
 	/* pressure = { ... } */
 	double pressure_noise_kpa;          /* noise = "0 kPa" */
+	double pressure_offset_kpa;         /* offset = "0 kPa" */
+	double pressure_gain_rel;           /* gain = "0 %" */
 	/* battery = { ... } */
 	double battery_capacity_mah;        /* capacity = "1000 mAh" */
 	double quiescent_current_ua;        /* quiescent_current = "8 uA" */
@@ -216,6 +244,8 @@ struct sim_cfg {
 	double battery_full_v;              /* full_voltage = "3.2 V" */
 	double battery_empty_v;             /* empty_voltage = "2.6 V" */
 	double current_noise_ua;            /* current_noise = "0 uA" */
+	double current_offset_ua;           /* current_offset = "0 uA": the power monitor's */
+	double current_gain_rel;            /* current_gain = "0 %" */
 	/* faults = ( { role; kind; at; duration; }, ... ) */
 	struct sim_fault faults[SIM_FAULTS_MAX];
 	size_t n_faults;
@@ -250,6 +280,23 @@ struct bench {
 	                                       balance's buoyancy correction */
 	double evaporation_g_per_h;         /* evaporation_correction = "0 mg/h": loss the
 	                                       analysis adds back (measured on this bench) */
+	/* the standard uncertainties (k = 1) of what the fluid group states, for
+	 * the uncertainty budgets */
+	double fluid_temperature_u_k;       /* temperature_uncertainty = "0.5 K" (default) */
+	double density_u_g_per_ml;          /* density_uncertainty = "0.1 kg/m3" (default; a
+	                                       stated density; water's comes from the
+	                                       temperature's) */
+	double air_density_u_g_per_ml;      /* air_density_uncertainty = "0.1 kg/m3" (default) */
+	double evaporation_u_g_per_h;       /* evaporation_uncertainty (default: half the
+	                                       correction, rectangular: e / (2 sqrt 3)) */
+	rig_ns line_time_constant_ns;       /* bench.line_time_constant = "5 s": how the line
+	                                       from the pump to the vessel passes a stroke on
+	                                       (exponential outflow; its compliance times its
+	                                       resistance), for what it holds at a window's
+	                                       end (default 0: not stated, up to a stroke) */
+	double clock_u_rel;                 /* bench.clock_uncertainty = "20 ppm": standard
+	                                       uncertainty of rig's time base, relative
+	                                       (default 0: not stated) */
 	rig_ns flush_interval_ns;           /* bench.flush_interval = "1 s" (default) */
 	rig_ns answer_timeout_ns;           /* bench.answer_timeout = "3 s" (default; 0.1 s .. 1 min):
 	                                       the longest any instrument may take to answer;

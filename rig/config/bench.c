@@ -30,7 +30,8 @@ static enum qty_kind sensor_kind(enum rig_role r)
 static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum rig_role role,
 			     struct calibration *cal)
 {
-	static const char *const keys[] = { "gain", "offset", "date", "due", "uncertainty", NULL };
+	static const char *const keys[] = { "gain", "offset", "date", "due", "uncertainty",
+					    "gain_uncertainty", "drift_uncertainty", NULL };
 	config_setting_t *g = cfg_group(ctx, inst, "calibration", false);
 
 	cal->gain = 1;
@@ -44,6 +45,14 @@ static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum r
 			  "number");
 	cfg_qty(ctx, g, "offset", sensor_kind(role), false, -1e9, 1e9, &cal->offset);
 	cfg_qty(ctx, g, "uncertainty", sensor_kind(role), false, 0, 1e9, &cal->uncertainty);
+	if (cfg_qty(ctx, g, "gain_uncertainty", QTY_PERCENT, false, 0, 50, &cal->gain_u_rel) == 1)
+		cal->gain_u_rel /= 100;
+	/* a zero drift is a balance's: the other sensors' offsets are in `uncertainty` */
+	if (role == ROLE_SCALE)
+		cfg_qty(ctx, g, "drift_uncertainty", QTY_MASS_RATE, false, 0, 1, &cal->drift_u_per_h);
+	else if (config_setting_get_member(g, "drift_uncertainty"))
+		cfg_error(ctx, config_setting_get_member(g, "drift_uncertainty"),
+			  "'drift_uncertainty' applies to the scale only (a balance's zero drift)");
 	cfg_date(ctx, g, "date", cal->date, sizeof(cal->date));
 	cfg_date(ctx, g, "due", cal->due, sizeof(cal->due));
 	if (cal->date[0] && cal->due[0] && strcmp(cal->due, cal->date) < 0)
@@ -299,7 +308,9 @@ static void sim_defaults(struct sim_cfg *s)
 		.battery_full_v = 3.2,
 		.battery_empty_v = 2.6,
 		.fluid_density_g_per_ml = 0.998207,
+		.fluid_temperature_c = NAN,
 		.air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000,
+		.scale_linearity_period_g = 10e-3,
 	};
 }
 
@@ -431,24 +442,29 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_cfg *s)
 {
 	static const char *const keys[] = { "seed", "pump", "line", "scale", "flow", "pressure",
-					    "battery", "faults", "fluid", NULL };
-	static const char *const fluid_keys[] = { "density", "air_density", NULL };
+					    "battery", "faults", "fluid", "clock_error", NULL };
+	static const char *const fluid_keys[] = { "density", "temperature", "air_density", NULL };
 	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
 		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
-		"occlusion_alarm", "stall_pressure", "serial", "firmware", NULL };
+		"occlusion_alarm", "stall_pressure", "stroke_variation", "serial", "firmware",
+		NULL };
 	static const char *const line_keys[] = { "compliance", "time_constant",
 						 "baseline_pressure", NULL };
 	static const char *const scale_keys[] = { "vessel_mass", "noise", "resolution", "drift",
-						  "evaporation", "settle_time", NULL };
-	static const char *const flow_keys[] = { "noise", "offset", NULL };
-	static const char *const pressure_keys[] = { "noise", NULL };
+						  "evaporation", "settle_time", "span", "linearity",
+						  "linearity_period", NULL };
+	static const char *const flow_keys[] = { "noise", "offset", "gain", NULL };
+	static const char *const pressure_keys[] = { "noise", "offset", "gain", NULL };
 	static const char *const battery_keys[] = { "capacity", "quiescent_current",
-		"stroke_charge", "full_voltage", "empty_voltage", "current_noise", NULL };
+		"stroke_charge", "full_voltage", "empty_voltage", "current_noise", "current_offset",
+		"current_gain", NULL };
 	config_setting_t *sub, *faults;
 
 	sim_defaults(s);
 	cfg_check_keys(ctx, g, "simulator", keys);
 	cfg_uint64(ctx, g, "seed", &s->seed);
+	if (cfg_qty(ctx, g, "clock_error", QTY_PERCENT, false, -1, 1, &s->clock_error_rel) == 1)
+		s->clock_error_rel /= 100;
 
 	if ((sub = cfg_group(ctx, g, "pump", false))) {
 		cfg_check_keys(ctx, sub, "simulator.pump", pump_keys);
@@ -465,10 +481,27 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 			&s->stall_pressure_kpa);
 		sim_identity(ctx, sub, "serial", s->pump_serial, sizeof(s->pump_serial));
 		sim_identity(ctx, sub, "firmware", s->pump_firmware, sizeof(s->pump_firmware));
+		if (cfg_qty(ctx, sub, "stroke_variation", QTY_PERCENT, false, 0, 30,
+			    &s->stroke_variation_rel) == 1)
+			s->stroke_variation_rel /= 100;
 	}
 	if ((sub = cfg_group(ctx, g, "fluid", false))) {
+		bool density;
+
 		cfg_check_keys(ctx, sub, "simulator.fluid", fluid_keys);
-		cfg_qty(ctx, sub, "density", QTY_DENSITY, false, 0.5, 2, &s->fluid_density_g_per_ml);
+		density = cfg_qty(ctx, sub, "density", QTY_DENSITY, false, 0.5, 2,
+				  &s->fluid_density_g_per_ml) == 1;
+		/* the true temperature of water makes its true density */
+		if (cfg_qty(ctx, sub, "temperature", QTY_TEMPERATURE, false, 0, 40,
+			    &s->fluid_temperature_c) == 1) {
+			if (density)
+				cfg_error(ctx, config_setting_get_member(sub, "temperature"),
+					  "'temperature' and 'density' both given; give one: the "
+					  "temperature of water makes its density");
+			else
+				s->fluid_density_g_per_ml =
+					water_density_kg_per_m3(s->fluid_temperature_c) / 1000;
+		}
 		cfg_qty(ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
 			&s->air_density_g_per_ml);
 	}
@@ -488,15 +521,25 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 		cfg_qty(ctx, sub, "drift", QTY_MASS_RATE, false, -1, 1, &s->scale_drift_g_per_h);
 		cfg_qty(ctx, sub, "evaporation", QTY_MASS_RATE, false, 0, 1, &s->evaporation_g_per_h);
 		cfg_duration(ctx, sub, "settle_time", false, 0, 86400, &s->scale_settle_ns);
+		if (cfg_qty(ctx, sub, "span", QTY_PERCENT, false, -10, 10, &s->scale_span_rel) == 1)
+			s->scale_span_rel /= 100;
+		cfg_qty(ctx, sub, "linearity", QTY_MASS, false, 0, 1, &s->scale_linearity_g);
+		cfg_qty(ctx, sub, "linearity_period", QTY_MASS, false, 1e-6, 10000,
+			&s->scale_linearity_period_g);
 	}
 	if ((sub = cfg_group(ctx, g, "flow", false))) {
 		cfg_check_keys(ctx, sub, "simulator.flow", flow_keys);
 		cfg_qty(ctx, sub, "noise", QTY_RATE, false, 0, 100, &s->flow_noise_ml_per_h);
 		cfg_qty(ctx, sub, "offset", QTY_RATE, false, -100, 100, &s->flow_offset_ml_per_h);
+		if (cfg_qty(ctx, sub, "gain", QTY_PERCENT, false, -50, 50, &s->flow_gain_rel) == 1)
+			s->flow_gain_rel /= 100;
 	}
 	if ((sub = cfg_group(ctx, g, "pressure", false))) {
 		cfg_check_keys(ctx, sub, "simulator.pressure", pressure_keys);
 		cfg_qty(ctx, sub, "noise", QTY_PRESSURE, false, 0, 1000, &s->pressure_noise_kpa);
+		cfg_qty(ctx, sub, "offset", QTY_PRESSURE, false, -1000, 1000, &s->pressure_offset_kpa);
+		if (cfg_qty(ctx, sub, "gain", QTY_PERCENT, false, -50, 50, &s->pressure_gain_rel) == 1)
+			s->pressure_gain_rel /= 100;
 	}
 	if ((sub = cfg_group(ctx, g, "battery", false))) {
 		cfg_check_keys(ctx, sub, "simulator.battery", battery_keys);
@@ -507,6 +550,10 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 		cfg_qty(ctx, sub, "full_voltage", QTY_VOLTAGE, false, 0.1, 100, &s->battery_full_v);
 		cfg_qty(ctx, sub, "empty_voltage", QTY_VOLTAGE, false, 0, 100, &s->battery_empty_v);
 		cfg_qty(ctx, sub, "current_noise", QTY_CURRENT, false, 0, 1e6, &s->current_noise_ua);
+		cfg_qty(ctx, sub, "current_offset", QTY_CURRENT, false, -1e6, 1e6, &s->current_offset_ua);
+		if (cfg_qty(ctx, sub, "current_gain", QTY_PERCENT, false, -50, 50,
+			    &s->current_gain_rel) == 1)
+			s->current_gain_rel /= 100;
 		if (s->battery_empty_v >= s->battery_full_v)
 			cfg_error(ctx, sub, "empty_voltage %g V is out of range; it must be below "
 				  "full_voltage %g V", s->battery_empty_v, s->battery_full_v);
@@ -524,9 +571,13 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 {
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
 					    "limits", "instruments", "outputs", "simulator", "sim_clock",
-					    "answer_timeout", NULL };
+					    "answer_timeout", "clock_uncertainty", "line_time_constant",
+					    NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
-						  "evaporation_correction", "air_density", NULL };
+						  "evaporation_correction", "air_density",
+						  "temperature_uncertainty", "density_uncertainty",
+						  "air_density_uncertainty", "evaporation_uncertainty",
+						  NULL };
 	static const char *const limit_keys[] = { "pressure_max", "delivered_max", "duration_max",
 						  NULL };
 	struct cfg_ctx ctx = { .path = path, .diags = diags };
@@ -542,6 +593,12 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	b->fluid_temperature_c = 20;
 	b->air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000;
+	/* what the budget assumed before these keys existed: 0.5 K on the
+	 * fluid's temperature, 0.1 kg/m3 on a stated density and on the air's */
+	b->fluid_temperature_u_k = 0.5;
+	b->density_u_g_per_ml = 0.1e-3;
+	b->air_density_u_g_per_ml = 0.1e-3;
+	b->evaporation_u_g_per_h = NAN;
 	b->flush_interval_ns = RIG_NS_PER_S;
 	b->answer_timeout_ns = ANSWER_TIMEOUT_DEFAULT_NS;
 	if (cfg_read(&ctx, &cfg) < 0)
@@ -555,6 +612,9 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	cfg_duration(&ctx, g, "flush_interval", false, 1e-3, 60, &b->flush_interval_ns);
 	cfg_duration(&ctx, g, "answer_timeout", false, 0.1, 60, &b->answer_timeout_ns);
 	cfg_string(&ctx, g, "sim_clock", false, b->sim_clock_uri, sizeof(b->sim_clock_uri));
+	if (cfg_qty(&ctx, g, "clock_uncertainty", QTY_PERCENT, false, 0, 1, &b->clock_u_rel) == 1)
+		b->clock_u_rel /= 100;
+	cfg_duration(&ctx, g, "line_time_constant", false, 1e-3, 86400, &b->line_time_constant_ns);
 
 	if ((sub = cfg_group(&ctx, g, "fluid", true))) {
 		cfg_check_keys(&ctx, sub, "fluid", fluid_keys);
@@ -573,7 +633,22 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 			&b->air_density_g_per_ml);
 		cfg_qty(&ctx, sub, "evaporation_correction", QTY_MASS_RATE, false, 0, 1,
 			&b->evaporation_g_per_h);
+		cfg_qty(&ctx, sub, "temperature_uncertainty", QTY_TEMPERATURE_DIFF, false, 0, 20,
+			&b->fluid_temperature_u_k);
+		if (cfg_qty(&ctx, sub, "density_uncertainty", QTY_DENSITY, false, 0, 0.1,
+			    &b->density_u_g_per_ml) == 1 && water && !b->density_given)
+			cfg_error(&ctx, config_setting_get_member(sub, "density_uncertainty"),
+				  "'density_uncertainty' applies to a stated density; water's comes "
+				  "from its temperature: give temperature_uncertainty");
+		cfg_qty(&ctx, sub, "air_density_uncertainty", QTY_DENSITY, false, 0, 0.001,
+			&b->air_density_u_g_per_ml);
+		cfg_qty(&ctx, sub, "evaporation_uncertainty", QTY_MASS_RATE, false, 0, 1,
+			&b->evaporation_u_g_per_h);
 	}
+	/* unstated, the correction is taken as uncertain by half its value,
+	 * rectangular */
+	if (isnan(b->evaporation_u_g_per_h))
+		b->evaporation_u_g_per_h = 0.5 * b->evaporation_g_per_h / sqrt(3);
 	if ((sub = cfg_group(&ctx, g, "limits", true))) {
 		cfg_check_keys(&ctx, sub, "limits", limit_keys);
 		cfg_qty(&ctx, sub, "pressure_max", QTY_PRESSURE, true, 0.001, 10000,

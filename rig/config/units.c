@@ -99,6 +99,9 @@ static const struct unit units[] = {
 	{ "uL/mmHg", QTY_COMPLIANCE, 1e-3 / MMHG_KPA, 0 },
 
 	{ "U", QTY_U_MULTIPLE, 1, 0 },
+	/* a temperature difference (an uncertainty): a kelvin is a degree */
+	{ "K", QTY_TEMPERATURE_DIFF, 1, 0 },
+	{ "degC", QTY_TEMPERATURE_DIFF, 1, 0 },
 };
 
 static const struct {
@@ -118,6 +121,7 @@ static const struct {
 	[QTY_PERCENT] = { "percentage", "%", "%, ppm" },
 	[QTY_COMPLIANCE] = { "compliance", "mL/kPa", "uL/kPa, mL/kPa, uL/mmHg" },
 	[QTY_U_MULTIPLE] = { "multiple of the expanded uncertainty", "U", "U" },
+	[QTY_TEMPERATURE_DIFF] = { "temperature difference", "K", "K, degC" },
 };
 
 const char *qty_kind_name(enum qty_kind kind)

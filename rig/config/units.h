@@ -24,6 +24,7 @@ enum qty_kind {
 	QTY_PERCENT,     /* %:    % ppm */
 	QTY_COMPLIANCE,  /* mL/kPa: uL/kPa mL/kPa uL/mmHg */
 	QTY_U_MULTIPLE,  /* U: a multiple of a value's expanded uncertainty (a guard band) */
+	QTY_TEMPERATURE_DIFF, /* K: K degC (a difference: no offset) */
 	QTY__COUNT
 };
 

@@ -71,6 +71,8 @@ void engine_event(struct engine *e, const char *name, json_t *fields)
 		json_decref(fields);
 		return;
 	}
+	if (e->o->observe)
+		e->o->observe(e->o->observe_ctx, engine_now(e), name, fields, e->env.sim);
 	recorder_event(e->rec, engine_now(e), name, fields);
 }
 

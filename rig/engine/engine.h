@@ -5,10 +5,13 @@
 #ifndef RIG_ENGINE_H
 #define RIG_ENGINE_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include "rig/config/config.h"
+
+struct sim_model;
 
 /* Where a resumed run (rig resume) takes up the sequence; see rig/resume.h. */
 struct engine_resume {
@@ -41,6 +44,16 @@ struct engine_opts {
 	bool after_crash;                     /* rig safe: the run's own rig crashed (the
 	                                         record's cause is then internal, else the
 	                                         operator's) */
+	/* For whoever drives the engine in-process and wants to set the record
+	 * against the simulated bench's truth (tools/bench_coverage.c, tests):
+	 * called as each event is recorded (what: its name; fields: its fields,
+	 * borrowed, may be NULL) and after each instrument is read (what: the
+	 * role's name; fields NULL), with the simulated bench's model (NULL on
+	 * a bench without one).  NULL: nobody watches.  Nothing it does reaches
+	 * the record. */
+	void (*observe)(void *ctx, rig_ns t_ns, const char *what, const json_t *fields,
+			struct sim_model *sim);
+	void *observe_ctx;
 };
 
 /* Returns 0 when every step ran, -ECANCELED when the run was aborted (the

@@ -15,15 +15,25 @@
 #include "recorder.h"
 #include "drivers/driver.h"
 
-#define PUMP_POLL_DEFAULT_NS RIG_NS_PER_S
 #define SAFE_STOP_ATTEMPTS 5
 #define SAFE_STOP_RETRY_NS RIG_NS_PER_S
 #define PUMP_TELEMETRY_N 3   /* delivered, reservoir, battery voltage */
 #define PUMP_RECONNECT_RETRY_NS (5 * RIG_NS_PER_S)
 
-enum wait_for { WAIT_NOTHING, WAIT_BOLUS_DONE, WAIT_TARE_SETTLED, WAIT_ALARM };
+enum wait_for { WAIT_NOTHING, WAIT_BOLUS_DONE, WAIT_TARE_SETTLED, WAIT_ALARM, WAIT_LINE_STILL };
 enum wait_result { WAIT_DONE, WAIT_TIMED_OUT, WAIT_ABORTED };
 enum pump_cmd { PUMP_CMD_RATE, PUMP_CMD_BOLUS, PUMP_CMD_STOP };
+
+/* Whether the line has stopped draining into the vessel, from the
+ * balance's own readings (drain.c): the last STILL_N settled readings while
+ * the watch is on. */
+#define STILL_N 6
+struct still_watch {
+	bool on;
+	size_t n;                  /* readings pushed since the watch began */
+	rig_ns t_ns[STILL_N];
+	double g[STILL_N];
+};
 
 /* One periodically read instrument. */
 struct slot {
@@ -68,6 +78,7 @@ struct engine {
 	bool alarm_active;
 	rig_ns tare_t_ns;
 	bool tare_settled;
+	struct still_watch still;  /* the balance's last settled readings, while watched */
 	bool have_mass;
 	double first_mass_g;       /* first balance reading of the run */
 	double tare_offset_g;      /* net readings removed by tares since */
@@ -87,6 +98,11 @@ struct engine {
 	struct guard guard[ROLE__COUNT];
 	bool pump_down;                      /* the pump link is being reopened */
 };
+
+/* drain.c */
+void engine_still_begin(struct engine *e);
+void engine_still_add(struct engine *e, rig_ns t_ns, double mass_g);
+bool engine_line_still(const struct engine *e);
 
 /* engine.c */
 void engine_fmt_duration(rig_ns t_ns, char *buf, size_t len);

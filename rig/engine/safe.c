@@ -192,5 +192,7 @@ void engine_check_reading(struct engine *e, enum rig_role role, const struct rea
 				  e->delivered_ml, b->limit_volume_ml);
 		if (rd->t_ns > e->tare_t_ns && !(rd->flags & SAMPLE_UNSTABLE))
 			e->tare_settled = true;
+		if (!(rd->flags & (SAMPLE_UNSTABLE | SAMPLE_STALE)))
+			engine_still_add(e, rd->t_ns, rd->value);
 	}
 }

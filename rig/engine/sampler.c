@@ -319,6 +319,8 @@ void engine_read_slot(struct engine *e, enum rig_role role)
 	case ROLE_ESTOP: read_estop(e); break;
 	default: read_sensor_batch(e, role); break;
 	}
+	if (e->o->observe)
+		e->o->observe(e->o->observe_ctx, engine_now(e), rig_role_name(role), NULL, e->env.sim);
 }
 
 void engine_progress(struct engine *e, bool force)
@@ -346,6 +348,7 @@ static bool condition_met(struct engine *e, enum wait_for what)
 	switch (what) {
 	case WAIT_BOLUS_DONE: return e->have_pump_status && !e->pump.bolus_active;
 	case WAIT_TARE_SETTLED: return e->tare_settled;
+	case WAIT_LINE_STILL: return engine_line_still(e);
 	case WAIT_ALARM:
 		return e->alarm_active || (e->pump.alarms & PUMP_ALARM_OCCLUSION);
 	default: return false;

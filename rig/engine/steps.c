@@ -189,6 +189,26 @@ static void do_tare(struct engine *e, const struct step *s)
 	wait_step(e, s, WAIT_TARE_SETTLED);
 }
 
+/* The pump is stopped (plan_validate): once the line has stopped draining
+ * (drain.c; waited for at most the period's own length, and the record says
+ * whether it did and how long that took), whatever the balance loses is
+ * evaporation and the balance's drift; the analysis fits its slope. */
+static void do_measure_evaporation(struct engine *e, const struct step *s)
+{
+	rig_ns t0 = engine_now(e);
+	bool still;
+
+	engine_still_begin(e);
+	still = engine_run_until(e, t0 + s->duration_ns, WAIT_LINE_STILL) == WAIT_DONE;
+	e->still.on = false;
+	if (e->aborted)
+		return;
+	engine_event(e, "evaporation", json_pack("{s:s, s:b, s:f}", "edge", "begin", "line_still",
+						 still, "waited_s", rig_ns_to_s(engine_now(e) - t0)));
+	engine_run_until(e, engine_now(e) + s->duration_ns, WAIT_NOTHING);
+	engine_event(e, "evaporation", json_pack("{s:s}", "edge", "end"));
+}
+
 void engine_do_step(struct engine *e, const struct step *s)
 {
 	switch (s->kind) {
@@ -211,11 +231,7 @@ void engine_do_step(struct engine *e, const struct step *s)
 		engine_run_until(e, engine_now(e) + s->duration_ns, WAIT_NOTHING);
 		break;
 	case STEP_MEASURE_EVAPORATION:
-		/* The pump is stopped (plan_validate): whatever the balance loses
-		 * now is evaporation; the analysis fits its slope. */
-		engine_event(e, "evaporation", json_pack("{s:s}", "edge", "begin"));
-		engine_run_until(e, engine_now(e) + s->duration_ns, WAIT_NOTHING);
-		engine_event(e, "evaporation", json_pack("{s:s}", "edge", "end"));
+		do_measure_evaporation(e, s);
 		break;
 	case STEP_OCCLUDE:
 		if (valve_set_closed(e->inst[ROLE_VALVE], true) < 0) {

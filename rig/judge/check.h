@@ -41,8 +41,12 @@ struct analysis_ctx {
 	const struct timeline *tl;
 	struct run_results *res;
 	double ml_per_g;
-	double e_g_per_h, u_e_g_per_h;       /* evaporation added back, and its u */
+	double e_g_per_h, u_e_g_per_h;       /* the run's evaporation, and its u */
 	double u_read_cal_g;                 /* balance calibration uncertainty (k = 1) */
+	/* relative standard uncertainties every gravimetric result carries:
+	 * the volume per gram (the fluid's and the air's density as the bench
+	 * states them), the balance's span (its gain), rig's time base */
+	double u_rel_factor, u_rel_span, u_rel_clock;
 };
 
 struct check_priv;                           /* defined by each check */
@@ -76,15 +80,33 @@ const struct check_ops *check_ops_find(enum check_kind kind);
 /* ------------------------------------------------- helpers (measure.c) -- */
 
 /* Second differences of successive settled readings estimate the reading
- * noise whatever the (linear) trend: var(W[i+1] - 2 W[i] + W[i-1]) = 6 s^2. */
+ * noise whatever the (linear) trend: W[i+1] - 2 W[i] + W[i-1] has standard
+ * deviation sigma sqrt(6), and its median absolute value is 0.6745 of that.
+ * The median (of each block of NOISE_BLOCK, averaged over the blocks, so
+ * that the state stays bounded) ignores the few large second differences a
+ * pump stroke arriving between two readings makes at a low rate, or a
+ * disturbance; a dense ripple of strokes at every reading counts as
+ * noise. */
+#define NOISE_BLOCK 31
 struct noise_est {
 	size_t n;
 	double w1, w2;                       /* the previous two readings */
-	double sum_d2;
-	size_t n_d;
+	double block[NOISE_BLOCK];           /* |second differences| of the current block */
+	size_t n_block;
+	double sum_medians;                  /* of the blocks done */
+	size_t n_medians;
 };
 void noise_add(struct noise_est *ne, double w);
 double noise_sigma(const struct noise_est *ne);   /* 0 with fewer than 3 readings */
+
+/* The standard uncertainty (k = 1, g) of one balance reading at the end of
+ * a window over which the pump ran at rate_ml_per_h: the stated calibration
+ * uncertainty, the reading noise ne measured, and, when strokes come less
+ * often than readings (so the noise does not hold them), what the line
+ * holds at that instant (line_content_var(), with the bench's stated
+ * line_time_constant, else up to a whole stroke). */
+double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
+		   double rate_ml_per_h);
 
 /* Adds a measurement to c and returns it (NULL when full). */
 struct measurement *check_measure(struct check_result *c, const char *name, double value,
@@ -111,6 +133,27 @@ int results_deviations(const char *run_dir, struct run_results *res);
 /* Records an instrument event on the results. */
 void results_event(struct run_results *res, rig_ns t_ns, const char *role, const char *kind,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The evaporation to add back over a check's window [t0, t1]: what the
+ * balance lost with the pump stopped in the nearest measure_evaporation
+ * period before the window and in the nearest after it (their
+ * inverse-variance mean, its uncertainty widened by half of what their
+ * difference exceeds their own scatter, as a change of unknown shape between them), or the
+ * one there is, or, with none, the bench's stated correction with its
+ * stated uncertainty and the balance's stated drift.  Before and after
+ * disagreeing beyond three standard uncertainties is an instrument event
+ * (stopped_loss_changed). */
+struct evaporation_used {
+	double e_g_per_h, u_g_per_h;
+	int before, after;                   /* indices into res->stopped, or -1 */
+	char source[200];                    /* where it came from, in words */
+};
+void evaporation_for(struct analysis_ctx *ax, const struct check_result *c, rig_ns t0,
+		     rig_ns t1, struct evaporation_used *ret);
+/* Adds the evaporation measurements (evaporation_before, _after, and the one
+ * used, mg/h with U) to c. */
+void evaporation_measure(struct check_result *c, const struct analysis_ctx *ax,
+			 const struct evaporation_used *ev);
 
 /* Requirement, +-tolerance limits and criterion of an accuracy check (dose
  * or flow): the step's tolerance and requirement, else the device's (its

@@ -2,16 +2,24 @@
  * against the volume programmed in it, with its expanded uncertainty, and
  * the flow sensor cross-checked against the balance over the same window.
  *
- * Uncertainty budget (GUM, k = 2), all in mL of delivered volume:
+ * The measurand is the volume the pump delivered in the window.  The
+ * uncertainty budget (GUM, k = 2), every term from what the record and the
+ * bench file state, in mL of delivered volume:
  *   balance: two readings (interpolated at the window ends), each with the
- *     stated calibration uncertainty and the reading noise estimated from
- *     the window's own readings (second differences): f * sqrt(2) * u_read;
- *   evaporation: the window's length times the rate's uncertainty;
- *   delivery quantisation: a pulsatile pump delivers whole strokes, so each
- *     window end falls somewhere inside a stroke: stroke / sqrt(6) for both;
- *   density and buoyancy: 1.5e-4 relative (0.5 K on the fluid temperature,
- *     0.1 kg/m3 on the air density).
- * The programmed volume comes from commands and has no uncertainty. */
+ *     stated calibration uncertainty (calibration.uncertainty), the reading
+ *     noise estimated from the window's own readings (second differences),
+ *     and what the line holds at that instant: a pulsatile pump delivers
+ *     whole strokes into a line that passes them on to the vessel, so the
+ *     balance lags the pump by part of a stroke (reading_u_g(): with the
+ *     bench's line_time_constant, else up to a stroke; where strokes come
+ *     faster than readings that lag is in the noise already);
+ *   the volume per gram: the fluid's density (water: from its temperature's
+ *     stated uncertainty) and the air's, as the bench states them
+ *     (ax->u_rel_factor), relative;
+ *   the balance's span: its calibration.gain_uncertainty, relative.
+ * The dose error adds rig's time base (bench clock_uncertainty), relative:
+ * the programmed volume is the rate times the window's length, which rig's
+ * clock measures. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,8 +41,6 @@ struct check_priv {
 	bool flow_have_prev;
 	size_t flow_n;
 };
-
-#define U_REL_DENSITY 1.5e-4
 
 static int check_dose_init(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
@@ -87,9 +93,11 @@ static void cross_check(struct analysis_ctx *ax, struct check_result *c,
 		return;
 	rate_flow = st->priv->flow_ml / rig_ns_to_h(st->priv->flow_covered_ns);
 	rate_grav = c->delivered_ml / t_h;
-	/* the stated calibration uncertainty is systematic over the window;
-	 * with none stated, 2 % of the reading is assumed */
-	u_flow = fc->cal.uncertainty > 0 ? fc->cal.uncertainty : 0.02 * fabs(rate_flow);
+	/* the stated calibration uncertainty (offset and gain) is systematic
+	 * over the window; with none stated, 2 % of the reading is assumed */
+	u_flow = fc->cal.uncertainty > 0 || fc->cal.gain_u_rel > 0 ?
+		 hypot(fc->cal.uncertainty, fc->cal.gain_u_rel * fabs(rate_flow)) :
+		 0.02 * fabs(rate_flow);
 	u_grav = u_delivered_ml / t_h;
 	diff = rate_flow - rate_grav;
 	u_comb = sqrt(u_flow * u_flow + u_grav * u_grav);
@@ -97,7 +105,7 @@ static void cross_check(struct analysis_ctx *ax, struct check_result *c,
 	if (m)
 		snprintf(m->source, sizeof(m->source),
 			 "samples.csv: %zu flow readings covering %.4f h (mean %.6f mL/h) against "
-			 "the gravimetric mean %.6f mL/h; flow calibration.uncertainty %.4g mL/h",
+			 "the gravimetric mean %.6f mL/h; flow calibration: %.4g mL/h (k = 1)",
 			 st->priv->flow_n, rig_ns_to_h(st->priv->flow_covered_ns), rate_flow, rate_grav, u_flow);
 	if (fabs(diff) > 2 * u_comb)
 		results_event(ax->res, c->t_end_ns, "flow", "flow_crosscheck",
@@ -111,7 +119,8 @@ static void cross_check(struct analysis_ctx *ax, struct check_result *c,
 static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
 	const struct timeline *tl = ax->tl;
-	double t_h, u_read, u_bal, u_evap, u_quant, u_dens, u_ml;
+	double t_h, u_r0, u_r1, u_bal, u_evap, u_dens, u_ml, pct;
+	struct evaporation_used ev;
 	struct dose_inputs in;
 	struct dose_result out;
 	struct measurement *m;
@@ -132,6 +141,7 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 			 st->n_mass_steps, c->window);
 		return;
 	}
+	evaporation_for(ax, c, c->t_begin_ns, c->t_end_ns, &ev);
 	in = (struct dose_inputs){
 		.t_begin_ns = c->t_begin_ns,
 		.t_end_ns = c->t_end_ns,
@@ -139,7 +149,7 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 		.mass_end_g = c->mass_end_g,
 		/* balance grams per delivered mL, buoyancy included */
 		.density_g_per_ml = 1 / ax->ml_per_g,
-		.evaporation_g_per_h = ax->e_g_per_h,
+		.evaporation_g_per_h = ev.e_g_per_h,
 		.programmed_ml = programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses,
 						      tl->n_boluses, c->t_begin_ns, c->t_end_ns),
 	};
@@ -149,31 +159,31 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 		return;
 	}
 	t_h = rig_ns_to_h(c->t_end_ns - c->t_begin_ns);
-	u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
-	u_bal = ax->ml_per_g * sqrt(2) * u_read;
-	u_evap = ax->ml_per_g * t_h * ax->u_e_g_per_h;
-	u_quant = ax->dev->stroke_volume_ml / sqrt(6);
-	u_dens = U_REL_DENSITY * out.delivered_ml;
-	u_ml = sqrt(u_bal * u_bal + u_evap * u_evap + u_quant * u_quant + u_dens * u_dens);
-	/* the same terms as percentages of the programmed volume: the budget
-	 * of the dose error */
-	{
-		double pct = 100 / out.programmed_ml;
-
-		budget_add(c, "dose_error", "balance readings at the window's ends", pct * u_bal, "%",
-			   "f * sqrt(2) * u_read, u_read = %.3g mg: bench scale calibration.uncertainty "
-			   "(%.3g mg) with the window's reading noise (%.3g mg)", u_read * 1e3,
-			   ax->u_read_cal_g * 1e3, noise_sigma(&st->priv->noise) * 1e3);
-		budget_add(c, "dose_error", "evaporation added back", pct * u_evap, "%",
-			   "%.4f h x %.3g mg/h (%s)", t_h, ax->u_e_g_per_h * 1e3,
-			   !strncmp(ax->res->evaporation_source, "measured", 8) ? "standard error of the measured rate" :
-			   "half the stated rate, rectangular");
-		budget_add(c, "dose_error", "stroke quantisation at the window's ends", pct * u_quant,
-			   "%", "stroke %.3g uL / sqrt(6) (device stroke_volume)",
-			   ax->dev->stroke_volume_ml * 1e3);
-		budget_add(c, "dose_error", "density and air buoyancy", pct * u_dens, "%",
-			   "1.5e-4 relative: 0.5 K on the fluid temperature, 0.1 kg/m3 on the air");
-	}
+	/* a reading's u at each end: calibration, the window's noise and the
+	 * line's content between strokes at the rate then */
+	u_r0 = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, c->t_begin_ns));
+	u_r1 = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, c->t_end_ns - 1));
+	u_bal = ax->ml_per_g * hypot(u_r0, u_r1);
+	u_evap = ax->ml_per_g * t_h * ev.u_g_per_h;
+	u_dens = hypot(ax->u_rel_factor, ax->u_rel_span) * out.delivered_ml;
+	u_ml = sqrt(u_bal * u_bal + u_evap * u_evap + u_dens * u_dens);
+	/* the same terms, and the time base's, as percentages of the programmed
+	 * volume: the budget of the dose error */
+	pct = 100 / out.programmed_ml;
+	budget_add(c, "dose_error", "balance readings at the window's ends", pct * u_bal, "%",
+		   "f * hypot(u_read(begin), u_read(end)) = f * hypot(%.3g, %.3g) mg: bench scale "
+		   "calibration.uncertainty (%.3g mg), the window's reading noise (%.3g mg) and the "
+		   "line's content between strokes", u_r0 * 1e3, u_r1 * 1e3, ax->u_read_cal_g * 1e3,
+		   noise_sigma(&st->priv->noise) * 1e3);
+	budget_add(c, "dose_error", "evaporation added back", pct * u_evap, "%",
+		   "%.4f h x %.3g mg/h (%s)", t_h, ev.u_g_per_h * 1e3, ev.source);
+	budget_add(c, "dose_error", "volume per gram (density, air buoyancy)",
+		   pct * ax->u_rel_factor * out.delivered_ml, "%", "%.3g relative: from the bench's "
+		   "fluid temperature and air density uncertainties", ax->u_rel_factor);
+	budget_add(c, "dose_error", "balance span", pct * ax->u_rel_span * out.delivered_ml, "%",
+		   "%.3g relative: bench scale calibration.gain_uncertainty", ax->u_rel_span);
+	budget_add(c, "dose_error", "time base", pct * ax->u_rel_clock * out.delivered_ml, "%",
+		   "%.3g relative: bench clock_uncertainty", ax->u_rel_clock);
 
 	c->collected_g = out.collected_g;
 	c->evaporation_g = out.evaporation_g;
@@ -200,6 +210,7 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 	if (m)
 		snprintf(m->source, sizeof(m->source), "1 sigma, from second differences of the "
 			 "%zu settled readings in the window", st->priv->n_inside);
+	evaporation_measure(c, ax, &ev);
 	snprintf(c->explanation, sizeof(c->explanation),
 		 "delivered %.6f mL against %.6f mL programmed over %.4f h: error %+.3f %% "
 		 "(U = %.3f %%, k = 2) %s the limit of %.3f %%",
@@ -214,7 +225,7 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 		 "volume per gram %.7f mL/g (density %.7f g/mL, air buoyancy); evaporation "
 		 "%.4g mg/h (%.4f mg added back)",
 		 st->priv->n_inside, rig_ns_to_s(c->t_begin_ns), c->mass_begin_g, rig_ns_to_s(c->t_end_ns),
-		 c->mass_end_g, ax->ml_per_g, ax->res->density_g_per_ml, ax->e_g_per_h * 1e3,
+		 c->mass_end_g, ax->ml_per_g, ax->res->density_g_per_ml, ev.e_g_per_h * 1e3,
 		 out.evaporation_g * 1e3);
 	cross_check(ax, c, st, u_ml);
 }

@@ -4,7 +4,18 @@
  * The flow analysis runs without evaporation while the samples stream past
  * (a measured evaporation rate is known only at the end of the record); the
  * evaporation adds e*f to every Q_i, so every percentage error shifts by the
- * same 100*f*e/r, applied when judging. */
+ * same 100*f*e/r, applied when judging.
+ *
+ * Uncertainty (k = 2), as dose accuracy's (check_dose.c) over the window:
+ * A from the mass change over the whole period: two readings (each with what
+ * the line holds then: reading_u_g()), the evaporation over T, and,
+ * relative, the volume per gram, the balance's span and rig's time base.
+ * Each window of the trumpet curve has the same terms over P; those of the
+ * readings and of the line differ from window to window, the others shift
+ * every window alike.  Ep(max) and Ep(min) are the extremes of m windows,
+ * and the extreme picks up the largest of m window errors too, so their
+ * per-window part is expanded by extreme_coverage_factor(m) (3.5 for a
+ * hundred windows) instead of 2 (analysis/uncertainty.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +25,7 @@
 #include "check.h"
 #include "rig/analysis/flow.h"
 #include "rig/analysis/gravimetric.h"
+#include "rig/analysis/uncertainty.h"
 
 struct check_priv {
 	struct flow_state *flow, *startup;
@@ -115,7 +127,8 @@ static void check_flow_sample(struct analysis_ctx *ax, struct check_result *c, s
 static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
 	struct flow_result fr;
-	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, t_h, u_a;
+	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, t_h, u_a, u_rel, e, a_pct;
+	struct evaporation_used ev;
 	struct measurement *m;
 	char name[48];
 
@@ -138,23 +151,32 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 			 "too few settled balance readings in window \"%s\"", c->window);
 		return;
 	}
-	shift = 100 * ax->ml_per_g * ax->e_g_per_h / r;
-	u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
+	evaporation_for(ax, c, c->t_begin_ns, c->t_end_ns, &ev);
+	e = ev.e_g_per_h;
+	shift = 100 * ax->ml_per_g * e / r;
+	u_read = reading_u_g(ax, &st->priv->noise, r);
+	u_rel = sqrt(ax->u_rel_factor * ax->u_rel_factor + ax->u_rel_span * ax->u_rel_span +
+		     ax->u_rel_clock * ax->u_rel_clock);
 	t_h = rig_ns_to_h(c->t_end_ns - c->t_begin_ns);
 	/* A from the mass change over the whole period: two readings, the
-	 * evaporation over T, density; k = 2 */
+	 * evaporation over T, and what scales every volume; k = 2 */
+	a_pct = fr.mean_error_pct + shift;
 	budget_add(c, "A", "balance readings at the period's ends",
 		   100 / (r * t_h) * ax->ml_per_g * sqrt(2) * u_read, "%",
-		   "100 / (r T) * f * sqrt(2) * u_read, u_read = %.3g mg (scale calibration.uncertainty "
-		   "with the period's reading noise)", u_read * 1e3);
-	budget_add(c, "A", "evaporation added back", 100 / r * ax->ml_per_g * ax->u_e_g_per_h, "%",
-		   "100 / r * f * %.3g mg/h", ax->u_e_g_per_h * 1e3);
-	budget_add(c, "A", "density and air buoyancy",
-		   1.5e-4 * 100 * (1 + (fr.mean_error_pct + shift) / 100), "%",
-		   "1.5e-4 relative: 0.5 K on the fluid temperature, 0.1 kg/m3 on the air");
+		   "100 / (r T) * f * sqrt(2) * u_read, u_read = %.3g mg (scale calibration.uncertainty, "
+		   "the period's reading noise, the line's content between strokes)", u_read * 1e3);
+	budget_add(c, "A", "evaporation added back", 100 / r * ax->ml_per_g * ev.u_g_per_h, "%",
+		   "100 / r * f * %.3g mg/h (%s)", ev.u_g_per_h * 1e3, ev.source);
+	budget_add(c, "A", "volume per gram (density, air buoyancy)",
+		   ax->u_rel_factor * (100 + a_pct), "%", "%.3g relative: from the bench's fluid "
+		   "temperature and air density uncertainties", ax->u_rel_factor);
+	budget_add(c, "A", "balance span", ax->u_rel_span * (100 + a_pct), "%",
+		   "%.3g relative: bench scale calibration.gain_uncertainty", ax->u_rel_span);
+	budget_add(c, "A", "time base", ax->u_rel_clock * (100 + a_pct), "%",
+		   "%.3g relative: bench clock_uncertainty", ax->u_rel_clock);
 	u_a = 2 * budget_u(c, "A");
 
-	c->measured = fr.mean_error_pct + shift;
+	c->measured = a_pct;
 	c->u_expanded = u_a;
 	c->set_rate_ml_per_h = r;
 	c->has_measured = true;
@@ -167,38 +189,47 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 		snprintf(m->source, sizeof(m->source), "mean flow error over %zu intervals of "
 			 "%.0f s (%zu missing instants)", fr.n_intervals,
 			 rig_ns_to_s(st->priv->flow_cfg.sample_interval_ns), fr.n_missing);
-	m = check_measure(c, "mean_rate", fr.mean_rate_ml_per_h + ax->ml_per_g * ax->e_g_per_h,
+	m = check_measure(c, "mean_rate", fr.mean_rate_ml_per_h + ax->ml_per_g * e,
 			  NAN, "mL/h");
 	for (size_t w = 0; w < fr.n_windows; w++) {
 		const struct flow_window_result *wr = &fr.windows[w];
 		double p_h = rig_ns_to_h(wr->window_ns);
-		double u_ep = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
+		/* per window: its two readings (with the line at its two ends) */
+		double u_w = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
+		/* every window alike: the evaporation's rate, and relative terms */
+		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;
+		/* the extreme of n windows is covered at 95 % by k_ext, not 2 */
+		double k_ext = extreme_coverage_factor(wr->n_windows);
+		double ep[2] = { wr->ep_max_pct + shift, wr->ep_min_pct + shift };
 
-		snprintf(name, sizeof(name), "Ep_max_%gmin", rig_ns_to_s(wr->window_ns) / 60);
-		budget_add(c, name, "balance readings at the window's ends", u_ep, "%",
-			   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg", u_read * 1e3);
-		m = check_measure(c, name, wr->ep_max_pct + shift, 2 * budget_u(c, name), "%");
-		if (m) {
-			snprintf(m->source, sizeof(m->source), "max over %zu windows of %.0f s "
-				 "(%zu skipped for missing readings)", wr->n_windows,
-				 rig_ns_to_s(wr->window_ns), wr->n_skipped);
-			if (ax->dev->has_flow && ax->dev->has_ep_max) {
-				measure_limit(m, -INFINITY, ax->dev->ep_max_pct);
+		for (int x = 0; x < 2; x++) {
+			bool limited = ax->dev->has_flow && (x ? ax->dev->has_ep_min : ax->dev->has_ep_max);
+
+			snprintf(name, sizeof(name), "Ep_%s_%gmin", x ? "min" : "max",
+				 rig_ns_to_s(wr->window_ns) / 60);
+			budget_add(c, name, "one window's readings", u_w, "%",
+				   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg", u_read * 1e3);
+			budget_add(c, name, "evaporation added back", u_common, "%",
+				   "100 / r * f * %.3g mg/h, alike in every window", ev.u_g_per_h * 1e3);
+			budget_add(c, name, "what scales every volume (density, span, time base)",
+				   u_rel * (100 + ep[x]), "%", "%.3g relative", u_rel);
+			/* the window term at k_ext (the extreme of n), the common ones at 2 */
+			m = check_measure(c, name, ep[x], hypot(k_ext * u_w, 2 * hypot(u_common,
+								u_rel * (100 + ep[x]))), "%");
+			if (!m)
+				continue;
+			snprintf(m->source, sizeof(m->source), "%s over %zu windows of %.0f s (%zu "
+				 "skipped for missing readings); U: one window's term times %.2f, which "
+				 "covers the extreme of %zu at 95 %%, with 2 times what shifts every window",
+				 x ? "min" : "max", wr->n_windows, rig_ns_to_s(wr->window_ns),
+				 wr->n_skipped, k_ext, wr->n_windows);
+			if (limited) {
+				if (x)
+					measure_limit(m, ax->dev->ep_min_pct, INFINITY);
+				else
+					measure_limit(m, -INFINITY, ax->dev->ep_max_pct);
 				snprintf(m->requirement, sizeof(m->requirement), "%s",
-					 ax->dev->ep_max_requirement);
-			}
-		}
-		snprintf(name, sizeof(name), "Ep_min_%gmin", rig_ns_to_s(wr->window_ns) / 60);
-		budget_add(c, name, "balance readings at the window's ends", u_ep, "%",
-			   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg", u_read * 1e3);
-		m = check_measure(c, name, wr->ep_min_pct + shift, 2 * budget_u(c, name), "%");
-		if (m) {
-			snprintf(m->source, sizeof(m->source), "min over %zu windows of %.0f s",
-				 wr->n_windows, rig_ns_to_s(wr->window_ns));
-			if (ax->dev->has_flow && ax->dev->has_ep_min) {
-				measure_limit(m, ax->dev->ep_min_pct, INFINITY);
-				snprintf(m->requirement, sizeof(m->requirement), "%s",
-					 ax->dev->ep_min_requirement);
+					 x ? ax->dev->ep_min_requirement : ax->dev->ep_max_requirement);
 			}
 		}
 	}
@@ -213,19 +244,20 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 					 su.n_intervals);
 		}
 		for (size_t i = 0; i < c->n_curve; i++)
-			c->curve_q_ml_per_h[i] += ax->ml_per_g * ax->e_g_per_h;
+			c->curve_q_ml_per_h[i] += ax->ml_per_g * e;
 	}
+	evaporation_measure(c, ax, &ev);
 	snprintf(c->explanation, sizeof(c->explanation),
 		 "mean flow %.6f mL/h against %.6f mL/h set over %.4f h: A = %+.3f %% (U = %.3f "
 		 "%%, k = 2) %s the limit of %.3f %%", fr.mean_rate_ml_per_h +
-		 ax->ml_per_g * ax->e_g_per_h, r, t_h, shown_value(c->measured, 3), u_a,
+		 ax->ml_per_g * e, r, t_h, shown_value(c->measured, 3), u_a,
 		 c->verdict == VERDICT_PASS ? "within" : "outside", c->limit_high);
 	snprintf(c->source, sizeof(c->source),
 		 "samples.csv: scale mass (settled readings only), %zu in the window, resampled "
 		 "every %.0f s (IEC 60601-2-24 method); events.jsonl: the set rate at the window's "
 		 "start; volume per gram %.7f mL/g; evaporation %.4g mg/h added to every interval",
 		 st->priv->n_inside, rig_ns_to_s(st->priv->flow_cfg.sample_interval_ns), ax->ml_per_g,
-		 ax->e_g_per_h * 1e3);
+		 e * 1e3);
 }
 
 static void check_flow_free(struct check_priv *priv)

@@ -7,7 +7,28 @@
  * pressure limit).  Measured: the time to alarm, the line pressure at the
  * alarm, and the bolus the release lets out: what the balance collects over
  * bolus_window after the release, less what the pump was programmed to
- * deliver meanwhile.  A pump that never alarms fails. */
+ * deliver meanwhile.  A pump that never alarms fails.
+ *
+ * Uncertainties (95 %), from how each was seen:
+ *   time to alarm, from the alarm line: the edge carries its own timestamp
+ *     (to the nanosecond), so only rig's time base (bench clock_uncertainty)
+ *     over the time measured counts;
+ *   from the pump's status, polled every poll period P: the alarm rose at
+ *     some instant after the poll before (not before the closure), so the
+ *     time is taken at the middle of that interval, and its uncertainty is
+ *     the interval that holds 95 % of a rectangular error of half its
+ *     length and the time base's (uncertainty.h: a rectangular term is not
+ *     covered by k = 2 on its standard deviation, it is always covered);
+ *   pressure at the alarm: the transducer's stated calibration (offset and
+ *     gain), its noise (from its readings in the ten minutes before the
+ *     closure), the interpolation between the two readings around the alarm
+ *     (the line pressure is a staircase of strokes: rectangular over their
+ *     difference) and, for a polled alarm, the pressure's change over the
+ *     time's uncertainty; k = 2;
+ *   released bolus: the two balance readings, the evaporation, the pump's
+ *     strokes against the programmed volume over the bolus window (whole
+ *     strokes: stroke / sqrt(6)), and relatively the volume per gram, the
+ *     balance's span and the time base; k = 2. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,19 +38,27 @@
 #include "check.h"
 #include "rig/analysis/dose.h"
 #include "rig/analysis/gravimetric.h"
+#include "rig/analysis/uncertainty.h"
 
 struct check_priv {
 	rig_ns t_close_ns, t_release_ns, t_alarm_ns;
 	bool alarm_from_line;
+	rig_ns alarm_after_ns;          /* a polled alarm rose after this (the poll before) */
 	struct interp_at p_alarm;
+	struct noise_est p_noise;       /* the pressure before the closure */
 	double p_peak_kpa;
 	/* the balance at the two ends of the bolus window */
 	struct interp_at begin, end;
 	struct noise_est noise;
 };
 
-/* The engine polls the pump's status once a second (engine.c). */
-#define PUMP_POLL_S 1.0
+/* How often the engine polls the pump's status (engine.c). */
+static rig_ns pump_poll_ns(const struct bench *b)
+{
+	rig_ns p = b->instrument[ROLE_PUMP].period_ns;
+
+	return p > 0 ? p : PUMP_POLL_DEFAULT_NS;
+}
 
 static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
@@ -71,8 +100,18 @@ static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c,
 	}
 	for (size_t i = 0; i < tl->n_pump_occlusion && st->priv->t_alarm_ns < 0; i++)
 		if (tl->pump_occlusion[i].on && tl->pump_occlusion[i].t_ns >= st->priv->t_close_ns &&
-		    (st->priv->t_release_ns < 0 || tl->pump_occlusion[i].t_ns <= st->priv->t_release_ns))
-			st->priv->t_alarm_ns = tl->pump_occlusion[i].t_ns;
+		    (st->priv->t_release_ns < 0 || tl->pump_occlusion[i].t_ns <= st->priv->t_release_ns)) {
+			/* seen at this poll: it rose since the poll before, and
+			 * not before the closure; the middle of that is the
+			 * estimate */
+			rig_ns seen = tl->pump_occlusion[i].t_ns;
+			rig_ns after = seen - pump_poll_ns(ax->bench);
+
+			if (after < st->priv->t_close_ns)
+				after = st->priv->t_close_ns;
+			st->priv->alarm_after_ns = after;
+			st->priv->t_alarm_ns = after + (seen - after) / 2;
+		}
 	interp_at_init(&st->priv->p_alarm, st->priv->t_alarm_ns);
 	if (st->priv->t_release_ns >= 0) {
 		interp_at_init(&st->priv->begin, st->priv->t_release_ns);
@@ -89,6 +128,8 @@ static void check_occlusion_sample(struct analysis_ctx *ax, struct check_result 
 	if (st->priv->t_close_ns < 0)
 		return;
 	if (s->role == ROLE_PRESSURE && strcmp(s->quantity, "pressure") == 0) {
+		if (s->t_ns < st->priv->t_close_ns && s->t_ns >= st->priv->t_close_ns - 600 * RIG_NS_PER_S)
+			noise_add(&st->priv->p_noise, s->value);
 		if (st->priv->t_alarm_ns >= 0)
 			interp_at_add(&st->priv->p_alarm, s->t_ns, s->value);
 		if (s->t_ns >= st->priv->t_close_ns && (st->priv->t_release_ns < 0 || s->t_ns <= st->priv->t_release_ns) &&
@@ -122,7 +163,9 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 		return;
 	}
 	if (isfinite(st->priv->p_peak_kpa)) {
-		m = check_measure(c, "peak_pressure", st->priv->p_peak_kpa, 2 * u_p, "kPa");
+		m = check_measure(c, "peak_pressure", st->priv->p_peak_kpa,
+				  2 * hypot(u_p, ax->bench->instrument[ROLE_PRESSURE].cal.gain_u_rel *
+						 st->priv->p_peak_kpa), "kPa");
 		if (m)
 			snprintf(m->source, sizeof(m->source), "samples.csv pressure, highest from the "
 				 "closure to the release");
@@ -144,22 +187,44 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 	}
 	/* time to alarm */
 	c->measured = rig_ns_to_s(st->priv->t_alarm_ns - st->priv->t_close_ns);
-	if (st->priv->alarm_from_line)
-		budget_add(c, "time_to_alarm", "time of the alarm", 0.001, "s", "the alarm line's "
-			   "edge, timestamped where it happened (taken as 1 ms)");
-	else
-		budget_add(c, "time_to_alarm", "time of the alarm", PUMP_POLL_S / sqrt(3), "s",
-			   "the pump's status, polled every %.0f s: rectangular, half-width one poll",
-			   PUMP_POLL_S);
-	c->u_expanded = 2 * budget_u(c, "time_to_alarm");
+	{
+		/* the edge's own timestamp is rounded to the nanosecond; a polled
+		 * status only says the alarm rose within the last poll */
+		double half = st->priv->alarm_from_line ? 0.5e-9 :
+			      rig_ns_to_s(st->priv->t_alarm_ns - st->priv->alarm_after_ns);
+		double u_clock = ax->bench->clock_u_rel * c->measured;
+
+		if (st->priv->alarm_from_line)
+			budget_add(c, "time_to_alarm", "time of the alarm", half / sqrt(3), "s",
+				   "the alarm line's edge, timestamped where it happened: rounded to "
+				   "the nanosecond (rectangular)");
+		else
+			budget_add(c, "time_to_alarm", "time of the alarm", half / sqrt(3), "s",
+				   "the pump's status, polled: the alarm rose within the last %.3g s "
+				   "(rectangular)", half * 2);
+		budget_add(c, "time_to_alarm", "time base", u_clock, "s",
+			   "%.3g relative: bench clock_uncertainty", ax->bench->clock_u_rel);
+		/* 95 % of a rectangular plus a normal error: not 2 u_c when the
+		 * poll dominates */
+		c->u_expanded = coverage95_rect_normal(half, u_clock);
+	}
 	c->has_measured = true;
 	m = check_measure(c, "time_to_alarm", c->measured, c->u_expanded, "s");
 	measure_limit(m, 0, c->limit_high);
 	if (m) {
-		snprintf(m->source, sizeof(m->source), "events.jsonl: valve closed t = %.3f s, "
-			 "alarm %s t = %.3f s", rig_ns_to_s(st->priv->t_close_ns),
-			 st->priv->alarm_from_line ? "line rising edge (its own timestamp)" :
-			 "in the pump's status, polled each second, at", rig_ns_to_s(st->priv->t_alarm_ns));
+		if (st->priv->alarm_from_line)
+			snprintf(m->source, sizeof(m->source), "events.jsonl: valve closed t = %.3f s, "
+				 "alarm line rising edge (its own timestamp) t = %.6f s; U: the time "
+				 "base (bench clock_uncertainty %.3g ppm)", rig_ns_to_s(st->priv->t_close_ns),
+				 rig_ns_to_s(st->priv->t_alarm_ns), ax->bench->clock_u_rel * 1e6);
+		else
+			snprintf(m->source, sizeof(m->source), "events.jsonl: valve closed t = %.3f s; "
+				 "the pump's status showed the alarm at t = %.3f s, polled every %.3g s: "
+				 "it rose after t = %.3f s, taken at the middle, U holding 95 %% of a "
+				 "rectangular +-%.3f s", rig_ns_to_s(st->priv->t_close_ns),
+				 rig_ns_to_s(2 * st->priv->t_alarm_ns - st->priv->alarm_after_ns),
+				 rig_ns_to_s(pump_poll_ns(ax->bench)), rig_ns_to_s(st->priv->alarm_after_ns),
+				 rig_ns_to_s(st->priv->t_alarm_ns - st->priv->alarm_after_ns));
 		failed |= m->verdict == VERDICT_FAIL;
 	}
 	/* pressure at the alarm */
@@ -167,15 +232,36 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 		double p;
 
 		if (interp_at_value(&st->priv->p_alarm, &p) == 0) {
+			const struct interp_at *ia = &st->priv->p_alarm;
+			const struct calibration *cal = &ax->bench->instrument[ROLE_PRESSURE].cal;
+			double step = fabs(ia->hi_v - ia->lo_v), slope = 0;
+
+			if (ia->hi_t_ns > ia->lo_t_ns)
+				slope = step / rig_ns_to_s(ia->hi_t_ns - ia->lo_t_ns);
 			p_at_alarm = p;
-			budget_add(c, "pressure_at_alarm", "pressure sensor calibration", u_p, "kPa",
-				   "bench pressure calibration.uncertainty (k = 1)");
+			budget_add(c, "pressure_at_alarm", "pressure sensor calibration", cal->uncertainty,
+				   "kPa", "bench pressure calibration.uncertainty (k = 1)");
+			budget_add(c, "pressure_at_alarm", "pressure sensor span", cal->gain_u_rel * p,
+				   "kPa", "%.3g relative: bench pressure calibration.gain_uncertainty",
+				   cal->gain_u_rel);
+			budget_add(c, "pressure_at_alarm", "reading noise", noise_sigma(&st->priv->p_noise),
+				   "kPa", "1 sigma of the readings before the closure");
+			budget_add(c, "pressure_at_alarm", "interpolation between readings",
+				   step / sqrt(12), "kPa", "the step between the two readings around the "
+				   "alarm (%.3f kPa), rectangular", step);
+			if (!st->priv->alarm_from_line)
+				budget_add(c, "pressure_at_alarm", "time of the alarm (polled)",
+					   slope * rig_ns_to_s(st->priv->t_alarm_ns - st->priv->alarm_after_ns) /
+					   sqrt(3), "kPa", "the pressure's rise (%.3f kPa/s) over half a poll, "
+					   "rectangular", slope);
 			m = check_measure(c, "pressure_at_alarm", p, 2 * budget_u(c, "pressure_at_alarm"),
 					  "kPa");
 			measure_limit(m, -INFINITY, dev->occlusion_pressure_max_kpa);
 			if (m) {
 				snprintf(m->source, sizeof(m->source), "samples.csv pressure, "
-					 "interpolated at the alarm");
+					 "interpolated at the alarm between %.3f and %.3f kPa; noise %.3f "
+					 "kPa before the closure", ia->lo_v, ia->hi_v,
+					 noise_sigma(&st->priv->p_noise));
 				failed |= m->verdict == VERDICT_FAIL;
 			}
 		} else {
@@ -200,21 +286,34 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 			double before_closure = t0 < st->priv->t_close_ns ?
 				programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses, tl->n_boluses,
 						     t0, st->priv->t_close_ns) : 0;
-			double delivered = ax->ml_per_g * (w1 - st->priv->begin.lo_v +
-							   ax->e_g_per_h * rig_ns_to_h(t1 - t0)) -
-					   before_closure;
-			double u_read = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
+			struct evaporation_used ev;
+			double delivered, u_begin, u_end;
 
+			evaporation_for(ax, c, t0, t1, &ev);
+			delivered = ax->ml_per_g * (w1 - st->priv->begin.lo_v +
+						    ev.e_g_per_h * rig_ns_to_h(t1 - t0)) - before_closure;
+			/* the first reading with the line closed (nothing moving), the
+			 * last with the line's content at the rate then */
+			u_begin = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
+			u_end = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, t1));
 			budget_add(c, "released_bolus", "balance readings at the bolus window's ends",
-				   ax->ml_per_g * sqrt(2) * u_read, "mL", "f * sqrt(2) * u_read, u_read = "
-				   "%.3g mg (scale calibration.uncertainty with the reading noise)",
-				   u_read * 1e3);
+				   ax->ml_per_g * hypot(u_begin, u_end), "mL", "f * hypot(%.3g, %.3g) mg: "
+				   "scale calibration.uncertainty, the reading noise, the line's content "
+				   "between strokes at the end", u_begin * 1e3, u_end * 1e3);
 			budget_add(c, "released_bolus", "evaporation added back",
-				   ax->ml_per_g * bw_h * ax->u_e_g_per_h, "mL", "%.3f h x %.3g mg/h", bw_h,
-				   ax->u_e_g_per_h * 1e3);
+				   ax->ml_per_g * bw_h * ev.u_g_per_h, "mL", "%.3f h x %.3g mg/h (%s)", bw_h,
+				   ev.u_g_per_h * 1e3, ev.source);
 			budget_add(c, "released_bolus", "stroke quantisation", dev->stroke_volume_ml / sqrt(6),
 				   "mL", "stroke %.3g uL / sqrt(6) (device stroke_volume)",
 				   dev->stroke_volume_ml * 1e3);
+			budget_add(c, "released_bolus", "volume per gram and balance span",
+				   hypot(ax->u_rel_factor, ax->u_rel_span) * delivered, "mL",
+				   "%.3g relative: bench fluid temperature, air density and scale "
+				   "calibration.gain_uncertainty", hypot(ax->u_rel_factor, ax->u_rel_span));
+			budget_add(c, "released_bolus", "time base of the programmed volume",
+				   ax->u_rel_clock * programmed, "mL", "%.3g relative: bench "
+				   "clock_uncertainty", ax->u_rel_clock);
+
 			w0 = st->priv->begin.lo_v;
 			m = check_measure(c, "released_bolus", delivered - programmed,
 					  2 * budget_u(c, "released_bolus"), "mL");

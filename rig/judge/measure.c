@@ -2,6 +2,7 @@
  * events it notices, and the noise of the readings it uses. */
 #include "check.h"
 #include "rig/base/text.h"
+#include "rig/analysis/uncertainty.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -145,13 +146,28 @@ bool window_incomplete(struct check_result *c)
 	return true;
 }
 
+static double median_abs(double *v, size_t n)
+{
+	/* insertion sort: n <= NOISE_BLOCK */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 void noise_add(struct noise_est *ne, double w)
 {
 	if (ne->n >= 2) {
-		double d = w - 2 * ne->w1 + ne->w2;
-
-		ne->sum_d2 += d * d;
-		ne->n_d++;
+		ne->block[ne->n_block++] = fabs(w - 2 * ne->w1 + ne->w2);
+		if (ne->n_block == NOISE_BLOCK) {
+			ne->sum_medians += median_abs(ne->block, ne->n_block);
+			ne->n_medians++;
+			ne->n_block = 0;
+		}
 	}
 	ne->w2 = ne->w1;
 	ne->w1 = w;
@@ -160,5 +176,121 @@ void noise_add(struct noise_est *ne, double w)
 
 double noise_sigma(const struct noise_est *ne)
 {
-	return ne->n_d ? sqrt(ne->sum_d2 / (double)ne->n_d / 6) : 0;
+	double med, part[NOISE_BLOCK];
+
+	if (ne->n_medians > 0) {
+		med = ne->sum_medians / (double)ne->n_medians;
+	} else if (ne->n_block > 0) {
+		for (size_t i = 0; i < ne->n_block; i++)
+			part[i] = ne->block[i];
+		med = median_abs(part, ne->n_block);
+	} else {
+		return 0;
+	}
+	return med / (0.6744897502 * sqrt(6));
+}
+
+double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
+		   double rate_ml_per_h)
+{
+	double u2 = ax->u_read_cal_g * ax->u_read_cal_g + pow(noise_sigma(ne), 2);
+	double s = ax->dev->stroke_volume_ml;
+	rig_ns period = ax->bench->instrument[ROLE_SCALE].period_ns;
+
+	if (s > 0 && rate_ml_per_h > 0 && s / rate_ml_per_h * 3600 > rig_ns_to_s(period)) {
+		double v = line_content_var(s, s / rate_ml_per_h * 3600,
+					    rig_ns_to_s(ax->bench->line_time_constant_ns));
+
+		u2 += v / (ax->ml_per_g * ax->ml_per_g);
+	}
+	return sqrt(u2);
+}
+
+void evaporation_for(struct analysis_ctx *ax, const struct check_result *c, rig_ns t0,
+		     rig_ns t1, struct evaporation_used *ret)
+{
+	const struct run_results *res = ax->res;
+	const struct stopped_period *b = NULL, *a = NULL;
+
+	*ret = (struct evaporation_used){ .before = -1, .after = -1 };
+	for (size_t k = 0; k < res->n_stopped; k++) {
+		const struct stopped_period *p = &res->stopped[k];
+
+		if (!p->fitted)
+			continue;
+		if (p->end_ns <= t0) {
+			b = p;
+			ret->before = (int)k;
+		} else if (p->begin_ns >= t1 && !a) {
+			a = p;
+			ret->after = (int)k;
+		}
+	}
+	if (b && a) {
+		double wb = 1 / (b->u_g_per_h * b->u_g_per_h), wa = 1 / (a->u_g_per_h * a->u_g_per_h);
+		double diff = b->loss_g_per_h - a->loss_g_per_h;
+		double u_diff = hypot(b->u_g_per_h, a->u_g_per_h);
+
+		ret->e_g_per_h = (wb * b->loss_g_per_h + wa * a->loss_g_per_h) / (wb + wa);
+		/* a change between the two of unknown shape: the mean is off by
+		 * at most half the difference, rectangular; but only by the part
+		 * of the difference that the two fits' own scatter does not
+		 * explain (expected diff^2 from noise alone: u_b^2 + u_a^2), or a
+		 * constant loss measured twice would be counted as a change
+		 * (bench_coverage: the minimum rate's U covered 99.5 %) */
+		ret->u_g_per_h = sqrt(1 / (wb + wa) + fmax(0, diff * diff - u_diff * u_diff) / 12);
+		snprintf(ret->source, sizeof(ret->source), "measured with the pump stopped before "
+			 "(%.4f mg/h) and after (%.4f mg/h) the window", b->loss_g_per_h * 1e3,
+			 a->loss_g_per_h * 1e3);
+		if (fabs(diff) > 3 * u_diff)
+			results_event(ax->res, t1, "scale", "stopped_loss_changed",
+				      "with the pump stopped the balance lost %.4f +- %.4f mg/h before "
+				      "window \"%s\" and %.4f +- %.4f mg/h after it: they differ by more "
+				      "than three standard uncertainties, so the balance's drift or the "
+				      "evaporation changed during the delivery; their mean is added back, "
+				      "its uncertainty widened by the difference", b->loss_g_per_h * 1e3,
+				      b->u_g_per_h * 1e3, c->window, a->loss_g_per_h * 1e3,
+				      a->u_g_per_h * 1e3);
+	} else if (b || a) {
+		const struct stopped_period *p = b ? b : a;
+
+		ret->e_g_per_h = p->loss_g_per_h;
+		ret->u_g_per_h = p->u_g_per_h;
+		snprintf(ret->source, sizeof(ret->source), "measured with the pump stopped %s the "
+			 "window only", b ? "before" : "after");
+	} else {
+		const struct bench *bench = ax->bench;
+
+		ret->e_g_per_h = bench->evaporation_g_per_h;
+		ret->u_g_per_h = hypot(bench->evaporation_u_g_per_h,
+				       bench->instrument[ROLE_SCALE].cal.drift_u_per_h);
+		snprintf(ret->source, sizeof(ret->source), "inputs/bench.cfg fluid."
+			 "evaporation_correction (uncertainty: fluid.evaporation_uncertainty and "
+			 "the scale's calibration.drift_uncertainty); not measured around the window");
+	}
+}
+
+void evaporation_measure(struct check_result *c, const struct analysis_ctx *ax,
+			 const struct evaporation_used *ev)
+{
+	static const char *const names[2] = { "evaporation_before", "evaporation_after" };
+	int idx[2] = { ev->before, ev->after };
+	struct measurement *m;
+
+	for (int i = 0; i < 2; i++) {
+		const struct stopped_period *p;
+
+		if (idx[i] < 0)
+			continue;
+		p = &ax->res->stopped[idx[i]];
+		m = check_measure(c, names[i], p->loss_g_per_h * 1e3, 2 * p->u_g_per_h * 1e3, "mg/h");
+		if (m)
+			snprintf(m->source, sizeof(m->source), "least-squares slope of %zu settled "
+				 "balance readings from t = %.0f s to %.0f s, pump stopped (the "
+				 "evaporation and the balance's drift together)", p->n_readings,
+				 rig_ns_to_s(p->begin_ns), rig_ns_to_s(p->end_ns));
+	}
+	m = check_measure(c, "evaporation", ev->e_g_per_h * 1e3, 2 * ev->u_g_per_h * 1e3, "mg/h");
+	if (m)
+		snprintf(m->source, sizeof(m->source), "added back: %s", ev->source);
 }

@@ -16,6 +16,7 @@
 #include "rig/base/record.h"
 #include "check.h"
 #include "rig/analysis/gravimetric.h"
+#include "rig/analysis/uncertainty.h"
 
 
 
@@ -65,7 +66,7 @@ struct stream_state {
 	struct mass_step_detector steps;
 	rig_ns *resets;                      /* commanded changes of flow, in order */
 	size_t n_resets, next_reset;
-	double step_threshold_g;
+	double step_floor_g;
 };
 
 static int cmp_ns(const void *a, const void *b)
@@ -116,14 +117,16 @@ static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 	if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1) {
 		results_event(ax->res, step.t_after_ns, "scale", "negative_mass_step",
 			      "between t = %.1f s and t = %.1f s the balance changed by %+.4f mg "
-			      "where its trend predicted %+.4f mg (more than %.3f mg less): the "
-			      "vessel was disturbed or liquid was lost; gravimetric results spanning "
-			      "it are not used", rig_ns_to_s(step.t_before_ns),
+			      "where its trend predicted %+.4f mg (more than %.3f mg less: the larger "
+			      "of %.3f mg and 8 times its reading noise, %.4f mg): the vessel was "
+			      "disturbed or liquid was lost; gravimetric results spanning it are not "
+			      "used", rig_ns_to_s(step.t_before_ns),
 			      rig_ns_to_s(step.t_after_ns), (step.after_g - step.before_g) * 1e3,
-			      step.expected_change_g * 1e3, ss->step_threshold_g * 1e3);
+			      step.expected_change_g * 1e3, step.threshold_g * 1e3,
+			      ss->step_floor_g * 1e3, step.noise_g * 1e3);
 	}
 	for (size_t k = 0; k < tl->n_evaporation; k++) {
-		const struct period *p = &tl->evaporation[k];
+		const struct stopped_mark *p = &tl->evaporation[k];
 
 		if (s->t_ns >= p->begin_ns && p->end_ns > 0 && s->t_ns <= p->end_ns)
 			linfit_add(&ss->evap_fits[k], s->t_ns, s->value);
@@ -204,26 +207,65 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 	return 0;
 }
 
-/* The evaporation added back: measured with the pump stopped when the
- * sequence did so (inverse-variance mean of the fitted slopes), else the
- * bench's stated rate, taken as uncertain by half its value (rectangular). */
-static void settle_evaporation(struct analysis_ctx *ax, const struct stream_state *ss)
+/* Each measure_evaporation period's slope: what the balance lost with the
+ * pump stopped, evaporation and zero drift together.  A loss the bench's
+ * statement does not explain (its evaporation correction and the balance's
+ * drift, each with its stated uncertainty, beyond three combined standard
+ * uncertainties) and a line that had not stopped draining are instrument
+ * events: the loss measured is what the checks add back
+ * (evaporation_for()), whatever the bench said.  The run's own figure
+ * (results.json gravimetric) is the inverse-variance mean of every period's,
+ * else the bench's stated rate. */
+static int settle_stopped(struct analysis_ctx *ax, const struct stream_state *ss)
 {
 	const struct timeline *tl = ax->tl;
+	const struct bench *bench = ax->bench;
 	struct run_results *res = ax->res;
 	double sw = 0, swe = 0;
+	double u_stated = hypot(bench->evaporation_u_g_per_h,
+				bench->instrument[ROLE_SCALE].cal.drift_u_per_h);
 	size_t used = 0;
 
+	res->stopped = calloc(tl->n_evaporation + 1, sizeof(*res->stopped));
+	if (!res->stopped)
+		return -ENOMEM;
 	for (size_t k = 0; k < tl->n_evaporation; k++) {
+		const struct stopped_mark *pm = &tl->evaporation[k];
+		struct stopped_period *p = &res->stopped[res->n_stopped++];
 		double slope, u;
 
-		if (linfit_slope(&ss->evap_fits[k], &slope, &u) < 0)
+		*p = (struct stopped_period){ .begin_ns = pm->begin_ns, .end_ns = pm->end_ns,
+					      .n_readings = ss->evap_fits[k].n,
+					      .line_still = pm->line_still,
+					      .line_wait_s = pm->line_wait_s };
+		if (pm->line_still == 0)
+			results_event(res, pm->begin_ns, "scale", "line_not_still",
+				      "the balance still rose %.0f s after the pump stopped (the line "
+				      "draining, or a siphon): the measure_evaporation period from "
+				      "t = %.0f s measured anyway, and its slope may hold the drain",
+				      isfinite(pm->line_wait_s) ? pm->line_wait_s : 0,
+				      rig_ns_to_s(pm->begin_ns));
+		if (pm->end_ns <= 0 || linfit_slope(&ss->evap_fits[k], &slope, &u) < 0)
 			continue;
 		if (!(u > 0))
 			u = 1e-9;
+		p->fitted = true;
+		p->loss_g_per_h = -slope;
+		p->u_g_per_h = u;
 		sw += 1 / (u * u);
 		swe += -slope / (u * u);
 		used++;
+		if (fabs(p->loss_g_per_h - bench->evaporation_g_per_h) > 3 * hypot(u, u_stated))
+			results_event(res, pm->end_ns, "scale", "stopped_loss_unexpected",
+				      "from t = %.0f s to %.0f s, the pump stopped, the balance lost "
+				      "%.4f +- %.4f mg/h where the bench states %.4f mg/h of evaporation "
+				      "(+- %.4f) and a zero drift within +- %.4f mg/h: more than three "
+				      "standard uncertainties apart.  The measured loss is what is added "
+				      "back; check the vessel's oil layer, draughts and the balance's zero",
+				      rig_ns_to_s(pm->begin_ns), rig_ns_to_s(pm->end_ns),
+				      p->loss_g_per_h * 1e3, u * 1e3, bench->evaporation_g_per_h * 1e3,
+				      bench->evaporation_u_g_per_h * 1e3,
+				      bench->instrument[ROLE_SCALE].cal.drift_u_per_h * 1e3);
 	}
 	if (used > 0) {
 		ax->e_g_per_h = swe / sw;
@@ -231,17 +273,19 @@ static void settle_evaporation(struct analysis_ctx *ax, const struct stream_stat
 		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
 			 "measured: least-squares slope of the settled balance readings over %zu "
 			 "measure_evaporation period(s) with the pump stopped (samples.csv, "
-			 "events.jsonl)", used);
+			 "events.jsonl); each check adds back the periods around its window", used);
 	} else {
-		ax->e_g_per_h = ax->bench->evaporation_g_per_h;
-		ax->u_e_g_per_h = 0.5 * ax->e_g_per_h / sqrt(3);
+		ax->e_g_per_h = bench->evaporation_g_per_h;
+		ax->u_e_g_per_h = u_stated;
 		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
-			 "inputs/bench.cfg fluid.evaporation_correction (taken as uncertain by "
-			 "+-50 %%, rectangular)%s", tl->n_evaporation ?
+			 "inputs/bench.cfg fluid.evaporation_correction (uncertainty: "
+			 "evaporation_uncertainty and the balance's drift_uncertainty)%s",
+			 tl->n_evaporation ?
 			 "; the measure_evaporation period(s) had too few settled readings" : "");
 	}
 	res->evaporation_g_per_h = ax->e_g_per_h;
 	res->u_evaporation_g_per_h = ax->u_e_g_per_h;
+	return 0;
 }
 
 static int load_inputs(const char *run_dir, struct sequence **seq, struct bench **bench,
@@ -376,21 +420,33 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	res->ml_per_g = buoyancy_ml_per_g(bench->density_g_per_ml * 1000,
 					  bench->air_density_g_per_ml * 1000,
 					  RHO_REFERENCE_WEIGHTS_KG_PER_M3);
+	/* what the bench states of its fluid and air, as uncertainties of the
+	 * volume per gram: water's density through its temperature's */
+	res->volume_factor_u_rel = volume_factor_u_rel(
+		bench->density_g_per_ml * 1000,
+		bench->density_given ? bench->density_u_g_per_ml * 1000 :
+		fabs(water_density_slope_kg_per_m3_per_k(bench->fluid_temperature_c)) *
+			bench->fluid_temperature_u_k,
+		bench->air_density_g_per_ml * 1000, bench->air_density_u_g_per_ml * 1000,
+		RHO_REFERENCE_WEIGHTS_KG_PER_M3);
 	ax = (struct analysis_ctx){
 		.seq = seq, .bench = bench, .dev = dev, .tl = &tl, .res = res,
 		.ml_per_g = res->ml_per_g,
 		.u_read_cal_g = bench->instrument[ROLE_SCALE].cal.uncertainty,
+		.u_rel_factor = res->volume_factor_u_rel,
+		.u_rel_span = bench->instrument[ROLE_SCALE].cal.gain_u_rel,
+		.u_rel_clock = bench->clock_u_rel,
 	};
 	/* A fall this far below the trend between two settled readings is no
-	 * noise and no pulsatile delivery: 0.2 mg, 8 times the stated reading
-	 * uncertainty, or two pump strokes, whichever is largest. */
-	ss.step_threshold_g = fmax(fmax(0.2e-3, 8 * ax.u_read_cal_g),
-				   2 * dev->stroke_volume_ml / ax.ml_per_g);
+	 * noise and no pulsatile delivery: 0.2 mg or two pump strokes, whichever
+	 * is larger, or 8 times the balance's reading noise measured as the
+	 * readings go (gravimetric.h) when that is larger still. */
+	ss.step_floor_g = fmax(0.2e-3, 2 * dev->stroke_volume_ml / ax.ml_per_g);
 	if (collect_resets(&tl, &ss) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
-	mass_step_init(&ss.steps, ss.step_threshold_g);
+	mass_step_init(&ss.steps, ss.step_floor_g);
 
 	r = init_checks(&ax, states);
 	if (r < 0)
@@ -398,7 +454,9 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	r = stream_samples(run_dir, &ax, &ss, states, &tl, err, err_len);
 	if (r < 0)
 		goto out;
-	settle_evaporation(&ax, &ss);
+	r = settle_stopped(&ax, &ss);
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < res->n_checks; i++)
 		if (states[i].ops) {
 			states[i].ops->judge(&ax, &res->checks[i], &states[i]);
@@ -469,6 +527,7 @@ void results_free(struct run_results *res)
 	if (!res)
 		return;
 	free(res->checks);
+	free(res->stopped);
 	free(res);
 }
 

@@ -120,6 +120,18 @@ struct deviation {
 
 #define DEVIATIONS_MAX 96
 
+/* A measure_evaporation period: what the balance did with the pump stopped
+ * (evaporation and the balance's zero drift together). */
+struct stopped_period {
+	rig_ns begin_ns, end_ns;
+	bool fitted;                    /* enough settled readings for a slope */
+	double loss_g_per_h;            /* the balance's fall per hour (negative: it rose) */
+	double u_g_per_h;               /* its standard uncertainty (the fit's) */
+	size_t n_readings;
+	int line_still;                 /* the line had stopped draining first: 1, 0, -1 unsaid */
+	double line_wait_s;             /* how long the engine waited for it; NAN: unsaid */
+};
+
 struct run_results {
 	char sequence_id[RIG_ID_MAX];
 	char sequence_title[RIG_TEXT_MAX];
@@ -165,6 +177,9 @@ struct run_results {
 	double evaporation_g_per_h;
 	double u_evaporation_g_per_h;   /* standard uncertainty */
 	char evaporation_source[256];
+	struct stopped_period *stopped; /* every measure_evaporation period, in order */
+	size_t n_stopped;
+	double volume_factor_u_rel;     /* of ml_per_g: the stated fluid and air density */
 	struct instrument_event events[INSTRUMENT_EVENTS_MAX];
 	size_t n_events;
 	size_t n_events_dropped;        /* beyond INSTRUMENT_EVENTS_MAX */

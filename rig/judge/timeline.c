@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,9 +124,15 @@ int timeline_read(const char *run_dir, struct timeline *tl, size_t max_windows, 
 		} else if (strcmp(name, "tare") == 0) {
 			FLAG_APPEND(tl->tares, tl->n_tares, tl->cap_tares, t_ns);
 		} else if (strcmp(name, "evaporation") == 0) {
-			if (strcmp(jstr(ev, "edge"), "begin") == 0)
+			if (strcmp(jstr(ev, "edge"), "begin") == 0) {
+				json_t *still = json_object_get(ev, "line_still");
+				json_t *wait = json_object_get(ev, "waited_s");
+
 				FLAG_APPEND(tl->evaporation, tl->n_evaporation, tl->cap_evaporation,
-					    ((struct period){ t_ns, -1 }));
+					    ((struct stopped_mark){ t_ns, -1,
+						    json_is_boolean(still) ? json_is_true(still) : -1,
+						    json_is_number(wait) ? json_number_value(wait) : NAN }));
+			}
 			else if (tl->n_evaporation > 0)
 				tl->evaporation[tl->n_evaporation - 1].end_ns = t_ns;
 		} else if (strcmp(name, "valve") == 0) {

@@ -26,6 +26,15 @@ struct period {
 	rig_ns begin_ns, end_ns;
 };
 
+/* A measure_evaporation period: the pump stopped, the balance watched. */
+struct stopped_mark {
+	rig_ns begin_ns, end_ns;             /* end -1 while open */
+	int line_still;                      /* the engine saw the line stop draining before
+	                                        it began: 1, 0 (not within the step's
+	                                        duration), -1 (the record does not say) */
+	double line_wait_s;                  /* how long it waited first; NAN: not said */
+};
+
 struct timeline {
 	struct rate_change *rates;
 	size_t n_rates, cap_rates;
@@ -37,7 +46,7 @@ struct timeline {
 	size_t n_timeouts;
 	rig_ns *tares;
 	size_t n_tares, cap_tares;
-	struct period *evaporation;          /* measure_evaporation periods */
+	struct stopped_mark *evaporation;    /* measure_evaporation periods */
 	size_t n_evaporation, cap_evaporation;
 	struct t_flag *valve;                /* on = closed */
 	size_t n_valve, cap_valve;
