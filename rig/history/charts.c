@@ -21,6 +21,7 @@ struct series {
 	size_t n, cap;
 	double *x;
 	char **run_id, **started;
+	long long *pk;             /* the stored row: orders runs started in one second */
 	bool *in_base;
 };
 
@@ -38,16 +39,19 @@ static void series_clear(struct series *s)
 	free(s->x);
 	free(s->run_id);
 	free(s->started);
+	free(s->pk);
 	free(s->in_base);
 	*s = (struct series){ 0 };
 }
 
-static int series_push(struct series *s, const char *run_id, const char *started, double x)
+static int series_push(struct series *s, const char *run_id, const char *started, long long pk,
+		       double x)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 64;
 		double *nx = realloc(s->x, cap * sizeof(*nx));
 		char **nr, **ns;
+		long long *np;
 
 		if (!nx)
 			return -ENOMEM;
@@ -60,9 +64,14 @@ static int series_push(struct series *s, const char *run_id, const char *started
 		if (!ns)
 			return -ENOMEM;
 		s->started = ns;
+		np = realloc(s->pk, cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		s->pk = np;
 		s->cap = cap;
 	}
 	s->x[s->n] = x;
+	s->pk[s->n] = pk;
 	s->run_id[s->n] = strdup(run_id ? run_id : "");
 	s->started[s->n] = strdup(started ? started : "");
 	s->n++;
@@ -185,6 +194,14 @@ static int series_watch(struct series *s, const struct hist_rows *baselines,
  * already ordered by series then time, calling fn per series. */
 typedef int (*series_fn)(void *ctx, struct series *s);
 
+/* A row's stored-row key in column col (-1 when it has none). */
+static long long row_pk(const struct hist_rows *rows, size_t row, size_t col)
+{
+	long long v;
+
+	return hist_cell_ll(rows, row, col, &v) ? v : -1;
+}
+
 static int for_each_series(const struct hist_rows *rows, bool bench, series_fn fn, void *ctx)
 {
 	struct series s = { 0 };
@@ -209,7 +226,8 @@ static int for_each_series(const struct hist_rows *rows, bool bench, series_fn f
 			s.unit = strdup(hist_cell(rows, i, 5) ? hist_cell(rows, i, 5) : "");
 		}
 		if (isfinite(v))
-			r = series_push(&s, hist_cell(rows, i, 6), hist_cell(rows, i, 7), v);
+			r = series_push(&s, hist_cell(rows, i, 6), hist_cell(rows, i, 7),
+					row_pk(rows, i, 9), v);
 	}
 	if (r == 0 && s.key[0])
 		r = fn(ctx, &s);
@@ -220,13 +238,14 @@ static int for_each_series(const struct hist_rows *rows, bool bench, series_fn f
 /* ----------------------------------------------------------------- watch */
 
 /* The points of one watched series (keys in s), current versions only, in
- * time order. */
+ * time order; runs started in the same second (virtual-time nights) in the
+ * order they were stored, never by their run ids' random tails. */
 #define POINTS_SQL(extra, order, limit)                                                      \
-	"SELECT p.run_id, p.started_utc, p.value FROM points p WHERE p.scope = $1"          \
+	"SELECT p.run_id, p.started_utc, p.value, p.run_pk FROM points p WHERE p.scope = $1" \
 	" AND p.subject = $2 AND p.sequence_id = $3 AND p.check_kind = $4"                  \
 	" AND p.check_window = $5 AND p.measurement = $6" extra                              \
 	" AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.run_id = p.run_id AND n.id > p.run_pk)" \
-	" ORDER BY p.started_utc " order ", p.run_id " order limit
+	" ORDER BY p.started_utc " order ", p.run_pk " order limit
 
 static int fetch_points(struct history *h, struct series *s, const char *sql, long long extra,
 			bool reverse, char *err, size_t errlen)
@@ -242,7 +261,7 @@ static int fetch_points(struct history *h, struct series *s, const char *sql, lo
 		size_t row = reverse ? rows.n_rows - 1 - i : i;
 
 		r = series_push(s, hist_cell(&rows, row, 0), hist_cell(&rows, row, 1),
-				hist_cell_double(&rows, row, 2));
+				row_pk(&rows, row, 3), hist_cell_double(&rows, row, 2));
 	}
 	hist_rows_free(&rows);
 	return r;
@@ -265,6 +284,7 @@ static void series_dedupe(struct series *s)
 			continue;
 		}
 		s->x[o] = s->x[i];
+		s->pk[o] = s->pk[i];
 		s->run_id[o] = s->run_id[i];
 		s->started[o] = s->started[i];
 		o++;
@@ -272,7 +292,7 @@ static void series_dedupe(struct series *s)
 	s->n = o;
 }
 
-/* Sorts a series by (started, run id). */
+/* Sorts a series by (started, stored row). */
 static void series_sort(struct series *s)
 {
 	size_t i, j;
@@ -283,9 +303,12 @@ static void series_sort(struct series *s)
 			double tx;
 			char *t;
 
-			if (c < 0 || (c == 0 && strcmp(s->run_id[j - 1], s->run_id[j]) <= 0))
+			long long tp;
+
+			if (c < 0 || (c == 0 && s->pk[j - 1] <= s->pk[j]))
 				break;
 			tx = s->x[j], s->x[j] = s->x[j - 1], s->x[j - 1] = tx;
+			tp = s->pk[j], s->pk[j] = s->pk[j - 1], s->pk[j - 1] = tp;
 			t = s->run_id[j], s->run_id[j] = s->run_id[j - 1], s->run_id[j - 1] = t;
 			t = s->started[j], s->started[j] = s->started[j - 1], s->started[j - 1] = t;
 		}
@@ -404,7 +427,7 @@ int history_watch(struct history *h, const struct spc_params *p, json_t **ret, c
 					continue;
 				n_head += head;
 				r = series_push(&s, hist_cell(&bulk, k, 8), hist_cell(&bulk, k, 9),
-						hist_cell_double(&bulk, k, 10));
+						row_pk(&bulk, k, 11), hist_cell_double(&bulk, k, 10));
 			}
 		}
 		if (r == 0)
@@ -426,7 +449,7 @@ int history_watch(struct history *h, const struct spc_params *p, json_t **ret, c
 
 #define DEVICE_POINTS_SQL                                                                    \
 	"SELECT r.device_serial, r.sequence_id, c.kind, c.check_window, m.name, m.unit,"     \
-	" r.run_id, r.started_utc, m.value"                                                  \
+	" r.run_id, r.started_utc, m.value, r.id"                                            \
 	" FROM runs_current r JOIN checks c ON c.run_pk = r.id"                              \
 	" JOIN measurements m ON m.run_pk = c.run_pk AND m.check_idx = c.check_idx"
 
@@ -474,7 +497,8 @@ static int trend_one(void *ctx, struct series *s)
  * measurement that is not watched, through every measurement of the device. */
 #define TREND_POINTS_SQL                                                                     \
 	"SELECT p.subject, p.sequence_id, p.check_kind, p.check_window, p.measurement, s.unit," \
-	" p.run_id, p.started_utc, p.value FROM points p JOIN series s ON s.scope = p.scope"   \
+	" p.run_id, p.started_utc, p.value, p.run_pk FROM points p JOIN series s"              \
+	" ON s.scope = p.scope"                                                               \
 	" AND s.subject = p.subject AND s.sequence_id = p.sequence_id"                        \
 	" AND s.check_kind = p.check_kind AND s.check_window = p.check_window"                \
 	" AND s.measurement = p.measurement"                                                  \
@@ -514,7 +538,8 @@ static int trend_query(struct history *h, const struct history_trend_query *q, b
 		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND %ssequence_id = $%zu",
 			      watched ? "p." : "r.", n);
 	}
-	snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY 1, 2, 3, 4, 5, 8, 7");
+	/* in time order; runs started in one second in the order stored */
+	snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY 1, 2, 3, 4, 5, 8, 10");
 	return hist_query(h, sql, v, n, ret, err, errlen);
 }
 

@@ -205,7 +205,7 @@ static int load_runs(struct history *h, struct history_overview *o, struct ov_pr
 #define POINTS_ALL_SQL                                                                       \
 	"SELECT p.scope, p.subject, p.sequence_id, p.check_kind, p.check_window, p.measurement," \
 	" p.run_pk, p.value FROM points p ORDER BY p.scope, p.subject, p.sequence_id,"          \
-	" p.check_kind, p.check_window, p.measurement, p.started_utc, p.run_id"
+	" p.check_kind, p.check_window, p.measurement, p.started_utc, p.run_pk"
 #define OWN_ACCEPTANCE_SQL                                                                   \
 	"SELECT m.run_pk, c.kind, c.check_window, m.name, m.u, m.limit_low, m.limit_high,"     \
 	" m.verdict FROM measurements m JOIN checks c ON c.run_pk = m.run_pk"                  \
