@@ -19,98 +19,10 @@
 
 #include "helpers.h"
 #include "history_synth.h"
+#include "scratch_stores.h"
 #include "rig/dashboard/dashboard.h"
 #include "rig/history/history.h"
 #include "rig/history/overview.h"
-
-/* ------------------------------------------------------------ the stores */
-
-static char pg_dir[512];
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	char *dir = th_tmpdir(), *tool = th_src("tools/pg-scratch"), cmd[2048], out[4096];
-	FILE *p;
-	size_t n;
-	int st;
-
-	(void)set;
-	snprintf(pg_dir, sizeof(pg_dir), "%s", dir);
-	snprintf(cmd, sizeof(cmd), "%s start %s 2>&1", tool, dir);
-	p = popen(cmd, "r");
-	n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;
-	out[n] = '\0';
-	st = p ? pclose(p) : -1;
-	out[strcspn(out, "\n")] = '\0';
-	if (st == 0 && strncmp(out, "postgresql://", 13) == 0) {
-		setenv("TEST_DASH_PG_ADMIN", out, 1);
-	} else {
-		setenv("TEST_DASH_PG_ADMIN", "", 1);
-		setenv("TEST_DASH_PG_ERROR", n ? out : "tools/pg-scratch start failed", 1);
-	}
-	free(dir);
-	free(tool);
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	char *tool = th_src("tools/pg-scratch"), cmd[2048];
-
-	(void)stats;
-	snprintf(cmd, sizeof(cmd), "%s stop %s >/dev/null 2>&1 && rm -rf %s", tool, pg_dir, pg_dir);
-	if (pg_dir[0] && system(cmd) != 0)
-		fprintf(stderr, "test_dashboard_store: could not stop the PostgreSQL in %s\n", pg_dir);
-	free(tool);
-}
-
-static void pg_exec(const char *uri, const char *sql)
-{
-	PGconn *c = PQconnectdb(uri);
-	PGresult *res;
-
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	PQexec(c, "SET client_min_messages = warning");
-	res = PQexec(c, sql);
-	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK,
-		  "%s: %s", sql, PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(c);
-}
-
-/* A fresh database on the scratch server. */
-static char *pg_store(const char *name)
-{
-	const char *admin = getenv("TEST_DASH_PG_ADMIN"), *q;
-	char sql[256], *uri;
-
-	cr_assert(admin && *admin, "the scratch PostgreSQL could not be started: %s",
-		  getenv("TEST_DASH_PG_ERROR"));
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
-	pg_exec(admin, sql);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	pg_exec(admin, sql);
-	q = strchr(admin, '?');
-	cr_assert_geq(asprintf(&uri, "postgresql:///%s%s", name, q), 0);
-	return uri;
-}
-
-static char *sqlite_store(void)
-{
-	char *dir = th_tmpdir(), *uri;
-
-	cr_assert_geq(asprintf(&uri, "sqlite:%s/history.sqlite", dir), 0);
-	free(dir);
-	return uri;
-}
-
-static struct history *open_store(const char *uri)
-{
-	struct history *h = NULL;
-	char err[512] = "";
-
-	cr_assert_eq(history_open(uri, &h, err, sizeof(err)), 0, "%s", err);
-	return h;
-}
 
 #define BOTH(name)                                                                           \
 	Test(dashboard_sqlite, name, .timeout = 240)                                          \
@@ -511,7 +423,7 @@ Test(dashboard_postgresql, the_bench_role_adds_nights_and_cannot_remove_them, .t
 	PGconn *c;
 
 	history_close(h);
-	pg_exec(getenv("TEST_DASH_PG_ADMIN"),
+	pg_exec(pg_admin(),
 		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench8')"
 		" THEN CREATE ROLE bench8 LOGIN IN ROLE pumprig_bench; END IF; END $$");
 	bench_uri = strdup(uri);

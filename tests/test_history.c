@@ -1,7 +1,7 @@
 /* The run history (rig/history/): the store against SQLite and against a real PostgreSQL
- * server that this suite starts (tools/pg-scratch: initdb in a scratch
- * folder, unix socket, stopped at the end).  A PostgreSQL that cannot be
- * started fails the PostgreSQL tests with the reason; nothing is skipped. */
+ * server that this suite starts (scratch_stores.h).  A PostgreSQL that
+ * cannot be started fails the PostgreSQL tests with the reason; nothing is
+ * skipped. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <errno.h>
@@ -18,123 +18,8 @@
 #include "helpers.h"
 #include "rng.h"
 #include "history_synth.h"
+#include "scratch_stores.h"
 #include "rig/history/history.h"
-
-
-/* ------------------------------------------------------------ randomness */
-
-/* xorshift64* and Box-Muller: the same series on every machine. */
-
-/* ------------------------------------------------------------ the stores */
-
-static char pg_admin_uri[4096];      /* the scratch server's "pumprig" database */
-static char pg_dir[512];
-static char pg_error[4096];          /* why it could not be started */
-
-/* Starts the scratch PostgreSQL once for the whole suite, in the runner's
- * process; each test's process finds what it found in its environment. */
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	char *dir = th_tmpdir(), *tool = th_src("tools/pg-scratch"), cmd[2048];
-	FILE *p;
-	size_t n;
-	int st;
-
-	(void)set;
-	snprintf(pg_dir, sizeof(pg_dir), "%s", dir);
-	snprintf(cmd, sizeof(cmd), "%s start %s 2>&1", tool, dir);
-	p = popen(cmd, "r");
-	n = p ? fread(pg_error, 1, sizeof(pg_error) - 1, p) : 0;
-	pg_error[n] = '\0';
-	st = p ? pclose(p) : -1;
-	if (st == 0 && strncmp(pg_error, "postgresql://", 13) == 0) {
-		pg_error[strcspn(pg_error, "\n")] = '\0';
-		snprintf(pg_admin_uri, sizeof(pg_admin_uri), "%s", pg_error);
-		pg_error[0] = '\0';
-	} else if (!pg_error[0]) {
-		snprintf(pg_error, sizeof(pg_error), "%s start: exit status %d", tool, st);
-	}
-	setenv("TEST_HISTORY_PG_ADMIN", pg_admin_uri, 1);
-	setenv("TEST_HISTORY_PG_ERROR", pg_error, 1);
-	free(dir);
-	free(tool);
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	char *tool = th_src("tools/pg-scratch"), cmd[2048];
-
-	(void)stats;
-	if (pg_dir[0]) {
-		snprintf(cmd, sizeof(cmd), "%s stop %s >/dev/null 2>&1 && rm -rf %s", tool, pg_dir,
-			 pg_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "test_history: could not stop the scratch PostgreSQL in %s\n",
-				pg_dir);
-	}
-	free(tool);
-}
-
-/* In a test's process: what the runner found. */
-static void pg_found(void)
-{
-	const char *uri = getenv("TEST_HISTORY_PG_ADMIN"), *e = getenv("TEST_HISTORY_PG_ERROR");
-
-	snprintf(pg_admin_uri, sizeof(pg_admin_uri), "%s", uri ? uri : "");
-	snprintf(pg_error, sizeof(pg_error), "%s", e ? e : "the suite's start hook did not run");
-}
-
-static void pg_admin_exec(const char *sql)
-{
-	PGconn *c = PQconnectdb(pg_admin_uri);
-	PGresult *res;
-
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	PQexec(c, "SET client_min_messages = warning");
-	res = PQexec(c, sql);
-	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK,
-		  "%s: %s", sql, PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(c);
-}
-
-/* A fresh database on the scratch server for one test. */
-static char *pg_store(const char *name)
-{
-	char sql[256], *uri;
-	const char *q;
-
-	pg_found();
-	cr_assert(pg_admin_uri[0], "the scratch PostgreSQL could not be started: %s", pg_error);
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
-	pg_admin_exec(sql);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	pg_admin_exec(sql);
-	q = strchr(pg_admin_uri, '?');
-	cr_assert(q);
-	if (asprintf(&uri, "postgresql:///%s%s", name, q) < 0)
-		abort();
-	return uri;
-}
-
-static char *sqlite_store(void)
-{
-	char *dir = th_tmpdir(), *uri;
-
-	if (asprintf(&uri, "sqlite:%s/history.sqlite", dir) < 0)
-		abort();
-	free(dir);
-	return uri;
-}
-
-static struct history *open_store(const char *uri)
-{
-	struct history *h = NULL;
-	char err[512] = "";
-
-	cr_assert_eq(history_open(uri, &h, err, sizeof(err)), 0, "%s", err);
-	return h;
-}
 
 static void ingest(struct history *h, const char *dir, enum history_ingest_outcome want,
 		   struct history_ingest_result *ret)
@@ -849,7 +734,7 @@ Test(history_postgresql, the_bench_role_cannot_update_or_delete, .timeout = 120)
 	size_t i;
 
 	history_close(h);
-	pg_admin_exec("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench7')"
+	pg_exec(pg_admin(), "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench7')"
 		      " THEN CREATE ROLE bench7 LOGIN IN ROLE pumprig_bench; END IF;"
 		      " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'alice')"
 		      " THEN CREATE ROLE alice LOGIN IN ROLE pumprig_reviewer; END IF; END $$");
