@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "rng.h"
 #include "rig/analysis/flow.h"
 #include "rig/analysis/gravimetric.h"
+#include "rig/analysis/uncertainty.h"
 
 Test(gravimetric, tanaka_density_check_values)
 {
@@ -229,3 +231,57 @@ Test(flow, reference_with_balance_noise) { reference_case("noisy"); }
 Test(flow, reference_disturbed_vessel) { reference_case("disturbed"); }
 Test(flow, reference_ten_minutes_of_missing_readings) { reference_case("missing"); }
 Test(flow, reference_run_cut_short) { reference_case("cut_short"); }
+
+/* The two coverage helpers of rig/analysis/uncertainty.h against a seeded
+ * Monte Carlo, not their own formulas: the 95th percentile of the largest
+ * |error| of m normal errors, and of a rectangular plus a normal error. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double percentile95(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[(size_t)(0.95 * (double)n)];
+}
+
+Test(uncertainty, coverage_factors_hold_95_percent_in_a_monte_carlo)
+{
+	enum { N = 40000 };
+	static const size_t ms[] = { 1, 10, 100 };
+	static const double ratios[] = { 0.2, 1, 5 };   /* a / sigma */
+	double *v = malloc(N * sizeof(*v));
+	struct rng r = { 2026 };
+
+	cr_assert_not_null(v);
+	for (size_t k = 0; k < sizeof(ms) / sizeof(ms[0]); k++) {
+		double want;
+
+		for (size_t i = 0; i < N; i++) {
+			double worst = 0;
+
+			for (size_t j = 0; j < ms[k]; j++)
+				worst = fmax(worst, fabs(rng_gauss(&r)));
+			v[i] = worst;
+		}
+		want = percentile95(v, N);
+		/* the percentile's own scatter at N = 40 000 is under 1 % */
+		cr_assert(fabs(extreme_coverage_factor(ms[k]) - want) < 0.02 * want,
+			  "m = %zu: factor %.4f, Monte Carlo %.4f", ms[k],
+			  extreme_coverage_factor(ms[k]), want);
+	}
+	for (size_t k = 0; k < sizeof(ratios) / sizeof(ratios[0]); k++) {
+		double a = ratios[k], want;
+
+		for (size_t i = 0; i < N; i++)
+			v[i] = fabs(a * (2 * rng_uniform(&r) - 1) + rng_gauss(&r));
+		want = percentile95(v, N);
+		cr_assert(fabs(coverage95_rect_normal(a, 1) - want) < 0.02 * want,
+			  "a = %.1f sigma: U %.4f, Monte Carlo %.4f", a, coverage95_rect_normal(a, 1),
+			  want);
+	}
+	free(v);
+}
