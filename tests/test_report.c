@@ -417,7 +417,7 @@ Test(report, the_qualification_report_identifies_the_run_and_every_check)
 	cr_assert(contains(p.all, "guarded acceptance, w = 1 U"));
 	cr_assert(contains(p.all, "simple acceptance"));
 	cr_assert(contains(p.all, "Uncertainty budgets"));
-	cr_assert(contains(p.all, "stroke quantisation"));   /* the released bolus's */
+	cr_assert(contains(p.all, "whole strokes against"));   /* the released bolus's */
 	cr_assert(contains(p.all, "balance span") && contains(p.all, "time base"));
 	cr_assert(contains(p.all, "power monitor calibration"));
 	/* plots that show the judgment: windows, programmed values, limits */

@@ -26,8 +26,9 @@
  *     difference) and, for a polled alarm, the pressure's change over the
  *     time's uncertainty; k = 2;
  *   released bolus: the two balance readings, the evaporation, the pump's
- *     strokes against the programmed volume over the bolus window (whole
- *     strokes: stroke / sqrt(6)), and relatively the volume per gram, the
+ *     strokes against the programmed volume over the bolus window (one
+ *     count over one window: s sqrt(frac (1 - frac)) of the window's
+ *     strokes' time), and relatively the volume per gram, the
  *     balance's span and the time base; k = 2. */
 #include <errno.h>
 #include <math.h>
@@ -303,9 +304,21 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 			budget_add(c, "released_bolus", "evaporation added back",
 				   ax->ml_per_g * bw_h * ev.u_g_per_h, "mL", "%.3f h x %.3g mg/h (%s)", bw_h,
 				   ev.u_g_per_h * 1e3, ev.source);
-			budget_add(c, "released_bolus", "stroke quantisation", dev->stroke_volume_ml / sqrt(6),
-				   "mL", "stroke %.3g uL / sqrt(6) (device stroke_volume)",
-				   dev->stroke_volume_ml * 1e3);
+			{
+				/* programmed is rate x time; the pump gives whole strokes,
+				 * at a phase the release does not set: over a window of n
+				 * strokes' time the count is floor(n) or floor(n) + 1, a
+				 * difference with variance s^2 frac(n) (1 - frac(n)), none
+				 * when the window holds whole strokes */
+				double s = dev->stroke_volume_ml, n = 0, fr;
+
+				if (s > 0)
+					n = timeline_rate_at(tl, st->priv->t_release_ns) * bw_h / s;
+				fr = n - floor(n);
+				budget_add(c, "released_bolus", "whole strokes against rate x time",
+					   s * sqrt(fr * (1 - fr)), "mL", "stroke %.3g uL, %.4g strokes' time "
+					   "in the window: s sqrt(frac (1 - frac))", s * 1e3, n);
+			}
 			budget_add(c, "released_bolus", "volume per gram and balance span",
 				   hypot(ax->u_rel_factor, ax->u_rel_span) * delivered, "mL",
 				   "%.3g relative: bench fluid temperature, air density and scale "
