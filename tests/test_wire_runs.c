@@ -37,9 +37,11 @@ Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simu
 	cr_assert_geq(asprintf(&run_wire, "%s/wire", dir), 0);
 	cr_assert_geq(asprintf(&run_sim, "%s/sim", dir), 0);
 	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
-						   "--output", run_wire, "-q", NULL }), 0);
+						   "--output", run_wire, "-q", NULL }), 0, "%s",
+		     th_slurp(dir, "stderr"));
 	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", sim, "--dut", dut,
-						   "--output", run_sim, "-q", NULL }), 0);
+						   "--output", run_sim, "-q", NULL }), 0, "%s",
+		     th_slurp(dir, "stderr"));
 	a = load_results(run_wire);
 	b = load_results(run_sim);
 	/* the pump's telemetry came over its link into the record, the
