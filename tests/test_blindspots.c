@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "results_read.h"
 #include "rig/analysis/gravimetric.h"
 
 #define BENCH "fixtures/bench/sim.cfg"
@@ -58,40 +59,6 @@ static json_t *run_seq(const char *sequence, const char *const *pairs, char **re
 	return res;
 }
 
-static json_t *check_named(json_t *results, const char *name)
-{
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(results, "checks"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "check")), name))
-			return c;
-	cr_assert_fail("no %s check in results.json", name);
-	return NULL;
-}
-
-static json_t *measurement(json_t *check, const char *name)
-{
-	size_t i;
-	json_t *m;
-
-	json_array_foreach(json_object_get(check, "measurements"), i, m)
-		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
-			return m;
-	cr_assert_fail("no measurement %s", name);
-	return NULL;
-}
-
-static double mval(json_t *c, const char *name)
-{
-	return json_number_value(json_object_get(measurement(c, name), "value"));
-}
-
-static double mU(json_t *c, const char *name)
-{
-	return json_number_value(json_object_get(measurement(c, name), "U"));
-}
-
 static size_t events_of_kind(json_t *results, const char *kind)
 {
 	size_t i, n = 0;
@@ -100,11 +67,6 @@ static size_t events_of_kind(json_t *results, const char *kind)
 	json_array_foreach(json_object_get(results, "instrument_events"), i, e)
 		n += !strcmp(json_string_value(json_object_get(e, "kind")), kind);
 	return n;
-}
-
-static const char *verdict(json_t *c)
-{
-	return json_string_value(json_object_get(c, "verdict"));
 }
 
 /* ------------------------------------------- drift and evaporation -- */

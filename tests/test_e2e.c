@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "results_read.h"
 
 #define SEQ "sequences/dose-accuracy.cfg"
 #define BENCH "fixtures/bench/sim.cfg"
@@ -65,21 +66,9 @@ static json_t *results(const char *run_dir)
 	return root;
 }
 
-static json_t *first_check(json_t *root, const char *name)
-{
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(root, "checks"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "check")), name) == 0)
-			return c;
-	cr_assert_fail("no %s check in results.json", name);
-	return NULL;
-}
-
 static double dose_error_pct(const char *run_dir, const char **verdict)
 {
-	json_t *root = results(run_dir), *c = first_check(root, "dose_accuracy");
+	json_t *root = results(run_dir), *c = check_named(root, "dose_accuracy");
 	double v = json_number_value(json_object_get(c, "measured"));
 
 	cr_assert(json_is_number(json_object_get(c, "measured")), "no measured value");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "results_read.h"
 
 #define BENCH "fixtures/bench/sim.cfg"
 #define DUT "fixtures/dut/itp-40.cfg"
@@ -64,45 +65,6 @@ static struct run run_seq(const char *sequence, const char *const *bench_pairs)
 	free(out);
 	free(path);
 	return r;
-}
-
-static json_t *check_named(json_t *results, const char *name)
-{
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(results, "checks"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "check")), name) == 0)
-			return c;
-	cr_assert_fail("no %s check in results.json", name);
-	return NULL;
-}
-
-static json_t *measurement(json_t *check, const char *name)
-{
-	size_t i;
-	json_t *m;
-
-	json_array_foreach(json_object_get(check, "measurements"), i, m)
-		if (strcmp(json_string_value(json_object_get(m, "name")), name) == 0)
-			return m;
-	cr_assert_fail("no measurement %s", name);
-	return NULL;
-}
-
-static double mval(json_t *check, const char *name)
-{
-	return json_number_value(json_object_get(measurement(check, name), "value"));
-}
-
-static double mU(json_t *check, const char *name)
-{
-	return json_number_value(json_object_get(measurement(check, name), "U"));
-}
-
-static const char *verdict(json_t *check)
-{
-	return json_string_value(json_object_get(check, "verdict"));
 }
 
 Test(measurement, a_pump_5_percent_slow_is_measured_5_percent_slow_within_its_uncertainty)
