@@ -72,6 +72,30 @@ Test(scan, an_ina226_current_declared_unsigned_is_twos_complement)
 	cr_assert_eq(scan_twos_complement(200, 16), 200);
 }
 
+/* The widest signed field short of 64 bits (fuzz_serial found it: the old
+ * value - 2^63 overflowed int64_t) and the narrowest, at both ends. */
+Test(scan, signed_fields_of_every_width_reach_both_ends)
+{
+	struct scan_format f;
+	const uint8_t top[8] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const uint8_t low[8] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80 };
+
+	cr_assert_eq(scan_format_parse("le:s63/64>>1", &f), 0);
+	cr_assert_eq(scan_value_extract(&f, top), -1);             /* 0xffff...fffe >> 1: all ones */
+	cr_assert_eq(scan_value_extract(&f, low), -(INT64_C(1) << 62));
+	cr_assert_eq(scan_twos_complement(UINT64_C(1) << 62, 63), -(INT64_C(1) << 62));
+	cr_assert_eq(scan_twos_complement((UINT64_C(1) << 62) - 1, 63), (INT64_C(1) << 62) - 1);
+	cr_assert_eq(scan_twos_complement(1, 1), -1);
+	cr_assert_eq(scan_twos_complement(0, 1), 0);
+	for (unsigned bits = 2; bits < 64; bits++) {
+		uint64_t half = UINT64_C(1) << (bits - 1);
+
+		cr_assert_eq(scan_twos_complement(half, bits), -(int64_t)half, "%u bits", bits);
+		cr_assert_eq(scan_twos_complement(half - 1, bits), (int64_t)(half - 1), "%u bits", bits);
+		cr_assert_eq(scan_twos_complement((half << 1) - 1, bits), -1, "%u bits", bits);
+	}
+}
+
 Test(scan, a_timestamp_is_a_signed_64_bit_count)
 {
 	struct scan_format f;

@@ -55,11 +55,16 @@ int scan_format_parse(const char *text, struct scan_format *ret)
 
 int64_t scan_twos_complement(uint64_t value, unsigned real_bits)
 {
+	uint64_t mask;
+
 	if (real_bits >= 64)
 		return (int64_t)value;
-	value &= (UINT64_C(1) << real_bits) - 1;
+	mask = (UINT64_C(1) << real_bits) - 1;
+	value &= mask;
+	/* negative: -(its complement) - 1, which stays in range for every
+	 * width; value - 2^bits overflows int64_t at 63 bits */
 	if (value & (UINT64_C(1) << (real_bits - 1)))
-		return (int64_t)value - (int64_t)(UINT64_C(1) << real_bits);
+		return -(int64_t)(~value & mask) - 1;
 	return (int64_t)value;
 }
 
