@@ -80,6 +80,28 @@ char *th_src(const char *relative)
 	return path;
 }
 
+char *th_src_edited(const char *dir, const char *relative, const char *name,
+		    const char *const *pairs)
+{
+	char *src = th_src(relative), *text = th_read_file(src), *path;
+
+	cr_assert_not_null(text, "%s", src);
+	for (; pairs && pairs[0]; pairs += 2) {
+		char *k = strstr(text, pairs[0]), *edited;
+
+		cr_assert_not_null(k, "%s has no '%s'", relative, pairs[0]);
+		if (asprintf(&edited, "%.*s%s%s", (int)(k - text), text, pairs[1],
+			     k + strlen(pairs[0])) < 0)
+			abort();
+		free(text);
+		text = edited;
+	}
+	path = th_write_file(dir, name, text);
+	free(text);
+	free(src);
+	return path;
+}
+
 char *th_slurp(const char *dir, const char *name)
 {
 	char *path, *text;

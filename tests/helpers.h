@@ -14,6 +14,13 @@ char *th_read_file(const char *path);
 /* Path under the source tree ("fixtures/bench/sim.cfg"); malloc'd. */
 char *th_src(const char *relative);
 
+/* The source file at relative with each piece of text pairs[0] replaced by
+ * pairs[1] (pairs: from, to, ..., NULL; NULL pairs: none; every from must
+ * be there, or the test fails naming it), written to dir/name; returns the
+ * malloc'd path. */
+char *th_src_edited(const char *dir, const char *relative, const char *name,
+		    const char *const *pairs);
+
 /* Reads dir/name whole (see th_read_file). */
 char *th_slurp(const char *dir, const char *name);
 

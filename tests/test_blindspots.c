@@ -21,23 +21,11 @@
  * in ret_events, the record's events.jsonl text. */
 static json_t *run_seq(const char *sequence, const char *const *pairs, char **ret_events)
 {
-	char *dir = th_tmpdir(), *src = th_src(BENCH), *text = th_read_file(src);
-	char *seq = th_src(sequence), *dut = th_src(DUT), *bench, *out, *path, *ev;
+	char *dir = th_tmpdir(), *bench = th_src_edited(dir, BENCH, "bench.cfg", pairs);
+	char *seq = th_src(sequence), *dut = th_src(DUT), *out, *path, *ev;
 	json_error_t jerr;
 	json_t *res;
 
-	cr_assert_not_null(text);
-	for (; pairs && pairs[0]; pairs += 2) {
-		char *k = strstr(text, pairs[0]), *edited;
-
-		cr_assert_not_null(k, "the shipped bench has no '%s'", pairs[0]);
-		if (asprintf(&edited, "%.*s%s%s", (int)(k - text), text, pairs[1],
-			     k + strlen(pairs[0])) < 0)
-			abort();
-		free(text);
-		text = edited;
-	}
-	bench = th_write_file(dir, "bench.cfg", text);
 	if (asprintf(&out, "%s/run", dir) < 0 || asprintf(&path, "%s/run/results.json", dir) < 0 ||
 	    asprintf(&ev, "%s/run/events.jsonl", dir) < 0)
 		abort();
@@ -47,8 +35,6 @@ static json_t *run_seq(const char *sequence, const char *const *pairs, char **re
 	cr_assert_not_null(res, "%s: %s; stderr: %s", path, jerr.text, th_slurp(dir, "stderr"));
 	if (ret_events)
 		*ret_events = th_read_file(ev);
-	free(text);
-	free(src);
 	free(seq);
 	free(dut);
 	free(bench);

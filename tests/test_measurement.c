@@ -15,29 +15,6 @@
 #define BENCH "fixtures/bench/sim.cfg"
 #define DUT "fixtures/dut/itp-40.cfg"
 
-/* The shipped bench with literal texts replaced: pairs of (from, to),
- * NULL-terminated. */
-static char *bench_edit(const char *dir, const char *const *pairs)
-{
-	char *src = th_src(BENCH), *text = th_read_file(src), *path;
-
-	cr_assert_not_null(text);
-	for (; pairs && pairs[0]; pairs += 2) {
-		char *k = strstr(text, pairs[0]), *out;
-
-		cr_assert_not_null(k, "the shipped bench has no '%s'", pairs[0]);
-		if (asprintf(&out, "%.*s%s%s", (int)(k - text), text, pairs[1],
-			     k + strlen(pairs[0])) < 0)
-			abort();
-		free(text);
-		text = out;
-	}
-	path = th_write_file(dir, "bench.cfg", text);
-	free(text);
-	free(src);
-	return path;
-}
-
 struct run {
 	int status;
 	json_t *results;
@@ -45,7 +22,7 @@ struct run {
 
 static struct run run_seq(const char *sequence, const char *const *bench_pairs)
 {
-	char *dir = th_tmpdir(), *bench = bench_edit(dir, bench_pairs), *seq = th_src(sequence);
+	char *dir = th_tmpdir(), *bench = th_src_edited(dir, BENCH, "bench.cfg", bench_pairs), *seq = th_src(sequence);
 	char *dut = th_src(DUT), *out, *path, *err;
 	json_error_t jerr;
 	struct run r;
