@@ -13,6 +13,7 @@
 #include "helpers.h"
 #include "history_synth.h"
 #include "rig/analysis/tolerance.h"
+#include "rig/analysis/uncertainty.h"
 
 /* ---------------------------------------------------- tolerance factors -- */
 
@@ -61,7 +62,7 @@ Test(tolerance, two_sided_factors_match_the_published_table_and_howe)
 
 Test(tolerance, the_distributions_under_the_factors)
 {
-	cr_assert(fabs(tol_norm_quantile(0.975) - 1.959964) < 1e-6);
+	cr_assert(fabs(normal_quantile(0.975) - 1.959964) < 1e-6);
 	cr_assert(fabs(tol_chi2_quantile(0.05, 9) - 3.325113) < 1e-5);
 	cr_assert(fabs(tol_chi2_quantile(0.95, 1) - 3.841459) < 1e-5);
 	cr_assert(fabs(tol_chi2_cdf(100, 100) - 0.518808) < 1e-5);

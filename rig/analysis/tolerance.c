@@ -3,15 +3,11 @@
  * below 1e-12; every inverse by bisection, which cannot fail to converge on
  * these monotone functions. */
 #include "tolerance.h"
+#include "uncertainty.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <stddef.h>
-
-double tol_norm_cdf(double x)
-{
-	return 0.5 * erfc(-x / M_SQRT2);
-}
 
 static double bisect(double (*f)(double, const void *), const void *ctx, double target,
 		     double lo, double hi)
@@ -25,19 +21,6 @@ static double bisect(double (*f)(double, const void *), const void *ctx, double 
 			hi = mid;
 	}
 	return 0.5 * (lo + hi);
-}
-
-static double norm_cdf_ctx(double x, const void *ctx)
-{
-	(void)ctx;
-	return tol_norm_cdf(x);
-}
-
-double tol_norm_quantile(double p)
-{
-	if (!(p > 0 && p < 1))
-		return NAN;
-	return bisect(norm_cdf_ctx, NULL, p, -40, 40);
 }
 
 /* The regularized lower incomplete gamma function P(a, x): its power
@@ -124,7 +107,7 @@ static double nct_cdf(double t, const void *ctx)
 			f = c->nu == 1 ? exp(-log_norm) : 0;
 		else
 			f = exp((c->nu - 1) * log(w) - w * w / 2 - log_norm);
-		f *= tol_norm_cdf(t * w / sqrt(c->nu) - c->delta);
+		f *= normal_cdf(t * w / sqrt(c->nu) - c->delta);
 		sum += f * (i == 0 || i == m ? 1 : i % 2 ? 4 : 2);
 	}
 	return sum * h / 3;
@@ -137,7 +120,7 @@ double tol_k_one_sided(int n, double p, double gamma)
 
 	if (n < 2 || !(p > 0 && p < 1) || !(gamma > 0 && gamma < 1))
 		return NAN;
-	zp = tol_norm_quantile(p);
+	zp = normal_quantile(p);
 	c = (struct nct){ .nu = n - 1, .delta = zp * sqrt(n) };
 	/* the quantile of T' lies between δ and a bound far above it */
 	return bisect(nct_cdf, &c, gamma, c.delta, c.delta * 1000 + 1000) / sqrt(n);
@@ -153,7 +136,7 @@ static double coverage(double r, const void *ctx)
 {
 	const struct content *c = ctx;
 
-	return tol_norm_cdf(c->z + r) - tol_norm_cdf(c->z - r);
+	return normal_cdf(c->z + r) - normal_cdf(c->z - r);
 }
 
 #define TWO_SIDED_NODES 2000   /* Simpson's rule over z: even */
@@ -198,7 +181,7 @@ double tol_k_two_sided(int n, double p, double gamma)
 
 		c->r[i] = bisect(coverage, &ct, p, 0, ct.z + 40);
 	}
-	lo = tol_norm_quantile((1 + p) / 2);
+	lo = normal_quantile((1 + p) / 2);
 	k = bisect(two_sided_confidence, c, gamma, lo, lo * 1000 + 1000);
 	free(c);
 	return k;
@@ -210,6 +193,6 @@ double tol_k_two_sided_howe(int n, double p, double gamma)
 
 	if (n < 2 || !(p > 0 && p < 1) || !(gamma > 0 && gamma < 1))
 		return NAN;
-	return tol_norm_quantile((1 + p) / 2) *
+	return normal_quantile((1 + p) / 2) *
 	       sqrt(nu * (1 + 1.0 / n) / tol_chi2_quantile(1 - gamma, nu));
 }

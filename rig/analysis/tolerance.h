@@ -11,9 +11,7 @@
 #ifndef RIG_ANALYSIS_TOLERANCE_H
 #define RIG_ANALYSIS_TOLERANCE_H
 
-/* Standard normal distribution and its quantile. */
-double tol_norm_cdf(double x);
-double tol_norm_quantile(double p);
+/* (The standard normal distribution and its quantile: uncertainty.h.) */
 /* Chi-square distribution function and its quantile, ν degrees of freedom. */
 double tol_chi2_cdf(double x, double nu);
 double tol_chi2_quantile(double p, double nu);
