@@ -543,8 +543,9 @@ int sim_valve_set_closed(struct sim_model *model, rig_ns t_ns, bool closed)
 	return 0;
 }
 
-/* What the balance shows for the pan, without noise: vessel, liquid, and the
- * balance's drift, which grows linearly with run time.  The balance is
+/* The pan's true load as the balance would show it, without noise, span,
+ * linearity or drift (model_scale_indication_g adds those): vessel and
+ * liquid.  The balance is
  * adjusted with 8000 kg/m3 steel weights, so it reads "conventional mass":
  * liquid that displaces more air than steel reads light by the factor
  * (1 - rho_air/rho_liquid) / (1 - rho_air/rho_steel).  (The vessel is tared

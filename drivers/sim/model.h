@@ -97,7 +97,6 @@ struct sim_truth {
 	double alarm_rise_t_true_s; /* true time of the alarm's last rise; NAN: none yet */
 	double alarm_rise_kpa;    /* the line pressure (above 0) then */
 	unsigned long strokes;
-	double density_g_per_ml;  /* of the fluid */
 };
 void sim_model_truth(const struct sim_model *model, struct sim_truth *ret);
 

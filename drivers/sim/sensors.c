@@ -270,7 +270,6 @@ void sim_model_truth(const struct sim_model *model, struct sim_truth *ret)
 		.alarm_rise_t_true_s = model->alarm_rise_t >= 0 ? model->alarm_rise_t / 1e9 : NAN,
 		.alarm_rise_kpa = model->alarm_rise_t >= 0 ? model->alarm_rise_kpa : NAN,
 		.strokes = (unsigned long)model->strokes,
-		.density_g_per_ml = model->density_g_per_ml,
 	};
 }
 

@@ -321,4 +321,13 @@ struct bench {
 	struct sim_cfg sim;
 };
 
+/* How often the engine polls the pump's status on bench b: the judge dates
+ * a polled alarm by the same period. */
+static inline rig_ns bench_pump_poll_ns(const struct bench *b)
+{
+	rig_ns p = b->instrument[ROLE_PUMP].period_ns;
+
+	return p > 0 ? p : PUMP_POLL_DEFAULT_NS;
+}
+
 #endif

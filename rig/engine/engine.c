@@ -197,9 +197,8 @@ static int open_bench(struct engine *e)
 		e->slots[e->n_slots++] = (struct slot){ role, every, e->t_start_ns + every };
 	}
 	if (e->inst[ROLE_PUMP]) {
-		rig_ns period = b->instrument[ROLE_PUMP].period_ns;
+		rig_ns period = bench_pump_poll_ns(b);
 
-		period = period > 0 ? period : PUMP_POLL_DEFAULT_NS;
 		e->slots[e->n_slots++] = (struct slot){ ROLE_PUMP, period, e->t_start_ns + period };
 	}
 	/* Output lines last: each comes up at its safe level (the backend

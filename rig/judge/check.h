@@ -41,7 +41,6 @@ struct analysis_ctx {
 	const struct timeline *tl;
 	struct run_results *res;
 	double ml_per_g;
-	double e_g_per_h, u_e_g_per_h;       /* the run's evaporation, and its u */
 	double u_read_cal_g;                 /* balance calibration uncertainty (k = 1) */
 	/* relative standard uncertainties every gravimetric result carries:
 	 * the volume per gram (the fluid's and the air's density as the bench

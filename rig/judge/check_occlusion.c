@@ -53,14 +53,6 @@ struct check_priv {
 	struct noise_est noise;
 };
 
-/* How often the engine polls the pump's status (engine.c). */
-static rig_ns pump_poll_ns(const struct bench *b)
-{
-	rig_ns p = b->instrument[ROLE_PUMP].period_ns;
-
-	return p > 0 ? p : PUMP_POLL_DEFAULT_NS;
-}
-
 static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
 	const struct timeline *tl = ax->tl;
@@ -106,7 +98,7 @@ static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c,
 			 * not before the closure; the middle of that is the
 			 * estimate */
 			rig_ns seen = tl->pump_occlusion[i].t_ns;
-			rig_ns after = seen - pump_poll_ns(ax->bench);
+			rig_ns after = seen - bench_pump_poll_ns(ax->bench);
 
 			if (after < st->priv->t_close_ns)
 				after = st->priv->t_close_ns;
@@ -224,7 +216,7 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 				 "it rose after t = %.3f s, taken at the middle, U holding 95 %% of a "
 				 "rectangular +-%.3f s", rig_ns_to_s(st->priv->t_close_ns),
 				 rig_ns_to_s(2 * st->priv->t_alarm_ns - st->priv->alarm_after_ns),
-				 rig_ns_to_s(pump_poll_ns(ax->bench)), rig_ns_to_s(st->priv->alarm_after_ns),
+				 rig_ns_to_s(bench_pump_poll_ns(ax->bench)), rig_ns_to_s(st->priv->alarm_after_ns),
 				 rig_ns_to_s(st->priv->t_alarm_ns - st->priv->alarm_after_ns));
 		failed |= m->verdict == VERDICT_FAIL;
 	}

@@ -235,9 +235,7 @@ static int settle_stopped(struct analysis_ctx *ax, const struct stream_state *ss
 		double slope, u;
 
 		*p = (struct stopped_period){ .begin_ns = pm->begin_ns, .end_ns = pm->end_ns,
-					      .n_readings = ss->evap_fits[k].n,
-					      .line_still = pm->line_still,
-					      .line_wait_s = pm->line_wait_s };
+					      .n_readings = ss->evap_fits[k].n };
 		if (pm->line_still == 0)
 			results_event(res, pm->begin_ns, "scale", "line_not_still",
 				      "the balance still rose %.0f s after the pump stopped (the line "
@@ -268,23 +266,21 @@ static int settle_stopped(struct analysis_ctx *ax, const struct stream_state *ss
 				      bench->instrument[ROLE_SCALE].cal.drift_u_per_h * 1e3);
 	}
 	if (used > 0) {
-		ax->e_g_per_h = swe / sw;
-		ax->u_e_g_per_h = sqrt(1 / sw);
+		res->evaporation_g_per_h = swe / sw;
+		res->u_evaporation_g_per_h = sqrt(1 / sw);
 		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
 			 "measured: least-squares slope of the settled balance readings over %zu "
 			 "measure_evaporation period(s) with the pump stopped (samples.csv, "
 			 "events.jsonl); each check adds back the periods around its window", used);
 	} else {
-		ax->e_g_per_h = bench->evaporation_g_per_h;
-		ax->u_e_g_per_h = u_stated;
+		res->evaporation_g_per_h = bench->evaporation_g_per_h;
+		res->u_evaporation_g_per_h = u_stated;
 		snprintf(res->evaporation_source, sizeof(res->evaporation_source),
 			 "inputs/bench.cfg fluid.evaporation_correction (uncertainty: "
 			 "evaporation_uncertainty and the balance's drift_uncertainty)%s",
 			 tl->n_evaporation ?
 			 "; the measure_evaporation period(s) had too few settled readings" : "");
 	}
-	res->evaporation_g_per_h = ax->e_g_per_h;
-	res->u_evaporation_g_per_h = ax->u_e_g_per_h;
 	return 0;
 }
 
@@ -370,6 +366,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	struct run_results *res = NULL;
 	struct stream_state ss = { 0 };
 	struct analysis_ctx ax;
+	double u_rel_factor;
 	size_t max_checks = 0;
 	int r;
 
@@ -422,7 +419,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 					  RHO_REFERENCE_WEIGHTS_KG_PER_M3);
 	/* what the bench states of its fluid and air, as uncertainties of the
 	 * volume per gram: water's density through its temperature's */
-	res->volume_factor_u_rel = volume_factor_u_rel(
+	u_rel_factor = volume_factor_u_rel(
 		bench->density_g_per_ml * 1000,
 		bench->density_given ? bench->density_u_g_per_ml * 1000 :
 		fabs(water_density_slope_kg_per_m3_per_k(bench->fluid_temperature_c)) *
@@ -433,7 +430,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		.seq = seq, .bench = bench, .dev = dev, .tl = &tl, .res = res,
 		.ml_per_g = res->ml_per_g,
 		.u_read_cal_g = bench->instrument[ROLE_SCALE].cal.uncertainty,
-		.u_rel_factor = res->volume_factor_u_rel,
+		.u_rel_factor = u_rel_factor,
 		.u_rel_span = bench->instrument[ROLE_SCALE].cal.gain_u_rel,
 		.u_rel_clock = bench->clock_u_rel,
 	};

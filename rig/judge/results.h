@@ -128,8 +128,6 @@ struct stopped_period {
 	double loss_g_per_h;            /* the balance's fall per hour (negative: it rose) */
 	double u_g_per_h;               /* its standard uncertainty (the fit's) */
 	size_t n_readings;
-	int line_still;                 /* the line had stopped draining first: 1, 0, -1 unsaid */
-	double line_wait_s;             /* how long the engine waited for it; NAN: unsaid */
 };
 
 struct run_results {
@@ -179,7 +177,6 @@ struct run_results {
 	char evaporation_source[256];
 	struct stopped_period *stopped; /* every measure_evaporation period, in order */
 	size_t n_stopped;
-	double volume_factor_u_rel;     /* of ml_per_g: the stated fluid and air density */
 	struct instrument_event events[INSTRUMENT_EVENTS_MAX];
 	size_t n_events;
 	size_t n_events_dropped;        /* beyond INSTRUMENT_EVENTS_MAX */
