@@ -10,7 +10,7 @@
 
 #include "rig/config/config.h"
 
-static char path[64];
+static char path[4096];
 
 static void write_input(const uint8_t *data, size_t size)
 {
@@ -19,7 +19,9 @@ static void write_input(const uint8_t *data, size_t size)
 	if (!path[0]) {
 		int fd;
 
-		snprintf(path, sizeof(path), "/tmp/pumprig-fuzz-XXXXXX");
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(path, sizeof(path), "%s/pumprig-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 		fd = mkstemp(path);
 		if (fd < 0)
 			abort();
