@@ -241,7 +241,12 @@ check "the run through iiod leaves the device as it found it, but for iiod's buf
   but_length "$out/iio-iiod-probe-before.txt" "$out/iio-iiod-run-after.txt"
 # A setting rig could not put back is said on stderr ("rig: warning: ..."; in a run also a
 # "warning" event), never dropped: none here, locally or through iiod.
-no_warning() { ! grep -h 'rig: warning' "$@"; }
+# every log there (a missing one is no proof of silence: grep would exit 2), none warning
+no_warning() {
+  local f
+  for f; do [[ -e $f ]] || { echo "   no log $f"; return 1; }; done
+  ! grep -h 'rig: warning' "$@"
+}
 check "rig warned of no setting it could not put back (probe and run, local: and through iiod)" \
   no_warning "$out/probe/rig.log" "$out/completed/rig.log" "$out/iiod-probe/rig.log" "$out/iiod-run/rig.log"
 if [[ -e $out/iio-kill9-after.txt ]]; then
