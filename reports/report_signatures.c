@@ -58,6 +58,8 @@ struct report_signoff {
 
 static void read_seal(struct report_signoff *s, const char *run_dir)
 {
+	/* only signatures are checked against the record: a run that has
+	 * none (every run as it ends) is not hashed once more here */
 	struct manifest m = { 0 };
 	char *text = NULL;
 	size_t len = 0, line = 0;
@@ -70,7 +72,7 @@ static void read_seal(struct report_signoff *s, const char *run_dir)
 		snprintf(s->sealed_by, sizeof(s->sealed_by), "%s", m.sealed_by);
 		snprintf(s->signed_by_key, sizeof(s->signed_by_key), "%s", m.signed_by_key);
 		snprintf(s->after_the_fact, sizeof(s->after_the_fact), "%s", m.after_the_fact);
-	} else if (manifest_scan(run_dir, &m) == 0) {
+	} else if (s->n_sigs > 0 && manifest_scan(run_dir, &m) == 0) {
 		/* not sealed yet (it is sealed after this report): the raw files
 		 * as they are are the record a signature is checked against */
 		signoff_record_digest(&m, s->record_hex);
@@ -179,10 +181,10 @@ int report_signoff_gather(struct report_data *d, const char *run_id, const char 
 	gmtime_r(&now, &tm);
 	strftime(s->generated_utc, sizeof(s->generated_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(s->run_id, sizeof(s->run_id), "%s", run_id);
-	read_seal(s, run_dir);
 	r = signoff_load(run_dir, &s->sigs, &s->n_sigs, &s->trail_bad_line);
 	if (r < 0 && !s->trail_bad_line)
 		s->trail_bad_line = 1;
+	read_seal(s, run_dir);
 	r = next_revision(s, run_dir);
 	if (r < 0) {
 		report_signoff_free(s);
