@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "rig/config/config.h"
 #include "calgate.h"
+#include "rig/base/runid.h"
 
 /* Default location: runs/<UTC yyyymmddThhmmssZ>-<sequence id>. */
 void rundir_default_path(const struct sequence *seq, char *buf, size_t len);
@@ -44,7 +45,7 @@ struct run_meta {
 	struct pump_identity pump_identity;   /* what it said: run.json device_identity_read */
 };
 
-#define RUNDIR_ID_MAX 128
+#define RUNDIR_ID_MAX RUN_ID_MAX
 /* A new run id: "20261206T055512Z-SIM-1-3fa9c2d1" (UTC start, bench id, 32
  * random bits), unique however the run directory is named or copied. */
 struct tm;

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "spc.h"
+#include "rig/base/runid.h"
 
 struct history;
 struct history_filter;
@@ -24,7 +25,7 @@ struct history_filter;
 #define HISTORY_ENV "PUMPRIG_HISTORY"             /* the store when --db is not given */
 #define HISTORY_DEFAULT_FILE "history.sqlite"     /* in the runs folder */
 #define HISTORY_SPOOL_DIR ".history-pending"      /* in the runs folder */
-#define HISTORY_RUN_ID_MAX 128
+#define HISTORY_RUN_ID_MAX RUN_ID_MAX
 
 /* A string member of a JSON object (what history returns), "" when it is
  * absent or not a string. */

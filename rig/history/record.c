@@ -181,14 +181,13 @@ static void compact_time(const char *utc, char *buf, size_t len)
  * second differ in their run.json (command line, output folder). */
 static void run_id_from(const json_t *run, const char *run_json_hex, char ret[HISTORY_RUN_ID_MAX])
 {
-	const char *given = history_jstr(run, "run_id");
 	char stamp[32], bench[64];
 	size_t i;
 
-	if (*given) {
-		snprintf(ret, HISTORY_RUN_ID_MAX, "%s", given);
+	/* its own, unless it has none that rig sign, verify and the judge
+	 * would take either (run_id_of): then one made as for an older run */
+	if (run_id_of(run, ret) == 0)
 		return;
-	}
 	compact_time(history_jstr(run, "started_utc"), stamp, sizeof(stamp));
 	snprintf(bench, sizeof(bench), "%s", *history_jstr(run, "bench_id") ? history_jstr(run, "bench_id") : "bench");
 	for (i = 0; bench[i]; i++)
@@ -335,7 +334,10 @@ static json_t *limit_side(const json_t *limit, const char *side)
  * this run, the raw files are the ones it signed).  rig verify checks the
  * journal besides.  A trail that does not read gives none: rig verify
  * names it. */
-static json_t *read_signatures(const char *run_dir, const char *run_id,
+/* Each signature, stored under the history's run_id, and valid by the one
+ * rule rig verify and the report apply, against the run's own id (own_id:
+ * run_id_of, "" when it has none). */
+static json_t *read_signatures(const char *run_dir, const char *run_id, const char *own_id,
 			       const struct manifest *m)
 {
 	char record_hex[DIGEST_HEX_LEN + 1];
@@ -357,7 +359,7 @@ static json_t *read_signatures(const char *run_dir, const char *run_id,
 			"key_fingerprint", v[i].fingerprint, "public_key", pk,
 			"manifest_sha256", v[i].manifest_sha256, "record_sha256", v[i].record_sha256,
 			"signature", sig,
-			"valid", (json_int_t)(signoff_status(&v[i], run_id, record_hex) == SIGNOFF_VALID)));
+			"valid", (json_int_t)(signoff_status(&v[i], own_id, record_hex) == SIGNOFF_VALID)));
 	}
 	free(v);
 	return a;
@@ -431,7 +433,7 @@ static void read_checks(const json_t *results, json_t *rec)
 int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t reasonlen)
 {
 	char abs[PATH_MAX], hex[DIGEST_HEX_LEN + 1], run_hex[DIGEST_HEX_LEN + 1];
-	char mhex[DIGEST_HEX_LEN + 1], run_id[HISTORY_RUN_ID_MAX], ended[32], text[256];
+	char mhex[DIGEST_HEX_LEN + 1], run_id[HISTORY_RUN_ID_MAX], own_id[RUN_ID_MAX], ended[32], text[256];
 	char *run_text = NULL, *res_text = NULL, *bench_text = NULL, *dev_text = NULL;
 	char *seq_text = NULL, *mtext = NULL;
 	size_t len, mlen, bad_line = 0;
@@ -583,7 +585,8 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 	}
 	json_object_set_new(rec, "inputs", inputs);
 	json_object_set_new(rec, "instruments", read_instruments(&bench));
-	json_object_set_new(rec, "signatures", read_signatures(run_dir, history_jstr(run, "run_id"), &m));
+	(void)run_id_of(run, own_id);
+	json_object_set_new(rec, "signatures", read_signatures(run_dir, run_id, own_id, &m));
 	read_checks(results, rec);
 	*ret = rec;
 	rec = NULL;

@@ -80,7 +80,7 @@ static void from_run_json(const char *run_dir, struct run_results *res)
 		json_decref(root);
 		return;
 	}
-	(void)run_id_read(run_dir, res->run_id, sizeof(res->run_id));   /* "" when none */
+	(void)run_id_of(root, res->run_id);   /* "" when none */
 	snprintf(res->retry_of, sizeof(res->retry_of), "%s", jstr(root, "retry_of"));
 	text_trim_partial(res->retry_of);
 	if (res->retry_of[0])

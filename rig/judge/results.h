@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include "rig/base/record.h"
 #include "rig/base/rtime.h"
+#include "rig/base/runid.h"
 #include "rig/config/config.h"
 
 enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_INCONCLUSIVE };
@@ -144,7 +145,7 @@ struct run_results {
 	 * simulator in lockstep) or "real": only a real bench's run is
 	 * verification evidence */
 	char bench_kind[16];
-	char run_id[128];               /* run.json run_id ("" in an older record) */
+	char run_id[RUN_ID_MAX];        /* run.json run_id ("" in an older record) */
 	char retry_of[128];             /* run.json retry_of: the run this one repeats */
 	char device_model[RIG_ID_MAX];
 	char device_serial[RIG_ID_MAX];

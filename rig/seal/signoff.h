@@ -17,13 +17,14 @@
 #include <stddef.h>
 
 #include "rig/base/bench.h"
+#include "rig/base/runid.h"
 #include "digest.h"
 #include "manifest.h"
 #include "signature.h"
 
 #define SIGNOFF_NAME "signatures.jsonl"
 #define SIGNOFF_MAX 64                 /* signatures a run may hold */
-#define SIGNOFF_RUN_ID_MAX 160
+#define SIGNOFF_RUN_ID_MAX RUN_ID_MAX
 #define SIGNOFF_LINE_MAX 4096
 
 enum signoff_meaning {

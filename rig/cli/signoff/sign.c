@@ -133,7 +133,7 @@ static int sign_main(int argc, char **argv)
 		goto out;
 	if (require_run_dir(run_dir, "sign", "nothing was signed") != 0)
 		goto out;
-	if (run_id_read(run_dir, s.run_id, sizeof(s.run_id)) < 0) {
+	if (run_id_read(run_dir, s.run_id) < 0) {
 		fprintf(stderr, "rig sign: %s/run.json holds no run_id (a run made before runs had "
 			"one): a signature could not name its record; nothing was signed\n",
 			TERM_SAFE(run_dir));
@@ -268,7 +268,7 @@ bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_che
 	}
 	if (n == 0)
 		return true;
-	(void)run_id_read(run_dir, run_id, sizeof(run_id));   /* "" when none */
+	(void)run_id_read(run_dir, run_id);   /* "" when none */
 	(void)signoff_record_of(run_dir, manifest_hex, record_hex);
 	for (size_t i = 0; i < n; i++) {
 		const struct signoff *s = &v[i];
