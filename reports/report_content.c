@@ -306,11 +306,13 @@ static void section_gravimetric(struct report_doc *doc, const struct run_results
 	doc_kv(doc, t, "Fluid density", "%.7f g/mL — %s", res->density_g_per_ml, res->density_source);
 	doc_kv(doc, t, "Volume per balance gram", "%.7f mL/g: air buoyancy, ISO 8655-6 form, "
 	   "reference weights 8000 kg/m³ (inputs/bench.cfg fluid.air_density)", res->ml_per_g);
-	doc_kv(doc, t, "Evaporation added back", "%.4f ± %.4f mg/h (standard uncertainty) — %s",
+	doc_kv(doc, t, "Evaporation, the run's", "%.4f ± %.4f mg/h (standard uncertainty) — %s",
 	   res->evaporation_g_per_h * 1e3, res->u_evaporation_g_per_h * 1e3,
 	   res->evaporation_source);
 	doc_kv(doc, t, "Delivered volume", "V = f · (m_end − m_begin + e · Δt), f the volume per "
-	   "balance gram, e the evaporation rate; settled balance readings only");
+	   "balance gram, e the evaporation rate each check adds back (its evaporation "
+	   "measurement, section 3: the pump-stopped periods around its window when it has them, "
+	   "else the run's); settled balance readings only");
 }
 
 static void section_deviations(struct report_doc *doc, const struct run_results *res,
