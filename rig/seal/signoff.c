@@ -96,7 +96,9 @@ int signoff_sign(const struct sig_secret_key *key, struct signoff *s)
 	return 0;
 }
 
-bool signoff_check(const struct signoff *s)
+/* True when s->sig is a valid signature of s's fields by s->pk and the
+ * fingerprint is that key's: the first thing signoff_status asks. */
+static bool signoff_check(const struct signoff *s)
 {
 	char msg[SIGNOFF_LINE_MAX], fp[SIG_FINGERPRINT_LEN + 1];
 	int n = message(s, msg, sizeof(msg));

@@ -63,9 +63,6 @@ int signoff_record_of(const char *run_dir, char ret_manifest[DIGEST_HEX_LEN + 1]
 
 /* Signs s (its fields but pk, fingerprint and sig filled in) with key. */
 int signoff_sign(const struct sig_secret_key *key, struct signoff *s);
-/* True when s->sig is a valid signature of s's fields by s->pk and the
- * fingerprint is that key's. */
-bool signoff_check(const struct signoff *s);
 
 /* Whether a signature holds for the record in place: its key made it over
  * what its line says, it names this run (run_id, "" when the run has none)
