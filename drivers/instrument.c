@@ -1,5 +1,6 @@
 /* Role-checked wrappers over the backends' operation tables.  The engine calls
  * only these; an operation a backend does not provide answers -ENOTSUP. */
+#define _GNU_SOURCE   /* vasprintf */
 #include "driver.h"
 
 #include <errno.h>
@@ -82,15 +83,19 @@ void instrument_close(struct instrument *inst)
 
 void instrument_warn(struct instrument *inst, const char *fmt, ...)
 {
-	char text[512];
+	char *text = NULL;
 	va_list ap;
+	int n;
 
 	if (!inst || !inst->env || !inst->env->warn)
 		return;
+	/* whole: a settings warning runs to about 900 bytes, its cause last,
+	 * and a cut inside a UTF-8 character would lose the run's event */
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
-	inst->env->warn(inst->env->warn_arg, inst->cfg, text);
+	inst->env->warn(inst->env->warn_arg, inst->cfg, n >= 0 ? text : "(out of memory)");
+	free(text);
 }
 
 const char *instrument_error_text(const struct instrument_cfg *ic, int err, char *buf,
