@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether inst's backend has that operation. */
+#define OP(inst, table, op) ((inst) && (inst)->backend->table && (inst)->backend->table->op)
+
 int instrument_open(struct instrument **ret, enum rig_role role, struct driver_env *env)
 {
 	const struct instrument_cfg *cfg = &env->bench->instrument[role];
@@ -72,10 +75,36 @@ int output_set(struct instrument *inst, bool on)
 	return inst && inst->is_output ? inst->backend->valve->set_closed(inst, on) : -ENOTSUP;
 }
 
+/* Before any backend lets go of its hardware, the pump is stopped and the
+ * valve and every output line set to their declared safe states, the same
+ * way for every backend; what cannot be done is said (driver_env.warn,
+ * with instrument_error_text's why), never dropped.  The engine has made
+ * the bench safe before it closes (safe.c); this is the last word, also for
+ * rig probe and safe, and for a close after a failed open of another
+ * instrument. */
 void instrument_close(struct instrument *inst)
 {
+	const char *what = NULL, *state = NULL;
+	int r = 0;
+
 	if (!inst)
 		return;
+	if (inst->is_output && OP(inst, valve, set_closed)) {
+		what = "output", state = inst->cfg->safe_closed ? "on" : "off";
+		r = output_set(inst, inst->cfg->safe_closed);
+	} else if (inst->role == ROLE_VALVE && OP(inst, valve, set_closed)) {
+		what = "valve", state = inst->cfg->safe_closed ? "closed" : "open";
+		r = valve_set_closed(inst, inst->cfg->safe_closed);
+	} else if (inst->role == ROLE_PUMP && OP(inst, pump, stop)) {
+		what = "pump", state = "stopped";
+		r = pump_stop(inst);
+	}
+	if (r < 0) {
+		char why[512];
+
+		instrument_warn(inst, "the %s not left %s on closing: %s", what, state,
+				instrument_error_text(inst->cfg, r, why, sizeof(why)));
+	}
 	if (inst->backend->close)
 		inst->backend->close(inst);
 	free(inst);
@@ -145,7 +174,6 @@ const char *instrument_error_text(const struct instrument_cfg *ic, int err, char
 	return buf;
 }
 
-#define OP(inst, table, op) ((inst) && (inst)->backend->table && (inst)->backend->table->op)
 
 int pump_set_rate(struct instrument *inst, double rate_ml_per_h)
 {

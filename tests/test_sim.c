@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "drivers/sim/model.h"
@@ -738,8 +739,21 @@ Test(sim, invalid_parameters_are_refused)
 
 /* ---------------------------------------------------------- the backend -- */
 
+/* inst on the heap, as instrument_open would leave it, for instrument_close */
+static struct instrument *instrument_copy(const struct instrument *inst,
+					  const struct instrument_cfg *cfg)
+{
+	struct instrument *copy = malloc(sizeof(*copy));
+
+	cr_assert_not_null(copy);
+	*copy = *inst;
+	copy->cfg = cfg;
+	return copy;
+}
+
 Test(sim, backend_glue_uses_the_clock_and_closes_safe)
 {
+	static const struct instrument_cfg safe_cfg = { .safe_closed = false };
 	struct sim_cfg cfg = base_cfg();
 	struct rig_clock *clock = rig_clock_new_virtual();
 	struct driver_env env = { .clock = clock };
@@ -770,8 +784,10 @@ Test(sim, backend_glue_uses_the_clock_and_closes_safe)
 	cr_assert_eq(truth(env.sim).strokes, 67);   /* 0 .. 59.4 s */
 	cr_assert_eq(truth(env.sim).outflow_ml, 0);
 
-	sim_backend.close(&pump);
-	sim_backend.close(&valve);
+	/* closing goes through instrument_close, which leaves every backend's
+	 * pump stopped and valve at its declared safe state (here open) */
+	instrument_close(instrument_copy(&pump, &safe_cfg));
+	instrument_close(instrument_copy(&valve, &safe_cfg));
 	cr_assert_eq(sim_pump_status(env.sim, 1 * MIN, &st), 0);
 	cr_assert(!st.running);
 	rig_clock_sleep_until(clock, 10 * MIN);

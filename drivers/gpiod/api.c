@@ -46,11 +46,8 @@ static void gp_close(struct instrument *inst)
 
 	if (!p)
 		return;
-	if (p->line) {
-		if (p->output)   /* leave the output at its safe level */
-			(void)gpiod_line_set_value(p->line, inst->cfg->safe_closed ? 1 : 0);
+	if (p->line)   /* at its safe level: instrument_close set it */
 		gpiod_line_release(p->line);
-	}
 	if (p->chip)
 		gpiod_chip_close(p->chip);
 	free(p);

@@ -187,27 +187,8 @@ static void iio_close(struct instrument *inst)
 
 	if (!p)
 		return;
+	/* (the valve was set to its safe state by instrument_close) */
 	reachable = iiob_link_alive(p);
-	/* Leave the valve at its declared safe state. */
-	if (inst->role == ROLE_VALVE && p->ch) {
-		long long t0 = iiob_mono_ms();
-		int r = !reachable ? -ENOTCONN
-			: iiob_link_after(inst, iioa_chan_write_long(p->ch, "raw", inst->cfg->safe_closed
-									 ? DAC_CLOSED_RAW : 0),
-					  t0, "setting %s %s raw to its safe state", inst->cfg->device,
-					  inst->cfg->channel);
-
-		char why[512];
-
-		if (r < 0)
-			instrument_warn(inst, "IIO device \"%s\" at %s: the valve's %s raw not set to its "
-					"safe state (%s) on closing: %s", inst->cfg->device, inst->cfg->uri,
-					inst->cfg->channel, inst->cfg->safe_closed ? "closed" : "open",
-					!reachable ? "the link is down, nothing can be said to the board"
-					: iiob_error_text(inst->cfg, r, why, sizeof(why)) ? why
-					: iiob_errno_text(r));
-		reachable = iiob_link_alive(p);
-	}
 	/* the buffer first: the kernel changes no trigger under an enabled one */
 	iioa_buf_close(p->buf, !reachable);
 	p->buf = NULL;

@@ -124,7 +124,6 @@ static void pl_close(struct instrument *inst)
 {
 	if (!inst->pdata)
 		return;
-	(void)pl_stop(inst);   /* leave the pump stopped */
 	tty_close(&inst->pdata->tty);
 	free(inst->pdata);
 	inst->pdata = NULL;

@@ -41,21 +41,13 @@ static int sim_open(struct instrument *inst)
 	return 0;
 }
 
-/* Leave the bench safe: the valve open (no trapped pressure), the pump stopped.
- * Errors are ignored: a disconnected instrument cannot be made safer. */
+/* Only an output's level is held here; the model is shared.  instrument_close
+ * has already stopped the pump and set the valve and outputs to their safe
+ * states. */
 static void sim_close(struct instrument *inst)
 {
-	if (inst->is_output) {
-		free(inst->pdata);   /* at its safe level, as the hardware would be left */
-		inst->pdata = NULL;
-		return;
-	}
-	if (!inst->env || !inst->env->sim)
-		return;
-	if (inst->role == ROLE_VALVE)
-		(void)sim_valve_set_closed(model_of(inst), now(inst), false);
-	else if (inst->role == ROLE_PUMP)
-		(void)sim_pump_stop(model_of(inst), now(inst));
+	free(inst->pdata);
+	inst->pdata = NULL;
 }
 
 /* ----------------------------------------------------------------- pump -- */
