@@ -123,6 +123,14 @@ static int change_read(struct instrument_pdata *p, const struct change *c, char 
 	return r < 0 ? r : iioa_attr_read(&a, buf, size);
 }
 
+/* The deadline for asking a refused write again: the whole answer timeout
+ * from now.  iiob_mono_ms truncates, so the millisecond already begun is
+ * not counted in it. */
+static long long restore_deadline(const struct instrument_pdata *p)
+{
+	return iiob_mono_ms() + 1 + p->timeout_ms;
+}
+
 /* Puts c's old value back and reads it back: 0, -EIO when the device
  * reads otherwise (back: what it reads), or the write's -errno; a write
  * refused with EBUSY is asked again until deadline (CLOCK_MONOTONIC ms). */
@@ -266,7 +274,7 @@ static int setting_apply(struct instrument *inst, const char *device, const char
 		/* what went wrong first is the account, not what putting back met */
 		struct failure saved = *iiob_failure_slot(ic);
 
-		change_put_back(inst, c, iiob_link_alive(p), iiob_mono_ms() + p->timeout_ms);
+		change_put_back(inst, c, iiob_link_alive(p), restore_deadline(p));
 		*iiob_failure_slot(ic) = saved;
 		*c = (struct change){ 0 };
 		return r;
@@ -335,7 +343,7 @@ int iiob_trigger_apply(struct instrument *inst, const char *device, const char *
 	if (r < 0) {
 		struct failure saved = *iiob_failure_slot(ic);
 
-		change_put_back(inst, c, iiob_link_alive(p), iiob_mono_ms() + p->timeout_ms);
+		change_put_back(inst, c, iiob_link_alive(p), restore_deadline(p));
 		*iiob_failure_slot(ic) = saved;
 		*c = (struct change){ 0 };
 		return r;
@@ -394,7 +402,7 @@ void iiob_settings_release(struct instrument *inst)
 {
 	struct instrument_pdata *p = inst->pdata;
 	bool reachable = iiob_link_alive(p);
-	long long deadline = iiob_mono_ms() + p->timeout_ms;
+	long long deadline = restore_deadline(p);
 
 	while (p->n_held > 0) {
 		struct change *c = &changes[p->held[--p->n_held]];
