@@ -42,6 +42,9 @@ struct synth_run {
 	double balance_noise_mg;   /* NAN: none */
 	double evaporation_mg_per_h;
 	bool reports;              /* a report.pdf and report.html (placeholders) too */
+	/* NULL: a record from before results.json said (a virtual clock:
+	 * simulated); "real": a real bench's, with a real clock; or as said */
+	const char *bench_kind;
 };
 
 static inline int synth_write(const char *dir, const char *name, const char *text)
@@ -101,7 +104,8 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 			" s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:b, s:[]}",
 		"schema", "pumprig.run/1", "software", s->software ? s->software : "pumprig test",
 		"started_utc", s->started_utc, "host", "testhost", "command", "rig",
-		"clock", "virtual (simulated bench)", "sequence_id", s->sequence_id,
+		"clock", s->bench_kind && !strcmp(s->bench_kind, "real") ? "real (CLOCK_MONOTONIC)"
+			 : "virtual (simulated bench)", "sequence_id", s->sequence_id,
 		"bench_id", s->bench_id,
 		"inputs", "sequence.cfg", "seq.cfg", "bench.cfg", "bench.cfg", "device.cfg", "dev.cfg",
 		"inputs_sha256", "sequence.cfg", hex[0], "bench.cfg", hex[1], "device.cfg", hex[2],
@@ -138,6 +142,8 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 		"gravimetric", "evaporation_mg_per_h", s->evaporation_mg_per_h,
 		"evaporation_u_mg_per_h", 0.002, "evaporation_source", "measured: synthetic",
 		"instrument_events", "instrument_events_dropped", 0);
+	if (s->bench_kind)
+		json_object_set_new(results, "bench_kind", json_string(s->bench_kind));
 	text = json_dumps(run, JSON_INDENT(2));
 	r = synth_write(dir, "run.json", text);
 	free(text);

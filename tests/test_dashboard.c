@@ -482,3 +482,106 @@ Test(dashboard, runs_linked_through_a_runs_url_carry_their_bench_and_folder)
 	free(db);
 	free(dir);
 }
+
+/* ------------------------------------------------- simulated, marked */
+
+static char *page_of(const char *site, const char *name)
+{
+	char *path, *text;
+
+	cr_assert_geq(asprintf(&path, "%s/%s", site, name), 0);
+	text = th_read_file(path);
+	cr_assert_not_null(text, "%s", path);
+	free(path);
+	return text;
+}
+
+static size_t count_of(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* A lab with a real bench beside simulated ones: every page that draws on a
+ * simulated run says so first, every such run carries its mark where it is
+ * listed, and nothing of the real bench's is marked. */
+Test(dashboard, a_simulated_run_is_marked_wherever_it_appears_and_a_real_one_never)
+{
+	static const struct {
+		const char *id, *serial, *bench, *kind, *day;
+	} runs[] = {
+		{ "R-1", "SN-R", "REAL-1", "real", "2026-02-01" },
+		{ "R-2", "SN-R", "REAL-1", "real", "2026-02-02" },
+		/* from before results.json said: its virtual clock says */
+		{ "S-1", "SN-S", "SIM-9", NULL, "2026-02-02" },
+		{ "W-1", "SN-W", "WIRE-1", "wire-simulated", "2026-02-02" },
+	};
+	struct synth_value v = { "dose_accuracy", "steady", "dose_error", 0.1, 0.05, "%", -10, 10 };
+	char *dir = th_tmpdir(), *db, *site, *page, path[4096];
+	const char *row;
+
+	cr_assert_geq(asprintf(&db, "sqlite:%s/history.sqlite", dir), 0);
+	cr_assert_geq(asprintf(&site, "%s/site", dir), 0);
+	snprintf(path, sizeof(path), "%s/runs", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char started[32];
+		struct synth_run s = { .run_id = runs[i].id, .device_serial = runs[i].serial,
+				       .sequence_id = "SEQ", .bench_id = runs[i].bench,
+				       .started_utc = started, .values = &v, .n_values = 1,
+				       .balance_noise_mg = 0.02, .evaporation_mg_per_h = 0.05,
+				       .reports = true, .bench_kind = runs[i].kind };
+
+		snprintf(started, sizeof(started), "%sT02:00:00Z", runs[i].day);
+		snprintf(path, sizeof(path), "%s/runs/%s", dir, runs[i].id);
+		cr_assert_eq(synth_run_dir(path, &s), 0);
+		cr_assert_eq(th_rig(dir, (const char *[]){ "history", "import", path, "--db", db,
+							   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+	}
+	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out", site,
+						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+
+	/* the front page: the count first, a mark on the simulated devices'
+	 * rows of the matrix and on their benches' cards, none on the real */
+	page = page_of(site, "index.html");
+	cr_assert_not_null(strstr(page, "<p class=\"simbanner\"><strong>SIMULATED BENCH: NOT "
+					"VERIFICATION EVIDENCE.</strong> 2 of the 4 runs "), "%s", page);
+	cr_assert_lt(strstr(page, "simbanner") - page, strstr(page, "<h1>") - page);
+	row = strstr(strstr(page, "id=\"matrix\""), "href=\"device/SN-R.html\"");
+	cr_assert_not_null(row);
+	cr_assert_lt(strstr(row, "</tr>") - row, strstr(row, "SIMULATED") - row,
+		     "the real bench's device is marked in the matrix");
+	row = strstr(strstr(page, "id=\"matrix\""), "href=\"device/SN-S.html\"");
+	cr_assert_gt(strstr(row, "</tr>") - row, strstr(row, ">SIMULATED</span>") - row);
+	row = strstr(strstr(page, "id=\"matrix\""), "href=\"device/SN-W.html\"");
+	cr_assert_gt(strstr(row, "</tr>") - row, strstr(row, ">WIRE-SIMULATED</span>") - row);
+	free(page);
+
+	/* a real device's and a real bench's pages: nothing marked */
+	page = page_of(site, "device/SN-R.html");
+	cr_assert_null(strstr(page, "SIMULATED"), "%s", page);
+	free(page);
+	page = page_of(site, "bench/REAL-1.html");
+	cr_assert_null(strstr(page, "SIMULATED"), "%s", page);
+	free(page);
+
+	/* a simulated one's: said first, and on its run's row and summary */
+	page = page_of(site, "device/SN-S.html");
+	cr_assert_not_null(strstr(page, "NOT VERIFICATION EVIDENCE.</strong> The one run "));
+	cr_assert_eq(count_of(page, "<span class=\"v sim\" title=\"run on a simulated bench: not "
+				    "verification evidence\">SIMULATED</span>"), 2, "%s", page);
+	free(page);
+	page = page_of(site, "bench/SIM-9.html");
+	cr_assert_eq(count_of(page, ">SIMULATED</span>"), 1, "%s", page);
+	free(page);
+	page = page_of(site, "device/SN-W.html");
+	cr_assert_eq(count_of(page, "title=\"run on a wire-simulated bench: not verification "
+				    "evidence\">WIRE-SIMULATED</span>"), 2, "%s", page);
+	free(page);
+	free(site);
+	free(db);
+	free(dir);
+}

@@ -130,7 +130,7 @@ int bench_page(struct site *s, const struct site_bench *bn, char *err, size_t er
 	int r;
 
 	snprintf(name, sizeof(name), "Bench %.120s", bn->id);
-	page_begin(&b, s, name, 1);
+	page_begin(&b, s, name, 1, bn->n_sim, bn->n_runs);
 	buf_put(&b, "<h1>Bench ");
 	buf_html(&b, *bn->id ? bn->id : "(no bench id)");
 	buf_printf(&b, "</h1>\n<p>%zu run%s, %zu night%s. Next calibration due: ", bn->n_runs,
@@ -177,7 +177,7 @@ int bench_page(struct site *s, const struct site_bench *bn, char *err, size_t er
 		buf_put(&b, "</td><td>");
 		buf_html(&b, run->sequence_id);
 		buf_put(&b, "</td><td>");
-		put_verdict(&b, run->verdict);
+		put_run_verdict(&b, run);
 		buf_put(&b, "</td><td>");
 		put_run_links(&b, s, bn->runs[i], 1);
 		buf_put(&b, "</td></tr>\n");

@@ -41,7 +41,7 @@ int device_page(struct site *s, const struct site_device *d, char *err, size_t e
 	int r;
 
 	snprintf(name, sizeof(name), "Device %.120s", d->serial);
-	page_begin(&b, s, name, 1);
+	page_begin(&b, s, name, 1, d->n_sim, d->n_runs);
 	buf_put(&b, "<h1>Device ");
 	buf_html(&b, *d->serial ? d->serial : "(no serial)");
 	buf_put(&b, " <span class=\"muted\">");
@@ -60,7 +60,7 @@ int device_page(struct site *s, const struct site_device *d, char *err, size_t e
 		buf_put(&b, " in the newest, on bench ");
 		put_bench_link(&b, s, last->bench_id, 1, NULL);
 		buf_put(&b, ": ");
-		put_verdict(&b, last->verdict);
+		put_run_verdict(&b, last);
 		buf_put(&b, ". ");
 	}
 	if (d->n_flags)
@@ -106,7 +106,7 @@ int device_page(struct site *s, const struct site_device *d, char *err, size_t e
 		buf_put(&b, "</td><td>");
 		put_bench_link(&b, s, run->bench_id, 1, NULL);
 		buf_put(&b, "</td><td>");
-		put_verdict(&b, run->verdict);
+		put_run_verdict(&b, run);
 		buf_put(&b, "</td><td class=\"wrap\">");
 		not_passed(&b, s, run);
 		buf_put(&b, "</td><td>");

@@ -174,6 +174,8 @@ static void night_card(struct buf *b, const struct site *s, const struct site_be
 
 	buf_put(b, "<div class=\"card\"><h3>");
 	put_bench_link(b, s, bn->id, 0, NULL);
+	if (bn->n_runs)   /* the bench as its newest run found it: its runs' mark */
+		put_sim_mark(b, &ov->runs[bn->runs[bn->n_runs - 1]]);
 	buf_put(b, "</h3>\n");
 	if (bn->n_nights) {
 		const struct history_ov_night *n = &ov->nights[bn->nights[bn->n_nights - 1]];
@@ -320,7 +322,15 @@ static void matrix_section(struct buf *b, const struct site *s)
 		put_device_link(b, s, d->serial, 0, NULL);
 		buf_put(b, " <span class=\"muted\">");
 		buf_html(b, d->model);
-		buf_put(b, "</span></th>");
+		buf_put(b, "</span>");
+		/* once per row: the mark of the first of its cells' runs that has one */
+		for (k = 0; k < n_cols; k++)
+			if (cell[k] != HISTORY_OV_NONE && *ov->runs[ov->checks[cell[k]].run].sim_mark) {
+				buf_put(b, "<br>");
+				put_sim_mark(b, &ov->runs[ov->checks[cell[k]].run]);
+				break;
+			}
+		buf_put(b, "</th>");
 		for (k = 0; k < n_cols; k++) {
 			const struct history_ov_check *c;
 			bool flagged = false;
@@ -621,7 +631,7 @@ int front_page(struct site *s, char *err, size_t errlen)
 
 		failing += d->n_runs && strcmp(s->ov->runs[d->runs[d->n_runs - 1]].verdict, "pass");
 	}
-	page_begin(&b, s, "The lab's morning view", 0);
+	page_begin(&b, s, "The lab's morning view", 0, s->n_sim, s->ov->n_runs);
 	buf_printf(&b, "<h1>The lab's morning view</h1>\n<p>%zu run%s of %zu device%s on %zu "
 		       "bench%s, %zu night%s; ", s->ov->n_runs, s->ov->n_runs == 1 ? "" : "s",
 		   s->n_devices, s->n_devices == 1 ? "" : "s", s->n_benches,

@@ -205,6 +205,20 @@ bool parse_utc(const char *s, time_t *ret)
 	return true;
 }
 
+void put_sim_mark(struct buf *b, const struct history_ov_run *run)
+{
+	if (*run->sim_mark)
+		buf_printf(b, " <span class=\"v sim\" title=\"run on a %s bench: not verification "
+			      "evidence\">%s</span>", !strcmp(run->sim_mark, "SIMULATED") ? "simulated"
+			   : "wire-simulated", run->sim_mark);
+}
+
+void put_run_verdict(struct buf *b, const struct history_ov_run *run)
+{
+	put_verdict(b, run->verdict);
+	put_sim_mark(b, run);
+}
+
 void put_verdict(struct buf *b, const char *v)
 {
 	const char *cls = "other", *icon = "\xe2\x80\x93";   /* – */

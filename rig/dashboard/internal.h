@@ -49,6 +49,10 @@ bool parse_utc(const char *s, time_t *ret);
 /* A verdict in words with an icon, coloured by its class: pass, fail,
  * inconclusive, incomplete, or as it is. */
 void put_verdict(struct buf *b, const char *verdict);
+/* A run's verdict, and its mark when it ran on a simulated bench. */
+void put_run_verdict(struct buf *b, const struct history_ov_run *run);
+/* The mark of a run from a simulated bench ("" for a real one's). */
+void put_sim_mark(struct buf *b, const struct history_ov_run *run);
 /* A file name (without .html) for a serial or bench id: letters, digits,
  * '-' and '.' kept, every other byte as _XX; long ones shortened with a
  * hash of the whole. */
@@ -62,6 +66,7 @@ struct site_device {
 	size_t *runs, n_runs;        /* indexes into ov->runs, oldest first */
 	size_t *charts, n_charts;    /* indexes into ov->charts */
 	size_t n_flags;
+	size_t n_sim;                /* its runs from a simulated bench */
 };
 
 struct site_bench {
@@ -72,6 +77,7 @@ struct site_bench {
 	size_t *nights, n_nights;    /* indexes into ov->nights, oldest first */
 	size_t first_instrument, n_instruments;
 	size_t n_flags;
+	size_t n_sim;
 };
 
 /* What a run's links may point at. */
@@ -96,14 +102,18 @@ struct site {
 	size_t n_benches;
 	unsigned char *run_have;     /* RUN_HAVE_* per run */
 	size_t n_flags;
+	size_t n_sim;                /* runs from a simulated bench, of ov->n_runs */
 	struct dashboard_result *res;
 };
 
 struct site_device *site_device(const struct site *s, const char *serial);
 struct site_bench *site_bench(const struct site *s, const char *id);
 
-/* The page frame.  depth: 0 for index.html, 1 for a page in a subfolder. */
-void page_begin(struct buf *b, const struct site *s, const char *title, int depth);
+/* The page frame.  depth: 0 for index.html, 1 for a page in a subfolder;
+ * n_sim of its n_runs from a simulated bench: said first, under the title
+ * bar, when there are any. */
+void page_begin(struct buf *b, const struct site *s, const char *title, int depth,
+		size_t n_sim, size_t n_runs);
 void page_end(struct buf *b, const struct site *s);
 /* Writes b as out/name atomically (a temporary file renamed). */
 int page_write(struct site *s, const char *name, const struct buf *b, char *err, size_t errlen);

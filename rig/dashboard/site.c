@@ -27,7 +27,7 @@ static double wall_s(void)
  * word and an icon; colour only repeats them. */
 static const char style[] =
 	":root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg2:#f6f8fa;--pass:#1a7f37;"
-	"--fail:#cf222e;--inc:#9a6700;--flag:#bc4c00}"
+	"--fail:#cf222e;--inc:#9a6700;--flag:#bc4c00;--sim:#8250df}"
 	"*{box-sizing:border-box}"
 	"body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,\"DejaVu Sans\",sans-serif;"
 	"color:var(--fg);margin:0 auto;max-width:1240px;padding:0 16px 48px}"
@@ -42,9 +42,11 @@ static const char style[] =
 	"th,td{padding:4px 9px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;"
 	"white-space:nowrap}th{background:var(--bg2)}td.wrap{white-space:normal;min-width:16em}"
 	"td.num{text-align:right;font-variant-numeric:tabular-nums}"
-	".v{font-weight:600;white-space:nowrap}.pass{color:var(--pass)}.fail{color:var(--fail)}"
+	".v{font-weight:600;white-space:nowrap}.sim{color:var(--sim)}"
+	".simbanner{border:2px solid var(--sim);padding:6px 10px;color:var(--sim)}"
+	".pass{color:var(--pass)}.fail{color:var(--fail)}"
 	".inc{color:var(--inc)}.flag{color:var(--flag)}.other,.muted{color:var(--muted)}"
-	".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px}"
+	".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:14px}"
 	".card{border:1px solid var(--line);border-radius:6px;padding:8px 12px;min-width:0}"
 	".card h3{margin-top:.2em}.card table{width:100%}"
 	"ul.changes{margin:.2em 0 .6em;padding-left:1.3em}"
@@ -73,7 +75,8 @@ static const char style[] =
 	"padding:4px 0}table.stack td{border:0;white-space:normal;text-align:left;padding:1px 4px}"
 	"table.stack td[data-label]::before{content:attr(data-label) \": \";color:var(--muted)}}";
 
-void page_begin(struct buf *b, const struct site *s, const char *title, int depth)
+void page_begin(struct buf *b, const struct site *s, const char *title, int depth,
+		size_t n_sim, size_t n_runs)
 {
 	const char *up = depth ? "../" : "";
 
@@ -94,6 +97,16 @@ void page_begin(struct buf *b, const struct site *s, const char *title, int dept
 		      "<a href=\"%sindex.html#matrix\">Devices</a>"
 		      "<a href=\"%sindex.html#benches\">Benches</a></nav></header>\n<main>\n",
 		   up, up, up, up, up);
+	if (n_sim == 0)
+		return;
+	buf_put(b, "<p class=\"simbanner\"><strong>SIMULATED BENCH: NOT VERIFICATION "
+		   "EVIDENCE.</strong> ");
+	if (n_sim == n_runs)
+		buf_printf(b, n_runs == 1 ? "The one run" : "All %zu runs", n_runs);
+	else
+		buf_printf(b, "%zu of the %zu runs", n_sim, n_runs);
+	buf_put(b, " this page draws on ran on a simulated or wire-simulated bench; each "
+		      "is marked SIMULATED or WIRE-SIMULATED where it appears.</p>\n");
 }
 
 void page_end(struct buf *b, const struct site *s)
@@ -418,6 +431,8 @@ static int group(struct site *s)
 
 		PUSH(d->runs, d->n_runs, idx[i]);
 		PUSH(bn->runs, bn->n_runs, idx[i]);
+		if (*r->sim_mark)
+			d->n_sim++, bn->n_sim++, s->n_sim++;
 		d->model = r->device_model;    /* the newest run's word */
 	}
 	free(idx);

@@ -31,6 +31,12 @@ struct history_filter;
  * absent or not a string. */
 const char *history_jstr(const json_t *o, const char *key);
 
+/* A run from a simulated bench is not verification evidence: the mark its
+ * every appearance carries, from the history's bench_kind and clock:
+ * "WIRE-SIMULATED", "SIMULATED" (also a run stored before the history kept
+ * bench_kind whose clock was virtual), or "" for a real bench. */
+const char *history_sim_mark(const char *bench_kind, const char *clock);
+
 /* The store's text: db_text when given, else $PUMPRIG_HISTORY when set and
  * not empty, else "sqlite:<runs_dir>/history.sqlite".  Returns buf. */
 const char *history_resolve(const char *db_text, const char *runs_dir, char *buf, size_t len);

@@ -22,6 +22,7 @@ struct history_ov_run {
 	const char *run_id, *device_serial, *device_model, *device_firmware, *sequence_id,
 		*sequence_version, *bench_id, *started, *ended, *status, *end_reason, *verdict,
 		*clock, *software, *operator_name, *run_dir;
+	const char *sim_mark;             /* history_sim_mark: "SIMULATED", ... or "" */
 	double end_s;                     /* run time at its end; NAN when unknown */
 	long long pk;                     /* the stored version's key */
 	size_t first_check, n_checks;     /* its checks: checks[first_check ...] */

@@ -118,6 +118,15 @@ const char *history_jstr(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
+const char *history_sim_mark(const char *bench_kind, const char *clock)
+{
+	if (!strcmp(bench_kind, "wire-simulated"))
+		return "WIRE-SIMULATED";
+	if (!strcmp(bench_kind, "simulated") || (!*bench_kind && !strcmp(clock, "virtual")))
+		return "SIMULATED";
+	return "";
+}
+
 static double jnum(const json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);

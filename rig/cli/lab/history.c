@@ -147,18 +147,13 @@ static void print_json(const json_t *j)
 /* ----------------------------------------------------------- the views -- */
 
 /* A run from a simulated bench is not verification evidence: said on its
- * row, whatever else the row says ("" for a real bench).  A run stored
- * before the history kept bench_kind is simulated when its clock was
- * virtual. */
+ * row, whatever else the row says ("" for a real bench). */
 static const char *sim_mark(const json_t *r)
 {
-	const char *kind = history_jstr(r, "bench_kind");
+	const char *mark = history_sim_mark(history_jstr(r, "bench_kind"), history_jstr(r, "clock"));
 
-	if (!strcmp(kind, "wire-simulated"))
-		return "WIRE-SIMULATED: not evidence";
-	if (!strcmp(kind, "simulated") || (!*kind && !strcmp(history_jstr(r, "clock"), "virtual")))
-		return "SIMULATED: not evidence";
-	return "";
+	return !strcmp(mark, "WIRE-SIMULATED") ? "WIRE-SIMULATED: not evidence"
+		: *mark ? "SIMULATED: not evidence" : "";
 }
 
 /* The verdict in the report's words when the history has them. */
@@ -201,9 +196,7 @@ static void view_show(const json_t *run)
 
 	if (*sim_mark(run))
 		printf("%s BENCH: NOT VERIFICATION EVIDENCE\n\n",
-		       !strcmp(history_jstr(run, "bench_kind"),
-			       "wire-simulated") ? "WIRE-SIMULATED" :
-		       "SIMULATED");
+		       history_sim_mark(history_jstr(run, "bench_kind"), history_jstr(run, "clock")));
 	for (i = 0; keys[i]; i++)
 		printf("%-16s %s\n", keys[i], TERM_SAFE(history_jstr(run, keys[i])));
 	printf("\ninputs\n");
