@@ -236,8 +236,7 @@ void evaporation_for(struct analysis_ctx *ax, const struct check_result *c, rig_
 		 * at most half the difference, rectangular; but only by the part
 		 * of the difference that the two fits' own scatter does not
 		 * explain (expected diff^2 from noise alone: u_b^2 + u_a^2), or a
-		 * constant loss measured twice would be counted as a change
-		 * (bench_coverage: the minimum rate's U covered 99.5 %) */
+		 * constant loss measured twice would be counted as a change */
 		ret->u_g_per_h = sqrt(1 / (wb + wa) + fmax(0, diff * diff - u_diff * u_diff) / 12);
 		snprintf(ret->source, sizeof(ret->source), "measured with the pump stopped before "
 			 "(%.4f mg/h) and after (%.4f mg/h) the window", b->loss_g_per_h * 1e3,
