@@ -157,13 +157,15 @@ Test(nightly, a_pump_creeping_a_tenth_of_a_point_a_night_is_flagged_while_every_
 	free(dir);
 }
 
-/* A stable pump: its dose error, the value judged, is never flagged, and of
- * the night's two dozen watched series at most one raises a chance flag.
- * The rules' own false-alarm rate is about 1 in 130 per series and night
- * (test_spc), so a set of 15 nights sees one now and then: these seeds see
- * one, on the bench's flow-sensor cross-check (4 of 5 beyond 1 sigma). It
- * used to pass only because runs started in the same second were charted
- * in the random order of their run ids. */
+/* A stable pump on these 15 seeded nights: its dose error, the value
+ * judged, is not flagged, and of the two dozen watched series one raises a
+ * chance flag (the bench's flow-sensor cross-check, 4 of 5 beyond 1 sigma).
+ * The bounds are these seeds', not the rules': at about 1 false alarm in
+ * 130 per series and night (test_spc), 15 nights of two dozen series
+ * expect a few over other seeds. The seeds make the test repeatable; what
+ * it guards is the order of the chart (it used to pass only because runs
+ * started in the same second were charted in the random order of their
+ * run ids). */
 Test(nightly, a_stable_pump_on_fifteen_seeds_raises_no_flag_on_its_dose_and_at_most_one_by_chance,
      .timeout = 240)
 {
