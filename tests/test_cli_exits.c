@@ -288,3 +288,60 @@ Test(exits, a_sequence_without_checks_judges_nothing_and_does_not_pass)
 	free(bench);
 	free(dir);
 }
+
+/* Every rig history subcommand refuses an option it does not read (a filter
+ * that would silently not filter), saying which, and opens no store. */
+Test(exits, an_option_a_history_subcommand_does_not_read_is_refused_not_ignored)
+{
+	static const char *const tries[][7] = {
+		{ "list", "--check", "dose_accuracy", NULL },
+		{ "list", "--previous", NULL },
+		{ "show", "RUN-1", "--since", "2026-01-01", NULL },
+		{ "compare", "RUN-1", "RUN-2", "--device", "SN-1", NULL },
+		{ "trend", "--device", "SN-1", "--check", "dose_accuracy", "--bench", "B" },
+		{ "trend", "--device", "SN-1", "--check", "dose_accuracy", "--limit", "3" },
+		{ "watch", "--since", "2026-01-01", NULL },
+		{ "watch", "--device", "SN-1", NULL },
+		{ "trace", "--bench", "B", NULL },
+		{ "baseline", "set", "RUN-1", "--window", "steady" },
+		{ "nights", "--check", "dose_accuracy", NULL },
+		{ "dashboard", "--out", "site", "--model", "ITP-40" },
+		{ "import", "RUN-1", "--title", "x", NULL },
+		{ "sync", "--limit", "5", NULL },
+	};
+	char *dir = th_tmpdir(), *runs, *store;
+
+	cr_assert_geq(asprintf(&runs, "%s/runs", dir), 0);
+	cr_assert_geq(asprintf(&store, "%s/history.sqlite", runs), 0);
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		const char *argv[12] = { "history" };
+		const char *option = NULL;
+		size_t n = 1;
+		char *err, *out;
+
+		for (size_t k = 0; k < 7 && tries[i][k]; k++) {
+			argv[n++] = tries[i][k];
+			if (tries[i][k][0] == '-')
+				option = tries[i][k];   /* the last one: the unread option */
+		}
+		argv[n++] = "--runs";
+		argv[n++] = runs;
+		cr_assert_eq(th_rig(dir, argv), 2, "history %s %s", tries[i][0], option);
+		err = th_slurp(dir, "stderr");
+		out = th_slurp(dir, "stdout");
+		cr_assert(strstr(err, option) && strstr(err, "allowed:") &&
+			  strstr(err, tries[i][0]), "history %s %s: %s", tries[i][0], option, err);
+		cr_assert_str_eq(out, "");
+		cr_assert_neq(access(store, F_OK), 0, "history %s %s opened the store", tries[i][0],
+			      option);
+		free(err);
+		free(out);
+	}
+	/* what a subcommand does read is still taken */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "list", "--bench", "B", "--since",
+						   "2026-01-01", "--limit", "3", "--runs", runs,
+						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+	free(store);
+	free(runs);
+	free(dir);
+}

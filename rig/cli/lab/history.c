@@ -48,7 +48,8 @@ static const char usage_history[] =
 	"  sync                         store the runs and nights left pending while the store\n"
 	"                               was away\n"
 	"\n"
-	"A RUN is a run id or a run directory.\n"
+	"A RUN is a run id or a run directory. An option a subcommand does not read is\n"
+	"refused (exit 2), never ignored.\n"
 	"  --db TEXT      sqlite:PATH or postgresql://... (credentials from libpq's own service\n"
 	"                 and password files); default $PUMPRIG_HISTORY, else\n"
 	"                 sqlite:RUNS/history.sqlite\n"
@@ -64,11 +65,10 @@ struct hopts {
 	struct history_filter f;
 	struct history_trend_query q;
 	char *limit_text;
+	char given[32];   /* the options given, by their letter below */
 };
 
-static int parse(int argc, char **argv, struct hopts *o)
-{
-	static const struct option opts[] = {
+static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' }, { "runs", required_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'J' }, { "device", required_argument, NULL, 'd' },
 		{ "sequence", required_argument, NULL, 's' }, { "bench", required_argument, NULL, 'b' },
@@ -79,12 +79,57 @@ static int parse(int argc, char **argv, struct hopts *o)
 		{ "out", required_argument, NULL, 'o' }, { "runs-url", required_argument, NULL, 'U' },
 		{ "title", required_argument, NULL, 'T' },
 		{ "operator", required_argument, NULL, 'O' }, { 0 },
-	};
+};
+
+/* What each subcommand reads besides --db, --runs and --json (and --help):
+ * any other option is refused, never silently ignored. */
+static const struct {
+	const char *sub, *letters;
+} sub_opts[] = {
+	{ "list", "dsbSL" }, { "show", "" }, { "compare", "P" }, { "trend", "dscwm" },
+	{ "watch", "" }, { "trace", "Mo" }, { "baseline", "O" }, { "nights", "bSL" },
+	{ "dashboard", "oUT" }, { "import", "" }, { "sync", "" },
+};
+
+static const char *long_name(int letter)
+{
+	for (const struct option *op = opts; op->name; op++)
+		if (op->val == letter)
+			return op->name;
+	return "?";
+}
+
+/* 0, or -1 with what was given that sub does not read said on stderr. */
+static int refuse_unread(const char *sub, const struct hopts *o)
+{
+	for (size_t i = 0; i < sizeof(sub_opts) / sizeof(sub_opts[0]); i++) {
+		if (strcmp(sub_opts[i].sub, sub) != 0)
+			continue;
+		for (const char *g = o->given; *g; g++) {
+			if (strchr("DRJ", *g) || strchr(sub_opts[i].letters, *g))
+				continue;
+			fprintf(stderr, "rig history %s: --%s is not an option of %s; allowed:", sub,
+				long_name(*g), sub);
+			for (const char *a = sub_opts[i].letters; *a; a++)
+				fprintf(stderr, " --%s,", long_name(*a));
+			fprintf(stderr, " --db, --runs, --json\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct hopts *o)
+{
 	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		size_t n = strlen(o->given);
+
+		if (c != 'h' && c != '?' && !strchr(o->given, c) && n + 1 < sizeof(o->given))
+			o->given[n] = (char)c;
 		switch (c) {
 		case 'D': o->db = optarg; break;
 		case 'R': o->runs = optarg; break;
@@ -581,6 +626,8 @@ static int history_main(int argc, char **argv)
 		fprintf(stderr, "rig history: no subcommand %s\n\n%s", TERM_SAFE(sub), usage_history);
 		return EXIT_BAD_INPUT;
 	}
+	if (refuse_unread(sub, &o) < 0)
+		return EXIT_BAD_INPUT;
 	if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
 		return EXIT_ABORTED;
