@@ -71,9 +71,10 @@ void mass_step_reset(struct mass_step_detector *d)
 	d->n_recent = 0;
 }
 
+/* n <= NOISE_BLOCK */
 static double median_of(const double *v, size_t n)
 {
-	double s[MASS_STEP_NOISE_N];
+	double s[NOISE_BLOCK];
 
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i;
@@ -87,35 +88,42 @@ static double median_of(const double *v, size_t n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-double mass_step_noise_g(const struct mass_step_detector *d)
+void noise_add(struct noise_est *ne, double w)
 {
-	size_t n = d->n_d2 < MASS_STEP_NOISE_N ? d->n_d2 : MASS_STEP_NOISE_N;
-
-	if (d->n_medians > 0)
-		return d->sum_medians / (double)d->n_medians / (0.6744897502 * sqrt(6));
-	if (n < MASS_STEP_NOISE_MIN)
-		return NAN;
-	return median_of(d->d2_abs, n) / (0.6744897502 * sqrt(6));
-}
-
-/* The median of one block of MASS_STEP_NOISE_N scatters by about a fifth of
- * itself; a threshold set from one block would, over the thousands of
- * readings of a day, meet a block that reads the noise 40 % low and fire on
- * noise.  So each full block's median joins a running mean, whose scatter
- * falls with every block; only the first block is judged by its own. */
-static void noise_add_reading(struct mass_step_detector *d, double mass_g)
-{
-	if (d->n_w >= 2) {
-		d->d2_abs[d->n_d2++] = fabs(mass_g - 2 * d->w1 + d->w2);
-		if (d->n_d2 == MASS_STEP_NOISE_N) {
-			d->sum_medians += median_of(d->d2_abs, MASS_STEP_NOISE_N);
-			d->n_medians++;
-			d->n_d2 = 0;
+	if (ne->n >= 2) {
+		ne->block[ne->n_block++] = fabs(w - 2 * ne->w1 + ne->w2);
+		if (ne->n_block == NOISE_BLOCK) {
+			ne->sum_medians += median_of(ne->block, NOISE_BLOCK);
+			ne->n_medians++;
+			ne->n_block = 0;
 		}
 	}
-	d->w2 = d->w1;
-	d->w1 = mass_g;
-	d->n_w++;
+	ne->w2 = ne->w1;
+	ne->w1 = w;
+	ne->n++;
+}
+
+double noise_sigma(const struct noise_est *ne)
+{
+	double med;
+
+	if (ne->n_medians > 0)
+		med = ne->sum_medians / (double)ne->n_medians;
+	else if (ne->n_block > 0)
+		med = median_of(ne->block, ne->n_block);
+	else
+		return 0;
+	return med / (0.6744897502 * sqrt(6));
+}
+
+size_t noise_count(const struct noise_est *ne)
+{
+	return ne->n_medians * NOISE_BLOCK + ne->n_block;
+}
+
+double mass_step_noise_g(const struct mass_step_detector *d)
+{
+	return noise_count(&d->noise) < MASS_STEP_NOISE_MIN ? NAN : noise_sigma(&d->noise);
 }
 
 int mass_step_add(struct mass_step_detector *d, rig_ns t_ns, double mass_g, struct mass_step *ret)
@@ -125,7 +133,7 @@ int mass_step_add(struct mass_step_detector *d, rig_ns t_ns, double mass_g, stru
 
 	/* judged against the noise before this reading: a step does not
 	 * raise the bar it is judged by */
-	noise_add_reading(d, mass_g);
+	noise_add(&d->noise, mass_g);
 	if (d->n > 0 && t_ns > d->prev_t_ns) {
 		double dt_s = rig_ns_to_s(t_ns - d->prev_t_ns);
 		double rate = (mass_g - d->prev_g) / dt_s;

@@ -44,6 +44,33 @@ void linfit_add(struct linfit *fit, rig_ns t_ns, double value);
  * -ENODATA with fewer than 3 points or all points at one time. */
 int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_u_slope_per_h);
 
+/* The reading noise of a series of settled readings, from their second
+ * differences, whatever the (linear) trend: W[i+1] - 2 W[i] + W[i-1] has
+ * standard deviation sigma sqrt(6), and its median absolute value is 0.6745
+ * of that.  The median ignores the few large second differences a pump
+ * stroke arriving between two readings makes at a low rate, or a step or
+ * disturbance; a dense ripple of strokes at every reading counts as noise.
+ * The median of one block of NOISE_BLOCK scatters by about a fifth of
+ * itself (a threshold set from one block would, over a day's readings, meet
+ * a block that reads the noise 40 % low), so each full block's median joins
+ * a running mean, whose scatter falls with every block and whose state stays
+ * bounded; until the first block is full, the median of those so far
+ * stands. */
+#define NOISE_BLOCK 31
+struct noise_est {
+	size_t n;                            /* readings so far */
+	double w1, w2;                       /* the previous two readings */
+	double block[NOISE_BLOCK];           /* |second differences| of the current block */
+	size_t n_block;
+	double sum_medians;                  /* of the blocks done */
+	size_t n_medians;
+};
+void noise_add(struct noise_est *ne, double w);
+/* sigma; 0 with fewer than 3 readings */
+double noise_sigma(const struct noise_est *ne);
+/* How many second differences the estimate rests on. */
+size_t noise_count(const struct noise_est *ne);
+
 /* A negative step in the balance: between two successive settled readings
  * the mass changed by more than a threshold below the recent trend of such
  * changes (the median rate of change over the last five intervals, which a
@@ -57,17 +84,12 @@ int linfit_slope(const struct linfit *fit, double *ret_slope_per_h, double *ret_
  * the reset have set a new trend.
  *
  * The threshold is the larger of the caller's floor and 8 times the
- * balance's reading noise, measured as the readings go: the median absolute
- * second difference of each block of MASS_STEP_NOISE_N readings, averaged
- * over the full blocks so far (the first block's own median until then),
- * over 0.6745 sqrt(6) (a normal noise sigma gives second differences of
- * sigma sqrt(6); the median ignores the steps themselves and single strokes
- * arriving).  The interval's change less the trend then scatters by about
+ * balance's reading noise, measured as the readings go (struct noise_est,
+ * whose median the steps themselves do not move).  The interval's change less the trend then scatters by about
  * 1.6 sigma, so a noisy balance does not fire (one false event in some
  * thousand runs of a day), while a fall the noise cannot explain does.
  * Until MASS_STEP_NOISE_MIN second differences are known nothing is judged.
  * The noise is the balance's own: a reset does not forget it. */
-#define MASS_STEP_NOISE_N 31
 #define MASS_STEP_NOISE_MIN 15
 #define MASS_STEP_NOISE_FACTOR 8.0
 
@@ -78,13 +100,7 @@ struct mass_step_detector {
 	double prev_g;
 	double recent_g_per_s[5];      /* the last intervals' rates of change */
 	size_t n_recent;
-	/* the noise: the last readings, and the last |second differences| */
-	double w1, w2;
-	size_t n_w;
-	double d2_abs[MASS_STEP_NOISE_N];   /* the current block */
-	size_t n_d2;
-	double sum_medians;                 /* of the full blocks */
-	size_t n_medians;
+	struct noise_est noise;
 };
 
 struct mass_step {

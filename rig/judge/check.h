@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rig/analysis/gravimetric.h"
 #include "rig/config/config.h"
 #include "results.h"
 #include "timeline.h"
@@ -78,25 +79,7 @@ const struct check_ops *check_ops_find(enum check_kind kind);
 
 /* ------------------------------------------------- helpers (measure.c) -- */
 
-/* Second differences of successive settled readings estimate the reading
- * noise whatever the (linear) trend: W[i+1] - 2 W[i] + W[i-1] has standard
- * deviation sigma sqrt(6), and its median absolute value is 0.6745 of that.
- * The median (of each block of NOISE_BLOCK, averaged over the blocks, so
- * that the state stays bounded) ignores the few large second differences a
- * pump stroke arriving between two readings makes at a low rate, or a
- * disturbance; a dense ripple of strokes at every reading counts as
- * noise. */
-#define NOISE_BLOCK 31
-struct noise_est {
-	size_t n;
-	double w1, w2;                       /* the previous two readings */
-	double block[NOISE_BLOCK];           /* |second differences| of the current block */
-	size_t n_block;
-	double sum_medians;                  /* of the blocks done */
-	size_t n_medians;
-};
-void noise_add(struct noise_est *ne, double w);
-double noise_sigma(const struct noise_est *ne);   /* 0 with fewer than 3 readings */
+/* the reading noise: struct noise_est (rig/analysis/gravimetric.h) */
 
 /* The standard uncertainty (k = 1, g) of one balance reading at the end of
  * a window over which the pump ran at rate_ml_per_h: the stated calibration

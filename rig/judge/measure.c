@@ -146,50 +146,6 @@ bool window_incomplete(struct check_result *c)
 	return true;
 }
 
-static double median_abs(double *v, size_t n)
-{
-	/* insertion sort: n <= NOISE_BLOCK */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-void noise_add(struct noise_est *ne, double w)
-{
-	if (ne->n >= 2) {
-		ne->block[ne->n_block++] = fabs(w - 2 * ne->w1 + ne->w2);
-		if (ne->n_block == NOISE_BLOCK) {
-			ne->sum_medians += median_abs(ne->block, ne->n_block);
-			ne->n_medians++;
-			ne->n_block = 0;
-		}
-	}
-	ne->w2 = ne->w1;
-	ne->w1 = w;
-	ne->n++;
-}
-
-double noise_sigma(const struct noise_est *ne)
-{
-	double med, part[NOISE_BLOCK];
-
-	if (ne->n_medians > 0) {
-		med = ne->sum_medians / (double)ne->n_medians;
-	} else if (ne->n_block > 0) {
-		for (size_t i = 0; i < ne->n_block; i++)
-			part[i] = ne->block[i];
-		med = median_abs(part, ne->n_block);
-	} else {
-		return 0;
-	}
-	return med / (0.6744897502 * sqrt(6));
-}
-
 double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
 		   double rate_ml_per_h)
 {
