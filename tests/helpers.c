@@ -139,12 +139,22 @@ static void child_signals(const struct th_spawn_opts *opts)
 
 pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct th_spawn_opts *opts)
 {
-	const char *argv[32] = { RIG_BINARY };
+	/* a cross build's rig runs under its emulator (RIG_EMULATOR, from
+	 * CMAKE_CROSSCOMPILING_EMULATOR): an exec of it alone would need
+	 * binfmt_misc */
+	const char *argv[40] = {
+#ifdef RIG_EMULATOR
+		RIG_EMULATOR,
+#endif
+		RIG_BINARY
+	};
 	char *out, *err;
-	int n = 1;
+	int n = 0;
 	pid_t pid;
 
-	while (*args && n < 31)
+	while (argv[n])
+		n++;
+	while (*args && n < 39)
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	if (asprintf(&out, "%s/stdout", dir) < 0 || asprintf(&err, "%s/stderr", dir) < 0)
