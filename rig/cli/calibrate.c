@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rig/base/utc.h"
 #include "cli.h"
 #include "rig/config/units.h"
 #include "rig/engine/calibrate.h"
@@ -57,11 +58,8 @@ static int calibrate_main(int argc, char **argv)
 	if (load_bench(bench_path, &bench) < 0)
 		return EXIT_BAD_INPUT;
 	if (!record) {
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(default_record, sizeof(default_record), "calibration-scale-%Y-%m-%d.cfg", &tm);
+		rig_utc_now_format("calibration-scale-%Y-%m-%d.cfg", default_record,
+				   sizeof(default_record));
 		record = default_record;
 	}
 	/* the scale of a bench that runs is not to be zeroed under it */

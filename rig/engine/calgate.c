@@ -1,19 +1,17 @@
 /* The calibration gate.  See calgate.h. */
 #include "calgate.h"
 
+#include "rig/base/utc.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 void calgate_today_utc(char ret[UTC_DATE_LEN + 1])
 {
-	time_t now = time(NULL);
-	struct tm tm;
-
 	/* UTC, like every time pumprig records: a calibration due on the 25th
 	 * is still valid on the 25th everywhere, and overdue from the 26th. */
-	gmtime_r(&now, &tm);
-	strftime(ret, UTC_DATE_LEN + 1, "%Y-%m-%d", &tm);
+	rig_utc_now_format("%Y-%m-%d", ret, UTC_DATE_LEN + 1);
 }
 
 bool calgate_instrument_expired(const struct instrument_cfg *ic, const char *today)

@@ -12,6 +12,7 @@
  * The result is printed as the bench file's calibration group, dated today
  * and due in a year, and written with the raw points to a record file. */
 #define _GNU_SOURCE
+#include "rig/base/utc.h"
 #include "calibrate.h"
 
 #include <errno.h>
@@ -162,8 +163,7 @@ int rig_calibrate_scale(const struct bench *bench, double reference_g, const cha
 	struct rig_cal_point p0, p1;
 	double gain, offset;
 	char today[16], due[16], *dir = dir_of(record_path);
-	time_t now = time(NULL);
-	struct tm tm;
+	int64_t now = rig_utc_now();
 	FILE *rec;
 	int r;
 
@@ -213,10 +213,8 @@ int rig_calibrate_scale(const struct bench *bench, double reference_g, const cha
 	if (r == 0) {
 		gain = reference_g / (p1.mean - p0.mean);
 		offset = -gain * p0.mean;
-		gmtime_r(&now, &tm);
-		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
-		tm.tm_year += 1;
-		strftime(due, sizeof(due), "%Y-%m-%d", &tm);
+		rig_utc_format(now, "%Y-%m-%d", today, sizeof(today));
+		rig_utc_format(rig_utc_plus_year(now), "%Y-%m-%d", due, sizeof(due));
 		fprintf(out, "calibration = { gain = %.9g; offset = \"%.9g g\"; date = \"%s\"; "
 			     "due = \"%s\"; };\n", gain, offset, today, due);
 		rec = fopen(record_path, "wx");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rig/base/utc.h"
 #include "internal.h"
 #include "rig/base/infile.h"
 
@@ -57,12 +58,7 @@ int engine_sleep(struct engine *e, rig_ns deadline_ns)
  * says nothing about when the run happened, which a report must state. */
 const char *engine_utc_now(char buf[32])
 {
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, 32, "unknown");
-	return buf;
+	return rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", buf, 32);
 }
 
 void engine_event(struct engine *e, const char *name, json_t *fields)

@@ -1,3 +1,4 @@
+#include "rig/base/utc.h"
 #include "rundir.h"
 #include "rig/base/infile.h"
 
@@ -18,12 +19,9 @@
 
 void rundir_default_path(const struct sequence *seq, char *buf, size_t len)
 {
-	time_t t = time(NULL);
-	struct tm tm;
 	char stamp[32];
 
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	rig_utc_now_format("%Y%m%dT%H%M%SZ", stamp, sizeof(stamp));
 	snprintf(buf, len, "runs/%s-%s", stamp, seq->id);
 }
 

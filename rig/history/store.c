@@ -1,5 +1,6 @@
 /* Opening a history store: the backend table, the store's text, and the
  * schema migrations.  See history.h. */
+#include "rig/base/utc.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -30,11 +31,7 @@ void hist_errf(char *err, size_t errlen, const char *fmt, ...)
 
 void hist_utc_now(char buf[32])
 {
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", buf, 32);
 }
 
 void hist_rows_free(struct hist_rows *r)

@@ -13,14 +13,11 @@
 
 #include "rig/base/bench.h"
 #include "rig/base/infile.h"
+#include "rig/base/utc.h"
 
 void notes_utc_now(char ret[32])
 {
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(ret, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", ret, 32);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
