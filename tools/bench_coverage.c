@@ -13,6 +13,7 @@
  * fraction; exits 1 when any is outside 95 +- 3 %.  Run it from the top of
  * the source tree. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +56,16 @@ static unsigned parse_only(const char *list)
 	return bits;
 }
 
-static unsigned long number(const char *opt, const char *text, unsigned long max)
+/* uint64_t, not unsigned long: a seed up to 2^40 must parse on the 32-bit boards too */
+static uint64_t number(const char *opt, const char *text, uint64_t max)
 {
 	char *end;
-	unsigned long v;
+	unsigned long long v;
 
 	errno = 0;
-	v = text ? strtoul(text, &end, 10) : 0;
+	v = text ? strtoull(text, &end, 10) : 0;
 	if (!text || errno || end == text || *end || v > max) {
-		fprintf(stderr, "bench_coverage: %s needs a whole number up to %lu\n", opt, max);
+		fprintf(stderr, "bench_coverage: %s needs a whole number up to %" PRIu64 "\n", opt, max);
 		exit(2);
 	}
 	return v;
@@ -84,7 +86,7 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--runs"))
 			o.runs = (unsigned)number(a, v, 100000), i++;
 		else if (!strcmp(a, "--seed"))
-			o.seed = number(a, v, 1ul << 40), i++;
+			o.seed = number(a, v, UINT64_C(1) << 40), i++;
 		else if (!strcmp(a, "--jobs"))
 			o.jobs = (unsigned)number(a, v, 64), i++;
 		else if (!strcmp(a, "--only") && v)
