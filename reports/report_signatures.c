@@ -12,6 +12,7 @@
  * A report cannot hold the digest of the manifest that covers it (the
  * manifest is written after it): it prints the seal in place when it was
  * generated, which is the one the latest signature is bound to. */
+#include "rig/base/utc.h"
 #include "report_signatures.h"
 
 #include <errno.h>
@@ -172,14 +173,11 @@ static int next_revision(struct report_signoff *s, const char *run_dir)
 int report_signoff_gather(struct report_data *d, const char *run_id, const char *run_dir)
 {
 	struct report_signoff *s = calloc(1, sizeof(*s));
-	time_t now = time(NULL);
-	struct tm tm;
 	int r;
 
 	if (!s)
 		return -ENOMEM;
-	gmtime_r(&now, &tm);
-	strftime(s->generated_utc, sizeof(s->generated_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", s->generated_utc, sizeof(s->generated_utc));
 	snprintf(s->run_id, sizeof(s->run_id), "%s", run_id);
 	r = signoff_load(run_dir, &s->sigs, &s->n_sigs, &s->trail_bad_line);
 	if (r < 0 && !s->trail_bad_line)

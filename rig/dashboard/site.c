@@ -1,6 +1,7 @@
 /* The site: the store read once (history_overview), the runs grouped by
  * device and bench, every page written, and what the pages share: the
  * frame and its style sheet, the links between pages and to the runs. */
+#include "rig/base/utc.h"
 #include "internal.h"
 #include "rig/base/wholefile.h"
 
@@ -573,7 +574,6 @@ int dashboard_generate(struct history *h, const struct dashboard_opts *o,
 	struct history_overview *ov = NULL;
 	struct site s = { .h = h, .o = o, .res = ret };
 	struct spc_params p;
-	struct tm tm;
 	double t0 = wall_s();
 	size_t i;
 	int r;
@@ -589,8 +589,7 @@ int dashboard_generate(struct history *h, const struct dashboard_opts *o,
 	}
 	s.spc = &p;
 	s.now = o->now ? o->now : time(NULL);
-	gmtime_r(&s.now, &tm);
-	strftime(s.now_text, sizeof(s.now_text), "%Y-%m-%d %H:%M UTC", &tm);
+	rig_utc_format((int64_t)s.now, "%Y-%m-%d %H:%M UTC", s.now_text, sizeof(s.now_text));
 	r = history_overview(h, &p, &ov, err, errlen);
 	if (r < 0)
 		return r;

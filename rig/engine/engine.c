@@ -271,11 +271,8 @@ static void resume_event(struct engine *e)
 	const struct engine_resume *rs = e->o->resume;
 	const struct sequence *seq = e->o->seq;
 	char utc[32];
-	time_t wall = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&wall, &tm);
-	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	engine_utc_now(utc);
 	engine_event(e, "resume", with_clock_origin(e, json_pack("{s:s, s:f, s:f, s:I, s:s, s:b, s:f, s:s, s:s}",
 		"utc", utc, "gap_begin_s", rig_ns_to_s(rs->gap_begin_ns), "gap_s",
 		rig_ns_to_s(rs->gap_ns), "from_step", (json_int_t)rs->first_step + 1,

@@ -1,4 +1,5 @@
 /* The bench lock and the resources' locks: see lock.h. */
+#include "rig/base/utc.h"
 #include "lock.h"
 
 #include <errno.h>
@@ -211,9 +212,7 @@ int bench_lock_acquire(const struct bench *bench, const char *run_dir, const cha
 	struct bench_resource *res = NULL;
 	struct bench_lock *lock;
 	char dir[RIG_PATH_MAX - 64];
-	time_t now = time(NULL);
 	size_t n_res = 0;
-	struct tm tm;
 	int r;
 
 	*ret = NULL;
@@ -235,8 +234,7 @@ int bench_lock_acquire(const struct bench *bench, const char *run_dir, const cha
 		free(res);
 		return -ENOMEM;
 	}
-	gmtime_r(&now, &tm);
-	strftime(lock->since, sizeof(lock->since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", lock->since, sizeof(lock->since));
 	snprintf(lock->bench_id, sizeof(lock->bench_id), "%s", bench->id);
 	snprintf(lock->command, sizeof(lock->command), "%s", command);
 	snprintf(lock->run_dir, sizeof(lock->run_dir), "%s", run_dir);

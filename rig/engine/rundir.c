@@ -74,7 +74,7 @@ static int copy_file(const char *from, const char *to)
 	return r;
 }
 
-void rundir_new_id(const char *bench_id, const struct tm *utc, char ret[RUNDIR_ID_MAX])
+void rundir_new_id(const char *bench_id, int64_t unix_s, char ret[RUNDIR_ID_MAX])
 {
 	unsigned char rnd[4];
 	char stamp[24];
@@ -82,7 +82,7 @@ void rundir_new_id(const char *bench_id, const struct tm *utc, char ret[RUNDIR_I
 	/* when and where, readable, and 32 random bits so that two runs
 	 * started in one second on one bench (or a copied bench file) differ */
 	randombytes_buf(rnd, sizeof(rnd));
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", utc);
+	rig_utc_format(unix_s, "%Y%m%dT%H%M%SZ", stamp, sizeof(stamp));
 	snprintf(ret, RUNDIR_ID_MAX, "%.20s-%.64s-%02x%02x%02x%02x", stamp, bench_id, rnd[0], rnd[1],
 		 rnd[2], rnd[3]);
 }
@@ -126,8 +126,7 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	const char *sources[] = { seq->path, bench->path, dev->path };
 	char path[RIG_PATH_MAX + 32], host[256] = "", stamp[32], run_id[RUNDIR_ID_MAX];
 	json_t *meta, *cmd, *inputs, *digests;
-	time_t t = time(NULL);
-	struct tm tm;
+	int64_t t = rig_utc_now();
 	int r;
 
 	r = mkdir_parents(dir);
@@ -171,9 +170,9 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	for (int i = 0; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	gethostname(host, sizeof(host) - 1);
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	rundir_new_id(bench->id, &tm, run_id);
+	if (rig_utc_format(t, "%Y-%m-%dT%H:%M:%SZ", stamp, sizeof(stamp)) < 0)
+		snprintf(stamp, sizeof(stamp), "unknown");
+	rundir_new_id(bench->id, t, run_id);
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o}",
 			 "schema", "pumprig.run/1",
 			 "run_id", run_id,

@@ -49,7 +49,7 @@ struct run_meta {
 /* A new run id: "20261206T055512Z-SIM-1-3fa9c2d1" (UTC start, bench id, 32
  * random bits), unique however the run directory is named or copied. */
 struct tm;
-void rundir_new_id(const char *bench_id, const struct tm *utc, char ret[RUNDIR_ID_MAX]);
+void rundir_new_id(const char *bench_id, int64_t unix_s, char ret[RUNDIR_ID_MAX]);
 
 /* rundir_create, with run.json also holding "operator",
  * "allow_expired_calibration", "expired_calibrations" and "inputs_sha256"

@@ -9,6 +9,7 @@
  * fails or stops answering is the night's finding, not a reason to run again.
  * A bench that cannot be made safe, an operator's signal, a bench held by
  * another run: the night is cut short. */
+#include "rig/base/utc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -249,10 +250,8 @@ static double wall_s(void)
 
 static void utc_text(time_t t, char buf[32], const char *fmt)
 {
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, fmt, &tm);
+	if (rig_utc_format((int64_t)t, fmt, buf, 32) < 0)
+		snprintf(buf, 32, "unknown");
 }
 
 /* The night's junit.xml: every run a test suite, named by its job. */

@@ -8,6 +8,7 @@
  * has two sides, else one-sided toward the one it has
  * (rig/analysis/tolerance.c).  Printed, and written as PDF and HTML through
  * the report's document model. */
+#include "rig/base/utc.h"
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -422,10 +423,9 @@ int lab_trace(const json_t *rows, const char *model, const char *out_dir, bool j
 	json_t *t = trace_build(rows, model);
 	struct report_doc *doc;
 	char utc[32], path[RIG_PATH_MAX + 32];
-	time_t now = time(NULL);
 	int r = 0;
 
-	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", utc, sizeof(utc));
 	json_object_set_new(t, "generated_utc", json_string(utc));
 	if (json)
 		json_dumpf(t, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER), putchar('\n');

@@ -3,6 +3,7 @@
  * signature itself is rig/seal/signoff.c's; here: who may sign what, the
  * audit trail appended and the run sealed again (its report then shows the
  * signature), and the history told. */
+#include "rig/base/utc.h"
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -83,7 +84,6 @@ static int sign_main(int argc, char **argv)
 	size_t n = 0, bad = 0;
 	struct stat st;
 	sigset_t held;
-	time_t now;
 	int c, r, status = EXIT_BAD_INPUT;
 
 	optind = 1;
@@ -183,8 +183,7 @@ static int sign_main(int argc, char **argv)
 		status = EXIT_INTEGRITY;
 		goto out;
 	}
-	now = time(NULL);
-	strftime(s.utc, sizeof(s.utc), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", s.utc, sizeof(s.utc));
 	s.n = n + 1;
 	r = signoff_sign(&key, &s);
 	if (r < 0) {
