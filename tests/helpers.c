@@ -188,7 +188,9 @@ pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct t
 			if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
 				_exit(97);
 		}
-		execv(argv[0], (char *const *)argv);
+		/* execvp: the emulator is named as the toolchain file names it,
+		 * found on PATH (RIG_BINARY is an absolute path) */
+		execvp(argv[0], (char *const *)argv);
 		_exit(98);
 	}
 	free(out);
