@@ -298,6 +298,11 @@ struct bench {
 	                                       uncertainty of rig's time base, relative
 	                                       (default 0: not stated) */
 	rig_ns flush_interval_ns;           /* bench.flush_interval = "1 s" (default) */
+	int realtime_priority;              /* bench.realtime_priority = 50 (1..99): a run on the
+	                                       real clock samples under SCHED_FIFO at this
+	                                       priority with its memory locked, where the
+	                                       system permits (docs/performance.md); absent
+	                                       (the default): the ordinary scheduler */
 	rig_ns answer_timeout_ns;           /* bench.answer_timeout = "3 s" (default; 0.1 s .. 1 min):
 	                                       the longest any instrument may take to answer;
 	                                       a silent one is a fault, and the bench is made

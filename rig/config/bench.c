@@ -572,7 +572,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
 					    "limits", "instruments", "outputs", "simulator", "sim_clock",
 					    "answer_timeout", "clock_uncertainty", "line_time_constant",
-					    NULL };
+					    "realtime_priority", NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
 						  "evaporation_correction", "air_density",
 						  "temperature_uncertainty", "density_uncertainty",
@@ -615,6 +615,19 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	if (cfg_qty(&ctx, g, "clock_uncertainty", QTY_PERCENT, false, 0, 1, &b->clock_u_rel) == 1)
 		b->clock_u_rel /= 100;
 	cfg_duration(&ctx, g, "line_time_constant", false, 1e-3, 86400, &b->line_time_constant_ns);
+	{
+		double prio;
+
+		if (cfg_number(&ctx, g, "realtime_priority", 1, 99, &prio) == 1) {
+			if (prio != floor(prio))
+				cfg_error(&ctx, config_setting_get_member(g, "realtime_priority"),
+					  "'realtime_priority' is a whole number from 1 to 99 (the "
+					  "SCHED_FIFO priority of the sampler); leave it out for the "
+					  "ordinary scheduler");
+			else
+				b->realtime_priority = (int)prio;
+		}
+	}
 
 	if ((sub = cfg_group(&ctx, g, "fluid", true))) {
 		cfg_check_keys(&ctx, sub, "fluid", fluid_keys);

@@ -8,8 +8,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rig/base/utc.h"
 #include "internal.h"
@@ -461,8 +465,70 @@ int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_rec
 	return safe ? 0 : -EIO;
 }
 
+/* bench.realtime_priority: the sampler's loop under SCHED_FIFO with its
+ * memory locked, for a run on the real clock, where the system permits.  A
+ * refusal is recorded and warned about, never fatal: the run goes on in the
+ * ordinary scheduler, as it would without the option.  Memory is locked for
+ * the future only where that cannot make a later allocation fail (root, or
+ * no RLIMIT_MEMLOCK).  Returns whether the scheduler was changed. */
+static bool realtime_enter(struct engine *e)
+{
+	int prio = e->o->bench->realtime_priority;
+	struct sched_param sp = { .sched_priority = prio };
+	const char *sched_err = NULL, *lock_err = NULL;
+	char lock_text[160];
+	struct rlimit rl;
+	bool fifo, locked = false;
+
+	if (prio <= 0)
+		return false;
+	if (e->o->virtual_time) {
+		engine_event(e, "realtime", json_pack("{s:i, s:s, s:b, s:s}", "requested_priority", prio,
+			"scheduler", "SCHED_OTHER", "memory_locked", 0, "why_not",
+			"virtual time: the sampler does not wait on the wall clock"));
+		return false;
+	}
+	fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+	if (!fifo)
+		sched_err = strerror(errno);
+	if (geteuid() != 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		snprintf(lock_text, sizeof(lock_text), "RLIMIT_MEMLOCK is %llu kB: locking the run's "
+			 "future memory could make an allocation fail", (unsigned long long)rl.rlim_cur / 1024);
+		lock_err = lock_text;
+	} else if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+		locked = true;
+	} else {
+		lock_err = strerror(errno);
+	}
+	engine_event(e, "realtime", json_pack("{s:i, s:s, s:o, s:b, s:o}", "requested_priority", prio,
+		"scheduler", fifo ? "SCHED_FIFO" : "SCHED_OTHER",
+		"scheduler_error", sched_err ? json_string(sched_err) : json_null(),
+		"memory_locked", locked, "memory_error", lock_err ? json_string(lock_err) : json_null()));
+	if (!fifo)
+		fprintf(stderr, "rig: warning: %s: realtime_priority = %d: SCHED_FIFO not permitted "
+			"(%s); the run goes on in the ordinary scheduler\n",
+			TERM_SAFE(e->o->bench->path), prio, sched_err);
+	if (!locked)
+		fprintf(stderr, "rig: warning: %s: realtime_priority = %d: memory not locked (%s)\n",
+			TERM_SAFE(e->o->bench->path), prio, lock_err);
+	return fifo || locked;
+}
+
+/* Back to the ordinary scheduler once the bench is safe: the analysis and
+ * the report are no real-time work. */
+static void realtime_leave(bool entered)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+
+	if (!entered)
+		return;
+	sched_setscheduler(0, SCHED_OTHER, &sp);
+	munlockall();
+}
+
 int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 {
+	bool realtime;
 	struct engine e = { .o = o };
 	char utc[32];
 	int r;
@@ -493,6 +559,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 			"sequence", o->seq->id, "bench", o->bench->id, "clock",
 			o->virtual_time ? "virtual" : "real", "utc", engine_utc_now(utc))));
 	note_lock(&e);
+	realtime = realtime_enter(&e);
 	if (open_bench(&e) == 0) {
 		/* Outputs to their declared safe levels before the first step;
 		 * a valve that cannot be set there is no bench to run on. */
@@ -533,6 +600,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	engine_safe_state(&e, e.aborted ? e.abort_reason : "sequence completed");
 	if (e.aborted)
 		engine_drain_buffers(&e);
+	realtime_leave(realtime);
 	engine_event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
 				       "reason", e.aborted ? e.abort_reason : "every step ran",
 				       "utc", engine_utc_now(utc)));
