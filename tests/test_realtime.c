@@ -113,7 +113,13 @@ Test(realtime, a_real_time_run_samples_under_sched_fifo_with_its_memory_locked, 
 	cr_assert(proc_sched(pid, &s));
 	cr_assert_eq(s.policy, 1, "policy %d (1 is SCHED_FIFO)", s.policy);
 	cr_assert_eq(s.rt_priority, 50);
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer makes mlockall a no-op that succeeds (its shadow
+	 * memory could not be locked): rig under it locks nothing */
+	(void)s.vm_lck_kb;
+#else
 	cr_assert_gt(s.vm_lck_kb, 0, "no memory locked");
+#endif
 	cr_assert_eq(th_rig_wait(pid), 1);   /* a hold alone judges nothing */
 	cr_assert_str_eq(json_string_value(json_object_get(ev, "scheduler")), "SCHED_FIFO");
 	cr_assert(json_is_true(json_object_get(ev, "memory_locked")));
