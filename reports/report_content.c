@@ -212,6 +212,9 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	   res->n_damaged_rows ? "; DAMAGED ROWS left out (section 5)" : "");
 	doc_kv(doc, t, "Run status", "%s — %s", run_status_name(res->status), res->end_reason);
 	doc_kv(doc, t, "Clock", "%s", d->clock[0] ? d->clock : "not recorded");
+	if (d->scheduler[0])
+		doc_kv(doc, t, "Scheduler", "%s (bench.realtime_priority; events.jsonl realtime)",
+		       d->scheduler);
 	doc_kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (stated in "
 	   "inputs/bench.cfg fluid, not measured during the run; they set the density and the "
 	   "buoyancy correction of section 4)",

@@ -169,6 +169,23 @@ static void read_events(struct report_data *d, const char *run_dir)
 				have_root = true;
 				d->t_abort_ns = t;
 			}
+		} else if (strcmp(name, "realtime") == 0) {
+			/* bench.realtime_priority: what was asked, what was granted */
+			long long prio = json_integer_value(json_object_get(ev, "requested_priority"));
+
+			if (json_object_get(ev, "why_not"))
+				snprintf(d->scheduler, sizeof(d->scheduler), "SCHED_FIFO %lld asked, not "
+					 "applied (%s)", prio, jstr(ev, "why_not"));
+			else
+				snprintf(d->scheduler, sizeof(d->scheduler), "SCHED_FIFO %lld asked: %s%s%s; "
+					 "memory %s%s%s", prio, jstr(ev, "scheduler"),
+					 json_is_string(json_object_get(ev, "scheduler_error")) ? ", refused: " : "",
+					 json_is_string(json_object_get(ev, "scheduler_error")) ?
+					 jstr(ev, "scheduler_error") : "",
+					 json_is_true(json_object_get(ev, "memory_locked")) ? "locked" : "not locked",
+					 json_is_string(json_object_get(ev, "memory_error")) ? ": " : "",
+					 json_is_string(json_object_get(ev, "memory_error")) ?
+					 jstr(ev, "memory_error") : "");
 		} else if (strcmp(name, "calibration_expired") == 0) {
 			/* an instrument used past its due date with the operator's
 			 * leave: at the start, or on a resume after the date passed */

@@ -44,6 +44,8 @@ struct report_data {
 	char started_utc[40];
 	char host[96];
 	char clock[64];
+	char scheduler[256];                /* events.jsonl realtime: what bench.realtime_priority
+	                                       asked and was granted; "" when not asked */
 	char operator_name[RIG_TEXT_MAX];
 	bool allow_expired_calibration;
 	char expired_listed[RIG_TEXT_MAX];  /* run.json expired_calibrations, as text */

@@ -127,6 +127,10 @@ Test(realtime, a_real_time_run_samples_under_sched_fifo_with_its_memory_locked, 
 	text = th_slurp(dir, "stderr");
 	cr_assert_null(strstr(text, "realtime_priority"), "%s", text);
 	free(text);
+	/* and the report's identification says what the run ran under */
+	text = th_slurp(run, "report.html");
+	cr_assert_not_null(strstr(text, "SCHED_FIFO 50 asked: SCHED_FIFO; memory locked"));
+	free(text);
 	json_decref(ev);
 	free(run);
 	free(bench);
@@ -184,6 +188,9 @@ Test(realtime, where_it_is_not_permitted_the_run_goes_on_in_the_ordinary_schedul
 	text = th_read_file(err_path);
 	cr_assert_not_null(strstr(text, "realtime_priority = 50: SCHED_FIFO not permitted"), "%s", text);
 	cr_assert_not_null(strstr(text, "memory not locked"), "%s", text);
+	free(text);
+	text = th_slurp(run, "report.html");
+	cr_assert_not_null(strstr(text, "SCHED_FIFO 50 asked: SCHED_OTHER, refused: Operation not permitted; memory not locked"));
 	free(text);
 	free(events);
 	json_decref(ev);
