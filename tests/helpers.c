@@ -288,3 +288,26 @@ char *th_wait_for_text_n(const char *dir, const char *name, const char *text, si
 	close(fd);
 	return found;
 }
+
+double th_samples_buffer_span_s(const char *samples)
+{
+	const char *end = strrchr(samples, '\n'), *row = NULL;
+	double last_s;
+
+	/* the last whole row: a torn one that rig resume or rig safe ended
+	 * with a newline has fewer than the row's five commas */
+	while (end && end > samples) {
+		int commas = 0;
+
+		for (row = end; row > samples && row[-1] != '\n'; row--)
+			commas += row[-1] == ',';
+		if (commas >= 5)
+			break;
+		end = row > samples ? row - 1 : NULL;
+		row = NULL;
+	}
+	cr_assert_not_null(row, "no rows");
+	last_s = strtoll(row, NULL, 10) / 1e9;
+	cr_assert_gt(last_s, 0, "no rows after t = 0");
+	return 65536 / ((double)(row - samples) / last_s) + 2;
+}

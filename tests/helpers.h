@@ -55,6 +55,13 @@ int th_rig_wait(pid_t pid);
 /* Both: runs rig to the end and returns its exit status. */
 int th_rig(const char *dir, const char *const *args);
 
+/* What a kill -9 can lose of a virtual-time run's samples (docs/faults.md,
+ * "Durability"): the run time that one 64 KiB stdio buffer of rows spans in
+ * this samples.csv text (its own bytes per second of run time, up to its
+ * last complete row), plus 2 s for the flush interval and the rows of the
+ * instant.  Fails the test for a text without rows. */
+double th_samples_buffer_span_s(const char *samples);
+
 /* Waits, without polling on a timer, until dir/name exists and contains
  * text (inotify on dir: every write wakes it).  Returns the file's text
  * (malloc'd) or NULL after timeout_ms. */

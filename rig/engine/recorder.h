@@ -4,12 +4,12 @@
  *   events.jsonl  one JSON object per line: {"t_ns":..,"event":"..",...}
  *
  * Both are appended through stdio buffers.  Samples are handed to the kernel
- * (fflush) every bench flush interval of *run* time, so a killed process
- * loses at most one interval of samples, in virtual time as in real time;
- * they are fsync'ed every flush interval of *wall* time (a virtual-time run
- * would otherwise fsync thousands of times a second), so a power loss loses
- * at most one interval of wall time, which on a real-time bench is the
- * same thing.  Events are written and fsync'ed one by one.  Every line that
+ * (fflush) every bench flush interval of *run* time but at most twice a flush
+ * interval of *wall* time, and whenever the 64 KiB buffer is full; they are
+ * fsync'ed every flush interval of wall time.  On a bench on the real clock,
+ * where the two times go together, a kill -9 or a power loss loses at most
+ * one interval; in virtual time a kill -9 loses at most one buffer of rows
+ * (docs/faults.md, "Durability").  Events are written and fsync'ed one by one.  Every line that
  * reached the file is complete or is the one torn last line, which readers
  * skip. */
 #ifndef RIG_RECORDER_H
