@@ -238,18 +238,12 @@ int recorder_sync(struct recorder *rec)
 	return rec->first_error;
 }
 
-static int maybe_sync(struct recorder *rec)
-{
-	if (wall_now() - rec->last_sync_wall_ns >= rec->flush_interval_ns)
-		return recorder_sync(rec);
-	return rec->first_error;
-}
 
 
 int recorder_sample(struct recorder *rec, enum rig_role role, const struct reading *rd)
 {
 	char flags[8];
-	int r;
+	rig_ns now;
 
 	/* A reading that is not a number is implausible whatever its
 	 * quantity: flagged R, as the supervisor flags one out of its valid
@@ -268,19 +262,19 @@ int recorder_sample(struct recorder *rec, enum rig_role role, const struct readi
 	 * simulated second, most of a fast run's wall time.  stdio hands over
 	 * a full 64 KiB buffer by itself, which bounds what a kill -9 loses
 	 * in virtual time (docs/faults.md, "Durability").  The fsync (which
-	 * survives power loss) stays on wall time: see recorder.h. */
-	if (rd->t_ns - rec->last_flush_run_ns >= rec->flush_interval_ns) {
-		rig_ns now = wall_now();
-
-		if (now - rec->last_flush_wall_ns >= rec->flush_interval_ns / 2) {
-			rec->last_flush_run_ns = rd->t_ns;
-			rec->last_flush_wall_ns = now;
-			if (fflush(rec->samples) != 0)
-				note_error(rec, -errno);
-		}
+	 * survives power loss) stays on wall time: see recorder.h.  One
+	 * reading of the wall clock a sample serves both. */
+	now = wall_now();
+	if (now - rec->last_sync_wall_ns >= rec->flush_interval_ns)
+		return recorder_sync(rec);
+	if (rd->t_ns - rec->last_flush_run_ns >= rec->flush_interval_ns &&
+	    now - rec->last_flush_wall_ns >= rec->flush_interval_ns / 2) {
+		rec->last_flush_run_ns = rd->t_ns;
+		rec->last_flush_wall_ns = now;
+		if (fflush(rec->samples) != 0)
+			note_error(rec, -errno);
 	}
-	r = maybe_sync(rec);
-	return r;
+	return rec->first_error;
 }
 
 int recorder_event(struct recorder *rec, rig_ns t_ns, const char *name, json_t *fields)
