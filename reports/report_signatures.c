@@ -177,7 +177,7 @@ int report_signoff_gather(struct report_data *d, const char *run_id, const char 
 
 	if (!s)
 		return -ENOMEM;
-	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", s->generated_utc, sizeof(s->generated_utc));
+	rig_utc_text(rig_utc_now(), RIG_UTC_ISO, s->generated_utc, sizeof(s->generated_utc));
 	snprintf(s->run_id, sizeof(s->run_id), "%s", run_id);
 	r = signoff_load(run_dir, &s->sigs, &s->n_sigs, &s->trail_bad_line);
 	if (r < 0 && !s->trail_bad_line)

@@ -40,11 +40,21 @@ int rig_utc_format(int64_t unix_s, const char *fmt, char *buf, size_t len)
 	return 0;
 }
 
-const char *rig_utc_now_format(const char *fmt, char *buf, size_t len)
+const char *rig_utc_text(int64_t unix_s, const char *fmt, char *buf, size_t len)
 {
-	if (rig_utc_format(rig_utc_now(), fmt, buf, len) < 0)
+	if (rig_utc_format(unix_s, fmt, buf, len) < 0)
 		snprintf(buf, len, "unknown");
 	return buf;
+}
+
+const char *rig_utc_now_format(const char *fmt, char *buf, size_t len)
+{
+	return rig_utc_text(rig_utc_now(), fmt, buf, len);
+}
+
+const char *rig_utc_now_iso(char buf[RIG_UTC_ISO_LEN])
+{
+	return rig_utc_text(rig_utc_now(), RIG_UTC_ISO, buf, RIG_UTC_ISO_LEN);
 }
 
 int64_t rig_utc_plus_year(int64_t unix_s)

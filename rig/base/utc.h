@@ -19,8 +19,17 @@ int64_t rig_utc_now(void);
  * holds ""). */
 int rig_utc_format(int64_t unix_s, const char *fmt, char *buf, size_t len);
 
-/* rig_utc_format of now; on failure "unknown". Returns buf. */
+/* rig_utc_format, or "unknown" in buf when it fails.  Returns buf. */
+const char *rig_utc_text(int64_t unix_s, const char *fmt, char *buf, size_t len);
+
+/* rig_utc_text of now. */
 const char *rig_utc_now_format(const char *fmt, char *buf, size_t len);
+
+/* How every record states a moment: ISO 8601 in UTC to the second,
+ * "2026-12-06T18:41:47Z", in a buffer of RIG_UTC_ISO_LEN. */
+#define RIG_UTC_ISO "%Y-%m-%dT%H:%M:%SZ"
+#define RIG_UTC_ISO_LEN 32
+const char *rig_utc_now_iso(char buf[RIG_UTC_ISO_LEN]);
 
 /* One year later (the same month and day; 29 February to 28 February). */
 int64_t rig_utc_plus_year(int64_t unix_s);

@@ -589,7 +589,7 @@ int dashboard_generate(struct history *h, const struct dashboard_opts *o,
 	}
 	s.spc = &p;
 	s.now = o->now ? o->now : time(NULL);
-	rig_utc_format((int64_t)s.now, "%Y-%m-%d %H:%M UTC", s.now_text, sizeof(s.now_text));
+	rig_utc_text((int64_t)s.now, "%Y-%m-%d %H:%M UTC", s.now_text, sizeof(s.now_text));
 	r = history_overview(h, &p, &ov, err, errlen);
 	if (r < 0)
 		return r;

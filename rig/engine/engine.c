@@ -58,13 +58,6 @@ int engine_sleep(struct engine *e, rig_ns deadline_ns)
 	return r;
 }
 
-/* Wall-clock time now, ISO 8601 in UTC: run time (virtual or monotonic)
- * says nothing about when the run happened, which a report must state. */
-const char *engine_utc_now(char buf[32])
-{
-	return rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", buf, 32);
-}
-
 void engine_event(struct engine *e, const char *name, json_t *fields)
 {
 	if (!e->rec) {   /* rig safe on a bench with no record to take up */
@@ -276,7 +269,7 @@ static void resume_event(struct engine *e)
 	const struct sequence *seq = e->o->seq;
 	char utc[32];
 
-	engine_utc_now(utc);
+	rig_utc_now_iso(utc);
 	engine_event(e, "resume", with_clock_origin(e, json_pack("{s:s, s:f, s:f, s:I, s:s, s:b, s:f, s:s, s:s}",
 		"utc", utc, "gap_begin_s", rig_ns_to_s(rs->gap_begin_ns), "gap_s",
 		rig_ns_to_s(rs->gap_ns), "from_step", (json_int_t)rs->first_step + 1,
@@ -451,7 +444,7 @@ int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_rec
 		char utc[32];
 
 		engine_event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", "aborted", "reason", why,
-					       "utc", engine_utc_now(utc)));
+					       "utc", rig_utc_now_iso(utc)));
 		r = recorder_close(e.rec);
 		e.rec = NULL;
 		if (r < 0)
@@ -557,7 +550,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	else
 		engine_event(&e, "run_start", with_clock_origin(&e, json_pack("{s:s, s:s, s:s, s:s}",
 			"sequence", o->seq->id, "bench", o->bench->id, "clock",
-			o->virtual_time ? "virtual" : "real", "utc", engine_utc_now(utc))));
+			o->virtual_time ? "virtual" : "real", "utc", rig_utc_now_iso(utc))));
 	note_lock(&e);
 	realtime = realtime_enter(&e);
 	if (open_bench(&e) == 0) {
@@ -603,7 +596,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	realtime_leave(realtime);
 	engine_event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
 				       "reason", e.aborted ? e.abort_reason : "every step ran",
-				       "utc", engine_utc_now(utc)));
+				       "utc", rig_utc_now_iso(utc)));
 	close_bench(&e);
 	r = recorder_close(e.rec);
 	if (r < 0)

@@ -110,8 +110,6 @@ rig_ns engine_now(struct engine *e);
 /* Sleeps (or, on the virtual clock, jumps) to the deadline; a wire-level
  * simulator in lockstep is told the new time before anything is read. */
 int engine_sleep(struct engine *e, rig_ns deadline_ns);
-/* Wall-clock time now, ISO 8601 in UTC. */
-const char *engine_utc_now(char buf[32]);
 /* Appends an event to the record (steals fields). */
 void engine_event(struct engine *e, const char *name, json_t *fields);
 /* Why a run was aborted, for whoever decides what to do next (rig nightly

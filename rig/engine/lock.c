@@ -234,7 +234,7 @@ int bench_lock_acquire(const struct bench *bench, const char *run_dir, const cha
 		free(res);
 		return -ENOMEM;
 	}
-	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", lock->since, sizeof(lock->since));
+	rig_utc_text(rig_utc_now(), RIG_UTC_ISO, lock->since, sizeof(lock->since));
 	snprintf(lock->bench_id, sizeof(lock->bench_id), "%s", bench->id);
 	snprintf(lock->command, sizeof(lock->command), "%s", command);
 	snprintf(lock->run_dir, sizeof(lock->run_dir), "%s", run_dir);

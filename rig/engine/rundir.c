@@ -170,8 +170,7 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	for (int i = 0; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	gethostname(host, sizeof(host) - 1);
-	if (rig_utc_format(t, "%Y-%m-%dT%H:%M:%SZ", stamp, sizeof(stamp)) < 0)
-		snprintf(stamp, sizeof(stamp), "unknown");
+	rig_utc_text(t, RIG_UTC_ISO, stamp, sizeof(stamp));
 	rundir_new_id(bench->id, t, run_id);
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o}",
 			 "schema", "pumprig.run/1",

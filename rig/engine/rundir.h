@@ -48,7 +48,6 @@ struct run_meta {
 #define RUNDIR_ID_MAX RUN_ID_MAX
 /* A new run id: "20261206T055512Z-SIM-1-3fa9c2d1" (UTC start, bench id, 32
  * random bits), unique however the run directory is named or copied. */
-struct tm;
 void rundir_new_id(const char *bench_id, int64_t unix_s, char ret[RUNDIR_ID_MAX]);
 
 /* rundir_create, with run.json also holding "operator",

@@ -1,6 +1,7 @@
 /* The store's control charts: the series of each watched value, their
  * baselines, `rig history watch` and `rig history trend`, and setting a
  * baseline (spc.c holds the arithmetic).  See history.h. */
+#include "rig/base/utc.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -621,7 +622,7 @@ int history_baseline_set(struct history *h, const char *const *runs, size_t n,
 	}
 	if (r < 0)
 		goto out;
-	hist_utc_now(now);
+	rig_utc_now_iso(now);
 	r = h->be->begin(h->db, err, errlen);
 	if (r < 0)
 		goto out;

@@ -1,6 +1,7 @@
 /* Storing the records of sealed run directories (record.c reads them):
  * versions, idempotence, batches, store and forward.  See history.h and
  * docs/history.md. */
+#include "rig/base/utc.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -281,7 +282,7 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 		r = -ENOMEM;
 		goto out;
 	}
-	hist_utc_now(now);
+	rig_utc_now_iso(now);
 	for (i = 0; i < n; i++) {
 		json_t *row;
 

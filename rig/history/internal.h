@@ -115,9 +115,6 @@ bool hist_cell_ll(const struct hist_rows *r, size_t row, size_t col, long long *
 void hist_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Now, as "YYYY-MM-DDTHH:MM:SSZ". */
-void hist_utc_now(char buf[32]);
-
 /* query.c: a RUN (a run id or a run directory) to its newest stored version's
  * key and run id; -ENOENT, with err said, when the store does not have it. */
 int hist_resolve_run(struct history *h, const char *run, long long *ret_pk,

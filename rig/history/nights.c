@@ -3,6 +3,7 @@
  * The night directory stays the night's record, as a run directory stays
  * the run's: the rows are a derived copy that can be rebuilt by importing
  * the night directories again.  See history.h. */
+#include "rig/base/utc.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -262,7 +263,7 @@ int history_ingest_night_dir(struct history *h, const char *night_dir,
 	snprintf(night_id, sizeof(night_id), "%s-%s", compact, history_jstr(night, "plan_id"));
 	snprintf(ret->run_id, sizeof(ret->run_id), "%.*s", (int)sizeof(ret->run_id) - 1, night_id);
 	snprintf(ret->manifest_sha256, sizeof(ret->manifest_sha256), "%s", hex);
-	hist_utc_now(now);
+	rig_utc_now_iso(now);
 	r = h->be->begin(h->db, err, errlen);
 	if (r < 0)
 		goto out;

@@ -29,11 +29,6 @@ void hist_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-void hist_utc_now(char buf[32])
-{
-	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", buf, 32);
-}
-
 void hist_rows_free(struct hist_rows *r)
 {
 	if (!r)
@@ -356,7 +351,7 @@ static int migrate(struct history *h, char *err, size_t errlen)
 		      msg, sizeof(msg));
 	if (r < 0)
 		goto rollback;
-	hist_utc_now(now);
+	rig_utc_now_iso(now);
 	for (m = history_migrations; m->name; m++) {
 		bool applies;
 		int v = migration_version(m->name, h->be, &applies);

@@ -1,4 +1,5 @@
 /* Sealing and checking run directories.  See integrity.h. */
+#include "rig/base/utc.h"
 #include "integrity.h"
 
 #include <errno.h>
@@ -215,7 +216,7 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, struct seal_o
 			r = -EINVAL;
 			goto free_now;
 		}
-	notes_utc_now(utc);
+	rig_utc_now_iso(utc);
 	snprintf(now.sealed_utc, sizeof(now.sealed_utc), "%s", utc);
 	snprintf(now.sealed_by, sizeof(now.sealed_by), "%s (pumprig %s)", o->sealed_by, RIG_VERSION);
 	if (had_old && old.first_sealed_utc[0]) {

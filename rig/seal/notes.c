@@ -15,11 +15,6 @@
 #include "rig/base/infile.h"
 #include "rig/base/utc.h"
 
-void notes_utc_now(char ret[32])
-{
-	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", ret, 32);
-}
-
 static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -45,7 +40,7 @@ int notes_append(const char *run_dir, const char *operator_name, const char *tex
 
 	if (!text[0] || strlen(text) > NOTE_TEXT_MAX)
 		return -EINVAL;
-	notes_utc_now(utc);
+	rig_utc_now_iso(utc);
 	note = json_pack("{s:s, s:s, s:s}", "utc", utc, "operator", operator_name, "text", text);
 	/* jansson refuses text that is not UTF-8 */
 	if (!note)

@@ -6,8 +6,6 @@
 #define NOTES_NAME "notes.jsonl"
 #define NOTE_TEXT_MAX 4096
 
-/* The current time in UTC, ISO 8601 to the second ("...Z"). */
-void notes_utc_now(char ret[32]);
 
 /* Appends one note, forced to disk.  A torn last line left by a crash is
  * closed with a newline first, so the new note stands on a line of its own.

@@ -425,7 +425,7 @@ int lab_trace(const json_t *rows, const char *model, const char *out_dir, bool j
 	char utc[32], path[RIG_PATH_MAX + 32];
 	int r = 0;
 
-	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", utc, sizeof(utc));
+	rig_utc_now_iso(utc);
 	json_object_set_new(t, "generated_utc", json_string(utc));
 	if (json)
 		json_dumpf(t, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER), putchar('\n');

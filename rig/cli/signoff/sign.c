@@ -183,7 +183,7 @@ static int sign_main(int argc, char **argv)
 		status = EXIT_INTEGRITY;
 		goto out;
 	}
-	rig_utc_now_format("%Y-%m-%dT%H:%M:%SZ", s.utc, sizeof(s.utc));
+	rig_utc_text(rig_utc_now(), RIG_UTC_ISO, s.utc, sizeof(s.utc));
 	s.n = n + 1;
 	r = signoff_sign(&key, &s);
 	if (r < 0) {
