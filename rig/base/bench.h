@@ -301,7 +301,7 @@ struct bench {
 	int realtime_priority;              /* bench.realtime_priority = 50 (1..99): a run on the
 	                                       real clock samples under SCHED_FIFO at this
 	                                       priority with its memory locked, where the
-	                                       system permits (docs/performance.md); absent
+	                                       system permits (docs/file-formats.md); absent
 	                                       (the default): the ordinary scheduler */
 	rig_ns answer_timeout_ns;           /* bench.answer_timeout = "3 s" (default; 0.1 s .. 1 min):
 	                                       the longest any instrument may take to answer;

@@ -79,22 +79,14 @@ static void load_sensor_guards(struct cfg_ctx *ctx, config_setting_t *g, enum ri
 			       struct instrument_cfg *ic)
 {
 	config_setting_t *range = config_setting_get_member(g, "valid_range");
-	double n;
+	long n;
 
 	ic->stale_after = 3;
 	ic->stuck_after = 0;
-	if (cfg_number(ctx, g, "stale_after", 1, 1000, &n) == 1) {
-		if (n != (unsigned)n)
-			cfg_error(ctx, config_setting_get_member(g, "stale_after"),
-				  "'stale_after' must be a whole number of periods, 1..1000");
+	if (cfg_whole(ctx, g, "stale_after", 1, 1000, "periods", &n) == 1)
 		ic->stale_after = (unsigned)n;
-	}
-	if (cfg_number(ctx, g, "stuck_after", 2, 100000, &n) == 1) {
-		if (n != (unsigned)n)
-			cfg_error(ctx, config_setting_get_member(g, "stuck_after"),
-				  "'stuck_after' must be a whole number of readings, 2..100000");
+	if (cfg_whole(ctx, g, "stuck_after", 2, 100000, "readings", &n) == 1)
 		ic->stuck_after = (unsigned)n;
-	}
 	default_valid_range(role, &ic->valid_min, &ic->valid_max);
 	if (!range)
 		return;
@@ -616,17 +608,11 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 		b->clock_u_rel /= 100;
 	cfg_duration(&ctx, g, "line_time_constant", false, 1e-3, 86400, &b->line_time_constant_ns);
 	{
-		double prio;
+		long prio;
 
-		if (cfg_number(&ctx, g, "realtime_priority", 1, 99, &prio) == 1) {
-			if (prio != floor(prio))
-				cfg_error(&ctx, config_setting_get_member(g, "realtime_priority"),
-					  "'realtime_priority' is a whole number from 1 to 99 (the "
-					  "SCHED_FIFO priority of the sampler); leave it out for the "
-					  "ordinary scheduler");
-			else
-				b->realtime_priority = (int)prio;
-		}
+		/* the sampler's SCHED_FIFO priority; absent: the ordinary scheduler */
+		if (cfg_whole(&ctx, g, "realtime_priority", 1, 99, NULL, &prio) == 1)
+			b->realtime_priority = (int)prio;
 	}
 
 	if ((sub = cfg_group(&ctx, g, "fluid", true))) {

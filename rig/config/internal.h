@@ -50,6 +50,10 @@ int cfg_choice(struct cfg_ctx *ctx, const config_setting_t *group, const char *k
 int cfg_bool(struct cfg_ctx *ctx, const config_setting_t *group, const char *key, bool *ret);
 int cfg_number(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
 	       double min, double max, double *ret);
+/* A plain number that must be whole, min..max: "'key' must be a whole
+ * number[ of what], min..max" otherwise (what may be NULL). */
+int cfg_whole(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
+	      double min, double max, const char *of_what, long *ret);
 int cfg_uint64(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
 	       uint64_t *ret);
 /* "2026-01-31": a real calendar date. */

@@ -402,6 +402,23 @@ int cfg_number(struct cfg_ctx *ctx, const config_setting_t *group, const char *k
 	return 1;
 }
 
+int cfg_whole(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
+	      double min, double max, const char *of_what, long *ret)
+{
+	double v;
+	int r = cfg_number(ctx, group, key, min, max, &v);
+
+	if (r != 1)
+		return r;
+	if (v != floor(v)) {
+		cfg_error(ctx, member(group, key), "'%s' must be a whole number%s%s, %g..%g", key,
+			  of_what ? " of " : "", of_what ? of_what : "", min, max);
+		return -1;
+	}
+	*ret = (long)v;
+	return 1;
+}
+
 int cfg_uint64(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
 	       uint64_t *ret)
 {
