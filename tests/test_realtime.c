@@ -93,6 +93,16 @@ static json_t *realtime_event(const char *run)
 	return ev;
 }
 
+/* The report's identification says what the run ran under (its Scheduler row). */
+static void report_says(const char *run, const char *scheduler)
+{
+	char *html = th_slurp(run, "report.html");
+
+	cr_assert_not_null(html);
+	cr_assert_not_null(strstr(html, scheduler), "no \"%s\" in %s/report.html", scheduler, run);
+	free(html);
+}
+
 Test(realtime, a_real_time_run_samples_under_sched_fifo_with_its_memory_locked, .timeout = 60)
 {
 	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", HOLD_SEQ), *dut = th_src(DUT);
@@ -127,10 +137,7 @@ Test(realtime, a_real_time_run_samples_under_sched_fifo_with_its_memory_locked, 
 	text = th_slurp(dir, "stderr");
 	cr_assert_null(strstr(text, "realtime_priority"), "%s", text);
 	free(text);
-	/* and the report's identification says what the run ran under */
-	text = th_slurp(run, "report.html");
-	cr_assert_not_null(strstr(text, "SCHED_FIFO 50 asked: SCHED_FIFO; memory locked"));
-	free(text);
+	report_says(run, "SCHED_FIFO 50 asked: SCHED_FIFO; memory locked");
 	json_decref(ev);
 	free(run);
 	free(bench);
@@ -189,9 +196,8 @@ Test(realtime, where_it_is_not_permitted_the_run_goes_on_in_the_ordinary_schedul
 	cr_assert_not_null(strstr(text, "realtime_priority = 50: SCHED_FIFO not permitted"), "%s", text);
 	cr_assert_not_null(strstr(text, "memory not locked"), "%s", text);
 	free(text);
-	text = th_slurp(run, "report.html");
-	cr_assert_not_null(strstr(text, "SCHED_FIFO 50 asked: SCHED_OTHER, refused: Operation not permitted; memory not locked"));
-	free(text);
+	report_says(run, "SCHED_FIFO 50 asked: SCHED_OTHER, refused: Operation not permitted; "
+		    "memory not locked");
 	free(events);
 	json_decref(ev);
 	free(journal);
