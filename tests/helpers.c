@@ -180,6 +180,8 @@ pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct t
 			setenv("PUMPRIG_JOURNAL", journal, 1);
 		}
 		child_signals(opts);
+		if (opts->in_dir && chdir(dir) != 0)
+			_exit(95);
 		if (opts->own_process_group && setpgid(0, 0) != 0)
 			_exit(96);
 		if (opts->fsize_bytes > 0) {

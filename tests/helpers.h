@@ -45,6 +45,7 @@ struct th_spawn_opts {
 	long fsize_bytes;
 	const int *ignored, *blocked;
 	bool own_process_group;
+	bool in_dir;                 /* run in dir (where rig's default runs/ goes) */
 };
 pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct th_spawn_opts *opts);
 /* Waits for it and returns the raw wait status (for a child that may be

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faults.h"
@@ -224,6 +225,66 @@ Test(exits, an_output_directory_inside_a_run_directory_is_refused_before_anythin
 	free(crashed);
 	free(link);
 	free(run);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(dir);
+}
+
+/* Two runs started in the same second want the same default name: the
+ * later one takes the name with a suffix and runs; the earlier run is
+ * untouched.  Every second the run may start in holds a run already. */
+Test(exits, a_default_name_a_run_of_the_same_second_took_gets_a_suffix)
+{
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *runs;
+	time_t now = time(NULL);
+	int status, suffixed = 0;
+
+	if (asprintf(&runs, "%s/runs", dir) < 0)
+		abort();
+	cr_assert_eq(mkdir(runs, 0755), 0);
+	for (time_t t = now; t < now + 30; t++) {
+		char stamp[32], *taken, *inputs;
+
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&t));
+		if (asprintf(&taken, "%s/%s-T-SHORT", runs, stamp) < 0 ||
+		    asprintf(&inputs, "%s/inputs", taken) < 0)
+			abort();
+		cr_assert_eq(mkdir(taken, 0755), 0);
+		cr_assert_eq(mkdir(inputs, 0755), 0);
+		free(th_write_file(taken, "run.json", "{\"taken\": true}\n"));
+		free(inputs);
+		free(taken);
+	}
+	status = th_rig_wait(th_rig_spawn_with(dir, (const char *[]){ "run", seq, "--bench", bench,
+						"--dut", dut, "-q", NULL },
+						&(struct th_spawn_opts){ .in_dir = true }));
+	{
+		char *err = th_slurp(dir, "stderr");
+
+		cr_assert_neq(status, 2, "exit %d\n%s", status, err);
+		free(err);
+	}
+	for (time_t t = now; t < now + 30; t++) {
+		char stamp[32], *json, *next;
+
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&t));
+		if (asprintf(&json, "%s/%s-T-SHORT/run.json", runs, stamp) < 0 ||
+		    asprintf(&next, "%s/%s-T-SHORT-2/run.json", runs, stamp) < 0)
+			abort();
+		{
+			char *text = th_slurp(dir, json + strlen(dir) + 1);
+
+			cr_assert_str_eq(text, "{\"taken\": true}\n", "%s was rewritten", json);
+			free(text);
+		}
+		suffixed += access(next, F_OK) == 0;
+		free(next);
+		free(json);
+	}
+	cr_assert_eq(suffixed, 1, "%d runs with a -2 suffix", suffixed);
+	free(runs);
 	free(seq);
 	free(dut);
 	free(bench);

@@ -146,11 +146,17 @@ static int run_main(int argc, char **argv)
 	else
 		rundir_default_path(seq, dir, sizeof(dir));
 	/* A run directory is the record of one run, sealed at its end: another
-	 * run created inside it would break its seal (and be hidden in it). */
+	 * run created inside it would break its seal (and be hidden in it).  A
+	 * default name that a run of the same second already took is no such
+	 * place: it gets a suffix below, so its folder is what is judged. */
 	{
-		char inside[RIG_PATH_MAX];
+		char inside[RIG_PATH_MAX], where[RIG_PATH_MAX];
+		char *slash;
 
-		r = rundir_inside_run(dir, inside, sizeof(inside));
+		snprintf(where, sizeof(where), "%s", dir);
+		if (!f.out_dir && (slash = strrchr(where, '/')))
+			*slash = '\0';
+		r = rundir_inside_run(where, inside, sizeof(inside));
 		if (r != 0) {
 			if (r > 0)
 				fprintf(stderr, "rig run: %s lies inside the run directory %s (it holds "
