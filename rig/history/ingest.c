@@ -135,7 +135,8 @@ static const char *const check_cols[] = { "run_pk", "check_idx", "kind", "check_
 					  "unit", "limit_low", "limit_high", "primary_measurement",
 					  "criterion", "explanation" };
 static const char *const measurement_cols[] = { "run_pk", "check_idx", "idx", "name", "value",
-						"u", "unit", "limit_low", "limit_high", "verdict" };
+						"u", "unit", "limit_low", "limit_high", "verdict",
+						"requirement" };
 static const char *const signature_cols[] = { "run_pk", "run_id", "line", "utc", "meaning",
 	"signer", "key_fingerprint", "public_key", "manifest_sha256", "record_sha256", "signature",
 	"valid" };

@@ -92,6 +92,19 @@ static const char *const trace_spec[] = {
 	"rlimit_high", NULL
 };
 
+/* Each judged measurement under the requirement it judges: its own where
+ * it has one (Ep(max), Ep(min), a bolus lockout), else its check's; and
+ * with its own verdict (a bolus within its tolerance passes it, whatever
+ * the lockout did to the check). */
+#define TRACE_SELECT                                                                       \
+	"SELECT r.run_id, r.started_utc, r.device_model, r.device_serial, r.clock, "        \
+	"r.sequence_id, COALESCE(NULLIF(m.requirement, ''), c.requirement) AS requirement, " \
+	"COALESCE(NULLIF(m.verdict, ''), c.verdict), m.name, m.value, m.unit, m.limit_low, m.limit_high FROM runs_current r " \
+	"JOIN checks c ON c.run_pk = r.id "                                                  \
+	"JOIN measurements m ON m.run_pk = c.run_pk AND m.check_idx = c.check_idx "          \
+	"WHERE COALESCE(NULLIF(m.requirement, ''), c.requirement) <> '' "                    \
+	"AND (m.limit_low IS NOT NULL OR m.limit_high IS NOT NULL)"
+
 int history_trace_rows(struct history *h, const char *device_model, json_t **ret, char *err,
 		       size_t errlen)
 {
@@ -102,16 +115,8 @@ int history_trace_rows(struct history *h, const char *device_model, json_t **ret
 	/* the judged measurement of each check (the one with a limit) that
 	 * names a requirement, newest version of each run, oldest run first */
 	r = hist_query(h, device_model && *device_model ?
-		"SELECT v.run_id, v.started_utc, v.device_model, v.device_serial, r.clock, v.sequence_id,"
-		" v.requirement, v.check_verdict, v.measurement, v.value, v.unit, v.limit_low,"
-		" v.limit_high FROM check_values v JOIN runs_current r ON r.run_id = v.run_id"
-		" WHERE v.requirement <> '' AND (v.limit_low IS NOT NULL OR v.limit_high IS NOT NULL)"
-		" AND v.device_model = $1 ORDER BY v.started_utc, v.run_id" :
-		"SELECT v.run_id, v.started_utc, v.device_model, v.device_serial, r.clock, v.sequence_id,"
-		" v.requirement, v.check_verdict, v.measurement, v.value, v.unit, v.limit_low,"
-		" v.limit_high FROM check_values v JOIN runs_current r ON r.run_id = v.run_id"
-		" WHERE v.requirement <> '' AND (v.limit_low IS NOT NULL OR v.limit_high IS NOT NULL)"
-		" ORDER BY v.started_utc, v.run_id",
+		TRACE_SELECT " AND r.device_model = $1 ORDER BY r.started_utc, r.run_id" :
+		TRACE_SELECT " ORDER BY r.started_utc, r.run_id",
 		(struct hist_val[]){ hv_text(device_model ? device_model : "") },
 		device_model && *device_model ? 1 : 0, &rows, err, errlen);
 	if (r < 0)

@@ -396,12 +396,14 @@ static void read_checks(const json_t *results, json_t *rec)
 			    jnum(m, "value") == measured)
 				primary = name;
 
-			json_array_append_new(ms, json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:s}",
+			json_array_append_new(ms, json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:s}",
 				"idx", (json_int_t)mi, "name", name,
 				"value", jreal(jnum(m, "value")), "u", jreal(jnum(m, "U")),
 				"unit", history_jstr(m, "unit"),
 				"limit_low", limit_side(ml, "low"), "limit_high", limit_side(ml, "high"),
-				"verdict", history_jstr(m, "verdict")));
+				"verdict", history_jstr(m, "verdict"),
+				/* its own requirement ('' the check's) */
+				"requirement", history_jstr(m, "requirement")));
 			/* The bench's own health, as the checks measure it. */
 			if (strcmp(name, "balance_noise") == 0 ||
 			    strcmp(name, "flow_sensor_minus_balance") == 0 ||
