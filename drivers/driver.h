@@ -84,9 +84,15 @@ struct instrument {
 	bool is_output;
 };
 
+/* Who asks for a bolus: a clinician's (and a prime) is delivered whenever
+ * none runs; a patient's is refused with -EAGAIN within the pump's lockout
+ * after the previous patient bolus it delivered. */
+enum bolus_demand { BOLUS_CLINICIAN, BOLUS_PATIENT };
+
 struct pump_ops {
 	int (*set_rate)(struct instrument *inst, double rate_ml_per_h);
-	int (*bolus)(struct instrument *inst, double volume_ml, double rate_ml_per_h);
+	int (*bolus)(struct instrument *inst, double volume_ml, double rate_ml_per_h,
+		     enum bolus_demand demand);
 	int (*stop)(struct instrument *inst);
 	int (*status)(struct instrument *inst, struct pump_status *ret);
 	/* Closes and reopens the link without commanding the pump (a link
@@ -164,7 +170,8 @@ const char *instrument_error_text(const struct instrument_cfg *ic, int err, char
 				  size_t size);
 
 int pump_set_rate(struct instrument *inst, double rate_ml_per_h);
-int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h);
+int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h,
+	       enum bolus_demand demand);
 int pump_stop(struct instrument *inst);
 int pump_status(struct instrument *inst, struct pump_status *ret);
 int pump_reconnect(struct instrument *inst);

@@ -190,9 +190,11 @@ int pump_identify(struct instrument *inst, struct pump_identity *ret)
 	return OP(inst, pump, identify) ? inst->backend->pump->identify(inst, ret) : -ENOTSUP;
 }
 
-int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
+int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h,
+	       enum bolus_demand demand)
 {
-	return OP(inst, pump, bolus) ? inst->backend->pump->bolus(inst, volume_ml, rate_ml_per_h) : -ENOTSUP;
+	return OP(inst, pump, bolus) ? inst->backend->pump->bolus(inst, volume_ml, rate_ml_per_h, demand)
+				     : -ENOTSUP;
 }
 
 int pump_stop(struct instrument *inst)

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "drivers/mtsics/protocol.h"
@@ -40,6 +41,21 @@ Test(pumplink, commands_and_replies_round_trip)
 	cr_assert_eq(out.kind, PL_BOLUS);
 	cr_assert_float_eq(out.volume_ml, 0.1, 1e-9);
 	cr_assert_float_eq(out.rate_ml_per_h, 1, 1e-9);
+	cr_assert(!out.patient);
+	/* a patient's demand says so; any other fifth word is refused */
+	in.patient = true;
+	pumplink_format_cmd(&in, buf, sizeof(buf));
+	cr_assert(strstr(buf, "BOLUS 0.100000 1.000000 PATIENT*"), "%s", buf);
+	cr_assert_eq(pumplink_parse_cmd(buf, strlen(buf), &out), 0);
+	cr_assert(out.patient && out.kind == PL_BOLUS);
+	{
+		const char *body = "45 BOLUS 0.1 1 NURSE";
+		char line[PUMPLINK_LINE_MAX];
+
+		snprintf(line, sizeof(line), "%s*%02X\r\n", body,
+			 pumplink_checksum(body, strlen(body)));
+		cr_assert_eq(pumplink_parse_cmd(line, strlen(line), &out), -EINVAL, "%s", line);
+	}
 	pumplink_format_reply(&st, buf, sizeof(buf));
 	cr_assert_eq(pumplink_parse_reply(buf, strlen(buf), &got), 0);
 	cr_assert(got.running && !got.bolus_active);

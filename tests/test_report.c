@@ -386,7 +386,7 @@ Test(report, the_qualification_report_identifies_the_run_and_every_check)
 		cr_assert(contains(p.all, upper_verdict(json_string_value(json_object_get(c, "verdict")))));
 		n_checks++;
 	}
-	cr_assert_eq(n_checks, 6);
+	cr_assert_eq(n_checks, 7);
 	cr_assert(contains(p.all, "Overall verdict: PASS"));
 	/* plots: axes titled with units, the occlusion's alarm marked */
 	cr_assert(contains(p.all, "volume (mL)"));

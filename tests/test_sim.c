@@ -103,7 +103,7 @@ static void run_script(struct sim_model *m, rig_ns step_ns, bool check_balance)
 		t = s->t_ns;
 		switch (s->cmd) {
 		case CMD_RATE: cr_assert_eq(sim_pump_set_rate(m, t, s->a), 0); break;
-		case CMD_BOLUS: cr_assert_eq(sim_pump_bolus(m, t, s->a, s->b), 0); break;
+		case CMD_BOLUS: cr_assert_eq(sim_pump_bolus(m, t, s->a, s->b, BOLUS_CLINICIAN), 0); break;
 		case CMD_STOP: cr_assert_eq(sim_pump_stop(m, t), 0); break;
 		case CMD_CLOSE: cr_assert_eq(sim_valve_set_closed(m, t, true), 0); break;
 		case CMD_OPEN: cr_assert_eq(sim_valve_set_closed(m, t, false), 0); break;
@@ -238,8 +238,8 @@ Test(sim, bolus_delivers_its_volume_on_top_of_basal)
 	sim_model_advance(m, 10 * MIN);
 	double v0 = truth(m).pumped_ml;
 
-	cr_assert_eq(sim_pump_bolus(m, 10 * MIN, 0.1, 6.0), 0);
-	cr_assert_eq(sim_pump_bolus(m, 10 * MIN, 0.1, 6.0), -EBUSY);
+	cr_assert_eq(sim_pump_bolus(m, 10 * MIN, 0.1, 6.0, BOLUS_CLINICIAN), 0);
+	cr_assert_eq(sim_pump_bolus(m, 10 * MIN, 0.1, 6.0, BOLUS_CLINICIAN), -EBUSY);
 	sim_pump_status(m, 10 * MIN + 59 * S, &st);
 	cr_assert(st.bolus_active);
 	cr_assert(st.running);
@@ -248,6 +248,52 @@ Test(sim, bolus_delivers_its_volume_on_top_of_basal)
 	sim_model_advance(m, 10 * MIN + 100 * S);
 	basal_in_100s = 100.0 / 3600.0;
 	cr_assert(fabs(truth(m).pumped_ml - v0 - 0.1 - basal_in_100s) <= 2 * cfg.stroke_volume_ml);
+	sim_model_free(m);
+}
+
+/* A pump whose boluses run 5 % short delivers 5 % fewer strokes; its basal
+ * is untouched. */
+Test(sim, bolus_error_scales_the_bolus_alone)
+{
+	struct sim_cfg cfg = base_cfg();
+	struct sim_model *m;
+	double v0;
+
+	cfg.bolus_error_pct = -5;
+	m = model_new(&cfg);
+	cr_assert_eq(sim_pump_bolus(m, 0, 0.1, 6.0, BOLUS_CLINICIAN), 0);
+	sim_model_advance(m, 5 * MIN);
+	cr_assert_float_eq(truth(m).pumped_ml, 0.095, 0.5 * cfg.stroke_volume_ml,
+			   "pumped %.6f mL", truth(m).pumped_ml);
+	v0 = truth(m).pumped_ml;
+	sim_pump_set_rate(m, 5 * MIN, 1.0);
+	sim_model_advance(m, 65 * MIN);
+	cr_assert_float_eq(truth(m).pumped_ml - v0, 1.0, 2 * cfg.stroke_volume_ml);
+	sim_model_free(m);
+}
+
+/* The lockout refuses a patient's bolus within it, on the pump's clock,
+ * never a clinician's; a refused demand does not restart it. */
+Test(sim, patient_bolus_lockout)
+{
+	struct sim_cfg cfg = base_cfg();
+	struct sim_model *m;
+
+	cfg.bolus_lockout_ns = 60 * MIN;
+	m = model_new(&cfg);
+	cr_assert_eq(sim_pump_bolus(m, 0, 0.01, 6.0, BOLUS_PATIENT), 0);
+	cr_assert_eq(sim_pump_bolus(m, 30 * MIN, 0.01, 6.0, BOLUS_PATIENT), -EAGAIN);
+	cr_assert_eq(sim_pump_bolus(m, 31 * MIN, 0.01, 6.0, BOLUS_CLINICIAN), 0);
+	cr_assert_eq(sim_pump_bolus(m, 59 * MIN, 0.01, 6.0, BOLUS_PATIENT), -EAGAIN);
+	cr_assert_eq(sim_pump_bolus(m, 61 * MIN, 0.01, 6.0, BOLUS_PATIENT), 0);
+	sim_model_advance(m, 70 * MIN);
+	cr_assert_float_eq(truth(m).pumped_ml, 0.03, 0.5 * cfg.stroke_volume_ml);
+	sim_model_free(m);
+	/* no lockout configured: never refused */
+	cfg.bolus_lockout_ns = 0;
+	m = model_new(&cfg);
+	cr_assert_eq(sim_pump_bolus(m, 0, 0.01, 6.0, BOLUS_PATIENT), 0);
+	cr_assert_eq(sim_pump_bolus(m, 10 * MIN, 0.01, 6.0, BOLUS_PATIENT), 0);
 	sim_model_free(m);
 }
 
@@ -491,7 +537,7 @@ Test(sim, tare_zeroes_and_flags_unstable_for_settle_time)
 	cfg.scale_drift_g_per_h = 1e-3;
 	cfg.scale_settle_ns = 3 * S;
 	m = model_new(&cfg);
-	sim_pump_bolus(m, 0, 0.5, 6.0);   /* 5 min; the line stays below 50 kPa */
+	sim_pump_bolus(m, 0, 0.5, 6.0, BOLUS_CLINICIAN);   /* 5 min; the line stays below 50 kPa */
 	sim_read(m, 10 * MIN, ROLE_SCALE, rd, READINGS_MAX, &n);
 	cr_assert(fabs(rd[0].value - (20 + 0.5 * 0.998 + 1e-3 / 6)) < 1e-4);
 	cr_assert_eq(rd[0].flags & SAMPLE_UNSTABLE, 0);
@@ -605,7 +651,7 @@ Test(sim, pump_no_answer_times_out_but_keeps_pumping)
 	cr_assert_eq(sim_pump_status(m, 1 * MIN, &st), -ETIMEDOUT);
 	cr_assert_eq(sim_pump_stop(m, 90 * S), -ETIMEDOUT);
 	cr_assert_eq(sim_pump_set_rate(m, 90 * S, 2.0), -ETIMEDOUT);
-	cr_assert_eq(sim_pump_bolus(m, 90 * S, 0.1, 5.0), -ETIMEDOUT);
+	cr_assert_eq(sim_pump_bolus(m, 90 * S, 0.1, 5.0, BOLUS_CLINICIAN), -ETIMEDOUT);
 	n = truth(m).strokes;
 	cr_assert_eq(n, 101);   /* still 1 mL/h: 0 .. 90 s */
 	cr_assert_eq(sim_pump_status(m, 2 * MIN, &st), 0);
@@ -727,8 +773,8 @@ Test(sim, invalid_parameters_are_refused)
 
 	cr_assert_eq(sim_pump_set_rate(m, 0, -1.0), -EINVAL);
 	cr_assert_eq(sim_pump_set_rate(m, 0, NAN), -EINVAL);
-	cr_assert_eq(sim_pump_bolus(m, 0, 0, 1.0), -EINVAL);
-	cr_assert_eq(sim_pump_bolus(m, 0, 1.0, 0), -EINVAL);
+	cr_assert_eq(sim_pump_bolus(m, 0, 0, 1.0, BOLUS_CLINICIAN), -EINVAL);
+	cr_assert_eq(sim_pump_bolus(m, 0, 1.0, 0, BOLUS_CLINICIAN), -EINVAL);
 	cr_assert_eq(sim_pump_set_rate(m, 0, 1e12), -EINVAL);
 	cr_assert_eq(sim_pump_set_rate(m, 0, INFINITY), -EINVAL);
 	sim_model_free(m);

@@ -137,10 +137,12 @@ static int pl_set_rate(struct instrument *inst, double rate_ml_per_h)
 	return exchange(inst, &cmd, &rep);
 }
 
-static int pl_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
+static int pl_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h,
+		    enum bolus_demand demand)
 {
 	struct pumplink_cmd cmd = { .kind = PL_BOLUS, .volume_ml = volume_ml,
-				    .rate_ml_per_h = rate_ml_per_h };
+				    .rate_ml_per_h = rate_ml_per_h,
+				    .patient = demand == BOLUS_PATIENT };
 	struct pumplink_reply rep;
 
 	return exchange(inst, &cmd, &rep);

@@ -38,8 +38,8 @@ int pumplink_format_cmd(const struct pumplink_cmd *cmd, char *buf, size_t size)
 		n = snprintf(buf, size, "%u RATE %.6f", cmd->seq, cmd->rate_ml_per_h);
 		break;
 	case PL_BOLUS:
-		n = snprintf(buf, size, "%u BOLUS %.6f %.6f", cmd->seq, cmd->volume_ml,
-			     cmd->rate_ml_per_h);
+		n = snprintf(buf, size, "%u BOLUS %.6f %.6f%s", cmd->seq, cmd->volume_ml,
+			     cmd->rate_ml_per_h, cmd->patient ? " PATIENT" : "");
 		break;
 	case PL_STOP: n = snprintf(buf, size, "%u STOP", cmd->seq); break;
 	case PL_STATUS: n = snprintf(buf, size, "%u STATUS", cmd->seq); break;
@@ -168,22 +168,24 @@ static int seq_of(const char *s, unsigned *ret)
 
 int pumplink_parse_cmd(const char *line, size_t len, struct pumplink_cmd *ret)
 {
-	char store[PUMPLINK_LINE_MAX], *w[4];
+	char store[PUMPLINK_LINE_MAX], *w[5];
 	int body = unframe(line, len), n;
 
 	if (body < 0)
 		return body;
-	n = words(line, (size_t)body, store, sizeof(store), w, 4);
+	n = words(line, (size_t)body, store, sizeof(store), w, 5);
 	if (n < 2 || seq_of(w[0], &ret->seq) < 0)
 		return -EINVAL;
 	ret->rate_ml_per_h = 0;
 	ret->volume_ml = 0;
+	ret->patient = false;
 	if (strcmp(w[1], "RATE") == 0 && n == 3) {
 		ret->kind = PL_RATE;
 		return num(w[2], 0, 1000, &ret->rate_ml_per_h);
 	}
-	if (strcmp(w[1], "BOLUS") == 0 && n == 4) {
+	if (strcmp(w[1], "BOLUS") == 0 && (n == 4 || (n == 5 && strcmp(w[4], "PATIENT") == 0))) {
 		ret->kind = PL_BOLUS;
+		ret->patient = n == 5;
 		if (num(w[2], 0, 1000, &ret->volume_ml) < 0)
 			return -EINVAL;
 		return num(w[3], 0, 1000, &ret->rate_ml_per_h);

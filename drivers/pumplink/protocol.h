@@ -22,6 +22,8 @@ struct pumplink_cmd {
 	enum pumplink_cmd_kind kind;
 	double rate_ml_per_h;        /* RATE, BOLUS */
 	double volume_ml;            /* BOLUS */
+	bool patient;                /* BOLUS: a patient's demand ("PATIENT" after the rate),
+	                                refused within the pump's lockout */
 };
 
 enum pumplink_reply_kind { PL_OK, PL_ERR, PL_STATUS_REPLY, PL_IDENT_REPLY };

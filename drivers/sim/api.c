@@ -66,11 +66,13 @@ static int pump_op_set_rate(struct instrument *inst, double rate_ml_per_h)
 	return as_host_sees(sim_pump_set_rate(model_of(inst), now(inst), rate_ml_per_h));
 }
 
-static int pump_op_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h)
+static int pump_op_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h,
+			 enum bolus_demand demand)
 {
 	if (inst->role != ROLE_PUMP)
 		return -ENOTSUP;
-	return as_host_sees(sim_pump_bolus(model_of(inst), now(inst), volume_ml, rate_ml_per_h));
+	return as_host_sees(sim_pump_bolus(model_of(inst), now(inst), volume_ml, rate_ml_per_h,
+					   demand));
 }
 
 static int pump_op_stop(struct instrument *inst)

@@ -146,6 +146,7 @@ struct sim_model {
 
 	/* pump */
 	struct stream basal, bolus;
+	double patient_bolus_t;  /* physics time of the last patient bolus delivered (-1: none) */
 	double basal_set_ml_per_h;
 	uint64_t strokes;        /* all strokes, stalled ones included */
 	uint64_t strokes_stalled;

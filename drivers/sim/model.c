@@ -30,7 +30,8 @@ struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_
 	if (!cfg || !(density_g_per_ml > 0) || !(cfg->stroke_volume_ml > 0) ||
 	    !(cfg->compliance_ml_per_kpa > 0) || !isfinite(cfg->rate_error_pct) ||
 	    cfg->rate_error_pct <= -100 || cfg->n_faults > SIM_FAULTS_MAX ||
-	    !(fabs(cfg->clock_error_rel) < 0.5) || !(cfg->stroke_variation_rel >= 0)) {
+	    !(fabs(cfg->clock_error_rel) < 0.5) || !(cfg->stroke_variation_rel >= 0) ||
+	    !(cfg->bolus_error_pct > -100) || cfg->bolus_lockout_ns < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -53,6 +54,7 @@ struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_
 			m->linearity_phase[k] = 2 * M_PI * rng_uniform(&bench);
 	}
 	m->alarm_rise_t = -1;
+	m->patient_bolus_t = -1;
 	m->estop_seen_ns = -1;   /* a press at t = 0 is an edge too */
 	return m;
 }
@@ -418,10 +420,13 @@ int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h
 	return reply_lost(model, t_ns);
 }
 
-/* A bolus (or prime) is a count of strokes, the volume rounded to whole
- * strokes, delivered at its own rate on top of the basal strokes.  A second
- * bolus while one runs is refused (-EBUSY), as pumps do. */
-int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h)
+/* A bolus (or prime) is a count of strokes, the volume (times 1 +
+ * bolus_error) rounded to whole strokes, delivered at its own rate on top of
+ * the basal strokes.  A second bolus while one runs is refused (-EBUSY), as
+ * pumps do; so is a patient's bolus within the lockout after the last one
+ * delivered (-EAGAIN), on the pump's own (true) clock. */
+int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h,
+		   enum bolus_demand demand)
 {
 	double n;
 	int r;
@@ -434,12 +439,17 @@ int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, doubl
 		return -EINVAL;
 	if (model->bolus.active)
 		return -EBUSY;
-	n = round(volume_ml / model->cfg.stroke_volume_ml);
+	if (demand == BOLUS_PATIENT && model->patient_bolus_t >= 0 &&
+	    model->t - model->patient_bolus_t < (double)model->cfg.bolus_lockout_ns)
+		return -EAGAIN;
+	n = round(volume_ml * (1 + model->cfg.bolus_error_pct / 100) / model->cfg.stroke_volume_ml);
 	if (n < 1)
 		n = 1;
 	if (n >= 1e15)
 		return -EINVAL;
 	stream_start(model, &model->bolus, rate_ml_per_h, (uint64_t)n);
+	if (demand == BOLUS_PATIENT)
+		model->patient_bolus_t = model->t;
 	return reply_lost(model, t_ns);
 }
 

@@ -54,7 +54,8 @@ void sim_model_advance(struct sim_model *model, rig_ns t_ns);
  * during an unplug (not carried out), and -ECOMM during a lost_reply fault:
  * carried out, but the answer is lost. */
 int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h);
-int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h);
+int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h,
+		   enum bolus_demand demand);
 int sim_pump_stop(struct sim_model *model, rig_ns t_ns);
 int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret);
 /* Who the simulated pump says it is (the bench's simulator.pump serial and

@@ -88,7 +88,8 @@ static void pump_line(struct wire *w, const char *line)
 	switch (cmd.kind) {
 	case PL_RATE: r = cmd.rate_ml_per_h > 0 ? sim_pump_set_rate(w->model, t, cmd.rate_ml_per_h)
 						 : sim_pump_stop(w->model, t); break;
-	case PL_BOLUS: r = sim_pump_bolus(w->model, t, cmd.volume_ml, cmd.rate_ml_per_h); break;
+	case PL_BOLUS: r = sim_pump_bolus(w->model, t, cmd.volume_ml, cmd.rate_ml_per_h,
+					  cmd.patient ? BOLUS_PATIENT : BOLUS_CLINICIAN); break;
 	case PL_STOP: r = sim_pump_stop(w->model, t); break;
 	case PL_IDENT: {
 		struct pump_identity id = { 0 };

@@ -213,6 +213,11 @@ struct sim_cfg {
 	                                       this against the physics' true time */
 	double stroke_variation_rel;        /* pump.stroke_variation = "0 %": each stroke's
 	                                       volume scatters by this (1 sigma) */
+	double bolus_error_pct;             /* pump.bolus_error = "0 %": a bolus (or prime)
+	                                       counts (1 + e/100) x its volume's strokes */
+	rig_ns bolus_lockout_ns;            /* pump.bolus_lockout = "0 s": a patient's bolus
+	                                       within this of the previous one it delivered
+	                                       is refused (-EAGAIN); 0: never refused */
 	/* line = { ... } */
 	double compliance_ml_per_kpa;       /* compliance = "0.2 uL/kPa" */
 	rig_ns time_constant_ns;            /* time_constant = "5 s" (outflow decay with valve open) */

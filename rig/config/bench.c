@@ -439,7 +439,7 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
 		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
 		"occlusion_alarm", "stall_pressure", "stroke_variation", "serial", "firmware",
-		NULL };
+		"bolus_error", "bolus_lockout", NULL };
 	static const char *const line_keys[] = { "compliance", "time_constant",
 						 "baseline_pressure", NULL };
 	static const char *const scale_keys[] = { "vessel_mass", "noise", "resolution", "drift",
@@ -476,6 +476,8 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 		if (cfg_qty(ctx, sub, "stroke_variation", QTY_PERCENT, false, 0, 30,
 			    &s->stroke_variation_rel) == 1)
 			s->stroke_variation_rel /= 100;
+		cfg_qty(ctx, sub, "bolus_error", QTY_PERCENT, false, -90, 100, &s->bolus_error_pct);
+		cfg_duration(ctx, sub, "bolus_lockout", false, 0, 7 * 86400, &s->bolus_lockout_ns);
 	}
 	if ((sub = cfg_group(ctx, g, "fluid", false))) {
 		bool density;

@@ -44,12 +44,16 @@ enum timeout_action {
 
 enum mark_edge { MARK_BEGIN, MARK_END };
 enum occlude_until { OCCLUDE_UNTIL_ALARM, OCCLUDE_UNTIL_DURATION };
+/* Who asks for a bolus: a clinician (the programmer), or the patient (the
+ * patient's own device, refused within the pump's lockout). */
+enum bolus_demand_kind { DEMAND_CLINICIAN, DEMAND_PATIENT };
 
 enum check_kind {
 	CHECK_DOSE_ACCURACY,  /* delivered volume in a window vs programmed volume */
 	CHECK_FLOW_ACCURACY,  /* IEC 60601-2-24 style: mean error A and trumpet curve */
 	CHECK_OCCLUSION,      /* time and pressure to alarm, bolus after release */
 	CHECK_BATTERY,        /* charge drawn, current per mode, projected longevity */
+	CHECK_BOLUS_ACCURACY, /* each bolus weighed against its volume; the lockout */
 	CHECK__COUNT
 };
 
@@ -63,6 +67,7 @@ struct step {
 	double rate_ml_per_h;         /* set_rate: rate (required, > 0);
 	                                 prime, bolus: rate (optional; 0 = device's bolus rate) */
 	double volume_ml;             /* prime, bolus: volume (required, > 0) */
+	enum bolus_demand_kind demand; /* bolus: demand = "clinician" (default) | "patient" */
 	rig_ns duration_ns;           /* hold: duration (required, > 0);
 	                                 occlude with until = "duration": duration (required);
 	                                 release: duration (optional, default 0) */
@@ -135,9 +140,19 @@ struct device {
 	/* rate = { min; max; } (required, 0 < min < max) */
 	double rate_min_ml_per_h;
 	double rate_max_ml_per_h;
-	/* bolus = { max; rate; } */
+	/* bolus = { max; rate; tolerance; requirement; lockout; lockout_requirement;
+	 *           decision_rule; guard_band; } */
 	double bolus_max_ml;                /* max (required) */
 	double bolus_rate_ml_per_h;         /* rate (required): prime and bolus default */
+	double bolus_tolerance_pct;         /* tolerance = "5 %": each bolus, and their mean,
+	                                       within +-tolerance of its volume (0: not
+	                                       stated; a bolus_accuracy check needs it) */
+	char bolus_requirement[RIG_ID_MAX]; /* requirement (required with tolerance) */
+	rig_ns bolus_lockout_ns;            /* lockout = "1 h": a patient's bolus within this
+	                                       of the previous one delivered is refused
+	                                       (0: not stated, not judged) */
+	char lockout_requirement[RIG_ID_MAX]; /* lockout_requirement (required with lockout) */
+	struct decision_rule bolus_rule;
 	double stroke_volume_ml;            /* stroke_volume = "0.25 uL" (optional): one
 	                                       delivery cycle; flow-accuracy intervals and
 	                                       windows must hold whole cycles */
@@ -183,6 +198,12 @@ struct device {
 /* The rule a check of this kind is judged by (the flow group's, when the
  * device has one, for flow_accuracy). */
 const struct decision_rule *device_rule_for(const struct device *dev, enum check_kind kind);
+
+/* How long the balance needs after a bolus has finished before it holds all
+ * of it: ten of the line's time constants (what the line still holds is then
+ * under 5e-5 of it; 1 min when the bench states none) and two balance
+ * readings.  A bolus_accuracy window gives every bolus this much. */
+rig_ns bolus_settle_ns(const struct bench *bench);
 
 /* -------------------------------------------------------------- loading -- */
 

@@ -18,6 +18,7 @@ const struct decision_rule *device_rule_for(const struct device *dev, enum check
 	case CHECK_FLOW_ACCURACY: return dev->has_flow ? &dev->flow_rule : &dev->accuracy_rule;
 	case CHECK_OCCLUSION: return &dev->occlusion_rule;
 	case CHECK_BATTERY: return &dev->battery_rule;
+	case CHECK_BOLUS_ACCURACY: return &dev->bolus_rule;
 	case CHECK_DOSE_ACCURACY:
 	default: return &dev->accuracy_rule;
 	}
@@ -71,6 +72,8 @@ static void distinct_requirements(struct cfg_ctx *ctx, config_setting_t *g,
 		{ "flow_accuracy", "ep_min_requirement", d->ep_min_requirement, d->has_ep_min },
 		{ "occlusion", "requirement", d->occlusion_requirement, true },
 		{ "battery", "requirement", d->battery_requirement, true },
+		{ "bolus", "requirement", d->bolus_requirement, d->bolus_tolerance_pct > 0 },
+		{ "bolus", "lockout_requirement", d->lockout_requirement, d->bolus_lockout_ns > 0 },
 	};
 	size_t n = sizeof(reqs) / sizeof(reqs[0]);
 
@@ -133,7 +136,9 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 		"reservoir", "rate", "bolus", "accuracy", "flow_accuracy", "occlusion", "battery",
 		"stroke_volume", NULL };
 	static const char *const rate_keys[] = { "min", "max", NULL };
-	static const char *const bolus_keys[] = { "max", "rate", NULL };
+	static const char *const bolus_keys[] = { "max", "rate", "tolerance", "requirement",
+						  "lockout", "lockout_requirement",
+						  "decision_rule", "guard_band", NULL };
 	static const char *const acc_keys[] = { "tolerance", "requirement", "decision_rule",
 						"guard_band", NULL };
 	static const char *const occ_keys[] = { "alarm_pressure_max", "alarm_time_max",
@@ -185,6 +190,24 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 		cfg_check_keys(&ctx, sub, "bolus", bolus_keys);
 		cfg_qty(&ctx, sub, "max", QTY_VOLUME, true, 1e-6, 1000, &d->bolus_max_ml);
 		cfg_qty(&ctx, sub, "rate", QTY_RATE, true, 1e-6, 1000, &d->bolus_rate_ml_per_h);
+		/* the accuracy of each bolus, and the patient's lockout: each
+		 * with its requirement, when given */
+		if (cfg_qty(&ctx, sub, "tolerance", QTY_PERCENT, false, 1e-6, 100,
+			    &d->bolus_tolerance_pct) == 1 || config_setting_get_member(sub, "requirement"))
+			cfg_string(&ctx, sub, "requirement", true, d->bolus_requirement,
+				   sizeof(d->bolus_requirement));
+		if (d->bolus_requirement[0] && !(d->bolus_tolerance_pct > 0))
+			cfg_error(&ctx, sub, "'requirement' is given without 'tolerance'; the bolus "
+				  "requirement's criterion is each bolus within +-tolerance of its "
+				  "volume: add tolerance = \"5 %%\"");
+		if (cfg_duration(&ctx, sub, "lockout", false, 1, 7 * 86400, &d->bolus_lockout_ns) == 1 ||
+		    config_setting_get_member(sub, "lockout_requirement"))
+			cfg_string(&ctx, sub, "lockout_requirement", true, d->lockout_requirement,
+				   sizeof(d->lockout_requirement));
+		if (d->lockout_requirement[0] && d->bolus_lockout_ns <= 0)
+			cfg_error(&ctx, sub, "'lockout_requirement' is given without 'lockout'; add "
+				  "lockout = \"1 h\" (the patient's bolus lockout it judges)");
+		load_rule(&ctx, sub, "bolus", &d->bolus_rule);
 	}
 	if ((sub = cfg_group(&ctx, g, "accuracy", true))) {
 		cfg_check_keys(&ctx, sub, "accuracy", acc_keys);

@@ -38,6 +38,7 @@ static unsigned step_roles(const struct step *st)
 	case STEP_CHECK:
 		switch (st->check) {
 		case CHECK_DOSE_ACCURACY:
+		case CHECK_BOLUS_ACCURACY:
 		case CHECK_FLOW_ACCURACY: return 1u << ROLE_SCALE;
 		case CHECK_OCCLUSION: return 1u << ROLE_SCALE | 1u << ROLE_PRESSURE | 1u << ROLE_VALVE;
 		case CHECK_BATTERY: return 1u << ROLE_POWER;
@@ -66,6 +67,61 @@ static double rate_before(const struct sequence *seq, size_t i)
 			rate = 0;
 	}
 	return rate;
+}
+
+static void words_duration(rig_ns t, char *buf, size_t len);
+
+rig_ns bolus_settle_ns(const struct bench *bench)
+{
+	rig_ns tau = bench->line_time_constant_ns > 0 ? bench->line_time_constant_ns
+						      : 6 * RIG_NS_PER_S;
+
+	return 10 * tau + 2 * bench->instrument[ROLE_SCALE].period_ns;
+}
+
+/* A bolus_accuracy window: the device states the bolus tolerance, the window
+ * holds a bolus, and after each bolus the balance is given time to hold all
+ * of it before the next bolus asked for or the window's end. */
+static void check_bolus_window(struct diag_list *diags, const struct sequence *seq,
+			       const struct bench *bench, const struct device *dev,
+			       const struct step *st, const struct window_state *w, int *errors)
+{
+	rig_ns settle = bolus_settle_ns(bench), held = -1;
+	const struct step *last = NULL;
+	size_t n = 0;
+
+	if (!(dev->bolus_tolerance_pct > 0))
+		plan_error(diags, seq, st, errors, "a bolus_accuracy check needs the bolus "
+			   "tolerance; %s states none: add tolerance = \"5 %%\" and requirement = "
+			   "\"...\" to its bolus group", dev->path);
+	for (size_t k = w->begin_i + 1; k <= w->end_i; k++) {
+		const struct step *s = &seq->steps[k];
+
+		if (s->kind == STEP_BOLUS || k == w->end_i) {
+			if (last && held < settle) {
+				char need[48];
+
+				words_duration(settle, need, sizeof(need));
+				plan_error(diags, seq, last, errors, "this bolus is followed by %.6g s "
+					   "of hold before the next bolus or the end of window '%s'; "
+					   "the balance needs %s after a bolus to hold all of it (ten "
+					   "of the bench's line_time_constant and two balance "
+					   "readings): add a hold of at least that", rig_ns_to_s(held),
+					   w->name, need);
+			}
+			if (s->kind == STEP_BOLUS) {
+				last = s;
+				held = 0;
+				n++;
+			}
+		} else if (s->kind == STEP_HOLD && held >= 0) {
+			held += s->duration_ns;
+		}
+	}
+	if (n == 0)
+		plan_error(diags, seq, st, errors, "window '%s' holds no bolus step; a "
+			   "bolus_accuracy check weighs the boluses asked for inside its window",
+			   w->name);
 }
 
 /* A flow analysis needs one steady rate through its window, and intervals and
@@ -356,6 +412,8 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 					w = &win[k];
 			if (st->check == CHECK_FLOW_ACCURACY)
 				check_flow_window(diags, seq, dev, st, w, &errors);
+			if (st->check == CHECK_BOLUS_ACCURACY)
+				check_bolus_window(diags, seq, bench, dev, st, w, &errors);
 			if (st->check == CHECK_OCCLUSION) {
 				bool occlude = false, release = false;
 

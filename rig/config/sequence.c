@@ -15,12 +15,14 @@ static const char *const step_names[] = {
 
 static const char *const check_names[] = {
 	[CHECK_DOSE_ACCURACY] = "dose_accuracy", [CHECK_FLOW_ACCURACY] = "flow_accuracy",
-	[CHECK_OCCLUSION] = "occlusion", [CHECK_BATTERY] = "battery", [CHECK__COUNT] = NULL,
+	[CHECK_OCCLUSION] = "occlusion", [CHECK_BATTERY] = "battery",
+	[CHECK_BOLUS_ACCURACY] = "bolus_accuracy", [CHECK__COUNT] = NULL,
 };
 
 static const char *const timeout_names[] = { "abort", "fail", NULL };
 static const char *const edge_names[] = { "begin", "end", NULL };
 static const char *const until_names[] = { "alarm", "duration", NULL };
+static const char *const demand_names[] = { "clinician", "patient", NULL };
 
 const char *step_kind_name(enum step_kind kind)
 {
@@ -43,6 +45,8 @@ static const char *const *step_keys(enum step_kind kind)
 {
 	static const char *const prime[] = { "step", "label", "timeout", "on_timeout", "volume",
 					     "rate", NULL };
+	static const char *const bolus[] = { "step", "label", "timeout", "on_timeout", "volume",
+					     "rate", "demand", NULL };
 	static const char *const plain[] = { "step", "label", "timeout", "on_timeout", NULL };
 	static const char *const set_rate[] = { "step", "label", "timeout", "on_timeout", "rate",
 						NULL };
@@ -58,8 +62,8 @@ static const char *const *step_keys(enum step_kind kind)
 					     NULL };
 
 	switch (kind) {
-	case STEP_PRIME:
-	case STEP_BOLUS: return prime;
+	case STEP_PRIME: return prime;
+	case STEP_BOLUS: return bolus;
 	case STEP_SET_RATE: return set_rate;
 	case STEP_HOLD:
 	case STEP_RELEASE:
@@ -199,6 +203,9 @@ static void load_step(struct cfg_ctx *ctx, config_setting_t *g, struct step *st,
 	case STEP_BOLUS:
 		cfg_qty(ctx, g, "volume", QTY_VOLUME, true, 1e-6, VOLUME_MAX_ML, &st->volume_ml);
 		cfg_qty(ctx, g, "rate", QTY_RATE, false, 1e-6, RATE_MAX_ML_PER_H, &st->rate_ml_per_h);
+		if (st->kind == STEP_BOLUS &&
+		    cfg_choice(ctx, g, "demand", false, demand_names, &choice) == 1)
+			st->demand = (enum bolus_demand_kind)choice;
 		break;
 	case STEP_SET_RATE:
 		cfg_qty(ctx, g, "rate", QTY_RATE, true, 1e-6, RATE_MAX_ML_PER_H, &st->rate_ml_per_h);

@@ -77,7 +77,8 @@ static int pump_send(struct engine *e, enum pump_cmd c, double a, double b)
 
 	switch (c) {
 	case PUMP_CMD_RATE: return pump_set_rate(pump, a);
-	case PUMP_CMD_BOLUS: return pump_bolus(pump, a, b);
+	case PUMP_CMD_BOLUS: return pump_bolus(pump, a, b, BOLUS_CLINICIAN);
+	case PUMP_CMD_PATIENT_BOLUS: return pump_bolus(pump, a, b, BOLUS_PATIENT);
 	default: return pump_stop(pump);
 	}
 }
@@ -122,6 +123,10 @@ int engine_pump_command(struct engine *e, const char *what, enum pump_cmd c, dou
 	rig_ns t0 = engine_now(e);
 	int r = pump_send(e, c, a, b);
 
+	/* a patient's bolus refused within the pump's lockout is the pump's
+	 * answer, not a fault: the caller records it */
+	if (r == -EAGAIN && c == PUMP_CMD_PATIENT_BOLUS)
+		return r;
 	for (int round = 0; r < 0 && round < 3; round++) {
 		char why[160];
 		bool applied;
@@ -157,14 +162,28 @@ static void wait_step(struct engine *e, const struct step *s, enum wait_for what
 			  step_kind_name(s->kind), s->line, rig_ns_to_s(s->timeout_ns));
 }
 
+/* A prime or a bolus.  A patient's bolus the pump refuses (its lockout) is
+ * recorded as refused and the sequence goes on: whether it should have been
+ * is the bolus_accuracy check's to judge. */
 static void do_bolus(struct engine *e, const struct step *s)
 {
 	double rate = s->rate_ml_per_h > 0 ? s->rate_ml_per_h : e->o->dev->bolus_rate_ml_per_h;
+	bool patient = s->kind == STEP_BOLUS && s->demand == DEMAND_PATIENT;
+	const char *demand = patient ? "patient" : "clinician";
+	int r = engine_pump_command(e, "bolus", patient ? PUMP_CMD_PATIENT_BOLUS : PUMP_CMD_BOLUS,
+				    s->volume_ml, rate);
 
-	if (engine_pump_command(e, "bolus", PUMP_CMD_BOLUS, s->volume_ml, rate) < 0)
+	if (r == -EAGAIN && patient) {
+		engine_event(e, "bolus_refused", json_pack("{s:f, s:f, s:s, s:s}", "volume_ml",
+					s->volume_ml, "rate_ml_per_h", rate, "demand", demand,
+					"answer", strerror(-r)));
 		return;
-	engine_event(e, "bolus", json_pack("{s:f, s:f, s:s}", "volume_ml", s->volume_ml, "rate_ml_per_h",
-				    rate, "kind", step_kind_name(s->kind)));
+	}
+	if (r < 0)
+		return;
+	engine_event(e, "bolus", json_pack("{s:f, s:f, s:s, s:s}", "volume_ml", s->volume_ml,
+				    "rate_ml_per_h", rate, "kind", step_kind_name(s->kind),
+				    "demand", demand));
 	/* The pump's status flag is read at its poll period; read it now so
 	 * the wait sees this bolus as started. */
 	e->have_pump_status = false;

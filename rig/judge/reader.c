@@ -66,6 +66,7 @@ struct stream_state {
 	struct mass_step_detector steps;
 	rig_ns *resets;                      /* commanded changes of flow, in order */
 	size_t n_resets, next_reset;
+	rig_ns settle_ns;                    /* after a bolus: bolus_settle_ns() */
 	double step_floor_g;
 };
 
@@ -103,6 +104,22 @@ static int collect_resets(const struct timeline *tl, struct stream_state *ss)
 	return 0;
 }
 
+/* A bolus ends when the pump has delivered it, not at a command: a pump
+ * that runs it short or slow stops its flow before or after the programmed
+ * end, which is no disturbance of the vessel.  Its programmed span, half of
+ * it again, and the line's settling are not watched for falls. */
+static bool in_bolus_span(const struct timeline *tl, rig_ns t_ns, rig_ns settle_ns)
+{
+	for (size_t i = 0; i < tl->n_boluses; i++) {
+		const struct bolus_cmd *b = &tl->boluses[i];
+		double run_s = b->rate_ml_per_h > 0 ? b->volume_ml / b->rate_ml_per_h * 3600 : 0;
+
+		if (t_ns > b->t_ns && t_ns <= b->t_ns + rig_s_to_ns(1.5 * run_s) + settle_ns)
+			return true;
+	}
+	return false;
+}
+
 static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 			    const struct sample *s)
 {
@@ -114,7 +131,9 @@ static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 		mass_step_reset(&ss->steps);
 		ss->next_reset++;
 	}
-	if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1) {
+	if (in_bolus_span(tl, s->t_ns, ss->settle_ns))
+		mass_step_reset(&ss->steps);
+	else if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1) {
 		results_event(ax->res, step.t_after_ns, "scale", "negative_mass_step",
 			      "between t = %.1f s and t = %.1f s the balance changed by %+.4f mg "
 			      "where its trend predicted %+.4f mg (more than %.3f mg less: the larger "
@@ -444,6 +463,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		goto out;
 	}
 	mass_step_init(&ss.steps, ss.step_floor_g);
+	ss.settle_ns = bolus_settle_ns(bench);
 
 	r = init_checks(&ax, states);
 	if (r < 0)

@@ -56,7 +56,7 @@ struct criterion {
 #define CHECK_CRITERIA_MAX 4
 #define CHECK_MEASUREMENTS_MAX 32
 #define CURVE_POINTS_MAX 256
-#define BUDGET_TERMS_MAX 40
+#define BUDGET_TERMS_MAX 80   /* a bolus check: 4 terms for each of 16 boluses, and more */
 
 struct check_result {
 	char check[32];                 /* "dose_accuracy", "step_timeout" */

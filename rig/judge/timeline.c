@@ -117,10 +117,20 @@ int timeline_read(const char *run_dir, struct timeline *tl, size_t max_windows, 
 				    ((struct rate_change){ t_ns, jnum(ev, "rate_ml_per_h") }));
 			if (json_is_true(json_object_get(ev, "stop")))
 				truncate_boluses(tl, t_ns);
-		} else if (strcmp(name, "bolus") == 0) {
-			FLAG_APPEND(tl->boluses, tl->n_boluses, tl->cap_boluses,
-				    ((struct bolus_cmd){ t_ns, jnum(ev, "volume_ml"),
-							 jnum(ev, "rate_ml_per_h") }));
+		} else if (strcmp(name, "bolus") == 0 || strcmp(name, "bolus_refused") == 0) {
+			bool refused = name[5] == '_';
+
+			if (!refused)
+				FLAG_APPEND(tl->boluses, tl->n_boluses, tl->cap_boluses,
+					    ((struct bolus_cmd){ t_ns, jnum(ev, "volume_ml"),
+								 jnum(ev, "rate_ml_per_h") }));
+			if (refused || strcmp(jstr(ev, "kind"), "prime") != 0)
+				FLAG_APPEND(tl->requests, tl->n_requests, tl->cap_requests,
+					    ((struct bolus_request){
+						    .t_ns = t_ns, .volume_ml = jnum(ev, "volume_ml"),
+						    .rate_ml_per_h = jnum(ev, "rate_ml_per_h"),
+						    .patient = strcmp(jstr(ev, "demand"), "patient") == 0,
+						    .refused = refused }));
 		} else if (strcmp(name, "tare") == 0) {
 			FLAG_APPEND(tl->tares, tl->n_tares, tl->cap_tares, t_ns);
 		} else if (strcmp(name, "evaporation") == 0) {
@@ -243,6 +253,7 @@ void timeline_free(struct timeline *tl)
 {
 	free(tl->rates);
 	free(tl->boluses);
+	free(tl->requests);
 	free(tl->windows);
 	free(tl->timeouts);
 	free(tl->tares);

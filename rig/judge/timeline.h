@@ -35,11 +35,21 @@ struct stopped_mark {
 	double line_wait_s;                  /* how long it waited first; NAN: not said */
 };
 
+/* A bolus asked for (not a prime): delivered, or refused by the pump. */
+struct bolus_request {
+	rig_ns t_ns;
+	double volume_ml, rate_ml_per_h;
+	bool patient;                        /* demand = "patient" */
+	bool refused;                        /* bolus_refused: the pump said no */
+};
+
 struct timeline {
 	struct rate_change *rates;
 	size_t n_rates, cap_rates;
 	struct bolus_cmd *boluses;
 	size_t n_boluses, cap_boluses;
+	struct bolus_request *requests;      /* bolus steps (not primes), in order */
+	size_t n_requests, cap_requests;
 	struct window *windows;
 	size_t n_windows;
 	struct check_result *timeouts;

@@ -84,6 +84,7 @@ const char *check_words(const char *check)
 		{ "flow_accuracy", "flow accuracy" },
 		{ "occlusion", "occlusion alarm" },
 		{ "battery", "battery longevity" },
+		{ "bolus_accuracy", "bolus accuracy" },
 		{ "step_timeout", "step timeout" },
 	};
 
