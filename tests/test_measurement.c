@@ -286,3 +286,35 @@ Test(measurement, the_replacement_indicator_is_observed_when_the_battery_runs_do
 	json_decref(r.results);
 }
 
+/* Flow accuracy at the minimum rate, one stroke every 7.5 min: a pump 3 %
+ * slow is measured 3 % slow, to its U and one stroke of the period (what a
+ * pulsatile pump delivers is a whole number of strokes); the trumpet's
+ * windows are laid on the 30 min grid; the start-up curve covers the whole
+ * first day. */
+Test(measurement, the_minimum_rate_trumpet_recovers_a_slow_pump_from_whole_strokes)
+{
+	struct run r = run_seq("sequences/trumpet-min.cfg",
+			       (const char *[]){ "rate_error = \"0 %\"", "rate_error = \"-3 %\"", NULL });
+	json_t *c = check_named(r.results, "flow_accuracy");
+	/* 0.048 mL/day for 24 h in 0.25 uL strokes: 192 strokes */
+	double stroke_pct = 100.0 / 192;
+	static const struct { const char *name; int windows; } w[] = {
+		{ "Ep_max_240min", 41 }, { "Ep_max_480min", 33 }, { "Ep_max_720min", 25 },
+	};
+	json_t *curve = json_object_get(c, "startup_curve");
+
+	cr_assert(fabs(mval(c, "A") - -3.0) <= mU(c, "A") + stroke_pct, "A = %+.3f +- %.3f",
+		  mval(c, "A"), mU(c, "A"));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		const char *src = json_string_value(json_object_get(measurement(c, w[i].name),
+								    "source"));
+		char expect[32];
+
+		snprintf(expect, sizeof(expect), "over %d windows", w[i].windows);
+		cr_assert_not_null(strstr(src, expect), "%s: %s", w[i].name, src);
+	}
+	cr_assert_eq(json_array_size(curve), 48);
+	cr_assert_float_eq(json_number_value(json_array_get(json_array_get(curve, 47), 0)),
+			   24 * 3600.0, 1e-6);
+	json_decref(r.results);
+}
