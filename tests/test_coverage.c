@@ -76,3 +76,12 @@ Test(coverage, flow_occlusion_and_battery_U_cover_the_drawn_truth, .timeout = 90
 	judge("battery", 2);
 	cov_report_free(&rep);
 }
+
+/* The boluses: the basal taken away from each is the pump's own, drawn
+ * within its accuracy tolerance; each bolus, the worst and the mean. */
+Test(coverage, bolus_U_covers_the_drawn_truth, .timeout = 900)
+{
+	run_mc(COV_BOLUS);
+	judge("bolus", 7);
+	cov_report_free(&rep);
+}

@@ -34,7 +34,7 @@ static unsigned parse_only(const char *list)
 	static const struct { const char *name; unsigned bit; } names[] = {
 		{ "dose_min", COV_DOSE_MIN }, { "dose_nominal", COV_DOSE_NOMINAL },
 		{ "dose_max", COV_DOSE_MAX }, { "flow", COV_FLOW }, { "occlusion", COV_OCCLUSION },
-		{ "battery", COV_BATTERY },
+		{ "battery", COV_BATTERY }, { "bolus", COV_BOLUS },
 	};
 	unsigned bits = 0;
 	char *copy = strdup(list), *save = NULL;

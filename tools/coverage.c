@@ -117,6 +117,8 @@ struct obs {
 	size_t n_marks;
 	struct valve valves[8];
 	size_t n_valves;
+	double bolus_ml[32];         /* the boluses the pump took (not primes), in order */
+	size_t n_boluses;
 	double rate_ml_per_h;
 	bool oom;
 };
@@ -158,6 +160,9 @@ static void observe(void *ctx, rig_ns t_ns, const char *what, const json_t *fiel
 		m->begin = !strcmp(json_string_value(json_object_get(fields, "edge")) ?: "", "begin");
 		m->i = ob->n - 1;
 		m->rate_ml_per_h = ob->rate_ml_per_h;
+	} else if (!strcmp(what, "bolus") && fields && ob->n_boluses < 32 &&
+		   strcmp(json_string_value(json_object_get(fields, "kind")) ?: "", "prime")) {
+		ob->bolus_ml[ob->n_boluses++] = json_number_value(json_object_get(fields, "volume_ml"));
 	} else if (!strcmp(what, "valve") && fields && ob->n_valves < 8 &&
 		   !json_object_get(fields, "by")) {
 		struct valve *v = &ob->valves[ob->n_valves++];
@@ -360,6 +365,44 @@ static void compare_battery(FILE *out, const struct run_results *res, const stru
 	emit(out, "battery", c, "years_to_replacement", years);
 }
 
+/* Each bolus the pump took is a count of strokes: its volume (times 1 + the
+ * pump's bolus error) in whole strokes, whatever the basal rate did beside
+ * it; the bolus check must weigh that, the basal it takes away being
+ * uncertain by the pump's own accuracy. */
+static void compare_bolus(FILE *out, const struct run_results *res, const struct obs *ob,
+			  const struct bench *b)
+{
+	const struct check_result *c = check_of(res, "bolus_accuracy");
+	const struct sim_cfg *s = &b->sim;
+	double sum = 0, worst_truth = NAN, worst = -1;
+	size_t n = 0;
+	char name[48];
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < ob->n_boluses; i++) {
+		const struct measurement *m;
+		double v = ob->bolus_ml[i];
+		double strokes = round(v * (1 + s->bolus_error_pct / 100) / s->stroke_volume_ml);
+		double truth = 100 * (strokes * s->stroke_volume_ml - v) / v;
+
+		snprintf(name, sizeof(name), "bolus_%zu_error", i + 1);
+		if (!(m = measured(c, name)))
+			break;
+		emit(out, "bolus", c, name, truth);
+		sum += truth;
+		n++;
+		if (fabs(m->value) > worst) {
+			worst = fabs(m->value);
+			worst_truth = truth;
+		}
+	}
+	if (n == 0)
+		return;
+	emit(out, "bolus", c, "bolus_error_worst", worst_truth);
+	emit(out, "bolus", c, "bolus_error_mean", sum / (double)n);
+}
+
 /* -------------------------------------------------------------- runs -- */
 
 static const struct {
@@ -372,6 +415,7 @@ static const struct {
 	{ COV_FLOW, "sequences/trumpet.cfg", "flow" },
 	{ COV_OCCLUSION, "sequences/occlusion.cfg", "occlusion" },
 	{ COV_BATTERY, "sequences/battery.cfg", "battery" },
+	{ COV_BOLUS, "sequences/bolus.cfg", "bolus" },
 };
 #define N_SEQ (sizeof(seq_defs) / sizeof(seq_defs[0]))
 
@@ -407,6 +451,12 @@ static void run_one(const struct cov_opts *o, const struct loaded *ld, size_t k,
 	}
 	memcpy(b, ld->bench, sizeof(*b));
 	draw_errors(ld->bench, b, o->seed + run);
+	if (seq_defs[k].bit == COV_BOLUS) {
+		/* the basal beside the boluses: within the pump's own accuracy */
+		struct draw g = { (o->seed + run) * UINT64_C(0x9E3779B97F4A7C15) + 101 };
+
+		b->sim.rate_error_pct = ld->dev->accuracy_tolerance_pct * (2 * draw_uniform(&g) - 1);
+	}
 	fprintf(out, "D\t%s\trun %u (seed %llu): water %.3f degC, air %.4f kg/m3, evaporation "
 		"%.4f mg/h, balance span %+.2e, drift %+.4f mg/h, flow %+.5f mL/h %+.3f %%, "
 		"pressure %+.3f kPa %+.3f %%, current %+.3f uA %+.3f %%, clock %+.1f ppm\n",
@@ -435,6 +485,7 @@ static void run_one(const struct cov_opts *o, const struct loaded *ld, size_t k,
 		case COV_FLOW: compare_flow(out, res, &ob, ld->seq[k]); break;
 		case COV_OCCLUSION: compare_occlusion(out, res, &ob, ld->seq[k]); break;
 		case COV_BATTERY: compare_battery(out, res, &ob, b, ld->dev); break;
+		case COV_BOLUS: compare_bolus(out, res, &ob, b); break;
 		default: compare_dose(out, seq_defs[k].label, res, &ob, b); break;
 		}
 	}

@@ -5,7 +5,10 @@
  * file states for it (the fluid's temperature and the air's density, the
  * evaporation, the balance's span, linearity and zero drift, the flow
  * sensor's, pressure sensor's and power monitor's offset and gain, the time
- * base), gives the drawn values to the simulated bench as its true physics,
+ * base; for the bolus sequence also the pump's basal rate error, uniform
+ * within the device's accuracy tolerance, which the bolus budget names for
+ * the basal it takes away), gives the drawn values to the simulated bench as
+ * its true physics,
  * runs the shipped sequences in-process in virtual time, judges each run
  * from its record alone (results_analyse, as rig report does), and sets
  * every measured value against what the simulator was told (sim_model_truth,
@@ -29,7 +32,8 @@ enum {
 	COV_FLOW = 1u << 3,         /* sequences/trumpet.cfg */
 	COV_OCCLUSION = 1u << 4,    /* sequences/occlusion.cfg */
 	COV_BATTERY = 1u << 5,      /* sequences/battery.cfg */
-	COV_ALL = (1u << 6) - 1,
+	COV_BOLUS = 1u << 6,        /* sequences/bolus.cfg */
+	COV_ALL = (1u << 7) - 1,
 };
 
 struct cov_opts {
