@@ -109,6 +109,7 @@ static void check_battery_judge(struct analysis_ctx *ax, struct check_result *c,
 	const struct device *dev = ax->dev;
 	const struct timeline *tl = ax->tl;
 	double u_cal = ax->bench->instrument[ROLE_POWER].cal.uncertainty;
+	double u_gain = ax->bench->instrument[ROLE_POWER].cal.gain_u_rel;
 	double total_mah = 0, deliv_mah = 0, idle_ua = NAN, u_idle = 0, u_scatter = 0, volume_ml;
 	double q_per_ml, years_per_mah_day;
 	size_t n_idle = 0;
@@ -185,8 +186,11 @@ static void check_battery_judge(struct analysis_ctx *ax, struct check_result *c,
 			 "the measured currents give no positive daily charge");
 		return;
 	}
-	m = check_measure(c, "charge_per_day", lr.charge_per_day_mah, 2 * u_idle * 24 / 1000,
-			  "mAh/day");
+	/* the monitor's offset and the idle readings' scatter on the idle
+	 * current; its gain on every current it reads, so on the whole daily
+	 * charge (idle and delivery alike) */
+	m = check_measure(c, "charge_per_day", lr.charge_per_day_mah,
+			  2 * hypot(u_idle * 24 / 1000, u_gain * lr.charge_per_day_mah), "mAh/day");
 	if (m)
 		snprintf(m->source, sizeof(m->source), "idle current x 24 h + charge per mL x %.4g "
 			 "mL/day (device battery.reference_rate)", dev->reference_rate_ml_per_h * 24);
@@ -199,6 +203,10 @@ static void check_battery_judge(struct analysis_ctx *ax, struct check_result *c,
 		   years_per_mah_day * u_cal * 24 / 1000, "year", "bench power "
 		   "calibration.uncertainty %.3g uA on the idle current, carried through the daily "
 		   "charge", u_cal);
+	budget_add(c, "years_to_replacement", "power monitor gain", years_per_mah_day * u_gain *
+		   lr.charge_per_day_mah, "year", "bench power calibration.gain_uncertainty %.3g "
+		   "relative on every current read, so on the whole daily charge (%.4g mAh/day)",
+		   u_gain, lr.charge_per_day_mah);
 	budget_add(c, "years_to_replacement", "scatter of the idle current", years_per_mah_day *
 		   u_scatter * 24 / 1000, "year", "standard error of the mean of %zu idle readings "
 		   "(%.3g uA)", n_idle, u_scatter);
