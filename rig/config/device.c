@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define YEAR_S (365.25 * 86400)
 
@@ -83,13 +84,16 @@ static void distinct_requirements(struct cfg_ctx *ctx, config_setting_t *g,
 		for (size_t k = 0; k < i; k++) {
 			config_setting_t *grp, *at;
 
-			if (!reqs[k].given || strcmp(reqs[k].id, reqs[i].id) != 0)
+			/* ids that differ only in case are one id mistyped */
+			if (!reqs[k].given || strcasecmp(reqs[k].id, reqs[i].id) != 0)
 				continue;
 			grp = config_setting_get_member(g, reqs[i].group);
 			at = grp ? config_setting_get_member(grp, reqs[i].key) : NULL;
-			cfg_error(ctx, at ? at : g, "%s.%s = \"%s\" is also %s.%s: each requirement "
+			cfg_error(ctx, at ? at : g, "%s.%s = \"%s\" is also %s.%s%s: each requirement "
 				  "has one criterion; give this one its own id", reqs[i].group,
-				  reqs[i].key, reqs[i].id, reqs[k].group, reqs[k].key);
+				  reqs[i].key, reqs[i].id, reqs[k].group, reqs[k].key,
+				  strcmp(reqs[k].id, reqs[i].id) ? " (ids that differ only in case are "
+				  "one id)" : "");
 			break;
 		}
 	}
@@ -107,15 +111,15 @@ static void load_flow(struct cfg_ctx *ctx, config_setting_t *sub, struct device 
 	d->has_flow = true;
 	cfg_check_keys(ctx, sub, "flow_accuracy", keys);
 	cfg_qty(ctx, sub, "tolerance", QTY_PERCENT, true, 1e-6, 100, &d->flow_tolerance_pct);
-	cfg_string(ctx, sub, "requirement", true, d->flow_requirement, sizeof(d->flow_requirement));
+	cfg_requirement(ctx, sub, "requirement", true, d->flow_requirement, sizeof(d->flow_requirement));
 	hi = cfg_qty(ctx, sub, "ep_max", QTY_PERCENT, false, -100, 1000, &d->ep_max_pct);
 	lo = cfg_qty(ctx, sub, "ep_min", QTY_PERCENT, false, -100, 1000, &d->ep_min_pct);
 	d->has_ep_max = hi == 1;
 	d->has_ep_min = lo == 1;
 	/* each limit with its own requirement, and none without its limit */
-	cfg_string(ctx, sub, "ep_max_requirement", hi != 0, d->ep_max_requirement,
+	cfg_requirement(ctx, sub, "ep_max_requirement", hi != 0, d->ep_max_requirement,
 		   sizeof(d->ep_max_requirement));
-	cfg_string(ctx, sub, "ep_min_requirement", lo != 0, d->ep_min_requirement,
+	cfg_requirement(ctx, sub, "ep_min_requirement", lo != 0, d->ep_min_requirement,
 		   sizeof(d->ep_min_requirement));
 	if (hi == 0 && config_setting_get_member(sub, "ep_max_requirement"))
 		cfg_error(ctx, config_setting_get_member(sub, "ep_max_requirement"),
@@ -128,6 +132,24 @@ static void load_flow(struct cfg_ctx *ctx, config_setting_t *sub, struct device 
 			  "'ep_min' = %g %% is out of range; it must not be above 'ep_max' (%g %%)",
 			  d->ep_min_pct, d->ep_max_pct);
 	load_rule(ctx, sub, "flow_accuracy", &d->flow_rule);
+}
+
+/* A criterion and its requirement id come together: one given without the
+ * other is an error at the one given, saying what to add. */
+static void paired_with_requirement(struct cfg_ctx *ctx, config_setting_t *g, const char *key,
+				    const char *req_key, const char *example, const char *criterion)
+{
+	config_setting_t *k = config_setting_get_member(g, key);
+	config_setting_t *r = config_setting_get_member(g, req_key);
+
+	if (k && !r)
+		cfg_error(ctx, k, "'%s' is given without '%s': it states a criterion (%s), which "
+			  "answers a requirement; add %s = \"<its id>\"", key, req_key, criterion,
+			  req_key);
+	else if (r && !k)
+		cfg_error(ctx, r, "'%s' is given without '%s', the criterion it would judge (%s); "
+			  "add %s = \"%s\" or remove '%s'", req_key, key, criterion, key, example,
+			  req_key);
 }
 
 int device_load(const char *path, struct device **ret_dev, struct diag_list *diags)
@@ -190,30 +212,25 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 		cfg_check_keys(&ctx, sub, "bolus", bolus_keys);
 		cfg_qty(&ctx, sub, "max", QTY_VOLUME, true, 1e-6, 1000, &d->bolus_max_ml);
 		cfg_qty(&ctx, sub, "rate", QTY_RATE, true, 1e-6, 1000, &d->bolus_rate_ml_per_h);
-		/* the accuracy of each bolus, and the patient's lockout: each
-		 * with its requirement, when given */
-		if (cfg_qty(&ctx, sub, "tolerance", QTY_PERCENT, false, 1e-6, 100,
-			    &d->bolus_tolerance_pct) == 1 || config_setting_get_member(sub, "requirement"))
-			cfg_string(&ctx, sub, "requirement", true, d->bolus_requirement,
-				   sizeof(d->bolus_requirement));
-		if (d->bolus_requirement[0] && !(d->bolus_tolerance_pct > 0))
-			cfg_error(&ctx, sub, "'requirement' is given without 'tolerance'; the bolus "
-				  "requirement's criterion is each bolus within +-tolerance of its "
-				  "volume: add tolerance = \"5 %%\"");
-		if (cfg_duration(&ctx, sub, "lockout", false, 1, 7 * 86400, &d->bolus_lockout_ns) == 1 ||
-		    config_setting_get_member(sub, "lockout_requirement"))
-			cfg_string(&ctx, sub, "lockout_requirement", true, d->lockout_requirement,
-				   sizeof(d->lockout_requirement));
-		if (d->lockout_requirement[0] && d->bolus_lockout_ns <= 0)
-			cfg_error(&ctx, sub, "'lockout_requirement' is given without 'lockout'; add "
-				  "lockout = \"1 h\" (the patient's bolus lockout it judges)");
+		/* the accuracy of each bolus, and the patient's lockout: each a
+		 * criterion, so each with its requirement */
+		paired_with_requirement(&ctx, sub, "tolerance", "requirement", "5 %",
+					"each bolus within +-tolerance of its volume");
+		paired_with_requirement(&ctx, sub, "lockout", "lockout_requirement", "1 h",
+					"a patient's bolus within the lockout refused");
+		cfg_qty(&ctx, sub, "tolerance", QTY_PERCENT, false, 1e-6, 100, &d->bolus_tolerance_pct);
+		cfg_requirement(&ctx, sub, "requirement", false, d->bolus_requirement,
+				sizeof(d->bolus_requirement));
+		cfg_duration(&ctx, sub, "lockout", false, 1, 7 * 86400, &d->bolus_lockout_ns);
+		cfg_requirement(&ctx, sub, "lockout_requirement", false, d->lockout_requirement,
+				sizeof(d->lockout_requirement));
 		load_rule(&ctx, sub, "bolus", &d->bolus_rule);
 	}
 	if ((sub = cfg_group(&ctx, g, "accuracy", true))) {
 		cfg_check_keys(&ctx, sub, "accuracy", acc_keys);
 		cfg_qty(&ctx, sub, "tolerance", QTY_PERCENT, true, 1e-6, 100,
 			&d->accuracy_tolerance_pct);
-		cfg_string(&ctx, sub, "requirement", true, d->accuracy_requirement,
+		cfg_requirement(&ctx, sub, "requirement", true, d->accuracy_requirement,
 			   sizeof(d->accuracy_requirement));
 		load_rule(&ctx, sub, "accuracy", &d->accuracy_rule);
 	}
@@ -226,7 +243,7 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 		cfg_duration(&ctx, sub, "alarm_time_max", true, 1e-3, 30 * 86400,
 			     &d->occlusion_time_max_ns);
 		cfg_qty(&ctx, sub, "bolus_max", QTY_VOLUME, true, 0, 1000, &d->occlusion_bolus_max_ml);
-		cfg_string(&ctx, sub, "requirement", true, d->occlusion_requirement,
+		cfg_requirement(&ctx, sub, "requirement", true, d->occlusion_requirement,
 			   sizeof(d->occlusion_requirement));
 		load_rule(&ctx, sub, "occlusion", &d->occlusion_rule);
 	}
@@ -243,7 +260,7 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 			cfg_error(&ctx, config_setting_get_member(sub, "longevity_max"),
 				  "'longevity_max' is out of range; it must not be below "
 				  "'longevity_min'");
-		cfg_string(&ctx, sub, "requirement", true, d->battery_requirement,
+		cfg_requirement(&ctx, sub, "requirement", true, d->battery_requirement,
 			   sizeof(d->battery_requirement));
 		cfg_qty(&ctx, sub, "reference_rate", QTY_RATE, true, 1e-6, 1000,
 			&d->reference_rate_ml_per_h);

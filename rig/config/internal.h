@@ -60,6 +60,10 @@ int cfg_uint64(struct cfg_ctx *ctx, const config_setting_t *group, const char *k
 int cfg_date(struct cfg_ctx *ctx, const config_setting_t *group, const char *key, char *buf,
 	     size_t size);
 /* Identifier: letters, digits, '_', '-', '.'; non-empty. */
+/* A requirement id: a string (cfg_string) that is not blank and neither
+ * begins nor ends with white space. */
+int cfg_requirement(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
+		    bool required, char *buf, size_t size);
 int cfg_ident(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
 	      bool required, char *buf, size_t size);
 

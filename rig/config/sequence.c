@@ -240,7 +240,7 @@ static void load_step(struct cfg_ctx *ctx, config_setting_t *g, struct step *st,
 		if (cfg_choice(ctx, g, "check", true, check_names, &choice) == 1)
 			st->check = (enum check_kind)choice;
 		cfg_ident(ctx, g, "window", true, st->window, sizeof(st->window));
-		cfg_string(ctx, g, "requirement", false, st->requirement, sizeof(st->requirement));
+		cfg_requirement(ctx, g, "requirement", false, st->requirement, sizeof(st->requirement));
 		cfg_qty(ctx, g, "tolerance", QTY_PERCENT, false, 1e-6, 100, &st->tolerance_pct);
 		load_check_options(ctx, g, st);
 		break;

@@ -242,6 +242,30 @@ int cfg_string(struct cfg_ctx *ctx, const config_setting_t *group, const char *k
 	return 1;
 }
 
+int cfg_requirement(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
+		    bool required, char *buf, size_t size)
+{
+	int r = cfg_string(ctx, group, key, required, buf, size);
+	size_t n;
+
+	if (r != 1 || !buf[0])
+		return r;
+	n = strlen(buf);
+	if (strspn(buf, " \t\r\n\v\f") == n) {
+		cfg_error(ctx, member(group, key), "'%s' is blank; a requirement id names the "
+			  "requirement a verdict answers, e.g. \"ITP-40-SRS-ACC-001\"", key);
+		buf[0] = '\0';
+		return -1;
+	}
+	if (strchr(" \t\r\n\v\f", buf[0]) || strchr(" \t\r\n\v\f", buf[n - 1])) {
+		cfg_error(ctx, member(group, key), "'%s' = \"%s\" begins or ends with white space, "
+			  "which a reader of the results cannot see; remove it", key, buf);
+		buf[0] = '\0';
+		return -1;
+	}
+	return 1;
+}
+
 int cfg_ident(struct cfg_ctx *ctx, const config_setting_t *group, const char *key,
 	      bool required, char *buf, size_t size)
 {
@@ -267,8 +291,26 @@ int cfg_ident(struct cfg_ctx *ctx, const config_setting_t *group, const char *ke
 }
 
 /* "%g" with the canonical unit, for range messages. */
+/* A limit as a reader would write it: a duration in the largest unit that
+ * holds it whole ("7 day", not "604800 s"); a lower limit that only says
+ * "more than zero" (1e-6 and less) as that. */
 static void fmt_limit(char *buf, size_t size, double v, enum qty_kind kind)
 {
+	static const struct {
+		double s;
+		const char *unit;
+	} units[] = { { 86400, "day" }, { 3600, "h" }, { 60, "min" } };
+
+	if (v > 0 && v <= 1e-6) {
+		snprintf(buf, size, "just above 0 %s", qty_kind_canonical(kind));
+		return;
+	}
+	if (kind == QTY_DURATION)
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (v >= units[i].s && fmod(v, units[i].s) == 0) {
+				snprintf(buf, size, "%g %s", v / units[i].s, units[i].unit);
+				return;
+			}
 	snprintf(buf, size, "%g %s", v, qty_kind_canonical(kind));
 }
 
