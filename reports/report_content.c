@@ -21,18 +21,6 @@
 
 /* -------------------------------------------------------------- sections -- */
 
-/* "ITP-40-SRS-ACC-002, ITP-40-SRS-ACC-003" */
-static void check_requirements(const struct check_result *c, char *buf, size_t len)
-{
-	size_t used;
-
-	snprintf(buf, len, "%s", c->requirement[0] ? c->requirement : "—");
-	for (size_t k = 0; k < c->n_more; k++) {
-		used = strlen(buf);
-		snprintf(buf + used, len - used, ", %s", c->more[k].requirement);
-	}
-}
-
 /* Page 1: the verdict, how the run ended, what it was (and whether it can
  * be evidence at all), one line per check, and the deviations to weigh. */
 static void section_summary(struct report_doc *doc, const struct run_results *res,
@@ -93,7 +81,7 @@ static void section_summary(struct report_doc *doc, const struct run_results *re
 		for (size_t i = 0; i < res->n_checks; i++) {
 			const struct check_result *c = &res->checks[i];
 
-			check_requirements(c, reqs, sizeof(reqs));
+			doc_check_requirements(c, reqs, sizeof(reqs));
 			doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
 			doc_check_title(c, title, sizeof(title));
 			doc_add_cell(doc, t, DS_NORMAL, "%s", title);

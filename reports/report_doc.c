@@ -230,6 +230,25 @@ void doc_check_title(const struct check_result *c, char *buf, size_t len)
 		 c->window, c->window[0] ? "]" : "");
 }
 
+/* "ITP-40-SRS-ACC-002", or with more than one, each with its own verdict:
+ * "ITP-40-SRS-BOL-001 (PASS), ITP-40-SRS-BOL-002 (FAIL)" */
+void doc_check_requirements(const struct check_result *c, char *buf, size_t len)
+{
+	size_t used;
+
+	snprintf(buf, len, "%s", c->requirement[0] ? c->requirement : "—");
+	for (size_t k = 0; k <= c->n_more && c->n_more > 0; k++) {
+		const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+		int v = decision_requirement_verdict(c, r);
+
+		used = strlen(buf);
+		if (k == 0)
+			buf[used = 0] = '\0';
+		snprintf(buf + used, len - used, "%s%s (%s)", k ? ", " : "", r,
+			 v < 0 ? "not judged" : doc_verdict_word((enum verdict)v));
+	}
+}
+
 void doc_check_result_cells(struct report_doc *doc, struct doc_block *t,
 			    const struct check_result *c)
 {

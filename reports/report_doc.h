@@ -84,6 +84,9 @@ void doc_drop_last(struct report_doc *doc);
 
 enum doc_style doc_verdict_style(enum verdict v);
 const char *doc_verdict_word(enum verdict v);
+/* A check's requirement ids; with more than one, each with its verdict
+ * (decision_requirement_verdict): "ID-1 (PASS), ID-2 (FAIL)". */
+void doc_check_requirements(const struct check_result *c, char *buf, size_t len);
 /* The run's verdict in capitals: "PASS WITH DEVIATIONS", "INCONCLUSIVE (RUN
  * ABORTED)" (results_verdict_text). */
 void doc_verdict_upper(const struct run_results *res, char *buf, size_t len);

@@ -62,7 +62,7 @@ static void criteria_table(struct report_doc *doc, const struct run_results *res
 static void results_table(struct report_doc *doc, const struct run_results *res)
 {
 	struct doc_block *t;
-	char title[160];
+	char title[160], reqs[256];
 
 	doc_text(doc, DB_H2, DS_NORMAL, "Results per check");
 	t = doc_table(doc, true, 6, 0.04, 0.24, 0.19, 0.21, 0.17, 0.15);
@@ -78,7 +78,8 @@ static void results_table(struct report_doc *doc, const struct run_results *res)
 		doc_check_title(c, title, sizeof(title));
 		doc_add_cell(doc, t, DS_NORMAL, "%zu", i + 1);
 		doc_add_cell(doc, t, DS_NORMAL, "%s", title);
-		doc_add_cell(doc, t, DS_MONO, "%s", c->requirement[0] ? c->requirement : "—");
+		doc_check_requirements(c, reqs, sizeof(reqs));
+		doc_add_cell(doc, t, DS_MONO, "%s", reqs);
 		doc_check_result_cells(doc, t, c);
 	}
 	t = doc_table(doc, true, 2, 0.04, 0.96);

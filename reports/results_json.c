@@ -103,10 +103,14 @@ static json_t *check_json(const struct check_result *c)
 		json_object_set_new(o, "set_rate_ml_per_h", json_real(c->set_rate_ml_per_h));
 	json_object_set_new(o, "criterion", json_string(c->criterion));
 	more = json_array();
-	for (size_t i = 0; i < c->n_more; i++)
-		json_array_append_new(more, json_pack("{s:s, s:s}", "requirement",
+	for (size_t i = 0; i < c->n_more; i++) {
+		int v = decision_requirement_verdict(c, c->more[i].requirement);
+
+		json_array_append_new(more, json_pack("{s:s, s:s, s:s?}", "requirement",
 						      c->more[i].requirement, "criterion",
-						      c->more[i].text));
+						      c->more[i].text, "verdict",
+						      v < 0 ? NULL : verdict_name((enum verdict)v)));
+	}
 	json_object_set_new(o, "other_requirements", more);
 	if (strcmp(c->check, "step_timeout") != 0)
 		json_object_set_new(o, "decision_rule", rule_json(&c->rule));
@@ -276,6 +280,18 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 			print_limit(out, c->limit_low, c->limit_high, c->unit);
 		}
 		fprintf(out, "\n             %s\n", TXT(c->explanation));
+		/* a check that judges more than one requirement: each one's verdict */
+		if (c->n_more > 0) {
+			fprintf(out, "             by requirement:");
+			for (size_t k = 0; k <= c->n_more; k++) {
+				const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+				int v = decision_requirement_verdict(c, r);
+
+				fprintf(out, "%s %s %s", k ? ";" : "", TXT(r),
+					v < 0 ? "not judged" : verdict_name((enum verdict)v));
+			}
+			fprintf(out, "\n");
+		}
 	}
 	if (res->n_checks == 0)
 		fprintf(out, "(the sequence has no checks: nothing was judged)\n");

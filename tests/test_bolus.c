@@ -103,9 +103,11 @@ Test(bolus, an_accurate_pump_that_keeps_its_lockout_passes)
 	assert_recovered(c, 0, 5);
 	cr_assert_eq(mval(c, "lockout_violations"), 0);
 	/* the demand inside the lockout was refused, and the balance agrees */
-	cr_assert(fabs(mval(c, "refused_demand_volume")) <= mU(c, "refused_demand_volume"),
-		  "refused demand weighed %.6f mL +- %.6f", mval(c, "refused_demand_volume"),
-		  mU(c, "refused_demand_volume"));
+	cr_assert(fabs(mval(c, "refused_1_delivered")) <= mU(c, "refused_1_delivered"),
+		  "refused demand weighed %.4f %% +- %.4f", mval(c, "refused_1_delivered"),
+		  mU(c, "refused_1_delivered"));
+	cr_assert_str_eq(json_string_value(json_object_get(measurement(c, "refused_1_delivered"),
+							   "requirement")), "ITP-40-SRS-BOL-002");
 	run_free(&r);
 }
 
@@ -165,8 +167,19 @@ Test(bolus, other_volumes_and_a_pump_running_long_fail_outside_the_tolerance)
 		  "%+.3f +- %.3f", mval(c, "bolus_2_error"), mU(c, "bolus_2_error"));
 	cr_assert(fabs(mval(c, "bolus_1_error") - 7.0) <= mU(c, "bolus_1_error"));
 	cr_assert(fabs(mval(c, "bolus_3_error") - 7.0) <= mU(c, "bolus_3_error"));
-	/* no lockout judged without patient demands, but the device states one */
-	cr_assert_eq(mval(c, "lockout_violations"), 0);
+	/* without a demand of the patient's the device's lockout is not tested,
+	 * and the results say so rather than pass it */
+	{
+		size_t i;
+		json_t *m;
+
+		json_array_foreach(json_object_get(c, "measurements"), i, m)
+			cr_assert_str_neq(json_string_value(json_object_get(m, "name")),
+					  "lockout_violations");
+		cr_assert_eq(json_array_size(json_object_get(c, "other_requirements")), 0);
+		cr_assert_not_null(strstr(json_string_value(json_object_get(c, "explanation")),
+					  "the lockout (ITP-40-SRS-BOL-002) was not tested"));
+	}
 	run_free(&r);
 }
 
@@ -186,7 +199,19 @@ Test(bolus, a_pump_that_ignores_its_lockout_fails_the_lockout_requirement)
 	m = measurement(c, "lockout_violations");
 	cr_assert_str_eq(json_string_value(json_object_get(m, "requirement")), "ITP-40-SRS-BOL-002");
 	cr_assert_not_null(strstr(json_string_value(json_object_get(c, "explanation")),
+				  "lockout not honoured (2 violations; the first:"));
+	cr_assert_not_null(strstr(json_string_value(json_object_get(c, "explanation")),
 				  "within the lockout"));
+	/* each requirement's own verdict: in results.json and in summary.txt */
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(
+		json_object_get(c, "other_requirements"), 0), "verdict")), "fail");
+	{
+		char *summary = th_slurp(r.dir, "run/summary.txt");
+
+		cr_assert_not_null(strstr(summary, "by requirement: ITP-40-SRS-BOL-001 pass; "
+					  "ITP-40-SRS-BOL-002 fail"), "%s", summary);
+		free(summary);
+	}
 	/* the boluses themselves were accurate */
 	assert_recovered(c, 0, 6);
 	/* the run history traces each to its own requirement, with its own
@@ -256,6 +281,50 @@ Test(bolus, a_bolus_without_time_to_settle_or_a_device_without_tolerance_is_bad_
 	cr_assert_not_null(strstr(err, "seq.cfg:11: a bolus_accuracy check needs the bolus "
 				  "tolerance"), "%s", err);
 	free(err);
+	/* more boluses than one window weighs; the check's own requirement
+	 * made the lockout's */
+	{
+		char *many = NULL, *text;
+		size_t len = 0;
+		FILE *f = open_memstream(&many, &len);
+
+		fprintf(f, "sequence = { id = \"T\"; version = \"1\"; title = \"t\";\n  steps = (\n"
+			"    { step = \"tare\"; },\n    { step = \"mark\"; window = \"b\"; edge = \"begin\"; },\n");
+		for (int i = 0; i < 17; i++)
+			fprintf(f, "    { step = \"bolus\"; volume = \"0.01 mL\"; },\n"
+				"    { step = \"hold\"; duration = \"5 min\"; },\n");
+		fprintf(f, "    { step = \"mark\"; window = \"b\"; edge = \"end\"; },\n"
+			"    { step = \"check\"; check = \"bolus_accuracy\"; window = \"b\";"
+			" requirement = \"itp-40-srs-bol-002\"; }\n  );\n};\n");
+		fclose(f);
+		text = th_write_file(dir, "many.cfg", many);
+		cr_assert_eq(th_rig(dir, (const char *[]){ "validate", text, "--bench", bench,
+							   "--dut", dut, NULL }), 2);
+		err = th_slurp(dir, "stderr");
+		cr_assert_not_null(strstr(err, "many.cfg:40: window 'b' holds 17 bolus steps; a "
+					  "bolus_accuracy check weighs at most 16"), "%s", err);
+		cr_assert_not_null(strstr(err, "many.cfg:40: requirement = \"itp-40-srs-bol-002\" is "
+					  "the device's bolus.lockout_requirement"), "%s", err);
+		free(err);
+		free(text);
+		free(many);
+	}
+	/* a tolerance without its requirement; a blank requirement */
+	{
+		char *bad = th_src_edited(dir, DUT, "bad.cfg", (const char *[]){
+			"    requirement = \"ITP-40-SRS-BOL-001\";\n", "",
+			"lockout_requirement = \"ITP-40-SRS-BOL-002\"", "lockout_requirement = \" \"",
+			NULL });
+
+		cr_assert_eq(th_rig(dir, (const char *[]){ "validate", path, "--bench", bench,
+							   "--dut", bad, NULL }), 2);
+		err = th_slurp(dir, "stderr");
+		cr_assert_not_null(strstr(err, "'tolerance' is given without 'requirement'"), "%s", err);
+		cr_assert_not_null(strstr(err, "'lockout_requirement' is blank"), "%s", err);
+		cr_assert_not_null(strstr(err, "2 problems found"), "%s", err);
+		free(err);
+		free(bad);
+	}
 	/* a demand the sequence cannot name */
 	free(th_write_file(dir, "seq.cfg", "sequence = { id = \"T\"; version = \"1\"; title = \"t\";\n"
 			   "  steps = ( { step = \"bolus\"; volume = \"0.1 mL\"; demand = \"nurse\"; } ); };\n"));

@@ -101,7 +101,7 @@ Test(plans, a_plan_longer_than_duration_max_is_refused_at_the_step_that_passes_i
 			      "duration_max = \"1 h\""), *dut = th_src(DUT), *shorter;
 
 	err = refused_alike(dir, seq, bench, dut);
-	has(err, "seq.cfg:12: the run is at least 1.03333 h long by the end of this step");
+	has(err, "seq.cfg:12: the run is at least 62 min long by the end of this step");
 	has(err, "past the bench's duration_max of 1 h");
 	has(err, "allowed: timed steps adding up to at most 1 h");
 	has(err, "rig: 1 problem found; nothing was run");

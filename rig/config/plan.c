@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void plan_error(struct diag_list *diags, const struct sequence *seq, const struct step *st,
 		       int *errors, const char *fmt, ...)
@@ -122,6 +123,16 @@ static void check_bolus_window(struct diag_list *diags, const struct sequence *s
 		plan_error(diags, seq, st, errors, "window '%s' holds no bolus step; a "
 			   "bolus_accuracy check weighs the boluses asked for inside its window",
 			   w->name);
+	if (n > BOLUS_CHECK_MAX)
+		plan_error(diags, seq, st, errors, "window '%s' holds %zu bolus steps; a "
+			   "bolus_accuracy check weighs at most %d: split it into windows of at most "
+			   "%d, each with its own check", w->name, n, BOLUS_CHECK_MAX, BOLUS_CHECK_MAX);
+	if (st->requirement[0] && dev->lockout_requirement[0] &&
+	    strcasecmp(st->requirement, dev->lockout_requirement) == 0)
+		plan_error(diags, seq, st, errors, "requirement = \"%s\" is the device's "
+			   "bolus.lockout_requirement, which this check judges by the lockout; the "
+			   "bolus tolerance needs its own id (each requirement has one criterion)",
+			   st->requirement);
 }
 
 /* A flow analysis needs one steady rate through its window, and intervals and
@@ -133,6 +144,18 @@ static void check_flow_window(struct diag_list *diags, const struct sequence *se
 {
 	double rate = w->rate_at_begin_ml_per_h, cycle_s;
 
+	/* the check's own requirement may not be one it judges Ep by */
+	for (int k = 0; k < 2 && st->requirement[0]; k++) {
+		const char *other = k ? dev->ep_min_requirement : dev->ep_max_requirement;
+
+		if (other[0] && (k ? dev->has_ep_min : dev->has_ep_max) &&
+		    strcasecmp(st->requirement, other) == 0)
+			plan_error(diags, seq, st, errors, "requirement = \"%s\" is the device's "
+				   "flow_accuracy.%s, which this check judges Ep(%s) by; the mean error "
+				   "A needs its own id (each requirement has one criterion)",
+				   st->requirement, k ? "ep_min_requirement" : "ep_max_requirement",
+				   k ? "min" : "max");
+	}
 	if (!(rate > 0)) {
 		plan_error(diags, seq, st, errors, "window '%s' begins with no basal rate set; "
 			   "flow_accuracy needs a set_rate before the window", w->name);
@@ -172,9 +195,11 @@ static void words_duration(rig_ns t, char *buf, size_t len)
 {
 	double s = rig_ns_to_s(t);
 
-	if (s >= 3600)
+	/* in a unit that holds it whole where one does ("110 s", not
+	 * "1.83333 min") */
+	if (s >= 3600 && fmod(s, 360) == 0)
 		snprintf(buf, len, "%.6g h", s / 3600);
-	else if (s >= 60)
+	else if (s >= 60 && fmod(s, 6) == 0)
 		snprintf(buf, len, "%.6g min", s / 60);
 	else
 		snprintf(buf, len, "%.6g s", s);

@@ -176,7 +176,8 @@ static void do_bolus(struct engine *e, const struct step *s)
 	if (r == -EAGAIN && patient) {
 		engine_event(e, "bolus_refused", json_pack("{s:f, s:f, s:s, s:s}", "volume_ml",
 					s->volume_ml, "rate_ml_per_h", rate, "demand", demand,
-					"answer", strerror(-r)));
+					"answer", "refused within the pump's lockout (EAGAIN, ERR 11 on "
+					"the pump link)"));
 		return;
 	}
 	if (r < 0)

@@ -47,7 +47,7 @@
 #include "rig/analysis/gravimetric.h"
 #include "rig/analysis/uncertainty.h"
 
-#define BOLUS_REQUESTS_MAX 16
+#define BOLUS_REQUESTS_MAX BOLUS_CHECK_MAX
 /* the part of the lockout within which a request is not judged (at least 2 s) */
 #define LOCKOUT_MARGIN_REL 0.01
 
@@ -86,11 +86,6 @@ static int check_bolus_init(struct analysis_ctx *ax, struct check_result *c, str
 	snprintf(c->criterion, sizeof(c->criterion),
 		 "every bolus and their mean: |delivered - asked| / asked <= %.3g %% (device "
 		 "bolus.tolerance)", dev->bolus_tolerance_pct);
-	if (dev->bolus_lockout_ns > 0)
-		check_criterion(c, dev->lockout_requirement, "a patient's bolus asked for within "
-				"%.6g min of the previous one delivered is refused and delivers "
-				"nothing; one after it is delivered (device bolus.lockout)",
-				rig_ns_to_s(dev->bolus_lockout_ns) / 60);
 	for (size_t i = 0; i < tl->n_requests; i++) {
 		const struct bolus_request *rq = &tl->requests[i];
 		struct req_state *r;
@@ -192,7 +187,7 @@ static double error_pct(const struct req_state *r)
 }
 
 /* The lockout's verdict on request i; 0 nothing to say, 1 honoured, -1 a
- * violation (why in buf). */
+ * violation (why in buf), 2 too near the lockout's end to judge. */
 static int lockout_judge(const struct analysis_ctx *ax, const struct check_priv *p, size_t i,
 			 char *buf, size_t len)
 {
@@ -230,7 +225,7 @@ static int lockout_judge(const struct analysis_ctx *ax, const struct check_priv 
 			 rig_ns_to_s(since) / 60, rig_ns_to_s(r->rq->t_ns), rig_ns_to_s(lockout) / 60);
 		return -1;
 	}
-	return since < lockout - margin || since > lockout + margin ? 1 : 0;
+	return since < lockout - margin || since > lockout + margin ? 1 : 2;
 }
 
 static void check_bolus_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
@@ -241,8 +236,9 @@ static void check_bolus_judge(struct analysis_ctx *ax, struct check_result *c, s
 	struct evaporation_used ev;
 	struct measurement *m;
 	size_t n_bolus = 0, n_refused = 0, n_judged = 0, n_violations = 0, worst = SIZE_MAX;
+	size_t n_near = 0;
 	double sum = 0, sum_u_rand2 = 0, sum_u_evap = 0, sum_u_scale = 0, sum_u_basal = 0;
-	char first_violation[256] = "";
+	char first_violation[256] = "", when[96] = "";
 
 	if (window_incomplete(c))
 		return;
@@ -284,19 +280,38 @@ static void check_bolus_judge(struct analysis_ctx *ax, struct check_result *c, s
 			return;
 		}
 		lk = lockout_judge(ax, p, i, why, sizeof(why));
-		if (lk != 0)
+		if (lk == 2)
+			n_near++;
+		else if (lk != 0)
 			n_judged++;
-		if (lk < 0 && n_violations++ == 0)
-			snprintf(first_violation, sizeof(first_violation), "%s", why);
+		if (lk < 0) {
+			size_t used = strlen(when);
+
+			if (n_violations++ == 0)
+				snprintf(first_violation, sizeof(first_violation), "%s", why);
+			snprintf(when + used, sizeof(when) - used, "%s%.0f s", used ? ", " : "",
+				 rig_ns_to_s(rq->t_ns));
+		}
 		if (rq->refused) {
-			n_refused++;
-			m = check_measure(c, "refused_demand_volume", r->bolus_ml,
-					  big_u_pct(r) * rq->volume_ml / 100, "mL");
+			char name[48];
+
+			/* what the refused demand put on the balance, as a part of
+			 * what was asked: under the lockout, less than half of it */
+			snprintf(name, sizeof(name), "refused_%zu_delivered", ++n_refused);
+			bolus_budget(ax, c, name, p, r, &ev);
+			m = check_measure(c, name, 100 * r->bolus_ml / rq->volume_ml, big_u_pct(r), "%");
+			if (dev->bolus_lockout_ns > 0) {
+				measure_limit(m, -INFINITY, 50);
+				if (m)
+					snprintf(m->requirement, sizeof(m->requirement), "%s",
+						 dev->lockout_requirement);
+			}
 			if (m)
 				snprintf(m->source, sizeof(m->source), "patient's bolus of %.4g mL asked "
 					 "for at t = %.0f s, refused by the pump: the balance's gain to the "
-					 "next request less the basal programmed (%.6f mL)", rq->volume_ml,
-					 rig_ns_to_s(rq->t_ns), r->basal_ml);
+					 "next request less the basal (%.6f mL): %.3f uL; U: 95 %% of basal "
+					 "(rectangular) + rest", rq->volume_ml, rig_ns_to_s(rq->t_ns),
+					 r->basal_ml, shown_value(r->bolus_ml * 1e3, 3));
 			continue;
 		}
 		n_bolus++;
@@ -378,22 +393,30 @@ static void check_bolus_judge(struct analysis_ctx *ax, struct check_result *c, s
 		if (m)
 			snprintf(m->source, sizeof(m->source), "1 sigma, from second differences of "
 				 "the %zu settled readings in the window", p->n_inside);
-		if (dev->bolus_lockout_ns > 0) {
+		/* the lockout: judged only where a request of the patient's came
+		 * inside it or after it; else not tested, and said so */
+		if (dev->bolus_lockout_ns > 0 && n_judged > 0) {
+			check_criterion(c, dev->lockout_requirement, "a patient's bolus asked for "
+					"within %.6g min of the start of the previous patient's bolus "
+					"delivered is refused and delivers under half of itself; one "
+					"after it is delivered (device bolus.lockout)",
+					rig_ns_to_s(dev->bolus_lockout_ns) / 60);
 			/* a count: each request judged by the pump's answer and by the
 			 * balance, whose gain a refused bolus must keep below half of
 			 * it, far beyond the balance's U */
-			budget_add(c, "lockout_violations", "a count of requests", 0, "",
+			budget_add(c, "lockout_violations", "a count of requests", 0, "requests",
 				   "exact: the pump's answer to each request (events.jsonl), and "
 				   "for a refused one the balance's gain below half the bolus");
-			m = check_measure(c, "lockout_violations", (double)n_violations, 0, "");
+			m = check_measure(c, "lockout_violations", (double)n_violations, 0, "requests");
 			measure_limit(m, 0, 0);
 			if (m) {
 				snprintf(m->requirement, sizeof(m->requirement), "%s",
 					 dev->lockout_requirement);
-				snprintf(m->source, sizeof(m->source), "%zu patient's requests judged "
-					 "against the lockout of %.6g min (%zu refused)%s%s", n_judged,
-					 rig_ns_to_s(dev->bolus_lockout_ns) / 60, n_refused,
-					 n_violations ? ": " : "", first_violation);
+				snprintf(m->source, sizeof(m->source), "%zu requests by the patient "
+					 "judged against the lockout of %.6g min, %zu not (within 1 %% of its "
+					 "end), %zu refused%s%s", n_judged,
+					 rig_ns_to_s(dev->bolus_lockout_ns) / 60, n_near,
+					 n_refused, n_violations ? "; violations at t = " : "", when);
 			}
 		}
 		evaporation_measure(c, ax, &ev);
@@ -401,14 +424,33 @@ static void check_bolus_judge(struct analysis_ctx *ax, struct check_result *c, s
 		for (size_t i = 0; i < c->n_m; i++)
 			if (c->m[i].has_limit && c->m[i].verdict != VERDICT_PASS)
 				c->verdict = VERDICT_FAIL;
-		snprintf(c->explanation, sizeof(c->explanation),
-			 "%zu bolus(es) weighed: worst %+.3f %% (U = %.3f %%, k = 2), mean %+.3f %% "
-			 "(U = %.3f %%) against +-%.3g %%%s%s%s", n_bolus, shown_value(c->measured, 3),
-			 c->u_expanded, shown_value(mean, 3), big_u_mean, dev->bolus_tolerance_pct,
-			 dev->bolus_lockout_ns > 0 ? (n_violations ? "; lockout not honoured: " :
-						      "; lockout honoured") : "",
-			 n_violations ? first_violation : "",
-			 dev->bolus_lockout_ns > 0 && !n_judged ? " (no request tested it)" : "");
+		{
+			char lockout[400] = "";
+
+			if (dev->bolus_lockout_ns > 0 && n_judged == 0)
+				snprintf(lockout, sizeof(lockout), "; the lockout (%s) was not tested: "
+					 "no request by the patient came inside it or after it",
+					 dev->lockout_requirement);
+			else if (n_violations > 0)
+				snprintf(lockout, sizeof(lockout), "; lockout not honoured (%zu "
+					 "violation%s; the first: %s)", n_violations,
+					 n_violations > 1 ? "s" : "", first_violation);
+			else if (dev->bolus_lockout_ns > 0)
+				snprintf(lockout, sizeof(lockout), "; lockout honoured (%zu request%s "
+					 "by the patient judged)", n_judged, n_judged > 1 ? "s" : "");
+			else if (n_refused > 0)
+				snprintf(lockout, sizeof(lockout), "; %zu demand%s refused by the "
+					 "pump, not judged: the device states no lockout", n_refused,
+					 n_refused > 1 ? "s" : "");
+			/* the lockout's words may be cut at the explanation's end */
+			if (snprintf(c->explanation, sizeof(c->explanation),
+				     "%zu bolus(es) weighed: worst %+.3f %% (U = %.3f %%, 95 %%), mean "
+				     "%+.3f %% (U = %.3f %%) against +-%.3g %%%s", n_bolus,
+				     shown_value(c->measured, 3), c->u_expanded, shown_value(mean, 3),
+				     big_u_mean, dev->bolus_tolerance_pct, lockout) >=
+			    (int)sizeof(c->explanation))
+				c->explanation[sizeof(c->explanation) - 1] = '\0';
+		}
 		snprintf(c->source, sizeof(c->source),
 			 "samples.csv: scale mass (settled readings only), the last at or before each "
 			 "bolus request and each interval's end; events.jsonl: the bolus and "

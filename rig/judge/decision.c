@@ -110,6 +110,23 @@ void decision_apply(struct check_result *c)
 	snprintf(c->explanation + used, sizeof(c->explanation) - used, "; but %s", why);
 }
 
+int decision_requirement_verdict(const struct check_result *c, const char *requirement)
+{
+	int v = -1;
+
+	for (size_t k = 0; k < c->n_m; k++) {
+		const struct measurement *m = &c->m[k];
+		const char *req = m->requirement[0] ? m->requirement : c->requirement;
+
+		if (!m->has_limit || strcmp(req, requirement) != 0)
+			continue;
+		if (m->verdict == VERDICT_FAIL || v < 0 ||
+		    (m->verdict == VERDICT_INCONCLUSIVE && v == VERDICT_PASS))
+			v = v == VERDICT_FAIL ? v : (int)m->verdict;
+	}
+	return v;
+}
+
 const struct measurement *decision_deciding(const struct check_result *c)
 {
 	if (c->verdict == VERDICT_PASS || !c->has_measured || c->measured < c->limit_low ||

@@ -217,6 +217,10 @@ void decision_rule_text(const struct decision_rule *rule, char *buf, size_t len)
  * What a one-line result shows, so a FAIL never stands beside a value that
  * reads as a pass. */
 const struct measurement *decision_deciding(const struct check_result *c);
+/* The verdict on one requirement a check judges (its own or one of
+ * c->more): the worst of the limited measurements judged as it (fail, then
+ * inconclusive, then pass); -1 when none is. */
+int decision_requirement_verdict(const struct check_result *c, const char *requirement);
 
 /* The combined standard uncertainty of c's `quantity`: the root of the sum
  * of its budget terms' squares (0 without terms); twice it is the
