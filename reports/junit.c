@@ -149,6 +149,16 @@ static void write_check(FILE *f, const struct check_result *c)
 
 		fprintf(f, "      <%s type=\"%s\" message=\"", fail ? "failure" : "error",
 			fail ? "fail" : "inconclusive");
+		/* a check judging more than one requirement: which of them did not
+		 * pass, first (the testcase is named by the check's own) */
+		for (size_t k = 0; k <= c->n_more && c->n_more > 0; k++) {
+			const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+			int v = decision_requirement_verdict(c, r);
+
+			xml_text(f, r);
+			fprintf(f, " %s%s", v < 0 ? "not judged" : verdict_name((enum verdict)v),
+				k == c->n_more ? ": " : "; ");
+		}
 		xml_text(f, c->explanation);
 		fputs("\">", f);
 		xml_body(f, c->criterion);

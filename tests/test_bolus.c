@@ -207,9 +207,13 @@ Test(bolus, a_pump_that_ignores_its_lockout_fails_the_lockout_requirement)
 		json_object_get(c, "other_requirements"), 0), "verdict")), "fail");
 	{
 		char *summary = th_slurp(r.dir, "run/summary.txt");
+		char *junit = th_slurp(r.dir, "run/junit.xml");
 
 		cr_assert_not_null(strstr(summary, "by requirement: ITP-40-SRS-BOL-001 pass; "
 					  "ITP-40-SRS-BOL-002 fail"), "%s", summary);
+		cr_assert_not_null(strstr(junit, "message=\"ITP-40-SRS-BOL-001 pass; "
+					  "ITP-40-SRS-BOL-002 fail: "), "%s", junit);
+		free(junit);
 		free(summary);
 	}
 	/* the boluses themselves were accurate */
