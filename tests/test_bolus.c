@@ -225,7 +225,8 @@ Test(bolus, a_pump_that_ignores_its_lockout_fails_the_lockout_requirement)
 
 		if (asprintf(&db, "sqlite:%s/history.sqlite", r.dir) < 0)
 			abort();
-		cr_assert_eq(th_rig(r.dir, (const char *[]){ "history", "trace", "--db", db, NULL }), 0);
+		cr_assert_eq(th_rig(r.dir, (const char *[]){ "history", "trace", "--db", db, "--out",
+							     r.dir, NULL }), 0);
 		out = th_slurp(r.dir, "stdout");
 		cr_assert_not_null(strstr(out, "ITP-40-SRS-BOL-002       lockout_violations     F"), "%s", out);
 		cr_assert_not_null(strstr(out, "ITP-40-SRS-BOL-001       bolus_1_error          P"), "%s", out);
