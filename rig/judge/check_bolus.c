@@ -47,7 +47,6 @@
 #include "rig/analysis/gravimetric.h"
 #include "rig/analysis/uncertainty.h"
 
-#define BOLUS_REQUESTS_MAX BOLUS_CHECK_MAX
 /* the part of the lockout within which a request is not judged (at least 2 s) */
 #define LOCKOUT_MARGIN_REL 0.01
 
@@ -62,9 +61,9 @@ struct req_state {
 };
 
 struct check_priv {
-	struct req_state r[BOLUS_REQUESTS_MAX];
+	struct req_state r[BOLUS_CHECK_MAX];
 	size_t n;
-	size_t n_beyond;                     /* requests past BOLUS_REQUESTS_MAX */
+	size_t n_beyond;                     /* requests past BOLUS_CHECK_MAX */
 	struct noise_est noise;
 	size_t n_inside;
 };
@@ -92,7 +91,7 @@ static int check_bolus_init(struct analysis_ctx *ax, struct check_result *c, str
 
 		if (rq->t_ns < c->t_begin_ns || (c->t_end_ns > c->t_begin_ns && rq->t_ns >= c->t_end_ns))
 			continue;
-		if (p->n == BOLUS_REQUESTS_MAX) {
+		if (p->n == BOLUS_CHECK_MAX) {
 			p->n_beyond++;
 			continue;
 		}
@@ -253,7 +252,7 @@ static void check_bolus_judge(struct analysis_ctx *ax, struct check_result *c, s
 		snprintf(c->explanation, sizeof(c->explanation),
 			 "window \"%s\" holds %zu boluses asked for; a bolus_accuracy check weighs "
 			 "at most %d: split the window", c->window, p->n + p->n_beyond,
-			 BOLUS_REQUESTS_MAX);
+			 BOLUS_CHECK_MAX);
 		return;
 	}
 	evaporation_for(ax, c, c->t_begin_ns, c->t_end_ns, &ev);

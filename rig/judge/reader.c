@@ -66,7 +66,10 @@ struct stream_state {
 	struct mass_step_detector steps;
 	rig_ns *resets;                      /* commanded changes of flow, in order */
 	size_t n_resets, next_reset;
-	rig_ns settle_ns;                    /* after a bolus: bolus_settle_ns() */
+	/* the boluses' spans not watched for falls (in_bolus_span), merged
+	 * where they overlap, in order */
+	struct period *quiet;
+	size_t n_quiet, next_quiet;
 	double step_floor_g;
 };
 
@@ -107,17 +110,34 @@ static int collect_resets(const struct timeline *tl, struct stream_state *ss)
 /* A bolus ends when the pump has delivered it, not at a command: a pump
  * that runs it short or slow stops its flow before or after the programmed
  * end, which is no disturbance of the vessel.  Its programmed span, half of
- * it again, and the line's settling are not watched for falls. */
-static bool in_bolus_span(const struct timeline *tl, rig_ns t_ns, rig_ns settle_ns)
+ * it again, and the line's settling (bolus_settle_ns()) are not watched for
+ * falls: the spans, once, in time order, overlapping ones merged. */
+static int collect_quiet(const struct timeline *tl, rig_ns settle_ns, struct stream_state *ss)
 {
+	ss->quiet = calloc(tl->n_boluses + 1, sizeof(*ss->quiet));
+	if (!ss->quiet)
+		return -ENOMEM;
 	for (size_t i = 0; i < tl->n_boluses; i++) {
 		const struct bolus_cmd *b = &tl->boluses[i];
 		double run_s = b->rate_ml_per_h > 0 ? b->volume_ml / b->rate_ml_per_h * 3600 : 0;
+		struct period p = { b->t_ns, b->t_ns + rig_s_to_ns(1.5 * run_s) + settle_ns };
 
-		if (t_ns > b->t_ns && t_ns <= b->t_ns + rig_s_to_ns(1.5 * run_s) + settle_ns)
-			return true;
+		if (ss->n_quiet > 0 && p.begin_ns <= ss->quiet[ss->n_quiet - 1].end_ns) {
+			if (p.end_ns > ss->quiet[ss->n_quiet - 1].end_ns)
+				ss->quiet[ss->n_quiet - 1].end_ns = p.end_ns;
+		} else {
+			ss->quiet[ss->n_quiet++] = p;
+		}
 	}
-	return false;
+	return 0;
+}
+
+/* Whether t lies in a bolus's span; t only grows from call to call. */
+static bool in_bolus_span(struct stream_state *ss, rig_ns t_ns)
+{
+	while (ss->next_quiet < ss->n_quiet && ss->quiet[ss->next_quiet].end_ns < t_ns)
+		ss->next_quiet++;
+	return ss->next_quiet < ss->n_quiet && t_ns > ss->quiet[ss->next_quiet].begin_ns;
 }
 
 static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
@@ -131,7 +151,7 @@ static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 		mass_step_reset(&ss->steps);
 		ss->next_reset++;
 	}
-	if (in_bolus_span(tl, s->t_ns, ss->settle_ns))
+	if (in_bolus_span(ss, s->t_ns))
 		mass_step_reset(&ss->steps);
 	else if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1) {
 		results_event(ax->res, step.t_after_ns, "scale", "negative_mass_step",
@@ -463,7 +483,10 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		goto out;
 	}
 	mass_step_init(&ss.steps, ss.step_floor_g);
-	ss.settle_ns = bolus_settle_ns(bench);
+	if (collect_quiet(&tl, bolus_settle_ns(bench), &ss) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 
 	r = init_checks(&ax, states);
 	if (r < 0)
@@ -532,6 +555,7 @@ out:
 	free(states);
 	free(ss.evap_fits);
 	free(ss.resets);
+	free(ss.quiet);
 	timeline_free(&tl);
 	seq_free(seq);
 	bench_free(bench);
