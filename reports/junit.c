@@ -152,7 +152,7 @@ static void write_check(FILE *f, const struct check_result *c)
 		/* a check judging more than one requirement: which of them did not
 		 * pass, first (the testcase is named by the check's own) */
 		for (size_t k = 0; k <= c->n_more && c->n_more > 0; k++) {
-			const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+			const char *r = check_requirement_at(c, k);
 			int v = decision_requirement_verdict(c, r);
 
 			xml_text(f, r);

@@ -131,7 +131,7 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 		const struct check_result *c = &res->checks[i];
 
 		for (size_t k = 0; k <= c->n_more; k++) {
-			const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+			const char *r = check_requirement_at(c, k);
 			size_t len = strlen(reqs);
 
 			if (!r[0] || strstr(reqs, r))

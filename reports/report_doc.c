@@ -238,7 +238,7 @@ void doc_check_requirements(const struct check_result *c, char *buf, size_t len)
 
 	snprintf(buf, len, "%s", c->requirement[0] ? c->requirement : "—");
 	for (size_t k = 0; k <= c->n_more && c->n_more > 0; k++) {
-		const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+		const char *r = check_requirement_at(c, k);
 		int v = decision_requirement_verdict(c, r);
 
 		used = strlen(buf);

@@ -284,7 +284,7 @@ static void summary(const struct run_results *res, FILE *out, bool term)
 		if (c->n_more > 0) {
 			fprintf(out, "             by requirement:");
 			for (size_t k = 0; k <= c->n_more; k++) {
-				const char *r = k == 0 ? c->requirement : c->more[k - 1].requirement;
+				const char *r = check_requirement_at(c, k);
 				int v = decision_requirement_verdict(c, r);
 
 				fprintf(out, "%s %s %s", k ? ";" : "", TXT(r),

@@ -221,6 +221,12 @@ const struct measurement *decision_deciding(const struct check_result *c);
  * c->more): the worst of the limited measurements judged as it (fail, then
  * inconclusive, then pass); -1 when none is. */
 int decision_requirement_verdict(const struct check_result *c, const char *requirement);
+/* The k-th requirement a check judges, 0 <= k <= c->n_more: its own first,
+ * then those of c->more. */
+static inline const char *check_requirement_at(const struct check_result *c, size_t k)
+{
+	return k == 0 ? c->requirement : c->more[k - 1].requirement;
+}
 
 /* The combined standard uncertainty of c's `quantity`: the root of the sum
  * of its budget terms' squares (0 without terms); twice it is the
