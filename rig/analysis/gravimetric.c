@@ -69,6 +69,16 @@ void mass_step_reset(struct mass_step_detector *d)
 {
 	d->n = 0;
 	d->n_recent = 0;
+	d->pending = false;
+}
+
+int mass_step_flush(struct mass_step_detector *d, struct mass_step *ret)
+{
+	if (!d->pending)
+		return 0;
+	*ret = d->pend;
+	d->pending = false;
+	return 1;
 }
 
 /* n <= NOISE_BLOCK */
@@ -139,19 +149,40 @@ int mass_step_add(struct mass_step_detector *d, rig_ns t_ns, double mass_g, stru
 		double rate = (mass_g - d->prev_g) / dt_s;
 		size_t cap = sizeof(d->recent_g_per_s) / sizeof(d->recent_g_per_s[0]);
 
+		bool below = false, trend = true;
+
 		if (d->n_recent >= 3 && isfinite(noise)) {
 			double expected = median_of(d->recent_g_per_s,
 						    d->n_recent < cap ? d->n_recent : cap) * dt_s;
 			double threshold = fmax(d->floor_g, MASS_STEP_NOISE_FACTOR * noise);
 
-			if (mass_g - d->prev_g - expected < -threshold) {
-				*ret = (struct mass_step){ d->prev_t_ns, t_ns, d->prev_g, mass_g, expected,
-							   threshold, noise };
+			below = mass_g - d->prev_g - expected < -threshold;
+			if (below && !d->pending) {
+				d->pend = (struct mass_step){ d->prev_t_ns, t_ns, d->prev_g, mass_g,
+							      expected, threshold, noise };
+				d->pending = true;
+				d->n_pend = 0;
+				trend = false;
+			} else if (below) {
+				/* still below: the flow changed, once confirmed */
+				d->pend_g_per_s[d->n_pend++] = rate;
+				trend = false;
+				if (d->n_pend == MASS_STEP_CONFIRM) {
+					d->pending = false;
+					d->n_recent = 0;
+					for (size_t i = 0; i < d->n_pend; i++)
+						d->recent_g_per_s[d->n_recent++ % cap] =
+							d->pend_g_per_s[i];
+				}
+			} else if (d->pending) {
+				/* the trend resumed: the fall was a step */
+				*ret = d->pend;
+				d->pending = false;
 				found = 1;
 			}
 		}
 		/* a step is not the trend: keep it out of the median */
-		if (!found)
+		if (trend)
 			d->recent_g_per_s[d->n_recent++ % cap] = rate;
 	}
 	d->n++;

@@ -89,19 +89,18 @@ size_t noise_count(const struct noise_est *ne);
  * 1.6 sigma, so a noisy balance does not fire (one false event in some
  * thousand runs of a day), while a fall the noise cannot explain does.
  * Until MASS_STEP_NOISE_MIN second differences are known nothing is judged.
- * The noise is the balance's own: a reset does not forget it. */
+ * The noise is the balance's own: a reset does not forget it.
+ *
+ * A fall is a step only when the trend resumes after it.  When the next
+ * MASS_STEP_CONFIRM intervals all stay below the old trend too, the flow
+ * itself has changed (a pump that stopped on its own: its reservoir empty,
+ * or run dry before it said so) and the new rate becomes the trend, with no
+ * event: what the flow did is the checks' to judge, not a disturbance of the
+ * vessel.  So a step is reported up to MASS_STEP_CONFIRM readings after it
+ * (with its own times), or by mass_step_flush() at a reset or the end. */
 #define MASS_STEP_NOISE_MIN 15
 #define MASS_STEP_NOISE_FACTOR 8.0
-
-struct mass_step_detector {
-	double floor_g;                /* the threshold's floor */
-	size_t n;                      /* readings since the reset */
-	rig_ns prev_t_ns;
-	double prev_g;
-	double recent_g_per_s[5];      /* the last intervals' rates of change */
-	size_t n_recent;
-	struct noise_est noise;
-};
+#define MASS_STEP_CONFIRM 3
 
 struct mass_step {
 	rig_ns t_before_ns, t_after_ns;
@@ -111,13 +110,34 @@ struct mass_step {
 	double noise_g;                /* the reading noise then (1 sigma) */
 };
 
+struct mass_step_detector {
+	double floor_g;                /* the threshold's floor */
+	size_t n;                      /* readings since the reset */
+	rig_ns prev_t_ns;
+	double prev_g;
+	double recent_g_per_s[5];      /* the last intervals' rates of change */
+	size_t n_recent;
+	struct noise_est noise;
+	/* a fall waiting to be told from a change of flow */
+	bool pending;
+	struct mass_step pend;
+	double pend_g_per_s[MASS_STEP_CONFIRM];
+	size_t n_pend;
+};
+
+
 void mass_step_init(struct mass_step_detector *d, double floor_g);
 /* The reading noise (1 sigma) measured so far; NAN while too few readings. */
 double mass_step_noise_g(const struct mass_step_detector *d);
 /* After a commanded change of flow: forget the trend. */
 void mass_step_reset(struct mass_step_detector *d);
-/* Feeds one settled reading; returns 1 and fills ret when it ends a negative
- * step, else 0. */
+/* Feeds one settled reading; returns 1 and fills ret when it confirms a
+ * negative step (of an interval up to MASS_STEP_CONFIRM readings back),
+ * else 0. */
 int mass_step_add(struct mass_step_detector *d, rig_ns t_ns, double mass_g, struct mass_step *ret);
+/* A fall still waiting to be told from a change of flow, given up on (a
+ * reset, the end of the record): returns 1 and fills ret with it as a step,
+ * else 0. */
+int mass_step_flush(struct mass_step_detector *d, struct mass_step *ret);
 
 #endif

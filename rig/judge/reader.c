@@ -140,6 +140,20 @@ static bool in_bolus_span(struct stream_state *ss, rig_ns t_ns)
 	return ss->next_quiet < ss->n_quiet && t_ns > ss->quiet[ss->next_quiet].begin_ns;
 }
 
+static void step_event(struct analysis_ctx *ax, struct stream_state *ss,
+		       const struct mass_step *st);
+
+/* A fall still waiting to be told from a change of flow is a step when the
+ * trend is given up on. */
+static void steps_reset(struct analysis_ctx *ax, struct stream_state *ss)
+{
+	struct mass_step step;
+
+	if (mass_step_flush(&ss->steps, &step) == 1)
+		step_event(ax, ss, &step);
+	mass_step_reset(&ss->steps);
+}
+
 static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 			    const struct sample *s)
 {
@@ -148,12 +162,27 @@ static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 
 	/* A commanded change of flow changes the trend: start afresh after it. */
 	while (ss->next_reset < ss->n_resets && ss->resets[ss->next_reset] < s->t_ns) {
-		mass_step_reset(&ss->steps);
+		steps_reset(ax, ss);
 		ss->next_reset++;
 	}
 	if (in_bolus_span(ss, s->t_ns))
-		mass_step_reset(&ss->steps);
-	else if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1) {
+		steps_reset(ax, ss);
+	else if (mass_step_add(&ss->steps, s->t_ns, s->value, &step) == 1)
+		step_event(ax, ss, &step);
+	for (size_t k = 0; k < tl->n_evaporation; k++) {
+		const struct stopped_mark *p = &tl->evaporation[k];
+
+		if (s->t_ns >= p->begin_ns && p->end_ns > 0 && s->t_ns <= p->end_ns)
+			linfit_add(&ss->evap_fits[k], s->t_ns, s->value);
+	}
+}
+
+static void step_event(struct analysis_ctx *ax, struct stream_state *ss,
+		       const struct mass_step *st)
+{
+	const struct mass_step step = *st;
+
+	{
 		results_event(ax->res, step.t_after_ns, "scale", "negative_mass_step",
 			      "between t = %.1f s and t = %.1f s the balance changed by %+.4f mg "
 			      "where its trend predicted %+.4f mg (more than %.3f mg less: the larger "
@@ -164,11 +193,21 @@ static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 			      step.expected_change_g * 1e3, step.threshold_g * 1e3,
 			      ss->step_floor_g * 1e3, step.noise_g * 1e3);
 	}
-	for (size_t k = 0; k < tl->n_evaporation; k++) {
-		const struct stopped_mark *p = &tl->evaporation[k];
+}
 
-		if (s->t_ns >= p->begin_ns && p->end_ns > 0 && s->t_ns <= p->end_ns)
-			linfit_add(&ss->evap_fits[k], s->t_ns, s->value);
+/* The negative steps reported since event `from`, each counted against the
+ * checks whose window holds it (by its own time: a step is confirmed a few
+ * readings after it). */
+static void count_steps(struct analysis_ctx *ax, struct check_state *states, size_t from)
+{
+	for (size_t e = from; e < ax->res->n_events; e++) {
+		rig_ns t = ax->res->events[e].t_ns;
+
+		if (strcmp(ax->res->events[e].kind, "negative_mass_step") != 0)
+			continue;
+		for (size_t i = 0; i < ax->res->n_checks; i++)
+			if (t > ax->res->checks[i].t_begin_ns && t <= ax->res->checks[i].t_end_ns)
+				states[i].n_mass_steps++;
 	}
 }
 
@@ -229,12 +268,7 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 		before = ax->res->n_events;
 		if (settled_mass)
 			on_settled_mass(ax, ss, &s);
-		if (ax->res->n_events > before &&
-		    strcmp(ax->res->events[ax->res->n_events - 1].kind, "negative_mass_step") == 0)
-			for (size_t i = 0; i < ax->res->n_checks; i++)
-				if (s.t_ns > ax->res->checks[i].t_begin_ns &&
-				    s.t_ns <= ax->res->checks[i].t_end_ns)
-					states[i].n_mass_steps++;
+		count_steps(ax, states, before);
 		if (s.role == ROLE_SCALE && !settled_mass)
 			continue;
 		for (size_t i = 0; i < ax->res->n_checks; i++)
@@ -243,6 +277,15 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 	}
 	free(line);
 	fclose(f);
+	{
+		/* a fall the record ends on is a step */
+		struct mass_step step;
+		size_t before = ax->res->n_events;
+
+		if (mass_step_flush(&ss->steps, &step) == 1)
+			step_event(ax, ss, &step);
+		count_steps(ax, states, before);
+	}
 	return 0;
 }
 
