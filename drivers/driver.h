@@ -21,7 +21,8 @@ struct sim_model;
 enum {
 	PUMP_ALARM_OCCLUSION = 1u << 0,
 	PUMP_ALARM_LOW_BATTERY = 1u << 1,  /* elective replacement indicator */
-	PUMP_ALARM_RESERVOIR = 1u << 2,
+	PUMP_ALARM_RESERVOIR = 1u << 2,    /* reservoir low: at or below the pump's threshold */
+	PUMP_ALARM_EMPTY = 1u << 3,        /* reservoir empty: the pump has stopped delivering */
 };
 
 struct pump_status {
@@ -100,6 +101,11 @@ struct pump_ops {
 	int (*reconnect)(struct instrument *inst);
 	/* Optional: the pump's own serial number and firmware version. */
 	int (*identify)(struct instrument *inst, struct pump_identity *ret);
+	/* Optional: the reservoir was emptied and refilled with volume_ml (what
+	 * a clinician's programmer tells the pump after a refill): the pump's
+	 * reservoir reading starts again from it and its empty alarm clears;
+	 * delivery is not restarted. */
+	int (*refill)(struct instrument *inst, double volume_ml);
 };
 
 /* scale, flow, pressure, power */
@@ -173,6 +179,7 @@ int pump_set_rate(struct instrument *inst, double rate_ml_per_h);
 int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h,
 	       enum bolus_demand demand);
 int pump_stop(struct instrument *inst);
+int pump_refill(struct instrument *inst, double volume_ml);
 int pump_status(struct instrument *inst, struct pump_status *ret);
 int pump_reconnect(struct instrument *inst);
 /* -ENOTSUP when the backend cannot ask. */

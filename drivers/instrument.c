@@ -197,6 +197,11 @@ int pump_bolus(struct instrument *inst, double volume_ml, double rate_ml_per_h,
 				     : -ENOTSUP;
 }
 
+int pump_refill(struct instrument *inst, double volume_ml)
+{
+	return OP(inst, pump, refill) ? inst->backend->pump->refill(inst, volume_ml) : -ENOTSUP;
+}
+
 int pump_stop(struct instrument *inst)
 {
 	return OP(inst, pump, stop) ? inst->backend->pump->stop(inst) : -ENOTSUP;

@@ -313,3 +313,22 @@ double th_samples_buffer_span_s(const char *samples)
 	cr_assert_gt(last_s, 0, "no rows after t = 0");
 	return 65536 / ((double)(row - samples) / last_s) + 2;
 }
+
+/* "-0.000" (or -0.0, -0.00000...) with no other digit after it: a value
+ * that rounds to zero shown negative.  -0.00004 is a small negative value,
+ * shown as it is. */
+bool th_negative_zero(const char *text)
+{
+	for (const char *s = strstr(text, "-0."); s; s = strstr(s + 1, "-0.")) {
+		const char *d = s + 3;
+		bool nonzero = false;
+
+		if (!(*d >= '0' && *d <= '9'))
+			continue;
+		for (; *d >= '0' && *d <= '9'; d++)
+			nonzero |= *d != '0';
+		if (!nonzero)
+			return true;
+	}
+	return false;
+}

@@ -71,4 +71,8 @@ char *th_wait_for_text(const char *dir, const char *name, const char *text, int 
 char *th_wait_for_text_n(const char *dir, const char *name, const char *text, size_t count,
 			 int timeout_ms);
 
+/* Whether text shows a value that rounds to zero as negative ("-0.000"
+ * with no other digit after it). */
+bool th_negative_zero(const char *text);
+
 #endif

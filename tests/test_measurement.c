@@ -262,7 +262,7 @@ Test(measurement, the_shipped_qualification_suite_passes_on_a_nominal_pump)
 				 json_string_value(json_object_get(c, "explanation")));
 		budget_gives_U(c);
 	}
-	cr_assert_eq(json_array_size(json_object_get(r.results, "checks")), 7);
+	cr_assert_eq(json_array_size(json_object_get(r.results, "checks")), 8);
 	cr_assert_eq(r.status, 0);
 	json_decref(r.results);
 }

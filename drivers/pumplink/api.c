@@ -148,6 +148,14 @@ static int pl_bolus(struct instrument *inst, double volume_ml, double rate_ml_pe
 	return exchange(inst, &cmd, &rep);
 }
 
+static int pl_refill(struct instrument *inst, double volume_ml)
+{
+	struct pumplink_cmd cmd = { .kind = PL_REFILL, .volume_ml = volume_ml };
+	struct pumplink_reply rep;
+
+	return exchange(inst, &cmd, &rep);
+}
+
 static int pl_status(struct instrument *inst, struct pump_status *ret)
 {
 	struct pumplink_cmd cmd = { .kind = PL_STATUS };
@@ -184,7 +192,7 @@ static int pl_identify(struct instrument *inst, struct pump_identity *ret)
 
 static const struct pump_ops pl_pump = {
 	.set_rate = pl_set_rate, .bolus = pl_bolus, .stop = pl_stop, .status = pl_status,
-	.reconnect = pl_reconnect, .identify = pl_identify,
+	.refill = pl_refill, .reconnect = pl_reconnect, .identify = pl_identify,
 };
 
 const struct backend pumplink_backend = {

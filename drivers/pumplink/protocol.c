@@ -44,6 +44,7 @@ int pumplink_format_cmd(const struct pumplink_cmd *cmd, char *buf, size_t size)
 	case PL_STOP: n = snprintf(buf, size, "%u STOP", cmd->seq); break;
 	case PL_STATUS: n = snprintf(buf, size, "%u STATUS", cmd->seq); break;
 	case PL_IDENT: n = snprintf(buf, size, "%u IDENT", cmd->seq); break;
+	case PL_REFILL: n = snprintf(buf, size, "%u REFILL %.6f", cmd->seq, cmd->volume_ml); break;
 	default: return -EINVAL;
 	}
 	if (n < 0 || (size_t)n >= size)
@@ -190,6 +191,10 @@ int pumplink_parse_cmd(const char *line, size_t len, struct pumplink_cmd *ret)
 			return -EINVAL;
 		return num(w[3], 0, 1000, &ret->rate_ml_per_h);
 	}
+	if (strcmp(w[1], "REFILL") == 0 && n == 3) {
+		ret->kind = PL_REFILL;
+		return num(w[2], 0, 1000, &ret->volume_ml);
+	}
 	if (strcmp(w[1], "STOP") == 0 && n == 2) {
 		ret->kind = PL_STOP;
 		return 0;
@@ -203,7 +208,7 @@ int pumplink_parse_cmd(const char *line, size_t len, struct pumplink_cmd *ret)
 		return 0;
 	}
 	if (strcmp(w[1], "RATE") == 0 || strcmp(w[1], "BOLUS") == 0 || strcmp(w[1], "STOP") == 0 ||
-	    strcmp(w[1], "STATUS") == 0 || strcmp(w[1], "IDENT") == 0)
+	    strcmp(w[1], "STATUS") == 0 || strcmp(w[1], "IDENT") == 0 || strcmp(w[1], "REFILL") == 0)
 		return -EINVAL;
 	return -ENOMSG;
 }

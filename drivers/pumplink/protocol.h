@@ -15,13 +15,13 @@
 
 #define PUMPLINK_LINE_MAX 160   /* longest valid line, "\r\n" included */
 
-enum pumplink_cmd_kind { PL_RATE, PL_BOLUS, PL_STOP, PL_STATUS, PL_IDENT };
+enum pumplink_cmd_kind { PL_RATE, PL_BOLUS, PL_STOP, PL_STATUS, PL_IDENT, PL_REFILL };
 
 struct pumplink_cmd {
 	unsigned seq;
 	enum pumplink_cmd_kind kind;
 	double rate_ml_per_h;        /* RATE, BOLUS */
-	double volume_ml;            /* BOLUS */
+	double volume_ml;            /* BOLUS, REFILL */
 	bool patient;                /* BOLUS: a patient's demand ("PATIENT" after the rate),
 	                                refused within the pump's lockout */
 };
@@ -40,7 +40,8 @@ struct pumplink_reply {
 	/* STATUS */
 	bool running, bolus_active;
 	double rate_ml_per_h;
-	uint32_t alarms;             /* 1 occlusion, 2 low battery (replacement), 4 reservoir */
+	uint32_t alarms;             /* 1 occlusion, 2 low battery (replacement), 4 reservoir
+	                                low, 8 reservoir empty (stopped) */
 	double delivered_ml, battery_v, reservoir_ml;
 	/* IDENT: what the pump says it is */
 	char serial[PUMPLINK_IDENT_MAX + 1];

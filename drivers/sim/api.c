@@ -82,6 +82,13 @@ static int pump_op_stop(struct instrument *inst)
 	return as_host_sees(sim_pump_stop(model_of(inst), now(inst)));
 }
 
+static int pump_op_refill(struct instrument *inst, double volume_ml)
+{
+	if (inst->role != ROLE_PUMP)
+		return -ENOTSUP;
+	return as_host_sees(sim_pump_refill(model_of(inst), now(inst), volume_ml));
+}
+
 /* In process there is no link to reopen; the model's faults decide
  * whether the pump answers. */
 static int pump_op_reconnect(struct instrument *inst)
@@ -108,6 +115,7 @@ static const struct pump_ops sim_pump_ops = {
 	.set_rate = pump_op_set_rate,
 	.bolus = pump_op_bolus,
 	.stop = pump_op_stop,
+	.refill = pump_op_refill,
 	.status = pump_op_status,
 	.reconnect = pump_op_reconnect,
 };

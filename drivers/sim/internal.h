@@ -152,6 +152,13 @@ struct sim_model {
 	uint64_t strokes_stalled;
 	struct ksum pumped_ml;   /* what the strokes that moved liquid moved, each its
 	                            own volume (stroke_variation) */
+	/* reservoir: truly fill_ml at the last fill, less what has been pumped
+	 * since (pumped_ml - fill_pumped_ml); the pump's own reading is what it
+	 * was told at the fill less its strokes since at the nominal volume */
+	double fill_ml, fill_pumped_ml, told_ml;
+	uint64_t fill_strokes;
+	uint64_t strokes_dry;    /* strokes with nothing left to move */
+	bool empty;              /* stopped at a reading of 0: the empty alarm */
 
 	/* line: excess volume V = C (P - P0) stored in the compliance */
 	double line_ml;
@@ -203,6 +210,8 @@ enum {
 };
 
 double model_line_pressure_kpa(const struct sim_model *m);
+double model_reservoir_true_ml(const struct sim_model *m);
+double model_reservoir_reading_ml(const struct sim_model *m);
 bool model_fault_active(const struct sim_fault *f, rig_ns t_ns);
 int model_fault_check(const struct sim_model *m, enum rig_role role, rig_ns t_ns,
 		       unsigned *ret_mods);

@@ -55,6 +55,7 @@ struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_
 	}
 	m->alarm_rise_t = -1;
 	m->patient_bolus_t = -1;
+	m->fill_ml = m->told_ml = cfg->reservoir_ml;
 	m->estop_seen_ns = -1;   /* a press at t = 0 is an edge too */
 	return m;
 }
@@ -172,6 +173,30 @@ rig_ns model_run_time(const struct sim_model *m, double t)
 	return (rig_ns)llround(t * m->clock_scale);
 }
 
+double model_reservoir_true_ml(const struct sim_model *m)
+{
+	return m->fill_ml - (ksum_value(&m->pumped_ml) - m->fill_pumped_ml);
+}
+
+/* The pump's own reservoir reading: what it was told at the last fill,
+ * less its strokes since at the nominal volume, off by reservoir_error. */
+double model_reservoir_reading_ml(const struct sim_model *m)
+{
+	return m->told_ml - (double)(m->strokes - m->fill_strokes) * m->cfg.stroke_volume_ml +
+	       m->cfg.reservoir_error_ml;
+}
+
+/* At a reading of 0 the pump stops every delivery and alarms empty.  A
+ * model given no reservoir (0) has one that never runs out. */
+static void reservoir_after_stroke(struct sim_model *m)
+{
+	if (m->cfg.reservoir_ml > 0 && !m->empty && model_reservoir_reading_ml(m) <= 1e-12) {
+		m->empty = true;
+		m->basal.active = false;
+		m->bolus.active = false;
+	}
+}
+
 /* One stroke pushes stroke_volume into the line unless the line pressure has
  * reached the stall pressure, where the mechanism can no longer open the
  * outlet and the stroke delivers nothing (it still costs its charge).
@@ -193,8 +218,21 @@ static void stroke(struct sim_model *m, struct stream *s)
 		v = fmax(0, v * (1 + m->cfg.stroke_variation_rel * rng_gauss(&m->rng[ROLE_PUMP])));
 	if (m->line_ml / m->cfg.compliance_ml_per_kpa >= m->cfg.stall_pressure_kpa) {
 		m->strokes_stalled++;
+		reservoir_after_stroke(m);
 		return;
 	}
+	/* a reservoir run dry gives what is left, then nothing: the pump
+	 * cannot tell, its reading counts on */
+	if (m->cfg.reservoir_ml > 0) {
+		double left = model_reservoir_true_ml(m);
+
+		if (left < v) {
+			v = left > 0 ? left : 0;
+			if (!(left > 0))
+				m->strokes_dry++;
+		}
+	}
+	reservoir_after_stroke(m);
 	m->line_ml += v;
 	ksum_add(&m->pumped_ml, v);
 	if (m->cfg.alarm_enabled && !m->condition && m->line_ml >= alarm_volume_ml(m)) {
@@ -453,6 +491,27 @@ int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, doubl
 	return reply_lost(model, t_ns);
 }
 
+/* The reservoir emptied and refilled with volume_ml, and the pump told so:
+ * its reading starts again from it, its empty alarm clears; it delivers
+ * again when asked to.  More than the bench's reservoir holds is refused. */
+int sim_pump_refill(struct sim_model *model, rig_ns t_ns, double volume_ml)
+{
+	int r;
+
+	sim_model_advance(model, t_ns);
+	r = model_fault_check(model, ROLE_PUMP, t_ns, NULL);
+	if (r < 0)
+		return r;
+	if (!(volume_ml > 0) || volume_ml > model->cfg.reservoir_ml * (1 + 1e-9))
+		return -EINVAL;
+	model->fill_ml = volume_ml;
+	model->told_ml = volume_ml;
+	model->fill_pumped_ml = ksum_value(&model->pumped_ml);
+	model->fill_strokes = model->strokes;
+	model->empty = false;
+	return reply_lost(model, t_ns);
+}
+
 int sim_pump_stop(struct sim_model *model, rig_ns t_ns)
 {
 	int r;
@@ -531,9 +590,13 @@ int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *re
 		.delivered_ml = (double)model->strokes * model->cfg.stroke_volume_ml,
 		/* the pump's telemetry reports its battery to the millivolt */
 		.battery_v = round(model_battery_voltage_v(model) * 1000) / 1000,
-		.reservoir_ml = fmax(0, model->cfg.reservoir_ml -
-				     (double)model->strokes * model->cfg.stroke_volume_ml),
+		.reservoir_ml = fmax(0, model_reservoir_reading_ml(model)),
 	};
+	if (model->empty)
+		ret->alarms |= PUMP_ALARM_EMPTY | PUMP_ALARM_RESERVOIR;
+	else if (model->cfg.low_reservoir_ml > 0 &&
+		 model_reservoir_reading_ml(model) <= model->cfg.low_reservoir_ml)
+		ret->alarms |= PUMP_ALARM_RESERVOIR;
 	if (model->asserted)
 		ret->alarms |= PUMP_ALARM_OCCLUSION;
 	if (model_battery_voltage_v(model) < empty + 0.1 * (full - empty))

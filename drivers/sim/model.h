@@ -57,6 +57,7 @@ int sim_pump_set_rate(struct sim_model *model, rig_ns t_ns, double rate_ml_per_h
 int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, double rate_ml_per_h,
 		   enum bolus_demand demand);
 int sim_pump_stop(struct sim_model *model, rig_ns t_ns);
+int sim_pump_refill(struct sim_model *model, rig_ns t_ns, double volume_ml);
 int sim_pump_status(struct sim_model *model, rig_ns t_ns, struct pump_status *ret);
 /* Who the simulated pump says it is (the bench's simulator.pump serial and
  * firmware, or what sim_model_set_identity gave it); answers as a status
@@ -98,6 +99,8 @@ struct sim_truth {
 	double alarm_rise_t_true_s; /* true time of the alarm's last rise; NAN: none yet */
 	double alarm_rise_kpa;    /* the line pressure (above 0) then */
 	unsigned long strokes;
+	double reservoir_ml;      /* truly left in the reservoir */
+	unsigned long strokes_dry; /* strokes with nothing left to move */
 };
 void sim_model_truth(const struct sim_model *model, struct sim_truth *ret);
 

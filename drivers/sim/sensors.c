@@ -270,6 +270,8 @@ void sim_model_truth(const struct sim_model *model, struct sim_truth *ret)
 		.alarm_rise_t_true_s = model->alarm_rise_t >= 0 ? model->alarm_rise_t / 1e9 : NAN,
 		.alarm_rise_kpa = model->alarm_rise_t >= 0 ? model->alarm_rise_kpa : NAN,
 		.strokes = (unsigned long)model->strokes,
+		.reservoir_ml = model_reservoir_true_ml(model),
+		.strokes_dry = (unsigned long)model->strokes_dry,
 	};
 }
 

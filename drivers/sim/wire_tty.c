@@ -91,6 +91,7 @@ static void pump_line(struct wire *w, const char *line)
 	case PL_BOLUS: r = sim_pump_bolus(w->model, t, cmd.volume_ml, cmd.rate_ml_per_h,
 					  cmd.patient ? BOLUS_PATIENT : BOLUS_CLINICIAN); break;
 	case PL_STOP: r = sim_pump_stop(w->model, t); break;
+	case PL_REFILL: r = sim_pump_refill(w->model, t, cmd.volume_ml); break;
 	case PL_IDENT: {
 		struct pump_identity id = { 0 };
 

@@ -218,6 +218,12 @@ struct sim_cfg {
 	rig_ns bolus_lockout_ns;            /* pump.bolus_lockout = "0 s": a patient's bolus
 	                                       within this of the previous one it delivered
 	                                       is refused (-EAGAIN); 0: never refused */
+	double reservoir_error_ml;          /* pump.reservoir_error = "0 mL": the pump's
+	                                       reservoir reading minus what is truly in it */
+	double low_reservoir_ml;            /* pump.low_reservoir = "0 mL": the pump alarms
+	                                       (reservoir low) when its own reading falls to
+	                                       this; 0: never.  At a reading of 0 it stops
+	                                       and alarms empty */
 	/* line = { ... } */
 	double compliance_ml_per_kpa;       /* compliance = "0.2 uL/kPa" */
 	rig_ns time_constant_ns;            /* time_constant = "5 s" (outflow decay with valve open) */
@@ -280,6 +286,8 @@ struct bench {
 	                                       whose density is computed from temperature
 	                                       (Tanaka et al. 2001) */
 	bool density_given;                 /* density came from the file */
+	double ml_per_g;                    /* the volume one gram read on the balance is,
+	                                       buoyancy corrected (the loader computes it) */
 	double fluid_temperature_c;         /* temperature = "20 degC" (optional, default 20) */
 	double air_density_g_per_ml;        /* air_density = "1.2 kg/m3" (default) for the
 	                                       balance's buoyancy correction */

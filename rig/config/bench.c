@@ -439,7 +439,7 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
 		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
 		"occlusion_alarm", "stall_pressure", "stroke_variation", "serial", "firmware",
-		"bolus_error", "bolus_lockout", NULL };
+		"bolus_error", "bolus_lockout", "reservoir_error", "low_reservoir", NULL };
 	static const char *const line_keys[] = { "compliance", "time_constant",
 						 "baseline_pressure", NULL };
 	static const char *const scale_keys[] = { "vessel_mass", "noise", "resolution", "drift",
@@ -478,6 +478,9 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 			s->stroke_variation_rel /= 100;
 		cfg_qty(ctx, sub, "bolus_error", QTY_PERCENT, false, -90, 100, &s->bolus_error_pct);
 		cfg_duration(ctx, sub, "bolus_lockout", false, 0, 7 * 86400, &s->bolus_lockout_ns);
+		cfg_qty(ctx, sub, "reservoir_error", QTY_VOLUME, false, -100, 100,
+			&s->reservoir_error_ml);
+		cfg_qty(ctx, sub, "low_reservoir", QTY_VOLUME, false, 0, 100, &s->low_reservoir_ml);
 	}
 	if ((sub = cfg_group(ctx, g, "fluid", false))) {
 		bool density;
@@ -632,6 +635,9 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 			b->density_g_per_ml = water_density_kg_per_m3(b->fluid_temperature_c) / 1000;
 		cfg_qty(&ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
 			&b->air_density_g_per_ml);
+		b->ml_per_g = buoyancy_ml_per_g(b->density_g_per_ml * 1000,
+						b->air_density_g_per_ml * 1000,
+						RHO_REFERENCE_WEIGHTS_KG_PER_M3);
 		cfg_qty(&ctx, sub, "evaporation_correction", QTY_MASS_RATE, false, 0, 1,
 			&b->evaporation_g_per_h);
 		cfg_qty(&ctx, sub, "temperature_uncertainty", QTY_TEMPERATURE_DIFF, false, 0, 20,

@@ -34,6 +34,8 @@ enum step_kind {
 	STEP_CHECK,     /* judge something after the run: check, window, requirement */
 	STEP_MEASURE_EVAPORATION, /* pump stopped: hold for duration and measure the
 	                             vessel's evaporation rate from the balance */
+	STEP_REFILL,    /* the reservoir emptied and refilled with a weighed mass:
+	                   mass, mass_uncertainty; the pump is told the volume */
 	STEP__COUNT
 };
 
@@ -54,6 +56,8 @@ enum check_kind {
 	CHECK_OCCLUSION,      /* time and pressure to alarm, bolus after release */
 	CHECK_BATTERY,        /* charge drawn, current per mode, projected longevity */
 	CHECK_BOLUS_ACCURACY, /* each bolus weighed against its volume; the lockout */
+	CHECK_RESERVOIR,      /* the pump's reservoir reading against the weighed account,
+	                         its low and empty alarms, the days between refills */
 	CHECK__COUNT
 };
 
@@ -68,6 +72,10 @@ struct step {
 	                                 prime, bolus: rate (optional; 0 = device's bolus rate) */
 	double volume_ml;             /* prime, bolus: volume (required, > 0) */
 	enum bolus_demand_kind demand; /* bolus: demand = "clinician" (default) | "patient" */
+	double mass_g;                /* refill: mass = "10 g" (required): what was put in,
+	                                 weighed (the syringe before less after) */
+	double mass_u_g;              /* refill: mass_uncertainty = "10 mg" (k = 1; default
+	                                 10 mg) */
 	rig_ns duration_ns;           /* hold: duration (required, > 0);
 	                                 occlude with until = "duration": duration (required);
 	                                 release: duration (optional, default 0) */
@@ -153,6 +161,19 @@ struct device {
 	                                       (0: not stated, not judged) */
 	char lockout_requirement[RIG_ID_MAX]; /* lockout_requirement (required with lockout) */
 	struct decision_rule bolus_rule;
+	/* refill = { low_alarm; alarm_tolerance; reading_tolerance; requirement;
+	 *            alarm_requirement; decision_rule; guard_band; } (optional; a
+	 *            reservoir check needs it) */
+	bool has_refill;
+	double low_alarm_ml;                /* low_alarm = "2 mL": the low-reservoir alarm's
+	                                       threshold (volume left) */
+	double alarm_tolerance_ml;          /* alarm_tolerance = "0.5 mL": the low and the
+	                                       empty alarm within this of their volumes */
+	double reading_tolerance_ml;        /* reading_tolerance = "0.5 mL": the pump's
+	                                       reservoir reading within this of the truth */
+	char refill_requirement[RIG_ID_MAX];  /* requirement: the reading */
+	char alarm_requirement[RIG_ID_MAX];   /* alarm_requirement: the two alarms */
+	struct decision_rule refill_rule;
 	double stroke_volume_ml;            /* stroke_volume = "0.25 uL" (optional): one
 	                                       delivery cycle; flow-accuracy intervals and
 	                                       windows must hold whole cycles */

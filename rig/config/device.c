@@ -20,6 +20,7 @@ const struct decision_rule *device_rule_for(const struct device *dev, enum check
 	case CHECK_OCCLUSION: return &dev->occlusion_rule;
 	case CHECK_BATTERY: return &dev->battery_rule;
 	case CHECK_BOLUS_ACCURACY: return &dev->bolus_rule;
+	case CHECK_RESERVOIR: return &dev->refill_rule;
 	case CHECK_DOSE_ACCURACY:
 	default: return &dev->accuracy_rule;
 	}
@@ -75,6 +76,8 @@ static void distinct_requirements(struct cfg_ctx *ctx, config_setting_t *g,
 		{ "battery", "requirement", d->battery_requirement, true },
 		{ "bolus", "requirement", d->bolus_requirement, d->bolus_tolerance_pct > 0 },
 		{ "bolus", "lockout_requirement", d->lockout_requirement, d->bolus_lockout_ns > 0 },
+		{ "refill", "requirement", d->refill_requirement, d->has_refill },
+		{ "refill", "alarm_requirement", d->alarm_requirement, d->has_refill },
 	};
 	size_t n = sizeof(reqs) / sizeof(reqs[0]);
 
@@ -156,7 +159,11 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 {
 	static const char *const keys[] = { "model", "manufacturer", "serial", "firmware",
 		"reservoir", "rate", "bolus", "accuracy", "flow_accuracy", "occlusion", "battery",
-		"stroke_volume", NULL };
+		"stroke_volume", "refill", NULL };
+	static const char *const refill_keys[] = { "low_alarm", "alarm_tolerance",
+						   "reading_tolerance", "requirement",
+						   "alarm_requirement", "decision_rule", "guard_band",
+						   NULL };
 	static const char *const rate_keys[] = { "min", "max", NULL };
 	static const char *const bolus_keys[] = { "max", "rate", "tolerance", "requirement",
 						  "lockout", "lockout_requirement",
@@ -268,6 +275,26 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 		cfg_duration(&ctx, sub, "replacement_reserve", false, 0, 5 * 365.25 * 86400,
 			     &d->replacement_reserve_ns);
 		load_rule(&ctx, sub, "battery", &d->battery_rule);
+	}
+	if ((sub = cfg_group(&ctx, g, "refill", false))) {
+		/* the reservoir check's criteria: the pump's reading, and its
+		 * low and empty alarms, each with its requirement */
+		cfg_check_keys(&ctx, sub, "refill", refill_keys);
+		d->has_refill = true;
+		cfg_qty(&ctx, sub, "low_alarm", QTY_VOLUME, true, 1e-3, 1000, &d->low_alarm_ml);
+		cfg_qty(&ctx, sub, "alarm_tolerance", QTY_VOLUME, true, 1e-6, 1000,
+			&d->alarm_tolerance_ml);
+		cfg_qty(&ctx, sub, "reading_tolerance", QTY_VOLUME, true, 1e-6, 1000,
+			&d->reading_tolerance_ml);
+		cfg_requirement(&ctx, sub, "requirement", true, d->refill_requirement,
+				sizeof(d->refill_requirement));
+		cfg_requirement(&ctx, sub, "alarm_requirement", true, d->alarm_requirement,
+				sizeof(d->alarm_requirement));
+		load_rule(&ctx, sub, "refill", &d->refill_rule);
+		if (d->low_alarm_ml > d->reservoir_ml && d->reservoir_ml > 0)
+			cfg_error(&ctx, config_setting_get_member(sub, "low_alarm"),
+				  "'low_alarm' = %g mL is out of range; it must not be above the "
+				  "reservoir (%g mL)", d->low_alarm_ml, d->reservoir_ml);
 	}
 	distinct_requirements(&ctx, g, d);
 	if (ctx.errors)

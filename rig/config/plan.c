@@ -31,6 +31,7 @@ static unsigned step_roles(const struct step *st)
 	case STEP_PRIME:
 	case STEP_SET_RATE:
 	case STEP_BOLUS:
+	case STEP_REFILL:
 	case STEP_STOP: return 1u << ROLE_PUMP;
 	case STEP_TARE:
 	case STEP_MEASURE_EVAPORATION: return 1u << ROLE_SCALE;
@@ -43,6 +44,7 @@ static unsigned step_roles(const struct step *st)
 		case CHECK_FLOW_ACCURACY: return 1u << ROLE_SCALE;
 		case CHECK_OCCLUSION: return 1u << ROLE_SCALE | 1u << ROLE_PRESSURE | 1u << ROLE_VALVE;
 		case CHECK_BATTERY: return 1u << ROLE_POWER;
+		case CHECK_RESERVOIR: return 1u << ROLE_SCALE | 1u << ROLE_PUMP;
 		default: return 0;
 		}
 	default: return 0;
@@ -135,6 +137,71 @@ static void check_bolus_window(struct diag_list *diags, const struct sequence *s
 			   st->requirement);
 }
 
+/* The volume a refill puts in, as the plan reckons it (the bench's fluid). */
+static double refill_volume_ml(const struct bench *bench, const struct step *st)
+{
+	return bench->density_g_per_ml > 0 ? st->mass_g / bench->density_g_per_ml : st->mass_g;
+}
+
+/* A reservoir window: the device states the reservoir's spec (its refill
+ * group), the window holds one refill, and after it programs enough basal
+ * delivery, through the timed steps, for the pump to reach its empty alarm
+ * even running at the low end of its accuracy. */
+static void check_reservoir_window(struct diag_list *diags, const struct sequence *seq,
+				   const struct bench *bench, const struct device *dev,
+				   const struct step *st, const struct window_state *w,
+				   int *errors)
+{
+	const struct step *refill = NULL;
+	double rate = rate_before(seq, w->begin_i), after = 0, need;
+	size_t n = 0;
+
+	if (!dev->has_refill) {
+		plan_error(diags, seq, st, errors, "a reservoir check needs the device's reservoir "
+			   "spec; %s states none: add a refill group (low_alarm, alarm_tolerance, "
+			   "reading_tolerance, requirement, alarm_requirement)", dev->path);
+		return;
+	}
+	if (st->requirement[0] && strcasecmp(st->requirement, dev->alarm_requirement) == 0)
+		plan_error(diags, seq, st, errors, "requirement = \"%s\" is the device's "
+			   "refill.alarm_requirement, which this check judges the alarms by; the "
+			   "reading needs its own id (each requirement has one criterion)",
+			   st->requirement);
+	for (size_t k = w->begin_i + 1; k < w->end_i; k++) {
+		const struct step *s = &seq->steps[k];
+
+		if (s->kind == STEP_REFILL) {
+			if (n++ == 0)
+				refill = s;
+			else
+				plan_error(diags, seq, s, errors, "window '%s' holds a second refill "
+					   "(the first at line %d); a reservoir check follows one refill "
+					   "to empty: give each refill its own window", w->name,
+					   refill->line);
+		} else if (s->kind == STEP_SET_RATE) {
+			rate = s->rate_ml_per_h;
+		} else if (s->kind == STEP_STOP) {
+			rate = 0;
+		} else if (refill && (s->kind == STEP_HOLD || s->kind == STEP_MEASURE_EVAPORATION)) {
+			after += rate * rig_ns_to_s(s->duration_ns) / 3600;
+		}
+	}
+	if (!refill) {
+		plan_error(diags, seq, st, errors, "window '%s' holds no refill step; a reservoir "
+			   "check follows the reservoir from a refill inside its window to empty",
+			   w->name);
+		return;
+	}
+	need = refill_volume_ml(bench, refill) / (1 - dev->accuracy_tolerance_pct / 100);
+	if (after < need * (1 - 1e-9))
+		plan_error(diags, seq, st, errors, "window '%s' programs %.6g mL of basal delivery "
+			   "after its refill of %.6g mL (line %d); the pump must reach its empty alarm "
+			   "inside the window even at the low end of its accuracy (%.3g %%): allowed: "
+			   "holds at a set rate that deliver at least %.6g mL after the refill",
+			   w->name, after, refill_volume_ml(bench, refill), refill->line,
+			   dev->accuracy_tolerance_pct, need);
+}
+
 /* A flow analysis needs one steady rate through its window, and intervals and
  * windows that hold whole pump strokes, or pulsatile delivery shows up as
  * artefacts in the curves. */
@@ -221,10 +288,26 @@ static void words_duration(rig_ns t, char *buf, size_t len)
  * the bench's delivered_max (the supervisor's hard cap on what the balance
  * weighs) and against the device's reservoir, filled once at the start:
  * after the prime, what follows must fit in what the prime left. */
+/* What a delivery of v takes once a refill of `fill` has been made (fill < 0:
+ * none yet): what is left of the fill at most. */
+static double from_fill(double fill, double *taken, double v)
+{
+	if (fill < 0)
+		return v;
+	if (v > fill - *taken)
+		v = fill - *taken > 0 ? fill - *taken : 0;
+	*taken += v;
+	return v;
+}
+
 static void check_totals(struct diag_list *diags, const struct sequence *seq,
 			 const struct bench *bench, const struct device *dev, int *errors)
 {
 	double rate = 0, volume = 0, primed = 0, bolus = 0, basal = 0;
+	/* after a refill the pump is meant to run to empty: what it takes is
+	 * then at most what the refill put in (fill), and the reservoir is not
+	 * overdrawn */
+	double fill = -1, taken = 0;
 	bool occluded = false, over_time = false, over_cap = false, over_reservoir = false;
 	rig_ns t = 0;
 
@@ -241,7 +324,11 @@ static void check_totals(struct diag_list *diags, const struct sequence *seq,
 			if (occluded)
 				break;   /* held behind the valve: not certain to arrive */
 			*(st->kind == STEP_PRIME ? &primed : &bolus) += st->volume_ml;
-			volume += st->volume_ml;
+			volume += from_fill(fill, &taken, st->volume_ml);
+			break;
+		case STEP_REFILL:
+			fill = refill_volume_ml(bench, st);
+			taken = 0;
 			break;
 		case STEP_HOLD:
 		case STEP_MEASURE_EVAPORATION: timed = st->duration_ns; break;
@@ -261,7 +348,7 @@ static void check_totals(struct diag_list *diags, const struct sequence *seq,
 			double v = rate * rig_ns_to_s(timed) / 3600;
 
 			basal += v;
-			volume += v;
+			volume += from_fill(fill, &taken, v);
 		}
 		if (!over_time && t > bench->limit_duration_ns) {
 			over_time = true;
@@ -284,7 +371,7 @@ static void check_totals(struct diag_list *diags, const struct sequence *seq,
 				   "%.6g mL in all", volume, primed, bolus, basal,
 				   bench->limit_volume_ml, bench->path, bench->limit_volume_ml);
 		}
-		if (!over_reservoir && volume > dev->reservoir_ml * (1 + 1e-9) &&
+		if (!over_reservoir && fill < 0 && volume > dev->reservoir_ml * (1 + 1e-9) &&
 		    !(st->kind == STEP_PRIME && st->volume_ml > dev->reservoir_ml)) {
 			over_reservoir = true;
 			plan_error(diags, seq, st, errors, "the plan takes at least %.6g mL from the "
@@ -405,6 +492,13 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 			}
 			break;
 		}
+		case STEP_REFILL:
+			if (refill_volume_ml(bench, st) > dev->reservoir_ml * (1 + 1e-9))
+				plan_error(diags, seq, st, &errors, "a refill of %.6g g (%.6g mL of the "
+					   "bench's fluid) is more than the device's reservoir holds; "
+					   "allowed up to %.6g mL (%s)", st->mass_g,
+					   refill_volume_ml(bench, st), dev->reservoir_ml, dev->path);
+			break;
 		case STEP_MEASURE_EVAPORATION:
 			if (rate_before(seq, i) > 0)
 				plan_error(diags, seq, st, &errors, "measure_evaporation needs the pump "
@@ -439,6 +533,8 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 				check_flow_window(diags, seq, dev, st, w, &errors);
 			if (st->check == CHECK_BOLUS_ACCURACY)
 				check_bolus_window(diags, seq, bench, dev, st, w, &errors);
+			if (st->check == CHECK_RESERVOIR)
+				check_reservoir_window(diags, seq, bench, dev, st, w, &errors);
 			if (st->check == CHECK_OCCLUSION) {
 				bool occlude = false, release = false;
 

@@ -10,13 +10,15 @@ static const char *const step_names[] = {
 	[STEP_BOLUS] = "bolus", [STEP_HOLD] = "hold", [STEP_STOP] = "stop",
 	[STEP_OCCLUDE] = "occlude", [STEP_RELEASE] = "release", [STEP_MARK] = "mark",
 	[STEP_CHECK] = "check", [STEP_MEASURE_EVAPORATION] = "measure_evaporation",
+	[STEP_REFILL] = "refill",
 	[STEP__COUNT] = NULL,
 };
 
 static const char *const check_names[] = {
 	[CHECK_DOSE_ACCURACY] = "dose_accuracy", [CHECK_FLOW_ACCURACY] = "flow_accuracy",
 	[CHECK_OCCLUSION] = "occlusion", [CHECK_BATTERY] = "battery",
-	[CHECK_BOLUS_ACCURACY] = "bolus_accuracy", [CHECK__COUNT] = NULL,
+	[CHECK_BOLUS_ACCURACY] = "bolus_accuracy", [CHECK_RESERVOIR] = "reservoir",
+	[CHECK__COUNT] = NULL,
 };
 
 static const char *const timeout_names[] = { "abort", "fail", NULL };
@@ -47,6 +49,8 @@ static const char *const *step_keys(enum step_kind kind)
 					     "rate", NULL };
 	static const char *const bolus[] = { "step", "label", "timeout", "on_timeout", "volume",
 					     "rate", "demand", NULL };
+	static const char *const refill[] = { "step", "label", "timeout", "on_timeout", "mass",
+					      "mass_uncertainty", NULL };
 	static const char *const plain[] = { "step", "label", "timeout", "on_timeout", NULL };
 	static const char *const set_rate[] = { "step", "label", "timeout", "on_timeout", "rate",
 						NULL };
@@ -71,6 +75,7 @@ static const char *const *step_keys(enum step_kind kind)
 	case STEP_OCCLUDE: return occlude;
 	case STEP_MARK: return mark;
 	case STEP_CHECK: return check;
+	case STEP_REFILL: return refill;
 	case STEP_TARE:
 	case STEP_STOP:
 	default: return plain;
@@ -206,6 +211,11 @@ static void load_step(struct cfg_ctx *ctx, config_setting_t *g, struct step *st,
 		if (st->kind == STEP_BOLUS &&
 		    cfg_choice(ctx, g, "demand", false, demand_names, &choice) == 1)
 			st->demand = (enum bolus_demand_kind)choice;
+		break;
+	case STEP_REFILL:
+		cfg_qty(ctx, g, "mass", QTY_MASS, true, 1e-3, 1000, &st->mass_g);
+		st->mass_u_g = 0.010;
+		cfg_qty(ctx, g, "mass_uncertainty", QTY_MASS, false, 0, 100, &st->mass_u_g);
 		break;
 	case STEP_SET_RATE:
 		cfg_qty(ctx, g, "rate", QTY_RATE, true, 1e-6, RATE_MAX_ML_PER_H, &st->rate_ml_per_h);

@@ -22,7 +22,8 @@
 
 enum wait_for { WAIT_NOTHING, WAIT_BOLUS_DONE, WAIT_TARE_SETTLED, WAIT_ALARM, WAIT_LINE_STILL };
 enum wait_result { WAIT_DONE, WAIT_TIMED_OUT, WAIT_ABORTED };
-enum pump_cmd { PUMP_CMD_RATE, PUMP_CMD_BOLUS, PUMP_CMD_PATIENT_BOLUS, PUMP_CMD_STOP };
+enum pump_cmd { PUMP_CMD_RATE, PUMP_CMD_BOLUS, PUMP_CMD_PATIENT_BOLUS, PUMP_CMD_STOP,
+		PUMP_CMD_REFILL };
 
 /* Whether the line has stopped draining into the vessel, from the
  * balance's own readings (drain.c): the last STILL_N settled readings while

@@ -300,9 +300,12 @@ void engine_read_pump(struct engine *e)
 		return;
 	}
 	if (!e->have_pump_status || st.alarms != e->pump.alarms)
-		engine_event(e, "pump_alarms", json_pack("{s:i, s:b, s:b}", "alarms", (int)st.alarms,
+		engine_event(e, "pump_alarms", json_pack("{s:i, s:b, s:b, s:b, s:b}", "alarms",
+						  (int)st.alarms,
 						  "occlusion", !!(st.alarms & PUMP_ALARM_OCCLUSION),
-						  "low_battery", !!(st.alarms & PUMP_ALARM_LOW_BATTERY)));
+						  "low_battery", !!(st.alarms & PUMP_ALARM_LOW_BATTERY),
+						  "reservoir_low", !!(st.alarms & PUMP_ALARM_RESERVOIR),
+						  "reservoir_empty", !!(st.alarms & PUMP_ALARM_EMPTY)));
 	record_pump_telemetry(e, &st);
 	e->pump = st;
 	e->have_pump_status = true;

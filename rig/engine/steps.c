@@ -79,6 +79,7 @@ static int pump_send(struct engine *e, enum pump_cmd c, double a, double b)
 	case PUMP_CMD_RATE: return pump_set_rate(pump, a);
 	case PUMP_CMD_BOLUS: return pump_bolus(pump, a, b, BOLUS_CLINICIAN);
 	case PUMP_CMD_PATIENT_BOLUS: return pump_bolus(pump, a, b, BOLUS_PATIENT);
+	case PUMP_CMD_REFILL: return pump_refill(pump, a);
 	default: return pump_stop(pump);
 	}
 }
@@ -101,6 +102,14 @@ static bool pump_cmd_applied(const struct engine *e, enum pump_cmd c, double a,
 	case PUMP_CMD_STOP:
 		snprintf(why, why_len, "running %d, bolus %d", st->running, st->bolus_active);
 		return !st->running && !st->bolus_active;
+	case PUMP_CMD_REFILL:
+		/* its reading rose by more than half the refill, or its empty
+		 * alarm cleared */
+		snprintf(why, why_len, "reservoir %.6f mL (before %.6f mL), alarms %#x",
+			 st->reservoir_ml, had_before ? before->reservoir_ml : NAN, st->alarms);
+		return (had_before && st->reservoir_ml - before->reservoir_ml > 0.5 * a) ||
+		       (had_before && (before->alarms & PUMP_ALARM_EMPTY) &&
+			!(st->alarms & PUMP_ALARM_EMPTY));
 	default: {
 		double basal = had_before && before->running ? before->rate_ml_per_h *
 				rig_ns_to_s(engine_now((struct engine *)e) - t0) / 3600 : 0;
@@ -192,6 +201,25 @@ static void do_bolus(struct engine *e, const struct step *s)
 	wait_step(e, s, WAIT_BOLUS_DONE);
 }
 
+/* The reservoir emptied and refilled with a weighed mass (the syringe
+ * weighed before and after, outside rig): the pump is told the volume that
+ * mass is of the bench's fluid, as a programmer tells it after a refill.
+ * The mass, its uncertainty and the volume per gram go in the record: the
+ * reservoir check's account starts from them. */
+static void do_refill(struct engine *e, const struct step *s)
+{
+	double ml_per_g = e->o->bench->ml_per_g;
+	double volume = s->mass_g * ml_per_g;
+
+	if (engine_pump_command(e, "refill", PUMP_CMD_REFILL, volume, 0) < 0)
+		return;
+	engine_event(e, "refill", json_pack("{s:f, s:f, s:f, s:f}", "mass_g", s->mass_g,
+					    "mass_u_g", s->mass_u_g, "volume_ml", volume,
+					    "ml_per_g", ml_per_g));
+	e->have_pump_status = false;
+	engine_read_pump(e);
+}
+
 static void do_tare(struct engine *e, const struct step *s)
 {
 	int r;
@@ -252,6 +280,9 @@ void engine_do_step(struct engine *e, const struct step *s)
 		break;
 	case STEP_MEASURE_EVAPORATION:
 		do_measure_evaporation(e, s);
+		break;
+	case STEP_REFILL:
+		do_refill(e, s);
 		break;
 	case STEP_OCCLUDE:
 		if (valve_set_closed(e->inst[ROLE_VALVE], true) < 0) {

@@ -72,7 +72,7 @@ struct check_ops {
 };
 
 extern const struct check_ops check_dose_ops, check_flow_ops, check_occlusion_ops,
-	check_battery_ops, check_bolus_ops;
+	check_battery_ops, check_bolus_ops, check_reservoir_ops;
 
 /* checks.c: the check that judges `kind`, or NULL. */
 const struct check_ops *check_ops_find(enum check_kind kind);

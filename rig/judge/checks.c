@@ -7,6 +7,7 @@ static const struct check_ops *const checks[] = {
 	&check_occlusion_ops,
 	&check_battery_ops,
 	&check_bolus_ops,
+	&check_reservoir_ops,
 };
 
 const struct check_ops *check_ops_find(enum check_kind kind)

@@ -162,6 +162,19 @@ int timeline_read(const char *run_dir, struct timeline *tl, size_t max_windows, 
 				    ((struct t_flag){ t_ns,
 						      json_is_true(json_object_get(ev, "low_battery")),
 						      false }));
+			FLAG_APPEND(tl->pump_reservoir_low, tl->n_pump_reservoir_low,
+				    tl->cap_pump_reservoir_low,
+				    ((struct t_flag){ t_ns,
+						      json_is_true(json_object_get(ev, "reservoir_low")),
+						      false }));
+			FLAG_APPEND(tl->pump_empty, tl->n_pump_empty, tl->cap_pump_empty,
+				    ((struct t_flag){ t_ns,
+						      json_is_true(json_object_get(ev, "reservoir_empty")),
+						      false }));
+		} else if (strcmp(name, "refill") == 0) {
+			FLAG_APPEND(tl->refills, tl->n_refills, tl->cap_refills,
+				    ((struct refill_mark){ t_ns, jnum(ev, "mass_g"), jnum(ev, "mass_u_g"),
+							   jnum(ev, "volume_ml") }));
 		} else if (strcmp(name, "instrument_recovered") == 0) {
 			struct instrument_event g = { .t_ns = t_ns };
 
@@ -262,6 +275,9 @@ void timeline_free(struct timeline *tl)
 	free(tl->alarm_line);
 	free(tl->pump_occlusion);
 	free(tl->pump_low_battery);
+	free(tl->pump_reservoir_low);
+	free(tl->pump_empty);
+	free(tl->refills);
 	free(tl->gaps);
 	free(tl->resume_gaps);
 }

@@ -43,6 +43,13 @@ struct bolus_request {
 	bool refused;                        /* bolus_refused: the pump said no */
 };
 
+/* The reservoir emptied and refilled with a weighed mass. */
+struct refill_mark {
+	rig_ns t_ns;
+	double mass_g, mass_u_g;             /* weighed, and its standard uncertainty */
+	double volume_ml;                    /* what the pump was told */
+};
+
 struct timeline {
 	struct rate_change *rates;
 	size_t n_rates, cap_rates;
@@ -66,6 +73,12 @@ struct timeline {
 	size_t n_pump_occlusion, cap_pump_occlusion;
 	struct t_flag *pump_low_battery;
 	size_t n_pump_low_battery, cap_pump_low_battery;
+	struct t_flag *pump_reservoir_low;   /* pump status: reservoir low on/off */
+	size_t n_pump_reservoir_low, cap_pump_reservoir_low;
+	struct t_flag *pump_empty;           /* pump status: reservoir empty on/off */
+	size_t n_pump_empty, cap_pump_empty;
+	struct refill_mark *refills;
+	size_t n_refills, cap_refills;
 	struct instrument_event *gaps;       /* sensors away and back (bench reconnect) */
 	size_t n_gaps, cap_gaps;
 	struct period *resume_gaps;          /* nothing recorded: a crash, then rig resume */

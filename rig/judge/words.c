@@ -31,6 +31,15 @@ static const struct {
 	{ "years_to_replacement", "years to the replacement indicator" },
 	{ "years_to_depletion", "years to depletion" },
 	{ "replacement_indicator_at", "replacement indicator raised (run time)" },
+	{ "reading_error_after_refill", "pump's reservoir reading less the account, after the refill" },
+	{ "reading_error_worst", "pump's reservoir reading less the account, the farthest" },
+	{ "low_alarm_volume_error", "left at the low-reservoir alarm, less its threshold" },
+	{ "low_alarm_after_refill", "low-reservoir alarm after the refill" },
+	{ "empty_alarm_volume", "left at the empty alarm" },
+	{ "delivery_before_empty_error", "delivery in the hour before the empty alarm" },
+	{ "delivered_after_empty", "delivered after the empty alarm" },
+	{ "empty_alarm_seen", "empty alarms seen" },
+	{ "refill_interval_days", "days between refills, full reservoir, this rate" },
 };
 
 /* "12.5" from "12.5min" when it ends in suffix. */
@@ -85,6 +94,7 @@ const char *check_words(const char *check)
 		{ "occlusion", "occlusion alarm" },
 		{ "battery", "battery longevity" },
 		{ "bolus_accuracy", "bolus accuracy" },
+		{ "reservoir", "reservoir and refill" },
 		{ "step_timeout", "step timeout" },
 	};
 
