@@ -85,3 +85,13 @@ Test(coverage, bolus_U_covers_the_drawn_truth, .timeout = 900)
 	judge("bolus", 7);
 	cov_report_free(&rep);
 }
+
+/* The reservoir: the refill's weighing drawn within its stated uncertainty
+ * and the pump's reading error anywhere within +-0.3 mL; the reading after
+ * the refill and the farthest, and what was left at each alarm. */
+Test(coverage, reservoir_U_covers_the_drawn_truth, .timeout = 900)
+{
+	run_mc(COV_RESERVOIR);
+	judge("reservoir", 4);
+	cov_report_free(&rep);
+}

@@ -8,7 +8,7 @@
  * Defaults: 200 runs of every shipped sequence (dose accuracy at the minimum,
  * nominal and maximum rate, trumpet, occlusion, battery), seeds 1..200, two
  * processes.  --only takes a comma-separated list of dose_min, dose_nominal,
- * dose_max, flow, occlusion, battery.  Prints, for every measurement, how
+ * dose_max, flow, occlusion, battery, bolus, reservoir.  Prints, for every measurement, how
  * many runs its U covered, with the binomial standard deviation of that
  * fraction; exits 1 when any is outside 95 +- 3 %.  Run it from the top of
  * the source tree. */
@@ -34,7 +34,7 @@ static unsigned parse_only(const char *list)
 	static const struct { const char *name; unsigned bit; } names[] = {
 		{ "dose_min", COV_DOSE_MIN }, { "dose_nominal", COV_DOSE_NOMINAL },
 		{ "dose_max", COV_DOSE_MAX }, { "flow", COV_FLOW }, { "occlusion", COV_OCCLUSION },
-		{ "battery", COV_BATTERY }, { "bolus", COV_BOLUS },
+		{ "battery", COV_BATTERY }, { "bolus", COV_BOLUS }, { "reservoir", COV_RESERVOIR },
 	};
 	unsigned bits = 0;
 	char *copy = strdup(list), *save = NULL;

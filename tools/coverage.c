@@ -119,6 +119,9 @@ struct obs {
 	size_t n_valves;
 	double bolus_ml[32];         /* the boluses the pump took (not primes), in order */
 	size_t n_boluses;
+	/* the reservoir: the first refill, and the first statuses after it
+	 * showing the reservoir low and empty (their snapshots; SIZE_MAX: none) */
+	size_t refill_i, low_i, empty_i;
 	double rate_ml_per_h;
 	bool oom;
 };
@@ -163,6 +166,13 @@ static void observe(void *ctx, rig_ns t_ns, const char *what, const json_t *fiel
 	} else if (!strcmp(what, "bolus") && fields && ob->n_boluses < 32 &&
 		   strcmp(json_string_value(json_object_get(fields, "kind")) ?: "", "prime")) {
 		ob->bolus_ml[ob->n_boluses++] = json_number_value(json_object_get(fields, "volume_ml"));
+	} else if (!strcmp(what, "refill") && ob->refill_i == SIZE_MAX) {
+		ob->refill_i = ob->n - 1;
+	} else if (!strcmp(what, "pump_alarms") && fields && ob->refill_i != SIZE_MAX) {
+		if (ob->low_i == SIZE_MAX && json_is_true(json_object_get(fields, "reservoir_low")))
+			ob->low_i = ob->n - 1;
+		if (ob->empty_i == SIZE_MAX && json_is_true(json_object_get(fields, "reservoir_empty")))
+			ob->empty_i = ob->n - 1;
 	} else if (!strcmp(what, "valve") && fields && ob->n_valves < 8 &&
 		   !json_object_get(fields, "by")) {
 		struct valve *v = &ob->valves[ob->n_valves++];
@@ -403,6 +413,28 @@ static void compare_bolus(FILE *out, const struct run_results *res, const struct
 	emit(out, "bolus", c, "bolus_error_mean", sum / (double)n);
 }
 
+/* The reservoir: the pump's reading is off the truth by its own error less
+ * what the refill truly put in beyond what it was told (the strokes' scatter
+ * since, a fraction of a uL, is left out); at each alarm the reservoir truly
+ * held what the model held then. */
+static void compare_reservoir(FILE *out, const struct run_results *res, const struct obs *ob,
+			      const struct bench *b, const struct device *dev)
+{
+	const struct check_result *c = check_of(res, "reservoir");
+	const struct sim_cfg *s = &b->sim;
+	double reading = s->reservoir_error_ml - s->refill_error_ml;
+
+	if (!c || ob->refill_i == SIZE_MAX)
+		return;
+	emit(out, "reservoir", c, "reading_error_after_refill", reading);
+	emit(out, "reservoir", c, "reading_error_worst", reading);
+	if (ob->low_i != SIZE_MAX)
+		emit(out, "reservoir", c, "low_alarm_volume_error",
+		     ob->v[ob->low_i].tr.reservoir_ml - dev->low_alarm_ml);
+	if (ob->empty_i != SIZE_MAX)
+		emit(out, "reservoir", c, "empty_alarm_volume", ob->v[ob->empty_i].tr.reservoir_ml);
+}
+
 /* -------------------------------------------------------------- runs -- */
 
 static const struct {
@@ -416,6 +448,7 @@ static const struct {
 	{ COV_OCCLUSION, "sequences/occlusion.cfg", "occlusion" },
 	{ COV_BATTERY, "sequences/battery.cfg", "battery" },
 	{ COV_BOLUS, "sequences/bolus.cfg", "bolus" },
+	{ COV_RESERVOIR, "sequences/reservoir.cfg", "reservoir" },
 };
 #define N_SEQ (sizeof(seq_defs) / sizeof(seq_defs[0]))
 
@@ -439,7 +472,8 @@ static void run_one(const struct cov_opts *o, const struct loaded *ld, size_t k,
 	static volatile sig_atomic_t never;
 	struct bench *b = malloc(sizeof(*b));
 	char dir[] = "/tmp/pumprig-coverage-XXXXXX", run_dir[sizeof(dir) + 8], err[1024];
-	struct obs ob = { .rate_ml_per_h = 0 };
+	struct obs ob = { .rate_ml_per_h = 0, .refill_i = SIZE_MAX, .low_i = SIZE_MAX,
+			  .empty_i = SIZE_MAX };
 	struct run_results *res = NULL;
 	char *argv[] = { "bench_coverage", NULL };
 	int r;
@@ -456,6 +490,18 @@ static void run_one(const struct cov_opts *o, const struct loaded *ld, size_t k,
 		struct draw g = { (o->seed + run) * UINT64_C(0x9E3779B97F4A7C15) + 101 };
 
 		b->sim.rate_error_pct = ld->dev->accuracy_tolerance_pct * (2 * draw_uniform(&g) - 1);
+	}
+	if (seq_defs[k].bit == COV_RESERVOIR) {
+		/* the refill's weighing within its stated uncertainty; the pump's
+		 * own reading off by anything within +-0.3 mL */
+		struct draw g = { (o->seed + run) * UINT64_C(0x9E3779B97F4A7C15) + 211 };
+		double mass_u = 0;
+
+		for (size_t i = 0; i < ld->seq[k]->n_steps; i++)
+			if (ld->seq[k]->steps[i].kind == STEP_REFILL)
+				mass_u = ld->seq[k]->steps[i].mass_u_g;
+		b->sim.refill_error_ml = mass_u * ld->bench->ml_per_g * draw_gauss(&g);
+		b->sim.reservoir_error_ml = 0.3 * (2 * draw_uniform(&g) - 1);
 	}
 	fprintf(out, "D\t%s\trun %u (seed %llu): water %.3f degC, air %.4f kg/m3, evaporation "
 		"%.4f mg/h, balance span %+.2e, drift %+.4f mg/h, flow %+.5f mL/h %+.3f %%, "
@@ -486,6 +532,7 @@ static void run_one(const struct cov_opts *o, const struct loaded *ld, size_t k,
 		case COV_OCCLUSION: compare_occlusion(out, res, &ob, ld->seq[k]); break;
 		case COV_BATTERY: compare_battery(out, res, &ob, b, ld->dev); break;
 		case COV_BOLUS: compare_bolus(out, res, &ob, b); break;
+		case COV_RESERVOIR: compare_reservoir(out, res, &ob, b, ld->dev); break;
 		default: compare_dose(out, seq_defs[k].label, res, &ob, b); break;
 		}
 	}

@@ -7,7 +7,9 @@
  * sensor's, pressure sensor's and power monitor's offset and gain, the time
  * base; for the bolus sequence also the pump's basal rate error, uniform
  * within the device's accuracy tolerance, which the bolus budget names for
- * the basal it takes away), gives the drawn values to the simulated bench as
+ * the basal it takes away; for the reservoir sequence the refill's weighing,
+ * normal within the step's mass_uncertainty, and the pump's reading error,
+ * uniform within +-0.3 mL), gives the drawn values to the simulated bench as
  * its true physics,
  * runs the shipped sequences in-process in virtual time, judges each run
  * from its record alone (results_analyse, as rig report does), and sets
@@ -33,7 +35,8 @@ enum {
 	COV_OCCLUSION = 1u << 4,    /* sequences/occlusion.cfg */
 	COV_BATTERY = 1u << 5,      /* sequences/battery.cfg */
 	COV_BOLUS = 1u << 6,        /* sequences/bolus.cfg */
-	COV_ALL = (1u << 7) - 1,
+	COV_RESERVOIR = 1u << 7,    /* sequences/reservoir.cfg */
+	COV_ALL = (1u << 8) - 1,
 };
 
 struct cov_opts {

@@ -491,7 +491,8 @@ int sim_pump_bolus(struct sim_model *model, rig_ns t_ns, double volume_ml, doubl
 	return reply_lost(model, t_ns);
 }
 
-/* The reservoir emptied and refilled with volume_ml, and the pump told so:
+/* The reservoir emptied and refilled with volume_ml (truly that plus the
+ * bench's refill_error: the weighing's error), and the pump told so:
  * its reading starts again from it, its empty alarm clears; it delivers
  * again when asked to.  More than the bench's reservoir holds is refused. */
 int sim_pump_refill(struct sim_model *model, rig_ns t_ns, double volume_ml)
@@ -504,7 +505,7 @@ int sim_pump_refill(struct sim_model *model, rig_ns t_ns, double volume_ml)
 		return r;
 	if (!(volume_ml > 0) || volume_ml > model->cfg.reservoir_ml * (1 + 1e-9))
 		return -EINVAL;
-	model->fill_ml = volume_ml;
+	model->fill_ml = fmax(0, volume_ml + model->cfg.refill_error_ml);
 	model->told_ml = volume_ml;
 	model->fill_pumped_ml = ksum_value(&model->pumped_ml);
 	model->fill_strokes = model->strokes;

@@ -220,6 +220,9 @@ struct sim_cfg {
 	                                       is refused (-EAGAIN); 0: never refused */
 	double reservoir_error_ml;          /* pump.reservoir_error = "0 mL": the pump's
 	                                       reservoir reading minus what is truly in it */
+	double refill_error_ml;             /* pump.refill_error = "0 mL": what a refill truly
+	                                       puts in minus what the pump is told (the
+	                                       weighing's error) */
 	double low_reservoir_ml;            /* pump.low_reservoir = "0 mL": the pump alarms
 	                                       (reservoir low) when its own reading falls to
 	                                       this; 0: never.  At a reading of 0 it stops

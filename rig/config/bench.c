@@ -439,7 +439,7 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
 		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
 		"occlusion_alarm", "stall_pressure", "stroke_variation", "serial", "firmware",
-		"bolus_error", "bolus_lockout", "reservoir_error", "low_reservoir", NULL };
+		"bolus_error", "bolus_lockout", "reservoir_error", "low_reservoir", "refill_error", NULL };
 	static const char *const line_keys[] = { "compliance", "time_constant",
 						 "baseline_pressure", NULL };
 	static const char *const scale_keys[] = { "vessel_mass", "noise", "resolution", "drift",
@@ -481,6 +481,7 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 		cfg_qty(ctx, sub, "reservoir_error", QTY_VOLUME, false, -100, 100,
 			&s->reservoir_error_ml);
 		cfg_qty(ctx, sub, "low_reservoir", QTY_VOLUME, false, 0, 100, &s->low_reservoir_ml);
+		cfg_qty(ctx, sub, "refill_error", QTY_VOLUME, false, -100, 100, &s->refill_error_ml);
 	}
 	if ((sub = cfg_group(ctx, g, "fluid", false))) {
 		bool density;

@@ -241,6 +241,16 @@ struct account {
 	double line_ml;                      /* in the line then, less at the refill */
 };
 
+/* The volume per gram's share: it turns the refill's mass and what the
+ * balance gained into volumes alike, so its error scales what is left
+ * (the refill's volume as the pump was told it, against what truly went
+ * in) and, where the refill's volume is taken as told, what was
+ * delivered; both are counted. */
+static double factor_u_ml(const struct analysis_ctx *ax, const struct account *a)
+{
+	return ax->u_rel_factor * hypot(a->v_ml, (a->gained_g + a->evap_g) * ax->ml_per_g);
+}
+
 static struct account account_at(const struct analysis_ctx *ax, const struct check_priv *p,
 				 const struct probe *q, const struct evaporation_used *ev)
 {
@@ -259,7 +269,7 @@ static struct account account_at(const struct analysis_ctx *ax, const struct che
 	/* what left the reservoir is in the vessel or on its way in the line */
 	a.v_ml = (p->fill->mass_g - a.gained_g - a.evap_g) * k - line;
 	a.u_ml = sqrt(pow(p->fill->mass_u_g * k, 2) + pow(u_read * k, 2) + pow(0.5 * line, 2) +
-		      pow(ev->u_g_per_h * dt_h * k, 2) + pow(ax->u_rel_factor * a.v_ml, 2) +
+		      pow(ev->u_g_per_h * dt_h * k, 2) + pow(factor_u_ml(ax, &a), 2) +
 		      pow(ax->u_rel_span * (a.gained_g + a.evap_g) * k, 2));
 	return a;
 }
@@ -284,10 +294,10 @@ static void account_budget(struct analysis_ctx *ax, struct check_result *c, cons
 		   "half of %.4f uL: the programmed rate times the bench's line_time_constant",
 		   a->line_ml * 1e3);
 	budget_add(c, quantity, "volume per gram and balance span",
-		   hypot(ax->u_rel_factor * a->v_ml, ax->u_rel_span * (a->gained_g + a->evap_g) * k),
-		   "mL", "%.3g relative of the account (the bench's fluid and air density), %.3g of "
-		   "what the balance gained (scale calibration.gain_uncertainty)", ax->u_rel_factor,
-		   ax->u_rel_span);
+		   hypot(factor_u_ml(ax, a), ax->u_rel_span * (a->gained_g + a->evap_g) * k),
+		   "mL", "%.3g relative of what is left and of what was delivered (the bench's "
+		   "fluid and air density), %.3g of what the balance gained (scale "
+		   "calibration.gain_uncertainty)", ax->u_rel_factor, ax->u_rel_span);
 }
 
 /* The balance's gain between probes a and b, evaporation added back, in
