@@ -135,6 +135,21 @@ Test(reservoir, a_reading_1_ml_high_is_measured_1_ml_high_and_fails)
 					  "ITP-40-SRS-RES-002 fail"), "%s", summary);
 		free(summary);
 	}
+	/* the run history trends it like every check */
+	{
+		char *db, *out;
+
+		if (asprintf(&db, "sqlite:%s/history.sqlite", r.dir) < 0)
+			abort();
+		cr_assert_eq(th_rig(r.dir, (const char *[]){ "history", "trend", "--device", "SN-0001",
+							     "--check", "reservoir", "--db", db, NULL }), 0);
+		out = th_slurp(r.dir, "stdout");
+		cr_assert_not_null(strstr(out, "SEQ-RESERVOIR reservoir [reservoir] "
+					  "reading_error_worst (mL)"), "%s", out);
+		cr_assert_not_null(strstr(out, " 1.000"), "%s", out);
+		free(out);
+		free(db);
+	}
 	run_free(&r);
 }
 

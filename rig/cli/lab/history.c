@@ -415,11 +415,14 @@ static void view_trend(const json_t *t)
 		series = t;
 	json_array_foreach(series, i, s) {
 		const json_t *chart = json_object_get(s, "chart");
+		/* what the series is: its own object ("series"), else the entry */
+		const json_t *id = json_is_object(json_object_get(s, "series")) ?
+				   json_object_get(s, "series") : s;
 
-		printf("%s %s [%s] %s (%s)\n", TERM_SAFE(history_jstr(s, "sequence_id")),
-		       TERM_SAFE(history_jstr(s, "check")), TERM_SAFE(history_jstr(s, "window")),
-		       TERM_SAFE(history_jstr(s, "measurement")),
-		       TERM_SAFE(history_jstr(s, "unit")));
+		printf("%s %s [%s] %s (%s)\n", TERM_SAFE(history_jstr(id, "sequence_id")),
+		       TERM_SAFE(history_jstr(id, "check")), TERM_SAFE(history_jstr(id, "window")),
+		       TERM_SAFE(history_jstr(id, "measurement")),
+		       TERM_SAFE(history_jstr(id, "unit")));
 		if (json_is_true(json_object_get(chart, "valid")))
 			printf("  chart: centre %s, limits %s .. %s (sigma from the average moving "
 			       "range of the baseline)\n", jnumtext(chart, "centre", a, sizeof(a)),
