@@ -76,8 +76,8 @@ Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simu
 		free(junit);
 		free(text);
 	}
-	cr_assert_eq(json_array_size(json_object_get(a, "checks")), 7);
-	for (i = 0; i < 7; i++) {
+	cr_assert_eq(json_array_size(json_object_get(a, "checks")), 8);
+	for (i = 0; i < 8; i++) {
 		json_t *ca = json_array_get(json_object_get(a, "checks"), i);
 		json_t *cb = json_array_get(json_object_get(b, "checks"), i);
 		double ma = json_number_value(json_object_get(ca, "measured"));

@@ -225,6 +225,9 @@ const struct decision_rule *device_rule_for(const struct device *dev, enum check
  * under 5e-5 of it; 1 min when the bench states none) and two balance
  * readings.  A bolus_accuracy window gives every bolus this much. */
 rig_ns bolus_settle_ns(const struct bench *bench);
+/* The line's time constant: the bench's line_time_constant, else 6 s (what
+ * the analysis assumes of a bench that does not state it). */
+rig_ns line_time_constant_ns(const struct bench *bench);
 /* The most boluses (delivered or refused) one bolus_accuracy window weighs. */
 #define BOLUS_CHECK_MAX 16
 

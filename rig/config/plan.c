@@ -74,12 +74,14 @@ static double rate_before(const struct sequence *seq, size_t i)
 
 static void words_duration(rig_ns t, char *buf, size_t len);
 
+rig_ns line_time_constant_ns(const struct bench *bench)
+{
+	return bench->line_time_constant_ns > 0 ? bench->line_time_constant_ns : 6 * RIG_NS_PER_S;
+}
+
 rig_ns bolus_settle_ns(const struct bench *bench)
 {
-	rig_ns tau = bench->line_time_constant_ns > 0 ? bench->line_time_constant_ns
-						      : 6 * RIG_NS_PER_S;
-
-	return 10 * tau + 2 * bench->instrument[ROLE_SCALE].period_ns;
+	return 10 * line_time_constant_ns(bench) + 2 * bench->instrument[ROLE_SCALE].period_ns;
 }
 
 /* A bolus_accuracy window: the device states the bolus tolerance, the window

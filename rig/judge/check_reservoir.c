@@ -231,7 +231,7 @@ static double in_line_ml(const struct analysis_ctx *ax, const struct check_priv 
 	 * once after it has not yet filled the line) */
 	return timeline_rate_at(ax->tl, q == &p->p[P_FILL] || q == &p->p[P_AFTER] ?
 				p->fill->t_ns - 1 : q->t_ns) *
-	       rig_ns_to_h(ax->bench->line_time_constant_ns);
+	       rig_ns_to_h(line_time_constant_ns(ax->bench));
 }
 
 /* The account at probe q, and its standard uncertainty (mL). */
@@ -291,7 +291,8 @@ static void account_budget(struct analysis_ctx *ax, struct check_result *c, cons
 	budget_add(c, quantity, "evaporation added back", ev->u_g_per_h * dt_h * k, "mL",
 		   "%.3g mg/h over %.4f h (%s)", ev->u_g_per_h * 1e3, dt_h, ev->source);
 	budget_add(c, quantity, "what the line holds on its way", 0.5 * fabs(a->line_ml), "mL",
-		   "half of %.4f uL: the programmed rate times the bench's line_time_constant",
+		   "half of %.4f uL: the programmed rate times the bench's line_time_constant "
+		   "(6 s if it states none)",
 		   a->line_ml * 1e3);
 	budget_add(c, quantity, "volume per gram and balance span",
 		   hypot(factor_u_ml(ax, a), ax->u_rel_span * (a->gained_g + a->evap_g) * k),
