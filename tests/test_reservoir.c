@@ -180,6 +180,27 @@ Test(reservoir, a_low_alarm_2_ml_late_fails_the_alarm_requirement_alone)
 	run_free(&r);
 }
 
+/* A pump that never says its reservoir is low before it is empty (its
+ * empty status carries the low bit too) fails the alarm requirement: its
+ * low alarm came with 2 mL less than the device's threshold left. */
+Test(reservoir, a_pump_without_its_low_alarm_fails)
+{
+	struct run r = run_seq("sequences/reservoir.cfg", (const char *[]){
+		"low_reservoir = \"2 mL\"", "low_reservoir = \"0 mL\"", NULL }, (const char *[]){ NULL });
+	json_t *c;
+
+	cr_assert_not_null(r.results, "%s", r.err);
+	c = check_named(r.results, "reservoir");
+	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+	cr_assert_str_eq(verdict(c), "fail");
+	assert_near(c, "low_alarm_volume_error", -2);
+	cr_assert_str_eq(json_string_value(json_object_get(measurement(c, "low_alarm_volume_error"),
+							   "verdict")), "fail");
+	assert_near(c, "empty_alarm_volume", 0);
+	assert_near(c, "reading_error_worst", 0);
+	run_free(&r);
+}
+
 /* Another member of the class: another refill, another rate, a reading
  * 0.8 mL low, so the pump says empty, and stops, with 0.8 mL still in it. */
 Test(reservoir, a_reading_low_stops_the_pump_with_drug_left_and_fails)

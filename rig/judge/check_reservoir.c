@@ -428,6 +428,14 @@ static void check_reservoir_judge(struct analysis_ctx *ax, struct check_result *
 				"(device refill)", dev->low_alarm_ml, dev->alarm_tolerance_ml);
 		snprintf(tail, sizeof(tail), "; the pump never alarmed the reservoir low in "
 			 "window \"%s\" (%s)", c->window, dev->alarm_requirement);
+		/* a pump that never says low fails the alarm requirement */
+		m = check_measure(c, "low_alarm_seen", 0, 0, "alarms");
+		measure_limit(m, 1, INFINITY);
+		set_requirement(m, dev->alarm_requirement);
+		if (m)
+			snprintf(m->source, sizeof(m->source), "no pump status in window \"%s\" "
+				 "after the refill showed the reservoir low (events.jsonl "
+				 "pump_alarms)", c->window);
 	} else {
 		const struct probe *q = &p->p[P_LOW];
 		struct account a = account_at(ax, p, q, &ev);

@@ -39,6 +39,7 @@ static const struct {
 	{ "delivery_before_empty_error", "delivery in the hour before the empty alarm" },
 	{ "delivered_after_empty", "delivered after the empty alarm" },
 	{ "empty_alarm_seen", "empty alarms seen" },
+	{ "low_alarm_seen", "low-reservoir alarms seen" },
 	{ "refill_interval_days", "days between refills, full reservoir, this rate" },
 };
 
