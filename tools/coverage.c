@@ -78,6 +78,11 @@ static void draw_errors(const struct bench *stated, struct bench *b, uint64_t se
 	 * loads: model.c); its zero drift */
 	s->scale_span_rel = scale->gain_u_rel * draw_gauss(&g);
 	s->scale_linearity_g = scale->uncertainty;
+	/* the bench states no scale for its linearity curve: the shortest
+	 * period anywhere from 5 to 100 mg (log-uniform), so the budget's
+	 * readings, independent at a window's two ends, are tested over
+	 * every load difference, not at one that happens to correlate them */
+	s->scale_linearity_period_g = 5e-3 * exp(log(20.0) * draw_uniform(&g));
 	s->scale_drift_g_per_h = scale->drift_u_per_h * draw_gauss(&g);
 	/* evaporation: rectangular about the stated correction */
 	half = sqrt(3) * stated->evaporation_u_g_per_h;
@@ -485,8 +490,13 @@ static void run_one(const struct cov_opts *o, const struct loaded *ld, size_t k,
 	}
 	memcpy(b, ld->bench, sizeof(*b));
 	draw_errors(ld->bench, b, o->seed + run);
-	if (seq_defs[k].bit == COV_BOLUS) {
-		/* the basal beside the boluses: within the pump's own accuracy */
+	{
+		/* a pump as a bench meets one: its rate off by anything within its
+		 * accuracy tolerance.  The budgets that take a programmed basal
+		 * away (a bolus's, the released bolus's) name that error; and the
+		 * strokes then fall at no fixed phase against the balance's
+		 * readings, so a line-content term is tested, not cancelled by a
+		 * phase the sequence happens to fix */
 		struct draw g = { (o->seed + run) * UINT64_C(0x9E3779B97F4A7C15) + 101 };
 
 		b->sim.rate_error_pct = ld->dev->accuracy_tolerance_pct * (2 * draw_uniform(&g) - 1);

@@ -5,9 +5,10 @@
  * file states for it (the fluid's temperature and the air's density, the
  * evaporation, the balance's span, linearity and zero drift, the flow
  * sensor's, pressure sensor's and power monitor's offset and gain, the time
- * base; for the bolus sequence also the pump's basal rate error, uniform
- * within the device's accuracy tolerance, which the bolus budget names for
- * the basal it takes away; for the reservoir sequence the refill's weighing,
+ * base, and the balance's linearity period, log-uniform from 5 to 100 mg; the
+ * pump's rate error, uniform within the device's accuracy tolerance, which
+ * the bolus and released-bolus budgets name for the basal they take away (and
+ * its strokes then fall at no fixed phase against the readings); for the reservoir sequence the refill's weighing,
  * normal within the step's mass_uncertainty, and the pump's reading error,
  * uniform within +-0.3 mL), gives the drawn values to the simulated bench as
  * its true physics,

@@ -47,6 +47,11 @@ struct analysis_ctx {
 	 * the volume per gram (the fluid's and the air's density as the bench
 	 * states them), the balance's span (its gain), rig's time base */
 	double u_rel_factor, u_rel_span, u_rel_clock;
+	/* the balance's reading noise with the pump stopped: the settled
+	 * readings of every measure_evaporation period (second differences
+	 * within each period), filled while the samples stream */
+	struct noise_est stopped_noise;
+	int stopped_noise_period;            /* the period the last reading fed was in */
 };
 
 struct check_priv;                           /* defined by each check */
@@ -89,6 +94,18 @@ const struct check_ops *check_ops_find(enum check_kind kind);
  * line_time_constant, else up to a whole stroke). */
 double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
 		   double rate_ml_per_h);
+/* The reading noise (1 sigma, g) the budgets use: measured with the pump
+ * stopped (the measure_evaporation periods, at least STOPPED_NOISE_MIN second
+ * differences), where nothing but the balance moves the readings; else the
+ * window's own (ne), which the strokes and the balance's linearity along a
+ * rising load inflate.  reading_noise_source() says which, in words. */
+#define STOPPED_NOISE_MIN 15
+double reading_noise_g(const struct analysis_ctx *ax, const struct noise_est *ne);
+/* As reading_u_g, with the window's own reading noise (ne) whatever was
+ * measured with the pump stopped: the flow check's observation windows. */
+double reading_u_window_g(const struct analysis_ctx *ax, const struct noise_est *ne,
+			  double rate_ml_per_h);
+const char *reading_noise_source(const struct analysis_ctx *ax);
 
 /* Adds a measurement to c and returns it (NULL when full). */
 struct measurement *check_measure(struct check_result *c, const char *name, double value,

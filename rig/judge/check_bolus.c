@@ -166,9 +166,9 @@ static void bolus_budget(struct analysis_ctx *ax, struct check_result *c, const 
 	double k = 100 / r->rq->volume_ml;
 
 	budget_add(c, quantity, "balance readings at the interval's ends", k * r->u_read_ml, "%",
-		   "bench scale calibration.uncertainty (%.3g mg), the window's reading noise "
-		   "(%.3g mg), the line's content between strokes", ax->u_read_cal_g * 1e3,
-		   noise_sigma(&p->noise) * 1e3);
+		   "bench scale calibration.uncertainty (%.3g mg), %s (%.3g mg), the line's "
+		   "content between strokes", ax->u_read_cal_g * 1e3, reading_noise_source(ax),
+		   reading_noise_g(ax, &p->noise) * 1e3);
 	budget_add(c, quantity, "evaporation added back", k * r->u_evap_ml, "%",
 		   "%.3g mg/h over %.4f h (%s)", ev->u_g_per_h * 1e3,
 		   rig_ns_to_h(r->at1.lo_t_ns - r->at0.lo_t_ns), ev->source);

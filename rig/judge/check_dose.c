@@ -172,9 +172,9 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 	pct = 100 / out.programmed_ml;
 	budget_add(c, "dose_error", "balance readings at the window's ends", pct * u_bal, "%",
 		   "f * hypot(u_read(begin), u_read(end)) = f * hypot(%.3g, %.3g) mg: bench scale "
-		   "calibration.uncertainty (%.3g mg), the window's reading noise (%.3g mg) and the "
-		   "line's content between strokes", u_r0 * 1e3, u_r1 * 1e3, ax->u_read_cal_g * 1e3,
-		   noise_sigma(&st->priv->noise) * 1e3);
+		   "calibration.uncertainty (%.3g mg), %s (%.3g mg) and the line's content "
+		   "between strokes", u_r0 * 1e3, u_r1 * 1e3, ax->u_read_cal_g * 1e3,
+		   reading_noise_source(ax), reading_noise_g(ax, &st->priv->noise) * 1e3);
 	budget_add(c, "dose_error", "evaporation added back", pct * u_evap, "%",
 		   "%.4f h x %.3g mg/h (%s)", t_h, ev.u_g_per_h * 1e3, ev.source);
 	budget_add(c, "dose_error", "volume per gram (density, air buoyancy)",

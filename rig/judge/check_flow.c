@@ -127,7 +127,8 @@ static void check_flow_sample(struct analysis_ctx *ax, struct check_result *c, s
 static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
 	struct flow_result fr;
-	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, t_h, u_a, u_rel, e, a_pct;
+	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, u_read_w, t_h, u_a, u_rel, e;
+	double a_pct;
 	struct evaporation_used ev;
 	struct measurement *m;
 	char name[48];
@@ -155,6 +156,11 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	e = ev.e_g_per_h;
 	shift = 100 * ax->ml_per_g * e / r;
 	u_read = reading_u_g(ax, &st->priv->noise, r);
+	/* an observation window's readings: their scatter as the window's own
+	 * second differences measure it, the pulsation of fast strokes and the
+	 * linearity along the rising load included (the Monte Carlo finds this
+	 * already wide for the shortest windows: README) */
+	u_read_w = reading_u_window_g(ax, &st->priv->noise, r);
 	u_rel = sqrt(ax->u_rel_factor * ax->u_rel_factor + ax->u_rel_span * ax->u_rel_span +
 		     ax->u_rel_clock * ax->u_rel_clock);
 	t_h = rig_ns_to_h(c->t_end_ns - c->t_begin_ns);
@@ -164,7 +170,8 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	budget_add(c, "A", "balance readings at the period's ends",
 		   100 / (r * t_h) * ax->ml_per_g * sqrt(2) * u_read, "%",
 		   "100 / (r T) * f * sqrt(2) * u_read, u_read = %.3g mg (scale calibration.uncertainty, "
-		   "the period's reading noise, the line's content between strokes)", u_read * 1e3);
+		   "the reading noise (pump stopped, where measured), the line's content between "
+		   "strokes)", u_read * 1e3);
 	budget_add(c, "A", "evaporation added back", 100 / r * ax->ml_per_g * ev.u_g_per_h, "%",
 		   "100 / r * f * %.3g mg/h (%s)", ev.u_g_per_h * 1e3, ev.source);
 	budget_add(c, "A", "volume per gram (density, air buoyancy)",
@@ -195,7 +202,7 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 		const struct flow_window_result *wr = &fr.windows[w];
 		double p_h = rig_ns_to_h(wr->window_ns);
 		/* per window: its two readings (with the line at its two ends) */
-		double u_w = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read;
+		double u_w = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read_w;
 		/* every window alike: the evaporation's rate, and relative terms */
 		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;
 		/* the extreme of n windows is covered at 95 % by k_ext, not 2 */
@@ -208,7 +215,8 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 			snprintf(name, sizeof(name), "Ep_%s_%gmin", x ? "min" : "max",
 				 rig_ns_to_s(wr->window_ns) / 60);
 			budget_add(c, name, "one window's readings", u_w, "%",
-				   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg", u_read * 1e3);
+				   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg (calibration, "
+				   "the window's reading noise)", u_read_w * 1e3);
 			budget_add(c, name, "evaporation added back", u_common, "%",
 				   "100 / r * f * %.3g mg/h, alike in every window", ev.u_g_per_h * 1e3);
 			budget_add(c, name, "what scales every volume (density, span, time base)",

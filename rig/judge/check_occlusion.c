@@ -280,14 +280,14 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 				programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses, tl->n_boluses,
 						     t0, st->priv->t_close_ns) : 0;
 			struct evaporation_used ev;
-			double delivered, u_begin, u_end;
+			double delivered, u_begin, u_end, basal_half, big_u;
 
 			evaporation_for(ax, c, t0, t1, &ev);
 			delivered = ax->ml_per_g * (w1 - st->priv->begin.lo_v +
 						    ev.e_g_per_h * rig_ns_to_h(t1 - t0)) - before_closure;
 			/* the first reading with the line closed (nothing moving), the
 			 * last with the line's content at the rate then */
-			u_begin = hypot(ax->u_read_cal_g, noise_sigma(&st->priv->noise));
+			u_begin = hypot(ax->u_read_cal_g, reading_noise_g(ax, &st->priv->noise));
 			u_end = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, t1));
 			budget_add(c, "released_bolus", "balance readings at the bolus window's ends",
 				   ax->ml_per_g * hypot(u_begin, u_end), "mL", "f * hypot(%.3g, %.3g) mg: "
@@ -319,14 +319,28 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 				   ax->u_rel_clock * programmed, "mL", "%.3g relative: bench "
 				   "clock_uncertainty", ax->u_rel_clock);
 
+			/* the basal taken away is what was programmed; the pump's own
+			 * rate is unknown within its accuracy (rectangular), as for
+			 * a bolus: U holds 95 % of it with the normal rest */
+			{
+				double u_rest = budget_u(c, "released_bolus");
+
+				basal_half = (programmed + before_closure) *
+					     dev->accuracy_tolerance_pct / 100;
+				budget_add(c, "released_bolus", "basal taken away", basal_half / sqrt(3),
+					   "mL", "%.6f mL programmed, within device accuracy.tolerance "
+					   "%.3g %% (rectangular)", programmed + before_closure,
+					   dev->accuracy_tolerance_pct);
+				big_u = coverage95_rect_normal(basal_half, u_rest);
+			}
 			w0 = st->priv->begin.lo_v;
-			m = check_measure(c, "released_bolus", delivered - programmed,
-					  2 * budget_u(c, "released_bolus"), "mL");
+			m = check_measure(c, "released_bolus", delivered - programmed, big_u, "mL");
 			measure_limit(m, -INFINITY, dev->occlusion_bolus_max_ml);
 			if (m) {
 				snprintf(m->source, sizeof(m->source), "balance from its last reading "
 					 "before the release (%.6f g at t = %.1f s) to %.0f s after the "
-					 "release: %.6f mL, less %.6f mL programmed after the release",
+					 "release: %.6f mL, less %.6f mL programmed after the release; U "
+					 "holds 95 %% of the basal's rectangular error with the rest",
 					 w0, rig_ns_to_s(t0), rig_ns_to_s(st->step->bolus_window_ns),
 					 delivered, programmed);
 				failed |= m->verdict == VERDICT_FAIL;

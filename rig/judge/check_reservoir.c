@@ -286,8 +286,9 @@ static void account_budget(struct analysis_ctx *ax, struct check_result *c, cons
 	budget_add(c, quantity, "balance readings at the refill and then",
 		   k * hypot(reading_u_g(ax, &p->noise, timeline_rate_at(ax->tl, p->p[P_FILL].m_t_ns)),
 			     reading_u_g(ax, &p->noise, timeline_rate_at(ax->tl, q->m_t_ns))),
-		   "mL", "bench scale calibration.uncertainty (%.3g mg), the window's reading "
-		   "noise (%.3g mg)", ax->u_read_cal_g * 1e3, noise_sigma(&p->noise) * 1e3);
+		   "mL", "bench scale calibration.uncertainty (%.3g mg), %s (%.3g mg)",
+		   ax->u_read_cal_g * 1e3, reading_noise_source(ax),
+		   reading_noise_g(ax, &p->noise) * 1e3);
 	budget_add(c, quantity, "evaporation added back", ev->u_g_per_h * dt_h * k, "mL",
 		   "%.3g mg/h over %.4f h (%s)", ev->u_g_per_h * 1e3, dt_h, ev->source);
 	budget_add(c, quantity, "what the line holds on its way", 0.5 * fabs(a->line_ml), "mL",

@@ -146,20 +146,52 @@ bool window_incomplete(struct check_result *c)
 	return true;
 }
 
-double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
-		   double rate_ml_per_h)
+double reading_noise_g(const struct analysis_ctx *ax, const struct noise_est *ne)
 {
-	double u2 = ax->u_read_cal_g * ax->u_read_cal_g + pow(noise_sigma(ne), 2);
+	return noise_count(&ax->stopped_noise) >= STOPPED_NOISE_MIN ? noise_sigma(&ax->stopped_noise)
+								     : noise_sigma(ne);
+}
+
+const char *reading_noise_source(const struct analysis_ctx *ax)
+{
+	return noise_count(&ax->stopped_noise) >= STOPPED_NOISE_MIN ?
+	       "the reading noise with the pump stopped" : "the window's reading noise";
+}
+
+/* reading_u_g's terms with noise sigma and the line's content where the
+ * noise does not hold it (hold_line false). */
+static double reading_u_with(const struct analysis_ctx *ax, double sigma, bool line_in_noise,
+			     double rate_ml_per_h)
+{
+	double u2 = ax->u_read_cal_g * ax->u_read_cal_g + sigma * sigma;
 	double s = ax->dev->stroke_volume_ml;
 	rig_ns period = ax->bench->instrument[ROLE_SCALE].period_ns;
 
-	if (s > 0 && rate_ml_per_h > 0 && s / rate_ml_per_h * 3600 > rig_ns_to_s(period)) {
+	/* what the line holds at the reading's instant, between strokes: a
+	 * noise measured with the pump stopped does not hold it; the window's
+	 * own does for strokes faster than the readings */
+	if (s > 0 && rate_ml_per_h > 0 &&
+	    (!line_in_noise || s / rate_ml_per_h * 3600 > rig_ns_to_s(period))) {
 		double v = line_content_var(s, s / rate_ml_per_h * 3600,
 					    rig_ns_to_s(ax->bench->line_time_constant_ns));
 
 		u2 += v / (ax->ml_per_g * ax->ml_per_g);
 	}
 	return sqrt(u2);
+}
+
+double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
+		   double rate_ml_per_h)
+{
+	bool stopped = noise_count(&ax->stopped_noise) >= STOPPED_NOISE_MIN;
+
+	return reading_u_with(ax, reading_noise_g(ax, ne), !stopped, rate_ml_per_h);
+}
+
+double reading_u_window_g(const struct analysis_ctx *ax, const struct noise_est *ne,
+			  double rate_ml_per_h)
+{
+	return reading_u_with(ax, noise_sigma(ne), true, rate_ml_per_h);
 }
 
 void evaporation_for(struct analysis_ctx *ax, const struct check_result *c, rig_ns t0,

@@ -172,8 +172,14 @@ static void on_settled_mass(struct analysis_ctx *ax, struct stream_state *ss,
 	for (size_t k = 0; k < tl->n_evaporation; k++) {
 		const struct stopped_mark *p = &tl->evaporation[k];
 
-		if (s->t_ns >= p->begin_ns && p->end_ns > 0 && s->t_ns <= p->end_ns)
+		if (s->t_ns >= p->begin_ns && p->end_ns > 0 && s->t_ns <= p->end_ns) {
 			linfit_add(&ss->evap_fits[k], s->t_ns, s->value);
+			/* second differences within a period only */
+			if (ax->stopped_noise_period != (int)k)
+				ax->stopped_noise.n = 0;
+			ax->stopped_noise_period = (int)k;
+			noise_add(&ax->stopped_noise, s->value);
+		}
 	}
 }
 
@@ -515,6 +521,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		.u_rel_factor = u_rel_factor,
 		.u_rel_span = bench->instrument[ROLE_SCALE].cal.gain_u_rel,
 		.u_rel_clock = bench->clock_u_rel,
+		.stopped_noise_period = -1,
 	};
 	/* A fall this far below the trend between two settled readings is no
 	 * noise and no pulsatile delivery: 0.2 mg or two pump strokes, whichever
