@@ -262,7 +262,7 @@ Test(reservoir, plans_that_cannot_be_judged_are_bad_input)
 		{ "    { step = \"refill\"; mass = \"45 g\"; },\n"
 		  "    { step = \"set_rate\"; rate = \"1 mL/h\"; },\n"
 		  "    { step = \"hold\"; duration = \"60 h\"; },\n",
-		  "seq.cfg:6: a refill of 45 g (45.08" },
+		  "seq.cfg:6: a refill of 45 g (45.128" },
 		{ "    { step = \"refill\"; },\n",
 		  "seq.cfg:6: missing 'mass'" },
 	};

@@ -139,10 +139,10 @@ static void check_bolus_window(struct diag_list *diags, const struct sequence *s
 			   st->requirement);
 }
 
-/* The volume a refill puts in, as the plan reckons it (the bench's fluid). */
+/* The volume a refill puts in: what the engine tells the pump (do_refill). */
 static double refill_volume_ml(const struct bench *bench, const struct step *st)
 {
-	return bench->density_g_per_ml > 0 ? st->mass_g / bench->density_g_per_ml : st->mass_g;
+	return st->mass_g * bench->ml_per_g;
 }
 
 /* A reservoir window: the device states the reservoir's spec (its refill

@@ -502,9 +502,8 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 		snprintf(res->density_source, sizeof(res->density_source),
 			 "water at %.2f °C (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001",
 			 bench->fluid_temperature_c);
-	res->ml_per_g = buoyancy_ml_per_g(bench->density_g_per_ml * 1000,
-					  bench->air_density_g_per_ml * 1000,
-					  RHO_REFERENCE_WEIGHTS_KG_PER_M3);
+	/* the bench loader's one figure, which the refill step's volume uses too */
+	res->ml_per_g = bench->ml_per_g;
 	/* what the bench states of its fluid and air, as uncertainties of the
 	 * volume per gram: water's density through its temperature's */
 	u_rel_factor = volume_factor_u_rel(
