@@ -188,7 +188,8 @@ const struct backend sim_backend = {
 	.name = "sim",
 	.roles = (1u << ROLE_PUMP) | (1u << ROLE_SCALE) | (1u << ROLE_FLOW) |
 		 (1u << ROLE_PRESSURE) | (1u << ROLE_POWER) | (1u << ROLE_VALVE) |
-		 (1u << ROLE_ALARM) | (1u << ROLE_ESTOP),
+		 (1u << ROLE_ALARM) | (1u << ROLE_ESTOP) | (1u << ROLE_FLUID_TEMP) |
+		 (1u << ROLE_AIR_TEMP) | (1u << ROLE_HUMIDITY) | (1u << ROLE_AIR_PRESSURE),
 	.open = sim_open,
 	.close = sim_close,
 	.pump = &sim_pump_ops,

@@ -86,6 +86,56 @@ static size_t read_power(struct sim_model *m, rig_ns t_ns, struct reading *rd, s
 	return n;
 }
 
+/* The measured conditions: the true fluid and air of the simulator, as a
+ * MAX31865 (an RTD converter, 1/32 K a count) and a BME280 (0.01 K,
+ * 1/1024 %, about 0.2 Pa) read them, each with its offset and scatter. */
+static size_t read_condition(struct sim_model *m, enum rig_role role, rig_ns t_ns,
+			     struct reading *rd)
+{
+	const struct sim_cfg *c = &m->cfg;
+	double truth, resolution;
+	enum quantity q = QUANT_TEMPERATURE_C;
+
+	switch (role) {
+	case ROLE_FLUID_TEMP:
+		truth = isnan(c->fluid_temperature_c) ? 20 : c->fluid_temperature_c;
+		resolution = 1.0 / 32;
+		break;
+	case ROLE_AIR_TEMP:
+		truth = c->air_temperature_c;
+		resolution = 0.01;
+		break;
+	case ROLE_HUMIDITY:
+		truth = c->air_humidity_pct;
+		resolution = 1.0 / 1024;
+		q = QUANT_HUMIDITY_PCT;
+		break;
+	default:
+		truth = c->air_pressure_kpa;
+		resolution = 0.0002;
+		q = QUANT_PRESSURE_KPA;
+		break;
+	}
+	rd[0] = (struct reading){ .t_ns = t_ns, .quantity = q,
+				  .value = quantise(truth + c->cond_offset[role] +
+						    c->cond_noise[role] * rng_gauss(&m->rng[role]),
+						    resolution) };
+	if (role == ROLE_HUMIDITY)
+		rd[0].value = fmin(100, fmax(0, rd[0].value));
+	return 1;
+}
+
+static bool sim_sensor_role(enum rig_role role)
+{
+	switch (role) {
+	case ROLE_SCALE: case ROLE_FLOW: case ROLE_PRESSURE: case ROLE_POWER:
+	case ROLE_FLUID_TEMP: case ROLE_AIR_TEMP: case ROLE_HUMIDITY: case ROLE_AIR_PRESSURE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A stuck sensor repeats the last readings it returned before the fault,
  * flagged stale; one never read before has nothing to repeat and gives -EIO.
  * Stale repeats are not conversions: the averaging sensors' intervals run on
@@ -100,7 +150,7 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
 
 	if (ret_n)
 		*ret_n = 0;
-	if (role != ROLE_SCALE && role != ROLE_FLOW && role != ROLE_PRESSURE && role != ROLE_POWER)
+	if (!sim_sensor_role(role))
 		return -EINVAL;
 	if (!ret || max == 0)
 		return -EINVAL;
@@ -130,7 +180,8 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
 	case ROLE_SCALE: n = read_scale(model, t_ns, rd); break;
 	case ROLE_FLOW: n = read_flow(model, t_ns, rd); break;
 	case ROLE_PRESSURE: n = read_pressure(model, t_ns, rd); break;
-	default: n = read_power(model, t_ns, rd, READINGS_MAX); break;
+	case ROLE_POWER: n = read_power(model, t_ns, rd, READINGS_MAX); break;
+	default: n = read_condition(model, role, t_ns, rd); break;
 	}
 	/* Spoiled answers are what the instrument sends; the physics drew its
 	 * noise as usual.  1e12 is beyond any range a bench could declare. */

@@ -12,6 +12,24 @@ double water_density_kg_per_m3(double t_c)
 	return a5 * (1 - (t_c + a1) * (t_c + a1) * (t_c + a2) / (a3 * (t_c + a4)));
 }
 
+double air_density_cipm2007_kg_per_m3(double t_c, double p_kpa, double rh_pct, double x_co2)
+{
+	/* the equation and constants of CIPM-2007, in SI units */
+	const double R = 8.314472, mv = 18.01528e-3;
+	const double ma = (28.96546 + 12.011 * (x_co2 - 0.0004)) * 1e-3;
+	double T = t_c + 273.15, p = p_kpa * 1e3, h = rh_pct / 100;
+	/* saturation vapour pressure and enhancement factor */
+	double psv = exp(1.2378847e-5 * T * T - 1.9121316e-2 * T + 33.93711047 - 6.3431645e3 / T);
+	double f = 1.00062 + 3.14e-8 * p + 5.6e-7 * t_c * t_c;
+	double xv = h * f * psv / p;
+	/* compressibility */
+	double z = 1 - p / T * (1.58123e-6 - 2.9331e-8 * t_c + 1.1043e-10 * t_c * t_c +
+				(5.707e-6 - 2.051e-8 * t_c) * xv + (1.9898e-4 - 2.376e-6 * t_c) * xv * xv) +
+		   p * p / (T * T) * (1.83e-11 - 0.765e-8 * xv * xv);
+
+	return p * ma / (z * R * T) * (1 - xv * (1 - mv / ma));
+}
+
 double buoyancy_ml_per_g(double rho_fluid_kg_per_m3, double rho_air_kg_per_m3,
 			 double rho_weights_kg_per_m3)
 {

@@ -25,6 +25,16 @@
  * 20 degC 998.2067, 25 degC 997.0470, 37 degC 993.33 kg/m3. */
 double water_density_kg_per_m3(double t_c);
 
+/* Density of moist air, CIPM-2007 (Picard, Davis, Glaeser, Fujii 2008,
+ * Metrologia 45, 149): from its temperature, pressure (kPa), relative
+ * humidity (%) and CO2 mole fraction (0.0004 when not measured).  The
+ * formula's own relative standard uncertainty is CIPM2007_U_REL, for
+ * 600 to 1100 hPa and 15 to 27 degC.  Near 20 degC, 101.325 kPa and 50 %
+ * it gives 1.1993 kg/m3 (OIML R 111-1 E.3 agrees to 2e-5). */
+#define CIPM2007_U_REL 22e-6
+#define CO2_MOLE_FRACTION_DEFAULT 0.0004
+double air_density_cipm2007_kg_per_m3(double t_c, double p_kpa, double rh_pct, double x_co2);
+
 /* Volume per unit of balance reading, mL/g (the formula above). */
 double buoyancy_ml_per_g(double rho_fluid_kg_per_m3, double rho_air_kg_per_m3,
 			 double rho_weights_kg_per_m3);

@@ -6,7 +6,9 @@
 static const char *const role_names[] = {
 	[ROLE_PUMP] = "pump", [ROLE_SCALE] = "scale", [ROLE_FLOW] = "flow",
 	[ROLE_PRESSURE] = "pressure", [ROLE_POWER] = "power", [ROLE_VALVE] = "valve",
-	[ROLE_ALARM] = "alarm", [ROLE_ESTOP] = "estop", [ROLE__COUNT] = NULL,
+	[ROLE_ALARM] = "alarm", [ROLE_ESTOP] = "estop",
+	[ROLE_FLUID_TEMP] = "fluid_temperature", [ROLE_AIR_TEMP] = "air_temperature",
+	[ROLE_HUMIDITY] = "humidity", [ROLE_AIR_PRESSURE] = "air_pressure", [ROLE__COUNT] = NULL,
 };
 
 static const struct {
@@ -21,6 +23,8 @@ static const struct {
 	[QUANT_ALARM_LEVEL] = { "alarm", "1" },
 	[QUANT_DELIVERED_ML] = { "delivered", "mL" },
 	[QUANT_RESERVOIR_ML] = { "reservoir", "mL" },
+	[QUANT_TEMPERATURE_C] = { "temperature", "degC" },
+	[QUANT_HUMIDITY_PCT] = { "humidity", "%" },
 };
 
 const char *quantity_name(enum quantity q)
@@ -31,6 +35,21 @@ const char *quantity_name(enum quantity q)
 const char *quantity_unit(enum quantity q)
 {
 	return (unsigned)q < QUANT__COUNT ? quantities[q].unit : "?";
+}
+
+enum quantity role_primary_quantity(enum rig_role role)
+{
+	switch (role) {
+	case ROLE_SCALE: return QUANT_MASS_G;
+	case ROLE_FLOW: return QUANT_FLOW_ML_PER_H;
+	case ROLE_PRESSURE: return QUANT_PRESSURE_KPA;
+	case ROLE_POWER: return QUANT_CURRENT_UA;
+	case ROLE_FLUID_TEMP: return QUANT_TEMPERATURE_C;
+	case ROLE_AIR_TEMP: return QUANT_TEMPERATURE_C;
+	case ROLE_HUMIDITY: return QUANT_HUMIDITY_PCT;
+	case ROLE_AIR_PRESSURE: return QUANT_PRESSURE_KPA;
+	default: return QUANT__COUNT;
+	}
 }
 
 const char *rig_role_name(enum rig_role role)

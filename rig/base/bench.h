@@ -28,6 +28,12 @@ enum rig_role {
 	ROLE_VALVE,     /* occlusion valve */
 	ROLE_ALARM,     /* digital input: the pump's alarm line */
 	ROLE_ESTOP,     /* digital input: the bench's emergency stop */
+	/* the measured conditions (issue 15): what the fluid's density and the
+	 * air's buoyancy are computed from, and what is flagged out of range */
+	ROLE_FLUID_TEMP,   /* the collected fluid's temperature (an RTD converter, MAX31865) */
+	ROLE_AIR_TEMP,     /* the air's temperature at the balance (BME280) */
+	ROLE_HUMIDITY,     /* the air's relative humidity (BME280) */
+	ROLE_AIR_PRESSURE, /* the air's pressure (BME280) */
 	ROLE__COUNT
 };
 
@@ -46,9 +52,15 @@ enum quantity {
 	QUANT_ALARM_LEVEL,     /* 0 or 1 */
 	QUANT_DELIVERED_ML,    /* the pump's own delivered total (telemetry) */
 	QUANT_RESERVOIR_ML,    /* the pump's own reservoir reading (telemetry) */
+	QUANT_TEMPERATURE_C,   /* degrees Celsius: the fluid's or the air's */
+	QUANT_HUMIDITY_PCT,    /* relative humidity, % */
 	QUANT__COUNT
 };
 const char *quantity_name(enum quantity q);   /* "mass" */
+/* The quantity a sensor role reads first (the one its calibration,
+ * valid_range and stuck_after speak of); QUANT__COUNT for a role that is
+ * no sensor. */
+enum quantity role_primary_quantity(enum rig_role role);
 const char *quantity_unit(enum quantity q);   /* "g" */
 
 /* Sample flags (as libsigrok flags an unsettled balance reading). */
@@ -205,7 +217,17 @@ struct sim_cfg {
 	                                       temperature = "20.3 degC" (Tanaka et al.) */
 	double fluid_temperature_c;         /* temperature, when given; else NAN */
 	double air_density_g_per_ml;        /* air_density = "1.2 kg/m3": the balance
-	                                       reads conventional mass (buoyancy) */
+	                                       reads conventional mass (buoyancy); or, with
+	                                       air = { ... } given, CIPM-2007's from it */
+	/* air = { temperature = "20 degC"; humidity = "50 %"; pressure = "101.325 kPa"; }:
+	 * the true air, which the ambient sensors read */
+	bool air_given;
+	double air_temperature_c, air_humidity_pct, air_pressure_kpa;
+	/* fluid_temperature, air_temperature, humidity, air_pressure = { offset;
+	 * noise; }: each condition sensor's reading minus the truth, and its
+	 * scatter (1 sigma), in its unit; indexed by role */
+	double cond_offset[ROLE__COUNT];
+	double cond_noise[ROLE__COUNT];
 	/* The bench's own errors, each its true value for this run (0: none).
 	 * rig states them only as uncertainties (the bench's fluid and
 	 * calibration keys); the simulated bench makes them. */
@@ -327,6 +349,14 @@ struct bench {
 	                                       instruments are a wire-level simulator (rig sim
 	                                       serve) kept in lockstep: rig runs in virtual
 	                                       time and tells it the time */
+	/* bench.conditions = { fluid_temperature = ("18 degC", "22 degC"); ... }: the
+	 * range of each measured condition the bench is declared for, indexed
+	 * by role; a reading outside it is flagged (given false: no range) */
+	struct condition_range {
+		bool given;
+		int line;
+		double lo, hi;
+	} condition_range[ROLE__COUNT];
 	/* bench.limits = { ... } (hard safety limits; all required) */
 	double limit_pressure_kpa;          /* pressure_max */
 	double limit_volume_ml;             /* delivered_max */

@@ -46,7 +46,7 @@ bool record_role_quantity(enum rig_role role, enum quantity q)
 	case ROLE_POWER: return q == QUANT_CURRENT_UA || q == QUANT_VOLTAGE_V;
 	case ROLE_ALARM: return q == QUANT_ALARM_LEVEL;
 	case ROLE_PUMP: return q == QUANT_DELIVERED_ML || q == QUANT_RESERVOIR_ML || q == QUANT_VOLTAGE_V;
-	default: return false;
+	default: return q != QUANT__COUNT && q == role_primary_quantity(role);
 	}
 }
 

@@ -11,9 +11,16 @@
 
 #define DURATION_MAX_S (10 * 365.25 * 86400)
 
+static bool is_condition(enum rig_role r)
+{
+	return r == ROLE_FLUID_TEMP || r == ROLE_AIR_TEMP || r == ROLE_HUMIDITY ||
+	       r == ROLE_AIR_PRESSURE;
+}
+
 static bool is_sensor(enum rig_role r)
 {
-	return r == ROLE_SCALE || r == ROLE_FLOW || r == ROLE_PRESSURE || r == ROLE_POWER;
+	return r == ROLE_SCALE || r == ROLE_FLOW || r == ROLE_PRESSURE || r == ROLE_POWER ||
+	       is_condition(r);
 }
 
 /* The unit kind of a sensor's primary reading (the one calibration applies to). */
@@ -23,8 +30,21 @@ static enum qty_kind sensor_kind(enum rig_role r)
 	case ROLE_SCALE: return QTY_MASS;
 	case ROLE_FLOW: return QTY_RATE;
 	case ROLE_PRESSURE: return QTY_PRESSURE;
+	case ROLE_FLUID_TEMP: return QTY_TEMPERATURE;
+	case ROLE_AIR_TEMP: return QTY_TEMPERATURE;
+	case ROLE_HUMIDITY: return QTY_PERCENT;
+	case ROLE_AIR_PRESSURE: return QTY_PRESSURE;
 	default: return QTY_CURRENT;
 	}
+}
+
+/* The kind of a difference of two readings (a calibration's offset and
+ * uncertainty): a temperature's is in kelvin, "0.1 K", not 0.1 K absolute. */
+static enum qty_kind sensor_diff_kind(enum rig_role r)
+{
+	enum qty_kind k = sensor_kind(r);
+
+	return k == QTY_TEMPERATURE ? QTY_TEMPERATURE_DIFF : k;
 }
 
 static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum rig_role role,
@@ -43,8 +63,8 @@ static void load_calibration(struct cfg_ctx *ctx, config_setting_t *inst, enum r
 		cfg_error(ctx, config_setting_get_member(g, "gain"),
 			  "'gain' = 0 would read every value as the offset; allowed: any non-zero "
 			  "number");
-	cfg_qty(ctx, g, "offset", sensor_kind(role), false, -1e9, 1e9, &cal->offset);
-	cfg_qty(ctx, g, "uncertainty", sensor_kind(role), false, 0, 1e9, &cal->uncertainty);
+	cfg_qty(ctx, g, "offset", sensor_diff_kind(role), false, -1e9, 1e9, &cal->offset);
+	cfg_qty(ctx, g, "uncertainty", sensor_diff_kind(role), false, 0, 1e9, &cal->uncertainty);
 	if (cfg_qty(ctx, g, "gain_uncertainty", QTY_PERCENT, false, 0, 50, &cal->gain_u_rel) == 1)
 		cal->gain_u_rel /= 100;
 	/* a zero drift is a balance's: the other sensors' offsets are in `uncertainty` */
@@ -69,6 +89,10 @@ static void default_valid_range(enum rig_role role, double *lo, double *hi)
 	case ROLE_SCALE: *lo = -100; *hi = 10000; break;        /* g */
 	case ROLE_FLOW: *lo = -1000; *hi = 1000; break;         /* mL/h */
 	case ROLE_PRESSURE: *lo = -200; *hi = 5000; break;      /* kPa */
+	case ROLE_FLUID_TEMP: *lo = -50; *hi = 150; break;      /* degC */
+	case ROLE_AIR_TEMP: *lo = -40; *hi = 85; break;         /* degC: a BME280's range */
+	case ROLE_HUMIDITY: *lo = 0; *hi = 100; break;          /* % */
+	case ROLE_AIR_PRESSURE: *lo = 30; *hi = 110; break;     /* kPa: a BME280's range */
 	default: *lo = -1e6; *hi = 1e6; break;                  /* uA: +-1 A */
 	}
 }
@@ -113,6 +137,49 @@ static void load_sensor_guards(struct cfg_ctx *ctx, config_setting_t *g, enum ri
 	if (!(ic->valid_min < ic->valid_max))
 		cfg_error(ctx, range, "'valid_range' must list the lower limit first and below the "
 			  "upper one");
+}
+
+/* bench.conditions: key = ("LOW", "HIGH"), the declared range of a measured
+ * condition in its role's unit. */
+static void load_condition_range(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
+				 struct condition_range *cr)
+{
+	config_setting_t *range = config_setting_get_member(g, rig_role_name(role));
+	enum qty_kind k = sensor_kind(role);
+	static const char *const examples[ROLE__COUNT][2] = {
+		[ROLE_FLUID_TEMP] = { "18 degC", "22 degC" }, [ROLE_AIR_TEMP] = { "18 degC", "26 degC" },
+		[ROLE_HUMIDITY] = { "20 %", "80 %" }, [ROLE_AIR_PRESSURE] = { "80 kPa", "106 kPa" },
+	};
+
+	if (!range)
+		return;
+	if (config_setting_type(range) != CONFIG_TYPE_LIST || config_setting_length(range) != 2 ||
+	    config_setting_type(config_setting_get_elem(range, 0)) != CONFIG_TYPE_STRING ||
+	    config_setting_type(config_setting_get_elem(range, 1)) != CONFIG_TYPE_STRING) {
+		cfg_error(ctx, range, "'%s' must be a list of two %s quantities, lowest first, like "
+			  "(\"%s\", \"%s\")", rig_role_name(role), qty_kind_name(k),
+			  examples[role][0], examples[role][1]);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *text = config_setting_get_string(config_setting_get_elem(range, (unsigned)i));
+		double v;
+
+		if (qty_parse(text, k, &v) < 0 || !isfinite(v)) {
+			cfg_error(ctx, config_setting_get_elem(range, (unsigned)i),
+				  "'%s' is not a %s quantity; allowed units: %s", text, qty_kind_name(k),
+				  qty_kind_units(k));
+			return;
+		}
+		*(i == 0 ? &cr->lo : &cr->hi) = v;
+	}
+	if (!(cr->lo < cr->hi)) {
+		cfg_error(ctx, range, "'%s' must list the lower limit first and below the upper one",
+			  rig_role_name(role));
+		return;
+	}
+	cr->given = true;
+	cr->line = (int)config_setting_source_line(range);
 }
 
 /* Buffered capture or attribute reads for an iio sensor: chosen from the
@@ -303,6 +370,12 @@ static void sim_defaults(struct sim_cfg *s)
 		.fluid_temperature_c = NAN,
 		.air_density_g_per_ml = RHO_AIR_STANDARD_KG_PER_M3 / 1000,
 		.scale_linearity_period_g = 10e-3,
+		.air_temperature_c = 20,
+		.air_humidity_pct = 50,
+		.air_pressure_kpa = 101.325,
+		/* a MAX31865's and a BME280's scatter from one reading to the next */
+		.cond_noise = { [ROLE_FLUID_TEMP] = 0.01, [ROLE_AIR_TEMP] = 0.01,
+				[ROLE_HUMIDITY] = 0.05, [ROLE_AIR_PRESSURE] = 0.002 },
 	};
 }
 
@@ -434,8 +507,13 @@ static void load_faults(struct cfg_ctx *ctx, config_setting_t *list, struct sim_
 static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_cfg *s)
 {
 	static const char *const keys[] = { "seed", "pump", "line", "scale", "flow", "pressure",
-					    "battery", "faults", "fluid", "clock_error", NULL };
+					    "battery", "faults", "fluid", "clock_error", "air",
+					    "fluid_temperature", "air_temperature", "humidity",
+					    "air_pressure", NULL };
 	static const char *const fluid_keys[] = { "density", "temperature", "air_density", NULL };
+	static const char *const air_keys[] = { "temperature", "humidity", "pressure", NULL };
+	static const char *const cond_keys[] = { "offset", "noise", NULL };
+	bool air_density = false;
 	static const char *const pump_keys[] = { "rate_error", "stroke_volume", "reservoir",
 		"startup_delay", "occlusion_alarm_pressure", "occlusion_alarm_latency",
 		"occlusion_alarm", "stall_pressure", "stroke_variation", "serial", "firmware",
@@ -500,8 +578,35 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 				s->fluid_density_g_per_ml =
 					water_density_kg_per_m3(s->fluid_temperature_c) / 1000;
 		}
-		cfg_qty(ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
-			&s->air_density_g_per_ml);
+		air_density = cfg_qty(ctx, sub, "air_density", QTY_DENSITY, false, 0, 0.002,
+				      &s->air_density_g_per_ml) == 1;
+	}
+	if ((sub = cfg_group(ctx, g, "air", false))) {
+		cfg_check_keys(ctx, sub, "simulator.air", air_keys);
+		s->air_given = true;
+		cfg_qty(ctx, sub, "temperature", QTY_TEMPERATURE, false, -20, 60, &s->air_temperature_c);
+		cfg_qty(ctx, sub, "humidity", QTY_PERCENT, false, 0, 100, &s->air_humidity_pct);
+		cfg_qty(ctx, sub, "pressure", QTY_PRESSURE, false, 50, 120, &s->air_pressure_kpa);
+		if (air_density)
+			cfg_error(ctx, sub, "'air' and fluid.air_density both given; give one: the "
+				  "air's temperature, humidity and pressure make its density "
+				  "(CIPM-2007)");
+		else
+			s->air_density_g_per_ml = air_density_cipm2007_kg_per_m3(
+				s->air_temperature_c, s->air_pressure_kpa, s->air_humidity_pct,
+				CO2_MOLE_FRACTION_DEFAULT) / 1000;
+	}
+	for (int role = ROLE_FLUID_TEMP; role <= ROLE_AIR_PRESSURE; role++) {
+		char what[48];
+		enum qty_kind k = role == ROLE_HUMIDITY ? QTY_PERCENT :
+				  role == ROLE_AIR_PRESSURE ? QTY_PRESSURE : QTY_TEMPERATURE_DIFF;
+
+		if (!(sub = cfg_group(ctx, g, rig_role_name((enum rig_role)role), false)))
+			continue;
+		snprintf(what, sizeof(what), "simulator.%s", rig_role_name((enum rig_role)role));
+		cfg_check_keys(ctx, sub, what, cond_keys);
+		cfg_qty(ctx, sub, "offset", k, false, -50, 50, &s->cond_offset[role]);
+		cfg_qty(ctx, sub, "noise", k, false, 0, 10, &s->cond_noise[role]);
 	}
 	if ((sub = cfg_group(ctx, g, "line", false))) {
 		cfg_check_keys(ctx, sub, "simulator.line", line_keys);
@@ -570,7 +675,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
 					    "limits", "instruments", "outputs", "simulator", "sim_clock",
 					    "answer_timeout", "clock_uncertainty", "line_time_constant",
-					    "realtime_priority", NULL };
+					    "realtime_priority", "conditions", NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
 						  "evaporation_correction", "air_density",
 						  "temperature_uncertainty", "density_uncertainty",
@@ -578,6 +683,8 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 						  NULL };
 	static const char *const limit_keys[] = { "pressure_max", "delivered_max", "duration_max",
 						  NULL };
+	static const char *const condition_keys[] = { "fluid_temperature", "air_temperature",
+						      "humidity", "air_pressure", NULL };
 	struct cfg_ctx ctx = { .path = path, .diags = diags };
 	struct bench *b;
 	config_t cfg;
@@ -657,6 +764,12 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	 * rectangular */
 	if (isnan(b->evaporation_u_g_per_h))
 		b->evaporation_u_g_per_h = 0.5 * b->evaporation_g_per_h / sqrt(3);
+	if ((sub = cfg_group(&ctx, g, "conditions", false))) {
+		cfg_check_keys(&ctx, sub, "conditions", condition_keys);
+		for (int role = ROLE_FLUID_TEMP; role <= ROLE_AIR_PRESSURE; role++)
+			load_condition_range(&ctx, sub, (enum rig_role)role,
+					     &b->condition_range[role]);
+	}
 	if ((sub = cfg_group(&ctx, g, "limits", true))) {
 		cfg_check_keys(&ctx, sub, "limits", limit_keys);
 		cfg_qty(&ctx, sub, "pressure_max", QTY_PRESSURE, true, 0.001, 10000,
@@ -668,7 +781,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	if ((sub = cfg_group(&ctx, g, "instruments", true))) {
 		int n = config_setting_length(sub);
 		const char *roles[ROLE__COUNT + 1];
-		char list[128];
+		char list[256];
 
 		for (int r = 0; r < ROLE__COUNT; r++)
 			roles[r] = rig_role_name((enum rig_role)r);

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "drivers/sim/model.h"
+#include "rig/base/record.h"
 #include "rig/base/signals.h"
 
 /* A sensor read failed.  Where the bench file allows it, the sensor is
@@ -66,23 +67,12 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 /* The quantity a role's valid_range and stuck_after speak of. */
 static enum quantity primary_quantity(enum rig_role role)
 {
-	switch (role) {
-	case ROLE_SCALE: return QUANT_MASS_G;
-	case ROLE_FLOW: return QUANT_FLOW_ML_PER_H;
-	case ROLE_PRESSURE: return QUANT_PRESSURE_KPA;
-	default: return QUANT_CURRENT_UA;
-	}
+	return role_primary_quantity(role);
 }
 
 static bool quantity_fits(enum rig_role role, enum quantity q)
 {
-	switch (role) {
-	case ROLE_SCALE: return q == QUANT_MASS_G;
-	case ROLE_FLOW: return q == QUANT_FLOW_ML_PER_H;
-	case ROLE_PRESSURE: return q == QUANT_PRESSURE_KPA;
-	case ROLE_POWER: return q == QUANT_CURRENT_UA || q == QUANT_VOLTAGE_V;
-	default: return false;
-	}
+	return role != ROLE_ALARM && role != ROLE_PUMP && record_role_quantity(role, q);
 }
 
 /* Freshness: a sensor that answers with nothing new (no reading, or only
