@@ -23,7 +23,7 @@
 
 #define ROLES_MAX 16
 #define COLUMNS_MAX 4
-#define NAME_MAX_LEN 15
+#define NAME_MAX_LEN 31   /* "fluid_temperature" */
 #define VALUE_MAX_LEN 40
 
 struct column {
@@ -36,7 +36,7 @@ struct role_table {
 	struct column col[COLUMNS_MAX];
 	size_t n_col;
 	FILE *f;
-	char tmp_path[RIG_PATH_MAX + 48];
+	char tmp_path[RIG_PATH_MAX + 64];
 	/* the row being gathered */
 	bool pending;
 	long long t_ns;
@@ -181,7 +181,7 @@ static void column_name(FILE *f, const struct column *c)
 
 static int write_readme(const char *data_dir, const struct tables *ts)
 {
-	char path[RIG_PATH_MAX + 48], tmp[RIG_PATH_MAX + 56];
+	char path[RIG_PATH_MAX + 64], tmp[RIG_PATH_MAX + 72];
 	FILE *f;
 	int r = 0;
 
@@ -257,7 +257,7 @@ int report_write_data_csv(const char *run_dir)
 close_files:
 	for (size_t i = 0; i < ts->n; i++) {
 		struct role_table *t = &ts->t[i];
-		char path[RIG_PATH_MAX + 48];
+		char path[RIG_PATH_MAX + 64];
 
 		if (!t->f)
 			continue;

@@ -203,11 +203,16 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 	if (d->scheduler[0])
 		doc_kv(doc, t, "Scheduler", "%s (bench.realtime_priority; events.jsonl realtime)",
 		       d->scheduler);
-	doc_kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (stated in "
-	   "inputs/bench.cfg fluid, not measured during the run; they set the density and the "
-	   "buoyancy correction of section 4)",
-	   bench->fluid_name[0] ? bench->fluid_name : "water", bench->fluid_temperature_c,
-	   bench->air_density_g_per_ml * 1e3);
+	if (res->n_conditions > 0)
+		doc_kv(doc, t, "Environment", "measured during the run (section 4, measured "
+		   "conditions): fluid density %.7f g/mL, air density %.4f kg/m³",
+		   res->density_g_per_ml, res->air_density_kg_per_m3);
+	else
+		doc_kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (stated in "
+		   "inputs/bench.cfg fluid, not measured during the run; they set the density and the "
+		   "buoyancy correction of section 4)",
+		   bench->fluid_name[0] ? bench->fluid_name : "water", bench->fluid_temperature_c,
+		   bench->air_density_g_per_ml * 1e3);
 	doc_kv(doc, t, "Host", "%s", d->host[0] ? d->host : "not recorded");
 	doc_kv(doc, t, "Run directory", "%s", d->run_dir_name);
 	if (d->inputs_sha_mismatch)
@@ -295,8 +300,10 @@ static void section_gravimetric(struct report_doc *doc, const struct run_results
 	doc_text(doc, DB_H1, DS_NORMAL, "4  Gravimetric chain");
 	t = doc_table(doc, false, 2, 0.30, 0.70);
 	doc_kv(doc, t, "Fluid density", "%.7f g/mL — %s", res->density_g_per_ml, res->density_source);
+	doc_kv(doc, t, "Air density", "%.4f ± %.4f kg/m³ (standard uncertainty) — %s",
+	   res->air_density_kg_per_m3, res->u_air_density_kg_per_m3, res->air_density_source);
 	doc_kv(doc, t, "Volume per balance gram", "%.7f mL/g: air buoyancy, ISO 8655-6 form, "
-	   "reference weights 8000 kg/m³ (inputs/bench.cfg fluid.air_density)", res->ml_per_g);
+	   "reference weights 8000 kg/m³, with the fluid and air densities above", res->ml_per_g);
 	doc_kv(doc, t, "Evaporation, the run's", "%.4f ± %.4f mg/h (standard uncertainty) — %s",
 	   res->evaporation_g_per_h * 1e3, res->u_evaporation_g_per_h * 1e3,
 	   res->evaporation_source);
@@ -304,6 +311,53 @@ static void section_gravimetric(struct report_doc *doc, const struct run_results
 	   "balance gram, e the evaporation rate each check adds back (its evaporation "
 	   "measurement, section 3: the pump-stopped periods around its window when it has them, "
 	   "else the run's); settled balance readings only");
+}
+
+/* What the bench measured of the fluid and the air: each condition's
+ * readings against the range the bench is declared for. */
+static void section_conditions(struct report_doc *doc, const struct run_results *res)
+{
+	struct doc_block *t;
+
+	if (res->n_conditions == 0)
+		return;
+	doc_text(doc, DB_H2, DS_NORMAL, "Measured conditions");
+	t = doc_table(doc, true, 6, 0.20, 0.10, 0.22, 0.20, 0.16, 0.12);
+	doc_add_cell(doc, t, DS_HEAD, "condition");
+	doc_add_cell(doc, t, DS_HEAD, "readings");
+	doc_add_cell(doc, t, DS_HEAD, "mean ± u (k = 1)");
+	doc_add_cell(doc, t, DS_HEAD, "min .. max");
+	doc_add_cell(doc, t, DS_HEAD, "declared range");
+	doc_add_cell(doc, t, DS_HEAD, "in range");
+	for (size_t i = 0; i < res->n_conditions; i++) {
+		const struct measured_condition *mc = &res->conditions[i];
+		const char *unit = quantity_unit(role_primary_quantity((enum rig_role)mc->role));
+
+		if (strcmp(unit, "degC") == 0)
+			unit = "°C";
+		doc_add_cell(doc, t, DS_NORMAL, "%s", rig_role_name((enum rig_role)mc->role));
+		doc_add_cell(doc, t, DS_NORMAL, "%zu", mc->n);
+		if (mc->n == 0) {
+			doc_add_cell(doc, t, DS_WARN, "none read");
+			doc_add_cell(doc, t, DS_NORMAL, "—");
+		} else {
+			doc_add_cell(doc, t, DS_NORMAL, "%.3f ± %.3f %s", mc->mean, mc->u, unit);
+			doc_add_cell(doc, t, DS_NORMAL, "%.3f .. %.3f", mc->min, mc->max);
+		}
+		if (mc->range_given)
+			doc_add_cell(doc, t, DS_NORMAL, "%g .. %g %s", mc->lo, mc->hi, unit);
+		else
+			doc_add_cell(doc, t, DS_NORMAL, "not declared");
+		if (!mc->range_given)
+			doc_add_cell(doc, t, DS_NORMAL, "—");
+		else if (mc->n_outside == 0)
+			doc_add_cell(doc, t, DS_NORMAL, "yes");
+		else
+			doc_add_cell(doc, t, DS_WARN, "NO: %zu outside", mc->n_outside);
+	}
+	doc_text(doc, DB_PARA, DS_NORMAL, "Every reading of samples.csv, by role; the bench's "
+		 "declared ranges from inputs/bench.cfg conditions.  A condition outside its range "
+		 "is a deviation (section 5).");
 }
 
 static void section_deviations(struct report_doc *doc, const struct run_results *res,
@@ -418,6 +472,7 @@ int report_doc_build(const struct run_results *res, const struct report_data *d,
 	section_equipment(doc, d);
 	section_results(doc, res);
 	section_gravimetric(doc, res);
+	section_conditions(doc, res);
 	section_deviations(doc, res, d);
 	section_plots(doc, res, d);
 	section_traceability(doc, res);

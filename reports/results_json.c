@@ -120,6 +120,37 @@ static json_t *check_json(const struct check_result *c)
 	return o;
 }
 
+/* What the bench measured of the fluid and the air, each with its declared
+ * range and what fell outside it. */
+static json_t *conditions_json(const struct run_results *res)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < res->n_conditions; i++) {
+		const struct measured_condition *mc = &res->conditions[i];
+		bool any = mc->n > 0;
+		json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:s}",
+			"role", rig_role_name((enum rig_role)mc->role),
+			"unit", quantity_unit(role_primary_quantity((enum rig_role)mc->role)),
+			"readings", (json_int_t)mc->n,
+			"mean", any ? num(mc->mean) : json_null(),
+			"sd", any ? num(mc->sd) : json_null(),
+			"min", any ? num(mc->min) : json_null(),
+			"max", any ? num(mc->max) : json_null(),
+			"u", any ? num(mc->u) : json_null(),
+			"source", "samples.csv");
+
+		json_object_set_new(o, "declared_range", mc->range_given
+			? json_pack("{s:o, s:o, s:s}", "low", num(mc->lo), "high", num(mc->hi),
+				    "source", "inputs/bench.cfg conditions")
+			: json_null());
+		json_object_set_new(o, "readings_outside", json_integer((json_int_t)mc->n_outside));
+		json_object_set_new(o, "in_range", json_boolean(mc->n_outside == 0));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 int report_write_json(const struct run_results *res, const char *path)
 {
 	json_t *root, *checks;
@@ -143,6 +174,11 @@ int report_write_json(const struct run_results *res, const char *path)
 			  "evaporation_mg_per_h", num(res->evaporation_g_per_h * 1e3),
 			  "evaporation_u_mg_per_h", num(res->u_evaporation_g_per_h * 1e3),
 			  "evaporation_source", res->evaporation_source);
+	json_object_set_new(chain, "density_u_g_per_ml", num(res->u_density_g_per_ml));
+	json_object_set_new(chain, "air_density_kg_per_m3", num(res->air_density_kg_per_m3));
+	json_object_set_new(chain, "air_density_u_kg_per_m3", num(res->u_air_density_kg_per_m3));
+	json_object_set_new(chain, "air_density_source", json_string(res->air_density_source));
+	json_object_set_new(chain, "conditions", conditions_json(res));
 	/* the protocol the sequence carries out, null when it names none */
 	protocol = json_null();
 	if (res->protocol_id[0]) {

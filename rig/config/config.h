@@ -113,6 +113,13 @@ struct sequence {
 	char standards[PROTOCOL_STANDARDS_MAX][RIG_ID_MAX]; /* standards (1 .. 8 strings) */
 	size_t n_standards;
 	enum timeout_action on_timeout; /* sequence.on_timeout (default "abort") */
+	/* fluid_temperature = "37 degC" (optional): the temperature the test is
+	 * made at (a body-temperature bath), within fluid_temperature_tolerance =
+	 * "1 K" (default): the bench must state its fluid there (validate), and
+	 * a bench that measures it must measure it there (the judge) */
+	double fluid_temperature_c;   /* NAN: the sequence asks for none */
+	double fluid_temperature_tol_k;
+	int fluid_temperature_line;
 	struct step *steps;           /* sequence.steps = ( {...}, ... ) (at least one) */
 	size_t n_steps;
 };

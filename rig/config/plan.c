@@ -512,6 +512,16 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
 		}
 	}
 	check_totals(diags, seq, bench, dev, &errors);
+	if (!isnan(seq->fluid_temperature_c) &&
+	    fabs(bench->fluid_temperature_c - seq->fluid_temperature_c) > seq->fluid_temperature_tol_k) {
+		diag_add(diags, seq->path, seq->fluid_temperature_line,
+			 "the sequence is made with the fluid at %g degC (within %g K); bench '%s' "
+			 "states its fluid at %g degC (%s, fluid.temperature): run it on a bench at "
+			 "that temperature (fixtures/bench/sim-37c.cfg is one at 37 degC)",
+			 seq->fluid_temperature_c, seq->fluid_temperature_tol_k, bench->id,
+			 bench->fluid_temperature_c, bench->path);
+		errors++;
+	}
 	for (size_t k = 0; k < n_win; k++)
 		if (!win[k].end)
 			plan_error(diags, seq, win[k].begin, &errors, "window '%s' begins here but "

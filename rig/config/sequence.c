@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,7 +319,8 @@ void seq_free(struct sequence *seq)
 int seq_load(const char *path, struct sequence **ret_seq, struct diag_list *diags)
 {
 	static const char *const keys[] = { "id", "version", "title", "protocol", "on_timeout",
-					    "steps", NULL };
+					    "steps", "fluid_temperature", "fluid_temperature_tolerance",
+					    NULL };
 	struct cfg_ctx ctx = { .path = path, .diags = diags };
 	struct sequence *seq;
 	config_t cfg;
@@ -341,6 +343,17 @@ int seq_load(const char *path, struct sequence **ret_seq, struct diag_list *diag
 	cfg_string(&ctx, g, "version", true, seq->version, sizeof(seq->version));
 	cfg_string(&ctx, g, "title", true, seq->title, sizeof(seq->title));
 	load_protocol(&ctx, g, seq);
+	seq->fluid_temperature_c = NAN;
+	seq->fluid_temperature_tol_k = 1;
+	if (cfg_qty(&ctx, g, "fluid_temperature", QTY_TEMPERATURE, false, 0, 100,
+		    &seq->fluid_temperature_c) == 1)
+		seq->fluid_temperature_line =
+			(int)config_setting_source_line(config_setting_get_member(g, "fluid_temperature"));
+	if (cfg_qty(&ctx, g, "fluid_temperature_tolerance", QTY_TEMPERATURE_DIFF, false, 0.01, 20,
+		    &seq->fluid_temperature_tol_k) == 1 && isnan(seq->fluid_temperature_c))
+		cfg_error(&ctx, config_setting_get_member(g, "fluid_temperature_tolerance"),
+			  "'fluid_temperature_tolerance' without fluid_temperature; give the "
+			  "temperature the test is made at, like fluid_temperature = \"37 degC\"");
 	seq->on_timeout = TIMEOUT_ABORT;
 	if (cfg_choice(&ctx, g, "on_timeout", false, timeout_names, &choice) == 1)
 		seq->on_timeout = (enum timeout_action)choice;

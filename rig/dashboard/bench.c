@@ -147,7 +147,9 @@ int bench_page(struct site *s, const struct site_bench *bn, char *err, size_t er
 	buf_put(&b, "<h2 id=\"health\">Health over time</h2>\n<p>The bench's own figures as the "
 		    "checks measure them in every run: the balance's noise, the evaporation measured "
 		    "with the pump stopped, the flow sensor minus the balance, the pressure "
-		    "baseline; each watched per sequence and window.</p>\n");
+		    "baseline, and the conditions it measures (the fluid's temperature, the air's "
+		    "temperature, humidity, pressure and density); each watched per sequence and "
+		    "window.</p>\n");
 	if (!bn->n_charts)
 		buf_put(&b, "<p class=\"muted\">No health figure recorded yet.</p>\n");
 	else

@@ -437,6 +437,29 @@ static void read_checks(const json_t *results, json_t *rec)
 			"u", jreal(2 * u),   /* expanded, k = 2, like every other U */
 			"unit", "mg/h", "source", history_jstr(c, "evaporation_source")));
 	}
+	/* The conditions the bench measured (a stated one says nothing about
+	 * the bench): each mean with its expanded uncertainty, and the air's
+	 * density they gave. */
+	{
+		json_t *cond = json_object_get(c, "conditions"), *mc;
+		size_t k;
+
+		json_array_foreach(cond, k, mc) {
+			if (!json_is_number(json_object_get(mc, "mean")))
+				continue;
+			json_array_append_new(health, json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}",
+				"figure", history_jstr(mc, "role"), "check_window", "",
+				"value", jreal(jnum(mc, "mean")), "u", jreal(2 * jnum(mc, "u")),
+				"unit", history_jstr(mc, "unit"),
+				"source", "results.json gravimetric.conditions (samples.csv)"));
+		}
+		if (strncmp(history_jstr(c, "air_density_source"), "CIPM", 4) == 0)
+			json_array_append_new(health, json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}",
+				"figure", "air_density", "check_window", "",
+				"value", jreal(jnum(c, "air_density_kg_per_m3")),
+				"u", jreal(2 * jnum(c, "air_density_u_kg_per_m3")),
+				"unit", "kg/m3", "source", history_jstr(c, "air_density_source")));
+	}
 	json_object_set_new(rec, "checks", checks);
 	json_object_set_new(rec, "health", health);
 }

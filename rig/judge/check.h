@@ -11,7 +11,7 @@
  *   judge   once, after the samples and the evaporation are known
  *   free    releases st->priv (accepts NULL)
  *
- * checks.c holds the one table of every check, as drivers/backends.c does for
+ * reader.c holds the one table of every check (checks[]), as drivers/backends.c does for
  * backends; a check knows this header, measure.c's helpers and the timeline,
  * never the reader. */
 #ifndef RIG_JUDGE_CHECK_H
@@ -79,7 +79,7 @@ struct check_ops {
 extern const struct check_ops check_dose_ops, check_flow_ops, check_occlusion_ops,
 	check_battery_ops, check_bolus_ops, check_reservoir_ops;
 
-/* checks.c: the check that judges `kind`, or NULL. */
+/* reader.c: the check that judges `kind`, or NULL. */
 const struct check_ops *check_ops_find(enum check_kind kind);
 
 /* ------------------------------------------------- helpers (measure.c) -- */

@@ -15,6 +15,7 @@
 
 #include "rig/base/record.h"
 #include "check.h"
+#include "conditions.h"
 #include "rig/analysis/gravimetric.h"
 #include "rig/analysis/uncertainty.h"
 
@@ -400,6 +401,25 @@ static int load_inputs(const char *run_dir, struct sequence **seq, struct bench 
 	return r;
 }
 
+
+/* The one list of every check a sequence can ask for (check.h). */
+static const struct check_ops *const checks[] = {
+	&check_dose_ops,
+	&check_flow_ops,
+	&check_occlusion_ops,
+	&check_battery_ops,
+	&check_bolus_ops,
+	&check_reservoir_ops,
+};
+
+const struct check_ops *check_ops_find(enum check_kind kind)
+{
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		if (checks[i]->kind == kind)
+			return checks[i];
+	return NULL;
+}
+
 static int init_checks(struct analysis_ctx *ax, struct check_state *states)
 {
 	const struct sequence *seq = ax->seq;
@@ -493,26 +513,12 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	snprintf(res->device_model, sizeof(res->device_model), "%s", dev->model);
 	snprintf(res->device_serial, sizeof(res->device_serial), "%s", dev->serial);
 
-	/* The gravimetric chain, the same for every check. */
-	res->density_g_per_ml = bench->density_g_per_ml;
-	if (bench->density_given)
-		snprintf(res->density_source, sizeof(res->density_source),
-			 "inputs/bench.cfg fluid.density");
-	else
-		snprintf(res->density_source, sizeof(res->density_source),
-			 "water at %.2f °C (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001",
-			 bench->fluid_temperature_c);
-	/* the bench loader's one figure, which the refill step's volume uses too */
-	res->ml_per_g = bench->ml_per_g;
-	/* what the bench states of its fluid and air, as uncertainties of the
-	 * volume per gram: water's density through its temperature's */
-	u_rel_factor = volume_factor_u_rel(
-		bench->density_g_per_ml * 1000,
-		bench->density_given ? bench->density_u_g_per_ml * 1000 :
-		fabs(water_density_slope_kg_per_m3_per_k(bench->fluid_temperature_c)) *
-			bench->fluid_temperature_u_k,
-		bench->air_density_g_per_ml * 1000, bench->air_density_u_g_per_ml * 1000,
-		RHO_REFERENCE_WEIGHTS_KG_PER_M3);
+	/* The gravimetric chain, the same for every check: from the conditions
+	 * the bench measured, else from what it states. */
+	r = conditions_read(run_dir, bench, res, err, err_len);
+	if (r < 0)
+		goto out;
+	conditions_apply(bench, res, &u_rel_factor);
 	ax = (struct analysis_ctx){
 		.seq = seq, .bench = bench, .dev = dev, .tl = &tl, .res = res,
 		.ml_per_g = res->ml_per_g,
@@ -558,6 +564,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	for (size_t i = 0; i < tl.n_gaps; i++)
 		results_event(res, tl.gaps[i].t_ns, tl.gaps[i].role, tl.gaps[i].kind, "%s",
 			      tl.gaps[i].description);
+	conditions_flag(res, seq);
 
 	res->status = !tl.ended ? RUN_INTERRUPTED : tl.aborted ? RUN_ABORTED : RUN_COMPLETED;
 	if (tl.ended)

@@ -112,6 +112,24 @@ struct instrument_event {
  * (an expired calibration used, a resumed gap, a run again in a night, an
  * operator's note), a fault, an abort, a gap, a timeout, a sampling
  * overrun, an instrument event, damaged rows (deviations.c). */
+/* One measured condition of the run (conditions.c): every finite reading
+ * of its role, from samples.csv. */
+struct measured_condition {
+	int role;                       /* ROLE_FLUID_TEMP ... ROLE_AIR_PRESSURE */
+	size_t n;                       /* readings */
+	double mean, sd, min, max;      /* in the role's unit (degC, %, kPa) */
+	double u;                       /* standard uncertainty of the mean as the run's
+	                                   condition: the calibration's (and its gain's)
+	                                   and the readings' spread, combined */
+	bool range_given;               /* inputs/bench.cfg conditions */
+	double lo, hi;
+	int range_line;
+	size_t n_outside;               /* readings outside lo..hi */
+	rig_ns first_outside_t_ns;
+	double worst_outside;           /* the reading farthest outside */
+};
+#define MEASURED_CONDITIONS_MAX 4
+
 struct deviation {
 	char kind[32];                  /* "calibration_expired", "operator_note", ... */
 	bool has_t;
@@ -173,6 +191,13 @@ struct run_results {
 	double density_g_per_ml;
 	char density_source[128];
 	double ml_per_g;                /* buoyancy-corrected volume per gram read */
+	double u_density_g_per_ml;      /* standard uncertainty of density_g_per_ml */
+	double air_density_kg_per_m3;   /* the buoyancy correction's */
+	double u_air_density_kg_per_m3;
+	char air_density_source[192];
+	/* the conditions the bench measured, in role order (none: not measured) */
+	struct measured_condition conditions[MEASURED_CONDITIONS_MAX];
+	size_t n_conditions;
 	double evaporation_g_per_h;
 	double u_evaporation_g_per_h;   /* standard uncertainty */
 	char evaporation_source[256];

@@ -125,6 +125,7 @@ const char *deviation_words(const char *kind)
 		{ "resume_gap", "resumed after a gap" },
 		{ "instrument_event", "instrument events" },
 		{ "damaged_record", "damaged record" },
+		{ "condition_out_of_range", "conditions out of range" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
