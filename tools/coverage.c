@@ -94,6 +94,25 @@ static void draw_errors(const struct bench *stated, struct bench *b, uint64_t se
 	s->current_offset_ua = power->uncertainty * draw_gauss(&g);
 	s->current_gain_rel = power->gain_u_rel * draw_gauss(&g);
 	s->clock_error_rel = stated->clock_u_rel * draw_gauss(&g);
+	/* A bench that measures its conditions: each sensor off by its stated
+	 * calibration uncertainty, and the true air anywhere a lab keeps it
+	 * (its CIPM-2007 density the balance's true buoyancy), so what the
+	 * budget takes from the readings is tested, not the file's statement.
+	 * Drawn last: a bench without them draws as before. */
+	for (int role = ROLE_FLUID_TEMP; role <= ROLE_AIR_PRESSURE; role++)
+		if (stated->instrument[role].present)
+			s->cond_offset[role] = stated->instrument[role].cal.uncertainty *
+					       draw_gauss(&g);
+	if (stated->instrument[ROLE_AIR_TEMP].present && stated->instrument[ROLE_HUMIDITY].present &&
+	    stated->instrument[ROLE_AIR_PRESSURE].present) {
+		s->air_given = true;
+		s->air_temperature_c = 18 + 8 * draw_uniform(&g);
+		s->air_humidity_pct = 25 + 50 * draw_uniform(&g);
+		s->air_pressure_kpa = 95 + 8 * draw_uniform(&g);
+		s->air_density_g_per_ml = air_density_cipm2007_kg_per_m3(
+			s->air_temperature_c, s->air_pressure_kpa, s->air_humidity_pct,
+			CO2_MOLE_FRACTION_DEFAULT) / 1000;
+	}
 }
 
 /* ----------------------------------------------------- the observer -- */

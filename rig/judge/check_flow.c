@@ -201,8 +201,13 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	for (size_t w = 0; w < fr.n_windows; w++) {
 		const struct flow_window_result *wr = &fr.windows[w];
 		double p_h = rig_ns_to_h(wr->window_ns);
-		/* per window: its two readings (with the line at its two ends) */
+		/* per window: its two readings (with the line at its two ends);
+		 * of them, the balance's calibration (its linearity) is one curve
+		 * for every window, not drawn afresh in each: the extreme of n
+		 * windows picks up the largest of n draws of the rest only */
 		double u_w = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read_w;
+		double u_w_cal = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * fmin(ax->u_read_cal_g, u_read_w);
+		double u_w_own = sqrt(fmax(0, u_w * u_w - u_w_cal * u_w_cal));
 		/* every window alike: the evaporation's rate, and relative terms */
 		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;
 		/* the extreme of n windows is covered at 95 % by k_ext, not 2 */
@@ -221,14 +226,16 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 				   "100 / r * f * %.3g mg/h, alike in every window", ev.u_g_per_h * 1e3);
 			budget_add(c, name, "what scales every volume (density, span, time base)",
 				   u_rel * (100 + ep[x]), "%", "%.3g relative", u_rel);
-			/* the window term at k_ext (the extreme of n), the common ones at 2 */
-			m = check_measure(c, name, ep[x], hypot(k_ext * u_w, 2 * hypot(u_common,
-								u_rel * (100 + ep[x]))), "%");
+			/* the window's own term at k_ext (the extreme of n), the
+			 * calibration's and the common ones at 2 */
+			m = check_measure(c, name, ep[x], hypot(k_ext * u_w_own, 2 * hypot(u_w_cal,
+								hypot(u_common, u_rel * (100 + ep[x])))), "%");
 			if (!m)
 				continue;
 			snprintf(m->source, sizeof(m->source), "%s over %zu windows of %.0f s (%zu "
-				 "skipped for missing readings); U: one window's term times %.2f, which "
-				 "covers the extreme of %zu at 95 %%, with 2 times what shifts every window",
+				 "skipped for missing readings); U: one window's own term (its noise and "
+				 "line) times %.2f, which covers the extreme of %zu at 95 %%, with 2 times "
+				 "the calibration's and what shifts every window",
 				 x ? "min" : "max", wr->n_windows, rig_ns_to_s(wr->window_ns),
 				 wr->n_skipped, k_ext, wr->n_windows);
 			if (limited) {
