@@ -82,7 +82,7 @@ static int print_row(FILE *out, const char *name, const struct instrument_cfg *i
 		snprintf(status, sizeof(status), "ERROR: %s",
 			 instrument_error_text(ic, r, why, sizeof(why)));
 	/* the bench file's names and what a device answered: shown, not obeyed */
-	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", TERM_SAFE(name), ic->backend,
+	fprintf(out, "%-17s %-9s %-44s %-36s %-12s %s\n", TERM_SAFE(name), ic->backend,
 		TERM_SAFE(place), TERM_SAFE(reading), ic->cal.due[0] ? ic->cal.due : "-",
 		TERM_SAFE(status));
 	return r < 0;
@@ -108,7 +108,7 @@ int rig_probe(const struct bench *bench, FILE *out)
 		return -ENOMEM;
 	if (bench->has_sim)
 		env.sim = sim_model_new(&bench->sim, bench->sim.fluid_density_g_per_ml);
-	fprintf(out, "%-9s %-9s %-44s %-36s %-12s %s\n", "role", "backend", "device / line",
+	fprintf(out, "%-17s %-9s %-44s %-36s %-12s %s\n", "role", "backend", "device / line",
 		"reading", "cal. due", "status");
 	for (int role = 0; role < ROLE__COUNT; role++) {
 		const struct instrument_cfg *ic = &bench->instrument[role];
