@@ -13,6 +13,17 @@
  * (instrument.c).  The valve's DAC is written full scale to close and 0 to
  * open.
  *
+ * The measured conditions (fluid_temperature, air_temperature, humidity,
+ * air_pressure) read a channel's processed value, its `input` attribute,
+ * where the driver has one (the bmp280 driver's BME280: in_temp_input in
+ * milli-degrees Celsius, in_humidityrelative_input in milli-percent,
+ * in_pressure_input in kPa), and raw, offset and scale otherwise, in the
+ * same units (the max31865 driver: in_temp_raw x in_temp_scale, 31.25
+ * m°C a count, no offset: the driver does not linearise the RTD, so the
+ * bench's calibration maps the converter's count/32 onto the temperature,
+ * docs/wire-simulator.md).  Readings are in °C, % and kPa.  They are read
+ * through attributes only: such a sensor has no buffer.
+ *
  * Buffered capture (bench: capture = "buffer", or a period under 50 ms):
  * rig sets what paces the conversions, then enables the channels and the
  * timestamp, and every collection (`batch`) takes whatever the device has
@@ -84,6 +95,20 @@ static bool twos_complement_field(struct iioa_ctx *ctx, const char *device, cons
 {
 	return strncmp(iioa_dev_name(ctx, device), "ina2", 4) == 0 &&
 	       (strcmp(channel, "voltage0") == 0 || strncmp(channel, "current", 7) == 0);
+}
+
+static bool condition_role(enum rig_role role)
+{
+	return role == ROLE_FLUID_TEMP || role == ROLE_AIR_TEMP || role == ROLE_HUMIDITY ||
+	       role == ROLE_AIR_PRESSURE;
+}
+
+/* What turns a condition channel's IIO unit into the role's (the IIO ABI:
+ * temperatures in milli-degrees Celsius, relative humidity in milli-percent,
+ * pressure in kPa). */
+static double condition_unit(enum rig_role role)
+{
+	return role == ROLE_AIR_PRESSURE ? 1 : 1e-3;
 }
 
 bool iiob_name_in(const char *name, const char *const *list)
@@ -272,7 +297,21 @@ static int iio_open(struct instrument *inst)
 	else if (r < 0)
 		r = iiob_fail(cfg, r, "IIO device \"%s\" channel \"%s\": %s", cfg->device, cfg->channel,
 			 iiob_errno_text(r));
-	if (r == 0 && inst->role != ROLE_VALVE)
+	if (r == 0 && condition_role(inst->role)) {
+		p->unit = condition_unit(inst->role);
+		p->processed = iioa_chan_has_attr(p->ch, "input");
+		if (!p->processed && !iioa_chan_has_attr(p->ch, "raw"))
+			r = iiob_fail(cfg, -ENOENT, "IIO device \"%s\" channel \"%s\" has neither an input "
+				 "(processed) nor a raw attribute (iio_attr -u %s -c %s %s lists its "
+				 "attributes)", cfg->device, cfg->channel, local ? "local:" : cfg->uri,
+				 cfg->device, cfg->channel);
+		else if (cfg->buffered)
+			r = iiob_fail(cfg, -ENOTSUP, "%s on IIO device \"%s\" is read through its "
+				 "attributes only, not through a buffer (capture = \"buffer\", or a period "
+				 "under 50 ms, is for the ADC channels)", rig_role_name(inst->role),
+				 cfg->device);
+	}
+	if (r == 0 && inst->role != ROLE_VALVE && !p->processed)
 		r = chan_scale(inst, p->ch, cfg->channel, &p->scale, &p->offset);
 	if (r == 0 && inst->role == ROLE_POWER) {
 		r = iioa_channel(p->ctx, cfg->device, chan2, false, &p->volt);
@@ -408,9 +447,21 @@ static int iio_read(struct instrument *inst, struct reading *ret, size_t max, si
 		return r;
 	if (p->buf)
 		return buffer_read(inst, ret, max, ret_n);
-	r = read_physical(inst, p->ch, cfg->channel, p->scale, p->offset, &v);
+	if (p->processed) {
+		long long t0 = iiob_mono_ms();
+
+		r = iiob_link_after(inst, iioa_chan_read_double(p->ch, "input", &v), t0,
+			       "reading %s %s input", cfg->device, cfg->channel);
+	} else {
+		r = read_physical(inst, p->ch, cfg->channel, p->scale, p->offset, &v);
+	}
 	if (r < 0)
 		return r;
+	if (condition_role(inst->role)) {
+		ret[0] = (struct reading){ t, role_primary_quantity(inst->role), v * p->unit, 0 };
+		*ret_n = 1;
+		return 0;
+	}
 	switch (inst->role) {
 	case ROLE_SCALE: ret[0] = (struct reading){ t, QUANT_MASS_G, v, 0 }; break;
 	case ROLE_FLOW: ret[0] = (struct reading){ t, QUANT_FLOW_ML_PER_H, v, 0 }; break;
@@ -452,7 +503,8 @@ static const struct valve_ops iio_valve = { .set_closed = iio_set_closed };
 const struct backend iio_backend = {
 	.name = "iio",
 	.roles = 1u << ROLE_SCALE | 1u << ROLE_FLOW | 1u << ROLE_PRESSURE | 1u << ROLE_POWER |
-		 1u << ROLE_VALVE,
+		 1u << ROLE_VALVE | 1u << ROLE_FLUID_TEMP | 1u << ROLE_AIR_TEMP | 1u << ROLE_HUMIDITY |
+		 1u << ROLE_AIR_PRESSURE,
 	.open = iio_open,
 	.close = iio_close,
 	.sensor = &iio_sensor,
