@@ -127,11 +127,12 @@ char *sh(const char *fmt, ...)
 	return out;
 }
 
-/* The shipped wire bench, pointed at this simulator's port and terminals. */
-char *wire_bench_with(const char *dir, const struct server *s, const char *from0,
-			     const char *to0)
+/* A shipped wire bench, pointed at this simulator's port and terminals. */
+static char *bench_pointed(const char *dir, const struct server *s, const char *bench_rel,
+			   const char *from0, const char *to0)
 {
-	char *src = th_src("fixtures/bench/wire.cfg"), *text = th_read_file(src), *path;
+	char *src = th_src(bench_rel), *text = th_read_file(src), *path;
+	const char *name = strrchr(bench_rel, '/') ? strrchr(bench_rel, '/') + 1 : bench_rel;
 	const char *from[] = { from0 ? from0 : "\x01", "ip:127.0.0.1:30431", "/tmp/pumprig-sim/pump",
 			       "/tmp/pumprig-sim/balance" };
 	const char *to[] = { to0, s->uri, s->pump, s->balance };
@@ -149,10 +150,21 @@ char *wire_bench_with(const char *dir, const struct server *s, const char *from0
 			text = out;
 		}
 	}
-	path = th_write_file(dir, "wire.cfg", text);
+	path = th_write_file(dir, name, text);
 	free(text);
 	free(src);
 	return path;
+}
+
+char *wire_bench_with(const char *dir, const struct server *s, const char *from0,
+			     const char *to0)
+{
+	return bench_pointed(dir, s, "fixtures/bench/wire.cfg", from0, to0);
+}
+
+char *wire_bench_of(const char *dir, const struct server *s, const char *bench_rel)
+{
+	return bench_pointed(dir, s, bench_rel, NULL, NULL);
 }
 
 char *wire_bench(const char *dir, const struct server *s)

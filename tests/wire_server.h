@@ -23,6 +23,9 @@ char *sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The shipped wire bench pointed at server s, with from0 replaced by to0 (may be NULL). */
 char *wire_bench_with(const char *dir, const struct server *s, const char *from0, const char *to0);
 char *wire_bench(const char *dir, const struct server *s);
+/* Another shipped bench of the wire simulator's (bench_rel: "fixtures/bench/
+ * wire-conditions.cfg"), pointed at server s, written to dir under its own name. */
+char *wire_bench_of(const char *dir, const struct server *s, const char *bench_rel);
 json_t *load_results(const char *run);
 
 #endif

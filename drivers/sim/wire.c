@@ -13,6 +13,8 @@
  *              0..4095, closed at and above half scale
  *   pumprig-clock  time_ns: in lockstep mode the simulator's time moves only
  *              when rig writes it (rig runs in virtual time and says when)
+ *   bme280, max31865  the air's and the fluid's sensors, when the bench has
+ *              their roles on the iio backend (wire_conditions.c)
  * and on two pseudo-terminals: the pump's command link (pumplink protocol)
  * and a laboratory balance speaking MT-SICS.
  * A reading is computed once per device per instant (the power monitor
@@ -213,6 +215,8 @@ static int read_attr(void *ctx, size_t dev, int chn, const char *attr, char *buf
 	long raw;
 	int r;
 
+	if (w->kind[dev] >= DEV_BME280)
+		return wire_conditions_read(w, w->kind[dev], chn_id, attr, buf, size);
 	if (dev == DEV_CLOCK && strcmp(attr, "time_ns") == 0)
 		return snprintf(buf, size, "%lld", (long long)wire_now(w));
 	if (dev == DEV_CLOCK && strcmp(attr, "pan_weight_g") == 0)
@@ -260,6 +264,8 @@ static int write_attr(void *ctx, size_t dev, int chn, const char *attr, const ch
 	const char *chn_id = chn >= 0 ? w->devices[dev].channels[chn].id : "";
 	char *end;
 
+	if (w->kind[dev] >= DEV_BME280)
+		return wire_conditions_write(w, w->kind[dev], chn >= 0 ? chn_id : NULL, attr, value);
 	if (dev == DEV_CLOCK && chn < 0 && strcmp(attr, "time_ns") == 0) {
 		long long t = strtoll(value, &end, 10);
 
@@ -498,6 +504,11 @@ static void build_devices(struct wire *w)
 		.id = "iio:device4", .name = "pumprig-clock", .attrs = { "time_ns", "pan_weight_g" },
 		.n_attrs = 2,
 	};
+	for (size_t k = 0; k <= DEV_CLOCK; k++)
+		w->kind[k] = (enum wire_dev)k;
+	w->n_devices = DEV_CLOCK + 1;
+	/* the bme280 and max31865 after them, when the bench has their roles */
+	wire_conditions_build(w);
 }
 
 /* A pseudo-terminal in raw mode; returns the master and the slave's path. */
@@ -523,7 +534,7 @@ int sim_wire_serve(const struct wire_opts *opts)
 	w.ina_it_us[0] = w.ina_it_us[1] = 1100;
 	for (size_t d = 0; d < DEV__COUNT; d++)
 		snprintf(w.ts_clock[d], sizeof(w.ts_clock[d]), "realtime");
-	r = iiod_server_new(w.devices, DEV__COUNT, &ops, &w, opts->addr, opts->port, &srv);
+	r = iiod_server_new(w.devices, w.n_devices, &ops, &w, opts->addr, opts->port, &srv);
 	if (r < 0) {
 		sim_model_free(w.model);
 		return r;

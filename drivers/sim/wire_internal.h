@@ -1,7 +1,8 @@
 /* Shared by the wire-level simulator's files: wire.c (the IIO devices over
- * libiio's network protocol, and the server's loop) and wire_tty.c (the
- * pump's command link and the balance on pseudo-terminals).  Not for use
- * outside drivers/sim/. */
+ * libiio's network protocol, and the server's loop), wire_conditions.c (the
+ * sensors of the measured conditions, served when the bench has them) and
+ * wire_tty.c (the pump's command link and the balance on pseudo-terminals).
+ * Not for use outside drivers/sim/. */
 #ifndef RIG_SIM_WIRE_INTERNAL_H
 #define RIG_SIM_WIRE_INTERNAL_H
 
@@ -14,7 +15,11 @@
 #include "iiod_server.h"
 #include "model.h"
 
-enum wire_dev { DEV_HX711, DEV_INA226, DEV_ADS1015, DEV_DAC, DEV_CLOCK, DEV__COUNT };
+/* The devices the simulator can serve; the first five always, at these
+ * positions, the others after them when the bench has their roles
+ * (wire.kind maps a served device's position to what it is). */
+enum wire_dev { DEV_HX711, DEV_INA226, DEV_ADS1015, DEV_DAC, DEV_CLOCK, DEV_BME280, DEV_MAX31865,
+		DEV__COUNT };
 
 /* The hx711 driver's scale: AVDD (uV) * 100 / gain / 1678 nanovolts,
  * truncated (5.0003 V here; 5.000 V prints 0.000002327) */
@@ -57,7 +62,13 @@ struct wire {
 	bool ina_async;
 	char ts_clock[DEV__COUNT][24];
 	struct iiod_server *srv;
-	struct iiod_device devices[DEV__COUNT];
+	struct iiod_device devices[DEV__COUNT];   /* the ones served, n_devices of them */
+	enum wire_dev kind[DEV__COUNT];
+	size_t n_devices;
+	/* the BME280's oversampling ratios (temperature, humidity, pressure)
+	 * and the MAX31865's notch filter (Hz) */
+	int bme_os[3];
+	int max_notch_hz;
 	/* pseudo-terminals: master (ours) and a slave kept open so the master
 	 * never sees a hang-up between clients */
 	int pump_fd, pump_keep, bal_fd, bal_keep;
@@ -79,6 +90,11 @@ void wire_balance_pending(struct wire *w);
 void wire_pty_readable(struct wire *w, int fd);
 void wire_pump_link_update(struct wire *w);
 rig_ns wire_now(struct wire *w);
+void wire_conditions_build(struct wire *w);
+int wire_conditions_read(struct wire *w, enum wire_dev k, const char *chn, const char *attr,
+			 char *buf, size_t size);
+int wire_conditions_write(struct wire *w, enum wire_dev k, const char *chn, const char *attr,
+			  const char *value);
 int wire_role_reading(struct wire *w, enum rig_role role, enum quantity q, rig_ns t, double *ret);
 
 #endif
