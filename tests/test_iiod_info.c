@@ -134,7 +134,10 @@ static char *run(const char *fmt, ...)
 Test(real_iiod, the_wire_simulator_shows_iio_info_what_the_real_iiod_shows, .timeout = 60)
 {
 	struct real r = start_real();
-	char *bench = th_src("fixtures/bench/sim.cfg"), line[256], *real_info, *sim_info, *a, *s;
+	/* a bench with the measured conditions on iio: the simulator serves
+	 * the bme280 and max31865 too */
+	char *bench = th_src("fixtures/bench/wire-conditions.cfg"), line[256], *real_info, *sim_info;
+	char *a, *s;
 	char *dir = th_tmpdir(), *pa, *ps, *diff;
 	unsigned port = 0;
 	int fd[2], status;
@@ -161,8 +164,8 @@ Test(real_iiod, the_wire_simulator_shows_iio_info_what_the_real_iiod_shows, .tim
 
 	real_info = run("timeout 20 iio_info -u %s 2>&1", r.uri);
 	sim_info = run("timeout 20 iio_info -u ip:127.0.0.1:%u 2>&1", port);
-	/* the real daemon serves the three drivers and the trigger */
-	has(real_info, "IIO context has 4 devices");
+	/* the real daemon serves the five drivers and the trigger */
+	has(real_info, "IIO context has 6 devices");
 	a = normalised_iio_info(real_info, real_info);
 	s = normalised_iio_info(sim_info, real_info);
 	pa = th_write_file(dir, "real", a);
@@ -174,6 +177,11 @@ Test(real_iiod, the_wire_simulator_shows_iio_info_what_the_real_iiod_shows, .tim
 	has(a, "sampling:  (input, WARN:iio_channel_get_type()=UNKNOWN)");
 	has(a, "attr  0: frequency");
 	has(a, "voltage0:  (input, index: 4, format: le:S16/16>>0)");
+	has(a, "iio:device5: bme280\n");
+	has(a, "humidityrelative:  (input)");
+	has(a, "iio:device6: max31865\n");
+	has(a, "filter:  (input, WARN:iio_channel_get_type()=UNKNOWN)");
+	has(a, "attr  0: notch_center_frequency");
 
 	kill(sim, SIGTERM);
 	cr_assert_eq(waitpid(sim, &status, 0), sim);

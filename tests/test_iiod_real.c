@@ -1,6 +1,7 @@
 /* The iio backend against Debian's real iiod (0.24), serving a fake
  * kernel-shaped sysfs tree (tests/iiod/fake-sysfs: hx711, ina226, an
- * ADS1115 and an hrtimer trigger, as the Linux 6.1 drivers name them) in a
+ * ADS1115, a BME280, a MAX31865 and an hrtimer trigger, as the Linux 6.1
+ * drivers name them) in a
  * private mount and network namespace.  The wire simulator is our own
  * imitation of iiod, so it cannot show where it differs from the real one:
  * these tests can, for everything but buffers (which need /dev/iio:deviceN:
@@ -86,6 +87,70 @@ Test(real_iiod, every_role_reads_the_value_the_kernel_abi_gives, .timeout = 60)
 	instrument_close(pressure);
 	instrument_close(flow);
 	instrument_close(power);
+	stop_real(&r);
+	rig_clock_free(env.clock);
+	free(b);
+}
+
+/* The reading's value, checked to be the role's primary quantity. */
+static double read_condition(struct instrument *inst, enum rig_role role)
+{
+	struct reading rd[READINGS_MAX];
+	size_t n = 0;
+
+	cr_assert_eq(sensor_read(inst, rd, READINGS_MAX, &n), 0, "%s", rig_role_name(role));
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rd[0].quantity, role_primary_quantity(role), "%s: %s", rig_role_name(role),
+		     quantity_name(rd[0].quantity));
+	return rd[0].value;
+}
+
+Test(real_iiod, the_conditions_read_the_bme280s_processed_values_and_the_max31865s_raw_x_scale,
+     .timeout = 60)
+{
+	struct real r = start_real();
+	struct bench *b = calloc(1, sizeof(*b));
+	struct driver_env env = { .clock = rig_clock_new_virtual(), .bench = b };
+	struct instrument *air_t, *hum, *air_p, *fluid_t;
+
+	/* the bmp280 driver's BME280: in_temp_input m°C, in_humidityrelative_
+	 * input milli-percent, in_pressure_input kPa; the max31865 driver:
+	 * in_temp_raw x in_temp_scale (31.250000 m°C) and no offset */
+	iio_cfg(b, &r, ROLE_AIR_TEMP, "bme280", "temp");
+	iio_cfg(b, &r, ROLE_HUMIDITY, "bme280", "humidityrelative");
+	iio_cfg(b, &r, ROLE_AIR_PRESSURE, "bme280", "pressure");
+	iio_cfg(b, &r, ROLE_FLUID_TEMP, "max31865", "temp");
+	air_t = open_ok(&env, ROLE_AIR_TEMP);
+	hum = open_ok(&env, ROLE_HUMIDITY);
+	air_p = open_ok(&env, ROLE_AIR_PRESSURE);
+	fluid_t = open_ok(&env, ROLE_FLUID_TEMP);
+
+	cr_assert(fabs(read_condition(air_t, ROLE_AIR_TEMP) - 21.37) < 1e-9);
+	cr_assert(fabs(read_condition(hum, ROLE_HUMIDITY) - 45.263) < 1e-9);
+	cr_assert(fabs(read_condition(air_p, ROLE_AIR_PRESSURE) - 100.98125) < 1e-9);
+	/* the RTD converter's count / 32 in degC: 8831 (a PT100 at about
+	 * 20 degC on a 400 ohm reference) x 31.25 m°C, not the temperature */
+	cr_assert(fabs(read_condition(fluid_t, ROLE_FLUID_TEMP) - 275.96875) < 1e-9);
+
+	/* each read is a fresh read of the file */
+	sysfs_set(&r, "iio:device5/in_temp_input", "-5230");
+	sysfs_set(&r, "iio:device5/in_humidityrelative_input", "100000");
+	sysfs_set(&r, "iio:device5/in_pressure_input", "30.000003906");
+	sysfs_set(&r, "iio:device6/in_temp_raw", "8192");
+	cr_assert(fabs(read_condition(air_t, ROLE_AIR_TEMP) - -5.23) < 1e-9);
+	cr_assert(fabs(read_condition(hum, ROLE_HUMIDITY) - 100) < 1e-9);
+	cr_assert(fabs(read_condition(air_p, ROLE_AIR_PRESSURE) - 30.000003906) < 1e-12);
+	cr_assert(fabs(read_condition(fluid_t, ROLE_FLUID_TEMP) - 256) < 1e-9);
+
+	/* the bench's calibration maps the count: the datasheet's line, -256 K
+	 * (a temperature's offset is a difference), gives 0 degC at R0 */
+	b->instrument[ROLE_FLUID_TEMP].cal = (struct calibration){ .gain = 1, .offset = -256 };
+	cr_assert(fabs(read_condition(fluid_t, ROLE_FLUID_TEMP)) < 1e-9);
+
+	instrument_close(air_t);
+	instrument_close(hum);
+	instrument_close(air_p);
+	instrument_close(fluid_t);
 	stop_real(&r);
 	rig_clock_free(env.clock);
 	free(b);
