@@ -263,3 +263,41 @@ Test(wire_conditions, a_condition_is_read_through_attributes_never_a_buffer, .ti
 	rig_clock_free(env.clock);
 	free(dir);
 }
+
+/* A simulated sensor fault reaches rig as the kernel would report it: the
+ * attribute read fails, and the error names the device, channel and
+ * attribute, with the errno. */
+Test(wire_conditions, a_dropout_fails_the_attribute_read_and_says_which, .timeout = 60)
+{
+	char *dir = th_tmpdir(), *src, *why;
+	struct server s;
+	struct bench *b;
+	struct driver_env env = { .clock = rig_clock_new_virtual() };
+	struct instrument *hum, *fluid;
+	struct reading rd[READINGS_MAX];
+	char text[512];
+	size_t n;
+
+	signal(SIGPIPE, SIG_IGN);
+	src = th_src_edited(dir, FIXTURE, "faulty.cfg", (const char *[]){
+		"    # Fault injection, for tests and demonstrations:",
+		"    faults = ( { role = \"humidity\"; kind = \"dropout\"; at = \"0 s\"; } );", NULL });
+	s = start_server_at(src, NULL);
+	b = load_fixture(dir, &s);
+	env.bench = b;
+	hum = open_role(&env, ROLE_HUMIDITY);
+	fluid = open_role(&env, ROLE_FLUID_TEMP);
+	cr_assert_eq(sensor_read(hum, rd, READINGS_MAX, &n), -EIO);
+	why = strdup(instrument_error_text(&b->instrument[ROLE_HUMIDITY], -EIO, text, sizeof(text)));
+	cr_assert_not_null(strstr(why, "reading bme280 humidityrelative input"), "%s", why);
+	/* the other sensors read on */
+	(void)read_value(fluid, ROLE_FLUID_TEMP);
+	instrument_close(hum);
+	instrument_close(fluid);
+	stop_server(&s);
+	bench_free(b);
+	rig_clock_free(env.clock);
+	free(why);
+	free(src);
+	free(dir);
+}
