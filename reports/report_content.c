@@ -204,9 +204,9 @@ static void section_identification(struct report_doc *doc, const struct run_resu
 		doc_kv(doc, t, "Scheduler", "%s (bench.realtime_priority; events.jsonl realtime)",
 		       d->scheduler);
 	if (res->n_conditions > 0)
-		doc_kv(doc, t, "Environment", "measured during the run (section 4, measured "
-		   "conditions): fluid density %.7f g/mL, air density %.4f kg/m³",
-		   res->density_g_per_ml, res->air_density_kg_per_m3);
+		doc_kv(doc, t, "Environment", "fluid density %.7f g/mL — %s; air density %.4f kg/m³ — "
+		   "%s (section 4, measured conditions)", res->density_g_per_ml, res->density_source,
+		   res->air_density_kg_per_m3, res->air_density_source);
 	else
 		doc_kv(doc, t, "Environment", "fluid %s at %.2f °C, air density %.3g kg/m³ (stated in "
 		   "inputs/bench.cfg fluid, not measured during the run; they set the density and the "

@@ -145,7 +145,9 @@ static json_t *conditions_json(const struct run_results *res)
 				    "source", "inputs/bench.cfg conditions")
 			: json_null());
 		json_object_set_new(o, "readings_outside", json_integer((json_int_t)mc->n_outside));
-		json_object_set_new(o, "in_range", json_boolean(mc->n_outside == 0));
+		/* null: nothing to judge (no reading, or no declared range) */
+		json_object_set_new(o, "in_range", any && mc->range_given
+					? json_boolean(mc->n_outside == 0) : json_null());
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -115,9 +115,11 @@ int conditions_read(const char *run_dir, const struct bench *bench, struct run_r
 			continue;
 		mc->sd = mc->n > 1 ? sqrt(acc[role].m2 / (double)(mc->n - 1)) : 0;
 		/* the run's condition, as each delivery met it: the instrument's
-		 * calibration and the spread of the readings over the run */
+		 * calibration (its gain's on gain x raw, the reading less the
+		 * offset: a MAX31865's raw is some 290 degC above the reading)
+		 * and the spread of the readings over the run */
 		mc->u = sqrt(cal->uncertainty * cal->uncertainty +
-			     pow(cal->gain_u_rel * mc->mean, 2) + mc->sd * mc->sd);
+			     pow(cal->gain_u_rel * (mc->mean - cal->offset), 2) + mc->sd * mc->sd);
 	}
 	return 0;
 }
@@ -155,8 +157,9 @@ void conditions_apply(const struct bench *bench, struct run_results *res, double
 		u_rho_f = fabs(water_density_slope_kg_per_m3_per_k(bench->fluid_temperature_c)) *
 			  bench->fluid_temperature_u_k;
 		snprintf(res->density_source, sizeof(res->density_source),
-			 "water at %.2f °C (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001",
-			 bench->fluid_temperature_c);
+			 "water at %.2f °C (inputs/bench.cfg fluid.temperature), Tanaka et al. 2001%s",
+			 bench->fluid_temperature_c,
+			 water && tf ? "; the measured fluid, outside Tanaka's 0 to 40 °C, not used" : "");
 	}
 	/* the air: CIPM-2007 from its measured state, each input's
 	 * uncertainty carried through by the formula's own slopes */
@@ -174,7 +177,8 @@ void conditions_apply(const struct bench *bench, struct run_results *res, double
 			      air_density_cipm2007_kg_per_m3(ta->mean, p->mean, h->mean - 0.5, x));
 
 		rho_a = air_density_cipm2007_kg_per_m3(ta->mean, p->mean, h->mean, x);
-		/* the CO2 fraction unmeasured: 0.0001 either way, about 1e-5 kg/m3 */
+		/* the CO2 fraction unmeasured: 0.0001 either way, about 5e-5 kg/m3
+		 * (a crowded lab's 1000 ppm would be 3e-4 kg/m3: 4e-8 of a volume) */
 		u_rho_a = sqrt(pow(d_t * ta->u, 2) + pow(d_p * p->u, 2) + pow(d_h * h->u, 2) +
 			       pow(CIPM2007_U_REL * rho_a, 2) + pow(12.011e-3 * 1e-4 / 0.029 * rho_a, 2));
 		snprintf(res->air_density_source, sizeof(res->air_density_source),
@@ -198,16 +202,39 @@ void conditions_apply(const struct bench *bench, struct run_results *res, double
 void conditions_flag(struct run_results *res, const struct sequence *seq)
 {
 	const struct measured_condition *tf = measured(res, ROLE_FLUID_TEMP);
+	const struct measured_condition *ta = measured(res, ROLE_AIR_TEMP);
+	const struct measured_condition *p = measured(res, ROLE_AIR_PRESSURE);
+	double want = seq->fluid_temperature_c, tol = seq->fluid_temperature_tol_k;
 
-	/* the temperature the sequence is made at, against the bath as measured */
-	if (tf && !isnan(seq->fluid_temperature_c) &&
-	    fabs(tf->mean - seq->fluid_temperature_c) > seq->fluid_temperature_tol_k)
+	/* the temperature the sequence is made at, against the bath as
+	 * measured: every reading within the tolerance, not the mean alone */
+	if (tf && !isnan(want) && (tf->min < want - tol || tf->max > want + tol))
 		results_event(res, 0, "fluid_temperature", "condition_out_of_range",
-			      "the fluid measured %.3f degC on average (%zu readings, %.3f to %.3f); "
-			      "the sequence is made at %g degC within %g K (inputs/sequence.cfg:%d, "
-			      "fluid_temperature)", tf->mean, tf->n, tf->min, tf->max,
-			      seq->fluid_temperature_c, seq->fluid_temperature_tol_k,
+			      "the fluid measured %.3f to %.3f degC (mean %.3f, %zu readings); the "
+			      "sequence is made at %g degC within %g K (inputs/sequence.cfg:%d, "
+			      "fluid_temperature)", tf->min, tf->max, tf->mean, tf->n, want, tol,
 			      seq->fluid_temperature_line);
+	if (tf && (tf->mean < 0 || tf->mean > 40))
+		results_event(res, 0, "fluid_temperature", "condition_out_of_range",
+			      "the fluid measured %.3f degC on average, outside the 0 to 40 degC of "
+			      "Tanaka's formula for water's density: the stated temperature was used",
+			      tf->mean);
+	/* where CIPM-2007 and its 22 ppm hold */
+	if (ta && p && res->air_density_source[0] == 'C' &&
+	    (ta->mean < 15 || ta->mean > 27 || p->mean < 60 || p->mean > 110))
+		results_event(res, 0, "air_temperature", "condition_out_of_range",
+			      "the air measured %.2f degC and %.3f kPa on average, outside the 15 to "
+			      "27 degC and 60 to 110 kPa CIPM-2007 holds for: its air density is "
+			      "used, less certain than stated", ta->mean, p->mean);
+	/* an instrument the bench has that gave nothing usable */
+	for (size_t i = 0; i < res->n_conditions; i++)
+		if (res->conditions[i].n == 0)
+			results_event(res, 0, rig_role_name((enum rig_role)res->conditions[i].role),
+				      "condition_not_measured",
+				      "the bench's %s instrument gave no usable reading (none recorded, "
+				      "or each flagged stale or out of range): what the bench file "
+				      "states was used instead",
+				      rig_role_name((enum rig_role)res->conditions[i].role));
 	for (size_t i = 0; i < res->n_conditions; i++) {
 		const struct measured_condition *mc = &res->conditions[i];
 		const char *unit = quantity_unit(role_primary_quantity((enum rig_role)mc->role));

@@ -189,7 +189,7 @@ struct run_results {
 	enum verdict overall;           /* inconclusive when there is no check */
 	/* the gravimetric chain used for every volume */
 	double density_g_per_ml;
-	char density_source[128];
+	char density_source[192];
 	double ml_per_g;                /* buoyancy-corrected volume per gram read */
 	double u_density_g_per_ml;      /* standard uncertainty of density_g_per_ml */
 	double air_density_kg_per_m3;   /* the buoyancy correction's */

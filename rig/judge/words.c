@@ -126,6 +126,7 @@ const char *deviation_words(const char *kind)
 		{ "instrument_event", "instrument events" },
 		{ "damaged_record", "damaged record" },
 		{ "condition_out_of_range", "conditions out of range" },
+		{ "condition_not_measured", "condition not measured" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
