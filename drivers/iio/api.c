@@ -97,18 +97,18 @@ static bool twos_complement_field(struct iioa_ctx *ctx, const char *device, cons
 	       (strcmp(channel, "voltage0") == 0 || strncmp(channel, "current", 7) == 0);
 }
 
-static bool condition_role(enum rig_role role)
+/* What turns a channel's value in the IIO ABI's unit into the role's
+ * primary quantity: a current in mA into uA; a temperature in milli-degrees
+ * Celsius and a relative humidity in milli-percent into degC and %; the
+ * others as they are (the ADC channels carry the bench's calibration to
+ * g, mL/h and kPa; a pressure in kPa). */
+static double role_unit(enum rig_role role)
 {
-	return role == ROLE_FLUID_TEMP || role == ROLE_AIR_TEMP || role == ROLE_HUMIDITY ||
-	       role == ROLE_AIR_PRESSURE;
-}
-
-/* What turns a condition channel's IIO unit into the role's (the IIO ABI:
- * temperatures in milli-degrees Celsius, relative humidity in milli-percent,
- * pressure in kPa). */
-static double condition_unit(enum rig_role role)
-{
-	return role == ROLE_AIR_PRESSURE ? 1 : 1e-3;
+	switch (role) {
+	case ROLE_POWER: return 1000;
+	case ROLE_FLUID_TEMP: case ROLE_AIR_TEMP: case ROLE_HUMIDITY: return 1e-3;
+	default: return 1;
+	}
 }
 
 bool iiob_name_in(const char *name, const char *const *list)
@@ -297,8 +297,8 @@ static int iio_open(struct instrument *inst)
 	else if (r < 0)
 		r = iiob_fail(cfg, r, "IIO device \"%s\" channel \"%s\": %s", cfg->device, cfg->channel,
 			 iiob_errno_text(r));
-	if (r == 0 && condition_role(inst->role)) {
-		p->unit = condition_unit(inst->role);
+	p->unit = role_unit(inst->role);
+	if (r == 0 && role_is_condition(inst->role)) {
 		p->processed = iioa_chan_has_attr(p->ch, "input");
 		if (!p->processed && !iioa_chan_has_attr(p->ch, "raw"))
 			r = iiob_fail(cfg, -ENOENT, "IIO device \"%s\" channel \"%s\" has neither an input "
@@ -390,20 +390,10 @@ static int buffer_collect(struct instrument *inst)
 		rig_ns t = p->ts_is_run_time ? ts : rig_clock_from_monotonic(inst->env->clock, ts);
 		double v = (field_count(p, k, 0) + p->offset) * p->scale;
 
-		switch (inst->role) {
-		case ROLE_SCALE: p->pend[out++] = (struct reading){ t, QUANT_MASS_G, v, 0 }; break;
-		case ROLE_FLOW: p->pend[out++] = (struct reading){ t, QUANT_FLOW_ML_PER_H, v, 0 }; break;
-		case ROLE_PRESSURE:
-			p->pend[out++] = (struct reading){ t, QUANT_PRESSURE_KPA, v, 0 };
-			break;
-		case ROLE_POWER:
-			p->pend[out++] = (struct reading){ t, QUANT_CURRENT_UA, v * 1000, 0 };
+		p->pend[out++] = (struct reading){ t, role_primary_quantity(inst->role), v * p->unit, 0 };
+		if (inst->role == ROLE_POWER)   /* and the bus voltage, mV -> V */
 			p->pend[out++] = (struct reading){ t, QUANT_VOLTAGE_V,
 							   field_count(p, k, 1) * p->volt_scale / 1000, 0 };
-			break;
-		default:
-			return -ENOTSUP;
-		}
 	}
 	p->pend_n = out;
 	return 0;
@@ -457,31 +447,20 @@ static int iio_read(struct instrument *inst, struct reading *ret, size_t max, si
 	}
 	if (r < 0)
 		return r;
-	if (condition_role(inst->role)) {
-		ret[0] = (struct reading){ t, role_primary_quantity(inst->role), v * p->unit, 0 };
-		*ret_n = 1;
-		return 0;
-	}
-	switch (inst->role) {
-	case ROLE_SCALE: ret[0] = (struct reading){ t, QUANT_MASS_G, v, 0 }; break;
-	case ROLE_FLOW: ret[0] = (struct reading){ t, QUANT_FLOW_ML_PER_H, v, 0 }; break;
-	case ROLE_PRESSURE: ret[0] = (struct reading){ t, QUANT_PRESSURE_KPA, v, 0 }; break;
-	case ROLE_POWER: {
+	if (!role_is_sensor(inst->role))
+		return -ENOTSUP;
+	ret[0] = (struct reading){ t, role_primary_quantity(inst->role), v * p->unit, 0 };
+	*ret_n = 1;
+	if (inst->role == ROLE_POWER) {   /* and the bus voltage, mV -> V */
 		double mv;
 
-		ret[0] = (struct reading){ t, QUANT_CURRENT_UA, v * 1000, 0 };   /* mA -> uA */
 		r = read_physical(inst, p->volt, cfg->channel2[0] ? cfg->channel2 : "voltage1",
 				  p->volt_scale, 0, &mv);
 		if (r < 0)
 			return r;
 		ret[1] = (struct reading){ t, QUANT_VOLTAGE_V, mv / 1000, 0 };
 		*ret_n = 2;
-		return 0;
 	}
-	default:
-		return -ENOTSUP;
-	}
-	*ret_n = 1;
 	return 0;
 }
 

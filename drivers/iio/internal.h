@@ -50,10 +50,10 @@ struct instrument_pdata {
 	struct iioa_chan *ch, *volt;
 	double scale, offset, volt_scale;
 	/* a measured condition: the channel's processed value (its `input`
-	 * attribute) is read instead of raw, offset and scale; and what turns
-	 * the channel's IIO unit into the role's (1e-3: milli-degrees Celsius,
-	 * milli-percent) */
+	 * attribute) is read instead of raw, offset and scale */
 	bool processed;
+	/* what turns the channel's IIO unit into the role's (1000: mA to uA;
+	 * 1e-3: milli-degrees Celsius, milli-percent) */
 	double unit;
 	/* buffered capture: the buffer, readings demultiplexed from its last
 	 * refill and not yet handed over, and how raw counts are read */

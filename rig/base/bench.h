@@ -61,6 +61,18 @@ const char *quantity_name(enum quantity q);   /* "mass" */
  * valid_range and stuck_after speak of); QUANT__COUNT for a role that is
  * no sensor. */
 enum quantity role_primary_quantity(enum rig_role role);
+/* A sensor: a role with a primary quantity. */
+static inline bool role_is_sensor(enum rig_role role)
+{
+	return role_primary_quantity(role) != QUANT__COUNT;
+}
+/* One of the measured conditions: fluid_temperature, air_temperature,
+ * humidity, air_pressure. */
+static inline bool role_is_condition(enum rig_role role)
+{
+	return role == ROLE_FLUID_TEMP || role == ROLE_AIR_TEMP || role == ROLE_HUMIDITY ||
+	       role == ROLE_AIR_PRESSURE;
+}
 const char *quantity_unit(enum quantity q);   /* "g" */
 
 /* Sample flags (as libsigrok flags an unsettled balance reading). */

@@ -11,18 +11,6 @@
 
 #define DURATION_MAX_S (10 * 365.25 * 86400)
 
-static bool is_condition(enum rig_role r)
-{
-	return r == ROLE_FLUID_TEMP || r == ROLE_AIR_TEMP || r == ROLE_HUMIDITY ||
-	       r == ROLE_AIR_PRESSURE;
-}
-
-static bool is_sensor(enum rig_role r)
-{
-	return r == ROLE_SCALE || r == ROLE_FLOW || r == ROLE_PRESSURE || r == ROLE_POWER ||
-	       is_condition(r);
-}
-
 /* The unit kind of a sensor's primary reading (the one calibration applies to). */
 static enum qty_kind sensor_kind(enum rig_role r)
 {
@@ -97,12 +85,56 @@ static void default_valid_range(enum rig_role role, double *lo, double *hi)
 	}
 }
 
+/* A quantity range, key = ("LOW", "HIGH") in the role's unit kind, as
+ * valid_range and the conditions take it: 1 and *lo, *hi set when given
+ * and good, 0 when absent, -1 after reporting what is wrong. */
+static int load_range(struct cfg_ctx *ctx, config_setting_t *range, const char *key,
+		      enum rig_role role, double *lo, double *hi)
+{
+	static const char *const examples[ROLE__COUNT][2] = {
+		[ROLE_SCALE] = { "-1 g", "500 g" }, [ROLE_FLOW] = { "-10 mL/h", "100 mL/h" },
+		[ROLE_PRESSURE] = { "-10 kPa", "400 kPa" }, [ROLE_POWER] = { "-1 mA", "50 mA" },
+		[ROLE_FLUID_TEMP] = { "18 degC", "22 degC" }, [ROLE_AIR_TEMP] = { "18 degC", "26 degC" },
+		[ROLE_HUMIDITY] = { "20 %", "80 %" }, [ROLE_AIR_PRESSURE] = { "80 kPa", "106 kPa" },
+	};
+	enum qty_kind k = sensor_kind(role);
+	double v[2];
+
+	if (!range)
+		return 0;
+	if (config_setting_type(range) != CONFIG_TYPE_LIST || config_setting_length(range) != 2 ||
+	    config_setting_type(config_setting_get_elem(range, 0)) != CONFIG_TYPE_STRING ||
+	    config_setting_type(config_setting_get_elem(range, 1)) != CONFIG_TYPE_STRING) {
+		cfg_error(ctx, range, "'%s' must be a list of two quantities in %s units, lowest "
+			  "first, like (\"%s\", \"%s\")", key, qty_kind_name(k), examples[role][0],
+			  examples[role][1]);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *text = config_setting_get_string(config_setting_get_elem(range, (unsigned)i));
+
+		if (qty_parse(text, k, &v[i]) < 0 || !isfinite(v[i])) {
+			cfg_error(ctx, config_setting_get_elem(range, (unsigned)i),
+				  "'%s' is not a %s quantity; allowed units: %s", text, qty_kind_name(k),
+				  qty_kind_units(k));
+			return -1;
+		}
+	}
+	if (!(v[0] < v[1])) {
+		cfg_error(ctx, range, "'%s' must list the lower limit first and below the upper one",
+			  key);
+		return -1;
+	}
+	*lo = v[0];
+	*hi = v[1];
+	return 1;
+}
+
 /* stale_after, stuck_after and valid_range: the supervisor's checks of a
  * sensor's freshness and plausibility (engine.c). */
 static void load_sensor_guards(struct cfg_ctx *ctx, config_setting_t *g, enum rig_role role,
 			       struct instrument_cfg *ic)
 {
-	config_setting_t *range = config_setting_get_member(g, "valid_range");
 	long n;
 
 	ic->stale_after = 3;
@@ -112,31 +144,8 @@ static void load_sensor_guards(struct cfg_ctx *ctx, config_setting_t *g, enum ri
 	if (cfg_whole(ctx, g, "stuck_after", 2, 100000, "readings", &n) == 1)
 		ic->stuck_after = (unsigned)n;
 	default_valid_range(role, &ic->valid_min, &ic->valid_max);
-	if (!range)
-		return;
-	if (config_setting_type(range) != CONFIG_TYPE_LIST || config_setting_length(range) != 2 ||
-	    config_setting_type(config_setting_get_elem(range, 0)) != CONFIG_TYPE_STRING ||
-	    config_setting_type(config_setting_get_elem(range, 1)) != CONFIG_TYPE_STRING) {
-		cfg_error(ctx, range, "'valid_range' must be a list of two quantities in %s units, "
-			  "like (\"%s\", \"%s\")", qty_kind_name(sensor_kind(role)),
-			  role == ROLE_SCALE ? "-1 g" : "-10 kPa", role == ROLE_SCALE ? "500 g" : "400 kPa");
-		return;
-	}
-	for (int i = 0; i < 2; i++) {
-		const char *text = config_setting_get_string(config_setting_get_elem(range, (unsigned)i));
-		double v;
-
-		if (qty_parse(text, sensor_kind(role), &v) < 0 || !isfinite(v)) {
-			cfg_error(ctx, config_setting_get_elem(range, (unsigned)i),
-				  "'%s' is not a %s quantity; allowed units: %s", text,
-				  qty_kind_name(sensor_kind(role)), qty_kind_units(sensor_kind(role)));
-			return;
-		}
-		*(i == 0 ? &ic->valid_min : &ic->valid_max) = v;
-	}
-	if (!(ic->valid_min < ic->valid_max))
-		cfg_error(ctx, range, "'valid_range' must list the lower limit first and below the "
-			  "upper one");
+	load_range(ctx, config_setting_get_member(g, "valid_range"), "valid_range", role,
+		   &ic->valid_min, &ic->valid_max);
 }
 
 /* bench.conditions: key = ("LOW", "HIGH"), the declared range of a measured
@@ -145,41 +154,11 @@ static void load_condition_range(struct cfg_ctx *ctx, config_setting_t *g, enum 
 				 struct condition_range *cr)
 {
 	config_setting_t *range = config_setting_get_member(g, rig_role_name(role));
-	enum qty_kind k = sensor_kind(role);
-	static const char *const examples[ROLE__COUNT][2] = {
-		[ROLE_FLUID_TEMP] = { "18 degC", "22 degC" }, [ROLE_AIR_TEMP] = { "18 degC", "26 degC" },
-		[ROLE_HUMIDITY] = { "20 %", "80 %" }, [ROLE_AIR_PRESSURE] = { "80 kPa", "106 kPa" },
-	};
 
-	if (!range)
-		return;
-	if (config_setting_type(range) != CONFIG_TYPE_LIST || config_setting_length(range) != 2 ||
-	    config_setting_type(config_setting_get_elem(range, 0)) != CONFIG_TYPE_STRING ||
-	    config_setting_type(config_setting_get_elem(range, 1)) != CONFIG_TYPE_STRING) {
-		cfg_error(ctx, range, "'%s' must be a list of two %s quantities, lowest first, like "
-			  "(\"%s\", \"%s\")", rig_role_name(role), qty_kind_name(k),
-			  examples[role][0], examples[role][1]);
-		return;
+	if (load_range(ctx, range, rig_role_name(role), role, &cr->lo, &cr->hi) == 1) {
+		cr->given = true;
+		cr->line = (int)config_setting_source_line(range);
 	}
-	for (int i = 0; i < 2; i++) {
-		const char *text = config_setting_get_string(config_setting_get_elem(range, (unsigned)i));
-		double v;
-
-		if (qty_parse(text, k, &v) < 0 || !isfinite(v)) {
-			cfg_error(ctx, config_setting_get_elem(range, (unsigned)i),
-				  "'%s' is not a %s quantity; allowed units: %s", text, qty_kind_name(k),
-				  qty_kind_units(k));
-			return;
-		}
-		*(i == 0 ? &cr->lo : &cr->hi) = v;
-	}
-	if (!(cr->lo < cr->hi)) {
-		cfg_error(ctx, range, "'%s' must list the lower limit first and below the upper one",
-			  rig_role_name(role));
-		return;
-	}
-	cr->given = true;
-	cr->line = (int)config_setting_source_line(range);
 }
 
 /* Buffered capture or attribute reads for an iio sensor: chosen from the
@@ -260,7 +239,7 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 	ic->line = (int)config_setting_source_line(g);
 	snprintf(what, sizeof(what), "instrument '%s'", rig_role_name(role));
 	cfg_check_keys(ctx, g, what, role == ROLE_PUMP ? pump_keys :
-				     is_sensor(role) ? sensor_keys :
+				     role_is_sensor(role) ? sensor_keys :
 				     role == ROLE_VALVE ? valve_keys : alarm_keys);
 	if (cfg_string(ctx, g, "backend", true, ic->backend, sizeof(ic->backend)) == 1) {
 		be = backend_find(ic->backend);
@@ -312,9 +291,9 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 		cfg_string(ctx, g, "device", true, ic->device, sizeof(ic->device));
 		cfg_string(ctx, g, "channel", true, ic->channel, sizeof(ic->channel));
 	}
-	if (is_sensor(role) || role == ROLE_ALARM || role == ROLE_ESTOP)
+	if (role_is_sensor(role) || role == ROLE_ALARM || role == ROLE_ESTOP)
 		cfg_duration(ctx, g, "period", true, 1e-3, 3600, &ic->period_ns);
-	if (is_sensor(role)) {
+	if (role_is_sensor(role)) {
 		load_calibration(ctx, g, role, &ic->cal);
 		cfg_duration(ctx, g, "reconnect", false, 0, 86400, &ic->reconnect_ns);
 		load_sensor_guards(ctx, g, role, ic);
@@ -595,13 +574,22 @@ static void load_simulator(struct cfg_ctx *ctx, config_setting_t *g, struct sim_
 			s->air_density_g_per_ml = air_density_cipm2007_kg_per_m3(
 				s->air_temperature_c, s->air_pressure_kpa, s->air_humidity_pct,
 				CO2_MOLE_FRACTION_DEFAULT) / 1000;
+	} else {
+		/* no air given: the air the sensors read is 20 degC and 50 % at
+		 * the pressure that makes the true air density (the density is
+		 * nearly proportional to the pressure: two steps come within
+		 * 2e-8 of it), so a bench that measures its air reads the truth */
+		for (int k = 0; k < 2; k++)
+			s->air_pressure_kpa *= s->air_density_g_per_ml * 1000 /
+				air_density_cipm2007_kg_per_m3(s->air_temperature_c,
+					s->air_pressure_kpa, s->air_humidity_pct, CO2_MOLE_FRACTION_DEFAULT);
 	}
-	for (int role = ROLE_FLUID_TEMP; role <= ROLE_AIR_PRESSURE; role++) {
+	for (int role = 0; role < ROLE__COUNT; role++) {
 		char what[48];
-		enum qty_kind k = role == ROLE_HUMIDITY ? QTY_PERCENT :
-				  role == ROLE_AIR_PRESSURE ? QTY_PRESSURE : QTY_TEMPERATURE_DIFF;
+		enum qty_kind k = sensor_diff_kind((enum rig_role)role);
 
-		if (!(sub = cfg_group(ctx, g, rig_role_name((enum rig_role)role), false)))
+		if (!role_is_condition((enum rig_role)role) ||
+		    !(sub = cfg_group(ctx, g, rig_role_name((enum rig_role)role), false)))
 			continue;
 		snprintf(what, sizeof(what), "simulator.%s", rig_role_name((enum rig_role)role));
 		cfg_check_keys(ctx, sub, what, cond_keys);
@@ -766,9 +754,10 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 		b->evaporation_u_g_per_h = 0.5 * b->evaporation_g_per_h / sqrt(3);
 	if ((sub = cfg_group(&ctx, g, "conditions", false))) {
 		cfg_check_keys(&ctx, sub, "conditions", condition_keys);
-		for (int role = ROLE_FLUID_TEMP; role <= ROLE_AIR_PRESSURE; role++)
-			load_condition_range(&ctx, sub, (enum rig_role)role,
-					     &b->condition_range[role]);
+		for (int role = 0; role < ROLE__COUNT; role++)
+			if (role_is_condition((enum rig_role)role))
+				load_condition_range(&ctx, sub, (enum rig_role)role,
+						     &b->condition_range[role]);
 	}
 	if ((sub = cfg_group(&ctx, g, "limits", true))) {
 		cfg_check_keys(&ctx, sub, "limits", limit_keys);

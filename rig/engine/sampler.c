@@ -64,12 +64,6 @@ static bool sensor_failed(struct engine *e, enum rig_role role, int err)
 	return true;
 }
 
-/* The quantity a role's valid_range and stuck_after speak of. */
-static enum quantity primary_quantity(enum rig_role role)
-{
-	return role_primary_quantity(role);
-}
-
 static bool quantity_fits(enum rig_role role, enum quantity q)
 {
 	return role != ROLE_ALARM && role != ROLE_PUMP && record_role_quantity(role, q);
@@ -169,7 +163,7 @@ static size_t read_sensor(struct engine *e, enum rig_role role)
 		/* Each primary reading (every scan of a buffered batch) is judged
 		 * before it is recorded so that its out-of-range flag goes to disk
 		 * with it; it is recorded whatever the verdict: raw samples as taken. */
-		bool usable = rd[i].quantity != primary_quantity(role) || guard_value(e, role, &rd[i]);
+		bool usable = rd[i].quantity != role_primary_quantity(role) || guard_value(e, role, &rd[i]);
 
 		r = recorder_sample(e->rec, role, &rd[i]);
 		if (r < 0) {
