@@ -23,16 +23,17 @@
 
 #define ROLES_MAX 16
 #define COLUMNS_MAX 4
-#define NAME_MAX_LEN 31   /* "fluid_temperature" */
 #define VALUE_MAX_LEN 40
 
+/* Names as rig_role_name, quantity_name and quantity_unit give them: the
+ * record's own strings, whatever their length. */
 struct column {
-	char quantity[NAME_MAX_LEN + 1];
-	char unit[NAME_MAX_LEN + 1];
+	const char *quantity;
+	const char *unit;
 };
 
 struct role_table {
-	char role[NAME_MAX_LEN + 1];
+	const char *role;
 	struct column col[COLUMNS_MAX];
 	size_t n_col;
 	FILE *f;
@@ -59,7 +60,7 @@ static struct role_table *table_for(struct tables *ts, const char *role, bool ad
 			return &ts->t[i];
 	if (!add || ts->n == ROLES_MAX)
 		return NULL;
-	snprintf(ts->t[ts->n].role, sizeof(ts->t[ts->n].role), "%s", role);
+	ts->t[ts->n].role = role;
 	return &ts->t[ts->n++];
 }
 
@@ -70,8 +71,7 @@ static int column_for(struct role_table *t, const char *quantity, const char *un
 			return (int)i;
 	if (!add || t->n_col == COLUMNS_MAX)
 		return -1;
-	snprintf(t->col[t->n_col].quantity, sizeof(t->col[0].quantity), "%s", quantity);
-	snprintf(t->col[t->n_col].unit, sizeof(t->col[0].unit), "%s", unit);
+	t->col[t->n_col] = (struct column){ quantity, unit };
 	return (int)t->n_col++;
 }
 
@@ -235,11 +235,7 @@ int report_write_data_csv(const char *run_dir)
 	for (size_t i = 0; i < ts->n; i++) {
 		struct role_table *t = &ts->t[i];
 
-		char role[NAME_MAX_LEN + 1];
-
-		/* a copy: GCC's -Wrestrict cannot tell two members of *t apart */
-		memcpy(role, t->role, sizeof(role));
-		snprintf(t->tmp_path, sizeof(t->tmp_path), "%s/%s.csv.tmp", data_dir, role);
+		snprintf(t->tmp_path, sizeof(t->tmp_path), "%s/%s.csv.tmp", data_dir, t->role);
 		t->f = fopen(t->tmp_path, "w");
 		if (!t->f) {
 			r = -errno;

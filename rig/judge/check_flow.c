@@ -206,13 +206,13 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 		 * for every window, not drawn afresh in each: the extreme of n
 		 * windows picks up the largest of n draws of the rest only.  This
 		 * holds while a window's load change is short against the curve's
-		 * period, as the Monte Carlo draws it (5 to 100 mg); a balance
+		 * period, as the Monte Carlo draws it (5 to 100 mg); for a balance
 		 * whose deviation from linearity changed from window to window by
-		 * its whole stated uncertainty would be under-covered (an
-		 * independent simulation: about 85 % for 48 windows, the
-		 * calibration's term as large as the window's own) */
+		 * its whole stated uncertainty, the calibration's term would be
+		 * drawn afresh in each window too, and this U too small */
 		double u_w = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read_w;
-		double u_w_cal = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * fmin(ax->u_read_cal_g, u_read_w);
+		double u_w_cal = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * ax->u_read_cal_g;
+		/* u_read_w holds u_read_cal_g; fmax: rounding where it is all of it */
 		double u_w_own = sqrt(fmax(0, u_w * u_w - u_w_cal * u_w_cal));
 		/* every window alike: the evaporation's rate, and relative terms */
 		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;

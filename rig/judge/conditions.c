@@ -19,12 +19,6 @@
 #include "rig/base/infile.h"
 #include "rig/base/record.h"
 
-static bool condition_role(int role)
-{
-	return role == ROLE_FLUID_TEMP || role == ROLE_AIR_TEMP || role == ROLE_HUMIDITY ||
-	       role == ROLE_AIR_PRESSURE;
-}
-
 /* Welford's running mean and variance, with the range and the readings
  * outside the declared one. */
 struct cond_acc {
@@ -56,21 +50,19 @@ static void acc_add(struct cond_acc *a, rig_ns t_ns, double v)
 	}
 }
 
-int conditions_read(const char *run_dir, const struct bench *bench, struct run_results *res,
-		    char *err, size_t err_len)
+void conditions_read(FILE *samples, const struct bench *bench, struct run_results *res)
 {
 	struct cond_acc acc[ROLE__COUNT] = { 0 };
-	char path[RIG_PATH_MAX], *line = NULL;
+	char first[MEASURED_CONDITIONS_MAX + 1] = "", *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	FILE *f;
 
 	res->n_conditions = 0;
 	for (int role = 0; role < ROLE__COUNT; role++) {
 		struct measured_condition *mc;
 		const struct condition_range *cr = &bench->condition_range[role];
 
-		if (!condition_role(role) || !bench->instrument[role].present ||
+		if (!role_is_condition((enum rig_role)role) || !bench->instrument[role].present ||
 		    res->n_conditions >= MEASURED_CONDITIONS_MAX)
 			continue;
 		mc = &res->conditions[res->n_conditions++];
@@ -80,33 +72,30 @@ int conditions_read(const char *run_dir, const struct bench *bench, struct run_r
 		acc[role].mc = mc;
 	}
 	if (res->n_conditions == 0)
-		return 0;
-	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = infile_fopen(path);
-	if (!f) {
-		int r = -errno;
-		char why[128];
+		return;
+	/* Only these roles' rows are parsed (the reader parses every row
+	 * after): a row whose role does not begin with one of their first
+	 * letters is passed over at a glance. */
+	for (size_t i = 0; i < res->n_conditions; i++) {
+		char c = rig_role_name((enum rig_role)res->conditions[i].role)[0];
 
-		snprintf(err, err_len, "%s: cannot read: %s", path,
-			 infile_strerror(path, r, why, sizeof(why)));
-		return r;
+		if (!strchr(first, c))
+			first[strlen(first)] = c;
 	}
-	/* only the condition rows are parsed; the reader judges every row later */
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while ((len = getline(&line, &cap, samples)) > 0) {
 		struct sample_row row;
 		const char *comma = memchr(line, ',', (size_t)len);
 
-		if (line[len - 1] != '\n' || !comma || !strchr("fah", comma[1]))
+		if (line[len - 1] != '\n' || !comma || !comma[1] || !strchr(first, comma[1]))
 			continue;
 		line[len - 1] = '\0';
-		if (sample_row_parse(line, &row) != SAMPLE_ROW_OK || !condition_role((int)row.role) ||
+		if (sample_row_parse(line, &row) != SAMPLE_ROW_OK || !role_is_condition(row.role) ||
 		    !acc[row.role].mc || row.quantity != role_primary_quantity(row.role) ||
 		    !isfinite(row.value) || (row.flags & (SAMPLE_STALE | SAMPLE_OUT_OF_RANGE)))
 			continue;
 		acc_add(&acc[row.role], row.t_ns, row.value);
 	}
 	free(line);
-	fclose(f);
 	for (int role = 0; role < ROLE__COUNT; role++) {
 		struct measured_condition *mc = acc[role].mc;
 		const struct calibration *cal = &bench->instrument[role].cal;
@@ -121,7 +110,6 @@ int conditions_read(const char *run_dir, const struct bench *bench, struct run_r
 		mc->u = sqrt(cal->uncertainty * cal->uncertainty +
 			     pow(cal->gain_u_rel * (mc->mean - cal->offset), 2) + mc->sd * mc->sd);
 	}
-	return 0;
 }
 
 static const struct measured_condition *measured(const struct run_results *res, int role)

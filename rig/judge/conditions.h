@@ -3,12 +3,13 @@
 #define RIG_JUDGE_CONDITIONS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "results.h"
 
-/* Fills res->conditions from the run's samples.csv: one entry for each
- * condition role the bench has (none: returns at once). */
-int conditions_read(const char *run_dir, const struct bench *bench, struct run_results *res,
-		    char *err, size_t err_len);
+/* Fills res->conditions from the run's samples.csv, read from where the
+ * stream stands to its end: one entry for each condition role the bench
+ * has (none: returns at once, nothing read). */
+void conditions_read(FILE *samples, const struct bench *bench, struct run_results *res);
 /* The fluid's density, the air's and the volume per gram, with their
  * uncertainties and sources, into res; the relative standard uncertainty
  * of the volume per gram into *ret_u_rel_factor. */

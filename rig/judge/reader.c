@@ -17,7 +17,6 @@
 #include "check.h"
 #include "conditions.h"
 #include "rig/analysis/gravimetric.h"
-#include "rig/analysis/uncertainty.h"
 
 
 
@@ -218,26 +217,32 @@ static void count_steps(struct analysis_ctx *ax, struct check_state *states, siz
 	}
 }
 
-static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct stream_state *ss,
-			  struct check_state *states, struct timeline *tl, char *err,
-			  size_t err_len)
+/* samples.csv of run_dir, opened once for both passes over it (the
+ * measured conditions', then the checks'). */
+static FILE *open_samples(const char *run_dir, char *err, size_t err_len, int *ret)
 {
 	char path[RIG_PATH_MAX];
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
 	f = infile_fopen(path);
 	if (!f) {
-		int r = -errno;
 		char why[128];
 
+		*ret = -errno;
 		snprintf(err, err_len, "%s: cannot read: %s", path,
-			 infile_strerror(path, r, why, sizeof(why)));
-		return r;
+			 infile_strerror(path, *ret, why, sizeof(why)));
 	}
+	return f;
+}
+
+static int stream_samples(FILE *f, struct analysis_ctx *ax, struct stream_state *ss,
+			  struct check_state *states, struct timeline *tl)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
 	for (size_t line_no = 1; (len = getline(&line, &cap, f)) > 0; line_no++) {
 		struct sample s;
 		struct sample_row row;
@@ -283,7 +288,6 @@ static int stream_samples(const char *run_dir, struct analysis_ctx *ax, struct s
 				states[i].ops->sample(ax, &ax->res->checks[i], &states[i], &s);
 	}
 	free(line);
-	fclose(f);
 	{
 		/* a fall the record ends on is a step */
 		struct mass_step step;
@@ -401,7 +405,6 @@ static int load_inputs(const char *run_dir, struct sequence **seq, struct bench 
 	return r;
 }
 
-
 /* The one list of every check a sequence can ask for (check.h). */
 static const struct check_ops *const checks[] = {
 	&check_dose_ops,
@@ -474,6 +477,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	struct run_results *res = NULL;
 	struct stream_state ss = { 0 };
 	struct analysis_ctx ax;
+	FILE *samples = NULL;
 	double u_rel_factor;
 	size_t max_checks = 0;
 	int r;
@@ -515,9 +519,11 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 
 	/* The gravimetric chain, the same for every check: from the conditions
 	 * the bench measured, else from what it states. */
-	r = conditions_read(run_dir, bench, res, err, err_len);
-	if (r < 0)
+	samples = open_samples(run_dir, err, err_len, &r);
+	if (!samples)
 		goto out;
+	conditions_read(samples, bench, res);
+	rewind(samples);
 	conditions_apply(bench, res, &u_rel_factor);
 	ax = (struct analysis_ctx){
 		.seq = seq, .bench = bench, .dev = dev, .tl = &tl, .res = res,
@@ -546,7 +552,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	r = init_checks(&ax, states);
 	if (r < 0)
 		goto out;
-	r = stream_samples(run_dir, &ax, &ss, states, &tl, err, err_len);
+	r = stream_samples(samples, &ax, &ss, states, &tl);
 	if (r < 0)
 		goto out;
 	r = settle_stopped(&ax, &ss);
@@ -612,6 +618,8 @@ out:
 	free(ss.evap_fits);
 	free(ss.resets);
 	free(ss.quiet);
+	if (samples)
+		fclose(samples);
 	timeline_free(&tl);
 	seq_free(seq);
 	bench_free(bench);
