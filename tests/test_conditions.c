@@ -21,46 +21,26 @@
 #define SEQ37 "sequences/dose-accuracy-37c.cfg"
 #define DUT "fixtures/dut/itp-40.cfg"
 
-struct run {
-	int status;
-	json_t *results;
-	char *err;
-	char *dir;      /* the run is dir/run, its history dir/history.sqlite */
-};
-
-static struct run run37(const char *sequence, const char *const *bench_pairs)
+/* The run is r.dir/run, its history r.dir/history.sqlite. */
+static struct th_run run37(const char *sequence, const char *const *bench_pairs)
 {
-	char *dir = th_tmpdir(), *bench = th_src_edited(dir, BENCH37, "bench.cfg", bench_pairs);
-	char *dut = th_src(DUT), *seq = th_src(sequence), *out, *path;
-	struct run r;
+	struct th_run r = th_run_seq(sequence, BENCH37, bench_pairs, DUT, NULL);
 
-	if (asprintf(&out, "%s/run", dir) < 0 || asprintf(&path, "%s/run/results.json", dir) < 0)
-		abort();
-	r.status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
-						 "--output", out, "-q", NULL });
-	r.err = th_slurp(dir, "stderr");
-	r.results = json_load_file(path, 0, NULL);
 	cr_assert_not_null(r.results, "no results.json: %s", r.err);
-	free(bench);
-	free(dut);
-	free(seq);
-	free(out);
-	free(path);
-	r.dir = dir;
 	return r;
 }
 
-static json_t *gravimetric(const struct run *r)
+static json_t *gravimetric(const struct th_run *r)
 {
 	return json_object_get(r->results, "gravimetric");
 }
 
-static double gnum(const struct run *r, const char *key)
+static double gnum(const struct th_run *r, const char *key)
 {
 	return json_number_value(json_object_get(gravimetric(r), key));
 }
 
-static const char *gstr(const struct run *r, const char *key)
+static const char *gstr(const struct th_run *r, const char *key)
 {
 	const char *s = json_string_value(json_object_get(gravimetric(r), key));
 
@@ -69,7 +49,7 @@ static const char *gstr(const struct run *r, const char *key)
 }
 
 /* How many deviations of that kind name that role (or any, for NULL). */
-static size_t deviations(const struct run *r, const char *kind, const char *needle)
+static size_t deviations(const struct th_run *r, const char *kind, const char *needle)
 {
 	size_t i, n = 0;
 	json_t *d;
@@ -79,13 +59,6 @@ static size_t deviations(const struct run *r, const char *kind, const char *need
 		    (!needle || strstr(json_string_value(json_object_get(d, "text")), needle)))
 			n++;
 	return n;
-}
-
-static void run_free(struct run *r)
-{
-	json_decref(r->results);
-	free(r->err);
-	free(r->dir);
 }
 
 /* OIML R 111-1 (2004), E.3: an approximation of the CIPM formula good to
@@ -119,7 +92,7 @@ Test(conditions, cipm2007_agrees_with_an_independent_approximation_across_a_lab_
  * the measured temperature, Tanaka's table value at 37.43 degC. */
 Test(conditions, the_bath_s_density_comes_from_its_measured_temperature)
 {
-	struct run r = run37(SEQ37, (const char *[]){ "rate_error = \"0 %\"", "rate_error = \"3 %\"",
+	struct th_run r = run37(SEQ37, (const char *[]){ "rate_error = \"0 %\"", "rate_error = \"3 %\"",
 						      NULL });
 	json_t *c;
 
@@ -140,6 +113,18 @@ Test(conditions, the_bath_s_density_comes_from_its_measured_temperature)
 		  mval(c, "dose_error"), mU(c, "dose_error"));
 	cr_assert_eq(deviations(&r, "condition_out_of_range", NULL), 0);
 	cr_assert_eq(json_array_size(json_object_get(gravimetric(&r), "conditions")), 4);
+	/* each condition's own table, under its whole role name */
+	{
+		char *table, *csv;
+
+		if (asprintf(&table, "%s/run/data", r.dir) < 0)
+			abort();
+		csv = th_slurp(table, "fluid_temperature.csv");
+		cr_assert_not_null(csv, "no %s/fluid_temperature.csv", table);
+		cr_assert(strncmp(csv, "t_s,temperature_degC", 20) == 0, "%.80s", csv);
+		free(csv);
+		free(table);
+	}
 	/* the history keeps each condition as a figure of the bench's health */
 	{
 		char *db, *out;
@@ -155,7 +140,26 @@ Test(conditions, the_bath_s_density_comes_from_its_measured_temperature)
 		free(out);
 		free(db);
 	}
-	run_free(&r);
+	th_run_free(&r);
+}
+
+/* A simulated bench with air sensors and no simulator.air: the sensors
+ * read the air the bench's true air density is (20 degC, 50 %, at the
+ * pressure that gives it), not a standard atmosphere beside it. */
+Test(conditions, the_simulated_air_the_sensors_read_is_the_air_the_balance_is_in)
+{
+	struct th_run r = run37(SEQ37, (const char *[]){
+		"    air = { temperature = \"23 degC\"; humidity = \"40 %\"; pressure = \"98.5 kPa\"; };\n", "",
+		"fluid = { temperature = \"37.4 degC\"; };",
+		"fluid = { temperature = \"37.4 degC\"; air_density = \"1.10 kg/m3\"; };", NULL });
+
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(gstr(&r, "air_density_source"), "CIPM-2007"), "%s",
+		  gstr(&r, "air_density_source"));
+	cr_assert(fabs(gnum(&r, "air_density_kg_per_m3") - 1.10) <=
+		  2 * gnum(&r, "air_density_u_kg_per_m3"), "air %.5f +- %.5f, the truth 1.10",
+		  gnum(&r, "air_density_kg_per_m3"), 2 * gnum(&r, "air_density_u_kg_per_m3"));
+	th_run_free(&r);
 }
 
 /* The bath's heater failed: the water is truly at 30 degC while the bench
@@ -169,7 +173,7 @@ Test(conditions, a_bath_off_its_temperature_is_corrected_and_flagged)
 	const char *const warm[] = { "rate_error = \"0 %\"", "rate_error = \"2 %\"",
 				     "fluid = { temperature = \"37.4 degC\"; };",
 				     "fluid = { temperature = \"30 degC\"; };", NULL };
-	struct run r = run37(SEQ37, warm);
+	struct th_run r = run37(SEQ37, warm);
 	json_t *c;
 
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -183,7 +187,7 @@ Test(conditions, a_bath_off_its_temperature_is_corrected_and_flagged)
 	cr_assert_geq(deviations(&r, "condition_out_of_range", "sequence is made at 37"), 1);
 	cr_assert(strstr(json_string_value(json_object_get(r.results, "verdict_text")), "deviation"),
 		  "%s", json_string_value(json_object_get(r.results, "verdict_text")));
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* The same failed heater on a bench without the RTD: the stated 37 degC
@@ -198,7 +202,7 @@ Test(conditions, without_the_rtd_a_wrong_bath_biases_the_dose)
 		"(model)\"; serial = \"SIM-RTD\"; period = \"10 s\";\n      calibration = { "
 		"uncertainty = \"0.05 K\"; date = \"2026-11-16\"; due = \"2028-11-16\"; };\n    };\n",
 		"", NULL };
-	struct run r = run37("sequences/dose-accuracy.cfg", pairs);
+	struct th_run r = run37("sequences/dose-accuracy.cfg", pairs);
 	json_t *c;
 	double err, u;
 
@@ -212,7 +216,7 @@ Test(conditions, without_the_rtd_a_wrong_bath_biases_the_dose)
 	 * for 1/993.33 L where it is 1/995.65, (1.02 * 995.65 / 993.33 - 1)
 	 * against 2 %: about 0.24 points high */
 	cr_assert(fabs(err - 2.0) > u && err > 2.15 && err < 2.35, "measured %+.4f %% +- %.4f", err, u);
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* A bench's conditions block and a sequence's temperature, wrong: each is

@@ -15,8 +15,6 @@
  * Units: volumes mL, pressures kPa, rates mL/h, charge mAh, current uA. */
 #include "internal.h"
 
-#define SIM_BENCH_STREAM 8
-
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -24,6 +22,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The random stream of the bench's own draws (the linearity's phases):
+ * ROLE__COUNT when they began; roles added since draw from 100 + role. */
+#define SIM_BENCH_STREAM 8
 
 struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_ml)
 {
@@ -44,8 +46,7 @@ struct sim_model *sim_model_new(const struct sim_cfg *cfg, double density_g_per_
 	m->density_g_per_ml = density_g_per_ml;
 	m->evap_ml_per_ns = cfg->evaporation_g_per_h > 0
 				    ? cfg->evaporation_g_per_h / density_g_per_ml / NS_PER_H : 0;
-	/* each role's own stream; the roles added after the bench's own draws
-	 * (stream 8, below) took theirs past it, so a seed gives the same bench */
+	/* each role's own stream, so a seed gives the same bench as before */
 	for (unsigned r = 0; r < ROLE__COUNT; r++)
 		rng_seed(&m->rng[r], cfg->seed, r < SIM_BENCH_STREAM ? r : 100 + r);
 	m->clock_scale = 1.0 + cfg->clock_error_rel;

@@ -125,17 +125,6 @@ static size_t read_condition(struct sim_model *m, enum rig_role role, rig_ns t_n
 	return 1;
 }
 
-static bool sim_sensor_role(enum rig_role role)
-{
-	switch (role) {
-	case ROLE_SCALE: case ROLE_FLOW: case ROLE_PRESSURE: case ROLE_POWER:
-	case ROLE_FLUID_TEMP: case ROLE_AIR_TEMP: case ROLE_HUMIDITY: case ROLE_AIR_PRESSURE:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* A stuck sensor repeats the last readings it returned before the fault,
  * flagged stale; one never read before has nothing to repeat and gives -EIO.
  * Stale repeats are not conversions: the averaging sensors' intervals run on
@@ -150,7 +139,7 @@ int sim_read(struct sim_model *model, rig_ns t_ns, enum rig_role role,
 
 	if (ret_n)
 		*ret_n = 0;
-	if (!sim_sensor_role(role))
+	if (!role_is_sensor(role))
 		return -EINVAL;
 	if (!ret || max == 0)
 		return -EINVAL;
