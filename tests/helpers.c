@@ -332,3 +332,36 @@ bool th_negative_zero(const char *text)
 	}
 	return false;
 }
+
+struct th_run th_run_seq(const char *sequence, const char *bench_src,
+			 const char *const *bench_pairs, const char *dut_src,
+			 const char *const *dut_pairs)
+{
+	char *dir = th_tmpdir(), *bench = th_src_edited(dir, bench_src, "bench.cfg", bench_pairs);
+	char *dut = th_src_edited(dir, dut_src, "dut.cfg", dut_pairs);
+	char *seq = strncmp(sequence, "sequence =", 10) == 0 ? th_write_file(dir, "seq.cfg", sequence)
+							   : th_src(sequence);
+	char *out, *path;
+	struct th_run r;
+
+	if (asprintf(&out, "%s/run", dir) < 0 || asprintf(&path, "%s/run/results.json", dir) < 0)
+		abort();
+	r.status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						 "--output", out, "-q", NULL });
+	r.err = th_slurp(dir, "stderr");
+	r.results = json_load_file(path, 0, NULL);
+	r.dir = dir;
+	free(bench);
+	free(seq);
+	free(dut);
+	free(out);
+	free(path);
+	return r;
+}
+
+void th_run_free(struct th_run *r)
+{
+	json_decref(r->results);
+	free(r->err);
+	free(r->dir);
+}

@@ -63,6 +63,24 @@ int th_rig(const char *dir, const char *const *args);
  * instant.  Fails the test for a text without rows. */
 double th_samples_buffer_span_s(const char *samples);
 
+#include <jansson.h>
+/* A run through the CLI, as `rig run` makes it: the sequence (a shipped file
+ * relative to the source tree, or text when it starts with "sequence =") on
+ * the bench and device files at bench_src and dut_src (relative too), each
+ * edited by its pairs (th_src_edited; NULL: none), into dir/run.  status is
+ * rig's exit status, err its stderr, results results.json (NULL when it was
+ * not written); the run history is in dir. */
+struct th_run {
+	int status;
+	json_t *results;
+	char *err;
+	char *dir;
+};
+struct th_run th_run_seq(const char *sequence, const char *bench_src,
+			 const char *const *bench_pairs, const char *dut_src,
+			 const char *const *dut_pairs);
+void th_run_free(struct th_run *r);
+
 /* Waits, without polling on a timer, until dir/name exists and contains
  * text (inotify on dir: every write wakes it).  Returns the file's text
  * (malloc'd) or NULL after timeout_ms. */

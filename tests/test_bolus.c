@@ -16,44 +16,11 @@
 #define BENCH "fixtures/bench/sim.cfg"
 #define DUT "fixtures/dut/itp-40.cfg"
 
-struct run {
-	int status;
-	json_t *results;
-	char *err;
-	char *dir;                           /* run/ and the run history are in it */
-};
-
 /* Runs sequence (a shipped one, or text when it starts with "sequence") on
  * the simulated bench edited by bench_pairs. */
-static struct run run_seq(const char *sequence, const char *const *bench_pairs)
+static struct th_run run_seq(const char *sequence, const char *const *bench_pairs)
 {
-	char *dir = th_tmpdir(), *bench = th_src_edited(dir, BENCH, "bench.cfg", bench_pairs);
-	char *seq = strncmp(sequence, "sequence =", 10) == 0 ? th_write_file(dir, "seq.cfg", sequence)
-							   : th_src(sequence);
-	char *dut = th_src(DUT), *out, *path;
-	json_error_t jerr;
-	struct run r;
-
-	if (asprintf(&out, "%s/run", dir) < 0 || asprintf(&path, "%s/run/results.json", dir) < 0)
-		abort();
-	r.status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
-						 "--output", out, "-q", NULL });
-	r.err = th_slurp(dir, "stderr");
-	r.results = json_load_file(path, 0, &jerr);
-	r.dir = dir;
-	free(bench);
-	free(seq);
-	free(dut);
-	free(out);
-	free(path);
-	return r;
-}
-
-static void run_free(struct run *r)
-{
-	json_decref(r->results);
-	free(r->err);
-	free(r->dir);
+	return th_run_seq(sequence, BENCH, bench_pairs, DUT, NULL);
 }
 
 /* How many bolus_<n>_error measurements the check has. */
@@ -93,7 +60,7 @@ static void assert_recovered(json_t *c, double truth_pct, size_t n_boluses)
 
 Test(bolus, an_accurate_pump_that_keeps_its_lockout_passes)
 {
-	struct run r = run_seq("sequences/bolus.cfg", (const char *[]){ NULL });
+	struct th_run r = run_seq("sequences/bolus.cfg", (const char *[]){ NULL });
 	json_t *c;
 
 	cr_assert_not_null(r.results, "%s", r.err);
@@ -108,7 +75,7 @@ Test(bolus, an_accurate_pump_that_keeps_its_lockout_passes)
 		  mU(c, "refused_1_delivered"));
 	cr_assert_str_eq(json_string_value(json_object_get(measurement(c, "refused_1_delivered"),
 							   "requirement")), "ITP-40-SRS-BOL-002");
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* The issue's case: boluses 5 % short, measured 5 % short (at the limit, so
@@ -116,7 +83,7 @@ Test(bolus, an_accurate_pump_that_keeps_its_lockout_passes)
  * balance when the short bolus stops early. */
 Test(bolus, boluses_5_percent_short_are_measured_5_percent_short)
 {
-	struct run r = run_seq("sequences/bolus.cfg", (const char *[]){
+	struct th_run r = run_seq("sequences/bolus.cfg", (const char *[]){
 		"bolus_error = \"0 %\"", "bolus_error = \"-5 %\"", "seed = 1", "seed = 7", NULL });
 	json_t *c;
 
@@ -125,7 +92,7 @@ Test(bolus, boluses_5_percent_short_are_measured_5_percent_short)
 	cr_assert_str_neq(verdict(c), "inconclusive", "%s",
 			  json_string_value(json_object_get(c, "explanation")));
 	assert_recovered(c, -5, 5);
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* Another member of the class: other volumes, another rate, a pump running
@@ -154,7 +121,7 @@ Test(bolus, other_volumes_and_a_pump_running_long_fail_outside_the_tolerance)
 		"    { step = \"check\"; check = \"bolus_accuracy\"; window = \"b\"; }\n"
 		"  );\n"
 		"};\n";
-	struct run r = run_seq(seq, (const char *[]){
+	struct th_run r = run_seq(seq, (const char *[]){
 		"bolus_error = \"0 %\"", "bolus_error = \"7 %\"", "seed = 1", "seed = 11", NULL });
 	json_t *c;
 
@@ -180,14 +147,14 @@ Test(bolus, other_volumes_and_a_pump_running_long_fail_outside_the_tolerance)
 		cr_assert_not_null(strstr(json_string_value(json_object_get(c, "explanation")),
 					  "the lockout (ITP-40-SRS-BOL-002) was not tested"));
 	}
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* A pump without the lockout delivers the demand it must refuse, and the
  * next one inside a lockout counted from it: both are violations. */
 Test(bolus, a_pump_that_ignores_its_lockout_fails_the_lockout_requirement)
 {
-	struct run r = run_seq("sequences/bolus.cfg", (const char *[]){
+	struct th_run r = run_seq("sequences/bolus.cfg", (const char *[]){
 		"bolus_lockout = \"1 h\"", "bolus_lockout = \"0 s\"", NULL });
 	json_t *c, *m;
 
@@ -234,13 +201,13 @@ Test(bolus, a_pump_that_ignores_its_lockout_fails_the_lockout_requirement)
 		free(out);
 		free(db);
 	}
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* A pump whose lockout outlasts the device's refuses a demand it must take. */
 Test(bolus, a_pump_whose_lockout_is_too_long_fails)
 {
-	struct run r = run_seq("sequences/bolus.cfg", (const char *[]){
+	struct th_run r = run_seq("sequences/bolus.cfg", (const char *[]){
 		"bolus_lockout = \"1 h\"", "bolus_lockout = \"2 h\"", NULL });
 	json_t *c;
 
@@ -250,7 +217,7 @@ Test(bolus, a_pump_whose_lockout_is_too_long_fails)
 	cr_assert_eq(mval(c, "lockout_violations"), 1);
 	cr_assert_not_null(strstr(json_string_value(json_object_get(c, "explanation")),
 				  "after the lockout"));
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* A plan that cannot judge its boluses is refused before anything moves. */

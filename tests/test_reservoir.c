@@ -22,47 +22,13 @@
 #define STARTUP_H (3.0 / 60)                 /* sim.cfg pump.startup_delay */
 #define REFILL_ML (5.0 / 0.9982067)          /* sequences/reservoir.cfg: 5 g of water at 20 degC */
 
-struct run {
-	int status;
-	json_t *results;
-	char *err;
-	char *dir;
-};
-
 /* Runs sequence (a shipped one, or text when it starts with "sequence") on
  * the simulated bench edited by bench_pairs, with the device edited by
  * dut_pairs. */
-static struct run run_seq(const char *sequence, const char *const *bench_pairs,
-			  const char *const *dut_pairs)
+static struct th_run run_seq(const char *sequence, const char *const *bench_pairs,
+			     const char *const *dut_pairs)
 {
-	char *dir = th_tmpdir(), *bench = th_src_edited(dir, BENCH, "bench.cfg", bench_pairs);
-	char *dut = th_src_edited(dir, DUT, "dut.cfg", dut_pairs);
-	char *seq = strncmp(sequence, "sequence =", 10) == 0 ? th_write_file(dir, "seq.cfg", sequence)
-							   : th_src(sequence);
-	char *out, *path;
-	json_error_t jerr;
-	struct run r;
-
-	if (asprintf(&out, "%s/run", dir) < 0 || asprintf(&path, "%s/run/results.json", dir) < 0)
-		abort();
-	r.status = th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
-						 "--output", out, "-q", NULL });
-	r.err = th_slurp(dir, "stderr");
-	r.results = json_load_file(path, 0, &jerr);
-	r.dir = dir;
-	free(bench);
-	free(seq);
-	free(dut);
-	free(out);
-	free(path);
-	return r;
-}
-
-static void run_free(struct run *r)
-{
-	json_decref(r->results);
-	free(r->err);
-	free(r->dir);
+	return th_run_seq(sequence, BENCH, bench_pairs, DUT, dut_pairs);
 }
 
 static void assert_near(json_t *c, const char *name, double truth)
@@ -79,7 +45,7 @@ static const char *requirement_of(json_t *c, const char *name)
 
 Test(reservoir, an_accurate_pump_passes_and_its_refill_interval_is_projected)
 {
-	struct run r = run_seq("sequences/reservoir.cfg", (const char *[]){ NULL },
+	struct th_run r = run_seq("sequences/reservoir.cfg", (const char *[]){ NULL },
 			       (const char *[]){ NULL });
 	json_t *c;
 
@@ -104,7 +70,7 @@ Test(reservoir, an_accurate_pump_passes_and_its_refill_interval_is_projected)
 
 		assert_near(c, "refill_interval_days", days);
 	}
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* The issue's case: a reservoir reading 1 mL high.  It reads 1 mL high from
@@ -112,7 +78,7 @@ Test(reservoir, an_accurate_pump_passes_and_its_refill_interval_is_projected)
  * runs dry an hour before the pump says empty. */
 Test(reservoir, a_reading_1_ml_high_is_measured_1_ml_high_and_fails)
 {
-	struct run r = run_seq("sequences/reservoir.cfg", (const char *[]){
+	struct th_run r = run_seq("sequences/reservoir.cfg", (const char *[]){
 		"reservoir_error = \"0 mL\"", "reservoir_error = \"1 mL\"", "seed = 1", "seed = 5",
 		NULL }, (const char *[]){ NULL });
 	json_t *c;
@@ -150,7 +116,7 @@ Test(reservoir, a_reading_1_ml_high_is_measured_1_ml_high_and_fails)
 		free(out);
 		free(db);
 	}
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* The issue's other case: an alarm 2 mL late (the device says 3 mL, the
@@ -158,7 +124,7 @@ Test(reservoir, a_reading_1_ml_high_is_measured_1_ml_high_and_fails)
  * requirement fails. */
 Test(reservoir, a_low_alarm_2_ml_late_fails_the_alarm_requirement_alone)
 {
-	struct run r = run_seq("sequences/reservoir.cfg", (const char *[]){
+	struct th_run r = run_seq("sequences/reservoir.cfg", (const char *[]){
 		"low_reservoir = \"2 mL\"", "low_reservoir = \"1 mL\"", NULL }, (const char *[]){
 		"low_alarm = \"2 mL\"", "low_alarm = \"3 mL\"", NULL });
 	json_t *c;
@@ -177,7 +143,7 @@ Test(reservoir, a_low_alarm_2_ml_late_fails_the_alarm_requirement_alone)
 					  "ITP-40-SRS-RES-002 fail"), "%s", summary);
 		free(summary);
 	}
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* A pump that never says its reservoir is low before it is empty (its
@@ -185,7 +151,7 @@ Test(reservoir, a_low_alarm_2_ml_late_fails_the_alarm_requirement_alone)
  * low alarm came with 2 mL less than the device's threshold left. */
 Test(reservoir, a_pump_without_its_low_alarm_fails)
 {
-	struct run r = run_seq("sequences/reservoir.cfg", (const char *[]){
+	struct th_run r = run_seq("sequences/reservoir.cfg", (const char *[]){
 		"low_reservoir = \"2 mL\"", "low_reservoir = \"0 mL\"", NULL }, (const char *[]){ NULL });
 	json_t *c;
 
@@ -198,7 +164,7 @@ Test(reservoir, a_pump_without_its_low_alarm_fails)
 							   "verdict")), "fail");
 	assert_near(c, "empty_alarm_volume", 0);
 	assert_near(c, "reading_error_worst", 0);
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* Another member of the class: another refill, another rate, a reading
@@ -222,7 +188,7 @@ Test(reservoir, a_reading_low_stops_the_pump_with_drug_left_and_fails)
 		"    { step = \"check\"; check = \"reservoir\"; window = \"r\"; }\n"
 		"  );\n"
 		"};\n";
-	struct run r = run_seq(seq, (const char *[]){
+	struct th_run r = run_seq(seq, (const char *[]){
 		"reservoir_error = \"0 mL\"", "reservoir_error = \"-0.8 mL\"", "seed = 1", "seed = 9",
 		NULL }, (const char *[]){ NULL });
 	json_t *c;
@@ -236,7 +202,7 @@ Test(reservoir, a_reading_low_stops_the_pump_with_drug_left_and_fails)
 	/* it delivered until it said empty, and nothing after */
 	assert_near(c, "delivery_before_empty_error", 0);
 	cr_assert(fabs(mval(c, "delivered_after_empty")) < 0.003);
-	run_free(&r);
+	th_run_free(&r);
 }
 
 /* Plans that cannot judge a reservoir are refused before anything moves,

@@ -14,6 +14,7 @@
 
 #include "drivers/driver.h"
 #include "helpers.h"
+#include "iiod_real.h"
 #include "rig/base/clock.h"
 #include "rig/config/config.h"
 #include "wire_server.h"
@@ -40,17 +41,6 @@ static struct bench *load_fixture(const char *dir, const struct server *s)
 	diag_clear(&diags);
 	free(path);
 	return b;
-}
-
-static struct instrument *open_role(struct driver_env *env, enum rig_role role)
-{
-	struct instrument *inst = NULL;
-	char why[512];
-	int r = instrument_open(&inst, role, env);
-
-	cr_assert_eq(r, 0, "%s: %s", rig_role_name(role),
-		     instrument_error_text(&env->bench->instrument[role], r, why, sizeof(why)));
-	return inst;
 }
 
 static double read_value(struct instrument *inst, enum rig_role role)
@@ -89,7 +79,7 @@ Test(wire_conditions, the_bench_reads_the_simulated_fluid_and_air_within_noise, 
 	for (size_t k = 0; k < 4; k++) {
 		cr_assert(b->instrument[roles[k]].present, "%s", rig_role_name(roles[k]));
 		cr_assert_str_eq(b->instrument[roles[k]].backend, "iio");
-		inst[k] = open_role(&env, roles[k]);
+		inst[k] = open_ok(&env, roles[k]);
 	}
 	cr_assert_eq(sim_clock_link_open(s.uri, &clk), 0);
 	for (int i = 1; i <= n; i++) {
@@ -115,7 +105,7 @@ Test(wire_conditions, the_bench_reads_the_simulated_fluid_and_air_within_noise, 
 	 * no offset (the kernel driver's): a PT100 at 21 degC on a 400 ohm
 	 * reference reads 8862 or so, 276.9 "degC" */
 	b->instrument[ROLE_FLUID_TEMP].cal = (struct calibration){ .gain = 1 };
-	inst[0] = open_role(&env, ROLE_FLUID_TEMP);
+	inst[0] = open_ok(&env, ROLE_FLUID_TEMP);
 	{
 		double v = read_value(inst[0], ROLE_FLUID_TEMP);
 		char *raw = sh("timeout 10 iio_attr -u %s -c max31865 temp raw", s.uri);
@@ -235,29 +225,24 @@ Test(wire_conditions, rig_probe_reads_each_condition_in_its_unit, .timeout = 60)
 Test(wire_conditions, a_condition_is_read_through_attributes_never_a_buffer, .timeout = 60)
 {
 	struct server s = start_server_with(FIXTURE);
-	char *dir = th_tmpdir(), why[512];
+	char *dir = th_tmpdir(), *why;
 	struct bench *b = load_fixture(dir, &s);
 	struct driver_env env = { .clock = rig_clock_new_virtual(), .bench = b };
-	struct instrument *inst = NULL;
-	int r;
 
 	signal(SIGPIPE, SIG_IGN);
 	b->instrument[ROLE_AIR_PRESSURE].buffered = true;
-	r = instrument_open(&inst, ROLE_AIR_PRESSURE, &env);
-	instrument_error_text(&b->instrument[ROLE_AIR_PRESSURE], r, why, sizeof(why));
-	cr_assert_eq(r, -ENOTSUP, "%d: %s", r, why);
-	cr_assert_null(inst);
+	why = open_fails(&env, ROLE_AIR_PRESSURE, -ENOTSUP);
 	cr_assert_not_null(strstr(why, "air_pressure on IIO device \"bme280\" is read through its "
 				  "attributes only"), "%s", why);
+	free(why);
 	/* and a channel with neither a processed nor a raw value is named */
 	b->instrument[ROLE_AIR_PRESSURE].buffered = false;
 	snprintf(b->instrument[ROLE_AIR_PRESSURE].device, RIG_ID_MAX, "max31865");
 	snprintf(b->instrument[ROLE_AIR_PRESSURE].channel, RIG_ID_MAX, "filter");
-	r = instrument_open(&inst, ROLE_AIR_PRESSURE, &env);
-	instrument_error_text(&b->instrument[ROLE_AIR_PRESSURE], r, why, sizeof(why));
-	cr_assert_eq(r, -ENOENT, "%d: %s", r, why);
+	why = open_fails(&env, ROLE_AIR_PRESSURE, -ENOENT);
 	cr_assert_not_null(strstr(why, "IIO device \"max31865\" channel \"filter\" has neither an "
 				  "input (processed) nor a raw attribute"), "%s", why);
+	free(why);
 	stop_server(&s);
 	bench_free(b);
 	rig_clock_free(env.clock);
@@ -285,8 +270,8 @@ Test(wire_conditions, a_dropout_fails_the_attribute_read_and_says_which, .timeou
 	s = start_server_at(src, NULL);
 	b = load_fixture(dir, &s);
 	env.bench = b;
-	hum = open_role(&env, ROLE_HUMIDITY);
-	fluid = open_role(&env, ROLE_FLUID_TEMP);
+	hum = open_ok(&env, ROLE_HUMIDITY);
+	fluid = open_ok(&env, ROLE_FLUID_TEMP);
 	cr_assert_eq(sensor_read(hum, rd, READINGS_MAX, &n), -EIO);
 	why = strdup(instrument_error_text(&b->instrument[ROLE_HUMIDITY], -EIO, text, sizeof(text)));
 	cr_assert_not_null(strstr(why, "reading bme280 humidityrelative input"), "%s", why);
