@@ -3,7 +3,7 @@
  * (tools/coverage.h says how).
  *
  *   build/bench_coverage [--runs N] [--seed S] [--jobs J] [--only LIST]
- *                        [--bench FILE] [--dut FILE] [--no-alarm-line] [-v]
+ *                        [--bench FILE] [--dut FILE] [--no-alarm-line] [--no-linearity] [-v]
  *
  * Defaults: 200 runs of every shipped sequence (dose accuracy at the minimum,
  * nominal and maximum rate, trumpet, occlusion, battery), seeds 1..200, two
@@ -11,7 +11,8 @@
  * dose_max, flow, occlusion, battery, bolus, reservoir.  Prints, for every measurement, how
  * many runs its U covered, with the binomial standard deviation of that
  * fraction; exits 1 when any is outside 95 +- 3 %.  Run it from the top of
- * the source tree. */
+ * the source tree.  --no-linearity draws the balance without its deviation
+ * from linearity: what that curve does to a figure. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -97,11 +98,14 @@ int main(int argc, char **argv)
 			o.dut_path = v, i++;
 		else if (!strcmp(a, "--no-alarm-line"))
 			o.no_alarm_line = true;
+		else if (!strcmp(a, "--no-linearity"))
+			o.no_linearity = true;
 		else if (!strcmp(a, "-v"))
 			o.verbose = stdout;
 		else {
 			fprintf(stderr, "usage: bench_coverage [--runs N] [--seed S] [--jobs J] "
-				"[--only LIST] [--bench FILE] [--dut FILE] [--no-alarm-line] [-v]\n");
+				"[--only LIST] [--bench FILE] [--dut FILE] [--no-alarm-line] "
+				"[--no-linearity] [-v]\n");
 			return 2;
 		}
 	}

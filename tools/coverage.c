@@ -99,8 +99,8 @@ static void draw_errors(const struct bench *stated, struct bench *b, uint64_t se
 	 * (its CIPM-2007 density the balance's true buoyancy), so what the
 	 * budget takes from the readings is tested, not the file's statement.
 	 * Drawn last: a bench without them draws as before. */
-	for (int role = ROLE_FLUID_TEMP; role <= ROLE_AIR_PRESSURE; role++)
-		if (stated->instrument[role].present)
+	for (int role = 0; role < ROLE__COUNT; role++)
+		if (role_is_condition((enum rig_role)role) && stated->instrument[role].present)
 			s->cond_offset[role] = stated->instrument[role].cal.uncertainty *
 					       draw_gauss(&g);
 	if (stated->instrument[ROLE_AIR_TEMP].present && stated->instrument[ROLE_HUMIDITY].present &&
@@ -509,6 +509,8 @@ static void run_one(const struct cov_opts *o, const struct loaded *ld, size_t k,
 	}
 	memcpy(b, ld->bench, sizeof(*b));
 	draw_errors(ld->bench, b, o->seed + run);
+	if (o->no_linearity)
+		b->sim.scale_linearity_g = 0;
 	{
 		/* a pump as a bench meets one: its rate off by anything within its
 		 * accuracy tolerance.  The budgets that take a programmed basal

@@ -51,6 +51,10 @@ struct cov_opts {
 	/* the alarm line taken off the bench: the pump's alarm is then seen in
 	 * its status, polled once a second */
 	bool no_alarm_line;
+	/* the balance drawn without its deviation from linearity (which the
+	 * bench file states only as a reading uncertainty): what that curve
+	 * does to a figure, seen by its absence */
+	bool no_linearity;
 	FILE *verbose;              /* one line per measurement of every run, or NULL */
 };
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/param.h>
 
 #include "rig/base/clock.h"
 #include "rig/base/text.h"
@@ -70,7 +71,7 @@ static int probe_one(struct instrument *inst, char *reading, size_t size)
 }
 
 /* One row of the table; returns 1 for a failure. */
-static int print_row(FILE *out, const char *name, const struct instrument_cfg *ic,
+static int print_row(FILE *out, int width, const char *name, const struct instrument_cfg *ic,
 		     const char *reading, int r)
 {
 	char place[RIG_TEXT_MAX + 2 * RIG_ID_MAX + 8], status[256], why[200];
@@ -82,7 +83,7 @@ static int print_row(FILE *out, const char *name, const struct instrument_cfg *i
 		snprintf(status, sizeof(status), "ERROR: %s",
 			 instrument_error_text(ic, r, why, sizeof(why)));
 	/* the bench file's names and what a device answered: shown, not obeyed */
-	fprintf(out, "%-17s %-9s %-44s %-36s %-12s %s\n", TERM_SAFE(name), ic->backend,
+	fprintf(out, "%-*s %-9s %-44s %-36s %-12s %s\n", width, TERM_SAFE(name), ic->backend,
 		TERM_SAFE(place), TERM_SAFE(reading), ic->cal.due[0] ? ic->cal.due : "-",
 		TERM_SAFE(status));
 	return r < 0;
@@ -100,7 +101,7 @@ int rig_probe(const struct bench *bench, FILE *out)
 {
 	struct driver_env env = { .bench = bench, .answer_timeout_ns = bench->answer_timeout_ns,
 				  .warn = probe_warning };
-	int failures = 0;
+	int failures = 0, width = 4;   /* "role" */
 
 	env.clock = bench->sim_clock_uri[0] || bench->has_sim ? rig_clock_new_virtual()
 							      : rig_clock_new_real();
@@ -108,7 +109,13 @@ int rig_probe(const struct bench *bench, FILE *out)
 		return -ENOMEM;
 	if (bench->has_sim)
 		env.sim = sim_model_new(&bench->sim, bench->sim.fluid_density_g_per_ml);
-	fprintf(out, "%-17s %-9s %-44s %-36s %-12s %s\n", "role", "backend", "device / line",
+	/* the first column as wide as the longest name this bench has */
+	for (int role = 0; role < ROLE__COUNT; role++)
+		if (bench->instrument[role].present)
+			width = MAX(width, (int)strlen(rig_role_name((enum rig_role)role)));
+	for (size_t i = 0; i < bench->n_outputs; i++)
+		width = MAX(width, (int)strlen(bench->outputs[i].name));
+	fprintf(out, "%-*s %-9s %-44s %-36s %-12s %s\n", width, "role", "backend", "device / line",
 		"reading", "cal. due", "status");
 	for (int role = 0; role < ROLE__COUNT; role++) {
 		const struct instrument_cfg *ic = &bench->instrument[role];
@@ -122,7 +129,7 @@ int rig_probe(const struct bench *bench, FILE *out)
 		r = instrument_open(&inst, (enum rig_role)role, &env);
 		if (r == 0)
 			r = probe_one(inst, reading, sizeof(reading));
-		failures += print_row(out, rig_role_name((enum rig_role)role), ic, reading, r);
+		failures += print_row(out, width, rig_role_name((enum rig_role)role), ic, reading, r);
 		instrument_close(inst);
 	}
 	for (size_t i = 0; i < bench->n_outputs; i++) {
@@ -139,7 +146,7 @@ int rig_probe(const struct bench *bench, FILE *out)
 		if (r == 0)
 			snprintf(reading, sizeof(reading), "(output; at its safe level, %s)",
 				 oc->safe_on ? "on" : "off");
-		failures += print_row(out, oc->name, &oc->line, reading, r);
+		failures += print_row(out, width, oc->name, &oc->line, reading, r);
 		instrument_close(inst);
 	}
 	sim_model_free(env.sim);
