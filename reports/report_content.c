@@ -529,3 +529,11 @@ int report_write_documents(const struct run_results *res, const char *run_dir)
 	pango_cairo_font_map_set_default(NULL);
 	return r;
 }
+
+int report_write_all(const struct run_results *res, const char *run_dir,
+		     bool *ret_results_written)
+{
+	int r = report_write_records(res, run_dir, ret_results_written);
+
+	return r < 0 ? r : report_write_documents(res, run_dir);
+}

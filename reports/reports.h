@@ -29,11 +29,16 @@ void report_junit_suite(FILE *f, const struct run_results *res, const char *run_
 			const char *name, const char *const *extra_properties);
 /* data/<role>.csv and data/README.txt, streamed from run_dir/samples.csv. */
 int report_write_data_csv(const char *run_dir);
-/* Every output into run_dir: results.json, summary.txt, junit.xml, data/,
- * report.pdf, report.html.  *ret_results_written (may be NULL) says whether
- * results.json, the first, was written, whatever happened to the others.
- * manifest_path_derived() (rig/seal/manifest.c) lists these outputs: a
- * writer added here adds its outputs there. */
+/* The records for machines into run_dir: results.json, summary.txt,
+ * junit.xml, data/ (results_json.c; no drawing library).
+ * *ret_results_written (may be NULL) says whether results.json, the first,
+ * was written, whatever happened to the others. */
+int report_write_records(const struct run_results *res, const char *run_dir,
+			 bool *ret_results_written);
+/* Every output into run_dir: the records, then report.pdf and report.html
+ * (report_content.c).  manifest_path_derived() (rig/seal/manifest.c) lists
+ * these outputs: a writer added here adds its outputs there.  The bench's
+ * rig writes the documents in a process of their own (rig/cli/lab/module.h). */
 int report_write_all(const struct run_results *res, const char *run_dir,
 		     bool *ret_results_written);
 

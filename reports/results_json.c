@@ -364,8 +364,8 @@ void report_print_summary(const struct run_results *res, FILE *out)
 	summary(res, out, true);
 }
 
-int report_write_all(const struct run_results *res, const char *run_dir,
-		     bool *ret_results_written)
+int report_write_records(const struct run_results *res, const char *run_dir,
+			 bool *ret_results_written)
 {
 	char path[RIG_PATH_MAX + 32];
 	FILE *f;
@@ -390,8 +390,5 @@ int report_write_all(const struct run_results *res, const char *run_dir,
 	r = report_write_junit(res, run_dir, path);
 	if (r < 0)
 		return r;
-	r = report_write_data_csv(run_dir);
-	if (r < 0)
-		return r;
-	return report_write_documents(res, run_dir);
+	return report_write_data_csv(run_dir);
 }

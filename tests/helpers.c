@@ -154,6 +154,8 @@ pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct t
 
 	while (argv[n])
 		n++;
+	if (opts->binary)
+		argv[n - 1] = opts->binary;
 	while (*args && n < 39)
 		argv[n++] = *args++;
 	argv[n] = NULL;

@@ -46,6 +46,7 @@ struct th_spawn_opts {
 	const int *ignored, *blocked;
 	bool own_process_group;
 	bool in_dir;                 /* run in dir (where rig's default runs/ goes) */
+	const char *binary;          /* another rig than the build's (NULL: RIG_BINARY) */
 };
 pid_t th_rig_spawn_with(const char *dir, const char *const *args, const struct th_spawn_opts *opts);
 /* Waits for it and returns the raw wait status (for a child that may be

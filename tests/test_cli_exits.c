@@ -406,3 +406,109 @@ Test(exits, an_option_a_history_subcommand_does_not_read_is_refused_not_ignored)
 	free(runs);
 	free(dir);
 }
+
+/* rig, the process that drives a bench, links what a run needs: the
+ * report's drawing libraries and the history's clients are the lab
+ * module's (rig/cli/lab/module.h), loaded by a child at the run's end.
+ * Read from the running process's own map while it holds its pump. */
+Test(exits, the_process_that_drives_the_bench_maps_no_report_or_history_library)
+{
+	static const char *const not_mapped[] = { "libcairo", "libpango", "libfontconfig",
+						  "libharfbuzz", "libsqlite3", "libpq", "rig-lab.so" };
+	static const char seq_text[] =
+		"sequence = {\n"
+		"  id = \"T-MAPS\"; version = \"1\"; title = \"three seconds\";\n"
+		"  steps = (\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"hold\"; duration = \"3 s\"; },\n"
+		"    { step = \"stop\"; }\n"
+		"  );\n"
+		"};\n";
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", seq_text), *run, *text, *maps_path, *maps;
+	pid_t pid;
+
+	if (asprintf(&run, "%s/run", dir) < 0)
+		abort();
+	pid = th_rig_spawn(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						  "--output", run, "--real-time", "-q", NULL });
+	text = th_wait_for_text(run, "events.jsonl", "\"kind\":\"set_rate\"", 20000);
+	cr_assert_not_null(text, "the run never set its rate");
+	free(text);
+	if (asprintf(&maps_path, "/proc/%d/maps", (int)pid) < 0)
+		abort();
+	maps = th_read_file(maps_path);
+	cr_assert_not_null(maps);
+	cr_assert_not_null(strstr(maps, "libiio"), "the run maps libiio: %s", maps);
+	for (size_t i = 0; i < sizeof(not_mapped) / sizeof(not_mapped[0]); i++)
+		cr_assert_null(strstr(maps, not_mapped[i]), "the running rig maps %s:\n%s",
+			       not_mapped[i], maps);
+	/* no check: exit 1; and the report the module's child wrote */
+	cr_assert_eq(th_rig_wait(pid), 1);
+	text = th_slurp(run, "report.pdf");
+	cr_assert(strncmp(text, "%PDF-", 5) == 0);
+	free(text);
+	free(maps);
+	free(maps_path);
+	free(run);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(dir);
+}
+
+/* A rig whose lab module is missing (a package half installed, a binary
+ * copied alone) still runs, records and seals; it says why there is no
+ * report, and rig report writes it later with the module there. */
+Test(exits, a_rig_without_its_lab_module_records_seals_and_says_why_there_is_no_report)
+{
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run, *alone, *cmd, *text, *path;
+	struct stat st;
+	pid_t pid;
+
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&alone, "%s/bin/rig", dir) < 0 ||
+	    asprintf(&cmd, "mkdir -p '%s/bin' && cp '%s' '%s'", dir, RIG_BINARY, alone) < 0)
+		abort();
+	cr_assert_eq(system(cmd), 0);
+	pid = th_rig_spawn_with(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						       "--output", run, "-q", NULL },
+				&(struct th_spawn_opts){ .binary = alone });
+	cr_assert_eq(th_rig_wait(pid), 3);
+	text = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(text, "cannot load the lab module"), "%s", text);
+	cr_assert_not_null(strstr(text, "no report: the raw data are intact"), "%s", text);
+	free(text);
+	for (const char *const *f = (const char *const[]){ "samples.csv", "results.json",
+							  "junit.xml", "SHA256SUMS", NULL }; *f; f++) {
+		if (asprintf(&path, "%s/%s", run, *f) < 0)
+			abort();
+		cr_assert_eq(stat(path, &st), 0, "%s is missing", path);
+		free(path);
+	}
+	if (asprintf(&path, "%s/report.pdf", run) < 0)
+		abort();
+	cr_assert_neq(stat(path, &st), 0, "a report.pdf without the module");
+	/* the history's commands need the module: said, not a crash */
+	pid = th_rig_spawn_with(dir, (const char *[]){ "history", "list", NULL },
+				&(struct th_spawn_opts){ .binary = alone });
+	cr_assert_eq(th_rig_wait(pid), 3);
+	text = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(text, "cannot load the lab module"), "%s", text);
+	free(text);
+	/* the build's rig, with its module: the report, from the record */
+	cr_assert_eq(th_rig(dir, (const char *[]){ "report", run, NULL }), 1);
+	cr_assert_eq(stat(path, &st), 0, "rig report wrote no report.pdf");
+	cr_assert_eq(th_rig(dir, (const char *[]){ "help", "history", NULL }), 0);
+	text = th_slurp(dir, "stdout");
+	cr_assert_not_null(strstr(text, "Usage: rig history"), "%s", text);
+	free(text);
+	free(path);
+	free(cmd);
+	free(alone);
+	free(run);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(dir);
+}

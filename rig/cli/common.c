@@ -18,6 +18,7 @@
 #include "rig/engine/recorder.h"
 #include "rig/engine/rundir.h"
 #include "rig/judge/results.h"
+#include "lab/lab.h"
 #include "reports/reports.h"
 
 volatile sig_atomic_t stop_signal;
@@ -708,7 +709,9 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 		return EXIT_ABORTED;
 	}
 	hold_signals(&held);
-	r = report_write_all(res, run_dir, &written);
+	r = report_write_records(res, run_dir, &written);
+	if (r >= 0)
+		r = lab_write_documents(res, run_dir);
 	if (r < 0) {
 		/* a report left from an earlier judgement would now say less than
 		 * the record: none is better than a stale one */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lab/module.h"
 #include "rig/base/text.h"
 #include "version.h"
 
@@ -73,7 +74,7 @@ static int help_main(int argc, char **argv)
 			"no command ", argc > 2 ? "several" : argv[1], usage_main);
 		return EXIT_BAD_INPUT;
 	}
-	fputs(c ? c->usage : usage_main, stdout);
+	fputs(!c ? usage_main : c->usage ? c->usage : lab_usage(c->name), stdout);
 	return EXIT_PASS;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "lab.h"
+#include "reports/reports.h"
 #include "rig/base/text.h"
 
 int lab_open_history(const char *db, const char *runs_dir, struct history **ret, char *err,
@@ -73,4 +74,9 @@ int lab_history_store_in(const char *run_dir, const char *runs, const char *db_o
 		fprintf(stderr, "rig: in the run history %s as %s, version %d\n", TERM_SAFE(db),
 			TERM_SAFE(res.run_id), res.version);
 	return 0;
+}
+
+int lab_write_documents(const struct run_results *res, const char *run_dir)
+{
+	return report_write_documents(res, run_dir);
 }

@@ -9,6 +9,7 @@
 
 #include "rig/cli/cli.h"
 #include "rig/history/history.h"
+#include "rig/judge/results.h"
 
 /* Opens the store named by db (history_resolve's text), creating the folder
  * of a SQLite file when it is the default one in the runs folder.  0, or a
@@ -27,6 +28,9 @@ int lab_history_store(const char *run_dir, const char *db_opt, bool quiet);
 /* The same for a run or a night directory of the runs folder runs (a
  * night lies in runs/nights/). */
 int lab_history_store_in(const char *dir, const char *runs, const char *db_opt, bool quiet);
+
+/* report.pdf and report.html of a judged run (report_write_documents). */
+int lab_write_documents(const struct run_results *res, const char *run_dir);
 
 /* rig validate PLAN: the judgement rig nightly makes before it starts;
  * prints what the night would run.  Returns the exit status. */
