@@ -59,8 +59,9 @@ const char *rig_role_name(enum rig_role role)
 
 int rig_role_from_name(const char *name)
 {
+	/* the first letter before strcmp: every samples.csv row asks */
 	for (int i = 0; name && i < ROLE__COUNT; i++)
-		if (strcmp(role_names[i], name) == 0)
+		if (role_names[i][0] == name[0] && strcmp(role_names[i], name) == 0)
 			return i;
 	return -1;
 }

@@ -40,6 +40,17 @@ const char *sample_damage_text(enum sample_damage d);
 /* The longest value text rig writes (%.10g) is 17 characters. */
 #define SAMPLE_VALUE_TEXT_MAX 32
 
+/* snprintf(buf, len, "%.10g", v), the same text character for character,
+ * at a fraction of its cost (the recorder writes one per reading); its
+ * length. */
+int sample_value_format(char *buf, size_t len, double v);
+/* One samples.csv row with its newline, as
+ * "%lld,%s,%s,%.10g,%s,%s\n" of t_ns, the role's, quantity's and unit's
+ * names, value and flags would print it; its length (which may be len or
+ * more when buf is too short, as snprintf's). */
+int sample_row_format(char *buf, size_t len, rig_ns t_ns, enum rig_role role, enum quantity q,
+		      double value, const char *flags);
+
 /* One samples.csv row, split in place: the parsed fields, and the value
  * and flags as written (to be copied character for character). */
 struct sample_row {
