@@ -2,7 +2,7 @@
  * simulator, by attribute reads and by buffered capture, next to libiio's
  * own iio_readdev on the same server.
  *
- *   build/bench_iio [SAMPLES]        (from the source tree's top; needs iio_readdev)
+ *   build/bench_iio [SAMPLES [ROUNDS]]  (from the source tree's top; needs iio_readdev)
  *
  * SAMPLES defaults to 1 000 000; the attribute reads stop at 20 000 (one
  * round trip each would otherwise take a minute).
@@ -15,7 +15,9 @@
  *      0.1 s of it (one READBUF per collection), the clock moved by the
  *      benchmark as rig's engine would;
  *   3. SAMPLES scans by iio_readdev, the clock moved the same way while it
- *      runs (its process start included).
+ *      runs (its process start included);
+ * 2 and 3 in turn ROUNDS times (default 5), and the median of the rounds'
+ * ratios.
  * 100 kHz is no HX711's rate (80 per second at most): it is chosen to
  * measure what the transport and the backend sustain, not the chip.  (The
  * ADS1115 would refuse it: it converts only at its listed data rates, up
@@ -67,26 +69,99 @@ static void adc_cfg(struct bench *b, const char *uri, bool buffered)
 	snprintf(b->sim_clock_uri, sizeof(b->sim_clock_uri), "%s", uri);
 }
 
+/* 2. SAMPLES scans by buffered capture, collected per batch as the engine
+ * does; the rate, or a negative number. */
+static double buffered_rate(struct bench *b, struct driver_env *env, struct sim_clock_link *clk,
+			    const char *uri, long n, rig_ns *t_sim, long *ret_scans)
+{
+	static struct reading rd[READINGS_BATCH];
+	struct instrument *inst;
+	long got_total = 0;
+	double t0;
+	size_t got;
+	int r;
+
+	adc_cfg(b, uri, true);
+	r = instrument_open(&inst, ROLE_PRESSURE, env);
+	if (r < 0) {
+		fprintf(stderr, "bench_iio: buffered: %s\n", strerror(-r));
+		return -1;
+	}
+	t0 = wall_s();
+	while (got_total < n) {
+		*t_sim += BATCH_NS;
+		if (sim_clock_link_set(clk, *t_sim) < 0)
+			return -1;
+		do {
+			if (sensor_read(inst, rd, READINGS_BATCH, &got) < 0)
+				return -1;
+			got_total += (long)got;
+		} while (got == READINGS_BATCH);
+	}
+	*ret_scans = got_total;
+	t0 = got_total / (wall_s() - t0);
+	instrument_close(inst);
+	return t0;
+}
+
+/* 3. iio_readdev on the same device at the same rate, time moved by steps
+ * of as many scans while it captures, on the same trigger; the rate, or a
+ * negative number. */
+static double readdev_rate(struct sim_clock_link *clk, const char *uri, long n, rig_ns *t_sim)
+{
+	char cmd[256];
+	double t0;
+	int status = 0;
+	pid_t rd_pid;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec iio_readdev -u %s -t rig-timer -b %d -s %ld hx711 voltage0 > /dev/null",
+		 uri, (int)(BATCH_NS * DEVICE_HZ / RIG_NS_PER_S) + 1, n);
+	t0 = wall_s();
+	rd_pid = fork();
+	if (rd_pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(98);
+	}
+	for (long i = 0; i < 10000000 && waitpid(rd_pid, &status, WNOHANG) == 0; i++) {
+		*t_sim += BATCH_NS * (DEVICE_HZ / READDEV_HZ);
+		if (sim_clock_link_set(clk, *t_sim) < 0)
+			return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_iio: iio_readdev failed (is libiio-utils installed?)\n");
+		return -1;
+	}
+	return n / (wall_s() - t0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000, n_attr;
-	char line[256], uri[64] = "", cmd[256];
+	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000, n_attr, scans = 0;
+	int rounds = argc > 2 ? atoi(argv[2]) : 5;
+	char line[256], uri[64] = "";
 	struct bench *b = calloc(1, sizeof(*b));
 	struct driver_env env = { .bench = b };
 	struct sim_clock_link *clk;
 	struct instrument *inst;
 	static struct reading rd[READINGS_BATCH];
 	unsigned port = 0;
-	double t0, attr_rate, buf_rate, readdev_rate;
+	double t0, attr_rate, buf[16], dev[16], ratio[16];
 	rig_ns t_sim = 0;
-	long got_total = 0;
 	size_t got;
 	int fd[2], status, r;
-	pid_t pid, rd_pid;
+	pid_t pid;
 	FILE *out;
 
-	if (n < 100 || !b) {
-		fprintf(stderr, "usage: bench_iio [SAMPLES >= 100]\n");
+	if (n < 100 || rounds < 1 || rounds > 16 || !b) {
+		fprintf(stderr, "usage: bench_iio [SAMPLES >= 100 [ROUNDS 1..16]]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -130,59 +205,30 @@ int main(int argc, char **argv)
 	attr_rate = n_attr / (wall_s() - t0);
 	instrument_close(inst);
 
-	/* 2. buffered capture, collected per batch as the engine does */
-	adc_cfg(b, uri, true);
-	r = instrument_open(&inst, ROLE_PRESSURE, &env);
-	if (r < 0) {
-		fprintf(stderr, "bench_iio: buffered: %s\n", strerror(-r));
-		return 1;
-	}
-	t0 = wall_s();
-	while (got_total < n) {
-		t_sim += BATCH_NS;
-		if (sim_clock_link_set(clk, t_sim) < 0)
-			return 1;
-		do {
-			if (sensor_read(inst, rd, READINGS_BATCH, &got) < 0)
-				return 1;
-			got_total += (long)got;
-		} while (got == READINGS_BATCH);
-	}
-	buf_rate = got_total / (wall_s() - t0);
-	instrument_close(inst);
-
-	/* 3. iio_readdev on the same device at the same rate, time moved by
-	 * steps of as many scans while it captures, on the same trigger */
-	snprintf(cmd, sizeof(cmd),
-		 "exec iio_readdev -u %s -t rig-timer -b %d -s %ld hx711 voltage0 > /dev/null",
-		 uri, (int)(BATCH_NS * DEVICE_HZ / RIG_NS_PER_S) + 1, n);
-	t0 = wall_s();
-	rd_pid = fork();
-	if (rd_pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(98);
-	}
-	for (long i = 0; i < 10000000 && waitpid(rd_pid, &status, WNOHANG) == 0; i++) {
-		t_sim += BATCH_NS * (DEVICE_HZ / READDEV_HZ);
-		if (sim_clock_link_set(clk, t_sim) < 0)
-			return 1;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "bench_iio: iio_readdev failed (is libiio-utils installed?)\n");
-		return 1;
-	}
-	readdev_rate = n / (wall_s() - t0);
-
+	/* 2 and 3 in turn, ROUNDS times: the machine's load changes from one
+	 * second to the next, so each ratio is of a pair taken together */
 	printf("samples                 %ld of hx711 voltage0 over %s\n", n, uri);
 	printf("iio backend, attribute  %.0f samples/s (%ld reads, one round trip each)\n",
 	       attr_rate, n_attr);
-	printf("iio backend, buffered   %.0f samples/s (%ld scans; device at %d Hz simulated, "
-	       "collected every %.1f s of it)\n", buf_rate, got_total, DEVICE_HZ,
-	       (double)BATCH_NS / 1e9);
-	printf("iio_readdev             %.0f samples/s (same device, clock steps and buffer size, process start "
-	       "included)\n", readdev_rate);
-	printf("ratio attribute/readdev %.4f\n", attr_rate / readdev_rate);
-	printf("ratio buffered/readdev  %.4f\n", buf_rate / readdev_rate);
+	for (int i = 0; i < rounds; i++) {
+		buf[i] = buffered_rate(b, &env, clk, uri, n, &t_sim, &scans);
+		dev[i] = buf[i] > 0 ? readdev_rate(clk, uri, n, &t_sim) : -1;
+		if (buf[i] <= 0 || dev[i] <= 0)
+			return 1;
+		ratio[i] = buf[i] / dev[i];
+		printf("round %-2d                buffered %.0f samples/s (%ld scans; device at %d Hz "
+		       "simulated, collected every %.1f s of it), iio_readdev %.0f samples/s (same "
+		       "device, clock steps and buffer size, process start included): %.4f\n",
+		       i + 1, buf[i], scans, DEVICE_HZ, (double)BATCH_NS / 1e9, dev[i], ratio[i]);
+	}
+	qsort(buf, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(dev, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(ratio, (size_t)rounds, sizeof(double), cmp_double);
+	printf("iio backend, buffered   %.0f samples/s (median of %d rounds)\n", buf[rounds / 2], rounds);
+	printf("iio_readdev             %.0f samples/s (median)\n", dev[rounds / 2]);
+	printf("ratio attribute/readdev %.4f\n", attr_rate / dev[rounds / 2]);
+	printf("ratio buffered/readdev  %.4f (median of the rounds' ratios; lowest %.4f, highest %.4f)\n",
+	       ratio[rounds / 2], ratio[0], ratio[rounds - 1]);
 	sim_clock_link_close(clk);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);

@@ -528,10 +528,14 @@ int iioa_buf_refill(struct iioa_buf *b, size_t *ret_scans)
 	return 0;
 }
 
-const uint8_t *iioa_buf_field(struct iioa_buf *b, size_t k, size_t i)
+const uint8_t *iioa_buf_first(struct iioa_buf *b, size_t i)
 {
-	return (const uint8_t *)iio_buffer_first(b->buf, b->field[i]) +
-	       (ptrdiff_t)k * iio_buffer_step(b->buf);
+	return (const uint8_t *)iio_buffer_first(b->buf, b->field[i]);
+}
+
+ptrdiff_t iioa_buf_step(struct iioa_buf *b)
+{
+	return iio_buffer_step(b->buf);
 }
 
 const struct scan_format *iioa_buf_format(const struct iioa_buf *b, size_t i)

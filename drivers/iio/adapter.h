@@ -98,8 +98,10 @@ void iioa_buf_close(struct iioa_buf *b, bool abandon);
 bool iioa_buf_has_timestamp(const struct iioa_buf *b);
 /* Fetches what the device has captured; *ret_scans whole scans. */
 int iioa_buf_refill(struct iioa_buf *b, size_t *ret_scans);
-/* Field i of scan k: its bytes and the scan format they are in. */
-const uint8_t *iioa_buf_field(struct iioa_buf *b, size_t k, size_t i);
+/* Field i of the refill's scan k is at first + k x step (first and step
+ * asked once a refill, not once a scan), in the scan format given. */
+const uint8_t *iioa_buf_first(struct iioa_buf *b, size_t i);
+ptrdiff_t iioa_buf_step(struct iioa_buf *b);
 const struct scan_format *iioa_buf_format(const struct iioa_buf *b, size_t i);
 
 #endif

@@ -360,10 +360,10 @@ static int read_physical(struct instrument *inst, struct iioa_chan *ch, const ch
 	return 0;
 }
 
-static double field_count(struct instrument_pdata *p, size_t k, size_t i)
+static double field_count(const struct instrument_pdata *p, const struct scan_format *f, size_t i,
+			  const uint8_t *at)
 {
-	const struct scan_format *f = iioa_buf_format(p->buf, i);
-	int64_t v = scan_value_extract(f, iioa_buf_field(p->buf, k, i));
+	int64_t v = scan_value_extract(f, at);
 
 	return (double)(p->twos[i] && !f->is_signed ? scan_twos_complement((uint64_t)v, f->real_bits)
 						    : v);
@@ -384,16 +384,31 @@ static int buffer_collect(struct instrument *inst)
 		return r;
 	if (scans * n_fields > p->pend_cap)
 		scans = p->pend_cap / n_fields;
-	for (size_t k = 0; k < scans; k++) {
-		int64_t ts = scan_value_extract(iioa_buf_format(p->buf, n_fields),
-						iioa_buf_field(p->buf, k, n_fields));
-		rig_ns t = p->ts_is_run_time ? ts : rig_clock_from_monotonic(inst->env->clock, ts);
-		double v = (field_count(p, k, 0) + p->offset) * p->scale;
+	if (scans > 0) {
+		/* where each field of the first scan lies, and the step between
+		 * scans: asked once a refill */
+		const struct scan_format *f[3];
+		const uint8_t *at[3];
+		ptrdiff_t step = iioa_buf_step(p->buf);
+		enum quantity q = role_primary_quantity(inst->role);
 
-		p->pend[out++] = (struct reading){ t, role_primary_quantity(inst->role), v * p->unit, 0 };
-		if (inst->role == ROLE_POWER)   /* and the bus voltage, mV -> V */
-			p->pend[out++] = (struct reading){ t, QUANT_VOLTAGE_V,
-							   field_count(p, k, 1) * p->volt_scale / 1000, 0 };
+		for (size_t i = 0; i <= n_fields; i++) {
+			f[i] = iioa_buf_format(p->buf, i);
+			at[i] = iioa_buf_first(p->buf, i);
+		}
+		for (size_t k = 0; k < scans; k++) {
+			int64_t ts = scan_value_extract(f[n_fields], at[n_fields] + (ptrdiff_t)k * step);
+			rig_ns t = p->ts_is_run_time ? ts
+						     : rig_clock_from_monotonic(inst->env->clock, ts);
+			double v = (field_count(p, f[0], 0, at[0] + (ptrdiff_t)k * step) + p->offset) *
+				   p->scale;
+
+			p->pend[out++] = (struct reading){ t, q, v * p->unit, 0 };
+			if (inst->role == ROLE_POWER)   /* and the bus voltage, mV -> V */
+				p->pend[out++] = (struct reading){ t, QUANT_VOLTAGE_V,
+					field_count(p, f[1], 1, at[1] + (ptrdiff_t)k * step) *
+					p->volt_scale / 1000, 0 };
+		}
 	}
 	p->pend_n = out;
 	return 0;

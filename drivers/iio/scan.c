@@ -73,10 +73,20 @@ int64_t scan_value_extract(const struct scan_format *f, const uint8_t *p)
 	unsigned bytes = f->storage_bits / 8;
 	uint64_t v = 0;
 
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned b = f->big_endian ? i : bytes - 1 - i;
+	/* the common case, a little-endian word of 4 or 8 bytes, at once
+	 * (every scan of a buffer comes here) */
+	if (!f->big_endian && bytes == 4) {
+		v = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+	} else if (!f->big_endian && bytes == 8) {
+		v = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+		    (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+		    (uint64_t)p[7] << 56;
+	} else {
+		for (unsigned i = 0; i < bytes; i++) {
+			unsigned b = f->big_endian ? i : bytes - 1 - i;
 
-		v = v << 8 | p[b];
+			v = v << 8 | p[b];
+		}
 	}
 	v >>= f->shift;
 	if (f->real_bits < 64)
