@@ -198,17 +198,31 @@ Test(blindspots, an_alarm_seen_by_polling_carries_the_poll_period_in_its_U, .tim
 	const char *line[] = { common[0], common[1], common[2], common[3], NULL };
 	const char *polled[] = { common[0], common[1], common[2], common[3],
 				 "alarm = { backend = \"sim\"; period = \"1 s\"; };", "", NULL };
+	/* and polled every 10 s (the pump's `period`, as fixtures/bench/wire.cfg
+	 * asks its status) */
+	const char *polled10[] = { common[0], common[1], common[2], common[3],
+				   "alarm = { backend = \"sim\"; period = \"1 s\"; };", "",
+				   "serial = \"SIM-PUMP\"; };", "serial = \"SIM-PUMP\"; period = \"10 s\"; };",
+				   NULL };
 	json_t *a = run_seq("sequences/occlusion.cfg", line, NULL);
 	json_t *b = run_seq("sequences/occlusion.cfg", polled, NULL);
+	json_t *d = run_seq("sequences/occlusion.cfg", polled10, NULL);
 	json_t *ca = check_named(a, "occlusion"), *cb = check_named(b, "occlusion");
+	json_t *cd = check_named(d, "occlusion");
 	double t_line = mval(ca, "time_to_alarm"), t_poll = mval(cb, "time_to_alarm");
-	double u_poll = mU(cb, "time_to_alarm");
+	double u_poll = mU(cb, "time_to_alarm"), t_poll10 = mval(cd, "time_to_alarm");
+	double u_poll10 = mU(cd, "time_to_alarm");
 
 	cr_assert(mU(ca, "time_to_alarm") < 0.01, "U from the edge %.4f s", mU(ca, "time_to_alarm"));
 	/* 95 % of a rectangular +-0.5 s */
 	cr_assert(u_poll >= 0.45 && u_poll <= 0.5, "U from polling %.4f s", u_poll);
 	cr_assert(fabs(t_poll - t_line) <= u_poll, "polled %.3f s, edge %.3f s, U %.3f s", t_poll,
 		  t_line, u_poll);
+	/* +-5 s */
+	cr_assert(u_poll10 >= 4.5 && u_poll10 <= 5, "U from polling every 10 s %.4f s", u_poll10);
+	cr_assert(fabs(t_poll10 - t_line) <= u_poll10, "polled every 10 s %.3f s, edge %.3f s, U %.3f s",
+		  t_poll10, t_line, u_poll10);
 	json_decref(a);
 	json_decref(b);
+	json_decref(d);
 }

@@ -220,7 +220,7 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 			    struct instrument_cfg *ic)
 {
 	static const char *const pump_keys[] = { "backend", "model", "serial", "uri", "device",
-						 "channel", "baud", "reconnect", NULL };
+						 "channel", "baud", "reconnect", "period", NULL };
 	static const char *const sensor_keys[] = { "backend", "model", "serial", "uri", "device",
 						   "channel", "period", "calibration",
 						   "voltage_channel", "baud", "reconnect",
@@ -299,8 +299,12 @@ static void load_instrument(struct cfg_ctx *ctx, config_setting_t *g, enum rig_r
 		load_sensor_guards(ctx, g, role, ic);
 		load_capture(ctx, g, ic);
 	}
-	if (role == ROLE_PUMP)
+	if (role == ROLE_PUMP) {
 		cfg_duration(ctx, g, "reconnect", false, 0, 3600, &ic->reconnect_ns);
+		/* how often its status is asked (bench_pump_poll_ns: 1 s unless
+		 * said); an alarm it reports is dated to within a period */
+		cfg_duration(ctx, g, "period", false, 0.1, 60, &ic->period_ns);
+	}
 	if (role == ROLE_VALVE && cfg_choice(ctx, g, "safe_state", false, safe_names, &choice) == 1)
 		ic->safe_closed = choice == 1;
 }

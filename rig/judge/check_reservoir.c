@@ -111,7 +111,7 @@ static int check_reservoir_init(struct analysis_ctx *ax, struct check_result *c,
 {
 	const struct timeline *tl = ax->tl;
 	const struct device *dev = ax->dev;
-	rig_ns poll = ax->bench->instrument[ROLE_PUMP].period_ns, t_stop;
+	rig_ns poll = bench_pump_poll_ns(ax->bench), t_stop;
 	struct check_priv *p = calloc(1, sizeof(*p));
 
 	if (!p)
@@ -134,8 +134,6 @@ static int check_reservoir_init(struct analysis_ctx *ax, struct check_result *c,
 		}
 	if (!p->fill || c->t_end_ns <= c->t_begin_ns)
 		return 0;
-	if (poll <= 0)
-		poll = RIG_NS_PER_S;
 	p->t_low = first_on(tl->pump_reservoir_low, tl->n_pump_reservoir_low, p->fill->t_ns,
 			    c->t_end_ns);
 	p->t_empty = first_on(tl->pump_empty, tl->n_pump_empty, p->fill->t_ns, c->t_end_ns);
@@ -330,8 +328,7 @@ static void check_reservoir_judge(struct analysis_ctx *ax, struct check_result *
 	struct check_priv *p = st->priv;
 	const struct device *dev = ax->dev;
 	const struct timeline *tl = ax->tl;
-	double poll_s = rig_ns_to_s(ax->bench->instrument[ROLE_PUMP].period_ns > 0 ?
-				    ax->bench->instrument[ROLE_PUMP].period_ns : RIG_NS_PER_S);
+	double poll_s = rig_ns_to_s(bench_pump_poll_ns(ax->bench));
 	double k = ax->ml_per_g, v_fill, rate, acc = dev->accuracy_tolerance_pct / 100;
 	size_t n = P_CP0 + p->n_cp, worst = SIZE_MAX;
 	struct evaporation_used ev;
