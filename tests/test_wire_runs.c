@@ -89,9 +89,9 @@ Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simu
 		cr_assert_str_eq(json_string_value(json_object_get(ca, "verdict")),
 				 json_string_value(json_object_get(cb, "verdict")), "%s", what);
 		/* the same physics through other instruments: the same value
-		 * within the two measurements' uncertainties (and, for the
-		 * occlusion time, the pump's 1 s status polling) */
-		cr_assert(fabs(ma - mb) <= ua + ub + (strcmp(what, "occlusion") == 0 ? 1.0 : 0),
+		 * within the two measurements' uncertainties (the occlusion
+		 * time's holds the wire bench's 10 s status polling) */
+		cr_assert(fabs(ma - mb) <= ua + ub,
 			  "%s: wire %.6g +- %.3g, in-process %.6g +- %.3g", what, ma, ua, mb, ub);
 	}
 	json_decref(a);
@@ -147,7 +147,9 @@ Test(wire, killing_the_simulator_mid_run_aborts_safely_and_keeps_the_samples, .t
 		cr_assert_geq(rows, rows_at_kill, "samples taken before the fault were lost");
 	}
 	/* every pressure reading (1 s) from the start to the fault, without a
-	 * hole, the last within two periods of the fault's time */
+	 * hole, the last within a batch and a period of the fault's time:
+	 * wire.cfg captures the pressure by buffer, collected every 10 s, and
+	 * what the device held when it died was never handed over */
 	{
 		const char *fault = strstr(events, "\"event\":\"fault\"");
 		const char *line;
@@ -170,7 +172,7 @@ Test(wire, killing_the_simulator_mid_run_aborts_safely_and_keeps_the_samples, .t
 			n++;
 		}
 		cr_assert_gt(n, 300);
-		cr_assert_geq(prev, fault_t - 2000000000LL, "readings before the fault at %lld ns were "
+		cr_assert_geq(prev, fault_t - 11000000000LL, "readings before the fault at %lld ns were "
 			      "lost: the last is at %lld ns", fault_t, prev);
 	}
 	/* the safe-state sequence ran to its end though nothing answered: every
