@@ -466,6 +466,7 @@ Test(mtsics, a_two_point_calibration_of_the_balance_zeroes_it_and_uses_stable_we
 		dup2(out[1], STDOUT_FILENO);
 		close(in[1]);
 		close(out[0]);
+		setenv("PUMPRIG_LOCK_DIR", dir, 1);   /* its own bench locks (th_rig_spawn's rule) */
 		execl(RIG_BINARY, RIG_BINARY, "calibrate", "scale", "--bench", bench, "--reference",
 		      "50 g", "--record", record, (char *)NULL);
 		_exit(98);

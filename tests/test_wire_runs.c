@@ -263,6 +263,9 @@ Test(wire, a_two_point_calibration_of_the_load_cell_recovers_its_sensitivity)
 		dup2(out[1], STDOUT_FILENO);
 		close(in[1]);
 		close(out[0]);
+		/* its own bench locks, as th_rig_spawn gives every test: a run
+		 * of the same bench id elsewhere on the machine is not this one */
+		setenv("PUMPRIG_LOCK_DIR", dir, 1);
 		execl(RIG_BINARY, RIG_BINARY, "calibrate", "scale", "--bench", bench, "--reference",
 		      "50 g", "--record", record, (char *)NULL);
 		_exit(98);
