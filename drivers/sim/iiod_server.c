@@ -48,11 +48,6 @@ struct client {
 	unsigned long long dropped;   /* samples lost to a full queue */
 	int error;                    /* a failed conversion, reported once */
 	size_t want;                  /* a READBUF waiting for samples (bytes) */
-	/* replies gathered while the client's commands of one recv are carried
-	 * out, sent at once (flush_all): one segment, one wake-up of the
-	 * client, instead of one per line of an answer */
-	char *out;
-	size_t out_len;
 };
 
 struct iiod_server {
@@ -106,51 +101,12 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-#define OUT_MAX (64 * 1024)
-
-static int out_flush(struct client *c)
-{
-	int r = 0;
-
-	if (c->out_len > 0 && c->fd >= 0)
-		r = write_all(c->fd, c->out, c->out_len);
-	c->out_len = 0;
-	return r;
-}
-
-/* Appends to what goes to the client at the next flush; what does not fit
- * (a large buffer's samples) goes at once, after what was gathered. */
-static int out_put(struct client *c, const void *buf, size_t len)
-{
-	if (c->out_len + len > OUT_MAX) {
-		int r = out_flush(c);
-
-		if (r < 0 || len > OUT_MAX)
-			return r < 0 ? r : write_all(c->fd, buf, len);
-	}
-	if (!c->out) {
-		c->out = malloc(OUT_MAX);
-		if (!c->out)
-			return write_all(c->fd, buf, len);
-	}
-	memcpy(c->out + c->out_len, buf, len);
-	c->out_len += len;
-	return 0;
-}
-
-static void flush_all(struct iiod_server *srv)
-{
-	for (size_t i = 0; i < CLIENTS_MAX; i++)
-		if (srv->clients[i].fd >= 0)
-			out_flush(&srv->clients[i]);
-}
-
 static int reply_int(struct client *c, long value)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", value);
 
-	return out_put(c, buf, (size_t)n);
+	return write_all(c->fd, buf, (size_t)n);
 }
 
 /* ---------------------------------------------------------- lookup -- */
@@ -263,7 +219,7 @@ static void cmd_read(struct iiod_server *srv, struct client *c, char **w, int n)
 		len = snprintf(value, sizeof(value), "%llu.%06llu", mhz / 1000, mhz % 1000 * 1000);
 		reply_int(c, len);
 		value[len] = '\n';
-		out_put(c, value, (size_t)len + 1);
+		write_all(c->fd, value, (size_t)len + 1);
 		return;
 	}
 	used = resolve_attr(srv, w, n, &d, &ch, &attr);
@@ -290,7 +246,7 @@ static void cmd_read(struct iiod_server *srv, struct client *c, char **w, int n)
 	}
 	reply_int(c, len);
 	value[len] = '\n';
-	out_put(c, value, (size_t)len + 1);
+	write_all(c->fd, value, (size_t)len + 1);
 }
 
 static void cmd_write(struct iiod_server *srv, struct client *c, char **w, int n)
@@ -432,9 +388,9 @@ static void send_queued(struct client *c, size_t want)
 		return;
 	}
 	snprintf(head, sizeof(head), "%zu\n%08x\n", n, c->mask);
-	if (out_put(c, head, strlen(head)) == 0 && out_put(c, c->q + c->q_head, n) == 0 &&
+	if (write_all(c->fd, head, strlen(head)) == 0 && write_all(c->fd, c->q + c->q_head, n) == 0 &&
 	    n < want)
-		out_put(c, "0\n", 2);
+		write_all(c->fd, "0\n", 2);
 	c->q_head += n;
 	if (c->q_head == c->q_len)
 		c->q_head = c->q_len = 0;
@@ -536,7 +492,6 @@ void iiod_server_advance(struct iiod_server *srv, int64_t t_ns)
 			send_queued(c, want);
 		}
 	}
-	flush_all(srv);
 }
 
 void iiod_server_set_wait(struct iiod_server *srv, bool wait)
@@ -638,8 +593,8 @@ static void cmd_gettrig(struct iiod_server *srv, struct client *c, char **w, int
 	}
 	name = triggers[srv->dev_trigger[d]].name;
 	reply_int(c, (long)strlen(name));
-	out_put(c, name, strlen(name));
-	out_put(c, "\n", 1);
+	write_all(c->fd, name, strlen(name));
+	write_all(c->fd, "\n", 1);
 }
 
 /* SETTRIG dev [trigger]: assigns (or, without one, removes) the device's
@@ -678,9 +633,7 @@ static void cmd_settrig(struct iiod_server *srv, struct client *c, char **w, int
 
 static void drop_client(struct client *c)
 {
-	out_flush(c);
 	close(c->fd);
-	free(c->out);
 	free(c->write_value);
 	free(c->q);
 	memset(c, 0, sizeof(*c));
@@ -697,11 +650,11 @@ static void execute(struct iiod_server *srv, struct client *c, char *line)
 	if (n == 0)
 		return;
 	if (strcmp(w[0], "VERSION") == 0) {
-		out_put(c, "0.24.pumprig\n", 13);
+		write_all(c->fd, "0.24.pumprig\n", 13);
 	} else if (strcmp(w[0], "PRINT") == 0) {
 		reply_int(c, (long)strlen(srv->xml));
-		out_put(c, srv->xml, strlen(srv->xml));
-		out_put(c, "\n", 1);
+		write_all(c->fd, srv->xml, strlen(srv->xml));
+		write_all(c->fd, "\n", 1);
 	} else if (strcmp(w[0], "TIMEOUT") == 0) {
 		reply_int(c, 0);
 	} else if (strcmp(w[0], "EXIT") == 0) {
@@ -780,7 +733,6 @@ void iiod_server_handle(struct iiod_server *srv, int fd)
 			drop_client(c);   /* a line no client sends */
 		}
 	}
-	flush_all(srv);
 }
 
 size_t iiod_server_fds(const struct iiod_server *srv, int *fds, size_t max)
