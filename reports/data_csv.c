@@ -1,6 +1,7 @@
-/* data/<role>.csv: the raw samples of each instrument in its own table,
+/* <role>.csv: the raw samples of each instrument in its own table,
  * derived from samples.csv for spreadsheets and CI tools that want one
- * instrument at a time.  Streams samples.csv twice (once to learn each
+ * instrument at a time, written by `rig export` where it is asked (a run
+ * directory no longer keeps them: derived, they would double its size).  Streams samples.csv twice (once to learn each
  * role's columns, once to write): memory does not depend on the run's
  * length.  Values are copied as recorded, character for character, so
  * nothing is rounded on the way.
@@ -179,7 +180,7 @@ static void column_name(FILE *f, const struct column *c)
 			fputc(*u, f);
 }
 
-static int write_readme(const char *data_dir, const struct tables *ts)
+static int write_readme(const char *data_dir, const char *run_dir, const struct tables *ts)
 {
 	char path[RIG_PATH_MAX + 64], tmp[RIG_PATH_MAX + 72];
 	FILE *f;
@@ -191,8 +192,8 @@ static int write_readme(const char *data_dir, const struct tables *ts)
 	if (!f)
 		return -errno;
 	fprintf(f,
-		"These files are derived from ../samples.csv (the raw record, as taken) by\n"
-		"pumprig %s; `rig report` writes them again from it.  One file per\n"
+		"These files are derived from %s/samples.csv (the raw record, as taken) by\n"
+		"pumprig %s (`rig export`), which writes them again from it.  One file per\n"
 		"instrument role.  Columns: t_s (run time in seconds, exact to the ns of\n"
 		"samples.csv's t_ns), then for each quantity the role recorded its value\n"
 		"(column named quantity_unit, '/' written _per_) and its flags\n"
@@ -200,13 +201,13 @@ static int write_readme(const char *data_dir, const struct tables *ts)
 		"Readings a role took at the same t_ns share a row, so every reading in\n"
 		"samples.csv is exactly one value cell here; values are copied as recorded.\n"
 		"Rows rig could not have written (damaged) are left out.\n\n",
-		RIG_VERSION);
+		run_dir, RIG_VERSION);
 	for (size_t i = 0; i < ts->n; i++)
 		fprintf(f, "%s.csv: %zu rows, %zu values\n", ts->t[i].role, ts->t[i].rows,
 			ts->t[i].cells);
 	fprintf(f, "samples.csv: %zu sample rows copied, %zu damaged rows left out (rows rig "
-		"could not have written: ../results.json damaged_rows lists them), %zu torn last "
-		"line(s) skipped\n", ts->rows_read, ts->skipped, ts->torn);
+		"could not have written: the run's results.json damaged_rows lists them), %zu torn "
+		"last line(s) skipped\n", ts->rows_read, ts->skipped, ts->torn);
 	if (ferror(f))
 		r = -EIO;
 	if (fclose(f) != 0 && r == 0)
@@ -216,7 +217,7 @@ static int write_readme(const char *data_dir, const struct tables *ts)
 	return r;
 }
 
-int report_write_data_csv(const char *run_dir)
+int report_write_tables(const char *run_dir, const char *out_dir)
 {
 	char data_dir[RIG_PATH_MAX + 16];
 	struct tables *ts = calloc(1, sizeof(*ts));
@@ -227,7 +228,7 @@ int report_write_data_csv(const char *run_dir)
 	r = each_sample(run_dir, ts, learn);
 	if (r < 0)
 		goto free_ts;
-	snprintf(data_dir, sizeof(data_dir), "%s/data", run_dir);
+	snprintf(data_dir, sizeof(data_dir), "%s", out_dir);
 	if (mkdir(data_dir, 0755) != 0 && errno != EEXIST) {
 		r = -errno;
 		goto free_ts;
@@ -270,7 +271,7 @@ close_files:
 			remove(t->tmp_path);
 	}
 	if (r == 0)
-		r = write_readme(data_dir, ts);
+		r = write_readme(data_dir, run_dir, ts);
 free_ts:
 	free(ts);
 	return r;

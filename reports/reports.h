@@ -27,10 +27,11 @@ struct junit_counts {
 void report_junit_counts(const struct run_results *res, struct junit_counts *ret);
 void report_junit_suite(FILE *f, const struct run_results *res, const char *run_dir,
 			const char *name, const char *const *extra_properties);
-/* data/<role>.csv and data/README.txt, streamed from run_dir/samples.csv. */
-int report_write_data_csv(const char *run_dir);
+/* out_dir/<role>.csv and out_dir/README.txt, streamed from
+ * run_dir/samples.csv (rig export); out_dir is made if missing. */
+int report_write_tables(const char *run_dir, const char *out_dir);
 /* The records for machines into run_dir: results.json, summary.txt,
- * junit.xml, data/ (results_json.c; no drawing library).
+ * junit.xml (results_json.c; no drawing library).
  * *ret_results_written (may be NULL) says whether results.json, the first,
  * was written, whatever happened to the others. */
 int report_write_records(const struct run_results *res, const char *run_dir,

@@ -387,8 +387,5 @@ int report_write_records(const struct run_results *res, const char *run_dir,
 	if (fclose(f) != 0)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/junit.xml", run_dir);
-	r = report_write_junit(res, run_dir, path);
-	if (r < 0)
-		return r;
-	return report_write_data_csv(run_dir);
+	return report_write_junit(res, run_dir, path);
 }

@@ -512,3 +512,45 @@ Test(exits, a_rig_without_its_lab_module_records_seals_and_says_why_there_is_no_
 	free(bench);
 	free(dir);
 }
+
+/* rig export writes a run's tables where it is told, never into a run
+ * directory (its seal), and refuses what is not a run. */
+Test(exits, export_writes_the_tables_outside_the_run_and_nowhere_else)
+{
+	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
+	char *seq = th_write_file(dir, "seq.cfg", short_seq), *run, *inside, *tables, *text, *before,
+	     *after;
+
+	if (asprintf(&run, "%s/run", dir) < 0 || asprintf(&inside, "%s/run/tables", dir) < 0 ||
+	    asprintf(&tables, "%s/tables", dir) < 0)
+		abort();
+	cr_assert_eq(th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut,
+						   "--output", run, "-q", NULL }), 1);
+	before = listing(run);
+	cr_assert_null(strstr(before, "data\n"), "the run directory keeps derived tables: %s", before);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "export", run, "--out", inside, NULL }), 2);
+	text = th_slurp(dir, "stderr");
+	cr_assert_not_null(strstr(text, "lies inside the run directory"), "%s", text);
+	free(text);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "export", run, NULL }), 2);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "export", dir, "--out", tables, NULL }), 2);
+	after = listing(run);
+	cr_assert_str_eq(before, after, "rig export changed the run directory");
+	cr_assert_eq(th_rig(dir, (const char *[]){ "verify", run, NULL }), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "export", run, "--out", tables, NULL }), 0);
+	text = listing(tables);
+	cr_assert_str_eq(text, "README.txt\nflow.csv\npower.csv\npressure.csv\npump.csv\nscale.csv\n");
+	free(text);
+	text = th_slurp(tables, "pressure.csv");
+	cr_assert(strncmp(text, "t_s,pressure_kPa,pressure_flags\n", 32) == 0, "%.60s", text);
+	free(text);
+	free(before);
+	free(after);
+	free(tables);
+	free(inside);
+	free(run);
+	free(seq);
+	free(dut);
+	free(bench);
+	free(dir);
+}

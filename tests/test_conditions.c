@@ -113,12 +113,14 @@ Test(conditions, the_bath_s_density_comes_from_its_measured_temperature)
 		  mval(c, "dose_error"), mU(c, "dose_error"));
 	cr_assert_eq(deviations(&r, "condition_out_of_range", NULL), 0);
 	cr_assert_eq(json_array_size(json_object_get(gravimetric(&r), "conditions")), 4);
-	/* each condition's own table, under its whole role name */
+	/* each condition's own table, under its whole role name (rig export) */
 	{
-		char *table, *csv;
+		char *table, *run, *csv;
 
-		if (asprintf(&table, "%s/run/data", r.dir) < 0)
+		if (asprintf(&table, "%s/tables", r.dir) < 0 || asprintf(&run, "%s/run", r.dir) < 0)
 			abort();
+		cr_assert_eq(th_rig(r.dir, (const char *[]){ "export", run, "--out", table, NULL }), 0);
+		free(run);
 		csv = th_slurp(table, "fluid_temperature.csv");
 		cr_assert_not_null(csv, "no %s/fluid_temperature.csv", table);
 		cr_assert(strncmp(csv, "t_s,temperature_degC", 20) == 0, "%.80s", csv);

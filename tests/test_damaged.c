@@ -180,23 +180,31 @@ Test(damaged, damaged_rows_are_counted_reported_and_never_judged_tabled_or_resum
 		     json_integer_value(json_object_get(rd, "samples")));
 	cr_assert(json_equal(json_object_get(rc, "end_s"), json_object_get(rd, "end_s")));
 
-	/* the derived tables are the clean record's, byte for byte, and no
-	 * table has two columns of one name */
+	/* the derived tables (rig export) are the clean record's, byte for
+	 * byte, and no table has two columns of one name */
 	{
 		static const char *const roles[] = { "scale", "flow", "pressure", "power", "pump",
 						     "alarm" };
+		char *tables_clean, *tables_run;
 
+		if (asprintf(&tables_clean, "%s/tables-clean", dir) < 0 ||
+		    asprintf(&tables_run, "%s/tables-damaged", dir) < 0)
+			abort();
+		cr_assert_eq(th_rig(dir, (const char *[]){ "export", clean, "--out", tables_clean,
+							   NULL }), 0);
+		cr_assert_eq(th_rig(dir, (const char *[]){ "export", run, "--out", tables_run, NULL }),
+			     0);
 		for (size_t i = 0; i < 6; i++) {
 			char *a, *b, *ta, *tb;
 
-			if (asprintf(&a, "%s/data/%s.csv", clean, roles[i]) < 0 ||
-			    asprintf(&b, "%s/data/%s.csv", run, roles[i]) < 0)
+			if (asprintf(&a, "%s/%s.csv", tables_clean, roles[i]) < 0 ||
+			    asprintf(&b, "%s/%s.csv", tables_run, roles[i]) < 0)
 				abort();
 			ta = th_read_file(a);
 			tb = th_read_file(b);
-			cr_assert((ta == NULL) == (tb == NULL), "data/%s.csv", roles[i]);
+			cr_assert((ta == NULL) == (tb == NULL), "%s.csv", roles[i]);
 			if (ta) {
-				cr_assert_str_eq(ta, tb, "data/%s.csv differs", roles[i]);
+				cr_assert_str_eq(ta, tb, "%s.csv differs", roles[i]);
 				assert_unique_columns(b);
 			}
 			free(ta);
@@ -204,12 +212,14 @@ Test(damaged, damaged_rows_are_counted_reported_and_never_judged_tabled_or_resum
 			free(a);
 			free(b);
 		}
+		text = th_slurp(tables_run, "thermometer.csv");
+		cr_assert_null(text, "a table for a role rig does not know");
+		text = th_slurp(tables_run, "README.txt");
+		cr_assert_not_null(strstr(text, "11 damaged rows left out"), "%s", text);
+		free(text);
+		free(tables_clean);
+		free(tables_run);
 	}
-	text = th_slurp(run, "data/thermometer.csv");
-	cr_assert_null(text, "a table for a role rig does not know");
-	text = th_slurp(run, "data/README.txt");
-	cr_assert_not_null(strstr(text, "11 damaged rows left out"), "%s", text);
-	free(text);
 
 	/* said in the summary and the report */
 	text = th_slurp(run, "summary.txt");

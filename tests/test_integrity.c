@@ -127,7 +127,7 @@ Test(integrity, a_clean_run_verifies_and_sha256sum_agrees)
 	/* The manifest lists every file rig wrote, derived outputs included. */
 	sums = th_slurp(run, "SHA256SUMS");
 	for (const char *name = "samples.csv\nevents.jsonl\nrun.json\nresults.json\nsummary.txt\n"
-				 "junit.xml\ndata/scale.csv\ninputs/bench.cfg\n"; *name;) {
+				 "junit.xml\nreport.pdf\ninputs/bench.cfg\n"; *name;) {
 		const char *nl = strchr(name, '\n');
 		char want[64];
 
@@ -194,12 +194,12 @@ Test(integrity, an_added_and_a_deleted_file_are_named)
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
 	free(th_write_file(run, "inputs/extra.cfg", "sneaked in\n"));
-	path = path_in(run, "data/pressure.csv");
+	path = path_in(run, "junit.xml");
 	cr_assert_eq(unlink(path), 0);
 	cr_assert_eq(rig2(tmp, "verify", run, NULL, NULL), 1);
 	out = verify_out(tmp);
 	cr_expect_not_null(strstr(out, "ADDED    inputs/extra.cfg\n"), "%s", out);
-	cr_expect_not_null(strstr(out, "MISSING  data/pressure.csv\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "MISSING  junit.xml\n"), "%s", out);
 	cr_expect_not_null(strstr(out, "FAILED: 1 added, 0 changed, 1 missing"), "%s", out);
 	free(out);
 	free(path);
@@ -464,11 +464,17 @@ Test(integrity, a_crashed_run_is_sealed_after_the_fact_by_report)
 	cr_assert_not_null(strstr(end, "run_end"));
 	*end = '\0';
 	replace_file(events, text);
-	cr_assert_eq(sh("cd '%s' && rm -r SHA256SUMS results.json summary.txt junit.xml data", run), 0);
+	cr_assert_eq(sh("cd '%s' && rm -r SHA256SUMS results.json summary.txt junit.xml", run), 0);
 	/* ... and a sample row torn in the middle of its write */
 	cr_assert_eq(sh("printf '99999999999,scale,ma' >> '%s/samples.csv'", run), 0);
 	cr_assert_eq(rig2(tmp, "report", run, NULL, NULL), 3, "an interrupted run reports 3");
-	readme = th_slurp(run, "data/README.txt");
+	{
+		char *tables = path_in(tmp, "tables");
+
+		cr_assert_eq(rig2(tmp, "export", run, "--out", tables), 0);
+		readme = th_slurp(tables, "README.txt");
+		free(tables);
+	}
 	cr_assert_not_null(readme);
 	cr_expect_not_null(strstr(readme, "1 torn last line(s) skipped"), "%s", readme);
 	free(readme);
@@ -665,6 +671,13 @@ Test(integrity, the_per_instrument_csv_files_hold_every_sample_exactly)
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
 	samples = path_in(run, "samples.csv");
+	{
+		/* the tables rig export writes (a run directory keeps none) */
+		char *tables = path_in(tmp, "tables");
+
+		cr_assert_eq(rig2(tmp, "export", run, "--out", tables), 0);
+		free(tables);
+	}
 	for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
 		char name[64], *csv, *header, *f[16], *hf[16];
 		FILE *df;
@@ -672,8 +685,8 @@ Test(integrity, the_per_instrument_csv_files_hold_every_sample_exactly)
 		char *dline = NULL;
 		size_t dcap = 0;
 
-		snprintf(name, sizeof(name), "data/%s.csv", roles[r]);
-		csv = path_in(run, name);
+		snprintf(name, sizeof(name), "tables/%s.csv", roles[r]);
+		csv = path_in(tmp, name);
 		df = fopen(csv, "r");
 		cr_assert_not_null(df, "%s", csv);
 		sf = fopen(samples, "r");

@@ -31,7 +31,7 @@ struct rig_command {
 
 extern const struct rig_command cmd_run, cmd_validate, cmd_resume, cmd_report, cmd_note,
 	cmd_verify, cmd_keygen, cmd_probe, cmd_safe, cmd_calibrate, cmd_sim, cmd_history,
-	cmd_nightly, cmd_sign;
+	cmd_nightly, cmd_sign, cmd_export;
 
 /* ------------------------------------------------------------ common.c -- */
 

@@ -38,6 +38,8 @@ static const char usage_main[] =
 	"  nightly PLAN [--runs DIR] [--db TEXT]                 a night's jobs on one bench, one\n"
 	"                                                        after another (rig help nightly)\n"
 	"  history list|show|compare|trend|watch|...             the run history (rig help history)\n"
+	"  export RUN_DIR --out DIR                              a run's samples as one table per\n"
+	"                                                        instrument\n"
 	"  sim serve --bench FILE [--port N] [--listen ADDR]     serve the simulated bench over\n"
 	"                                                        the wire (libiio network protocol)\n"
 	"  help [COMMAND]                                        this text, or a command's\n"
@@ -53,7 +55,7 @@ static const char usage_main[] =
 static const struct rig_command *const commands[] = {
 	&cmd_run, &cmd_validate, &cmd_report, &cmd_resume, &cmd_note, &cmd_verify, &cmd_keygen,
 	&cmd_probe, &cmd_safe, &cmd_calibrate, &cmd_sim, &cmd_history,
-	&cmd_nightly, &cmd_sign,
+	&cmd_nightly, &cmd_sign, &cmd_export,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -10,7 +10,7 @@ static const char usage_report[] =
 	"Usage: rig report RUN_DIR [--sign-key FILE | --unsign] [--db TEXT]\n"
 	"\n"
 	"Judges a recorded run again from its raw data alone (inputs/, events.jsonl,\n"
-	"samples.csv) and rewrites results.json, summary.txt, junit.xml and data/;\n"
+	"samples.csv) and rewrites results.json, summary.txt, junit.xml and the report;\n"
 	"works for aborted and interrupted runs too.  Then seals the run again\n"
 	"(SHA256SUMS, signed with --sign-key or $PUMPRIG_SIGN_KEY).\n"
 	"\n"

@@ -47,8 +47,9 @@ static const char usage_run[] =
 	"                      again): recorded in run.json, a deviation in its report\n"
 	"\n"
 	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
-	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, data/ (one\n"
-	"CSV per instrument) and SHA256SUMS (the manifest; SHA256SUMS.sig when signed).\n";
+	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, report.pdf,\n"
+	"report.html and SHA256SUMS (the manifest; SHA256SUMS.sig when signed).  One CSV\n"
+	"per instrument: rig export RUN_DIR --out DIR.\n";
 
 /* The pump asked who it is, and compared with the device file: serial, and
  * firmware where the device file states one.  0, or EXIT_BAD_INPUT with

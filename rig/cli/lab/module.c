@@ -5,7 +5,8 @@
 #include "reports/reports.h"
 #include "version.h"
 
-static const struct rig_command *const module_commands[] = { &cmd_history, &cmd_nightly, NULL };
+static const struct rig_command *const module_commands[] = { &cmd_history, &cmd_nightly,
+							     &cmd_export, NULL };
 
 static void set_command_line(int argc, char **argv)
 {

@@ -206,3 +206,4 @@ static int lab_main(int argc, char **argv)
 
 const struct rig_command cmd_history = { "history", NULL, lab_main };
 const struct rig_command cmd_nightly = { "nightly", NULL, lab_main };
+const struct rig_command cmd_export = { "export", NULL, lab_main };
