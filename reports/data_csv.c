@@ -82,14 +82,13 @@ static int column_for(struct role_table *t, const char *quantity, const char *un
 static int each_sample(const char *run_dir, struct tables *ts,
 		       int (*fn)(struct tables *ts, const struct sample_row *row))
 {
-	char path[RIG_PATH_MAX + 16], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0, line_no = 0;
 	ssize_t len;
 	FILE *f;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = infile_fopen(path);
+	f = samples_open(run_dir);   /* or samples.csv.zst, once compressed */
 	if (!f)
 		return -errno;
 	ts->rows_read = ts->skipped = ts->torn = 0;

@@ -390,7 +390,7 @@ out:
 static int read_samples(struct report_data *d, const struct run_results *res,
 			const char *run_dir)
 {
-	char path[RIG_PATH_MAX + 16], *line = NULL;
+	char *line = NULL;
 	struct volume_state vs = { 0 };
 	struct rig_ns_list tares;
 	rig_ns *tare_t = NULL;
@@ -403,8 +403,7 @@ static int read_samples(struct report_data *d, const struct run_results *res,
 	if (r < 0)
 		return r;
 	tares = (struct rig_ns_list){ tare_t, n_tares };
-	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = infile_fopen(path);
+	f = samples_open(run_dir);   /* or samples.csv.zst, once compressed */
 	if (!f) {
 		free(tare_t);
 		return 0;   /* the plots say their data is absent */

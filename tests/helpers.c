@@ -367,3 +367,12 @@ void th_run_free(struct th_run *r)
 	free(r->err);
 	free(r->dir);
 }
+
+char *th_path(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		abort();
+	return p;
+}

@@ -23,6 +23,8 @@ char *th_src_edited(const char *dir, const char *relative, const char *name,
 
 /* Reads dir/name whole (see th_read_file). */
 char *th_slurp(const char *dir, const char *name);
+/* dir/name, malloc'd. */
+char *th_path(const char *dir, const char *name);
 
 #include <sys/types.h>
 /* Starts the rig binary with args (NULL-terminated, without the program

@@ -348,6 +348,7 @@ struct bench {
 	                                       uncertainty of rig's time base, relative
 	                                       (default 0: not stated) */
 	rig_ns flush_interval_ns;           /* bench.flush_interval = "1 s" (default) */
+	bool record_zstd;                   /* bench.record_compression = "zstd" */
 	int realtime_priority;              /* bench.realtime_priority = 50 (1..99): a run on the
 	                                       real clock samples under SCHED_FIFO at this
 	                                       priority with its memory locked, where the

@@ -8,6 +8,7 @@
 #define RIG_BASE_RECORD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "bench.h"
 
@@ -68,5 +69,17 @@ struct sample_row {
  * caller skips the first line).  A row flagged R may hold a value that is
  * not finite: the recorder flags every such reading R. */
 enum sample_damage sample_row_parse(char *line, struct sample_row *ret);
+
+/* The run's samples.csv to read: the plain file while there is one (a run
+ * being recorded, interrupted, or of a bench that does not compress), else
+ * samples.csv.zst decompressed as it is read (record_zst.c).  It can be
+ * rewound, not otherwise sought.  NULL with errno set when neither can be
+ * opened. */
+FILE *samples_open(const char *run_dir);
+/* samples.csv replaced by samples.csv.zst (zstd, with its checksum), the
+ * compressed file durable before the plain one is removed; 0 also when
+ * there is no plain file (compressed before).  A negative errno leaves
+ * samples.csv as it was. */
+int samples_compress(const char *run_dir);
 
 #endif

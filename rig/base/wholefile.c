@@ -92,7 +92,13 @@ int wholefile_replace(const char *dir, const char *name, const void *data, size_
 		return r;
 	}
 	/* the rename itself reaches the disk only with the directory */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dir_sync(dir);
+}
+
+int dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd) != 0)

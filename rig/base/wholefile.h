@@ -21,4 +21,8 @@ int wholefile_read(const char *path, size_t max, bool nofollow, char **ret, size
  * or a negative errno (nothing replaced). */
 int wholefile_replace(const char *dir, const char *name, const void *data, size_t len);
 
+/* fsync of the directory itself: a rename or an unlink in it reaches the
+ * disk only with it.  0 or a negative errno. */
+int dir_sync(const char *dir);
+
 #endif

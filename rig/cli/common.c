@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rig/base/record.h"
 #include "rig/base/signals.h"
 #include "rig/engine/lock.h"
 #include "rig/engine/recorder.h"
@@ -695,7 +696,7 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 {
 	struct run_results *res;
 	char err[1024] = "";
-	bool written = false;
+	bool written = false, compress;
 	sigset_t held;
 	int r, status;
 
@@ -732,7 +733,17 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 	if (print)
 		report_print_summary(res, stdout);
 	status = results_exit_status(res);
+	/* an ended run (no longer resumable) of a bench that compresses its
+	 * record: samples.csv.zst before the seal, so the manifest covers it */
+	compress = so && res->record_zstd && res->status != RUN_INTERRUPTED;
 	results_free(res);
+	if (compress) {
+		int rc = samples_compress(run_dir);
+
+		if (rc < 0)
+			fprintf(stderr, "rig: warning: samples.csv of %s not compressed (%s): it stays "
+				"plain and is sealed as it is\n", TERM_SAFE(run_dir), strerror(-rc));
+	}
 	if (so) {
 		int rs = seal(run_dir, cmd, so);
 

@@ -667,7 +667,7 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	static const char *const keys[] = { "id", "description", "fluid", "flush_interval",
 					    "limits", "instruments", "outputs", "simulator", "sim_clock",
 					    "answer_timeout", "clock_uncertainty", "line_time_constant",
-					    "realtime_priority", "conditions", NULL };
+					    "realtime_priority", "conditions", "record_compression", NULL };
 	static const char *const fluid_keys[] = { "name", "density", "temperature",
 						  "evaporation_correction", "air_density",
 						  "temperature_uncertainty", "density_uncertainty",
@@ -707,6 +707,15 @@ int bench_load(const char *path, struct bench **ret_bench, struct diag_list *dia
 	cfg_ident(&ctx, g, "id", true, b->id, sizeof(b->id));
 	cfg_string(&ctx, g, "description", false, b->description, sizeof(b->description));
 	cfg_duration(&ctx, g, "flush_interval", false, 1e-3, 60, &b->flush_interval_ns);
+	{
+		/* samples.csv kept plain, or compressed once the run has ended
+		 * (rig/base/record_zst.c) */
+		static const char *const compressions[] = { "none", "zstd", NULL };
+		int choice;
+
+		if (cfg_choice(&ctx, g, "record_compression", false, compressions, &choice) == 1)
+			b->record_zstd = choice == 1;
+	}
 	cfg_duration(&ctx, g, "answer_timeout", false, 0.1, 60, &b->answer_timeout_ns);
 	cfg_string(&ctx, g, "sim_clock", false, b->sim_clock_uri, sizeof(b->sim_clock_uri));
 	if (cfg_qty(&ctx, g, "clock_uncertainty", QTY_PERCENT, false, 0, 1, &b->clock_u_rel) == 1)

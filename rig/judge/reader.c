@@ -225,7 +225,7 @@ static FILE *open_samples(const char *run_dir, char *err, size_t err_len, int *r
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/samples.csv", run_dir);
-	f = infile_fopen(path);
+	f = samples_open(run_dir);   /* or samples.csv.zst, once compressed */
 	if (!f) {
 		char why[128];
 
@@ -514,6 +514,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	res->n_standards = seq->n_standards;
 	snprintf(res->bench_id, sizeof(res->bench_id), "%s", bench->id);
 	snprintf(res->bench_kind, sizeof(res->bench_kind), "%s", bench_kind(bench));
+	res->record_zstd = bench->record_zstd;
 	snprintf(res->device_model, sizeof(res->device_model), "%s", dev->model);
 	snprintf(res->device_serial, sizeof(res->device_serial), "%s", dev->serial);
 

@@ -168,6 +168,7 @@ struct run_results {
 	char device_model[RIG_ID_MAX];
 	char device_serial[RIG_ID_MAX];
 	enum run_status status;
+	bool record_zstd;               /* the bench compresses an ended run's samples.csv */
 	char end_reason[512];
 	char end_cause[16];             /* not completed: "bench", "device", "operator",
 	                                   "internal" (the root cause's), "interrupted" (no
