@@ -7,8 +7,9 @@
  * process that drove the bench never maps the report's or the history's
  * libraries; the lab's commands load it in the process itself.
  *
- * The module is looked for beside the running rig (a build tree), then in
- * RIG_LAB_DIR (where the package installs it). */
+ * The module is looked for beside the running rig (a build tree), in
+ * ../lib/pumprig from it (the package's layout, also unpacked or moved),
+ * then in RIG_LAB_DIR (where the package installs it). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -54,12 +55,15 @@ static int try_open(const char *path, char *err, size_t errlen)
 /* The module, loaded once; NULL with the reason on stderr. */
 static const struct rig_lab_entry *lab_module(void)
 {
-	char self[PATH_MAX], path[PATH_MAX + 32], err[2][PATH_MAX + 256];
+	/* beside rig (a build tree), where a package puts it relative to rig
+	 * (an unpacked package, a prefix moved as a whole), where it was
+	 * installed */
+	static const char *const beside[] = { "", "/../lib/pumprig" };
+	char self[PATH_MAX], path[PATH_MAX + 64], err[PATH_MAX + 256] = "";
 	ssize_t n;
 
 	if (lab_entry)
 		return lab_entry;
-	err[0][0] = 0;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		char *slash;
@@ -68,16 +72,23 @@ static const struct rig_lab_entry *lab_module(void)
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = 0;
-			snprintf(path, sizeof(path), "%s/%s", self, RIG_LAB_MODULE_NAME);
-			if (access(path, F_OK) == 0 && try_open(path, err[0], sizeof(err[0])) == 0)
-				return lab_entry;
+			for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+				snprintf(path, sizeof(path), "%s%s/%s", self, beside[i],
+					 RIG_LAB_MODULE_NAME);
+				if (access(path, F_OK) == 0 && try_open(path, err, sizeof(err)) == 0)
+					return lab_entry;
+				if (err[0])
+					break;   /* there, but not loadable: say why */
+			}
 		}
 	}
-	snprintf(path, sizeof(path), "%s/%s", RIG_LAB_DIR, RIG_LAB_MODULE_NAME);
-	if (try_open(path, err[1], sizeof(err[1])) == 0)
-		return lab_entry;
+	if (!err[0]) {
+		snprintf(path, sizeof(path), "%s/%s", RIG_LAB_DIR, RIG_LAB_MODULE_NAME);
+		if (try_open(path, err, sizeof(err)) == 0)
+			return lab_entry;
+	}
 	fprintf(stderr, "rig: cannot load the lab module (the report's documents, the run history "
-		"and the lab's commands): %s%s%s\n", err[0], err[0][0] ? "; " : "", err[1]);
+		"and the lab's commands): %s\n", err);
 	return NULL;
 }
 
