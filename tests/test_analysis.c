@@ -220,10 +220,39 @@ static void reference_case(const char *name)
 		close_rel(r.windows[i].ep_max_pct, expected(exp_text, key), key);
 		snprintf(key, sizeof(key), "ep_min_%dmin", minutes[i]);
 		close_rel(r.windows[i].ep_min_pct, expected(exp_text, key), key);
+		/* the extremes kept: the largest and smallest, in order */
+		{
+			const struct flow_window_result *w = &r.windows[i];
+			size_t want = w->n_windows < FLOW_EXTREMES_KEPT ? w->n_windows : FLOW_EXTREMES_KEPT;
+
+			cr_assert_eq(w->n_kept, want);
+			cr_assert_eq(w->top_pct[0], w->ep_max_pct);
+			cr_assert_eq(w->bottom_pct[0], w->ep_min_pct);
+			for (size_t k = 1; k < w->n_kept; k++)
+				cr_assert(w->top_pct[k] <= w->top_pct[k - 1] &&
+					  w->bottom_pct[k] >= w->bottom_pct[k - 1], "%s: not in order", key);
+			cr_assert_eq(flow_windows_near(w, true, INFINITY), w->n_windows);
+			cr_assert_geq(flow_windows_near(w, false, 0), 1);
+		}
 	}
 	flow_free(st);
 	free(exp_text);
 	free(csv);
+}
+
+Test(flow, the_windows_near_an_extreme_are_counted_up_to_what_was_kept)
+{
+	struct flow_window_result w = { .n_windows = 200, .n_kept = FLOW_EXTREMES_KEPT };
+
+	for (size_t k = 0; k < FLOW_EXTREMES_KEPT; k++) {
+		w.top_pct[k] = 5.0 - 0.1 * (double)k;      /* 5.0, 4.9, 4.8, ... */
+		w.bottom_pct[k] = -1.0 + 0.5 * (double)k;  /* -1.0, -0.5, 0.0, ... */
+	}
+	cr_assert_eq(flow_windows_near(&w, true, 0.25), 3);      /* 5.0, 4.9, 4.8 */
+	cr_assert_eq(flow_windows_near(&w, false, 0.25), 1);     /* -1.0 alone */
+	cr_assert_eq(flow_windows_near(&w, false, 1.0), 3);
+	/* every kept one near: the rest may be too, so all windows count */
+	cr_assert_eq(flow_windows_near(&w, true, 100), 200);
 }
 
 Test(flow, reference_clean_pulsatile_delivery) { reference_case("clean"); }

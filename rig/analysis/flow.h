@@ -46,12 +46,25 @@ struct flow_cfg {
 	void *ctx;
 };
 
+/* The largest and smallest window errors kept, for how many windows lie
+ * near each extreme (flow_windows_near). */
+#define FLOW_EXTREMES_KEPT 64
+
 struct flow_window_result {
 	rig_ns window_ns;
 	size_t n_windows;                  /* windows evaluated */
 	size_t n_skipped;                  /* windows touching a missing instant */
 	double ep_max_pct, ep_min_pct;
+	/* the largest errors, descending, and the smallest, ascending */
+	double top_pct[FLOW_EXTREMES_KEPT], bottom_pct[FLOW_EXTREMES_KEPT];
+	size_t n_kept;
 };
+
+/* How many windows lie within d_pct of the extreme (max, else min): those
+ * any of which could be the extreme, given window errors of that size.  At
+ * least 1; every window when all that were kept are that near (the count
+ * could go on). */
+size_t flow_windows_near(const struct flow_window_result *wr, bool max, double d_pct);
 
 struct flow_result {
 	size_t n_intervals;                /* T/S */

@@ -13,8 +13,9 @@
  * Each window of the trumpet curve has the same terms over P; those of the
  * readings and of the line differ from window to window, the others shift
  * every window alike.  Ep(max) and Ep(min) are the extremes of m windows,
- * and the extreme picks up the largest of m window errors too, so their
- * per-window part is expanded by extreme_coverage_factor(m) (3.5 for a
+ * and the extreme picks up the largest of the window errors that could make
+ * it, so their per-window part is expanded by extreme_coverage_factor of
+ * the windows near the extreme (flow_windows_near; 3.5 for a
  * hundred windows) instead of 2 (analysis/uncertainty.h). */
 #include <errno.h>
 #include <math.h>
@@ -216,12 +217,19 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 		double u_w_own = sqrt(fmax(0, u_w * u_w - u_w_cal * u_w_cal));
 		/* every window alike: the evaporation's rate, and relative terms */
 		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;
-		/* the extreme of n windows is covered at 95 % by k_ext, not 2 */
-		double k_ext = extreme_coverage_factor(wr->n_windows);
 		double ep[2] = { wr->ep_max_pct + shift, wr->ep_min_pct + shift };
 
 		for (int x = 0; x < 2; x++) {
 			bool limited = ax->dev->has_flow && (x ? ax->dev->has_ep_min : ax->dev->has_ep_max);
+			/* the extreme of the windows that could be it is covered at
+			 * 95 % by k_ext, not 2: those whose measured error lies
+			 * within two window errors (2 sqrt(2) u) of it.  All of them
+			 * when the windows' true errors are alike; one or a few when
+			 * the pump's strokes make them differ by more than the
+			 * readings blur them (the extreme is then mostly the same
+			 * window, measured and true, with one window's error) */
+			size_t m_near = flow_windows_near(wr, x == 0, 2 * M_SQRT2 * u_w_own);
+			double k_ext = fmax(2, extreme_coverage_factor(m_near));
 
 			snprintf(name, sizeof(name), "Ep_%s_%gmin", x ? "min" : "max",
 				 rig_ns_to_s(wr->window_ns) / 60);
@@ -239,11 +247,11 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 			if (!m)
 				continue;
 			snprintf(m->source, sizeof(m->source), "%s over %zu windows of %.0f s (%zu "
-				 "skipped for missing readings); U: one window's own term (its noise and "
-				 "line) times %.2f, which covers the extreme of %zu at 95 %%, with 2 times "
-				 "the calibration's and what shifts every window",
+				 "skipped); U: one window's own term times %.2f (95 %% of the extreme of "
+				 "the %zu windows within two window errors of it), 2 times the "
+				 "calibration's and what shifts every window",
 				 x ? "min" : "max", wr->n_windows, rig_ns_to_s(wr->window_ns),
-				 wr->n_skipped, k_ext, wr->n_windows);
+				 wr->n_skipped, k_ext, m_near);
 			if (limited) {
 				if (x)
 					measure_limit(m, ax->dev->ep_min_pct, INFINITY);
