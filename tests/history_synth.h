@@ -45,6 +45,7 @@ struct synth_run {
 	/* NULL: a record from before results.json said (a virtual clock:
 	 * simulated); "real": a real bench's, with a real clock; or as said */
 	const char *bench_kind;
+	const char *verdict_text;  /* results.json verdict_text; NULL: none (before 0007) */
 };
 
 static inline int synth_write(const char *dir, const char *name, const char *text)
@@ -144,6 +145,8 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 		"instrument_events", "instrument_events_dropped", 0);
 	if (s->bench_kind)
 		json_object_set_new(results, "bench_kind", json_string(s->bench_kind));
+	if (s->verdict_text)
+		json_object_set_new(results, "verdict_text", json_string(s->verdict_text));
 	text = json_dumps(run, JSON_INDENT(2));
 	r = synth_write(dir, "run.json", text);
 	free(text);

@@ -508,6 +508,17 @@ static size_t count_of(const char *text, const char *what)
 /* A lab with a real bench beside simulated ones: every page that draws on a
  * simulated run says so first, every such run carries its mark where it is
  * listed, and nothing of the real bench's is marked. */
+/* A synthetic run directory made in dir/runs/RUN_ID and imported into db. */
+static void import_synth(const char *dir, const char *db, const struct synth_run *s)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/runs/%s", dir, s->run_id);
+	cr_assert_eq(synth_run_dir(path, s), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "import", path, "--db", db, NULL }), 0,
+		     "%s", th_slurp(dir, "stderr"));
+}
+
 Test(dashboard, a_simulated_run_is_marked_wherever_it_appears_and_a_real_one_never)
 {
 	static const struct {
@@ -536,10 +547,7 @@ Test(dashboard, a_simulated_run_is_marked_wherever_it_appears_and_a_real_one_nev
 				       .reports = true, .bench_kind = runs[i].kind };
 
 		snprintf(started, sizeof(started), "%sT02:00:00Z", runs[i].day);
-		snprintf(path, sizeof(path), "%s/runs/%s", dir, runs[i].id);
-		cr_assert_eq(synth_run_dir(path, &s), 0);
-		cr_assert_eq(th_rig(dir, (const char *[]){ "history", "import", path, "--db", db,
-							   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+		import_synth(dir, db, &s);
 	}
 	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out", site,
 						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
@@ -580,6 +588,49 @@ Test(dashboard, a_simulated_run_is_marked_wherever_it_appears_and_a_real_one_nev
 	page = page_of(site, "device/SN-W.html");
 	cr_assert_eq(count_of(page, "title=\"run on a wire-simulated bench: not verification "
 				    "evidence\">WIRE-SIMULATED</span>"), 2, "%s", page);
+	free(page);
+	free(site);
+	free(db);
+	free(dir);
+}
+
+/* A pass with deviations (an override, a note, a resumed gap) is said so
+ * wherever the run's verdict is shown, as the report's first page says it,
+ * and the front page counts it: a reviewer reads those before signing. */
+Test(dashboard, a_pass_with_deviations_is_said_so_not_shown_as_a_plain_pass)
+{
+	struct synth_value v = { "dose_accuracy", "steady", "dose_error", 0.1, 0.05, "%", -10, 10 };
+	char *dir = th_tmpdir(), *db, *site, *page, path[4096];
+	static const char *const texts[] = { "pass", "pass with deviations" };
+
+	cr_assert_geq(asprintf(&db, "sqlite:%s/history.sqlite", dir), 0);
+	cr_assert_geq(asprintf(&site, "%s/site", dir), 0);
+	snprintf(path, sizeof(path), "%s/runs", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	for (size_t i = 0; i < 2; i++) {
+		char id[16], serial[16];
+		struct synth_run s = { .run_id = id, .device_serial = serial, .sequence_id = "SEQ",
+				       .bench_id = "REAL-1", .started_utc = "2026-02-02T02:00:00Z",
+				       .values = &v, .n_values = 1, .balance_noise_mg = 0.02,
+				       .evaporation_mg_per_h = 0.05, .reports = true,
+				       .bench_kind = "real", .verdict_text = texts[i] };
+
+		snprintf(id, sizeof(id), "D-%zu", i);
+		snprintf(serial, sizeof(serial), "SN-D%zu", i);
+		import_synth(dir, db, &s);
+	}
+	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out", site,
+						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+	page = page_of(site, "index.html");
+	cr_assert_not_null(strstr(page, "every device's newest run passed, <span class=\"v other\">1 "
+					"with deviations</span>"), "%s", page);
+	free(page);
+	page = page_of(site, "device/SN-D1.html");
+	cr_assert_not_null(strstr(page, "\xe2\x9c\x93 pass with deviations</span>"), "%s", page);
+	free(page);
+	page = page_of(site, "device/SN-D0.html");
+	cr_assert_null(strstr(page, "with deviations"), "%s", page);
+	cr_assert_not_null(strstr(page, "\xe2\x9c\x93 pass</span>"), "%s", page);
 	free(page);
 	free(site);
 	free(db);

@@ -623,13 +623,15 @@ static void benches_section(struct buf *b, const struct site *s)
 int front_page(struct site *s, char *err, size_t errlen)
 {
 	struct buf b = { 0 };
-	size_t i, failing = 0;
+	size_t i, failing = 0, deviating = 0;
 	int r;
 
 	for (i = 0; i < s->n_devices; i++) {
 		const struct site_device *d = &s->devices[i];
 
 		failing += d->n_runs && strcmp(s->ov->runs[d->runs[d->n_runs - 1]].verdict, "pass");
+		deviating += d->n_runs && !strcmp(s->ov->runs[d->runs[d->n_runs - 1]].verdict, "pass") &&
+			     run_has_deviations(&s->ov->runs[d->runs[d->n_runs - 1]]);
 	}
 	page_begin(&b, s, "The lab's morning view", 0, s->n_sim, s->ov->n_runs);
 	buf_printf(&b, "<h1>The lab's morning view</h1>\n<p>%zu run%s of %zu device%s on %zu "
@@ -644,6 +646,9 @@ int front_page(struct site *s, char *err, size_t errlen)
 	if (failing)
 		buf_printf(&b, "<span class=\"v fail\">\xe2\x9c\x97 %zu device%s whose newest run did "
 			       "not pass</span>.", failing, failing == 1 ? "" : "s");
+	else if (deviating)
+		buf_printf(&b, "every device's newest run passed, <span class=\"v other\">%zu with "
+			       "deviations</span> (their reports list them).", deviating);
 	else
 		buf_put(&b, "every device's newest run passed.");
 	buf_printf(&b, " <span class=\"muted\">As of %s.</span></p>\n", s->now_text);

@@ -123,7 +123,8 @@ static int load_runs(struct history *h, struct history_overview *o, struct ov_pr
 	r = hist_query(h, "SELECT r.id, r.run_id, r.device_serial, r.device_model, r.device_firmware,"
 			  " r.sequence_id, r.sequence_version, r.bench_id, r.started_utc, r.ended_utc,"
 			  " r.status, r.end_reason, r.verdict, r.clock, r.software, r.operator,"
-			  " r.run_dir, r.end_s, r.bench_kind FROM runs_current r ORDER BY r.id",
+			  " r.run_dir, r.end_s, r.bench_kind, r.verdict_text FROM runs_current r"
+			  " ORDER BY r.id",
 		       NULL, 0, &pv->runs, err, errlen);
 	if (r == 0)
 		/* every version's: those no longer current are dropped in the walk
@@ -161,6 +162,7 @@ static int load_runs(struct history *h, struct history_overview *o, struct ov_pr
 		run->run_dir = cell(rr, i, 16);
 		run->end_s = hist_cell_double(rr, i, 17);
 		run->sim_mark = history_sim_mark(cell(rr, i, 18), run->clock);
+		run->verdict_text = cell(rr, i, 19);
 		pv->by_run_id[i] = i;
 	}
 	o->n_runs = rr->n_rows;

@@ -23,6 +23,7 @@ struct history_ov_run {
 		*sequence_version, *bench_id, *started, *ended, *status, *end_reason, *verdict,
 		*clock, *software, *operator_name, *run_dir;
 	const char *sim_mark;             /* history_sim_mark: "SIMULATED", ... or "" */
+	const char *verdict_text;         /* the report's words: "pass with deviations", ...; "" before 0007 */
 	double end_s;                     /* run time at its end; NAN when unknown */
 	long long pk;                     /* the stored version's key */
 	size_t first_check, n_checks;     /* its checks: checks[first_check ...] */
