@@ -251,3 +251,14 @@ const char short_seq[] =
 	"    { step = \"stop\"; }\n"
 	"  );\n"
 	"};\n";
+
+/* A rate, a 3 s hold, a stop: a run short enough in real time. */
+const char tiny_seq[] =
+	"sequence = {\n"
+	"  id = \"T-TINY\"; version = \"1\"; title = \"a few seconds\";\n"
+	"  steps = (\n"
+	"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+	"    { step = \"hold\"; duration = \"3 s\"; },\n"
+	"    { step = \"stop\"; }\n"
+	"  );\n"
+	"};\n";

@@ -51,5 +51,6 @@ extern const char delivery_seq[];
 extern const char overrun_seq[];
 /* 0.5 mL/h for 10 min, then stop: a run that holds the bench a while. */
 extern const char short_seq[];
+extern const char tiny_seq[];   /* 3 s hold */
 
 #endif

@@ -415,17 +415,8 @@ Test(exits, the_process_that_drives_the_bench_maps_no_report_or_history_library)
 {
 	static const char *const not_mapped[] = { "libcairo", "libpango", "libfontconfig",
 						  "libharfbuzz", "libsqlite3", "libpq", "rig-lab.so" };
-	static const char seq_text[] =
-		"sequence = {\n"
-		"  id = \"T-MAPS\"; version = \"1\"; title = \"three seconds\";\n"
-		"  steps = (\n"
-		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
-		"    { step = \"hold\"; duration = \"3 s\"; },\n"
-		"    { step = \"stop\"; }\n"
-		"  );\n"
-		"};\n";
 	char *dir = th_tmpdir(), *bench = th_src(BENCH), *dut = th_src(DUT);
-	char *seq = th_write_file(dir, "seq.cfg", seq_text), *run, *text, *maps_path, *maps;
+	char *seq = th_write_file(dir, "seq.cfg", tiny_seq), *run, *text, *maps_path, *maps;
 	pid_t pid;
 
 	if (asprintf(&run, "%s/run", dir) < 0)

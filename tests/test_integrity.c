@@ -71,15 +71,6 @@ static void done(char *tmp)
 	free(tmp);
 }
 
-static char *path_in(const char *dir, const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		abort();
-	return p;
-}
-
 /* XORs one byte of a file at offset (the middle of it when offset < 0). */
 static void flip_byte(const char *path, long offset, unsigned char mask)
 {
@@ -148,7 +139,7 @@ Test(integrity, one_flipped_byte_in_samples_csv_is_named)
 	char *tmp = th_tmpdir(), *run, *samples, *out;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	samples = path_in(run, "samples.csv");
+	samples = th_path(run, "samples.csv");
 	flip_byte(samples, -1, 0x01);
 	cr_assert_eq(rig2(tmp, "verify", run, NULL, NULL), 1);
 	out = verify_out(tmp);
@@ -168,7 +159,7 @@ Test(integrity, one_edited_value_in_results_json_is_named)
 	char *tmp = th_tmpdir(), *run, *path, *text, *at, *out;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	path = path_in(run, "results.json");
+	path = th_path(run, "results.json");
 	text = th_read_file(path);
 	/* change the first digit of the measured dose error */
 	at = strstr(text, "\"measured\": ");
@@ -194,7 +185,7 @@ Test(integrity, an_added_and_a_deleted_file_are_named)
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
 	free(th_write_file(run, "inputs/extra.cfg", "sneaked in\n"));
-	path = path_in(run, "junit.xml");
+	path = th_path(run, "junit.xml");
 	cr_assert_eq(unlink(path), 0);
 	cr_assert_eq(rig2(tmp, "verify", run, NULL, NULL), 1);
 	out = verify_out(tmp);
@@ -210,7 +201,7 @@ Test(integrity, an_added_and_a_deleted_file_are_named)
 /* A signed run, with the station key in tmp/station(.pub). */
 static char *signed_run(const char *tmp, char **ret_key)
 {
-	char *key = path_in(tmp, "station"), *run;
+	char *key = th_path(tmp, "station"), *run;
 	const char *extra[] = { "--sign-key", key, NULL };
 	struct stat st;
 
@@ -226,7 +217,7 @@ Test(integrity, a_good_signature_verifies_against_the_stations_public_key)
 {
 	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *pub, *out;
 
-	pub = path_in(tmp, "station.pub");
+	pub = th_path(tmp, "station.pub");
 	cr_assert_eq(rig2(tmp, "verify", run, "--public-key", pub), 0);
 	out = verify_out(tmp);
 	cr_expect_not_null(strstr(out, "signature valid"), "%s", out);
@@ -243,7 +234,7 @@ Test(integrity, a_signed_run_whose_signature_is_deleted_fails_without_a_public_k
 {
 	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *sig, *out;
 
-	sig = path_in(run, "SHA256SUMS.sig");
+	sig = th_path(run, "SHA256SUMS.sig");
 	cr_assert_eq(unlink(sig), 0);
 	/* the manifest itself says it was signed: no key is needed to see
 	 * that the signature has gone */
@@ -260,7 +251,7 @@ Test(integrity, a_signed_run_whose_signature_is_deleted_fails_without_a_public_k
 
 Test(integrity, a_signed_run_is_never_sealed_again_unsigned_by_accident)
 {
-	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *pub = path_in(tmp, "station.pub");
+	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *pub = th_path(tmp, "station.pub");
 	char *notes_before = th_slurp(run, "notes.jsonl"), *notes, *err, *out;
 
 	/* a note or a report without the key: refused before anything is written */
@@ -302,7 +293,7 @@ Test(integrity, a_flipped_signature_byte_fails)
 {
 	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *sig, *text, *at, *out;
 
-	sig = path_in(run, "SHA256SUMS.sig");
+	sig = th_path(run, "SHA256SUMS.sig");
 	text = th_read_file(sig);
 	at = strstr(text, "signature: ");
 	cr_assert_not_null(at);
@@ -324,9 +315,9 @@ Test(integrity, a_signature_by_a_different_key_fails)
 {
 	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, &key), *other, *pub, *out;
 
-	other = path_in(tmp, "other");
+	other = th_path(tmp, "other");
 	cr_assert_eq(rig2(tmp, "keygen", "--out", other, NULL), 0);
-	pub = path_in(tmp, "other.pub");
+	pub = th_path(tmp, "other.pub");
 	cr_assert_eq(rig2(tmp, "verify", run, "--public-key", pub), 1);
 	out = verify_out(tmp);
 	cr_expect_not_null(strstr(out, "not by the expected key"), "%s", out);
@@ -346,7 +337,7 @@ Test(integrity, a_manifest_edited_after_signing_fails_even_when_it_matches_the_f
 
 	/* The forger changes samples.csv and writes its new digest into the
 	 * manifest: every digest matches, only the signature can tell. */
-	samples = path_in(run, "samples.csv");
+	samples = th_path(run, "samples.csv");
 	flip_byte(samples, -1, 0x01);
 	{
 		char *cmd;
@@ -360,7 +351,7 @@ Test(integrity, a_manifest_edited_after_signing_fails_even_when_it_matches_the_f
 	cr_assert_eq(fread(hex, 1, 64, p), 64);
 	hex[64] = '\0';
 	pclose(p);
-	sums = path_in(run, "SHA256SUMS");
+	sums = th_path(run, "SHA256SUMS");
 	text = th_read_file(sums);
 	line = strstr(text, "  samples.csv\n");
 	cr_assert_not_null(line);
@@ -381,7 +372,7 @@ Test(integrity, a_manifest_edited_after_signing_fails_even_when_it_matches_the_f
 
 Test(integrity, a_public_key_given_for_an_unsigned_run_fails)
 {
-	char *tmp = th_tmpdir(), *key = path_in(tmp, "k"), *pub = path_in(tmp, "k.pub"), *run, *out;
+	char *tmp = th_tmpdir(), *key = th_path(tmp, "k"), *pub = th_path(tmp, "k.pub"), *run, *out;
 
 	cr_assert_eq(rig2(tmp, "keygen", "--out", key, NULL), 0);
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
@@ -403,7 +394,7 @@ Test(integrity, report_on_a_sealed_run_with_altered_raw_data_refuses_and_keeps_t
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
 	before = th_slurp(run, "SHA256SUMS");
 	results_before = th_slurp(run, "results.json");
-	samples = path_in(run, "samples.csv");
+	samples = th_path(run, "samples.csv");
 	flip_byte(samples, -1, 0x01);
 	cr_assert_eq(rig2(tmp, "report", run, NULL, NULL), 4);
 	err = th_slurp(tmp, "stderr");
@@ -429,7 +420,7 @@ Test(integrity, report_on_a_sealed_run_regenerates_an_edited_derived_file_and_re
 	char *tmp = th_tmpdir(), *run, *path, *sums;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	path = path_in(run, "summary.txt");
+	path = th_path(run, "summary.txt");
 	replace_file(path, "Overall: fail\n");
 	cr_assert_eq(rig2(tmp, "report", run, NULL, NULL), 0);
 	cr_expect_eq(rig2(tmp, "verify", run, NULL, NULL), 0);
@@ -445,7 +436,7 @@ Test(integrity, report_on_a_sealed_run_regenerates_an_edited_derived_file_and_re
 Test(integrity, a_crashed_run_is_sealed_after_the_fact_by_report)
 {
 	char *tmp = th_tmpdir(), *run, *events, *text, *end, *sums, *out, *readme;
-	char *elsewhere = path_in(tmp, "elsewhere.jsonl");
+	char *elsewhere = th_path(tmp, "elsewhere.jsonl");
 
 	/* A crashed run was never sealed, so the station's journal holds no
 	 * seal of it: the seal this run gets goes to a journal the station
@@ -456,7 +447,7 @@ Test(integrity, a_crashed_run_is_sealed_after_the_fact_by_report)
 	unsetenv("PUMPRIG_JOURNAL");
 	free(elsewhere);
 	/* What a crash leaves: the record without its end, no reports, no seal. */
-	events = path_in(run, "events.jsonl");
+	events = th_path(run, "events.jsonl");
 	text = th_read_file(events);
 	end = strstr(text, "{\"t_ns\":");
 	for (char *next = end; next; next = strstr(next + 1, "\n{\"t_ns\":"))
@@ -469,7 +460,7 @@ Test(integrity, a_crashed_run_is_sealed_after_the_fact_by_report)
 	cr_assert_eq(sh("printf '99999999999,scale,ma' >> '%s/samples.csv'", run), 0);
 	cr_assert_eq(rig2(tmp, "report", run, NULL, NULL), 3, "an interrupted run reports 3");
 	{
-		char *tables = path_in(tmp, "tables");
+		char *tables = th_path(tmp, "tables");
 
 		cr_assert_eq(rig2(tmp, "export", run, "--out", tables), 0);
 		readme = th_slurp(tables, "README.txt");
@@ -523,7 +514,7 @@ Test(integrity, notes_at_the_start_and_afterwards_keep_the_run_sealed)
 	cr_expect_str_eq(json_string_value(json_object_get(n2, "operator")), "B. Second");
 	cr_expect_str_eq(json_string_value(json_object_get(n2, "text")), "bubble seen at 3 h");
 	free(notes);
-	notes = path_in(run, "run.json");
+	notes = th_path(run, "run.json");
 	meta = json_load_file(notes, 0, NULL);
 	cr_assert_not_null(meta);
 	cr_expect_str_eq(json_string_value(json_object_get(meta, "operator")), "A. Tester");
@@ -543,7 +534,7 @@ Test(integrity, run_json_holds_the_digests_of_the_copied_inputs)
 	const char *names[] = { "sequence.cfg", "bench.cfg", "device.cfg" };
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	path = path_in(run, "run.json");
+	path = th_path(run, "run.json");
 	meta = json_load_file(path, 0, NULL);
 	cr_assert_not_null(meta);
 	d = json_object_get(meta, "inputs_sha256");
@@ -582,7 +573,7 @@ static char *bench_overdue(const char *tmp)
 Test(integrity, an_overdue_calibration_refuses_the_run_before_anything_is_touched)
 {
 	char *tmp = th_tmpdir(), *bench = bench_overdue(tmp), *seq = th_src(SEQ), *dut = th_src(DUT);
-	char *run = path_in(tmp, "run"), *err;
+	char *run = th_path(tmp, "run"), *err;
 	const char *args[] = { "run", seq, "--bench", bench, "--dut", dut, "-o", run, "-q", NULL };
 	struct stat st;
 
@@ -603,13 +594,13 @@ Test(integrity, an_overdue_calibration_refuses_the_run_before_anything_is_touche
 Test(integrity, an_overdue_calibration_allowed_by_the_operator_is_recorded)
 {
 	char *tmp = th_tmpdir(), *bench = bench_overdue(tmp), *seq = th_src(SEQ), *dut = th_src(DUT);
-	char *run = path_in(tmp, "run"), *path, *events;
+	char *run = th_path(tmp, "run"), *path, *events;
 	const char *args[] = { "run", seq, "--bench", bench, "--dut", dut, "-o", run, "-q",
 			       "--allow-expired-calibration", NULL };
 	json_t *meta, *exp, *e0;
 
 	cr_assert_eq(th_rig(tmp, args), 0);
-	path = path_in(run, "run.json");
+	path = th_path(run, "run.json");
 	meta = json_load_file(path, 0, NULL);
 	cr_assert_not_null(meta);
 	cr_expect(json_is_true(json_object_get(meta, "allow_expired_calibration")));
@@ -670,10 +661,10 @@ Test(integrity, the_per_instrument_csv_files_hold_every_sample_exactly)
 	FILE *sf;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	samples = path_in(run, "samples.csv");
+	samples = th_path(run, "samples.csv");
 	{
 		/* the tables rig export writes (a run directory keeps none) */
-		char *tables = path_in(tmp, "tables");
+		char *tables = th_path(tmp, "tables");
 
 		cr_assert_eq(rig2(tmp, "export", run, "--out", tables), 0);
 		free(tables);
@@ -686,7 +677,7 @@ Test(integrity, the_per_instrument_csv_files_hold_every_sample_exactly)
 		size_t dcap = 0;
 
 		snprintf(name, sizeof(name), "tables/%s.csv", roles[r]);
-		csv = path_in(tmp, name);
+		csv = th_path(tmp, name);
 		df = fopen(csv, "r");
 		cr_assert_not_null(df, "%s", csv);
 		sf = fopen(samples, "r");
@@ -764,7 +755,7 @@ Test(integrity, a_manifest_naming_a_file_outside_is_malformed_for_verify_and_rep
 	char *tmp = th_tmpdir(), *run, *sums, *text, *out;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	sums = path_in(run, "SHA256SUMS");
+	sums = th_path(run, "SHA256SUMS");
 	text = th_read_file(sums);
 	cr_assert_not_null(text);
 	text = realloc(text, strlen(text) + 128);

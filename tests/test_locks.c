@@ -137,16 +137,6 @@ static size_t count_lines(const char *text)
 	return n;
 }
 
-static const char tiny_seq[] =
-	"sequence = {\n"
-	"  id = \"T-TINY\"; version = \"1\"; title = \"a few seconds\";\n"
-	"  steps = (\n"
-	"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
-	"    { step = \"hold\"; duration = \"3 s\"; },\n"
-	"    { step = \"stop\"; }\n"
-	"  );\n"
-	"};\n";
-
 static const char crashed_line[] =
 	"{\"pid\":999999,\"host\":\"bench-pc\",\"run_dir\":\"/runs/crashed\","
 	"\"since\":\"2026-11-24T03:00:00Z\"}\n";

@@ -98,10 +98,11 @@ static double buffered_rate(struct bench *b, struct driver_env *env, struct sim_
 			got_total += (long)got;
 		} while (got == READINGS_BATCH);
 	}
+	double rate = got_total / (wall_s() - t0);
+
 	*ret_scans = got_total;
-	t0 = got_total / (wall_s() - t0);
 	instrument_close(inst);
-	return t0;
+	return rate;
 }
 
 /* 3. iio_readdev on the same device at the same rate, time moved by steps
