@@ -624,6 +624,8 @@ Test(dashboard, a_pass_with_deviations_is_said_so_not_shown_as_a_plain_pass)
 	page = page_of(site, "index.html");
 	cr_assert_not_null(strstr(page, "every device's newest run passed, <span class=\"v other\">1 "
 					"with deviations</span>"), "%s", page);
+	/* and the bench's card, which lists those runs, says it of that run */
+	cr_assert_eq(count_of(page, "\xe2\x9c\x93 pass with deviations</span>"), 1, "%s", page);
 	free(page);
 	page = page_of(site, "device/SN-D1.html");
 	cr_assert_not_null(strstr(page, "\xe2\x9c\x93 pass with deviations</span>"), "%s", page);

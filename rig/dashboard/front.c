@@ -158,7 +158,7 @@ static size_t latest_runs(const struct site *s, const struct site_bench *bn)
 static void run_verdict(struct buf *b, const struct site *s, const struct history_ov_night_run *e)
 {
 	if (e->run != HISTORY_OV_NONE) {
-		put_verdict(b, s->ov->runs[e->run].verdict);
+		put_verdict(b, run_verdict_words(&s->ov->runs[e->run]));
 		return;
 	}
 	/* the night said so; the store does not have the run (yet) */
@@ -239,7 +239,7 @@ static void night_card(struct buf *b, const struct site *s, const struct site_be
 			buf_put(b, "</td><td>");
 			put_device_link(b, s, r->device_serial, 0, NULL);
 			buf_put(b, "</td><td>");
-			put_verdict(b, r->verdict);
+			put_verdict(b, run_verdict_words(r));
 			buf_put(b, "</td></tr>\n");
 		}
 		buf_put(b, "</table></div>\n");

@@ -213,12 +213,17 @@ void put_sim_mark(struct buf *b, const struct history_ov_run *run)
 			   : "wire-simulated", run->sim_mark);
 }
 
+/* a pass with deviations is said so, as the report's page 1 says it: a
+ * reviewer reads the deviations before signing */
+const char *run_verdict_words(const struct history_ov_run *run)
+{
+	return !strcmp(run->verdict, "pass") && run_has_deviations(run) ? run->verdict_text
+									: run->verdict;
+}
+
 void put_run_verdict(struct buf *b, const struct history_ov_run *run)
 {
-	/* a pass with deviations is said so, as the report's page 1 says it:
-	 * a reviewer reads the deviations before signing */
-	put_verdict(b, !strcmp(run->verdict, "pass") && run_has_deviations(run) ? run->verdict_text
-										 : run->verdict);
+	put_verdict(b, run_verdict_words(run));
 	put_sim_mark(b, run);
 }
 

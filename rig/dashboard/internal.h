@@ -51,6 +51,9 @@ bool parse_utc(const char *s, time_t *ret);
 void put_verdict(struct buf *b, const char *verdict);
 /* A run's verdict, and its mark when it ran on a simulated bench. */
 void put_run_verdict(struct buf *b, const struct history_ov_run *run);
+/* The words of a run's verdict wherever it is shown: "pass with deviations"
+ * for such a pass, else its verdict. */
+const char *run_verdict_words(const struct history_ov_run *run);
 /* The run passed with deviations (its verdict_text says so). */
 bool run_has_deviations(const struct history_ov_run *run);
 /* The mark of a run from a simulated bench ("" for a real one's). */
