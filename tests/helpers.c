@@ -1,4 +1,5 @@
 #include "helpers.h"
+#include "rig/base/record.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -110,6 +111,24 @@ char *th_slurp(const char *dir, const char *name)
 		abort();
 	text = th_read_file(path);
 	free(path);
+	/* an ended run's samples.csv is samples.csv.zst: read it as rig does */
+	if (!text && !strcmp(name, "samples.csv")) {
+		FILE *f = samples_open(dir);
+		size_t cap = 0;
+
+		if (f) {
+			FILE *out = open_memstream(&text, &cap);
+			char buf[65536];
+			size_t n;
+
+			if (!out)
+				abort();
+			while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+				fwrite(buf, 1, n, out);
+			fclose(f);
+			fclose(out);
+		}
+	}
 	return text;
 }
 

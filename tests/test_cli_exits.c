@@ -470,7 +470,7 @@ Test(exits, a_rig_without_its_lab_module_records_seals_and_says_why_there_is_no_
 	cr_assert_not_null(strstr(text, "cannot load the lab module"), "%s", text);
 	cr_assert_not_null(strstr(text, "no report: the raw data are intact"), "%s", text);
 	free(text);
-	for (const char *const *f = (const char *const[]){ "samples.csv", "results.json",
+	for (const char *const *f = (const char *const[]){ "samples.csv.zst", "results.json",
 							  "junit.xml", "SHA256SUMS", NULL }; *f; f++) {
 		if (asprintf(&path, "%s/%s", run, *f) < 0)
 			abort();

@@ -158,12 +158,14 @@ Test(hostile_files, a_fifo_inside_a_run_directory_never_blocks_a_reader)
 		/* unsealed, so that the reader itself meets the FIFO */
 		{ "events.jsonl", "report", NULL, 3, "events.jsonl: cannot read: is a FIFO (named pipe), not a regular file", true },
 		{ "samples.csv", "report", NULL, 3, "samples.csv: cannot read: is a FIFO (named pipe), not a regular file", true },
+		{ "samples.csv.zst", "report", NULL, 3, "samples.csv.zst: cannot read: is a FIFO (named pipe), not a regular file", true },
 		{ "inputs/sequence.cfg", "report", NULL, 3, "is a FIFO (named pipe), not a regular file", true },
 		{ "notes.jsonl", "note", "a note", 2, "notes.jsonl: is a FIFO (named pipe), not a regular file", true },
 		{ "events.jsonl", "resume", NULL, 2, "is a FIFO (named pipe), not a regular file", true },
 		/* sealed: the manifest check meets it first and names it */
-		{ "samples.csv", "report", NULL, 4, "CHANGED  samples.csv", false },
-		{ "samples.csv", "verify", NULL, 1, "samples.csv", false },
+		{ "samples.csv.zst", "report", NULL, 4, "CHANGED  samples.csv.zst", false },
+		{ "samples.csv.zst", "verify", NULL, 1, "samples.csv.zst", false },
+		{ "samples.csv", "verify", NULL, 1, "ADDED    samples.csv", false },
 		{ "SHA256SUMS", "verify", NULL, 1, "BAD      SHA256SUMS", false },
 		{ "SHA256SUMS.sig", "verify", NULL, 1, "BAD      SHA256SUMS.sig", false },
 	};

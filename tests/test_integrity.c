@@ -117,7 +117,7 @@ Test(integrity, a_clean_run_verifies_and_sha256sum_agrees)
 	cr_expect_not_null(strstr(out, "OK: "), "%s", out);
 	/* The manifest lists every file rig wrote, derived outputs included. */
 	sums = th_slurp(run, "SHA256SUMS");
-	for (const char *name = "samples.csv\nevents.jsonl\nrun.json\nresults.json\nsummary.txt\n"
+	for (const char *name = "samples.csv.zst\nevents.jsonl\nrun.json\nresults.json\nsummary.txt\n"
 				 "junit.xml\nreport.pdf\ninputs/bench.cfg\n"; *name;) {
 		const char *nl = strchr(name, '\n');
 		char want[64];
@@ -139,11 +139,11 @@ Test(integrity, one_flipped_byte_in_samples_csv_is_named)
 	char *tmp = th_tmpdir(), *run, *samples, *out;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	samples = th_path(run, "samples.csv");
+	samples = th_path(run, "samples.csv.zst");   /* an ended run's record, compressed */
 	flip_byte(samples, -1, 0x01);
 	cr_assert_eq(rig2(tmp, "verify", run, NULL, NULL), 1);
 	out = verify_out(tmp);
-	cr_expect_not_null(strstr(out, "CHANGED  samples.csv\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "CHANGED  samples.csv.zst\n"), "%s", out);
 	cr_expect_null(strstr(out, "results.json"), "only the altered file is named: %s", out);
 	cr_expect_not_null(strstr(out, "FAILED: 0 added, 1 changed, 0 missing"), "%s", out);
 	/* and sha256sum sees it too */
@@ -337,7 +337,7 @@ Test(integrity, a_manifest_edited_after_signing_fails_even_when_it_matches_the_f
 
 	/* The forger changes samples.csv and writes its new digest into the
 	 * manifest: every digest matches, only the signature can tell. */
-	samples = th_path(run, "samples.csv");
+	samples = th_path(run, "samples.csv.zst");
 	flip_byte(samples, -1, 0x01);
 	{
 		char *cmd;
@@ -353,7 +353,7 @@ Test(integrity, a_manifest_edited_after_signing_fails_even_when_it_matches_the_f
 	pclose(p);
 	sums = th_path(run, "SHA256SUMS");
 	text = th_read_file(sums);
-	line = strstr(text, "  samples.csv\n");
+	line = strstr(text, "  samples.csv.zst\n");
 	cr_assert_not_null(line);
 	memcpy(line - 64, hex, 64);
 	replace_file(sums, text);
@@ -394,11 +394,11 @@ Test(integrity, report_on_a_sealed_run_with_altered_raw_data_refuses_and_keeps_t
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
 	before = th_slurp(run, "SHA256SUMS");
 	results_before = th_slurp(run, "results.json");
-	samples = th_path(run, "samples.csv");
+	samples = th_path(run, "samples.csv.zst");
 	flip_byte(samples, -1, 0x01);
 	cr_assert_eq(rig2(tmp, "report", run, NULL, NULL), 4);
 	err = th_slurp(tmp, "stderr");
-	cr_expect_not_null(strstr(err, "CHANGED  samples.csv"), "%s", err);
+	cr_expect_not_null(strstr(err, "CHANGED  samples.csv.zst"), "%s", err);
 	cr_expect_not_null(strstr(err, "ALTERED"), "%s", err);
 	after = th_slurp(run, "SHA256SUMS");
 	results_after = th_slurp(run, "results.json");
@@ -661,7 +661,16 @@ Test(integrity, the_per_instrument_csv_files_hold_every_sample_exactly)
 	FILE *sf;
 
 	cr_assert_eq(run_into(tmp, &run, NULL), 0);
-	samples = th_path(run, "samples.csv");
+	/* the record as zstd (not rig) gives it back */
+	samples = th_path(tmp, "samples.csv");
+	{
+		char *cmd;
+
+		if (asprintf(&cmd, "zstdcat -q '%s/samples.csv.zst' > '%s'", run, samples) < 0)
+			abort();
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		free(cmd);
+	}
 	{
 		/* the tables rig export writes (a run directory keeps none) */
 		char *tables = th_path(tmp, "tables");

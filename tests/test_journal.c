@@ -124,17 +124,19 @@ static void replace_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* Changes one reading of samples.csv (its 5th line's value) and writes
- * the file's new digest into SHA256SUMS, as a forger would. */
+/* Changes one reading of the record (its 5th line's value, through zstd:
+ * an ended run's samples.csv is samples.csv.zst) and writes the file's new
+ * digest into SHA256SUMS, as a forger would. */
 static void forge_samples(const char *run)
 {
-	char *samples = path_in(run, "samples.csv"), *sums = path_in(run, "SHA256SUMS");
+	char *samples = path_in(run, "samples.csv.zst"), *sums = path_in(run, "SHA256SUMS");
 	char *text, *line, hex[65];
 
-	cr_assert_eq(sh("sed -i '5s/,[0-9.]*,/,9.999,/' '%s'", samples), 0);
+	cr_assert_eq(sh("zstd -q -d -c '%s' | sed '5s/,[0-9.]*,/,9.999,/' | zstd -q -c > '%s.new' && "
+			"mv '%s.new' '%s'", samples, samples, samples, samples), 0);
 	sha256sum_of(samples, hex);
 	text = th_read_file(sums);
-	line = strstr(text, "  samples.csv\n");
+	line = strstr(text, "  samples.csv.zst\n");
 	cr_assert_not_null(line);
 	memcpy(line - 64, hex, 64);
 	replace_file(sums, text);

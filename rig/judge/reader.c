@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rig/base/record.h"
 #include "check.h"
@@ -228,8 +229,13 @@ static FILE *open_samples(const char *run_dir, char *err, size_t err_len, int *r
 	f = samples_open(run_dir);   /* or samples.csv.zst, once compressed */
 	if (!f) {
 		char why[128];
+		struct stat st;
 
 		*ret = -errno;
+		/* name the file that was there: the compressed one when the plain
+		 * one is not */
+		if (lstat(path, &st) < 0 && errno == ENOENT)
+			snprintf(path, sizeof(path), "%s/samples.csv.zst", run_dir);
 		snprintf(err, err_len, "%s: cannot read: %s", path,
 			 infile_strerror(path, *ret, why, sizeof(why)));
 	}
