@@ -176,16 +176,25 @@ static void read_events(struct report_data *d, const char *run_dir)
 			if (json_object_get(ev, "why_not"))
 				snprintf(d->scheduler, sizeof(d->scheduler), "SCHED_FIFO %lld asked, not "
 					 "applied (%s)", prio, jstr(ev, "why_not"));
-			else
+			else {
+				/* the idle-state request, recorded since it was made */
+				json_t *qos = json_object_get(ev, "cpu_dma_latency_0");
+				char q[96] = "";
+
+				if (qos)
+					snprintf(q, sizeof(q), "; CPUs kept from slow idle states: %s%s",
+						 json_is_true(qos) ? "yes" : "no, ",
+						 json_is_true(qos) ? "" : jstr(ev, "cpu_dma_latency_error"));
 				snprintf(d->scheduler, sizeof(d->scheduler), "SCHED_FIFO %lld asked: %s%s%s; "
-					 "memory %s%s%s", prio, jstr(ev, "scheduler"),
+					 "memory %s%s%s%s", prio, jstr(ev, "scheduler"),
 					 json_is_string(json_object_get(ev, "scheduler_error")) ? ", refused: " : "",
 					 json_is_string(json_object_get(ev, "scheduler_error")) ?
 					 jstr(ev, "scheduler_error") : "",
 					 json_is_true(json_object_get(ev, "memory_locked")) ? "locked" : "not locked",
 					 json_is_string(json_object_get(ev, "memory_error")) ? ": " : "",
 					 json_is_string(json_object_get(ev, "memory_error")) ?
-					 jstr(ev, "memory_error") : "");
+					 jstr(ev, "memory_error") : "", q);
+			}
 		} else if (strcmp(name, "calibration_expired") == 0) {
 			/* an instrument used past its due date with the operator's
 			 * leave: at the start, or on a resume after the date passed */

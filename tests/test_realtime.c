@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,19 @@ static void report_says(const char *run, const char *scheduler)
 	free(html);
 }
 
+/* What the kernel's PM QoS holds the CPUs' wake-up latency to, in us, as
+ * /dev/cpu_dma_latency reads back (its aggregate of every request). */
+static int32_t cpu_dma_latency_us(void)
+{
+	int32_t v = -1;
+	FILE *f = fopen("/dev/cpu_dma_latency", "rb");
+
+	cr_assert_not_null(f, "/dev/cpu_dma_latency: %s", strerror(errno));
+	cr_assert_eq(fread(&v, sizeof(v), 1, f), 1);
+	fclose(f);
+	return v;
+}
+
 Test(realtime, a_real_time_run_samples_under_sched_fifo_with_its_memory_locked, .timeout = 60)
 {
 	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", HOLD_SEQ), *dut = th_src(DUT);
@@ -130,14 +144,20 @@ Test(realtime, a_real_time_run_samples_under_sched_fifo_with_its_memory_locked, 
 #else
 	cr_assert_gt(s.vm_lck_kb, 0, "no memory locked");
 #endif
+	/* the kernel's PM QoS target, as it reads it back: 0 us while rig
+	 * holds it (the default is 2000 s) */
+	cr_assert_eq(cpu_dma_latency_us(), 0);
 	cr_assert_eq(th_rig_wait(pid), 1);   /* a hold alone judges nothing */
+	cr_assert_neq(cpu_dma_latency_us(), 0, "the idle-state request outlived the run");
 	cr_assert_str_eq(json_string_value(json_object_get(ev, "scheduler")), "SCHED_FIFO");
 	cr_assert(json_is_true(json_object_get(ev, "memory_locked")));
 	cr_assert(json_is_null(json_object_get(ev, "scheduler_error")));
+	cr_assert(json_is_true(json_object_get(ev, "cpu_dma_latency_0")));
 	text = th_slurp(dir, "stderr");
 	cr_assert_null(strstr(text, "realtime_priority"), "%s", text);
 	free(text);
-	report_says(run, "SCHED_FIFO 50 asked: SCHED_FIFO; memory locked");
+	report_says(run, "SCHED_FIFO 50 asked: SCHED_FIFO; memory locked; CPUs kept from slow idle "
+		    "states: yes");
 	json_decref(ev);
 	free(run);
 	free(bench);
@@ -195,9 +215,14 @@ Test(realtime, where_it_is_not_permitted_the_run_goes_on_in_the_ordinary_schedul
 	text = th_read_file(err_path);
 	cr_assert_not_null(strstr(text, "realtime_priority = 50: SCHED_FIFO not permitted"), "%s", text);
 	cr_assert_not_null(strstr(text, "memory not locked"), "%s", text);
+	/* /dev/cpu_dma_latency is root's alone (mode 0600) */
+	cr_assert_not_null(strstr(text, "/dev/cpu_dma_latency not held at 0 (Permission denied)"),
+			   "%s", text);
+	cr_assert(json_is_false(json_object_get(ev, "cpu_dma_latency_0")));
 	free(text);
 	report_says(run, "SCHED_FIFO 50 asked: SCHED_OTHER, refused: Operation not permitted; "
 		    "memory not locked");
+	report_says(run, "CPUs kept from slow idle states: no, Permission denied");
 	free(events);
 	json_decref(ev);
 	free(journal);

@@ -1,6 +1,6 @@
 /* Benchmark: how late the real-time clock wakes the sampler.
  *
- *   build/bench_rt [--seconds N] [--hog] [--fifo]
+ *   build/bench_rt [--seconds N] [--hog] [--fifo] [--qos] [--slack-ns N]
  *
  * The sampler sleeps to absolute deadlines, multiples of its period from
  * the run's start (rig_clock_sleep_until on the real clock:
@@ -8,8 +8,13 @@
  * at 100 Hz and at 1 kHz for N seconds each (default 60) and prints the
  * wake-up latency (now - deadline) at p50, p99 and max.  --hog runs a child
  * that spins on every core beside it (a CPU hog); --fifo asks for
- * SCHED_FIFO (priority 50) and mlockall first and says whether it was
- * permitted.  Deadlines missed by more than a period are counted, not
+ * SCHED_FIFO (priority 50), mlockall and /dev/cpu_dma_latency held at 0
+ * (rig_clock_qos_hold: idle CPUs poll instead of halting) first, all that
+ * bench.realtime_priority = 50 asks of rig, and says whether each was
+ * permitted; --qos asks for the last alone.  The loop's timer slack is 1 ns, as rig sets it for a run on
+ * the real clock (the kernel's default, 50 us, lets an ordinary task's
+ * wake-up be put off by that much to save power); --slack-ns sets another
+ * to compare.  Deadlines missed by more than a period are counted, not
  * skipped: the next deadline is still the next multiple. */
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +66,9 @@ static void run(struct rig_clock *clock, double hz, double seconds, const char *
 int main(int argc, char **argv)
 {
 	double seconds = 60;
-	bool hog = false, fifo = false;
+	bool hog = false, fifo = false, qos = false;
+	int qos_fd = -1;
+	unsigned long slack_ns = 1;
 	pid_t hogs[64];
 	long n_hogs = 0;
 	struct rig_clock *clock;
@@ -72,14 +80,28 @@ int main(int argc, char **argv)
 			hog = true;
 		else if (!strcmp(argv[i], "--fifo"))
 			fifo = true;
+		else if (!strcmp(argv[i], "--qos"))
+			qos = true;
+		else if (!strcmp(argv[i], "--slack-ns") && i + 1 < argc)
+			slack_ns = strtoul(argv[++i], NULL, 10);
 		else {
-			fprintf(stderr, "usage: bench_rt [--seconds N] [--hog] [--fifo]\n");
+			fprintf(stderr, "usage: bench_rt [--seconds N] [--hog] [--fifo] [--qos] [--slack-ns N]\n");
 			return 2;
 		}
 	}
 	if (!(seconds > 0 && seconds <= 3600)) {
 		fprintf(stderr, "bench_rt: --seconds must be in (0, 3600]\n");
 		return 2;
+	}
+	if (slack_ns < 1 || prctl(PR_SET_TIMERSLACK, slack_ns) != 0) {
+		fprintf(stderr, "bench_rt: --slack-ns %lu: %s\n", slack_ns,
+			slack_ns < 1 ? "at least 1 ns" : strerror(errno));
+		return 2;
+	}
+	printf("timer slack: %lu ns\n", slack_ns);
+	if (fifo || qos) {
+		qos_fd = rig_clock_qos_hold();
+		printf("/dev/cpu_dma_latency held at 0: %s\n", qos_fd >= 0 ? "yes" : strerror(errno));
 	}
 	if (fifo) {
 		/* as rig does with bench.realtime_priority = 50 (rig/engine/engine.c) */
@@ -117,5 +139,7 @@ int main(int argc, char **argv)
 		kill(hogs[k], SIGKILL);
 		waitpid(hogs[k], NULL, 0);
 	}
+	if (qos_fd >= 0)
+		close(qos_fd);
 	return 0;
 }

@@ -28,4 +28,10 @@ bool rig_clock_is_virtual(const struct rig_clock *clock);
  * on the virtual clock, now. */
 rig_ns rig_clock_from_monotonic(struct rig_clock *clock, rig_ns monotonic_ns);
 
+/* Holds /dev/cpu_dma_latency at 0 us (the kernel's PM QoS: no CPU enters an
+ * idle state slower to leave) while the returned descriptor is open; close
+ * it to end the request.  -1 and errno when refused.  For the sampler on
+ * the real clock (bench.realtime_priority) and tools/bench_rt. */
+int rig_clock_qos_hold(void);
+
 #endif

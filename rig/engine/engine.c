@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -379,7 +382,7 @@ static int record_tail(const char *run_dir, rig_ns *ret_last, bool *ret_ended)
 int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_recorded,
 		     char *err, size_t err_len)
 {
-	struct engine e = { .o = o };
+	struct engine e = { .o = o, .qos_fd = -1 };
 	const struct bench *b = o->bench;
 	bool ended = true, safe;
 	rig_ns last = 0;
@@ -459,20 +462,27 @@ int engine_make_safe(const struct engine_opts *o, const char *why, bool *ret_rec
 }
 
 /* bench.realtime_priority: the sampler's loop under SCHED_FIFO with its
- * memory locked, for a run on the real clock, where the system permits.  A
- * refusal is recorded and warned about, never fatal: the run goes on in the
- * ordinary scheduler, as it would without the option.  Memory is locked for
- * the future only where that cannot make a later allocation fail (root, or
- * no RLIMIT_MEMLOCK).  Returns whether the scheduler was changed. */
+ * memory locked and the CPUs kept out of slow idle states
+ * (rig_clock_qos_hold), for a run on the real clock, where the system
+ * permits.  A refusal is recorded and warned about, never fatal: the run
+ * goes on in the ordinary scheduler, as it would without the option.
+ * Memory is locked for the future only where that cannot make a later
+ * allocation fail (root, or no RLIMIT_MEMLOCK).  Returns whether anything
+ * was changed. */
 static bool realtime_enter(struct engine *e)
 {
 	int prio = e->o->bench->realtime_priority;
 	struct sched_param sp = { .sched_priority = prio };
-	const char *sched_err = NULL, *lock_err = NULL;
+	const char *sched_err = NULL, *lock_err = NULL, *qos_err = NULL;
 	char lock_text[160];
 	struct rlimit rl;
 	bool fifo, locked = false;
 
+	/* the sampler's sleeps end at their deadlines, not up to the
+	 * kernel's default 50 us later (timer slack, per thread; SCHED_FIFO
+	 * has none): for a run on the real clock, whatever its priority */
+	if (!e->o->virtual_time)
+		prctl(PR_SET_TIMERSLACK, 1UL);
 	if (prio <= 0)
 		return false;
 	if (e->o->virtual_time) {
@@ -484,6 +494,9 @@ static bool realtime_enter(struct engine *e)
 	fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
 	if (!fifo)
 		sched_err = strerror(errno);
+	e->qos_fd = rig_clock_qos_hold();
+	if (e->qos_fd < 0)
+		qos_err = strerror(errno);
 	if (geteuid() != 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		snprintf(lock_text, sizeof(lock_text), "RLIMIT_MEMLOCK is %llu kB: locking the run's "
 			 "future memory could make an allocation fail", (unsigned long long)rl.rlim_cur / 1024);
@@ -493,10 +506,12 @@ static bool realtime_enter(struct engine *e)
 	} else {
 		lock_err = strerror(errno);
 	}
-	engine_event(e, "realtime", json_pack("{s:i, s:s, s:o, s:b, s:o}", "requested_priority", prio,
-		"scheduler", fifo ? "SCHED_FIFO" : "SCHED_OTHER",
+	engine_event(e, "realtime", json_pack("{s:i, s:s, s:o, s:b, s:o, s:b, s:o}",
+		"requested_priority", prio, "scheduler", fifo ? "SCHED_FIFO" : "SCHED_OTHER",
 		"scheduler_error", sched_err ? json_string(sched_err) : json_null(),
-		"memory_locked", locked, "memory_error", lock_err ? json_string(lock_err) : json_null()));
+		"memory_locked", locked, "memory_error", lock_err ? json_string(lock_err) : json_null(),
+		"cpu_dma_latency_0", e->qos_fd >= 0,
+		"cpu_dma_latency_error", qos_err ? json_string(qos_err) : json_null()));
 	if (!fifo)
 		fprintf(stderr, "rig: warning: %s: realtime_priority = %d: SCHED_FIFO not permitted "
 			"(%s); the run goes on in the ordinary scheduler\n",
@@ -504,15 +519,22 @@ static bool realtime_enter(struct engine *e)
 	if (!locked)
 		fprintf(stderr, "rig: warning: %s: realtime_priority = %d: memory not locked (%s)\n",
 			TERM_SAFE(e->o->bench->path), prio, lock_err);
-	return fifo || locked;
+	if (e->qos_fd < 0)
+		fprintf(stderr, "rig: warning: %s: realtime_priority = %d: /dev/cpu_dma_latency not "
+			"held at 0 (%s): idle CPUs may wake the sampler late\n",
+			TERM_SAFE(e->o->bench->path), prio, qos_err);
+	return fifo || locked || e->qos_fd >= 0;
 }
 
 /* Back to the ordinary scheduler once the bench is safe: the analysis and
  * the report are no real-time work. */
-static void realtime_leave(bool entered)
+static void realtime_leave(struct engine *e, bool entered)
 {
 	struct sched_param sp = { .sched_priority = 0 };
 
+	if (e->qos_fd >= 0)
+		close(e->qos_fd);
+	e->qos_fd = -1;
 	if (!entered)
 		return;
 	sched_setscheduler(0, SCHED_OTHER, &sp);
@@ -593,7 +615,7 @@ int engine_run(const struct engine_opts *o, char *err, size_t err_len)
 	engine_safe_state(&e, e.aborted ? e.abort_reason : "sequence completed");
 	if (e.aborted)
 		engine_drain_buffers(&e);
-	realtime_leave(realtime);
+	realtime_leave(&e, realtime);
 	engine_event(&e, "run_end", json_pack("{s:s, s:s, s:s}", "status", e.aborted ? "aborted" : "completed",
 				       "reason", e.aborted ? e.abort_reason : "every step ran",
 				       "utc", rig_utc_now_iso(utc)));

@@ -90,6 +90,7 @@ struct engine {
 
 	/* The first reason to abort is the root cause; later ones are consequences. */
 	bool aborted;
+	int qos_fd;                     /* /dev/cpu_dma_latency held at 0 (realtime_priority), or -1 */
 	char abort_reason[512];
 	size_t step_index;
 
