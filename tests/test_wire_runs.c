@@ -53,6 +53,19 @@ Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simu
 		cr_assert_not_null(strstr(samples, ",pump,delivered,"), "no delivered telemetry");
 		free(samples);
 	}
+	/* in lockstep the CPUs were kept from halting between round trips
+	 * (root may hold /dev/cpu_dma_latency; CI runs as root), and the
+	 * in-process run, with no round trips, asked nothing */
+	{
+		char *ev_wire = th_slurp(run_wire, "events.jsonl"), *ev_sim = th_slurp(run_sim, "events.jsonl");
+
+		cr_assert_not_null(strstr(ev_wire, "\"event\":\"cpu_latency\",\"why\":\"lockstep with the "
+					   "simulator: a step is round trips\",\"cpu_dma_latency_0\":true"),
+				   "%.400s", ev_wire);
+		cr_assert_null(strstr(ev_sim, "cpu_latency"));
+		free(ev_wire);
+		free(ev_sim);
+	}
 	/* a wire-simulated bench is no more evidence than an in-process one,
 	 * and says which it is: results.json, junit.xml, every page */
 	cr_assert_str_eq(json_string_value(json_object_get(a, "bench_kind")), "wire-simulated");
