@@ -87,13 +87,29 @@ const struct check_ops *check_ops_find(enum check_kind kind);
 /* the reading noise: struct noise_est (rig/analysis/gravimetric.h) */
 
 /* The standard uncertainty (k = 1, g) of one balance reading at the end of
- * a window over which the pump ran at rate_ml_per_h: the stated calibration
- * uncertainty, the reading noise ne measured, and, when strokes come less
- * often than readings (so the noise does not hold them), what the line
- * holds at that instant (line_content_var(), with the bench's stated
- * line_time_constant, else up to a whole stroke). */
+ * a window over which the pump ran at rate_ml_per_h, its own part: the
+ * reading noise ne measured, and, when strokes come less often than
+ * readings (so the noise does not hold them), what the line holds at that
+ * instant (line_content_var(), with the bench's stated line_time_constant,
+ * else up to a whole stroke).  The calibration's part belongs to a pair of
+ * readings: reading_cal_pair_u_g(). */
 double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
 		   double rate_ml_per_h);
+/* The balance calibration's part (k = 1, g) of the difference of two
+ * readings load_diff_g apart.  Its deviation from linearity is one curve:
+ * two readings far apart in load deviate independently (sqrt(2) times the
+ * stated calibration.uncertainty), two close together alike, their
+ * difference no more than the curve's local slope times the load between
+ * them, a slope the calibration certifies to its gain_uncertainty.  The
+ * smaller of the two; the first alone when no gain uncertainty is stated.
+ * (README, "Coverage of the stated uncertainties".) */
+double reading_cal_pair_u_g(const struct analysis_ctx *ax, double load_diff_g);
+/* Two readings' difference, k = 1, g: each reading_u_g() at the rate then
+ * and reading_cal_pair_u_g() between them. */
+double reading_pair_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
+			double rate0_ml_per_h, double rate1_ml_per_h, double load_diff_g);
+#define READING_CAL_PAIR_WORDS "the balance calibration between the two loads (the smaller " \
+	"of sqrt(2) x calibration.uncertainty and gain_uncertainty x the load between them)"
 /* The reading noise (1 sigma, g) the budgets use: measured with the pump
  * stopped (the measure_evaporation periods, at least STOPPED_NOISE_MIN second
  * differences), where nothing but the balance moves the readings; else the

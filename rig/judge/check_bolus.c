@@ -139,8 +139,9 @@ static bool weigh(struct analysis_ctx *ax, struct check_priv *p, struct req_stat
 	collected_ml = (r->at1.lo_v - r->at0.lo_v + r->evap_g) * ax->ml_per_g;
 	r->basal_ml = programmed_volume_ml(tl->rates, tl->n_rates, NULL, 0, tb, te);
 	r->bolus_ml = collected_ml - r->basal_ml;
-	r->u_read_ml = ax->ml_per_g * hypot(reading_u_g(ax, &p->noise, timeline_rate_at(tl, tb)),
-					    reading_u_g(ax, &p->noise, timeline_rate_at(tl, te)));
+	r->u_read_ml = ax->ml_per_g * reading_pair_u_g(ax, &p->noise, timeline_rate_at(tl, tb),
+						       timeline_rate_at(tl, te),
+						       r->at1.lo_v - r->at0.lo_v);
 	r->u_evap_ml = ax->ml_per_g * dt_h * ev->u_g_per_h;
 	r->u_basal_ml = r->basal_ml * ax->dev->accuracy_tolerance_pct / 100 / sqrt(3);
 	r->u_scale_ml = hypot(ax->u_rel_factor, ax->u_rel_span) * fabs(collected_ml);
@@ -166,9 +167,9 @@ static void bolus_budget(struct analysis_ctx *ax, struct check_result *c, const 
 	double k = 100 / r->rq->volume_ml;
 
 	budget_add(c, quantity, "balance readings at the interval's ends", k * r->u_read_ml, "%",
-		   "bench scale calibration.uncertainty (%.3g mg), %s (%.3g mg), the line's "
-		   "content between strokes", ax->u_read_cal_g * 1e3, reading_noise_source(ax),
-		   reading_noise_g(ax, &p->noise) * 1e3);
+		   "%s (%.3g mg), the line's content between strokes, " READING_CAL_PAIR_WORDS
+		   " (%.3g mg)", reading_noise_source(ax), reading_noise_g(ax, &p->noise) * 1e3,
+		   reading_cal_pair_u_g(ax, r->at1.lo_v - r->at0.lo_v) * 1e3);
 	budget_add(c, quantity, "evaporation added back", k * r->u_evap_ml, "%",
 		   "%.3g mg/h over %.4f h (%s)", ev->u_g_per_h * 1e3,
 		   rig_ns_to_h(r->at1.lo_t_ns - r->at0.lo_t_ns), ev->source);

@@ -119,7 +119,7 @@ static void cross_check(struct analysis_ctx *ax, struct check_result *c,
 static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
 	const struct timeline *tl = ax->tl;
-	double t_h, u_r0, u_r1, u_bal, u_evap, u_dens, u_ml, pct;
+	double t_h, u_r0, u_r1, u_cal, u_bal, u_evap, u_dens, u_ml, pct;
 	struct evaporation_used ev;
 	struct dose_inputs in;
 	struct dose_result out;
@@ -163,7 +163,8 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 	 * line's content between strokes at the rate then */
 	u_r0 = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, c->t_begin_ns));
 	u_r1 = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, c->t_end_ns - 1));
-	u_bal = ax->ml_per_g * hypot(u_r0, u_r1);
+	u_cal = reading_cal_pair_u_g(ax, c->mass_end_g - c->mass_begin_g);
+	u_bal = ax->ml_per_g * sqrt(u_r0 * u_r0 + u_r1 * u_r1 + u_cal * u_cal);
 	u_evap = ax->ml_per_g * t_h * ev.u_g_per_h;
 	u_dens = hypot(ax->u_rel_factor, ax->u_rel_span) * out.delivered_ml;
 	u_ml = sqrt(u_bal * u_bal + u_evap * u_evap + u_dens * u_dens);
@@ -171,9 +172,9 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 	 * volume: the budget of the dose error */
 	pct = 100 / out.programmed_ml;
 	budget_add(c, "dose_error", "balance readings at the window's ends", pct * u_bal, "%",
-		   "f * hypot(u_read(begin), u_read(end)) = f * hypot(%.3g, %.3g) mg: bench scale "
-		   "calibration.uncertainty (%.3g mg), %s (%.3g mg) and the line's content "
-		   "between strokes", u_r0 * 1e3, u_r1 * 1e3, ax->u_read_cal_g * 1e3,
+		   "f * sqrt(u_read(begin)^2 + u_read(end)^2 + u_cal^2) = f * sqrt(%.3g^2 + %.3g^2 "
+		   "+ %.3g^2) mg: %s (%.3g mg) and the line's content between strokes; u_cal: "
+		   READING_CAL_PAIR_WORDS, u_r0 * 1e3, u_r1 * 1e3, u_cal * 1e3,
 		   reading_noise_source(ax), reading_noise_g(ax, &st->priv->noise) * 1e3);
 	budget_add(c, "dose_error", "evaporation added back", pct * u_evap, "%",
 		   "%.4f h x %.3g mg/h (%s)", t_h, ev.u_g_per_h * 1e3, ev.source);

@@ -280,19 +280,21 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 				programmed_volume_ml(tl->rates, tl->n_rates, tl->boluses, tl->n_boluses,
 						     t0, st->priv->t_close_ns) : 0;
 			struct evaporation_used ev;
-			double delivered, u_begin, u_end, basal_half, big_u;
+			double delivered, u_begin, u_end, u_cal, basal_half, big_u;
 
 			evaporation_for(ax, c, t0, t1, &ev);
 			delivered = ax->ml_per_g * (w1 - st->priv->begin.lo_v +
 						    ev.e_g_per_h * rig_ns_to_h(t1 - t0)) - before_closure;
 			/* the first reading with the line closed (nothing moving), the
 			 * last with the line's content at the rate then */
-			u_begin = hypot(ax->u_read_cal_g, reading_noise_g(ax, &st->priv->noise));
+			u_begin = reading_noise_g(ax, &st->priv->noise);
 			u_end = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, t1));
+			u_cal = reading_cal_pair_u_g(ax, w1 - st->priv->begin.lo_v);
 			budget_add(c, "released_bolus", "balance readings at the bolus window's ends",
-				   ax->ml_per_g * hypot(u_begin, u_end), "mL", "f * hypot(%.3g, %.3g) mg: "
-				   "scale calibration.uncertainty, the reading noise, the line's content "
-				   "between strokes at the end", u_begin * 1e3, u_end * 1e3);
+				   ax->ml_per_g * sqrt(u_begin * u_begin + u_end * u_end + u_cal * u_cal),
+				   "mL", "f * sqrt(%.3g^2 + %.3g^2 + %.3g^2) mg: the reading noise, the "
+				   "line's content between strokes at the end, " READING_CAL_PAIR_WORDS,
+				   u_begin * 1e3, u_end * 1e3, u_cal * 1e3);
 			budget_add(c, "released_bolus", "evaporation added back",
 				   ax->ml_per_g * bw_h * ev.u_g_per_h, "mL", "%.3f h x %.3g mg/h (%s)", bw_h,
 				   ev.u_g_per_h * 1e3, ev.source);

@@ -256,8 +256,8 @@ static struct account account_at(const struct analysis_ctx *ax, const struct che
 	const struct timeline *tl = ax->tl;
 	double k = ax->ml_per_g, dt_h = rig_ns_to_h(q->m_t_ns - f->m_t_ns);
 	struct account a;
-	double u_read = hypot(reading_u_g(ax, &p->noise, timeline_rate_at(tl, f->m_t_ns)),
-			      reading_u_g(ax, &p->noise, timeline_rate_at(tl, q->m_t_ns)));
+	double u_read = reading_pair_u_g(ax, &p->noise, timeline_rate_at(tl, f->m_t_ns),
+					 timeline_rate_at(tl, q->m_t_ns), q->m_g - f->m_g);
 
 	double line = in_line_ml(ax, p, q) - in_line_ml(ax, p, f);
 
@@ -282,11 +282,11 @@ static void account_budget(struct analysis_ctx *ax, struct check_result *c, cons
 		   "the refill step's mass_uncertainty (%.3g mg) times %.7f mL/g",
 		   p->fill->mass_u_g * 1e3, k);
 	budget_add(c, quantity, "balance readings at the refill and then",
-		   k * hypot(reading_u_g(ax, &p->noise, timeline_rate_at(ax->tl, p->p[P_FILL].m_t_ns)),
-			     reading_u_g(ax, &p->noise, timeline_rate_at(ax->tl, q->m_t_ns))),
-		   "mL", "bench scale calibration.uncertainty (%.3g mg), %s (%.3g mg)",
-		   ax->u_read_cal_g * 1e3, reading_noise_source(ax),
-		   reading_noise_g(ax, &p->noise) * 1e3);
+		   k * reading_pair_u_g(ax, &p->noise, timeline_rate_at(ax->tl, p->p[P_FILL].m_t_ns),
+					timeline_rate_at(ax->tl, q->m_t_ns), q->m_g - p->p[P_FILL].m_g),
+		   "mL", "%s (%.3g mg), the line's content between strokes, " READING_CAL_PAIR_WORDS
+		   " (%.3g mg)", reading_noise_source(ax), reading_noise_g(ax, &p->noise) * 1e3,
+		   reading_cal_pair_u_g(ax, q->m_g - p->p[P_FILL].m_g) * 1e3);
 	budget_add(c, quantity, "evaporation added back", ev->u_g_per_h * dt_h * k, "mL",
 		   "%.3g mg/h over %.4f h (%s)", ev->u_g_per_h * 1e3, dt_h, ev->source);
 	budget_add(c, quantity, "what the line holds on its way", 0.5 * fabs(a->line_ml), "mL",
@@ -309,8 +309,8 @@ static double gain_ml(const struct analysis_ctx *ax, const struct check_priv *p,
 	double k = ax->ml_per_g, dt_h = rig_ns_to_h(b->m_t_ns - a->m_t_ns);
 	double v = (b->m_g - a->m_g + ev->e_g_per_h * dt_h) * k;
 
-	*ret_u = sqrt(pow(k * hypot(reading_u_g(ax, &p->noise, timeline_rate_at(ax->tl, a->m_t_ns)),
-				    reading_u_g(ax, &p->noise, timeline_rate_at(ax->tl, b->m_t_ns))), 2) +
+	*ret_u = sqrt(pow(k * reading_pair_u_g(ax, &p->noise, timeline_rate_at(ax->tl, a->m_t_ns),
+					       timeline_rate_at(ax->tl, b->m_t_ns), b->m_g - a->m_g), 2) +
 		      pow(ev->u_g_per_h * dt_h * k, 2) +
 		      pow(hypot(ax->u_rel_factor, ax->u_rel_span) * v, 2));
 	return v;

@@ -163,7 +163,7 @@ const char *reading_noise_source(const struct analysis_ctx *ax)
 static double reading_u_with(const struct analysis_ctx *ax, double sigma, bool line_in_noise,
 			     double rate_ml_per_h)
 {
-	double u2 = ax->u_read_cal_g * ax->u_read_cal_g + sigma * sigma;
+	double u2 = sigma * sigma;
 	double s = ax->dev->stroke_volume_ml;
 	rig_ns period = ax->bench->instrument[ROLE_SCALE].period_ns;
 
@@ -178,6 +178,22 @@ static double reading_u_with(const struct analysis_ctx *ax, double sigma, bool l
 		u2 += v / (ax->ml_per_g * ax->ml_per_g);
 	}
 	return sqrt(u2);
+}
+
+double reading_cal_pair_u_g(const struct analysis_ctx *ax, double load_diff_g)
+{
+	double apart = M_SQRT2 * ax->u_read_cal_g;
+
+	return ax->u_rel_span > 0 ? fmin(apart, ax->u_rel_span * fabs(load_diff_g)) : apart;
+}
+
+double reading_pair_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
+			double rate0_ml_per_h, double rate1_ml_per_h, double load_diff_g)
+{
+	double u0 = reading_u_g(ax, ne, rate0_ml_per_h), u1 = reading_u_g(ax, ne, rate1_ml_per_h);
+	double uc = reading_cal_pair_u_g(ax, load_diff_g);
+
+	return sqrt(u0 * u0 + u1 * u1 + uc * uc);
 }
 
 double reading_u_g(const struct analysis_ctx *ax, const struct noise_est *ne,
