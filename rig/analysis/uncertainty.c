@@ -67,6 +67,54 @@ double coverage95_rect_normal(double a, double sigma)
 	return hi;
 }
 
+/* P(the largest of m errors at most U), by Simpson's rule over the common
+ * error. */
+static double all_within(size_t m, double u_own, double u_common, double big_u)
+{
+	const int n = 400;                  /* even: z0 over [-8, 8] */
+	const double lo = -8, h = 16.0 / n;
+	double sum = 0;
+
+	for (int i = 0; i <= n; i++) {
+		double z = lo + i * h, c = u_common * z;
+		double f = exp(-0.5 * z * z) / sqrt(2 * M_PI) *
+			   pow(normal_cdf((big_u - c) / u_own), (double)m);
+
+		sum += (i == 0 || i == n ? 1 : i % 2 ? 4 : 2) * f;
+	}
+	return sum * h / 3;
+}
+
+double extreme_common_u(size_t m, double u_own, double u_common)
+{
+	double lo, hi;
+
+	if (m < 1)
+		m = 1;
+	if (!(u_own > 0))
+		return 1.959963984540054 * u_common;
+	/* the answer lies above the quadrature sum (m = 1) and, doubling as
+	 * needed, below the linear one */
+	lo = 1.959963984540054 * hypot(u_own, u_common) * 0.999;
+	hi = extreme_coverage_factor(m) * u_own + 1.959963984540054 * u_common;
+	for (int it = 0; it < 20 && 1 - all_within(m, u_own, u_common, hi) +
+				     normal_cdf(-hi / hypot(u_own, u_common)) > 0.05; it++)
+		hi *= 2;
+	for (int it = 0; it < 60 && hi - lo > 1e-12 * hi; it++) {
+		double mid = 0.5 * (lo + hi);
+
+		/* above by the largest of the m, below by one value's error */
+		double miss = 1 - all_within(m, u_own, u_common, mid) +
+			      normal_cdf(-mid / hypot(u_own, u_common));
+
+		if (miss > 0.05)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
 double extreme_coverage_factor(size_t m)
 {
 	/* P(max |e_k| <= c) = (2 Phi(c) - 1)^m = 0.95 */

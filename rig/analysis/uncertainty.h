@@ -32,6 +32,19 @@ double coverage95_rect_normal(double a, double sigma);
  * most c in 95 % of outcomes: 1.96 for m = 1, 3.48 for m = 100. */
 double extreme_coverage_factor(size_t m);
 
+/* U such that the largest of m errors u_own Z_k + u_common Z_0 (Z
+ * independent N(0, 1): each value's own error and one that shifts every
+ * value alike) exceeds U, or one value's error falls below -U, in 5 % of
+ * outcomes together:
+ *   1 - integral phi(z) Phi((U - u_common z) / u_own)^m dz
+ *     + Phi(-U / hypot(u_own, u_common)) = 0.05.
+ * The measured maximum of m values lies above the true one by at most the
+ * largest error of the values that could be it, and below it by no more
+ * than the truly largest value's own error: |error| <= U in 95 % of
+ * outcomes (and the same for a minimum).  1.96 hypot(u_own, u_common) when
+ * m = 1, about extreme_coverage_factor(m) u_own when u_common = 0. */
+double extreme_common_u(size_t m, double u_own, double u_common);
+
 /* The variance (mL^2) of what a line holds at an instant taken at random,
  * for strokes of stroke_ml every period_s that the line passes on to the
  * vessel exponentially with time constant tau_s (the outflow of a compliant

@@ -128,7 +128,7 @@ static void check_flow_sample(struct analysis_ctx *ax, struct check_result *c, s
 static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
 	struct flow_result fr;
-	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, u_read_w, t_h, u_a, u_rel, e;
+	double r = st->priv->flow_cfg.rate_ml_per_h, shift, u_read, u_read_w, u_cal, t_h, u_a, u_rel, e;
 	double a_pct;
 	struct evaporation_used ev;
 	struct measurement *m;
@@ -158,9 +158,12 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	shift = 100 * ax->ml_per_g * e / r;
 	u_read = reading_u_g(ax, &st->priv->noise, r);
 	/* an observation window's readings: their scatter as the window's own
-	 * second differences measure it, the pulsation of fast strokes and the
-	 * linearity along the rising load included (the Monte Carlo finds this
-	 * already wide for the shortest windows: README) */
+	 * second differences measure it (the line's content between strokes
+	 * added where strokes come less often than readings).  A window's
+	 * flow is the flow out of the line: the balance cannot see, and the
+	 * patient does not get, the pump's strokes counted whole at a
+	 * window's ends, which the line smooths (the Monte Carlo's truth is
+	 * the outflow: tools/coverage.c) */
 	u_read_w = reading_u_window_g(ax, &st->priv->noise, r);
 	u_rel = sqrt(ax->u_rel_factor * ax->u_rel_factor + ax->u_rel_span * ax->u_rel_span +
 		     ax->u_rel_clock * ax->u_rel_clock);
@@ -168,11 +171,12 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	/* A from the mass change over the whole period: two readings, the
 	 * evaporation over T, and what scales every volume; k = 2 */
 	a_pct = fr.mean_error_pct + shift;
+	u_cal = reading_cal_pair_u_g(ax, r * t_h / ax->ml_per_g);
 	budget_add(c, "A", "balance readings at the period's ends",
-		   100 / (r * t_h) * ax->ml_per_g * sqrt(2) * u_read, "%",
-		   "100 / (r T) * f * sqrt(2) * u_read, u_read = %.3g mg (scale calibration.uncertainty, "
-		   "the reading noise (pump stopped, where measured), the line's content between "
-		   "strokes)", u_read * 1e3);
+		   100 / (r * t_h) * ax->ml_per_g * sqrt(2 * u_read * u_read + u_cal * u_cal), "%",
+		   "100 / (r T) * f * sqrt(2 u_read^2 + u_cal^2), u_read = %.3g mg (the reading "
+		   "noise (pump stopped, where measured), the line's content between strokes), "
+		   "u_cal = %.3g mg (" READING_CAL_PAIR_WORDS ")", u_read * 1e3, u_cal * 1e3);
 	budget_add(c, "A", "evaporation added back", 100 / r * ax->ml_per_g * ev.u_g_per_h, "%",
 		   "100 / r * f * %.3g mg/h (%s)", ev.u_g_per_h * 1e3, ev.source);
 	budget_add(c, "A", "volume per gram (density, air buoyancy)",
@@ -202,19 +206,15 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 	for (size_t w = 0; w < fr.n_windows; w++) {
 		const struct flow_window_result *wr = &fr.windows[w];
 		double p_h = rig_ns_to_h(wr->window_ns);
-		/* per window: its two readings (with the line at its two ends);
-		 * of them, the balance's calibration (its linearity) is one curve
-		 * for every window, not drawn afresh in each: the extreme of n
-		 * windows picks up the largest of n draws of the rest only.  This
-		 * holds while a window's load change is short against the curve's
-		 * period, as the Monte Carlo draws it (5 to 100 mg); for a balance
-		 * whose deviation from linearity changed from window to window by
-		 * its whole stated uncertainty, the calibration's term would be
-		 * drawn afresh in each window too, and this U too small */
-		double u_w = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * u_read_w;
-		double u_w_cal = 100 / (r * p_h) * ax->ml_per_g * sqrt(2) * ax->u_read_cal_g;
-		/* u_read_w holds u_read_cal_g; fmax: rounding where it is all of it */
-		double u_w_own = sqrt(fmax(0, u_w * u_w - u_w_cal * u_w_cal));
+		/* per window: its two readings (with the line at its two ends)
+		 * and the balance's calibration between their loads; that is one
+		 * curve, the same slope for windows at neighbouring loads, not
+		 * drawn afresh in each: the extreme of n windows picks up the
+		 * largest of n draws of the readings' own terms only */
+		double f_w = 100 / (r * p_h) * ax->ml_per_g;
+		double u_w_own = f_w * sqrt(2) * u_read_w;
+		double u_w_cal = f_w * reading_cal_pair_u_g(ax, r * p_h / ax->ml_per_g);
+		double u_w = hypot(u_w_own, u_w_cal);
 		/* every window alike: the evaporation's rate, and relative terms */
 		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;
 		double ep[2] = { wr->ep_max_pct + shift, wr->ep_min_pct + shift };
@@ -222,36 +222,47 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 		for (int x = 0; x < 2; x++) {
 			bool limited = ax->dev->has_flow && (x ? ax->dev->has_ep_min : ax->dev->has_ep_max);
 			/* the extreme of the windows that could be it is covered at
-			 * 95 % by k_ext, not 2: those whose measured error lies
-			 * within two window errors (2 sqrt(2) u) of it.  All of them
+			 * 95 % by k_ext, not 2.  The measured extreme lies between
+			 * the truly extreme window's own error (at least -2 u) and
+			 * the largest error of the windows that could be measured
+			 * extreme: those whose true error is within that window's
+			 * reach, that is, whose measured error lies within (k + 2) u
+			 * of the measured extreme, k the factor of all n windows
+			 * (a measured extreme stands up to k u above its truth; a
+			 * window as true as it, down to 2 u below).  All of them
 			 * when the windows' true errors are alike; one or a few when
 			 * the pump's strokes make them differ by more than the
 			 * readings blur them (the extreme is then mostly the same
 			 * window, measured and true, with one window's error) */
-			size_t m_near = flow_windows_near(wr, x == 0, 2 * M_SQRT2 * u_w_own);
-			double k_ext = fmax(2, extreme_coverage_factor(m_near));
+			double k_all = fmax(2, extreme_coverage_factor(wr->n_windows));
+			size_t m_near = flow_windows_near(wr, x == 0, (k_all + 2) * u_w_own);
+			/* the calibration's curve, the evaporation and what scales
+			 * every volume shift every window alike */
+			double u_shared = hypot(u_w_cal, hypot(u_common, u_rel * (100 + ep[x])));
+			double big_u = fmax(2 * hypot(u_w_own, u_shared),
+					    extreme_common_u(m_near, u_w_own, u_shared));
 
 			snprintf(name, sizeof(name), "Ep_%s_%gmin", x ? "min" : "max",
 				 rig_ns_to_s(wr->window_ns) / 60);
 			budget_add(c, name, "one window's readings", u_w, "%",
-				   "100 / (r P) * f * sqrt(2) * u_read, u_read = %.3g mg (calibration, "
-				   "the window's reading noise)", u_read_w * 1e3);
+				   "100 / (r P) * f * sqrt(2 u_read^2 + u_cal^2), u_read = %.3g mg (the "
+				   "window's reading noise), u_cal = %.3g mg (" READING_CAL_PAIR_WORDS ")",
+				   u_read_w * 1e3, u_w_cal / f_w * 1e3);
 			budget_add(c, name, "evaporation added back", u_common, "%",
 				   "100 / r * f * %.3g mg/h, alike in every window", ev.u_g_per_h * 1e3);
 			budget_add(c, name, "what scales every volume (density, span, time base)",
 				   u_rel * (100 + ep[x]), "%", "%.3g relative", u_rel);
-			/* the window's own term at k_ext (the extreme of n), the
-			 * calibration's and the common ones at 2 */
-			m = check_measure(c, name, ep[x], hypot(k_ext * u_w_own, 2 * hypot(u_w_cal,
-								hypot(u_common, u_rel * (100 + ep[x])))), "%");
+			/* every one of the windows that could be the extreme within
+			 * U, own error and shared, in 95 % of runs (at least k = 2) */
+			m = check_measure(c, name, ep[x], big_u, "%");
 			if (!m)
 				continue;
 			snprintf(m->source, sizeof(m->source), "%s over %zu windows of %.0f s (%zu "
-				 "skipped); U: one window's own term times %.2f (95 %% of the extreme of "
-				 "the %zu windows within two window errors of it), 2 times the "
-				 "calibration's and what shifts every window",
+				 "skipped); U: the errors of all %zu windows that could be the extreme "
+				 "(within %.2f window errors of it) within U in 95 %% of runs, each its "
+				 "own (%.3g %%) and what shifts every window (%.3g %%)",
 				 x ? "min" : "max", wr->n_windows, rig_ns_to_s(wr->window_ns),
-				 wr->n_skipped, k_ext, m_near);
+				 wr->n_skipped, m_near, k_all + 2, u_w_own, u_shared);
 			if (limited) {
 				if (x)
 					measure_limit(m, ax->dev->ep_min_pct, INFINITY);
