@@ -418,13 +418,19 @@ static void section_deviations(struct report_doc *doc, const struct run_results 
 			 d->n_notes_dropped);
 }
 
-static void section_traceability(struct report_doc *doc, const struct run_results *res)
+static void section_traceability(struct report_doc *doc, const struct run_results *res,
+				 const struct report_data *d)
 {
 	struct doc_block *t;
+	/* compressed already, or to be just before the seal (rig run writes
+	 * the report first): an ended run of a bench that compresses */
+	bool zst = d->record_zst || (res->record_zstd && res->status != RUN_INTERRUPTED);
 
 	doc_text(doc, DB_H1, DS_NORMAL, "7  Traceability");
 	doc_text(doc, DB_PARA, DS_SMALL, "Where each number came from (the source strings of "
-		   "results.json; files are those of the run directory).");
+		   "results.json; files are those of the run directory%s).", zst ?
+		   "; the raw record samples.csv is stored there as samples.csv.zst, compressed once "
+		   "the run ended: `zstdcat samples.csv.zst` gives it back byte for byte" : "");
 	t = doc_table(doc, true, 3, 0.05, 0.22, 0.73);
 	doc_add_cell(doc, t, DS_HEAD, "#");
 	doc_add_cell(doc, t, DS_HEAD, "quantity");
@@ -475,7 +481,7 @@ int report_doc_build(const struct run_results *res, const struct report_data *d,
 	section_conditions(doc, res);
 	section_deviations(doc, res, d);
 	section_plots(doc, res, d);
-	section_traceability(doc, res);
+	section_traceability(doc, res, d);
 	section_signatures(doc, d);
 	if (doc->failed) {
 		report_doc_free(doc);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +417,13 @@ static int read_samples(struct report_data *d, const struct run_results *res,
 	if (!f) {
 		free(tare_t);
 		return 0;   /* the plots say their data is absent */
+	}
+	{
+		char plain[RIG_PATH_MAX + 16];
+		struct stat st;
+
+		snprintf(plain, sizeof(plain), "%s/samples.csv", run_dir);
+		d->record_zst = lstat(plain, &st) < 0 && errno == ENOENT;
 	}
 	while ((len = getline(&line, &cap, f)) > 0) {
 		struct sample_row row;

@@ -37,6 +37,7 @@ struct report_signoff;   /* report_signatures.c */
 
 struct report_data {
 	char run_dir_name[256];         /* last component of the run directory */
+	bool record_zst;                /* samples.csv is stored as samples.csv.zst */
 	char report_id[RIG_ID_MAX + 256 + 8];
 	/* run.json (each field optional: older run directories lack some) */
 	bool have_run_json;

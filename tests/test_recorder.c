@@ -181,6 +181,15 @@ Test(recorder, a_compressed_record_is_the_plain_one_for_zstd_and_for_every_reade
 		cr_assert_eq(system(cmd), 0, "zstd -d does not give the plain record");
 		free(cmd);
 	}
+	/* the report names the file the directory holds */
+	{
+		char *hz = th_slurp(z, "report.html"), *hp = th_slurp(plain, "report.html");
+
+		cr_assert_not_null(strstr(hz, "stored there as samples.csv.zst"));
+		cr_assert_null(strstr(hp, "samples.csv.zst"));
+		free(hz);
+		free(hp);
+	}
 	sums = th_slurp(z, "SHA256SUMS");
 	cr_assert_not_null(strstr(sums, "  samples.csv.zst\n"), "%s", sums);
 	cr_assert_null(strstr(sums, "  samples.csv\n"), "%s", sums);
