@@ -422,9 +422,9 @@ static void section_traceability(struct report_doc *doc, const struct run_result
 				 const struct report_data *d)
 {
 	struct doc_block *t;
-	/* compressed already, or to be just before the seal (rig run writes
-	 * the report first): an ended run of a bench that compresses */
-	bool zst = d->record_zst || (res->record_zstd && res->status != RUN_INTERRUPTED);
+	/* as the directory holds it: an ended run's record is compressed
+	 * before its documents are written */
+	bool zst = d->record_zst;
 
 	doc_text(doc, DB_H1, DS_NORMAL, "7  Traceability");
 	doc_text(doc, DB_PARA, DS_SMALL, "Where each number came from (the source strings of "

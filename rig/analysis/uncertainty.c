@@ -91,6 +91,8 @@ double extreme_common_u(size_t m, double u_own, double u_common)
 
 	if (m < 1)
 		m = 1;
+	if (isnan(u_own) || isnan(u_common))
+		return NAN;
 	if (!(u_own > 0))
 		return 1.959963984540054 * u_common;
 	/* the answer lies above the quadrature sum (m = 1) and, doubling as

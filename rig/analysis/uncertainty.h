@@ -42,7 +42,9 @@ double extreme_coverage_factor(size_t m);
  * largest error of the values that could be it, and below it by no more
  * than the truly largest value's own error: |error| <= U in 95 % of
  * outcomes (and the same for a minimum).  1.96 hypot(u_own, u_common) when
- * m = 1, about extreme_coverage_factor(m) u_own when u_common = 0. */
+ * m = 1; normal_quantile(0.95^(1/m)) u_own when u_common = 0 (3.29 for
+ * m = 100), a little below extreme_coverage_factor(m), which bounds every
+ * |error| of the m and not the extreme's.  NaN in, NaN out. */
 double extreme_common_u(size_t m, double u_own, double u_common);
 
 /* The variance (mL^2) of what a line holds at an instant taken at random,

@@ -122,6 +122,7 @@ int rig_clock_qos_hold(void)
 
 	if (fd < 0)
 		return -1;
+	errno = 0;
 	if (write(fd, &zero, sizeof(zero)) != (ssize_t)sizeof(zero)) {
 		int saved = errno;
 

@@ -696,7 +696,7 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 {
 	struct run_results *res;
 	char err[1024] = "";
-	bool written = false, compress;
+	bool written = false;
 	sigset_t held;
 	int r, status;
 
@@ -710,6 +710,16 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 		return EXIT_ABORTED;
 	}
 	hold_signals(&held);
+	/* an ended run (no longer resumable) of a bench that compresses its
+	 * record: samples.csv.zst before the documents (which then describe
+	 * the directory as it is) and the seal (which covers it) */
+	if (so && res->record_zstd && res->status != RUN_INTERRUPTED) {
+		int rc = samples_compress(run_dir);
+
+		if (rc < 0)
+			fprintf(stderr, "rig: warning: samples.csv of %s not compressed (%s): it stays "
+				"plain and is sealed as it is\n", TERM_SAFE(run_dir), strerror(-rc));
+	}
 	r = report_write_records(res, run_dir, &written);
 	if (r >= 0)
 		r = lab_write_documents(res, run_dir);
@@ -733,17 +743,7 @@ int judge(const char *run_dir, bool print, const char *cmd, const struct seal_op
 	if (print)
 		report_print_summary(res, stdout);
 	status = results_exit_status(res);
-	/* an ended run (no longer resumable) of a bench that compresses its
-	 * record: samples.csv.zst before the seal, so the manifest covers it */
-	compress = so && res->record_zstd && res->status != RUN_INTERRUPTED;
 	results_free(res);
-	if (compress) {
-		int rc = samples_compress(run_dir);
-
-		if (rc < 0)
-			fprintf(stderr, "rig: warning: samples.csv of %s not compressed (%s): it stays "
-				"plain and is sealed as it is\n", TERM_SAFE(run_dir), strerror(-rc));
-	}
 	if (so) {
 		int rs = seal(run_dir, cmd, so);
 

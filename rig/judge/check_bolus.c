@@ -12,8 +12,9 @@
  * the evaporation added back and the basal volume programmed over the same
  * readings taken away.  The uncertainty (GUM, k = 2), every term from what
  * the record and the bench and device files state, in mL:
- *   balance: the two readings (reading_u_g(): calibration, the window's
- *     reading noise, the line's content between basal strokes);
+ *   balance: the two readings (reading_pair_u_g(): the window's reading
+ *     noise and the line's content between basal strokes at each, the
+ *     balance calibration between their loads);
  *   evaporation over the interval (evaporation_for());
  *   the basal taken away: the device's own accuracy tolerance, rectangular
  *     (the basal rate's error is unknown but within its specification);

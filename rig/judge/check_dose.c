@@ -159,8 +159,9 @@ static void check_dose_judge(struct analysis_ctx *ax, struct check_result *c, st
 		return;
 	}
 	t_h = rig_ns_to_h(c->t_end_ns - c->t_begin_ns);
-	/* a reading's u at each end: calibration, the window's noise and the
-	 * line's content between strokes at the rate then */
+	/* a reading's u at each end: the window's noise and the line's
+	 * content between strokes at the rate then; the calibration's between
+	 * the two loads */
 	u_r0 = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, c->t_begin_ns));
 	u_r1 = reading_u_g(ax, &st->priv->noise, timeline_rate_at(tl, c->t_end_ns - 1));
 	u_cal = reading_cal_pair_u_g(ax, c->mass_end_g - c->mass_begin_g);

@@ -213,8 +213,18 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 		 * largest of n draws of the readings' own terms only */
 		double f_w = 100 / (r * p_h) * ax->ml_per_g;
 		double u_w_own = f_w * sqrt(2) * u_read_w;
-		double u_w_cal = f_w * reading_cal_pair_u_g(ax, r * p_h / ax->ml_per_g);
+		double u_cal_g = reading_cal_pair_u_g(ax, r * p_h / ax->ml_per_g);
+		double u_w_cal = f_w * u_cal_g;
 		double u_w = hypot(u_w_own, u_w_cal);
+		/* the curve's slope is one for neighbouring windows (shared);
+		 * a window whose ends lie far apart on the curve meets it afresh
+		 * (its own), as does every other window */
+		bool cal_own = u_w_cal >= f_w * M_SQRT2 * ax->u_read_cal_g * (1 - 1e-9);
+
+		if (cal_own) {
+			u_w_own = u_w;
+			u_w_cal = 0;
+		}
 		/* every window alike: the evaporation's rate, and relative terms */
 		double u_common = 100 / r * ax->ml_per_g * ev.u_g_per_h;
 		double ep[2] = { wr->ep_max_pct + shift, wr->ep_min_pct + shift };
@@ -247,7 +257,7 @@ static void check_flow_judge(struct analysis_ctx *ax, struct check_result *c, st
 			budget_add(c, name, "one window's readings", u_w, "%",
 				   "100 / (r P) * f * sqrt(2 u_read^2 + u_cal^2), u_read = %.3g mg (the "
 				   "window's reading noise), u_cal = %.3g mg (" READING_CAL_PAIR_WORDS ")",
-				   u_read_w * 1e3, u_w_cal / f_w * 1e3);
+				   u_read_w * 1e3, u_cal_g * 1e3);
 			budget_add(c, name, "evaporation added back", u_common, "%",
 				   "100 / r * f * %.3g mg/h, alike in every window", ev.u_g_per_h * 1e3);
 			budget_add(c, name, "what scales every volume (density, span, time base)",
