@@ -505,9 +505,6 @@ static size_t count_of(const char *text, const char *what)
 	return n;
 }
 
-/* A lab with a real bench beside simulated ones: every page that draws on a
- * simulated run says so first, every such run carries its mark where it is
- * listed, and nothing of the real bench's is marked. */
 /* A synthetic run directory made in dir/runs/RUN_ID and imported into db. */
 static void import_synth(const char *dir, const char *db, const struct synth_run *s)
 {
@@ -519,6 +516,9 @@ static void import_synth(const char *dir, const char *db, const struct synth_run
 		     "%s", th_slurp(dir, "stderr"));
 }
 
+/* A lab with a real bench beside simulated ones: every page that draws on a
+ * simulated run says so first, every such run carries its mark where it is
+ * listed, and nothing of the real bench's is marked. */
 Test(dashboard, a_simulated_run_is_marked_wherever_it_appears_and_a_real_one_never)
 {
 	static const struct {

@@ -75,7 +75,26 @@ void flow_free(struct flow_state *st)
 	free(st);
 }
 
-static void keep_extreme(struct flow_window_result *wr, double e);
+/* e among the FLOW_EXTREMES_KEPT largest and smallest so far (insertion:
+ * a few comparisons a window) */
+static void keep_extreme(struct flow_window_result *wr, double e)
+{
+	size_t n = wr->n_kept, j;
+
+	if (n < FLOW_EXTREMES_KEPT)
+		wr->n_kept++;
+	for (j = n < FLOW_EXTREMES_KEPT ? n : FLOW_EXTREMES_KEPT; j > 0 && wr->top_pct[j - 1] < e; j--)
+		if (j < FLOW_EXTREMES_KEPT)
+			wr->top_pct[j] = wr->top_pct[j - 1];
+	if (j < FLOW_EXTREMES_KEPT)
+		wr->top_pct[j] = e;
+	for (j = n < FLOW_EXTREMES_KEPT ? n : FLOW_EXTREMES_KEPT; j > 0 && wr->bottom_pct[j - 1] > e;
+	     j--)
+		if (j < FLOW_EXTREMES_KEPT)
+			wr->bottom_pct[j] = wr->bottom_pct[j - 1];
+	if (j < FLOW_EXTREMES_KEPT)
+		wr->bottom_pct[j] = e;
+}
 
 static rig_ns instant_t(const struct flow_state *st, size_t i)
 {
@@ -141,27 +160,6 @@ static void emit(struct flow_state *st, bool ok, double w)
 			wr->ep_min_pct = e;
 		keep_extreme(wr, e);
 	}
-}
-
-/* e among the FLOW_EXTREMES_KEPT largest and smallest so far (insertion:
- * a few comparisons a window) */
-static void keep_extreme(struct flow_window_result *wr, double e)
-{
-	size_t n = wr->n_kept, j;
-
-	if (n < FLOW_EXTREMES_KEPT)
-		wr->n_kept++;
-	for (j = n < FLOW_EXTREMES_KEPT ? n : FLOW_EXTREMES_KEPT; j > 0 && wr->top_pct[j - 1] < e; j--)
-		if (j < FLOW_EXTREMES_KEPT)
-			wr->top_pct[j] = wr->top_pct[j - 1];
-	if (j < FLOW_EXTREMES_KEPT)
-		wr->top_pct[j] = e;
-	for (j = n < FLOW_EXTREMES_KEPT ? n : FLOW_EXTREMES_KEPT; j > 0 && wr->bottom_pct[j - 1] > e;
-	     j--)
-		if (j < FLOW_EXTREMES_KEPT)
-			wr->bottom_pct[j] = wr->bottom_pct[j - 1];
-	if (j < FLOW_EXTREMES_KEPT)
-		wr->bottom_pct[j] = e;
 }
 
 size_t flow_windows_near(const struct flow_window_result *wr, bool max, double d_pct)

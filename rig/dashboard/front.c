@@ -628,10 +628,13 @@ int front_page(struct site *s, char *err, size_t errlen)
 
 	for (i = 0; i < s->n_devices; i++) {
 		const struct site_device *d = &s->devices[i];
+		const struct history_ov_run *newest;
 
-		failing += d->n_runs && strcmp(s->ov->runs[d->runs[d->n_runs - 1]].verdict, "pass");
-		deviating += d->n_runs && !strcmp(s->ov->runs[d->runs[d->n_runs - 1]].verdict, "pass") &&
-			     run_has_deviations(&s->ov->runs[d->runs[d->n_runs - 1]]);
+		if (!d->n_runs)
+			continue;
+		newest = &s->ov->runs[d->runs[d->n_runs - 1]];
+		failing += strcmp(newest->verdict, "pass") != 0;
+		deviating += !strcmp(newest->verdict, "pass") && run_has_deviations(newest);
 	}
 	page_begin(&b, s, "The lab's morning view", 0, s->n_sim, s->ov->n_runs);
 	buf_printf(&b, "<h1>The lab's morning view</h1>\n<p>%zu run%s of %zu device%s on %zu "

@@ -236,7 +236,7 @@ void put_verdict(struct buf *b, const char *v)
 {
 	const char *cls = "other", *icon = "\xe2\x80\x93";   /* – */
 
-	if (!strcmp(v, "pass") || !strncmp(v, "pass with deviations", 20))
+	if (!strncmp(v, "pass", 4))   /* "pass", "pass with deviations" */
 		cls = "pass", icon = "\xe2\x9c\x93";            /* ✓ */
 	else if (!strncmp(v, "fail", 4))
 		cls = "fail", icon = "\xe2\x9c\x97";            /* ✗ */

@@ -479,9 +479,9 @@ static bool realtime_enter(struct engine *e)
 	bool fifo, locked = false;
 
 	/* in lockstep with a wire simulator every step is round trips, and
-	 * each waits for an idle CPU to wake where it halts (on the
-	 * development machine, a virtual machine, the wire qualification took
-	 * 17 s so and 7.6 s with CPUs kept polling): held for the run where
+	 * each waits for an idle CPU to wake where it halts (the wire
+	 * qualification: 16.7 to 18.2 s so, 6.8 to 8.1 s with the CPUs kept
+	 * polling; README, "wire-level simulator"): held for the run where
 	 * permitted, recorded either way */
 	if (e->o->virtual_time && e->o->bench->sim_clock_uri[0]) {
 		e->qos_fd = rig_clock_qos_hold();
