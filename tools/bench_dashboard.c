@@ -89,6 +89,7 @@ static int fill(struct history *h, char **runs, char **nights, size_t n)
 			return 1;
 		}
 	}
+	history_after_bulk(h, n);   /* as import and sync end */
 	printf("  stored %zu nights in %.1f s (one transaction each, as rig nightly does)\n", n,
 	       now_s() - t0);
 	return 0;

@@ -185,6 +185,7 @@ static int bench_store(const char *engine, const char *uri, char **dirs, size_t 
 			}
 		}
 	}
+	history_after_bulk(h, n - single);   /* as import and sync end */
 	t = now_s() - t0;
 	printf("  ingest %zu runs 64 to a transaction (import, sync): %.1f s, %.0f runs/s"
 	       " (CPU here %.1f s)%s\n", n - single, t, (double)(n - single) / t, cpu_s() - c0,

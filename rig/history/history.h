@@ -83,6 +83,15 @@ int history_ingest_run_dir(struct history *h, const char *run_dir,
 int history_ingest_run_dirs(struct history *h, const char *const *run_dirs, size_t n,
 			    struct history_ingest_result *ret, char *err, size_t errlen);
 
+/* After a bulk load (import, sync) of `stored` runs: when that is many
+ * (HISTORY_BULK_RUNS or more), refreshes the planner's statistics of the
+ * history's tables (PostgreSQL's ANALYZE, which its documentation asks for
+ * after populating a database; autovacuum would do it within a minute or
+ * so).  Advisory: a role that does not own the tables is skipped by the
+ * server, and a failure changes nothing stored, so nothing is returned. */
+#define HISTORY_BULK_RUNS 200
+void history_after_bulk(struct history *h, size_t stored);
+
 /* What ingest would store, as one JSON object (the columns of runs and the
  * rows of the other tables), without a store; refusal reason in reason
  * (-EBADMSG) for a run not fit to store.  For tests and `import --dry-run`. */

@@ -62,6 +62,8 @@ struct history_backend {
 	 * time).  NULL: watch asks per series, which costs an engine in
 	 * process (SQLite) nothing and a server one round trip each. */
 	const char *sql_watch_bulk;
+	/* Optional: refreshes the planner's statistics after a bulk load. */
+	const char *sql_after_bulk;
 
 	int (*open)(const char *target, struct history_db **ret, char *err, size_t errlen);
 	void (*close)(struct history_db *db);

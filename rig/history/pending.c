@@ -291,5 +291,6 @@ int history_sync(struct history *h, const char *spool_dir, history_sync_fn fn, v
 			r = sync_done(spool_dir, dirs[i], &res[0], fn, ctx, ret, err, errlen);
 	}
 	history_strv_free(dirs, n);
+	history_after_bulk(h, ret->ingested);
 	return r;
 }

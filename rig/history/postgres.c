@@ -456,6 +456,9 @@ const struct history_backend history_backend_postgres = {
 		"   WHERE n.run_id = p.run_id AND n.id > p.run_pk)"
 		"   ORDER BY p.started_utc DESC, p.run_pk DESC LIMIT $2)) x"
 		" ORDER BY 1, 2, 3, 4, 5, 6, 8, 10, 12",
+	/* the tables that grow with the runs (not baselines: a few rows) */
+	.sql_after_bulk = "ANALYZE runs, run_inputs, instruments, checks, measurements, health,"
+			  " series, points, nights, night_runs, signatures",
 	.open = be_open,
 	.close = be_close,
 	.exec = be_exec,

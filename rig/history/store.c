@@ -483,6 +483,16 @@ void history_close(struct history *h)
 	free(h);
 }
 
+void history_after_bulk(struct history *h, size_t stored)
+{
+	char err[256];
+
+	/* without statistics a planner takes 10 000 fresh rows for an empty
+	 * table: watch read 150 series in 0.5 s instead of 0.06 s */
+	if (h && h->db && stored >= HISTORY_BULK_RUNS && h->be->sql_after_bulk)
+		(void)h->be->exec(h->db, h->be->sql_after_bulk, err, sizeof(err));
+}
+
 const char *history_engine(const struct history *h)
 {
 	return h->be->name;

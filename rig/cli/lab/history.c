@@ -451,7 +451,7 @@ static void view_trend(const json_t *t)
 
 struct sync_print {
 	bool json;
-	size_t refused;
+	size_t refused, ingested;
 	json_t *out;
 };
 
@@ -462,6 +462,8 @@ static void on_synced(void *ctx, const char *run_dir, const struct history_inges
 
 	if (res->outcome == HISTORY_REFUSED)
 		sp->refused++;
+	else if (res->outcome == HISTORY_INGESTED)
+		sp->ingested++;
 	if (sp->json)
 		json_array_append_new(sp->out, json_pack("{s:s, s:s, s:s, s:i, s:s}", "run_dir",
 			run_dir, "outcome", words[res->outcome], "run_id", res->run_id, "version",
@@ -509,6 +511,7 @@ static int do_import(struct history *h, char **dirs, int n, bool json)
 			goto failed;
 		on_synced(&sp, dirs[i], &res[0]);
 	}
+	history_after_bulk(h, sp.ingested);
 	if (json)
 		print_json(sp.out);
 	json_decref(sp.out);
