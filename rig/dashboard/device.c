@@ -18,7 +18,7 @@ static void not_passed(struct buf *b, const struct site *s, const struct history
 		if (!strcmp(c->verdict, "pass"))
 			continue;
 		buf_put(b, any ? ", " : "");
-		buf_html(b, c->kind);
+		put_check_name(b, c->kind);
 		if (*c->window) {
 			buf_put(b, " [");
 			buf_html(b, c->window);

@@ -112,7 +112,7 @@ static void flags_section(struct buf *b, const struct site *s)
 			put_bench_link(b, s, c->subject, 0, anchor);
 		else
 			put_device_link(b, s, c->subject, 0, anchor);
-		buf_put(b, "</td><td data-label=\"value\">");
+		buf_put(b, "</td><td class=\"wrap\" data-label=\"value\">");
 		put_chart_name(b, c);
 		buf_put(b, "<br><span class=\"muted\">");
 		buf_html(b, c->sequence_id);
@@ -288,7 +288,7 @@ static void matrix_section(struct buf *b, const struct site *s)
 		   "<div class=\"scroll\"><table><tr><th scope=\"col\">device</th>");
 	for (k = 0; k < n_cols; k++) {
 		buf_put(b, "<th scope=\"col\">");
-		buf_html(b, cols[k].kind);
+		put_check_name(b, cols[k].kind);
 		if (*cols[k].window) {
 			buf_put(b, "<br><span class=\"muted\">");
 			buf_html(b, cols[k].window);
@@ -447,11 +447,11 @@ static void put_changes(struct buf *b, const json_t *cmp)
 			continue;
 		}
 		buf_put(b, "<li>");
-		buf_html(b, history_jstr(x, "check"));
+		put_check_name(b, history_jstr(x, "check"));
 		buf_put(b, " [");
 		buf_html(b, history_jstr(x, "window"));
 		buf_put(b, "] ");
-		buf_html(b, history_jstr(x, "measurement"));
+		put_measurement_name(b, history_jstr(x, "measurement"));
 		buf_put(b, ": ");
 		put_jvalue(b, json_object_get(x, "a"));
 		buf_put(b, " &rarr; ");

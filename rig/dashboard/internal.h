@@ -11,6 +11,7 @@
 
 #include "dashboard.h"
 #include "rig/history/overview.h"
+#include "rig/judge/results.h"
 
 /* ---------------------------------------------------------------- html.c */
 
@@ -132,6 +133,10 @@ void put_device_link(struct buf *b, const struct site *s, const char *serial, in
 void put_bench_link(struct buf *b, const struct site *s, const char *id, int depth,
 		    const char *anchor);
 /* "check [window] measurement" of a chart. */
+/* A check's or a measurement's name in the report's words ("dose
+ * accuracy"), the stored name (dose_accuracy) in its title. */
+void put_check_name(struct buf *b, const char *check);
+void put_measurement_name(struct buf *b, const char *measurement);
 void put_chart_name(struct buf *b, const struct history_ov_chart *c);
 /* The anchor of a chart on its page: "c<index>". */
 void chart_anchor(const struct site *s, const struct history_ov_chart *c, char ret[32]);

@@ -176,16 +176,45 @@ void put_bench_link(struct buf *b, const struct site *s, const char *id, int dep
 	buf_put(b, "</a>");
 }
 
+static void put_named(struct buf *b, const char *name, const char *words)
+{
+	if (!strcmp(words, name)) {
+		buf_html(b, name);
+		return;
+	}
+	buf_put(b, "<span title=\"");
+	buf_html(b, name);
+	buf_put(b, "\">");
+	buf_html(b, words);
+	buf_put(b, "</span>");
+}
+
+void put_check_name(struct buf *b, const char *check)
+{
+	put_named(b, check, check_words(check));
+}
+
+void put_measurement_name(struct buf *b, const char *measurement)
+{
+	char words[128];
+
+	measurement_words(measurement, words, sizeof(words));
+	put_named(b, measurement, words);
+}
+
 void put_chart_name(struct buf *b, const struct history_ov_chart *c)
 {
-	buf_html(b, c->bench ? "bench health" : c->check);
+	if (c->bench)
+		buf_put(b, "bench health");
+	else
+		put_check_name(b, c->check);
 	if (*c->window) {
 		buf_put(b, " [");
 		buf_html(b, c->window);
 		buf_put(b, "]");
 	}
 	buf_put(b, " ");
-	buf_html(b, c->measurement);
+	put_measurement_name(b, c->measurement);
 }
 
 void chart_anchor(const struct site *s, const struct history_ov_chart *c, char ret[32])
