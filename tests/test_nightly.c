@@ -333,6 +333,34 @@ Test(nightly, a_run_the_bench_let_down_is_run_again_once_then_the_night_is_cut_s
 	}
 	json_decref(night);
 	free(p);
+
+	/* two runs again: three runs, each in its own folder, each naming the
+	 * one it repeats (the second run again once reused the first's folder) */
+	p = plan(dir, "plan3.cfg", "RETRY2", bench, SEQ, "  retries = 2;\n");
+	st = th_rig(dir, (const char *[]){ "nightly", p, "--runs", runs, "--quiet", NULL });
+	cr_assert_eq(st, 3, "%s", th_slurp(dir, "stderr"));
+	night = night_file(runs, "RETRY2", "nightly.json");
+	cr_assert_eq(json_array_size(json_object_get(night, "runs")), 3, "%s", json_dumps(night, 0));
+	for (size_t i = 1; i < 3; i++) {
+		json_t *a = json_array_get(json_object_get(night, "runs"), i - 1);
+		json_t *b = json_array_get(json_object_get(night, "runs"), i);
+		char *path;
+
+		cr_assert_str_neq(json_string_value(json_object_get(a, "run_dir")),
+				  json_string_value(json_object_get(b, "run_dir")));
+		cr_assert_str_eq(json_string_value(json_object_get(b, "retry_of")),
+				 json_string_value(json_object_get(a, "run_id")));
+		cr_assert_str_eq(json_string_value(json_object_get(b, "end_cause")), "bench",
+				 "run again %zu: %s", i, json_dumps(b, 0));
+		cr_assert_geq(asprintf(&path, "%s/%s/run.json", runs,
+				       json_string_value(json_object_get(b, "run_dir"))), 0);
+		cr_assert_eq(access(path, F_OK), 0, "%s", path);
+		free(path);
+	}
+	cr_assert(strstr(json_string_value(json_object_get(night, "reason")), "retries"),
+		  "%s", json_dumps(night, 0));
+	json_decref(night);
+	free(p);
 	free(bench);
 
 	/* a pump 20 % fast fails its check: the night's finding, not a reason

@@ -504,15 +504,19 @@ static int nightly_main(int argc, char **argv)
 			char prev_run_id[128] = "";
 
 			for (unsigned attempt = 0; attempt <= plan->retries && !cut_short; attempt++) {
-				char run_dir[RIG_PATH_MAX + 64], name[RIG_PATH_MAX];
+				char run_dir[RIG_PATH_MAX + 64], name[RIG_PATH_MAX], again_n[24] = "";
 				const char *args[24];
 				json_t *res, *meta, *entry;
 				int n_args = 0, st = 0, r;
 				double t0 = wall_s();
 				bool again;
 
+				/* each run again its own folder: -again, -again2, ... */
+				if (attempt)
+					snprintf(again_n, sizeof(again_n), attempt > 1 ? "-again%u" : "-again",
+						 attempt);
 				snprintf(name, sizeof(name), "%s-%s-%02zu-%u%s-%s", stamp, plan->id, j + 1, k,
-					 attempt ? "-again" : "", jobs[j].seq->id);
+					 again_n, jobs[j].seq->id);
 				snprintf(run_dir, sizeof(run_dir), "%s/%s", o.runs, name);
 				args[n_args++] = "run";
 				args[n_args++] = job->sequence;
