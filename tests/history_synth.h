@@ -46,6 +46,7 @@ struct synth_run {
 	 * simulated); "real": a real bench's, with a real clock; or as said */
 	const char *bench_kind;
 	const char *verdict_text;  /* results.json verdict_text; NULL: none (before 0007) */
+	long long started_unix_ns; /* run.json's; 0: none (a run from before it was recorded) */
 };
 
 static inline int synth_write(const char *dir, const char *name, const char *text)
@@ -113,6 +114,8 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 		"operator", "tester", "allow_expired_calibration", 0, "expired_calibrations");
 	if (s->run_id)
 		json_object_set_new(run, "run_id", json_string(s->run_id));
+	if (s->started_unix_ns)
+		json_object_set_new(run, "started_unix_ns", json_integer(s->started_unix_ns));
 	for (i = 0; i < s->n_values; i++) {
 		const struct synth_value *v = &s->values[i];
 		bool pass = (v->low != v->low || v->value >= v->low) &&

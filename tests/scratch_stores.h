@@ -123,4 +123,19 @@ static inline struct history *open_store(const char *uri)
 	return h;
 }
 
+/* Ingests one run directory and asserts the outcome; the result into ret
+ * when not NULL. */
+static inline void ingest(struct history *h, const char *dir, enum history_ingest_outcome want,
+			  struct history_ingest_result *ret)
+{
+	struct history_ingest_result res;
+	char err[512] = "";
+
+	cr_assert_eq(history_ingest_run_dir(h, dir, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.outcome, want, "%s: outcome %d, want %d (%s)", dir, res.outcome, want,
+		     res.reason);
+	if (ret)
+		*ret = res;
+}
+
 #endif

@@ -21,19 +21,6 @@
 #include "scratch_stores.h"
 #include "rig/history/history.h"
 
-static void ingest(struct history *h, const char *dir, enum history_ingest_outcome want,
-		   struct history_ingest_result *ret)
-{
-	struct history_ingest_result res;
-	char err[512] = "";
-
-	cr_assert_eq(history_ingest_run_dir(h, dir, &res, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(res.outcome, want, "%s: outcome %d, want %d (%s)", dir, res.outcome, want,
-		     res.reason);
-	if (ret)
-		*ret = res;
-}
-
 /* A synthetic run of `serial` on `bench`, night `night` (from 2026-01-01),
  * with one dose-accuracy value. */
 static char *night_run(const char *root, const char *serial, const char *bench,
@@ -400,60 +387,6 @@ static void trend_watch_and_baseline(const char *uri)
 	free(root);
 }
 
-/* Runs that started in the same second (nights in virtual time) are charted
- * and watched in the order they were stored, not by their run ids (whose
- * tails are random): here the ids sort the other way round, and the last
- * five stored are a step that watch must find at the end of the series. */
-static void same_second_runs_in_the_order_stored(const char *uri)
-{
-	char *root = th_tmpdir(), err[256], id[64], *dir;
-	struct history *h = open_store(uri);
-	struct history_trend_query q = { .device_serial = "SN-TIE", .check = "dose_accuracy" };
-	struct spc_params p;
-	json_t *trend, *points, *flags, *f;
-	size_t i;
-	bool found = false;
-
-	spc_params_default(&p);
-	for (int k = 0; k < 20; k++) {
-		struct synth_value v = { "dose_accuracy", "steady", "dose_error",
-					 k < 15 ? 0.1 * (k % 3 - 1) : 3.0, 0.05, "%", -10, 10 };
-		struct synth_run sr = { .run_id = id, .device_serial = "SN-TIE", .sequence_id = "QUAL",
-					.bench_id = "B9", .started_utc = "2026-03-01T02:00:00Z",
-					.values = &v, .n_values = 1, .balance_noise_mg = 0.02,
-					.evaporation_mg_per_h = 0.05 };
-
-		snprintf(id, sizeof(id), "TIE-%03d", 99 - k);
-		cr_assert_geq(asprintf(&dir, "%s/%s", root, id), 0);
-		cr_assert_eq(synth_run_dir(dir, &sr), 0, "%s", dir);
-		ingest(h, dir, HISTORY_INGESTED, NULL);
-		free(dir);
-	}
-	cr_assert_eq(history_trend(h, &q, &p, &trend, err, sizeof(err)), 0, "%s", err);
-	points = json_object_get(json_array_get(trend, 0), "points");
-	cr_assert_eq(json_array_size(points), 20);
-	for (i = 0; i < 20; i++) {
-		snprintf(id, sizeof(id), "TIE-%03zu", 99 - i);
-		cr_assert_str_eq(json_string_value(json_object_get(json_array_get(points, i), "run_id")),
-				 id, "point %zu", i);
-	}
-	json_decref(trend);
-	cr_assert_eq(history_watch(h, &p, &flags, err, sizeof(err)), 0, "%s", err);
-	json_array_foreach(flags, i, f) {
-		const json_t *runs = json_object_get(f, "runs");
-		const char *serial = json_string_value(json_object_get(json_object_get(f, "series"),
-									"device_serial"));
-
-		if (serial && !strcmp(serial, "SN-TIE"))
-			found = found || !strcmp(json_string_value(json_array_get(runs,
-						json_array_size(runs) - 1)) ?: "", "TIE-080");
-	}
-	cr_assert(found, "no flag ends at the last run stored: %s", json_dumps(flags, 0));
-	json_decref(flags);
-	history_close(h);
-	free(root);
-}
-
 static long long scalar(struct history *h, const char *sql);
 
 static void migrations_apply_once(const char *uri)
@@ -714,7 +647,6 @@ BOTH(store_and_forward)
 BOTH(concurrent_ingest)
 BOTH(batch_ingest)
 BOTH(signatures_in_the_history)
-BOTH(same_second_runs_in_the_order_stored)
 
 /* A bulk load (import, sync of many runs) leaves the planner statistics of
  * what it loaded: without them a server plans watch over 10 000 fresh runs

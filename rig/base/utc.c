@@ -14,6 +14,15 @@ int64_t rig_utc_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+int64_t rig_utc_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int to_tm(int64_t unix_s, struct tm *tm)
 {
 	time_t t = (time_t)unix_s;

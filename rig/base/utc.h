@@ -14,6 +14,10 @@
 /* The wall clock now, in seconds since the epoch. */
 int64_t rig_utc_now(void);
 
+/* The wall clock now, in nanoseconds since the epoch (0 when unreadable):
+ * orders moments within one second, as runs of a simulated night start. */
+int64_t rig_utc_now_ns(void);
+
 /* Formats unix_s with strftime's fmt, in UTC, into buf: 0, -EOVERFLOW for a
  * time this build's time_t cannot hold, -ERANGE for a buf too small (buf then
  * holds ""). */

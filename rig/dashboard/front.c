@@ -494,7 +494,7 @@ static size_t newest_before(const struct history_overview *ov, size_t run, const
 
 		if (strcmp(q->started, before) < 0 && !strcmp(q->device_serial, r->device_serial) &&
 		    !strcmp(q->sequence_id, r->sequence_id) &&
-		    (best == HISTORY_OV_NONE || strcmp(q->started, ov->runs[best].started) > 0))
+		    (best == HISTORY_OV_NONE || history_ov_run_cmp(q, &ov->runs[best]) > 0))
 			best = i;
 	}
 	return best;

@@ -366,11 +366,8 @@ static const struct history_overview *order_ov;   /* qsort has no context argume
 
 static int cmp_run_time(const void *a, const void *b)
 {
-	const struct history_ov_run *x = &order_ov->runs[*(const size_t *)a];
-	const struct history_ov_run *y = &order_ov->runs[*(const size_t *)b];
-	int c = strcmp(x->started, y->started);
-
-	return c ? c : strcmp(x->run_id, y->run_id);
+	return history_ov_run_cmp(&order_ov->runs[*(const size_t *)a],
+				  &order_ov->runs[*(const size_t *)b]);
 }
 
 /* The distinct strings among n, sorted, into a malloc'd array. */

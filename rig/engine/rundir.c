@@ -126,7 +126,7 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 	const char *sources[] = { seq->path, bench->path, dev->path };
 	char path[RIG_PATH_MAX + 32], host[256] = "", stamp[32], run_id[RUNDIR_ID_MAX];
 	json_t *meta, *cmd, *inputs, *digests;
-	int64_t t = rig_utc_now();
+	int64_t t_ns = rig_utc_now_ns(), t = t_ns / 1000000000;
 	int r;
 
 	r = mkdir_parents(dir);
@@ -186,6 +186,9 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 			 "bench_id", bench->id,
 			 "inputs", inputs);
 	if (meta) {
+		/* started_utc to the nanosecond: the order of runs started in
+		 * one second (a simulated night's), which the history keeps */
+		json_object_set_new(meta, "started_unix_ns", json_integer(t_ns));
 		json_object_set_new(meta, "simulated", json_boolean(rm && rm->simulated));
 		json_object_set_new(meta, "device", json_pack("{s:s, s:s, s:s, s:s}",
 			"model", dev->model, "serial", dev->serial, "firmware", dev->firmware,

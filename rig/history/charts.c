@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@ struct series {
 	size_t n, cap;
 	double *x;
 	char **run_id, **started;
-	long long *pk;             /* the stored row: orders runs started in one second */
+	long long *ns;             /* the start's nanoseconds (LLONG_MIN: not recorded) */
+	long long *pk;             /* the stored row: orders runs started in one second
+				      before their nanoseconds were recorded */
 	bool *in_base;
 };
 
@@ -41,12 +44,13 @@ static void series_clear(struct series *s)
 	free(s->run_id);
 	free(s->started);
 	free(s->pk);
+	free(s->ns);
 	free(s->in_base);
 	*s = (struct series){ 0 };
 }
 
-static int series_push(struct series *s, const char *run_id, const char *started, long long pk,
-		       double x)
+static int series_push(struct series *s, const char *run_id, const char *started,
+		       long long start_ns, long long pk, double x)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 64;
@@ -69,10 +73,15 @@ static int series_push(struct series *s, const char *run_id, const char *started
 		if (!np)
 			return -ENOMEM;
 		s->pk = np;
+		np = realloc(s->ns, cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		s->ns = np;
 		s->cap = cap;
 	}
 	s->x[s->n] = x;
 	s->pk[s->n] = pk;
+	s->ns[s->n] = start_ns;
 	s->run_id[s->n] = strdup(run_id ? run_id : "");
 	s->started[s->n] = strdup(started ? started : "");
 	s->n++;
@@ -203,6 +212,15 @@ static long long row_pk(const struct hist_rows *rows, size_t row, size_t col)
 	return hist_cell_ll(rows, row, col, &v) ? v : -1;
 }
 
+/* A start's nanoseconds; LLONG_MIN for NULL (a run from before they were
+ * recorded), which sorts first as SQLite sorts NULL. */
+static long long row_ns(const struct hist_rows *rows, size_t row, size_t col)
+{
+	long long v;
+
+	return hist_cell_ll(rows, row, col, &v) ? v : LLONG_MIN;
+}
+
 static int for_each_series(const struct hist_rows *rows, bool bench, series_fn fn, void *ctx)
 {
 	struct series s = { 0 };
@@ -228,7 +246,7 @@ static int for_each_series(const struct hist_rows *rows, bool bench, series_fn f
 		}
 		if (isfinite(v))
 			r = series_push(&s, hist_cell(rows, i, 6), hist_cell(rows, i, 7),
-					row_pk(rows, i, 9), v);
+					row_ns(rows, i, 10), row_pk(rows, i, 9), v);
 	}
 	if (r == 0 && s.key[0])
 		r = fn(ctx, &s);
@@ -239,14 +257,17 @@ static int for_each_series(const struct hist_rows *rows, bool bench, series_fn f
 /* ----------------------------------------------------------------- watch */
 
 /* The points of one watched series (keys in s), current versions only, in
- * time order; runs started in the same second (virtual-time nights) in the
- * order they were stored, never by their run ids' random tails. */
+ * time order; runs started in the same second (virtual-time nights) by
+ * their start to the nanosecond (run.json's started_unix_ns), runs from
+ * before it was recorded in the order stored, never by their run ids'
+ * random tails. */
 #define POINTS_SQL(extra, order, limit)                                                      \
-	"SELECT p.run_id, p.started_utc, p.value, p.run_pk FROM points p WHERE p.scope = $1" \
+	"SELECT p.run_id, p.started_utc, p.value, p.run_pk, p.started_ns FROM points p"       \
+	" WHERE p.scope = $1"                                                                \
 	" AND p.subject = $2 AND p.sequence_id = $3 AND p.check_kind = $4"                  \
 	" AND p.check_window = $5 AND p.measurement = $6" extra                              \
 	" AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.run_id = p.run_id AND n.id > p.run_pk)" \
-	" ORDER BY p.started_utc " order ", p.run_pk " order limit
+	" ORDER BY p.started_utc " order ", p.started_ns " order ", p.run_pk " order limit
 
 static int fetch_points(struct history *h, struct series *s, const char *sql, long long extra,
 			bool reverse, char *err, size_t errlen)
@@ -262,7 +283,8 @@ static int fetch_points(struct history *h, struct series *s, const char *sql, lo
 		size_t row = reverse ? rows.n_rows - 1 - i : i;
 
 		r = series_push(s, hist_cell(&rows, row, 0), hist_cell(&rows, row, 1),
-				row_pk(&rows, row, 3), hist_cell_double(&rows, row, 2));
+				row_ns(&rows, row, 4), row_pk(&rows, row, 3),
+				hist_cell_double(&rows, row, 2));
 	}
 	hist_rows_free(&rows);
 	return r;
@@ -286,6 +308,7 @@ static void series_dedupe(struct series *s)
 		}
 		s->x[o] = s->x[i];
 		s->pk[o] = s->pk[i];
+		s->ns[o] = s->ns[i];
 		s->run_id[o] = s->run_id[i];
 		s->started[o] = s->started[i];
 		o++;
@@ -293,7 +316,7 @@ static void series_dedupe(struct series *s)
 	s->n = o;
 }
 
-/* Sorts a series by (started, stored row). */
+/* Sorts a series by (started, its nanoseconds, stored row). */
 static void series_sort(struct series *s)
 {
 	size_t i, j;
@@ -306,10 +329,13 @@ static void series_sort(struct series *s)
 
 			long long tp;
 
+			if (c == 0 && s->ns[j - 1] != s->ns[j])
+				c = s->ns[j - 1] < s->ns[j] ? -1 : 1;
 			if (c < 0 || (c == 0 && s->pk[j - 1] <= s->pk[j]))
 				break;
 			tx = s->x[j], s->x[j] = s->x[j - 1], s->x[j - 1] = tx;
 			tp = s->pk[j], s->pk[j] = s->pk[j - 1], s->pk[j - 1] = tp;
+			tp = s->ns[j], s->ns[j] = s->ns[j - 1], s->ns[j - 1] = tp;
 			t = s->run_id[j], s->run_id[j] = s->run_id[j - 1], s->run_id[j - 1] = t;
 			t = s->started[j], s->started[j] = s->started[j - 1], s->started[j - 1] = t;
 		}
@@ -428,7 +454,8 @@ int history_watch(struct history *h, const struct spc_params *p, json_t **ret, c
 					continue;
 				n_head += head;
 				r = series_push(&s, hist_cell(&bulk, k, 8), hist_cell(&bulk, k, 9),
-						row_pk(&bulk, k, 11), hist_cell_double(&bulk, k, 10));
+						row_ns(&bulk, k, 12), row_pk(&bulk, k, 11),
+						hist_cell_double(&bulk, k, 10));
 			}
 		}
 		if (r == 0)
@@ -450,7 +477,7 @@ int history_watch(struct history *h, const struct spc_params *p, json_t **ret, c
 
 #define DEVICE_POINTS_SQL                                                                    \
 	"SELECT r.device_serial, r.sequence_id, c.kind, c.check_window, m.name, m.unit,"     \
-	" r.run_id, r.started_utc, m.value, r.id"                                            \
+	" r.run_id, r.started_utc, m.value, r.id, r.started_ns"                              \
 	" FROM runs_current r JOIN checks c ON c.run_pk = r.id"                              \
 	" JOIN measurements m ON m.run_pk = c.run_pk AND m.check_idx = c.check_idx"
 
@@ -498,7 +525,7 @@ static int trend_one(void *ctx, struct series *s)
  * measurement that is not watched, through every measurement of the device. */
 #define TREND_POINTS_SQL                                                                     \
 	"SELECT p.subject, p.sequence_id, p.check_kind, p.check_window, p.measurement, s.unit," \
-	" p.run_id, p.started_utc, p.value, p.run_pk FROM points p JOIN series s"              \
+	" p.run_id, p.started_utc, p.value, p.run_pk, p.started_ns FROM points p JOIN series s" \
 	" ON s.scope = p.scope"                                                               \
 	" AND s.subject = p.subject AND s.sequence_id = p.sequence_id"                        \
 	" AND s.check_kind = p.check_kind AND s.check_window = p.check_window"                \
@@ -539,8 +566,9 @@ static int trend_query(struct history *h, const struct history_trend_query *q, b
 		o += snprintf(sql + o, sizeof(sql) - (size_t)o, " AND %ssequence_id = $%zu",
 			      watched ? "p." : "r.", n);
 	}
-	/* in time order; runs started in one second in the order stored */
-	snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY 1, 2, 3, 4, 5, 8, 10");
+	/* in time order: runs started in one second by their nanoseconds,
+	 * then (runs from before those were recorded) in the order stored */
+	snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY 1, 2, 3, 4, 5, 8, 11, 10");
 	return hist_query(h, sql, v, n, ret, err, errlen);
 }
 

@@ -146,7 +146,7 @@ static const char *const series_cols[] = { "scope", "subject", "sequence_id", "c
 					   "check_window", "measurement", "unit" };
 static const char *const point_cols[] = { "run_pk", "scope", "subject", "sequence_id", "check_kind",
 					  "check_window", "measurement", "run_id", "started_utc",
-					  "value", "is_primary" };
+					  "started_ns", "value", "is_primary" };
 
 /* The watched series of the record and its points on them (see the
  * schema): each value with its own verdict, per device; each bench-health
@@ -184,6 +184,7 @@ static void watched_points(const json_t *rec, const json_t *health, json_t *ret_
 					"value", json_object_get(m, "value"), "unit", history_jstr(m, "unit"),
 					"is_primary", !k && strcmp(history_jstr(m, "name"),
 								   history_jstr(c, "primary_measurement")) == 0);
+				json_object_set(pt, "started_ns", json_object_get(run, "started_ns"));
 				json_array_foreach(ret_points, j, e)
 					dup = dup || (json_equal(json_object_get(e, "scope"), json_object_get(pt, "scope")) &&
 						      json_equal(json_object_get(e, "check_kind"), json_object_get(pt, "check_kind")) &&
@@ -266,7 +267,7 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 		"device_model", "device_serial", "device_firmware", "sequence_id",
 		"sequence_version", "sequence_sha256", "bench_id", "status", "end_reason", "verdict",
 		"end_s", "samples", "sealed_utc", "sealed_by", "first_sealed_utc",
-		"sealed_after_the_fact", "signed_by", "bench_kind", "verdict_text",
+		"sealed_after_the_fact", "signed_by", "bench_kind", "verdict_text", "started_ns",
 	};
 	json_t *runs = json_array(), *inputs = json_array(), *instruments = json_array();
 	json_t *sigs = json_array();

@@ -58,8 +58,8 @@ struct history_backend {
 	const char *sql_has_version_table;   /* one row when schema_migrations exists */
 	/* Optional: every watched series' first $1 and newest $2 points in one
 	 * statement (rows: the series' 7 columns as in the table series, then
-	 * part 'h' or 't', run_id, started_utc, value; ordered by series, part,
-	 * time).  NULL: watch asks per series, which costs an engine in
+	 * part 'h' or 't', run_id, started_utc, value, run_pk, started_ns;
+	 * ordered by series, part, time).  NULL: watch asks per series, which costs an engine in
 	 * process (SQLite) nothing and a server one round trip each. */
 	const char *sql_watch_bulk;
 	/* Optional: refreshes the planner's statistics after a bulk load. */

@@ -5,6 +5,7 @@
 #include "overview.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,8 +124,9 @@ static int load_runs(struct history *h, struct history_overview *o, struct ov_pr
 	r = hist_query(h, "SELECT r.id, r.run_id, r.device_serial, r.device_model, r.device_firmware,"
 			  " r.sequence_id, r.sequence_version, r.bench_id, r.started_utc, r.ended_utc,"
 			  " r.status, r.end_reason, r.verdict, r.clock, r.software, r.operator,"
-			  " r.run_dir, r.end_s, r.bench_kind, r.verdict_text FROM runs_current r"
-			  " ORDER BY r.id",
+			  " r.run_dir, r.end_s, r.bench_kind, r.verdict_text, r.started_ns,"
+			  " (SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id)"
+			  " FROM runs_current r ORDER BY r.id",
 		       NULL, 0, &pv->runs, err, errlen);
 	if (r == 0)
 		/* every version's: those no longer current are dropped in the walk
@@ -163,6 +165,9 @@ static int load_runs(struct history *h, struct history_overview *o, struct ov_pr
 		run->end_s = hist_cell_double(rr, i, 17);
 		run->sim_mark = history_sim_mark(cell(rr, i, 18), run->clock);
 		run->verdict_text = cell(rr, i, 19);
+		if (!hist_cell_ll(rr, i, 20, &run->started_ns))
+			run->started_ns = LLONG_MIN;
+		run->first_pk = cell_ll(rr, i, 21);
 		pv->by_run_id[i] = i;
 	}
 	o->n_runs = rr->n_rows;
@@ -208,7 +213,7 @@ static int load_runs(struct history *h, struct history_overview *o, struct ov_pr
 #define POINTS_ALL_SQL                                                                       \
 	"SELECT p.scope, p.subject, p.sequence_id, p.check_kind, p.check_window, p.measurement," \
 	" p.run_pk, p.value FROM points p ORDER BY p.scope, p.subject, p.sequence_id,"          \
-	" p.check_kind, p.check_window, p.measurement, p.started_utc, p.run_pk"
+	" p.check_kind, p.check_window, p.measurement, p.started_utc, p.started_ns, p.run_pk"
 #define OWN_ACCEPTANCE_SQL                                                                   \
 	"SELECT m.run_pk, c.kind, c.check_window, m.name, m.u, m.limit_low, m.limit_high,"     \
 	" m.verdict FROM measurements m JOIN checks c ON c.run_pk = m.run_pk"                  \
@@ -445,6 +450,17 @@ static int load_instruments(struct history *h, struct history_overview *o, struc
 	}
 	o->n_instruments = ir->n_rows;
 	return 0;
+}
+
+int history_ov_run_cmp(const struct history_ov_run *a, const struct history_ov_run *b)
+{
+	int c = strcmp(a->started, b->started);
+
+	if (c)
+		return c;
+	if (a->started_ns != b->started_ns)
+		return a->started_ns < b->started_ns ? -1 : 1;
+	return a->first_pk < b->first_pk ? -1 : a->first_pk > b->first_pk;
 }
 
 /* ---------------------------------------------------------------- nights */

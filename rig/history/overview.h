@@ -26,6 +26,8 @@ struct history_ov_run {
 	const char *verdict_text;         /* the report's words: "pass with deviations", ...; "" before 0007 */
 	double end_s;                     /* run time at its end; NAN when unknown */
 	long long pk;                     /* the stored version's key */
+	long long started_ns;             /* the start's nanoseconds; LLONG_MIN: not recorded */
+	long long first_pk;               /* the run's first stored version's key */
 	size_t first_check, n_checks;     /* its checks: checks[first_check ...] */
 };
 
@@ -114,5 +116,10 @@ void history_overview_free(struct history_overview *o);   /* NULL: nothing */
 
 /* The run with that run id, or HISTORY_OV_NONE. */
 size_t history_ov_find_run(const struct history_overview *o, const char *run_id);
+
+/* The order runs were made in: by start, to the nanosecond where recorded,
+ * then (runs from before) by their first stored version; never by a run
+ * id's random tail.  <0, 0, >0 as strcmp. */
+int history_ov_run_cmp(const struct history_ov_run *a, const struct history_ov_run *b);
 
 #endif

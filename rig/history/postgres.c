@@ -440,22 +440,24 @@ const struct history_backend history_backend_postgres = {
 				 " 'schema_migrations' AND schemaname = current_schema()",
 	.sql_watch_bulk =
 		"SELECT s.scope, s.subject, s.sequence_id, s.check_kind, s.check_window,"
-		" s.measurement, s.unit, x.part, x.run_id, x.started_utc, x.value, x.run_pk FROM series s"
+		" s.measurement, s.unit, x.part, x.run_id, x.started_utc, x.value, x.run_pk,"
+		" x.started_ns FROM series s"
 		" CROSS JOIN LATERAL ("
-		"  (SELECT 'h' AS part, p.run_id, p.started_utc, p.value, p.run_pk FROM points p"
+		"  (SELECT 'h' AS part, p.run_id, p.started_utc, p.value, p.run_pk, p.started_ns"
+		"   FROM points p"
 		"   WHERE p.scope = s.scope AND p.subject = s.subject AND p.sequence_id = s.sequence_id"
 		"   AND p.check_kind = s.check_kind AND p.check_window = s.check_window"
 		"   AND p.measurement = s.measurement AND NOT EXISTS (SELECT 1 FROM runs n"
 		"   WHERE n.run_id = p.run_id AND n.id > p.run_pk)"
-		"   ORDER BY p.started_utc, p.run_pk LIMIT $1)"
+		"   ORDER BY p.started_utc, p.started_ns, p.run_pk LIMIT $1)"
 		"  UNION ALL"
-		"  (SELECT 't', p.run_id, p.started_utc, p.value, p.run_pk FROM points p"
+		"  (SELECT 't', p.run_id, p.started_utc, p.value, p.run_pk, p.started_ns FROM points p"
 		"   WHERE p.scope = s.scope AND p.subject = s.subject AND p.sequence_id = s.sequence_id"
 		"   AND p.check_kind = s.check_kind AND p.check_window = s.check_window"
 		"   AND p.measurement = s.measurement AND NOT EXISTS (SELECT 1 FROM runs n"
 		"   WHERE n.run_id = p.run_id AND n.id > p.run_pk)"
-		"   ORDER BY p.started_utc DESC, p.run_pk DESC LIMIT $2)) x"
-		" ORDER BY 1, 2, 3, 4, 5, 6, 8, 10, 12",
+		"   ORDER BY p.started_utc DESC, p.started_ns DESC, p.run_pk DESC LIMIT $2)) x"
+		" ORDER BY 1, 2, 3, 4, 5, 6, 8, 10, 13, 12",
 	/* the tables that grow with the runs (not baselines: a few rows) */
 	.sql_after_bulk = "ANALYZE runs, run_inputs, instruments, checks, measurements, health,"
 			  " series, points, nights, night_runs, signatures",

@@ -161,7 +161,10 @@ int history_list(struct history *h, const struct history_filter *f, json_t **ret
 	FILTER(bench_id, "bench_id", "=")
 	FILTER(since_utc, "started_utc", ">=")
 #undef FILTER
-	o += snprintf(sql + o, sizeof(sql) - (size_t)o, " ORDER BY r.started_utc DESC, r.run_id DESC");
+	/* newest first, as history_previous orders runs */
+	o += snprintf(sql + o, sizeof(sql) - (size_t)o,
+		      " ORDER BY r.started_utc DESC, COALESCE(r.started_ns, -1) DESC,"
+		      " (SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id) DESC");
 	if (f && f->limit) {
 		p[n] = hv_int((long long)f->limit);
 		n++;
@@ -315,11 +318,19 @@ int history_previous(struct history *h, const char *run, char ret_run_id[HISTORY
 		return r;
 	/* every version of a run shares its start, device and sequence, so
 	 * any row of the previous run names it: the index runs_by_device */
+	/* Runs are ordered by their start, to the nanosecond where run.json
+	 * has it, then (runs of before) by the first stored version of each:
+	 * never by a run id's random tail, never moved by a new version.  p
+	 * is each earlier run's first version. */
 	r = hist_query(h, "SELECT p.run_id FROM runs r JOIN runs p"
 			  " ON p.device_serial = r.device_serial AND p.sequence_id = r.sequence_id"
-			  " AND (p.started_utc < r.started_utc"
-			  "      OR (p.started_utc = r.started_utc AND p.run_id < r.run_id))"
-			  " WHERE r.id = $1 ORDER BY p.started_utc DESC, p.run_id DESC LIMIT 1",
+			  " AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.run_id = p.run_id AND o.id < p.id)"
+			  " AND (p.started_utc < r.started_utc OR (p.started_utc = r.started_utc"
+			  "  AND (COALESCE(p.started_ns, -1) < COALESCE(r.started_ns, -1)"
+			  "   OR (COALESCE(p.started_ns, -1) = COALESCE(r.started_ns, -1)"
+			  "    AND p.id < (SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id)))))"
+			  " WHERE r.id = $1"
+			  " ORDER BY p.started_utc DESC, COALESCE(p.started_ns, -1) DESC, p.id DESC LIMIT 1",
 		       (struct hist_val[]){ hv_int(pk) }, 1, &rows, err, errlen);
 	if (r < 0)
 		return r;

@@ -592,6 +592,12 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 			r = -ENOMEM;
 			goto out;
 		}
+		/* the start to the nanosecond, when run.json has it (runs since
+		 * 2026-12-07): orders runs started in one second */
+		json_object_set_new(v, "started_ns",
+				    json_is_integer(json_object_get(run, "started_unix_ns")) ?
+				    json_integer(json_integer_value(json_object_get(run,
+						 "started_unix_ns"))) : json_null());
 		json_object_set_new(rec, "run", v);
 	}
 	/* inputs: run.json's digests, checked against the copies' own entries
