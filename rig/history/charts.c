@@ -650,6 +650,30 @@ int history_baseline_set(struct history *h, const char *const *runs, size_t n,
 	}
 	if (r < 0)
 		goto out;
+	/* a chart's σ is the mean moving range: two runs at least, per device
+	 * and per bench (a one-run baseline would stop watching the series) */
+	json_object_foreach(groups, key, ids) {
+		size_t distinct = 0;
+
+		for (i = 0; i < json_array_size(ids); i++) {
+			bool seen = false;
+
+			for (j = 0; j < i && !seen; j++)
+				seen = json_equal(json_array_get(ids, i), json_array_get(ids, j));
+			distinct += !seen;
+		}
+		if (distinct < 2) {
+			const char *a = strchr(key, '\x1f'), *b = a ? strchr(a + 1, '\x1f') : NULL;
+
+			hist_errf(err, errlen, "the %.*s %.*s's baseline for %s would hold %zu run: "
+				  "a baseline needs at least 2 runs of each device and each bench it "
+				  "names (the chart's sigma is their mean moving range)",
+				  a ? (int)(a - key) : 0, key, a && b ? (int)(b - a - 1) : 0,
+				  a ? a + 1 : "", b ? b + 1 : "", distinct);
+			r = -EINVAL;
+			goto out;
+		}
+	}
 	rig_utc_now_iso(now);
 	r = h->be->begin(h->db, err, errlen);
 	if (r < 0)

@@ -2,12 +2,14 @@
  * command line.  Every subcommand takes --db (else $PUMPRIG_HISTORY, else
  * the SQLite file in the runs folder) and prints a table for people or, with
  * --json, exactly what the library answers. */
+#define _GNU_SOURCE  /* strptime, timegm */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lab.h"
@@ -57,7 +59,8 @@ static const char usage_history[] =
 	"  --json         machine-readable output\n"
 	"\n"
 	"Exit status: 0; 1 when watch finds open flags or import/sync refused a run;\n"
-	"2 bad usage or an unknown run; 3 the store could not be reached.\n";
+	"2 bad usage or an unknown run; 3 the store could not be reached (or, for a command\n"
+	"that only reads, a SQLite store that does not exist).\n";
 
 struct hopts {
 	const char *db, *runs, *out, *runs_url, *title, *model, *operator_name;
@@ -67,6 +70,27 @@ struct hopts {
 	char *limit_text;
 	char given[32];   /* the options given, by their letter below */
 };
+
+/* --since as every start is written (2026-12-01T02:00:00Z, compared as
+ * text), or a date alone: a real day and time, nothing after them. */
+static bool since_valid(const char *text)
+{
+	static const char *const forms[] = { "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d" };
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct tm tm = { 0 }, said;
+		const char *end = strptime(text, forms[i], &tm);
+
+		if (!end || *end || strlen(text) != (i ? 10u : 20u))
+			continue;
+		/* strptime takes 2026-02-30; timegm moves it to March */
+		said = tm;
+		if (timegm(&tm) != (time_t)-1 && tm.tm_mday == said.tm_mday &&
+		    tm.tm_mon == said.tm_mon && tm.tm_year == said.tm_year)
+			return true;
+	}
+	return false;
+}
 
 static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'D' }, { "runs", required_argument, NULL, 'R' },
@@ -154,6 +178,11 @@ static int parse(int argc, char **argv, struct hopts *o)
 				TERM_SAFE(argv[optind - 1]), usage_history);
 			return -1;
 		}
+	}
+	if (o->f.since_utc && !since_valid(o->f.since_utc)) {
+		fprintf(stderr, "rig history: --since %s: give a date, 2026-12-01, or a time in UTC, "
+			"2026-12-01T02:00:00Z\n", TERM_SAFE(o->f.since_utc));
+		return -1;
 	}
 	if (o->limit_text) {
 		char *end;
@@ -634,6 +663,15 @@ static int history_main(int argc, char **argv)
 	}
 	if (refuse_unread(sub, &o) < 0)
 		return EXIT_BAD_INPUT;
+	/* a command that only reads never makes a store: a mistyped --runs or
+	 * --db would otherwise answer "0 runs", or a green empty dashboard */
+	if (strncmp(db, "sqlite:", 7) == 0 && access(db + 7, F_OK) != 0 && errno == ENOENT &&
+	    strcmp(sub, "import") != 0 && strcmp(sub, "sync") != 0 && strcmp(sub, "baseline") != 0) {
+		fprintf(stderr, "rig history %s: no run history at %s (no run was stored there; "
+			"give the runs folder with --runs, or the store with --db)\n", sub,
+			TERM_SAFE(db + 7));
+		return EXIT_ABORTED;
+	}
 	if (lab_open_history(db, o.runs, &h, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rig history: %s\n", TERM_SAFE(err));   /* err names the store */
 		return EXIT_ABORTED;
@@ -718,7 +756,7 @@ static int history_main(int argc, char **argv)
 	}
 	json_decref(out);
 	history_close(h);
-	if (r == -ENOENT) {
+	if (r == -ENOENT || r == -EINVAL) {   /* an unknown run; what cannot be asked */
 		fprintf(stderr, "rig history %s: %s\n", sub, TERM_SAFE(err));
 		return EXIT_BAD_INPUT;
 	}
