@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rig/base/infile.h"
+
 /* The chain digest the first line follows. */
 static const char no_line[DIGEST_HEX_LEN + 1] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
@@ -107,13 +109,22 @@ int journal_open(const char *path, bool append, bool make_dir, struct journal **
 		if (r < 0)
 			return r;
 	}
-	fd = open(path, append ? O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW :
-				 O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* As an input file (rig/base/infile.h): a FIFO would block the open
+	 * (and the reads) forever, a device may act on being opened, and
+	 * neither is a journal.  stat opens nothing; O_NONBLOCK keeps a FIFO
+	 * put there since from blocking, and the open file is looked at again. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return -RIG_ENOTREG;
+	fd = open(path, (append ? O_RDWR | O_APPEND | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW |
+			O_NONBLOCK | O_NOCTTY, 0644);
 	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		return errno == ELOOP ? -EINVAL : errno == ENXIO ? -RIG_ENOTREG : -errno;
+	r = fstat(fd, &st) != 0 ? -errno : !S_ISREG(st.st_mode) ? -RIG_ENOTREG : 0;
+	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		r = -errno;
+	if (r < 0) {
 		close(fd);
-		return -EINVAL;
+		return r;
 	}
 	/* Writers one at a time: each reads the last line to chain to it, and
 	 * no two may chain to the same one.  Readers never see half a seal. */

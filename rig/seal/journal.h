@@ -62,7 +62,8 @@ struct journal;
 /* Opens the journal at path and locks it (flock: exclusive to append,
  * shared to read) until journal_close.  To append it is created when
  * missing (and its folder when make_dir); to read, -ENOENT when missing.
- * -EINVAL when it is not a regular file. */
+ * -RIG_ENOTREG (rig/base/infile.h) when it is not a regular file (a FIFO
+ * never waited on, a device never opened), -EINVAL for a symbolic link. */
 int journal_open(const char *path, bool append, bool make_dir, struct journal **ret);
 void journal_close(struct journal *j);
 
