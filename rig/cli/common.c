@@ -467,7 +467,7 @@ static int journal_precheck(const char *run_dir, const char *cmd, bool will_seal
 			"nothing written\n", cmd, run_dir, w.path, strerror(-r));
 		return EXIT_INTEGRITY;
 	}
-	ok = !c.l.broken_line &&
+	ok = !c.l.broken_line && !c.l.same_id_found &&
 	     ((c.verdict == JOURNAL_NONE && !c.manifest[0]) || c.verdict == JOURNAL_UNSEALED ||
 	      integrity_journal_ok(&c));
 	if (!ok) {
@@ -554,6 +554,13 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 			"as it is: rig report %s seals it once the journal takes the seal\n", cmd,
 			run_dir, w.path, w.source, r == -EINVAL ? "not a regular file" : strerror(-r),
 			run_dir);
+		return EXIT_INTEGRITY;
+	}
+	if (r == -ESTALE && out.same_id_sealed) {
+		fprintf(stderr, "rig %s: cannot seal %s: a run with run_id %s was already sealed at %s "
+			"by %s with another run.json (journal line %zu): it is not this run's first "
+			"seal; it is left as it is (rig verify says so)\n", cmd, TERM_SAFE(run_dir),
+			out.same_id.run_id, out.same_id.utc, out.same_id.sealed_by, out.same_id.line);
 		return EXIT_INTEGRITY;
 	}
 	if (r < 0) {

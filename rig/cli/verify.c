@@ -119,6 +119,11 @@ bool journal_print(FILE *f, const struct journal_check *c, const char *path, con
 			l->other_at_dir.sealed_by, l->other_at_dir.run,
 			latest && strcmp(latest->run_dir, c->run_dir) ? "; it was sealed in " : "",
 			latest && strcmp(latest->run_dir, c->run_dir) ? latest->run_dir : "");
+	if (l->same_id_found)
+		fprintf(f, "BAD      journal: a run with run_id %s was already sealed at %s by %s with "
+			"another run.json (line %zu, run %s in %s): this run.json is not the one rig "
+			"sealed, and the run cannot be sealed again as if for the first time\n", c->run_id, l->same_id.utc,
+			l->same_id.sealed_by, l->same_id.line, l->same_id.run, l->same_id.run_dir);
 	return integrity_journal_ok(c);
 }
 

@@ -260,8 +260,9 @@ static bool is_hex64(const char *s)
 int journal_format_line(const struct journal_seal *s, const char *prev_hex, char **ret,
 			size_t *ret_len)
 {
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
 			      "line", (json_int_t)s->line, "utc", s->utc, "run", s->run,
+			      "run_id", s->run_id[0] ? json_string(s->run_id) : json_null(),
 			      "run_dir", s->run_dir, "manifest_sha256", s->manifest,
 			      "replaced_sha256", s->replaced[0] ? json_string(s->replaced) : json_null(),
 			      "key", s->key[0] ? json_string(s->key) : json_null(),
@@ -285,7 +286,7 @@ int journal_parse_line(const char *text, size_t len, struct journal_seal *ret,
 		       char ret_prev[DIGEST_HEX_LEN + 1])
 {
 	const char *utc, *run, *dir, *man, *by, *why, *host, *sw, *prev;
-	json_t *o, *rep, *key;
+	json_t *o, *rep, *key, *id = NULL;
 	json_int_t line;
 	bool ok;
 
@@ -295,12 +296,15 @@ int journal_parse_line(const char *text, size_t len, struct journal_seal *ret,
 	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!o)
 		return -EBADMSG;
-	ok = json_unpack(o, "{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
-			 "line", &line, "utc", &utc, "run", &run, "run_dir", &dir,
+	/* run_id: absent from the lines written before it was journalled */
+	ok = json_unpack(o, "{s:I, s:s, s:s, s?o, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
+			 "line", &line, "utc", &utc, "run", &run, "run_id", &id, "run_dir", &dir,
 			 "manifest_sha256", &man, "replaced_sha256", &rep, "key", &key,
 			 "sealed_by", &by, "why", &why, "host", &host, "software", &sw,
 			 "prev_line_sha256", &prev) == 0;
 	ok = ok && line >= 1 && *utc && *run && dir[0] == '/' && is_hex64(man) && is_hex64(prev) &&
+	     (!id || json_is_null(id) || (json_is_string(id) &&
+					  put(ret->run_id, sizeof(ret->run_id), json_string_value(id)))) &&
 	     (json_is_null(rep) || (json_is_string(rep) && is_hex64(json_string_value(rep)))) &&
 	     (json_is_null(key) || (json_is_string(key) &&
 				    strlen(json_string_value(key)) == SIG_FINGERPRINT_LEN &&
@@ -325,7 +329,7 @@ int journal_parse_line(const char *text, size_t len, struct journal_seal *ret,
 }
 
 struct look {
-	const char *run, *run_dir, *manifest;
+	const char *run, *run_id, *run_dir, *manifest;
 	struct journal_lookup *l;
 	size_t cap;
 	char prev[DIGEST_HEX_LEN + 1];   /* the chain digest of the line before */
@@ -370,16 +374,23 @@ static void look_line(void *p, size_t no, const char *text, size_t len, bool who
 				l->other_at_dir = s;
 				l->n_other_at_dir++;
 			}
+			/* the same run by its id, with another run.json: it was
+			 * sealed before as what it was then */
+			if (lk->run_id && lk->run_id[0] && !l->same_id_found &&
+			    !strcmp(s.run_id, lk->run_id)) {
+				l->same_id = s;
+				l->same_id_found = true;
+			}
 		}
 	}
 next:
 	memcpy(lk->prev, hex, sizeof(lk->prev));
 }
 
-int journal_lookup(struct journal *j, const char *run, const char *run_dir,
+int journal_lookup(struct journal *j, const char *run, const char *run_id, const char *run_dir,
 		   const char *manifest_hex, struct journal_lookup *ret)
 {
-	struct look lk = { run, run_dir, manifest_hex, ret, 0, "", 0 };
+	struct look lk = { run, run_id, run_dir, manifest_hex, ret, 0, "", 0 };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
