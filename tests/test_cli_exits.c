@@ -138,6 +138,26 @@ Test(exits, help_for_a_command_that_does_not_exist_is_bad_input)
 	free(dir);
 }
 
+/* help is a command too: its usage, as any command's (it said "no command
+ * help", exit 2). */
+Test(exits, help_help_prints_the_usage_of_help)
+{
+	static const char *const asks[][3] = {
+		{ "help", "help" }, { "help", "--help" }, { "help", "-h" }, { "--help", "help" },
+	};
+	char *dir = th_tmpdir(), *out;
+
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		cr_assert_eq(th_rig(dir, (const char *[]){ asks[i][0], asks[i][1], NULL }), 0,
+			     "rig %s %s: %s", asks[i][0], asks[i][1], th_slurp(dir, "stderr"));
+		out = th_slurp(dir, "stdout");
+		cr_assert_not_null(strstr(out, "Usage: rig help [COMMAND]"), "rig %s %s: %s",
+				   asks[i][0], asks[i][1], out);
+		free(out);
+	}
+	free(dir);
+}
+
 /* A sealed run, and every way of naming a directory inside it. */
 Test(exits, an_output_directory_inside_a_run_directory_is_refused_before_anything_is_created)
 {

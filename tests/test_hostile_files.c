@@ -111,6 +111,65 @@ Test(hostile_files, special_files_given_as_input_files_are_refused_at_once_sayin
 	}
 }
 
+/* The seal journal that is something else, named by $PUMPRIG_JOURNAL or
+ * verify's --journal: refused at once, saying what it is, as an input file
+ * is (a FIFO used to block verify, report, note and sign forever; a
+ * directory or /dev/null read as "cannot check against X: Invalid
+ * argument", exit 1, as if the run had been tampered with). */
+Test(hostile_files, a_special_file_as_the_seal_journal_is_refused_at_once_saying_what_it_is)
+{
+	/* the run made elsewhere: its bench lock file is not one of these */
+	char *tmp = th_tmpdir(), *made = th_tmpdir(), *run = make_run(made, "sealed", NULL);
+	char *signer = path_in(tmp, "signer"), *sums = path_in(run, "SHA256SUMS");
+	char *sums_before = th_read_file(sums);
+	const char *const cmds[][12] = {
+		{ "verify", "$T" },
+		{ "verify", "$T", "--journal", "@" },
+		{ "report", "$T" },
+		{ "note", "$T", "text" },
+		{ "sign", "$T", "--meaning", "reviewed", "--signer", "A Reviewer", "--key", signer },
+		{ "run", "$S", "--bench", "$B", "--dut", "$D", "-o", "$O" },
+	};
+	struct outcome o = rig(tmp, (const char *const[]){ "keygen", "--out", signer, NULL });
+
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	outcome_free(&o);
+	for (int kind = 0; kind < SP__N; kind++) {
+		char *special = make_special(tmp, "journal", (enum special)kind), *set, *out;
+
+		if (asprintf(&set, "PUMPRIG_JOURNAL=%s", special) < 0)
+			abort();
+		for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+			const char *args[16];
+			char *sums_after;
+
+			out = path_in(tmp, "run");
+			expand(cmds[c], special, run, out, args);
+			o = rig_env(tmp, args, (const char *const[]){ set, NULL }, 10);
+			cr_assert_eq(o.status, 2, "rig %s with %s as the journal: exit %d: %s%s", args[0],
+				     special_says[kind], o.status, o.out, o.err);
+			cr_assert(strstr(o.err, special_says[kind]), "rig %s: %s", args[0], o.err);
+			cr_assert(strstr(o.err, "not a regular file"), "rig %s: %s", args[0], o.err);
+			assert_nothing_started(tmp, args[0]);
+			sums_after = th_read_file(sums);
+			cr_assert_str_eq(sums_after, sums_before, "rig %s sealed the run", args[0]);
+			free(sums_after);
+			outcome_free(&o);
+			free(out);
+		}
+		free(set);
+		if (kind != SP_CHARDEV)
+			sh("rm -rf '%s'%s", special, "");
+		free(special);
+	}
+	free(sums_before);
+	free(sums);
+	free(signer);
+	free(run);
+	free(made);
+	free(tmp);
+}
+
 /* A run directory that is something else. */
 Test(hostile_files, special_files_given_as_run_directories_are_refused_saying_what_they_are)
 {

@@ -129,6 +129,9 @@ static const struct { const char *ins, *says; bool raw; } mutations[] = {
 	{ "\\xc2\\x9b", "holds a control character (U+009B), made by an escape", false },
 	{ "two\\nlines", "holds a control character (U+000A, LF), a line break", false },
 	{ "\\r", "holds a control character (U+000D, CR)", false },
+	/* libconfig drops it from the value ("ab\x00cd" read as "abcd") */
+	{ "ab\\x00cd", "the escape \\x00 at column", false },
+	{ "\\x00", "makes a control character (U+0000, NUL)", false },
 };
 #define N_MUTATIONS (sizeof(mutations) / sizeof(mutations[0]))
 
@@ -289,6 +292,47 @@ Test(hostile_text, a_title_that_is_not_utf8_stops_validate_and_run_at_its_line)
 		cr_assert(!strstr(o.err, "rig: results in"), "%s", o.err);
 		cr_assert_str_empty(o.out);
 		assert_nothing_started(tmp, "run");
+		outcome_free(&o);
+	}
+	free(where);
+	free(bad);
+	free(text);
+	free(src);
+	free(bench);
+	free(dut);
+	free(path);
+	free(out);
+	free(tmp);
+}
+
+/* title = "ab\x00cd": libconfig drops the escape, so the run recorded
+ * "abcd" while its copied input kept "ab\x00cd"; validate said 0. */
+Test(hostile_text, a_nul_escape_in_a_title_stops_validate_and_run_at_its_line)
+{
+	char *tmp = th_tmpdir(), *out = path_in(tmp, "run"), *path = path_in(tmp, "seq.cfg");
+	char *src = th_src(SEQ), *text = th_read_file(src), *bench = th_src(BENCH);
+	char *dut = th_src(DUT), *bad, *where;
+	struct literal lits[64];
+	size_t n = find_literals(text, lits, 64), len, t = 0;
+
+	while (t < n && strcmp(lits[t].key, "title") != 0)
+		t++;
+	cr_assert_lt(t, n);
+	bad = mutate(text, lits[t].open, "ab\\x00cd", &len);
+	write_bytes(path, bad, len);
+	if (asprintf(&where, "%s:%d: the escape \\x00 at column", path, lits[t].line) < 0)
+		abort();
+	for (int k = 0; k < 2; k++) {
+		const char *args[2][9] = {
+			{ "validate", path, "--bench", bench, "--dut", dut, NULL },
+			{ "run", path, "--bench", bench, "--dut", dut, "-o", out, NULL },
+		};
+		struct outcome o = rig(tmp, args[k]);
+
+		cr_assert_eq(o.status, 2, "%s: exit %d: %s%s", args[k][0], o.status, o.out, o.err);
+		cr_assert(strstr(o.err, where), "%s", o.err);
+		cr_assert(strstr(o.err, "(U+0000, NUL)"), "%s", o.err);
+		assert_nothing_started(tmp, args[k][0]);
 		outcome_free(&o);
 	}
 	free(where);

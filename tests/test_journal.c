@@ -220,6 +220,55 @@ Test(journal, the_attack_in_the_issue_is_refused_by_report_and_named_by_verify)
 	done(tmp);
 }
 
+/* The same attack, the run made "another run" by one whitespace byte of its
+ * run.json: the journal keyed runs by run.json's digest alone, so rig report
+ * sealed it as a first seal ("sealed after the fact") and rig verify said
+ * OK.  The run's id finds it in the journal all the same. */
+Test(journal, a_run_json_edited_by_one_byte_is_still_the_run_its_run_id_names)
+{
+	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, "run", &key);
+	char *pub = path_in(tmp, "station.pub"), *sums = path_in(run, "SHA256SUMS");
+	char *sig = path_in(run, "SHA256SUMS.sig"), *run_json = path_in(run, "run.json");
+	char *text, *journal_before, *journal_after, *out, *err;
+
+	forge_samples(run);
+	cr_assert_eq(unlink(sums), 0);
+	cr_assert_eq(unlink(sig), 0);
+	text = th_read_file(run_json);
+	cr_assert_eq(strncmp(text, "{\n  \"", 4), 0, "%.20s", text);
+	text[2] = '\t';   /* one whitespace byte: the same JSON, another digest */
+	replace_file(run_json, text);
+	journal_before = th_slurp(tmp, "seal-journal.jsonl");
+	cr_assert_eq(rig(tmp, "report", run, "--sign-key", key, NULL), 4);
+	err = th_slurp(tmp, "stderr");
+	cr_expect_not_null(strstr(err, "a run with run_id "), "%s", err);
+	cr_expect_not_null(strstr(err, "was already sealed at 20"), "%s", err);
+	cr_expect_not_null(strstr(err, "nothing was written"), "%s", err);
+	cr_expect_neq(access(sums, F_OK), 0, "rig report sealed the forged run");
+	cr_expect_neq(access(sig, F_OK), 0, "rig report signed the forged run");
+	journal_after = th_slurp(tmp, "seal-journal.jsonl");
+	cr_expect_str_eq(journal_after, journal_before, "the refused seal was journalled");
+	cr_assert_eq(rig(tmp, "verify", run, "--public-key", pub, NULL), 1);
+	out = th_slurp(tmp, "stdout");
+	cr_expect_not_null(strstr(out, "BAD      journal: a run with run_id "), "%s", out);
+	cr_expect_not_null(strstr(out, "was already sealed at 20"), "%s", out);
+	cr_expect_not_null(strstr(out, "by rig run with another run.json"), "%s", out);
+	free(out);
+	/* a note would seal it too */
+	cr_assert_eq(rig(tmp, "note", run, "looks fine", "--sign-key", key), 4);
+	free(err);
+	free(journal_after);
+	free(journal_before);
+	free(text);
+	free(run_json);
+	free(sig);
+	free(sums);
+	free(pub);
+	free(key);
+	free(run);
+	done(tmp);
+}
+
 /* The attacker holds the station's key (it lies on the station) and signs
  * a manifest made by hand: the signature is valid, the journal is not
  * fooled. */

@@ -13,11 +13,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "faults.h"
 #include "helpers.h"
+#include "rig/engine/lock.h"
 
 struct server {
 	pid_t pid;
@@ -236,6 +238,65 @@ Test(locks, another_bench_file_naming_a_running_pump_is_refused_naming_the_run)
 	free(run);
 	free(bench);
 	free(seq);
+	free(dir);
+}
+
+/* A second node made with mknod for a running bench's terminal (its major
+ * and minor numbers, another path, no link to it): the same terminal.  The
+ * lock keyed a serial device by its real path, so two runs could drive one
+ * tty; it is keyed by the device's number now.  The first bench is held
+ * here, in the test's process, through the same lock files. */
+Test(locks, a_second_device_node_of_a_held_terminal_is_refused)
+{
+	char *dir = th_tmpdir(), *node, *held, *other, *err, *want;
+	int pty = posix_openpt(O_RDWR | O_NOCTTY);
+	struct bench *bench = NULL;
+	struct diag_list diags = { 0 };
+	struct bench_lock *lock = NULL;
+	struct lock_busy busy;
+	struct stat st;
+	char stale[1024];
+
+	cr_assert_geq(pty, 0);
+	cr_assert_eq(grantpt(pty), 0);
+	cr_assert_eq(unlockpt(pty), 0);
+	cr_assert_eq(stat(ptsname(pty), &st), 0);
+	if (asprintf(&node, "%s/not-a-link-to-the-pump", dir) < 0)
+		abort();
+	cr_assert_eq(mknod(node, S_IFCHR | 0600, st.st_rdev), 0, "mknod (tests run as root)");
+	held = bench_from(dir, "held.cfg", "fixtures/bench/sim.cfg", "id = \"SIM-1\"",
+			  "id = \"HELD-1\"", "pump = { backend = \"sim\";",
+			  "pump = { backend = \"pumplink\"; device = \"PUMP\";", "PUMP",
+			  ptsname(pty), (const char *)NULL);
+	other = bench_from(dir, "other.cfg", "fixtures/bench/sim.cfg", "id = \"SIM-1\"",
+			   "id = \"OTHER-1\"", "pump = { backend = \"sim\";",
+			   "pump = { backend = \"pumplink\"; device = \"PUMP\";", "PUMP", node,
+			   (const char *)NULL);
+	setenv("PUMPRIG_LOCK_DIR", dir, 1);
+	cr_assert_eq(bench_load(held, &bench, &diags), 0);
+	cr_assert_eq(bench_lock_acquire(bench, "", "rig probe", &lock, &busy, stale,
+					sizeof(stale)), 0, "%s", busy.holder);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "probe", "--bench", other, NULL }), 5,
+		     "%s", th_slurp(dir, "stderr"));
+	err = th_slurp(dir, "stderr");
+	if (asprintf(&want, "rig: serial device %s (character device %u:%u) (pump, %s:", node,
+		     major(st.st_rdev), minor(st.st_rdev), other) < 0)
+		abort();
+	cr_assert_not_null(strstr(err, want), "no '%s' in: %s", want, err);
+	cr_assert_not_null(strstr(err, "(nothing was opened)"), "%s", err);
+	bench_lock_release(lock);
+	/* let go: the other bench file is not refused */
+	cr_assert_neq(th_rig(dir, (const char *[]){ "probe", "--bench", other, NULL }), 5,
+		      "%s", th_slurp(dir, "stderr"));
+	unsetenv("PUMPRIG_LOCK_DIR");
+	bench_free(bench);
+	diag_clear(&diags);
+	close(pty);
+	free(want);
+	free(err);
+	free(other);
+	free(held);
+	free(node);
 	free(dir);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -248,6 +249,50 @@ Test(plans, the_pump_and_the_balance_on_one_serial_device_are_refused)
 	free(err);
 	free(tty);
 	free(link);
+	free(bench);
+	free(seq);
+	free(dut);
+	free(dir);
+}
+
+/* The pump on /dev/ttyS0 (here a node with its numbers, 4:64) and the
+ * balance on a second node made with mknod for the same device: two paths,
+ * no link between them, one UART.  Compared by real path they were two
+ * resources and validate said 0. */
+Test(plans, the_pump_and_the_balance_on_two_nodes_of_one_device_are_refused)
+{
+	char *dir = th_tmpdir(), *a, *b, *c, *bench, *err, *seq, *text, *dut = th_src(DUT);
+
+	if (asprintf(&a, "%s/ttyS0", dir) < 0 || asprintf(&b, "%s/copy-of-ttyS0", dir) < 0 ||
+	    asprintf(&c, "%s/ttyS1", dir) < 0)
+		abort();
+	cr_assert_eq(mknod(a, S_IFCHR | 0600, makedev(4, 64)), 0, "mknod (tests run as root)");
+	cr_assert_eq(mknod(b, S_IFCHR | 0600, makedev(4, 64)), 0);
+	cr_assert_eq(mknod(c, S_IFCHR | 0600, makedev(4, 65)), 0);
+	bench = bench_with(dir, "pump = { backend = \"sim\";", "pump = { backend = \"pumplink\"; "
+			   "device = \"TTY\";");
+	text = subst(th_read_file(bench), "TTY", a);
+	text = subst(text, "backend = \"sim\"; model = \"microbalance (model)\";",
+		     "backend = \"mtsics\"; device = \"COPY\"; model = \"microbalance (model)\";");
+	text = subst(text, "COPY", b);
+	free(bench);
+	bench = th_write_file(dir, "bench.cfg", text);
+	seq = th_src("sequences/dose-accuracy.cfg");
+	err = refused_alike(dir, seq, bench, dut);
+	has(err, "bench.cfg:41: scale is on serial device ");
+	has(err, "/copy-of-ttyS0 (character device 4:64), which pump (line 40) uses too");
+	free(err);
+	/* another device (4:65) is another resource */
+	free(text);
+	text = subst(th_read_file(bench), b, c);
+	free(bench);
+	bench = th_write_file(dir, "bench.cfg", text);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "validate", seq, "--bench", bench, "--dut", dut,
+						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+	free(text);
+	free(a);
+	free(b);
+	free(c);
 	free(bench);
 	free(seq);
 	free(dut);

@@ -108,11 +108,19 @@ int sealed_precheck(const char *run_dir, const char *cmd, bool raw_only, bool ha
 /* The station's seal journal (journal_station), or why it cannot be named
  * (printed). */
 int journal_where_resolve(const char *cmd, struct journal_where *w);
-/* The journal can take a seal: 0, or a negative errno after saying so, and
- * that then `nothing` ("nothing was run"). */
+/* A journal at w->path that is there and is no regular file (a FIFO, a
+ * directory, a device): said what it is, as for an input file, and
+ * -RIG_ENOTREG; else 0.  It is looked at, never opened. */
+int journal_refuse_special(const char *cmd, const struct journal_where *w);
+/* The journal can take a seal: 0, or a negative errno after saying so (for
+ * one that is no regular file, what it is), and that then `nothing`
+ * ("nothing was run"). */
 int journal_ready(const char *cmd, const char *nothing);
-/* What the journal says of the run, in rig verify's columns; true when it
- * vouches for the seal.  hint: name verify's --journal and --no-journal. */
+/* "once", "twice", "3 times" */
+const char *times_words(size_t n, char buf[32]);
+/* What the journal says of the run, in rig verify's columns (verify.c);
+ * true when it vouches for the seal.  hint: name verify's --journal and
+ * --no-journal. */
 bool journal_print(FILE *f, const struct journal_check *c, const char *path, const char *source,
 		   bool hint);
 /* Seals run_dir and journals the seal; 0 or EXIT_INTEGRITY (said why). */

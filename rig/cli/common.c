@@ -387,8 +387,7 @@ void print_change(void *ctx, enum manifest_change c, const char *path)
 	fprintf((FILE *)ctx, "%-8s %s\n", manifest_change_name(c), TERM_SAFE(path));
 }
 
-/* "once", "twice", "3 times" */
-static const char *times_words(size_t n, char buf[32])
+const char *times_words(size_t n, char buf[32])
 {
 	if (n == 1)
 		return "once";
@@ -409,6 +408,19 @@ int journal_where_resolve(const char *cmd, struct journal_where *w)
 	return r;
 }
 
+int journal_refuse_special(const char *cmd, const struct journal_where *w)
+{
+	struct stat st;
+	char why[128];
+
+	/* stat opens nothing: a FIFO is never waited on, a device never opened */
+	if (stat(w->path, &st) != 0 || S_ISREG(st.st_mode))
+		return 0;
+	fprintf(stderr, "rig %s: the seal journal %s (from %s) %s; nothing was done\n", cmd,
+		TERM_SAFE(w->path), w->source, infile_strerror(w->path, RIG_ENOTREG, why, sizeof(why)));
+	return -RIG_ENOTREG;
+}
+
 int journal_ready(const char *cmd, const char *nothing)
 {
 	struct journal_where w;
@@ -419,113 +431,17 @@ int journal_ready(const char *cmd, const char *nothing)
 		return r;
 	r = journal_open(w.path, true, w.make_dir, &j);
 	if (r < 0) {
+		char why[128];
+
 		fprintf(stderr, "rig %s: the station's seal journal %s (from %s) cannot be written: %s; "
 			"every seal is journalled there (docs/integrity.md): set $%s to a file rig "
-			"may append to; %s\n", cmd, w.path, w.source,
-			r == -EINVAL ? "it is not a regular file" : strerror(-r), JOURNAL_ENV, nothing);
+			"may append to; %s\n", cmd, TERM_SAFE(w.path), w.source,
+			r == -EINVAL ? "it is a symbolic link" : infile_strerror(w.path, r, why, sizeof(why)),
+			JOURNAL_ENV, nothing);
 		return r;
 	}
 	journal_close(j);
 	return 0;
-}
-
-/* "sealed twice: first by rig run at T (end of run), then by ..." */
-static void seal_history(const struct journal_seal *seals, size_t n, char *buf, size_t len)
-{
-	char words[32];
-	size_t k;
-
-	k = (size_t)snprintf(buf, len, "sealed %s%s", times_words(n, words), n == 1 ? "," : ":");
-	for (size_t i = 0; i < n && k < len; i++)
-		k += (size_t)snprintf(buf + k, len - k, "%s by %s at %s (%s)",
-				      i == 0 ? (n == 1 ? "" : " first") : ", then", seals[i].sealed_by,
-				      seals[i].utc, seals[i].why);
-}
-
-bool journal_print(FILE *f, const struct journal_check *c, const char *path, const char *source,
-		   bool hint)
-{
-	const struct journal_lookup *l = &c->l;
-	const struct journal_seal *latest = l->n_seals ? &l->seals[l->n_seals - 1] : NULL;
-	char history[2048];
-
-	if (c->verdict == JOURNAL_NONE) {
-		fprintf(f, "BAD      journal: there is no journal at %s (from %s), so this seal cannot "
-			"be checked against the station's%s\n", path, source, hint ?
-			" (give --journal FILE, the journal of the station that sealed the run, or "
-			"--no-journal)" : "");
-		return false;
-	}
-	fprintf(f, "journal  %s: %zu line%s, %s\n", path, l->n_lines, l->n_lines == 1 ? "" : "s",
-		l->broken_line ? "ITS CHAIN BREAKS" : "chain intact");
-	if (l->broken_line)
-		fprintf(f, "BAD      journal: line %zu is not where it was written (its number, or its "
-			"digest of the line before it, is wrong): a line of the journal was edited, "
-			"inserted or taken out%s\n", l->broken_line,
-			l->broken_line > 1 ? " just before it" : " before it");
-	if (l->n_unreadable)
-		fprintf(f, "note     journal: %zu line%s (the first: line %zu) %s not a seal (torn by a "
-			"crash, or written by hand)\n", l->n_unreadable, l->n_unreadable == 1 ? "" : "s",
-			l->unreadable_line, l->n_unreadable == 1 ? "is" : "are");
-	if (!c->run[0])
-		fprintf(f, "note     journal: the run has no run.json, which names it in the journal\n");
-	if (latest) {
-		seal_history(l->seals, l->n_seals, history, sizeof(history));
-		fprintf(f, "journal  %s\n", history);
-		for (size_t i = 0; i < l->n_seals; i++)
-			fprintf(f, "seal %-3zu %s by %s (%s), %s%s; line %zu%s\n", i + 1, l->seals[i].utc,
-				l->seals[i].sealed_by, l->seals[i].why, l->seals[i].key[0] ?
-				"signed by key " : "unsigned", l->seals[i].key, l->seals[i].line,
-				i + 1 == c->match ? ": this SHA256SUMS" : "");
-	}
-	switch (c->verdict) {
-	case JOURNAL_UNSEALED:
-		fprintf(f, "journal  no seal of this run\n");
-		break;
-	case JOURNAL_GONE:
-		fprintf(f, "BAD      journal: the run has no %s, yet the journal holds its seal (the "
-			"latest: %s by %s): the seal was taken away, as if the run had never been "
-			"sealed\n", MANIFEST_NAME, latest->utc, latest->sealed_by);
-		break;
-	case JOURNAL_UNKNOWN:
-		fprintf(f, "BAD      journal: this %s (sha256:%s) is in no line of the journal: rig did "
-			"not seal it on this station (%s written or edited by hand, or the journal is "
-			"another station's)", MANIFEST_NAME, c->manifest, MANIFEST_NAME);
-		if (latest)
-			fprintf(f, "; the run's latest seal, %s by %s, was %s sha256:%s", latest->utc,
-				latest->sealed_by, MANIFEST_NAME, latest->manifest);
-		fputc('\n', f);
-		break;
-	case JOURNAL_OTHER_RUN:
-		fprintf(f, "BAD      journal: this %s is the seal of another run: line %zu, run %s in "
-			"%s, sealed %s by %s\n", MANIFEST_NAME, l->other.line, l->other.run,
-			l->other.run_dir, l->other.utc, l->other.sealed_by);
-		break;
-	case JOURNAL_NOT_LATEST:
-		fprintf(f, "BAD      journal: this %s is seal %zu of %zu of this run: it was sealed again "
-			"at %s by %s (%s), and what is here is the record as it was before (rolled "
-			"back)\n", MANIFEST_NAME, c->match, l->n_seals, latest->utc, latest->sealed_by,
-			latest->why);
-		break;
-	default:
-		break;
-	}
-	if (c->unfollowed > 1)
-		fprintf(f, "BAD      journal: seal %zu of this run replaced a %s that was not seal %zu: "
-			"it was sealed over a manifest rig did not write, or a line between them was "
-			"taken out\n", c->unfollowed, MANIFEST_NAME, c->unfollowed - 1);
-	else if (c->unfollowed == 1)
-		fprintf(f, "BAD      journal: the run's first seal in the journal replaced a %s "
-			"(sha256:%s): an earlier seal was taken out of the journal, or it was sealed "
-			"over a manifest rig did not write\n", MANIFEST_NAME, l->seals[0].replaced);
-	if (c->dir_replaced)
-		fprintf(f, "BAD      journal: the latest seal made in this folder (line %zu, %s by %s) "
-			"is of another run (%s): this run was put here afterwards%s%s (folders swapped, "
-			"or one copied over another)\n", l->other_at_dir.line, l->other_at_dir.utc,
-			l->other_at_dir.sealed_by, l->other_at_dir.run,
-			latest && strcmp(latest->run_dir, c->run_dir) ? "; it was sealed in " : "",
-			latest && strcmp(latest->run_dir, c->run_dir) ? latest->run_dir : "");
-	return integrity_journal_ok(c);
 }
 
 /* The station's journal must hold the run's seal as its latest before a
@@ -541,6 +457,8 @@ static int journal_precheck(const char *run_dir, const char *cmd, bool will_seal
 
 	if (journal_where_resolve(cmd, &w) < 0)
 		return EXIT_INTEGRITY;
+	if (journal_refuse_special(cmd, &w) < 0)
+		return EXIT_BAD_INPUT;
 	r = integrity_journal_check(run_dir, w.path, &c);
 	if (r == -ENOENT || r == -ENOTDIR)
 		return 0;   /* no such run directory: the command says so itself */
@@ -549,7 +467,7 @@ static int journal_precheck(const char *run_dir, const char *cmd, bool will_seal
 			"nothing written\n", cmd, run_dir, w.path, strerror(-r));
 		return EXIT_INTEGRITY;
 	}
-	ok = !c.l.broken_line &&
+	ok = !c.l.broken_line && !c.l.same_id_found &&
 	     ((c.verdict == JOURNAL_NONE && !c.manifest[0]) || c.verdict == JOURNAL_UNSEALED ||
 	      integrity_journal_ok(&c));
 	if (!ok) {
@@ -636,6 +554,13 @@ int seal(const char *run_dir, const char *cmd, const struct seal_opts *so)
 			"as it is: rig report %s seals it once the journal takes the seal\n", cmd,
 			run_dir, w.path, w.source, r == -EINVAL ? "not a regular file" : strerror(-r),
 			run_dir);
+		return EXIT_INTEGRITY;
+	}
+	if (r == -ESTALE && out.same_id_sealed) {
+		fprintf(stderr, "rig %s: cannot seal %s: a run with run_id %s was already sealed at %s "
+			"by %s with another run.json (journal line %zu): it is not this run's first "
+			"seal; it is left as it is (rig verify says so)\n", cmd, TERM_SAFE(run_dir),
+			out.same_id.run_id, out.same_id.utc, out.same_id.sealed_by, out.same_id.line);
 		return EXIT_INTEGRITY;
 	}
 	if (r < 0) {

@@ -67,10 +67,23 @@ static const struct rig_command *command_find(const char *name)
 	return NULL;
 }
 
+static const char usage_help[] =
+	"Usage: rig help [COMMAND]\n"
+	"\n"
+	"Prints rig's commands (also rig --help, rig -h), or COMMAND's usage: its\n"
+	"options and exit status (also rig COMMAND --help).\n"
+	"Exit status 0, 2 for a command rig does not have.\n";
+
 static int help_main(int argc, char **argv)
 {
 	const struct rig_command *c = argc > 1 ? command_find(argv[1]) : NULL;
 
+	/* help's own usage: "help" itself is no entry of the command table */
+	if (argc == 2 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+			  !strcmp(argv[1], "-h"))) {
+		fputs(usage_help, stdout);
+		return EXIT_PASS;
+	}
 	if (argc > 2 || (argc > 1 && !c)) {
 		fprintf(stderr, "rig help: %s%s\n\n%s", argc > 2 ? "one command at most, not " :
 			"no command ", argc > 2 ? "several" : argv[1], usage_main);

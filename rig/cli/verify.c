@@ -23,6 +23,110 @@ static const char usage_verify[] =
 	"is no manifest, or the journal does not hold the seal), 2 for usage or a\n"
 	"RUN_DIR that is not a run directory (no run.json and inputs/, no manifest).\n";
 
+/* "sealed twice: first by rig run at T (end of run), then by ..." */
+static void seal_history(const struct journal_seal *seals, size_t n, char *buf, size_t len)
+{
+	char words[32];
+	size_t k;
+
+	k = (size_t)snprintf(buf, len, "sealed %s%s", times_words(n, words), n == 1 ? "," : ":");
+	for (size_t i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s by %s at %s (%s)",
+				      i == 0 ? (n == 1 ? "" : " first") : ", then", seals[i].sealed_by,
+				      seals[i].utc, seals[i].why);
+}
+
+bool journal_print(FILE *f, const struct journal_check *c, const char *path, const char *source,
+		   bool hint)
+{
+	const struct journal_lookup *l = &c->l;
+	const struct journal_seal *latest = l->n_seals ? &l->seals[l->n_seals - 1] : NULL;
+	char history[2048];
+
+	if (c->verdict == JOURNAL_NONE) {
+		fprintf(f, "BAD      journal: there is no journal at %s (from %s), so this seal cannot "
+			"be checked against the station's%s\n", path, source, hint ?
+			" (give --journal FILE, the journal of the station that sealed the run, or "
+			"--no-journal)" : "");
+		return false;
+	}
+	fprintf(f, "journal  %s: %zu line%s, %s\n", path, l->n_lines, l->n_lines == 1 ? "" : "s",
+		l->broken_line ? "ITS CHAIN BREAKS" : "chain intact");
+	if (l->broken_line)
+		fprintf(f, "BAD      journal: line %zu is not where it was written (its number, or its "
+			"digest of the line before it, is wrong): a line of the journal was edited, "
+			"inserted or taken out%s\n", l->broken_line,
+			l->broken_line > 1 ? " just before it" : " before it");
+	if (l->n_unreadable)
+		fprintf(f, "note     journal: %zu line%s (the first: line %zu) %s not a seal (torn by a "
+			"crash, or written by hand)\n", l->n_unreadable, l->n_unreadable == 1 ? "" : "s",
+			l->unreadable_line, l->n_unreadable == 1 ? "is" : "are");
+	if (!c->run[0])
+		fprintf(f, "note     journal: the run has no run.json, which names it in the journal\n");
+	if (latest) {
+		seal_history(l->seals, l->n_seals, history, sizeof(history));
+		fprintf(f, "journal  %s\n", history);
+		for (size_t i = 0; i < l->n_seals; i++)
+			fprintf(f, "seal %-3zu %s by %s (%s), %s%s; line %zu%s\n", i + 1, l->seals[i].utc,
+				l->seals[i].sealed_by, l->seals[i].why, l->seals[i].key[0] ?
+				"signed by key " : "unsigned", l->seals[i].key, l->seals[i].line,
+				i + 1 == c->match ? ": this SHA256SUMS" : "");
+	}
+	switch (c->verdict) {
+	case JOURNAL_UNSEALED:
+		fprintf(f, "journal  no seal of this run\n");
+		break;
+	case JOURNAL_GONE:
+		fprintf(f, "BAD      journal: the run has no %s, yet the journal holds its seal (the "
+			"latest: %s by %s): the seal was taken away, as if the run had never been "
+			"sealed\n", MANIFEST_NAME, latest->utc, latest->sealed_by);
+		break;
+	case JOURNAL_UNKNOWN:
+		fprintf(f, "BAD      journal: this %s (sha256:%s) is in no line of the journal: rig did "
+			"not seal it on this station (%s written or edited by hand, or the journal is "
+			"another station's)", MANIFEST_NAME, c->manifest, MANIFEST_NAME);
+		if (latest)
+			fprintf(f, "; the run's latest seal, %s by %s, was %s sha256:%s", latest->utc,
+				latest->sealed_by, MANIFEST_NAME, latest->manifest);
+		fputc('\n', f);
+		break;
+	case JOURNAL_OTHER_RUN:
+		fprintf(f, "BAD      journal: this %s is the seal of another run: line %zu, run %s in "
+			"%s, sealed %s by %s\n", MANIFEST_NAME, l->other.line, l->other.run,
+			l->other.run_dir, l->other.utc, l->other.sealed_by);
+		break;
+	case JOURNAL_NOT_LATEST:
+		fprintf(f, "BAD      journal: this %s is seal %zu of %zu of this run: it was sealed again "
+			"at %s by %s (%s), and what is here is the record as it was before (rolled "
+			"back)\n", MANIFEST_NAME, c->match, l->n_seals, latest->utc, latest->sealed_by,
+			latest->why);
+		break;
+	default:
+		break;
+	}
+	if (c->unfollowed > 1)
+		fprintf(f, "BAD      journal: seal %zu of this run replaced a %s that was not seal %zu: "
+			"it was sealed over a manifest rig did not write, or a line between them was "
+			"taken out\n", c->unfollowed, MANIFEST_NAME, c->unfollowed - 1);
+	else if (c->unfollowed == 1)
+		fprintf(f, "BAD      journal: the run's first seal in the journal replaced a %s "
+			"(sha256:%s): an earlier seal was taken out of the journal, or it was sealed "
+			"over a manifest rig did not write\n", MANIFEST_NAME, l->seals[0].replaced);
+	if (c->dir_replaced)
+		fprintf(f, "BAD      journal: the latest seal made in this folder (line %zu, %s by %s) "
+			"is of another run (%s): this run was put here afterwards%s%s (folders swapped, "
+			"or one copied over another)\n", l->other_at_dir.line, l->other_at_dir.utc,
+			l->other_at_dir.sealed_by, l->other_at_dir.run,
+			latest && strcmp(latest->run_dir, c->run_dir) ? "; it was sealed in " : "",
+			latest && strcmp(latest->run_dir, c->run_dir) ? latest->run_dir : "");
+	if (l->same_id_found)
+		fprintf(f, "BAD      journal: a run with run_id %s was already sealed at %s by %s with "
+			"another run.json (line %zu, run %s in %s): this run.json is not the one rig "
+			"sealed, and the run cannot be sealed again as if for the first time\n", c->run_id, l->same_id.utc,
+			l->same_id.sealed_by, l->same_id.line, l->same_id.run, l->same_id.run_dir);
+	return integrity_journal_ok(c);
+}
+
 static int verify_main(int argc, char **argv)
 {
 	struct dir_opts d = { 0 };
@@ -42,14 +146,17 @@ static int verify_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	if (d.journal) {
-		/* a journal named on the command line must be there */
+		/* a journal named on the command line must be there, and a file */
+		snprintf(w.path, sizeof(w.path), "%s", d.journal);
+		if (journal_refuse_special("verify", &w) < 0)
+			return EXIT_BAD_INPUT;
 		if (access(d.journal, R_OK) != 0) {
 			fprintf(stderr, "rig verify: --journal %s: %s\n", TERM_SAFE(d.journal),
 				strerror(errno));
 			return EXIT_BAD_INPUT;
 		}
-		snprintf(w.path, sizeof(w.path), "%s", d.journal);
-	} else if (!d.no_journal && journal_where_resolve("verify", &w) < 0) {
+	} else if (!d.no_journal && (journal_where_resolve("verify", &w) < 0 ||
+				     journal_refuse_special("verify", &w) < 0)) {
 		return EXIT_BAD_INPUT;
 	}
 	if (d.public_key) {

@@ -266,7 +266,8 @@ int plan_validate(const struct sequence *seq, const struct bench *bench,
  * two spellings of one resource compare equal. */
 #define RESOURCE_KEY_MAX 640
 struct bench_resource {
-	char key[RESOURCE_KEY_MAX];   /* "serial|/dev/pts/3", "iio|ip:h:30431|ads1015|in|voltage0" */
+	char key[RESOURCE_KEY_MAX];   /* "serial|chr:136:3" (a device there), "serial|/tmp/link"
+	                                 (not there yet), "iio|ip:h:30431|ads1015|in|voltage0" */
 	char what[RESOURCE_KEY_MAX];  /* in words: "serial device /dev/ttyUSB0" */
 	char user[RIG_ID_MAX + 16];   /* "pump", "output 'pump_enable'", "sim_clock" */
 	int line;                     /* the user's group in the bench file (0: none) */

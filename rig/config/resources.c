@@ -5,9 +5,12 @@
  * resource, so that two bench files naming one pump cannot drive it at once.
  *
  * Two spellings of one resource must give one key.  What can be told from
- * the text (and the file system) is normalised here: a serial device by its
- * real path (/tmp/pumprig-sim/pump and the /dev/pts/N it points to; a
- * /dev/serial/by-id/ name and its /dev/ttyUSBn), an IIO context's URI
+ * the text (and the file system) is normalised here: a serial device that
+ * is there by its device number (major:minor), which every node of it
+ * shares: the /dev/pts/N a /tmp/pumprig-sim/pump link points to, a
+ * /dev/serial/by-id/ name and its /dev/ttyUSBn, and a second node made
+ * with mknod for the same device; one not there yet (a link the
+ * simulator makes later) by its real path, else as written; an IIO context's URI
  * (ip:host and ip:host:30431; the host's case), a GPIO chip by number,
  * name or /dev path (0, gpiochip0, /dev/gpiochip0).  What needs the device
  * itself is not: an IIO device by name and by id (ads1015, iio:device0), a
@@ -20,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #define IIOD_PORT 30431   /* libiio's network backend, when the URI names none */
 
@@ -134,15 +139,27 @@ static int add_tty(struct list *l, const char *user, int line, const char *path)
 {
 	struct bench_resource *r = add(l, user, line);
 	char real[RESOURCE_KEY_MAX - 8];
+	struct stat st;
+	bool chr;
 
 	if (!r)
 		return -ENOMEM;
 	norm_tty(path, real, sizeof(real));
-	snprintf(r->key, sizeof(r->key), "serial|%s", real);
-	if (strcmp(real, path) == 0)
-		snprintf(r->what, sizeof(r->what), "serial device %s", path);
+	/* stat opens nothing; a device node's path says nothing of which
+	 * device it is (mknod makes another anywhere), its number does */
+	chr = stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+	if (chr)
+		snprintf(r->key, sizeof(r->key), "serial|chr:%u:%u", major(st.st_rdev),
+			 minor(st.st_rdev));
 	else
+		snprintf(r->key, sizeof(r->key), "serial|%s", real);
+	if (strcmp(real, path) != 0)
 		snprintf(r->what, sizeof(r->what), "serial device %.300s (%.300s)", path, real);
+	else if (chr)
+		snprintf(r->what, sizeof(r->what), "serial device %.300s (character device %u:%u)",
+			 path, major(st.st_rdev), minor(st.st_rdev));
+	else
+		snprintf(r->what, sizeof(r->what), "serial device %s", path);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  * parse of such a file would only say "syntax error" at line 1, or worse,
  * read a CR-only file as one line, a comment that swallows everything).
  * Then every string value after parsing: libconfig's escapes (\x1b, \xff)
- * make bytes the file does not hold, so the values are checked as well.
+ * make bytes the file does not hold, so the values are checked as well;
+ * except \x00, which libconfig drops, and which is looked for in the bytes.
  * Either way the string never reaches the record, where jansson would refuse
  * it and leave the run without its results. */
 #include "internal.h"
@@ -42,6 +43,56 @@ static size_t column_of(const unsigned char *line, size_t off)
 		i += n ? n : 1;
 	}
 	return col;
+}
+
+static int hex_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* libconfig turns the escape \x00 into nothing ("ab\x00cd" is read as
+ * "abcd"), so the check of the parsed values below never sees it, and the
+ * record would hold another text than the copied input.  The other \x
+ * escapes of a control character survive parsing and are refused there,
+ * naming the key; this one is looked for here, in the string literals of
+ * the file's bytes (comments skipped), and refused at its line. */
+static void scan_nul_escapes(struct raw_scan *rs, const unsigned char *p, size_t len,
+			     size_t start)
+{
+	enum { CODE, STRING, LINE_COMMENT, BLOCK_COMMENT } st = CODE;
+	size_t line_start = start;
+	int line = 1;
+
+	for (size_t i = start; i < len; i++) {
+		if (p[i] == '\n') {
+			line++;
+			line_start = i + 1;
+			st = st == LINE_COMMENT ? CODE : st;
+		} else if (st == CODE && p[i] == '"') {
+			st = STRING;
+		} else if (st == CODE && (p[i] == '#' || (p[i] == '/' && i + 1 < len &&
+							   p[i + 1] == '/'))) {
+			st = LINE_COMMENT;
+		} else if (st == CODE && p[i] == '/' && i + 1 < len && p[i + 1] == '*') {
+			st = BLOCK_COMMENT;
+			i++;
+		} else if (st == BLOCK_COMMENT && p[i] == '*' && i + 1 < len && p[i + 1] == '/') {
+			st = CODE;
+			i++;
+		} else if (st == STRING && p[i] == '"') {
+			st = CODE;
+		} else if (st == STRING && p[i] == '\\' && i + 1 < len && p[i + 1] != '\n') {
+			if (p[i + 1] == 'x' && i + 3 < len && hex_digit(p[i + 2]) == 0 &&
+			    hex_digit(p[i + 3]) == 0)
+				raw_problem(rs, line, "%s at column %zu makes a control character "
+					    "(U+0000, NUL), which libconfig drops from the string "
+					    "without a word; text in these files is UTF-8 without "
+					    "control characters (tab is allowed)", "the escape \\x00",
+					    column_of(p + line_start, i - line_start));
+			i++;   /* the escaped character: \" does not end the string */
+		}
+	}
 }
 
 int cfg_text_check_raw(struct cfg_ctx *ctx, const char *text, size_t len, size_t *ret_skip)
@@ -106,6 +157,8 @@ int cfg_text_check_raw(struct cfg_ctx *ctx, const char *text, size_t len, size_t
 			line_start = i;
 		}
 	}
+	if (!rs.found)
+		scan_nul_escapes(&rs, p, len, start);
 	if (rs.found > RAW_PROBLEMS_MAX)
 		diag_add(ctx->diags, ctx->path, 0, "%d more problems of this kind; is it a text "
 			 "file?", rs.found - RAW_PROBLEMS_MAX);

@@ -12,6 +12,7 @@
 
 #include "rig/base/bench.h"
 #include "rig/base/infile.h"
+#include "rig/base/runid.h"
 #include "rig/base/wholefile.h"
 #include "notes.h"
 #include "version.h"
@@ -143,12 +144,14 @@ static void put_back(const char *run_dir, const char *text, size_t len, const ch
 
 /* The journal's line for a seal just written. */
 static void journal_line_of(struct journal_seal *s, const struct seal_opts *o, const char *utc,
-			    const char *run, const char *dir_abs, const char *text, size_t len,
-			    const char *found_hex, const char *key, bool unsigned_stale)
+			    const char *run, const char *run_id, const char *dir_abs,
+			    const char *text, size_t len, const char *found_hex, const char *key,
+			    bool unsigned_stale)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->utc, sizeof(s->utc), "%s", utc);
 	snprintf(s->run, sizeof(s->run), "%s", run);
+	snprintf(s->run_id, sizeof(s->run_id), "%s", run_id);
 	snprintf(s->run_dir, sizeof(s->run_dir), "%s", dir_abs);
 	digest_buf_sha256(text, len, s->manifest);
 	snprintf(s->replaced, sizeof(s->replaced), "%s", found_hex);
@@ -166,7 +169,7 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, struct seal_o
 	struct manifest old, now;
 	char path[RIG_PATH_MAX + 32], utc[32], *text = NULL, *sig_text = NULL;
 	char *found = NULL, *found_sig = NULL, found_hex[DIGEST_HEX_LEN + 1] = "";
-	char run[JOURNAL_RUN_MAX] = "", dir_abs[RIG_PATH_MAX] = "";
+	char run[JOURNAL_RUN_MAX] = "", run_id[RUN_ID_MAX] = "", dir_abs[RIG_PATH_MAX] = "";
 	size_t len = 0, sig_len = 0, found_len = 0, found_sig_len = 0, bad_line;
 	struct journal *j = NULL;
 	struct journal_lookup l = { 0 };
@@ -180,10 +183,11 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, struct seal_o
 		r = journal_run_key(run_dir, run);
 		if (r == 0 && !realpath(run_dir, dir_abs))
 			r = -errno;
+		(void)run_id_read(run_dir, run_id);   /* "" for a run made before runs had one */
 		if (r == 0)
 			r = journal_open(o->journal, true, o->journal_make_dir, &j);
 		if (r == 0)
-			r = journal_lookup(j, run, NULL, NULL, &l);
+			r = journal_lookup(j, run, run_id, NULL, NULL, &l);
 		if (r < 0) {
 			ret->journal_failed = true;
 			goto free_old;
@@ -203,6 +207,15 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, struct seal_o
 	sig_there = access(path, F_OK) == 0;
 	if (read_text(path, 4096, &found_sig, &found_sig_len) < 0)
 		found_sig = NULL;
+	/* A run.json edited by one byte is another run to the digest, and its
+	 * first seal would be made as if it had never been sealed: its run id
+	 * says it was. */
+	ret->same_id_sealed = o->journal && l.same_id_found;
+	if (ret->same_id_sealed) {
+		ret->same_id = l.same_id;
+		r = -ESTALE;
+		goto free_old;
+	}
 	if (o->journal && strcmp(l.n_seals ? l.seals[l.n_seals - 1].manifest : "", found_hex) != 0) {
 		ret->not_latest = true;
 		r = -ESTALE;
@@ -261,7 +274,7 @@ int integrity_seal(const char *run_dir, const struct seal_opts *o, struct seal_o
 	if (r == 0 && sig_text)
 		r = wholefile_replace(run_dir, MANIFEST_SIG_NAME, sig_text, sig_len);
 	if (r == 0 && j) {
-		journal_line_of(&ret->seal, o, utc, run, dir_abs, text, len, found_hex,
+		journal_line_of(&ret->seal, o, utc, run, run_id, dir_abs, text, len, found_hex,
 				now.signed_by_key, ret->unsigned_stale);
 		r = journal_append(j, &ret->seal);
 		if (r < 0) {
@@ -314,6 +327,7 @@ int integrity_journal_check(const char *run_dir, const char *journal_path,
 	 * journal knows of its manifest and folder is still said */
 	if (journal_run_key(run_dir, ret->run) < 0)
 		ret->run[0] = '\0';
+	(void)run_id_read(run_dir, ret->run_id);   /* "": none to look for */
 	r = journal_open(journal_path, false, false, &j);
 	if (r == -ENOENT) {
 		ret->verdict = JOURNAL_NONE;
@@ -321,7 +335,7 @@ int integrity_journal_check(const char *run_dir, const char *journal_path,
 	}
 	if (r < 0)
 		return r;
-	r = journal_lookup(j, ret->run[0] ? ret->run : NULL, ret->run_dir,
+	r = journal_lookup(j, ret->run[0] ? ret->run : NULL, ret->run_id, ret->run_dir,
 			   ret->manifest[0] ? ret->manifest : NULL, &ret->l);
 	journal_close(j);
 	if (r < 0)
@@ -364,5 +378,5 @@ void integrity_journal_check_free(struct journal_check *c)
 bool integrity_journal_ok(const struct journal_check *c)
 {
 	return c->verdict == JOURNAL_MATCH && !c->unfollowed && !c->dir_replaced &&
-	       !c->l.broken_line;
+	       !c->l.broken_line && !c->l.same_id_found;
 }

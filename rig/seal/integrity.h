@@ -69,6 +69,9 @@ struct seal_outcome {
 	                               it): no seal was made, the previous one stands */
 	bool not_latest;            /* -ESTALE: the run's SHA256SUMS is not the seal the journal
 	                               last recorded of this run; nothing was written */
+	bool same_id_sealed;        /* -ESTALE: a run with this run's run_id and another run.json
+	                               was sealed before (same_id); nothing was written */
+	struct journal_seal same_id;
 	struct journal_seal seal;   /* the journal line written */
 	size_t n_seals;             /* the run's seals in the journal, this one included */
 	struct journal_seal first;  /* the run's first seal (this one when n_seals is 1) */
@@ -84,7 +87,8 @@ struct seal_outcome {
  *
  * With o->journal, the journal is locked for the whole sealing: the
  * SHA256SUMS found must be the run's latest seal in it (none when it has
- * none), else -ESTALE and nothing is written; the new seal is appended to
+ * none), and no other run.json with the run's run_id may have been sealed,
+ * else -ESTALE and nothing is written; the new seal is appended to
  * it.  Whatever fails once the seal files are touched (the journal line
  * included), the previous SHA256SUMS and signature are put back: a seal is
  * never left unjournalled, and never half made. */
@@ -105,6 +109,7 @@ enum journal_verdict {
 struct journal_check {
 	enum journal_verdict verdict;
 	char run[JOURNAL_RUN_MAX];             /* "" when the run has no run.json */
+	char run_id[RUN_ID_MAX];               /* run.json's run_id; "" none */
 	char run_dir[RIG_PATH_MAX];            /* absolute */
 	char manifest[DIGEST_HEX_LEN + 1];     /* SHA-256 of SHA256SUMS; "" when there is none */
 	size_t match;                          /* its place among the run's seals (1-based); 0 */
@@ -123,7 +128,8 @@ int integrity_journal_check(const char *run_dir, const char *journal_path,
 void integrity_journal_check_free(struct journal_check *c);
 
 /* The journal vouches for the seal: JOURNAL_MATCH, every seal of the run
- * following the one before it, no broken line, the folder not another's. */
+ * following the one before it, no broken line, the folder not another's,
+ * no seal of another run.json with the run's run_id. */
 bool integrity_journal_ok(const struct journal_check *c);
 
 #endif

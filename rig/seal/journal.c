@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rig/base/infile.h"
+
 /* The chain digest the first line follows. */
 static const char no_line[DIGEST_HEX_LEN + 1] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
@@ -107,13 +109,22 @@ int journal_open(const char *path, bool append, bool make_dir, struct journal **
 		if (r < 0)
 			return r;
 	}
-	fd = open(path, append ? O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW :
-				 O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* As an input file (rig/base/infile.h): a FIFO would block the open
+	 * (and the reads) forever, a device may act on being opened, and
+	 * neither is a journal.  stat opens nothing; O_NONBLOCK keeps a FIFO
+	 * put there since from blocking, and the open file is looked at again. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return -RIG_ENOTREG;
+	fd = open(path, (append ? O_RDWR | O_APPEND | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW |
+			O_NONBLOCK | O_NOCTTY, 0644);
 	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		return errno == ELOOP ? -EINVAL : errno == ENXIO ? -RIG_ENOTREG : -errno;
+	r = fstat(fd, &st) != 0 ? -errno : !S_ISREG(st.st_mode) ? -RIG_ENOTREG : 0;
+	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		r = -errno;
+	if (r < 0) {
 		close(fd);
-		return -EINVAL;
+		return r;
 	}
 	/* Writers one at a time: each reads the last line to chain to it, and
 	 * no two may chain to the same one.  Readers never see half a seal. */
@@ -249,8 +260,9 @@ static bool is_hex64(const char *s)
 int journal_format_line(const struct journal_seal *s, const char *prev_hex, char **ret,
 			size_t *ret_len)
 {
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
 			      "line", (json_int_t)s->line, "utc", s->utc, "run", s->run,
+			      "run_id", s->run_id[0] ? json_string(s->run_id) : json_null(),
 			      "run_dir", s->run_dir, "manifest_sha256", s->manifest,
 			      "replaced_sha256", s->replaced[0] ? json_string(s->replaced) : json_null(),
 			      "key", s->key[0] ? json_string(s->key) : json_null(),
@@ -274,7 +286,7 @@ int journal_parse_line(const char *text, size_t len, struct journal_seal *ret,
 		       char ret_prev[DIGEST_HEX_LEN + 1])
 {
 	const char *utc, *run, *dir, *man, *by, *why, *host, *sw, *prev;
-	json_t *o, *rep, *key;
+	json_t *o, *rep, *key, *id = NULL;
 	json_int_t line;
 	bool ok;
 
@@ -284,12 +296,15 @@ int journal_parse_line(const char *text, size_t len, struct journal_seal *ret,
 	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!o)
 		return -EBADMSG;
-	ok = json_unpack(o, "{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
-			 "line", &line, "utc", &utc, "run", &run, "run_dir", &dir,
+	/* run_id: absent from the lines written before it was journalled */
+	ok = json_unpack(o, "{s:I, s:s, s:s, s?o, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
+			 "line", &line, "utc", &utc, "run", &run, "run_id", &id, "run_dir", &dir,
 			 "manifest_sha256", &man, "replaced_sha256", &rep, "key", &key,
 			 "sealed_by", &by, "why", &why, "host", &host, "software", &sw,
 			 "prev_line_sha256", &prev) == 0;
 	ok = ok && line >= 1 && *utc && *run && dir[0] == '/' && is_hex64(man) && is_hex64(prev) &&
+	     (!id || json_is_null(id) || (json_is_string(id) &&
+					  put(ret->run_id, sizeof(ret->run_id), json_string_value(id)))) &&
 	     (json_is_null(rep) || (json_is_string(rep) && is_hex64(json_string_value(rep)))) &&
 	     (json_is_null(key) || (json_is_string(key) &&
 				    strlen(json_string_value(key)) == SIG_FINGERPRINT_LEN &&
@@ -314,7 +329,7 @@ int journal_parse_line(const char *text, size_t len, struct journal_seal *ret,
 }
 
 struct look {
-	const char *run, *run_dir, *manifest;
+	const char *run, *run_id, *run_dir, *manifest;
 	struct journal_lookup *l;
 	size_t cap;
 	char prev[DIGEST_HEX_LEN + 1];   /* the chain digest of the line before */
@@ -359,16 +374,23 @@ static void look_line(void *p, size_t no, const char *text, size_t len, bool who
 				l->other_at_dir = s;
 				l->n_other_at_dir++;
 			}
+			/* the same run by its id, with another run.json: it was
+			 * sealed before as what it was then */
+			if (lk->run_id && lk->run_id[0] && !l->same_id_found &&
+			    !strcmp(s.run_id, lk->run_id)) {
+				l->same_id = s;
+				l->same_id_found = true;
+			}
 		}
 	}
 next:
 	memcpy(lk->prev, hex, sizeof(lk->prev));
 }
 
-int journal_lookup(struct journal *j, const char *run, const char *run_dir,
+int journal_lookup(struct journal *j, const char *run, const char *run_id, const char *run_dir,
 		   const char *manifest_hex, struct journal_lookup *ret)
 {
-	struct look lk = { run, run_dir, manifest_hex, ret, 0, "", 0 };
+	struct look lk = { run, run_id, run_dir, manifest_hex, ret, 0, "", 0 };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "rig/base/bench.h"
+#include "rig/base/runid.h"
 #include "digest.h"
 #include "signature.h"
 
@@ -28,6 +29,8 @@ struct journal_seal {
 	size_t line;                         /* 1-based */
 	char utc[32];                        /* when it was sealed */
 	char run[JOURNAL_RUN_MAX];           /* which run (journal_run_key) */
+	char run_id[RUN_ID_MAX];             /* run.json's run_id; "" none (a line written
+	                                        before lines carried it, a run without one) */
 	char run_dir[RIG_PATH_MAX];          /* where it was, absolute */
 	char manifest[DIGEST_HEX_LEN + 1];   /* SHA-256 of the SHA256SUMS written */
 	char replaced[DIGEST_HEX_LEN + 1];   /* of the SHA256SUMS it replaced; "" none */
@@ -62,7 +65,8 @@ struct journal;
 /* Opens the journal at path and locks it (flock: exclusive to append,
  * shared to read) until journal_close.  To append it is created when
  * missing (and its folder when make_dir); to read, -ENOENT when missing.
- * -EINVAL when it is not a regular file. */
+ * -RIG_ENOTREG (rig/base/infile.h) when it is not a regular file (a FIFO
+ * never waited on, a device never opened), -EINVAL for a symbolic link. */
 int journal_open(const char *path, bool append, bool make_dir, struct journal **ret);
 void journal_close(struct journal *j);
 
@@ -81,13 +85,17 @@ struct journal_lookup {
 	bool other_found;
 	struct journal_seal other_at_dir;   /* the latest seal of another run at the same folder */
 	size_t n_other_at_dir;
+	struct journal_seal same_id;        /* the first seal of another run (another run.json)
+	                                       with the run's run_id */
+	bool same_id_found;
 };
 
 /* Reads the whole journal: the seals of run (may be NULL), the latest seal
  * of another run whose manifest is manifest_hex (may be NULL) and of
- * another run at run_dir (may be NULL), and whether every line follows the
- * one before it.  Free with journal_lookup_free. */
-int journal_lookup(struct journal *j, const char *run, const char *run_dir,
+ * another run at run_dir (may be NULL), the first seal of another run with
+ * the run id run_id (NULL or "": none looked for), and whether every line
+ * follows the one before it.  Free with journal_lookup_free. */
+int journal_lookup(struct journal *j, const char *run, const char *run_id, const char *run_dir,
 		   const char *manifest_hex, struct journal_lookup *ret);
 void journal_lookup_free(struct journal_lookup *l);
 
