@@ -311,3 +311,61 @@ Test(trace, each_window_its_own_row_worst_by_margin_ties_by_storage, .timeout = 
 	free(db);
 	free(root);
 }
+
+/* Every page of a long trace carries the simulation mark, as every page of
+ * a run's report does; a missing --out folder is made, and one whose
+ * parent is missing is refused as bad input (2), not as a store that
+ * cannot be reached (3). */
+Test(trace, the_simulation_mark_on_every_page_and_the_out_folder, .timeout = 300)
+{
+	char *root = th_tmpdir(), *db, *cmd, *txt, *dirs[24], *p, *outdir, *bad;
+	const char *args[40] = { "history", "import", "--db", NULL };
+	size_t n = 0, pages = 0;
+
+	if (asprintf(&db, "sqlite:%s/h.sqlite", root) < 0 ||
+	    asprintf(&outdir, "%s/new-folder", root) < 0 ||
+	    asprintf(&bad, "%s/no-such/folder", root) < 0)
+		abort();
+	for (int i = 0; i < 24; i++) {
+		char serial[16];
+
+		snprintf(serial, sizeof(serial), "SN-%d", i % 6);
+		dirs[n++] = night(root, "ITP-40", serial, i, 0.1 * i);
+	}
+	args[3] = db;
+	for (size_t i = 0; i < n; i++)
+		args[4 + i] = dirs[i];
+	cr_assert_eq(th_rig(root, args), 0, "%s", th_slurp(root, "stderr"));
+	cr_assert_eq(th_rig(root, (const char *[]){ "history", "trace", "--db", db, "--out", bad,
+						    NULL }), 2);
+	cr_assert(strstr(th_slurp(root, "stderr"), "cannot make the folder"), "%s",
+		  th_slurp(root, "stderr"));
+	cr_assert_eq(th_rig(root, (const char *[]){ "history", "trace", "--db", db, "--out", outdir,
+						    NULL }), 0, "%s", th_slurp(root, "stderr"));
+	if (asprintf(&cmd, "pdftotext -layout '%s/trace.pdf' '%s/trace.txt'", outdir, root) < 0)
+		abort();
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	txt = th_slurp(root, "trace.txt");
+	cr_assert(txt);
+	/* pdftotext ends each page with a form feed */
+	for (p = txt; *p;) {
+		char *ff = strchr(p, '\f');
+
+		if (!ff)
+			break;
+		*ff = '\0';
+		cr_assert(strstr(p, "SIMULATED BENCH — NOT VERIFICATION EVIDENCE"),
+			  "page %zu has no mark:\n%s", pages + 1, p);
+		pages++;
+		p = ff + 1;
+	}
+	cr_assert_gt(pages, 1, "a trace long enough for two pages");
+	free(txt);
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(bad);
+	free(outdir);
+	free(db);
+	free(root);
+}

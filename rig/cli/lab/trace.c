@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lab.h"
@@ -380,6 +381,11 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 	doc_text(doc, DB_PARA, DS_NORMAL, "Generated %s from the run history: %zu runs, %zu "
 		 "requirements. Each cell is the verdict of the requirement's check in that run (the "
 		 "newest version of each run).", utc, json_array_size(runs), json_array_size(reqs));
+	/* on every page, as a run's report has it: a page of the trace may be
+	 * read, copied or filed alone */
+	if (any_simulated(runs))
+		snprintf(doc->sim_mark, sizeof(doc->sim_mark),
+			 "SIMULATED BENCH — NOT VERIFICATION EVIDENCE");
 	if (any_simulated(runs))
 		doc_text(doc, DB_VERDICT, DS_WARN, "SIMULATED — runs marked * were made on a simulated "
 			 "bench: not verification evidence");
@@ -492,9 +498,23 @@ int lab_trace(const json_t *rows, const char *model, const char *out_dir, bool j
 {
 	json_t *t;
 	struct report_doc *doc;
+	struct stat st;
 	char utc[32], path[RIG_PATH_MAX + 32];
 	int r = 0;
 
+	/* the folder for the PDF and HTML, made as rig history dashboard
+	 * makes its --out (its parent must exist: a mistyped path is not
+	 * made); refused before anything is printed, as bad input */
+	if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "rig history trace: cannot make the folder %s for trace.pdf and "
+			"trace.html: %s; give --out an existing folder or one whose parent "
+			"exists\n", TERM_SAFE(out_dir), strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	if (stat(out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rig history trace: --out %s is not a folder\n", TERM_SAFE(out_dir));
+		return EXIT_BAD_INPUT;
+	}
 	t = trace_build(rows, model);
 	rig_utc_now_iso(utc);
 	json_object_set_new(t, "generated_utc", json_string(utc));
