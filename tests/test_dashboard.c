@@ -640,6 +640,35 @@ Test(dashboard, a_pass_with_deviations_is_said_so_not_shown_as_a_plain_pass)
 	free(dir);
 }
 
+/* An empty history: each section says there is nothing yet, and nothing
+ * is claimed to have passed, since nothing was judged. */
+Test(dashboard, an_empty_history_says_so_in_each_section_and_claims_no_pass)
+{
+	char *dir = th_tmpdir(), *db, *site, *page, *main_part;
+
+	cr_assert_geq(asprintf(&db, "sqlite:%s/new.sqlite", dir), 0);
+	cr_assert_geq(asprintf(&site, "%s/site", dir), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out", site,
+						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+	page = page_of(site, "index.html");
+	main_part = strstr(page, "<main>");
+	cr_assert_not_null(main_part);
+	cr_assert_null(strstr(main_part, "\xe2\x9c\x93"), "a pass mark: %s", main_part);
+	cr_assert_null(strstr(main_part, "newest run passed"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "nothing judged yet"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No runs yet, so no value is watched"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No nights yet"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No runs yet: nothing to compare"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No bench has stored a run yet"), "%s", main_part);
+	cr_assert_null(strstr(main_part, "<div class=\"cards\">\n</div>"), "%s", main_part);
+	cr_assert_null(strstr(main_part, "<th scope=\"col\">bench</th>"), "an empty table: %s",
+		       main_part);
+	free(page);
+	free(site);
+	free(db);
+	free(dir);
+}
+
 /* ------------------------------------------------------ chart geometry -- */
 
 /* The width of 11 px text as svg.c reckons it (DejaVu Sans, 0.68 em a
