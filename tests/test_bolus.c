@@ -195,9 +195,11 @@ Test(bolus, a_pump_that_ignores_its_lockout_fails_the_lockout_requirement)
 		cr_assert_eq(th_rig(r.dir, (const char *[]){ "history", "trace", "--db", db, "--out",
 							     r.dir, NULL }), 0);
 		out = th_slurp(r.dir, "stdout");
-		cr_assert_not_null(strstr(out, "ITP-40-SRS-BOL-002       lockout_violations     F"), "%s", out);
-		cr_assert_not_null(strstr(out, "ITP-40-SRS-BOL-001       bolus_1_error          P"), "%s", out);
-		cr_assert_null(strstr(out, "ITP-40-SRS-BOL-001       lockout_violations"), "%s", out);
+		cr_assert_not_null(strstr(out, "ITP-40-SRS-BOL-002: lockout violations, bolus "
+					  "accuracy [boluses]\n      F"), "%s", out);
+		cr_assert_not_null(strstr(out, "ITP-40-SRS-BOL-001: bolus 1 error, bolus accuracy "
+					  "[boluses]\n      P"), "%s", out);
+		cr_assert_null(strstr(out, "ITP-40-SRS-BOL-001: lockout violations"), "%s", out);
 		free(out);
 		free(db);
 	}

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -634,6 +635,215 @@ Test(dashboard, a_pass_with_deviations_is_said_so_not_shown_as_a_plain_pass)
 	cr_assert_null(strstr(page, "with deviations"), "%s", page);
 	cr_assert_not_null(strstr(page, "\xe2\x9c\x93 pass</span>"), "%s", page);
 	free(page);
+	free(site);
+	free(db);
+	free(dir);
+}
+
+/* An empty history: each section says there is nothing yet, and nothing
+ * is claimed to have passed, since nothing was judged. */
+Test(dashboard, an_empty_history_says_so_in_each_section_and_claims_no_pass)
+{
+	char *dir = th_tmpdir(), *db, *site, *page, *main_part;
+
+	cr_assert_geq(asprintf(&db, "sqlite:%s/new.sqlite", dir), 0);
+	cr_assert_geq(asprintf(&site, "%s/site", dir), 0);
+	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out", site,
+						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+	page = page_of(site, "index.html");
+	main_part = strstr(page, "<main>");
+	cr_assert_not_null(main_part);
+	cr_assert_null(strstr(main_part, "\xe2\x9c\x93"), "a pass mark: %s", main_part);
+	cr_assert_null(strstr(main_part, "newest run passed"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "nothing judged yet"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No runs yet, so no value is watched"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No nights yet"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No runs yet: nothing to compare"), "%s", main_part);
+	cr_assert_not_null(strstr(main_part, "No bench has stored a run yet"), "%s", main_part);
+	cr_assert_null(strstr(main_part, "<div class=\"cards\">\n</div>"), "%s", main_part);
+	cr_assert_null(strstr(main_part, "<th scope=\"col\">bench</th>"), "an empty table: %s",
+		       main_part);
+	free(page);
+	free(site);
+	free(db);
+	free(dir);
+}
+
+/* ------------------------------------------------------ chart geometry -- */
+
+/* The width of 11 px text as svg.c reckons it (DejaVu Sans, 0.68 em a
+ * character): the test holds the chart to the same measure. */
+static double text_w11(const char *t, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)t[i] & 0xc0) != 0x80;
+	return (double)n * 11 * 0.68;
+}
+
+/* The number after `key="` in tag, or NAN. */
+static double attr_num(const char *tag, const char *end, const char *key)
+{
+	char k[32];
+	const char *p;
+
+	snprintf(k, sizeof(k), " %s=\"", key);
+	p = strstr(tag, k);
+	if (!p || p > end)
+		return NAN;
+	return strtod(p + strlen(k), NULL);
+}
+
+struct svg_text {
+	double x, y;
+	const char *text;
+	size_t len;
+	bool end_anchor;
+};
+
+/* The <text> elements of one svg (from svg to its </svg>) whose class is
+ * cls ("" for those without one). */
+static size_t svg_texts(const char *svg, const char *cls, struct svg_text *out, size_t max)
+{
+	const char *stop = strstr(svg, "</svg>"), *p = svg;
+	size_t n = 0;
+
+	while ((p = strstr(p, "<text")) && p < stop && n < max) {
+		const char *gt = strchr(p, '>'), *close = strstr(gt, "</text>");
+		const char *c = strstr(p, " class=\"");
+		bool has_cls = c && c < gt;
+
+		if ((*cls && has_cls && !strncmp(c + 8, cls, strlen(cls)) && c[8 + strlen(cls)] == '"') ||
+		    (!*cls && !has_cls)) {
+			out[n] = (struct svg_text){ attr_num(p, gt, "x"), attr_num(p, gt, "y"), gt + 1,
+						    (size_t)(close - gt - 1),
+						    strstr(p, "text-anchor=\"end\"") &&
+						    strstr(p, "text-anchor=\"end\"") < gt };
+			n++;
+		}
+		p = gt;
+	}
+	return n;
+}
+
+static int by_y(const void *a, const void *b)
+{
+	double d = ((const struct svg_text *)a)->y - ((const struct svg_text *)b)->y;
+
+	return d < 0 ? -1 : d > 0;
+}
+
+/* Values of a few millionths (a flow sensor minus the balance), a chart
+ * whose control limits coincide (every run the same value), and a device
+ * that drifts out of control on its last runs: the values on the axis fit
+ * inside the chart and clear of the unit, share one power of ten instead of
+ * each carrying "e-06", the lines' names and the flags' names keep a line
+ * apart, the flags' names sit above the plot; and each chart keeps a width
+ * that leaves its letters readable on a phone, scrolling in its own box. */
+Test(dashboard, chart_labels_fit_and_keep_apart_and_charts_stay_readable_on_a_phone,
+     .timeout = 300)
+{
+	struct synth_value v = { "dose_accuracy", "steady", "dose_error", 0, 1e-7, "%", -1e-5, 1e-5 };
+	char *dir = th_tmpdir(), *db, *site, *page, path[4096];
+	static const char *const serials[] = { "SN-TINY", "SN-FLAT" };
+	struct svg_text t[64];
+	size_t n, charts = 0;
+
+	cr_assert_geq(asprintf(&db, "sqlite:%s/history.sqlite", dir), 0);
+	cr_assert_geq(asprintf(&site, "%s/site", dir), 0);
+	snprintf(path, sizeof(path), "%s/runs", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	for (size_t d = 0; d < 2; d++)
+		for (int k = 0; k < 14; k++) {
+			char id[32], started[32];
+			struct synth_run s = { .run_id = id, .device_serial = serials[d],
+					       .sequence_id = "SEQ", .bench_id = "B-1",
+					       .started_utc = started, .values = &v, .n_values = 1,
+					       .balance_noise_mg = 0.02, .evaporation_mg_per_h = 0.05 };
+
+			snprintf(id, sizeof(id), "%s-%02d", serials[d], k);
+			snprintf(started, sizeof(started), "2026-02-%02dT02:%02zu:00Z", k + 1, d);
+			v.value = d ? -5e-6 : -6.158e-6 + 1e-9 * (double)(k % 3) +
+					      (k >= 10 ? 6e-8 * (double)(k - 9) : 0);
+			import_synth(dir, db, &s);
+		}
+	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out", site,
+						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
+	for (size_t d = 0; d < 2; d++) {
+		char name[64];
+		const char *svg;
+
+		snprintf(name, sizeof(name), "device/%s.html", serials[d]);
+		page = page_of(site, name);
+		/* at 390 px the page does not shrink a chart below 640 of its 760
+		 * units (11 px letters stay over 9 px): it scrolls in its box */
+		cr_assert_not_null(strstr(page, "svg.plot{width:100%;min-width:640px"));
+		cr_assert_not_null(strstr(page, ".plotbox{overflow-x:auto"));
+		for (svg = page; (svg = strstr(svg, "<svg class=\"plot\"")); svg++) {
+			double axis_top, ml;
+			const char *ax = strstr(svg, "class=\"axis\" d=\"M"), *unit;
+
+			charts++;
+			cr_assert(!strncmp(svg - strlen("<div class=\"plotbox\">"),
+					   "<div class=\"plotbox\">", strlen("<div class=\"plotbox\">")),
+				  "a chart outside its scrolling box");
+			cr_assert_not_null(ax);
+			ml = strtod(ax + strlen("class=\"axis\" d=\"M"), (char **)&unit);
+			axis_top = strtod(unit, NULL);
+			/* the values: inside the chart, right of the unit's column */
+			n = svg_texts(svg, "tick", t, 64);
+			cr_assert_gt(n, 1, "no values on the axis of %s", name);
+			for (size_t i = 0; i < n; i++) {
+				cr_assert(t[i].end_anchor);
+				cr_assert_geq(t[i].x - text_w11(t[i].text, t[i].len), 18.0,
+					      "%s: '%.*s' at x %g runs into the unit or off the chart",
+					      name, (int)t[i].len, t[i].text, t[i].x);
+				cr_assert_lt(t[i].x, ml);
+				cr_assert_null(memchr(t[i].text, 'e', t[i].len), "'%.*s'",
+					       (int)t[i].len, t[i].text);
+			}
+			/* a shared power of ten, said with the unit */
+			unit = strstr(svg, "<text class=\"unit\"");
+			cr_assert_not_null(unit);
+			cr_assert(strstr(unit, "\xc3\x97" "10\xe2\x81\xbb\xe2\x81\xb6 %</text>") ==
+				  strchr(unit, '>') + 1, "%.80s", unit);
+			/* the lines' names: a line apart at least */
+			n = svg_texts(svg, "", t, 64);
+			{
+				struct svg_text names[8];
+				size_t m = 0;
+
+				for (size_t i = 0; i < n && m < 8; i++)
+					if (t[i].len > 3 && (!strncmp(t[i].text, "UCL ", 4) ||
+							     !strncmp(t[i].text, "CL ", 3) ||
+							     !strncmp(t[i].text, "LCL ", 4)))
+						names[m++] = t[i];
+				cr_assert_eq(m, 3, "%s: %zu line names", name, m);
+				qsort(names, m, sizeof(names[0]), by_y);
+				for (size_t i = 1; i < m; i++)
+					cr_assert_geq(names[i].y - names[i - 1].y, 13.0,
+						      "%s: '%.*s' and '%.*s' %g px apart", name,
+						      (int)names[i - 1].len, names[i - 1].text,
+						      (int)names[i].len, names[i].text,
+						      names[i].y - names[i - 1].y);
+			}
+			/* the flags' names: above the plot, a line apart, inside it */
+			n = svg_texts(svg, "flag", t, 64);
+			if (d == 0)
+				cr_assert_geq(n, 2, "the drifting device has several open flags");
+			qsort(t, n, sizeof(t[0]), by_y);
+			for (size_t i = 0; i < n; i++) {
+				cr_assert_lt(t[i].y, axis_top, "a flag's name inside the plot");
+				cr_assert_geq(t[i].x - text_w11(t[i].text, t[i].len), ml - 1);
+				cr_assert_leq(t[i].x, 760.0);
+				if (i)
+					cr_assert_geq(t[i].y - t[i - 1].y, 13.0);
+			}
+		}
+		free(page);
+	}
+	cr_assert_geq(charts, 2);
 	free(site);
 	free(db);
 	free(dir);

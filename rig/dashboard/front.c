@@ -84,6 +84,12 @@ static void flags_section(struct buf *b, const struct site *s)
 		charts += ov->charts[i].n_flags != 0;
 	buf_printf(b, "<h2 id=\"flags\">Open drift flags (%zu on %zu value%s)</h2>\n", s->n_flags,
 		   charts, charts == 1 ? "" : "s");
+	if (!s->ov->n_runs) {
+		/* nothing watched is not the same as nothing out of control */
+		buf_put(b, "<p class=\"empty\">No runs yet, so no value is watched: there is no "
+			   "control chart to break a rule.</p>\n");
+		return;
+	}
 	if (!s->n_flags) {
 		buf_put(b, "<p><span class=\"v pass\">\xe2\x9c\x93 none</span>: no watched value or "
 			   "bench-health figure is out of control (Western Electric rules, three runs "
@@ -567,6 +573,8 @@ static int changes_section(struct buf *b, struct site *s, char *err, size_t errl
 		   "without nights: its newest runs against the run before): software, firmware, "
 		   "input files, instruments and calibrations, verdicts, and every value that moved "
 		   "by more than the two runs' uncertainties combined.</p>\n");
+	if (!s->n_benches)
+		buf_put(b, "<p class=\"empty\">No runs yet: nothing to compare.</p>\n");
 	for (i = 0; i < s->n_benches && r == 0; i++) {
 		const struct site_bench *bn = &s->benches[i];
 
@@ -595,6 +603,11 @@ static void benches_section(struct buf *b, const struct site *s)
 	char t[32];
 	size_t i;
 
+	if (!s->n_benches) {
+		buf_put(b, "<h2 id=\"benches\">Benches</h2>\n<p class=\"empty\">No bench has "
+			   "stored a run yet.</p>\n");
+		return;
+	}
 	buf_put(b, "<h2 id=\"benches\">Benches</h2>\n<div class=\"scroll\"><table><tr>"
 		   "<th scope=\"col\">bench</th><th scope=\"col\">runs</th>"
 		   "<th scope=\"col\">nights</th><th scope=\"col\">newest run</th>"
@@ -641,12 +654,18 @@ int front_page(struct site *s, char *err, size_t errlen)
 		       "bench%s, %zu night%s; ", s->ov->n_runs, s->ov->n_runs == 1 ? "" : "s",
 		   s->n_devices, s->n_devices == 1 ? "" : "s", s->n_benches,
 		   s->n_benches == 1 ? "" : "es", s->ov->n_nights, s->ov->n_nights == 1 ? "" : "s");
-	if (s->n_flags)
+	/* an empty history has judged nothing: no all-clear for it */
+	if (!s->ov->n_runs)
+		buf_put(&b, "<span class=\"empty\">nothing judged yet: no device has a run, so there "
+			    "is no verdict and no drift flag to report.</span>");
+	else if (s->n_flags)
 		buf_printf(&b, "<span class=\"v flag\">\xe2\x9a\x91 %zu open drift flag%s</span>; ",
 			   s->n_flags, s->n_flags == 1 ? "" : "s");
 	else
 		buf_put(&b, "<span class=\"v pass\">\xe2\x9c\x93 no open drift flag</span>; ");
-	if (failing)
+	if (!s->ov->n_runs)
+		;
+	else if (failing)
 		buf_printf(&b, "<span class=\"v fail\">\xe2\x9c\x97 %zu device%s whose newest run did "
 			       "not pass</span>.", failing, failing == 1 ? "" : "s");
 	else if (deviating)
@@ -656,10 +675,17 @@ int front_page(struct site *s, char *err, size_t errlen)
 		buf_put(&b, "every device's newest run passed.");
 	buf_printf(&b, " <span class=\"muted\">As of %s.</span></p>\n", s->now_text);
 	flags_section(&b, s);
-	buf_put(&b, "<h2 id=\"nights\">Last night, bench by bench</h2>\n<div class=\"cards\">\n");
-	for (i = 0; i < s->n_benches; i++)
-		night_card(&b, s, &s->benches[i]);
-	buf_put(&b, "</div>\n");
+	buf_put(&b, "<h2 id=\"nights\">Last night, bench by bench</h2>\n");
+	if (!s->ov->n_nights)
+		buf_printf(&b, "<p class=\"empty\">No nights yet: no <code>rig nightly</code> has "
+			       "been stored%s.</p>\n", s->n_benches ? " (each bench's newest runs are "
+			       "below)" : "");
+	if (s->n_benches) {
+		buf_put(&b, "<div class=\"cards\">\n");
+		for (i = 0; i < s->n_benches; i++)
+			night_card(&b, s, &s->benches[i]);
+		buf_put(&b, "</div>\n");
+	}
 	matrix_section(&b, s);
 	r = changes_section(&b, s, err, errlen);
 	if (r == 0) {

@@ -52,7 +52,11 @@ static const char style[] =
 	".card h3{margin-top:.2em}.card table{width:100%}"
 	"ul.changes{margin:.2em 0 .6em;padding-left:1.3em}"
 	".chart{margin:1.4em 0 2em}.chart h3{margin-bottom:.1em}"
-	"svg.plot{width:100%;max-width:820px;height:auto;display:block;border:1px solid var(--line);"
+	/* a chart keeps 11 px letters at 9 px or more (640 of its 760 units):
+	 * on a narrower screen it scrolls in its box, the page does not */
+	".plotbox{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}"
+	"svg.plot{width:100%;min-width:640px;max-width:820px;height:auto;display:block;"
+	"border:1px solid var(--line);"
 	"background:#fff}svg.plot text{font:11px system-ui,\"DejaVu Sans\",sans-serif;fill:#444}"
 	"svg.plot path{fill:none}svg.plot .grid{stroke:#eaeef2}svg.plot .axis{stroke:#8c959f}"
 	"svg.plot .base{fill:#eef1f4}svg.plot .series{fill:none;stroke:#0969da;stroke-width:1.2}"

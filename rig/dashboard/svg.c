@@ -15,16 +15,27 @@
 #include <string.h>
 
 #define W 760.0
-#define H 250.0
-#define ML 60.0                    /* room for the values */
-#define MR 96.0                    /* room for the lines' names */
+#define H 250.0                    /* without the flags' rows */
 #define MT 16.0
 #define MB 30.0
+#define UNIT_X 12.0                /* the unit's baseline, turned upright */
+#define UNIT_W 18.0                /* the unit's column, left of the values */
+#define FLAG_ROW 14.0              /* a flag's name, in a row of its own above the plot */
+#define LINE_GAP 14.0              /* between two lines' names: 11 px letters and a gap */
+#define TICKS_MAX 20
+#define FLAGS_SORTED 16
 
+/* The margins are sized from what they must hold: the left from the
+ * longest value on the axis, the right from the longest line name, the
+ * top from the number of open flags. */
 struct scale {
 	double lo, hi;                 /* the values at the bottom and top */
 	size_t n;
+	double ml, mr, mt, h;
 };
+
+#define ML (sc->ml)
+#define MR (sc->mr)
 
 static double px(const struct scale *sc, size_t i)
 {
@@ -35,7 +46,19 @@ static double px(const struct scale *sc, size_t i)
 
 static double py(const struct scale *sc, double v)
 {
-	return H - MB - (v - sc->lo) / (sc->hi - sc->lo) * (H - MB - MT);
+	return sc->h - MB - (v - sc->lo) / (sc->hi - sc->lo) * (sc->h - MB - sc->mt);
+}
+
+/* The width of a text of 11 px letters, from above: DejaVu Sans, the
+ * widest of the fonts the style sheet names, gives a digit 0.636 em and
+ * few letters more than 0.7 em.  Counted in characters, not bytes. */
+static double text_w(const char *t)
+{
+	size_t n = 0;
+
+	for (; *t; t++)
+		n += ((unsigned char)*t & 0xc0) != 0x80;
+	return (double)n * 11 * 0.68;
 }
 
 /* A step of 1, 2 or 5 times a power of ten giving about five lines. */
@@ -103,16 +126,16 @@ static void fit_scale(const struct history_ov_chart *c, struct scale *sc, bool *
 struct hline {
 	double v, y, label_y;
 	const char *cls, *label_cls, *name;
+	char text[48];
 };
 
 static void hlines(struct buf *b, const struct scale *sc, struct hline *l, size_t n)
 {
-	char num[32];
 	size_t i, j;
 
 	for (i = 0; i < n; i++)
 		l[i].y = l[i].label_y = py(sc, l[i].v);
-	/* by height, then each label at least a line below the one above */
+	/* by height, then each name at least a line below the one above */
 	for (i = 1; i < n; i++)
 		for (j = i; j > 0 && l[j - 1].y > l[j].y; j--) {
 			struct hline t = l[j];
@@ -121,35 +144,89 @@ static void hlines(struct buf *b, const struct scale *sc, struct hline *l, size_
 			l[j - 1] = t;
 		}
 	for (i = 1; i < n; i++)
-		if (l[i].label_y < l[i - 1].label_y + 12)
-			l[i].label_y = l[i - 1].label_y + 12;
-	/* and back up from the bottom edge */
+		if (l[i].label_y < l[i - 1].label_y + LINE_GAP)
+			l[i].label_y = l[i - 1].label_y + LINE_GAP;
+	/* back up from the bottom edge, and down again from the top, so that
+	 * no two names ever come closer than a line (five names fit in the
+	 * plot's height several times over) */
 	for (i = n; i-- > 0;) {
-		double lim = i + 1 < n ? l[i + 1].label_y - 12 : H - MB;
+		double lim = i + 1 < n ? l[i + 1].label_y - LINE_GAP : sc->h - MB;
 
 		if (l[i].label_y > lim)
 			l[i].label_y = lim;
 	}
 	for (i = 0; i < n; i++) {
+		double lim = i ? l[i - 1].label_y + LINE_GAP : sc->mt + 4;
+
+		if (l[i].label_y < lim)
+			l[i].label_y = lim;
+	}
+	for (i = 0; i < n; i++) {
 		buf_printf(b, "<path class=\"%s\" d=\"M%.1f %.1fH%.1f\"/>", l[i].cls, ML, l[i].y,
 			   W - MR);
-		buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s>%s %s</text>", W - MR + 4,
+		buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s>%s</text>", W - MR + 8,
 			   l[i].label_y + 4, l[i].label_cls ? " class=\"" : "",
-			   l[i].label_cls ? l[i].label_cls : "", l[i].label_cls ? "\"" : "", l[i].name,
-			   fmt_num(l[i].v, num));
+			   l[i].label_cls ? l[i].label_cls : "", l[i].label_cls ? "\"" : "",
+			   l[i].text);
 	}
 }
 
-/* A value on the axis, with as many decimals as the step between lines
- * needs (1.2945 and 1.2950, not 1.295 twice). */
-static const char *tick_text(double v, double step, char buf[32])
-{
-	int decimals = (int)ceil(-log10(step) - 1e-9);
+/* The values on the axis.  Very small or very large values share one
+ * power of ten, a multiple of 3, said once beside the unit ("x10^-6 mL/h"),
+ * so that a value reads "-6.16", not "-6.158e-06": short enough to fit
+ * beside the plot and to be told apart from its neighbours. */
+struct ticks {
+	double v[TICKS_MAX];
+	char text[TICKS_MAX][32];
+	size_t n;
+	int exp10;                     /* the shared power of ten, 0 for none */
+	double width;                  /* the widest value */
+};
 
-	if (fabs(v) >= 1e6 || decimals > 6)
-		return fmt_num(v, buf);
-	snprintf(buf, 32, "%.*f", decimals < 0 ? 0 : decimals, v);
-	return buf;
+static void make_ticks(const struct scale *sc, struct ticks *t)
+{
+	double step = nice_step(sc->hi - sc->lo), mag = fmax(fabs(sc->lo), fabs(sc->hi)), v, f;
+	int decimals;
+
+	t->exp10 = 0;
+	if (mag > 0 && (mag < 1e-3 || mag >= 1e6))
+		t->exp10 = 3 * (int)floor(log10(mag) / 3);
+	f = pow(10, -t->exp10);
+	/* as many decimals as the step between lines needs (1.2945 and
+	 * 1.2950, not 1.295 twice) */
+	decimals = (int)ceil(-log10(step * f) - 1e-9);
+	if (decimals < 0)
+		decimals = 0;
+	t->n = 0;
+	t->width = 0;
+	for (v = ceil(sc->lo / step) * step; v <= sc->hi && t->n < TICKS_MAX; v += step) {
+		double shown = fabs(v) < step * 1e-9 ? 0 : v * f;
+
+		t->v[t->n] = v;
+		if (decimals > 9)
+			fmt_num(shown, t->text[t->n]);
+		else
+			snprintf(t->text[t->n], 32, "%.*f", decimals, shown);
+		t->width = fmax(t->width, text_w(t->text[t->n]));
+		t->n++;
+	}
+}
+
+/* "x10^-6" in letters: the multiplication sign and superscript digits. */
+static void put_exp10(struct buf *b, int e)
+{
+	static const char *const sup[] = { "\u2070", "\u00b9", "\u00b2", "\u00b3", "\u2074",
+					   "\u2075", "\u2076", "\u2077", "\u2078", "\u2079" };
+	char digits[12];
+	int i;
+
+	buf_put(b, "\u00d710");
+	if (e < 0)
+		buf_put(b, "\u207b");
+	snprintf(digits, sizeof(digits), "%d", abs(e));
+	for (i = 0; digits[i]; i++)
+		buf_put(b, sup[digits[i] - '0']);
+	buf_put(b, " ");
 }
 
 static void rules_text(struct buf *b, unsigned rules)
@@ -193,17 +270,42 @@ static void draw(struct buf *b, const struct site *s, const struct history_ov_ch
 		 const char *id)
 {
 	const struct spc_chart *ch = &c->chart;
-	struct scale sc;
+	struct scale scale, *sc = &scale;
+	struct ticks tk;
+	struct hline l[5];
 	bool show_lo, show_hi, chosen = c->baseline_chosen;
-	double slo, shi, step, v, dx;
+	double slo, shi, dx, names_w = 0;
 	char t1[32], t2[32];
-	size_t i, k;
+	size_t i, k, n_l = 0;
 
-	fit_scale(c, &sc, &show_lo, &show_hi);
+	fit_scale(c, sc, &show_lo, &show_hi);
 	spec_limits(c, &slo, &shi);
-	dx = sc.n > 1 ? (W - MR - ML) / (double)(sc.n - 1) : 8;
+	/* the lines and their names, whose longest sizes the right margin */
+	if (show_lo)
+		l[n_l++] = (struct hline){ .v = slo, .cls = "spec", .label_cls = "specl",
+					   .name = "spec min" };
+	if (show_hi)
+		l[n_l++] = (struct hline){ .v = shi, .cls = "spec", .label_cls = "specl",
+					   .name = "spec max" };
+	if (ch->valid) {
+		l[n_l++] = (struct hline){ .v = ch->ucl, .cls = "cl", .name = "UCL" };
+		l[n_l++] = (struct hline){ .v = ch->centre, .cls = "centre", .name = "CL" };
+		l[n_l++] = (struct hline){ .v = ch->lcl, .cls = "cl", .name = "LCL" };
+	}
+	for (i = 0; i < n_l; i++) {
+		snprintf(l[i].text, sizeof(l[i].text), "%s %s", l[i].name, fmt_num(l[i].v, t1));
+		names_w = fmax(names_w, text_w(l[i].text));
+	}
+	make_ticks(sc, &tk);
+	/* left: the unit's column, the widest value, a gap; right: the
+	 * widest name; top: a row for each open flag's name */
+	sc->ml = fmax(48, UNIT_W + tk.width + 8);
+	sc->mr = fmax(48, names_w + 14);
+	sc->mt = MT + FLAG_ROW * (double)c->n_flags;
+	sc->h = H + FLAG_ROW * (double)c->n_flags;
+	dx = sc->n > 1 ? (W - MR - ML) / (double)(sc->n - 1) : 8;
 	buf_printf(b, "<svg class=\"plot\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-		      "aria-labelledby=\"%s-t\"><title id=\"%s-t\">", W, H, id, id);
+		      "aria-labelledby=\"%s-t\"><title id=\"%s-t\">", W, sc->h, id, id);
 	put_chart_name(b, c);
 	buf_printf(b, ", %zu runs", c->n_points);
 	if (ch->valid)
@@ -211,75 +313,84 @@ static void draw(struct buf *b, const struct site *s, const struct history_ov_ch
 	buf_printf(b, ", %zu open flag%s</title>", c->n_flags, c->n_flags == 1 ? "" : "s");
 	/* the baseline's runs, when they are the first N */
 	if (ch->valid && !chosen && ch->n_baseline) {
-		double x0 = fmax(ML, px(&sc, 0) - dx / 2), x1 = px(&sc, ch->n_baseline - 1) + dx / 2;
+		double x0 = fmax(ML, px(sc, 0) - dx / 2), x1 = px(sc, ch->n_baseline - 1) + dx / 2;
 
 		buf_printf(b, "<rect class=\"base\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
-			      "<text x=\"%.1f\" y=\"%.1f\">baseline</text>", x0, MT, fmin(x1, W - MR) - x0,
-			   H - MB - MT, x0 + 3, MT + 11);
+			      "<text x=\"%.1f\" y=\"%.1f\">baseline</text>", x0, sc->mt,
+			   fmin(x1, W - MR) - x0, sc->h - MB - sc->mt, x0 + 3, sc->mt + 11);
 	}
 	/* the grid and the values */
-	step = nice_step(sc.hi - sc.lo);
-	for (v = ceil(sc.lo / step) * step, k = 0; v <= sc.hi && k < 20; v += step, k++) {
-		double y = py(&sc, v), shown = fabs(v) < step * 1e-9 ? 0 : v;
+	for (k = 0; k < tk.n; k++) {
+		double y = py(sc, tk.v[k]);
 
-		buf_printf(b, "<path class=\"grid\" d=\"M%.1f %.1fH%.1f\"/><text x=\"%.1f\" y=\"%.1f\" "
-			      "text-anchor=\"end\">%s</text>", ML, y, W - MR, ML - 5, y + 4,
-			   tick_text(shown, step, t1));
+		buf_printf(b, "<path class=\"grid\" d=\"M%.1f %.1fH%.1f\"/><text class=\"tick\" "
+			      "x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", ML, y, W - MR,
+			   ML - 5, y + 4, tk.text[k]);
 	}
-	buf_printf(b, "<path class=\"axis\" d=\"M%.1f %.1fV%.1fH%.1f\"/>", ML, MT, H - MB, W - MR);
-	buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" transform=\"rotate(-90 %.1f %.1f)\" "
-		      "text-anchor=\"middle\">", 12.0, (H - MB + MT) / 2, 12.0, (H - MB + MT) / 2);
+	buf_printf(b, "<path class=\"axis\" d=\"M%.1f %.1fV%.1fH%.1f\"/>", ML, sc->mt, sc->h - MB,
+		   W - MR);
+	/* the unit, upright in a column of its own left of the values */
+	buf_printf(b, "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" transform=\"rotate(-90 %.1f %.1f)\" "
+		      "text-anchor=\"middle\">", UNIT_X, (sc->h - MB + sc->mt) / 2, UNIT_X,
+		   (sc->h - MB + sc->mt) / 2);
+	if (tk.exp10)
+		put_exp10(b, tk.exp10);
 	buf_html(b, c->unit);
 	buf_put(b, "</text>");
-	/* the limits */
+	hlines(b, sc, l, n_l);
+	/* the open flags: a box round each pattern inside the plot, its rule
+	 * named in a row of its own above it (every open flag ends on the
+	 * newest run, so names at the boxes would lie on one another), the
+	 * name ending at a line that drops to its box's right edge.  The rows
+	 * go by that edge, rightmost first, so no name crosses another's line;
+	 * a name is moved in where the plot's left edge would cut it. */
 	{
-		struct hline l[5];
-		size_t n = 0;
+		size_t ord[FLAGS_SORTED], n_ord = c->n_flags < FLAGS_SORTED ? c->n_flags :
+						   FLAGS_SORTED, j;
 
-		if (show_lo)
-			l[n++] = (struct hline){ .v = slo, .cls = "spec", .label_cls = "specl",
-						 .name = "spec min" };
-		if (show_hi)
-			l[n++] = (struct hline){ .v = shi, .cls = "spec", .label_cls = "specl",
-						 .name = "spec max" };
-		if (ch->valid) {
-			l[n++] = (struct hline){ .v = ch->ucl, .cls = "cl", .name = "UCL" };
-			l[n++] = (struct hline){ .v = ch->centre, .cls = "centre", .name = "CL" };
-			l[n++] = (struct hline){ .v = ch->lcl, .cls = "cl", .name = "LCL" };
+		for (k = 0; k < n_ord; k++)
+			ord[k] = k;
+		for (k = 1; k < n_ord; k++)
+			for (j = k; j > 0 && c->flags[ord[j - 1]].last < c->flags[ord[j]].last; j--) {
+				size_t t = ord[j];
+
+				ord[j] = ord[j - 1];
+				ord[j - 1] = t;
+			}
+		for (k = 0; k < c->n_flags; k++) {
+			const struct history_ov_flag *f = &c->flags[k < n_ord ? ord[k] : k];
+			double x0 = px(sc, f->first) - 5, x1 = px(sc, f->last) + 5;
+			double row = MT - 4 + FLAG_ROW * (double)k, top = sc->mt + 1 + 3.0 * (double)k;
+			char name[64];
+
+			snprintf(name, sizeof(name), "\xe2\x9a\x91 %s", spc_rule_name(f->rule));
+			buf_printf(b, "<rect class=\"zone\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				      "height=\"%.1f\"/><path class=\"zone\" d=\"M%.1f %.1fV%.1f\"/>",
+				   x0, top, x1 - x0, sc->h - MB - 1 - top, x1, row + 6, top);
+			buf_printf(b, "<text class=\"flag\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
+				      "%s</text>", fmax(x1 - 4, ML + text_w(name)), row + 10, name);
 		}
-		hlines(b, &sc, l, n);
-	}
-	/* the open flags: a box round each pattern */
-	for (k = 0; k < c->n_flags; k++) {
-		const struct history_ov_flag *f = &c->flags[k];
-		double x0 = px(&sc, f->first) - 5, x1 = px(&sc, f->last) + 5;
-
-		buf_printf(b, "<rect class=\"zone\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
-			   x0, MT + 1 + 13.0 * (double)k, x1 - x0, H - MB - MT - 2 - 13.0 * (double)k);
-		buf_printf(b, "<text class=\"flag\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
-			      "\xe2\x9a\x91 %s</text>", x1, MT + 12 + 13.0 * (double)k,
-			   spc_rule_name(f->rule));
 	}
 	/* the values, joined in time order */
-	if (sc.n > 1) {
+	if (sc->n > 1) {
 		buf_put(b, "<path class=\"series\" d=\"");
-		for (i = 0; i < sc.n; i++)
-			buf_printf(b, "%s%.1f %.1f", i ? "L" : "M", px(&sc, i),
-				   py(&sc, c->points[i].value));
+		for (i = 0; i < sc->n; i++)
+			buf_printf(b, "%s%.1f %.1f", i ? "L" : "M", px(sc, i),
+				   py(sc, c->points[i].value));
 		buf_put(b, "\"/>");
 	}
 	/* plain points: one path of dots (a zero-length line with round caps) */
 	buf_put(b, "<path class=\"pts\" d=\"");
-	for (i = 0; i < sc.n; i++) {
+	for (i = 0; i < sc->n; i++) {
 		const struct history_ov_point *p = &c->points[i];
 
 		if (!p->rules && !failed(p) && !(chosen && p->baseline))
-			buf_printf(b, "M%.1f %.1fh0", px(&sc, i), py(&sc, p->value));
+			buf_printf(b, "M%.1f %.1fh0", px(sc, i), py(sc, p->value));
 	}
 	buf_put(b, "\"/>");
-	for (i = 0; i < sc.n; i++) {
+	for (i = 0; i < sc->n; i++) {
 		const struct history_ov_point *p = &c->points[i];
-		double x = px(&sc, i), y = py(&sc, p->value);
+		double x = px(sc, i), y = py(sc, p->value);
 
 		if (chosen && p->baseline && !p->rules && !failed(p))
 			buf_printf(b, "<circle class=\"bpts\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x, y);
@@ -295,13 +406,14 @@ static void draw(struct buf *b, const struct site *s, const struct history_ov_ch
 		}
 	}
 	/* the time axis: the first and the newest run */
-	if (sc.n) {
-		buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", ML, H - 10);
+	if (sc->n) {
+		buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", ML, sc->h - 10);
 		buf_html(b, fmt_utc(s->ov->runs[c->points[0].run].started, t1));
 		buf_printf(b, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%zu run%s, "
 			      "oldest to newest</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
-			   (ML + W - MR) / 2, H - 10, sc.n, sc.n == 1 ? "" : "s", W - MR, H - 10);
-		buf_html(b, fmt_utc(s->ov->runs[c->points[sc.n - 1].run].started, t2));
+			   (ML + W - MR) / 2, sc->h - 10, sc->n, sc->n == 1 ? "" : "s", W - MR,
+			   sc->h - 10);
+		buf_html(b, fmt_utc(s->ov->runs[c->points[sc->n - 1].run].started, t2));
 		buf_put(b, "</text>");
 	}
 	buf_put(b, "</svg>\n");
@@ -339,8 +451,9 @@ void svg_chart(struct buf *b, const struct site *s, const struct history_ov_char
 	buf_put(b, " <span class=\"muted\">(");
 	buf_html(b, c->sequence_id);
 	buf_put(b, ")</span></h3>\n");
+	buf_put(b, "<div class=\"plotbox\">");
 	draw(b, s, c, id);
-	buf_put(b, "<p class=\"meta\">");
+	buf_put(b, "</div>\n<p class=\"meta\">");
 	if (ch->valid) {
 		buf_printf(b, "Centre %s, control limits %s to %s ", fmt_num(ch->centre, a),
 			   fmt_num(ch->lcl, u), fmt_num(ch->ucl, t));

@@ -184,7 +184,9 @@ struct history_filter {
  * run first, of one device model (NULL or "": every model): an array of
  * objects with run_id, started, device_model, device_serial, clock,
  * sequence_id, requirement, check_verdict, measurement, value, unit,
- * limit_low, limit_high (null: none).  rig history trace builds its matrix
+ * limit_low, limit_high (null: none), check (its check's kind) and window
+ * (the check's window, "" for none); runs that started in the same second
+ * in the order they were first stored.  rig history trace builds its matrix
  * and its per-model statistics from them. */
 int history_trace_rows(struct history *h, const char *device_model, json_t **ret, char *err,
 		       size_t errlen);

@@ -89,7 +89,7 @@ int hist_resolve_run(struct history *h, const char *run, long long *ret_pk,
 static const char *const trace_spec[] = {
 	"srun_id", "sstarted", "sdevice_model", "sdevice_serial", "sclock", "ssequence_id",
 	"srequirement", "scheck_verdict", "smeasurement", "rvalue", "sunit", "rlimit_low",
-	"rlimit_high", NULL
+	"rlimit_high", "scheck", "swindow", NULL
 };
 
 /* Each judged measurement under the requirement it judges: its own where
@@ -99,11 +99,18 @@ static const char *const trace_spec[] = {
 #define TRACE_SELECT                                                                       \
 	"SELECT r.run_id, r.started_utc, r.device_model, r.device_serial, r.clock, "        \
 	"r.sequence_id, COALESCE(NULLIF(m.requirement, ''), c.requirement) AS requirement, " \
-	"COALESCE(NULLIF(m.verdict, ''), c.verdict), m.name, m.value, m.unit, m.limit_low, m.limit_high FROM runs_current r " \
+	"COALESCE(NULLIF(m.verdict, ''), c.verdict), m.name, m.value, m.unit, m.limit_low, m.limit_high, c.kind, c.check_window FROM runs_current r " \
 	"JOIN checks c ON c.run_pk = r.id "                                                  \
 	"JOIN measurements m ON m.run_pk = c.run_pk AND m.check_idx = c.check_idx "          \
 	"WHERE COALESCE(NULLIF(m.requirement, ''), c.requirement) <> '' "                    \
 	"AND (m.limit_low IS NOT NULL OR m.limit_high IS NOT NULL)"
+/* Oldest run first.  Two runs may start in the same second, and a run id
+ * ends in a random tail: such runs go in the order they were stored (the
+ * first stored version of each, its smallest runs.id), so "latest" is the
+ * one stored last, not the one whose tail sorts last. */
+#define TRACE_ORDER                                                                        \
+	" ORDER BY r.started_utc, (SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id), " \
+	"c.check_idx, m.idx"
 
 int history_trace_rows(struct history *h, const char *device_model, json_t **ret, char *err,
 		       size_t errlen)
@@ -115,8 +122,8 @@ int history_trace_rows(struct history *h, const char *device_model, json_t **ret
 	/* the judged measurement of each check (the one with a limit) that
 	 * names a requirement, newest version of each run, oldest run first */
 	r = hist_query(h, device_model && *device_model ?
-		TRACE_SELECT " AND r.device_model = $1 ORDER BY r.started_utc, r.run_id" :
-		TRACE_SELECT " ORDER BY r.started_utc, r.run_id",
+		TRACE_SELECT " AND r.device_model = $1" TRACE_ORDER :
+		TRACE_SELECT TRACE_ORDER,
 		(struct hist_val[]){ hv_text(device_model ? device_model : "") },
 		device_model && *device_model ? 1 : 0, &rows, err, errlen);
 	if (r < 0)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lab.h"
@@ -38,25 +39,81 @@ static const char *verdict_word(const char *v)
 	       !strcmp(v, "pass") ? "PASS" : "—";
 }
 
-/* The requirement key of a row: the requirement and the measurement it is
- * judged on (one requirement, one criterion). */
+/* The key of a row: the requirement, the measurement it is judged on and
+ * the window of the check that judged it.  One requirement judged in
+ * several windows (a dose accuracy at the minimum, nominal and maximum
+ * rate) is several rows, each with its own results and its own summary:
+ * values of different windows are never pooled.  The row keeps the ids
+ * (requirement, measurement, check, window) for a machine and the judge's
+ * words for a reader. */
 static json_t *find_req(json_t *reqs, const json_t *row)
 {
+	char words[96];
 	size_t i;
 	json_t *q;
 
 	json_array_foreach(reqs, i, q)
 		if (!strcmp(history_jstr(q, "requirement"), history_jstr(row, "requirement")) &&
-		    !strcmp(history_jstr(q, "measurement"), history_jstr(row, "measurement")))
+		    !strcmp(history_jstr(q, "measurement"), history_jstr(row, "measurement")) &&
+		    !strcmp(history_jstr(q, "window"), history_jstr(row, "window")))
 			return q;
-	q = json_pack("{s:s, s:s, s:s, s:O, s:O, s:{}, s:{}, s:{}}", "requirement",
-		      history_jstr(row, "requirement"), "measurement",
-		      history_jstr(row, "measurement"), "unit",
-		      history_jstr(row, "unit"), "limit_low", json_object_get(row, "limit_low"),
-		      "limit_high",
-		      json_object_get(row, "limit_high"), "results", "by_model", "latest");
+	measurement_words(history_jstr(row, "measurement"), words, sizeof(words));
+	q = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:{}, s:{}, s:{}}",
+		      "requirement", history_jstr(row, "requirement"),
+		      "measurement", history_jstr(row, "measurement"), "measurement_words", words,
+		      "check", history_jstr(row, "check"),
+		      "check_words", check_words(history_jstr(row, "check")),
+		      "window", history_jstr(row, "window"), "unit", history_jstr(row, "unit"),
+		      "limit_low", json_object_get(row, "limit_low"),
+		      "limit_high", json_object_get(row, "limit_high"), "results", "by_model",
+		      "latest");
 	json_array_append_new(reqs, q);
 	return q;
+}
+
+/* How far a value is inside its limits, in its unit: the distance to the
+ * nearer limit, negative beyond it; NaN without a value.  The row's own
+ * limits judge it (a newer sequence version may have moved them). */
+static double margin_of(const json_t *row)
+{
+	const json_t *v = json_object_get(row, "value"), *lo = json_object_get(row, "limit_low"),
+		     *hi = json_object_get(row, "limit_high");
+	double m = INFINITY;
+
+	if (!json_is_number(v))
+		return NAN;
+	if (json_is_number(lo))
+		m = fmin(m, json_number_value(v) - json_number_value(lo));
+	if (json_is_number(hi))
+		m = fmin(m, json_number_value(hi) - json_number_value(v));
+	return isfinite(m) ? m : NAN;
+}
+
+/* Whether a result is worse than the worst so far: the verdict first (a
+ * failure before an inconclusive before a pass), then, between equal
+ * verdicts, the smaller margin to the nearer limit; a value beats no
+ * value (it says how close it came). */
+static bool worse_than(const char *v, double margin, const json_t *worst)
+{
+	int a = verdict_rank(v), b = verdict_rank(history_jstr(worst, "verdict"));
+	const json_t *wm = json_object_get(worst, "margin");
+
+	if (a != b)
+		return a > b;
+	if (!isfinite(margin))
+		return false;
+	return !json_is_number(wm) || margin < json_number_value(wm);
+}
+
+/* A row's name for a reader: "ACC-001: dose error, dose accuracy
+ * [dose_max]". */
+static void req_label(const json_t *q, char *buf, size_t size)
+{
+	const char *w = history_jstr(q, "window");
+
+	snprintf(buf, size, "%s: %s, %s%s%s%s", history_jstr(q, "requirement"),
+		 history_jstr(q, "measurement_words"), history_jstr(q, "check_words"),
+		 *w ? " [" : "", w, *w ? "]" : "");
 }
 
 /* n, mean, s and the tolerance interval of one model's devices. */
@@ -124,6 +181,7 @@ static json_t *trace_build(const json_t *rows, const char *model)
 		const char *run = history_jstr(row, "run_id");
 		const char *v = history_jstr(row, "check_verdict");
 		json_t *results, *latest, *worst, *by_model, *devices, *cell;
+		double margin;
 
 		if (!json_object_get(seen, run)) {
 			json_object_set_new(seen, run, json_integer((json_int_t)json_array_size(runs)));
@@ -135,22 +193,25 @@ static json_t *trace_build(const json_t *rows, const char *model)
 				history_jstr(row, "sequence_id")));
 		}
 		q = find_req(reqs, row);
-		/* a requirement judged in several windows of one run: its worst */
+		/* the same row twice in one run (a check repeated): its worst */
 		results = json_object_get(q, "results");
 		cell = json_object_get(results, run);
 		if (!cell || verdict_rank(v) > verdict_rank(json_string_value(cell)))
 			json_object_set_new(results, run, json_string(v));
-		/* rows come oldest first: the last one seen is the latest */
+		/* rows come oldest first (runs of one second in the order they
+		 * were stored): the last one seen is the latest */
 		latest = json_pack("{s:s, s:s, s:s, s:O}", "run_id", run, "started",
 				   history_jstr(row, "started"), "verdict",
 				   json_string_value(json_object_get(results, run)),
 				   "value", json_object_get(row, "value"));
 		json_object_set_new(q, "latest", latest);
 		worst = json_object_get(q, "worst");
-		if (!worst || verdict_rank(v) >= verdict_rank(history_jstr(worst, "verdict")))
-			json_object_set_new(q, "worst", json_pack("{s:s, s:s, s:s, s:O}", "run_id", run,
-				"started", history_jstr(row, "started"), "verdict", v, "value",
-				json_object_get(row, "value")));
+		margin = margin_of(row);
+		if (!worst || worse_than(v, margin, worst))
+			json_object_set_new(q, "worst", json_pack("{s:s, s:s, s:s, s:O, s:o}",
+				"run_id", run, "started", history_jstr(row, "started"), "verdict", v,
+				"value", json_object_get(row, "value"), "margin",
+				isfinite(margin) ? json_real(margin) : json_null()));
 		/* each device's latest value, per model */
 		if (json_is_number(json_object_get(row, "value"))) {
 			by_model = json_object_get(q, "by_model");
@@ -257,11 +318,13 @@ static void print_trace(const json_t *t)
 		       TERM_SAFE(history_jstr(r, "device_serial")));
 	printf("\nrequirement x run (P pass, F fail, I inconclusive, . not judged):\n");
 	json_array_foreach(reqs, i, q) {
-		char lim[96];
+		char lim[96], label[256], lv[32], wv[32];
 
 		fmt_limit(q, lim, sizeof(lim));
-		printf("  %-24s %-22s ", TERM_SAFE(history_jstr(q, "requirement")),
-		       TERM_SAFE(history_jstr(q, "measurement")));
+		req_label(q, label, sizeof(label));
+		fmt_num(json_object_get(json_object_get(q, "latest"), "value"), lv, sizeof(lv));
+		fmt_num(json_object_get(json_object_get(q, "worst"), "value"), wv, sizeof(wv));
+		printf("  %s\n      ", TERM_SAFE(label));
 		json_array_foreach(runs, j, r) {
 			const char *v = json_string_value(json_object_get(json_object_get(q, "results"),
 									  history_jstr(r,
@@ -269,10 +332,12 @@ static void print_trace(const json_t *t)
 
 			putchar(!v ? '.' : !strcmp(v, "pass") ? 'P' : !strcmp(v, "fail") ? 'F' : 'I');
 		}
-		printf("\n      limit %s; latest %s (%s), worst %s (%s)\n", lim,
-		       verdict_word(history_jstr(json_object_get(q, "latest"), "verdict")),
+		printf("\n      limit %s; latest %s %s %s (%s), worst %s %s %s (%s)\n", TERM_SAFE(lim),
+		       verdict_word(history_jstr(json_object_get(q, "latest"), "verdict")), lv,
+		       TERM_SAFE(history_jstr(q, "unit")),
 		       TERM_SAFE(history_jstr(json_object_get(q, "latest"), "run_id")),
-		       verdict_word(history_jstr(json_object_get(q, "worst"), "verdict")),
+		       verdict_word(history_jstr(json_object_get(q, "worst"), "verdict")), wv,
+		       TERM_SAFE(history_jstr(q, "unit")),
 		       TERM_SAFE(history_jstr(json_object_get(q, "worst"), "run_id")));
 		json_array_foreach(json_object_get(q, "summary"), k, sm) {
 			char mean[32], s[32], iv[128];
@@ -316,6 +381,11 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 	doc_text(doc, DB_PARA, DS_NORMAL, "Generated %s from the run history: %zu runs, %zu "
 		 "requirements. Each cell is the verdict of the requirement's check in that run (the "
 		 "newest version of each run).", utc, json_array_size(runs), json_array_size(reqs));
+	/* on every page, as a run's report has it: a page of the trace may be
+	 * read, copied or filed alone */
+	if (any_simulated(runs))
+		snprintf(doc->sim_mark, sizeof(doc->sim_mark),
+			 "SIMULATED BENCH — NOT VERIFICATION EVIDENCE");
 	if (any_simulated(runs))
 		doc_text(doc, DB_VERDICT, DS_WARN, "SIMULATED — runs marked * were made on a simulated "
 			 "bench: not verification evidence");
@@ -340,14 +410,16 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 		double w = 0.7 / (double)(cols - 1);
 
 		b = doc_table(doc, true, cols, 0.3, w, w, w, w, w, w);
-		doc_add_cell(doc, b, DS_HEAD, "requirement (measurement)");
+		doc_add_cell(doc, b, DS_HEAD, "requirement: measurement, check [window]");
 		for (j = from; j < to; j++)
 			doc_add_cell(doc, b, DS_HEAD, "run %zu%s", j + 1,
 				     !strcmp(history_jstr(json_array_get(runs, j), "clock"),
 					     "virtual") ? "*" : "");
 		json_array_foreach(reqs, i, q) {
-			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", history_jstr(q, "requirement"),
-				     history_jstr(q, "measurement"));
+			char label[256];
+
+			req_label(q, label, sizeof(label));
+			doc_add_cell(doc, b, DS_NORMAL, "%s", label);
 			for (j = from; j < to; j++)
 				style_verdict(doc, b, history_jstr(json_object_get(q, "results"),
 							   history_jstr(json_array_get(runs, j),
@@ -355,20 +427,22 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 		}
 	}
 	doc_text(doc, DB_H1, DS_NORMAL, "3  Latest and worst result per requirement");
+	doc_text(doc, DB_PARA, DS_NORMAL, "Worst: the worst verdict; among equal verdicts, the "
+		 "value nearest its limit (or farthest beyond it).");
 	b = doc_table(doc, true, 4, 0.3, 0.2, 0.25, 0.25);
-	doc_add_cell(doc, b, DS_HEAD, "requirement (measurement)");
+	doc_add_cell(doc, b, DS_HEAD, "requirement: measurement, check [window]");
 	doc_add_cell(doc, b, DS_HEAD, "limit");
 	doc_add_cell(doc, b, DS_HEAD, "latest");
 	doc_add_cell(doc, b, DS_HEAD, "worst");
 	json_array_foreach(reqs, i, q) {
-		char lim[96], lv[32], wv[32];
+		char lim[96], lv[32], wv[32], label[256];
 		const json_t *l = json_object_get(q, "latest"), *w = json_object_get(q, "worst");
 
 		fmt_limit(q, lim, sizeof(lim));
 		fmt_num(json_object_get(l, "value"), lv, sizeof(lv));
 		fmt_num(json_object_get(w, "value"), wv, sizeof(wv));
-		doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", history_jstr(q, "requirement"),
-			     history_jstr(q, "measurement"));
+		req_label(q, label, sizeof(label));
+		doc_add_cell(doc, b, DS_NORMAL, "%s", label);
 		doc_add_cell(doc, b, DS_NORMAL, "%s", lim);
 		doc_add_cell(doc, b,
 			     verdict_rank(history_jstr(l, "verdict")) == 3 ? DS_FAIL : DS_NORMAL,
@@ -382,12 +456,14 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 			     history_jstr(w, "started"));
 	}
 	doc_text(doc, DB_H1, DS_NORMAL, "4  Summary over the devices of each model");
-	doc_text(doc, DB_PARA, DS_NORMAL, "Each device's latest value. The tolerance interval "
+	doc_text(doc, DB_PARA, DS_NORMAL, "One row per requirement, measurement and window: a "
+		 "requirement judged in several windows is summarised in each, never pooled. The "
+		 "value used is each device's latest in that window. The tolerance interval "
 		 "covers 95 %% of the model's devices with 95 %% confidence, assuming a normal "
 		 "population: x̄ ± k2·s against a limit on both sides (k2 exact, Odeh and Owen), "
 		 "x̄ + k1·s or x̄ − k1·s against a one-sided limit (k1 from the noncentral t).");
 	b = doc_table(doc, true, 7, 0.22, 0.1, 0.06, 0.16, 0.2, 0.12, 0.14);
-	doc_add_cell(doc, b, DS_HEAD, "requirement");
+	doc_add_cell(doc, b, DS_HEAD, "requirement: measurement, check [window]");
 	doc_add_cell(doc, b, DS_HEAD, "model");
 	doc_add_cell(doc, b, DS_HEAD, "n");
 	doc_add_cell(doc, b, DS_HEAD, "mean, s");
@@ -396,15 +472,15 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 	doc_add_cell(doc, b, DS_HEAD, "result");
 	json_array_foreach(reqs, i, q) {
 		json_array_foreach(json_object_get(q, "summary"), k, sm) {
-			char lim[96], mean[32], s[32], iv[128];
+			char lim[96], mean[32], s[32], iv[128], label[256];
 			const json_t *m = json_object_get(sm, "meets");
 
 			fmt_limit(q, lim, sizeof(lim));
 			fmt_num(json_object_get(sm, "mean"), mean, sizeof(mean));
 			fmt_num(json_object_get(sm, "s"), s, sizeof(s));
 			fmt_interval(sm, history_jstr(q, "unit"), iv, sizeof(iv));
-			doc_add_cell(doc, b, DS_NORMAL, "%s (%s)", history_jstr(q, "requirement"),
-				     history_jstr(q, "measurement"));
+			req_label(q, label, sizeof(label));
+			doc_add_cell(doc, b, DS_NORMAL, "%s", label);
 			doc_add_cell(doc, b, DS_NORMAL, "%s", history_jstr(sm, "model"));
 			doc_add_cell(doc, b, DS_NORMAL, "%lld",
 				     (long long)json_integer_value(json_object_get(sm, "n")));
@@ -420,11 +496,26 @@ static struct report_doc *trace_doc(const json_t *t, const char *utc)
 
 int lab_trace(const json_t *rows, const char *model, const char *out_dir, bool json)
 {
-	json_t *t = trace_build(rows, model);
+	json_t *t;
 	struct report_doc *doc;
+	struct stat st;
 	char utc[32], path[RIG_PATH_MAX + 32];
 	int r = 0;
 
+	/* the folder for the PDF and HTML, made as rig history dashboard
+	 * makes its --out (its parent must exist: a mistyped path is not
+	 * made); refused before anything is printed, as bad input */
+	if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "rig history trace: cannot make the folder %s for trace.pdf and "
+			"trace.html: %s; give --out an existing folder or one whose parent "
+			"exists\n", TERM_SAFE(out_dir), strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	if (stat(out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rig history trace: --out %s is not a folder\n", TERM_SAFE(out_dir));
+		return EXIT_BAD_INPUT;
+	}
+	t = trace_build(rows, model);
 	rig_utc_now_iso(utc);
 	json_object_set_new(t, "generated_utc", json_string(utc));
 	if (json)
