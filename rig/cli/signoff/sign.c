@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rig/base/name.h"
 #include "rig/base/runid.h"
 #include "rig/base/text.h"
 #include "rig/base/wholefile.h"
@@ -82,6 +83,7 @@ static int sign_main(int argc, char **argv)
 	char path[RIG_PATH_MAX + 32], why[RIG_TEXT_MAX + 32];
 	bool have_skey = false, unsign = false, sealed, had;
 	size_t n = 0, bad = 0;
+	struct name_fault nf;
 	struct stat st;
 	sigset_t held;
 	int c, r, status = EXIT_BAD_INPUT;
@@ -115,6 +117,15 @@ static int sign_main(int argc, char **argv)
 		fprintf(stderr, "rig sign: --signer \"%s\": the printed name must be one line of UTF-8 "
 			"text without control characters, 1 to %d bytes\n", TERM_SAFE(signer),
 			RIG_TEXT_MAX - 1);
+		return EXIT_BAD_INPUT;
+	}
+	if (!name_check(signer, &nf)) {
+		char w[160];
+
+		fprintf(stderr, "rig sign: --signer \"%s\": %s; a printed name is written with "
+			"ordinary spaces and visible characters, each word in one script, so that "
+			"it cannot pass for another name\n", TERM_SAFE(signer),
+			name_fault_describe(&nf, w, sizeof(w)));
 		return EXIT_BAD_INPUT;
 	}
 	r = sig_secret_key_load(key_path, &key);
