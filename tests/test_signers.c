@@ -202,3 +202,65 @@ Test(signers, an_operator_of_blanks_is_refused_like_none)
 	free(err);
 	free(tmp);
 }
+
+/* ------------------------------------------------------ one key, one name -- */
+
+Test(signers, one_key_cannot_sign_under_two_names)
+{
+	char *tmp = th_tmpdir(), *run, *err, *out;
+
+	keygen(tmp, "eng");
+	cr_assert_eq(run_named(tmp, "run", NULL, &run), 0);
+	cr_assert_eq(sign(tmp, run, "authored", "A. Engineer", "eng"), 0);
+	cr_assert_eq(sign(tmp, run, "approved", "Q. Approver", "eng"), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "belongs to A. Engineer, who signed this run with it (signature 1"),
+		  "%s", err);
+	cr_assert(strstr(err, "one key is one person's"), "%s", err);
+	free(err);
+	out = th_slurp(run, "signatures.jsonl");
+	cr_assert_null(strstr(out, "Q. Approver"), "nothing was signed");
+	free(out);
+	/* the same person again with the same key is fine (another meaning) */
+	cr_assert_eq(sign(tmp, run, "reviewed", "a.  engineer", "eng"), 0);
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "verify", run, NULL }), 0, "%s",
+		     th_slurp(tmp, "stdout"));
+	free(run);
+	free(tmp);
+}
+
+Test(signers, the_stations_seal_key_is_no_persons_signing_key)
+{
+	char *tmp = th_tmpdir(), *run, *err, *station, *k;
+
+	keygen(tmp, "station");
+	station = th_path(tmp, "station");
+	cr_assert_eq(run_named(tmp, "run", (const char *[]){ "--sign-key", station, NULL }, &run), 0);
+	/* given as the station's seal key too */
+	k = th_path(tmp, "station");
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "sign", run, "--meaning", "approved", "--signer",
+						   "Q. Approver", "--key", k, "--sign-key", station,
+						   NULL }), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "is the station's seal key"), "%s", err);
+	free(err);
+	/* not given as such (the run sealed unsigned from now on): the manifest
+	 * names it as the key that sealed the run */
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "sign", run, "--meaning", "approved", "--signer",
+						   "Q. Approver", "--key", k, "--unsign", NULL }), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "is the key that sealed this run"), "%s", err);
+	free(err);
+	cr_assert(!exists(run, "signatures.jsonl"), "nothing was signed");
+	/* a person's own key signs, the run sealed with the station's */
+	keygen(tmp, "q");
+	free(k);
+	k = th_path(tmp, "q");
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "sign", run, "--meaning", "approved", "--signer",
+						   "Q. Approver", "--key", k, "--sign-key", station,
+						   NULL }), 0, "%s", th_slurp(tmp, "stderr"));
+	free(k);
+	free(station);
+	free(run);
+	free(tmp);
+}
