@@ -1,0 +1,93 @@
+/* Gaps an outside audit of the report and its signatures found: a note
+ * added to a sealed run that the outputs did not show, a device file
+ * without the firmware the pump reported, budget sources cut mid-word, a
+ * retry of a run that does not exist, a simulated bench taken for a real
+ * one, and personal signatures the history did not show. */
+#include <criterion/criterion.h>
+#include <glob.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+
+#define SEQ "sequences/dose-accuracy.cfg"
+#define BENCH "fixtures/bench/sim.cfg"
+#define DUT "fixtures/dut/itp-40.cfg"
+
+static int run_with(const char *tmp, const char *name, const char *bench_path,
+		    const char *dut_path, const char *const *extra, char **ret_run)
+{
+	char *seq = th_src(SEQ), *bench = bench_path ? strdup(bench_path) : th_src(BENCH);
+	char *dut = dut_path ? strdup(dut_path) : th_src(DUT), *run = th_path(tmp, name);
+	const char *args[24] = { "run", seq, "--bench", bench, "--dut", dut, "-o", run, "-q" };
+	int n = 9, status;
+
+	while (extra && *extra && n < 22)
+		args[n++] = *extra++;
+	args[n] = NULL;
+	status = th_rig(tmp, args);
+	free(seq);
+	free(bench);
+	free(dut);
+	if (ret_run)
+		*ret_run = run;
+	else
+		free(run);
+	return status;
+}
+
+static json_t *load_json(const char *dir, const char *name)
+{
+	char *text = th_slurp(dir, name);
+	json_t *o;
+
+	cr_assert_not_null(text, "%s/%s", dir, name);
+	o = json_loads(text, 0, NULL);
+	cr_assert_not_null(o, "%s/%s: %s", dir, name, text);
+	free(text);
+	return o;
+}
+
+/* -------------------------------------------------- a note after sealing -- */
+
+Test(audit, a_note_added_to_a_sealed_run_is_in_its_results_and_a_new_report_revision)
+{
+	char *tmp = th_tmpdir(), *run, *txt;
+	json_t *res, *dev;
+
+	cr_assert_eq(run_with(tmp, "run", NULL, NULL, NULL, &run), 0);
+	res = load_json(run, "results.json");
+	cr_assert_eq(json_array_size(json_object_get(res, "deviations")), 0);
+	json_decref(res);
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "note", run, "tubing kinked at 2 h", NULL }), 0,
+		     "%s", th_slurp(tmp, "stderr"));
+	res = load_json(run, "results.json");
+	dev = json_object_get(res, "deviations");
+	cr_assert_eq(json_array_size(dev), 1, "the note is a deviation");
+	cr_assert(strstr(json_string_value(json_object_get(json_array_get(dev, 0), "text")),
+			 "tubing kinked at 2 h"));
+	cr_assert_str_eq(json_string_value(json_object_get(res, "verdict_text")),
+			 "pass with deviations", "not a plain pass beside a note");
+	json_decref(res);
+	txt = th_slurp(run, "summary.txt");
+	cr_assert(strstr(txt, "Deviations (1):") && strstr(txt, "tubing kinked"), "%s", txt);
+	free(txt);
+	txt = th_slurp(run, "report-revisions.jsonl");
+	cr_assert(strstr(txt, "{\"revision\":2,"), "the report written again: %s", txt);
+	free(txt);
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "verify", run, NULL }), 0, "%s",
+		     th_slurp(tmp, "stdout"));
+	/* the sealed outputs, kept aside while they were written, are gone */
+	txt = th_path(tmp, ".run.derived-kept-*");
+	{
+		glob_t g;
+
+		cr_assert_eq(glob(txt, 0, NULL, &g), GLOB_NOMATCH, "%s", g.gl_pathv[0]);
+	}
+	free(txt);
+	free(run);
+	free(tmp);
+}
