@@ -91,3 +91,30 @@ Test(audit, a_note_added_to_a_sealed_run_is_in_its_results_and_a_new_report_revi
 	free(run);
 	free(tmp);
 }
+
+/* --------------------------------------------- the device's firmware -- */
+
+Test(audit, a_device_file_without_firmware_is_refused_at_validate_and_run)
+{
+	char *tmp = th_tmpdir(), *dut, *seq = th_src(SEQ), *bench = th_src(BENCH), *err;
+	char *shipped = th_src(DUT), *text = th_read_file(shipped);
+
+	cr_assert(strstr(text, "firmware = "), "the shipped device file states it");
+	free(text);
+	dut = th_src_edited(tmp, DUT, "dut.cfg", (const char *[]){ "  firmware = \"1.0.0\";\n", "",
+								   NULL });
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "validate", seq, "--bench", bench, "--dut", dut,
+						   NULL }), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "dut.cfg:7: missing 'firmware' in device"), "%s", err);
+	free(err);
+	cr_assert_eq(run_with(tmp, "run", NULL, dut, NULL, NULL), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "dut.cfg:7: missing 'firmware' in device"), "%s", err);
+	free(err);
+	free(shipped);
+	free(dut);
+	free(bench);
+	free(seq);
+	free(tmp);
+}
