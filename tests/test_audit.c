@@ -118,3 +118,47 @@ Test(audit, a_device_file_without_firmware_is_refused_at_validate_and_run)
 	free(seq);
 	free(tmp);
 }
+
+/* ------------------------------------------------- budget sources whole -- */
+
+Test(audit, no_budget_source_of_a_qualification_is_cut)
+{
+	char *tmp = th_tmpdir(), *seq = th_src("sequences/qualification.cfg");
+	char *bench = th_src(BENCH), *dut = th_src(DUT), *run = th_path(tmp, "run"), *html;
+	json_t *res, *checks;
+	size_t n = 0, longest = 0;
+
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut, "-o",
+						   run, "-q", NULL }), 0, "%s", th_slurp(tmp, "stderr"));
+	res = load_json(run, "results.json");
+	html = th_slurp(run, "report.html");
+	checks = json_object_get(res, "checks");
+	for (size_t i = 0; i < json_array_size(checks); i++) {
+		json_t *budget = json_object_get(json_array_get(checks, i), "uncertainty_budget");
+
+		for (size_t k = 0; k < json_array_size(budget); k++) {
+			const char *s = json_string_value(json_object_get(json_array_get(budget, k),
+									  "source"));
+			int depth = 0;
+
+			cr_assert_not_null(s);
+			for (const char *p = s; *p; p++)
+				depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+			cr_assert_eq(depth, 0, "cut: %s", s);
+			cr_assert(strlen(s) < 4 || strcmp(s + strlen(s) - 3, "..."), "cut: %s", s);
+			if (strlen(s) > longest)
+				longest = strlen(s);
+			n++;
+		}
+	}
+	cr_assert_gt(n, 20, "a qualification has budgets");
+	cr_assert_gt(longest, 192, "the long ones are there");
+	cr_assert(strstr(html, "the load between them)"), "the report's copy whole too");
+	free(html);
+	json_decref(res);
+	free(run);
+	free(dut);
+	free(bench);
+	free(seq);
+	free(tmp);
+}
