@@ -162,3 +162,29 @@ Test(audit, no_budget_source_of_a_qualification_is_cut)
 	free(seq);
 	free(tmp);
 }
+
+/* ------------------------------------------------------------ retry of -- */
+
+Test(audit, retry_of_a_run_that_is_not_there_is_refused)
+{
+	char *tmp = th_tmpdir(), *run, *err, *meta_text;
+	json_t *meta;
+
+	cr_assert_eq(run_with(tmp, "again", NULL, NULL,
+			      (const char *[]){ "--retry-of", "2026-no-such-run", NULL }, NULL), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "--retry-of \"2026-no-such-run\": no run with that id in"), "%s", err);
+	free(err);
+	cr_assert_null(th_slurp(tmp, "again/run.json"), "nothing was created");
+	/* the run it repeats, by its run id, in the same folder */
+	cr_assert_eq(run_with(tmp, "first", NULL, NULL, NULL, &run), 0);
+	meta_text = th_slurp(run, "run.json");
+	meta = json_loads(meta_text, 0, NULL);
+	cr_assert_eq(run_with(tmp, "again", NULL, NULL, (const char *[]){ "--retry-of",
+		     json_string_value(json_object_get(meta, "run_id")), NULL }, NULL), 0, "%s",
+		     th_slurp(tmp, "stderr"));
+	json_decref(meta);
+	free(meta_text);
+	free(run);
+	free(tmp);
+}
