@@ -264,3 +264,49 @@ Test(signers, the_stations_seal_key_is_no_persons_signing_key)
 	free(run);
 	free(tmp);
 }
+
+/* ------------------------------------------------------ history show -- */
+
+#include <jansson.h>
+
+Test(signers, history_show_lists_the_runs_personal_signatures)
+{
+	char *tmp = th_tmpdir(), *run, *db, *out, *meta_text;
+	json_t *meta, *shown, *sigs;
+	const char *id;
+
+	keygen(tmp, "rev");
+	keygen(tmp, "app");
+	cr_assert_eq(run_named(tmp, "run", NULL, &run), 0);
+	cr_assert_eq(sign(tmp, run, "reviewed", "R. Reviewer", "rev"), 0);
+	cr_assert_eq(sign(tmp, run, "approved", "Q. Approver", "app"), 0);
+	meta_text = th_slurp(run, "run.json");
+	meta = json_loads(meta_text, 0, NULL);
+	id = json_string_value(json_object_get(meta, "run_id"));
+	/* the history rig run and rig sign stored it in by default */
+	if (asprintf(&db, "sqlite:%s/history.sqlite", tmp) < 0)
+		abort();
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "history", "show", id, "--db", db, NULL }), 0,
+		     "%s", th_slurp(tmp, "stderr"));
+	out = th_slurp(tmp, "stdout");
+	cr_assert(strstr(out, "\nsignatures\n  1   reviewed  by R. Reviewer at "), "%s", out);
+	cr_assert(strstr(out, "  2   approved  by Q. Approver at "), "%s", out);
+	cr_assert(strstr(out, ": valid\n"), "%s", out);
+	free(out);
+	cr_assert_eq(th_rig(tmp, (const char *[]){ "history", "show", id, "--db", db, "--json",
+						   NULL }), 0);
+	out = th_slurp(tmp, "stdout");
+	shown = json_loads(out, 0, NULL);
+	sigs = json_object_get(shown, "signatures");
+	cr_assert_eq(json_array_size(sigs), 2, "%s", out);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sigs, 1), "signer")),
+			 "Q. Approver");
+	cr_assert(json_is_true(json_object_get(json_array_get(sigs, 0), "valid")));
+	json_decref(shown);
+	free(out);
+	json_decref(meta);
+	free(meta_text);
+	free(db);
+	free(run);
+	free(tmp);
+}
