@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A number, or null when it is not finite (JSON has no infinity or NaN). */
 static json_t *num(double v)
@@ -379,13 +380,29 @@ int report_write_records(const struct run_results *res, const char *run_dir,
 		return r;
 	if (ret_results_written)
 		*ret_results_written = true;
-	snprintf(path, sizeof(path), "%s/summary.txt", run_dir);
+	/* a new file renamed over the old, as every other output: never a
+	 * half-written summary, and the one sealed stays whole until then
+	 * (rig note keeps it aside as a link while it writes the outputs) */
+	snprintf(path, sizeof(path), "%s/summary.txt.tmp", run_dir);
 	f = fopen(path, "w");
 	if (!f)
 		return -errno;
 	report_write_summary(res, f);
-	if (fclose(f) != 0)
-		return -errno;
+	if (fclose(f) != 0) {
+		r = -errno;
+		(void)unlink(path);
+		return r;
+	}
+	{
+		char final[RIG_PATH_MAX + 32];
+
+		snprintf(final, sizeof(final), "%s/summary.txt", run_dir);
+		if (rename(path, final) != 0) {
+			r = -errno;
+			(void)unlink(path);
+			return r;
+		}
+	}
 	snprintf(path, sizeof(path), "%s/junit.xml", run_dir);
 	return report_write_junit(res, run_dir, path);
 }

@@ -287,6 +287,14 @@ int load_all(const struct files *f, bool starting, struct sequence **seq, struct
 	int rd = device_load(f->dut_path, dev, &diags);
 
 	*cal = (struct cal_gate){ 0 };
+	/* The firmware the pump reports is compared with the device file's and
+	 * recorded as the run's: a device file that states none would leave
+	 * the pump's answer unchecked and out of the results.  Runs recorded
+	 * with one (rig report, rig resume) are judged as they are. */
+	if (rd == 0 && starting && !(*dev)->firmware[0])
+		diag_add(&diags, f->dut_path, (*dev)->line, "missing 'firmware' in device; the "
+			 "device file must state the firmware the device under test runs "
+			 "(firmware = \"1.0.0\";): it is compared with what the pump reports");
 	if (rs == 0 && rb == 0 && rd == 0)
 		plan_validate(*seq, *bench, *dev, &diags);
 	if (rb == 0)

@@ -1,4 +1,5 @@
 /* rig run: a sequence on a bench against a device under test, judged and sealed. */
+#include <dirent.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "rig/engine/lock.h"
 #include "rig/engine/probe.h"
 #include "rig/engine/rundir.h"
+#include "rig/base/runid.h"
 #include "rig/seal/notes.h"
 
 static const char usage_run[] =
@@ -44,7 +46,9 @@ static const char usage_run[] =
 	"                      sync); it never changes the run or its exit status\n"
 	"      --retry-of RUN_ID\n"
 	"                      this run repeats run RUN_ID (rig nightly gives it to a run\n"
-	"                      again): recorded in run.json, a deviation in its report\n"
+	"                      again): recorded in run.json, a deviation in its report;\n"
+	"                      RUN_ID must be there: the run_id of a run directory (or its\n"
+	"                      name) in the folder this run goes to, or in its nights/\n"
 	"\n"
 	"The run directory holds inputs/ (copies of the files), run.json, samples.csv,\n"
 	"events.jsonl, notes.jsonl, results.json, summary.txt, junit.xml, report.pdf,\n"
@@ -85,6 +89,71 @@ static int check_identity(const struct bench *bench, const struct device *dev,
 		fprintf(stderr, "rig: the device on the bench is not the one the device file names; "
 			"nothing was run\n");
 	return bad ? EXIT_BAD_INPUT : 0;
+}
+
+/* Whether folder holds the run id: a run directory of that name, or one
+ * whose run.json has that run_id; in folder itself and in folder/nights/
+ * (rig nightly's nights, whose runs a retry by hand may repeat). */
+static bool run_known_in(const char *folder, const char *id, int depth)
+{
+	char path[RIG_PATH_MAX + 256], meta[RIG_PATH_MAX + 300], got[RUN_ID_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(folder);
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", folder, de->d_name);
+		if (run_id_read(path, got) == 0 && !strcmp(got, id))
+			found = true;
+		else if (!strcmp(de->d_name, id)) {   /* a run made before runs had an id */
+			snprintf(meta, sizeof(meta), "%s/run.json", path);
+			found = access(meta, F_OK) == 0;
+		}
+		if (!found && depth == 0 && !strcmp(de->d_name, "nights")) {
+			DIR *n = opendir(path);
+			struct dirent *ne;
+			char night[sizeof(path) + 256];
+
+			while (n && !found && (ne = readdir(n))) {
+				if (ne->d_name[0] == '.')
+					continue;
+				snprintf(night, sizeof(night), "%s/%s", path, ne->d_name);
+				found = run_known_in(night, id, 1);
+			}
+			if (n)
+				closedir(n);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* --retry-of names a run that is there: the deviation it becomes says
+ * "both are in the history", which a made-up id would falsify. */
+static int check_retry_of(const char *dir, const char *id)
+{
+	char folder[RIG_PATH_MAX];
+	char *slash;
+
+	snprintf(folder, sizeof(folder), "%s", dir);
+	slash = strrchr(folder, '/');
+	if (slash == folder)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(folder, sizeof(folder), ".");
+	if (run_known_in(folder, id, 0))
+		return 0;
+	fprintf(stderr, "rig run: --retry-of \"%s\": no run with that id in %s (a run directory "
+		"whose run.json has that run_id, or of that name, there or in its nights/): a run "
+		"again must name the run it repeats; nothing was run\n", TERM_SAFE(id),
+		TERM_SAFE(folder));
+	return EXIT_BAD_INPUT;
 }
 
 static int run_main(int argc, char **argv)
@@ -171,6 +240,8 @@ static int run_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (f.retry_of && (status = check_retry_of(dir, f.retry_of)) != 0)
+		goto out;
 	status = take_bench_lock(bench, dir, "rig run", "started", &lock, stale, sizeof(stale));
 	if (status != 0)
 		goto out;

@@ -149,8 +149,9 @@ struct device {
 	char model[RIG_ID_MAX];             /* model (required) */
 	char manufacturer[RIG_ID_MAX];      /* manufacturer (optional) */
 	char serial[RIG_ID_MAX];            /* serial (required) */
-	char firmware[RIG_ID_MAX];          /* firmware (optional) */
+	char firmware[RIG_ID_MAX];          /* firmware (required to start a run) */
 	int serial_line, firmware_line;     /* where they stand (0: not given) */
+	int line;                           /* of the device group */
 	double reservoir_ml;                /* reservoir = "40 mL" (required) */
 	/* rate = { min; max; } (required, 0 < min < max) */
 	double rate_min_ml_per_h;

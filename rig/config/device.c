@@ -193,6 +193,7 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 	if (!g)
 		goto fail;
 	cfg_check_keys(&ctx, g, "device", keys);
+	d->line = (int)config_setting_source_line(g);
 	cfg_string(&ctx, g, "model", true, d->model, sizeof(d->model));
 	cfg_string(&ctx, g, "manufacturer", false, d->manufacturer, sizeof(d->manufacturer));
 	cfg_string(&ctx, g, "serial", true, d->serial, sizeof(d->serial));

@@ -206,6 +206,8 @@ static const char *const measurement_spec[] = { "icheck_idx", "sname", "rvalue",
 						"rlimit_low", "rlimit_high", "sverdict", NULL };
 static const char *const health_spec[] = { "sfigure", "swindow", "rvalue", "rU", "sunit",
 					   "ssource", NULL };
+static const char *const signature_spec[] = { "iline", "sutc", "smeaning", "ssigner",
+					      "skey", "smanifest_sha256", "ivalid", NULL };
 static const char *const version_spec[] = { "iversion", "smanifest_sha256", "ssealed_utc",
 					    "ssealed_by", "singested_utc", "sverdict", NULL };
 
@@ -249,6 +251,15 @@ static int show_pk(struct history *h, long long pk, json_t **ret, char *err, siz
 	    " WHERE run_pk = $1 ORDER BY check_idx")
 	SUB("health", health_spec, "SELECT figure, check_window, value, u, unit, source FROM health"
 				   " WHERE run_pk = $1 ORDER BY figure, check_window")
+	/* the run's personal signatures (rig sign), whichever version of the
+	 * run brought each: they are the run's, kept by its run id */
+	SUB("signatures", signature_spec,
+	    "SELECT line, utc, meaning, signer, key_fingerprint, manifest_sha256, valid"
+	    " FROM signatures WHERE run_id = (SELECT run_id FROM runs WHERE id = $1) AND run_id <> ''"
+	    " ORDER BY line")
+	json_array_foreach(json_object_get(o, "signatures"), i, c)
+		json_object_set_new(c, "valid",
+				    json_boolean(json_integer_value(json_object_get(c, "valid")) != 0));
 	r = hist_query(h, "SELECT check_idx, name, value, u, unit, limit_low, limit_high, verdict"
 			  " FROM measurements WHERE run_pk = $1 ORDER BY check_idx, idx",
 		       p, 1, &rows, err, errlen);

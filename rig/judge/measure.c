@@ -94,6 +94,7 @@ void budget_add(struct check_result *c, const char *quantity, const char *term, 
 {
 	struct budget_term *b;
 	va_list ap;
+	int n;
 
 	if (c->n_budget >= BUDGET_TERMS_MAX)
 		return;
@@ -103,9 +104,13 @@ void budget_add(struct check_result *c, const char *quantity, const char *term, 
 	b->u = u;
 	snprintf(b->unit, sizeof(b->unit), "%s", unit);
 	va_start(ap, fmt);
-	vsnprintf(b->source, sizeof(b->source), fmt, ap);
+	n = vsnprintf(b->source, sizeof(b->source), fmt, ap);
 	va_end(ap);
-	text_trim_partial(b->source);
+	if (n >= (int)sizeof(b->source)) {   /* never cut unseen: BUDGET_SOURCE_MAX is too small */
+		b->source[sizeof(b->source) - 4] = '\0';
+		text_trim_partial(b->source);
+		strcat(b->source, "...");
+	}
 }
 
 double budget_u(const struct check_result *c, const char *quantity)

@@ -36,6 +36,11 @@ struct measurement {
 	char source[256];
 };
 
+/* The longest budget source written is about 330 bytes (a flow window's
+ * calibration term with READING_CAL_PAIR_WORDS and its figures); 192 cut
+ * it mid-word in results.json and both reports. */
+#define BUDGET_SOURCE_MAX 640
+
 /* One term of an uncertainty budget: a standard uncertainty (k = 1) in the
  * unit of the quantity it is part of, and where it comes from.  A
  * quantity's expanded uncertainty is 2 * sqrt(sum of its terms squared). */
@@ -44,7 +49,7 @@ struct budget_term {
 	char term[64];                  /* "balance readings at the window's ends" */
 	double u;                       /* standard uncertainty, k = 1 */
 	char unit[16];
-	char source[192];
+	char source[BUDGET_SOURCE_MAX];
 };
 
 /* A requirement a check judges beyond its own, with its one criterion. */

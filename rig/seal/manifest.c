@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rig/base/bench.h"
+#include "rig/base/wholefile.h"
 
 void manifest_free(struct manifest *m)
 {
@@ -147,16 +148,96 @@ int manifest_scan(const char *run_dir, struct manifest *ret)
 	return 0;
 }
 
+/* the files the report writers write, at the run directory's top */
+static const char *const derived_files[MANIFEST_DERIVED_TOP] = {
+	"results.json", "summary.txt", "junit.xml", "report.pdf", "report.html",
+	"report-revisions.jsonl",
+};
+
 bool manifest_path_derived(const char *path)
 {
-	static const char *const files[] = { "results.json", "summary.txt", "junit.xml",
-					       "report.pdf", "report.html", "report-revisions.jsonl" };
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (!strcmp(path, files[i]))
+	for (size_t i = 0; i < MANIFEST_DERIVED_TOP; i++)
+		if (!strcmp(path, derived_files[i]))
 			return true;
 	/* data/: the per-instrument tables and their README, all from samples.csv */
 	return !strncmp(path, "data/", 5);
+}
+
+/* Kept as hard links in a folder beside the run directory (never in it: it
+ * would be sealed with it), so that putting them back writes no data: a
+ * seal that failed for a full disk or a file size limit must not fail to
+ * restore what it replaced. */
+int manifest_derived_keep(const char *run_dir, struct manifest_derived *ret)
+{
+	char path[RIG_PATH_MAX + 32], kept[sizeof(((struct manifest_derived *)0)->dir) + 32];
+	char name[RIG_PATH_MAX];
+	const char *slash;
+	size_t len;
+	int r = 0;
+
+	*ret = (struct manifest_derived){ 0 };
+	len = strlen(run_dir);
+	while (len > 1 && run_dir[len - 1] == '/')
+		len--;
+	if (len >= sizeof(name))
+		return -ENAMETOOLONG;
+	memcpy(name, run_dir, len);
+	name[len] = '\0';
+	run_dir = name;
+	slash = strrchr(run_dir, '/');
+	r = snprintf(ret->dir, sizeof(ret->dir), "%.*s.%s.derived-kept-%ld",
+		     slash ? (int)(slash - run_dir + 1) : 0, run_dir, slash ? slash + 1 : run_dir,
+		     (long)getpid());
+	if (r < 0 || (size_t)r >= sizeof(ret->dir))
+		return -ENAMETOOLONG;
+	if (mkdir(ret->dir, 0700) != 0)
+		return -errno;
+	for (size_t i = 0; i < MANIFEST_DERIVED_TOP; i++) {
+		snprintf(path, sizeof(path), "%s/%s", run_dir, derived_files[i]);
+		snprintf(kept, sizeof(kept), "%s/%s", ret->dir, derived_files[i]);
+		if (link(path, kept) == 0)
+			ret->had[i] = true;
+		else if (errno != ENOENT) {
+			r = -errno;
+			manifest_derived_free(ret);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int manifest_derived_put_back(const char *run_dir, const struct manifest_derived *k)
+{
+	char path[RIG_PATH_MAX + 32], kept[sizeof(((struct manifest_derived *)0)->dir) + 32];
+	int first = 0;
+
+	for (size_t i = 0; i < MANIFEST_DERIVED_TOP; i++) {
+		int r = 0;
+
+		snprintf(path, sizeof(path), "%s/%s", run_dir, derived_files[i]);
+		snprintf(kept, sizeof(kept), "%s/%s", k->dir, derived_files[i]);
+		if (k->had[i] ? rename(kept, path) != 0 : unlink(path) != 0 && errno != ENOENT)
+			r = -errno;
+		if (r < 0 && first == 0)
+			first = r;
+	}
+	if (dir_sync(run_dir) < 0 && first == 0)
+		first = -EIO;
+	return first;
+}
+
+void manifest_derived_free(struct manifest_derived *k)
+{
+	char kept[sizeof(((struct manifest_derived *)0)->dir) + 32];
+
+	if (!k->dir[0])
+		return;
+	for (size_t i = 0; i < MANIFEST_DERIVED_TOP; i++) {
+		snprintf(kept, sizeof(kept), "%s/%s", k->dir, derived_files[i]);
+		(void)unlink(kept);
+	}
+	(void)rmdir(k->dir);
+	k->dir[0] = '\0';
 }
 
 bool manifest_path_valid(const char *path)

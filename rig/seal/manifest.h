@@ -66,6 +66,22 @@ bool manifest_path_valid(const char *path);
  * adds them here. */
 bool manifest_path_derived(const char *path);
 
+/* The derived files at the top of a run directory as they are, kept aside
+ * (hard links in a folder beside it) while a command writes them again
+ * (rig note, rig sign), so that when the new seal cannot be made they are
+ * put back as the seal still in place lists them, a file that was not
+ * there removed again, without writing any data (the seal may have failed
+ * for a full disk).  manifest_derived_free removes what is kept. */
+#define MANIFEST_DERIVED_TOP 6
+struct manifest_derived {
+	char dir[4096 + 64];                /* "" when nothing is kept */
+	bool had[MANIFEST_DERIVED_TOP];
+};
+int manifest_derived_keep(const char *run_dir, struct manifest_derived *ret);
+/* 0, or the first negative errno (it tries every file all the same). */
+int manifest_derived_put_back(const char *run_dir, const struct manifest_derived *k);
+void manifest_derived_free(struct manifest_derived *k);
+
 enum manifest_change { MANIFEST_ADDED, MANIFEST_CHANGED, MANIFEST_MISSING };
 const char *manifest_change_name(enum manifest_change c);   /* "ADDED" ... */
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rig/base/name.h"
 #include "rig/base/text.h"
 #include "rig/base/wholefile.h"
 
@@ -277,33 +278,13 @@ int signoff_append(const char *run_dir, const struct signoff *s)
 	return r;
 }
 
-static void fold_name(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-	bool space = false;
-
-	for (; *in == ' ' || *in == '\t'; in++)
-		;
-	for (; *in && o + 1 < size; in++) {
-		if (*in == ' ' || *in == '\t') {
-			space = true;
-			continue;
-		}
-		if (space && o + 2 < size)
-			out[o++] = ' ';
-		space = false;
-		out[o++] = (char)tolower((unsigned char)*in);
-	}
-	out[o] = '\0';
-}
-
 bool signoff_same_person(const struct signoff *a, const struct signoff *b)
 {
 	char na[RIG_TEXT_MAX], nb[RIG_TEXT_MAX];
 
 	if (memcmp(a->pk, b->pk, sizeof(a->pk)) == 0)
 		return true;
-	fold_name(a->signer, na, sizeof(na));
-	fold_name(b->signer, nb, sizeof(nb));
+	name_skeleton(a->signer, na, sizeof(na));
+	name_skeleton(b->signer, nb, sizeof(nb));
 	return strcmp(na, nb) == 0;
 }

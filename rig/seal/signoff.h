@@ -95,8 +95,9 @@ int signoff_load(const char *run_dir, struct signoff **ret, size_t *ret_n, size_
 /* Appends s as one line in one write, forced to disk. */
 int signoff_append(const char *run_dir, const struct signoff *s);
 
-/* The same person: the same key, or the same name (case and runs of white
- * space aside). */
+/* The same person: the same key, or the same name by name_skeleton() (case,
+ * runs of white space, fullwidth forms, invisible characters and Cyrillic
+ * or Greek look-alikes of Latin letters aside). */
 bool signoff_same_person(const struct signoff *a, const struct signoff *b);
 
 #endif

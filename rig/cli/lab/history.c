@@ -23,7 +23,8 @@ static const char usage_history[] =
 	"\n"
 	"  list [--device SERIAL] [--sequence ID] [--bench ID] [--since DATE] [--limit N]\n"
 	"                               the runs, newest first\n"
-	"  show RUN                     one run: identity, inputs, instruments, checks, health\n"
+	"  show RUN                     one run: identity, inputs, instruments, checks, health,\n"
+	"                               signatures\n"
 	"  compare RUN_A RUN_B          what changed between two runs, and whether each\n"
 	"  compare RUN --previous       check's change is significant (|d| > sqrt(Ua^2 + Ub^2));\n"
 	"                               --previous: the run before of the same device and sequence\n"
@@ -303,6 +304,17 @@ static void view_show(const json_t *run)
 		printf("  %-28s [%s] %s +- %s %s\n", TERM_SAFE(history_jstr(x, "figure")),
 		       TERM_SAFE(history_jstr(x, "window")), jnumtext(x, "value", a, sizeof(a)),
 		       jnumtext(x, "U", b, sizeof(b)), TERM_SAFE(history_jstr(x, "unit")));
+	printf("\nsignatures\n");
+	if (!json_array_size(json_object_get(run, "signatures")))
+		printf("  none\n");
+	json_array_foreach(json_object_get(run, "signatures"), i, x) {
+		char n[32];
+
+		printf("  %-3s %-9s by %s at %s, key %s: %s\n", jnumtext(x, "line", n, sizeof(n)),
+		       TERM_SAFE(history_jstr(x, "meaning")), TERM_SAFE(history_jstr(x, "signer")),
+		       TERM_SAFE(history_jstr(x, "utc")), TERM_SAFE(history_jstr(x, "key")),
+		       json_is_true(json_object_get(x, "valid")) ? "valid" : "NOT VALID");
+	}
 	printf("\nversions\n");
 	json_array_foreach(json_object_get(run, "versions"), i, x) {
 		char v[32];

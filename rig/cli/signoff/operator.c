@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rig/base/name.h"
 #include "rig/base/text.h"
 #include "rig/cli/cli.h"
 
@@ -23,6 +24,7 @@ static const char *operator_resolve(const char *given)
 int operator_require(const char *cmd, const char *given, const char **ret)
 {
 	const char *who = operator_resolve(given);
+	struct name_fault nf;
 
 	*ret = who;
 	if (!who) {
@@ -35,6 +37,15 @@ int operator_require(const char *cmd, const char *given, const char **ret)
 		fprintf(stderr, "rig %s: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR) "
 			"must be one line of UTF-8 text without control characters, 1 to %d bytes\n",
 			cmd, TERM_SAFE(who), RIG_TEXT_MAX - 1);
+		return -EINVAL;
+	}
+	if (!name_check(who, &nf)) {   /* a name that could pass for another's */
+		char w[160];
+
+		fprintf(stderr, "rig %s: the operator (\"%s\": --operator, else $PUMPRIG_OPERATOR): "
+			"%s; a name is written with ordinary spaces and visible characters, each "
+			"word in one script; nothing was done\n", cmd, TERM_SAFE(who),
+			name_fault_describe(&nf, w, sizeof(w)));
 		return -EINVAL;
 	}
 	return 0;

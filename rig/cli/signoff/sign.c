@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rig/base/name.h"
 #include "rig/base/runid.h"
 #include "rig/base/text.h"
 #include "rig/base/wholefile.h"
@@ -55,6 +56,62 @@ static const struct signoff *separation_conflict(const struct signoff *v, size_t
 	return NULL;
 }
 
+/* One key is one person: a signature already made with this key under
+ * another name (by skeleton), or NULL. */
+static const struct signoff *key_of_another_name(const struct signoff *v, size_t n,
+						 const struct signoff *s)
+{
+	char a[RIG_TEXT_MAX], b[RIG_TEXT_MAX];
+
+	name_skeleton(s->signer, b, sizeof(b));
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(v[i].pk, s->pk, sizeof(s->pk)) != 0)
+			continue;
+		name_skeleton(v[i].signer, a, sizeof(a));
+		if (strcmp(a, b) != 0)
+			return &v[i];
+	}
+	return NULL;
+}
+
+/* The station's seal key is the station's, not a person's: a signature
+ * with meaning made with it would say only that someone at the station
+ * held the key.  Whether pk is the key given to seal (skey), the key the
+ * manifest in place was signed with, or a key that sealed this run as the
+ * station's journal holds it; the words for the one it is, else NULL. */
+static const char *station_key_as_person(const char *run_dir, const unsigned char *pk,
+					 const struct sig_secret_key *skey)
+{
+	char fp[SIG_FINGERPRINT_LEN + 1], run[JOURNAL_RUN_MAX];
+	struct journal_lookup l = { 0 };
+	struct journal_where w;
+	struct manifest m = { 0 };
+	struct journal *j = NULL;
+	const char *what = NULL;
+	size_t bad_line;
+
+	if (skey && memcmp(skey->pk, pk, SIG_PUBLIC_KEY_BYTES) == 0)
+		return "the station's seal key (--sign-key, else $PUMPRIG_SIGN_KEY)";
+	sig_fingerprint(pk, fp);
+	if (manifest_load(run_dir, &m, NULL, NULL, &bad_line) == 0 &&
+	    strcmp(m.signed_by_key, fp) == 0)
+		what = "the key that sealed this run (its SHA256SUMS says signed-by-key)";
+	manifest_free(&m);
+	if (what)
+		return what;
+	if (journal_station(&w) < 0 || journal_run_key(run_dir, run) < 0 ||
+	    journal_open(w.path, false, false, &j) < 0)
+		return NULL;
+	if (journal_lookup(j, run, NULL, NULL, &l) == 0) {
+		for (size_t i = 0; i < l.n_seals && !what; i++)
+			if (strcmp(l.seals[i].key, fp) == 0)
+				what = "a key that sealed this run (the station's seal journal)";
+		journal_lookup_free(&l);
+	}
+	journal_close(j);
+	return what;
+}
+
 /* signatures.jsonl as it was before: cut back to its old size, or gone
  * when there was none. */
 static int take_back(const char *path, bool had, off_t size)
@@ -82,6 +139,7 @@ static int sign_main(int argc, char **argv)
 	char path[RIG_PATH_MAX + 32], why[RIG_TEXT_MAX + 32];
 	bool have_skey = false, unsign = false, sealed, had;
 	size_t n = 0, bad = 0;
+	struct name_fault nf;
 	struct stat st;
 	sigset_t held;
 	int c, r, status = EXIT_BAD_INPUT;
@@ -115,6 +173,15 @@ static int sign_main(int argc, char **argv)
 		fprintf(stderr, "rig sign: --signer \"%s\": the printed name must be one line of UTF-8 "
 			"text without control characters, 1 to %d bytes\n", TERM_SAFE(signer),
 			RIG_TEXT_MAX - 1);
+		return EXIT_BAD_INPUT;
+	}
+	if (!name_check(signer, &nf)) {
+		char w[160];
+
+		fprintf(stderr, "rig sign: --signer \"%s\": %s; a printed name is written with "
+			"ordinary spaces and visible characters, each word in one script, so that "
+			"it cannot pass for another name\n", TERM_SAFE(signer),
+			name_fault_describe(&nf, w, sizeof(w)));
 		return EXIT_BAD_INPUT;
 	}
 	r = sig_secret_key_load(key_path, &key);
@@ -175,6 +242,31 @@ static int sign_main(int argc, char **argv)
 			memcmp(clash->pk, key.pk, sizeof(key.pk)) == 0 ? ", with this key" : "");
 		status = EXIT_BAD_INPUT;
 		goto out;
+	}
+	clash = key_of_another_name(v, n, &s);
+	if (clash) {
+		char fp[SIG_FINGERPRINT_LEN + 1];
+
+		sig_fingerprint(key.pk, fp);
+		fprintf(stderr, "rig sign: the key %s belongs to %s, who signed this run with it "
+			"(signature %zu, %s at %s): one key is one person's, it cannot sign as \"%s\"; "
+			"nothing was signed\n", fp, TERM_SAFE(clash->signer), clash->n,
+			signoff_meaning_name(clash->meaning), clash->utc, TERM_SAFE(signer));
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	{
+		const char *station = station_key_as_person(run_dir, key.pk,
+							    have_skey ? &skey : NULL);
+
+		if (station) {
+			fprintf(stderr, "rig sign: --key %s is %s: a seal says which station made the "
+				"record, a signature which person vouches for it; sign with the "
+				"signer's own key (rig keygen); nothing was signed\n",
+				TERM_SAFE(key_path), station);
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
 	}
 	r = signoff_record_of(run_dir, s.manifest_sha256, s.record_sha256);
 	if (r < 0) {
@@ -302,6 +394,21 @@ bool signoff_verify_print(FILE *f, const char *run_dir, const struct journal_che
 			fprintf(f, "signoff  %s: valid (its manifest not checked against a journal)\n",
 				head);
 		}
+		for (size_t j = 0; j < i; j++)
+			if (key_of_another_name(&v[j], 1, s)) {
+				fprintf(f, "BAD      signatures %zu and %zu: one key (%s) signed as %s "
+					"and as %s; one key is one person's\n", v[j].n, s->n,
+					s->fingerprint, TERM_SAFE(v[j].signer), TERM_SAFE(s->signer));
+				ok = false;
+				break;
+			}
+		for (size_t k2 = 0; jc && k2 < jc->l.n_seals; k2++)
+			if (strcmp(jc->l.seals[k2].key, s->fingerprint) == 0) {
+				fprintf(f, "BAD      %s: made with the key that sealed this run (seal "
+					"%zu): the station's key, not a person's\n", head, k2 + 1);
+				ok = false;
+				break;
+			}
 		for (size_t j = 0; j < i; j++)
 			if (separation_conflict(&v[j], 1, s)) {
 				fprintf(f, "BAD      signatures %zu and %zu: %s reviewed and approved "
