@@ -104,13 +104,14 @@ static const char *const trace_spec[] = {
 	"JOIN measurements m ON m.run_pk = c.run_pk AND m.check_idx = c.check_idx "          \
 	"WHERE COALESCE(NULLIF(m.requirement, ''), c.requirement) <> '' "                    \
 	"AND (m.limit_low IS NOT NULL OR m.limit_high IS NOT NULL)"
-/* Oldest run first.  Two runs may start in the same second, and a run id
- * ends in a random tail: such runs go in the order they were stored (the
- * first stored version of each, its smallest runs.id), so "latest" is the
- * one stored last, not the one whose tail sorts last. */
+/* Oldest run first, in the order the runs were made (as list and
+ * history_previous): two runs may start in the same second, and a run id
+ * ends in a random tail; such runs go by their start's nanoseconds, runs
+ * from before those were recorded by their first stored version (the
+ * smallest runs.id), so "latest" is the one made last. */
 #define TRACE_ORDER                                                                        \
-	" ORDER BY r.started_utc, (SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id), " \
-	"c.check_idx, m.idx"
+	" ORDER BY r.started_utc, COALESCE(r.started_ns, -1),"                             \
+	" (SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id), c.check_idx, m.idx"
 
 int history_trace_rows(struct history *h, const char *device_model, json_t **ret, char *err,
 		       size_t errlen)

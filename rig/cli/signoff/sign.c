@@ -102,7 +102,7 @@ static const char *station_key_as_person(const char *run_dir, const unsigned cha
 	if (journal_station(&w) < 0 || journal_run_key(run_dir, run) < 0 ||
 	    journal_open(w.path, false, false, &j) < 0)
 		return NULL;
-	if (journal_lookup(j, run, NULL, NULL, &l) == 0) {
+	if (journal_lookup(j, run, NULL, NULL, NULL, &l) == 0) {
 		for (size_t i = 0; i < l.n_seals && !what; i++)
 			if (strcmp(l.seals[i].key, fp) == 0)
 				what = "a key that sealed this run (the station's seal journal)";
