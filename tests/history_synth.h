@@ -169,7 +169,7 @@ static inline int synth_run_dir(const char *dir, const struct synth_run *s)
 		 s->ended_utc ? s->ended_utc : s->started_utc);
 	if ((r = synth_write(dir, "events.jsonl", path)) < 0 ||
 	    (r = synth_write(dir, "samples.csv", "t_ns,role,quantity,value,unit,flags\n"
-						 "0,scale,mass,1.0,g,\n")) < 0)
+						 "0,scale,mass,1,g,\n")) < 0)
 		return r;
 	if (s->reports &&
 	    ((r = synth_write(dir, "report.pdf", "%PDF-1.4\n% a synthetic run's placeholder\n")) < 0 ||

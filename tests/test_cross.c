@@ -170,8 +170,8 @@ Test(cross, a_samples_row_is_printed_as_printf_prints_it)
 }
 
 /* strtod's and strtoll's answers, bit for bit, for what the recorder
- * writes and for what it never writes (the reader keeps accepting and
- * refusing the same rows). */
+ * writes; and what it never writes (a number in another form than %.10g
+ * and %lld give, or no number) refused. */
 Test(cross, a_samples_row_is_read_as_strtod_reads_it)
 {
 	uint64_t state = 7;
@@ -182,7 +182,7 @@ Test(cross, a_samples_row_is_read_as_strtod_reads_it)
 					   "1e-22", "12345678901234567890", "1E5", "0e0", NULL };
 
 	for (int i = 0; i < 200000 + 29; i++) {
-		char text[64], line[128];
+		char text[64], line[128], again[64];
 		struct sample_row row;
 		enum sample_damage d;
 		char *end;
@@ -206,6 +206,13 @@ Test(cross, a_samples_row_is_read_as_strtod_reads_it)
 			cr_assert_eq(d, SAMPLE_ROW_NOT_FINITE, "%s", text);
 			continue;
 		}
+		/* a number, but not as the recorder (%.10g) would have written it */
+		snprintf(again, sizeof(again), "%.10g", want);
+		if (strcmp(again, text) != 0) {
+			cr_assert_eq(d, SAMPLE_ROW_MALFORMED, "%s (written %s) read as written", text,
+				     again);
+			continue;
+		}
 		cr_assert_eq(d, SAMPLE_ROW_OK, "%s: %s", text, sample_damage_text(d));
 		cr_assert(memcmp(&row.value, &want, sizeof(want)) == 0, "%s: %a, strtod %a", text,
 			  row.value, want);
@@ -215,7 +222,7 @@ Test(cross, a_samples_row_is_read_as_strtod_reads_it)
 							  "9223372036854775807",
 							  "9223372036854775808", "", NULL };
 	     *t; t++) {
-		char line[96], *end;
+		char line[96], again[32], *end;
 		struct sample_row row;
 		enum sample_damage d;
 		long long want;
@@ -224,10 +231,13 @@ Test(cross, a_samples_row_is_read_as_strtod_reads_it)
 		want = strtoll(*t, &end, 10);
 		snprintf(line, sizeof(line), "%s,scale,mass,1,g,", *t);
 		d = sample_row_parse(line, &row);
+		snprintf(again, sizeof(again), "%lld", want);
 		if (errno || end == *t || *end)
 			cr_assert_eq(d, SAMPLE_ROW_MALFORMED, "time %s", *t);
 		else if (want < 0)
 			cr_assert_eq(d, SAMPLE_ROW_NEGATIVE_TIME, "time %s", *t);
+		else if (strcmp(again, *t) != 0)   /* "0005", "+5": not as written */
+			cr_assert_eq(d, SAMPLE_ROW_MALFORMED, "time %s", *t);
 		else
 			cr_assert(d == SAMPLE_ROW_OK && row.t_ns == want, "time %s", *t);
 	}

@@ -648,8 +648,7 @@ Test(dashboard, an_empty_history_says_so_in_each_section_and_claims_no_pass)
 
 	cr_assert_geq(asprintf(&db, "sqlite:%s/new.sqlite", dir), 0);
 	cr_assert_geq(asprintf(&site, "%s/site", dir), 0);
-	/* a store with nothing in it (sync makes one; the dashboard, only
-	 * reading, would refuse a store that is not there) */
+	/* a store with nothing in it: sync makes one (the dashboard only reads) */
 	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "sync", "--db", db, "--runs", dir,
 						   NULL }), 0, "%s", th_slurp(dir, "stderr"));
 	cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out", site,
@@ -690,13 +689,9 @@ static double text_w11(const char *t, size_t len)
 static double attr_num(const char *tag, const char *end, const char *key)
 {
 	char k[32];
-	const char *p;
+	const char *p = (snprintf(k, sizeof(k), " %s=\"", key), strstr(tag, k));
 
-	snprintf(k, sizeof(k), " %s=\"", key);
-	p = strstr(tag, k);
-	if (!p || p > end)
-		return NAN;
-	return strtod(p + strlen(k), NULL);
+	return !p || p > end ? NAN : strtod(p + strlen(k), NULL);
 }
 
 struct svg_text {

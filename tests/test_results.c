@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "helpers.h"
+#include "rig/base/record.h"
 #include "rig/judge/results.h"
 #include "reports/reports.h"
 
@@ -174,9 +175,14 @@ Test(results, a_disturbed_vessel_is_an_instrument_event_and_the_window_inconclus
 	FILE *f = open_memstream(&samples, &len);
 
 	fprintf(f, "t_ns,role,quantity,value,unit,flags\n");
-	for (int s = 3000; s <= 7500; s += 30)
-		fprintf(f, "%d000000000,scale,mass,%.6f,g,\n", s,
-			(s - 3000) * 0.25 / 3600 + (s >= 5400 ? -3e-3 : 0));
+	for (int s = 3000; s <= 7500; s += 30) {
+		char v[SAMPLE_VALUE_TEXT_MAX];
+
+		/* as the recorder writes them, to the microgram */
+		sample_value_format(v, sizeof(v),
+				    round(((s - 3000) * 0.25 / 3600 + (s >= 5400 ? -3e-3 : 0)) * 1e6) / 1e6);
+		fprintf(f, "%d000000000,scale,mass,%s,g,\n", s, v);
+	}
 	fclose(f);
 	if (asprintf(&events, "%s%s", events_ok,
 		     "{\"t_ns\":7600000000000,\"event\":\"run_end\",\"status\":\"completed\",\"reason\":\"\"}\n") < 0)

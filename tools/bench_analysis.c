@@ -11,6 +11,7 @@
  * peak must not grow with the record.  Run it from the source tree's top
  * directory (it copies the shipped bench and device files). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rig/base/record.h"
 #include "rig/judge/results.h"
 
 static double wall_s(void)
@@ -110,7 +112,11 @@ static int make_run(const char *dir, long n)
 		/* 0.9 mL/h of water: 0.25 uL strokes each second, read as mass */
 		double mass_g = i * 0.25e-3 * 0.99715 + noise(&rng);
 
-		fprintf(f, "%ld000000000,scale,mass,%.6f,g,\n", i, mass_g);
+		char v[SAMPLE_VALUE_TEXT_MAX];
+
+		/* as the recorder writes a reading of a 1 ug balance */
+		sample_value_format(v, sizeof(v), round(mass_g * 1e6) / 1e6);
+		fprintf(f, "%ld,scale,mass,%s,g,\n", i * 1000000000L, v);
 	}
 	return fclose(f) == 0 ? 0 : -EIO;
 }

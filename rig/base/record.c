@@ -274,12 +274,12 @@ const char *sample_damage_text(enum sample_damage d)
 {
 	switch (d) {
 	case SAMPLE_ROW_OK: return "";
-	case SAMPLE_ROW_MALFORMED: return "not a row of six fields with an integer time and a number";
+	case SAMPLE_ROW_MALFORMED: return "not a row of six fields with a time and a number as rig writes them";
 	case SAMPLE_ROW_NEGATIVE_TIME: return "negative time";
 	case SAMPLE_ROW_UNKNOWN_ROLE: return "unknown role";
 	case SAMPLE_ROW_UNKNOWN_QUANTITY: return "a quantity its role does not record";
 	case SAMPLE_ROW_WRONG_UNIT: return "not the unit of its quantity";
-	case SAMPLE_ROW_UNKNOWN_FLAG: return "unknown flag";
+	case SAMPLE_ROW_UNKNOWN_FLAG: return "a flag other than U, C, S, R, each once, in that order";
 	case SAMPLE_ROW_NOT_FINITE: return "a value that is not a number, not flagged R";
 	}
 	return "?";
@@ -292,6 +292,77 @@ static int quantity_from_name(const char *name)
 		    strcmp(quantity_name((enum quantity)q), name) == 0)
 			return q;
 	return -1;
+}
+
+/* A time as put_uint writes it: digits, no sign, no leading zero but "0"
+ * itself, at most 19 digits (a minus sign before them is judged apart: a
+ * negative time). */
+static bool time_as_written(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (*s == '-')
+		return time_as_written(s + 1);
+	return n && !s[n] && n <= 19 && (s[0] != '0' || n == 1);
+}
+
+/* A value as the recorder writes it (sample_value_format, which is
+ * %.10g), judged by its characters alone (reading it again would cost as
+ * much as the reading): an optional minus; inf or nan; or at most 10
+ * significant digits, an integer part without leading zeros, a fraction
+ * not ending in 0, and %g's choice of style: d[.ddd]e+XX (two exponent
+ * digits, three from 100) when the exponent is below -4 or 10 and more,
+ * else plain.  No plus sign, no space, no "1.0", "07", "1e300",
+ * "1e+05" or eleventh digit. */
+static bool value_as_written(const char *s, double v)
+{
+	const char *p = s + (*s == '-');
+	int int_digits = 0, frac_digits = 0, zeros = 0, x;
+	bool int_zero = *p == '0';
+
+	if (!strcmp(p, "inf") || !strcmp(p, "nan"))
+		return true;
+	if (int_zero)
+		p++;
+	else
+		for (; *p >= '0' && *p <= '9'; p++)
+			int_digits++;
+	if (!int_zero && !int_digits)
+		return false;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			frac_digits++;
+			zeros += int_zero && frac_digits == zeros + 1 && *p == '0';
+		}
+		if (!frac_digits || p[-1] == '0')
+			return false;
+	}
+	if ((int_zero ? frac_digits - zeros : int_digits + frac_digits) > 10)
+		return false;
+	if (*p == 'e') {
+		size_t n;
+
+		if (int_zero || int_digits != 1 || (p[1] != '+' && p[1] != '-'))
+			return false;
+		n = strspn(p + 2, "0123456789");
+		if (n < 2 || n > 3 || p[2 + n] || (n == 3 && p[2] == '0'))
+			return false;
+		x = atoi(p + 2) * (p[1] == '-' ? -1 : 1);
+		if (x < -300 || x > 300) {
+			/* near the edges of a double (1e-400 reads as 0, 1e400
+			 * as inf): written again, as rig would */
+			char again[SAMPLE_VALUE_TEXT_MAX];
+
+			sample_value_format(again, sizeof(again), v);
+			return strcmp(again, s) == 0;
+		}
+		return x < -4 || x >= 10;
+	}
+	if (*p)
+		return false;
+	if (int_zero)
+		return !frac_digits || zeros <= 3;   /* 0, or 0.000d at the least */
+	return int_digits <= 10;
 }
 
 enum sample_damage sample_row_parse(char *line, struct sample_row *ret)
@@ -309,7 +380,6 @@ enum sample_damage sample_row_parse(char *line, struct sample_row *ret)
 	}
 	if (n != 6)
 		return SAMPLE_ROW_MALFORMED;
-	/* numbers as the recorder writes them: decimal, the whole field */
 	errno = 0;
 	ret->t_ns = parse_time(fields[0], &end);
 	if (errno || end == fields[0] || *end)
@@ -336,5 +406,18 @@ enum sample_damage sample_row_parse(char *line, struct sample_row *ret)
 	ret->flags = sample_flags_parse(fields[5]);
 	if (!isfinite(ret->value) && !(ret->flags & SAMPLE_OUT_OF_RANGE))
 		return SAMPLE_ROW_NOT_FINITE;
+	/* last (the damages above say more): the numbers as the recorder
+	 * writes them, character for character; a row with "+3", " 7.5",
+	 * "07", "7.50" or "1e300" is not one rig wrote */
+	if (!time_as_written(fields[0]) || !value_as_written(fields[3], ret->value))
+		return SAMPLE_ROW_MALFORMED;
+	{
+		char flags[8];
+
+		/* the flags in the recorder's order, each once: "RU", "UU" are not */
+		sample_flags_format(ret->flags, flags);
+		if (strcmp(flags, fields[5]) != 0)
+			return SAMPLE_ROW_UNKNOWN_FLAG;
+	}
 	return SAMPLE_ROW_OK;
 }

@@ -26,8 +26,9 @@ bool record_role_quantity(enum rig_role role, enum quantity q);
 /* What is wrong with a samples.csv row that is not one rig writes. */
 enum sample_damage {
 	SAMPLE_ROW_OK,
-	SAMPLE_ROW_MALFORMED,         /* not six fields, a time that is not an integer, a
-					 value that is not a number or longer than rig writes */
+	SAMPLE_ROW_MALFORMED,         /* not six fields, or a time or a value not written
+					 as the recorder writes them (a sign, a space, a
+					 leading zero, a trailing zero, 11 digits...) */
 	SAMPLE_ROW_NEGATIVE_TIME,     /* run time starts at 0 and only goes on */
 	SAMPLE_ROW_UNKNOWN_ROLE,
 	SAMPLE_ROW_UNKNOWN_QUANTITY,  /* one its role does not record */
