@@ -726,3 +726,64 @@ Test(journal, a_journal_line_that_cannot_be_written_puts_the_previous_seal_back)
 	free(run);
 	done(tmp);
 }
+
+/* The run history takes a run only as rig verify would, the journal
+ * included (docs/history.md, "Ingest"): the audit's tamper (results.json
+ * edited, its line in SHA256SUMS fixed) was stored by rig history import
+ * while rig verify refused it.  Now it is refused with the journal's reason;
+ * an untouched run is stored with the seal the journal holds, and a run of
+ * another station (which this journal knows nothing of) is stored as it
+ * was, saying its seal was not found here. */
+Test(journal, history_import_refuses_what_the_journal_refuses, .timeout = 60)
+{
+	char *tmp = th_tmpdir(), *other = th_tmpdir(), *run = run_short(tmp, "run", NULL);
+	char *kept = run_short(tmp, "kept", NULL), *theirs = run_short(other, "theirs", NULL);
+	char *results = path_in(run, "results.json"), *sums = path_in(run, "SHA256SUMS");
+	char *db, *text, *at, *line, *out, hex[65];
+
+	cr_assert_geq(asprintf(&db, "sqlite:%s/imported.sqlite", tmp), 0);
+	text = th_read_file(results);
+	at = strstr(text, "\"overall_verdict\": \"");
+	cr_assert_not_null(at);
+	memcpy(at + strlen("\"overall_verdict\": \""), "fail", 4);
+	replace_file(results, text);
+	free(text);
+	sha256sum_of(results, hex);
+	text = th_read_file(sums);
+	line = strstr(text, "  results.json\n");
+	cr_assert_not_null(line);
+	memcpy(line - 64, hex, 64);
+	replace_file(sums, text);
+	free(text);
+	cr_assert_eq(rig(tmp, "verify", run, NULL, NULL, NULL), 1);
+
+	cr_assert_eq(rig(tmp, "history", "import", "--db", db, run), 1);
+	out = th_slurp(tmp, "stdout");
+	cr_expect(strstr(out, "REFUSED") && strstr(out, "is in no line of the station's seal "
+						    "journal"), "%s", out);
+	free(out);
+	cr_assert_eq(rig(tmp, "history", "import", "--db", db, kept), 0,
+		     "%s", th_slurp(tmp, "stdout"));
+	cr_assert_eq(rig(tmp, "history", "import", "--db", db, theirs), 0,
+		     "%s", th_slurp(tmp, "stdout"));
+	cr_assert_eq(rig(tmp, "history", "list", "--db", db, NULL), 0);
+	out = th_slurp(tmp, "stdout");
+	cr_expect_not_null(strstr(out, "2 runs"), "%s", out);
+	free(out);
+	cr_assert_eq(rig(tmp, "history", "show", "--db", db, kept), 0);
+	out = th_slurp(tmp, "stdout");
+	cr_expect_not_null(strstr(out, "seal_journal     seal 1 of 1 of the run, line"), "%s", out);
+	free(out);
+	cr_assert_eq(rig(tmp, "history", "show", "--db", db, theirs), 0);
+	out = th_slurp(tmp, "stdout");
+	cr_expect_not_null(strstr(out, "seal_journal     not found:"), "%s", out);
+	free(out);
+	free(db);
+	free(sums);
+	free(results);
+	free(theirs);
+	free(kept);
+	free(run);
+	done(other);
+	done(tmp);
+}

@@ -485,3 +485,70 @@ Test(nightly, the_plan_is_judged_whole_before_anything_moves)
 	free(runs);
 	free(dir);
 }
+
+static size_t count_of(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *at = strstr(text, what); at; at = strstr(at + 1, what))
+		n++;
+	return n;
+}
+
+/* The audit's plans: a job whose files cannot be loaded used to end the
+ * judging, so the jobs after it were never judged, the count said 1 and the
+ * sentence at the job's line stopped at "every job must"; a missing bench was
+ * blamed on job 1's line.  Now every job is judged, each blamed on its line,
+ * and the bench once, on the plan's bench line. */
+Test(nightly, every_jobs_problems_are_printed_and_the_bench_is_blamed_on_its_line)
+{
+	char *dir = th_tmpdir(), *runs, *seq = th_src(SEQ), *dut = th_src(DUT), *bench = th_src(BENCH);
+	char *text, *missing, *nobench, *err;
+	int st;
+
+	cr_assert_geq(asprintf(&runs, "%s/runs", dir), 0);
+	cr_assert_geq(asprintf(&text, "night = {\n  id = \"M2\";\n  bench = \"%s\";\n  jobs = (\n"
+			       "    { sequence = \"%s\"; dut = \"nodut.cfg\"; },\n"
+			       "    { sequence = \"nope.cfg\"; dut = \"%s\"; },\n"
+			       "    { sequence = \"%s\"; dut = \"nodut2.cfg\"; }\n  );\n};\n",
+			       bench, seq, dut, seq), 0);
+	missing = th_write_file(dir, "missing2.cfg", text);
+	free(text);
+	for (int k = 0; k < 2; k++) {
+		st = th_rig(dir, k == 0 ? (const char *[]){ "validate", missing, NULL } :
+			    (const char *[]){ "nightly", missing, "--runs", runs, NULL });
+		err = th_slurp(dir, "stderr");
+		cr_assert_eq(st, 2, "%s", err);
+		cr_assert(strstr(err, "nodut.cfg: cannot read") && strstr(err, "nope.cfg: cannot read") &&
+			  strstr(err, "nodut2.cfg: cannot read"), "every job's problem: %s", err);
+		cr_assert(strstr(err, "missing2.cfg:5: job 1 cannot run") &&
+			  strstr(err, "missing2.cfg:6: job 2 cannot run") &&
+			  strstr(err, "missing2.cfg:7: job 3 cannot run"), "each at its line: %s", err);
+		cr_assert_null(strstr(err, "every job must\n"), "a whole sentence: %s", err);
+		cr_assert(strstr(err, "rig: 3 problems found"), "the count: %s", err);
+		cr_assert_neq(access(runs, F_OK), 0, "nothing was made");
+		free(err);
+	}
+
+	cr_assert_geq(asprintf(&text, "night = {\n  id = \"NB\";\n  bench = \"absent-bench.cfg\";\n"
+			       "  jobs = (\n    { sequence = \"%s\"; dut = \"%s\"; },\n"
+			       "    { sequence = \"%s\"; dut = \"%s\"; }\n  );\n};\n", seq, dut, seq,
+			       dut), 0);
+	nobench = th_write_file(dir, "p_nobench.cfg", text);
+	free(text);
+	st = th_rig(dir, (const char *[]){ "validate", nobench, NULL });
+	err = th_slurp(dir, "stderr");
+	cr_assert_eq(st, 2, "%s", err);
+	cr_assert_eq(count_of(err, "absent-bench.cfg: cannot read"), 1, "once: %s", err);
+	cr_assert(strstr(err, "p_nobench.cfg:3: the bench cannot be used"), "its line: %s", err);
+	cr_assert_null(strstr(err, "job 1"), "not a job's fault: %s", err);
+	cr_assert(strstr(err, "rig: 1 problem found"), "%s", err);
+	free(err);
+	free(nobench);
+	free(missing);
+	free(bench);
+	free(dut);
+	free(seq);
+	free(runs);
+	free(dir);
+}

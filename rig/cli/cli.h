@@ -82,6 +82,19 @@ struct cal_gate {
  * once; returns 0 or -EINVAL. */
 int load_all(const struct files *f, bool starting, struct sequence **seq, struct bench **bench,
 	     struct device **dev, struct cal_gate *cal);
+/* load_all's parts, for a caller that loads a bench once for many jobs (rig
+ * nightly) and prints the problems itself; none of them prints a problem.
+ * judge_job: the judgement of one job's files that needs more than one file
+ * (a device file that states no firmware, when starting; plan_validate),
+ * each of seq, bench, dev NULL when it could not be loaded, as far as those
+ * loaded allow.  calibration_problems: the calibration gate of a bench (fills
+ * cal; an overdue instrument is a problem unless allow); returns how many
+ * instruments are overdue.  calibration_warnings: those allowed, printed. */
+void judge_job(const struct files *f, bool starting, const struct sequence *seq,
+	       const struct bench *bench, const struct device *dev, struct diag_list *diags);
+size_t calibration_problems(const struct bench *bench, bool allow, bool starting,
+			    struct cal_gate *cal, struct diag_list *diags);
+void calibration_warnings(const struct bench *bench, const struct cal_gate *cal, bool starting);
 /* A bench file alone (probe, safe, calibrate, sim), its problems printed. */
 int load_bench(const char *path, struct bench **ret);
 /* Every instrument simulated (in-process, or a wire simulator in lockstep). */

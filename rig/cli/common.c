@@ -252,10 +252,8 @@ int parse_files(int argc, char **argv, struct files *f, const char *usage)
 	return 0;
 }
 
-/* The calibration gate's findings, as problems (refused) or, with the
- * operator's leave, as warnings printed once the plan is otherwise sound. */
-static size_t calibration_problems(const struct bench *bench, bool allow, bool starting,
-				   struct cal_gate *cal, struct diag_list *diags)
+size_t calibration_problems(const struct bench *bench, bool allow, bool starting,
+			    struct cal_gate *cal, struct diag_list *diags)
 {
 	calgate_today_utc(cal->today);
 	cal->n = calgate_expired(bench, cal->today, cal->expired);
@@ -275,6 +273,33 @@ static size_t calibration_problems(const struct bench *bench, bool allow, bool s
 	return cal->n;
 }
 
+void calibration_warnings(const struct bench *bench, const struct cal_gate *cal, bool starting)
+{
+	for (size_t i = 0; i < cal->n; i++)
+		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
+			"(%s UTC); %s anyway (--allow-expired-calibration; recorded in %s)\n",
+			TERM_SAFE(bench->path), cal->expired[i].line,
+			rig_role_name(cal->expired[i].role),
+			cal->expired[i].serial[0] ? TERM_SAFE(cal->expired[i].serial) : "not stated",
+			cal->expired[i].due, cal->today, starting ? "running" : "resuming",
+			starting ? "run.json and events.jsonl" : "events.jsonl");
+}
+
+void judge_job(const struct files *f, bool starting, const struct sequence *seq,
+	       const struct bench *bench, const struct device *dev, struct diag_list *diags)
+{
+	/* The firmware the pump reports is compared with the device file's and
+	 * recorded as the run's: a device file that states none would leave
+	 * the pump's answer unchecked and out of the results.  Runs recorded
+	 * with one (rig report, rig resume) are judged as they are. */
+	if (dev && starting && !dev->firmware[0])
+		diag_add(diags, f->dut_path, dev->line, "missing 'firmware' in device; the "
+			 "device file must state the firmware the device under test runs "
+			 "(firmware = \"1.0.0\";): it is compared with what the pump reports");
+	if (seq && bench && dev)
+		plan_validate(seq, bench, dev, diags);
+}
+
 int load_all(const struct files *f, bool starting, struct sequence **seq, struct bench **bench,
 	     struct device **dev, struct cal_gate *cal)
 {
@@ -287,16 +312,8 @@ int load_all(const struct files *f, bool starting, struct sequence **seq, struct
 	int rd = device_load(f->dut_path, dev, &diags);
 
 	*cal = (struct cal_gate){ 0 };
-	/* The firmware the pump reports is compared with the device file's and
-	 * recorded as the run's: a device file that states none would leave
-	 * the pump's answer unchecked and out of the results.  Runs recorded
-	 * with one (rig report, rig resume) are judged as they are. */
-	if (rd == 0 && starting && !(*dev)->firmware[0])
-		diag_add(&diags, f->dut_path, (*dev)->line, "missing 'firmware' in device; the "
-			 "device file must state the firmware the device under test runs "
-			 "(firmware = \"1.0.0\";): it is compared with what the pump reports");
-	if (rs == 0 && rb == 0 && rd == 0)
-		plan_validate(*seq, *bench, *dev, &diags);
+	judge_job(f, starting, rs == 0 ? *seq : NULL, rb == 0 ? *bench : NULL,
+		  rd == 0 ? *dev : NULL, &diags);
 	if (rb == 0)
 		calibration_problems(*bench, f->allow_expired_calibration, starting, cal, &diags);
 	if (diags.n > 0) {
@@ -308,14 +325,7 @@ int load_all(const struct files *f, bool starting, struct sequence **seq, struct
 	}
 	if (rs < 0 || rb < 0 || rd < 0)
 		return rs < 0 ? rs : rb < 0 ? rb : rd;
-	for (size_t i = 0; i < cal->n; i++)
-		fprintf(stderr, "%s:%d: %s (serial %s): calibration was due %s, before today "
-			"(%s UTC); %s anyway (--allow-expired-calibration; recorded in %s)\n",
-			TERM_SAFE((*bench)->path), cal->expired[i].line,
-			rig_role_name(cal->expired[i].role),
-			cal->expired[i].serial[0] ? TERM_SAFE(cal->expired[i].serial) : "not stated",
-			cal->expired[i].due, cal->today, starting ? "running" : "resuming",
-			starting ? "run.json and events.jsonl" : "events.jsonl");
+	calibration_warnings(*bench, cal, starting);
 	return 0;
 }
 

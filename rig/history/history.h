@@ -69,8 +69,10 @@ struct history_ingest_result {
 };
 
 /* Reads run_dir's files only (run.json, results.json, SHA256SUMS, inputs/,
- * events.jsonl), checks its seal (the manifest, and a signature when there
- * is one) and stores it.  Returns 0 with the outcome in ret (a refusal is
+ * events.jsonl), checks its seal (the manifest, a signature when there is
+ * one, and the station's seal journal: a run the journal holds other seals
+ * of, none of them this manifest, is refused; one it knows nothing of is
+ * stored, its runs row's seal_journal saying so) and stores it.  Returns 0 with the outcome in ret (a refusal is
  * an outcome, not an error), or a negative errno when the store failed:
  * then nothing was stored and the run should stay pending. */
 int history_ingest_run_dir(struct history *h, const char *run_dir,

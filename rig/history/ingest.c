@@ -268,6 +268,7 @@ static int store_batch(struct history *h, json_t *const *recs, size_t n,
 		"sequence_version", "sequence_sha256", "bench_id", "status", "end_reason", "verdict",
 		"end_s", "samples", "sealed_utc", "sealed_by", "first_sealed_utc",
 		"sealed_after_the_fact", "signed_by", "bench_kind", "verdict_text", "started_ns",
+		"seal_journal",
 	};
 	json_t *runs = json_array(), *inputs = json_array(), *instruments = json_array();
 	json_t *sigs = json_array();

@@ -139,7 +139,7 @@ int history_trace_rows(struct history *h, const char *device_model, json_t **ret
 static const char *const list_spec[] = {
 	"srun_id", "sdevice_serial", "sdevice_model", "ssequence_id", "sbench_id", "sstarted",
 	"sended", "sstatus", "sverdict", "sclock", "ssoftware", "srun_dir", "iversions",
-	"sbench_kind", "sverdict_text", NULL
+	"sbench_kind", "sverdict_text", "sseal_journal", NULL
 };
 
 int history_list(struct history *h, const struct history_filter *f, json_t **ret, char *err,
@@ -194,7 +194,7 @@ static const char *const run_spec[] = {
 	"sstarted", "sended", "sclock", "sstatus", "send_reason", "sverdict", "rend_s", "isamples",
 	"srun_dir", "smanifest_sha256", "ssealed_utc", "ssealed_by", "sfirst_sealed_utc",
 	"ssealed_after_the_fact", "ssigned_by", "sresults_schema", "singested_utc", "sbench_kind",
-	"sverdict_text", NULL
+	"sverdict_text", "sseal_journal", NULL
 };
 static const char *const input_spec[] = { "sname", "ssha256", "ssource_path", NULL };
 static const char *const instrument_spec[] = { "srole", "sbackend", "smodel", "sserial",
@@ -225,7 +225,7 @@ static int show_pk(struct history *h, long long pk, json_t **ret, char *err, siz
 			  " started_utc, ended_utc, clock, status, end_reason, verdict, end_s,"
 			  " samples, run_dir, manifest_sha256, sealed_utc, sealed_by,"
 			  " first_sealed_utc, sealed_after_the_fact, signed_by, results_schema,"
-			  " ingested_utc, bench_kind, verdict_text FROM runs WHERE id = $1", p, 1, &rows, err, errlen);
+			  " ingested_utc, bench_kind, verdict_text, seal_journal FROM runs WHERE id = $1", p, 1, &rows, err, errlen);
 	if (r < 0)
 		return r;
 	if (!rows.n_rows) {

@@ -109,6 +109,64 @@ static void seal_reason(const struct integrity_result *ir, const struct changes 
 		snprintf(reason, len, "the seal does not verify");
 }
 
+/* The station's seal journal, the check rig verify makes after the manifest
+ * (docs/integrity.md, "The station's seal journal"), for a run whose files
+ * match their manifest.  A run the journal holds seals of (by its run.json
+ * key or its run_id), none of them this manifest, is refused with the
+ * journal's reason: its SHA256SUMS was written by hand to fit an edit.  A
+ * run the journal knows nothing of (sealed at another station, or before
+ * the station kept a journal) is stored as today, and found says so (the
+ * runs row's seal_journal).  -EBADMSG with reason, or 0. */
+static int journal_reason(const char *run_dir, char *found, size_t found_len, char *reason,
+			  size_t len)
+{
+	struct journal_where w;
+	struct journal_check c;
+	const struct journal_seal *latest;
+	int r = journal_station(&w);
+
+	if (r < 0) {
+		snprintf(found, found_len, "not checked: the station's seal journal cannot be "
+			 "named (%s)", r == -ENOENT ? "no $HOME" : strerror(-r));
+		return 0;
+	}
+	r = integrity_journal_check(run_dir, w.path, &c);
+	if (r < 0) {
+		snprintf(reason, len, "the station's seal journal %s (from %s) cannot be read: %s; "
+			 "`rig verify` cannot vouch for the seal either", w.path, w.source,
+			 r == -RIG_ENOTREG ? "not a regular file" : strerror(-r));
+		return -EBADMSG;
+	}
+	latest = c.l.n_seals ? &c.l.seals[c.l.n_seals - 1] : NULL;
+	r = 0;
+	if (c.match) {
+		snprintf(found, found_len, "seal %zu of %zu of the run, line %zu of %s", c.match,
+			 c.l.n_seals, c.l.seals[c.match - 1].line, w.path);
+	} else if (latest) {
+		snprintf(reason, len, "journal: this %s (sha256:%s) is in no line of the station's "
+			 "seal journal %s, which holds %zu seal%s of this run: rig did not seal it "
+			 "(%s written or edited by hand); the run's latest seal, %s by %s, was %s "
+			 "sha256:%s; `rig verify` says so", MANIFEST_NAME, c.manifest, w.path,
+			 c.l.n_seals, c.l.n_seals == 1 ? "" : "s", MANIFEST_NAME, latest->utc,
+			 latest->sealed_by, MANIFEST_NAME, latest->manifest);
+		r = -EBADMSG;
+	} else if (c.l.same_id_found) {
+		snprintf(reason, len, "journal: a run with run_id %s was already sealed at %s by %s "
+			 "with another run.json (line %zu of %s, run %s in %s): this run.json is not "
+			 "the one rig sealed, and this %s (sha256:%s) is in no line of the journal; "
+			 "`rig verify` says so", c.run_id, c.l.same_id.utc, c.l.same_id.sealed_by,
+			 c.l.same_id.line, w.path, c.l.same_id.run, c.l.same_id.run_dir,
+			 MANIFEST_NAME, c.manifest);
+		r = -EBADMSG;
+	} else {
+		snprintf(found, found_len, "not found: %s holds no seal of this run (sealed at "
+			 "another station, or before this one kept a journal)", c.verdict ==
+			 JOURNAL_NONE ? "there is no journal at the station's path, so it" : w.path);
+	}
+	integrity_journal_check_free(&c);
+	return r;
+}
+
 /* ------------------------------------------------------------- helpers */
 
 const char *history_jstr(const json_t *o, const char *key)
@@ -468,6 +526,7 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 {
 	char abs[PATH_MAX], hex[DIGEST_HEX_LEN + 1], run_hex[DIGEST_HEX_LEN + 1];
 	char mhex[DIGEST_HEX_LEN + 1], run_id[HISTORY_RUN_ID_MAX], own_id[RUN_ID_MAX], ended[32], text[256];
+	char journal[RIG_PATH_MAX + 160] = "";
 	char *run_text = NULL, *res_text = NULL, *bench_text = NULL, *dev_text = NULL;
 	char *seq_text = NULL, *mtext = NULL;
 	size_t len, mlen, bad_line = 0;
@@ -499,6 +558,9 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 	}
 	seal_reason(&ir, &ch, reason, reasonlen);
 	if (reason[0])
+		return -EBADMSG;
+	/* then, as rig verify, the station's seal journal */
+	if (journal_reason(abs, journal, sizeof(journal), reason, reasonlen) < 0)
 		return -EBADMSG;
 	r = manifest_load(abs, &m, &mtext, &mlen, &bad_line);
 	if (r < 0) {
@@ -564,7 +626,7 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 		cfg_text(&sequence, "sequence.version", seq_version, sizeof(seq_version));
 		in_sha = json_object_get(run, "inputs_sha256");
 		v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-			      " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s}",
+			      " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s}",
 			"run_id", run_id, "manifest_sha256", mhex, "run_dir", abs,
 			"results_schema", schema, "software", history_jstr(run, "software"),
 			"host", history_jstr(run, "host"), "operator", history_jstr(run, "operator"),
@@ -587,7 +649,8 @@ int history_read_run_dir(const char *run_dir, json_t **ret, char *reason, size_t
 			"sealed_utc", m.sealed_utc, "sealed_by", m.sealed_by,
 			"first_sealed_utc", m.first_sealed_utc[0] ? m.first_sealed_utc : m.sealed_utc,
 			"sealed_after_the_fact", m.after_the_fact,
-			"signed_by", ir.sig_valid ? ir.sig_fingerprint : "");
+			"signed_by", ir.sig_valid ? ir.sig_fingerprint : "",
+			"seal_journal", journal);
 		if (!v) {
 			r = -ENOMEM;
 			goto out;

@@ -264,7 +264,7 @@ static void view_show(const json_t *run)
 		"device_firmware", "sequence_id", "sequence_version", "bench_id", "software", "host",
 		"operator", "started", "ended", "clock", "bench_kind", "status", "end_reason",
 		"verdict", "verdict_text", "run_dir",
-		"manifest_sha256", "sealed_utc", "sealed_by", "signed_by", NULL };
+		"manifest_sha256", "sealed_utc", "sealed_by", "signed_by", "seal_journal", NULL };
 	const json_t *c, *m, *x;
 	size_t i, k;
 	char a[32], b[32];

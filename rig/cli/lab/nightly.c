@@ -91,9 +91,26 @@ static long minutes_until(const struct night_plan *p, time_t now)
 	return p->end_by_min > now_min ? p->end_by_min - now_min : p->end_by_min + 24 * 60 - now_min;
 }
 
+/* One list of problems printed, then at the plan's line what they stop.
+ * Returns how many there were. */
+static size_t print_problems(struct diag_list *diags, const struct night_plan *p, int line,
+			     const char *what)
+{
+	size_t n = diags->n;
+
+	if (n == 0)
+		return 0;
+	diag_print(diags, stderr);
+	diag_clear(diags);
+	fprintf(stderr, "%s:%d: %s\n", TERM_SAFE(p->path), line, what);
+	return n;
+}
+
 /* The whole plan judged before anything moves, every problem printed as
- * file:line (the same messages rig validate gives each job).  Returns 0 with
- * the plan, its bench and its jobs loaded, or an exit status. */
+ * file:line (the same messages rig validate gives each job): the bench once,
+ * blamed on the plan's bench line, then every job, each blamed on its own
+ * line, the next job judged whatever the one before it holds.  Returns 0
+ * with the plan, its bench and its jobs loaded, or an exit status. */
 static int night_judge(const struct nopts *o, struct night_plan **ret_plan,
 		       struct bench **ret_bench, struct job_files **ret_jobs, bool *ret_virtual)
 {
@@ -101,8 +118,11 @@ static int night_judge(const struct nopts *o, struct night_plan **ret_plan,
 	struct night_plan *p = NULL;
 	struct bench *bench = NULL;
 	struct job_files *jobs = NULL;
+	struct cal_gate cal = { 0 };
+	size_t n_problems = 0;
 	rig_ns least = 0;
-	int r, status = EXIT_BAD_INPUT;
+	bool failed = false;
+	int r, rb;
 
 	*ret_plan = NULL;
 	*ret_bench = NULL;
@@ -120,27 +140,50 @@ static int night_judge(const struct nopts *o, struct night_plan **ret_plan,
 		night_free(p);
 		return EXIT_ABORTED;
 	}
+	/* The bench every job runs on, and its calibration gate: its problems
+	 * are the plan's bench line's, said once, not once a job. */
+	rb = bench_load(p->bench, &bench, &diags);
+	if (rb == 0)
+		calibration_problems(bench, o->allow_expired, true, &cal, &diags);
+	else if (diags.n == 0)
+		diag_add(&diags, p->bench, 0, "cannot be loaded (%s)", strerror(-rb));
+	failed = rb < 0 || diags.n > 0;
+	n_problems += print_problems(&diags, p, p->bench_line,
+				     "the bench cannot be used as it is (above), and every job "
+				     "runs on it; allowed: a bench file that loads without a "
+				     "problem (or --allow-expired-calibration for an overdue "
+				     "calibration)");
 	for (size_t i = 0; i < p->n_jobs; i++) {
 		struct files f = { .seq_path = p->jobs[i].sequence, .bench_path = p->bench,
 				   .dut_path = p->jobs[i].dut,
 				   .allow_expired_calibration = o->allow_expired };
-		struct bench *b = NULL;
-		struct cal_gate cal;
+		/* the very judgement rig run makes of each job */
+		int rs = seq_load(f.seq_path, &jobs[i].seq, &diags);
+		int rd = device_load(f.dut_path, &jobs[i].dev, &diags);
+		char what[160];
 
-		/* the very judgement rig run makes of each job (printed as it goes) */
-		if (load_all(&f, true, &jobs[i].seq, &b, &jobs[i].dev, &cal) < 0) {
-			fprintf(stderr, "%s:%d: job %zu cannot run as it is (above); every job must\n",
-				TERM_SAFE(p->path), p->jobs[i].line, i + 1);
-			bench_free(b);
-			goto out;
+		judge_job(&f, true, rs == 0 ? jobs[i].seq : NULL, rb == 0 ? bench : NULL,
+			  rd == 0 ? jobs[i].dev : NULL, &diags);
+		if ((rs < 0 || rd < 0) && diags.n == 0)
+			diag_add(&diags, rs < 0 ? f.seq_path : f.dut_path, 0,
+				 "cannot be loaded (%s)", strerror(-(rs < 0 ? rs : rd)));
+		if (rs < 0 || rd < 0 || diags.n > 0) {
+			failed = true;
+			snprintf(what, sizeof(what), "job %zu cannot run as it is (above); allowed: "
+				 "a plan whose every job can run, judged before the night "
+				 "starts", i + 1);
+			n_problems += print_problems(&diags, p, p->jobs[i].line, what);
+			continue;
 		}
 		jobs[i].least_ns = plan_least_duration_ns(jobs[i].seq, jobs[i].dev);
 		least += jobs[i].least_ns * (rig_ns)p->jobs[i].repeat;
-		if (!bench)
-			bench = b;
-		else
-			bench_free(b);
 	}
+	if (failed) {
+		fprintf(stderr, "rig: %zu problem%s found in the plan %s; nothing was run\n",
+			n_problems, n_problems == 1 ? "" : "s", TERM_SAFE(p->path));
+		goto out;
+	}
+	calibration_warnings(bench, &cal, true);
 	*ret_virtual = all_simulated(bench);
 	/* Virtual time costs next to nothing of the night; a real bench's jobs
 	 * take at least their timed steps. */
@@ -170,7 +213,7 @@ out:
 	free(jobs);
 	bench_free(bench);
 	night_free(p);
-	return status;
+	return EXIT_BAD_INPUT;
 }
 
 static void jobs_free(struct job_files *jobs, size_t n)
