@@ -85,6 +85,12 @@ Test(cross, bytes_above_0x7f_are_judged_the_same_whatever_char_is)
 	cr_assert_str_eq(text_escape("caf\xe9", buf, sizeof(buf)), "caf\\xe9");
 	cr_assert_str_eq(text_escape("a\xc2\x85" "b", buf, sizeof(buf)), "a\\u0085b");
 	cr_assert_str_eq(text_escape("\xc3\xa9\x7f", buf, sizeof(buf)), "\xc3\xa9\\x7f");
+	/* a right-to-left override and a line separator: a label that would
+	 * show reversed, or as two lines, is printed escaped */
+	cr_assert_str_eq(text_escape("st\xe2\x80\xae" "art", buf, sizeof(buf)), "st\\u202eart");
+	cr_assert_str_eq(text_escape("st\xe2\x80\xa8" "art", buf, sizeof(buf)), "st\\u2028art");
+	cr_assert_str_eq(text_escape("\xe2\x81\xa6x\xe2\x81\xa9", buf, sizeof(buf)),
+			 "\\u2066x\\u2069");
 }
 
 /* A reproducible generator of its own (splitmix64): the same values on

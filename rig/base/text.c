@@ -112,6 +112,16 @@ const char *text_fault_describe(const struct text_fault *f, char *buf, size_t si
 	return buf;
 }
 
+/* Characters that reorder or break what a terminal shows without being
+ * controls: the bidirectional marks, embeddings, overrides and isolates
+ * ("st\u202eart" shows as "stra", reversed), and the line and paragraph
+ * separators.  Escaped on a terminal like a control, kept in files. */
+static bool is_spoofing(uint32_t cp)
+{
+	return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 const char *text_escape(const char *s, char *buf, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -127,7 +137,7 @@ const char *text_escape(const char *s, char *buf, size_t size)
 		if (n == 0) {
 			k = (size_t)snprintf(piece, sizeof(piece), "\\x%02x", p[i]);
 			n = 1;
-		} else if (cp == '\t' || !is_control(cp)) {
+		} else if (cp == '\t' || (!is_control(cp) && !is_spoofing(cp))) {
 			memcpy(piece, p + i, n);
 			k = n;
 		} else if (cp < 0x80) {
