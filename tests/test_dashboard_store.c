@@ -412,6 +412,51 @@ static void a_site_from_either_engine(const char *uri)
 }
 BOTH(a_site_from_either_engine)
 
+/* The bench page charts the line pressure baseline that an occlusion run's
+ * check measured: a real run through rig, ingested, and the site made. */
+Test(dashboard_sqlite, the_bench_page_charts_the_pressure_baseline, .timeout = 120)
+{
+	char *uri = sqlite_store(), *root = th_tmpdir(), *run, *out, *page, *seq;
+	char *bench = th_src("fixtures/bench/sim.cfg"), *dut = th_src("fixtures/dut/itp-40.cfg");
+	struct history *h = open_store(uri);
+	struct dashboard_opts o = { 0 };
+	struct dashboard_result res;
+	struct history_ingest_result ir;
+	const char *name, *section;
+	char err[512];
+
+	seq = th_src("sequences/occlusion.cfg");
+	cr_assert_geq(asprintf(&run, "%s/run", root), 0);
+	cr_assert_eq(th_rig(root, (const char *const[]){ "run", seq, "--bench", bench, "--dut", dut,
+							  "-o", run, "-q", NULL }), 0);
+	cr_assert_eq(history_ingest_run_dir(h, run, &ir, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ir.outcome, HISTORY_INGESTED, "%s", ir.reason);
+	cr_assert_geq(asprintf(&out, "%s/site", root), 0);
+	o.out_dir = out;
+	cr_assert_eq(dashboard_generate(h, &o, &res, err, sizeof(err)), 0, "%s", err);
+	free(out);
+	cr_assert_geq(asprintf(&out, "%s/site/bench/SIM-1.html", root), 0);
+	page = th_read_file(out);
+	cr_assert_not_null(page, "%s", out);
+	/* a chart of its own, the figure in the report's words, in the health
+	 * section, with its plot */
+	name = strstr(page, "<h3>bench health [occlusion] <span title=\"pressure_baseline\">line "
+			    "pressure baseline</span>");
+	cr_assert_not_null(name, "no pressure baseline chart on the bench page");
+	section = strstr(page, "<h2 id=\"health\">");
+	cr_assert(section && section < name && name < strstr(page, "<h2 id=\"instruments\">"));
+	cr_assert(strstr(name, "<svg") && strstr(name, "<svg") < strstr(name, "</section>"));
+	free(page);
+	free(out);
+	history_close(h);
+	free(run);
+	free(seq);
+	free(bench);
+	free(dut);
+	free(root);
+	free(uri);
+}
+
 /* Least privilege holds for the nights too (migration 0004, its PostgreSQL block). */
 Test(dashboard_postgresql, the_bench_role_adds_nights_and_cannot_remove_them, .timeout = 120)
 {

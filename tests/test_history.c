@@ -544,6 +544,48 @@ static void batch_ingest(const char *uri)
 	free(root);
 }
 
+/* An occlusion run's line pressure baseline is a bench-health figure: a
+ * health row and a point of the bench's series, charted per sequence and
+ * window like the balance's noise. */
+static void an_occlusion_run_gives_a_pressure_baseline_point(const char *uri)
+{
+	char *root = th_tmpdir(), *run, *seq = th_src("sequences/occlusion.cfg");
+	char *bench = th_src("fixtures/bench/sim.cfg"), *dut = th_src("fixtures/dut/itp-40.cfg");
+	struct history *h = open_store(uri);
+	json_t *show = NULL, *hv, *found = NULL;
+	char err[512];
+	size_t i;
+
+	if (asprintf(&run, "%s/run", root) < 0)
+		abort();
+	cr_assert_eq(th_rig(root, (const char *const[]){ "run", seq, "--bench", bench, "--dut", dut,
+							  "-o", run, "-q", NULL }), 0);
+	ingest(h, run, HISTORY_INGESTED, NULL);
+	cr_assert_eq(history_show(h, run, &show, err, sizeof(err)), 0, "%s", err);
+	json_array_foreach(json_object_get(show, "health"), i, hv)
+		if (!strcmp(json_string_value(json_object_get(hv, "figure")), "pressure_baseline"))
+			found = hv;
+	cr_assert_not_null(found, "no pressure_baseline in %s",
+			   json_dumps(json_object_get(show, "health"), 0));
+	cr_assert_str_eq(json_string_value(json_object_get(found, "window")), "occlusion");
+	cr_assert_str_eq(json_string_value(json_object_get(found, "unit")), "kPa");
+	/* 1 mL/h through the simulated line: Q tau / C = 6.94 kPa above its 0 kPa */
+	cr_assert(fabs(json_number_value(json_object_get(found, "value")) - 6.94) <=
+		  json_number_value(json_object_get(found, "U")), "%s", json_dumps(found, 0));
+	json_decref(show);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM points WHERE scope = 'bench' AND subject = "
+			       "'SIM-1' AND check_kind = 'bench_health' AND check_window = 'occlusion' "
+			       "AND measurement = 'pressure_baseline'"), 1);
+	cr_assert_eq(scalar(h, "SELECT COUNT(*) FROM series WHERE scope = 'bench' AND "
+			       "measurement = 'pressure_baseline' AND unit = 'kPa'"), 1);
+	history_close(h);
+	free(run);
+	free(seq);
+	free(bench);
+	free(dut);
+	free(root);
+}
+
 /* One number from SQL, through a second connection of the store's own kind. */
 
 /* The audit trail of rig sign, in the history too: each signature once,
@@ -595,10 +637,21 @@ static long long scalar(struct history *h, const char *sql)
 		PQclear(res);
 		PQfinish(c);
 	} else {
-		char cmd[4096];
+		char cmd[4096], quoted[2048];
+		size_t k = 0;
 		FILE *p;
 
-		snprintf(cmd, sizeof(cmd), "sqlite3 '%s' '%s'", getenv("TEST_HISTORY_SQLITE"), sql);
+		/* the SQL inside the shell's single quotes: each ' as '\'' */
+		cr_assert_lt(4 * strlen(sql), sizeof(quoted), "%s", sql);
+		for (const char *q = sql; *q && k + 5 < sizeof(quoted); q++)
+			if (*q == '\'') {
+				memcpy(quoted + k, "'\\''", 4);
+				k += 4;
+			} else {
+				quoted[k++] = *q;
+			}
+		quoted[k] = '\0';
+		snprintf(cmd, sizeof(cmd), "sqlite3 '%s' '%s'", getenv("TEST_HISTORY_SQLITE"), quoted);
 		p = popen(cmd, "r");
 		cr_assert(p && fscanf(p, "%lld", &v) == 1, "%s", cmd);
 		pclose(p);
@@ -647,6 +700,7 @@ BOTH(store_and_forward)
 BOTH(concurrent_ingest)
 BOTH(batch_ingest)
 BOTH(signatures_in_the_history)
+BOTH(an_occlusion_run_gives_a_pressure_baseline_point)
 
 /* A bulk load (import, sync of many runs) leaves the planner statistics of
  * what it loaded: without them a server plans watch over 10 000 fresh runs

@@ -20,9 +20,12 @@ struct run {
 	json_t *results;
 };
 
-static struct run run_seq(const char *sequence, const char *const *bench_pairs)
+/* sequence as shipped, or with seq_pairs (text, replacement) replaced */
+static struct run run_seq_edited(const char *sequence, const char *const *seq_pairs,
+				 const char *const *bench_pairs)
 {
-	char *dir = th_tmpdir(), *bench = th_src_edited(dir, BENCH, "bench.cfg", bench_pairs), *seq = th_src(sequence);
+	char *dir = th_tmpdir(), *bench = th_src_edited(dir, BENCH, "bench.cfg", bench_pairs);
+	char *seq = seq_pairs ? th_src_edited(dir, sequence, "sequence.cfg", seq_pairs) : th_src(sequence);
 	char *dut = th_src(DUT), *out, *path, *err;
 	json_error_t jerr;
 	struct run r;
@@ -42,6 +45,11 @@ static struct run run_seq(const char *sequence, const char *const *bench_pairs)
 	free(out);
 	free(path);
 	return r;
+}
+
+static struct run run_seq(const char *sequence, const char *const *bench_pairs)
+{
+	return run_seq_edited(sequence, NULL, bench_pairs);
 }
 
 Test(measurement, a_pump_5_percent_slow_is_measured_5_percent_slow_within_its_uncertainty)
@@ -137,6 +145,69 @@ Test(measurement, an_occlusion_alarm_set_at_45_s_is_measured_at_45_s)
 	 * balance and stroke uncertainty */
 	cr_assert(fabs(bolus - 0.0125) <= mU(c, "released_bolus") + 0.002,
 		  "bolus %.5f mL +- %.5f", bolus, mU(c, "released_bolus"));
+	json_decref(r.results);
+}
+
+/* The simulated line at steady flow Q holds Q tau of fluid above its
+ * baseline (it drains through the open valve as an RC circuit), so it
+ * stands at P0 + Q tau / C; the transducer reads that plus its offset. */
+static double line_pressure_at_flow_kpa(double p0_kpa, double rate_ml_per_h)
+{
+	const double tau_s = 5, c_ml_per_kpa = 0.2e-3;   /* fixtures/bench/sim.cfg line */
+
+	return p0_kpa + rate_ml_per_h / 3600 * tau_s / c_ml_per_kpa;
+}
+
+Test(measurement, the_line_pressure_baseline_recovers_the_transducer_offset)
+{
+	/* the line at 3 kPa with no flow, the transducer reading 12 kPa high:
+	 * before the closure at 1 mL/h it reads 3 + 6.94 + 12 kPa */
+	struct run r = run_seq("sequences/occlusion.cfg", (const char *[]){
+		"baseline_pressure = \"0 kPa\"", "baseline_pressure = \"3 kPa\"",
+		"pressure = { noise = \"0.2 kPa\"; }",
+		"pressure = { noise = \"0.2 kPa\"; offset = \"12 kPa\"; }", NULL });
+	json_t *c = check_named(r.results, "occlusion"), *m = measurement(c, "pressure_baseline");
+	double b = mval(c, "pressure_baseline"), u = mU(c, "pressure_baseline");
+	double offset = b - line_pressure_at_flow_kpa(3, 1);
+
+	cr_assert_eq(r.status, 0, "verdict %s", verdict(c));
+	cr_assert_not_null(m);
+	/* calibration 0.5 kPa (k = 1) dominates: U about 1 kPa */
+	cr_assert(u > 0.9 && u < 1.5, "U = %g kPa", u);
+	cr_assert(fabs(offset - 12) <= u, "baseline %.3f kPa +- %.3f: offset %.3f kPa, told 12",
+		  b, u, offset);
+	/* within a few times the scatter of the mean alone, too: the mean is
+	 * the readings', not a calibration's guess */
+	cr_assert(fabs(offset - 12) <= 0.15, "offset %.3f kPa", offset);
+	cr_assert_str_eq(json_string_value(json_object_get(m, "unit")), "kPa");
+	cr_assert_str_eq(json_string_value(json_object_get(m, "label")), "line pressure baseline");
+	cr_assert_null(json_object_get(m, "limit"), "a bench-health figure has no limit of its own");
+	cr_assert_not_null(strstr(json_string_value(json_object_get(m, "source")),
+				  "mean of 600 readings"));
+	json_decref(r.results);
+}
+
+Test(measurement, the_line_pressure_baseline_waits_for_the_line_to_settle_after_a_change)
+{
+	/* 3 min at 0.5 mL/h after 30 min at 1 mL/h: the ten minutes before the
+	 * closure hold both, the quiet part only the slower flow, from a
+	 * minute after the change */
+	struct run r = run_seq_edited("sequences/occlusion.cfg", (const char *[]){
+		"{ step = \"hold\";     duration = \"30 min\"; label = \"steady flow\"; },",
+		"{ step = \"hold\";     duration = \"30 min\"; label = \"steady flow\"; },\n"
+		"    { step = \"set_rate\"; rate = \"0.5 mL/h\"; },\n"
+		"    { step = \"hold\";     duration = \"3 min\"; label = \"slower\"; },", NULL },
+		NULL);
+	json_t *c = check_named(r.results, "occlusion");
+	double b = mval(c, "pressure_baseline"), u = mU(c, "pressure_baseline");
+	const char *src = json_string_value(json_object_get(measurement(c, "pressure_baseline"),
+							    "source"));
+
+	cr_assert_not_null(src);
+	cr_assert(fabs(b - line_pressure_at_flow_kpa(0, 0.5)) <= u, "baseline %.3f kPa +- %.3f, "
+		  "expected %.3f", b, u, line_pressure_at_flow_kpa(0, 0.5));
+	cr_assert(fabs(b - line_pressure_at_flow_kpa(0, 0.5)) <= 0.3, "baseline %.3f kPa", b);
+	cr_assert_not_null(strstr(src, "mean of 120 readings"), "%s", src);
 	json_decref(r.results);
 }
 

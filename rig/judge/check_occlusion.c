@@ -19,6 +19,17 @@
  *     the interval that holds 95 % of a rectangular error of half its
  *     length and the time base's (uncertainty.h: a rectangular term is not
  *     covered by k = 2 on its standard deviation, it is always covered);
+ *   line pressure baseline: the mean of the transducer's fresh readings
+ *     over the quiet part before the closure (the ten minutes before it,
+ *     from a minute after the last change of flow: a rate, a bolus's end,
+ *     the valve), what the line stands at with the pump running before it
+ *     is occluded.  A bench-health figure of the transducer and the line
+ *     (its zero, and the resistance the flow meets), with no limit of its
+ *     own.  U: the transducer's stated calibration (offset and gain) and
+ *     the readings' scatter (noise and the strokes' ripple) over sqrt(n);
+ *     k = 2.  The ripple, sampled at the transducer's period, averages to
+ *     within a small part of one stroke's pressure step (0.07 kPa at
+ *     1 mL/h on the simulated bench), well inside the calibration term;
  *   pressure at the alarm: the transducer's stated calibration (offset and
  *     gain), its noise (from its readings in the ten minutes before the
  *     closure), the interpolation between the two readings around the alarm
@@ -47,11 +58,50 @@ struct check_priv {
 	rig_ns alarm_after_ns;          /* a polled alarm rose after this (the poll before) */
 	struct interp_at p_alarm;
 	struct noise_est p_noise;       /* the pressure before the closure */
+	/* the line pressure baseline: the quiet readings before the closure
+	 * (Welford's running mean and sum of squared deviations) */
+	rig_ns t_quiet_ns;
+	size_t base_n;
+	double base_mean_kpa, base_m2;
 	double p_peak_kpa;
 	/* the balance at the two ends of the bolus window */
 	struct interp_at begin, end;
 	struct noise_est noise;
 };
+
+/* The line's pressure settles within its time constant after a change of
+ * flow (seconds for a catheter into a pinch valve: 5 s on the simulated
+ * bench); a minute after it the line is quiet. */
+#define PRESSURE_SETTLE_NS (60 * RIG_NS_PER_S)
+#define PRESSURE_BASELINE_SPAN_NS (600 * RIG_NS_PER_S)
+
+/* Where the quiet part before the closure at t_close begins: ten minutes
+ * before it, or a minute after the last change of the line's flow before
+ * it (the rate set, a bolus or prime ending, the valve moving), whichever
+ * is later. */
+static rig_ns quiet_since(const struct timeline *tl, rig_ns t_close)
+{
+	rig_ns last = -1, t0 = t_close - PRESSURE_BASELINE_SPAN_NS;
+
+	for (size_t i = 0; i < tl->n_rates; i++)
+		if (tl->rates[i].t_ns < t_close && tl->rates[i].t_ns > last)
+			last = tl->rates[i].t_ns;
+	for (size_t i = 0; i < tl->n_boluses; i++) {
+		const struct bolus_cmd *b = &tl->boluses[i];
+		rig_ns end = b->t_ns;
+
+		if (b->rate_ml_per_h > 0)
+			end += (rig_ns)(b->volume_ml / b->rate_ml_per_h * 3600 * (double)RIG_NS_PER_S);
+		if (b->t_ns < t_close && end > last)
+			last = end;
+	}
+	for (size_t i = 0; i < tl->n_valve; i++)
+		if (tl->valve[i].t_ns < t_close && tl->valve[i].t_ns > last)
+			last = tl->valve[i].t_ns;
+	if (last >= 0 && last + PRESSURE_SETTLE_NS > t0)
+		t0 = last + PRESSURE_SETTLE_NS;
+	return t0;
+}
 
 static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c, struct check_state *st)
 {
@@ -83,6 +133,7 @@ static int check_occlusion_init(struct analysis_ctx *ax, struct check_result *c,
 	}
 	if (st->priv->t_close_ns < 0)
 		return 0;
+	st->priv->t_quiet_ns = quiet_since(tl, st->priv->t_close_ns);
 	if (ax->bench->instrument[ROLE_ALARM].present) {
 		for (size_t i = 0; i < tl->n_alarm_line && st->priv->t_alarm_ns < 0; i++)
 			if (tl->alarm_line[i].on && tl->alarm_line[i].t_ns >= st->priv->t_close_ns &&
@@ -123,6 +174,14 @@ static void check_occlusion_sample(struct analysis_ctx *ax, struct check_result 
 	if (s->role == ROLE_PRESSURE && strcmp(s->quantity, "pressure") == 0) {
 		if (s->t_ns < st->priv->t_close_ns && s->t_ns >= st->priv->t_close_ns - 600 * RIG_NS_PER_S)
 			noise_add(&st->priv->p_noise, s->value);
+		if (s->t_ns < st->priv->t_close_ns && s->t_ns >= st->priv->t_quiet_ns &&
+		    !(s->flags & SAMPLE_STALE)) {
+			double d = s->value - st->priv->base_mean_kpa;
+
+			st->priv->base_n++;
+			st->priv->base_mean_kpa += d / (double)st->priv->base_n;
+			st->priv->base_m2 += d * (s->value - st->priv->base_mean_kpa);
+		}
 		if (st->priv->t_alarm_ns >= 0)
 			interp_at_add(&st->priv->p_alarm, s->t_ns, s->value);
 		if (s->t_ns >= st->priv->t_close_ns && (st->priv->t_release_ns < 0 || s->t_ns <= st->priv->t_release_ns) &&
@@ -135,6 +194,30 @@ static void check_occlusion_sample(struct analysis_ctx *ax, struct check_result 
 		    s->t_ns <= st->priv->t_release_ns + st->step->bolus_window_ns)
 			noise_add(&st->priv->noise, s->value);
 	}
+}
+
+/* The line pressure baseline (see the head of this file): no limit of its
+ * own, a figure of the bench's health that the history charts. */
+static void pressure_baseline_measure(const struct analysis_ctx *ax, struct check_result *c,
+				      const struct check_priv *p)
+{
+	const struct calibration *cal = &ax->bench->instrument[ROLE_PRESSURE].cal;
+	double mean = p->base_mean_kpa, s, u_cal, u_span, u_mean;
+	struct measurement *m;
+
+	if (p->base_n < 3)
+		return;
+	s = sqrt(p->base_m2 / (double)(p->base_n - 1));
+	u_cal = cal->uncertainty;
+	u_span = cal->gain_u_rel * fabs(mean);
+	u_mean = s / sqrt((double)p->base_n);
+	m = check_measure(c, "pressure_baseline", mean,
+			  2 * sqrt(u_cal * u_cal + u_span * u_span + u_mean * u_mean), "kPa");
+	if (m)
+		snprintf(m->source, sizeof(m->source), "samples.csv pressure: mean of %zu readings "
+			 "from t = %.0f s to the closure at %.0f s; U: calibration %.3g kPa, span "
+			 "%.3g kPa, scatter %.3g kPa / sqrt(n) (k = 1 each)", p->base_n,
+			 rig_ns_to_s(p->t_quiet_ns), rig_ns_to_s(p->t_close_ns), u_cal, u_span, s);
 }
 
 static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *c,
@@ -163,6 +246,7 @@ static void check_occlusion_judge(struct analysis_ctx *ax, struct check_result *
 			snprintf(m->source, sizeof(m->source), "samples.csv pressure, highest from the "
 				 "closure to the release");
 	}
+	pressure_baseline_measure(ax, c, st->priv);
 	if (st->priv->t_alarm_ns < 0) {
 		double held = rig_ns_to_s((st->priv->t_release_ns >= 0 ? st->priv->t_release_ns : tl->last_t_ns) -
 					  st->priv->t_close_ns);

@@ -19,6 +19,7 @@ static const struct {
 	{ "A", "mean flow error A" },
 	{ "mean_rate", "mean flow rate" },
 	{ "startup_mean_error", "mean flow error over the start-up window" },
+	{ "pressure_baseline", "line pressure baseline" },
 	{ "peak_pressure", "peak line pressure" },
 	{ "time_to_alarm", "time to the occlusion alarm" },
 	{ "pressure_at_alarm", "line pressure at the alarm" },
