@@ -41,6 +41,7 @@ struct pump_status {
 struct pump_identity {
 	char serial[PUMP_IDENT_MAX];
 	char firmware[PUMP_IDENT_MAX];
+	bool simulator;          /* it said it is rig's own wire simulator (rig sim serve) */
 };
 
 struct edge {
