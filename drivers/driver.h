@@ -41,6 +41,7 @@ struct pump_status {
 struct pump_identity {
 	char serial[PUMP_IDENT_MAX];
 	char firmware[PUMP_IDENT_MAX];
+	bool simulator;          /* it said it is rig's own wire simulator (rig sim serve) */
 };
 
 struct edge {
@@ -153,6 +154,11 @@ struct sim_clock_link;
 int sim_clock_link_open(const char *uri, struct sim_clock_link **ret);
 int sim_clock_link_set(struct sim_clock_link *link, rig_ns t_ns);
 void sim_clock_link_close(struct sim_clock_link *link);
+/* Whether the IIO context at uri is served by rig's own wire simulator: it
+ * has the simulator's clock device, `pumprig-clock`, which no kernel
+ * driver has.  1, 0, or a negative errno when the context cannot be opened
+ * within answer_timeout_ns (0: the iio backend's default). */
+int sim_wire_serves_iio(const char *uri, rig_ns answer_timeout_ns);
 
 /* backends.c: the explicit list of every backend. */
 const struct backend *backend_find(const char *name);

@@ -68,6 +68,38 @@ Test(pumplink, commands_and_replies_round_trip)
 	cr_assert_eq(got.err, EBUSY);
 }
 
+/* A pump says who it is in two words; rig's wire simulator adds SIMULATOR,
+ * which rig records so that no report of a run on it reads as real. */
+static int ident_line(const char *body, struct pumplink_reply *ret)
+{
+	char line[PUMPLINK_LINE_MAX];
+
+	snprintf(line, sizeof(line), "%s*%02X\r\n", body, pumplink_checksum(body, strlen(body)));
+	return pumplink_parse_reply(line, strlen(line), ret);
+}
+
+Test(pumplink, the_simulator_says_so_in_its_ident_and_a_pump_does_not)
+{
+	struct pumplink_reply sim = { .seq = 9, .kind = PL_IDENT_REPLY, .serial = "SN-0001",
+				      .firmware = "1.0.0", .simulator = true }, got;
+	char buf[PUMPLINK_LINE_MAX];
+
+	cr_assert_gt(pumplink_format_reply(&sim, buf, sizeof(buf)), 0);
+	cr_assert(strstr(buf, "9 IDENT SN-0001 1.0.0 SIMULATOR*"), "%s", buf);
+	cr_assert_eq(pumplink_parse_reply(buf, strlen(buf), &got), 0);
+	cr_assert(got.kind == PL_IDENT_REPLY && got.simulator);
+	cr_assert_str_eq(got.serial, "SN-0001");
+	cr_assert_str_eq(got.firmware, "1.0.0");
+	cr_assert_eq(ident_line("10 IDENT SN-0001 1.0.0", &got), 0);
+	cr_assert(!got.simulator);
+	sim.simulator = false;
+	pumplink_format_reply(&sim, buf, sizeof(buf));
+	cr_assert_null(strstr(buf, "SIMULATOR"), "%s", buf);
+	/* no other third word, and nothing after it */
+	cr_assert_eq(ident_line("11 IDENT SN-0001 1.0.0 REAL", &got), -EINVAL);
+	cr_assert_eq(ident_line("12 IDENT SN-0001 1.0.0 SIMULATOR X", &got), -EINVAL);
+}
+
 Test(pumplink, malformed_lines_are_refused_by_class)
 {
 	struct pumplink_cmd c;

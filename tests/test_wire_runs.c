@@ -23,6 +23,7 @@
 #include "helpers.h"
 #include "wire_server.h"
 #include "rig/base/clock.h"
+#include "rig/judge/results.h"
 
 Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simulation,
      .timeout = 600)
@@ -117,6 +118,76 @@ Test(wire, the_qualification_suite_over_the_wire_agrees_with_the_in_process_simu
 	free(sim);
 	free(run_wire);
 	free(run_sim);
+}
+
+/* The audit's case: the wire bench's file copied without sim_clock and run
+ * against the simulator in real time says nothing of a simulator, so rig
+ * must learn it from what answers (the pumprig-clock device, the pump's
+ * IDENT) and mark the record as on any wire-simulated bench. */
+Test(wire, a_wire_bench_without_sim_clock_is_still_marked_wire_simulated, .timeout = 120)
+{
+	struct server s = start_server_real_time_with("fixtures/bench/wire.cfg");
+	char *dir = th_tmpdir(), *seq = th_write_file(dir, "seq.cfg", tiny_seq);
+	char *bench = wire_bench_with(dir, &s, "sim_clock = \"ip:127.0.0.1:30431\";", "");
+	char *dut = th_src("fixtures/dut/itp-40.cfg"), *run, *text, *junit, *page1, *meta, *save;
+	json_t *res, *m;
+
+	text = th_read_file(bench);
+	cr_assert_null(strstr(text, "sim_clock ="), "the copy still has sim_clock");
+	free(text);
+	cr_assert_geq(asprintf(&run, "%s/run", dir), 0);
+	th_rig(dir, (const char *[]){ "run", seq, "--bench", bench, "--dut", dut, "--output", run,
+				      "-q", NULL });
+	meta = th_slurp(run, "run.json");
+	cr_assert_not_null(meta, "%s", th_slurp(dir, "stderr"));
+	m = json_loads(meta, 0, NULL);
+	/* what rig talked to, and how it knew */
+	cr_assert(json_is_true(json_object_get(m, "wire_simulator")), "%s", meta);
+	cr_assert(json_is_true(json_object_get(m, "simulated")), "%s", meta);
+	cr_assert_not_null(strstr(meta, "serves the device pumprig-clock"), "%s", meta);
+	cr_assert_not_null(strstr(meta, "answered IDENT as rig's wire simulator"), "%s", meta);
+	cr_assert_str_eq(json_string_value(json_object_get(m, "clock_kind")), "real");
+	res = load_results(run);
+	cr_assert_str_eq(json_string_value(json_object_get(res, "bench_kind")), "wire-simulated");
+	cr_assert(json_is_false(json_object_get(res, "verification_evidence")));
+	junit = th_slurp(run, "junit.xml");
+	cr_assert_not_null(strstr(junit, "T-TINY [WIRE-SIMULATED]\""), "%s", junit);
+	text = report_text(run, dir);
+	cr_assert_not_null(text, "no report");
+	page1 = strtok_r(text, "\f", &save);
+	cr_assert(has_words(page1, "WIRE-SIMULATED BENCH — NOT VERIFICATION EVIDENCE"), "%s", page1);
+	/* a record from before rig asked (no wire_simulator in its run.json)
+	 * keeps the bench file's rule: this bench file alone says real */
+	{
+		struct run_results *judged;
+		char err[512], *old;
+
+		cr_assert_geq(asprintf(&old, "%s/old", dir), 0);
+		free(sh("cp -r '%s' '%s' && chmod -R u+w '%s'", run, old, old));
+		json_object_del(m, "wire_simulator");
+		json_object_del(m, "wire_simulator_seen");
+		free(meta);
+		meta = json_dumps(m, JSON_INDENT(2));
+		free(th_write_file(old, "run.json", meta));
+		cr_assert_eq(results_analyse(old, &judged, err, sizeof(err)), 0, "%s", err);
+		cr_assert_str_eq(judged->bench_kind, "real");
+		results_free(judged);
+		cr_assert_eq(results_analyse(run, &judged, err, sizeof(err)), 0, "%s", err);
+		cr_assert_str_eq(judged->bench_kind, "wire-simulated");
+		results_free(judged);
+		free(old);
+	}
+	json_decref(res);
+	json_decref(m);
+	stop_server(&s);
+	free(text);
+	free(junit);
+	free(meta);
+	free(run);
+	free(dut);
+	free(bench);
+	free(seq);
+	free(dir);
 }
 
 Test(wire, killing_the_simulator_mid_run_aborts_safely_and_keeps_the_samples, .timeout = 120)

@@ -36,7 +36,12 @@ static bool g_real_time;
 /* The simulator following the wall clock (--real-time). */
 struct server start_server_real_time(void)
 {
-	char *bench = th_src("fixtures/bench/sim.cfg");
+	return start_server_real_time_with("fixtures/bench/sim.cfg");
+}
+
+struct server start_server_real_time_with(const char *bench_rel)
+{
+	char *bench = th_src(bench_rel);
 	struct server s;
 
 	g_real_time = true;

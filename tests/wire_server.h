@@ -15,6 +15,8 @@ struct server {
 
 struct server start_server_with(const char *bench_rel);
 struct server start_server_real_time(void);
+/* The simulator on a shipped bench (bench_rel), following the wall clock. */
+struct server start_server_real_time_with(const char *bench_rel);
 struct server start_server_at(const char *bench, const char *links_dir);
 struct server start_server(void);
 void stop_server(struct server *s);

@@ -548,3 +548,16 @@ void sim_clock_link_close(struct sim_clock_link *l)
 	iioa_close(l->ctx);
 	free(l);
 }
+
+int sim_wire_serves_iio(const char *uri, rig_ns answer_timeout_ns)
+{
+	rig_ns bound = answer_timeout_ns > 0 ? answer_timeout_ns : ANSWER_TIMEOUT_DEFAULT_NS;
+	struct iioa_ctx *ctx = NULL;
+	int r = iioa_open(uri, (unsigned)((bound + RIG_NS_PER_MS - 1) / RIG_NS_PER_MS), &ctx);
+
+	if (r < 0)
+		return r;
+	r = iioa_has_device(ctx, "pumprig-clock") ? 1 : 0;
+	iioa_close(ctx);
+	return r;
+}

@@ -187,6 +187,7 @@ static int pl_identify(struct instrument *inst, struct pump_identity *ret)
 		return -EPROTO;
 	snprintf(ret->serial, sizeof(ret->serial), "%s", rep.serial);
 	snprintf(ret->firmware, sizeof(ret->firmware), "%s", rep.firmware);
+	ret->simulator = rep.simulator;
 	return 0;
 }
 

@@ -67,7 +67,8 @@ int pumplink_format_reply(const struct pumplink_reply *rep, char *buf, size_t si
 	case PL_IDENT_REPLY:
 		if (!pumplink_ident_token_valid(rep->serial) || !pumplink_ident_token_valid(rep->firmware))
 			return -EINVAL;
-		n = snprintf(buf, size, "%u IDENT %s %s", rep->seq, rep->serial, rep->firmware);
+		n = snprintf(buf, size, "%u IDENT %s %s%s", rep->seq, rep->serial, rep->firmware,
+			     rep->simulator ? " SIMULATOR" : "");
 		break;
 	default: return -EINVAL;
 	}
@@ -261,8 +262,13 @@ int pumplink_parse_reply(const char *line, size_t len, struct pumplink_reply *re
 	}
 	if (strcmp(w[1], "IDENT") == 0) {
 		ret->kind = PL_IDENT_REPLY;
-		if (n != 4 || !pumplink_ident_token_valid(w[2]) || !pumplink_ident_token_valid(w[3]))
+		/* a pump says who it is in two words; rig's simulator adds a
+		 * third, so that a record made on it can never pass for a real
+		 * bench's (docs/pump-link.md) */
+		if ((n != 4 && (n != 5 || strcmp(w[4], "SIMULATOR") != 0)) ||
+		    !pumplink_ident_token_valid(w[2]) || !pumplink_ident_token_valid(w[3]))
 			return -EINVAL;
+		ret->simulator = n == 5;
 		memcpy(ret->serial, w[2], strlen(w[2]) + 1);
 		memcpy(ret->firmware, w[3], strlen(w[3]) + 1);
 		return 0;

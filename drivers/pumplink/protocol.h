@@ -46,6 +46,9 @@ struct pumplink_reply {
 	/* IDENT: what the pump says it is */
 	char serial[PUMPLINK_IDENT_MAX + 1];
 	char firmware[PUMPLINK_IDENT_MAX + 1];
+	/* IDENT: the answer ends in "SIMULATOR": the pump is rig's own wire
+	 * simulator (rig sim serve), whose record is never evidence */
+	bool simulator;
 };
 
 uint8_t pumplink_checksum(const char *body, size_t len);

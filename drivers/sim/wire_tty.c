@@ -97,6 +97,9 @@ static void pump_line(struct wire *w, const char *line)
 
 		r = sim_pump_identity(w->model, t, &id);
 		rep.kind = PL_IDENT_REPLY;
+		/* said on the link, so that rig records that it ran on a
+		 * simulator whatever the bench file says (docs/pump-link.md) */
+		rep.simulator = true;
 		/* an identity the link cannot carry is one the pump cannot say */
 		if (r == 0 && (strlen(id.serial) > PUMPLINK_IDENT_MAX ||
 			       strlen(id.firmware) > PUMPLINK_IDENT_MAX))

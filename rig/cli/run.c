@@ -91,6 +91,28 @@ static int check_identity(const struct bench *bench, const struct device *dev,
 	return bad ? EXIT_BAD_INPUT : 0;
 }
 
+/* Whether anything of the bench is served by rig's own wire simulator,
+ * asked of what answers rather than read from the bench file: a copy of a
+ * simulator's bench file without sim_clock, run against a simulator in real
+ * time, is still a model's record and must never be marked real. */
+static int check_wire_simulator(const struct bench *bench, struct run_meta *meta,
+				struct wire_sim_seen *ret)
+{
+	char err[RIG_TEXT_MAX + 256];
+	int r = rig_wire_simulator_find(bench, meta->have_pump_identity ? &meta->pump_identity : NULL,
+					ret, err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "rig run: %s: %s; nothing was run\n", TERM_SAFE(bench->path),
+			TERM_SAFE(err));
+		return EXIT_ABORTED;
+	}
+	meta->wire_sim = ret;
+	if (ret->found)
+		meta->simulated = true;
+	return 0;
+}
+
 /* Whether folder holds the run id: a run directory of that name, or one
  * whose run.json has that run_id; in folder itself and in folder/nights/
  * (rig nightly's nights, whose runs a retry by hand may repeat). */
@@ -168,6 +190,7 @@ static int run_main(int argc, char **argv)
 	struct cal_gate cal;
 	struct sig_secret_key key;
 	struct run_meta meta;
+	struct wire_sim_seen wire_sim;
 	struct engine_opts o;
 	bool have_key, written = false;
 	int r, status;
@@ -249,6 +272,9 @@ static int run_main(int argc, char **argv)
 	 * device file: the wrong pump on the bench refuses the run before
 	 * anything moves or any record is made. */
 	status = check_identity(bench, dev, &meta);
+	if (status != 0)
+		goto out;
+	status = check_wire_simulator(bench, &meta, &wire_sim);
 	if (status != 0)
 		goto out;
 	r = rundir_create_meta(dir, seq, bench, dev, cli_full_argc, cli_full_argv, !f.real_time, &meta,

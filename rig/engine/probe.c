@@ -188,3 +188,56 @@ int rig_pump_identity(const struct bench *bench, const struct device *dev,
 	rig_clock_free(env.clock);
 	return r == -EOPNOTSUPP ? -ENOTSUP : r;
 }
+
+static void seen_add(struct wire_sim_seen *s, const char *fmt, const char *what)
+{
+	s->found = true;
+	if (s->n < WIRE_SIM_SEEN_MAX)
+		snprintf(s->how[s->n++], sizeof(s->how[0]), fmt, what);
+}
+
+/* Each network context once, however many roles name it: a pumprig-clock
+ * device is the simulator's own (docs/wire-simulator.md), no kernel
+ * driver's.  local: contexts are this machine's kernel, which the simulator
+ * never serves. */
+static int iio_seen(const struct bench *bench, const struct instrument_cfg *ic,
+		    const char **asked, size_t *n_asked, struct wire_sim_seen *ret,
+		    char *err, size_t err_len)
+{
+	int r;
+
+	if (!ic->present || strcmp(ic->backend, "iio") != 0 || strncmp(ic->uri, "ip:", 3) != 0)
+		return 0;
+	for (size_t i = 0; i < *n_asked; i++)
+		if (strcmp(asked[i], ic->uri) == 0)
+			return 0;
+	r = sim_wire_serves_iio(ic->uri, bench->answer_timeout_ns);
+	if (r < 0) {
+		snprintf(err, err_len, "cannot reach the IIO context %s to tell whether it is a real "
+			 "board or rig's wire simulator: %s", ic->uri, strerror(-r));
+		return r;
+	}
+	if (r > 0)
+		seen_add(ret, "the IIO context %s serves the device pumprig-clock (rig sim serve's "
+			 "clock)", ic->uri);
+	asked[(*n_asked)++] = ic->uri;
+	return 0;
+}
+
+int rig_wire_simulator_find(const struct bench *bench, const struct pump_identity *pump,
+			    struct wire_sim_seen *ret, char *err, size_t err_len)
+{
+	const char *asked[ROLE__COUNT + OUTPUTS_MAX];
+	size_t n_asked = 0;
+	int r = 0;
+
+	*ret = (struct wire_sim_seen){ 0 };
+	if (pump && pump->simulator)
+		seen_add(ret, "the pump on %s answered IDENT as rig's wire simulator (SIMULATOR)",
+			 bench->instrument[ROLE_PUMP].device);
+	for (int role = 0; role < ROLE__COUNT && r == 0; role++)
+		r = iio_seen(bench, &bench->instrument[role], asked, &n_asked, ret, err, err_len);
+	for (size_t i = 0; i < bench->n_outputs && r == 0; i++)
+		r = iio_seen(bench, &bench->outputs[i].line, asked, &n_asked, ret, err, err_len);
+	return r;
+}

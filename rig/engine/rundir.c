@@ -205,6 +205,17 @@ int rundir_create_meta(const char *dir, const struct sequence *seq, const struct
 		json_object_set_new(meta, "device_identity_read", json_pack("{s:s, s:s, s:s}",
 			"serial", rm->pump_identity.serial, "firmware", rm->pump_identity.firmware,
 			"source", "the pump's own link (IDENT), before the run"));
+	/* what rig talked to, not what the bench file says: a bench file for
+	 * the wire simulator without sim_clock is still the simulator's, and
+	 * the judge marks its record so (docs/results-json.md, bench_kind) */
+	if (meta && rm && rm->wire_sim) {
+		json_t *seen = json_array();
+
+		for (size_t i = 0; i < rm->wire_sim->n; i++)
+			json_array_append_new(seen, json_string(rm->wire_sim->how[i]));
+		json_object_set_new(meta, "wire_simulator", json_boolean(rm->wire_sim->found));
+		json_object_set_new(meta, "wire_simulator_seen", seen);
+	}
 	if (meta && rm && rm->operator_name)
 		json_object_set_new(meta, "operator", json_string(rm->operator_name));
 	if (meta && rm && rm->retry_of)

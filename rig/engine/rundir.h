@@ -9,6 +9,7 @@
 #include "rig/config/config.h"
 #include "calgate.h"
 #include "rig/base/runid.h"
+#include "probe.h"
 
 /* Default location: runs/<UTC yyyymmddThhmmssZ>-<sequence id>. */
 void rundir_default_path(const struct sequence *seq, char *buf, size_t len);
@@ -40,7 +41,11 @@ struct run_meta {
 	const char *retry_of;                 /* the run this one repeats (rig nightly's run
 	                                         again): a deviation in its report; NULL: none */
 	bool simulated;                       /* every instrument simulated (in-process or a
-	                                         wire-level simulator): not verification evidence */
+	                                         wire-level simulator), or any served by the
+	                                         wire simulator: not verification evidence */
+	/* what rig found serving the bench before the run (rig_wire_simulator_find):
+	 * run.json "wire_simulator" and "wire_simulator_seen"; NULL: not asked */
+	const struct wire_sim_seen *wire_sim;
 	bool have_pump_identity;              /* read from the pump before the run */
 	struct pump_identity pump_identity;   /* what it said: run.json device_identity_read */
 };

@@ -48,16 +48,39 @@ static void judge_across_gaps(const struct timeline *tl, struct check_result *c)
 	}
 }
 
-/* What the bench is, by its file: "simulated" when any instrument is an
- * in-process model (one simulated instrument, the pump above all, makes the
- * whole record a model's), "wire-simulated" when its instruments answer
- * from a simulator in lockstep (sim_clock), else "real". */
-static const char *bench_kind(const struct bench *b)
+/* run.json's "wire_simulator": 1 when rig found its own wire simulator
+ * serving any instrument of the run, 0 when it asked and found none, -1
+ * when the record does not say (a run made before rig asked). */
+static int wire_simulator_recorded(const char *run_dir)
+{
+	char path[RIG_PATH_MAX + 16];
+	json_t *root, *v;
+	int r = -1;
+
+	snprintf(path, sizeof(path), "%s/run.json", run_dir);
+	root = json_load_file(path, 0, NULL);
+	v = json_is_object(root) ? json_object_get(root, "wire_simulator") : NULL;
+	if (json_is_boolean(v))
+		r = json_is_true(v);
+	json_decref(root);
+	return r;
+}
+
+/* What the bench was: "simulated" when any instrument is an in-process
+ * model (one simulated instrument, the pump above all, makes the whole
+ * record a model's); "wire-simulated" when rig found its own wire
+ * simulator answering for any instrument (run.json wire_simulator: what it
+ * talked to, whatever the bench file says), or when the bench file keeps
+ * one in lockstep (sim_clock); else "real".  A record from before rig
+ * asked is judged by its bench file alone, as it was then. */
+static const char *bench_kind(const char *run_dir, const struct bench *b)
 {
 	for (int role = 0; role < ROLE__COUNT; role++)
 		if (b->instrument[role].present && strcmp(b->instrument[role].backend, "sim") == 0)
 			return "simulated";
-	return b->sim_clock_uri[0] ? "wire-simulated" : "real";
+	if (b->sim_clock_uri[0] || wire_simulator_recorded(run_dir) == 1)
+		return "wire-simulated";
+	return "real";
 }
 
 /* Streams every sample to the checks, the evaporation fits and the
@@ -519,7 +542,7 @@ int results_analyse(const char *run_dir, struct run_results **ret, char *err, si
 	memcpy(res->standards, seq->standards, sizeof(res->standards));
 	res->n_standards = seq->n_standards;
 	snprintf(res->bench_id, sizeof(res->bench_id), "%s", bench->id);
-	snprintf(res->bench_kind, sizeof(res->bench_kind), "%s", bench_kind(bench));
+	snprintf(res->bench_kind, sizeof(res->bench_kind), "%s", bench_kind(run_dir, bench));
 	res->record_zstd = bench->record_zstd;
 	snprintf(res->device_model, sizeof(res->device_model), "%s", dev->model);
 	snprintf(res->device_serial, sizeof(res->device_serial), "%s", dev->serial);
