@@ -130,7 +130,7 @@ static int journal_reason(const char *run_dir, char *found, size_t found_len, ch
 			 "named (%s)", r == -ENOENT ? "no $HOME" : strerror(-r));
 		return 0;
 	}
-	r = integrity_journal_check(run_dir, w.path, &c);
+	r = integrity_journal_check_run(run_dir, w.path, &c);
 	if (r < 0) {
 		snprintf(reason, len, "the station's seal journal %s (from %s) cannot be read: %s; "
 			 "`rig verify` cannot vouch for the seal either", w.path, w.source,

@@ -306,8 +306,8 @@ free_old:
 
 /* ------------------------------------------------- against the journal -- */
 
-int integrity_journal_check(const char *run_dir, const char *journal_path,
-			    struct journal_check *ret)
+static int journal_check(const char *run_dir, const char *journal_path, bool run_alone,
+			 struct journal_check *ret)
 {
 	char path[RIG_PATH_MAX + 32];
 	struct journal *j;
@@ -335,8 +335,10 @@ int integrity_journal_check(const char *run_dir, const char *journal_path,
 	}
 	if (r < 0)
 		return r;
-	r = journal_lookup(j, ret->run[0] ? ret->run : NULL, ret->run_id, ret->run_dir,
-			   ret->manifest[0] ? ret->manifest : NULL, &ret->l);
+	r = (run_alone ? journal_lookup_run : journal_lookup)(j, ret->run[0] ? ret->run : NULL,
+							      ret->run_id, ret->run_dir,
+							      ret->manifest[0] ? ret->manifest :
+										 NULL, &ret->l);
 	journal_close(j);
 	if (r < 0)
 		return r;
@@ -368,6 +370,18 @@ int integrity_journal_check(const char *run_dir, const char *journal_path,
 			at_dir = ret->l.seals[i].line;
 	ret->dir_replaced = ret->l.n_other_at_dir > 0 && ret->l.other_at_dir.line > at_dir;
 	return 0;
+}
+
+int integrity_journal_check(const char *run_dir, const char *journal_path,
+			    struct journal_check *ret)
+{
+	return journal_check(run_dir, journal_path, false, ret);
+}
+
+int integrity_journal_check_run(const char *run_dir, const char *journal_path,
+				struct journal_check *ret)
+{
+	return journal_check(run_dir, journal_path, true, ret);
 }
 
 void integrity_journal_check_free(struct journal_check *c)

@@ -1,4 +1,5 @@
 /* The station's seal journal.  See journal.h. */
+#define _GNU_SOURCE  /* memmem */
 #include "journal.h"
 
 #include <errno.h>
@@ -330,11 +331,18 @@ int journal_parse_line(const char *text, size_t len, struct journal_seal *ret,
 
 struct look {
 	const char *run, *run_id, *run_dir, *manifest;
+	bool run_alone;                  /* journal_lookup_run: skip what names none of them */
 	struct journal_lookup *l;
 	size_t cap;
 	char prev[DIGEST_HEX_LEN + 1];   /* the chain digest of the line before */
 	int err;
 };
+
+/* Whether the line's text holds what (NULL or "": no). */
+static bool names(const char *text, size_t len, const char *what)
+{
+	return what && *what && memmem(text, len, what, strlen(what)) != NULL;
+}
 
 static void look_line(void *p, size_t no, const char *text, size_t len, bool whole, bool ended,
 		      const char *hex)
@@ -344,6 +352,9 @@ static void look_line(void *p, size_t no, const char *text, size_t len, bool who
 	struct journal_seal s;
 	char prev[DIGEST_HEX_LEN + 1];
 
+	if (lk->run_alone && !names(text, len, lk->run) && !names(text, len, lk->run_id) &&
+	    !names(text, len, lk->run_dir) && !names(text, len, lk->manifest))
+		goto next;
 	/* A line without its newline is a write that did not finish: its
 	 * writer failed, and put the seal it was journalling back. */
 	if (!whole || !ended || journal_parse_line(text, len, &s, prev) < 0) {
@@ -387,10 +398,10 @@ next:
 	memcpy(lk->prev, hex, sizeof(lk->prev));
 }
 
-int journal_lookup(struct journal *j, const char *run, const char *run_id, const char *run_dir,
-		   const char *manifest_hex, struct journal_lookup *ret)
+static int lookup(struct journal *j, const char *run, const char *run_id, const char *run_dir,
+		  const char *manifest_hex, bool run_alone, struct journal_lookup *ret)
 {
-	struct look lk = { run, run_id, run_dir, manifest_hex, ret, 0, "", 0 };
+	struct look lk = { run, run_id, run_dir, manifest_hex, run_alone, ret, 0, "", 0 };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -402,6 +413,18 @@ int journal_lookup(struct journal *j, const char *run, const char *run_id, const
 	if (r < 0)
 		journal_lookup_free(ret);
 	return r;
+}
+
+int journal_lookup(struct journal *j, const char *run, const char *run_id, const char *run_dir,
+		   const char *manifest_hex, struct journal_lookup *ret)
+{
+	return lookup(j, run, run_id, run_dir, manifest_hex, false, ret);
+}
+
+int journal_lookup_run(struct journal *j, const char *run, const char *run_id,
+		       const char *run_dir, const char *manifest_hex, struct journal_lookup *ret)
+{
+	return lookup(j, run, run_id, run_dir, manifest_hex, true, ret);
 }
 
 void journal_lookup_free(struct journal_lookup *l)

@@ -97,6 +97,13 @@ struct journal_lookup {
  * follows the one before it.  Free with journal_lookup_free. */
 int journal_lookup(struct journal *j, const char *run, const char *run_id, const char *run_dir,
 		   const char *manifest_hex, struct journal_lookup *ret);
+
+/* journal_lookup for a question about one run alone (the history's ingest
+ * of thousands): a line that names none of run, run_id, run_dir and
+ * manifest_hex is not parsed, so the chain between lines is not checked
+ * (broken_line and unreadable_line stay 0; rig verify uses journal_lookup). */
+int journal_lookup_run(struct journal *j, const char *run, const char *run_id,
+		       const char *run_dir, const char *manifest_hex, struct journal_lookup *ret);
 void journal_lookup_free(struct journal_lookup *l);
 
 /* Appends s as the next line (s->line is set): one write, forced to disk.
