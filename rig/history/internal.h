@@ -62,6 +62,10 @@ struct history_backend {
 	 * ordered by series, part, time).  NULL: watch asks per series, which costs an engine in
 	 * process (SQLite) nothing and a server one round trip each. */
 	const char *sql_watch_bulk;
+	/* A server (PostgreSQL): a statement is a round trip, and one
+	 * aggregate joined beats a subquery per row (list); SQLite, in
+	 * process, is the other way round. */
+	bool server;
 	/* Optional: refreshes the planner's statistics after a bulk load. */
 	const char *sql_after_bulk;
 

@@ -152,12 +152,20 @@ int history_list(struct history *h, const struct history_filter *f, json_t **ret
 	int o, r;
 
 	*ret = NULL;
+	/* Each run's newest version, its count of versions and its first
+	 * version (the order of runs of one second from before started_ns):
+	 * SQLite answers fastest asked per row through runs_by_run_id (the
+	 * newest 50 in 0.2 ms; one aggregate over every run first took 30 ms),
+	 * a server fastest with one aggregate joined (every one of 10 000 runs
+	 * in 40 to 60 ms, against 110 to 120 ms per row; tools/bench_history). */
 	o = snprintf(sql, sizeof(sql),
 		     "SELECT r.run_id, r.device_serial, r.device_model, r.sequence_id, r.bench_id,"
 		     " r.started_utc, r.ended_utc, r.status, r.verdict, r.clock, r.software, r.run_dir,"
-		     " (SELECT COUNT(*) FROM runs v WHERE v.run_id = r.run_id),"
-		     " r.bench_kind, r.verdict_text"
-		     " FROM runs_current r WHERE 1 = 1");
+		     " %s, r.bench_kind, r.verdict_text FROM %s WHERE 1 = 1", h->be->server ?
+		     "v.versions" : "(SELECT COUNT(*) FROM runs v WHERE v.run_id = r.run_id)",
+		     h->be->server ?
+		     "runs r JOIN (SELECT MAX(id) AS id, MIN(id) AS first, COUNT(*) AS versions"
+		     " FROM runs GROUP BY run_id) v ON v.id = r.id" : "runs_current r");
 #define FILTER(field, column, op)                                                            \
 	if (f && f->field && *f->field) {                                                    \
 		p[n] = hv_text(f->field);                                                    \
@@ -171,8 +179,9 @@ int history_list(struct history *h, const struct history_filter *f, json_t **ret
 #undef FILTER
 	/* newest first, as history_previous orders runs */
 	o += snprintf(sql + o, sizeof(sql) - (size_t)o,
-		      " ORDER BY r.started_utc DESC, COALESCE(r.started_ns, -1) DESC,"
-		      " (SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id) DESC");
+		      " ORDER BY r.started_utc DESC, COALESCE(r.started_ns, -1) DESC, %s DESC",
+		      h->be->server ? "v.first" :
+		      "(SELECT MIN(f.id) FROM runs f WHERE f.run_id = r.run_id)");
 	if (f && f->limit) {
 		p[n] = hv_int((long long)f->limit);
 		n++;
