@@ -426,9 +426,10 @@ Test(dashboard, options_that_cannot_make_a_site_are_refused_and_nothing_is_writt
 	free(th_read_file(file));
 	cr_assert_eq(stat(file, &st), 0);
 	cr_assert_eq(st.st_size, 13, "the file was touched");
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 6; k++) {
 		static const char *const bad[] = { "https://lab/x\"><script>", "https://lab/a b",
-						   "https://lab/<x>", "https://lab/\x01" };
+						   "https://lab/<x>", "https://lab/\x01",
+						   "javascript:alert(1)//{bench}", "data:text/html,x" };
 
 		cr_assert_eq(th_rig(dir, (const char *[]){ "history", "dashboard", "--db", db, "--out",
 							   out, "--runs-url", bad[k], NULL }), 2,

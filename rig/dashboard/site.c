@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -543,8 +544,14 @@ static void site_free(struct site *s)
 static bool runs_url_ok(const char *u)
 {
 	const unsigned char *p;
+	size_t scheme = strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
 
 	if (!*u)
+		return false;
+	/* a scheme, when there is one, is one a browser fetches a page by:
+	 * never javascript: or data: in a link */
+	if (u[scheme] == ':' && strncasecmp(u, "https:", 6) != 0 && strncasecmp(u, "http:", 5) != 0 &&
+	    strncasecmp(u, "file:", 5) != 0)
 		return false;
 	for (p = (const unsigned char *)u; *p; p++)
 		if (*p <= ' ' || *p >= 0x7f || strchr("\"'<>\\`", *p))
@@ -567,8 +574,9 @@ int dashboard_check_opts(const struct dashboard_opts *o, char *err, size_t errle
 	}
 	if (o->runs_url && !runs_url_ok(o->runs_url)) {
 		snprintf(err, errlen, "--runs-url %s: a URL cannot carry spaces, quotes, <, >, "
-			 "backslashes, bytes that are not ASCII or control characters; allowed: a URL "
-			 "such as https://lab.example/runs/{bench}/", o->runs_url);
+			 "backslashes, bytes that are not ASCII or control characters, nor a scheme "
+			 "other than http, https or file; allowed: a URL such as "
+			 "https://lab.example/runs/{bench}/ or a path", o->runs_url);
 		return -EINVAL;
 	}
 	return 0;
