@@ -223,7 +223,7 @@ Test(cross, a_samples_row_is_read_as_strtod_reads_it)
 		cr_assert(memcmp(&row.value, &want, sizeof(want)) == 0, "%s: %a, strtod %a", text,
 			  row.value, want);
 	}
-	for (const char *const *t = (const char *const[]){ "0", "5", "0005", "+5", " 5", "-5", "5x",
+	for (const char *const *t = (const char *const[]){ "0", "-0", "5", "0005", "+5", " 5", "-5", "5x",
 							  "999999999999999999",
 							  "9223372036854775807",
 							  "9223372036854775808", "", NULL };
@@ -242,7 +242,7 @@ Test(cross, a_samples_row_is_read_as_strtod_reads_it)
 			cr_assert_eq(d, SAMPLE_ROW_MALFORMED, "time %s", *t);
 		else if (want < 0)
 			cr_assert_eq(d, SAMPLE_ROW_NEGATIVE_TIME, "time %s", *t);
-		else if (strcmp(again, *t) != 0)   /* "0005", "+5": not as written */
+		else if (strcmp(again, *t) != 0)   /* "0005", "+5", "-0": not as written */
 			cr_assert_eq(d, SAMPLE_ROW_MALFORMED, "time %s", *t);
 		else
 			cr_assert(d == SAMPLE_ROW_OK && row.t_ns == want, "time %s", *t);

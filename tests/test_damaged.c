@@ -63,6 +63,7 @@ static const struct {
 	{ "3000000000000,scale,mass,7.50,g,", "not a row of six fields with a time and a number as rig writes them" },
 	{ "3000000000000,scale,mass,1e300,g,", "not a row of six fields with a time and a number as rig writes them" },
 	{ "3000000000000,scale,mass,+7.5,g,", "not a row of six fields with a time and a number as rig writes them" },
+	{ "-0,scale,mass,0.5,g,", "not a row of six fields with a time and a number as rig writes them" },
 	{ "3000000000000,scale,mass,7.5,g,RU", "a flag other than U, C, S, R, each once, in that order" },
 	{ "3000000000000,scale,mass,7.123456789012,g,", "not a row of six fields with a time and a number as rig writes them" },
 };
@@ -229,7 +230,7 @@ Test(damaged, damaged_rows_are_counted_reported_and_never_judged_tabled_or_resum
 		text = th_slurp(tables_run, "thermometer.csv");
 		cr_assert_null(text, "a table for a role rig does not know");
 		text = th_slurp(tables_run, "README.txt");
-		cr_assert_not_null(strstr(text, "20 damaged rows left out"), "%s", text);
+		cr_assert_not_null(strstr(text, "21 damaged rows left out"), "%s", text);
 		free(text);
 		free(tables_clean);
 		free(tables_run);
@@ -237,14 +238,14 @@ Test(damaged, damaged_rows_are_counted_reported_and_never_judged_tabled_or_resum
 
 	/* said in the summary and the report */
 	text = th_slurp(run, "summary.txt");
-	cr_assert_not_null(strstr(text, "DAMAGED: 20 row(s) of samples.csv"), "%s", text);
+	cr_assert_not_null(strstr(text, "DAMAGED: 21 row(s) of samples.csv"), "%s", text);
 	cr_assert_not_null(strstr(text, "line 101 (negative time)"), "%s", text);
 	free(text);
 	report = report_text(run, dir);
 	cr_assert_not_null(report);
 	/* (a table: its cells wrap beside each other) */
 	cr_assert(has_words(report, "damaged record"), "%s", report);
-	cr_assert(has_words(report, "20 row(s) rig could not have written"), "%s", report);
+	cr_assert(has_words(report, "21 row(s) rig could not have written"), "%s", report);
 	cr_assert(has_words(report, "DAMAGED ROWS left out"), "%s", report);
 	free(report);
 	text = th_slurp(run, "report.html");

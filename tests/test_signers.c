@@ -90,6 +90,9 @@ static const struct {
 	{ "R. Re\xe2\x81\xa0viewer", NAME_INVISIBLE },          /* U+2060 word joiner */
 	{ "\xef\xbb\xbfR. Reviewer", NAME_INVISIBLE },          /* U+FEFF */
 	{ "R. R\xce\xb5viewer", NAME_MIXED_SCRIPT },            /* Greek epsilon */
+	/* an outside audit's: "Reviewe" + U+0301 + "r" shows as "Reviewér" */
+	{ "R. Reviewe\xcc\x81r", NAME_COMBINING },
+	{ "R. Reviewer\xcc\x88", NAME_COMBINING },              /* U+0308 diaeresis */
 	{ "   ", NAME_BLANK },
 };
 

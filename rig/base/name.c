@@ -40,6 +40,14 @@ static const struct range odd_space[] = {
 	{ 0x202F, 0x202F }, { 0x205F, 0x205F }, { 0x3000, 0x3000 },
 };
 
+/* Combining diacritical marks: "e" followed by U+0301 shows as the one
+ * letter U+00E9 and would be another name to compare; every Latin, Greek
+ * and Cyrillic letter with its accent has a character of its own. */
+static const struct range combining[] = {
+	{ 0x0300, 0x036F }, { 0x1AB0, 0x1AFF }, { 0x1DC0, 0x1DFF }, { 0x20D0, 0x20FF },
+	{ 0xFE20, 0xFE2F },
+};
+
 #define FULLWIDTH_LO 0xFF01u   /* U+FF01..U+FF5E are U+0021..U+007E */
 #define FULLWIDTH_HI 0xFF5Eu
 #define FULLWIDTH_SHIFT 0xFEE0u
@@ -125,6 +133,10 @@ bool name_check(const char *s, struct name_fault *ret)
 			f = (struct name_fault){ NAME_ODD_SPACE, i, cp };
 			break;
 		}
+		if (IN(cp, combining)) {
+			f = (struct name_fault){ NAME_COMBINING, i, cp };
+			break;
+		}
 		if (cp >= FULLWIDTH_LO && cp <= FULLWIDTH_HI) {
 			f = (struct name_fault){ NAME_FULLWIDTH, i, cp };
 			break;
@@ -153,6 +165,8 @@ const char *name_fault_describe(const struct name_fault *f, char *buf, size_t si
 		[NAME_FULLWIDTH] = "a fullwidth form of an ASCII character",
 		[NAME_MIXED_SCRIPT] = "a letter of another script in a word of Latin letters, or "
 				      "the reverse: a look-alike",
+		[NAME_COMBINING] = "a combining accent; write the accented letter as one "
+				   "character (é, not e and U+0301)",
 	};
 
 	if (f->problem == NAME_OK || f->problem == NAME_BLANK)

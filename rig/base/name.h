@@ -34,6 +34,7 @@ enum name_problem {
 	NAME_ODD_SPACE,      /* a space other than U+0020 */
 	NAME_FULLWIDTH,      /* U+FF01..U+FF5E */
 	NAME_MIXED_SCRIPT,   /* a word with Latin and Cyrillic or Greek letters */
+	NAME_COMBINING,      /* a combining diacritical mark: "e" + U+0301 looks like "é" */
 };
 
 struct name_fault {

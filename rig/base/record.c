@@ -301,8 +301,8 @@ static bool time_as_written(const char *s)
 {
 	size_t n = strspn(s, "0123456789");
 
-	if (*s == '-')
-		return time_as_written(s + 1);
+	if (*s == '-')   /* never "-0" */
+		return s[1] != '0' && time_as_written(s + 1);
 	return n && !s[n] && n <= 19 && (s[0] != '0' || n == 1);
 }
 

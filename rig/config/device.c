@@ -1,6 +1,7 @@
 /* Device-under-test files: see config.h and docs/file-formats.md. */
 #include "internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,25 @@ static void paired_with_requirement(struct cfg_ctx *ctx, config_setting_t *g, co
 			  req_key);
 }
 
+/* A serial or firmware is compared, character for character, with what
+ * the pump reports: one that is blank, or has blanks at its ends or a tab
+ * in it, could only ever match a pump that says so. */
+static void identity_text(struct cfg_ctx *ctx, const config_setting_t *g, const char *key,
+			  const char *v)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
+	size_t n = strlen(v);
+
+	/* an empty firmware is a missing one: judge_job says so, once */
+	if (!m || config_setting_type(m) != CONFIG_TYPE_STRING || (!n && !strcmp(key, "firmware")))
+		return;
+	if (!n || isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]) ||
+	    strchr(v, '\t'))
+		cfg_error(ctx, m, "'%s' = \"%s\" is not an identity a pump reports: it is blank, "
+			  "or has a blank at its start or end or a tab in it; allowed: the text the "
+			  "pump reports, such as \"1.0.0\"", key, v);
+}
+
 int device_load(const char *path, struct device **ret_dev, struct diag_list *diags)
 {
 	static const char *const keys[] = { "model", "manufacturer", "serial", "firmware",
@@ -198,6 +218,8 @@ int device_load(const char *path, struct device **ret_dev, struct diag_list *dia
 	cfg_string(&ctx, g, "manufacturer", false, d->manufacturer, sizeof(d->manufacturer));
 	cfg_string(&ctx, g, "serial", true, d->serial, sizeof(d->serial));
 	cfg_string(&ctx, g, "firmware", false, d->firmware, sizeof(d->firmware));
+	identity_text(&ctx, g, "serial", d->serial);
+	identity_text(&ctx, g, "firmware", d->firmware);
 	/* the pump's own answer is compared with these: say where they are */
 	if (config_setting_get_member(g, "serial"))
 		d->serial_line = (int)config_setting_source_line(config_setting_get_member(g, "serial"));
