@@ -112,6 +112,23 @@ Test(audit, a_device_file_without_firmware_is_refused_at_validate_and_run)
 	err = th_slurp(tmp, "stderr");
 	cr_assert(strstr(err, "dut.cfg:7: missing 'firmware' in device"), "%s", err);
 	free(err);
+	/* one of blanks, or with a blank at an end or a tab: no pump says so */
+	for (int k = 0; k < 4; k++) {
+		static const char *const lines[] = { "  firmware = \"   \";\n",
+						      "  firmware = \"1.0.0\t\";\n",
+						      "  firmware = \" 1.0.0\";\n",
+						      "  serial = \"SN-0001 \";\n" };
+		char *bad;
+
+		bad = th_src_edited(tmp, DUT, "bad.cfg", (const char *[]){ k < 3 ?
+			"  firmware = \"1.0.0\";\n" : "  serial = \"SN-0001\";\n", lines[k], NULL });
+		cr_assert_eq(th_rig(tmp, (const char *[]){ "validate", seq, "--bench", bench, "--dut",
+							   bad, NULL }), 2, "%s", lines[k]);
+		err = th_slurp(tmp, "stderr");
+		cr_assert(strstr(err, "is not an identity a pump reports"), "%s", err);
+		free(err);
+		free(bad);
+	}
 	free(shipped);
 	free(dut);
 	free(bench);
