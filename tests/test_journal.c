@@ -269,6 +269,49 @@ Test(journal, a_run_json_edited_by_one_byte_is_still_the_run_its_run_id_names)
 	done(tmp);
 }
 
+/* An outside audit's variant: the run id itself edited in place, so the
+ * run is, to the journal, a run never sealed, in a folder where another
+ * was.  It can be sealed after the fact (a crashed run must be), and
+ * rig verify then says plainly both things a reviewer must know. */
+Test(journal, a_run_id_edited_in_place_is_said_to_be_sealed_after_the_fact_where_another_was)
+{
+	char *tmp = th_tmpdir(), *key, *run = signed_run(tmp, "run", &key);
+	char *pub = path_in(tmp, "station.pub"), *sums = path_in(run, "SHA256SUMS");
+	char *sig = path_in(run, "SHA256SUMS.sig"), *run_json = path_in(run, "run.json");
+	char *text, *id, *out;
+
+	forge_samples(run);
+	cr_assert_eq(unlink(sums), 0);
+	cr_assert_eq(unlink(sig), 0);
+	text = th_read_file(run_json);
+	id = strstr(text, "\"run_id\": \"");
+	cr_assert_not_null(id, "%s", text);
+	id = strchr(id + 10, '-');
+	cr_assert_not_null(id);
+	id = strrchr(strndup(text, (size_t)(strchr(id, '"') - text)), '-');   /* the tail */
+	memcpy(strstr(text, id), "-deadbeef", 9);
+	replace_file(run_json, text);
+	/* sealed (exit 0 or 1: the verdict of the forged samples) */
+	cr_assert_leq(rig(tmp, "report", run, "--sign-key", key, NULL), 1, "%s",
+		      th_slurp(tmp, "stderr"));
+	cr_assert_eq(rig(tmp, "verify", run, "--public-key", pub, NULL), 0);
+	out = th_slurp(tmp, "stdout");
+	cr_expect_not_null(strstr(out, "note     journal: the run's first seal (line "), "%s", out);
+	cr_expect_not_null(strstr(out, "not by rig run at the run's end"), "%s", out);
+	cr_expect_not_null(strstr(out, "note     journal: another run 20"), "%s", out);
+	cr_expect_not_null(strstr(out, "was sealed in this folder before this run's first seal"),
+			   "%s", out);
+	free(out);
+	free(text);
+	free(run_json);
+	free(sig);
+	free(sums);
+	free(pub);
+	free(key);
+	free(run);
+	done(tmp);
+}
+
 /* The attacker holds the station's key (it lies on the station) and signs
  * a manifest made by hand: the signature is valid, the journal is not
  * fooled. */

@@ -119,6 +119,20 @@ bool journal_print(FILE *f, const struct journal_check *c, const char *path, con
 			l->other_at_dir.sealed_by, l->other_at_dir.run,
 			latest && strcmp(latest->run_dir, c->run_dir) ? "; it was sealed in " : "",
 			latest && strcmp(latest->run_dir, c->run_dir) ? latest->run_dir : "");
+	/* Not faults (a crashed run is sealed after the fact), but what a
+	 * reviewer must know: the record was not sealed as it was taken, and
+	 * what was sealed in this folder before it. */
+	if (latest && strcmp(l->seals[0].sealed_by, "rig run") != 0)
+		fprintf(f, "note     journal: the run's first seal (line %zu, %s) was made by %s (%s), "
+			"not by rig run at the run's end: the record was not sealed as it was taken "
+			"(a run that crashed, or a record written or replaced afterwards)\n",
+			l->seals[0].line, l->seals[0].utc, l->seals[0].sealed_by, l->seals[0].why);
+	if (latest && l->n_other_at_dir && l->other_at_dir.line < l->seals[0].line)
+		fprintf(f, "note     journal: another run%s%s was sealed in this folder before this run's "
+			"first seal (line %zu, %s by %s): if that run's folder was used again, this "
+			"run is not that run\n", l->other_at_dir.run_id[0] ? " " : "",
+			l->other_at_dir.run_id, l->other_at_dir.line, l->other_at_dir.utc,
+			l->other_at_dir.sealed_by);
 	if (l->same_id_found)
 		fprintf(f, "BAD      journal: a run with run_id %s was already sealed at %s by %s with "
 			"another run.json (line %zu, run %s in %s): this run.json is not the one rig "
