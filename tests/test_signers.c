@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "rig/base/name.h"
@@ -229,6 +230,40 @@ Test(signers, one_key_cannot_sign_under_two_names)
 	cr_assert_eq(th_rig(tmp, (const char *[]){ "verify", run, NULL }), 0, "%s",
 		     th_slurp(tmp, "stdout"));
 	free(run);
+	free(tmp);
+}
+
+/* ... and on every run of the station (21 CFR 11.100(a)): an outside audit
+ * signed one run as "A. Engineer" and the next as "Q. Approver" with one
+ * key.  The station's signers registry (signers.jsonl beside the seal
+ * journal) names the key's owner from its first signature. */
+Test(signers, one_key_cannot_sign_under_two_names_on_two_runs)
+{
+	char *tmp = th_tmpdir(), *a, *b, *err, *reg;
+
+	keygen(tmp, "eng");
+	cr_assert_eq(run_named(tmp, "a", NULL, &a), 0);
+	cr_assert_eq(run_named(tmp, "b", NULL, &b), 0);
+	cr_assert_eq(sign(tmp, a, "authored", "A. Engineer", "eng"), 0);
+	cr_assert_eq(sign(tmp, b, "approved", "Q. Approver", "eng"), 2);
+	err = th_slurp(tmp, "stderr");
+	cr_assert(strstr(err, "belongs to A. Engineer (first signed 20") &&
+		  strstr(err, "on this station") && strstr(err, "one key is one person's"), "%s", err);
+	free(err);
+	cr_assert(!exists(b, "signatures.jsonl"), "nothing was signed");
+	/* its owner signs the other run with it, in any spelling of the name */
+	cr_assert_eq(sign(tmp, b, "reviewed", "a.  ENGINEER", "eng"), 0);
+	/* the registry as a FIFO: refused, nothing signed, no wait */
+	reg = th_path(tmp, "signers.jsonl");
+	cr_assert_eq(unlink(reg), 0);
+	cr_assert_eq(mkfifo(reg, 0600), 0);
+	keygen(tmp, "rev");
+	cr_assert_eq(sign(tmp, a, "reviewed", "R. Reviewer", "rev"), 2);
+	cr_assert(strstr(th_slurp(tmp, "stderr"), "not a regular file"), "%s",
+		  th_slurp(tmp, "stderr"));
+	free(reg);
+	free(a);
+	free(b);
 	free(tmp);
 }
 

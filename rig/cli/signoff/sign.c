@@ -21,6 +21,7 @@
 #include "rig/base/wholefile.h"
 #include "rig/cli/cli.h"
 #include "rig/cli/lab/lab.h"
+#include "rig/seal/signers.h"
 #include "rig/seal/signoff.h"
 #include "reports/reports.h"
 
@@ -265,6 +266,48 @@ static int sign_main(int argc, char **argv)
 				"signer's own key (rig keygen); nothing was signed\n",
 				TERM_SAFE(key_path), station);
 			status = EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
+	/* ... and on every run of the station: the registry beside the seal
+	 * journal names each key's owner from its first signature */
+	{
+		struct journal_where w;
+		char reg[RIG_PATH_MAX + 32], owner[RIG_TEXT_MAX + 64], fp[SIG_FINGERPRINT_LEN + 1];
+
+		sig_fingerprint(key.pk, fp);
+		r = journal_station(&w);
+		if (r == 0)
+			r = signers_path_of(w.path, reg, sizeof(reg));
+		if (r == 0 && w.make_dir) {
+			char *slash = strrchr(reg, '/');
+
+			if (slash) {
+				/* the per-user default's folders, as the journal makes them */
+				for (char *q = reg + 1; q <= slash; q++)
+					if (*q == '/' || q == slash) {
+						char was = *q;
+
+						*q = '\0';
+						(void)mkdir(reg, 0755);
+						*q = was;
+					}
+			}
+		}
+		if (r == 0)
+			r = signers_claim(reg, fp, signer, owner, sizeof(owner));
+		if (r == -EEXIST) {
+			fprintf(stderr, "rig sign: the key %s belongs to %s on this station (%s): one "
+				"key is one person's, it cannot sign as \"%s\"; nothing was signed\n",
+				fp, TERM_SAFE(owner), TERM_SAFE(reg), TERM_SAFE(signer));
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
+		if (r < 0) {
+			fprintf(stderr, "rig sign: the station's signers %s cannot be read or written: "
+				"%s; nothing was signed\n", TERM_SAFE(reg), r == -EINVAL ?
+				"not a regular file" : strerror(-r));
+			status = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_ABORTED;
 			goto out;
 		}
 	}
