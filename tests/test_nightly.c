@@ -399,6 +399,21 @@ Test(nightly, a_run_the_bench_let_down_is_run_again_once_then_the_night_is_cut_s
 	free(dir);
 }
 
+/* --runs in folders not yet made: made, as rig run --output makes the
+ * folders above a run (an outside audit's "cannot make n1/runs/nights") */
+Test(nightly, a_runs_folder_below_folders_not_yet_made_is_made, .timeout = 120)
+{
+	char *dir = th_tmpdir(), *runs, *nights;
+
+	cr_assert_geq(asprintf(&runs, "%s/not/yet/runs", dir), 0);
+	cr_assert_eq(one_night(dir, runs, 1, 1, 0), 0, "%s", th_slurp(dir, "stderr"));
+	cr_assert_geq(asprintf(&nights, "%s/nights", runs), 0);
+	cr_assert_eq(access(nights, F_OK), 0, "%s", nights);
+	free(nights);
+	free(runs);
+	free(dir);
+}
+
 Test(nightly, the_nights_junit_holds_every_run_as_a_suite_read_by_an_independent_parser,
      .timeout = 120)
 {

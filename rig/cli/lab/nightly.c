@@ -482,7 +482,7 @@ static int nightly_main(int argc, char **argv)
 	char plan_hex[DIGEST_HEX_LEN + 1] = "", db[RIG_PATH_MAX + 32], err[512] = "";
 	json_t *night = NULL, *runs = NULL, *flags = NULL;
 	size_t n_pending = 0, n_listed = 0, n_forwarded = 0;
-	bool virtual_time = false, cut_short = false, any_bad = false;
+	bool virtual_time = false, cut_short = false, any_bad = false, made;
 	const char *reason = "";
 	time_t start_time;
 	int c, status;
@@ -519,9 +519,18 @@ static int nightly_main(int argc, char **argv)
 	start_time = time(NULL);
 	utc_text(start_time, started, "%Y-%m-%dT%H:%M:%SZ");
 	utc_text(start_time, stamp, "%Y%m%dT%H%M%SZ");
+	/* the runs folder and the folders above it, as rig run --output makes
+	 * the folders above a run's */
 	snprintf(night_dir, sizeof(night_dir), "%s/nights", o.runs);
-	if ((mkdir(o.runs, 0755) != 0 && errno != EEXIST) ||
-	    (mkdir(night_dir, 0755) != 0 && errno != EEXIST)) {
+	made = true;
+	for (char *q = night_dir + 1; *q && made; q++)
+		if (*q == '/') {
+			*q = '\0';   /* night_dir names the folder above, for a while */
+			made = mkdir(night_dir, 0755) == 0 || errno == EEXIST;
+			if (made)
+				*q = '/';
+		}
+	if (!made || (mkdir(night_dir, 0755) != 0 && errno != EEXIST)) {
 		fprintf(stderr, "rig nightly: cannot make %s: %s\n", TERM_SAFE(night_dir),
 			strerror(errno));
 		status = EXIT_BAD_INPUT;
